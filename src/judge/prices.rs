@@ -1,0 +1,1 @@
+//! The price table for `cost` assertions and reports.

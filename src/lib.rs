@@ -1,0 +1,24 @@
+//! promptdrift: prompt portability and regression testing across LLM providers.
+//!
+//! The pipeline, leaves first:
+//!
+//! 1. [`suite`] loads YAML suites (prompts, providers, cases, assertions) into [`suite::Suite`].
+//! 2. [`plan`] renders every prompt for every case, compiles every assertion and builds the
+//!    providers, collecting every problem as a [`suite::Diagnostic`]; the result is a
+//!    [`plan::Plan`] of jobs (case × provider × prompt × sample).
+//! 3. [`runner`] executes the jobs on its own tokio runtime: bounded concurrency, retries that
+//!    honour `Retry-After`, timeouts, the response cache and cassettes. It calls an
+//!    [`runner::EventSink`] on the caller's thread for every finished result.
+//! 4. [`provider`] modules speak each vendor's wire protocol (pure request building and
+//!    response parsing); [`judge`] evaluates assertions (pure and synchronous).
+//! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
+
+pub mod env;
+pub mod error;
+pub mod judge;
+pub mod plan;
+pub mod provider;
+pub mod results;
+pub mod runner;
+pub mod secret;
+pub mod suite;

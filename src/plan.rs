@@ -1,0 +1,1 @@
+//! Suites x providers x cases x samples -> jobs.

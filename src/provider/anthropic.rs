@@ -1,0 +1,355 @@
+//! Anthropic Messages (`POST {base}/v1/messages`).
+//!
+//! Wire facts (PROTOCOLS.md §3): `x-api-key` + `anthropic-version` headers; `max_tokens` is
+//! required (we default it); `system` is a top-level field, not a message; consecutive same-role
+//! turns are merged; there is no `seed`; under API version `2026-10-21` sampling parameters are
+//! rejected, so we pin `2023-06-01` unless the suite asks otherwise. `input_tokens` excludes
+//! cache reads/writes, so normalised input adds them back. 529 is "overloaded", not a rate limit.
+
+use serde_json::{Map, Value, json};
+
+use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
+use super::{
+    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
+    http_error,
+};
+use crate::suite::model::{ProviderSpec, Role};
+
+/// Default API root.
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// API version sent unless the suite sets `anthropic_version`.
+pub const DEFAULT_VERSION: &str = "2023-06-01";
+/// `max_tokens` sent when the suite sets none (the field is required).
+pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+
+/// The Anthropic Messages protocol.
+#[derive(Debug)]
+pub struct Anthropic {
+    id: String,
+    model: String,
+    url: String,
+    version: String,
+    beta: Option<String>,
+    auth: Auth,
+    extra_headers: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+impl Anthropic {
+    /// Builds from a suite entry.
+    pub fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
+        check_other_keys(spec, &["anthropic_version", "anthropic_beta"])?;
+        let Some(model) = spec.model() else {
+            return Err(ProviderFactoryError::new(format!(
+                "provider id `{}` names no model",
+                spec.id
+            ))
+            .at("id")
+            .help("write `anthropic:<model>`, for example `anthropic:claude-3-5-haiku-latest`"));
+        };
+        let base = spec
+            .config
+            .base_url
+            .clone()
+            .or_else(|| ctx.var(crate::env::ANTHROPIC_BASE_URL))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        super::openai::check_base_url(&base)?;
+        let key = ctx.api_key(spec, Some(crate::env::ANTHROPIC_API_KEY), true)?;
+        let auth = key.map_or(Auth::None, |k| Auth::Header {
+            name: "x-api-key".into(),
+            value: k,
+        });
+        let version = other_str(spec, "anthropic_version")?
+            .unwrap_or(DEFAULT_VERSION)
+            .to_string();
+        let mut warnings = Vec::new();
+        if spec.config.seed.is_some() {
+            warnings.push(format!(
+                "provider `{}`: Anthropic has no `seed` parameter; `seed` is not sent",
+                spec.label
+            ));
+        }
+        if spec.config.json_mode == Some(true) {
+            warnings.push(format!(
+                "provider `{}`: Anthropic has no JSON mode flag; `json_mode` is not sent (ask for JSON in the prompt)",
+                spec.label
+            ));
+        }
+        if version != DEFAULT_VERSION
+            && (spec.config.temperature.is_some()
+                || spec.config.top_p.is_some()
+                || spec.config.top_k.is_some())
+        {
+            warnings.push(format!(
+                "provider `{}`: anthropic-version {version} may reject temperature/top_p/top_k; pin `anthropic_version: {DEFAULT_VERSION}` to use them",
+                spec.label
+            ));
+        }
+        let mut extra_headers = Vec::new();
+        if let Some(h) = &spec.config.headers {
+            for (k, v) in h {
+                extra_headers.push((k.to_ascii_lowercase(), v.clone()));
+            }
+        }
+        Ok(Anthropic {
+            id: spec.id.clone(),
+            model: model.to_string(),
+            url: format!("{}/v1/messages", base.trim_end_matches('/')),
+            version,
+            beta: other_str(spec, "anthropic_beta")?.map(str::to_string),
+            auth,
+            extra_headers,
+            warnings,
+        })
+    }
+
+    /// The Messages body for `req` (shared with Bedrock's InvokeModel, which drops `model`).
+    pub fn body(req: &Request, model: Option<&str>) -> Value {
+        let mut messages: Vec<Value> = Vec::with_capacity(req.messages.len());
+        let mut last_role: Option<Role> = None;
+        for m in &req.messages {
+            // Same-role turns are merged, as the API would do, so the request is explicit.
+            if last_role == Some(m.role) {
+                if let Some(Value::Object(prev)) = messages.last_mut() {
+                    if let Some(Value::String(c)) = prev.get_mut("content") {
+                        c.push_str("\n\n");
+                        c.push_str(&m.content);
+                        continue;
+                    }
+                }
+            }
+            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+            last_role = Some(m.role);
+        }
+        let mut body = Map::new();
+        if let Some(model) = model {
+            body.insert("model".into(), json!(model));
+        }
+        body.insert(
+            "max_tokens".into(),
+            json!(req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
+        );
+        if let Some(system) = &req.system {
+            body.insert("system".into(), json!(system));
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        if let Some(t) = req.temperature {
+            body.insert("temperature".into(), json!(t));
+        }
+        if let Some(p) = req.top_p {
+            body.insert("top_p".into(), json!(p));
+        }
+        if let Some(k) = req.top_k {
+            body.insert("top_k".into(), json!(k));
+        }
+        if !req.stop.is_empty() {
+            body.insert("stop_sequences".into(), json!(req.stop));
+        }
+        Value::Object(body)
+    }
+}
+
+impl Provider for Anthropic {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
+        let mut http = HttpRequest::post_json(
+            self.url.clone(),
+            Self::body(req, Some(&self.model)),
+            self.auth.clone(),
+        )
+        .header("anthropic-version", self.version.clone());
+        if let Some(beta) = &self.beta {
+            http = http.header("anthropic-beta", beta.clone());
+        }
+        http.headers.extend(self.extra_headers.iter().cloned());
+        Ok(WireRequest::Http(http))
+    }
+
+    fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
+        parse_message(raw, "request-id")
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    fn price_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+}
+
+/// Parses a Messages answer (Anthropic API, Bedrock InvokeModel for Claude).
+pub fn parse_message(raw: &RawResponse, request_id_header: &str) -> Result<Response, ProviderError> {
+    if !raw.is_success() {
+        return Err(parse_error(raw));
+    }
+    let body: Value = raw
+        .json()
+        .map_err(|e| ProviderError::protocol(format!("response is not valid JSON: {e}")))?;
+    if body.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(error_from_body(raw, &body));
+    }
+    let content = body
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ProviderError::protocol("response has no `content` array"))?;
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for block in content {
+        match block.get("type").and_then(Value::as_str) {
+            Some("text") => text.push_str(block.get("text").and_then(Value::as_str).unwrap_or("")),
+            Some("tool_use") => tool_calls.push(json!({
+                "id": block.get("id"),
+                "name": block.get("name"),
+                "arguments": block.get("input").cloned().unwrap_or(Value::Null),
+            })),
+            _ => {}
+        }
+    }
+    let finish_raw = body
+        .get("stop_reason")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProviderError::protocol("response has no `stop_reason`"))?
+        .to_string();
+    let finish = match finish_raw.as_str() {
+        "end_turn" | "stop_sequence" => FinishReason::Stop,
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    };
+    let refusal = (finish_raw == "refusal").then(|| {
+        body.pointer("/stop_details/explanation")
+            .and_then(Value::as_str)
+            .unwrap_or("the model refused")
+            .to_string()
+    });
+    let usage = body.get("usage").map_or_else(Usage::default, |u| {
+        let get = |k: &str| u.get(k).and_then(Value::as_u64);
+        let cache_read = get("cache_read_input_tokens");
+        let input = get("input_tokens").map(|i| {
+            i + get("cache_creation_input_tokens").unwrap_or(0) + cache_read.unwrap_or(0)
+        });
+        let output = get("output_tokens");
+        Usage {
+            input,
+            output,
+            total: input.zip(output).map(|(i, o)| i + o),
+            cached_input: cache_read,
+            reasoning: u
+                .pointer("/output_tokens_details/thinking_tokens")
+                .and_then(Value::as_u64),
+        }
+    });
+    Ok(Response {
+        text,
+        finish,
+        finish_raw,
+        refusal,
+        usage,
+        model: body.get("model").and_then(Value::as_str).map(str::to_string),
+        response_id: body.get("id").and_then(Value::as_str).map(str::to_string),
+        request_id: raw.header(request_id_header).map(str::to_string),
+        server_latency_ms: None,
+        tool_calls,
+    })
+}
+
+fn error_from_body(raw: &RawResponse, body: &Value) -> ProviderError {
+    let kind = body
+        .pointer("/error/type")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let message = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("no message")
+        .to_string();
+    let detail_code = body
+        .pointer("/error/details/error_code")
+        .and_then(Value::as_str);
+    let class = match (kind.as_deref(), detail_code) {
+        (_, Some("enforced_spend_limit_reached")) | (Some("billing_error"), _) => {
+            ErrorClass::QuotaExhausted
+        }
+        (Some("overloaded_error"), _) => ErrorClass::Overloaded,
+        (Some("rate_limit_error"), _) => ErrorClass::RateLimited,
+        (Some("authentication_error" | "permission_error"), _) => ErrorClass::Auth,
+        (Some("timeout_error"), _) => ErrorClass::Timeout,
+        (Some("api_error"), _) => ErrorClass::Server,
+        (Some("invalid_request_error" | "not_found_error" | "request_too_large"), _) => {
+            ErrorClass::InvalidRequest
+        }
+        _ => class_for_status(raw.status),
+    };
+    http_error(raw, class, kind, message)
+}
+
+/// Classifies a non-2xx Messages answer.
+pub fn parse_error(raw: &RawResponse) -> ProviderError {
+    match raw.json() {
+        Ok(body) if body.get("error").is_some() => error_from_body(raw, &body),
+        _ => http_error(
+            raw,
+            class_for_status(raw.status),
+            None,
+            super::openai::truncate(&raw.text()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Message;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status,
+            headers: vec![("request-id".into(), "req_1".into())],
+            body: body.as_bytes().to_vec(),
+            stderr: None,
+        }
+    }
+
+    #[test]
+    fn body_has_top_level_system_and_merged_turns() {
+        let req = Request {
+            system: Some("Be brief.".into()),
+            messages: vec![
+                Message { role: Role::User, content: "a".into() },
+                Message { role: Role::User, content: "b".into() },
+            ],
+            temperature: Some(0.0),
+            ..Request::default()
+        };
+        let b = Anthropic::body(&req, Some("claude-x"));
+        assert_eq!(b["system"], "Be brief.");
+        assert_eq!(b["max_tokens"], 1024);
+        assert_eq!(b["messages"].as_array().unwrap().len(), 1);
+        assert_eq!(b["messages"][0]["content"], "a\n\nb");
+    }
+
+    #[test]
+    fn parses_documented_success_and_usage() {
+        let body = r#"{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Paris"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":19,"output_tokens":4,"cache_creation_input_tokens":2,"cache_read_input_tokens":3}}"#;
+        let r = parse_message(&raw(200, body), "request-id").unwrap();
+        assert_eq!(r.text, "Paris");
+        assert_eq!(r.usage.input, Some(24));
+        assert_eq!(r.usage.total, Some(28));
+        assert_eq!(r.request_id.as_deref(), Some("req_1"));
+    }
+
+    #[test]
+    fn overloaded_is_not_rate_limited() {
+        let body = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_x"}"#;
+        let e = parse_message(&raw(529, body), "request-id").unwrap_err();
+        assert_eq!(e.class, ErrorClass::Overloaded);
+        assert_eq!(e.status, Some(529));
+        assert!(e.is_retryable());
+    }
+}

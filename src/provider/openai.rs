@@ -1,0 +1,409 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`) and every server that speaks it
+//! (`openai-compatible`: Ollama's `/v1`, vLLM, llama.cpp, LM Studio, Groq, Together…).
+//!
+//! Wire facts (PROTOCOLS.md §1.1): bearer auth; `max_completion_tokens` is the current field
+//! (compatible servers often only read `max_tokens`); a refusal arrives as `finish_reason: stop`
+//! with `message.refusal`; errors are `{"error":{message,type,param,code}}`, and a 429 with
+//! `code: insufficient_quota` is not worth retrying.
+
+use serde_json::{Map, Value, json};
+
+use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
+use super::{
+    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
+    http_error,
+};
+use crate::suite::model::ProviderSpec;
+
+/// Official API or a compatible server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `openai:<model>`: api.openai.com, `OPENAI_API_KEY` required.
+    OpenAi,
+    /// `openai-compatible:<model>`: `base_url` required, key only if `api_key_env` is set.
+    Compatible,
+}
+
+/// The OpenAI chat-completions protocol.
+#[derive(Debug)]
+pub struct OpenAi {
+    id: String,
+    model: String,
+    url: String,
+    auth: Auth,
+    extra_headers: Vec<(String, String)>,
+    max_tokens_field: &'static str,
+    extra_body: Map<String, Value>,
+}
+
+/// Default API root.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+impl OpenAi {
+    /// Builds from a suite entry.
+    pub fn build(
+        spec: &ProviderSpec,
+        ctx: &BuildContext<'_>,
+        flavor: Flavor,
+    ) -> Result<Self, ProviderFactoryError> {
+        check_other_keys(
+            spec,
+            &["organization", "project", "max_tokens_field", "extra_body"],
+        )?;
+        let Some(model) = spec.model() else {
+            return Err(ProviderFactoryError::new(format!(
+                "provider id `{}` names no model",
+                spec.id
+            ))
+            .at("id")
+            .help(format!("write `{}:<model>`, for example `openai:gpt-4o-mini`", spec.kind())));
+        };
+        let base = match (flavor, &spec.config.base_url) {
+            (_, Some(b)) => b.clone(),
+            (Flavor::OpenAi, None) => ctx
+                .var(crate::env::OPENAI_BASE_URL)
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            (Flavor::Compatible, None) => {
+                return Err(ProviderFactoryError::new(format!(
+                    "provider `{}` (openai-compatible) needs `config.base_url`",
+                    spec.label
+                ))
+                .at("config")
+                .help("for example `base_url: http://localhost:11434/v1` for Ollama"));
+            }
+        };
+        check_base_url(&base)?;
+        let key = match flavor {
+            Flavor::OpenAi => ctx.api_key(spec, Some(crate::env::OPENAI_API_KEY), true)?,
+            Flavor::Compatible => ctx.api_key(spec, None, false)?,
+        };
+        let auth = key.map_or(Auth::None, Auth::Bearer);
+        let mut extra_headers = Vec::new();
+        if let Some(org) = other_str(spec, "organization")? {
+            extra_headers.push(("openai-organization".to_string(), org.to_string()));
+        }
+        if let Some(p) = other_str(spec, "project")? {
+            extra_headers.push(("openai-project".to_string(), p.to_string()));
+        }
+        if let Some(h) = &spec.config.headers {
+            for (k, v) in h {
+                extra_headers.push((k.to_ascii_lowercase(), v.clone()));
+            }
+        }
+        let max_tokens_field = match other_str(spec, "max_tokens_field")? {
+            Some("max_tokens") => "max_tokens",
+            Some("max_completion_tokens") => "max_completion_tokens",
+            Some(other) => {
+                return Err(ProviderFactoryError::new(format!(
+                    "`max_tokens_field` must be `max_tokens` or `max_completion_tokens`, not `{other}`"
+                ))
+                .at("config.max_tokens_field"));
+            }
+            None if flavor == Flavor::Compatible => "max_tokens",
+            None => "max_completion_tokens",
+        };
+        let extra_body = match spec.config.other.get("extra_body") {
+            None => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return Err(ProviderFactoryError::new("`extra_body` must be a mapping")
+                    .at("config.extra_body"));
+            }
+        };
+        Ok(OpenAi {
+            id: spec.id.clone(),
+            model: model.to_string(),
+            url: format!("{}/chat/completions", base.trim_end_matches('/')),
+            auth,
+            extra_headers,
+            max_tokens_field,
+            extra_body,
+        })
+    }
+
+    /// The request body for `req` (public for tests and the Azure provider, which shares it).
+    pub fn body(&self, req: &Request, model: Option<&str>) -> Value {
+        let mut messages = Vec::with_capacity(req.messages.len() + 1);
+        if let Some(system) = &req.system {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        for m in &req.messages {
+            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+        }
+        let mut body = Map::new();
+        if let Some(model) = model {
+            body.insert("model".into(), Value::String(model.to_string()));
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        if let Some(t) = req.temperature {
+            body.insert("temperature".into(), json!(t));
+        }
+        if let Some(p) = req.top_p {
+            body.insert("top_p".into(), json!(p));
+        }
+        if let Some(n) = req.max_tokens {
+            body.insert(self.max_tokens_field.into(), json!(n));
+        }
+        if !req.stop.is_empty() {
+            body.insert("stop".into(), json!(req.stop));
+        }
+        if let Some(s) = req.seed {
+            body.insert("seed".into(), json!(s));
+        }
+        if req.json_mode {
+            body.insert("response_format".into(), json!({"type": "json_object"}));
+        }
+        for (k, v) in &self.extra_body {
+            body.insert(k.clone(), v.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+/// Rejects base URLs that reqwest could not use, at build time rather than per case.
+pub(crate) fn check_base_url(base: &str) -> Result<(), ProviderFactoryError> {
+    if base.starts_with("http://") || base.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ProviderFactoryError::new(format!(
+            "base URL `{base}` must start with http:// or https://"
+        ))
+        .at("config.base_url"))
+    }
+}
+
+impl Provider for OpenAi {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
+        let mut http = HttpRequest::post_json(
+            self.url.clone(),
+            self.body(req, Some(&self.model)),
+            self.auth.clone(),
+        );
+        http.headers.extend(self.extra_headers.iter().cloned());
+        Ok(WireRequest::Http(http))
+    }
+
+    fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
+        parse_chat_completion(raw, "x-request-id")
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn price_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+}
+
+/// Parses a chat-completions answer (OpenAI, Azure, compatible servers).
+pub fn parse_chat_completion(
+    raw: &RawResponse,
+    request_id_header: &str,
+) -> Result<Response, ProviderError> {
+    if !raw.is_success() {
+        return Err(parse_error(raw));
+    }
+    let body: Value = raw
+        .json()
+        .map_err(|e| ProviderError::protocol(format!("response is not valid JSON: {e}")))?;
+    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
+        // Some compatible servers answer 200 with an error object.
+        let (class_hint, code, message) = error_fields(err);
+        let mut e = ProviderError::new(class_hint.unwrap_or(ErrorClass::Server), message);
+        e.code = code;
+        return Err(e);
+    }
+    let choice = body
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+        .ok_or_else(|| ProviderError::protocol("response has no `choices[0]`"))?;
+    let message = choice
+        .get("message")
+        .ok_or_else(|| ProviderError::protocol("`choices[0]` has no `message`"))?;
+    let text = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        _ => String::new(),
+    };
+    let refusal = message
+        .get("refusal")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let tool_calls: Vec<Value> = message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|c| {
+                    let f = c.get("function").cloned().unwrap_or(Value::Null);
+                    let args_raw = f.get("arguments").and_then(Value::as_str).unwrap_or("");
+                    let args = serde_json::from_str::<Value>(args_raw)
+                        .unwrap_or_else(|_| Value::String(args_raw.to_string()));
+                    json!({"id": c.get("id"), "name": f.get("name"), "arguments": args})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let finish_raw = choice
+        .get("finish_reason")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut finish = match finish_raw.as_str() {
+        "stop" | "" => FinishReason::Stop,
+        "length" | "model_length" => FinishReason::Length,
+        "content_filter" => FinishReason::ContentFilter,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "error" | "insufficient_system_resource" => FinishReason::Error,
+        _ => FinishReason::Other,
+    };
+    if refusal.is_some() {
+        finish = FinishReason::ContentFilter;
+    }
+    let usage = body.get("usage").map_or_else(Usage::default, |u| {
+        let input = u.get("prompt_tokens").and_then(Value::as_u64);
+        let output = u.get("completion_tokens").and_then(Value::as_u64);
+        Usage {
+            input,
+            output,
+            total: u
+                .get("total_tokens")
+                .and_then(Value::as_u64)
+                .or_else(|| Some(input? + output?)),
+            cached_input: u
+                .pointer("/prompt_tokens_details/cached_tokens")
+                .and_then(Value::as_u64),
+            reasoning: u
+                .pointer("/completion_tokens_details/reasoning_tokens")
+                .and_then(Value::as_u64),
+        }
+    });
+    Ok(Response {
+        text,
+        finish,
+        finish_raw,
+        refusal,
+        usage,
+        model: body.get("model").and_then(Value::as_str).map(str::to_string),
+        response_id: body.get("id").and_then(Value::as_str).map(str::to_string),
+        request_id: raw.header(request_id_header).map(str::to_string),
+        server_latency_ms: None,
+        tool_calls,
+    })
+}
+
+/// `(class hint, code, message)` from an OpenAI-style `error` value (object or string).
+fn error_fields(err: &Value) -> (Option<ErrorClass>, Option<String>, String) {
+    match err {
+        Value::String(s) => (None, None, s.clone()),
+        Value::Object(o) => {
+            let code = o.get("code").and_then(|c| match c {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+            let kind = o.get("type").and_then(Value::as_str).map(str::to_string);
+            let message = o
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message")
+                .to_string();
+            let hint = match code.as_deref() {
+                Some("insufficient_quota") => Some(ErrorClass::QuotaExhausted),
+                Some("content_filter") => Some(ErrorClass::ContentFilter),
+                _ => None,
+            };
+            (hint, code.or(kind), message)
+        }
+        other => (None, None, other.to_string()),
+    }
+}
+
+/// Classifies a non-2xx chat-completions answer.
+pub fn parse_error(raw: &RawResponse) -> ProviderError {
+    let (hint, code, message) = match raw.json() {
+        Ok(v) => match v.get("error") {
+            Some(err) => error_fields(err),
+            None => (None, None, truncate(&raw.text())),
+        },
+        Err(_) => (None, None, truncate(&raw.text())),
+    };
+    let class = hint.unwrap_or_else(|| class_for_status(raw.status));
+    http_error(raw, class, code, message)
+}
+
+pub(crate) fn truncate(s: &str) -> String {
+    const MAX: usize = 500;
+    let s = s.trim();
+    if s.is_empty() {
+        return "empty body".into();
+    }
+    if s.len() <= MAX {
+        s.to_string()
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, body: &str, headers: &[(&str, &str)]) -> RawResponse {
+        RawResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            stderr: None,
+        }
+    }
+
+    #[test]
+    fn parses_documented_success() {
+        let body = r#"{"id":"chatcmpl-abc123","object":"chat.completion","created":1763985600,"model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"message":{"role":"assistant","content":"Paris","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":21,"completion_tokens":2,"total_tokens":23,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_pd00000001"}"#;
+        let r = parse_chat_completion(&raw(200, body, &[("x-request-id", "req_123")]), "x-request-id").unwrap();
+        assert_eq!(r.text, "Paris");
+        assert_eq!(r.finish, FinishReason::Stop);
+        assert_eq!(r.usage.input, Some(21));
+        assert_eq!(r.usage.total, Some(23));
+        assert_eq!(r.model.as_deref(), Some("gpt-4.1-mini-2025-04-14"));
+        assert_eq!(r.request_id.as_deref(), Some("req_123"));
+    }
+
+    #[test]
+    fn classifies_quota_and_rate_limit() {
+        let quota = r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let e = parse_error(&raw(429, quota, &[]));
+        assert_eq!(e.class, ErrorClass::QuotaExhausted);
+        assert!(!e.is_retryable());
+        let rl = r#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
+        let e = parse_error(&raw(429, rl, &[("retry-after-ms", "36"), ("retry-after", "1")]));
+        assert_eq!(e.class, ErrorClass::RateLimited);
+        assert_eq!(e.retry_after, Some(std::time::Duration::from_millis(36)));
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn malformed_body_is_protocol_error() {
+        let e = parse_chat_completion(&raw(200, "{\"choices\": [", &[]), "x-request-id").unwrap_err();
+        assert_eq!(e.class, ErrorClass::Protocol);
+    }
+}

@@ -1,0 +1,230 @@
+//! From a suite's provider entry to a protocol object: the one place that knows every provider
+//! kind, reads keys from the environment, and checks provider-specific config keys.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Provider, anthropic, openai};
+use crate::secret::Secret;
+use crate::suite::model::{Mode, ProviderSpec};
+
+/// Every provider kind (the part of the id before `:`), for errors and docs.
+pub fn known_kinds() -> &'static [&'static str] {
+    &["openai", "openai-compatible", "anthropic", "replay"]
+}
+
+/// A provider entry that cannot be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderFactoryError {
+    /// The YAML path below the provider entry the problem is at (`config.base_url`), if any.
+    pub at: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Whether this is about credentials (so `validate` can skip it: keys are a run-time need).
+    pub missing_credentials: bool,
+}
+
+impl ProviderFactoryError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        ProviderFactoryError {
+            at: None,
+            message: message.into(),
+            help: None,
+            missing_credentials: false,
+        }
+    }
+
+    pub(crate) fn at(mut self, at: impl Into<String>) -> Self {
+        self.at = Some(at.into());
+        self
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// What building a provider needs besides its entry.
+pub struct BuildContext<'a> {
+    /// How requests will be answered; in `replay` no key is needed.
+    pub mode: Mode,
+    /// Reads an environment variable (injectable for tests).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    /// The suite's folder, for relative paths in config (cassettes).
+    pub suite_dir: &'a Path,
+    /// The suite's name, for default cassette locations.
+    pub suite_name: &'a str,
+}
+
+impl BuildContext<'_> {
+    /// Reads a non-empty environment variable.
+    pub fn var(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Reads the API key for a provider: the entry's `api_key_env`, else `default_env`.
+    ///
+    /// In replay mode no key is needed and `Ok(None)` is returned. Otherwise a missing key is
+    /// an error naming the variable, raised before any request is made.
+    pub fn api_key(
+        &self,
+        spec: &ProviderSpec,
+        default_env: Option<&str>,
+        required: bool,
+    ) -> Result<Option<Secret>, ProviderFactoryError> {
+        if self.mode == Mode::Replay {
+            return Ok(None);
+        }
+        let env_name = spec.config.api_key_env.as_deref().or(default_env);
+        let Some(env_name) = env_name else {
+            return Ok(None);
+        };
+        match self.var(env_name) {
+            Some(v) => Ok(Some(Secret::new(v.trim()))),
+            None if required || spec.config.api_key_env.is_some() => {
+                let mut e = ProviderFactoryError::new(format!(
+                    "provider `{}` needs an API key in the environment variable `{env_name}`, which is not set",
+                    spec.label
+                ))
+                .help(format!(
+                    "export {env_name}=… (keys are read from the environment, never from suites), or run offline with `--mode replay`"
+                ));
+                e.missing_credentials = true;
+                Err(e)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// A provider ready to use, with where its answers come from when that is fixed by the suite.
+#[derive(Debug, Clone)]
+pub struct BuiltProvider {
+    /// The protocol.
+    pub protocol: Arc<dyn Provider>,
+    /// A `replay` entry answers only from this cassette, whatever the run mode.
+    pub cassette: Option<PathBuf>,
+}
+
+/// Builds the protocol object for one provider entry.
+pub fn build_provider(
+    spec: &ProviderSpec,
+    ctx: &BuildContext<'_>,
+) -> Result<BuiltProvider, ProviderFactoryError> {
+    let protocol: Arc<dyn Provider> = match spec.kind() {
+        "openai" => Arc::new(openai::OpenAi::build(spec, ctx, openai::Flavor::OpenAi)?),
+        "openai-compatible" => Arc::new(openai::OpenAi::build(
+            spec,
+            ctx,
+            openai::Flavor::Compatible,
+        )?),
+        "anthropic" => Arc::new(anthropic::Anthropic::build(spec, ctx)?),
+        "replay" => return build_replay(spec, ctx),
+        other => {
+            let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`")).help(
+                format!("known providers: {}", known_kinds().join(", ")),
+            );
+            if let Some(s) = crate::suite::diagnostic::did_you_mean(other, known_kinds().iter().copied()) {
+                e.help = Some(format!(
+                    "did you mean `{s}`? known providers: {}",
+                    known_kinds().join(", ")
+                ));
+            }
+            return Err(e.at("id"));
+        }
+    };
+    Ok(BuiltProvider {
+        protocol,
+        cassette: None,
+    })
+}
+
+/// `replay`: answers from a cassette recorded from another provider; the cassette names that
+/// provider, whose parser reads the recorded bodies.
+fn build_replay(
+    spec: &ProviderSpec,
+    ctx: &BuildContext<'_>,
+) -> Result<BuiltProvider, ProviderFactoryError> {
+    check_other_keys(spec, &["cassette", "provider"])?;
+    let Some(cassette) = spec.config.other.get("cassette").and_then(Value::as_str) else {
+        return Err(ProviderFactoryError::new(format!(
+            "provider `{}` (replay) needs `config.cassette`: the path of a cassette file",
+            spec.label
+        ))
+        .at("config")
+        .help("for example `cassette: fixtures/cassettes/quickstart/openai.yaml`"));
+    };
+    let path = crate::suite::resolve_relative(ctx.suite_dir, cassette).map_err(|looked| {
+        ProviderFactoryError::new(format!("cassette `{cassette}` not found"))
+            .at("config.cassette")
+            .help(format!("looked in: {looked}"))
+    })?;
+    let recorded = match spec.config.other.get("provider").and_then(Value::as_str) {
+        Some(p) => p.to_string(),
+        None => crate::runner::cassette::Cassette::recorded_provider(&path).map_err(|e| {
+            ProviderFactoryError::new(format!("cannot read cassette `{cassette}`: {e}"))
+                .at("config.cassette")
+        })?,
+    };
+    let mut inner_spec = spec.clone();
+    inner_spec.id = recorded;
+    inner_spec.config.other.clear();
+    if inner_spec.kind() == "replay" {
+        return Err(ProviderFactoryError::new("a replay cassette cannot name `replay` as its provider").at("config.provider"));
+    }
+    let replay_ctx = BuildContext {
+        mode: Mode::Replay,
+        env: ctx.env,
+        suite_dir: ctx.suite_dir,
+        suite_name: ctx.suite_name,
+    };
+    let inner = build_provider(&inner_spec, &replay_ctx)?;
+    Ok(BuiltProvider {
+        protocol: inner.protocol,
+        cassette: Some(path),
+    })
+}
+
+/// Checks that `config` holds no key outside the common set and `allowed`.
+pub(crate) fn check_other_keys(
+    spec: &ProviderSpec,
+    allowed: &[&str],
+) -> Result<(), ProviderFactoryError> {
+    for key in spec.config.other.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let mut known: Vec<&str> = crate::suite::COMMON_PROVIDER_CONFIG_KEYS.to_vec();
+            known.extend_from_slice(allowed);
+            let mut e = ProviderFactoryError::new(format!(
+                "unknown config key `{key}` for provider `{}`",
+                spec.kind()
+            ))
+            .at(format!("config.{key}"));
+            e.help = Some(
+                match crate::suite::diagnostic::did_you_mean(key, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("known keys: {}", known.join(", ")),
+                },
+            );
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Reads an optional string key from `config.other`.
+pub(crate) fn other_str<'a>(
+    spec: &'a ProviderSpec,
+    key: &str,
+) -> Result<Option<&'a str>, ProviderFactoryError> {
+    match spec.config.other.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(ProviderFactoryError::new(format!("`config.{key}` must be a string")).at(format!("config.{key}"))),
+    }
+}

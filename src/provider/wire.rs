@@ -1,0 +1,316 @@
+//! The wire-level request and answer that flow between a provider's protocol code and the
+//! runner's transport, cache and cassettes.
+//!
+//! A [`WireRequest`] holds everything that is sent *except credentials*: those sit in
+//! [`Auth`], which is applied by the transport at send time and is never serialised, hashed or
+//! recorded. That separation is what keeps keys out of caches, cassettes and results.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::secret::Secret;
+
+/// What a provider wants sent: an HTTP call or a local command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WireRequest {
+    /// An HTTP request with a JSON (or text) body.
+    Http(HttpRequest),
+    /// A local command (`exec` provider).
+    Exec(ExecRequest),
+}
+
+/// An HTTP request without credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    /// `POST`, `GET`, …
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Headers other than credentials, in send order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The body: JSON for every built-in vendor; a string for templated `http` bodies.
+    pub body: Value,
+    /// Credentials, applied by the transport. Never serialised.
+    #[serde(skip)]
+    pub auth: Auth,
+}
+
+impl HttpRequest {
+    /// A JSON POST to `url`.
+    pub fn post_json(url: impl Into<String>, body: Value, auth: Auth) -> Self {
+        HttpRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+            auth,
+        }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The exact body bytes that go on the wire.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match &self.body {
+            Value::String(s) => s.clone().into_bytes(),
+            Value::Null => Vec::new(),
+            other => serde_json::to_vec(other).unwrap_or_default(),
+        }
+    }
+
+    /// The URL's path and query (`/v1/chat/completions?x=1`), without scheme and host.
+    pub fn path_and_query(&self) -> &str {
+        let rest = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        rest.find('/').map_or("/", |i| &rest[i..])
+    }
+}
+
+/// A local command with its input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// Program and arguments.
+    pub argv: Vec<String>,
+    /// Text written to the command's standard input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Extra environment variables (names only are recorded; values are not secrets here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+/// Credentials for one request. Never serialised or printed.
+#[derive(Clone, Default, PartialEq)]
+pub enum Auth {
+    /// No credentials (local servers, replay).
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// A named header carrying the key (`x-api-key`, `api-key`, `x-goog-api-key`).
+    Header {
+        /// Header name.
+        name: String,
+        /// The key.
+        value: Secret,
+    },
+    /// AWS Signature Version 4, computed over the exact bytes sent.
+    SigV4(SigV4Credentials),
+}
+
+/// What SigV4 signing needs.
+#[derive(Clone, PartialEq)]
+pub struct SigV4Credentials {
+    /// Access key id (not secret on its own, but kept out of output anyway).
+    pub access_key_id: Secret,
+    /// Secret access key.
+    pub secret_access_key: Secret,
+    /// Session token for temporary credentials.
+    pub session_token: Option<Secret>,
+    /// Region (`us-east-1`).
+    pub region: String,
+    /// Signing service name (`bedrock`).
+    pub service: String,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+            Auth::Header { name, .. } => write!(f, "Header({name}: ***)"),
+            Auth::SigV4(c) => write!(f, "SigV4({}/{})", c.region, c.service),
+        }
+    }
+}
+
+impl fmt::Debug for SigV4Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigV4Credentials({}/{}, ***)", self.region, self.service)
+    }
+}
+
+/// The raw answer: HTTP status, headers and body, or a command's exit code, stdout and stderr.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawResponse {
+    /// HTTP status, or the command's exit code.
+    pub status: u16,
+    /// Response headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (stdout for commands).
+    pub body: Vec<u8>,
+    /// Standard error of a command.
+    pub stderr: Option<String>,
+}
+
+impl RawResponse {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// Parses the body as JSON.
+    pub fn json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// Headers that never enter a key, a cassette or a log, whatever provider sets them.
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "x-amz-security-token",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether a header name must be stripped from anything stored.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SENSITIVE_HEADERS.contains(&lower.as_str())
+        || lower.contains("token")
+        || lower.contains("secret")
+        || lower.contains("api-key")
+        || lower.contains("apikey")
+}
+
+/// A stable content hash of a request, used as cache and cassette key.
+///
+/// Covers the provider id, method, path and query (and the host when `with_host`), non-secret
+/// headers and the body, plus the sample index so repeated samples are independent yet
+/// replayable. Credentials are not part of [`WireRequest`], so they cannot enter the key.
+pub fn fingerprint(provider_id: &str, req: &WireRequest, sample: u32, with_host: bool) -> String {
+    let mut h = Sha256::new();
+    h.update(b"promptdrift-key-v1\0");
+    h.update(provider_id.as_bytes());
+    h.update(b"\0");
+    h.update(sample.to_le_bytes());
+    match req {
+        WireRequest::Http(r) => {
+            h.update(b"http\0");
+            h.update(r.method.as_bytes());
+            h.update(b"\0");
+            if with_host {
+                h.update(r.url.as_bytes());
+            } else {
+                h.update(r.path_and_query().as_bytes());
+            }
+            h.update(b"\0");
+            let mut headers: Vec<_> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| !is_sensitive_header(k))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+                .collect();
+            headers.sort();
+            for (k, v) in headers {
+                h.update(k.as_bytes());
+                h.update(b":");
+                h.update(v.as_bytes());
+                h.update(b"\n");
+            }
+            h.update(b"\0");
+            h.update(r.body_bytes());
+        }
+        WireRequest::Exec(e) => {
+            h.update(b"exec\0");
+            for a in &e.argv {
+                h.update(a.as_bytes());
+                h.update(b"\0");
+            }
+            h.update(e.stdin.as_deref().unwrap_or("").as_bytes());
+        }
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fingerprint_ignores_credentials_and_host_when_asked() {
+        let a = WireRequest::Http(
+            HttpRequest::post_json(
+                "http://127.0.0.1:1234/v1/chat/completions",
+                json!({"model":"m"}),
+                Auth::Bearer(Secret::new("sk-one")),
+            )
+            .header("authorization", "Bearer sk-one"),
+        );
+        let b = WireRequest::Http(HttpRequest::post_json(
+            "https://api.openai.com/v1/chat/completions",
+            json!({"model":"m"}),
+            Auth::Bearer(Secret::new("sk-two")),
+        ));
+        assert_eq!(
+            fingerprint("openai:m", &a, 0, false),
+            fingerprint("openai:m", &b, 0, false)
+        );
+        assert_ne!(
+            fingerprint("openai:m", &a, 0, true),
+            fingerprint("openai:m", &b, 0, true)
+        );
+        assert_ne!(
+            fingerprint("openai:m", &a, 0, false),
+            fingerprint("openai:m", &a, 1, false)
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let auth = Auth::Header {
+            name: "x-api-key".into(),
+            value: Secret::new("sk-ant-very-secret"),
+        };
+        let req = HttpRequest::post_json("http://x/y", json!({}), auth);
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+    }
+
+    #[test]
+    fn path_and_query() {
+        let r = HttpRequest::post_json("http://h:1/a/b?c=d", json!(null), Auth::None);
+        assert_eq!(r.path_and_query(), "/a/b?c=d");
+        let r = HttpRequest::post_json("http://h:1", json!(null), Auth::None);
+        assert_eq!(r.path_and_query(), "/");
+    }
+}

@@ -1,0 +1,253 @@
+//! The results contract between run, snapshots, drift, reports and merge.
+//!
+//! The results file is one JSON document (schema in `docs/results-schema.md`):
+//!
+//! ```text
+//! { "schema": "promptdrift-results", "version": 1, "tool": …, "run": …,
+//!   "suites": [ … ],
+//!   "results": [ one CaseResult per (suite, case, provider, prompt, sample), in finish order ],
+//!   "summary": …, "complete": true }
+//! ```
+//!
+//! [`writer::ResultsWriter`] streams it: the head is written first, each result is appended and
+//! flushed as soon as it finishes, and the tail (summary, `complete`) is written at the end, or
+//! on Ctrl-C with `"complete": false`. [`read`] also accepts a file cut short by a crash, keeping
+//! every whole result in it.
+
+pub mod read;
+pub mod writer;
+
+use serde::{Deserialize, Serialize};
+
+use crate::judge::Outcome;
+use crate::provider::{FinishReason, Message, ProviderError, Usage};
+
+/// Version of the results schema this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The `schema` marker of a results file.
+pub const SCHEMA_NAME: &str = "promptdrift-results";
+
+/// Outcome of one (case, provider, prompt, sample).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Answered, and the assertions passed.
+    Passed,
+    /// Answered, and the assertions failed.
+    Failed,
+    /// No usable answer (provider error after retries, or interrupted).
+    Error,
+}
+
+impl Status {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One assertion's result on one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssertionResult {
+    /// The type as written (`not-contains`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The (templated) expected value, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Passed, score and reason.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Weight in the case's score.
+    pub weight: f64,
+    /// Named metric, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+}
+
+/// The outcome of one request: what was sent, what came back, how it was judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Suite name (file stem).
+    pub suite: String,
+    /// Stable case id.
+    pub case_id: String,
+    /// Case description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Case tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Provider label.
+    pub provider: String,
+    /// Provider id as written (`openai:gpt-4o-mini`).
+    pub provider_id: String,
+    /// Prompt label.
+    pub prompt: String,
+    /// Sample index (0-based) when the case repeats.
+    #[serde(default)]
+    pub sample: u32,
+    /// The rendered prompt as sent: system text and messages.
+    pub rendered: RenderedPrompt,
+    /// Passed, failed or error.
+    pub status: Status,
+    /// Weighted assertion score in 0–1 (0 for errors).
+    pub score: f64,
+    /// The answer text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Normalised finish reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    /// The provider's own finish value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_raw: Option<String>,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: Usage,
+    /// Wall-clock latency of the answering attempt, ms (0 when from cache or cassette).
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Cost in USD, when the price is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Model id the server reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Where the answer came from: `live`, `cache` or `cassette`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Attempts made (1 = no retry).
+    #[serde(default)]
+    pub attempts: u32,
+    /// Each assertion's outcome.
+    #[serde(default)]
+    pub assertions: Vec<AssertionResult>,
+    /// Why there is no answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProviderError>,
+}
+
+/// The prompt exactly as sent, provider-neutral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RenderedPrompt {
+    /// System text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// Messages after the system text.
+    pub messages: Vec<Message>,
+}
+
+/// What a results file says about each suite it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteInfo {
+    /// Suite name.
+    pub name: String,
+    /// Suite path as given.
+    pub path: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Providers: label and id.
+    pub providers: Vec<ProviderInfo>,
+    /// Number of cases planned.
+    pub cases: usize,
+}
+
+/// A provider as listed in a results file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// Label.
+    pub label: String,
+    /// Id.
+    pub id: String,
+}
+
+/// Information about the run itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// `live`, `record` or `replay`.
+    pub mode: String,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: String,
+    /// Requests planned.
+    pub planned: usize,
+    /// `--shard K/N`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Summary {
+    /// Results written.
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed assertions.
+    pub failed: usize,
+    /// Errors (no answer).
+    pub errors: usize,
+    /// Planned but never finished (interrupted).
+    pub unfinished: usize,
+    /// Wall time of the run, ms.
+    pub duration_ms: u64,
+}
+
+impl Summary {
+    /// Adds one result.
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Error => self.errors += 1,
+        }
+    }
+}
+
+/// A whole results file in memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsFile {
+    /// Always [`SCHEMA_NAME`].
+    pub schema: String,
+    /// Schema version.
+    pub version: u32,
+    /// Name and version of the tool that wrote it.
+    pub tool: ToolInfo,
+    /// Run information.
+    pub run: RunInfo,
+    /// Suites covered.
+    pub suites: Vec<SuiteInfo>,
+    /// Every result.
+    pub results: Vec<CaseResult>,
+    /// Counts.
+    #[serde(default)]
+    pub summary: Summary,
+    /// False when the run was interrupted or the file was cut short.
+    #[serde(default)]
+    pub complete: bool,
+}
+
+/// The writing tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// `promptdrift`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ToolInfo {
+    /// This build.
+    pub fn current() -> Self {
+        ToolInfo {
+            name: "promptdrift".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Reading results files, including ones cut short by a crash.

@@ -1,0 +1,3 @@
+//! Scheduling: the only owner of a tokio runtime.
+
+pub mod cassette;

@@ -1,0 +1,1 @@
+//! Cases from CSV, JSONL and YAML datasets under `fixtures/`.

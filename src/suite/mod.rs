@@ -1,0 +1,76 @@
+//! What the user wrote: suite files and the datasets they name.
+//!
+//! Reads only suite and dataset files; calls no provider. `load` turns a file into a
+//! [`model::Suite`] or the *shape* errors serde finds (the first per file); meaning checks
+//! (missing template variables, bad regexes, unknown providers, duplicate case ids) happen in
+//! [`crate::plan`], which collects every problem, not just the first.
+
+pub mod dataset;
+pub mod diagnostic;
+pub mod load;
+pub mod locate;
+pub mod model;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{load, load_str};
+pub use model::Suite;
+
+/// Provider `config` keys every provider accepts; anything else is checked per provider.
+pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "stop",
+    "seed",
+    "json_mode",
+    "base_url",
+    "api_key_env",
+    "timeout_ms",
+    "max_retries",
+    "max_concurrency",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "headers",
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+];
+
+/// Resolves a relative path written in a suite (`file://fixtures/x.txt`, a cassette path):
+/// looked up from the suite's folder, then from each parent folder in turn; the first that
+/// exists wins. Absolute paths are taken as they are.
+///
+/// On failure returns the list of places looked at, for the error message.
+pub fn resolve_relative(dir: &Path, rel: &str) -> Result<PathBuf, String> {
+    let rel_path = Path::new(rel);
+    if rel_path.is_absolute() {
+        return if rel_path.exists() {
+            Ok(rel_path.to_path_buf())
+        } else {
+            Err(rel.to_string())
+        };
+    }
+    let mut looked = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        let candidate = d.join(rel_path);
+        if candidate.exists() {
+            return Ok(candidate);
+        }
+        looked.push(candidate.display().to_string());
+        cur = d.parent().filter(|p| !p.as_os_str().is_empty());
+    }
+    // A suite given as `x.yaml` has an empty parent: try the working directory last.
+    if !dir.as_os_str().is_empty() && Path::new(rel).exists() {
+        return Ok(PathBuf::from(rel));
+    }
+    Err(looked.join(", "))
+}
+
+/// Strips the `file://` prefix, if present.
+pub fn file_ref(value: &str) -> Option<&str> {
+    value.strip_prefix("file://")
+}
