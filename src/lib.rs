@@ -13,11 +13,14 @@
 //!    response parsing); [`judge`] evaluates assertions (pure and synchronous).
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod env;
 pub mod error;
 pub mod judge;
 pub mod plan;
 pub mod provider;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod secret;

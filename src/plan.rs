@@ -1,1 +1,657 @@
-//! Suites x providers x cases x samples -> jobs.
+//! Suites × providers × cases × prompts × samples → jobs, and every meaning check on the way.
+//!
+//! Planning is where a suite is checked for meaning without calling anything: every prompt is
+//! rendered for every case (missing variables are found here), every assertion is compiled
+//! (bad regexes, schemas and JSONPaths are found here), every provider is built (unknown
+//! providers, bad config keys, missing keys). All problems are collected, not just the first.
+//! `validate` is exactly "load + plan"; `run` is "load + plan + runner".
+//!
+//! Work that can be done once per suite is done once here: templates are compiled once,
+//! assertions whose value holds no template are compiled once and shared by every case.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::judge::{self, CompileContext, CompiledAssertion};
+use crate::provider::registry::{BuildContext, BuiltProvider};
+use crate::provider::{Message, Request, build_provider};
+use crate::results::RenderedPrompt;
+use crate::suite::model::{AssertionSpec, Case, CaseSource, Mode, ProviderSpec, Role, Suite};
+use crate::suite::template::{TemplateError, Templates};
+use crate::suite::{Diagnostic, Severity};
+
+/// Reads an environment variable; injectable so tests and the library control the environment.
+pub type EnvFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The process environment.
+pub fn process_env() -> EnvFn {
+    Arc::new(|name| std::env::var(name).ok())
+}
+
+/// What to plan.
+#[derive(Clone)]
+pub struct PlanOptions {
+    /// Run mode from the command line; `None` = the suite's `options.mode`, else `live`.
+    pub mode: Option<Mode>,
+    /// Only providers whose label or id is in this list (empty = all).
+    pub providers: Vec<String>,
+    /// Only cases whose id or description matches this regex.
+    pub filter: Option<regex::Regex>,
+    /// Only cases carrying at least one of these tags (empty = all).
+    pub tags: Vec<String>,
+    /// Samples per case, overriding suites and cases.
+    pub repeat: Option<u32>,
+    /// `--shard K/N`: keep only the cases whose id hashes to shard K (1-based) of N.
+    pub shard: Option<(u32, u32)>,
+    /// Environment lookup (API keys, base URLs).
+    pub env: EnvFn,
+    /// Whether missing API keys are errors (run) or warnings (validate).
+    pub require_keys: bool,
+    /// Folder for cassettes (default `<project>/fixtures/cassettes`).
+    pub cassette_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PlanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanOptions")
+            .field("mode", &self.mode)
+            .field("providers", &self.providers)
+            .field("filter", &self.filter)
+            .field("tags", &self.tags)
+            .field("repeat", &self.repeat)
+            .field("shard", &self.shard)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            mode: None,
+            providers: Vec::new(),
+            filter: None,
+            tags: Vec::new(),
+            repeat: None,
+            shard: None,
+            env: process_env(),
+            require_keys: true,
+            cassette_dir: None,
+        }
+    }
+}
+
+/// Everything a run needs, checked.
+#[derive(Debug)]
+pub struct Plan {
+    /// Planned suites, in the order given.
+    pub suites: Vec<PlannedSuite>,
+    /// Every request to make, in a stable order (suite, case, provider, prompt, sample).
+    pub jobs: Vec<Job>,
+    /// Warnings found while planning (errors make planning fail).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// One suite, ready to run.
+#[derive(Debug)]
+pub struct PlannedSuite {
+    /// The loaded suite.
+    pub suite: Suite,
+    /// Effective mode for this suite.
+    pub mode: Mode,
+    /// Selected providers, built.
+    pub providers: Vec<PlannedProvider>,
+    /// Selected cases (after filters and shards), with rendered prompts and compiled assertions.
+    pub cases: Vec<PlannedCase>,
+    /// Labels of the suite's prompts, by prompt index.
+    pub prompt_labels: Vec<String>,
+}
+
+/// A provider of a suite, built.
+#[derive(Debug)]
+pub struct PlannedProvider {
+    /// The suite entry.
+    pub spec: ProviderSpec,
+    /// Protocol and fixed cassette.
+    pub built: BuiltProvider,
+    /// Where record/replay mode reads and writes this provider's cassette.
+    pub cassette_path: PathBuf,
+}
+
+/// One case, rendered and compiled.
+#[derive(Debug)]
+pub struct PlannedCase {
+    /// Index into the suite's `cases`.
+    pub index: usize,
+    /// The rendered prompt per prompt index (`None` where the prompt applies to no selected
+    /// provider).
+    pub prompts: Vec<Option<RenderedPrompt>>,
+    /// Compiled assertions, defaults first.
+    pub assertions: Vec<Arc<CompiledAssertion>>,
+    /// Samples to take.
+    pub repeat: u32,
+}
+
+/// One request to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    /// Index into [`Plan::suites`].
+    pub suite: u32,
+    /// Index into [`PlannedSuite::cases`].
+    pub case: u32,
+    /// Index into [`PlannedSuite::providers`].
+    pub provider: u32,
+    /// Prompt index.
+    pub prompt: u32,
+    /// Sample index (0-based).
+    pub sample: u32,
+}
+
+impl Plan {
+    /// The suite, case, provider of a job.
+    pub fn parts(&self, job: &Job) -> (&PlannedSuite, &PlannedCase, &Case, &PlannedProvider) {
+        let s = &self.suites[job.suite as usize];
+        let pc = &s.cases[job.case as usize];
+        (
+            s,
+            pc,
+            &s.suite.cases[pc.index],
+            &s.providers[job.provider as usize],
+        )
+    }
+
+    /// The neutral request for a job: rendered prompt + the provider's sampling settings.
+    pub fn request(&self, job: &Job) -> Request {
+        let (_, pc, _, p) = self.parts(job);
+        let rendered = pc.prompts[job.prompt as usize]
+            .as_ref()
+            .expect("jobs are only planned for prompts that were rendered");
+        let c = &p.spec.config;
+        Request {
+            system: rendered.system.clone(),
+            messages: rendered.messages.clone(),
+            temperature: c.temperature,
+            max_tokens: c.max_tokens,
+            top_p: c.top_p,
+            top_k: c.top_k,
+            stop: c.stop.clone().unwrap_or_default(),
+            seed: c.seed,
+            json_mode: c.json_mode.unwrap_or(false),
+        }
+    }
+}
+
+/// The folder `fixtures/`, snapshots and the cache hang off: the nearest ancestor of the suite's
+/// folder (itself included) holding `promptdrift.toml`, `fixtures/`, `Cargo.toml` or `.git`;
+/// else the suite's folder.
+pub fn project_root(suite_dir: &Path) -> PathBuf {
+    let start = if suite_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        suite_dir
+    };
+    let mut cur = Some(start);
+    while let Some(d) = cur {
+        for marker in ["promptdrift.toml", "fixtures", "Cargo.toml", ".git"] {
+            if d.join(marker).exists() {
+                return d.to_path_buf();
+            }
+        }
+        cur = d.parent().filter(|p| !p.as_os_str().is_empty());
+    }
+    start.to_path_buf()
+}
+
+/// A file-name-safe form of a label (`openai:gpt-4o-mini` → `openai-gpt-4o-mini`).
+pub fn slug(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut dash = false;
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            out.push(c.to_ascii_lowercase());
+            dash = false;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "provider".into() } else { out }
+}
+
+/// Which shard (0-based) a case id belongs to, out of `n`. Stable across runs and machines.
+pub fn shard_of(case_id: &str, n: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(case_id.as_bytes());
+    let v = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    u32::try_from(v % u64::from(n.max(1))).unwrap_or(0)
+}
+
+/// Plans suites. Fails with every error found (warnings included, for context).
+pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut planned = Vec::with_capacity(suites.len());
+    for suite in suites {
+        if let Some(p) = plan_suite(suite, opts, &mut diags) {
+            planned.push(p);
+        }
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    let mut jobs = Vec::new();
+    for (si, s) in planned.iter().enumerate() {
+        for (ci, pc) in s.cases.iter().enumerate() {
+            for (pi, _) in s.providers.iter().enumerate() {
+                for (qi, rendered) in pc.prompts.iter().enumerate() {
+                    if rendered.is_none()
+                        || !s.suite.prompts[qi].applies_to(&s.providers[pi].spec)
+                    {
+                        continue;
+                    }
+                    for sample in 0..pc.repeat {
+                        jobs.push(Job {
+                            suite: to_u32(si),
+                            case: to_u32(ci),
+                            provider: to_u32(pi),
+                            prompt: to_u32(qi),
+                            sample,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(Plan {
+        suites: planned,
+        jobs,
+        warnings: diags,
+    })
+}
+
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> Option<PlannedSuite> {
+    let file = suite.path.clone();
+    let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
+    let errors_before = diags.iter().filter(|d| d.is_error()).count();
+
+    // Providers: selection, then build.
+    let mut selected: Vec<&ProviderSpec> = suite
+        .providers
+        .iter()
+        .filter(|p| opts.providers.is_empty() || opts.providers.iter().any(|f| f == &p.label || f == &p.id))
+        .collect();
+    if selected.is_empty() && !opts.providers.is_empty() {
+        let known: Vec<&str> = suite.providers.iter().map(|p| p.label.as_str()).collect();
+        let wanted = opts.providers.join(", ");
+        let mut d = Diagnostic::error(&file, "providers", format!("no provider matches `-p {wanted}`"));
+        d.help = Some(format!("providers in this suite: {}", known.join(", ")));
+        diags.push(d);
+        selected.clear();
+    }
+    let env = opts.env.clone();
+    let env_fn = move |k: &str| env(k);
+    let root = project_root(&suite.dir);
+    let cassette_root = opts
+        .cassette_dir
+        .clone()
+        .unwrap_or_else(|| root.join("fixtures").join("cassettes"));
+    let mut providers = Vec::with_capacity(selected.len());
+    for spec in selected {
+        let ctx = BuildContext {
+            mode: if opts.require_keys { mode } else { Mode::Replay },
+            env: &env_fn,
+            suite_dir: &suite.dir,
+            suite_name: &suite.name,
+        };
+        match build_provider(spec, &ctx) {
+            Ok(built) => {
+                for w in built.protocol.warnings() {
+                    diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
+                }
+                if !opts.require_keys {
+                    // validate: keys are a run-time need; say so without failing.
+                    let live_ctx = BuildContext { mode: Mode::Live, ..ctx };
+                    if let Err(e) = build_provider(spec, &live_ctx) {
+                        if e.missing_credentials {
+                            let mut d = Diagnostic::warning(&file, &spec.yaml_path, e.message);
+                            d.help = e.help;
+                            diags.push(d);
+                        }
+                    }
+                }
+                let cassette_path = built.cassette.clone().unwrap_or_else(|| {
+                    cassette_root.join(&suite.name).join(format!("{}.yaml", slug(&spec.label)))
+                });
+                if mode == Mode::Replay && built.cassette.is_none() && !cassette_path.exists() {
+                    diags.push(
+                        Diagnostic::error(
+                            &file,
+                            &spec.yaml_path,
+                            format!(
+                                "replay mode needs a cassette for provider `{}`, and `{}` does not exist",
+                                spec.label,
+                                cassette_path.display()
+                            ),
+                        )
+                        .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
+                    );
+                }
+                providers.push(PlannedProvider {
+                    spec: spec.clone(),
+                    built,
+                    cassette_path,
+                });
+            }
+            Err(e) => {
+                let path = match &e.at {
+                    Some(at) => format!("{}.{at}", spec.yaml_path),
+                    None => spec.yaml_path.clone(),
+                };
+                let mut d = Diagnostic::error(&file, path, e.message);
+                d.help = e.help;
+                diags.push(d);
+            }
+        }
+    }
+
+    // Templates, compiled once.
+    let mut templates = Templates::new();
+    let mut prompt_ok = vec![true; suite.prompts.len()];
+    for (pi, prompt) in suite.prompts.iter().enumerate() {
+        for (mi, m) in prompt.messages.iter().enumerate() {
+            if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
+                prompt_ok[pi] = false;
+                let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
+                    prompt.yaml_path.clone()
+                } else {
+                    format!("{}.messages[{mi}].content", prompt.yaml_path)
+                };
+                diags.push(
+                    Diagnostic::error(&file, at, format!("prompt `{}` has a {e}", prompt.label))
+                        .with_help("template syntax is Jinja (minijinja): `{{ var }}`; write a literal `{{` as `{{ '{{' }}`"),
+                );
+            }
+        }
+    }
+    let prompt_labels: Vec<String> = suite.prompts.iter().map(|p| p.label.clone()).collect();
+    let applicable: Vec<bool> = suite
+        .prompts
+        .iter()
+        .map(|p| providers.iter().any(|pp| p.applies_to(&pp.spec)))
+        .collect();
+
+    // Cases: selection, rendering, assertion compilation.
+    let ctx = CompileContext { dir: &suite.dir };
+    let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
+    let mut cases = Vec::new();
+    for (ci, case) in suite.cases.iter().enumerate() {
+        if let Some(f) = &opts.filter {
+            if !f.is_match(&case.id) && !case.description.as_deref().is_some_and(|d| f.is_match(d)) {
+                continue;
+            }
+        }
+        if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
+            continue;
+        }
+        if let Some((k, n)) = opts.shard {
+            if shard_of(&case.id, n) != k - 1 {
+                continue;
+            }
+        }
+        let (case_file, case_path) = case_location(&suite, case);
+        let mut prompts = Vec::with_capacity(suite.prompts.len());
+        for (pi, prompt) in suite.prompts.iter().enumerate() {
+            if !prompt_ok[pi] || !applicable[pi] {
+                prompts.push(None);
+                continue;
+            }
+            let mut rendered = RenderedPrompt::default();
+            let mut ok = true;
+            for (mi, m) in prompt.messages.iter().enumerate() {
+                match templates.render(&template_name(pi, mi), &case.vars) {
+                    Ok(text) => match m.role {
+                        Role::System => match &mut rendered.system {
+                            Some(s) => {
+                                s.push_str("\n\n");
+                                s.push_str(&text);
+                            }
+                            None => rendered.system = Some(text),
+                        },
+                        role => rendered.messages.push(Message { role, content: text }),
+                    },
+                    Err(e) => {
+                        ok = false;
+                        diags.push(template_diag(&case_file, &case_path, case, &prompt.label, &e));
+                        break;
+                    }
+                }
+            }
+            if ok && rendered.messages.is_empty() {
+                ok = false;
+                diags.push(Diagnostic::error(
+                    &file,
+                    &prompt.yaml_path,
+                    format!("prompt `{}` has no user or assistant message", prompt.label),
+                ));
+            }
+            prompts.push(ok.then_some(rendered));
+        }
+        let mut assertions = Vec::with_capacity(case.assert.len());
+        for spec in &case.assert {
+            if let Some(a) = compile_assertion(spec, case, &ctx, &mut shared, &case_file, diags) {
+                assertions.push(a);
+            }
+        }
+        let repeat = opts
+            .repeat
+            .or(case.repeat)
+            .or(suite.options.repeat)
+            .unwrap_or(1)
+            .max(1);
+        cases.push(PlannedCase {
+            index: ci,
+            prompts,
+            assertions,
+            repeat,
+        });
+    }
+    if !suite.cases.is_empty() && cases.is_empty() && (opts.filter.is_some() || !opts.tags.is_empty()) {
+        diags.push(Diagnostic::warning(&file, "cases", "no case matches the filter"));
+    }
+    let errors_after = diags.iter().filter(|d| d.is_error()).count();
+    (errors_after == errors_before).then_some(PlannedSuite {
+        suite,
+        mode,
+        providers,
+        cases,
+        prompt_labels,
+    })
+}
+
+fn template_name(prompt: usize, message: usize) -> String {
+    format!("prompt{prompt}.message{message}")
+}
+
+/// Where to point a diagnostic about a case: its dataset row, or its suite entry.
+fn case_location(suite: &Suite, case: &Case) -> (PathBuf, String) {
+    match &case.source {
+        CaseSource::Suite { yaml_path } => (suite.path.clone(), yaml_path.clone()),
+        CaseSource::Dataset { yaml_path, .. } => (suite.path.clone(), yaml_path.clone()),
+    }
+}
+
+fn template_diag(file: &Path, path: &str, case: &Case, prompt: &str, e: &TemplateError) -> Diagnostic {
+    let mut d = match e {
+        TemplateError::Missing { names } => {
+            let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            let mut d = Diagnostic::error(
+                file,
+                format!("{path}.vars"),
+                format!(
+                    "case `{}` does not define variable{} {list}, used by prompt `{prompt}`",
+                    case.id,
+                    if names.len() == 1 { "" } else { "s" }
+                ),
+            );
+            let known: Vec<&str> = case.vars.keys().map(String::as_str).collect();
+            d.help = Some(
+                match names.first().and_then(|n| crate::suite::diagnostic::did_you_mean(n, known.iter().copied())) {
+                    Some(s) => format!("did you mean `{s}`? (the case defines: {})", known.join(", ")),
+                    None if known.is_empty() => "the case defines no vars; add them under `vars:` (or `defaults.vars`)".into(),
+                    None => format!("the case defines: {}", known.join(", ")),
+                },
+            );
+            d
+        }
+        other => Diagnostic::error(
+            file,
+            path,
+            format!("case `{}`: prompt `{prompt}`: {other}", case.id),
+        ),
+    };
+    if let CaseSource::Dataset { file: dfile, line, .. } = &case.source {
+        d.file = dfile.clone();
+        d.yaml_path = String::new();
+        d = d.at(*line, 1, 1);
+    }
+    d
+}
+
+fn compile_assertion(
+    spec: &AssertionSpec,
+    case: &Case,
+    ctx: &CompileContext<'_>,
+    shared: &mut HashMap<String, Arc<CompiledAssertion>>,
+    file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<CompiledAssertion>> {
+    let templated = spec_has_template(spec);
+    if !templated {
+        if let Some(a) = shared.get(&spec.yaml_path) {
+            return Some(a.clone());
+        }
+    }
+    let rendered = if templated {
+        match render_spec(spec, case) {
+            Ok(s) => s,
+            Err(e) => {
+                let mut d = Diagnostic::error(
+                    file,
+                    format!("{}.value", spec.yaml_path),
+                    format!("assertion `{}` of case `{}`: {e}", spec.type_name(), case.id),
+                );
+                if let TemplateError::Missing { .. } = e {
+                    d.help = Some(format!(
+                        "the case defines: {}",
+                        case.vars.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+                diags.push(d);
+                return None;
+            }
+        }
+    } else {
+        spec.clone()
+    };
+    match judge::compile(&rendered, ctx) {
+        Ok(c) => {
+            let c = Arc::new(c);
+            if !templated {
+                shared.insert(spec.yaml_path.clone(), c.clone());
+            }
+            Some(c)
+        }
+        Err(e) => {
+            // One report per assertion, not one per case sharing it.
+            let path = match &e.at {
+                Some(at) => format!("{}.{at}", spec.yaml_path),
+                None => spec.yaml_path.clone(),
+            };
+            if !diags.iter().any(|d| d.yaml_path == path && d.severity == Severity::Error) {
+                let mut d = Diagnostic::error(
+                    file,
+                    path,
+                    format!("assertion `{}`: {}", spec.type_name(), e.message),
+                );
+                d.help = e.help;
+                diags.push(d);
+            }
+            None
+        }
+    }
+}
+
+fn value_has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => Templates::is_template(s),
+        Value::Array(a) => a.iter().any(value_has_template),
+        Value::Object(o) => o.values().any(value_has_template),
+        _ => false,
+    }
+}
+
+fn spec_has_template(spec: &AssertionSpec) -> bool {
+    spec.value.as_ref().is_some_and(value_has_template) || spec.children.iter().any(spec_has_template)
+}
+
+fn render_value(v: &Value, case: &Case) -> Result<Value, TemplateError> {
+    Ok(match v {
+        Value::String(s) if Templates::is_template(s) => {
+            let mut t = Templates::new();
+            t.add("v", s)?;
+            Value::String(t.render("v", &case.vars)?)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| render_value(x, case)).collect::<Result<_, _>>()?),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| Ok((k.clone(), render_value(x, case)?)))
+                .collect::<Result<_, TemplateError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn render_spec(spec: &AssertionSpec, case: &Case) -> Result<AssertionSpec, TemplateError> {
+    let mut out = spec.clone();
+    if let Some(v) = &spec.value {
+        out.value = Some(render_value(v, case)?);
+    }
+    out.children = spec
+        .children
+        .iter()
+        .map(|c| render_spec(c, case))
+        .collect::<Result<_, _>>()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("openai:gpt-4o-mini"), "openai-gpt-4o-mini");
+        assert_eq!(slug("Claude 3.5 Haiku!"), "claude-3.5-haiku");
+        assert_eq!(slug("::"), "provider");
+    }
+
+    #[test]
+    fn shards_partition() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("case-{i}")).collect();
+        let mut counts = [0usize; 4];
+        for id in &ids {
+            counts[shard_of(id, 4) as usize] += 1;
+        }
+        assert_eq!(counts.iter().sum::<usize>(), 1000);
+        assert!(counts.iter().all(|&c| c > 150), "{counts:?}");
+        assert_eq!(shard_of("x", 1), 0);
+    }
+}

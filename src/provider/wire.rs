@@ -241,7 +241,14 @@ pub fn fingerprint(provider_id: &str, req: &WireRequest, sample: u32, with_host:
                 h.update(b"\n");
             }
             h.update(b"\0");
-            h.update(r.body_bytes());
+            match &r.body {
+                Value::String(s) => h.update(s.as_bytes()),
+                other => {
+                    let mut canon = String::new();
+                    canonical_json(other, &mut canon);
+                    h.update(canon.as_bytes());
+                }
+            }
         }
         WireRequest::Exec(e) => {
             h.update(b"exec\0");
@@ -259,6 +266,56 @@ pub fn fingerprint(provider_id: &str, req: &WireRequest, sample: u32, with_host:
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// Writes `v` as JSON with object keys sorted and integral numbers written as integers, so
+/// that a body re-read from a hand-edited YAML cassette hashes like the one we sent.
+pub fn canonical_json(v: &Value, out: &mut String) {
+    use std::fmt::Write as _;
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                let _ = write!(out, "{i}");
+            } else if let Some(u) = n.as_u64() {
+                let _ = write!(out, "{u}");
+            } else {
+                let f = n.as_f64().unwrap_or(0.0);
+                if f.fract() == 0.0 && f.abs() < 1e15 {
+                    let _ = write!(out, "{}", f as i64);
+                } else {
+                    let _ = write!(out, "{f}");
+                }
+            }
+        }
+        Value::String(s) => {
+            let _ = write!(out, "{}", Value::String(s.clone()));
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{}:", Value::String(k.clone()));
+                canonical_json(&o[k], out);
+            }
+            out.push('}');
+        }
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +361,17 @@ mod tests {
         let req = HttpRequest::post_json("http://x/y", json!({}), auth);
         let shown = format!("{req:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
+    }
+
+    #[test]
+    fn canonical_json_is_order_and_number_form_independent() {
+        let a = json!({"b": 0.0, "a": [1, {"y": 2.5, "x": "s"}]});
+        let b = json!({"a": [1.0, {"x": "s", "y": 2.5}], "b": 0});
+        let (mut ca, mut cb) = (String::new(), String::new());
+        canonical_json(&a, &mut ca);
+        canonical_json(&b, &mut cb);
+        assert_eq!(ca, cb);
+        assert_eq!(ca, r#"{"a":[1,{"x":"s","y":2.5}],"b":0}"#);
     }
 
     #[test]

@@ -18,3 +18,8 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     let _ = source;
     Err(vec![Diagnostic::error(path, "", "suite loading is not implemented yet")])
 }
+
+/// Like [`load`], also returning warnings.
+pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load(path).map(|s| (s, Vec::new()))
+}

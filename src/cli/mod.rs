@@ -1,0 +1,172 @@
+//! The command line: clap types and one file per subcommand. The only module that prints.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cache;
+mod run;
+mod validate;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::suite::{Diagnostic, Suite};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0    everything passed
+  1    assertions failed (or drift crossed a threshold)
+  2    bad input: suite, dataset or flags
+  3    provider errors left cases unanswered
+  130  interrupted by Ctrl-C (finished results were kept)
+
+Environment:
+  OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys (or each provider's `api_key_env`)
+  PROMPTDRIFT_MODE                    default for --mode
+  PROMPTDRIFT_CACHE_DIR               response cache folder
+  PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+
+Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md";
+
+/// promptdrift: prompt regression testing across LLM providers.
+///
+/// Runs YAML suites of prompts and assertions against real provider APIs (or recorded
+/// cassettes, offline) and reports which cases pass, fail or error on each provider.
+#[derive(Debug, Parser)]
+#[command(name = "promptdrift", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More logging on stderr (-v: info, -vv: debug). PROMPTDRIFT_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites: every case on every provider; print a table; write results.
+    Run(run::RunArgs),
+    /// Check suites without calling any provider (file:line:column errors).
+    Validate(validate::ValidateArgs),
+    /// Inspect or clear the response cache.
+    Cache(cache::CacheArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.verbose);
+    let code = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate(args) => validate::validate(&args),
+        Command::Cache(args) => cache::cache(&args),
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code)
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var(crate::env::PROMPTDRIFT_LOG).ok().map_or_else(
+        || {
+            EnvFilter::new(match verbose {
+                0 => "warn",
+                1 => "info",
+                _ => "debug",
+            })
+        },
+        EnvFilter::new,
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Expands the suite arguments: files as given, folders to their `.yaml`/`.yml` files; none
+/// given = `suites/` in the working directory.
+pub(crate) fn suite_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let given: Vec<PathBuf> = if args.is_empty() {
+        if Path::new("suites").is_dir() {
+            vec![PathBuf::from("suites")]
+        } else {
+            return Err("no suite files given, and there is no `suites/` folder here".into());
+        }
+    } else {
+        args.to_vec()
+    };
+    let mut files = Vec::new();
+    for p in given {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&p)
+                .map_err(|e| format!("cannot read folder {}: {e}", p.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(format!("folder {} holds no .yaml suite files", p.display()));
+            }
+            files.extend(found);
+        } else if p.exists() {
+            files.push(p);
+        } else {
+            return Err(format!("suite file {} does not exist", p.display()));
+        }
+    }
+    Ok(files)
+}
+
+/// Loads every suite; returns them with warnings, or every diagnostic when any is an error.
+pub(crate) fn load_suites(files: &[PathBuf]) -> Result<(Vec<Suite>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut suites = Vec::new();
+    let mut diags = Vec::new();
+    let mut failed = false;
+    for f in files {
+        match crate::suite::load::load_with_warnings(f) {
+            Ok((s, w)) => {
+                diags.extend(w);
+                suites.push(s);
+            }
+            Err(d) => {
+                failed = true;
+                diags.extend(d);
+            }
+        }
+    }
+    let mut names: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    for (s, f) in suites.iter().zip(files) {
+        if let Some(prev) = names.insert(s.name.clone(), f) {
+            failed = true;
+            diags.push(
+                Diagnostic::error(f, "", format!("two suites are named `{}` ({} and {})", s.name, prev.display(), f.display()))
+                    .with_help("suite names come from file names and name snapshot and cassette folders; rename one file"),
+            );
+        }
+    }
+    if failed { Err(diags) } else { Ok((suites, diags)) }
+}
+
+/// Prints diagnostics to stderr.
+pub(crate) fn print_diagnostics(diags: &mut [Diagnostic]) {
+    if diags.is_empty() {
+        return;
+    }
+    let text = crate::report::diagnostics::render_all(diags);
+    eprint!("{text}");
+}

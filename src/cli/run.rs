@@ -1,0 +1,372 @@
+//! `promptdrift run`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
+use crate::plan::{self, PlanOptions};
+use crate::results::writer::ResultsWriter;
+use crate::results::{CaseResult, ProviderInfo, RunInfo, SuiteInfo, Summary};
+use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
+use crate::suite::model::Mode;
+
+/// Arguments of `promptdrift run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Suite files or folders (default: suites/).
+    pub files: Vec<PathBuf>,
+
+    /// Only these providers (label or id); repeatable.
+    #[arg(short = 'p', long = "provider", value_name = "PROVIDER")]
+    pub providers: Vec<String>,
+
+    /// Only cases whose id or description matches this regular expression.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+
+    /// Only cases with this tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Requests in flight at most (default: the suite's `options.concurrency`, else 16).
+    #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: Option<u32>,
+
+    /// Write results to FILE (.json: the versioned results file); repeatable.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub outputs: Vec<PathBuf>,
+
+    /// live: call providers; record: call and write cassettes; replay: answer only from
+    /// cassettes (default: the suite's `options.mode`, else live).
+    #[arg(long, value_enum, env = crate::env::PROMPTDRIFT_MODE)]
+    pub mode: Option<ModeArg>,
+
+    /// Samples per case, overriding suites and cases.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
+    /// Per-request timeout in milliseconds, overriding suites and providers.
+    #[arg(long = "timeout-ms", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+
+    /// Retries after a failed attempt (429, 5xx, timeouts), overriding suites and providers.
+    #[arg(long = "max-retries", value_name = "N")]
+    pub max_retries: Option<u32>,
+
+    /// Do not read or write the response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Response cache folder (default: .promptdrift/cache in the project).
+    #[arg(long, value_name = "DIR", env = crate::env::PROMPTDRIFT_CACHE_DIR)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Ignore cached answers older than this (`90s`, `30m`, `24h`, `7d`; default 24h).
+    #[arg(long, value_name = "AGE", default_value = "24h", value_parser = parse_age)]
+    pub cache_ttl: Duration,
+
+    /// Cassette folder for record/replay (default: fixtures/cassettes in the project).
+    #[arg(long, value_name = "DIR")]
+    pub cassette_dir: Option<PathBuf>,
+
+    /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Call providers (with the response cache).
+    Live,
+    /// Call providers and write cassettes.
+    Record,
+    /// Answer only from cassettes.
+    Replay,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Live => Mode::Live,
+            ModeArg::Record => Mode::Record,
+            ModeArg::Replay => Mode::Replay,
+        }
+    }
+}
+
+fn parse_age(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not an age like 90s, 30m, 24h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit `{unit}` (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not K/N (e.g. 2/4)"))?;
+    let k: u32 = k.trim().parse().map_err(|_| format!("`{k}` is not a number"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
+    }
+    Ok((k, n))
+}
+
+/// What `-o` can write.
+enum OutputKind {
+    Json,
+}
+
+fn output_kind(path: &Path) -> Result<OutputKind, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Ok(OutputKind::Json),
+        other => Err(format!(
+            "cannot write `{}`: unknown output type `{}` (supported: .json)",
+            path.display(),
+            other.unwrap_or("")
+        )),
+    }
+}
+
+/// Writes results files as results arrive; keeps results for the terminal report.
+struct CliSink {
+    writers: Vec<ResultsWriter>,
+    results: Vec<CaseResult>,
+    verbose: bool,
+    write_errors: Vec<String>,
+}
+
+impl EventSink for CliSink {
+    fn event(&mut self, event: RunEvent<'_>) {
+        match event {
+            RunEvent::Finished(r) => {
+                for w in &mut self.writers {
+                    if let Err(e) = w.write(r) {
+                        self.write_errors.push(format!("{}: {e}", w.path().display()));
+                    }
+                }
+                self.results.push(r.clone());
+            }
+            RunEvent::Retrying { case_id, provider, attempt, delay, error } => {
+                if self.verbose {
+                    eprintln!(
+                        "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
+                        error,
+                        delay.as_millis()
+                    );
+                }
+                tracing::info!(case = case_id, provider, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+            }
+            RunEvent::Warning(w) => eprintln!("warning: {w}"),
+            RunEvent::Interrupted { unfinished } => {
+                eprintln!("interrupted: {unfinished} request(s) unfinished; keeping every finished result");
+                for w in &mut self.writers {
+                    let _ = w.flush();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs `promptdrift run`; returns the exit code.
+pub fn run(args: &RunArgs) -> u8 {
+    let outputs: Vec<(PathBuf, OutputKind)> = match args
+        .outputs
+        .iter()
+        .map(|p| output_kind(p).map(|k| (p.clone(), k)))
+        .collect::<Result<_, _>>()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: --filter is not a valid regular expression: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let files = match super::suite_files(&args.files) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (suites, mut warnings) = match super::load_suites(&files) {
+        Ok(x) => x,
+        Err(mut d) => {
+            super::print_diagnostics(&mut d);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
+    let opts = PlanOptions {
+        mode: args.mode.map(Mode::from),
+        providers: args.providers.clone(),
+        filter,
+        tags: args.tags.clone(),
+        repeat: args.repeat,
+        shard: args.shard,
+        cassette_dir: args.cassette_dir.clone(),
+        ..PlanOptions::default()
+    };
+    let plan = match plan::build(suites, &opts) {
+        Ok(p) => p,
+        Err(mut d) => {
+            d.append(&mut warnings);
+            super::print_diagnostics(&mut d);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    warnings.extend(plan.warnings.iter().cloned());
+    super::print_diagnostics(&mut warnings);
+
+    let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
+    let run_info = RunInfo {
+        mode: if modes.iter().all(|m| *m == modes[0]) { modes.first().copied().unwrap_or("live").to_string() } else { "mixed".into() },
+        started_at: now_rfc3339(),
+        planned: plan.jobs.len(),
+        shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+    };
+    let suite_infos: Vec<SuiteInfo> = plan
+        .suites
+        .iter()
+        .map(|s| SuiteInfo {
+            name: s.suite.name.clone(),
+            path: s.suite.path.display().to_string(),
+            description: s.suite.description.clone(),
+            providers: s
+                .providers
+                .iter()
+                .map(|p| ProviderInfo { label: p.spec.label.clone(), id: p.spec.id.clone() })
+                .collect(),
+            cases: s.cases.len(),
+        })
+        .collect();
+    let mut writers = Vec::new();
+    for (path, OutputKind::Json) in &outputs {
+        match ResultsWriter::create(path, &run_info, &suite_infos) {
+            Ok(w) => writers.push(w),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let cache = (!args.no_cache).then(|| {
+        let dir = args.cache_dir.clone().unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
+        Cache::new(dir, Some(args.cache_ttl))
+    });
+    let run_opts = RunOptions {
+        concurrency: args.concurrency.map(|c| c as usize),
+        timeout: args.timeout_ms.map(Duration::from_millis),
+        max_retries: args.max_retries,
+        cache,
+        handle_ctrl_c: true,
+        prune_cassettes: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none() && args.providers.is_empty(),
+        ..RunOptions::default()
+    };
+    let mut sink = CliSink {
+        writers,
+        results: Vec::with_capacity(plan.jobs.len()),
+        verbose: std::env::var_os(crate::env::PROMPTDRIFT_LOG).is_some(),
+        write_errors: Vec::new(),
+    };
+    let report = match runner::run(&plan, &run_opts, &mut sink) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_UNANSWERED;
+        }
+    };
+    let complete = !report.interrupted;
+    let mut summary: Summary = report.summary;
+    if !complete {
+        summary.unfinished = plan.jobs.len().saturating_sub(summary.total);
+    }
+    for w in sink.writers.drain(..) {
+        let path = w.path().to_path_buf();
+        if let Err(e) = w.finish(&summary, complete) {
+            sink.write_errors.push(format!("{}: {e}", path.display()));
+        }
+    }
+    print!("{}", crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted));
+    for (path, _) in &outputs {
+        println!("results: {}", path.display());
+    }
+    for e in &sink.write_errors {
+        eprintln!("error: cannot write results: {e}");
+    }
+    if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if !sink.write_errors.is_empty() {
+        EXIT_UNANSWERED
+    } else if summary.errors > 0 {
+        EXIT_UNANSWERED
+    } else if summary.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Now, as RFC 3339 UTC (`2026-11-25T14:03:07Z`), without a date crate.
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    httpdate_to_rfc3339(secs)
+}
+
+fn httpdate_to_rfc3339(secs: u64) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm), UTC.
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_ages_and_shards() {
+        assert_eq!(httpdate_to_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(httpdate_to_rfc3339(1_736_942_400), "2025-01-15T12:00:00Z");
+        assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_age("3w").is_err());
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        assert!(parse_shard("5/4").is_err());
+        assert!(parse_shard("0/4").is_err());
+    }
+}

@@ -1,0 +1,4 @@
+//! Renderers: they read results and diagnostics and produce text; they never run anything.
+
+pub mod diagnostics;
+pub mod terminal;

@@ -1,0 +1,187 @@
+//! The on-disk response cache: content-addressed by the request's fingerprint (provider id,
+//! URL, non-secret headers, body, sample index — never a key), one JSON file per answer,
+//! written atomically so a killed run never leaves a corrupt entry.
+//!
+//! Only successful answers are cached. Entries older than the TTL are ignored (and replaced).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::cassette::write_atomic;
+use crate::provider::wire::RawResponse;
+
+/// Default folder, relative to the project root.
+pub const DEFAULT_DIR: &str = ".promptdrift/cache";
+
+/// A response cache folder.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    ttl: Option<Duration>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CacheEntry {
+    version: u32,
+    provider: String,
+    created_unix: u64,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+    latency_ms: u64,
+}
+
+/// What a cache folder holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct CacheStats {
+    /// Entries.
+    pub entries: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+}
+
+impl Cache {
+    /// A cache in `dir`; entries older than `ttl` are treated as absent.
+    pub fn new(dir: impl Into<PathBuf>, ttl: Option<Duration>) -> Self {
+        Cache {
+            dir: dir.into(),
+            ttl,
+        }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_for(&self, key: &str) -> PathBuf {
+        let shard = key.get(..2).unwrap_or("00");
+        self.dir.join(shard).join(format!("{key}.json"))
+    }
+
+    /// A cached answer and its original latency, if present and fresh.
+    pub fn get(&self, key: &str) -> Option<(RawResponse, u64)> {
+        let text = std::fs::read(self.path_for(key)).ok()?;
+        let entry: CacheEntry = serde_json::from_slice(&text).ok()?;
+        if entry.version != 1 {
+            return None;
+        }
+        if let Some(ttl) = self.ttl {
+            let age = now_unix().saturating_sub(entry.created_unix);
+            if age > ttl.as_secs() {
+                return None;
+            }
+        }
+        Some((
+            RawResponse {
+                status: entry.status,
+                headers: entry.headers,
+                body: entry.body.into_bytes(),
+                stderr: None,
+            },
+            entry.latency_ms,
+        ))
+    }
+
+    /// Stores an answer. Errors are reported to the caller, who logs them: a cache that cannot
+    /// be written must not fail a case.
+    pub fn put(&self, key: &str, provider: &str, raw: &RawResponse, latency_ms: u64) -> std::io::Result<()> {
+        let entry = CacheEntry {
+            version: 1,
+            provider: provider.to_string(),
+            created_unix: now_unix(),
+            status: raw.status,
+            headers: raw
+                .headers
+                .iter()
+                .filter(|(k, _)| !crate::provider::wire::is_sensitive_header(k))
+                .cloned()
+                .collect(),
+            body: String::from_utf8_lossy(&raw.body).into_owned(),
+            latency_ms,
+        };
+        let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        write_atomic(&self.path_for(key), &bytes)
+    }
+
+    /// Counts entries and bytes.
+    pub fn stats(&self) -> std::io::Result<CacheStats> {
+        let mut stats = CacheStats::default();
+        let Ok(shards) = std::fs::read_dir(&self.dir) else {
+            return Ok(stats);
+        };
+        for shard in shards {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(shard.path())? {
+                let f = f?;
+                if f.path().extension().is_some_and(|e| e == "json") {
+                    stats.entries += 1;
+                    stats.bytes += f.metadata()?.len();
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Deletes every entry; returns how many there were.
+    pub fn clear(&self) -> std::io::Result<CacheStats> {
+        let stats = self.stats()?;
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)?;
+        }
+        Ok(stats)
+    }
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_stats_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("c"), None);
+        let raw = RawResponse {
+            status: 200,
+            headers: vec![("x-request-id".into(), "r".into()), ("authorization".into(), "Bearer k".into())],
+            body: b"{}".to_vec(),
+            stderr: None,
+        };
+        assert!(cache.get("abcdef").is_none());
+        cache.put("abcdef", "openai:m", &raw, 42).unwrap();
+        let (got, ms) = cache.get("abcdef").unwrap();
+        assert_eq!(ms, 42);
+        assert_eq!(got.body, b"{}");
+        assert_eq!(got.headers.len(), 1, "sensitive headers are not stored");
+        assert_eq!(cache.stats().unwrap().entries, 1);
+        assert_eq!(cache.clear().unwrap().entries, 1);
+        assert_eq!(cache.stats().unwrap().entries, 0);
+    }
+
+    #[test]
+    fn expired_entries_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        let raw = RawResponse { status: 200, body: b"{}".to_vec(), ..Default::default() };
+        cache.put("abcdef", "p", &raw, 1).unwrap();
+        // created now, age 0 <= ttl 0: still fresh
+        assert!(cache.get("abcdef").is_some());
+        let old = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        let path = old.path_for("abcdef");
+        let mut entry: CacheEntry = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        entry.created_unix -= 10;
+        std::fs::write(&path, serde_json::to_vec(&entry).unwrap()).unwrap();
+        assert!(old.get("abcdef").is_none());
+    }
+}
