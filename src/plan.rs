@@ -220,7 +220,11 @@ pub fn slug(label: &str) -> String {
     while out.ends_with('-') {
         out.pop();
     }
-    if out.is_empty() { "provider".into() } else { out }
+    if out.is_empty() {
+        "provider".into()
+    } else {
+        out
+    }
 }
 
 /// Which shard (0-based) a case id belongs to, out of `n`. Stable across runs and machines.
@@ -248,8 +252,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         for (ci, pc) in s.cases.iter().enumerate() {
             for (pi, _) in s.providers.iter().enumerate() {
                 for (qi, rendered) in pc.prompts.iter().enumerate() {
-                    if rendered.is_none()
-                        || !s.suite.prompts[qi].applies_to(&s.providers[pi].spec)
+                    if rendered.is_none() || !s.suite.prompts[qi].applies_to(&s.providers[pi].spec)
                     {
                         continue;
                     }
@@ -277,7 +280,11 @@ fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> Option<PlannedSuite> {
+fn plan_suite(
+    suite: Suite,
+    opts: &PlanOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PlannedSuite> {
     let file = suite.path.clone();
     let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
@@ -286,12 +293,18 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
     let mut selected: Vec<&ProviderSpec> = suite
         .providers
         .iter()
-        .filter(|p| opts.providers.is_empty() || opts.providers.iter().any(|f| f == &p.label || f == &p.id))
+        .filter(|p| {
+            opts.providers.is_empty() || opts.providers.iter().any(|f| f == &p.label || f == &p.id)
+        })
         .collect();
     if selected.is_empty() && !opts.providers.is_empty() {
         let known: Vec<&str> = suite.providers.iter().map(|p| p.label.as_str()).collect();
         let wanted = opts.providers.join(", ");
-        let mut d = Diagnostic::error(&file, "providers", format!("no provider matches `-p {wanted}`"));
+        let mut d = Diagnostic::error(
+            &file,
+            "providers",
+            format!("no provider matches `-p {wanted}`"),
+        );
         d.help = Some(format!("providers in this suite: {}", known.join(", ")));
         diags.push(d);
         selected.clear();
@@ -306,7 +319,11 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
     let mut providers = Vec::with_capacity(selected.len());
     for spec in selected {
         let ctx = BuildContext {
-            mode: if opts.require_keys { mode } else { Mode::Replay },
+            mode: if opts.require_keys {
+                mode
+            } else {
+                Mode::Replay
+            },
             env: &env_fn,
             suite_dir: &suite.dir,
             suite_name: &suite.name,
@@ -318,17 +335,22 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
                 }
                 if !opts.require_keys {
                     // validate: keys are a run-time need; say so without failing.
-                    let live_ctx = BuildContext { mode: Mode::Live, ..ctx };
-                    if let Err(e) = build_provider(spec, &live_ctx) {
-                        if e.missing_credentials {
-                            let mut d = Diagnostic::warning(&file, &spec.yaml_path, e.message);
-                            d.help = e.help;
-                            diags.push(d);
-                        }
+                    let live_ctx = BuildContext {
+                        mode: Mode::Live,
+                        ..ctx
+                    };
+                    if let Err(e) = build_provider(spec, &live_ctx)
+                        && e.missing_credentials
+                    {
+                        let mut d = Diagnostic::warning(&file, &spec.yaml_path, e.message);
+                        d.help = e.help;
+                        diags.push(d);
                     }
                 }
                 let cassette_path = built.cassette.clone().unwrap_or_else(|| {
-                    cassette_root.join(&suite.name).join(format!("{}.yaml", slug(&spec.label)))
+                    cassette_root
+                        .join(&suite.name)
+                        .join(format!("{}.yaml", slug(&spec.label)))
                 });
                 if mode == Mode::Replay && built.cassette.is_none() && !cassette_path.exists() {
                     diags.push(
@@ -393,18 +415,19 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
     let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
     let mut cases = Vec::new();
     for (ci, case) in suite.cases.iter().enumerate() {
-        if let Some(f) = &opts.filter {
-            if !f.is_match(&case.id) && !case.description.as_deref().is_some_and(|d| f.is_match(d)) {
-                continue;
-            }
+        if let Some(f) = &opts.filter
+            && !f.is_match(&case.id)
+            && !case.description.as_deref().is_some_and(|d| f.is_match(d))
+        {
+            continue;
         }
         if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
             continue;
         }
-        if let Some((k, n)) = opts.shard {
-            if shard_of(&case.id, n) != k - 1 {
-                continue;
-            }
+        if let Some((k, n)) = opts.shard
+            && shard_of(&case.id, n) != k - 1
+        {
+            continue;
         }
         let (case_file, case_path) = case_location(&suite, case);
         let mut prompts = Vec::with_capacity(suite.prompts.len());
@@ -425,11 +448,20 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
                             }
                             None => rendered.system = Some(text),
                         },
-                        role => rendered.messages.push(Message { role, content: text }),
+                        role => rendered.messages.push(Message {
+                            role,
+                            content: text,
+                        }),
                     },
                     Err(e) => {
                         ok = false;
-                        diags.push(template_diag(&case_file, &case_path, case, &prompt.label, &e));
+                        diags.push(template_diag(
+                            &case_file,
+                            &case_path,
+                            case,
+                            &prompt.label,
+                            &e,
+                        ));
                         break;
                     }
                 }
@@ -463,8 +495,15 @@ fn plan_suite(suite: Suite, opts: &PlanOptions, diags: &mut Vec<Diagnostic>) -> 
             repeat,
         });
     }
-    if !suite.cases.is_empty() && cases.is_empty() && (opts.filter.is_some() || !opts.tags.is_empty()) {
-        diags.push(Diagnostic::warning(&file, "cases", "no case matches the filter"));
+    if !suite.cases.is_empty()
+        && cases.is_empty()
+        && (opts.filter.is_some() || !opts.tags.is_empty())
+    {
+        diags.push(Diagnostic::warning(
+            &file,
+            "cases",
+            "no case matches the filter",
+        ));
     }
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     (errors_after == errors_before).then_some(PlannedSuite {
@@ -488,10 +527,20 @@ fn case_location(suite: &Suite, case: &Case) -> (PathBuf, String) {
     }
 }
 
-fn template_diag(file: &Path, path: &str, case: &Case, prompt: &str, e: &TemplateError) -> Diagnostic {
+fn template_diag(
+    file: &Path,
+    path: &str,
+    case: &Case,
+    prompt: &str,
+    e: &TemplateError,
+) -> Diagnostic {
     let mut d = match e {
         TemplateError::Missing { names } => {
-            let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            let list = names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut d = Diagnostic::error(
                 file,
                 format!("{path}.vars"),
@@ -503,9 +552,18 @@ fn template_diag(file: &Path, path: &str, case: &Case, prompt: &str, e: &Templat
             );
             let known: Vec<&str> = case.vars.keys().map(String::as_str).collect();
             d.help = Some(
-                match names.first().and_then(|n| crate::suite::diagnostic::did_you_mean(n, known.iter().copied())) {
-                    Some(s) => format!("did you mean `{s}`? (the case defines: {})", known.join(", ")),
-                    None if known.is_empty() => "the case defines no vars; add them under `vars:` (or `defaults.vars`)".into(),
+                match names
+                    .first()
+                    .and_then(|n| crate::suite::diagnostic::did_you_mean(n, known.iter().copied()))
+                {
+                    Some(s) => format!(
+                        "did you mean `{s}`? (the case defines: {})",
+                        known.join(", ")
+                    ),
+                    None if known.is_empty() => {
+                        "the case defines no vars; add them under `vars:` (or `defaults.vars`)"
+                            .into()
+                    }
                     None => format!("the case defines: {}", known.join(", ")),
                 },
             );
@@ -517,7 +575,10 @@ fn template_diag(file: &Path, path: &str, case: &Case, prompt: &str, e: &Templat
             format!("case `{}`: prompt `{prompt}`: {other}", case.id),
         ),
     };
-    if let CaseSource::Dataset { file: dfile, line, .. } = &case.source {
+    if let CaseSource::Dataset {
+        file: dfile, line, ..
+    } = &case.source
+    {
         d.file = dfile.clone();
         d.yaml_path = String::new();
         d = d.at(*line, 1, 1);
@@ -534,10 +595,8 @@ fn compile_assertion(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
     let templated = spec_has_template(spec);
-    if !templated {
-        if let Some(a) = shared.get(&spec.yaml_path) {
-            return Some(a.clone());
-        }
+    if !templated && let Some(a) = shared.get(&spec.yaml_path) {
+        return Some(a.clone());
     }
     let rendered = if templated {
         match render_spec(spec, case) {
@@ -546,7 +605,11 @@ fn compile_assertion(
                 let mut d = Diagnostic::error(
                     file,
                     format!("{}.value", spec.yaml_path),
-                    format!("assertion `{}` of case `{}`: {e}", spec.type_name(), case.id),
+                    format!(
+                        "assertion `{}` of case `{}`: {e}",
+                        spec.type_name(),
+                        case.id
+                    ),
                 );
                 if let TemplateError::Missing { .. } = e {
                     d.help = Some(format!(
@@ -575,7 +638,10 @@ fn compile_assertion(
                 Some(at) => format!("{}.{at}", spec.yaml_path),
                 None => spec.yaml_path.clone(),
             };
-            if !diags.iter().any(|d| d.yaml_path == path && d.severity == Severity::Error) {
+            if !diags
+                .iter()
+                .any(|d| d.yaml_path == path && d.severity == Severity::Error)
+            {
                 let mut d = Diagnostic::error(
                     file,
                     path,
@@ -599,7 +665,8 @@ fn value_has_template(v: &Value) -> bool {
 }
 
 fn spec_has_template(spec: &AssertionSpec) -> bool {
-    spec.value.as_ref().is_some_and(value_has_template) || spec.children.iter().any(spec_has_template)
+    spec.value.as_ref().is_some_and(value_has_template)
+        || spec.children.iter().any(spec_has_template)
 }
 
 fn render_value(v: &Value, case: &Case) -> Result<Value, TemplateError> {
@@ -609,7 +676,11 @@ fn render_value(v: &Value, case: &Case) -> Result<Value, TemplateError> {
             t.add("v", s)?;
             Value::String(t.render("v", &case.vars)?)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|x| render_value(x, case)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| render_value(x, case))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(o) => Value::Object(
             o.iter()
                 .map(|(k, x)| Ok((k.clone(), render_value(x, case)?)))

@@ -36,10 +36,21 @@ pub fn cache(args: &CacheArgs) -> u8 {
     let cache = Cache::new(&dir, None);
     let result = match args.action {
         CacheAction::Stats => cache.stats().map(|s| {
-            println!("{}: {} cached answer{}, {} bytes", dir.display(), s.entries, if s.entries == 1 { "" } else { "s" }, s.bytes);
+            println!(
+                "{}: {} cached answer{}, {} bytes",
+                dir.display(),
+                s.entries,
+                if s.entries == 1 { "" } else { "s" },
+                s.bytes
+            );
         }),
         CacheAction::Clear => cache.clear().map(|s| {
-            println!("{}: removed {} cached answer{}", dir.display(), s.entries, if s.entries == 1 { "" } else { "s" });
+            println!(
+                "{}: removed {} cached answer{}",
+                dir.display(),
+                s.entries,
+                if s.entries == 1 { "" } else { "s" }
+            );
         }),
     };
     match result {

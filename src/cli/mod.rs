@@ -51,7 +51,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run suites: every case on every provider; print a table; write results.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Check suites without calling any provider (file:line:column errors).
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
@@ -63,14 +63,18 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     init_logging(cli.verbose);
     let code = match cli.command {
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
     };
@@ -133,7 +137,9 @@ pub(crate) fn suite_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Loads every suite; returns them with warnings, or every diagnostic when any is an error.
-pub(crate) fn load_suites(files: &[PathBuf]) -> Result<(Vec<Suite>, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub(crate) fn load_suites(
+    files: &[PathBuf],
+) -> Result<(Vec<Suite>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut suites = Vec::new();
     let mut diags = Vec::new();
     let mut failed = false;
@@ -159,7 +165,11 @@ pub(crate) fn load_suites(files: &[PathBuf]) -> Result<(Vec<Suite>, Vec<Diagnost
             );
         }
     }
-    if failed { Err(diags) } else { Ok((suites, diags)) }
+    if failed {
+        Err(diags)
+    } else {
+        Ok((suites, diags))
+    }
 }
 
 /// Prints diagnostics to stderr.

@@ -100,7 +100,9 @@ impl From<ModeArg> for Mode {
 fn parse_age(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not an age like 90s, 30m, 24h or 7d"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not an age like 90s, 30m, 24h or 7d"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,
@@ -112,9 +114,17 @@ fn parse_age(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not K/N (e.g. 2/4)"))?;
-    let k: u32 = k.trim().parse().map_err(|_| format!("`{k}` is not a number"))?;
-    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a number"))?;
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not K/N (e.g. 2/4)"))?;
+    let k: u32 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{k}` is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
     if n == 0 || k == 0 || k > n {
         return Err(format!("shard {k}/{n}: K must be between 1 and N"));
     }
@@ -151,12 +161,19 @@ impl EventSink for CliSink {
             RunEvent::Finished(r) => {
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
-                        self.write_errors.push(format!("{}: {e}", w.path().display()));
+                        self.write_errors
+                            .push(format!("{}: {e}", w.path().display()));
                     }
                 }
                 self.results.push(r.clone());
             }
-            RunEvent::Retrying { case_id, provider, attempt, delay, error } => {
+            RunEvent::Retrying {
+                case_id,
+                provider,
+                attempt,
+                delay,
+                error,
+            } => {
                 if self.verbose {
                     eprintln!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
@@ -164,11 +181,19 @@ impl EventSink for CliSink {
                         delay.as_millis()
                     );
                 }
-                tracing::info!(case = case_id, provider, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                tracing::info!(
+                    case = case_id,
+                    provider,
+                    attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
             }
             RunEvent::Warning(w) => eprintln!("warning: {w}"),
             RunEvent::Interrupted { unfinished } => {
-                eprintln!("interrupted: {unfinished} request(s) unfinished; keeping every finished result");
+                eprintln!(
+                    "interrupted: {unfinished} request(s) unfinished; keeping every finished result"
+                );
                 for w in &mut self.writers {
                     let _ = w.flush();
                 }
@@ -179,7 +204,7 @@ impl EventSink for CliSink {
 }
 
 /// Runs `promptdrift run`; returns the exit code.
-pub fn run(args: &RunArgs) -> u8 {
+pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     let outputs: Vec<(PathBuf, OutputKind)> = match args
         .outputs
         .iter()
@@ -237,7 +262,11 @@ pub fn run(args: &RunArgs) -> u8 {
 
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
     let run_info = RunInfo {
-        mode: if modes.iter().all(|m| *m == modes[0]) { modes.first().copied().unwrap_or("live").to_string() } else { "mixed".into() },
+        mode: if modes.iter().all(|m| *m == modes[0]) {
+            modes.first().copied().unwrap_or("live").to_string()
+        } else {
+            "mixed".into()
+        },
         started_at: now_rfc3339(),
         planned: plan.jobs.len(),
         shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
@@ -252,7 +281,10 @@ pub fn run(args: &RunArgs) -> u8 {
             providers: s
                 .providers
                 .iter()
-                .map(|p| ProviderInfo { label: p.spec.label.clone(), id: p.spec.id.clone() })
+                .map(|p| ProviderInfo {
+                    label: p.spec.label.clone(),
+                    id: p.spec.id.clone(),
+                })
                 .collect(),
             cases: s.cases.len(),
         })
@@ -268,7 +300,10 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     let cache = (!args.no_cache).then(|| {
-        let dir = args.cache_dir.clone().unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
+        let dir = args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
         Cache::new(dir, Some(args.cache_ttl))
     });
     let run_opts = RunOptions {
@@ -277,13 +312,16 @@ pub fn run(args: &RunArgs) -> u8 {
         max_retries: args.max_retries,
         cache,
         handle_ctrl_c: true,
-        prune_cassettes: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none() && args.providers.is_empty(),
+        prune_cassettes: args.filter.is_none()
+            && args.tags.is_empty()
+            && args.shard.is_none()
+            && args.providers.is_empty(),
         ..RunOptions::default()
     };
     let mut sink = CliSink {
         writers,
         results: Vec::with_capacity(plan.jobs.len()),
-        verbose: std::env::var_os(crate::env::PROMPTDRIFT_LOG).is_some(),
+        verbose,
         write_errors: Vec::new(),
     };
     let report = match runner::run(&plan, &run_opts, &mut sink) {
@@ -304,7 +342,10 @@ pub fn run(args: &RunArgs) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
-    print!("{}", crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted));
+    print!(
+        "{}",
+        crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
+    );
     for (path, _) in &outputs {
         println!("results: {}", path.display());
     }
@@ -313,9 +354,7 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     if report.interrupted {
         EXIT_INTERRUPTED
-    } else if !sink.write_errors.is_empty() {
-        EXIT_UNANSWERED
-    } else if summary.errors > 0 {
+    } else if !sink.write_errors.is_empty() || summary.errors > 0 {
         EXIT_UNANSWERED
     } else if summary.failed > 0 {
         EXIT_FAILED

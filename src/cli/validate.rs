@@ -39,7 +39,10 @@ pub fn validate(args: &ValidateArgs) -> u8 {
     let (mut diags, counts) = match super::load_suites(&files) {
         Err(d) => (d, None),
         Ok((suites, mut warnings)) => {
-            let opts = PlanOptions { require_keys: false, ..PlanOptions::default() };
+            let opts = PlanOptions {
+                require_keys: false,
+                ..PlanOptions::default()
+            };
             let n_suites = suites.len();
             match plan::build(suites, &opts) {
                 Ok(p) => {
@@ -58,7 +61,10 @@ pub fn validate(args: &ValidateArgs) -> u8 {
     match args.format {
         Format::Json => {
             crate::suite::locate::locate_all(&mut diags);
-            println!("{}", serde_json::to_string_pretty(&diags).unwrap_or_else(|_| "[]".into()));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&diags).unwrap_or_else(|_| "[]".into())
+            );
         }
         Format::Text => {
             super::print_diagnostics(&mut diags);

@@ -71,7 +71,10 @@ pub struct Outcome {
 }
 
 /// Compiles one assertion.
-pub fn compile(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<CompiledAssertion, JudgeError> {
+pub fn compile(
+    spec: &AssertionSpec,
+    ctx: &CompileContext<'_>,
+) -> Result<CompiledAssertion, JudgeError> {
     let _ = ctx;
     Ok(CompiledAssertion { spec: spec.clone() })
 }

@@ -3,7 +3,12 @@
 use crate::provider::Usage;
 
 /// Cost in USD of one answer (stub until the price table lands).
-pub fn cost_usd(model: &str, usage: &Usage, input: Option<f64>, output: Option<f64>) -> Option<f64> {
+pub fn cost_usd(
+    model: &str,
+    usage: &Usage,
+    input: Option<f64>,
+    output: Option<f64>,
+) -> Option<f64> {
     let _ = model;
     let (i, o) = (input?, output?);
     #[allow(clippy::cast_precision_loss)]

@@ -38,7 +38,10 @@ pub struct Anthropic {
 
 impl Anthropic {
     /// Builds from a suite entry.
-    pub fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
+    pub fn build(
+        spec: &ProviderSpec,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Self, ProviderFactoryError> {
         check_other_keys(spec, &["anthropic_version", "anthropic_beta"])?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
@@ -110,14 +113,13 @@ impl Anthropic {
         let mut last_role: Option<Role> = None;
         for m in &req.messages {
             // Same-role turns are merged, as the API would do, so the request is explicit.
-            if last_role == Some(m.role) {
-                if let Some(Value::Object(prev)) = messages.last_mut() {
-                    if let Some(Value::String(c)) = prev.get_mut("content") {
-                        c.push_str("\n\n");
-                        c.push_str(&m.content);
-                        continue;
-                    }
-                }
+            if last_role == Some(m.role)
+                && let Some(Value::Object(prev)) = messages.last_mut()
+                && let Some(Value::String(c)) = prev.get_mut("content")
+            {
+                c.push_str("\n\n");
+                c.push_str(&m.content);
+                continue;
             }
             messages.push(json!({"role": m.role.as_str(), "content": m.content}));
             last_role = Some(m.role);
@@ -183,7 +185,10 @@ impl Provider for Anthropic {
 }
 
 /// Parses a Messages answer (Anthropic API, Bedrock InvokeModel for Claude).
-pub fn parse_message(raw: &RawResponse, request_id_header: &str) -> Result<Response, ProviderError> {
+pub fn parse_message(
+    raw: &RawResponse,
+    request_id_header: &str,
+) -> Result<Response, ProviderError> {
     if !raw.is_success() {
         return Err(parse_error(raw));
     }
@@ -231,9 +236,8 @@ pub fn parse_message(raw: &RawResponse, request_id_header: &str) -> Result<Respo
     let usage = body.get("usage").map_or_else(Usage::default, |u| {
         let get = |k: &str| u.get(k).and_then(Value::as_u64);
         let cache_read = get("cache_read_input_tokens");
-        let input = get("input_tokens").map(|i| {
-            i + get("cache_creation_input_tokens").unwrap_or(0) + cache_read.unwrap_or(0)
-        });
+        let input = get("input_tokens")
+            .map(|i| i + get("cache_creation_input_tokens").unwrap_or(0) + cache_read.unwrap_or(0));
         let output = get("output_tokens");
         Usage {
             input,
@@ -251,7 +255,10 @@ pub fn parse_message(raw: &RawResponse, request_id_header: &str) -> Result<Respo
         finish_raw,
         refusal,
         usage,
-        model: body.get("model").and_then(Value::as_str).map(str::to_string),
+        model: body
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         response_id: body.get("id").and_then(Value::as_str).map(str::to_string),
         request_id: raw.header(request_id_header).map(str::to_string),
         server_latency_ms: None,
@@ -321,8 +328,14 @@ mod tests {
         let req = Request {
             system: Some("Be brief.".into()),
             messages: vec![
-                Message { role: Role::User, content: "a".into() },
-                Message { role: Role::User, content: "b".into() },
+                Message {
+                    role: Role::User,
+                    content: "a".into(),
+                },
+                Message {
+                    role: Role::User,
+                    content: "b".into(),
+                },
             ],
             temperature: Some(0.0),
             ..Request::default()

@@ -57,7 +57,10 @@ impl OpenAi {
                 spec.id
             ))
             .at("id")
-            .help(format!("write `{}:<model>`, for example `openai:gpt-4o-mini`", spec.kind())));
+            .help(format!(
+                "write `{}:<model>`, for example `openai:gpt-4o-mini`",
+                spec.kind()
+            )));
         };
         let base = match (flavor, &spec.config.base_url) {
             (_, Some(b)) => b.clone(),
@@ -295,7 +298,10 @@ pub fn parse_chat_completion(
         finish_raw,
         refusal,
         usage,
-        model: body.get("model").and_then(Value::as_str).map(str::to_string),
+        model: body
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         response_id: body.get("id").and_then(Value::as_str).map(str::to_string),
         request_id: raw.header(request_id_header).map(str::to_string),
         server_latency_ms: None,
@@ -379,7 +385,11 @@ mod tests {
     #[test]
     fn parses_documented_success() {
         let body = r#"{"id":"chatcmpl-abc123","object":"chat.completion","created":1763985600,"model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"message":{"role":"assistant","content":"Paris","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":21,"completion_tokens":2,"total_tokens":23,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_pd00000001"}"#;
-        let r = parse_chat_completion(&raw(200, body, &[("x-request-id", "req_123")]), "x-request-id").unwrap();
+        let r = parse_chat_completion(
+            &raw(200, body, &[("x-request-id", "req_123")]),
+            "x-request-id",
+        )
+        .unwrap();
         assert_eq!(r.text, "Paris");
         assert_eq!(r.finish, FinishReason::Stop);
         assert_eq!(r.usage.input, Some(21));
@@ -395,7 +405,11 @@ mod tests {
         assert_eq!(e.class, ErrorClass::QuotaExhausted);
         assert!(!e.is_retryable());
         let rl = r#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
-        let e = parse_error(&raw(429, rl, &[("retry-after-ms", "36"), ("retry-after", "1")]));
+        let e = parse_error(&raw(
+            429,
+            rl,
+            &[("retry-after-ms", "36"), ("retry-after", "1")],
+        ));
         assert_eq!(e.class, ErrorClass::RateLimited);
         assert_eq!(e.retry_after, Some(std::time::Duration::from_millis(36)));
         assert!(e.is_retryable());
@@ -403,7 +417,8 @@ mod tests {
 
     #[test]
     fn malformed_body_is_protocol_error() {
-        let e = parse_chat_completion(&raw(200, "{\"choices\": [", &[]), "x-request-id").unwrap_err();
+        let e =
+            parse_chat_completion(&raw(200, "{\"choices\": [", &[]), "x-request-id").unwrap_err();
         assert_eq!(e.class, ErrorClass::Protocol);
     }
 }

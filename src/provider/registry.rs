@@ -127,10 +127,11 @@ pub fn build_provider(
         "anthropic" => Arc::new(anthropic::Anthropic::build(spec, ctx)?),
         "replay" => return build_replay(spec, ctx),
         other => {
-            let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`")).help(
-                format!("known providers: {}", known_kinds().join(", ")),
-            );
-            if let Some(s) = crate::suite::diagnostic::did_you_mean(other, known_kinds().iter().copied()) {
+            let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`"))
+                .help(format!("known providers: {}", known_kinds().join(", ")));
+            if let Some(s) =
+                crate::suite::diagnostic::did_you_mean(other, known_kinds().iter().copied())
+            {
                 e.help = Some(format!(
                     "did you mean `{s}`? known providers: {}",
                     known_kinds().join(", ")
@@ -176,7 +177,10 @@ fn build_replay(
     inner_spec.id = recorded;
     inner_spec.config.other.clear();
     if inner_spec.kind() == "replay" {
-        return Err(ProviderFactoryError::new("a replay cassette cannot name `replay` as its provider").at("config.provider"));
+        return Err(ProviderFactoryError::new(
+            "a replay cassette cannot name `replay` as its provider",
+        )
+        .at("config.provider"));
     }
     let replay_ctx = BuildContext {
         mode: Mode::Replay,
@@ -225,6 +229,9 @@ pub(crate) fn other_str<'a>(
     match spec.config.other.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(ProviderFactoryError::new(format!("`config.{key}` must be a string")).at(format!("config.{key}"))),
+        Some(_) => Err(
+            ProviderFactoryError::new(format!("`config.{key}` must be a string"))
+                .at(format!("config.{key}")),
+        ),
     }
 }

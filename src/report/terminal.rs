@@ -82,7 +82,12 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
                 let id = s.suite.cases[pc.index].id.as_str();
                 let row = providers
                     .iter()
-                    .map(|p| cells.get(&(s.suite.name.as_str(), id, *p)).copied().unwrap_or_default())
+                    .map(|p| {
+                        cells
+                            .get(&(s.suite.name.as_str(), id, *p))
+                            .copied()
+                            .unwrap_or_default()
+                    })
                     .collect();
                 (id, row)
             })
@@ -166,15 +171,32 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
         );
     }
     if interrupted {
-        let _ = writeln!(out, "interrupted: finished results were kept; run again to finish the rest");
+        let _ = writeln!(
+            out,
+            "interrupted: finished results were kept; run again to finish the rest"
+        );
     }
     out
 }
 
 fn details(out: &mut String, results: &[CaseResult]) {
-    let mut failed: Vec<&CaseResult> = results.iter().filter(|r| r.status == Status::Failed).collect();
-    let mut errored: Vec<&CaseResult> = results.iter().filter(|r| r.status == Status::Error).collect();
-    let key = |r: &&CaseResult| (r.suite.clone(), r.case_id.clone(), r.provider.clone(), r.prompt.clone(), r.sample);
+    let mut failed: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .collect();
+    let mut errored: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .collect();
+    let key = |r: &&CaseResult| {
+        (
+            r.suite.clone(),
+            r.case_id.clone(),
+            r.provider.clone(),
+            r.prompt.clone(),
+            r.sample,
+        )
+    };
     failed.sort_by_key(key);
     errored.sort_by_key(key);
     if !failed.is_empty() {
@@ -182,7 +204,12 @@ fn details(out: &mut String, results: &[CaseResult]) {
         for r in failed.iter().take(MAX_DETAILS) {
             let _ = writeln!(out, "  FAIL {}", title(r));
             for a in r.assertions.iter().filter(|a| !a.outcome.pass) {
-                let _ = writeln!(out, "       {}: {}", a.kind, one_line(&a.outcome.reason, 200));
+                let _ = writeln!(
+                    out,
+                    "       {}: {}",
+                    a.kind,
+                    one_line(&a.outcome.reason, 200)
+                );
             }
             let _ = writeln!(
                 out,
@@ -191,7 +218,11 @@ fn details(out: &mut String, results: &[CaseResult]) {
             );
         }
         if failed.len() > MAX_DETAILS {
-            let _ = writeln!(out, "  … and {} more (see the results file)", failed.len() - MAX_DETAILS);
+            let _ = writeln!(
+                out,
+                "  … and {} more (see the results file)",
+                failed.len() - MAX_DETAILS
+            );
         }
         out.push('\n');
     }
@@ -211,7 +242,11 @@ fn details(out: &mut String, results: &[CaseResult]) {
             }
         }
         if errored.len() > MAX_DETAILS {
-            let _ = writeln!(out, "  … and {} more (see the results file)", errored.len() - MAX_DETAILS);
+            let _ = writeln!(
+                out,
+                "  … and {} more (see the results file)",
+                errored.len() - MAX_DETAILS
+            );
         }
         out.push('\n');
     }

@@ -44,13 +44,18 @@ pub fn read(path: &Path) -> Result<ResultsFile, ReadError> {
 pub fn parse(bytes: &[u8]) -> Result<ResultsFile, String> {
     match serde_json::from_slice::<ResultsFile>(bytes) {
         Ok(f) => check(f),
-        Err(full_err) => recover(bytes).ok_or_else(|| full_err.to_string()).and_then(check),
+        Err(full_err) => recover(bytes)
+            .ok_or_else(|| full_err.to_string())
+            .and_then(check),
     }
 }
 
 fn check(f: ResultsFile) -> Result<ResultsFile, String> {
     if f.schema != SCHEMA_NAME {
-        return Err(format!("`schema` is `{}`, expected `{SCHEMA_NAME}`", f.schema));
+        return Err(format!(
+            "`schema` is `{}`, expected `{SCHEMA_NAME}`",
+            f.schema
+        ));
     }
     if f.version > SCHEMA_VERSION {
         return Err(format!(

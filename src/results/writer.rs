@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{CaseResult, RunInfo, SCHEMA_NAME, SCHEMA_VERSION, Summary, SuiteInfo, ToolInfo};
+use super::{CaseResult, RunInfo, SCHEMA_NAME, SCHEMA_VERSION, SuiteInfo, Summary, ToolInfo};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
@@ -54,7 +54,7 @@ impl ResultsWriter {
         })
         .map_err(std::io::Error::other)?;
         // `{...head...,` then `"results":[` on the next line.
-        out.write_all(head[..head.len() - 1].as_bytes())?;
+        out.write_all(&head.as_bytes()[..head.len() - 1])?;
         out.write_all(b",\n\"results\":[\n")?;
         out.flush()?;
         Ok(ResultsWriter {
@@ -87,9 +87,10 @@ impl ResultsWriter {
     /// Writes the tail and closes the file.
     pub fn finish(mut self, summary: &Summary, complete: bool) -> std::io::Result<()> {
         self.out.write_all(b"\n],\n")?;
-        let tail = serde_json::to_string(&Tail { summary, complete }).map_err(std::io::Error::other)?;
+        let tail =
+            serde_json::to_string(&Tail { summary, complete }).map_err(std::io::Error::other)?;
         // Tail object without its opening brace continues the top-level object.
-        self.out.write_all(tail[1..].as_bytes())?;
+        self.out.write_all(&tail.as_bytes()[1..])?;
         self.out.write_all(b"\n")?;
         self.out.flush()?;
         self.out.get_ref().sync_all()

@@ -87,7 +87,13 @@ impl Cache {
 
     /// Stores an answer. Errors are reported to the caller, who logs them: a cache that cannot
     /// be written must not fail a case.
-    pub fn put(&self, key: &str, provider: &str, raw: &RawResponse, latency_ms: u64) -> std::io::Result<()> {
+    pub fn put(
+        &self,
+        key: &str,
+        provider: &str,
+        raw: &RawResponse,
+        latency_ms: u64,
+    ) -> std::io::Result<()> {
         let entry = CacheEntry {
             version: 1,
             provider: provider.to_string(),
@@ -154,7 +160,10 @@ mod tests {
         let cache = Cache::new(dir.path().join("c"), None);
         let raw = RawResponse {
             status: 200,
-            headers: vec![("x-request-id".into(), "r".into()), ("authorization".into(), "Bearer k".into())],
+            headers: vec![
+                ("x-request-id".into(), "r".into()),
+                ("authorization".into(), "Bearer k".into()),
+            ],
             body: b"{}".to_vec(),
             stderr: None,
         };
@@ -173,7 +182,11 @@ mod tests {
     fn expired_entries_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path(), Some(Duration::from_secs(0)));
-        let raw = RawResponse { status: 200, body: b"{}".to_vec(), ..Default::default() };
+        let raw = RawResponse {
+            status: 200,
+            body: b"{}".to_vec(),
+            ..Default::default()
+        };
         cache.put("abcdef", "p", &raw, 1).unwrap();
         // created now, age 0 <= ttl 0: still fresh
         assert!(cache.get("abcdef").is_some());

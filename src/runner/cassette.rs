@@ -142,7 +142,11 @@ impl RecordedRequest {
             WireRequest::Http(HttpRequest {
                 method: self.method.clone().unwrap_or_else(|| "POST".into()),
                 url: format!("cassette://recorded{}", self.path.as_deref().unwrap_or("/")),
-                headers: self.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                headers: self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 body: self.body.clone(),
                 auth: Auth::None,
             })
@@ -189,7 +193,11 @@ impl RecordedResponse {
         };
         RawResponse {
             status: self.status,
-            headers: self.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             body,
             stderr: self.stderr.clone(),
         }
@@ -201,8 +209,14 @@ impl RecordedResponse {
 fn keep_response_header(name: &str) -> bool {
     matches!(
         name,
-        "content-type" | "x-request-id" | "request-id" | "x-amzn-requestid" | "x-amzn-errortype"
-            | "retry-after" | "retry-after-ms" | "x-should-retry"
+        "content-type"
+            | "x-request-id"
+            | "request-id"
+            | "x-amzn-requestid"
+            | "x-amzn-errortype"
+            | "retry-after"
+            | "retry-after-ms"
+            | "x-should-retry"
     ) || name.starts_with("x-amzn-bedrock-")
 }
 
@@ -237,10 +251,16 @@ impl Cassette {
         let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
         let file: CassetteFile = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
         if file.format != FORMAT {
-            return Err(format!("not a cassette (format is `{}`, expected `{FORMAT}`)", file.format));
+            return Err(format!(
+                "not a cassette (format is `{}`, expected `{FORMAT}`)",
+                file.format
+            ));
         }
         if file.version != 1 {
-            return Err(format!("cassette version {} is not supported (expected 1)", file.version));
+            return Err(format!(
+                "cassette version {} is not supported (expected 1)",
+                file.version
+            ));
         }
         Ok(file)
     }
@@ -256,11 +276,15 @@ impl Cassette {
                 entries: Vec::new(),
             }
         } else {
-            Self::read_file(path).map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?
+            Self::read_file(path)
+                .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?
         };
         let mut index = HashMap::with_capacity(file.entries.len());
         for (i, e) in file.entries.iter().enumerate() {
-            index.insert(fingerprint(&file.provider, &e.request.to_wire(), e.sample, false), i);
+            index.insert(
+                fingerprint(&file.provider, &e.request.to_wire(), e.sample, false),
+                i,
+            );
         }
         let touched = vec![false; file.entries.len()];
         Ok(Cassette {
@@ -291,7 +315,11 @@ impl Cassette {
     /// cassette holds one (`body.messages[0].content`), to make the error actionable.
     pub fn explain_miss(&self, case: &str, req: &WireRequest) -> Option<String> {
         let rec = RecordedRequest::from_wire(req);
-        let entry = self.file.entries.iter().find(|e| e.case.as_deref() == Some(case))?;
+        let entry = self
+            .file
+            .entries
+            .iter()
+            .find(|e| e.case.as_deref() == Some(case))?;
         let mut diffs = Vec::new();
         if entry.request.path != rec.path {
             diffs.push("path".to_string());
@@ -345,7 +373,12 @@ impl Cassette {
             .entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (fingerprint(&self.file.provider, &e.request.to_wire(), e.sample, false), i))
+            .map(|(i, e)| {
+                (
+                    fingerprint(&self.file.provider, &e.request.to_wire(), e.sample, false),
+                    i,
+                )
+            })
             .collect();
         let yaml = serde_yaml::to_string(&self.file).map_err(|e| e.to_string())?;
         write_atomic(&self.path, format!("{HEADER_COMMENT}{yaml}").as_bytes())
@@ -386,7 +419,10 @@ fn json_diff_paths(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
 
 /// Writes a file atomically: a temporary file in the same folder, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
@@ -406,7 +442,10 @@ mod tests {
             HttpRequest::post_json(
                 "http://127.0.0.1:9/v1/messages",
                 json!({"model": "m", "max_tokens": 10, "temperature": 0.0}),
-                Auth::Header { name: "x-api-key".into(), value: Secret::new("sk-ant-secret") },
+                Auth::Header {
+                    name: "x-api-key".into(),
+                    value: Secret::new("sk-ant-secret"),
+                },
             )
             .header("anthropic-version", "2023-06-01"),
         )
@@ -466,7 +505,9 @@ mod tests {
                 response: RecordedResponse::default(),
             },
         );
-        let WireRequest::Http(mut h) = wire() else { unreachable!() };
+        let WireRequest::Http(mut h) = wire() else {
+            unreachable!()
+        };
         h.body["max_tokens"] = json!(20);
         let why = c.explain_miss("c1", &WireRequest::Http(h)).unwrap();
         assert_eq!(why, "body.max_tokens");

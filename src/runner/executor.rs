@@ -14,7 +14,9 @@ use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
-use super::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, EventSink, RunError, RunEvent, RunOptions, RunReport};
+use super::{
+    DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, EventSink, RunError, RunEvent, RunOptions, RunReport,
+};
 use crate::judge::{self, Observation};
 use crate::plan::{Job, Plan};
 use crate::provider::wire::{Auth, RawResponse, WireRequest, fingerprint};
@@ -46,7 +48,11 @@ struct Shared<'p> {
 
 /// Runs every job of `plan`, calling `sink` on this thread for each event. Blocks; builds and
 /// owns its tokio runtime, so callers need none (and must not call it from inside one).
-pub fn run(plan: &Plan, opts: &RunOptions, sink: &mut dyn EventSink) -> Result<RunReport, RunError> {
+pub fn run(
+    plan: &Plan,
+    opts: &RunOptions,
+    sink: &mut dyn EventSink,
+) -> Result<RunReport, RunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -59,7 +65,12 @@ pub fn run(plan: &Plan, opts: &RunOptions, sink: &mut dyn EventSink) -> Result<R
         .map(|s| {
             s.providers
                 .iter()
-                .map(|p| p.spec.config.max_concurrency.map(|n| Semaphore::new(n.max(1))))
+                .map(|p| {
+                    p.spec
+                        .config
+                        .max_concurrency
+                        .map(|n| Semaphore::new(n.max(1)))
+                })
                 .collect()
         })
         .collect();
@@ -76,10 +87,17 @@ pub fn run(plan: &Plan, opts: &RunOptions, sink: &mut dyn EventSink) -> Result<R
     let started = Instant::now();
     let concurrency = opts
         .concurrency
-        .or_else(|| plan.suites.iter().filter_map(|s| s.suite.options.concurrency).max())
+        .or_else(|| {
+            plan.suites
+                .iter()
+                .filter_map(|s| s.suite.options.concurrency)
+                .max()
+        })
         .unwrap_or(DEFAULT_CONCURRENCY)
         .max(1);
-    sink.event(RunEvent::Started { planned: plan.jobs.len() });
+    sink.event(RunEvent::Started {
+        planned: plan.jobs.len(),
+    });
 
     let (summary, interrupted) = rt.block_on(async {
         let mut summary = Summary::default();
@@ -123,19 +141,24 @@ pub fn run(plan: &Plan, opts: &RunOptions, sink: &mut dyn EventSink) -> Result<R
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if interrupted {
         summary.unfinished = plan.jobs.len() - summary.total;
-        sink.event(RunEvent::Interrupted { unfinished: summary.unfinished });
+        sink.event(RunEvent::Interrupted {
+            unfinished: summary.unfinished,
+        });
     }
     // Record mode: write cassettes (also after Ctrl-C: what was recorded is kept).
     for (path, c) in shared.cassettes.borrow_mut().iter_mut() {
-        if let Ok(c) = c {
-            if let Err(e) = c.save(opts.prune_cassettes && !interrupted) {
-                let msg = format!("cannot save cassette {}: {e}", path.display());
-                sink.event(RunEvent::Warning(&msg));
-            }
+        if let Ok(c) = c
+            && let Err(e) = c.save(opts.prune_cassettes && !interrupted)
+        {
+            let msg = format!("cannot save cassette {}: {e}", path.display());
+            sink.event(RunEvent::Warning(&msg));
         }
     }
     rt.shutdown_timeout(Duration::from_millis(100));
-    Ok(RunReport { summary, interrupted })
+    Ok(RunReport {
+        summary,
+        interrupted,
+    })
 }
 
 fn flush_notes(shared: &Shared<'_>, sink: &mut dyn EventSink) {
@@ -240,7 +263,12 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     };
     let cfg = &provider.spec.config;
     let cost = protocol.price_model().and_then(|m| {
-        judge::prices::cost_usd(m, &response.usage, cfg.input_cost_per_mtok, cfg.output_cost_per_mtok)
+        judge::prices::cost_usd(
+            m,
+            &response.usage,
+            cfg.input_cost_per_mtok,
+            cfg.output_cost_per_mtok,
+        )
     });
     let obs = Observation {
         output: &response.text,
@@ -262,7 +290,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             metric: a.spec.metric.clone(),
         });
     }
-    let graded: Vec<(f64, &judge::Outcome)> = outcomes.iter().map(|o| (o.weight, &o.outcome)).collect();
+    let graded: Vec<(f64, &judge::Outcome)> =
+        outcomes.iter().map(|o| (o.weight, &o.outcome)).collect();
     let (pass, score) = judge::grade(&graded, case.threshold);
     result.status = if pass { Status::Passed } else { Status::Failed };
     result.score = score;
@@ -277,7 +306,11 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
 }
 
 /// Gets the raw answer for a job from the right source.
-async fn obtain(shared: &Shared<'_>, job: Job, wire: &WireRequest) -> Result<Answer, (ProviderError, u32)> {
+async fn obtain(
+    shared: &Shared<'_>,
+    job: Job,
+    wire: &WireRequest,
+) -> Result<Answer, (ProviderError, u32)> {
     let plan = shared.plan;
     let (ps, _, case, provider) = plan.parts(&job);
     let id = provider.built.protocol.id();
@@ -289,7 +322,9 @@ async fn obtain(shared: &Shared<'_>, job: Job, wire: &WireRequest) -> Result<Ans
         let entry = cassettes
             .entry(path.clone())
             .or_insert_with(|| Cassette::load(&path, id, false));
-        let cassette = entry.as_ref().map_err(|e| (ProviderError::new(ErrorClass::NotRecorded, e.clone()), 0))?;
+        let cassette = entry
+            .as_ref()
+            .map_err(|e| (ProviderError::new(ErrorClass::NotRecorded, e.clone()), 0))?;
         return match cassette.lookup(&key) {
             Some(rec) => Ok(Answer {
                 raw: rec.to_raw(),
@@ -323,10 +358,15 @@ async fn obtain(shared: &Shared<'_>, job: Job, wire: &WireRequest) -> Result<Ans
         .as_ref()
         .filter(|_| ps.mode == Mode::Live)
         .map(|_| fingerprint(id, wire, job.sample, true));
-    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
-        if let Some((raw, latency_ms)) = cache.get(key) {
-            return Ok(Answer { raw, latency_ms, source: Source::Cache, attempts: 0 });
-        }
+    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
+        && let Some((raw, latency_ms)) = cache.get(key)
+    {
+        return Ok(Answer {
+            raw,
+            latency_ms,
+            source: Source::Cache,
+            attempts: 0,
+        });
     }
     let cfg = &provider.spec.config;
     let timeout = shared
@@ -350,7 +390,12 @@ async fn obtain(shared: &Shared<'_>, job: Job, wire: &WireRequest) -> Result<Ans
         attempt += 1;
         let sent = {
             let _permit = match limit {
-                Some(s) => Some(s.acquire().await.map_err(|_| (ProviderError::new(ErrorClass::Cancelled, "run stopped"), attempt))?),
+                Some(s) => Some(s.acquire().await.map_err(|_| {
+                    (
+                        ProviderError::new(ErrorClass::Cancelled, "run stopped"),
+                        attempt,
+                    )
+                })?),
                 None => None,
             };
             shared.transport.send(wire, timeout).await
@@ -360,13 +405,21 @@ async fn obtain(shared: &Shared<'_>, job: Job, wire: &WireRequest) -> Result<Ans
                 let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
                 match provider.built.protocol.parse(&raw) {
                     Ok(_) => {
-                        if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
-                            if let Err(e) = cache.put(key, id, &raw, latency_ms) {
-                                shared.warnings.borrow_mut().push(format!("cannot write the response cache: {e}"));
-                            }
+                        if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
+                            && let Err(e) = cache.put(key, id, &raw, latency_ms)
+                        {
+                            shared
+                                .warnings
+                                .borrow_mut()
+                                .push(format!("cannot write the response cache: {e}"));
                         }
                         record(shared, job, wire, &raw, latency_ms);
-                        return Ok(Answer { raw, latency_ms, source: Source::Live, attempts: attempt });
+                        return Ok(Answer {
+                            raw,
+                            latency_ms,
+                            source: Source::Live,
+                            attempts: attempt,
+                        });
                     }
                     Err(e) => {
                         let decision = decide(&e, attempt, &policy, fastrand::f64());
@@ -442,7 +495,10 @@ fn secrets_of(wire: &WireRequest) -> Vec<String> {
             Auth::Bearer(s) => vec![s.expose().to_string()],
             Auth::Header { value, .. } => vec![value.expose().to_string()],
             Auth::SigV4(c) => {
-                let mut v = vec![c.access_key_id.expose().to_string(), c.secret_access_key.expose().to_string()];
+                let mut v = vec![
+                    c.access_key_id.expose().to_string(),
+                    c.secret_access_key.expose().to_string(),
+                ];
                 if let Some(t) = &c.session_token {
                     v.push(t.expose().to_string());
                 }

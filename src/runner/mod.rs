@@ -33,7 +33,7 @@ use crate::provider::ProviderError;
 use crate::results::{CaseResult, Summary};
 
 /// How to run a plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Requests in flight at most, over all providers (`-j`).
     pub concurrency: Option<usize>,
@@ -49,20 +49,6 @@ pub struct RunOptions {
     pub handle_ctrl_c: bool,
     /// Record mode: drop cassette entries this run did not touch (a full, unfiltered run).
     pub prune_cassettes: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            concurrency: None,
-            timeout: None,
-            max_retries: None,
-            retry: RetryPolicy::default(),
-            cache: None,
-            handle_ctrl_c: false,
-            prune_cassettes: false,
-        }
-    }
 }
 
 /// Default requests in flight.
@@ -122,9 +108,27 @@ impl<A: EventSink, B: EventSink> EventSink for (A, B) {
                 self.0.event(RunEvent::Finished(r));
                 self.1.event(RunEvent::Finished(r));
             }
-            RunEvent::Retrying { case_id, provider, attempt, delay, error } => {
-                self.0.event(RunEvent::Retrying { case_id, provider, attempt, delay, error });
-                self.1.event(RunEvent::Retrying { case_id, provider, attempt, delay, error });
+            RunEvent::Retrying {
+                case_id,
+                provider,
+                attempt,
+                delay,
+                error,
+            } => {
+                self.0.event(RunEvent::Retrying {
+                    case_id,
+                    provider,
+                    attempt,
+                    delay,
+                    error,
+                });
+                self.1.event(RunEvent::Retrying {
+                    case_id,
+                    provider,
+                    attempt,
+                    delay,
+                    error,
+                });
             }
             RunEvent::Warning(w) => {
                 self.0.event(RunEvent::Warning(w));

@@ -60,7 +60,11 @@ pub fn decide(err: &ProviderError, attempt: u32, policy: &RetryPolicy, jitter: f
 
 /// Exponential backoff for retry number `attempt` (1-based), with up to 25 % taken off.
 pub fn backoff(attempt: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
-    let exp = 2f64.powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(30).min(30));
+    let exp = 2f64.powi(
+        i32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(30)
+            .min(30),
+    );
     let raw = (policy.base.as_secs_f64() * exp).min(policy.cap.as_secs_f64());
     Duration::from_secs_f64(raw * (1.0 - 0.25 * jitter.clamp(0.0, 1.0)))
 }
@@ -89,7 +93,10 @@ mod tests {
         let p = RetryPolicy::default();
         let mut e = err(ErrorClass::RateLimited);
         e.retry_after = Some(Duration::from_millis(36));
-        assert_eq!(decide(&e, 1, &p, 0.5), Decision::Retry(Duration::from_millis(36)));
+        assert_eq!(
+            decide(&e, 1, &p, 0.5),
+            Decision::Retry(Duration::from_millis(36))
+        );
         assert_eq!(decide(&e, 3, &p, 0.5), Decision::GiveUp);
         e.retry_after = Some(Duration::from_secs(600));
         assert_eq!(decide(&e, 1, &p, 0.5), Decision::GiveUp);
@@ -98,8 +105,14 @@ mod tests {
     #[test]
     fn never_retries_what_cannot_succeed() {
         let p = RetryPolicy::default();
-        assert_eq!(decide(&err(ErrorClass::QuotaExhausted), 1, &p, 0.0), Decision::GiveUp);
-        assert_eq!(decide(&err(ErrorClass::InvalidRequest), 1, &p, 0.0), Decision::GiveUp);
+        assert_eq!(
+            decide(&err(ErrorClass::QuotaExhausted), 1, &p, 0.0),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            decide(&err(ErrorClass::InvalidRequest), 1, &p, 0.0),
+            Decision::GiveUp
+        );
         assert_eq!(decide(&err(ErrorClass::Auth), 1, &p, 0.0), Decision::GiveUp);
         let mut e = err(ErrorClass::Server);
         e.should_retry = Some(false);

@@ -56,7 +56,10 @@ impl Transport {
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
         let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
-            ProviderError::new(ErrorClass::Config, format!("bad HTTP method `{}`", http.method))
+            ProviderError::new(
+                ErrorClass::Config,
+                format!("bad HTTP method `{}`", http.method),
+            )
         })?;
         let mut headers = HeaderMap::with_capacity(http.headers.len() + 2);
         for (k, v) in &http.headers {
@@ -128,8 +131,9 @@ fn apply_auth(auth: &Auth, headers: &mut HeaderMap) -> Result<(), ProviderError>
             );
         }
         Auth::Header { name, value } => {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ProviderError::new(ErrorClass::Config, format!("bad header name `{name}`")))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ProviderError::new(ErrorClass::Config, format!("bad header name `{name}`"))
+            })?;
             headers.insert(name, secret_header(value.expose())?);
         }
         Auth::SigV4(_) => {
@@ -153,15 +157,25 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
     } else if e.is_connect() {
         ProviderError::new(
             ErrorClass::Connection,
-            format!("cannot connect to {}: {}", host_of(&http.url), root_cause(e)),
+            format!(
+                "cannot connect to {}: {}",
+                host_of(&http.url),
+                root_cause(e)
+            ),
         )
     } else if e.is_body() || e.is_decode() {
         ProviderError::new(
             ErrorClass::Protocol,
-            format!("the answer from {path} was cut short or unreadable: {}", root_cause(e)),
+            format!(
+                "the answer from {path} was cut short or unreadable: {}",
+                root_cause(e)
+            ),
         )
     } else if e.is_builder() {
-        ProviderError::new(ErrorClass::Config, format!("bad request URL `{}`", http.url))
+        ProviderError::new(
+            ErrorClass::Config,
+            format!("bad request URL `{}`", http.url),
+        )
     } else {
         ProviderError::new(
             ErrorClass::Connection,

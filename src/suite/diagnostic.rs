@@ -49,7 +49,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at a YAML path of a file.
-    pub fn error(file: impl Into<PathBuf>, yaml_path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        file: impl Into<PathBuf>,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: file.into(),
@@ -64,7 +68,11 @@ impl Diagnostic {
     }
 
     /// A warning at a YAML path of a file.
-    pub fn warning(file: impl Into<PathBuf>, yaml_path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        file: impl Into<PathBuf>,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Self::error(file, yaml_path, message)
@@ -121,28 +129,28 @@ impl Diagnostic {
         if !self.yaml_path.is_empty() {
             let _ = writeln!(out, "   = at: {}", self.yaml_path);
         }
-        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, source) {
-            if let Some(text) = src.lines().nth(line.saturating_sub(1)) {
-                let num = line.to_string();
-                let pad = " ".repeat(num.len());
-                let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{num} | {text}");
-                let caret_pad: String = text
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                let carets = "^".repeat(self.width.max(1));
-                match &self.label {
-                    Some(l) => {
-                        let _ = writeln!(out, "{pad} | {caret_pad}{carets} {l}");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{pad} | {caret_pad}{carets}");
-                    }
+        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, source)
+            && let Some(text) = src.lines().nth(line.saturating_sub(1))
+        {
+            let num = line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {text}");
+            let caret_pad: String = text
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let carets = "^".repeat(self.width.max(1));
+            match &self.label {
+                Some(l) => {
+                    let _ = writeln!(out, "{pad} | {caret_pad}{carets} {l}");
                 }
-                let _ = writeln!(out, "{pad} |");
+                None => {
+                    let _ = writeln!(out, "{pad} | {caret_pad}{carets}");
+                }
             }
+            let _ = writeln!(out, "{pad} |");
         }
         if let Some(h) = &self.help {
             let _ = writeln!(out, "   = help: {h}");
@@ -178,15 +186,22 @@ mod tests {
 
     #[test]
     fn renders_with_carets() {
-        let d = Diagnostic::error("s.yaml", "cases[0].assert[0].type", "unknown assertion type `contians`")
-            .at(2, 11, 8)
-            .with_label("not an assertion type")
-            .with_help("did you mean `contains`?");
+        let d = Diagnostic::error(
+            "s.yaml",
+            "cases[0].assert[0].type",
+            "unknown assertion type `contians`",
+        )
+        .at(2, 11, 8)
+        .with_label("not an assertion type")
+        .with_help("did you mean `contains`?");
         let src = "cases:\n  - type: contians\n";
         let r = d.render(Some(src));
         assert!(r.contains("--> s.yaml:2:11"), "{r}");
         assert!(r.contains("2 |   - type: contians"), "{r}");
-        assert!(r.contains("  |           ^^^^^^^^ not an assertion type"), "{r}");
+        assert!(
+            r.contains("  |           ^^^^^^^^ not an assertion type"),
+            "{r}"
+        );
         assert!(r.contains("= help: did you mean `contains`?"), "{r}");
     }
 }

@@ -9,14 +9,22 @@ use super::model::Suite;
 pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
     match std::fs::read_to_string(path) {
         Ok(src) => load_str(path, &src),
-        Err(e) => Err(vec![Diagnostic::error(path, "", format!("cannot read suite file: {e}"))]),
+        Err(e) => Err(vec![Diagnostic::error(
+            path,
+            "",
+            format!("cannot read suite file: {e}"),
+        )]),
     }
 }
 
 /// Loads a suite from its source text; `path` names it in diagnostics and anchors `file://`.
 pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     let _ = source;
-    Err(vec![Diagnostic::error(path, "", "suite loading is not implemented yet")])
+    Err(vec![Diagnostic::error(
+        path,
+        "",
+        "suite loading is not implemented yet",
+    )])
 }
 
 /// Like [`load`], also returning warnings.

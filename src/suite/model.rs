@@ -117,7 +117,10 @@ impl ProviderSpec {
 
     /// The part of the id after the first `:` (usually the model), if any.
     pub fn model(&self) -> Option<&str> {
-        self.id.split_once(':').map(|(_, m)| m).filter(|m| !m.is_empty())
+        self.id
+            .split_once(':')
+            .map(|(_, m)| m)
+            .filter(|m| !m.is_empty())
     }
 }
 

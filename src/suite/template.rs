@@ -85,9 +85,12 @@ impl Templates {
 
     /// Renders template `name` with `vars`.
     pub fn render(&self, name: &str, vars: &Vars) -> Result<String, TemplateError> {
-        let t = self.env.get_template(name).map_err(|e| TemplateError::Render {
-            message: e.to_string(),
-        })?;
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| TemplateError::Render {
+                message: e.to_string(),
+            })?;
         t.render(Serde(vars)).map_err(|e| {
             let missing = self.missing_vars(name, vars);
             if missing.is_empty() {
@@ -120,11 +123,17 @@ mod tests {
         let mut t = Templates::new();
         t.add("p", "Hello {{ name }}, {{ city }}!").unwrap();
         assert_eq!(
-            t.render("p", &vars(json!({"name": "Ada", "city": "Paris"}))).unwrap(),
+            t.render("p", &vars(json!({"name": "Ada", "city": "Paris"})))
+                .unwrap(),
             "Hello Ada, Paris!"
         );
         let err = t.render("p", &vars(json!({"name": "Ada"}))).unwrap_err();
-        assert_eq!(err, TemplateError::Missing { names: vec!["city".into()] });
+        assert_eq!(
+            err,
+            TemplateError::Missing {
+                names: vec!["city".into()]
+            }
+        );
         assert_eq!(err.to_string(), "undefined variable `city`");
     }
 
@@ -132,13 +141,19 @@ mod tests {
     fn values_are_not_reparsed() {
         let mut t = Templates::new();
         t.add("p", "{{ x }}").unwrap();
-        assert_eq!(t.render("p", &vars(json!({"x": "{{ y }}"}))).unwrap(), "{{ y }}");
+        assert_eq!(
+            t.render("p", &vars(json!({"x": "{{ y }}"}))).unwrap(),
+            "{{ y }}"
+        );
     }
 
     #[test]
     fn syntax_errors_have_lines() {
         let mut t = Templates::new();
         let err = t.add("p", "line one\n{{ oops ").unwrap_err();
-        assert!(matches!(err, TemplateError::Syntax { line: Some(2), .. }), "{err:?}");
+        assert!(
+            matches!(err, TemplateError::Syntax { line: Some(2), .. }),
+            "{err:?}"
+        );
     }
 }
