@@ -1,1 +1,8 @@
+//! Integration tests: the real `promptdrift` binary against local mock servers that speak the
+//! providers' wire protocols on 127.0.0.1 (see `mock/`). One test binary, a module per topic.
 
+mod support;
+
+mod help;
+mod run;
+mod validate;

@@ -1,0 +1,1 @@
+//! `promptdrift validate` over broken suites.
