@@ -294,11 +294,23 @@ pub(crate) fn scan_json(text: &str, mut stop: impl FnMut(&Value, usize) -> bool)
                     i += stream.byte_offset();
                     continue;
                 }
+                Some(Err(e)) if e.to_string().starts_with("recursion limit exceeded") => {
+                    // Every start inside a too-deep nest fails the same way: skip past it.
+                    failed += 1;
+                    i += error_offset(&text[i..], &e).max(1);
+                    continue;
+                }
                 _ => failed += 1,
             }
         }
         i += 1;
     }
+}
+
+/// Byte offset of a parse error in `text` (serde_json reports a 1-based line and a column).
+fn error_offset(text: &str, e: &serde_json::Error) -> usize {
+    let before: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+    (before + e.column()).min(text.len())
 }
 
 /// The first JSON object or array in `text` (the whole text if it is JSON).

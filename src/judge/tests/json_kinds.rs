@@ -206,7 +206,8 @@ fn contains_json_with_schema_takes_any_valid_value() {
 
 #[test]
 fn contains_json_on_hostile_input_is_fast() {
-    let nasty = "{\"a\": [".repeat(50_000);
+    // Deep nesting: every start hits serde_json's recursion limit; the scan skips past it.
+    let nasty = "{\"a\": [".repeat(20_000);
     let start = std::time::Instant::now();
     check(&a("contains-json").on(&nasty), false, "no JSON");
     let braces = "{ ".repeat(200_000);

@@ -1,6 +1,7 @@
 //! Assertion-level tests: compile a spec, evaluate it on an observation, check the outcome.
 //! The metric math is tested against reference implementations in `metrics.rs`.
 
+mod docs;
 mod json_kinds;
 mod ops;
 mod text_kinds;
