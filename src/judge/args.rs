@@ -268,6 +268,8 @@ pub(crate) fn bounds(spec: &AssertionSpec, unit: &str) -> Result<Bounds, JudgeEr
                     .filter(|f| f.fract() == 0.0 && *f >= 0.0)
                     .map(|f| f as u64)
             })
+            // Values templated from vars arrive as strings.
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))
             .ok_or_else(|| {
                 JudgeError::at(
                     at,
@@ -327,8 +329,8 @@ pub(crate) fn bounds(spec: &AssertionSpec, unit: &str) -> Result<Bounds, JudgeEr
                 max: Some(n),
             }
         }
-        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
-            let n = s.trim().parse::<u64>().unwrap_or_default();
+        Some(v @ Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
+            let n = uint(v, "value")?;
             Bounds {
                 min: Some(n),
                 max: Some(n),

@@ -309,7 +309,11 @@ pub(crate) fn scan_json(text: &str, mut stop: impl FnMut(&Value, usize) -> bool)
 
 /// Byte offset of a parse error in `text` (serde_json reports a 1-based line and a column).
 fn error_offset(text: &str, e: &serde_json::Error) -> usize {
-    let before: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
     (before + e.column()).min(text.len())
 }
 

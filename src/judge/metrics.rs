@@ -1,7 +1,7 @@
 //! Classic reference-overlap metrics, in pure Rust: ROUGE-N, ROUGE-L, BLEU and METEOR.
 //!
-//! **Tokenisation** (all four): lowercase (Unicode), then split on every character that is not
-//! alphanumeric (`char::is_alphanumeric`), dropping empty pieces. On ASCII text this is exactly
+//! **Tokenisation** (all four): lowercase (Unicode, the whole text), then split on every
+//! character that is not alphanumeric (`char::is_alphanumeric`), dropping empty pieces. On ASCII text this is exactly
 //! the default tokenizer of Google's `rouge-score` package (without stemming); unlike it,
 //! letters outside ASCII are kept (`café` stays `café`, where `rouge-score` gives `caf`).
 //!
@@ -18,15 +18,56 @@
 //!   **exact-match module only**: no Porter stemming and no WordNet synonyms, so `running` and
 //!   `run` don't match. Alignment is NLTK's: each candidate word, from last to first, takes the
 //!   latest unused identical reference word.
+//!
+//! **Speed.** References are tokenised once, at compile time, into a [`Vocab`] of token ids, and
+//! their n-grams counted once. Evaluating an answer lowercases it, splits it, maps each token to
+//! its id (words the references don't have get one shared "unknown" id that matches nothing), and
+//! works on `u32` slices: no per-token allocation.
 
 use std::collections::HashMap;
 
 /// Splits text into lowercase alphanumeric tokens (see the module docs).
 pub fn tokenize(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
+    split_lower(&text.to_lowercase())
+        .map(str::to_string)
         .collect()
+}
+
+fn split_lower(lower: &str) -> impl Iterator<Item = &str> {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+/// The id of every token the answer has and no reference has. It never equals a reference
+/// token, so n-grams containing it never match.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The references' tokens, numbered.
+#[derive(Debug, Default)]
+pub(crate) struct Vocab {
+    ids: HashMap<String, u32>,
+}
+
+impl Vocab {
+    /// Tokenises a reference, adding its tokens to the vocabulary.
+    pub(crate) fn add(&mut self, text: &str) -> Vec<u32> {
+        let lower = text.to_lowercase();
+        split_lower(&lower)
+            .map(|t| {
+                let next = self.ids.len() as u32;
+                *self.ids.entry(t.to_string()).or_insert(next)
+            })
+            .collect()
+    }
+
+    /// Tokenises an answer into ids ([`UNKNOWN`] for tokens no reference has).
+    pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
+        let lower = text.to_lowercase();
+        split_lower(&lower)
+            .map(|t| self.ids.get(t).copied().unwrap_or(UNKNOWN))
+            .collect()
+    }
 }
 
 /// Precision, recall and F1 of one comparison.
@@ -59,77 +100,125 @@ impl Prf {
 
 /// ROUGE-N of `candidate` against `reference` (texts are tokenised as the module says).
 pub fn rouge_n(candidate: &str, reference: &str, n: usize) -> Prf {
-    RougeNRef::new(&tokenize(reference), n).score(&tokenize(candidate))
+    let mut vocab = Vocab::default();
+    let r = vocab.add(reference);
+    RougeNRef::new(&r, n).score(&vocab.encode(candidate))
 }
 
 /// ROUGE-L (longest common subsequence) of `candidate` against `reference`.
 pub fn rouge_l(candidate: &str, reference: &str) -> Prf {
-    rouge_l_tokens(&tokenize(candidate), &tokenize(reference))
+    let mut vocab = Vocab::default();
+    let r = vocab.add(reference);
+    rouge_l_ids(&vocab.encode(candidate), &r)
 }
 
 /// Sentence BLEU of `candidate` against one or more references (see the module docs).
 pub fn bleu(candidate: &str, references: &[&str]) -> f64 {
-    let refs: Vec<Vec<String>> = references.iter().map(|r| tokenize(r)).collect();
-    BleuRef::new(&refs).score(&tokenize(candidate))
+    let mut vocab = Vocab::default();
+    let refs: Vec<Vec<u32>> = references.iter().map(|r| vocab.add(r)).collect();
+    BleuRef::new(&refs).score(&vocab.encode(candidate))
 }
 
 /// METEOR (exact matches only) of `candidate` against one or more references; the best score.
 pub fn meteor(candidate: &str, references: &[&str]) -> f64 {
-    let cand = tokenize(candidate);
-    references
-        .iter()
-        .map(|r| meteor_tokens(&cand, &tokenize(r)))
+    let mut vocab = Vocab::default();
+    let refs: Vec<Vec<u32>> = references.iter().map(|r| vocab.add(r)).collect();
+    let cand = vocab.encode(candidate);
+    refs.iter()
+        .map(|r| meteor_ids(&cand, r))
         .fold(0.0, f64::max)
 }
 
-/// Counts each n-gram of `tokens`.
-fn ngram_counts(tokens: &[String], n: usize) -> HashMap<&[String], usize> {
-    let mut counts = HashMap::new();
-    if n > 0 && tokens.len() >= n {
-        for g in tokens.windows(n) {
-            *counts.entry(g).or_insert(0) += 1;
-        }
-    }
-    counts
+/// Number of n-grams in a sequence of `len` tokens.
+fn ngram_total(len: usize, n: usize) -> usize {
+    (len + 1).saturating_sub(n)
 }
 
-fn owned_counts(tokens: &[String], n: usize) -> HashMap<Vec<String>, usize> {
-    ngram_counts(tokens, n)
-        .into_iter()
-        .map(|(g, c)| (g.to_vec(), c))
-        .collect()
+/// The distinct n-grams of one order in the references, numbered, with a count each (for
+/// ROUGE: the reference's count; for BLEU: the largest count in any reference).
+#[derive(Debug, Default)]
+struct NgramTable {
+    n: usize,
+    index: HashMap<Box<[u32]>, usize>,
+    counts: Vec<usize>,
+}
+
+impl NgramTable {
+    fn new(n: usize) -> Self {
+        NgramTable {
+            n,
+            ..NgramTable::default()
+        }
+    }
+
+    /// Adds one reference: counts its n-grams and keeps, per n-gram, the largest count seen.
+    fn add_max(&mut self, tokens: &[u32]) {
+        let mut here: HashMap<&[u32], usize> = HashMap::new();
+        for g in tokens.windows(self.n) {
+            *here.entry(g).or_insert(0) += 1;
+        }
+        for (g, c) in here {
+            let next = self.counts.len();
+            let i = *self.index.entry(g.into()).or_insert(next);
+            if i == next {
+                self.counts.push(c);
+            } else {
+                self.counts[i] = self.counts[i].max(c);
+            }
+        }
+    }
+
+    /// Candidate n-grams matched against the table, each reference n-gram used at most its
+    /// count times (clipping).
+    fn clipped_matches(&self, candidate: &[u32]) -> usize {
+        if self.counts.is_empty() || candidate.len() < self.n {
+            return 0;
+        }
+        let mut left = self.counts.clone();
+        let mut matched = 0;
+        for g in candidate.windows(self.n) {
+            if g.contains(&UNKNOWN) {
+                continue;
+            }
+            if let Some(&i) = self.index.get(g)
+                && left[i] > 0
+            {
+                left[i] -= 1;
+                matched += 1;
+            }
+        }
+        matched
+    }
 }
 
 /// A reference prepared for ROUGE-N: its n-gram counts, computed once.
 #[derive(Debug)]
 pub(crate) struct RougeNRef {
-    n: usize,
-    counts: HashMap<Vec<String>, usize>,
+    table: NgramTable,
     total: usize,
 }
 
 impl RougeNRef {
-    pub(crate) fn new(reference: &[String], n: usize) -> Self {
+    pub(crate) fn new(reference: &[u32], n: usize) -> Self {
+        let mut table = NgramTable::new(n.max(1));
+        table.add_max(reference);
         RougeNRef {
-            n,
-            counts: owned_counts(reference, n),
-            total: (reference.len() + 1).saturating_sub(n),
+            total: ngram_total(reference.len(), table.n),
+            table,
         }
     }
 
-    pub(crate) fn score(&self, candidate: &[String]) -> Prf {
-        let cand = ngram_counts(candidate, self.n);
-        let cand_total = (candidate.len() + 1).saturating_sub(self.n);
-        let overlap: usize = cand
-            .iter()
-            .map(|(g, c)| (*c).min(self.counts.get(*g).copied().unwrap_or(0)))
-            .sum();
-        Prf::new(overlap, cand_total, self.total)
+    pub(crate) fn score(&self, candidate: &[u32]) -> Prf {
+        Prf::new(
+            self.table.clipped_matches(candidate),
+            ngram_total(candidate.len(), self.table.n),
+            self.total,
+        )
     }
 }
 
-/// ROUGE-L on tokens. `rouge-score` gives 0 when either side is empty; so does this.
-pub(crate) fn rouge_l_tokens(candidate: &[String], reference: &[String]) -> Prf {
+/// ROUGE-L on token ids. `rouge-score` gives 0 when either side is empty; so does this.
+pub(crate) fn rouge_l_ids(candidate: &[u32], reference: &[u32]) -> Prf {
     if candidate.is_empty() || reference.is_empty() {
         return Prf {
             precision: 0.0,
@@ -145,11 +234,14 @@ pub(crate) fn rouge_l_tokens(candidate: &[String], reference: &[String]) -> Prf 
 }
 
 /// Length of the longest common subsequence; one DP row over the reference.
-fn lcs_len(a: &[String], b: &[String]) -> usize {
+fn lcs_len(a: &[u32], b: &[u32]) -> usize {
     let mut row = vec![0usize; b.len() + 1];
-    for x in a {
+    for &x in a {
+        if x == UNKNOWN {
+            continue; // matches nothing: the row stays as it is
+        }
         let mut diag = 0;
-        for (j, y) in b.iter().enumerate() {
+        for (j, &y) in b.iter().enumerate() {
             let up = row[j + 1];
             row[j + 1] = if x == y { diag + 1 } else { up.max(row[j]) };
             diag = up;
@@ -166,43 +258,36 @@ const BLEU_EPSILON: f64 = 0.1;
 /// References prepared for BLEU: per order, the largest count of each n-gram in any reference.
 #[derive(Debug)]
 pub(crate) struct BleuRef {
-    max_counts: Vec<HashMap<Vec<String>, usize>>,
+    orders: Vec<NgramTable>,
     lengths: Vec<usize>,
 }
 
 impl BleuRef {
-    pub(crate) fn new(references: &[Vec<String>]) -> Self {
-        let mut max_counts = vec![HashMap::new(); BLEU_N];
+    pub(crate) fn new(references: &[Vec<u32>]) -> Self {
+        let mut orders: Vec<NgramTable> = (1..=BLEU_N).map(NgramTable::new).collect();
         for r in references {
-            for (order, slot) in max_counts.iter_mut().enumerate() {
-                for (g, c) in ngram_counts(r, order + 1) {
-                    let e = slot.entry(g.to_vec()).or_insert(0);
-                    *e = (*e).max(c);
-                }
+            for t in &mut orders {
+                t.add_max(r);
             }
         }
         BleuRef {
-            max_counts,
+            orders,
             lengths: references.iter().map(Vec::len).collect(),
         }
     }
 
-    pub(crate) fn score(&self, candidate: &[String]) -> f64 {
+    pub(crate) fn score(&self, candidate: &[u32]) -> f64 {
         let c = candidate.len();
         if c == 0 || self.lengths.is_empty() {
             return 0.0;
         }
         let mut log_sum = 0.0;
-        for (order, refs) in self.max_counts.iter().enumerate() {
-            let counts = ngram_counts(candidate, order + 1);
-            let clipped: usize = counts
-                .iter()
-                .map(|(g, n)| (*n).min(refs.get(*g).copied().unwrap_or(0)))
-                .sum();
+        for (order, table) in self.orders.iter().enumerate() {
+            let clipped = table.clipped_matches(candidate);
             if order == 0 && clipped == 0 {
                 return 0.0;
             }
-            let denominator = counts.values().sum::<usize>().max(1) as f64;
+            let denominator = ngram_total(c, order + 1).max(1) as f64;
             let p = if clipped == 0 {
                 BLEU_EPSILON / denominator
             } else {
@@ -231,20 +316,20 @@ const METEOR_ALPHA: f64 = 0.9;
 const METEOR_BETA: f64 = 3.0;
 const METEOR_GAMMA: f64 = 0.5;
 
-/// METEOR (exact module) of tokens against one reference.
-pub(crate) fn meteor_tokens(candidate: &[String], reference: &[String]) -> f64 {
+/// METEOR (exact module) of token ids against one reference.
+pub(crate) fn meteor_ids(candidate: &[u32], reference: &[u32]) -> f64 {
     if candidate.is_empty() || reference.is_empty() {
         return 0.0;
     }
-    let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (j, w) in reference.iter().enumerate() {
-        positions.entry(w.as_str()).or_default().push(j);
+    let mut positions: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (j, &w) in reference.iter().enumerate() {
+        positions.entry(w).or_default().push(j);
     }
     // Candidate words from last to first, each taking the latest unused identical reference
     // word (NLTK `_match_enums`); then sorted by candidate position.
     let mut matches: Vec<(usize, usize)> = Vec::new();
     for (i, w) in candidate.iter().enumerate().rev() {
-        if let Some(j) = positions.get_mut(w.as_str()).and_then(Vec::pop) {
+        if let Some(j) = positions.get_mut(w).and_then(Vec::pop) {
             matches.push((i, j));
         }
     }
@@ -268,8 +353,11 @@ pub(crate) fn meteor_tokens(candidate: &[String], reference: &[String]) -> f64 {
 mod tests {
     use super::*;
 
-    fn toks(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_lowercase).collect()
+    fn ids(s: &str) -> Vec<u32> {
+        s.bytes()
+            .filter(u8::is_ascii_lowercase)
+            .map(u32::from)
+            .collect()
     }
 
     fn close(a: f64, b: f64) {
@@ -403,7 +491,9 @@ mod tests {
 
     #[test]
     fn lcs_is_order_sensitive() {
-        assert_eq!(lcs_len(&toks("a b c d"), &toks("a c b d")), 3);
-        assert_eq!(lcs_len(&toks("x y"), &toks("a b")), 0);
+        assert_eq!(lcs_len(&ids("abcd"), &ids("acbd")), 3);
+        assert_eq!(lcs_len(&ids("xy"), &ids("ab")), 0);
+        // Unknown tokens never match, not even each other.
+        assert_eq!(lcs_len(&[UNKNOWN, 1], &[UNKNOWN, 1]), 1);
     }
 }

@@ -2,7 +2,7 @@
 //! tokenised (and their n-grams counted) once at compile time; [`super::metrics`] has the math.
 
 use super::args;
-use super::metrics::{self, BleuRef, Prf, RougeNRef};
+use super::metrics::{self, BleuRef, Prf, RougeNRef, Vocab};
 use super::text::fmt_num;
 use super::{JudgeError, Raw};
 use crate::suite::model::{AssertionKind, AssertionSpec};
@@ -41,17 +41,18 @@ enum Metric {
         measure: Measure,
     },
     RougeL {
-        refs: Vec<Vec<String>>,
+        refs: Vec<Vec<u32>>,
     },
     Bleu(BleuRef),
     Meteor {
-        refs: Vec<Vec<String>>,
+        refs: Vec<Vec<u32>>,
     },
 }
 
 /// A compiled metric assertion.
 #[derive(Debug)]
 pub(crate) struct Overlap {
+    vocab: Vocab,
     metric: Metric,
     threshold: f64,
     count: usize,
@@ -63,7 +64,8 @@ const MAX_N: u64 = 9;
 impl Overlap {
     pub(crate) fn compile(spec: &AssertionSpec) -> Result<Self, JudgeError> {
         let refs = args::references(spec)?;
-        let tokens: Vec<Vec<String>> = refs.iter().map(|r| metrics::tokenize(r)).collect();
+        let mut vocab = Vocab::default();
+        let tokens: Vec<Vec<u32>> = refs.iter().map(|r| vocab.add(r)).collect();
         if let Some(i) = tokens.iter().position(Vec::is_empty) {
             let at = if refs.len() == 1 {
                 "value".to_string()
@@ -124,6 +126,7 @@ impl Overlap {
         };
         let threshold = args::score_threshold(spec, default)?;
         Ok(Overlap {
+            vocab,
             metric,
             threshold,
             count,
@@ -131,7 +134,7 @@ impl Overlap {
     }
 
     pub(crate) fn eval(&self, output: &str) -> Raw {
-        let cand = metrics::tokenize(output);
+        let cand = self.vocab.encode(output);
         let (name, score) = match &self.metric {
             Metric::RougeN { refs, n, measure } => (
                 format!("ROUGE-{n} {}", measure.name()),
@@ -142,14 +145,14 @@ impl Overlap {
             Metric::RougeL { refs } => (
                 "ROUGE-L F1".to_string(),
                 refs.iter()
-                    .map(|r| metrics::rouge_l_tokens(&cand, r).f1)
+                    .map(|r| metrics::rouge_l_ids(&cand, r).f1)
                     .fold(0.0, f64::max),
             ),
             Metric::Bleu(refs) => ("BLEU".to_string(), refs.score(&cand)),
             Metric::Meteor { refs } => (
                 "METEOR".to_string(),
                 refs.iter()
-                    .map(|r| metrics::meteor_tokens(&cand, r))
+                    .map(|r| metrics::meteor_ids(&cand, r))
                     .fold(0.0, f64::max),
             ),
         };

@@ -24,7 +24,9 @@ fn yaml_blocks(doc: &str) -> Vec<&str> {
 }
 
 fn to_spec(v: &Value) -> A {
-    let map = v.as_object().unwrap_or_else(|| panic!("an assertion is a mapping: {v}"));
+    let map = v
+        .as_object()
+        .unwrap_or_else(|| panic!("an assertion is a mapping: {v}"));
     let type_name = map.get("type").and_then(Value::as_str).expect("`type`");
     let mut s = a(type_name);
     for (k, val) in map {
@@ -37,7 +39,8 @@ fn to_spec(v: &Value) -> A {
             "path" => s = s.path(val.as_str().expect("string")),
             "transform" => s = s.transform(val.as_str().expect("string")),
             "config" => {
-                let cfg: BTreeMap<String, Value> = serde_json::from_value(val.clone()).expect("mapping");
+                let cfg: BTreeMap<String, Value> =
+                    serde_json::from_value(val.clone()).expect("mapping");
                 for (ck, cv) in cfg {
                     s = s.config(&ck, cv);
                 }
@@ -56,7 +59,11 @@ fn to_spec(v: &Value) -> A {
 fn every_documented_example_compiles() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("schemas")).expect("mkdir");
-    std::fs::write(dir.path().join("schemas/answer.json"), r#"{"type": "object"}"#).expect("write");
+    std::fs::write(
+        dir.path().join("schemas/answer.json"),
+        r#"{"type": "object"}"#,
+    )
+    .expect("write");
 
     let blocks = yaml_blocks(DOC);
     assert!(blocks.len() >= 20, "found only {} examples", blocks.len());

@@ -308,7 +308,7 @@ fn transform_narrows_the_output() {
     );
 }
 
-/// The whole point of compile/evaluate: evaluation is cheap. 10k evaluations of a handful of
+/// The whole point of compile/evaluate: evaluation is cheap. 6k evaluations of a handful of
 /// kinds must stay far below a second even in a debug build.
 #[test]
 fn evaluation_is_fast() {
@@ -325,11 +325,183 @@ fn evaluation_is_fast() {
     .collect();
     let out = r#"{"city": "Paris", "country": "France", "note": "the capital of France is Paris"}"#;
     let start = std::time::Instant::now();
-    for _ in 0..2_000 {
+    for _ in 0..1_000 {
         for c in &compiled {
             std::hint::black_box(evaluate(c, &obs(out)));
         }
     }
     let took = start.elapsed();
-    assert!(took.as_millis() < 900, "12k evaluations took {took:?}");
+    assert!(took.as_millis() < 900, "6k evaluations took {took:?}");
+}
+
+/// One passing and one failing observation for every deterministic kind: checks pass/fail,
+/// that `not-` flips both and mirrors the score, that empty and huge outputs are handled
+/// without panics, and that no kind is forgotten.
+#[test]
+fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
+    let slow = Observation {
+        latency_ms: 5_000,
+        ..obs("x")
+    };
+    let cheap = Observation {
+        cost_usd: Some(0.001),
+        ..obs("x")
+    };
+    let dear = Observation {
+        cost_usd: Some(1.0),
+        ..obs("x")
+    };
+    let cut = Observation {
+        finish: FinishReason::Length,
+        ..obs("x")
+    };
+    let table: Vec<(A, Observation<'_>, Observation<'_>)> = vec![
+        (a("equals").value(json!("Paris")), obs("Paris"), obs("Rome")),
+        (a("contains").value(json!("Par")), obs("Paris"), obs("Rome")),
+        (
+            a("icontains").value(json!("par")),
+            obs("PARIS"),
+            obs("Rome"),
+        ),
+        (
+            a("contains-any").value(json!(["x", "Par"])),
+            obs("Paris"),
+            obs("Rome"),
+        ),
+        (
+            a("contains-all").value(json!(["P", "s"])),
+            obs("Paris"),
+            obs("Pa"),
+        ),
+        (
+            a("icontains-any").value(json!(["x", "par"])),
+            obs("PARIS"),
+            obs("Rome"),
+        ),
+        (
+            a("icontains-all").value(json!(["p", "S"])),
+            obs("Paris"),
+            obs("Pa"),
+        ),
+        (
+            a("starts-with").value(json!("Pa")),
+            obs("Paris"),
+            obs("Rome"),
+        ),
+        (a("ends-with").value(json!("is")), obs("Paris"), obs("Rome")),
+        (a("regex").value(json!("^P")), obs("Paris"), obs("Rome")),
+        (a("is-json"), obs("{}"), obs("{")),
+        (a("contains-json"), obs("x {} y"), obs("x { y")),
+        (
+            a("json-schema").value(json!({"type": "object"})),
+            obs("{}"),
+            obs("[]"),
+        ),
+        (
+            a("json-path").path("$.a"),
+            obs(r#"{"a": 1}"#),
+            obs(r#"{"b": 1}"#),
+        ),
+        (
+            a("word-count").value(json!(1)),
+            obs("Paris"),
+            obs("Paris France"),
+        ),
+        (a("length").value(json!(5)), obs("Paris"), obs("Rome")),
+        (
+            a("levenshtein").value(json!("Paris")).threshold(1.0),
+            obs("Pariss"),
+            obs("Rome"),
+        ),
+        (a("latency").threshold(1000.0), obs("x"), slow),
+        (a("cost").threshold(0.01), cheap, dear),
+        (
+            a("is-refusal"),
+            obs("I can't help with that."),
+            obs("Sure."),
+        ),
+        (a("finish-reason").value(json!("stop")), obs("x"), cut),
+        (
+            a("rouge-n").value(json!("the cat sat")),
+            obs("the cat sat"),
+            obs("a dog ran"),
+        ),
+        (
+            a("rouge-l").value(json!("the cat sat")),
+            obs("the cat sat"),
+            obs("sat cat the"),
+        ),
+        (
+            a("bleu").value(json!("the cat sat on the mat")),
+            obs("the cat sat on the mat"),
+            obs("the dog"),
+        ),
+        (
+            a("meteor").value(json!("the cat sat")),
+            obs("the cat sat"),
+            obs("a dog ran"),
+        ),
+        (
+            a("assert-set").children(vec![a("contains").value(json!("P"))]),
+            obs("Paris"),
+            obs("Rome"),
+        ),
+    ];
+    let covered: std::collections::BTreeSet<AssertionKind> =
+        table.iter().map(|(s, _, _)| s.0.kind).collect();
+    for kind in AssertionKind::ALL {
+        let graded = is_model_graded(*kind) || *kind == AssertionKind::Command;
+        assert!(
+            graded || covered.contains(kind),
+            "`{}` is not in the table",
+            kind.name()
+        );
+    }
+    // ~100 kB: big enough to catch quadratic work; debug builds tokenise slowly.
+    let huge = "Paris is lovely. ".repeat(6_000);
+    for (spec, pass, fail) in &table {
+        let name = spec.0.type_name();
+        let c = spec.compiled();
+        let mut negated = spec.clone();
+        negated.0.negate = true;
+        let n = negated.compiled();
+        let (p, f) = (evaluate(&c, pass), evaluate(&c, fail));
+        assert!(p.pass, "`{name}` should pass: {p:?}");
+        assert!(!f.pass, "`{name}` should fail: {f:?}");
+        let (np, nf) = (evaluate(&n, pass), evaluate(&n, fail));
+        assert!(
+            !np.pass && nf.pass,
+            "`not-{name}` should flip: {np:?} {nf:?}"
+        );
+        assert!(
+            (np.score - (1.0 - p.score)).abs() < 1e-12,
+            "`not-{name}` score"
+        );
+        assert!(
+            np.reason
+                .starts_with(&format!("`not-{}` fails: ", spec.0.kind.name())),
+            "{np:?}"
+        );
+        for o in [&p, &f, &np, &nf] {
+            assert!(
+                !o.reason.is_empty() && (0.0..=1.0).contains(&o.score),
+                "`{name}`: {o:?}"
+            );
+        }
+        // Empty and huge outputs: no panic, a short reason, quickly.
+        let e = evaluate(&c, &obs(""));
+        assert!(!e.reason.is_empty(), "`{name}` on empty output: {e:?}");
+        let start = std::time::Instant::now();
+        let h = evaluate(&c, &obs(&huge));
+        assert!(
+            h.reason.len() < 400,
+            "`{name}` reason on huge output is {} bytes",
+            h.reason.len()
+        );
+        assert!(
+            start.elapsed().as_millis() < 300,
+            "`{name}` on 100 kB took {:?}",
+            start.elapsed()
+        );
+    }
 }
