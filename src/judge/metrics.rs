@@ -19,7 +19,7 @@
 //!   `run` don't match. Alignment is NLTK's: each candidate word, from last to first, takes the
 //!   latest unused identical reference word.
 //!
-//! **Speed.** References are tokenised once, at compile time, into a [`Vocab`] of token ids, and
+//! **Speed.** References are tokenised once, at compile time, into a vocabulary of token ids, and
 //! their n-grams counted once. Evaluating an answer lowercases it, splits it, maps each token to
 //! its id (words the references don't have get one shared "unknown" id that matches nothing), and
 //! works on `u32` slices: no per-token allocation.

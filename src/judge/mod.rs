@@ -2,7 +2,13 @@
 //!
 //! [`compile`] runs once per distinct assertion (regexes, JSON Schemas and JSONPaths are built
 //! here, never per case); [`evaluate`] runs per answer and takes microseconds, so the runner
-//! calls it inline. Nothing here does network I/O.
+//! calls it inline. Nothing here does network I/O, and nothing here prints; the only file read
+//! is a `file://` JSON Schema, at compile time.
+//!
+//! Layout: `args` reads and checks an assertion's keys; `check` holds the compiled form of each
+//! kind (plus `transform`, `latency`, `cost`, `finish-reason`, `assert-set`); `text`, `json`,
+//! `overlap` (+ [`metrics`]) and [`refusal`] implement the kinds; [`prices`] is the price table.
+//! The user-facing reference is `docs/assertions.md` (its examples are compiled by a test).
 
 mod args;
 mod check;
@@ -18,11 +24,10 @@ mod text;
 use std::path::Path;
 
 use check::{Check, Raw, Transform};
-
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{FinishReason, Usage};
-use crate::suite::model::{AssertionKind, AssertionSpec, Vars};
+use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars};
 
 /// What compiling needs besides the assertion.
 #[derive(Debug, Clone, Copy)]
@@ -138,8 +143,6 @@ pub fn compile(
         transform,
     })
 }
-
-use AssertionKind as K;
 
 fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check, JudgeError> {
     let no_config = || args::known_config(spec, &[]);

@@ -323,9 +323,11 @@ impl Count {
     }
 }
 
-/// Above this many DP cells (output chars × reference chars), `levenshtein` reports the
-/// length difference as a lower bound instead of the exact distance when that bound already
-/// exceeds the threshold: the verdict is the same and a megabyte answer stays cheap.
+/// Above this many DP cells (output chars × reference chars), `levenshtein` stops computing
+/// the full distance: when the length difference alone exceeds the threshold it is reported
+/// as a lower bound, otherwise only a band of ±threshold around the diagonal is computed
+/// (Ukkonen), which finds every distance up to the threshold exactly. The verdict is always
+/// the same as the full computation's; a megabyte answer stays cheap.
 const LEVENSHTEIN_MAX_CELLS: usize = 4_000_000;
 
 /// `levenshtein`.
@@ -362,18 +364,32 @@ impl Levenshtein {
         let ref_len = self.reference.len();
         let longest = out_len.max(ref_len);
         let diff = out_len.abs_diff(ref_len);
-        let (distance, bound) =
-            if out_len.saturating_mul(ref_len) > LEVENSHTEIN_MAX_CELLS && diff as f64 > self.max {
-                (diff, true)
-            } else {
-                (edit_distance(output, &self.reference), false)
-            };
+        let band = self.max.floor() as usize;
+        let (distance, exact) = if out_len.saturating_mul(ref_len) <= LEVENSHTEIN_MAX_CELLS {
+            (edit_distance(output, &self.reference), true)
+        } else if diff > band {
+            (diff, false)
+        } else if out_len.saturating_mul(band.saturating_mul(2).saturating_add(1))
+            <= LEVENSHTEIN_MAX_CELLS * 4
+        {
+            let chars: Vec<char> = output.chars().collect();
+            match banded_distance(&chars, &self.reference, band) {
+                Some(d) => (d, true),
+                None => (band + 1, false),
+            }
+        } else {
+            return Raw::undetermined(format!(
+                "the output ({out_len} characters) and the reference ({ref_len}) are too long to \
+                 compare with a threshold of {}; lower the threshold or use `rouge-l`",
+                fmt_num(self.max)
+            ));
+        };
         let score = if longest == 0 {
             1.0
         } else {
             1.0 - distance as f64 / longest as f64
         };
-        let at_least = if bound { "at least " } else { "" };
+        let at_least = if exact { "" } else { "at least " };
         let reason = format!(
             "edit distance to {} is {at_least}{distance} (at most {} passes)",
             self.shown,
@@ -386,6 +402,45 @@ impl Levenshtein {
             decided: true,
         }
     }
+}
+
+/// Edit distance when it is at most `w`, else `None`: only cells with |i − j| ≤ w are
+/// computed, since no path of cost ≤ w leaves that band.
+pub(crate) fn banded_distance(a: &[char], b: &[char], w: usize) -> Option<usize> {
+    let (n, m) = (a.len(), b.len());
+    if n.abs_diff(m) > w {
+        return None;
+    }
+    const INF: usize = usize::MAX / 2;
+    let mut prev = vec![INF; m + 1];
+    let mut cur = vec![INF; m + 1];
+    for (j, cell) in prev.iter_mut().enumerate().take(w.min(m) + 1) {
+        *cell = j;
+    }
+    for i in 1..=n {
+        let lo = i.saturating_sub(w);
+        let hi = (i + w).min(m);
+        if lo == 0 {
+            cur[0] = i;
+        } else {
+            cur[lo - 1] = INF;
+        }
+        let mut row_min = if lo == 0 { i } else { INF };
+        for j in lo.max(1)..=hi {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let v = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if hi < m {
+            cur[hi + 1] = INF;
+        }
+        if row_min > w {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[m]).filter(|&d| d <= w)
 }
 
 /// Levenshtein distance in Unicode scalar values, one DP row over the (precomputed) reference.
@@ -410,5 +465,50 @@ pub(crate) fn fmt_num(x: f64) -> String {
         format!("{}", x as i64)
     } else {
         format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    /// The banded computation agrees with the full one whenever the distance is within the
+    /// band, and says "more" otherwise, on every pair of short strings over a small alphabet.
+    #[test]
+    fn banded_distance_agrees_with_full_dp() {
+        let words: Vec<String> = (0..3u32.pow(5))
+            .flat_map(|k| {
+                (0..=5).map(move |len| {
+                    (0..len)
+                        .map(|p| ['a', 'b', 'c'][(k / 3u32.pow(p)) as usize % 3])
+                        .collect()
+                })
+            })
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        for x in words.iter().step_by(7) {
+            for y in words.iter().step_by(5) {
+                let full = edit_distance(x, &chars(y));
+                for w in 0..4 {
+                    let banded = banded_distance(&chars(x), &chars(y), w);
+                    let want = (full <= w).then_some(full);
+                    assert_eq!(banded, want, "{x:?} vs {y:?} with band {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn edit_distance_textbook_cases() {
+        assert_eq!(edit_distance("kitten", &chars("sitting")), 3);
+        assert_eq!(edit_distance("flaw", &chars("lawn")), 2);
+        assert_eq!(edit_distance("", &chars("abc")), 3);
+        assert_eq!(edit_distance("abc", &chars("")), 3);
+        assert_eq!(edit_distance("žluť", &chars("zlut")), 2);
     }
 }

@@ -350,6 +350,12 @@ fn regex_rust_and_js_style() {
         "does not match",
     );
     check(&a("regex").value(json!("/x/g")).on("x"), true, "matches");
+    // Escaped slashes inside a literal, as JavaScript writes them.
+    check(
+        &a("regex").value(json!(r"/^a\/b$/i")).on("A/B"),
+        true,
+        "matches",
+    );
     // Not a literal (unknown flag): the slashes are part of the pattern.
     check(&a("regex").value(json!("/a/z")).on("/a/z"), true, "matches");
     // Inline flags work too.
@@ -538,6 +544,24 @@ fn levenshtein_distance_threshold_and_score() {
     let huge = "x".repeat(2_000_000);
     let o = a("levenshtein").value(json!("reference text")).on(&huge);
     check(&o, false, "is at least 1999986");
+    // Two long, nearly equal texts: the band around the diagonal gives the exact distance.
+    let long_ref = "abcdefghij".repeat(10_000);
+    let mut long_out = long_ref.clone();
+    long_out.replace_range(100..101, "X");
+    long_out.push('!');
+    let o = a("levenshtein").value(json!(long_ref)).on(&long_out);
+    check(&o, true, "is 2 (at most 5 passes)");
+    let o = a("levenshtein")
+        .value(json!(long_ref))
+        .threshold(1.0)
+        .on(&long_out);
+    check(&o, false, "is at least 2 (at most 1 passes)");
+    // A threshold so large that even the band is too big: undecided, so it fails either way.
+    let o = a("not-levenshtein")
+        .value(json!(long_ref))
+        .threshold(1e9)
+        .on(&long_out);
+    check(&o, false, "too long to compare");
     check_err(
         &a("levenshtein").value(json!("x")).threshold(-1.0).err(),
         Some("threshold"),
