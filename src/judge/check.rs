@@ -182,7 +182,15 @@ fn eval_set(children: &[CompiledAssertion], threshold: Option<f64>, obs: &Observ
         .zip(&outcomes)
         .filter(|(_, o)| !o.pass)
         .take(3)
-        .map(|(c, o)| format!("`{}`: {}", c.spec.type_name(), o.reason))
+        .map(|(c, o)| {
+            let name = format!("`{}`", c.spec.type_name());
+            // Negated reasons already start with the type name.
+            if o.reason.starts_with(&name) {
+                o.reason.clone()
+            } else {
+                format!("{name}: {}", o.reason)
+            }
+        })
         .collect();
     if !failed.is_empty() {
         reason.push_str("; failed: ");

@@ -139,7 +139,19 @@ pub(crate) fn schema(
     };
     jsonschema::validator_for(doc)
         .map(|v| Some(Box::new(v)))
-        .map_err(|e| JudgeError::at("value", format!("invalid JSON Schema: {e}")))
+        .map_err(|e| {
+            let err = JudgeError::at("value", format!("invalid JSON Schema: {e}"));
+            if matches!(
+                e.kind(),
+                jsonschema::error::ValidationErrorKind::Referencing(_)
+            ) {
+                err.with_help(
+                    "remote `$ref`s are not fetched: put the referenced schema under `$defs`",
+                )
+            } else {
+                err
+            }
+        })
 }
 
 fn load_schema_file(dir: &Path, rel: &str) -> Result<Value, JudgeError> {
@@ -423,7 +435,11 @@ impl JsonPathCheck {
                     ),
                 )
             })?;
-        let path = compile_path(src).map_err(|m| JudgeError::at("path", m))?;
+        let path = compile_path(src).map_err(|m| {
+            JudgeError::at("path", m).with_help(
+                "an RFC 9535 JSONPath starts at `$`: `$.user.name`, `$.items[0]`, `$.items[*].id`",
+            )
+        })?;
         let expected = match &spec.value {
             None | Some(Value::Null) => None,
             Some(v) => Some(v.clone()),

@@ -239,7 +239,12 @@ pub(crate) struct Pattern {
 impl Pattern {
     pub(crate) fn compile(spec: &AssertionSpec) -> Result<Self, JudgeError> {
         let src = args::string_value(spec)?;
-        let re = compile_regex(&src).map_err(|m| JudgeError::at("value", m))?;
+        let re = compile_regex(&src).map_err(|m| {
+            JudgeError::at("value", m).with_help(
+                "patterns use Rust regex syntax (no look-around or back-references), \
+                 or a JavaScript-style literal such as `/^yes/i`",
+            )
+        })?;
         Ok(Pattern {
             re,
             shown: quote(&src),
@@ -274,7 +279,19 @@ pub(crate) fn compile_regex(src: &str) -> Result<Regex, String> {
     }
     // Bound the compiled size: a pattern from a template should never use gigabytes.
     b.size_limit(16 << 20);
-    b.build().map_err(|e| format!("invalid regex: {e}"))
+    b.build().map_err(|e| regex_error(&e))
+}
+
+/// `invalid regex: unclosed group`: the one-line cause of a regex error (the regex crate's
+/// message is several lines, with the pattern and a caret).
+fn regex_error(e: &regex::Error) -> String {
+    let full = e.to_string();
+    let cause = full
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| full.lines().last().unwrap_or("").trim());
+    format!("invalid regex: {cause}")
 }
 
 /// `/pattern/flags` → `(pattern, flags)`, when `src` has that shape and only known flags.

@@ -90,6 +90,15 @@ fn json_schema_requires_a_valid_schema() {
     let e = a("is-json").value(json!("just a string")).err();
     check_err(&e, Some("value"), "not a plain string");
     assert!(e.help.as_deref().unwrap_or("").contains("file://"));
+    // Remote references are never fetched: compiling such a schema is an error, not a request.
+    let e = a("json-schema")
+        .value(json!({"$ref": "https://example.com/schemas/person.json"}))
+        .err();
+    check_err(&e, Some("value"), "invalid JSON Schema");
+    assert!(
+        e.help.as_deref().unwrap_or("").contains("not fetched"),
+        "{e:?}"
+    );
     // Boolean schemas are schemas.
     check(
         &a("json-schema").value(json!(false)).on("{}"),

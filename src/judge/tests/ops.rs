@@ -371,6 +371,15 @@ fn assert_set_all_must_pass_or_threshold() {
         a("assert-set").children(vec![a("icontains").value(json!("paris"))]),
     ]);
     check(&nested.on("PARIS"), true, "2 of 2");
+    // A failing negated child is quoted once, not as "`not-contains`: `not-contains` fails".
+    let o = a("assert-set")
+        .children(vec![a("not-contains").value(json!("b"))])
+        .on("b");
+    check(
+        &o,
+        false,
+        "failed: `not-contains` fails: output contains \"b\"",
+    );
     // Errors in children point below the set.
     let e = a("assert-set")
         .children(vec![

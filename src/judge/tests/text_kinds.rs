@@ -375,7 +375,11 @@ fn regex_rust_and_js_style() {
         "does not match",
     );
     let e = a("regex").value(json!("(unclosed")).err();
-    check_err(&e, Some("value"), "invalid regex");
+    check_err(&e, Some("value"), "invalid regex: unclosed group");
+    assert!(!e.message.contains('\n'), "one line: {e:?}");
+    let e = a("regex").value(json!("(?<=a)b")).err();
+    check_err(&e, Some("value"), "look-around");
+    assert!(e.help.is_some());
     check_err(
         &a("regex").value(json!("/(/i")).err(),
         Some("value"),
