@@ -2,16 +2,32 @@
 //!
 //! [`compile`] runs once per distinct assertion (regexes, JSON Schemas and JSONPaths are built
 //! here, never per case); [`evaluate`] runs per answer and takes microseconds, so the runner
-//! calls it inline. Nothing here does network I/O.
+//! calls it inline. Nothing here does network I/O, and nothing here prints; the only file read
+//! is a `file://` JSON Schema, at compile time.
+//!
+//! Layout: `args` reads and checks an assertion's keys; `check` holds the compiled form of each
+//! kind (plus `transform`, `latency`, `cost`, `finish-reason`, `assert-set`); `text`, `json`,
+//! `overlap` (+ [`metrics`]) and [`refusal`] implement the kinds; [`prices`] is the price table.
+//! The user-facing reference is `docs/assertions.md` (its examples are compiled by a test).
 
+mod args;
+mod check;
+mod json;
+pub mod metrics;
+mod overlap;
 pub mod prices;
+pub mod refusal;
+#[cfg(test)]
+mod tests;
+mod text;
 
 use std::path::Path;
 
+use check::{Check, Raw, Transform};
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{FinishReason, Usage};
-use crate::suite::model::{AssertionKind, AssertionSpec, Vars};
+use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars};
 
 /// What compiling needs besides the assertion.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +42,8 @@ pub struct CompileContext<'a> {
 pub struct CompiledAssertion {
     /// The assertion as written, with its value rendered for the case.
     pub spec: AssertionSpec,
+    check: Check,
+    transform: Option<Transform>,
 }
 
 /// An assertion that cannot be compiled (bad regex, invalid schema, wrong value type).
@@ -70,22 +88,294 @@ pub struct Outcome {
     pub reason: String,
 }
 
-/// Compiles one assertion.
+/// Compiles one assertion: checks its keys and builds everything [`evaluate`] needs (regexes,
+/// JSON Schemas, JSONPaths, tokenised references). Model-graded kinds, `similar` and `command`
+/// are refused here: this build cannot evaluate them yet.
 pub fn compile(
     spec: &AssertionSpec,
     ctx: &CompileContext<'_>,
 ) -> Result<CompiledAssertion, JudgeError> {
-    let _ = ctx;
-    Ok(CompiledAssertion { spec: spec.clone() })
+    if spec.weight.is_nan() || spec.weight < 0.0 {
+        return Err(JudgeError::at(
+            "weight",
+            format!(
+                "`{}` has a negative `weight` ({})",
+                spec.type_name(),
+                spec.weight
+            ),
+        )
+        .with_help(
+            "weights are ≥ 0; 0 makes the assertion informational (it never fails the case)",
+        ));
+    }
+    if let Some(t) = spec.threshold
+        && (t.is_nan() || t < 0.0)
+    {
+        return Err(JudgeError::at(
+            "threshold",
+            format!("`{}` has a negative `threshold` ({t})", spec.type_name()),
+        ));
+    }
+    let transform = match &spec.transform {
+        None => None,
+        Some(_)
+            if matches!(
+                spec.kind,
+                K::Latency | K::Cost | K::FinishReason | K::AssertSet
+            ) =>
+        {
+            return Err(JudgeError::at(
+                "transform",
+                format!("`transform` has no effect on `{}`", spec.type_name()),
+            )
+            .with_help(if spec.kind == K::AssertSet {
+                "put the `transform` on the assertions inside the set"
+            } else {
+                "it only changes the text the text and JSON checks look at"
+            }));
+        }
+        Some(t) => Some(Transform::compile(t)?),
+    };
+    let check = compile_check(spec, ctx)?;
+    Ok(CompiledAssertion {
+        spec: spec.clone(),
+        check,
+        transform,
+    })
+}
+
+fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check, JudgeError> {
+    let no_config = || args::known_config(spec, &[]);
+    let no_value = |limit: bool| match &spec.value {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(_) => {
+            let err = JudgeError::at("value", format!("`{}` takes no `value`", spec.type_name()));
+            Err(if limit {
+                err.with_help("the limit goes in `threshold`")
+            } else {
+                err
+            })
+        }
+    };
+    let check = match spec.kind {
+        K::Equals => {
+            no_config()?;
+            Check::Equals(text::Equals::compile(spec)?)
+        }
+        K::Contains | K::Icontains => {
+            no_config()?;
+            Check::Contains(text::Contains::compile(spec, spec.kind == K::Icontains)?)
+        }
+        K::ContainsAny | K::ContainsAll | K::IcontainsAny | K::IcontainsAll => {
+            no_config()?;
+            let ci = matches!(spec.kind, K::IcontainsAny | K::IcontainsAll);
+            let all = matches!(spec.kind, K::ContainsAll | K::IcontainsAll);
+            Check::ContainsList(text::ContainsList::compile(spec, ci, all)?)
+        }
+        K::StartsWith | K::EndsWith => {
+            no_config()?;
+            Check::Affix(text::Affix::compile(spec, spec.kind == K::StartsWith)?)
+        }
+        K::Regex => {
+            no_config()?;
+            Check::Regex(text::Pattern::compile(spec)?)
+        }
+        K::IsJson | K::JsonSchema => {
+            no_config()?;
+            Check::IsJson(json::IsJson::compile(
+                spec,
+                ctx.dir,
+                spec.kind == K::JsonSchema,
+            )?)
+        }
+        K::ContainsJson => {
+            no_config()?;
+            Check::ContainsJson(json::ContainsJson::compile(spec, ctx.dir)?)
+        }
+        K::JsonPath => {
+            no_config()?;
+            Check::JsonPath(json::JsonPathCheck::compile(spec)?)
+        }
+        K::WordCount | K::Length => {
+            Check::Count(text::Count::compile(spec, spec.kind == K::WordCount)?)
+        }
+        K::Levenshtein => {
+            no_config()?;
+            Check::Levenshtein(text::Levenshtein::compile(spec)?)
+        }
+        K::Latency => {
+            no_config()?;
+            no_value(true)?;
+            Check::Latency(args::threshold(
+                spec,
+                None,
+                "the largest latency that passes, in milliseconds",
+            )?)
+        }
+        K::Cost => {
+            no_config()?;
+            no_value(true)?;
+            Check::Cost(args::threshold(
+                spec,
+                None,
+                "the largest cost that passes, in USD",
+            )?)
+        }
+        K::IsRefusal => {
+            no_config()?;
+            no_value(false)?;
+            refusal::warm_up();
+            Check::Refusal
+        }
+        K::FinishReason => {
+            no_config()?;
+            Check::FinishReason(compile_finish_reason(spec)?)
+        }
+        K::RougeN | K::RougeL | K::Bleu | K::Meteor => {
+            Check::Overlap(overlap::Overlap::compile(spec)?)
+        }
+        K::AssertSet => {
+            no_config()?;
+            compile_set(spec, ctx)?
+        }
+        K::LlmRubric
+        | K::Factuality
+        | K::ModelGradedClosedqa
+        | K::AnswerRelevance
+        | K::SelectBest
+        | K::Similar
+        | K::Command => {
+            let what = match spec.kind {
+                K::Similar => "it needs an embeddings provider",
+                K::Command => "it runs an external command",
+                _ => "it needs a grader model",
+            };
+            return Err(JudgeError::whole(format!(
+                "this build cannot evaluate `{}` assertions yet ({what})",
+                spec.type_name()
+            ))
+            .with_help("they come in a later release; until then use deterministic assertions, or remove this one"));
+        }
+    };
+    Ok(check)
+}
+
+const FINISH_REASONS: [FinishReason; 6] = [
+    FinishReason::Stop,
+    FinishReason::Length,
+    FinishReason::ContentFilter,
+    FinishReason::ToolCalls,
+    FinishReason::Error,
+    FinishReason::Other,
+];
+
+/// Vendors' own finish values, pointed at their normalised names in the error's help.
+const VENDOR_FINISH_NAMES: &[(&str, &str)] = &[
+    ("end_turn", "stop"),
+    ("stop_sequence", "stop"),
+    ("max_tokens", "length"),
+    ("max_output_tokens", "length"),
+    ("tool_use", "tool_calls"),
+    ("function_call", "tool_calls"),
+    ("safety", "content_filter"),
+    ("refusal", "content_filter"),
+    ("recitation", "content_filter"),
+];
+
+fn compile_finish_reason(spec: &AssertionSpec) -> Result<FinishReason, JudgeError> {
+    let raw = args::string_value(spec)?;
+    let name = raw.trim().to_lowercase().replace('-', "_");
+    if let Some(r) = FINISH_REASONS.iter().find(|r| r.as_str() == name) {
+        return Ok(*r);
+    }
+    let names: Vec<&str> = FINISH_REASONS.iter().map(|r| r.as_str()).collect();
+    let mut err = JudgeError::at("value", format!("unknown finish reason `{raw}`"));
+    err = if let Some((_, to)) = VENDOR_FINISH_NAMES.iter().find(|(v, _)| *v == name) {
+        err.with_help(format!(
+            "finish reasons are normalised across providers: `{raw}` is `{to}` here"
+        ))
+    } else if let Some(s) = crate::suite::diagnostic::did_you_mean(&name, names.iter().copied()) {
+        err.with_help(format!("did you mean `{s}`?"))
+    } else {
+        err.with_help(format!("known finish reasons: {}", names.join(", ")))
+    };
+    Err(err)
+}
+
+fn compile_set(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check, JudgeError> {
+    if spec.children.is_empty() {
+        return Err(JudgeError::at(
+            "assert",
+            "`assert-set` has no assertions under `assert`",
+        ));
+    }
+    let threshold = match spec.threshold {
+        None => None,
+        Some(_) => Some(args::score_threshold(spec, 1.0)?),
+    };
+    let children = spec
+        .children
+        .iter()
+        .enumerate()
+        .map(|(i, child)| {
+            compile(child, ctx).map_err(|e| JudgeError {
+                at: Some(match e.at {
+                    Some(at) => format!("assert[{i}].{at}"),
+                    None => format!("assert[{i}]"),
+                }),
+                ..e
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Check::Set {
+        children,
+        threshold,
+    })
 }
 
 /// Evaluates one compiled assertion on one answer. Negation (`not-`) is applied here.
 pub fn evaluate(a: &CompiledAssertion, obs: &Observation<'_>) -> Outcome {
-    let _ = obs;
-    Outcome {
-        pass: false,
-        score: 0.0,
-        reason: format!("`{}` is not implemented yet", a.spec.kind.name()),
+    let raw = match &a.transform {
+        None => a.check.eval(obs),
+        Some(t) => match t.apply(obs.output) {
+            Ok(text) => a.check.eval(&Observation {
+                output: &text,
+                ..*obs
+            }),
+            Err(reason) => Raw::undetermined(reason),
+        },
+    };
+    finish(a, raw)
+}
+
+/// Applies negation and turns a raw verdict into an [`Outcome`].
+fn finish(a: &CompiledAssertion, raw: Raw) -> Outcome {
+    if !raw.decided {
+        let reason = if a.spec.negate {
+            format!("`{}` fails: {}", a.spec.type_name(), raw.reason)
+        } else {
+            raw.reason
+        };
+        return Outcome {
+            pass: false,
+            score: 0.0,
+            reason,
+        };
+    }
+    if a.spec.negate {
+        let pass = !raw.pass;
+        let verdict = if pass { "passes" } else { "fails" };
+        Outcome {
+            pass,
+            score: 1.0 - raw.score,
+            reason: format!("`{}` {verdict}: {}", a.spec.type_name(), raw.reason),
+        }
+    } else {
+        Outcome {
+            pass: raw.pass,
+            score: raw.score,
+            reason: raw.reason,
+        }
     }
 }
 

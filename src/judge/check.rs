@@ -1,0 +1,253 @@
+//! The compiled form of each assertion kind and its evaluation before negation, plus
+//! `transform` and the operational checks (`latency`, `cost`, `finish-reason`, `assert-set`).
+
+use std::borrow::Cow;
+
+use regex::Regex;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use super::args::quote;
+use super::json::{self, ContainsJson, IsJson, JsonPathCheck};
+use super::overlap::Overlap;
+use super::text::{
+    self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
+};
+use super::{CompiledAssertion, JudgeError, Observation, evaluate, grade, prices, refusal};
+use crate::provider::FinishReason;
+
+/// A verdict before negation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Raw {
+    pub(crate) pass: bool,
+    pub(crate) score: f64,
+    pub(crate) reason: String,
+    /// False when the check could not be decided (unknown cost, a transform that found
+    /// nothing): the assertion then fails whether or not it is negated.
+    pub(crate) decided: bool,
+}
+
+impl Raw {
+    pub(crate) fn pass(reason: impl Into<String>) -> Raw {
+        Raw {
+            pass: true,
+            score: 1.0,
+            reason: reason.into(),
+            decided: true,
+        }
+    }
+
+    pub(crate) fn fail(reason: impl Into<String>) -> Raw {
+        Raw {
+            pass: false,
+            score: 0.0,
+            reason: reason.into(),
+            decided: true,
+        }
+    }
+
+    pub(crate) fn undetermined(reason: impl Into<String>) -> Raw {
+        Raw {
+            pass: false,
+            score: 0.0,
+            reason: reason.into(),
+            decided: false,
+        }
+    }
+}
+
+/// What each kind precompiled.
+#[derive(Debug)]
+pub(crate) enum Check {
+    Equals(Equals),
+    Contains(Contains),
+    ContainsList(ContainsList),
+    Affix(Affix),
+    Regex(Pattern),
+    IsJson(IsJson),
+    ContainsJson(ContainsJson),
+    JsonPath(JsonPathCheck),
+    Count(Count),
+    Levenshtein(Levenshtein),
+    /// Maximum milliseconds.
+    Latency(f64),
+    /// Maximum USD.
+    Cost(f64),
+    Refusal,
+    FinishReason(FinishReason),
+    Overlap(Overlap),
+    Set {
+        children: Vec<CompiledAssertion>,
+        threshold: Option<f64>,
+    },
+}
+
+impl Check {
+    pub(crate) fn eval(&self, obs: &Observation<'_>) -> Raw {
+        let out = obs.output;
+        match self {
+            Check::Equals(c) => c.eval(out),
+            Check::Contains(c) => c.eval(out),
+            Check::ContainsList(c) => c.eval(out),
+            Check::Affix(c) => c.eval(out),
+            Check::Regex(c) => c.eval(out),
+            Check::IsJson(c) => c.eval(out),
+            Check::ContainsJson(c) => c.eval(out),
+            Check::JsonPath(c) => c.eval(out),
+            Check::Count(c) => c.eval(out),
+            Check::Levenshtein(c) => c.eval(out),
+            Check::Overlap(c) => c.eval(out),
+            Check::Refusal => refusal::eval(obs),
+            Check::Latency(max) => {
+                let ms = obs.latency_ms;
+                if ms as f64 <= *max {
+                    Raw::pass(format!(
+                        "latency {ms} ms is within the limit of {} ms",
+                        fmt_num(*max)
+                    ))
+                } else {
+                    Raw::fail(format!(
+                        "latency {ms} ms is over the limit of {} ms",
+                        fmt_num(*max)
+                    ))
+                }
+            }
+            Check::Cost(max) => match obs.cost_usd {
+                None => Raw::undetermined(format!(
+                    "the cost of this answer is unknown: the price of the model is unknown (price table of {}) \
+                     or the provider reported no token usage; set `input_cost_per_mtok` and \
+                     `output_cost_per_mtok` (USD per million tokens) in the provider's `config`",
+                    prices::TABLE_DATE
+                )),
+                Some(c) if c <= *max => Raw::pass(format!(
+                    "cost {} is within the limit of {} (price table of {})",
+                    usd(c),
+                    usd(*max),
+                    prices::TABLE_DATE
+                )),
+                Some(c) => Raw::fail(format!(
+                    "cost {} is over the limit of {} (price table of {})",
+                    usd(c),
+                    usd(*max),
+                    prices::TABLE_DATE
+                )),
+            },
+            Check::FinishReason(want) => {
+                if obs.finish == *want {
+                    Raw::pass(format!("finish reason is `{}`", want.as_str()))
+                } else {
+                    Raw::fail(format!(
+                        "finish reason is `{}`, not `{}`",
+                        obs.finish.as_str(),
+                        want.as_str()
+                    ))
+                }
+            }
+            Check::Set {
+                children,
+                threshold,
+            } => eval_set(children, *threshold, obs),
+        }
+    }
+}
+
+/// `$0.000123`: dollars with enough digits for a single request.
+fn usd(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("${s}")
+}
+
+fn eval_set(children: &[CompiledAssertion], threshold: Option<f64>, obs: &Observation<'_>) -> Raw {
+    let outcomes: Vec<_> = children.iter().map(|c| evaluate(c, obs)).collect();
+    let weighted: Vec<_> = children
+        .iter()
+        .zip(&outcomes)
+        .map(|(c, o)| (c.spec.weight, o))
+        .collect();
+    let (pass, score) = grade(&weighted, threshold);
+    let n = outcomes.len();
+    let passed = outcomes.iter().filter(|o| o.pass).count();
+    let rule = match threshold {
+        Some(t) => format!(
+            "score {score:.2} {} threshold {}",
+            if pass { "≥" } else { "<" },
+            fmt_num(t)
+        ),
+        None => "all must pass".to_string(),
+    };
+    let mut reason = format!("{passed} of {n} assertions in the set passed ({rule})");
+    let failed: Vec<String> = children
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| !o.pass)
+        .take(3)
+        .map(|(c, o)| {
+            let name = format!("`{}`", c.spec.type_name());
+            // Negated reasons already start with the type name.
+            if o.reason.starts_with(&name) {
+                o.reason.clone()
+            } else {
+                format!("{name}: {}", o.reason)
+            }
+        })
+        .collect();
+    if !failed.is_empty() {
+        reason.push_str("; failed: ");
+        reason.push_str(&failed.join("; "));
+        if n - passed > failed.len() {
+            reason.push_str(&format!("; and {} more", n - passed - failed.len()));
+        }
+    }
+    Raw {
+        pass,
+        score,
+        reason,
+        decided: true,
+    }
+}
+
+/// `transform`: narrows the output before the check. A string starting with `$` is a JSONPath
+/// into the output's JSON (its first match; strings as they are, other values as compact
+/// JSON); anything else is a regex (its first capture group if it has one, else the match).
+#[derive(Debug)]
+pub(crate) enum Transform {
+    Path(JsonPath, String),
+    Regex(Regex, String),
+}
+
+impl Transform {
+    pub(crate) fn compile(src: &str) -> Result<Self, JudgeError> {
+        let src = src.trim();
+        if src.starts_with('$') {
+            json::compile_path(src)
+                .map(|p| Transform::Path(p, src.to_string()))
+                .map_err(|m| JudgeError::at("transform", m))
+        } else {
+            text::compile_regex(src)
+                .map(|r| Transform::Regex(r, src.to_string()))
+                .map_err(|m| JudgeError::at("transform", m))
+        }
+    }
+
+    pub(crate) fn apply<'a>(&self, output: &'a str) -> Result<Cow<'a, str>, String> {
+        match self {
+            Transform::Path(path, src) => {
+                let doc = json::find_json(output)
+                    .ok_or_else(|| format!("`transform: {src}` found no JSON in the output"))?;
+                match path.query(&doc).first() {
+                    None => Err(format!("`transform: {src}` matched nothing in the output")),
+                    Some(Value::String(s)) => Ok(Cow::Owned(s.clone())),
+                    Some(v) => Ok(Cow::Owned(v.to_string())),
+                }
+            }
+            Transform::Regex(re, src) => {
+                let caps = re.captures(output).ok_or_else(|| {
+                    format!("`transform: {}` matched nothing in the output", quote(src))
+                })?;
+                let m = caps.iter().skip(1).flatten().next().or_else(|| caps.get(0));
+                Ok(Cow::Borrowed(m.map_or("", |m| m.as_str())))
+            }
+        }
+    }
+}
