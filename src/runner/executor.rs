@@ -262,14 +262,19 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         }
     };
     let cfg = &provider.spec.config;
-    let cost = protocol.price_model().and_then(|m| {
-        judge::prices::cost_usd(
-            m,
-            &response.usage,
-            cfg.input_cost_per_mtok,
-            cfg.output_cost_per_mtok,
-        )
-    });
+    // The built-in table holds first-party prices only: a reseller (Azure, Bedrock, a
+    // compatible server) gets a cost only from the provider's own price settings.
+    let price_model = if judge::prices::table_applies_to(provider.spec.kind()) {
+        protocol.price_model().unwrap_or("")
+    } else {
+        ""
+    };
+    let cost = judge::prices::cost_usd(
+        price_model,
+        &response.usage,
+        cfg.input_cost_per_mtok,
+        cfg.output_cost_per_mtok,
+    );
     let obs = Observation {
         output: &response.text,
         finish: response.finish,
