@@ -1,0 +1,715 @@
+//! The HTTP/1.1 server: a background thread with its own tokio runtime, serving every
+//! protocol on one 127.0.0.1 port, plus the per-request pipeline
+//! (route → parse → checks → rule → fault/delay → render).
+//!
+//! Hot path (the benchmark binary: no rules, no recording, default checks): no lock is taken.
+//! Shared mutable state is behind a lock only when a test configured it, and an atomic flag
+//! says whether it did (`rule_count`, `record`, `custom_auth`, `custom_default`).
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::oneshot;
+
+use crate::auth::{self, AuthConfig, Parts};
+use crate::body::MockBody;
+use crate::inbound::Inbound;
+use crate::protocol::{self, Protocol};
+use crate::record::RecordedRequest;
+use crate::render::{self, Ctx, RBody, Rendered};
+use crate::reply::{ErrorKind, Reply, ReplyBody};
+use crate::rng;
+use crate::rule::{ActiveRule, Rule, RuleHandle};
+use crate::sigv4::AwsCredentials;
+
+/// Benchmark knobs (the binary's flags).
+#[derive(Debug, Clone, Copy, Default)]
+struct Bench {
+    latency: Option<Duration>,
+    error_rate: f64,
+    seed: u64,
+}
+
+pub(crate) struct State {
+    seq: AtomicU64,
+    count_base: AtomicU64,
+    record: AtomicBool,
+    requests: Mutex<Vec<RecordedRequest>>,
+    rule_count: AtomicUsize,
+    rules: Mutex<Vec<ActiveRule>>,
+    custom_auth: AtomicBool,
+    auth: RwLock<AuthConfig>,
+    default_auth: AuthConfig,
+    custom_default: AtomicBool,
+    default_reply: RwLock<Reply>,
+    echo: Reply,
+    server_error: Reply,
+    bench: Bench,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking test thread must not wedge the server for the others.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The connection is dropped without an answer (`Reply::close`, or a body read error).
+#[derive(Debug)]
+struct Closed;
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("mock: connection closed on purpose")
+    }
+}
+
+impl std::error::Error for Closed {}
+
+impl State {
+    fn new(b: &MockServerBuilder) -> State {
+        let mut default_auth = AuthConfig::default();
+        default_auth.enabled = b.check_requests;
+        State {
+            seq: AtomicU64::new(0),
+            count_base: AtomicU64::new(0),
+            record: AtomicBool::new(b.record),
+            requests: Mutex::new(Vec::new()),
+            rule_count: AtomicUsize::new(0),
+            rules: Mutex::new(Vec::new()),
+            custom_auth: AtomicBool::new(false),
+            auth: RwLock::new(default_auth.clone()),
+            default_auth,
+            custom_default: AtomicBool::new(false),
+            default_reply: RwLock::new(Reply::echo()),
+            echo: Reply::echo(),
+            server_error: Reply::error(ErrorKind::Server),
+            bench: Bench {
+                latency: b.latency,
+                error_rate: b.error_rate,
+                seed: b.seed,
+            },
+        }
+    }
+
+    fn update_auth(&self, f: impl FnOnce(&mut AuthConfig)) {
+        let mut g = self
+            .auth
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut g);
+        self.custom_auth.store(true, Ordering::Release);
+    }
+}
+
+fn headers_vec(h: &hyper::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Follows `Reply::random` to a concrete reply, collecting delays and headers on the way.
+fn concrete<'a>(
+    mut r: &'a Reply,
+    delay: &mut Duration,
+    headers: &mut Vec<&'a (String, String)>,
+    retry_after: &mut Option<Duration>,
+) -> &'a Reply {
+    loop {
+        *delay += r.delay.unwrap_or_default();
+        headers.extend(r.headers.iter());
+        if r.retry_after.is_some() {
+            *retry_after = r.retry_after;
+        }
+        match &r.body {
+            ReplyBody::Random(rr) => r = rr.pick(),
+            _ => return r,
+        }
+    }
+}
+
+fn to_response(r: Rendered, extra: &[&(String, String)]) -> Response<MockBody> {
+    let body = match r.body {
+        RBody::Full(b) => MockBody::full(b),
+        RBody::Chunks(c) => {
+            MockBody::Chunks(c.into_iter().map(Bytes::from).collect::<VecDeque<_>>())
+        }
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    for (k, v) in r.headers {
+        let name = match k {
+            Cow::Borrowed(s) => HeaderName::from_bytes(s.as_bytes()),
+            Cow::Owned(s) => HeaderName::from_bytes(s.as_bytes()),
+        };
+        let value = match v {
+            Cow::Borrowed(s) => Ok(HeaderValue::from_static(s)),
+            Cow::Owned(s) => HeaderValue::from_str(&s),
+        };
+        if let (Ok(n), Ok(v)) = (name, value) {
+            h.append(n, v);
+        }
+    }
+    for (k, v) in extra {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    resp
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<MockBody>, Closed> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|_| Closed)?.to_bytes();
+    let seq = state.seq.fetch_add(1, Ordering::Relaxed);
+    let received_at = Instant::now();
+    let recording = state.record.load(Ordering::Relaxed);
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let query = parts.uri.query();
+
+    if parts.method == Method::GET && path.starts_with("/__mock/") {
+        return Ok(introspect(&state, path));
+    }
+    let route = if parts.method == Method::POST {
+        protocol::route(path)
+    } else {
+        None
+    };
+    let Some(route) = route else {
+        if recording {
+            lock(&state.requests).push(RecordedRequest {
+                method: method.to_string(),
+                path: path.to_string(),
+                query: query.map(str::to_string),
+                headers: headers_vec(&parts.headers),
+                body: body.to_vec(),
+                protocol: None,
+                model: None,
+                prompt: None,
+                stream: false,
+                received_at,
+                rule: None,
+                rejection: Some("no such route".into()),
+            });
+        }
+        return Ok(to_response(render::unknown_route(method, path), &[]));
+    };
+    let p = route.protocol;
+    let inbound = Inbound::parse(&route, query, &body);
+    let checked = {
+        let raw = Parts {
+            method,
+            path,
+            query,
+            headers: &parts.headers,
+            body: &body,
+        };
+        if state.custom_auth.load(Ordering::Acquire) {
+            let cfg = state
+                .auth
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            auth::check(p, &raw, &inbound, &cfg)
+        } else {
+            auth::check(p, &raw, &inbound, &state.default_auth)
+        }
+    };
+    let has_rules = state.rule_count.load(Ordering::Acquire) > 0;
+    let mut record = (recording || has_rules).then(|| RecordedRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query.map(str::to_string),
+        headers: headers_vec(&parts.headers),
+        body: body.to_vec(),
+        protocol: Some(p),
+        model: inbound.model.clone(),
+        prompt: Some(inbound.prompt.clone()),
+        stream: inbound.stream,
+        received_at,
+        rule: None,
+        rejection: None,
+    });
+    let mut ctx = Ctx {
+        protocol: p,
+        inbound: &inbound,
+        body_hash: rng::hash(&body),
+        seq,
+        retry_after: None,
+    };
+    if let Err(rej) = checked {
+        if let (Some(mut r), true) = (record, recording) {
+            r.rejection = Some(rej.describe());
+            lock(&state.requests).push(r);
+        }
+        return Ok(to_response(render::rejection(&rej, &ctx), &[]));
+    }
+
+    // Pick the reply: first live matching rule, else the default.
+    let mut owned: Option<Reply> = None;
+    if let (true, Some(r)) = (has_rules, record.as_mut()) {
+        let rules = lock(&state.rules);
+        if let Some((i, rule)) = rules.iter().enumerate().find(|(_, a)| a.try_take(r)) {
+            r.rule = Some(i);
+            owned = Some(rule.rule.reply.clone());
+        }
+    }
+    if owned.is_none() && state.custom_default.load(Ordering::Acquire) {
+        owned = Some(
+            state
+                .default_reply
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+        );
+    }
+    if let (Some(r), true) = (record, recording) {
+        lock(&state.requests).push(r);
+    }
+    let bench = state.bench;
+    let mut reply = owned.as_ref().unwrap_or(&state.echo);
+    if bench.error_rate > 0.0 && rng::unit(bench.seed, seq) < bench.error_rate {
+        reply = &state.server_error;
+    }
+
+    let mut delay = bench.latency.unwrap_or_default();
+    let mut extra = Vec::new();
+    let reply = concrete(reply, &mut delay, &mut extra, &mut ctx.retry_after);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let resp = match &reply.body {
+        ReplyBody::Close => return Err(Closed),
+        ReplyBody::Answer(a) => {
+            let resolved = render::resolve(a, &ctx);
+            to_response(render::success(&resolved, &ctx), &extra)
+        }
+        ReplyBody::Error(kind) => to_response(render::error(*kind, &ctx), &extra),
+        ReplyBody::Raw {
+            status,
+            headers,
+            body,
+        } => {
+            let mut r = Response::new(MockBody::full(body.clone()));
+            *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+            let all: Vec<&(String, String)> = headers.iter().chain(extra.iter().copied()).collect();
+            for (k, v) in all {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(v),
+                ) {
+                    r.headers_mut().insert(n, v);
+                }
+            }
+            r
+        }
+        ReplyBody::Malformed => {
+            let resolved = render::resolve(&echo_answer(), &ctx);
+            to_response(render::malformed(&resolved, &ctx), &extra)
+        }
+        ReplyBody::Truncated => {
+            let resolved = render::resolve(&echo_answer(), &ctx);
+            let r = render::success_unstreamed(&resolved, &ctx);
+            let mut resp = to_response(
+                Rendered {
+                    status: r.status,
+                    headers: r.headers,
+                    body: RBody::Full(Vec::new()),
+                },
+                &extra,
+            );
+            let full = r.body.into_bytes();
+            let cut = full.len() / 2;
+            resp.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
+            *resp.body_mut() = MockBody::truncated(Bytes::from(full).slice(..cut));
+            resp
+        }
+        ReplyBody::Random(_) => unreachable!("concrete() resolves random replies"),
+    };
+    Ok(resp)
+}
+
+fn echo_answer() -> crate::reply::Answer {
+    match Reply::echo().body {
+        ReplyBody::Answer(a) => *a,
+        _ => unreachable!("Reply::echo is an answer"),
+    }
+}
+
+/// `GET /__mock/stats` and `/__mock/requests`: what the standalone binary saw.
+fn introspect(state: &State, path: &str) -> Response<MockBody> {
+    let count = state.seq.load(Ordering::Relaxed) - state.count_base.load(Ordering::Relaxed);
+    let body = match path {
+        "/__mock/stats" => serde_json::json!({"requests": count}),
+        "/__mock/requests" => {
+            let list: Vec<serde_json::Value> = lock(&state.requests)
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "method": r.method, "path": r.path, "query": r.query,
+                        "protocol": r.protocol.map(Protocol::name), "model": r.model,
+                        "prompt": r.prompt, "stream": r.stream, "rejection": r.rejection,
+                    })
+                })
+                .collect();
+            serde_json::Value::Array(list)
+        }
+        _ => serde_json::json!({"error": "unknown /__mock/ path"}),
+    };
+    let mut r = Response::new(MockBody::full(body.to_string()));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn serve(listener: StdListener, state: Arc<State>, shutdown: oneshot::Receiver<()>) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((s, _)) => s,
+                    // Out of descriptors or a reset before accept: back off briefly.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(Arc::clone(&state), req));
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// Options for [`MockServer`], mostly for the standalone benchmark binary.
+///
+/// ```
+/// # use promptdrift_mock::MockServer;
+/// let mock = MockServer::builder().record(false).worker_threads(2).start();
+/// assert!(mock.url().starts_with("http://127.0.0.1:"));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MockServerBuilder {
+    port: u16,
+    record: bool,
+    latency: Option<Duration>,
+    error_rate: f64,
+    seed: u64,
+    worker_threads: usize,
+    check_requests: bool,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        MockServerBuilder {
+            port: 0,
+            record: true,
+            latency: None,
+            error_rate: 0.0,
+            seed: 0,
+            worker_threads: 0,
+            check_requests: true,
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// Port on 127.0.0.1 (default 0: the OS picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Keep every request for [`MockServer::requests`] (default on).
+    pub fn record(mut self, on: bool) -> Self {
+        self.record = on;
+        self
+    }
+
+    /// Wait this long before every answer (on top of any reply delay).
+    pub fn latency(mut self, d: Duration) -> Self {
+        self.latency = (!d.is_zero()).then_some(d);
+        self
+    }
+
+    /// Answer this fraction of requests (0.0–1.0) with a 500 in the protocol's format,
+    /// chosen by a sequence seeded with [`seed`](Self::seed).
+    pub fn error_rate(mut self, rate: f64) -> Self {
+        self.error_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Seed for [`error_rate`](Self::error_rate).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Tokio worker threads; 0 (default) runs a single-threaded runtime, enough for tests.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n;
+        self
+    }
+
+    /// Run the protocol checks (auth, versions) — default on.
+    pub fn check_requests(mut self, on: bool) -> Self {
+        self.check_requests = on;
+        self
+    }
+
+    /// Binds and starts serving.
+    ///
+    /// # Panics
+    /// If the port cannot be bound or the runtime cannot start (use
+    /// [`try_start`](Self::try_start) to handle that).
+    pub fn start(self) -> MockServer {
+        self.try_start().expect("promptdrift-mock: cannot start")
+    }
+
+    /// Binds and starts serving.
+    ///
+    /// # Errors
+    /// If the port cannot be bound or the runtime cannot start.
+    pub fn try_start(self) -> io::Result<MockServer> {
+        let listener = StdListener::bind(("127.0.0.1", self.port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(&self));
+        let runtime = if self.worker_threads == 0 {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(self.worker_threads)
+                .enable_all()
+                .build()?
+        };
+        let (tx, rx) = oneshot::channel();
+        let st = Arc::clone(&state);
+        let thread = std::thread::Builder::new()
+            .name(format!("promptdrift-mock-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(serve(listener, st, rx));
+                // Dropping the runtime cancels open connections and pending delays.
+                drop(runtime);
+            })?;
+        Ok(MockServer {
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A mock of every supported provider on one `127.0.0.1` port.
+///
+/// Starts on a background thread with its own tokio runtime, so synchronous tests (and the
+/// real `promptdrift` binary they spawn) can use it; stops when dropped.
+///
+/// ```
+/// use promptdrift_mock::{MockServer, Protocol, Reply, Rule};
+///
+/// let mock = MockServer::start();
+/// mock.expect_key(Protocol::OpenAiChat, "sk-test-123");
+/// mock.add_rule(Rule::new().model("gpt-a").prompt_contains("capital of France").reply(Reply::text("Paris")));
+/// let base_url = format!("{}/v1", mock.url()); // OPENAI_BASE_URL for the binary under test
+/// // … run promptdrift …
+/// assert_eq!(mock.request_count_matching(|r| r.model.as_deref() == Some("gpt-a")), 0);
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("requests", &self.seq.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a recording server on `127.0.0.1:<free port>` with checks on.
+    ///
+    /// # Panics
+    /// If no port can be bound (see [`MockServerBuilder::try_start`]).
+    pub fn start() -> MockServer {
+        MockServer::builder().start()
+    }
+
+    /// Options before starting.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash). OpenAI clients want
+    /// `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and Ollama want `{url}`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Adds a rule after the existing ones (first match wins).
+    pub fn add_rule(&self, rule: Rule) -> RuleHandle {
+        let handle = RuleHandle {
+            hits: Arc::default(),
+            times: rule_times(&rule),
+        };
+        let mut rules = lock(&self.state.rules);
+        rules.push(ActiveRule {
+            rule,
+            hits: Arc::clone(&handle.hits),
+        });
+        self.state.rule_count.store(rules.len(), Ordering::Release);
+        handle
+    }
+
+    /// Removes every rule.
+    pub fn clear_rules(&self) {
+        let mut rules = lock(&self.state.rules);
+        rules.clear();
+        self.state.rule_count.store(0, Ordering::Release);
+    }
+
+    /// What unmatched requests get (default [`Reply::echo`]).
+    pub fn set_default_reply(&self, reply: Reply) {
+        *self
+            .state
+            .default_reply
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reply;
+        self.state.custom_default.store(true, Ordering::Release);
+    }
+
+    /// A copy of every recorded request, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// Requests received since start or the last [`clear_requests`](Self::clear_requests)
+    /// (counted even when recording is off).
+    pub fn request_count(&self) -> usize {
+        let n =
+            self.state.seq.load(Ordering::Relaxed) - self.state.count_base.load(Ordering::Relaxed);
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// Recorded requests for which `f` holds.
+    pub fn request_count_matching(&self, f: impl Fn(&RecordedRequest) -> bool) -> usize {
+        lock(&self.state.requests).iter().filter(|r| f(r)).count()
+    }
+
+    /// Forgets recorded requests and resets [`request_count`](Self::request_count).
+    pub fn clear_requests(&self) {
+        let mut reqs = lock(&self.state.requests);
+        reqs.clear();
+        self.state
+            .count_base
+            .store(self.state.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Requires this key for `protocol`: `Authorization: Bearer` (OpenAI, compatible servers,
+    /// Vertex, Ollama), `api-key` or Bearer (Azure), `x-api-key` or Bearer (Anthropic),
+    /// `x-goog-api-key` or `?key=` (Gemini). A missing or different key gets the protocol's
+    /// 401/403/400.
+    pub fn expect_key(&self, protocol: Protocol, key: impl Into<String>) {
+        let key = key.into();
+        self.state.update_auth(|a| {
+            a.keys.insert(protocol, key);
+        });
+    }
+
+    /// Verifies Bedrock SigV4 signatures against these credentials (403
+    /// `InvalidSignatureException` & co. otherwise).
+    pub fn expect_aws_credentials(&self, creds: AwsCredentials) {
+        self.state.update_auth(|a| a.aws = Some(creds));
+    }
+
+    /// Accepts Bedrock `Authorization: Bearer <token>` (API keys) with this token.
+    pub fn expect_bedrock_bearer(&self, token: impl Into<String>) {
+        let token = token.into();
+        self.state.update_auth(|a| a.bedrock_bearer = Some(token));
+    }
+
+    /// Turns the protocol checks (auth, `api-version`, `anthropic-version`, 2026-10-21
+    /// sampling rules) on or off.
+    pub fn check_requests(&self, on: bool) {
+        self.state.update_auth(|a| a.enabled = on);
+    }
+
+    /// Blocks the calling thread while the server runs (for the standalone binary).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn rule_times(rule: &Rule) -> Option<usize> {
+    rule.times_limit()
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
