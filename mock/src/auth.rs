@@ -175,10 +175,10 @@ pub(crate) fn check(
             }
         }
         Protocol::OllamaChat | Protocol::OllamaGenerate => {
-            if let Some(w) = want {
-                if bearer(h) != Some(w) {
-                    return Err(Rejection::status(401, "", "unauthorized"));
-                }
+            if let Some(w) = want
+                && bearer(h) != Some(w)
+            {
+                return Err(Rejection::status(401, "", "unauthorized"));
             }
         }
     }

@@ -101,9 +101,32 @@ pub(crate) fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Decodes a buffer of frames into `(headers, payload)`, checking both CRCs. Test helper,
-/// also public for users' tests through [`crate::decode_event_stream`].
-pub(crate) fn decode(mut buf: &[u8]) -> Result<Vec<(Vec<(String, String)>, Vec<u8>)>, String> {
+/// One decoded event-stream message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMessage {
+    /// String headers (`:event-type`, `:message-type`, `:content-type`…), in order.
+    pub headers: Vec<(String, String)>,
+    /// The payload (JSON for Bedrock).
+    pub payload: Vec<u8>,
+}
+
+impl EventMessage {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `:event-type` (`messageStart`, `contentBlockDelta`, `chunk`…).
+    pub fn event_type(&self) -> Option<&str> {
+        self.header(":event-type")
+    }
+}
+
+/// Decodes a buffer of frames, checking both CRCs.
+pub(crate) fn decode(mut buf: &[u8]) -> Result<Vec<EventMessage>, String> {
     let mut out = Vec::new();
     while !buf.is_empty() {
         if buf.len() < 16 {
@@ -134,7 +157,10 @@ pub(crate) fn decode(mut buf: &[u8]) -> Result<Vec<(Vec<(String, String)>, Vec<u
             headers.push((name, value));
             h = &h[4 + nl + vl..];
         }
-        out.push((headers, buf[12 + hlen..total - 4].to_vec()));
+        out.push(EventMessage {
+            headers,
+            payload: buf[12 + hlen..total - 4].to_vec(),
+        });
         buf = &buf[total..];
     }
     Ok(out)
@@ -170,8 +196,8 @@ mod tests {
         buf.extend(event("messageStop", br#"{"stopReason":"end_turn"}"#));
         let d = decode(&buf).unwrap();
         assert_eq!(d.len(), 2);
-        assert_eq!(d[0].0[0], (":event-type".into(), "messageStart".into()));
-        assert_eq!(d[1].1, br#"{"stopReason":"end_turn"}"#);
+        assert_eq!(d[0].event_type(), Some("messageStart"));
+        assert_eq!(d[1].payload, br#"{"stopReason":"end_turn"}"#);
         // An empty frame has the well-known prelude CRC of 16 zero-header bytes.
         let empty = frame(&[], b"");
         assert_eq!(empty.len(), 16);

@@ -81,6 +81,7 @@ mod rule;
 mod server;
 pub mod sigv4;
 
+pub use eventstream::EventMessage;
 pub use fixtures::fixture_names;
 pub use protocol::Protocol;
 pub use record::RecordedRequest;
@@ -89,11 +90,11 @@ pub use rule::{Rule, RuleHandle};
 pub use server::{MockServer, MockServerBuilder};
 
 /// Decodes an AWS event-stream body (Bedrock ConverseStream /
-/// InvokeModelWithResponseStream) into `(headers, payload)` messages, checking both CRCs.
+/// InvokeModelWithResponseStream) into messages, checking both CRCs.
 ///
 /// # Errors
 /// On a short frame, bad lengths, a CRC mismatch or a non-string header.
-pub fn decode_event_stream(body: &[u8]) -> Result<Vec<(Vec<(String, String)>, Vec<u8>)>, String> {
+pub fn decode_event_stream(body: &[u8]) -> Result<Vec<EventMessage>, String> {
     eventstream::decode(body)
 }
 

@@ -209,9 +209,7 @@ pub(crate) fn route(path: &str) -> Option<Route> {
 fn google_route(path: &str) -> Option<Route> {
     let (head, verb) = path.rsplit_once(':')?;
     let path_stream = verb == "streamGenerateContent";
-    let mut segs = head.trim_start_matches('/').splitn(2, '/');
-    let version = segs.next()?;
-    let rest = segs.next()?;
+    let (version, rest) = head.trim_start_matches('/').split_once('/')?;
     if !matches!(version, "v1" | "v1beta" | "v1alpha" | "v1beta1") {
         return None;
     }

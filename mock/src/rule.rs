@@ -142,10 +142,10 @@ impl Rule {
         if !self.protocols.is_empty() && !r.protocol.is_some_and(|p| self.protocols.contains(&p)) {
             return false;
         }
-        if let Some(m) = &self.model {
-            if r.model.as_deref() != Some(m.as_str()) {
-                return false;
-            }
+        if let Some(m) = &self.model
+            && r.model.as_deref() != Some(m.as_str())
+        {
+            return false;
         }
         if !self.prompt_contains.is_empty() {
             let prompt = r.prompt.as_deref().unwrap_or("");
@@ -188,10 +188,10 @@ pub(crate) struct ActiveRule {
 impl ActiveRule {
     /// Claims one use if the rule matches and is not exhausted.
     pub(crate) fn try_take(&self, r: &RecordedRequest) -> bool {
-        if let Some(max) = self.rule.times {
-            if self.hits.load(Ordering::Relaxed) >= max {
-                return false;
-            }
+        if let Some(max) = self.rule.times
+            && self.hits.load(Ordering::Relaxed) >= max
+        {
+            return false;
         }
         if !self.rule.matches(r) {
             return false;

@@ -80,8 +80,10 @@ impl std::error::Error for Closed {}
 
 impl State {
     fn new(b: &MockServerBuilder) -> State {
-        let mut default_auth = AuthConfig::default();
-        default_auth.enabled = b.check_requests;
+        let default_auth = AuthConfig {
+            enabled: b.check_requests,
+            ..AuthConfig::default()
+        };
         State {
             seq: AtomicU64::new(0),
             count_base: AtomicU64::new(0),
@@ -183,16 +185,15 @@ fn to_response(r: Rendered, extra: &[&(String, String)]) -> Response<MockBody> {
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<MockBody>, Closed> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Closed)?.to_bytes();
-    let seq = state.seq.fetch_add(1, Ordering::Relaxed);
     let received_at = Instant::now();
-    let recording = state.record.load(Ordering::Relaxed);
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let query = parts.uri.query();
-
     if parts.method == Method::GET && path.starts_with("/__mock/") {
         return Ok(introspect(&state, path));
     }
+    let seq = state.seq.fetch_add(1, Ordering::Relaxed);
+    let recording = state.record.load(Ordering::Relaxed);
     let route = if parts.method == Method::POST {
         protocol::route(path)
     } else {

@@ -15,11 +15,12 @@
 //!     ("host".to_string(), "127.0.0.1:9".to_string()),
 //!     ("x-amz-date".to_string(), "20250115T120000Z".to_string()),
 //! ];
-//! let req = SignableRequest { method: "POST", path: "/model/m%3A0/converse", query: None, headers: &headers, body: b"{}" };
-//! let auth = sigv4::sign(&creds, &req);
+//! let (path, body) = ("/model/m%3A0/converse", b"{}");
+//! let unsigned = SignableRequest { method: "POST", path, query: None, headers: &headers, body };
+//! let auth = sigv4::sign(&creds, &unsigned);
 //! headers.push(("authorization".to_string(), auth));
-//! let req = SignableRequest { headers: &headers, ..req };
-//! assert!(sigv4::verify(&creds, &req, None).is_ok());
+//! let signed = SignableRequest { method: "POST", path, query: None, headers: &headers, body };
+//! assert!(sigv4::verify(&creds, &signed, None).is_ok());
 //! ```
 
 use std::fmt::Write as _;

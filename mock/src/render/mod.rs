@@ -359,7 +359,7 @@ pub(crate) fn success_unstreamed(answer: &Resolved, ctx: &Ctx<'_>) -> Rendered {
 /// Google-style duration (`"42s"`, `"0.050s"`).
 pub(crate) fn google_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{}.{:03}s", ms / 1000, ms % 1000)
