@@ -112,6 +112,7 @@ pub struct EventMessage {
 
 impl EventMessage {
     /// A header's value.
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -120,6 +121,7 @@ impl EventMessage {
     }
 
     /// `:event-type` (`messageStart`, `contentBlockDelta`, `chunk`…).
+    #[must_use]
     pub fn event_type(&self) -> Option<&str> {
         self.header(":event-type")
     }

@@ -36,8 +36,11 @@ impl Inbound {
                     // Ollama streams unless told not to (PROTOCOLS.md §6.1).
                     j.get("stream").and_then(Value::as_bool).unwrap_or(true)
                 }
-                Protocol::BedrockConverse | Protocol::BedrockInvoke => route.path_stream,
-                Protocol::Gemini | Protocol::Vertex => route.path_stream,
+                // The operation in the path decides (converse-stream, streamGenerateContent).
+                Protocol::BedrockConverse
+                | Protocol::BedrockInvoke
+                | Protocol::Gemini
+                | Protocol::Vertex => route.path_stream,
                 Protocol::OpenAiEmbeddings => false,
                 _ => j.get("stream").and_then(Value::as_bool).unwrap_or(false),
             };

@@ -100,6 +100,7 @@ pub fn decode_event_stream(body: &[u8]) -> Result<Vec<EventMessage>, String> {
 
 /// A deterministic bag-of-words unit vector, as the embeddings endpoint returns by default:
 /// texts with the same words (any order, any case) get the same vector.
+#[must_use]
 pub fn bag_of_words_embedding(text: &str, dims: usize) -> Vec<f32> {
     render::bag_of_words(text, dims)
 }

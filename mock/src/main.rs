@@ -63,7 +63,7 @@ fn parse() -> Result<Args, String> {
             "--port" => {
                 a.port = value("--port")?
                     .parse()
-                    .map_err(|e| format!("--port: {e}"))?
+                    .map_err(|e| format!("--port: {e}"))?;
             }
             "--latency-ms" => {
                 a.latency_ms = value("--latency-ms")?
@@ -82,7 +82,7 @@ fn parse() -> Result<Args, String> {
             "--seed" => {
                 a.seed = value("--seed")?
                     .parse()
-                    .map_err(|e| format!("--seed: {e}"))?
+                    .map_err(|e| format!("--seed: {e}"))?;
             }
             "--threads" => {
                 a.threads = value("--threads")?

@@ -70,6 +70,7 @@ impl Protocol {
     ];
 
     /// A short stable name (`openai-chat`, `bedrock-converse`…).
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Protocol::OpenAiChat => "openai-chat",

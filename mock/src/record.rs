@@ -58,6 +58,7 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     /// First value of a header (name case-insensitive).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -66,6 +67,7 @@ impl RecordedRequest {
     }
 
     /// Every value of a header, in arrival order.
+    #[must_use]
     pub fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
@@ -75,17 +77,20 @@ impl RecordedRequest {
     }
 
     /// The body as UTF-8 (lossy).
+    #[must_use]
     pub fn body_str(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The body parsed as JSON, if it is JSON.
+    #[must_use]
     pub fn body_json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
 
     /// Whether any header value, the path, the query or the body contains `needle`
     /// (for "the key never leaves in the wrong place" checks).
+    #[must_use]
     pub fn contains(&self, needle: &str) -> bool {
         self.path.contains(needle)
             || self.query.as_deref().is_some_and(|q| q.contains(needle))

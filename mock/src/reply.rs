@@ -230,11 +230,13 @@ impl Reply {
     }
 
     /// Answers `mock answer to: <last user message>` — what unmatched requests get.
+    #[must_use]
     pub fn echo() -> Reply {
         Reply::of(ReplyBody::Answer(Box::new(Answer::new(AnswerText::Echo))))
     }
 
     /// Answers the compact JSON serialisation of `value` as the text.
+    #[must_use]
     pub fn json_text(value: &Value) -> Reply {
         Reply::text(value.to_string())
     }
@@ -252,6 +254,7 @@ impl Reply {
 
     /// Embeddings endpoint: these vectors, one per input (otherwise the mock derives a
     /// deterministic bag-of-words vector from each input).
+    #[must_use]
     pub fn embeddings(vectors: Vec<Vec<f32>>) -> Reply {
         let mut a = Answer::new(AnswerText::Fixed(String::new()));
         a.embeddings = Some(vectors);
@@ -259,6 +262,7 @@ impl Reply {
     }
 
     /// A documented failure, rendered per protocol (see [`ErrorKind`]).
+    #[must_use]
     pub fn error(kind: ErrorKind) -> Reply {
         Reply::of(ReplyBody::Error(kind))
     }
@@ -291,6 +295,7 @@ impl Reply {
     /// # use promptdrift_mock::Reply;
     /// let r = Reply::fixture("anthropic/error_529_overloaded.json", 529, &[]);
     /// ```
+    #[must_use]
     pub fn fixture(name: &str, status: u16, headers: &[(&str, &str)]) -> Reply {
         let Some(body) = fixtures::get(name) else {
             panic!(
@@ -298,12 +303,14 @@ impl Reply {
                 fixtures::names().collect::<Vec<_>>().join(", ")
             );
         };
-        let ctype = if name.ends_with(".sse") {
-            "text/event-stream"
-        } else if name.ends_with(".ndjson") {
-            "application/x-ndjson"
-        } else {
-            "application/json"
+        let ext = std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
+        let ctype = match ext {
+            "sse" => "text/event-stream",
+            "ndjson" => "application/x-ndjson",
+            _ => "application/json",
         };
         let mut all = vec![("content-type", ctype)];
         all.extend_from_slice(headers);
@@ -333,6 +340,7 @@ impl Reply {
     ///
     /// # Panics
     /// If `choices` is empty or all weights are zero.
+    #[must_use]
     pub fn random(seed: u64, choices: Vec<(u32, Reply)>) -> Reply {
         let total: u64 = choices.iter().map(|(w, _)| u64::from(*w)).sum();
         assert!(total > 0, "Reply::random needs a positive total weight");

@@ -212,11 +212,13 @@ pub struct RuleHandle {
 
 impl RuleHandle {
     /// Requests this rule answered so far.
+    #[must_use]
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::Relaxed)
     }
 
     /// Whether a `.times(n)` rule has used all its answers.
+    #[must_use]
     pub fn is_exhausted(&self) -> bool {
         self.times.is_some_and(|t| self.hits() >= t)
     }

@@ -194,65 +194,44 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
     }
     let seq = state.seq.fetch_add(1, Ordering::Relaxed);
     let recording = state.record.load(Ordering::Relaxed);
-    let route = if parts.method == Method::POST {
-        protocol::route(path)
-    } else {
-        None
-    };
-    let Some(route) = route else {
-        if recording {
-            lock(&state.requests).push(RecordedRequest {
-                method: method.to_string(),
-                path: path.to_string(),
-                query: query.map(str::to_string),
-                headers: headers_vec(&parts.headers),
-                body: body.to_vec(),
-                protocol: None,
-                model: None,
-                prompt: None,
-                stream: false,
-                received_at,
-                rule: None,
-                rejection: Some("no such route".into()),
-            });
-        }
-        return Ok(to_response(render::unknown_route(method, path), &[]));
-    };
-    let p = route.protocol;
-    let inbound = Inbound::parse(&route, query, &body);
-    let checked = {
-        let raw = Parts {
-            method,
-            path,
-            query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        if state.custom_auth.load(Ordering::Acquire) {
-            let cfg = state
-                .auth
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            auth::check(p, &raw, &inbound, &cfg)
-        } else {
-            auth::check(p, &raw, &inbound, &state.default_auth)
-        }
-    };
-    let has_rules = state.rule_count.load(Ordering::Acquire) > 0;
-    let mut record = (recording || has_rules).then(|| RecordedRequest {
+    let route = (parts.method == Method::POST)
+        .then(|| protocol::route(path))
+        .flatten();
+    let record_of = |protocol: Option<Protocol>, inbound: Option<&Inbound>| RecordedRequest {
         method: method.to_string(),
         path: path.to_string(),
         query: query.map(str::to_string),
         headers: headers_vec(&parts.headers),
         body: body.to_vec(),
-        protocol: Some(p),
-        model: inbound.model.clone(),
-        prompt: Some(inbound.prompt.clone()),
-        stream: inbound.stream,
+        protocol,
+        model: inbound.and_then(|i| i.model.clone()),
+        prompt: inbound.map(|i| i.prompt.clone()),
+        stream: inbound.is_some_and(|i| i.stream),
         received_at,
         rule: None,
         rejection: None,
-    });
+    };
+    let Some(route) = route else {
+        if recording {
+            let mut r = record_of(None, None);
+            r.rejection = Some("no such route".into());
+            lock(&state.requests).push(r);
+        }
+        return Ok(to_response(render::unknown_route(method, path), &[]));
+    };
+    let p = route.protocol;
+    let inbound = Inbound::parse(&route, query, &body);
+    let raw = Parts {
+        method,
+        path,
+        query,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let checked = run_checks(&state, p, &raw, &inbound);
+    let has_rules = state.rule_count.load(Ordering::Acquire) > 0;
+    // Rules match on the recorded form, so build it whenever rules exist.
+    let mut record = (recording || has_rules).then(|| record_of(Some(p), Some(&inbound)));
     let mut ctx = Ctx {
         protocol: p,
         inbound: &inbound,
@@ -267,25 +246,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
         }
         return Ok(to_response(render::rejection(&rej, &ctx), &[]));
     }
-
-    // Pick the reply: first live matching rule, else the default.
-    let mut owned: Option<Reply> = None;
-    if let (true, Some(r)) = (has_rules, record.as_mut()) {
-        let rules = lock(&state.rules);
-        if let Some((i, rule)) = rules.iter().enumerate().find(|(_, a)| a.try_take(r)) {
-            r.rule = Some(i);
-            owned = Some(rule.rule.reply.clone());
-        }
-    }
-    if owned.is_none() && state.custom_default.load(Ordering::Acquire) {
-        owned = Some(
-            state
-                .default_reply
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone(),
-        );
-    }
+    let owned = choose(&state, record.as_mut().filter(|_| has_rules));
     if let (Some(r), true) = (record, recording) {
         lock(&state.requests).push(r);
     }
@@ -294,20 +255,65 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
     if bench.error_rate > 0.0 && rng::unit(bench.seed, seq) < bench.error_rate {
         reply = &state.server_error;
     }
-
     let mut delay = bench.latency.unwrap_or_default();
     let mut extra = Vec::new();
     let reply = concrete(reply, &mut delay, &mut extra, &mut ctx.retry_after);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let resp = match &reply.body {
+    respond(reply, &ctx, &extra)
+}
+
+/// The protocol checks, under the configuration lock only if a test changed it.
+fn run_checks(
+    state: &State,
+    p: Protocol,
+    raw: &Parts<'_>,
+    inbound: &Inbound,
+) -> Result<(), auth::Rejection> {
+    if state.custom_auth.load(Ordering::Acquire) {
+        let cfg = state
+            .auth
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        auth::check(p, raw, inbound, &cfg)
+    } else {
+        auth::check(p, raw, inbound, &state.default_auth)
+    }
+}
+
+/// The first live matching rule's reply (noting its index in `record`), else a custom
+/// default; `None` means the built-in echo.
+fn choose(state: &State, record: Option<&mut RecordedRequest>) -> Option<Reply> {
+    if let Some(r) = record {
+        let rules = lock(&state.rules);
+        if let Some((i, rule)) = rules.iter().enumerate().find(|(_, a)| a.try_take(r)) {
+            r.rule = Some(i);
+            return Some(rule.rule.reply.clone());
+        }
+    }
+    state.custom_default.load(Ordering::Acquire).then(|| {
+        state
+            .default_reply
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    })
+}
+
+/// Renders a concrete reply (`Random` already resolved).
+fn respond(
+    reply: &Reply,
+    ctx: &Ctx<'_>,
+    extra: &[&(String, String)],
+) -> Result<Response<MockBody>, Closed> {
+    Ok(match &reply.body {
         ReplyBody::Close => return Err(Closed),
         ReplyBody::Answer(a) => {
-            let resolved = render::resolve(a, &ctx);
-            to_response(render::success(&resolved, &ctx), &extra)
+            let resolved = render::resolve(a, ctx);
+            to_response(render::success(&resolved, ctx), extra)
         }
-        ReplyBody::Error(kind) => to_response(render::error(*kind, &ctx), &extra),
+        ReplyBody::Error(kind) => to_response(render::error(*kind, ctx), extra),
         ReplyBody::Raw {
             status,
             headers,
@@ -315,8 +321,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
         } => {
             let mut r = Response::new(MockBody::full(body.clone()));
             *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-            let all: Vec<&(String, String)> = headers.iter().chain(extra.iter().copied()).collect();
-            for (k, v) in all {
+            for (k, v) in headers.iter().chain(extra.iter().copied()) {
                 if let (Ok(n), Ok(v)) = (
                     HeaderName::from_bytes(k.as_bytes()),
                     HeaderValue::from_str(v),
@@ -327,30 +332,30 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
             r
         }
         ReplyBody::Malformed => {
-            let resolved = render::resolve(&echo_answer(), &ctx);
-            to_response(render::malformed(&resolved, &ctx), &extra)
+            let resolved = render::resolve(&echo_answer(), ctx);
+            to_response(render::malformed(&resolved, ctx), extra)
         }
         ReplyBody::Truncated => {
-            let resolved = render::resolve(&echo_answer(), &ctx);
-            let r = render::success_unstreamed(&resolved, &ctx);
+            let resolved = render::resolve(&echo_answer(), ctx);
+            let r = render::success_unstreamed(&resolved, ctx);
+            let full = r.body.into_bytes();
             let mut resp = to_response(
                 Rendered {
                     status: r.status,
                     headers: r.headers,
                     body: RBody::Full(Vec::new()),
                 },
-                &extra,
+                extra,
             );
-            let full = r.body.into_bytes();
-            let cut = full.len() / 2;
+            // Promise the whole body, send half, then fail (hyper closes the connection).
             resp.headers_mut()
                 .insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
+            let cut = full.len() / 2;
             *resp.body_mut() = MockBody::truncated(Bytes::from(full).slice(..cut));
             resp
         }
         ReplyBody::Random(_) => unreachable!("concrete() resolves random replies"),
-    };
-    Ok(resp)
+    })
 }
 
 fn echo_answer() -> crate::reply::Answer {
@@ -389,22 +394,18 @@ fn introspect(state: &State, path: &str) -> Response<MockBody> {
 }
 
 async fn serve(listener: StdListener, state: Arc<State>, shutdown: oneshot::Receiver<()>) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(l) => l,
-        Err(_) => return,
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
     };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((s, _)) => s,
+                let Ok((stream, _)) = accepted else {
                     // Out of descriptors or a reset before accept: back off briefly.
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
                 };
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
@@ -502,6 +503,7 @@ impl MockServerBuilder {
     /// # Panics
     /// If the port cannot be bound or the runtime cannot start (use
     /// [`try_start`](Self::try_start) to handle that).
+    #[must_use]
     pub fn start(self) -> MockServer {
         self.try_start().expect("promptdrift-mock: cannot start")
     }
@@ -579,6 +581,7 @@ impl MockServer {
     ///
     /// # Panics
     /// If no port can be bound (see [`MockServerBuilder::try_start`]).
+    #[must_use]
     pub fn start() -> MockServer {
         MockServer::builder().start()
     }
@@ -590,16 +593,19 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT` (no trailing slash). OpenAI clients want
     /// `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and Ollama want `{url}`.
+    #[must_use]
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The bound address.
+    #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The bound port.
+    #[must_use]
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
@@ -637,12 +643,14 @@ impl MockServer {
     }
 
     /// A copy of every recorded request, in arrival order.
+    #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
     }
 
     /// Requests received since start or the last [`clear_requests`](Self::clear_requests)
     /// (counted even when recording is off).
+    #[must_use]
     pub fn request_count(&self) -> usize {
         let n =
             self.state.seq.load(Ordering::Relaxed) - self.state.count_base.load(Ordering::Relaxed);

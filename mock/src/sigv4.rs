@@ -129,6 +129,7 @@ pub enum SigV4Error {
 
 impl SigV4Error {
     /// `(x-amzn-ErrorType shape, message)` as Bedrock answers (HTTP 403).
+    #[must_use]
     pub fn aws_error(&self) -> (&'static str, String) {
         match self {
             SigV4Error::Missing => (
@@ -179,6 +180,7 @@ impl std::error::Error for SigV4Error {}
 pub const SERVICE: &str = "bedrock";
 
 /// Lowercase hex.
+#[must_use]
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -188,11 +190,13 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of `data`.
+#[must_use]
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
 /// HMAC-SHA256 (RFC 2104).
+#[must_use]
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut k = [0u8; BLOCK];
@@ -211,6 +215,7 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// URI-encodes every byte except the unreserved `A-Z a-z 0-9 - _ . ~`.
+#[must_use]
 pub fn uri_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
@@ -237,6 +242,7 @@ pub fn canonical_uri(raw_path: &str) -> String {
 }
 
 /// Canonical query: pairs decoded, re-encoded strictly, sorted by name then value.
+#[must_use]
 pub fn canonical_query(raw_query: Option<&str>) -> String {
     let Some(q) = raw_query.filter(|q| !q.is_empty()) else {
         return String::new();
@@ -310,6 +316,7 @@ pub fn canonical_request(
 }
 
 /// `AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hex(sha256(canonical_request))}`.
+#[must_use]
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
@@ -318,6 +325,7 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
 }
 
 /// `kSigning` for `date` (`YYYYMMDD`), region and service.
+#[must_use]
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
@@ -541,17 +549,17 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
     // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se;
+    let year_from_march = if month <= 2 { year - 1 } else { year };
+    let era = year_from_march.div_euclid(400);
+    let year_of_era = year_from_march - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     let secs = u64::try_from(secs).ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
@@ -614,7 +622,7 @@ mod tests {
         }
     }
 
-    fn req<'a>(c: &'a Case) -> SignableRequest<'a> {
+    fn req(c: &Case) -> SignableRequest<'_> {
         SignableRequest {
             method: "POST",
             path: &c.path,
@@ -799,7 +807,7 @@ mod tests {
             + Duration::from_secs(v.pointer("/inputs/unix_time").unwrap().as_u64().unwrap());
         assert_eq!(parse_amz_date("20250115T120000Z"), Some(t));
         let mut c = case(false);
-        c.creds = c.creds.max_skew(Duration::from_secs(300));
+        c.creds = c.creds.max_skew(Duration::from_mins(5));
         assert_eq!(
             verify(&c.creds, &req(&c), Some(t + Duration::from_secs(200))),
             Ok(())

@@ -142,7 +142,7 @@ pub(super) fn generate(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
     }
 }
 
-fn google_error(code: u16, status: &str, message: &str, details: Value) -> Rendered {
+fn google_error(code: u16, status: &str, message: &str, details: &Value) -> Rendered {
     Rendered::new(
         code,
         "application/json; charset=UTF-8",
@@ -183,14 +183,14 @@ pub(super) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
                 429,
                 "RESOURCE_EXHAUSTED",
                 "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
-                Value::Array(details),
+                &Value::Array(details),
             )
         }
         ErrorKind::QuotaExhausted => google_error(
             429,
             "RESOURCE_EXHAUSTED",
             "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
-            json!([quota_failure(model, "Day"), help()]),
+            &json!([quota_failure(model, "Day"), help()]),
         ),
         ErrorKind::Overloaded => {
             let mut details = Vec::new();
@@ -202,26 +202,26 @@ pub(super) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
                 503,
                 "UNAVAILABLE",
                 "The model is overloaded. Please try again later.",
-                Value::Array(details),
+                &Value::Array(details),
             )
         }
         ErrorKind::Server => google_error(
             500,
             "INTERNAL",
             "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
-            json!([]),
+            &json!([]),
         ),
         ErrorKind::Timeout => google_error(
             504,
             "DEADLINE_EXCEEDED",
             "The request timed out. Please try again.",
-            json!([]),
+            &json!([]),
         ),
         ErrorKind::InvalidRequest => google_error(
             400,
             "INVALID_ARGUMENT",
             "Request contains an invalid argument.",
-            json!([]),
+            &json!([]),
         ),
         ErrorKind::Unauthorized => {
             unauthorized(ctx, "API key not valid. Please pass a valid API key.")
@@ -230,7 +230,7 @@ pub(super) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
             403,
             "PERMISSION_DENIED",
             "The caller does not have permission",
-            json!([]),
+            &json!([]),
         ),
         ErrorKind::NotFound => google_error(
             404,
@@ -238,7 +238,7 @@ pub(super) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
             &format!(
                 "models/{model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
             ),
-            json!([]),
+            &json!([]),
         ),
         ErrorKind::ContentFilter | ErrorKind::PromptBlocked => {
             let body = json!({
@@ -271,7 +271,7 @@ fn unauthorized(ctx: &Ctx<'_>, message: &str) -> Rendered {
             401,
             "UNAUTHENTICATED",
             "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-            json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            &json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                     "reason": "ACCESS_TOKEN_TYPE_UNSUPPORTED",
                     "metadata": {"service": "aiplatform.googleapis.com", "method": "google.cloud.aiplatform.v1beta1.PredictionService.GenerateContent"}}]),
         );
@@ -280,7 +280,7 @@ fn unauthorized(ctx: &Ctx<'_>, message: &str) -> Rendered {
         400,
         "INVALID_ARGUMENT",
         message,
-        json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        &json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                 "reason": "API_KEY_INVALID",
                 "domain": "googleapis.com",
                 "metadata": {"service": "generativelanguage.googleapis.com"}}]),
@@ -291,6 +291,6 @@ fn unauthorized(ctx: &Ctx<'_>, message: &str) -> Rendered {
 pub(super) fn rejection(status: u16, code: &str, message: &str, ctx: &Ctx<'_>) -> Rendered {
     match code {
         "API_KEY_INVALID" | "UNAUTHENTICATED" => unauthorized(ctx, message),
-        _ => google_error(status, code, message, json!([])),
+        _ => google_error(status, code, message, &json!([])),
     }
 }

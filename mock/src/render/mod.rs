@@ -11,6 +11,7 @@ mod ollama;
 mod openai;
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -127,7 +128,7 @@ fn hex_id(seed: u64, n: usize) -> String {
     let mut x = seed;
     while out.len() < n {
         x = rng::mix(x);
-        out.push_str(&format!("{x:016x}"));
+        let _ = write!(out, "{x:016x}");
     }
     out.truncate(n);
     out

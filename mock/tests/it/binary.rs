@@ -39,16 +39,29 @@ fn spawn(args: &[&str]) -> (Child, String) {
 #[test]
 fn prints_one_line_and_serves() {
     let (mut child, url) = spawn(&["--port", "0"]);
-    let r = post(&format!("{url}/v1/chat/completions"), &[], &chat_body("m", "hi"));
+    let r = post(
+        &format!("{url}/v1/chat/completions"),
+        &[],
+        &chat_body("m", "hi"),
+    );
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["choices"][0]["message"]["content"], "mock answer to: hi");
+    assert_eq!(
+        r.json()["choices"][0]["message"]["content"],
+        "mock answer to: hi"
+    );
     let stats = get(&format!("{url}/__mock/stats")).json();
     assert_eq!(stats["requests"], 1);
     let reqs = get(&format!("{url}/__mock/requests")).json();
     assert_eq!(reqs[0]["model"], "m");
     let _ = child.0.kill();
     let mut rest = String::new();
-    child.0.stdout.take().unwrap().read_to_string(&mut rest).unwrap();
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut rest)
+        .unwrap();
     assert_eq!(rest, "", "nothing after the listening line");
 }
 
@@ -58,7 +71,11 @@ fn error_rate_is_seeded() {
         let (_child, url) = spawn(&["--error-rate", "0.3", "--seed", seed, "--no-record"]);
         (0..200)
             .map(|_| {
-                let r = post(&format!("{url}/v1/chat/completions"), &[], &chat_body("m", "x"));
+                let r = post(
+                    &format!("{url}/v1/chat/completions"),
+                    &[],
+                    &chat_body("m", "x"),
+                );
                 if r.status == 500 {
                     assert_eq!(r.json()["error"]["type"], "server_error");
                 }
@@ -68,8 +85,15 @@ fn error_rate_is_seeded() {
     };
     let a = run("7");
     let errors = a.iter().filter(|s| **s == 500).count();
-    assert!((40..=80).contains(&errors), "{errors}/200 errors, expected about 60");
-    assert_eq!(run("7"), a, "sequential requests see the same seeded sequence");
+    assert!(
+        (40..=80).contains(&errors),
+        "{errors}/200 errors, expected about 60"
+    );
+    assert_eq!(
+        run("7"),
+        a,
+        "sequential requests see the same seeded sequence"
+    );
 }
 
 #[test]

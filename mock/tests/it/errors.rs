@@ -19,11 +19,21 @@ fn every_kind_every_protocol_has_the_protocol_shape() {
         for kind in ErrorKind::ALL {
             let r = error_reply(p, kind);
             let ctx = format!("{p} {kind:?}: {} {}", r.status, r.text());
-            assert!(r.header("content-type").unwrap().starts_with("application/"), "{ctx}");
+            assert!(
+                r.header("content-type")
+                    .unwrap()
+                    .starts_with("application/"),
+                "{ctx}"
+            );
             if r.status == 200 {
                 // Filter outcomes that are successes on the wire.
                 assert!(
-                    matches!(kind, ErrorKind::ContentFilter | ErrorKind::PromptBlocked | ErrorKind::FinishSafety),
+                    matches!(
+                        kind,
+                        ErrorKind::ContentFilter
+                            | ErrorKind::PromptBlocked
+                            | ErrorKind::FinishSafety
+                    ),
                     "{ctx}"
                 );
                 continue;
@@ -52,7 +62,10 @@ fn every_kind_every_protocol_has_the_protocol_shape() {
                 Protocol::BedrockConverse | Protocol::BedrockInvoke => {
                     assert!(j["message"].is_string(), "{ctx}");
                     let t = r.header("x-amzn-errortype").unwrap();
-                    assert!(t.contains("Exception:http://internal.amazon.com/coral/"), "{ctx}");
+                    assert!(
+                        t.contains("Exception:http://internal.amazon.com/coral/"),
+                        "{ctx}"
+                    );
                     assert!(r.header("x-amzn-requestid").is_some(), "{ctx}");
                 }
                 Protocol::Gemini | Protocol::Vertex => {
@@ -120,17 +133,23 @@ fn openai_rate_limit_and_quota() {
 #[test]
 fn retry_after_and_extra_headers() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().protocol(Protocol::OpenAiChat).reply(
-        Reply::error(ErrorKind::RateLimited)
-            .retry_after(Duration::from_millis(50))
-            .header("x-should-retry", "false"),
-    ));
-    mock.add_rule(Rule::new().protocol(Protocol::Gemini).reply(
-        Reply::error(ErrorKind::RateLimited).retry_after(Duration::from_millis(1500)),
-    ));
-    mock.add_rule(Rule::new().protocol(Protocol::Anthropic).reply(
-        Reply::error(ErrorKind::Overloaded).retry_after(Duration::from_secs(3)),
-    ));
+    mock.add_rule(
+        Rule::new().protocol(Protocol::OpenAiChat).reply(
+            Reply::error(ErrorKind::RateLimited)
+                .retry_after(Duration::from_millis(50))
+                .header("x-should-retry", "false"),
+        ),
+    );
+    mock.add_rule(
+        Rule::new()
+            .protocol(Protocol::Gemini)
+            .reply(Reply::error(ErrorKind::RateLimited).retry_after(Duration::from_millis(1500))),
+    );
+    mock.add_rule(
+        Rule::new()
+            .protocol(Protocol::Anthropic)
+            .reply(Reply::error(ErrorKind::Overloaded).retry_after(Duration::from_secs(3))),
+    );
     let r = send(&mock, Protocol::OpenAiChat, "x");
     assert_eq!(r.header("retry-after-ms"), Some("50"));
     assert_eq!(r.header("retry-after"), Some("1"));
@@ -156,13 +175,24 @@ fn azure_specific_errors() {
     let r = error_reply(Protocol::AzureClassic, ErrorKind::RateLimited);
     let j = r.json();
     assert_eq!(j["error"]["code"], "429", "Azure uses a string code");
-    assert!(j["error"]["message"].as_str().unwrap().contains("retry after 1 seconds"));
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retry after 1 seconds")
+    );
     assert_eq!(r.header("retry-after"), Some("1"));
     assert_eq!(r.header("retry-after-ms"), Some("1000"));
     let j = error_reply(Protocol::AzureV1, ErrorKind::ContentFilter).json();
     assert_eq!(j["error"]["code"], "content_filter");
-    assert_eq!(j["error"]["innererror"]["code"], "ResponsibleAIPolicyViolation");
-    assert_eq!(j["error"]["innererror"]["content_filter_result"]["violence"]["filtered"], true);
+    assert_eq!(
+        j["error"]["innererror"]["code"],
+        "ResponsibleAIPolicyViolation"
+    );
+    assert_eq!(
+        j["error"]["innererror"]["content_filter_result"]["violence"]["filtered"],
+        true
+    );
     let j = error_reply(Protocol::AzureClassic, ErrorKind::NotFound).json();
     assert_eq!(j["error"]["code"], "DeploymentNotFound");
 }
@@ -171,10 +201,16 @@ fn azure_specific_errors() {
 fn anthropic_errors() {
     let j = error_reply(Protocol::Anthropic, ErrorKind::QuotaExhausted).json();
     assert_eq!(j["error"]["type"], "rate_limit_error");
-    assert_eq!(j["error"]["details"]["error_code"], "enforced_spend_limit_reached");
+    assert_eq!(
+        j["error"]["details"]["error_code"],
+        "enforced_spend_limit_reached"
+    );
     let r = error_reply(Protocol::Anthropic, ErrorKind::RateLimited);
     assert_eq!(r.header("retry-after"), Some("1"));
-    assert_eq!(r.header("anthropic-ratelimit-requests-remaining"), Some("0"));
+    assert_eq!(
+        r.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
     let j = error_reply(Protocol::Anthropic, ErrorKind::ContentFilter).json();
     assert_eq!(j["stop_reason"], "refusal");
 }
@@ -237,8 +273,16 @@ fn ollama_errors() {
 #[test]
 fn raw_and_fixture_replies() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().times(1).reply(Reply::fixture("anthropic/error_529_overloaded.json", 529, &[("retry-after", "2")])));
-    mock.add_rule(Rule::new().times(1).reply(Reply::raw(413, &[("content-type", "text/html")], "<html>too large</html>")));
+    mock.add_rule(Rule::new().times(1).reply(Reply::fixture(
+        "anthropic/error_529_overloaded.json",
+        529,
+        &[("retry-after", "2")],
+    )));
+    mock.add_rule(Rule::new().times(1).reply(Reply::raw(
+        413,
+        &[("content-type", "text/html")],
+        "<html>too large</html>",
+    )));
     let r = send(&mock, Protocol::Anthropic, "x");
     assert_eq!(r.status, 529);
     assert_eq!(r.header("retry-after"), Some("2"));

@@ -9,8 +9,16 @@ use crate::support::*;
 #[test]
 fn delay_trips_a_client_timeout() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().times(1).reply(Reply::echo().delay(Duration::from_millis(1500))));
-    mock.add_rule(Rule::new().times(1).reply(Reply::text("slowish").delay(Duration::from_millis(150))));
+    mock.add_rule(
+        Rule::new()
+            .times(1)
+            .reply(Reply::echo().delay(Duration::from_millis(1500))),
+    );
+    mock.add_rule(
+        Rule::new()
+            .times(1)
+            .reply(Reply::text("slowish").delay(Duration::from_millis(150))),
+    );
     let url = format!("{}/v1/chat/completions", mock.url());
     let body = chat_body("m", "x").to_string().into_bytes();
     let t = Instant::now();
@@ -38,7 +46,10 @@ fn malformed_is_200_with_invalid_json() {
             "{p}: {}",
             r.text()
         );
-        assert!(r.text().starts_with('{'), "{p}: looks like the start of the real body");
+        assert!(
+            r.text().starts_with('{'),
+            "{p}: looks like the start of the real body"
+        );
     }
 }
 
@@ -70,7 +81,10 @@ fn truncated_declares_more_than_it_sends() {
         None,
     )
     .unwrap_err();
-    assert!(err.is_body() || err.is_decode() || err.is_request(), "{err:?}");
+    assert!(
+        err.is_body() || err.is_decode() || err.is_request(),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -82,7 +96,11 @@ fn close_drops_the_connection() {
         &raw_post("/v1/chat/completions", &chat_body("m", "x"), ""),
     );
     assert!(raw.is_empty(), "{}", String::from_utf8_lossy(&raw));
-    mock.add_rule(Rule::new().times(1).reply(Reply::close().delay(Duration::from_millis(50))));
+    mock.add_rule(
+        Rule::new()
+            .times(1)
+            .reply(Reply::close().delay(Duration::from_millis(50))),
+    );
     let err = try_post(
         &format!("{}/v1/chat/completions", mock.url()),
         &[],
@@ -103,7 +121,11 @@ fn keep_alive_serves_many_requests_on_one_connection() {
     for _ in 0..3 {
         many.extend_from_slice(&one);
     }
-    let last = raw_post("/v1/chat/completions", &chat_body("m", "x"), "connection: close\r\n");
+    let last = raw_post(
+        "/v1/chat/completions",
+        &chat_body("m", "x"),
+        "connection: close\r\n",
+    );
     many.extend_from_slice(&last);
     let raw = raw_exchange(mock.addr(), &many);
     let text = String::from_utf8_lossy(&raw);

@@ -44,7 +44,10 @@ fn openai_chat_success() {
     assert!(c["message"]["refusal"].is_null());
     assert!(c.get("logprobs").is_some_and(Value::is_null));
     assert_eq!(c["finish_reason"], "stop");
-    let (p, o) = (n(&j, "/usage/prompt_tokens"), n(&j, "/usage/completion_tokens"));
+    let (p, o) = (
+        n(&j, "/usage/prompt_tokens"),
+        n(&j, "/usage/completion_tokens"),
+    );
     assert!(p > 0 && o > 0);
     assert_eq!(n(&j, "/usage/total_tokens"), p + o);
     // Deterministic: the same request gets the same body.
@@ -59,15 +62,29 @@ fn openai_chat_success() {
 #[test]
 fn openai_text_builders() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().model("len").reply(
-        Reply::text("The capital of")
-            .finish(Finish::Length)
-            .usage(21, 8)
-            .served_model("gpt-4.1-mini-2025-04-14"),
-    ));
-    mock.add_rule(Rule::new().model("refuse").reply(Reply::text("").refusal("I can't help with that.")));
-    mock.add_rule(Rule::new().model("tool").reply(Reply::tool("get_weather", json!({"city": "Paris"}))));
-    mock.add_rule(Rule::new().model("json").reply(Reply::json_text(&json!({"answer": "Paris"}))));
+    mock.add_rule(
+        Rule::new().model("len").reply(
+            Reply::text("The capital of")
+                .finish(Finish::Length)
+                .usage(21, 8)
+                .served_model("gpt-4.1-mini-2025-04-14"),
+        ),
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("refuse")
+            .reply(Reply::text("").refusal("I can't help with that.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("tool")
+            .reply(Reply::tool("get_weather", json!({"city": "Paris"}))),
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("json")
+            .reply(Reply::json_text(&json!({"answer": "Paris"}))),
+    );
     let url = format!("{}/v1/chat/completions", mock.url());
     let j = post(&url, &[], &chat_body("len", "x")).json();
     assert_eq!(j["choices"][0]["finish_reason"], "length");
@@ -77,7 +94,10 @@ fn openai_text_builders() {
     assert_eq!(j["model"], "gpt-4.1-mini-2025-04-14");
     let j = post(&url, &[], &chat_body("refuse", "x")).json();
     assert!(j["choices"][0]["message"]["content"].is_null());
-    assert_eq!(j["choices"][0]["message"]["refusal"], "I can't help with that.");
+    assert_eq!(
+        j["choices"][0]["message"]["refusal"],
+        "I can't help with that."
+    );
     assert_eq!(j["choices"][0]["finish_reason"], "stop");
     let j = post(&url, &[], &chat_body("tool", "x")).json();
     let call = &j["choices"][0]["message"]["tool_calls"][0];
@@ -88,7 +108,10 @@ fn openai_text_builders() {
     // OpenAI tool arguments are a JSON *string*.
     assert_eq!(call["function"]["arguments"], r#"{"city":"Paris"}"#);
     let j = post(&url, &[], &chat_body("json", "x")).json();
-    assert_eq!(j["choices"][0]["message"]["content"], r#"{"answer":"Paris"}"#);
+    assert_eq!(
+        j["choices"][0]["message"]["content"],
+        r#"{"answer":"Paris"}"#
+    );
 }
 
 #[test]
@@ -129,9 +152,17 @@ fn azure_classic_and_v1() {
 #[test]
 fn anthropic_success() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().prompt_contains("stop").reply(Reply::text("Paris").stop_sequence("\n\n")));
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("stop")
+            .reply(Reply::text("Paris").stop_sequence("\n\n")),
+    );
     let url = format!("{}/v1/messages", mock.url());
-    let r = post(&url, ANTHROPIC_HEADERS, &anthropic_body("claude-sonnet-4-5", "Capital?"));
+    let r = post(
+        &url,
+        ANTHROPIC_HEADERS,
+        &anthropic_body("claude-sonnet-4-5", "Capital?"),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.header("request-id").unwrap().starts_with("req_"));
     assert!(r.header("anthropic-ratelimit-requests-remaining").is_some());
@@ -161,7 +192,11 @@ fn anthropic_finish_mapping() {
         ("c", Finish::ToolCalls),
         ("d", Finish::Raw("pause_turn".into())),
     ] {
-        mock.add_rule(Rule::new().model(model).reply(Reply::text("x").finish(finish)));
+        mock.add_rule(
+            Rule::new()
+                .model(model)
+                .reply(Reply::text("x").finish(finish)),
+        );
     }
     let url = format!("{}/v1/messages", mock.url());
     for (model, want) in [
@@ -173,13 +208,22 @@ fn anthropic_finish_mapping() {
         let j = post(&url, ANTHROPIC_HEADERS, &anthropic_body(model, "x")).json();
         assert_eq!(j["stop_reason"], want, "{model}");
     }
-    mock.add_rule(Rule::new().model("t").reply(Reply::tool("get_weather", json!({"city": "Paris"}))));
+    mock.add_rule(
+        Rule::new()
+            .model("t")
+            .reply(Reply::tool("get_weather", json!({"city": "Paris"}))),
+    );
     let j = post(&url, ANTHROPIC_HEADERS, &anthropic_body("t", "x")).json();
     assert_eq!(j["stop_reason"], "tool_use");
     assert_eq!(j["content"][0]["type"], "tool_use");
     // Anthropic tool input is a JSON *object*.
     assert_eq!(j["content"][0]["input"]["city"], "Paris");
-    assert!(j["content"][0]["id"].as_str().unwrap().starts_with("toolu_"));
+    assert!(
+        j["content"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("toolu_")
+    );
 }
 
 #[test]
@@ -193,7 +237,10 @@ fn bedrock_converse_success() {
     assert!(r.header("x-amzn-requestid").unwrap().len() == 36);
     let j = r.json();
     assert_eq!(j["output"]["message"]["role"], "assistant");
-    assert_eq!(j["output"]["message"]["content"][0]["text"], "mock answer to: Say hi");
+    assert_eq!(
+        j["output"]["message"]["content"][0]["text"],
+        "mock answer to: Say hi"
+    );
     assert_eq!(j["stopReason"], "end_turn");
     let (i, o) = (n(&j, "/usage/inputTokens"), n(&j, "/usage/outputTokens"));
     assert_eq!(n(&j, "/usage/totalTokens"), i + o);
@@ -206,13 +253,24 @@ fn bedrock_converse_success() {
     );
     assert_eq!(rec.path, path, "raw path kept percent-encoded");
 
-    mock.add_rule(Rule::new().prompt_contains("guard").reply(Reply::text("Blocked.").finish(Finish::ContentFilter)));
-    mock.add_rule(Rule::new().prompt_contains("tool").reply(Reply::tool("lookup", json!({"q": 1}))));
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("guard")
+            .reply(Reply::text("Blocked.").finish(Finish::ContentFilter)),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("tool")
+            .reply(Reply::tool("lookup", json!({"q": 1}))),
+    );
     let j = bedrock_post(&mock, &c, path, &converse_body("guard")).json();
     assert_eq!(j["stopReason"], "guardrail_intervened");
     let j = bedrock_post(&mock, &c, path, &converse_body("tool")).json();
     assert_eq!(j["stopReason"], "tool_use");
-    assert_eq!(j["output"]["message"]["content"][0]["toolUse"]["input"]["q"], 1);
+    assert_eq!(
+        j["output"]["message"]["content"][0]["toolUse"]["input"]["q"],
+        1
+    );
 }
 
 #[test]
@@ -301,8 +359,16 @@ fn gemini_v1_v1beta_and_vertex() {
 #[test]
 fn gemini_finish_mapping() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().prompt_contains("long").reply(Reply::text("cut").finish(Finish::Length)));
-    mock.add_rule(Rule::new().prompt_contains("unsafe").reply(Reply::text("x").finish(Finish::ContentFilter)));
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("long")
+            .reply(Reply::text("cut").finish(Finish::Length)),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("unsafe")
+            .reply(Reply::text("x").finish(Finish::ContentFilter)),
+    );
     let url = format!("{}/v1/models/g:generateContent", mock.url());
     let h = [("x-goog-api-key", "k")];
     let j = post(&url, &h, &gemini_body("long")).json();
@@ -326,7 +392,12 @@ fn ollama_native_non_stream() {
     assert_eq!(j["message"]["content"], "mock answer to: Capital?");
     assert_eq!(j["done"], true);
     assert_eq!(j["done_reason"], "stop");
-    for k in ["total_duration", "prompt_eval_count", "eval_count", "eval_duration"] {
+    for k in [
+        "total_duration",
+        "prompt_eval_count",
+        "eval_count",
+        "eval_duration",
+    ] {
         assert!(j[k].is_u64(), "{k}");
     }
     let j = post(
@@ -344,7 +415,10 @@ fn ollama_native_non_stream() {
         &json!({"model": "m", "stream": false, "messages": [{"role": "user", "content": "x"}]}),
     )
     .json();
-    assert_eq!(j["message"]["tool_calls"][0]["function"]["arguments"]["a"], 1);
+    assert_eq!(
+        j["message"]["tool_calls"][0]["function"]["arguments"]["a"],
+        1
+    );
     assert_eq!(j["done_reason"], "stop");
 }
 
@@ -402,7 +476,11 @@ fn embeddings() {
 #[test]
 fn responses_api() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().prompt_contains("long").reply(Reply::text("The capital of").finish(Finish::Length)));
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("long")
+            .reply(Reply::text("The capital of").finish(Finish::Length)),
+    );
     let url = format!("{}/v1/responses", mock.url());
     let j = post(&url, &[], &json!({"model": "gpt-5.4", "input": "Capital?"})).json();
     assert!(j["id"].as_str().unwrap().starts_with("resp_"));
@@ -410,7 +488,10 @@ fn responses_api() {
     assert_eq!(j["status"], "completed");
     assert_eq!(j["output"][0]["type"], "message");
     assert_eq!(j["output"][0]["content"][0]["type"], "output_text");
-    assert_eq!(j["output"][0]["content"][0]["text"], "mock answer to: Capital?");
+    assert_eq!(
+        j["output"][0]["content"][0]["text"],
+        "mock answer to: Capital?"
+    );
     assert!(j["usage"]["total_tokens"].is_u64());
     let j = post(&url, &[], &json!({"model": "gpt-5.4", "input": "long"})).json();
     assert_eq!(j["status"], "incomplete");

@@ -15,10 +15,16 @@ fn chat_text(r: &Resp) -> String {
 #[test]
 fn first_match_wins_and_times_limits() {
     let mock = MockServer::start();
-    let limited = mock.add_rule(Rule::new().times(2).reply(Reply::error(ErrorKind::RateLimited)));
+    let limited = mock.add_rule(
+        Rule::new()
+            .times(2)
+            .reply(Reply::error(ErrorKind::RateLimited)),
+    );
     let ok = mock.add_rule(Rule::new().reply(Reply::text("ok")));
     mock.add_rule(Rule::new().reply(Reply::text("never")));
-    let statuses: Vec<u16> = (0..4).map(|_| send(&mock, Protocol::OpenAiChat, "x").status).collect();
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| send(&mock, Protocol::OpenAiChat, "x").status)
+        .collect();
     assert_eq!(statuses, [429, 429, 200, 200]);
     assert_eq!(limited.hits(), 2);
     assert!(limited.is_exhausted());
@@ -35,7 +41,10 @@ fn default_is_echo_and_can_change() {
     assert_eq!(chat_text(&r), "mock answer to: What is 2+2?");
     assert_eq!(mock.requests()[0].rule, None);
     mock.set_default_reply(Reply::text("default"));
-    assert_eq!(chat_text(&send(&mock, Protocol::OpenAiChat, "x")), "default");
+    assert_eq!(
+        chat_text(&send(&mock, Protocol::OpenAiChat, "x")),
+        "default"
+    );
 }
 
 #[test]
@@ -52,7 +61,11 @@ fn model_matching_per_protocol() {
         mock.add_rule(Rule::new().model(model).reply(Reply::text(text)));
     }
     let u = mock.url();
-    let r = post(&format!("{u}/v1/chat/completions"), &[], &chat_body("gpt-a", "x"));
+    let r = post(
+        &format!("{u}/v1/chat/completions"),
+        &[],
+        &chat_body("gpt-a", "x"),
+    );
     assert_eq!(chat_text(&r), "openai");
     let r = post(
         &format!("{u}/openai/deployments/my-deploy/chat/completions?api-version=2024-10-21"),
@@ -66,14 +79,24 @@ fn model_matching_per_protocol() {
         "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse",
         &converse_body("x"),
     );
-    assert_eq!(r.json()["output"]["message"]["content"][0]["text"], "bedrock");
+    assert_eq!(
+        r.json()["output"]["message"]["content"][0]["text"],
+        "bedrock"
+    );
     let r = post(
         &format!("{u}/v1beta/models/gemini-2.5-flash:generateContent"),
         &[("x-goog-api-key", "k")],
         &gemini_body("x"),
     );
-    assert_eq!(r.json()["candidates"][0]["content"]["parts"][0]["text"], "gemini");
-    let r = post(&format!("{u}/v1/messages"), ANTHROPIC_HEADERS, &anthropic_body("claude-x", "x"));
+    assert_eq!(
+        r.json()["candidates"][0]["content"]["parts"][0]["text"],
+        "gemini"
+    );
+    let r = post(
+        &format!("{u}/v1/messages"),
+        ANTHROPIC_HEADERS,
+        &anthropic_body("claude-x", "x"),
+    );
     assert_eq!(r.json()["content"][0]["text"], "anthropic");
     let r = post(
         &format!("{u}/api/chat"),
@@ -86,10 +109,27 @@ fn model_matching_per_protocol() {
 #[test]
 fn conditions() {
     let mock = MockServer::start();
-    mock.add_rule(Rule::new().protocol(Protocol::Anthropic).reply(Reply::text("anthropic only")));
-    mock.add_rule(Rule::new().prompt_contains("capital").prompt_contains("France").reply(Reply::text("Paris")));
-    mock.add_rule(Rule::new().body_contains("\"temperature\":0").reply(Reply::text("cold")));
-    mock.add_rule(Rule::new().header_value("x-case", "7").reply(Reply::text("case 7")));
+    mock.add_rule(
+        Rule::new()
+            .protocol(Protocol::Anthropic)
+            .reply(Reply::text("anthropic only")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("capital")
+            .prompt_contains("France")
+            .reply(Reply::text("Paris")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .body_contains("\"temperature\":0")
+            .reply(Reply::text("cold")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .header_value("x-case", "7")
+            .reply(Reply::text("case 7")),
+    );
     mock.add_rule(Rule::new().header("x-flag").reply(Reply::text("flagged")));
     mock.add_rule(Rule::new().stream(true).reply(Reply::text("streamed")));
     mock.add_rule(
@@ -111,9 +151,17 @@ fn conditions() {
     let mut body = chat_body("m", "x");
     body["temperature"] = 0.into();
     assert_eq!(chat_text(&post(&url, &[], &body)), "cold");
-    assert_eq!(chat_text(&post(&url, &[("x-case", "7")], &chat_body("m", "x"))), "case 7");
-    assert!(chat_text(&post(&url, &[("x-case", "8")], &chat_body("m", "x"))).starts_with("mock answer"));
-    assert_eq!(chat_text(&post(&url, &[("x-flag", "")], &chat_body("m", "x"))), "flagged");
+    assert_eq!(
+        chat_text(&post(&url, &[("x-case", "7")], &chat_body("m", "x"))),
+        "case 7"
+    );
+    assert!(
+        chat_text(&post(&url, &[("x-case", "8")], &chat_body("m", "x"))).starts_with("mock answer")
+    );
+    assert_eq!(
+        chat_text(&post(&url, &[("x-flag", "")], &chat_body("m", "x"))),
+        "flagged"
+    );
     let mut body = chat_body("m", "x");
     body["seed"] = 7.into();
     assert_eq!(chat_text(&post(&url, &[], &body)), "seeded");
@@ -130,13 +178,21 @@ fn random_replies_are_seeded() {
         let mock = MockServer::start();
         mock.add_rule(Rule::new().reply(Reply::random(
             seed,
-            vec![(7, Reply::text("pass")), (3, Reply::error(ErrorKind::Server))],
+            vec![
+                (7, Reply::text("pass")),
+                (3, Reply::error(ErrorKind::Server)),
+            ],
         )));
-        (0..200).map(|_| send(&mock, Protocol::OpenAiChat, "x").status).collect()
+        (0..200)
+            .map(|_| send(&mock, Protocol::OpenAiChat, "x").status)
+            .collect()
     }
     let a = run(42);
     let ok = a.iter().filter(|s| **s == 200).count();
-    assert!((120..=160).contains(&ok), "{ok}/200 passed, expected about 140");
+    assert!(
+        (120..=160).contains(&ok),
+        "{ok}/200 passed, expected about 140"
+    );
     assert!(a.iter().all(|s| *s == 200 || *s == 500));
     assert_eq!(run(42), a, "same seed, same sequence");
     assert_ne!(run(43), a, "another seed, another sequence");
@@ -162,7 +218,10 @@ fn requests_are_recorded_exactly() {
     let mock = MockServer::start();
     let r = post(
         &format!("{}/v1/chat/completions?x=1", mock.url()),
-        &[("authorization", "Bearer sk-secret"), ("X-Custom", "Value With Case")],
+        &[
+            ("authorization", "Bearer sk-secret"),
+            ("X-Custom", "Value With Case"),
+        ],
         &chat_body("gpt-a", "hello"),
     );
     assert_eq!(r.status, 200);
@@ -179,7 +238,10 @@ fn requests_are_recorded_exactly() {
     assert_eq!(req.body_json().unwrap(), chat_body("gpt-a", "hello"));
     assert!(req.contains("sk-secret"));
     assert!(!req.stream);
-    assert_eq!(mock.request_count_matching(|r| r.model.as_deref() == Some("gpt-a")), 1);
+    assert_eq!(
+        mock.request_count_matching(|r| r.model.as_deref() == Some("gpt-a")),
+        1
+    );
     mock.clear_requests();
     assert_eq!(mock.request_count(), 0);
     assert!(mock.requests().is_empty());
@@ -193,5 +255,8 @@ fn clear_rules() {
     mock.add_rule(Rule::new().reply(Reply::text("ruled")));
     assert_eq!(chat_text(&send(&mock, Protocol::OpenAiChat, "x")), "ruled");
     mock.clear_rules();
-    assert_eq!(chat_text(&send(&mock, Protocol::OpenAiChat, "x")), "mock answer to: x");
+    assert_eq!(
+        chat_text(&send(&mock, Protocol::OpenAiChat, "x")),
+        "mock answer to: x"
+    );
 }

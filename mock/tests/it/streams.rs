@@ -15,8 +15,15 @@ fn openai_sse_ends_with_done() {
     body["stream_options"] = json!({"include_usage": true});
     let r = post(&format!("{}/v1/chat/completions", mock.url()), &[], &body);
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").unwrap().starts_with("text/event-stream"));
-    assert!(r.header("transfer-encoding").is_some_and(|v| v == "chunked"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert!(
+        r.header("transfer-encoding")
+            .is_some_and(|v| v == "chunked")
+    );
     let ev = sse_events(&r.text());
     assert!(ev.iter().all(|(name, _)| name.is_none()), "no event names");
     assert_eq!(ev.last().unwrap().1, "[DONE]");
@@ -46,7 +53,10 @@ fn openai_sse_ends_with_done() {
 fn azure_stream_starts_with_filter_results() {
     let mock = MockServer::start();
     let r = post(
-        &format!("{}/openai/deployments/d/chat/completions?api-version=2024-10-21", mock.url()),
+        &format!(
+            "{}/openai/deployments/d/chat/completions?api-version=2024-10-21",
+            mock.url()
+        ),
         &[("api-key", "k")],
         &json!({"stream": true, "messages": [{"role": "user", "content": "x"}]}),
     );
@@ -63,7 +73,11 @@ fn anthropic_sse_ends_with_message_stop() {
     mock.add_rule(Rule::new().reply(Reply::text("Paris").tool_call("f", json!({"a": 1}))));
     let mut body = anthropic_body("claude-sonnet-4-5", "x");
     body["stream"] = true.into();
-    let r = post(&format!("{}/v1/messages", mock.url()), ANTHROPIC_HEADERS, &body);
+    let r = post(
+        &format!("{}/v1/messages", mock.url()),
+        ANTHROPIC_HEADERS,
+        &body,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let ev = sse_events(&r.text());
     let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_deref().unwrap()).collect();
@@ -71,7 +85,11 @@ fn anthropic_sse_ends_with_message_stop() {
     assert_eq!(*names.last().unwrap(), "message_stop");
     for (name, data) in &ev {
         let d: Value = serde_json::from_str(data).unwrap();
-        assert_eq!(d["type"], name.as_deref().unwrap(), "data.type matches event name");
+        assert_eq!(
+            d["type"],
+            name.as_deref().unwrap(),
+            "data.type matches event name"
+        );
     }
     let text: String = ev
         .iter()
@@ -95,8 +113,15 @@ fn anthropic_sse_ends_with_message_stop() {
 fn gemini_sse_and_array() {
     let mock = MockServer::start();
     mock.add_rule(Rule::new().reply(Reply::text("Paris is nice")));
-    let base = format!("{}/v1beta/models/gemini-2.5-flash:streamGenerateContent", mock.url());
-    let r = post(&format!("{base}?alt=sse"), &[("x-goog-api-key", "k")], &gemini_body("x"));
+    let base = format!(
+        "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        mock.url()
+    );
+    let r = post(
+        &format!("{base}?alt=sse"),
+        &[("x-goog-api-key", "k")],
+        &gemini_body("x"),
+    );
     assert_eq!(r.status, 200);
     assert!(r.text().contains("\r\n\r\n"));
     let chunks: Vec<Value> = sse_events(&r.text())
@@ -171,13 +196,20 @@ fn bedrock_converse_stream_frames() {
         &converse_body("x"),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("content-type"), Some("application/vnd.amazon.eventstream"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.amazon.eventstream")
+    );
     let frames = decode_event_stream(&r.body).unwrap();
     let names: Vec<&str> = frames.iter().map(|f| f.event_type().unwrap()).collect();
     assert_eq!(names.first(), Some(&"messageStart"));
     assert_eq!(names.last(), Some(&"metadata"));
     assert!(names.contains(&"messageStop"));
-    assert!(frames.iter().all(|f| f.header(":message-type") == Some("event")));
+    assert!(
+        frames
+            .iter()
+            .all(|f| f.header(":message-type") == Some("event"))
+    );
     let text: String = frames
         .iter()
         .filter_map(|f| serde_json::from_slice::<Value>(&f.payload).ok())
@@ -224,10 +256,18 @@ fn responses_sse() {
     let text: String = ev
         .iter()
         .filter(|(n, _)| n.as_deref() == Some("response.output_text.delta"))
-        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap()["delta"].as_str().unwrap().to_string())
+        .map(|(_, d)| {
+            serde_json::from_str::<Value>(d).unwrap()["delta"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(text, "Paris is nice");
     for (i, (_, d)) in ev.iter().enumerate() {
-        assert_eq!(serde_json::from_str::<Value>(d).unwrap()["sequence_number"], i);
+        assert_eq!(
+            serde_json::from_str::<Value>(d).unwrap()["sequence_number"],
+            i
+        );
     }
 }

@@ -21,29 +21,29 @@ fn rt() -> &'static tokio::runtime::Runtime {
 
 /// A response, fully read.
 #[derive(Debug)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Resp {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// POSTs `body` with `headers`; `Err` on transport errors (closed, truncated, timeout).
-pub fn try_post(
+pub(crate) fn try_post(
     url: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
@@ -71,11 +71,11 @@ pub fn try_post(
     })
 }
 
-pub fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> Resp {
+pub(crate) fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> Resp {
     try_post(url, headers, body.to_string().into_bytes(), None).expect("request failed")
 }
 
-pub fn get(url: &str) -> Resp {
+pub(crate) fn get(url: &str) -> Resp {
     rt().block_on(async {
         let resp = reqwest::get(url).await.unwrap();
         Resp {
@@ -87,7 +87,7 @@ pub fn get(url: &str) -> Resp {
 }
 
 /// Sends raw bytes and reads until the server closes (or `timeout`).
-pub fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
+pub(crate) fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(request).unwrap();
@@ -97,7 +97,7 @@ pub fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
 }
 
 /// A raw HTTP/1.1 POST with a JSON body.
-pub fn raw_post(path: &str, body: &Value, extra: &str) -> Vec<u8> {
+pub(crate) fn raw_post(path: &str, body: &Value, extra: &str) -> Vec<u8> {
     let b = body.to_string();
     format!(
         "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{b}",
@@ -106,37 +106,43 @@ pub fn raw_post(path: &str, body: &Value, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-pub fn chat_body(model: &str, prompt: &str) -> Value {
+pub(crate) fn chat_body(model: &str, prompt: &str) -> Value {
     json!({"model": model, "messages": [
         {"role": "system", "content": "Answer in one word."},
         {"role": "user", "content": prompt}
     ]})
 }
 
-pub fn anthropic_body(model: &str, prompt: &str) -> Value {
+pub(crate) fn anthropic_body(model: &str, prompt: &str) -> Value {
     json!({"model": model, "max_tokens": 64, "system": "Answer in one word.",
            "messages": [{"role": "user", "content": prompt}]})
 }
 
-pub fn converse_body(prompt: &str) -> Value {
+pub(crate) fn converse_body(prompt: &str) -> Value {
     json!({"messages": [{"role": "user", "content": [{"text": prompt}]}],
            "inferenceConfig": {"maxTokens": 64}})
 }
 
-pub fn gemini_body(prompt: &str) -> Value {
+pub(crate) fn gemini_body(prompt: &str) -> Value {
     json!({"contents": [{"role": "user", "parts": [{"text": prompt}]}],
            "generationConfig": {"maxOutputTokens": 64}})
 }
 
-pub const ANTHROPIC_HEADERS: &[(&str, &str)] =
-    &[("x-api-key", "sk-ant-test"), ("anthropic-version", "2023-06-01")];
+pub(crate) const ANTHROPIC_HEADERS: &[(&str, &str)] = &[
+    ("x-api-key", "sk-ant-test"),
+    ("anthropic-version", "2023-06-01"),
+];
 
-pub fn creds() -> AwsCredentials {
-    AwsCredentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1")
+pub(crate) fn creds() -> AwsCredentials {
+    AwsCredentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "us-east-1",
+    )
 }
 
 /// Signs and sends a Bedrock request the way a correct client does.
-pub fn bedrock_post(
+pub(crate) fn bedrock_post(
     mock: &promptdrift_mock::MockServer,
     creds: &AwsCredentials,
     path: &str,
@@ -144,12 +150,15 @@ pub fn bedrock_post(
 ) -> Resp {
     let body = body.to_string().into_bytes();
     let (headers, _) = bedrock_signed_headers(mock, creds, path, &body);
-    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     try_post(&format!("{}{path}", mock.url()), &refs, body, None).unwrap()
 }
 
 /// Headers (minus `host`, which the client adds) for a signed Bedrock request.
-pub fn bedrock_signed_headers(
+pub(crate) fn bedrock_signed_headers(
     mock: &promptdrift_mock::MockServer,
     creds: &AwsCredentials,
     path: &str,
@@ -179,7 +188,7 @@ pub fn bedrock_signed_headers(
 }
 
 /// `data:` payloads of an SSE body, with their `event:` names.
-pub fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
+pub(crate) fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
     body.split("\n\n")
         .flat_map(|b| b.split("\r\n\r\n"))
         .filter(|b| !b.trim().is_empty())
@@ -200,22 +209,78 @@ pub fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
 
 /// Sends a valid, authenticated, non-streamed request of protocol `p` with `prompt` as the
 /// last user message (model `m-1`).
-pub fn send(mock: &promptdrift_mock::MockServer, p: promptdrift_mock::Protocol, prompt: &str) -> Resp {
+pub(crate) fn send(
+    mock: &promptdrift_mock::MockServer,
+    p: promptdrift_mock::Protocol,
+    prompt: &str,
+) -> Resp {
     use promptdrift_mock::Protocol as P;
     let u = mock.url();
     match p {
-        P::OpenAiChat => post(&format!("{u}/v1/chat/completions"), &[("authorization", "Bearer sk-test")], &chat_body("m-1", prompt)),
-        P::OpenAiResponses => post(&format!("{u}/v1/responses"), &[("authorization", "Bearer sk-test")], &json!({"model": "m-1", "input": prompt})),
-        P::OpenAiEmbeddings => post(&format!("{u}/v1/embeddings"), &[("authorization", "Bearer sk-test")], &json!({"model": "m-1", "input": prompt})),
-        P::AzureClassic => post(&format!("{u}/openai/deployments/m-1/chat/completions?api-version=2024-10-21"), &[("api-key", "az-test")], &json!({"messages": [{"role": "user", "content": prompt}]})),
-        P::AzureV1 => post(&format!("{u}/openai/v1/chat/completions"), &[("authorization", "Bearer az-test")], &chat_body("m-1", prompt)),
-        P::Anthropic => post(&format!("{u}/v1/messages"), ANTHROPIC_HEADERS, &anthropic_body("m-1", prompt)),
-        P::BedrockConverse => bedrock_post(mock, &creds(), "/model/m-1/converse", &converse_body(prompt)),
-        P::BedrockInvoke => bedrock_post(mock, &creds(), "/model/m-1/invoke", &json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": [{"role": "user", "content": prompt}]})),
-        P::Gemini => post(&format!("{u}/v1beta/models/m-1:generateContent"), &[("x-goog-api-key", "g-test")], &gemini_body(prompt)),
-        P::Vertex => post(&format!("{u}/v1/projects/p/locations/us-central1/publishers/google/models/m-1:generateContent"), &[("authorization", "Bearer ya29.test")], &gemini_body(prompt)),
-        P::OllamaChat => post(&format!("{u}/api/chat"), &[], &json!({"model": "m-1", "stream": false, "messages": [{"role": "user", "content": prompt}]})),
-        P::OllamaGenerate => post(&format!("{u}/api/generate"), &[], &json!({"model": "m-1", "stream": false, "prompt": prompt})),
+        P::OpenAiChat => post(
+            &format!("{u}/v1/chat/completions"),
+            &[("authorization", "Bearer sk-test")],
+            &chat_body("m-1", prompt),
+        ),
+        P::OpenAiResponses => post(
+            &format!("{u}/v1/responses"),
+            &[("authorization", "Bearer sk-test")],
+            &json!({"model": "m-1", "input": prompt}),
+        ),
+        P::OpenAiEmbeddings => post(
+            &format!("{u}/v1/embeddings"),
+            &[("authorization", "Bearer sk-test")],
+            &json!({"model": "m-1", "input": prompt}),
+        ),
+        P::AzureClassic => post(
+            &format!("{u}/openai/deployments/m-1/chat/completions?api-version=2024-10-21"),
+            &[("api-key", "az-test")],
+            &json!({"messages": [{"role": "user", "content": prompt}]}),
+        ),
+        P::AzureV1 => post(
+            &format!("{u}/openai/v1/chat/completions"),
+            &[("authorization", "Bearer az-test")],
+            &chat_body("m-1", prompt),
+        ),
+        P::Anthropic => post(
+            &format!("{u}/v1/messages"),
+            ANTHROPIC_HEADERS,
+            &anthropic_body("m-1", prompt),
+        ),
+        P::BedrockConverse => bedrock_post(
+            mock,
+            &creds(),
+            "/model/m-1/converse",
+            &converse_body(prompt),
+        ),
+        P::BedrockInvoke => bedrock_post(
+            mock,
+            &creds(),
+            "/model/m-1/invoke",
+            &json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": [{"role": "user", "content": prompt}]}),
+        ),
+        P::Gemini => post(
+            &format!("{u}/v1beta/models/m-1:generateContent"),
+            &[("x-goog-api-key", "g-test")],
+            &gemini_body(prompt),
+        ),
+        P::Vertex => post(
+            &format!(
+                "{u}/v1/projects/p/locations/us-central1/publishers/google/models/m-1:generateContent"
+            ),
+            &[("authorization", "Bearer ya29.test")],
+            &gemini_body(prompt),
+        ),
+        P::OllamaChat => post(
+            &format!("{u}/api/chat"),
+            &[],
+            &json!({"model": "m-1", "stream": false, "messages": [{"role": "user", "content": prompt}]}),
+        ),
+        P::OllamaGenerate => post(
+            &format!("{u}/api/generate"),
+            &[],
+            &json!({"model": "m-1", "stream": false, "prompt": prompt}),
+        ),
         _ => unreachable!("new protocol {p}"),
     }
 }
