@@ -13,7 +13,7 @@ use promptdrift_mock::MockServer;
 
 const USAGE: &str = "\
 usage: promptdrift-mock [--port N] [--latency-ms N] [--error-rate 0.0-1.0] [--seed S]
-                        [--no-record] [--threads N] [--no-checks]
+                        [--no-record] [--record-limit N] [--threads N] [--no-checks]
 
 Serves the OpenAI, Azure, Anthropic, Bedrock, Gemini, Vertex and Ollama protocols on
 127.0.0.1 and prints `listening on http://127.0.0.1:PORT`.
@@ -22,7 +22,8 @@ Serves the OpenAI, Azure, Anthropic, Bedrock, Gemini, Vertex and Ollama protocol
   --latency-ms N    wait N ms before every answer (default 0)
   --error-rate F    answer this fraction of requests with a 500 (seeded; default 0)
   --seed S          seed for --error-rate (default 0)
-  --no-record       do not keep requests in memory (use for long benchmarks)
+  --no-record       do not keep requests (use for benchmarks: no lock per request)
+  --record-limit N  keep at most N requests for GET /__mock/requests (default 100000)
   --threads N       tokio worker threads (default: number of CPUs)
   --no-checks       skip auth/version checks
 ";
@@ -33,6 +34,7 @@ struct Args {
     error_rate: f64,
     seed: u64,
     record: bool,
+    record_limit: usize,
     threads: usize,
     checks: bool,
 }
@@ -44,6 +46,7 @@ fn parse() -> Result<Args, String> {
         error_rate: 0.0,
         seed: 0,
         record: true,
+        record_limit: 100_000,
         threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         checks: true,
     };
@@ -89,6 +92,11 @@ fn parse() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--threads: {e}"))?;
             }
+            "--record-limit" => {
+                a.record_limit = value("--record-limit")?
+                    .parse()
+                    .map_err(|e| format!("--record-limit: {e}"))?;
+            }
             "--no-record" => a.record = false,
             "--no-checks" => a.checks = false,
             "-h" | "--help" => return Err(String::new()),
@@ -114,6 +122,7 @@ fn main() -> ExitCode {
     let server = MockServer::builder()
         .port(args.port)
         .record(args.record)
+        .record_limit(args.record_limit)
         .latency(Duration::from_millis(args.latency_ms))
         .error_rate(args.error_rate)
         .seed(args.seed)

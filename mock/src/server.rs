@@ -48,6 +48,7 @@ pub(crate) struct State {
     seq: AtomicU64,
     count_base: AtomicU64,
     record: AtomicBool,
+    record_limit: usize,
     requests: Mutex<Vec<RecordedRequest>>,
     rule_count: AtomicUsize,
     rules: Mutex<Vec<ActiveRule>>,
@@ -88,6 +89,7 @@ impl State {
             seq: AtomicU64::new(0),
             count_base: AtomicU64::new(0),
             record: AtomicBool::new(b.record),
+            record_limit: b.record_limit,
             requests: Mutex::new(Vec::new()),
             rule_count: AtomicUsize::new(0),
             rules: Mutex::new(Vec::new()),
@@ -103,6 +105,14 @@ impl State {
                 error_rate: b.error_rate,
                 seed: b.seed,
             },
+        }
+    }
+
+    /// Keeps a request unless the cap is reached (later ones are only counted).
+    fn keep(&self, r: RecordedRequest) {
+        let mut reqs = lock(&self.requests);
+        if reqs.len() < self.record_limit {
+            reqs.push(r);
         }
     }
 
@@ -160,7 +170,8 @@ fn to_response(r: Rendered, extra: &[&(String, String)]) -> Response<MockBody> {
     let h = resp.headers_mut();
     for (k, v) in r.headers {
         let name = match k {
-            Cow::Borrowed(s) => HeaderName::from_bytes(s.as_bytes()),
+            // Renderers use lowercase literals: no parsing or hashing of the name.
+            Cow::Borrowed(s) => Ok(HeaderName::from_static(s)),
             Cow::Owned(s) => HeaderName::from_bytes(s.as_bytes()),
         };
         let value = match v {
@@ -215,7 +226,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
         if recording {
             let mut r = record_of(None, None);
             r.rejection = Some("no such route".into());
-            lock(&state.requests).push(r);
+            state.keep(r);
         }
         return Ok(to_response(render::unknown_route(method, path), &[]));
     };
@@ -242,13 +253,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
     if let Err(rej) = checked {
         if let (Some(mut r), true) = (record, recording) {
             r.rejection = Some(rej.describe());
-            lock(&state.requests).push(r);
+            state.keep(r);
         }
         return Ok(to_response(render::rejection(&rej, &ctx), &[]));
     }
     let owned = choose(&state, record.as_mut().filter(|_| has_rules));
     if let (Some(r), true) = (record, recording) {
-        lock(&state.requests).push(r);
+        state.keep(r);
     }
     let bench = state.bench;
     let mut reply = owned.as_ref().unwrap_or(&state.echo);
@@ -433,6 +444,7 @@ async fn serve(listener: StdListener, state: Arc<State>, shutdown: oneshot::Rece
 pub struct MockServerBuilder {
     port: u16,
     record: bool,
+    record_limit: usize,
     latency: Option<Duration>,
     error_rate: f64,
     seed: u64,
@@ -445,6 +457,7 @@ impl Default for MockServerBuilder {
         MockServerBuilder {
             port: 0,
             record: true,
+            record_limit: usize::MAX,
             latency: None,
             error_rate: 0.0,
             seed: 0,
@@ -464,6 +477,13 @@ impl MockServerBuilder {
     /// Keep every request for [`MockServer::requests`] (default on).
     pub fn record(mut self, on: bool) -> Self {
         self.record = on;
+        self
+    }
+
+    /// Keep at most `n` requests (the first `n`); later ones are still counted by
+    /// [`MockServer::request_count`]. Default: no limit.
+    pub fn record_limit(mut self, n: usize) -> Self {
+        self.record_limit = n;
         self
     }
 

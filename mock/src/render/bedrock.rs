@@ -28,7 +28,7 @@ fn stop_reason(a: &Resolved) -> Cow<'_, str> {
 }
 
 fn request_id(r: Rendered, ctx: &Ctx<'_>) -> Rendered {
-    r.header("x-amzn-RequestId", ctx.request_uuid())
+    r.header("x-amzn-requestid", ctx.request_uuid())
 }
 
 fn tool_use_id(ctx: &Ctx<'_>, i: usize) -> String {
@@ -140,14 +140,14 @@ pub(super) fn invoke(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
     }
     let r = Rendered::json(200, &anthropic::message_body(a, ctx, &model))
         .header(
-            "X-Amzn-Bedrock-Input-Token-Count",
+            "x-amzn-bedrock-input-token-count",
             a.input_tokens.to_string(),
         )
         .header(
-            "X-Amzn-Bedrock-Output-Token-Count",
+            "x-amzn-bedrock-output-token-count",
             a.output_tokens.to_string(),
         )
-        .header("X-Amzn-Bedrock-Invocation-Latency", LATENCY_MS.to_string());
+        .header("x-amzn-bedrock-invocation-latency", LATENCY_MS.to_string());
     request_id(r, ctx)
 }
 
@@ -156,7 +156,7 @@ const CORAL_NS: &str = "http://internal.amazon.com/coral/com.amazon.coral.servic
 
 fn aws_error(status: u16, shape: &str, ns: &str, message: &str, ctx: &Ctx<'_>) -> Rendered {
     let r = Rendered::json(status, &json!({"message": message}))
-        .header("x-amzn-ErrorType", format!("{shape}:{ns}"));
+        .header("x-amzn-errortype", format!("{shape}:{ns}"));
     request_id(r, ctx)
 }
 

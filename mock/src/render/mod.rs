@@ -72,11 +72,13 @@ impl Rendered {
         }
     }
 
+    /// Adds a header; `name` must be a lowercase literal.
     pub(crate) fn header(
         mut self,
         name: &'static str,
         value: impl Into<Cow<'static, str>>,
     ) -> Self {
+        debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()), "{name}");
         self.headers.push((Cow::Borrowed(name), value.into()));
         self
     }

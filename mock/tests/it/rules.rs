@@ -250,6 +250,21 @@ fn requests_are_recorded_exactly() {
 }
 
 #[test]
+fn record_limit_keeps_the_first_n() {
+    let mock = MockServer::builder().record_limit(2).start();
+    for p in ["a", "b", "c"] {
+        send(&mock, Protocol::OpenAiChat, p);
+    }
+    let prompts: Vec<String> = mock
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.prompt)
+        .collect();
+    assert_eq!(prompts, ["a", "b"]);
+    assert_eq!(mock.request_count(), 3);
+}
+
+#[test]
 fn clear_rules() {
     let mock = MockServer::start();
     mock.add_rule(Rule::new().reply(Reply::text("ruled")));
