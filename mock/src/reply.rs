@@ -150,6 +150,7 @@ impl Answer {
 pub(crate) enum ReplyBody {
     Answer(Box<Answer>),
     Error(ErrorKind),
+    StreamError(ErrorKind),
     Raw {
         status: u16,
         headers: Vec<(String, String)>,
@@ -265,6 +266,17 @@ impl Reply {
     #[must_use]
     pub fn error(kind: ErrorKind) -> Reply {
         Reply::of(ReplyBody::Error(kind))
+    }
+
+    /// A failure *inside* a stream: for streamed requests, 200 with the first chunks of an
+    /// answer, then the protocol's in-stream error and no terminator — OpenAI
+    /// `data: {"error":…}` without `[DONE]`, Anthropic `event: error`, Gemini a bare error
+    /// object, Ollama an `{"error":…}` line, Bedrock an `exception` frame
+    /// (`throttlingException`, `serviceUnavailableException`, `validationException`,
+    /// `internalServerException`). Non-streamed requests get [`Reply::error`].
+    #[must_use]
+    pub fn stream_error(kind: ErrorKind) -> Reply {
+        Reply::of(ReplyBody::StreamError(kind))
     }
 
     /// Exactly this status, these headers and this body, whatever the protocol.

@@ -325,6 +325,10 @@ fn respond(
             to_response(render::success(&resolved, ctx), extra)
         }
         ReplyBody::Error(kind) => to_response(render::error(*kind, ctx), extra),
+        ReplyBody::StreamError(kind) => {
+            let resolved = render::resolve(&echo_answer(), ctx);
+            to_response(render::stream_error(*kind, &resolved, ctx), extra)
+        }
         ReplyBody::Raw {
             status,
             headers,

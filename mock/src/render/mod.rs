@@ -280,6 +280,62 @@ pub(crate) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
     }
 }
 
+/// The start of `answer`'s stream, then the protocol's in-stream error (see
+/// [`Reply::stream_error`](crate::Reply::stream_error)).
+pub(crate) fn stream_error(kind: ErrorKind, answer: &Resolved, ctx: &Ctx<'_>) -> Rendered {
+    let err = error(kind, ctx);
+    if !ctx.inbound.stream || err.status == 200 {
+        return err;
+    }
+    let ok = success(answer, ctx);
+    let RBody::Chunks(mut chunks) = ok.body else {
+        return err;
+    };
+    // Keep at least one chunk, never the last one (it may carry the terminator).
+    chunks.truncate(chunks.len().saturating_sub(1).clamp(1, 2));
+    let mut e: Value = serde_json::from_slice(&err.body.into_bytes()).unwrap_or(Value::Null);
+    let tail = match ctx.protocol {
+        p if p.is_openai_family() => format!("data: {e}\n\n").into_bytes(),
+        Protocol::Anthropic => {
+            if let Some(o) = e.as_object_mut() {
+                o.remove("request_id");
+            }
+            format!("event: error\ndata: {e}\n\n").into_bytes()
+        }
+        Protocol::Gemini | Protocol::Vertex if ctx.inbound.alt_sse => {
+            format!("{e}\r\n").into_bytes()
+        }
+        // JSON-array stream: the kept elements end with ",\r\n"; close the array.
+        Protocol::Gemini | Protocol::Vertex => format!("{e}]").into_bytes(),
+        Protocol::BedrockConverse | Protocol::BedrockInvoke => {
+            let exception = match kind {
+                ErrorKind::RateLimited | ErrorKind::QuotaExhausted => "throttlingException",
+                ErrorKind::Overloaded => "serviceUnavailableException",
+                ErrorKind::InvalidRequest => "validationException",
+                ErrorKind::Timeout => "modelTimeoutException",
+                _ => "internalServerException",
+            };
+            crate::eventstream::frame(
+                &[
+                    (":exception-type", exception),
+                    (":content-type", "application/json"),
+                    (":message-type", "exception"),
+                ],
+                serde_json::json!({"message": e["message"]})
+                    .to_string()
+                    .as_bytes(),
+            )
+        }
+        _ => format!("{e}\n").into_bytes(),
+    };
+    chunks.push(tail);
+    Rendered {
+        status: 200,
+        headers: ok.headers,
+        body: RBody::Chunks(chunks),
+    }
+}
+
 /// Adds `retry-after` (whole seconds, rounded up) and `retry-after-ms`.
 pub(crate) fn retry_headers(r: Rendered, d: Option<Duration>, with_ms: bool) -> Rendered {
     let Some(d) = d else { return r };

@@ -271,3 +271,68 @@ fn responses_sse() {
         );
     }
 }
+
+#[test]
+fn errors_inside_streams() {
+    use promptdrift_mock::{ErrorKind, Protocol};
+    let mock = MockServer::start();
+    mock.add_rule(Rule::new().reply(Reply::stream_error(ErrorKind::Overloaded)));
+    let u = mock.url();
+    // OpenAI: an error chunk, no [DONE].
+    let mut body = chat_body("m", "one two three four");
+    body["stream"] = true.into();
+    let r = post(&format!("{u}/v1/chat/completions"), &[], &body);
+    assert_eq!(r.status, 200);
+    let ev = sse_events(&r.text());
+    assert!(ev.len() >= 2);
+    assert_ne!(ev.last().unwrap().1, "[DONE]");
+    let last: Value = serde_json::from_str(&ev.last().unwrap().1).unwrap();
+    assert_eq!(last["error"]["type"], "server_error");
+    // Anthropic: `event: error` with the overloaded error, no message_stop.
+    let mut body = anthropic_body("c", "one two three");
+    body["stream"] = true.into();
+    let r = post(&format!("{u}/v1/messages"), ANTHROPIC_HEADERS, &body);
+    let ev = sse_events(&r.text());
+    assert_eq!(ev[0].0.as_deref(), Some("message_start"));
+    let (name, data) = ev.last().unwrap();
+    assert_eq!(name.as_deref(), Some("error"));
+    assert_eq!(
+        serde_json::from_str::<Value>(data).unwrap(),
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    );
+    // Ollama: an {"error"} line last.
+    let r = post(
+        &format!("{u}/api/chat"),
+        &[],
+        &json!({"model": "m", "messages": [{"role": "user", "content": "a b c"}]}),
+    );
+    let last: Value = serde_json::from_str(r.text().lines().last().unwrap()).unwrap();
+    assert!(last["error"].is_string());
+    // Gemini array mode stays a valid JSON array.
+    let r = post(
+        &format!("{u}/v1/models/g:streamGenerateContent"),
+        &[("x-goog-api-key", "k")],
+        &gemini_body("a b c"),
+    );
+    let arr = r.json();
+    assert_eq!(
+        arr.as_array().unwrap().last().unwrap()["error"]["status"],
+        "UNAVAILABLE"
+    );
+    // Bedrock: an exception frame.
+    let r = bedrock_post(
+        &mock,
+        &creds(),
+        "/model/m/converse-stream",
+        &converse_body("a b c"),
+    );
+    let frames = decode_event_stream(&r.body).unwrap();
+    let last = frames.last().unwrap();
+    assert_eq!(last.header(":message-type"), Some("exception"));
+    assert_eq!(
+        last.header(":exception-type"),
+        Some("serviceUnavailableException")
+    );
+    // Not streamed: the plain error.
+    assert_eq!(send(&mock, Protocol::OpenAiChat, "x").status, 503);
+}
