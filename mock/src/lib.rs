@@ -72,6 +72,7 @@ mod body;
 mod eventstream;
 mod fixtures;
 mod inbound;
+mod pipeline;
 mod protocol;
 mod record;
 mod render;

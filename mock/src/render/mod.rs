@@ -6,9 +6,11 @@
 
 mod anthropic;
 mod bedrock;
+mod embeddings;
 mod gemini;
 mod ollama;
 mod openai;
+mod responses;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -247,8 +249,8 @@ pub(crate) fn success(answer: &Resolved, ctx: &Ctx<'_>) -> Rendered {
         Protocol::OpenAiChat | Protocol::AzureClassic | Protocol::AzureV1 => {
             openai::chat(answer, ctx)
         }
-        Protocol::OpenAiResponses => openai::responses(answer, ctx),
-        Protocol::OpenAiEmbeddings => openai::embeddings(answer, ctx),
+        Protocol::OpenAiResponses => responses::responses(answer, ctx),
+        Protocol::OpenAiEmbeddings => embeddings::embeddings(answer, ctx),
         Protocol::Anthropic => anthropic::message(answer, ctx),
         Protocol::BedrockConverse => bedrock::converse(answer, ctx),
         Protocol::BedrockInvoke => bedrock::invoke(answer, ctx),
@@ -425,7 +427,7 @@ pub(crate) fn google_duration(d: Duration) -> String {
     }
 }
 
-pub(crate) use openai::bag_of_words;
+pub(crate) use embeddings::bag_of_words;
 
 #[cfg(test)]
 mod tests {

@@ -6,10 +6,8 @@ use std::borrow::Cow;
 use serde_json::{Map, Value, json};
 
 use super::{CREATED, Ctx, Rendered, Resolved, pieces, retry_headers};
-use crate::eventstream::base64;
 use crate::protocol::Protocol;
 use crate::reply::{ErrorKind, Finish};
-use crate::rng;
 
 fn finish_raw(f: &Finish) -> Cow<'_, str> {
     Cow::Borrowed(match f {
@@ -32,7 +30,7 @@ fn id_headers(r: Rendered, ctx: &Ctx<'_>) -> Rendered {
 }
 
 /// Headers of a successful answer: ids and rate-limit state.
-fn with_headers(r: Rendered, ctx: &Ctx<'_>) -> Rendered {
+pub(super) fn with_headers(r: Rendered, ctx: &Ctx<'_>) -> Rendered {
     let r = id_headers(r, ctx);
     if ctx.protocol.is_azure() {
         return r
@@ -57,7 +55,7 @@ fn safe_filter(filtered_violence: bool) -> Value {
     })
 }
 
-fn tool_call_id(ctx: &Ctx<'_>, i: usize) -> String {
+pub(super) fn tool_call_id(ctx: &Ctx<'_>, i: usize) -> String {
     format!("call_{}", ctx.id(100 + i as u64, 24))
 }
 
@@ -232,221 +230,6 @@ fn chat_stream(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
     }
     chunks.push(b"data: [DONE]\n\n".to_vec());
     Rendered::stream("text/event-stream; charset=utf-8", chunks)
-}
-
-fn responses_body(a: &Resolved, ctx: &Ctx<'_>, in_progress: bool) -> Value {
-    let (status, incomplete) = match (&a.finish, in_progress) {
-        (_, true) => ("in_progress", Value::Null),
-        (Finish::Length, _) => ("incomplete", json!({"reason": "max_output_tokens"})),
-        (Finish::ContentFilter, _) => ("incomplete", json!({"reason": "content_filter"})),
-        _ => ("completed", Value::Null),
-    };
-    let mut output = Vec::new();
-    if !in_progress {
-        if !a.text.is_empty() || a.refusal.is_some() || a.tool_calls.is_empty() {
-            let part = match &a.refusal {
-                Some(r) => json!({"type": "refusal", "refusal": r}),
-                None => json!({"type": "output_text", "text": a.text, "annotations": []}),
-            };
-            output.push(json!({
-                "type": "message",
-                "id": format!("msg_{}", ctx.id(2, 24)),
-                "status": if status == "completed" { "completed" } else { "incomplete" },
-                "role": "assistant",
-                "content": [part],
-            }));
-        }
-        for (i, t) in a.tool_calls.iter().enumerate() {
-            output.push(json!({
-                "type": "function_call",
-                "id": format!("fc_{}", ctx.id(200 + i as u64, 24)),
-                "call_id": tool_call_id(ctx, i),
-                "name": t.name,
-                "arguments": t.arguments.to_string(),
-                "status": "completed",
-            }));
-        }
-    }
-    let usage = if in_progress {
-        Value::Null
-    } else {
-        json!({
-            "input_tokens": a.input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": a.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": a.total_tokens(),
-        })
-    };
-    json!({
-        "id": format!("resp_{}", ctx.id(3, 32)),
-        "object": "response",
-        "created_at": CREATED,
-        "status": status,
-        "error": null,
-        "incomplete_details": incomplete,
-        "instructions": ctx.inbound.json.as_ref().and_then(|j| j.get("instructions")).cloned().unwrap_or(Value::Null),
-        "max_output_tokens": ctx.inbound.json.as_ref().and_then(|j| j.get("max_output_tokens")).cloned().unwrap_or(Value::Null),
-        "model": a.model,
-        "output": output,
-        "parallel_tool_calls": true,
-        "previous_response_id": null,
-        "store": true,
-        "temperature": 1.0,
-        "text": {"format": {"type": "text"}},
-        "tool_choice": "auto",
-        "tools": [],
-        "top_p": 1.0,
-        "truncation": "disabled",
-        "usage": usage,
-        "metadata": {},
-    })
-}
-
-/// `POST /v1/responses`.
-pub(super) fn responses(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
-    if !ctx.inbound.stream {
-        return with_headers(Rendered::json(200, &responses_body(a, ctx, false)), ctx);
-    }
-    let mut seq = 0u64;
-    let mut chunks = Vec::new();
-    let mut ev = |name: &str, mut data: Value| {
-        data["type"] = name.into();
-        data["sequence_number"] = seq.into();
-        seq += 1;
-        chunks.push(format!("event: {name}\ndata: {data}\n\n").into_bytes());
-    };
-    let start = responses_body(a, ctx, true);
-    ev("response.created", json!({"response": start}));
-    ev("response.in_progress", json!({"response": start}));
-    let done = responses_body(a, ctx, false);
-    if let Some(items) = done["output"].as_array() {
-        for (oi, item) in items.iter().enumerate() {
-            let mut added = item.clone();
-            if item["type"] == "message" {
-                added["content"] = json!([]);
-                added["status"] = "in_progress".into();
-            }
-            ev(
-                "response.output_item.added",
-                json!({"output_index": oi, "item": added}),
-            );
-            if item["type"] == "message" {
-                let item_id = item["id"].clone();
-                let part = &item["content"][0];
-                if part["type"] == "output_text" {
-                    ev(
-                        "response.content_part.added",
-                        json!({"item_id": item_id, "output_index": oi, "content_index": 0,
-                               "part": {"type": "output_text", "text": "", "annotations": []}}),
-                    );
-                    for p in pieces(&a.text) {
-                        ev(
-                            "response.output_text.delta",
-                            json!({"item_id": item_id, "output_index": oi, "content_index": 0, "delta": p, "logprobs": []}),
-                        );
-                    }
-                    ev(
-                        "response.output_text.done",
-                        json!({"item_id": item_id, "output_index": oi, "content_index": 0, "text": a.text, "logprobs": []}),
-                    );
-                    ev(
-                        "response.content_part.done",
-                        json!({"item_id": item_id, "output_index": oi, "content_index": 0, "part": part}),
-                    );
-                }
-            }
-            ev(
-                "response.output_item.done",
-                json!({"output_index": oi, "item": item}),
-            );
-        }
-    }
-    let terminal = if done["status"] == "incomplete" {
-        "response.incomplete"
-    } else {
-        "response.completed"
-    };
-    ev(terminal, json!({"response": done}));
-    with_headers(
-        Rendered::stream("text/event-stream; charset=utf-8", chunks),
-        ctx,
-    )
-}
-
-/// A deterministic bag-of-words vector: texts with the same words point the same way.
-pub(crate) fn bag_of_words(text: &str, dims: usize) -> Vec<f32> {
-    let mut v = vec![0f32; dims.max(1)];
-    let mut any = false;
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let h = rng::hash(w.to_lowercase().as_bytes());
-        #[allow(clippy::cast_possible_truncation)]
-        let i = (h % v.len() as u64) as usize;
-        v[i] += if h >> 63 == 0 { 1.0 } else { -1.0 };
-        any = true;
-    }
-    if !any {
-        v[0] = 1.0;
-    }
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for x in &mut v {
-            *x /= norm;
-        }
-    } else {
-        v[0] = 1.0;
-    }
-    v
-}
-
-/// `POST /v1/embeddings`.
-pub(super) fn embeddings(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
-    let j = ctx.inbound.json.as_ref();
-    let inputs: Vec<String> = match j.and_then(|j| j.get("input")) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-            .collect(),
-        _ => vec![String::new()],
-    };
-    let dims = j
-        .and_then(|j| j.get("dimensions"))
-        .and_then(Value::as_u64)
-        .map_or(64, |d| usize::try_from(d.min(4096)).unwrap_or(64));
-    let b64 = j
-        .and_then(|j| j.get("encoding_format"))
-        .and_then(Value::as_str)
-        == Some("base64");
-    let data: Vec<Value> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let v = a
-                .embeddings
-                .as_ref()
-                .and_then(|e| e.get(i).or(e.last()).cloned())
-                .unwrap_or_else(|| bag_of_words(text, dims));
-            let embedding = if b64 {
-                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                Value::String(base64(&bytes))
-            } else {
-                json!(v)
-            };
-            json!({"object": "embedding", "index": i, "embedding": embedding})
-        })
-        .collect();
-    let tokens: u32 = inputs.iter().map(|t| super::estimate_tokens(t)).sum();
-    let body = json!({
-        "object": "list",
-        "data": data,
-        "model": a.model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    });
-    with_headers(Rendered::json(200, &body), ctx)
 }
 
 #[allow(clippy::needless_pass_by_value)] // `json!` borrows; owned values read better at call sites
@@ -665,17 +448,5 @@ mod tests {
                 String::from_utf8(general).unwrap()
             );
         }
-    }
-
-    #[test]
-    fn bag_of_words_is_order_free_and_unit() {
-        let a = bag_of_words("Paris is the capital", 64);
-        let b = bag_of_words("the capital is PARIS", 64);
-        assert_eq!(a, b);
-        let n: f32 = a.iter().map(|x| x * x).sum();
-        assert!((n - 1.0).abs() < 1e-5);
-        let c = bag_of_words("completely unrelated words here", 64);
-        let dot: f32 = a.iter().zip(&c).map(|(x, y)| x * y).sum();
-        assert!(dot < 0.9);
     }
 }
