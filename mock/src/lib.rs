@@ -42,6 +42,14 @@
 //! }
 //! ```
 //!
+//! # The standalone binary
+//!
+//! `promptdrift-mock [--port 0] [--latency-ms N] [--error-rate F] [--seed S] [--no-record]`
+//! prints `listening on http://127.0.0.1:PORT` and serves the same routes until killed. For
+//! throughput: `cargo build -p promptdrift-mock --release`, then
+//! `wrk -t2 -c64 -d10s -s mock/bench/chat.lua http://127.0.0.1:PORT` against
+//! `promptdrift-mock --no-record`.
+//!
 //! Answers are deterministic functions of the request and the rules: ids derive from a hash
 //! of the body, timestamps are fixed, usage is estimated from the text (about four characters
 //! per token) unless [`Reply::usage`] sets it.

@@ -236,10 +236,11 @@ impl Reply {
         Reply::of(ReplyBody::Answer(Box::new(Answer::new(AnswerText::Echo))))
     }
 
-    /// Answers the compact JSON serialisation of `value` as the text.
+    /// Answers the compact JSON serialisation of `value` as the text
+    /// (`Reply::json_text(json!({"answer": "Paris"}))` → `{"answer":"Paris"}`).
     #[must_use]
-    pub fn json_text(value: &Value) -> Reply {
-        Reply::text(value.to_string())
+    pub fn json_text(value: impl Into<Value>) -> Reply {
+        Reply::text(value.into().to_string())
     }
 
     /// Answers with one tool call (finish `ToolCalls`); chain [`tool_call`](Reply::tool_call)

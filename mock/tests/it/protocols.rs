@@ -83,7 +83,7 @@ fn openai_text_builders() {
     mock.add_rule(
         Rule::new()
             .model("json")
-            .reply(Reply::json_text(&json!({"answer": "Paris"}))),
+            .reply(Reply::json_text(json!({"answer": "Paris"}))),
     );
     let url = format!("{}/v1/chat/completions", mock.url());
     let j = post(&url, &[], &chat_body("len", "x")).json();
