@@ -121,28 +121,28 @@ impl Diagnostic {
         if !self.yaml_path.is_empty() {
             let _ = writeln!(out, "   = at: {}", self.yaml_path);
         }
-        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, source) {
-            if let Some(text) = src.lines().nth(line.saturating_sub(1)) {
-                let num = line.to_string();
-                let pad = " ".repeat(num.len());
-                let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{num} | {text}");
-                let caret_pad: String = text
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                let carets = "^".repeat(self.width.max(1));
-                match &self.label {
-                    Some(l) => {
-                        let _ = writeln!(out, "{pad} | {caret_pad}{carets} {l}");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{pad} | {caret_pad}{carets}");
-                    }
+        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, source)
+            && let Some(text) = src.lines().nth(line.saturating_sub(1))
+        {
+            let num = line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {text}");
+            let caret_pad: String = text
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let carets = "^".repeat(self.width.max(1));
+            match &self.label {
+                Some(l) => {
+                    let _ = writeln!(out, "{pad} | {caret_pad}{carets} {l}");
                 }
-                let _ = writeln!(out, "{pad} |");
+                None => {
+                    let _ = writeln!(out, "{pad} | {caret_pad}{carets}");
+                }
             }
+            let _ = writeln!(out, "{pad} |");
         }
         if let Some(h) = &self.help {
             let _ = writeln!(out, "   = help: {h}");
