@@ -5,7 +5,8 @@
 //! positions up in one pass. Dataset rows are located by [`Dataset::diag`] right away.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -52,6 +53,7 @@ pub(crate) struct Loader<'a> {
     pub source: &'a str,
     pub dir: PathBuf,
     diags: Vec<Diagnostic>,
+    errors: usize,
     suppressed: usize,
     index: OnceCell<YamlIndex>,
     files: HashMap<String, FileResult>,
@@ -65,6 +67,7 @@ impl<'a> Loader<'a> {
             source,
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             diags: Vec::new(),
+            errors: 0,
             suppressed: 0,
             index: OnceCell::new(),
             files: HashMap::new(),
@@ -74,9 +77,12 @@ impl<'a> Loader<'a> {
 
     /// Records a diagnostic (errors past [`MAX_ERRORS`] are only counted).
     pub(crate) fn push(&mut self, d: Diagnostic) {
-        if d.is_error() && self.diags.iter().filter(|d| d.is_error()).count() >= MAX_ERRORS {
-            self.suppressed += 1;
-            return;
+        if d.is_error() {
+            if self.errors >= MAX_ERRORS {
+                self.suppressed += 1;
+                return;
+            }
+            self.errors += 1;
         }
         self.diags.push(d);
     }
@@ -127,19 +133,25 @@ impl<'a> Loader<'a> {
 
     /// Whether any error was recorded.
     pub(crate) fn has_errors(&self) -> bool {
-        self.suppressed > 0 || self.diags.iter().any(Diagnostic::is_error)
+        self.errors > 0
     }
 
     // ---- values ------------------------------------------------------------------------------
 
     /// Replaces a `file://` string with the file's content (text, or parsed `.json`/`.yaml`).
-    pub(crate) fn file_value(&mut self, value: Value, site: &Site<'_>, sub: &str) -> Value {
+    pub(crate) fn file_value(
+        &mut self,
+        value: Value,
+        site: &Site<'_>,
+        sub: &dyn Fn() -> String,
+    ) -> Value {
         let Value::String(s) = &value else {
             return value;
         };
         let Some(rel) = file_ref(s) else {
             return value;
         };
+        let sub = &sub();
         let rel = rel.to_string();
         if !self.files.contains_key(&rel) {
             let loaded = load_file(&self.dir, &rel);
@@ -162,21 +174,26 @@ impl<'a> Loader<'a> {
     pub(crate) fn check_range(
         &mut self,
         site: &Site<'_>,
-        sub: &str,
+        key: &str,
         value: Option<f64>,
         min: f64,
         max: f64,
         what: &str,
     ) {
-        if let Some(v) = value
-            && (!v.is_finite() || v < min || v > max)
-        {
-            let key = sub.rsplit('.').next().unwrap_or(sub);
-            let d = self
-                .site_diag(site, sub, format!("`{key}` must be {what}, found {v}"))
-                .with_label(format!("expected {what}"));
-            self.push(d);
+        if let Some(v) = out_of_range(value, min, max) {
+            self.range_error(site, "", key, v, what);
         }
+    }
+
+    fn range_error(&mut self, site: &Site<'_>, prefix: &str, key: &str, v: f64, what: &str) {
+        let d = self
+            .site_diag(
+                site,
+                &join(prefix, key),
+                format!("`{key}` must be {what}, found {v}"),
+            )
+            .with_label(format!("expected {what}"));
+        self.push(d);
     }
 
     // ---- assertions --------------------------------------------------------------------------
@@ -192,7 +209,7 @@ impl<'a> Loader<'a> {
     ) -> Vec<AssertionSpec> {
         raw.into_iter()
             .enumerate()
-            .filter_map(|(k, a)| self.assertion(a, site, &format!("{sub}[{k}]"), path_of(k)))
+            .filter_map(|(k, a)| self.assertion(a, site, sub, k, path_of(k)))
             .collect()
     }
 
@@ -200,9 +217,12 @@ impl<'a> Loader<'a> {
         &mut self,
         raw: RawAssertion,
         site: &Site<'_>,
-        sub: &str,
+        list: &str,
+        k: usize,
         yaml_path: String,
     ) -> Option<AssertionSpec> {
+        // The sub-path is built only for an error: this runs for every assertion.
+        let sub = || format!("{list}[{k}]");
         let name = raw.kind.trim();
         let (negate, base) = match name.strip_prefix("not-") {
             Some(b) => (true, b),
@@ -218,49 +238,39 @@ impl<'a> Loader<'a> {
             let d = self
                 .site_diag(
                     site,
-                    &join(sub, "type"),
+                    &join(&sub(), "type"),
                     format!("unknown assertion type `{name}`"),
                 )
                 .with_label("not an assertion type")
                 .with_help(help);
             self.push(d);
         }
-        self.check_range(
-            site,
-            &join(sub, "weight"),
-            raw.weight,
-            0.0,
-            f64::MAX,
-            "a number (0 or more)",
-        );
-        self.check_range(
-            site,
-            &join(sub, "threshold"),
-            raw.threshold,
-            f64::MIN,
-            f64::MAX,
-            "a finite number",
-        );
+        if let Some(v) = out_of_range(raw.weight, 0.0, f64::MAX) {
+            self.range_error(site, &sub(), "weight", v, "a number (0 or more)");
+        }
+        if let Some(v) = out_of_range(raw.threshold, f64::MIN, f64::MAX) {
+            self.range_error(site, &sub(), "threshold", v, "a finite number");
+        }
         let mut children = Vec::new();
         if let Some(nested) = raw.assert {
             if kind.is_some_and(|k| k != AssertionKind::AssertSet) {
                 let d = self
                     .site_diag(
                         site,
-                        &join(sub, "assert"),
+                        &join(&sub(), "assert"),
                         format!("`{name}` takes no nested `assert`"),
                     )
                     .with_help("only `assert-set` groups assertions");
                 self.push(d);
             } else {
                 let base_path = yaml_path.clone();
-                children = self.assertions(nested, site, &join(sub, "assert"), &|k| {
+                children = self.assertions(nested, site, &join(&sub(), "assert"), &|k| {
                     format!("{base_path}.assert[{k}]")
                 });
             }
         } else if kind == Some(AssertionKind::AssertSet) {
             let d = self
-                .site_diag(site, sub, "`assert-set` needs a nested `assert:` list")
+                .site_diag(site, &sub(), "`assert-set` needs a nested `assert:` list")
                 .with_help("for example `{ type: assert-set, assert: [{ type: is-json }] }`");
             self.push(d);
         }
@@ -312,11 +322,21 @@ impl<'a> Loader<'a> {
                 id
             }
         };
-        let mut vars = defaults.vars.clone();
-        for (k, v) in own_vars {
-            let v = self.file_value(v, site, &format!("vars.{k}"));
-            vars.insert(k, v);
+        let mut own_vars = own_vars;
+        for (k, v) in &mut own_vars {
+            if matches!(v, Value::String(s) if s.starts_with("file://")) {
+                let taken = std::mem::take(v);
+                *v = self.file_value(taken, site, &|| format!("vars.{k}"));
+            }
         }
+        // Defaults first, the case's own on top (a key keeps the defaults' position).
+        let vars = if defaults.vars.is_empty() {
+            own_vars
+        } else {
+            let mut vars = defaults.vars.clone();
+            vars.extend(own_vars);
+            vars
+        };
         let mut assert = defaults.assert.clone();
         if let Some(own) = raw.assert {
             let path_of = |k: usize| match site {
@@ -409,6 +429,11 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// The value, if it is set and not a finite number within `min..=max`.
+fn out_of_range(value: Option<f64>, min: f64, max: f64) -> Option<f64> {
+    value.filter(|v| !v.is_finite() || *v < min || *v > max)
+}
+
 /// Joins a YAML path and a sub-path.
 pub(crate) fn join(prefix: &str, sub: &str) -> String {
     match (prefix.is_empty(), sub.is_empty()) {
@@ -428,12 +453,13 @@ pub(crate) fn valid_id(id: &str) -> bool {
 }
 
 /// `slug(description)-xxxxxxxx` (or `case-xxxxxxxx`), where `xxxxxxxx` starts the SHA-256 of
-/// the canonical JSON (sorted keys) of the case's own vars, as written.
+/// the canonical JSON (sorted keys, no spaces, serde_json's escaping) of the case's own vars as
+/// written. Ids name snapshot files: this must never change.
 pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
-    let mut canonical = String::new();
-    canonical.push('{');
+    let mut canonical = String::with_capacity(128);
     let mut keys: Vec<&String> = own_vars.keys().collect();
     keys.sort();
+    canonical.push('{');
     for (i, k) in keys.iter().enumerate() {
         if i > 0 {
             canonical.push(',');
@@ -444,13 +470,17 @@ pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
     }
     canonical.push('}');
     let digest = Sha256::digest(canonical.as_bytes());
-    let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    let slug = description.map(slug).unwrap_or_default();
-    if slug.is_empty() {
-        format!("case-{hash}")
-    } else {
-        format!("{slug}-{hash}")
+    let mut id = description.map(slug).unwrap_or_default();
+    if id.is_empty() {
+        id.push_str("case");
     }
+    id.push('-');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in &digest[..4] {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    id
 }
 
 /// Lowercase ASCII letters and digits, other runs become one `-`, at most 48 characters.
@@ -469,15 +499,17 @@ pub(crate) fn slug(text: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_end_matches('-').to_string()
+    out.truncate(out.trim_end_matches('-').len());
+    out
 }
 
 fn write_canonical(out: &mut String, v: &Value) {
     match v {
         Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
             out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -497,12 +529,34 @@ fn write_canonical(out: &mut String, v: &Value) {
             }
             out.push(']');
         }
-        other => out.push_str(&other.to_string()),
+        Value::String(s) => write_json_string(out, s),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
     }
 }
 
+/// A JSON string literal, escaped exactly as serde_json does.
 fn write_json_string(out: &mut String, s: &str) {
-    out.push_str(&Value::String(s.to_string()).to_string());
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Reads a `file://` value: text, or parsed `.json` / `.yaml` / `.yml`.
@@ -630,6 +684,26 @@ mod tests {
         );
         // Pinned: ids name snapshot files, so they must never change between versions.
         assert_eq!(derive_id(None, &Vars::new()), "case-44136fa3");
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        for s in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "nl\ncr\rtab\t",
+            "\u{1}\u{8}\u{c}\u{1f}",
+            "é/ü ☃",
+        ] {
+            let mut out = String::new();
+            write_json_string(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+        let v = json!({"b": [1, 2.5, null, true, {"z": "x", "a": -3}], "a": "s"});
+        let mut out = String::new();
+        write_canonical(&mut out, &v);
+        assert_eq!(out, r#"{"a":"s","b":[1,2.5,null,true,{"a":-3,"z":"x"}]}"#);
     }
 
     #[test]

@@ -455,7 +455,7 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
     let site = Site::Suite("defaults".into());
     let mut vars = super::model::Vars::new();
     for (k, v) in raw.vars.unwrap_or_default() {
-        let v = l.file_value(v, &site, &format!("vars.{k}"));
+        let v = l.file_value(v, &site, &|| format!("vars.{k}"));
         vars.insert(k, v);
     }
     let assert = l.assertions(raw.assert.unwrap_or_default(), &site, "assert", &|k| {
@@ -539,6 +539,9 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
     t
 }
 
+/// More cases without assertions than this get one warning, not one each.
+const MAX_BARE_WARNINGS: usize = 10;
+
 // ---- cases -------------------------------------------------------------------------------------
 
 fn cases(
@@ -549,13 +552,14 @@ fn cases(
     let mut out = Vec::with_capacity(raw.len());
     let mut dataset_failed = false;
     let no_cases = raw.is_empty();
+    let mut bare = Vec::new();
     for (i, item) in raw.into_iter().enumerate() {
         let path = format!("cases[{i}]");
         match item {
             RawCaseItem::Case(raw) => {
                 let site = Site::Suite(path.clone());
                 let case = l.case(
-                    *raw,
+                    raw,
                     &site,
                     defaults,
                     CaseSource::Suite {
@@ -563,15 +567,7 @@ fn cases(
                     },
                 );
                 if case.assert.is_empty() {
-                    let d = l
-                        .warning(
-                            path,
-                            format!("case `{}` has no assertions; it always passes", case.id),
-                        )
-                        .with_help(
-                            "add `assert:` to the case, or shared ones under `defaults.assert`",
-                        );
-                    l.push(d);
+                    bare.push((path, case.id.clone()));
                 }
                 out.push(case);
             }
@@ -599,6 +595,27 @@ fn cases(
                 }
             }
         }
+    }
+    let help = "add `assert:` to the case, or shared ones under `defaults.assert`";
+    if bare.len() <= MAX_BARE_WARNINGS {
+        for (path, id) in bare {
+            let msg = format!("case `{id}` has no assertions; it always passes");
+            let d = l.warning(path, msg).with_help(help);
+            l.push(d);
+        }
+    } else {
+        let first: Vec<String> = bare
+            .iter()
+            .take(3)
+            .map(|(_, id)| format!("`{id}`"))
+            .collect();
+        let msg = format!(
+            "{} cases have no assertions ({}, …); they always pass",
+            bare.len(),
+            first.join(", ")
+        );
+        let d = l.warning("cases", msg).with_help(help);
+        l.push(d);
     }
     if out.is_empty() && !dataset_failed {
         let msg = if no_cases {

@@ -202,12 +202,14 @@ pub struct RawOptions {
 }
 
 /// An entry of `cases:`: a case mapping or a dataset.
+// Not boxed: suites hold thousands of cases and a box is one more allocation for each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawCaseItem {
     /// `file://path`: a dataset whose rows become cases.
     Dataset(String),
     /// A case mapping.
-    Case(Box<RawCase>),
+    Case(RawCase),
 }
 
 /// One case.
@@ -331,7 +333,7 @@ string_or_mapping!(
     RawCaseItem,
     "a case mapping, or a `file://path` dataset",
     str(s) => RawCaseItem::Dataset(s.to_string()),
-    map(m) => RawCase::deserialize(MapAccessDeserializer::new(m)).map(|c| RawCaseItem::Case(Box::new(c)))
+    map(m) => RawCase::deserialize(MapAccessDeserializer::new(m)).map(RawCaseItem::Case)
 );
 
 impl JsonSchema for RawProviderItem {

@@ -501,3 +501,52 @@ fn schema_is_generated_from_the_raw_types() {
     );
     assert!(text.contains("\"assistant\""), "roles are listed");
 }
+
+/// A generated suite of `n` cases with three assertions each.
+fn generated_suite(n: usize) -> String {
+    let mut s = String::from(
+        "description: generated\nproviders: [openai:gpt-4o-mini]\nprompts: [\"Answer: {{ question }}\"]\n\
+         defaults:\n  vars: { tone: friendly }\ncases:\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "  - description: Case {i} about refunds\n    vars:\n      question: \"How long do I have to return item {i}?\"\n      \
+             policy: some policy text\n    assert:\n      - type: contains\n        value: 30 days\n      \
+             - type: not-icontains\n        value: sorry\n      - type: levenshtein\n        value: \"The answer {i}\"\n        \
+             threshold: 5\n    tags: [critical, refunds]\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn thousands_of_cases_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    std::fs::write(&path, generated_suite(2_000)).unwrap();
+    let suite = load(&path).unwrap();
+    assert_eq!(suite.cases.len(), 2_000);
+    assert_eq!(suite.cases[1999].assert.len(), 3);
+    assert_eq!(suite.cases[1999].vars["tone"], json!("friendly"));
+}
+
+/// `cargo test --release --lib suite::tests::ten_thousand_cases -- --ignored --nocapture`
+#[test]
+#[ignore = "timing; run in a release build"]
+fn ten_thousand_cases_load_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    let source = generated_suite(10_000);
+    std::fs::write(&path, &source).unwrap();
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let suite = load(&path).unwrap();
+        best = best.min(start.elapsed());
+        assert_eq!(suite.cases.len(), 10_000);
+    }
+    println!("10 000 cases, {} bytes: best of 5 = {best:?}", source.len());
+    if !cfg!(debug_assertions) {
+        assert!(best < std::time::Duration::from_millis(100), "{best:?}");
+    }
+}
