@@ -33,7 +33,15 @@ pub(crate) enum Site<'d> {
 /// A loaded `file://` value, or why it could not be loaded: (message, help).
 type FileResult = Result<Value, (String, Option<String>)>;
 
-/// Who first used a case id.
+/// A case's claim on an id: who, and for a derived id the full SHA-256 it was cut from.
+struct IdClaim {
+    owner: IdOwner,
+    digest: Option<[u8; 32]>,
+    /// Position of the case in the suite's case list.
+    case: usize,
+}
+
+/// Where a case that claimed an id is.
 enum IdOwner {
     Suite { path: String, explicit: bool },
     Row { file: PathBuf, line: usize },
@@ -57,7 +65,11 @@ pub(crate) struct Loader<'a> {
     suppressed: usize,
     index: OnceCell<YamlIndex>,
     files: HashMap<String, FileResult>,
-    ids: HashMap<String, IdOwner>,
+    ids: HashMap<String, IdClaim>,
+    /// Derived ids shared by *different* cases (8 hex digits of SHA-256 collide about once
+    /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
+    collided: Vec<(String, IdClaim)>,
+    cases: usize,
 }
 
 impl<'a> Loader<'a> {
@@ -72,6 +84,8 @@ impl<'a> Loader<'a> {
             index: OnceCell::new(),
             files: HashMap::new(),
             ids: HashMap::new(),
+            collided: Vec::new(),
+            cases: 0,
         }
     }
 
@@ -313,15 +327,16 @@ impl<'a> Loader<'a> {
                         );
                     self.push(d);
                 }
-                self.claim_id(&id, site, true);
+                self.claim_id(&id, site, None);
                 id
             }
             None => {
-                let id = derive_id(raw.description.as_deref(), &own_vars);
-                self.claim_id(&id, site, false);
+                let (id, digest) = derive_id_digest(raw.description.as_deref(), &own_vars);
+                self.claim_id(&id, site, Some(digest));
                 id
             }
         };
+        self.cases += 1;
         let mut own_vars = own_vars;
         for (k, v) in &mut own_vars {
             if matches!(v, Value::String(s) if s.starts_with("file://")) {
@@ -379,8 +394,10 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Records that `id` is used at `site`; a second use is an error naming the first.
-    fn claim_id(&mut self, id: &str, site: &Site<'_>, explicit: bool) {
+    /// Records that `id` is used at `site`; a second use is an error naming the first, unless
+    /// both ids are derived from different content and only their short hashes collide.
+    fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>) {
+        let explicit = digest.is_none();
         let owner = match site {
             Site::Suite(path) => IdOwner::Suite {
                 path: path.clone(),
@@ -391,11 +408,50 @@ impl<'a> Loader<'a> {
                 line: loc.line,
             },
         };
+        let claim = IdClaim {
+            owner,
+            digest,
+            case: self.cases,
+        };
         let Some(first) = self.ids.get(id) else {
-            self.ids.insert(id.to_string(), owner);
+            self.ids.insert(id.to_string(), claim);
             return;
         };
-        let first_at = match first {
+        let same_content = |c: &IdClaim| c.digest.is_none() || c.digest == digest;
+        let earlier = if explicit || same_content(first) {
+            Some(first)
+        } else {
+            self.collided
+                .iter()
+                .find(|(cid, c)| cid == id && same_content(c))
+                .map(|(_, c)| c)
+        };
+        let Some(earlier) = earlier else {
+            if !self
+                .collided
+                .iter()
+                .any(|(cid, c)| cid == id && c.case == first.case)
+            {
+                let first = IdClaim {
+                    owner: match &first.owner {
+                        IdOwner::Suite { path, explicit } => IdOwner::Suite {
+                            path: path.clone(),
+                            explicit: *explicit,
+                        },
+                        IdOwner::Row { file, line } => IdOwner::Row {
+                            file: file.clone(),
+                            line: *line,
+                        },
+                    },
+                    digest: first.digest,
+                    case: first.case,
+                };
+                self.collided.push((id.to_string(), first));
+            }
+            self.collided.push((id.to_string(), claim));
+            return;
+        };
+        let first_at = match &earlier.owner {
             IdOwner::Suite { path, explicit } => {
                 let sub = if *explicit { "id" } else { "" };
                 let mut d = Diagnostic::error(self.path, join(path, sub), "");
@@ -427,6 +483,27 @@ impl<'a> Loader<'a> {
             .with_help(help);
         self.push(d);
     }
+
+    /// Gives cases whose short derived ids collided 16 hex digits instead of 8.
+    pub(crate) fn lengthen_collided_ids(&mut self, cases: &mut [Case]) {
+        for (id, claim) in std::mem::take(&mut self.collided) {
+            if let (Some(case), Some(digest)) = (cases.get_mut(claim.case), claim.digest) {
+                // `slug-xxxxxxxx`: keep `slug-`, write 16 digits.
+                let stem = id.get(..id.len().saturating_sub(8)).unwrap_or("");
+                case.id = format!("{stem}{}", hex(&digest[..8]));
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// The value, if it is set and not a finite number within `min..=max`.
@@ -455,7 +532,13 @@ pub(crate) fn valid_id(id: &str) -> bool {
 /// `slug(description)-xxxxxxxx` (or `case-xxxxxxxx`), where `xxxxxxxx` starts the SHA-256 of
 /// the canonical JSON (sorted keys, no spaces, serde_json's escaping) of the case's own vars as
 /// written. Ids name snapshot files: this must never change.
+#[cfg(test)]
 pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
+    derive_id_digest(description, own_vars).0
+}
+
+/// [`derive_id`] and the full digest its hash digits come from.
+fn derive_id_digest(description: Option<&str>, own_vars: &Vars) -> (String, [u8; 32]) {
     let mut canonical = String::with_capacity(128);
     let mut keys: Vec<&String> = own_vars.keys().collect();
     keys.sort();
@@ -475,12 +558,8 @@ pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
         id.push_str("case");
     }
     id.push('-');
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in &digest[..4] {
-        id.push(char::from(HEX[usize::from(b >> 4)]));
-        id.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    id
+    id.push_str(&hex(&digest[..4]));
+    (id, digest.into())
 }
 
 /// Lowercase ASCII letters and digits, other runs become one `-`, at most 48 characters.

@@ -154,11 +154,12 @@ impl Diagnostic {
 /// The closest known name to `input`, if close enough to be a likely typo.
 ///
 /// The cut-off grows with the candidate's length, so short names don't match everything.
+/// Distances count a swap of two neighbours as one edit (`tpye` -> `type`, `casse` -> `cases`).
 pub fn did_you_mean<'a>(input: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = input.to_ascii_lowercase();
     known
         .into_iter()
-        .map(|k| (strsim::levenshtein(&lower, &k.to_ascii_lowercase()), k))
+        .map(|k| (strsim::osa_distance(&lower, &k.to_ascii_lowercase()), k))
         .filter(|&(d, k)| d <= (k.len() / 3).max(1))
         .min_by_key(|&(d, _)| d)
         .map(|(_, k)| k)
@@ -174,6 +175,7 @@ mod tests {
         assert_eq!(did_you_mean("contians", known), Some("contains"));
         assert_eq!(did_you_mean("regx", known), Some("regex"));
         assert_eq!(did_you_mean("zzz", known), None);
+        assert_eq!(did_you_mean("tpye", ["type", "value"]), Some("type"));
     }
 
     #[test]

@@ -567,7 +567,7 @@ fn cases(
                     },
                 );
                 if case.assert.is_empty() {
-                    bare.push((path, case.id.clone()));
+                    bare.push((path, out.len()));
                 }
                 out.push(case);
             }
@@ -596,10 +596,14 @@ fn cases(
             }
         }
     }
+    l.lengthen_collided_ids(&mut out);
     let help = "add `assert:` to the case, or shared ones under `defaults.assert`";
     if bare.len() <= MAX_BARE_WARNINGS {
-        for (path, id) in bare {
-            let msg = format!("case `{id}` has no assertions; it always passes");
+        for (path, index) in bare {
+            let msg = format!(
+                "case `{}` has no assertions; it always passes",
+                out[index].id
+            );
             let d = l.warning(path, msg).with_help(help);
             l.push(d);
         }
@@ -607,7 +611,7 @@ fn cases(
         let first: Vec<String> = bare
             .iter()
             .take(3)
-            .map(|(_, id)| format!("`{id}`"))
+            .map(|&(_, index)| format!("`{}`", out[index].id))
             .collect();
         let msg = format!(
             "{} cases have no assertions ({}, …); they always pass",

@@ -182,6 +182,7 @@ pub struct RawDefaults {
     /// Assertions checked before each case's own.
     pub assert: Option<Vec<RawAssertion>>,
     /// Pass bar for cases that set none.
+    #[schemars(range(min = 0, max = 1))]
     pub threshold: Option<f64>,
 }
 
@@ -190,10 +191,13 @@ pub struct RawDefaults {
 #[serde(deny_unknown_fields, expecting = "a mapping of run options")]
 pub struct RawOptions {
     /// Samples per case (at least 1).
+    #[schemars(range(min = 1))]
     pub repeat: Option<u32>,
     /// Maximum requests in flight for this suite (at least 1).
+    #[schemars(range(min = 1))]
     pub concurrency: Option<usize>,
     /// Per-request timeout in milliseconds.
+    #[schemars(range(min = 1))]
     pub timeout_ms: Option<u64>,
     /// Retries after the first attempt.
     pub max_retries: Option<u32>,
@@ -218,6 +222,7 @@ pub enum RawCaseItem {
 pub struct RawCase {
     /// Stable id (`^[A-Za-z0-9][A-Za-z0-9._-]*$`); names snapshot files. Default: derived from
     /// the description and the case's own vars.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 128))]
     pub id: Option<String>,
     /// Free text.
     pub description: Option<String>,
@@ -228,8 +233,10 @@ pub struct RawCase {
     /// Tags for filters and gates.
     pub tags: Option<Vec<String>>,
     /// Samples for this case (at least 1).
+    #[schemars(range(min = 1))]
     pub repeat: Option<u32>,
     /// Weighted-score pass bar between 0 and 1; default: every assertion must pass.
+    #[schemars(range(min = 0, max = 1))]
     pub threshold: Option<f64>,
 }
 
@@ -246,6 +253,7 @@ pub struct RawAssertion {
     /// Kind-specific bound (minimum score, maximum distance, ms, USD…).
     pub threshold: Option<f64>,
     /// Weight in the case's score (0 or more; default 1).
+    #[schemars(range(min = 0))]
     pub weight: Option<f64>,
     /// Metric name this assertion's score is reported under.
     pub metric: Option<String>,

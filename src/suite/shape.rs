@@ -258,7 +258,10 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
                  assertions, or repeat the keys",
             )
         } else if let Some(s) = did_you_mean(&field, expected.iter().copied()) {
-            d.with_help(format!("did you mean `{s}`?"))
+            d.with_help(format!(
+                "did you mean `{s}`? (expected one of {})",
+                list(&expected)
+            ))
         } else if noun_for(path, kind) == "this provider" {
             // `- openai: gpt-4o` is a mapping to YAML: the space after `:` split the id.
             d.with_help(format!(
@@ -556,9 +559,12 @@ mod tests {
             d.help.as_deref(),
             Some("promptfoo's `tests` is called `cases` in promptdrift")
         );
-        let d = err::<S>("providers: 1\ncase: 3\n");
-        assert_eq!(d.help.as_deref(), Some("did you mean `cases`?"));
-        assert_eq!(d.yaml_path, "case");
+        let d = err::<S>("providers: 1\ncasse: 3\n");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `cases`? (expected one of `cases`, `providers`)")
+        );
+        assert_eq!(d.yaml_path, "casse");
     }
 
     #[test]

@@ -458,6 +458,28 @@ fn derived_ids_are_stable_across_reordering() {
 }
 
 #[test]
+fn colliding_short_hashes_get_longer_ids() {
+    // `{"n":7335}` and `{"n":13654}` share the first 8 hex digits of their SHA-256.
+    let src = "providers: [p]\nprompts: [x]\ncases:\n  - vars: { n: 7335 }\n  - vars: { n: 1 }\n  - vars: { n: 13654 }\n";
+    let path = fixtures().join("valid/inline.yaml");
+    let (suite, _) = load_str_with_warnings(&path, src).unwrap_or_else(|d| panic!("{d:#?}"));
+    let ids: Vec<&str> = suite.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids[0], "case-8e3265b9627bdb55");
+    assert_eq!(ids[1].len(), "case-".len() + 8);
+    assert_eq!(ids[2], "case-8e3265b9b6c90223");
+    // The same content twice is still a duplicate, even after a collision.
+    let dup = format!("{src}  - vars: {{ n: 13654 }}\n");
+    let errs = errors(&dup);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(
+        errs[0].message.contains("inline.yaml:6:5 has it too"),
+        "{}",
+        errs[0].message
+    );
+    assert_eq!(errs[0].line, Some(7));
+}
+
+#[test]
 fn case_diagnostics_land_in_the_right_file() {
     let path = fixtures().join("valid/full.yaml");
     let suite = load(&path).unwrap();
@@ -548,5 +570,36 @@ fn ten_thousand_cases_load_fast() {
     println!("10 000 cases, {} bytes: best of 5 = {best:?}", source.len());
     if !cfg!(debug_assertions) {
         assert!(best < std::time::Duration::from_millis(100), "{best:?}");
+    }
+}
+
+/// `cargo test --release --lib suite::tests::big_datasets -- --ignored --nocapture`
+#[test]
+#[ignore = "timing; run in a release build"]
+fn big_datasets_load_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("question,context,__expected,__expected2\n");
+    let mut jsonl = String::new();
+    let mut yaml = String::new();
+    for i in 0..40_000 {
+        csv.push_str(&format!("What is item {i}?,\"Some context, with a comma, for row {i}\",contains:{i},not-icontains:sorry\n"));
+        jsonl.push_str(&format!("{{\"question\": \"What is item {i}?\", \"context\": \"Some context for row {i}\", \"__expected\": \"contains:{i}\"}}\n"));
+        yaml.push_str(&format!("- vars: {{ question: \"What is item {i}?\", context: Some context for row {i} }}\n  assert: [{{ type: contains, value: \"{i}\" }}]\n"));
+    }
+    for (name, text) in [("d.csv", &csv), ("d.jsonl", &jsonl), ("d.yaml", &yaml)] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let suite = dir.path().join(format!("{name}.suite.yaml"));
+        std::fs::write(&suite, format!("{HEAD}cases: [\"file://{name}\"]\n")).unwrap();
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let start = std::time::Instant::now();
+            let s = load(&suite).unwrap_or_else(|d| panic!("{d:#?}"));
+            best = best.min(start.elapsed());
+            assert_eq!(s.cases.len(), 40_000);
+        }
+        println!(
+            "{name}: 40 000 rows, {} bytes: best of 3 = {best:?}",
+            text.len()
+        );
     }
 }
