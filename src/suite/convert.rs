@@ -537,7 +537,7 @@ pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
     derive_id_digest(description, own_vars).0
 }
 
-/// [`derive_id`] and the full digest its hash digits come from.
+/// `derive_id` and the full digest its hash digits come from.
 fn derive_id_digest(description: Option<&str>, own_vars: &Vars) -> (String, [u8; 32]) {
     let mut canonical = String::with_capacity(128);
     let mut keys: Vec<&String> = own_vars.keys().collect();

@@ -1,7 +1,7 @@
 //! One plain data type for every problem found in a suite, and its rendering.
 //!
 //! A diagnostic names the file, the YAML path of the item (`cases[3].assert[0].type`) and,
-//! once [`super::locate`] has looked it up, the line and column. Terminal, `validate --format
+//! once [`super::locate()`] has looked it up, the line and column. Terminal, `validate --format
 //! json`, JUnit and Markdown all show the same data.
 
 use std::fmt::Write as _;

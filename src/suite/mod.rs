@@ -2,13 +2,16 @@
 //!
 //! Reads only suite and dataset files (and the `file://` files they name); calls no provider.
 //!
-//! [`load`] turns a file into a [`model::Suite`]: `serde_yaml` fills the flat structs of
+//! [`load()`] turns a file into a [`model::Suite`]: `serde_yaml` fills the flat structs of
 //! [`raw`] (the first *shape* error per file stops it, located and phrased by `shape`), then
-//! `convert` checks what serde cannot (duplicate labels and case ids, unknown assertion types,
-//! missing files, datasets) and collects *every* such error. Datasets are read by [`dataset`];
-//! big files are parsed in parallel by `split`. Positions are computed only for errors, by
-//! [`locate`]. Checks that need templates or providers (missing template variables, bad
+//! `convert` (cases, assertions, ids, `file://` values) and `prompts` check what serde cannot
+//! (duplicate labels and case ids, unknown assertion types, missing files…) and collect
+//! *every* such error. Datasets are read by [`dataset`] (special columns in `special`); big
+//! files are parsed in parallel by `split`. Positions are computed only for errors, by
+//! [`locate()`]. Checks that need templates or providers (missing template variables, bad
 //! regexes, unknown providers) happen in [`crate::plan`].
+//!
+//! This module must not call providers, render templates or print.
 
 mod convert;
 pub mod dataset;
@@ -16,8 +19,10 @@ pub mod diagnostic;
 pub mod load;
 pub mod locate;
 pub mod model;
+mod prompts;
 pub mod raw;
 mod shape;
+mod special;
 mod split;
 pub mod template;
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! These types are the contract between `suite::load` (which builds them) and everything
 //! downstream (`plan`, `runner`, `judge`). They hold no YAML positions; a diagnostic that needs a
-//! position carries the item's [`YamlPath`](super::diagnostic::YamlPath) and the loader looks the
+//! position carries the item's YAML path (`cases[3].assert[0]`) and the loader looks the
 //! position up in the source only when it renders the error.
 
 use std::collections::BTreeMap;

@@ -11,7 +11,7 @@
 //! inside the mapping (an `#[serde(untagged)]` enum would buffer the node and say only "data did
 //! not match any variant").
 //!
-//! Only *shape* is checked here; values are checked when [`super::load`] turns these into the
+//! Only *shape* is checked here; values are checked when [`super::load()`] turns these into the
 //! model (`repeat: 0`, duplicate labels, unknown assertion types, missing files…), so those
 //! errors are all collected rather than stopping at the first.
 
