@@ -60,6 +60,20 @@ pub(crate) fn locate_one(index: &YamlIndex, d: &mut Diagnostic) {
     } else {
         index.locate(&d.yaml_path)
     };
+    // The path may be missing from the index when yaml-rust2 stopped early on YAML that
+    // serde_yaml (libyaml) accepted: point at the nearest enclosing item instead.
+    let pos = pos
+        .or_else(|| text_locate(index.source(), &d.yaml_path))
+        .or_else(|| {
+            let mut path = d.yaml_path.as_str();
+            while let Some(parent) = parent_path(path) {
+                if let Some(p) = index.locate_key(parent) {
+                    return Some(p);
+                }
+                path = parent;
+            }
+            None
+        });
     if let Some((line, col, width)) = pos {
         d.line = Some(line);
         d.column = Some(col);
@@ -97,6 +111,7 @@ struct Node {
 /// A YAML document's nodes with their positions, for looking many paths up in one file.
 #[derive(Debug)]
 pub struct YamlIndex {
+    source: String,
     nodes: Vec<Node>,
     /// Anchor id -> node.
     anchors: HashMap<usize, usize>,
@@ -123,10 +138,15 @@ impl YamlIndex {
             builder.end_collection();
         }
         YamlIndex {
+            source: source.to_string(),
             nodes: builder.nodes,
             anchors: builder.anchors,
             root: builder.root,
         }
+    }
+
+    fn source(&self) -> &str {
+        &self.source
     }
 
     /// See [`locate`].
@@ -216,6 +236,70 @@ impl YamlIndex {
         }
         node
     }
+}
+
+/// A rough textual search for `yaml_path` in block-style YAML, for when the event parser
+/// stopped early: each key is looked for after the previous one, each list index by counting
+/// the list's `-` items. Returns the position of the last key found, if it is the path's last.
+fn text_locate(source: &str, yaml_path: &str) -> Option<(usize, usize, usize)> {
+    let segments = parse_path(yaml_path)?;
+    let (mut start, mut end) = (0, source.len());
+    let mut found = None;
+    let last = segments.len().checked_sub(1)?;
+    for (n, seg) in segments.into_iter().enumerate() {
+        match seg {
+            Segment::Key(key) => {
+                let at = find_key(source.get(start..end)?, &key)? + start;
+                let line = source[..at].matches('\n').count() + 1;
+                let line_start = source[..at].rfind('\n').map_or(0, |p| p + 1);
+                let col = source[line_start..at].chars().count() + 1;
+                found = (n == last).then(|| (line, col, key.chars().count().max(1)));
+                start = at + key.len();
+            }
+            Segment::Index(i) => {
+                let line = source[..start].matches('\n').count() + 1;
+                let next = source[start..]
+                    .find('\n')
+                    .map_or(source.len(), |p| start + p + 1);
+                let (first, first_line, indent) = super::split::first_item(source, next, line + 1)?;
+                let (items, list_end) =
+                    super::split::block_items(source, first, first_line, indent)?;
+                let (item, item_line) = *items.get(i)?;
+                start = item;
+                end = items.get(i + 1).map_or(list_end, |n| n.0);
+                // The item's text after `- `.
+                let text = source[item..].lines().next().unwrap_or("");
+                let dash = text.find('-').unwrap_or(0);
+                let content = text[dash + 1..].trim_start();
+                let col = text[..text.len() - content.len()].chars().count() + 1;
+                found = (n == last).then(|| (item_line, col, token_width(content, false)));
+            }
+        }
+    }
+    found
+}
+
+/// Byte offset of `key:` written as a key (at a line start or after `- `, `{` or `,`).
+fn find_key(text: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(rel) = text.get(from..)?.find(key) {
+        let at = from + rel;
+        let before = text[..at].trim_end_matches(' ');
+        let after = &text[at + key.len()..];
+        let key_start = before.is_empty() || before.ends_with(['\n', '-', '{', ',']);
+        if key_start && after.starts_with(':') {
+            return Some(at);
+        }
+        from = at + key.len().max(1);
+    }
+    None
+}
+
+/// `cases[3].assert` for `cases[3].assert[0]`, `cases[3]` for `cases[3].vars`; `None` at the
+/// top.
+fn parent_path(path: &str) -> Option<&str> {
+    let cut = path.rfind(['.', '['])?;
+    Some(&path[..cut]).filter(|p| !p.is_empty())
 }
 
 #[derive(Debug, PartialEq)]
@@ -584,6 +668,26 @@ cases:
         let _ = locate("", "x");
         let _ = locate("just a scalar", "x");
         let _ = locate("a: &x [*x]\n", "a[0][0][0]");
+    }
+
+    #[test]
+    fn text_fallback() {
+        let src =
+            "a: [x\n]\ncases:\n  - id: one\n  - vars: { q: 1 }\n    assert:\n      - type: nope\n";
+        assert_eq!(text_locate(src, "cases[1].assert[0].type"), Some((7, 9, 4)));
+        assert_eq!(text_locate(src, "cases[1].vars"), Some((5, 5, 4)));
+        assert_eq!(text_locate(src, "cases[2].vars"), None);
+        assert_eq!(text_locate(src, "cases[0].vars"), None);
+        assert_eq!(text_locate(src, "cases[0]"), Some((4, 5, 2)));
+    }
+
+    #[test]
+    fn parents() {
+        assert_eq!(parent_path("cases[3].assert[0]"), Some("cases[3].assert"));
+        assert_eq!(parent_path("cases[3].vars"), Some("cases[3]"));
+        assert_eq!(parent_path("cases[3]"), Some("cases"));
+        assert_eq!(parent_path("cases"), None);
+        assert_eq!(parent_path("[2]"), None);
     }
 
     #[test]

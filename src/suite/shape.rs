@@ -389,12 +389,16 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
             FileKind::Prompt => "a prompt file",
             FileKind::Case => "a case",
         };
-        return Diagnostic::error(
+        let d = Diagnostic::error(
             file,
             path,
             format!("{noun} holds one YAML document, found several"),
         )
         .with_help("remove the `---` separators, or split the file");
+        return match second_document(source) {
+            Some(line) => d.at(line, 1, 3).with_label("a second document starts here"),
+            None => d,
+        };
     }
     // A libyaml syntax error (or anything else): keep its text, add hints for common ones.
     let d = Diagnostic::error(file, path, format!("invalid YAML: {message}")).with_label("here");
@@ -461,6 +465,21 @@ fn found_words(found: &str) -> String {
         "enum" => "a tagged value (`!tag`)".into(),
         other => other.to_string(),
     }
+}
+
+/// The line of the `---` (or `...`) that follows some content: where a second document starts.
+fn second_document(source: &str) -> Option<usize> {
+    let mut content = false;
+    for (n, line) in source.lines().enumerate() {
+        if (line.starts_with("---") || line.starts_with("...")) && content {
+            return Some(n + 1);
+        }
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') && !t.starts_with("---") && !t.starts_with('%') {
+            content = true;
+        }
+    }
+    None
 }
 
 /// `(line, column, width)` of the first alias (`*name`) in `source`.

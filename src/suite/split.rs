@@ -145,7 +145,11 @@ pub(crate) fn root_list_items(source: &str) -> Option<Vec<(usize, usize)>> {
 
 /// The first content line from byte `from` (line `line`): it must start a block list item.
 /// Returns its offset, line and indentation.
-fn first_item(source: &str, from: usize, mut line: usize) -> Option<(usize, usize, usize)> {
+pub(crate) fn first_item(
+    source: &str,
+    from: usize,
+    mut line: usize,
+) -> Option<(usize, usize, usize)> {
     let mut offset = from;
     for text in source.get(from..)?.split_inclusive('\n') {
         let content = text.trim_start_matches(' ');
@@ -168,7 +172,7 @@ fn is_item(content: &str) -> bool {
 
 /// Starts of the items of the block list whose first item is at byte `from` (line `line`),
 /// with `-` at column `indent`, and the offset where the list ends.
-fn block_items(
+pub(crate) fn block_items(
     source: &str,
     from: usize,
     mut line: usize,

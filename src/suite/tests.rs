@@ -603,3 +603,73 @@ fn big_datasets_load_fast() {
         );
     }
 }
+
+/// Random edits of a full suite never panic, and every error is non-empty and located.
+#[test]
+fn mutated_suites_never_panic() {
+    let path = fixtures().join("valid/full.yaml");
+    let source = std::fs::read_to_string(&path).unwrap();
+    let pieces = [
+        "",
+        " ",
+        "\n",
+        "\t",
+        ":",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "\"",
+        "'",
+        "&a ",
+        "*a",
+        "#",
+        "!!",
+        "file://",
+        "file://nope.txt",
+        "---\n",
+        "? ",
+        "|",
+        ">",
+        "%",
+        "@",
+        "`",
+        "\u{0}",
+        "é",
+        "-1",
+        "1e999",
+        ".nan",
+        "null",
+        "~",
+        "<<: ",
+        "type: x",
+        "not-",
+    ];
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..400 {
+        let mut text = source.clone();
+        for _ in 0..rng.usize(1..4) {
+            let mut at = rng.usize(0..=text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let cut = rng.usize(0..4).min(text.len() - at);
+            let mut end = at + cut;
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, pieces[rng.usize(0..pieces.len())]);
+        }
+        if let Err(diags) = load_str_with_warnings(&path, &text) {
+            assert!(diags.iter().any(Diagnostic::is_error));
+            for d in diags.iter().filter(|d| d.is_error()) {
+                assert!(!d.message.is_empty(), "{text}");
+                if d.file == path && !d.message.ends_with("more errors not shown") {
+                    assert!(d.line.is_some(), "not located: {d:#?}\n{text}");
+                }
+            }
+        }
+    }
+}
