@@ -4,5 +4,6 @@
 mod support;
 
 mod help;
+mod quickstart;
 mod run;
 mod validate;
