@@ -16,5 +16,7 @@ pub const PROMPTDRIFT_LOG: &str = "PROMPTDRIFT_LOG";
 pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
 /// Set by CI systems; turns on CI behaviour (no colour, no prompts, no snapshot writes).
 pub const CI: &str = "CI";
+/// Set by Azure Pipelines; counts as CI (as insta counts it).
+pub const TF_BUILD: &str = "TF_BUILD";
 /// Disables colour when set to any value.
 pub const NO_COLOR: &str = "NO_COLOR";

@@ -12,6 +12,8 @@
 //! 4. [`provider`] modules speak each vendor's wire protocol (pure request building and
 //!    response parsing); [`judge`] evaluates assertions (pure and synchronous).
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
+//! 6. [`snapshot`] keeps the accepted output of every (suite, case, provider) in insta's
+//!    `.snap` format and flags results that differ from it for review.
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -24,4 +26,5 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod secret;
+pub mod snapshot;
 pub mod suite;

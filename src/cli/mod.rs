@@ -4,6 +4,7 @@
 
 mod cache;
 mod run;
+mod snapshots;
 mod validate;
 
 use std::io::Write as _;
@@ -28,8 +29,9 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  CI, TF_BUILD                        CI mode: snapshots are never written; changes fail
 
-Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md";
+Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md, docs/snapshots.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -56,6 +58,12 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Walk pending snapshots (.snap.new) interactively: diff, accept, reject or skip.
+    Review(snapshots::PendingArgs),
+    /// Accept pending snapshots: each .snap.new becomes the .snap.
+    Accept(snapshots::PendingArgs),
+    /// Reject pending snapshots: delete each .snap.new.
+    Reject(snapshots::PendingArgs),
 }
 
 /// Entry point of the binary.
@@ -77,6 +85,9 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Review(args) => snapshots::review(&args),
+        Command::Accept(args) => snapshots::accept_or_reject(&args, true),
+        Command::Reject(args) => snapshots::accept_or_reject(&args, false),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

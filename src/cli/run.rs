@@ -10,6 +10,7 @@ use crate::plan::{self, PlanOptions};
 use crate::results::writer::ResultsWriter;
 use crate::results::{CaseResult, ProviderInfo, RunInfo, SuiteInfo, Summary};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
+use crate::snapshot::{Mode as SnapshotMode, SnapshotOptions};
 use crate::suite::model::Mode;
 
 /// Arguments of `promptdrift run`.
@@ -74,6 +75,54 @@ pub struct RunArgs {
     /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
+
+    /// Compare every result with its accepted snapshot under snapshots/; new and changed
+    /// results are written as .snap.new for `promptdrift review` (see --snapshot-mode).
+    #[arg(long)]
+    pub snapshot: bool,
+
+    /// When snapshot files are written (implies --snapshot); insta's INSTA_UPDATE values.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub snapshot_mode: Option<SnapshotModeArg>,
+
+    /// Snapshot folder (default: snapshots/ in the project).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+
+    /// CI mode (also when CI is set): never write snapshots; any new or changed snapshot fails
+    /// the run.
+    #[arg(long)]
+    pub ci: bool,
+}
+
+/// `--snapshot-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotModeArg {
+    /// `no` in CI, `new` elsewhere.
+    Auto,
+    /// Write new and changed snapshots as .snap.new, for review.
+    New,
+    /// Write new and changed snapshots as .snap directly (no review).
+    Always,
+    /// Write new snapshots as .snap and changed ones as .snap.new.
+    Unseen,
+    /// Write nothing; new and changed snapshots fail the run.
+    No,
+    /// Rewrite every .snap, even unchanged ones (refreshes metadata).
+    Force,
+}
+
+impl From<SnapshotModeArg> for SnapshotMode {
+    fn from(m: SnapshotModeArg) -> SnapshotMode {
+        match m {
+            SnapshotModeArg::Auto => SnapshotMode::Auto,
+            SnapshotModeArg::New => SnapshotMode::New,
+            SnapshotModeArg::Always => SnapshotMode::Always,
+            SnapshotModeArg::Unseen => SnapshotMode::Unseen,
+            SnapshotModeArg::No => SnapshotMode::No,
+            SnapshotModeArg::Force => SnapshotMode::Force,
+        }
+    }
 }
 
 /// `--mode` values.
@@ -258,6 +307,20 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         }
     };
     warnings.extend(plan.warnings.iter().cloned());
+    let snap_opts = SnapshotOptions {
+        dir: args.snapshot_dir.clone(),
+        mode: args
+            .snapshot_mode
+            .map_or(SnapshotMode::Auto, SnapshotMode::from),
+        ci: args.ci || crate::snapshot::is_ci(|k| std::env::var(k).ok()),
+        all_suites: args.snapshot || args.snapshot_mode.is_some(),
+    };
+    let mut layout = crate::snapshot::apply::check_layout(&plan, &snap_opts);
+    if !layout.is_empty() {
+        layout.append(&mut warnings);
+        super::print_diagnostics(&mut layout);
+        return EXIT_BAD_INPUT;
+    }
     super::print_diagnostics(&mut warnings);
 
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
@@ -346,17 +409,22 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         "{}",
         crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
     );
+    let snaps = crate::snapshot::apply(&plan, &sink.results, &snap_opts);
+    print!("{}", crate::report::snapshots::render(&snaps));
     for (path, _) in &outputs {
         println!("results: {}", path.display());
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");
     }
+    for e in &snaps.errors {
+        eprintln!("error: cannot write snapshot: {e}");
+    }
     if report.interrupted {
         EXIT_INTERRUPTED
-    } else if !sink.write_errors.is_empty() || summary.errors > 0 {
+    } else if !sink.write_errors.is_empty() || !snaps.errors.is_empty() || summary.errors > 0 {
         EXIT_UNANSWERED
-    } else if summary.failed > 0 {
+    } else if summary.failed > 0 || snaps.unaccepted().next().is_some() {
         EXIT_FAILED
     } else {
         EXIT_OK

@@ -263,6 +263,7 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
         timeout_ms: raw.timeout_ms,
         max_retries: raw.max_retries,
         mode: raw.mode,
+        snapshot: raw.snapshot,
     }
 }
 

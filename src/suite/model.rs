@@ -53,6 +53,8 @@ pub struct SuiteOptions {
     pub max_retries: Option<u32>,
     /// Default mode for this suite when the command line sets none.
     pub mode: Option<Mode>,
+    /// Snapshot this suite's results on every run (`run --snapshot` for every suite).
+    pub snapshot: Option<bool>,
 }
 
 /// How requests reach providers.

@@ -203,6 +203,8 @@ pub struct RawOptions {
     pub max_retries: Option<u32>,
     /// `live`, `record` or `replay`.
     pub mode: Option<Mode>,
+    /// Compare every run with the accepted snapshots (as `run --snapshot` does).
+    pub snapshot: Option<bool>,
 }
 
 /// An entry of `cases:`: a case mapping or a dataset.

@@ -6,4 +6,5 @@ mod support;
 mod help;
 mod quickstart;
 mod run;
+mod snapshots;
 mod validate;

@@ -1,0 +1,330 @@
+//! The `info:` block of a snapshot, and how it is built from one case's results.
+//!
+//! One snapshot holds one (suite, case, provider, prompt): all its samples. With `repeat: N`
+//! the body is the *representative* output (the most frequent answered output; ties go to the
+//! lowest sample index), and `info` adds the sample statistics and per-assertion pass counts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::provider::{ErrorClass, FinishReason};
+use crate::results::{CaseResult, Status};
+
+/// Everything a snapshot records besides the output. Field order is the file's key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Info {
+    /// Suite name.
+    pub suite: String,
+    /// Case id.
+    pub case: String,
+    /// Provider label.
+    pub provider: String,
+    /// Provider id as written (`openai:gpt-4o-mini`).
+    pub provider_id: String,
+    /// The model the server reported (the resolved model id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Prompt label.
+    pub prompt: String,
+    /// Case tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// `passed` when every answered sample passed, `error` when the provider refused to
+    /// serve the case (see [`answered`]), else `failed`.
+    pub status: Status,
+    /// Weighted assertion score, mean over answered samples (4 decimals).
+    pub score: f64,
+    /// Finish reason of the representative sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    /// Why the provider refused, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    /// Each assertion's outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionInfo>,
+    /// Latency, cost and tokens (means over answered samples).
+    #[serde(default)]
+    pub metrics: Metrics,
+    /// Sample statistics, when the case ran more than once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Samples>,
+}
+
+/// A provider refusal recorded as the case's behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// `content_filter` or `invalid_request`.
+    pub class: ErrorClass,
+    /// The provider's message.
+    pub message: String,
+}
+
+/// One assertion's outcome over the samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssertionInfo {
+    /// Type as written (`not-contains`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Expected value, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Named metric, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// Passed (one sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<bool>,
+    /// Samples that passed (several samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<u32>,
+    /// Samples judged (several samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<u32>,
+    /// Mean score, when it says more than pass/fail (4 decimals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The first failing sample's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AssertionInfo {
+    /// `(passed, judged)` samples.
+    pub fn rate(&self) -> (u32, u32) {
+        match (self.pass, self.passed, self.of) {
+            (_, Some(p), Some(n)) => (p, n),
+            (Some(p), _, _) => (u32::from(p), 1),
+            _ => (0, 0),
+        }
+    }
+
+    /// `passed`, `failed` or `3/5 passed`.
+    pub fn outcome_text(&self) -> String {
+        match (self.pass, self.passed, self.of) {
+            (_, Some(p), Some(n)) => format!("{p}/{n} passed"),
+            (Some(true), _, _) => "passed".into(),
+            (Some(false), _, _) => "failed".into(),
+            _ => "not judged".into(),
+        }
+    }
+
+    /// `` `contains` "30 days" `` for reports.
+    pub fn label(&self) -> String {
+        match &self.value {
+            None => format!("`{}`", self.kind),
+            Some(v) => {
+                let text = v.to_string();
+                let short: String = text.chars().take(40).collect();
+                if short.len() < text.len() {
+                    format!("`{}` {short}…", self.kind)
+                } else {
+                    format!("`{}` {text}", self.kind)
+                }
+            }
+        }
+    }
+}
+
+/// Latency, cost and tokens.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Latency, ms (0 when the answer came from a cache or cassette).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Cost, USD, when the price is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Input tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<f64>,
+    /// Output tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<f64>,
+}
+
+/// Sample statistics of a repeated case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Samples {
+    /// Samples run.
+    pub total: u32,
+    /// Samples answered (see [`answered`]).
+    pub answered: u32,
+    /// Samples that passed.
+    pub passed: u32,
+    /// `passed / answered` (4 decimals).
+    pub pass_rate: f64,
+    /// Distinct outputs among the answered samples.
+    pub distinct_outputs: u32,
+}
+
+impl Info {
+    /// `(passed, answered)` samples.
+    pub fn pass_counts(&self) -> (u32, u32) {
+        match &self.samples {
+            Some(s) => (s.passed, s.answered),
+            None => (u32::from(self.status == Status::Passed), 1),
+        }
+    }
+}
+
+/// Whether a result is an answer worth snapshotting: it passed or failed its assertions, or
+/// the provider refused to serve it (`content_filter`, `invalid_request`: the model's
+/// behaviour). Timeouts, rate limits, server and connection errors are not answers.
+pub fn answered(r: &CaseResult) -> bool {
+    match r.status {
+        Status::Passed | Status::Failed => true,
+        Status::Error => r.error.as_ref().is_some_and(|e| {
+            matches!(
+                e.class,
+                ErrorClass::ContentFilter | ErrorClass::InvalidRequest
+            )
+        }),
+    }
+}
+
+fn round(x: f64, decimals: i32) -> f64 {
+    let p = 10f64.powi(decimals);
+    let r = (x * p).round() / p;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0u32);
+    for v in values {
+        sum += v;
+        n += 1;
+    }
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+/// The representative sample: the most frequent normalised output among `answered`, ties to
+/// the lowest sample index. `answered` must be sorted by sample index and not empty.
+pub fn representative<'a>(answered: &[&'a CaseResult]) -> &'a CaseResult {
+    let norm: Vec<String> = answered
+        .iter()
+        .map(|r| super::format::normalize_body(r.output.as_deref().unwrap_or("")))
+        .collect();
+    let mut best = 0;
+    let mut best_count = 0;
+    for (i, text) in norm.iter().enumerate() {
+        if norm[..i].contains(text) {
+            continue;
+        }
+        let count = norm.iter().filter(|t| *t == text).count();
+        if count > best_count {
+            best = i;
+            best_count = count;
+        }
+    }
+    answered[best]
+}
+
+/// Builds the info and the body of one (suite, case, provider, prompt) from its samples.
+/// `None` when no sample was answered: there is nothing to snapshot.
+pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
+    let mut sorted: Vec<&CaseResult> = samples.to_vec();
+    sorted.sort_by_key(|r| r.sample);
+    let ans: Vec<&CaseResult> = sorted.iter().copied().filter(|r| answered(r)).collect();
+    let rep = *ans.first()?;
+    let rep = if ans.len() > 1 {
+        representative(&ans)
+    } else {
+        rep
+    };
+    let repeated = sorted.len() > 1;
+    let passed = ans.iter().filter(|r| r.status == Status::Passed).count() as u32;
+    let n_ans = ans.len() as u32;
+    let status = if passed == n_ans {
+        Status::Passed
+    } else if ans.iter().all(|r| r.status == Status::Error) {
+        Status::Error
+    } else {
+        Status::Failed
+    };
+
+    // Assertions, matched across samples by position (every sample runs the same list).
+    let judged: Vec<&CaseResult> = ans
+        .iter()
+        .copied()
+        .filter(|r| r.status != Status::Error)
+        .collect();
+    let template = judged.iter().max_by_key(|r| r.assertions.len());
+    let mut assertions = Vec::new();
+    if let Some(t) = template {
+        for (j, a) in t.assertions.iter().enumerate() {
+            let outcomes: Vec<&crate::results::AssertionResult> = judged
+                .iter()
+                .filter_map(|r| r.assertions.get(j))
+                .filter(|x| x.kind == a.kind && x.value == a.value)
+                .collect();
+            let p = outcomes.iter().filter(|x| x.outcome.pass).count() as u32;
+            let n = outcomes.len() as u32;
+            let score = mean(outcomes.iter().map(|x| x.outcome.score)).unwrap_or(0.0);
+            let binary = outcomes
+                .iter()
+                .all(|x| x.outcome.score == if x.outcome.pass { 1.0 } else { 0.0 });
+            assertions.push(AssertionInfo {
+                kind: a.kind.clone(),
+                value: a.value.clone(),
+                metric: a.metric.clone(),
+                pass: (!repeated).then_some(p == n),
+                passed: repeated.then_some(p),
+                of: repeated.then_some(n),
+                score: (!binary).then(|| round(score, 4)),
+                reason: outcomes
+                    .iter()
+                    .find(|x| !x.outcome.pass)
+                    .map(|x| x.outcome.reason.clone()),
+            });
+        }
+    }
+
+    let metrics = Metrics {
+        latency_ms: mean(ans.iter().map(|r| r.latency_ms as f64)).map(|m| m.round() as u64),
+        cost_usd: mean(ans.iter().filter_map(|r| r.cost_usd)).map(|c| round(c, 8)),
+        input_tokens: mean(ans.iter().filter_map(|r| r.usage.input.map(|t| t as f64)))
+            .map(|t| round(t, 1)),
+        output_tokens: mean(ans.iter().filter_map(|r| r.usage.output.map(|t| t as f64)))
+            .map(|t| round(t, 1)),
+    };
+    let samples_info = repeated.then(|| {
+        let mut distinct: Vec<String> = ans
+            .iter()
+            .map(|r| super::format::normalize_body(r.output.as_deref().unwrap_or("")))
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        Samples {
+            total: sorted.len() as u32,
+            answered: n_ans,
+            passed,
+            pass_rate: round(f64::from(passed) / f64::from(n_ans), 4),
+            distinct_outputs: distinct.len() as u32,
+        }
+    });
+    let info = Info {
+        suite: rep.suite.clone(),
+        case: rep.case_id.clone(),
+        provider: rep.provider.clone(),
+        provider_id: rep.provider_id.clone(),
+        model: rep.model.clone(),
+        prompt: rep.prompt.clone(),
+        tags: rep.tags.clone(),
+        status,
+        score: round(mean(ans.iter().map(|r| r.score)).unwrap_or(0.0), 4),
+        finish_reason: rep.finish_reason,
+        error: rep
+            .error
+            .as_ref()
+            .filter(|_| rep.status == Status::Error)
+            .map(|e| ErrorInfo {
+                class: e.class,
+                message: e.message.clone(),
+            }),
+        assertions,
+        metrics,
+        samples: samples_info,
+    };
+    Some((info, rep.output.clone().unwrap_or_default()))
+}

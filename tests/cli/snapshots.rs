@@ -1,0 +1,448 @@
+//! Snapshots end to end: `run --snapshot` against the mock, `accept`, `reject`, `review`, CI
+//! mode. After each step the file-tree diff of `snapshots/` is snapshotted (insta's
+//! `file_tree_diff`), so "exactly these files changed" is what the test pins.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use promptdrift_mock::{MockServer, Protocol, Reply, Rule};
+
+use crate::support::{Project, redact};
+
+const OPENAI_KEY: &str = "sk-test-openai-0123456789";
+const ANTHROPIC_KEY: &str = "sk-ant-test-abcdefghijkl";
+
+fn suite(mock: &MockServer) -> String {
+    format!(
+        r#"description: snapshot round trip
+providers:
+  - id: openai:gpt-a
+    label: gpt-a
+    config: {{ base_url: "{url}/v1", temperature: 0 }}
+  - id: anthropic:claude-b
+    label: claude-b
+    config: {{ base_url: "{url}", max_tokens: 64 }}
+prompts:
+  - "Answer briefly: {{{{ question }}}}"
+cases:
+  - id: capital
+    description: capital of France
+    vars: {{ question: "What is the capital of France?" }}
+    assert:
+      - type: icontains
+        value: paris
+  - id: refund
+    description: refund window, polite
+    vars: {{ question: "How long is the refund window?" }}
+    assert:
+      - type: contains
+        value: "30 days"
+  - vars: {{ question: "Say hello" }}
+    assert:
+      - type: icontains
+        value: hello
+"#,
+        url = mock.url()
+    )
+}
+
+/// The answers of the first runs.
+fn first_answers(mock: &MockServer) {
+    mock.clear_rules();
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("France")
+            .reply(Reply::text("Paris.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("refund")
+            .reply(Reply::text("You can ask for a refund within 30 days.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("hello")
+            .reply(Reply::text("Hello there!")),
+    );
+}
+
+/// The same, except two (case, provider) answers: gpt-a on `refund` drops the 30 days (an
+/// assertion now fails) and claude-b on `capital` rewords its answer (same outcome).
+fn second_answers(mock: &MockServer) {
+    mock.clear_rules();
+    mock.add_rule(
+        Rule::new()
+            .model("claude-b")
+            .prompt_contains("France")
+            .reply(Reply::text("The capital of France is Paris.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("France")
+            .reply(Reply::text("Paris.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("gpt-a")
+            .prompt_contains("refund")
+            .reply(Reply::text("Refunds are possible for a month.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("refund")
+            .reply(Reply::text("You can ask for a refund within 30 days.")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("hello")
+            .reply(Reply::text("Hello there!")),
+    );
+}
+
+fn project(mock: &MockServer) -> Project {
+    mock.expect_key(Protocol::OpenAiChat, OPENAI_KEY);
+    mock.expect_key(Protocol::Anthropic, ANTHROPIC_KEY);
+    let p = Project::new()
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY);
+    p.file("suites/snap.yaml", &suite(mock));
+    p
+}
+
+/// Every file under `snapshots/` with its content.
+fn tree(p: &Project) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    let root = p.path().join("snapshots");
+    walk(&root, &root, &mut out);
+    out
+}
+
+/// `+ added`, `- removed`, `~ modified`, one file per line (insta's `file_tree_diff`).
+fn tree_diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for (k, v) in after {
+        match before.get(k) {
+            None => out.push_str(&format!("+ {k}\n")),
+            Some(old) if old != v => out.push_str(&format!("~ {k}\n")),
+            Some(_) => {}
+        }
+    }
+    for k in before.keys() {
+        if !after.contains_key(k) {
+            out.push_str(&format!("- {k}\n"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no change)\n");
+    }
+    out
+}
+
+/// Latencies vary from run to run.
+fn redact_snap(text: &str) -> String {
+    regex::Regex::new(r"latency_ms: \d+")
+        .unwrap()
+        .replace_all(text, "latency_ms: [ms]")
+        .into_owned()
+}
+
+#[test]
+fn round_trip_run_accept_change_review_ci() {
+    let mock = MockServer::start();
+    first_answers(&mock);
+    let p = project(&mock);
+    let run = ["run", "suites/snap.yaml", "--snapshot", "--no-cache"];
+
+    // 1. First run: every (case, provider) is new → .snap.new, and the run asks for review.
+    let t0 = tree(&p);
+    let r = p.run(&run);
+    assert_eq!(r.code, 1, "new snapshots need review: {}", r.all());
+    let t1 = tree(&p);
+    insta::assert_snapshot!("first_run_tree", tree_diff(&t0, &t1));
+    insta::assert_snapshot!("first_run_stdout", redact(&r.stdout, &p));
+    insta::assert_snapshot!(
+        "first_run_refund_gpt_a",
+        redact_snap(&p.read("snapshots/snap/gpt-a/refund.snap.new"))
+    );
+
+    // 2. Accept all: each .snap.new becomes the .snap, without `assertion_line`.
+    let r = p.run(&["accept"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.ends_with("6 snapshots accepted\n"), "{}", r.all());
+    let t2 = tree(&p);
+    insta::assert_snapshot!("accept_all_tree", tree_diff(&t1, &t2));
+    let accepted = &t2["snap/gpt-a/refund.snap"];
+    assert_eq!(
+        accepted,
+        &t1["snap/gpt-a/refund.snap.new"].replace(
+            &format!(
+                "assertion_line: {}\n",
+                p.read("suites/snap.yaml")
+                    .lines()
+                    .position(|l| l.contains("id: refund"))
+                    .unwrap()
+                    + 1
+            ),
+            ""
+        ),
+        "accept drops exactly the assertion_line (the case's line in the suite)"
+    );
+
+    // 3. Same answers again: nothing written, run passes.
+    let r = p.run(&run);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("snapshots: 0 new, 0 changed, 6 unchanged in snapshots/"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(tree_diff(&t2, &tree(&p)), "(no change)\n");
+
+    // 4. Two answers change: exactly those two get a .snap.new.
+    second_answers(&mock);
+    let r = p.run(&run);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let t4 = tree(&p);
+    insta::assert_snapshot!("changed_two_tree", tree_diff(&t2, &t4));
+    insta::assert_snapshot!("changed_two_stdout", redact(&r.stdout, &p));
+
+    // 5. Review needs a terminal: without one it refuses and names the other commands.
+    let r = p.run(&["review"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    insta::assert_snapshot!("review_without_terminal", r.stderr);
+    assert_eq!(tree_diff(&t4, &tree(&p)), "(no change)\n");
+
+    // 6. Accept one by filter, reject the other.
+    let r = p.run(&["accept", "--filter", "^capital$", "-p", "claude-b"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        r.stdout,
+        "accepted snap/claude-b/capital.snap\n1 snapshot accepted\n"
+    );
+    let r = p.run(&["reject"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        r.stdout,
+        "rejected snap/gpt-a/refund.snap\n1 snapshot rejected\n"
+    );
+    let t6 = tree(&p);
+    insta::assert_snapshot!("accept_one_reject_one_tree", tree_diff(&t4, &t6));
+    let r = p.run(&["reject"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.stdout, "no pending snapshots in snapshots/\n");
+
+    // 7. CI: gpt-a's refund still differs from its (kept) snapshot. Nothing is written, the
+    // run fails and says what changed and how to review it.
+    let p = p.env("CI", "true");
+    let r = p.run(&run);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        tree_diff(&t6, &tree(&p)),
+        "(no change)\n",
+        "CI writes nothing"
+    );
+    insta::assert_snapshot!("ci_stdout", redact(&r.stdout, &p));
+}
+
+#[test]
+fn ci_flag_and_mode_no_write_nothing_even_for_new_cases() {
+    let mock = MockServer::start();
+    first_answers(&mock);
+    let p = project(&mock);
+    for args in [
+        &[
+            "run",
+            "suites/snap.yaml",
+            "--snapshot",
+            "--no-cache",
+            "--ci",
+        ][..],
+        &[
+            "run",
+            "suites/snap.yaml",
+            "--snapshot-mode",
+            "no",
+            "--no-cache",
+        ][..],
+        &[
+            "run",
+            "suites/snap.yaml",
+            "--snapshot-mode",
+            "always",
+            "--no-cache",
+            "--ci",
+        ][..],
+    ] {
+        let r = p.run(args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+        assert!(!p.exists("snapshots"), "{args:?} wrote snapshots");
+        assert!(r.stdout.contains("6 new"), "{}", r.all());
+        assert!(
+            r.stdout.contains("6 snapshots are not accepted"),
+            "{}",
+            r.all()
+        );
+    }
+}
+
+#[test]
+fn modes_always_unseen_force() {
+    let mock = MockServer::start();
+    first_answers(&mock);
+    let p = project(&mock);
+    let base = ["run", "suites/snap.yaml", "--no-cache", "--snapshot-mode"];
+    let with = |m: &'static str| {
+        let mut v = base.to_vec();
+        v.push(m);
+        v
+    };
+    // `unseen`: new results are accepted directly.
+    let r = p.run(&with("unseen"));
+    assert_eq!(r.code, 0, "{}", r.all());
+    let t1 = tree(&p);
+    assert_eq!(t1.len(), 6);
+    assert!(t1.keys().all(|k| k.ends_with(".snap")), "{t1:?}");
+    assert!(
+        t1.values().all(|v| !v.contains("assertion_line")),
+        "accepted files carry no line"
+    );
+    // `unseen` with a changed answer: review it.
+    second_answers(&mock);
+    let r = p.run(&with("unseen"));
+    assert_eq!(r.code, 1, "{}", r.all());
+    let t2 = tree(&p);
+    insta::assert_snapshot!("unseen_changed_tree", tree_diff(&t1, &t2));
+    // `always`: changes overwrite the .snap and the stale .snap.new goes. (The run still
+    // fails: gpt-a's refund answer fails its assertion.)
+    let r = p.run(&with("always"));
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("regressed  snap/gpt-a/refund.snap (accepted)"),
+        "{}",
+        r.all()
+    );
+    assert!(!r.stdout.contains("to review"), "{}", r.all());
+    let t3 = tree(&p);
+    insta::assert_snapshot!("always_tree", tree_diff(&t2, &t3));
+    // `force`: every .snap is rewritten, unchanged ones too (same bytes but the latency).
+    let r = p.run(&with("force"));
+    assert_eq!(r.code, 1, "{}", r.all());
+    let t4 = tree(&p);
+    assert_eq!(t4.len(), 6);
+    let same = |t: &BTreeMap<String, String>| -> Vec<String> {
+        t.values().map(|v| redact_snap(v)).collect()
+    };
+    assert_eq!(same(&t3), same(&t4));
+}
+
+#[test]
+fn suite_option_several_prompts_and_samples() {
+    let mock = MockServer::start();
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("Short")
+            .reply(Reply::text("Paris")),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("Long")
+            .reply(Reply::text("The capital of France is Paris.")),
+    );
+    mock.expect_key(Protocol::OpenAiChat, OPENAI_KEY);
+    let p = Project::new().env("OPENAI_API_KEY", OPENAI_KEY);
+    p.file(
+        "suites/multi.yaml",
+        &format!(
+            r#"providers:
+  - id: openai:gpt-a
+    config: {{ base_url: "{url}/v1" }}
+prompts:
+  - label: short
+    text: "Short answer: {{{{ q }}}}"
+  - label: Long Form
+    text: "Long answer: {{{{ q }}}}"
+options:
+  snapshot: true
+  repeat: 3
+cases:
+  - id: capital
+    vars: {{ q: "capital of France?" }}
+    assert:
+      - type: contains
+        value: Paris
+"#,
+            url = mock.url()
+        ),
+    );
+    // No --snapshot: the suite option turns snapshots on.
+    let r = p.run(&["run", "suites/multi.yaml", "--no-cache"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let t = tree(&p);
+    let names: Vec<&str> = t.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "multi/openai-gpt-a/capital@long-form.snap.new",
+            "multi/openai-gpt-a/capital@short.snap.new"
+        ]
+    );
+    insta::assert_snapshot!(
+        "several_prompts_long_form",
+        redact_snap(&t["multi/openai-gpt-a/capital@long-form.snap.new"])
+    );
+    assert_eq!(p.run(&["accept"]).code, 0);
+    let r = p.run(&["run", "suites/multi.yaml", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 new, 0 changed, 2 unchanged"),
+        "{}",
+        r.all()
+    );
+}
+
+#[test]
+fn colliding_snapshot_names_are_bad_input() {
+    let p = Project::new();
+    p.file(
+        "suites/clash.yaml",
+        r#"providers:
+  - id: openai:gpt-a
+    label: "gpt a"
+  - id: openai:gpt-a
+    label: "gpt-a"
+prompts: ["{{ q }}"]
+cases:
+  - id: Refund
+    vars: { q: x }
+  - id: refund
+    vars: { q: y }
+"#,
+    );
+    let p = p.env("OPENAI_API_KEY", OPENAI_KEY);
+    let r = p.run(&["run", "suites/clash.yaml", "--snapshot"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    insta::assert_snapshot!("collisions", r.stderr);
+    // Without snapshots the same suite is fine to plan (no file would collide).
+    let r = p.run(&["validate", "suites/clash.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
