@@ -314,6 +314,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             .map_or(SnapshotMode::Auto, SnapshotMode::from),
         ci: args.ci || crate::snapshot::is_ci(|k| std::env::var(k).ok()),
         all_suites: args.snapshot || args.snapshot_mode.is_some(),
+        all_cases: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none(),
     };
     let mut layout = crate::snapshot::apply::check_layout(&plan, &snap_opts);
     if !layout.is_empty() {

@@ -84,6 +84,21 @@ pub fn render(r: &Report) -> String {
     if listed.len() > MAX_LISTED {
         let _ = writeln!(out, "  … and {} more", listed.len() - MAX_LISTED);
     }
+    if !r.unreferenced.is_empty() {
+        let n = r.unreferenced.len();
+        let _ = writeln!(
+            out,
+            "{n} snapshot file{} no case produced (delete {} if the case is gone):",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        );
+        for f in r.unreferenced.iter().take(MAX_LISTED) {
+            let _ = writeln!(out, "  {f}");
+        }
+        if n > MAX_LISTED {
+            let _ = writeln!(out, "  … and {} more", n - MAX_LISTED);
+        }
+    }
     let unaccepted = r.unaccepted().count();
     if unaccepted > 0 {
         if r.ci || r.mode == Mode::No {

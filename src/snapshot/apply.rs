@@ -37,6 +37,9 @@ pub struct SnapshotOptions {
     pub ci: bool,
     /// Snapshot every suite (`--snapshot`); otherwise only suites with `options.snapshot`.
     pub all_suites: bool,
+    /// The run selected every case (no `--filter`, `--tag`, `--shard`): `.snap` files no case
+    /// produced can be reported as unreferenced.
+    pub all_cases: bool,
 }
 
 impl SnapshotOptions {
@@ -120,6 +123,9 @@ pub struct Report {
     pub incomplete: usize,
     /// Files that could not be written or deleted.
     pub errors: Vec<String>,
+    /// `.snap` files in a snapshotted provider folder that no case of the run produced
+    /// (relative to the snapshot folder; only when the run selected every case).
+    pub unreferenced: Vec<String>,
 }
 
 impl Report {
@@ -237,6 +243,7 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                 .filter(|&q| s.suite.prompts[q].applies_to(&p.spec))
                 .collect();
             let provider_dir = dir.join(&s.suite.name).join(slug(&p.spec.label));
+            let mut referenced: Vec<String> = Vec::new();
             for pc in &s.cases {
                 let case = &s.suite.cases[pc.index];
                 for &q in &prompts {
@@ -250,6 +257,9 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                         p.spec.label.as_str(),
                         prompt.label.as_str(),
                     );
+                    let several = prompts.len() > 1;
+                    let name = file_name(&case.id, several.then(|| slug(&prompt.label)).as_deref());
+                    referenced.push(name.clone());
                     let samples = groups.get(&key).map_or(&[][..], Vec::as_slice);
                     let mut indices: Vec<u32> = samples.iter().map(|r| r.sample).collect();
                     indices.sort_unstable();
@@ -262,8 +272,6 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                         report.unanswered += 1;
                         continue;
                     };
-                    let several = prompts.len() > 1;
-                    let name = file_name(&case.id, several.then(|| slug(&prompt.label)).as_deref());
                     let path = provider_dir.join(&name);
                     let (line, input_file) = case_position(index.as_ref(), &root, &case.source);
                     let mut expression = format!("{}/{} @ {}", s.suite.name, case.id, p.spec.label);
@@ -284,9 +292,31 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                     report.entries.push(entry);
                 }
             }
+            if opts.all_cases {
+                let prefix = format!("{}/{}", s.suite.name, slug(&p.spec.label));
+                report.unreferenced.extend(
+                    unreferenced(&provider_dir, &referenced)
+                        .into_iter()
+                        .map(|n| format!("{prefix}/{n}")),
+                );
+            }
         }
     }
     report
+}
+
+/// `.snap` files in `dir` whose names are not in `referenced`, sorted.
+fn unreferenced(dir: &Path, referenced: &[String]) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = rd
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".snap") && !referenced.contains(n))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Compares with the accepted file and writes per `mode`.
@@ -385,4 +415,226 @@ pub(crate) fn rel_to(root: &Path, p: &Path) -> String {
 /// Writes a file atomically: a temporary file in the same folder, then a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::runner::cassette::write_atomic(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Status;
+    use crate::snapshot::info::{Info, Metrics};
+
+    fn snap(body: &str, line: Option<u32>) -> SnapFile {
+        SnapFile {
+            source: Some("suites/s.yaml".into()),
+            assertion_line: line,
+            description: None,
+            expression: Some("s/c @ p".into()),
+            info: Some(Info {
+                suite: "s".into(),
+                case: "c".into(),
+                provider: "p".into(),
+                provider_id: "openai:m".into(),
+                model: None,
+                prompt: "prompt-1".into(),
+                tags: vec![],
+                status: Status::Passed,
+                score: 1.0,
+                finish_reason: None,
+                error: None,
+                assertions: vec![],
+                metrics: Metrics::default(),
+                samples: None,
+            }),
+            input_file: None,
+            body: body.into(),
+        }
+    }
+
+    /// (mode, accepted body on disk, stale .snap.new on disk) → (written, .snap body, .snap.new?)
+    type Row = (
+        Mode,
+        Option<&'static str>,
+        bool,
+        Written,
+        Option<&'static str>,
+        bool,
+    );
+
+    #[test]
+    fn the_mode_table() {
+        let cases: &[Row] = &[
+            // new result
+            (Mode::New, None, false, Written::Pending, None, true),
+            (
+                Mode::Always,
+                None,
+                false,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::Unseen,
+                None,
+                false,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::Force,
+                None,
+                false,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (Mode::No, None, false, Written::Nothing, None, false),
+            // changed result
+            (
+                Mode::New,
+                Some("old"),
+                false,
+                Written::Pending,
+                Some("old"),
+                true,
+            ),
+            (
+                Mode::Always,
+                Some("old"),
+                true,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::Unseen,
+                Some("old"),
+                false,
+                Written::Pending,
+                Some("old"),
+                true,
+            ),
+            (
+                Mode::Force,
+                Some("old"),
+                false,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::No,
+                Some("old"),
+                true,
+                Written::Nothing,
+                Some("old"),
+                true,
+            ),
+            // unchanged result: a stale .snap.new goes (not in `no`)
+            (
+                Mode::New,
+                Some("new"),
+                true,
+                Written::Nothing,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::Always,
+                Some("new"),
+                true,
+                Written::Nothing,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::Force,
+                Some("new"),
+                false,
+                Written::Accepted,
+                Some("new"),
+                false,
+            ),
+            (
+                Mode::No,
+                Some("new"),
+                true,
+                Written::Nothing,
+                Some("new"),
+                true,
+            ),
+        ];
+        for (i, &(mode, on_disk, stale, written, snap_after, pending_after)) in
+            cases.iter().enumerate()
+        {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join("s/p/c.snap");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            if let Some(b) = on_disk {
+                std::fs::write(&path, snap(b, None).to_text()).unwrap();
+            }
+            if stale {
+                std::fs::write(pending_path(&path), snap("stale", Some(1)).to_text()).unwrap();
+            }
+            let mut errors = Vec::new();
+            let e = settle(
+                path.clone(),
+                "s/p/c.snap".into(),
+                &snap("new", Some(3)),
+                mode,
+                &mut errors,
+            );
+            assert!(errors.is_empty(), "{i}: {errors:?}");
+            assert_eq!(e.written, written, "case {i}: {mode:?} {on_disk:?}");
+            let read = |p: &Path| {
+                std::fs::read_to_string(p)
+                    .ok()
+                    .map(|t| SnapFile::parse(&t).unwrap())
+            };
+            assert_eq!(
+                read(&path).map(|s| s.body),
+                snap_after.map(str::to_string),
+                "case {i}"
+            );
+            if let Some(s) = read(&path) {
+                assert_eq!(
+                    s.assertion_line, None,
+                    "case {i}: a .snap never holds the line"
+                );
+            }
+            assert_eq!(pending_path(&path).exists(), pending_after, "case {i}");
+            if written == Written::Pending {
+                assert_eq!(read(&pending_path(&path)).unwrap().assertion_line, Some(3));
+            }
+            let expect_unaccepted = on_disk != Some("new") && written != Written::Accepted;
+            assert_eq!(e.unaccepted(), expect_unaccepted, "case {i}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_snapshot_is_a_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.snap");
+        std::fs::write(&path, "garbage").unwrap();
+        let mut errors = Vec::new();
+        let e = settle(
+            path.clone(),
+            "c.snap".into(),
+            &snap("new", None),
+            Mode::New,
+            &mut errors,
+        );
+        assert!(
+            matches!(e.outcome, Outcome::Unreadable(_)),
+            "{:?}",
+            e.outcome
+        );
+        assert_eq!(e.written, Written::Pending);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "garbage",
+            "left for review"
+        );
+    }
 }

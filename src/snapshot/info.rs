@@ -328,3 +328,117 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
     };
     Some((info, rep.output.clone().unwrap_or_default()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(sample: u32, status: &str, output: &str, passes: &[bool]) -> CaseResult {
+        let assertions: Vec<Value> = passes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                json!({"type": "contains", "value": format!("v{i}"), "pass": p,
+                       "score": if *p { 1.0 } else { 0.0 }, "reason": format!("reason {i}"), "weight": 1.0})
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "suite": "s", "case_id": "c", "provider": "p", "provider_id": "openai:m",
+            "prompt": "prompt-1", "sample": sample, "rendered": {"messages": []},
+            "status": status, "score": if status == "passed" { 1.0 } else { 0.5 },
+            "output": output, "finish_reason": "stop", "usage": {"input": 10, "output": 4 + sample},
+            "latency_ms": 100 + u64::from(sample), "model": "m-2026", "attempts": 1,
+            "assertions": assertions
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn one_sample() {
+        let r = result(0, "failed", "Paris  \r\n", &[true, false]);
+        let (info, body) = build(&[&r]).unwrap();
+        assert_eq!(
+            body, "Paris  \r\n",
+            "the body is normalised when written, not here"
+        );
+        assert_eq!(info.status, Status::Failed);
+        assert_eq!(info.samples, None);
+        assert_eq!(info.assertions[0].pass, Some(true));
+        assert_eq!(info.assertions[0].reason, None);
+        assert_eq!(info.assertions[1].pass, Some(false));
+        assert_eq!(info.assertions[1].reason.as_deref(), Some("reason 1"));
+        assert_eq!(
+            info.assertions[1].score, None,
+            "0/1 scores are implied by pass"
+        );
+        assert_eq!(info.metrics.latency_ms, Some(100));
+        assert_eq!(info.metrics.output_tokens, Some(4.0));
+        assert_eq!(info.model.as_deref(), Some("m-2026"));
+        assert_eq!(info.pass_counts(), (0, 1));
+    }
+
+    #[test]
+    fn samples_pick_the_most_frequent_output_and_count() {
+        let rs = [
+            result(0, "passed", "A", &[true]),
+            result(1, "failed", "B", &[false]),
+            result(2, "passed", "B ", &[true]),
+            result(3, "passed", "C", &[true]),
+        ];
+        let refs: Vec<&CaseResult> = rs.iter().rev().collect();
+        let (info, body) = build(&refs).unwrap();
+        assert_eq!(
+            body, "B",
+            "B and `B ` are the same output after normalisation"
+        );
+        let s = info.samples.clone().unwrap();
+        assert_eq!(
+            (s.total, s.answered, s.passed, s.distinct_outputs),
+            (4, 4, 3, 3)
+        );
+        assert_eq!(s.pass_rate, 0.75);
+        assert_eq!(info.assertions[0].pass, None);
+        assert_eq!(
+            (info.assertions[0].passed, info.assertions[0].of),
+            (Some(3), Some(4))
+        );
+        assert_eq!(info.assertions[0].rate(), (3, 4));
+        assert_eq!(info.status, Status::Failed);
+        assert_eq!(
+            info.metrics.latency_ms,
+            Some(102),
+            "mean 101.5 rounds to 102"
+        );
+        assert_eq!(info.metrics.output_tokens, Some(5.5));
+        // A tie goes to the lowest sample index.
+        let rs = [result(0, "passed", "X", &[]), result(1, "passed", "Y", &[])];
+        assert_eq!(build(&[&rs[1], &rs[0]]).unwrap().1, "X");
+    }
+
+    #[test]
+    fn unanswered_samples_are_left_out_and_refusals_kept() {
+        let mut timeout = result(0, "error", "", &[]);
+        timeout.output = None;
+        timeout.error =
+            Some(serde_json::from_value(json!({"class": "timeout", "message": "slow"})).unwrap());
+        assert!(
+            build(&[&timeout]).is_none(),
+            "nothing answered: nothing to snapshot"
+        );
+        let mut refused = timeout.clone();
+        refused.error = Some(
+            serde_json::from_value(json!({"class": "content_filter", "message": "blocked"}))
+                .unwrap(),
+        );
+        let (info, body) = build(&[&refused]).unwrap();
+        assert_eq!(body, "");
+        assert_eq!(info.status, Status::Error);
+        assert_eq!(info.error.unwrap().class, ErrorClass::ContentFilter);
+        let ok = result(1, "passed", "fine", &[true]);
+        let (info, _) = build(&[&timeout, &ok]).unwrap();
+        let s = info.samples.unwrap();
+        assert_eq!((s.total, s.answered, s.passed), (2, 1, 1));
+        assert_eq!(info.status, Status::Passed);
+    }
+}

@@ -354,10 +354,10 @@ fn render_metrics(out: &mut String, old: Option<&Metrics>, new: &Metrics) {
                 } else {
                     format!(" ({:+.1}%)", (b - a) / a * 100.0)
                 };
-                format!("  {name}  {a} → {b}{pct}")
+                format!("  {name:<13}  {a} → {b}{pct}")
             }
-            (None, Some(b)) => format!("  {name}  {b}"),
-            (Some(a), None) => format!("  {name}  {a} → -"),
+            (None, Some(b)) => format!("  {name:<13}  {b}"),
+            (Some(a), None) => format!("  {name:<13}  {a} → -"),
             (None, None) => continue,
         };
         lines.push(line);
@@ -406,8 +406,12 @@ fn render_diff_styled(old: &str, new: &str, has_old: bool, st: &Style) -> String
                 let mut line = String::new();
                 let whole = change.values().iter().all(|(emph, _)| *emph)
                     || change.values().iter().all(|(emph, _)| !*emph);
-                for (emph, value) in change.iter_strings_lossy() {
-                    let value = value.trim_end_matches(['\n', '\r']);
+                let segments: Vec<(bool, String)> = change
+                    .iter_strings_lossy()
+                    .map(|(emph, v)| (emph, v.trim_end_matches(['\n', '\r']).to_string()))
+                    .collect();
+                for (emph, value) in merge_emphasis(segments) {
+                    let value = value.as_str();
                     if emph && !whole && change.tag() != ChangeTag::Equal {
                         if st.color {
                             line.push_str(&format!("\x1b[4;{code}m{value}\x1b[0;{code}m"));
@@ -429,6 +433,28 @@ fn render_diff_styled(old: &str, new: &str, has_old: bool, st: &Style) -> String
                 out.push('\n');
             }
         }
+    }
+    out
+}
+
+/// Joins emphasised runs separated only by whitespace (`[-30 days-]`, not `[-30-] [-days-]`),
+/// and adjacent runs with the same emphasis.
+fn merge_emphasis(segments: Vec<(bool, String)>) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::with_capacity(segments.len());
+    let mut i = 0;
+    while i < segments.len() {
+        let (emph, text) = &segments[i];
+        let bridge = !emph
+            && !text.is_empty()
+            && text.chars().all(char::is_whitespace)
+            && out.last().is_some_and(|(e, _)| *e)
+            && segments.get(i + 1).is_some_and(|(e, _)| *e);
+        let emph = *emph || bridge;
+        match out.last_mut() {
+            Some((e, t)) if *e == emph => t.push_str(text),
+            _ => out.push((emph, text.clone())),
+        }
+        i += 1;
     }
     out
 }
@@ -547,6 +573,99 @@ mod tests {
             r.press(Command::One(Decision::Accept)),
             [],
             "over after quit"
+        );
+    }
+
+    #[test]
+    fn renders_verdict_assertions_metrics_and_diff() {
+        use crate::results::Status;
+        use crate::snapshot::info::{AssertionInfo, Metrics};
+        let info = |pass: bool, latency: u64, model: &str| Info {
+            suite: "support".into(),
+            case: "refund".into(),
+            provider: "gpt-a".into(),
+            provider_id: "openai:gpt-a".into(),
+            model: Some(model.into()),
+            prompt: "prompt-1".into(),
+            tags: vec![],
+            status: if pass { Status::Passed } else { Status::Failed },
+            score: 1.0,
+            finish_reason: None,
+            error: None,
+            assertions: vec![
+                AssertionInfo {
+                    kind: "contains".into(),
+                    value: Some(serde_json::json!("30 days")),
+                    metric: None,
+                    pass: Some(pass),
+                    passed: None,
+                    of: None,
+                    score: None,
+                    reason: (!pass).then(|| "output does not contain \"30 days\"".into()),
+                },
+                AssertionInfo {
+                    kind: "is-refusal".into(),
+                    value: None,
+                    metric: None,
+                    pass: Some(false),
+                    passed: None,
+                    of: None,
+                    score: None,
+                    reason: None,
+                },
+            ],
+            metrics: Metrics {
+                latency_ms: Some(latency),
+                cost_usd: Some(0.0002),
+                input_tokens: Some(20.0),
+                output_tokens: None,
+            },
+            samples: None,
+        };
+        let file = |i: Info, body: &str| SnapFile {
+            source: Some("suites/support.yaml".into()),
+            assertion_line: Some(12),
+            description: Some("refund window".into()),
+            expression: None,
+            info: Some(i),
+            input_file: None,
+            body: body.into(),
+        };
+        let old = file(info(true, 800, "gpt-a-1"), "You have 30 days.");
+        let new = file(info(false, 1000, "gpt-a-2"), "You have a month.");
+        let p = Pending {
+            new_path: "snapshots/support/gpt-a/refund.snap.new".into(),
+            snap_path: "snapshots/support/gpt-a/refund.snap".into(),
+            rel: "support/gpt-a/refund.snap".into(),
+        };
+        insta::assert_snapshot!(render(&p, Some(&old), &new, (1, 3), false), @r#"
+        Reviewing [1/3] support/gpt-a/refund.snap
+        Source: suites/support.yaml:12
+        Description: refund window
+        Provider: gpt-a (openai:gpt-a), model gpt-a-1 → gpt-a-2
+        Verdict: regressed: case passed → failed; `contains` "30 days" passed → failed; output differs
+        Assertions:
+          `contains` "30 days"  passed → failed  (output does not contain "30 days")
+          `is-refusal`  failed
+        Metrics:
+          latency_ms     800 → 1000 (+25.0%)
+          cost_usd       0.0002 → 0.0002 (+0.0%)
+          input_tokens   20 → 20 (+0.0%)
+
+        -old snapshot
+        +new results
+        ────────────
+        -You have [-30 days-].
+        +You have {+a month+}.
+        "#);
+        let colored = render(&p, None, &new, (2, 3), true);
+        assert!(
+            colored.contains("\x1b[33mnew\x1b[0m (no accepted snapshot)"),
+            "{colored}"
+        );
+        assert!(
+            colored.contains("\x1b[32m+You have a month.\x1b[0m"),
+            "{colored}"
         );
     }
 

@@ -261,6 +261,16 @@ fn round_trip_run_accept_change_review_ci() {
         "CI writes nothing"
     );
     insta::assert_snapshot!("ci_stdout", redact(&r.stdout, &p));
+
+    // No key in any file written, snapshots included.
+    for f in p.all_files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains(OPENAI_KEY) && !text.contains(ANTHROPIC_KEY),
+            "a key leaked into {}",
+            f.display()
+        );
+    }
 }
 
 #[test]
@@ -445,4 +455,155 @@ cases:
     // Without snapshots the same suite is fine to plan (no file would collide).
     let r = p.run(&["validate", "suites/clash.yaml"]);
     assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// `review` in a real pseudo-terminal (util-linux `script` allocates it), driven by key
+/// presses: Enter accepts the first pending snapshot, `q` quits and leaves the second pending.
+#[test]
+fn review_in_a_terminal() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!(
+            "skipped: util-linux `script` is not installed (the review state machine is unit-tested)"
+        );
+        return;
+    }
+    let mock = MockServer::start();
+    first_answers(&mock);
+    let p = project(&mock);
+    let run = ["run", "suites/snap.yaml", "--snapshot", "--no-cache"];
+    assert_eq!(p.run(&run).code, 1);
+    assert_eq!(p.run(&["accept"]).code, 0);
+    second_answers(&mock);
+    assert_eq!(p.run(&run).code, 1);
+    let before = tree(&p);
+
+    let bin = env!("CARGO_BIN_EXE_promptdrift");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("'{bin}' review"), "/dev/null"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start script");
+    let mut stdin = child.stdin.take().unwrap();
+    for key in [b"\r", b"q"] {
+        std::thread::sleep(Duration::from_millis(400));
+        stdin.write_all(key).unwrap();
+        stdin.flush().unwrap();
+    }
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "review did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("Reviewing [1/2] snap/claude-b/capital.snap"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Verdict: changed: output differs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-Paris.\n+The capital of France is Paris.\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "`contains` \"30 days\"  passed → failed  (output does not contain \"30 days\")"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("accepted snap/claude-b/capital.snap"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Reviewing [2/2] snap/gpt-a/refund.snap"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("review done: 1 accepted, 0 rejected, 1 still pending"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("review_in_terminal_tree", tree_diff(&before, &tree(&p)));
+}
+
+/// Ids, explicit or derived from description and vars, never depend on a case's position: a
+/// reordered suite (the `hello` case has a derived id) maps to the same files, all unchanged.
+#[test]
+fn reordering_cases_changes_no_snapshot() {
+    let mock = MockServer::start();
+    first_answers(&mock);
+    let p = project(&mock);
+    let run = [
+        "run",
+        "suites/snap.yaml",
+        "--snapshot-mode",
+        "always",
+        "--no-cache",
+    ];
+    assert_eq!(p.run(&run).code, 0);
+    let before = tree(&p);
+    let text = p.read("suites/snap.yaml");
+    let (head, cases) = text.split_once("cases:\n").unwrap();
+    let mut items: Vec<String> = Vec::new();
+    for line in cases.lines() {
+        if line.starts_with("  - ") {
+            items.push(String::new());
+        }
+        let last = items.last_mut().unwrap();
+        last.push_str(line);
+        last.push('\n');
+    }
+    items.reverse();
+    p.file(
+        "suites/snap.yaml",
+        &format!("{head}cases:\n{}", items.concat()),
+    );
+    assert_ne!(p.read("suites/snap.yaml"), text);
+    let r = p.run(&["run", "suites/snap.yaml", "--snapshot", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 new, 0 changed, 6 unchanged"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(tree_diff(&before, &tree(&p)), "(no change)\n");
+}
+
+/// A duplicate case id is a validation error before anything runs or is written.
+#[test]
+fn duplicate_case_ids_stop_a_snapshot_run() {
+    let p = Project::new().env("OPENAI_API_KEY", OPENAI_KEY);
+    p.file(
+        "suites/dup.yaml",
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/invalid/duplicate-case-ids.yaml"
+        ))
+        .unwrap(),
+    );
+    let r = p.run(&["run", "suites/dup.yaml", "--snapshot"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("duplicate case id `refund`"),
+        "{}",
+        r.all()
+    );
+    assert!(!p.exists("snapshots"));
 }
