@@ -19,7 +19,7 @@ use crate::suite::{Diagnostic, Suite};
 const AFTER_HELP: &str = "\
 Exit codes:
   0    everything passed
-  1    assertions failed (or drift crossed a threshold)
+  1    assertions failed, snapshots new or changed (or drift crossed a threshold)
   2    bad input: suite, dataset or flags
   3    provider errors left cases unanswered
   130  interrupted by Ctrl-C (finished results were kept)
