@@ -6,13 +6,22 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, openai};
+use super::{Provider, anthropic, azure, bedrock, gemini, openai, vertex};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
 /// Every provider kind (the part of the id before `:`), for errors and docs.
 pub fn known_kinds() -> &'static [&'static str] {
-    &["openai", "openai-compatible", "anthropic", "replay"]
+    &[
+        "openai",
+        "openai-compatible",
+        "anthropic",
+        "azure",
+        "bedrock",
+        "gemini",
+        "vertex",
+        "replay",
+    ]
 }
 
 /// A provider entry that cannot be built.
@@ -60,6 +69,9 @@ pub struct BuildContext<'a> {
     pub suite_dir: &'a Path,
     /// The suite's name, for default cassette locations.
     pub suite_name: &'a str,
+    /// Whether building may run credential commands (Vertex `access_token_command`): true
+    /// for runs, false for `validate`'s credential check.
+    pub run_credential_commands: bool,
 }
 
 impl BuildContext<'_> {
@@ -125,6 +137,10 @@ pub fn build_provider(
             openai::Flavor::Compatible,
         )?),
         "anthropic" => Arc::new(anthropic::Anthropic::build(spec, ctx)?),
+        "azure" => Arc::new(azure::Azure::build(spec, ctx)?),
+        "bedrock" => Arc::new(bedrock::Bedrock::build(spec, ctx)?),
+        "gemini" => Arc::new(gemini::Gemini::build(spec, ctx)?),
+        "vertex" => Arc::new(vertex::Vertex::build(spec, ctx)?),
         "replay" => return build_replay(spec, ctx),
         other => {
             let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`"))
@@ -187,6 +203,7 @@ fn build_replay(
         env: ctx.env,
         suite_dir: ctx.suite_dir,
         suite_name: ctx.suite_name,
+        run_credential_commands: ctx.run_credential_commands,
     };
     let inner = build_provider(&inner_spec, &replay_ctx)?;
     Ok(BuiltProvider {
