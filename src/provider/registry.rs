@@ -69,9 +69,10 @@ pub struct BuildContext<'a> {
     pub suite_dir: &'a Path,
     /// The suite's name, for default cassette locations.
     pub suite_name: &'a str,
-    /// Whether building may run credential commands (Vertex `access_token_command`): true
-    /// for runs, false for `validate`'s credential check.
-    pub run_credential_commands: bool,
+    /// True when building for a run (live, record or replay); false for `validate`, whose
+    /// builds must not run credential commands (Vertex `access_token_command`) and treat
+    /// environment-only settings as run-time needs.
+    pub for_run: bool,
 }
 
 impl BuildContext<'_> {
@@ -164,11 +165,14 @@ pub fn build_provider(
 
 /// `replay`: answers from a cassette recorded from another provider; the cassette names that
 /// provider, whose parser reads the recorded bodies.
+///
+/// Besides `cassette` and `provider`, the entry may carry the recorded provider's own config
+/// keys (Vertex `project`/`location`, Azure `api`/`api_version`, Gemini `api_version`…), which
+/// shape the request path and so the recording's key; that provider checks them.
 fn build_replay(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltProvider, ProviderFactoryError> {
-    check_other_keys(spec, &["cassette", "provider"])?;
     let Some(cassette) = spec.config.other.get("cassette").and_then(Value::as_str) else {
         return Err(ProviderFactoryError::new(format!(
             "provider `{}` (replay) needs `config.cassette`: the path of a cassette file",
@@ -191,7 +195,8 @@ fn build_replay(
     };
     let mut inner_spec = spec.clone();
     inner_spec.id = recorded;
-    inner_spec.config.other.clear();
+    inner_spec.config.other.remove("cassette");
+    inner_spec.config.other.remove("provider");
     if inner_spec.kind() == "replay" {
         return Err(ProviderFactoryError::new(
             "a replay cassette cannot name `replay` as its provider",
@@ -203,7 +208,7 @@ fn build_replay(
         env: ctx.env,
         suite_dir: ctx.suite_dir,
         suite_name: ctx.suite_name,
-        run_credential_commands: ctx.run_credential_commands,
+        for_run: ctx.for_run,
     };
     let inner = build_provider(&inner_spec, &replay_ctx)?;
     Ok(BuiltProvider {

@@ -84,7 +84,16 @@ impl Vertex {
             .or_else(|| ctx.var(crate::env::GOOGLE_CLOUD_PROJECT))
         {
             Some(p) => p,
-            None if !live => "replay".to_string(),
+            // validate: a run-time need, reported by its live check.
+            None if !ctx.for_run => "unset".to_string(),
+            None if !live => {
+                return Err(ProviderFactoryError::new(format!(
+                    "provider `{}` (vertex) needs a Google Cloud project in replay too: the project is part of the recorded request path",
+                    spec.label
+                ))
+                .at("config")
+                .help("set `project:` in the provider's config (or GOOGLE_CLOUD_PROJECT) to the project the cassette was recorded with"));
+            }
             None => {
                 let mut e = ProviderFactoryError::new(format!(
                     "provider `{}` (vertex) needs a Google Cloud project: set `config.project` or GOOGLE_CLOUD_PROJECT",
@@ -143,7 +152,7 @@ fn resolve_token(
 ) -> Result<Option<Secret>, ProviderFactoryError> {
     if let Some(cmd) = spec.config.other.get("access_token_command") {
         let argv = command_argv(cmd)?;
-        if !ctx.run_credential_commands {
+        if !ctx.for_run {
             return Ok(None);
         }
         let timeout = match spec.config.other.get("access_token_timeout_ms") {
@@ -313,7 +322,7 @@ mod tests {
     fn token_command_success_failure_timeout() {
         let dir = tempfile::tempdir().unwrap();
         let ok = script(dir.path(), "ok.sh", "echo '  ya29.fake-token-1 '");
-        let t = token_from_command(&[ok.clone()], Duration::from_secs(10)).unwrap();
+        let t = token_from_command(std::slice::from_ref(&ok), Duration::from_secs(10)).unwrap();
         assert_eq!(t.expose(), "ya29.fake-token-1");
         // Cached: the script is not run again (it would now fail).
         std::fs::write(&ok, "#!/bin/sh\nexit 9\n").unwrap();

@@ -205,27 +205,39 @@ fn aws_test_suite_post_vectors() {
 }
 
 #[test]
-fn arn_model_id_is_one_encoded_segment_and_signed_double_encoded() {
-    // An inference-profile ARN: `:` and `/` are encoded in the wire path; the signature must
-    // be over the double-encoded form, which the mock's independent verifier recomputes in
-    // the end-to-end tests. Here: signing the single-encoded form gives another signature.
+fn arn_model_id_is_signed_over_the_double_encoded_path() {
+    // An inference-profile ARN: `:` and `/` are percent-encoded in the wire path, and the
+    // canonical URI encodes that path again (`%3A` → `%253A`, `%2F` → `%252F`). The expected
+    // signature is computed here from a canonical request written out by hand.
     let c = creds("AKIDEXAMPLE", "secret", None, "us-east-1", "bedrock");
     let time = UNIX_EPOCH + Duration::from_secs(1_736_942_400);
-    let url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-x-v1%3A0/converse";
-    let a = sign_request("POST", url, &[], b"{}", &c, time).unwrap();
-    let b = sign_request(
+    let wire = "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-x-v1%3A0/converse";
+    let canonical_uri = "/model/arn%253Aaws%253Abedrock%253Aus-east-1%253A123456789012%253Ainference-profile%252Fus.anthropic.claude-x-v1%253A0/converse";
+    let body = "{}";
+    let canonical_request = format!(
+        "POST\n{canonical_uri}\n\ncontent-type:application/json\nhost:bedrock-runtime.us-east-1.amazonaws.com\nx-amz-date:20250115T120000Z\n\ncontent-type;host;x-amz-date\n{}",
+        hex_sha256(body)
+    );
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n20250115T120000Z\n20250115/us-east-1/bedrock/aws4_request\n{}",
+        hex_sha256(&canonical_request)
+    );
+    let key = v4::generate_signing_key("secret", time, "us-east-1", "bedrock");
+    let want = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250115/us-east-1/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={}",
+        v4::calculate_signature(key, string_to_sign.as_bytes())
+    );
+    let headers = vec![("content-type".to_string(), "application/json".to_string())];
+    let signed = sign_request(
         "POST",
-        "https://bedrock-runtime.us-east-1.amazonaws.com/model/arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-x-v1:0/converse",
-        &[],
-        b"{}",
+        &format!("https://bedrock-runtime.us-east-1.amazonaws.com{wire}"),
+        &headers,
+        body.as_bytes(),
         &c,
         time,
     )
     .unwrap();
-    assert_ne!(
-        header(&a, "authorization").unwrap().value,
-        header(&b, "authorization").unwrap().value
-    );
+    assert_eq!(header(&signed, "authorization").unwrap().value, want);
 }
 
 #[test]
