@@ -84,17 +84,7 @@ impl Vertex {
             .or_else(|| ctx.var(crate::env::GOOGLE_CLOUD_PROJECT))
         {
             Some(p) => p,
-            // validate: a run-time need, reported by its live check.
-            None if !ctx.for_run => "unset".to_string(),
-            None if !live => {
-                return Err(ProviderFactoryError::new(format!(
-                    "provider `{}` (vertex) needs a Google Cloud project in replay too: the project is part of the recorded request path",
-                    spec.label
-                ))
-                .at("config")
-                .help("set `project:` in the provider's config (or GOOGLE_CLOUD_PROJECT) to the project the cassette was recorded with"));
-            }
-            None => {
+            None if live => {
                 let mut e = ProviderFactoryError::new(format!(
                     "provider `{}` (vertex) needs a Google Cloud project: set `config.project` or GOOGLE_CLOUD_PROJECT",
                     spec.label
@@ -103,6 +93,16 @@ impl Vertex {
                 e.missing_credentials = true;
                 return Err(e);
             }
+            None if ctx.for_run => {
+                return Err(ProviderFactoryError::new(format!(
+                    "provider `{}` (vertex) needs a Google Cloud project in replay too: the project is part of the recorded request path",
+                    spec.label
+                ))
+                .at("config")
+                .help("set `project:` in the provider's config (or GOOGLE_CLOUD_PROJECT) to the project the cassette was recorded with"));
+            }
+            // validate: a run-time need, reported by its live check.
+            None => "unset".to_string(),
         };
         let location = other_str(spec, "location")?
             .map(str::to_string)
