@@ -1335,3 +1335,38 @@ fn every_cloud_provider_records_then_replays_offline_without_credentials() {
         r.all()
     );
 }
+
+#[test]
+fn settings_a_provider_cannot_honour_are_warnings_naming_it() {
+    let p = Project::new();
+    p.file(
+        "suites/w.yaml",
+        &suite(
+            &format!(
+                "  - id: bedrock:{HAIKU}\n    label: br\n    config: {{ region: us-east-1, seed: 7, json_mode: true, top_k: 5, stop: [a, b, c, d, e] }}\n  - id: azure:dep\n    label: az\n    config: {{ endpoint: \"https://example.openai.azure.com\", top_k: 5, api: v1, api_version: 2024-10-21 }}\n  - id: gemini:gemini-2.5-flash\n    label: gem\n    config: {{ seed: 7, json_mode: true, top_k: 5 }}\n"
+            ),
+            &cases(&["hello"], "x"),
+            "",
+        ),
+    );
+    let r = p.run(&["validate", "suites/w.yaml"]);
+    assert_eq!(r.code, 0, "warnings do not fail validation: {}", r.all());
+    let out = r.all();
+    for expected in [
+        "provider `br`: the Bedrock Converse API has no `seed`; `seed` is not sent",
+        "provider `br`: the Bedrock Converse API has no JSON-object mode; `json_mode` is not sent",
+        "provider `br`: Converse has no `top_k`; it is sent as `additionalModelRequestFields.top_k`",
+        "provider `br`: Bedrock accepts at most 4 stop sequences",
+        "provider `az`: Azure OpenAI has no `top_k`; `top_k` is not sent",
+        "provider `az`: the v1 API takes no `api-version`; `api_version` is not sent",
+    ] {
+        assert!(
+            out.contains(expected),
+            "missing warning `{expected}`: {out}"
+        );
+    }
+    assert!(
+        !out.contains("provider `gem`:"),
+        "Gemini honours every setting: {out}"
+    );
+}
