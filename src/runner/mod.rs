@@ -21,6 +21,7 @@ pub mod cache;
 pub mod cassette;
 mod executor;
 pub mod retry;
+pub mod sigv4;
 pub mod transport;
 
 use std::time::Duration;

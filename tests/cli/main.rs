@@ -4,6 +4,7 @@
 mod support;
 
 mod help;
+mod providers_cloud;
 mod quickstart;
 mod run;
 mod snapshots;
