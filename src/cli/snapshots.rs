@@ -95,12 +95,21 @@ pub fn accept_or_reject(args: &PendingArgs, accept: bool) -> u8 {
         return EXIT_OK;
     }
     let (verb, mut done, mut failed) = (if accept { "accepted" } else { "rejected" }, 0, 0);
-    for p in &found {
-        let r = if accept {
-            pending::accept(p)
-        } else {
-            pending::reject(p)
-        };
+    // Each file is independent, and creating files is what thousands of accepts wait on.
+    let outcomes: Vec<Result<(), pending::PendingError>> = {
+        use rayon::prelude::*;
+        found
+            .par_iter()
+            .map(|p| {
+                if accept {
+                    pending::accept(p)
+                } else {
+                    pending::reject(p)
+                }
+            })
+            .collect()
+    };
+    for (p, r) in found.iter().zip(outcomes) {
         match r {
             Ok(()) => {
                 done += 1;
