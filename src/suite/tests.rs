@@ -589,6 +589,14 @@ fn ten_thousand_cases_load_fast() {
         "10 000 lean cases, {} bytes: best of 5 = {best_lean:?}",
         lean.len()
     );
+    // Two cores, nothing else running: about 80 ms and 45 ms.
+    if !cfg!(debug_assertions) {
+        assert!(best < std::time::Duration::from_millis(150), "{best:?}");
+        assert!(
+            best_lean < std::time::Duration::from_millis(100),
+            "{best_lean:?}"
+        );
+    }
 }
 
 /// `cargo test --release --lib suite::tests::big_datasets -- --ignored --nocapture`
