@@ -8,8 +8,12 @@
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
 
 pub mod anthropic;
+pub mod exec;
+pub mod http;
+pub mod ollama;
 pub mod openai;
 pub mod registry;
+mod templating;
 pub mod wire;
 
 use std::fmt;

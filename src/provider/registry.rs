@@ -6,13 +6,21 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, openai};
+use super::{Provider, anthropic, exec, http, ollama, openai};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
 /// Every provider kind (the part of the id before `:`), for errors and docs.
 pub fn known_kinds() -> &'static [&'static str] {
-    &["openai", "openai-compatible", "anthropic", "replay"]
+    &[
+        "openai",
+        "openai-compatible",
+        "anthropic",
+        "ollama",
+        "http",
+        "exec",
+        "replay",
+    ]
 }
 
 /// A provider entry that cannot be built.
@@ -125,6 +133,9 @@ pub fn build_provider(
             openai::Flavor::Compatible,
         )?),
         "anthropic" => Arc::new(anthropic::Anthropic::build(spec, ctx)?),
+        "ollama" => Arc::new(ollama::Ollama::build(spec, ctx)?),
+        "http" => Arc::new(http::Http::build(spec, ctx)?),
+        "exec" => Arc::new(exec::Exec::build(spec, ctx)?),
         "replay" => return build_replay(spec, ctx),
         other => {
             let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`"))

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::judge::{self, Observation};
 use crate::plan::{Job, Plan};
-use crate::provider::wire::{Auth, RawResponse, WireRequest, fingerprint};
+use crate::provider::wire::{RawResponse, WireRequest, fingerprint};
 use crate::provider::{ErrorClass, ProviderError, Response};
 use crate::results::{AssertionResult, CaseResult, RenderedPrompt, Status, Summary};
 use crate::suite::model::Mode;
@@ -495,21 +495,12 @@ fn record(shared: &Shared<'_>, job: Job, wire: &WireRequest, raw: &RawResponse, 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
     match wire {
-        WireRequest::Http(h) => match &h.auth {
-            Auth::None => Vec::new(),
-            Auth::Bearer(s) => vec![s.expose().to_string()],
-            Auth::Header { value, .. } => vec![value.expose().to_string()],
-            Auth::SigV4(c) => {
-                let mut v = vec![
-                    c.access_key_id.expose().to_string(),
-                    c.secret_access_key.expose().to_string(),
-                ];
-                if let Some(t) = &c.session_token {
-                    v.push(t.expose().to_string());
-                }
-                v
-            }
-        },
+        WireRequest::Http(h) => h
+            .auth
+            .secret_values()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         WireRequest::Exec(_) => Vec::new(),
     }
 }
