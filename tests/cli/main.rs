@@ -4,6 +4,7 @@
 mod support;
 
 mod help;
+mod providers_local;
 mod quickstart;
 mod run;
 mod validate;
