@@ -4,6 +4,8 @@
 mod support;
 
 mod help;
+mod interrupt;
+mod leaks;
 mod providers_local;
 mod quickstart;
 mod run;
