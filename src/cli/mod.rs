@@ -25,6 +25,7 @@ Exit codes:
 
 Environment:
   OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys (or each provider's `api_key_env`)
+  OLLAMA_HOST                         Ollama server for `ollama:<model>` (host:port or URL)
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
