@@ -398,6 +398,11 @@ fn excerpt(text: &str) -> String {
     }
 }
 
+/// Headers sent and stored as they are.
+pub(crate) type PlainHeaders = Vec<(String, String)>;
+/// Headers that are credentials: sent, never stored.
+pub(crate) type SecretHeaders = Vec<(String, Secret)>;
+
 /// Splits `config.headers` into plain headers and secret ones: a value that reads the
 /// environment (`{{ env.NAME }}`, anywhere in it) is resolved now and becomes a secret header,
 /// applied by the transport like an API key and never stored. In replay mode secret headers
@@ -405,7 +410,7 @@ fn excerpt(text: &str) -> String {
 pub(crate) fn resolve_headers(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
-) -> Result<(Vec<(String, String)>, Vec<(String, Secret)>), ProviderFactoryError> {
+) -> Result<(PlainHeaders, SecretHeaders), ProviderFactoryError> {
     let Some(map) = &spec.config.headers else {
         return Ok((Vec::new(), Vec::new()));
     };

@@ -52,7 +52,7 @@ fn sigint_keeps_finished_results_and_the_rerun_resumes() {
             mock.url()
         ),
     );
-    let mut child = p
+    let child = p
         .cmd(&["run", "suites/long.yaml", "-j", "2", "-o", "results.json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -31,6 +31,8 @@ const SCRUB: &[&str] = &[
     "GOOGLE_API_KEY",
     "GEMINI_API_KEY",
     "AZURE_OPENAI_API_KEY",
+    "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
     "INSTA_UPDATE",
 ];
 
