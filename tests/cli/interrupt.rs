@@ -125,3 +125,50 @@ fn sigint_keeps_finished_results_and_the_rerun_resumes() {
         .count();
     assert_eq!(from_cache, finished.len());
 }
+
+#[test]
+fn sigint_kills_running_exec_commands_and_their_children() {
+    let p = Project::new();
+    // Starts, says so, then (in a grandchild) would leave a marker a second later.
+    p.file(
+        "scripts/busy.sh",
+        "#!/bin/sh\ncat >/dev/null\ntouch started\n(sleep 1; touch survived) &\nsleep 30\necho done\n",
+    );
+    p.file(
+        "suites/busy.yaml",
+        "providers:\n  - id: exec:busy\n    config: { command: [sh, scripts/busy.sh] }\nprompts: [\"{{ q }}\"]\ncases:\n  - { id: one, vars: { q: hi }, assert: [ { type: contains, value: done } ] }\n",
+    );
+    let child = p
+        .cmd(&["run", "suites/busy.yaml", "-o", "results.json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn promptdrift");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !p.exists("started") {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "Ctrl-C did not wait for the command"
+    );
+    let doc: Value = serde_json::from_str(&p.read("results.json")).unwrap();
+    assert_eq!(doc["complete"], false);
+    assert_eq!(doc["summary"]["unfinished"], 1);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !p.exists("survived"),
+        "the command's process group was killed with the run"
+    );
+}
