@@ -667,6 +667,23 @@ mod tests {
     }
 
     #[test]
+    fn get_with_the_prompt_in_the_query() {
+        let p = build(
+            r#"{url: "http://gw/ask?q={{ prompt | urlencode }}&t={{ temperature }}", method: get}"#,
+            &[],
+            Mode::Live,
+        )
+        .unwrap();
+        let WireRequest::Http(h) = p.prepare(&req("a b&c")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(h.method, "GET");
+        assert_eq!(h.url, "http://gw/ask?q=a%20b%26c&t=0.5");
+        assert_eq!(h.body, Value::Null);
+        assert!(h.headers.is_empty(), "no body, no content type");
+    }
+
+    #[test]
     fn config_errors() {
         let e = build("{body: x}", &[], Mode::Live).unwrap_err();
         assert!(e.message.contains("needs `config.url`"), "{e}");
