@@ -218,6 +218,7 @@ mod tests {
             env: &env,
             suite_dir: std::path::Path::new("/tmp/project/suites"),
             suite_name: "t",
+            for_run: true,
         };
         Exec::build(&spec, &ctx)
     }

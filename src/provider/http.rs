@@ -496,6 +496,7 @@ mod tests {
             env: &env_fn,
             suite_dir: std::path::Path::new("."),
             suite_name: "t",
+            for_run: true,
         };
         Http::build(&spec, &ctx)
     }

@@ -355,6 +355,7 @@ mod tests {
             env: &env,
             suite_dir: std::path::Path::new("."),
             suite_name: "t",
+            for_run: true,
         };
         Ollama::build(&spec, &ctx).expect("builds")
     }

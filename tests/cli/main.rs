@@ -6,6 +6,7 @@ mod support;
 mod help;
 mod interrupt;
 mod leaks;
+mod providers_cloud;
 mod providers_local;
 mod quickstart;
 mod run;
