@@ -685,6 +685,68 @@ mod tests {
     }
 
     #[test]
+    fn env_headers_on_cloud_providers() {
+        use crate::provider::registry::build_provider;
+        let vars = |extra: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                [
+                    ("PROXY_TOKEN", "proxy-tok-1"),
+                    ("AZURE_OPENAI_API_KEY", "az-key-1"),
+                    ("GEMINI_API_KEY", "gem-key-1"),
+                    ("AWS_REGION", "us-east-1"),
+                ]
+                .iter()
+                .chain(extra)
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_string())
+            }
+        };
+        let build = |id: &str, config: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)| {
+            let spec = test_spec(id, config);
+            let ctx = BuildContext {
+                mode: Mode::Live,
+                env,
+                suite_dir: std::path::Path::new("."),
+                suite_name: "t",
+                for_run: true,
+            };
+            build_provider(&spec, &ctx)
+        };
+        let header = r#"headers: {X-Proxy: "{{ env.PROXY_TOKEN }}"}"#;
+        let env = vars(&[]);
+        for (id, config) in [
+            (
+                "azure:dep",
+                format!(r#"{{endpoint: "https://r.openai.azure.com", {header}}}"#),
+            ),
+            ("gemini:gemini-2.5-flash", format!("{{{header}}}")),
+        ] {
+            let p = build(id, &config, &env).unwrap_or_else(|e| panic!("{id}: {e}"));
+            let WireRequest::Http(h) = p.protocol.prepare(&req("x")).unwrap() else {
+                panic!()
+            };
+            assert!(h.auth.secret_values().contains(&"proxy-tok-1"), "{id}");
+            assert!(!format!("{:?}", h.headers).contains("proxy-tok-1"), "{id}");
+        }
+        // SigV4 signs what it sends: a secret header cannot ride along.
+        let sig = vars(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]);
+        let e = build("bedrock:anthropic.m-v1:0", &format!("{{{header}}}"), &sig).unwrap_err();
+        assert!(e.message.contains("SigV4"), "{e}");
+        let bearer = vars(&[("AWS_BEARER_TOKEN_BEDROCK", "bedrock-key")]);
+        assert!(
+            build(
+                "bedrock:anthropic.m-v1:0",
+                &format!("{{{header}}}"),
+                &bearer
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn config_errors() {
         let e = build("{body: x}", &[], Mode::Live).unwrap_err();
         assert!(e.message.contains("needs `config.url`"), "{e}");
