@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::Semaphore;
+use futures_util::{FutureExt as _, StreamExt};
 
 use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
+use super::limits::{ProviderLimits, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
 use super::{
@@ -19,7 +19,7 @@ use super::{
 };
 use crate::judge::{self, Observation};
 use crate::plan::{Job, Plan};
-use crate::provider::wire::{Auth, RawResponse, WireRequest, fingerprint};
+use crate::provider::wire::{RawResponse, WireRequest, fingerprint};
 use crate::provider::{ErrorClass, ProviderError, Response};
 use crate::results::{AssertionResult, CaseResult, RenderedPrompt, Status, Summary};
 use crate::suite::model::Mode;
@@ -39,8 +39,8 @@ struct Shared<'p> {
     transport: Transport,
     cache: Option<Cache>,
     opts: &'p RunOptions,
-    /// Per (suite, provider) concurrency limits.
-    limits: Vec<Vec<Option<Semaphore>>>,
+    /// Per (suite, provider) concurrency and rate limits.
+    limits: Vec<Vec<ProviderLimits>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
@@ -65,12 +65,7 @@ pub fn run(
         .map(|s| {
             s.providers
                 .iter()
-                .map(|p| {
-                    p.spec
-                        .config
-                        .max_concurrency
-                        .map(|n| Semaphore::new(n.max(1)))
-                })
+                .map(|p| ProviderLimits::from_config(&p.spec.config))
                 .collect()
         })
         .collect();
@@ -124,6 +119,13 @@ pub fn run(
                 biased;
                 () = &mut ctrl_c => {
                     interrupted = true;
+                    // Results that finished while the signal arrived are kept too: their
+                    // answers are already cached, and a result is never lost to Ctrl-C.
+                    while let Some(Some(result)) = in_flight.next().now_or_never() {
+                        flush_notes(&shared, sink);
+                        summary.add(result.status);
+                        sink.event(RunEvent::Finished(&result));
+                    }
                     break;
                 }
                 Some(result) = in_flight.next() => {
@@ -241,7 +243,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             return result;
         }
     };
-    let answer = obtain(shared, job, &wire).await;
+    let answer = obtain(shared, job, &wire, estimate_tokens(&req)).await;
     let answer = match answer {
         Ok(a) => a,
         Err((e, attempts)) => {
@@ -315,6 +317,7 @@ async fn obtain(
     shared: &Shared<'_>,
     job: Job,
     wire: &WireRequest,
+    estimated_tokens: u64,
 ) -> Result<Answer, (ProviderError, u32)> {
     let plan = shared.plan;
     let (ps, _, case, provider) = plan.parts(&job);
@@ -389,26 +392,26 @@ async fn obtain(
             .unwrap_or(shared.opts.retry.max_retries),
         ..shared.opts.retry
     };
-    let limit = shared.limits[job.suite as usize][job.provider as usize].as_ref();
+    let limits = &shared.limits[job.suite as usize][job.provider as usize];
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let sent = {
-            let _permit = match limit {
-                Some(s) => Some(s.acquire().await.map_err(|_| {
-                    (
-                        ProviderError::new(ErrorClass::Cancelled, "run stopped"),
-                        attempt,
-                    )
-                })?),
-                None => None,
+            let Some(_admission) = limits.acquire(estimated_tokens, &provider.spec.label).await
+            else {
+                return Err((
+                    ProviderError::new(ErrorClass::Cancelled, "run stopped"),
+                    attempt,
+                ));
             };
             shared.transport.send(wire, timeout).await
         };
         let failure = match sent {
             Ok((raw, took)) => {
                 let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
-                match provider.built.protocol.parse(&raw) {
+                let parsed = provider.built.protocol.parse(&raw);
+                limits.settle(estimated_tokens, parsed.as_ref().ok().map(|r| &r.usage));
+                match parsed {
                     Ok(_) => {
                         if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
                             && let Err(e) = cache.put(key, id, &raw, latency_ms)
@@ -441,6 +444,7 @@ async fn obtain(
                 }
             }
             Err(e) => {
+                limits.settle(estimated_tokens, None);
                 let decision = decide(&e, attempt, &policy, fastrand::f64());
                 if decision == Decision::GiveUp {
                     return Err((e, attempt));
@@ -495,21 +499,12 @@ fn record(shared: &Shared<'_>, job: Job, wire: &WireRequest, raw: &RawResponse, 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
     match wire {
-        WireRequest::Http(h) => match &h.auth {
-            Auth::None => Vec::new(),
-            Auth::Bearer(s) => vec![s.expose().to_string()],
-            Auth::Header { value, .. } => vec![value.expose().to_string()],
-            Auth::SigV4(c) => {
-                let mut v = vec![
-                    c.access_key_id.expose().to_string(),
-                    c.secret_access_key.expose().to_string(),
-                ];
-                if let Some(t) = &c.session_token {
-                    v.push(t.expose().to_string());
-                }
-                v
-            }
-        },
+        WireRequest::Http(h) => h
+            .auth
+            .secret_values()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         WireRequest::Exec(_) => Vec::new(),
     }
 }

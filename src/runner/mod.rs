@@ -20,6 +20,7 @@
 pub mod cache;
 pub mod cassette;
 mod executor;
+pub mod limits;
 pub mod retry;
 pub mod sigv4;
 pub mod transport;

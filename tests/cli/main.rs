@@ -4,7 +4,10 @@
 mod support;
 
 mod help;
+mod interrupt;
+mod leaks;
 mod providers_cloud;
+mod providers_local;
 mod quickstart;
 mod run;
 mod validate;
