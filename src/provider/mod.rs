@@ -8,6 +8,7 @@
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
 
 pub mod anthropic;
+pub mod embeddings;
 pub mod openai;
 pub mod registry;
 pub mod wire;

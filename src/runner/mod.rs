@@ -20,6 +20,7 @@
 pub mod cache;
 pub mod cassette;
 mod executor;
+mod grading;
 pub mod retry;
 pub mod transport;
 
