@@ -45,9 +45,9 @@ pub(super) struct Shared<'p> {
     limits: Vec<Vec<Option<Semaphore>>>,
     /// Per suite: (graders, embedders) concurrency limits.
     pub(super) helper_limits: Vec<(Vec<Option<Semaphore>>, Vec<Option<Semaphore>>)>,
-    /// Embeddings already fetched in this run, by request key: a reference text shared by many
-    /// cases is embedded once.
-    pub(super) embeddings: RefCell<HashMap<String, Vec<f32>>>,
+    /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
+    /// shared by many cases is embedded once, even by cases running at the same time.
+    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,

@@ -239,17 +239,24 @@ async fn embed_one(
         .prepare(text)
         .map_err(|err| failed("embedder", label, &err, 0))?;
     let key = fingerprint(protocol.id(), &wire, 0, false);
-    if let Some(v) = shared.embeddings.borrow().get(&key) {
-        return Ok(v.clone());
-    }
-    let answer = obtain(shared, target, &wire, case_id, 0)
-        .await
-        .map_err(|(err, n)| failed("embedder", label, &err, n))?;
-    let v = protocol
-        .parse(&answer.raw)
-        .map_err(|err| failed("embedder", label, &err, answer.attempts))?;
-    shared.embeddings.borrow_mut().insert(key, v.clone());
-    Ok(v)
+    let cell = shared
+        .embeddings
+        .borrow_mut()
+        .entry(key)
+        .or_default()
+        .clone();
+    // The first caller fetches; callers arriving meanwhile wait for it. A failure leaves the
+    // cell empty, so the next caller tries again.
+    cell.get_or_try_init(|| async {
+        let answer = obtain(shared, target, &wire, case_id, 0)
+            .await
+            .map_err(|(err, n)| failed("embedder", label, &err, n))?;
+        protocol
+            .parse(&answer.raw)
+            .map_err(|err| failed("embedder", label, &err, answer.attempts))
+    })
+    .await
+    .cloned()
 }
 
 /// Runs a `command` assertion's program: argv without a shell, the JSON on stdin, killed at

@@ -4,6 +4,7 @@
 mod support;
 
 mod help;
+mod judges;
 mod quickstart;
 mod run;
 mod validate;
