@@ -483,6 +483,87 @@ fn similar_above_and_below_the_threshold_and_embeddings_are_cached() {
 }
 
 #[test]
+fn similar_through_gemini_bedrock_titan_and_ollama_embedders() {
+    let mock = MockServer::start();
+    mock.expect_key(Protocol::GeminiEmbed, "g-test-key-123");
+    mock.expect_bedrock_bearer("bedrock-test-key-456");
+    answers(&mock, &[("France", "Paris is the capital of France.")]);
+    for (protocol, model) in [
+        (Protocol::GeminiEmbed, "gemini-embedding-001"),
+        (Protocol::BedrockEmbed, "amazon.titan-embed-text-v2:0"),
+        (Protocol::OllamaEmbed, "nomic-embed-text"),
+    ] {
+        for (text, v) in [
+            ("Paris is the capital of France.", vec![1.0, 0.0]),
+            ("The capital of France is Paris.", vec![0.8, 0.6]),
+        ] {
+            mock.add_rule(
+                Rule::new()
+                    .protocol(protocol)
+                    .model(model)
+                    .prompt_contains(text)
+                    .reply(Reply::embeddings(vec![v])),
+            );
+        }
+    }
+    let url = mock.url();
+    for (embedder, protocol) in [
+        (
+            format!("{{ id: gemini:gemini-embedding-001, config: {{ base_url: \"{url}\" }} }}"),
+            Protocol::GeminiEmbed,
+        ),
+        (
+            format!(
+                "{{ id: \"bedrock:amazon.titan-embed-text-v2:0\", config: {{ region: us-east-1, endpoint: \"{url}\" }} }}"
+            ),
+            Protocol::BedrockEmbed,
+        ),
+        (
+            format!("{{ id: ollama:nomic-embed-text, config: {{ base_url: \"{url}\" }} }}"),
+            Protocol::OllamaEmbed,
+        ),
+    ] {
+        let p = project()
+            .env("GEMINI_API_KEY", "g-test-key-123")
+            .env("AWS_BEARER_TOKEN_BEDROCK", "bedrock-test-key-456");
+        p.file(
+            "suites/judges.yaml",
+            &format!(
+                r#"providers: [{{ id: openai:gpt-a, label: gpt-a, config: {{ base_url: "{url}/v1" }} }}]
+embedder: {embedder}
+prompts: ["{{{{ question }}}}"]
+cases:
+  - id: close
+    vars: {{ question: "Capital of France?" }}
+    assert:
+      - type: similar
+        value: The capital of France is Paris.
+"#
+            ),
+        );
+        let before = mock.request_count_matching(|r| r.protocol == Some(protocol));
+        let r = run(&p, &[]);
+        assert_eq!(r.code, 0, "{protocol}: {}", r.all());
+        let doc = results(&p);
+        let a = &result(&doc, "close", "gpt-a")["assertions"][0];
+        assert!(
+            (a["score"].as_f64().unwrap() - 0.8).abs() < 1e-6,
+            "{protocol}: {a}"
+        );
+        let sent = mock.request_count_matching(|r| r.protocol == Some(protocol)) - before;
+        assert_eq!(sent, 2, "{protocol}: output and reference");
+        for f in p.all_files() {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+            assert!(!text.contains("g-test-key-123") && !text.contains("bedrock-test-key-456"));
+        }
+    }
+    assert!(
+        mock.requests().iter().all(|r| r.rejection.is_none()),
+        "every request was accepted"
+    );
+}
+
+#[test]
 fn answer_relevance_uses_the_grader_and_the_embedder() {
     let mock = MockServer::start();
     answers(&mock, &[("France", "Paris is the capital of France.")]);
