@@ -80,7 +80,7 @@ pub(crate) enum Check {
     FinishReason(FinishReason),
     Overlap(Overlap),
     /// Needs a grader, an embedder or a command: judged through `judge::start`.
-    Graded(Graded),
+    Graded(Box<Graded>),
     Set {
         children: Vec<CompiledAssertion>,
         threshold: Option<f64>,

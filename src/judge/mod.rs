@@ -273,7 +273,7 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
         | K::AnswerRelevance
         | K::SelectBest
         | K::Similar
-        | K::Command => Check::Graded(graded::Graded::compile(spec, ctx)?),
+        | K::Command => Check::Graded(Box::new(graded::Graded::compile(spec, ctx)?)),
     };
     Ok(check)
 }

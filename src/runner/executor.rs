@@ -44,7 +44,7 @@ pub(super) struct Shared<'p> {
     /// Per (suite, provider) concurrency limits.
     limits: Vec<Vec<Option<Semaphore>>>,
     /// Per suite: (graders, embedders) concurrency limits.
-    pub(super) helper_limits: Vec<(Vec<Option<Semaphore>>, Vec<Option<Semaphore>>)>,
+    pub(super) helper_limits: Vec<HelperLimits>,
     /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
     /// shared by many cases is embedded once, even by cases running at the same time.
     pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
@@ -52,6 +52,12 @@ pub(super) struct Shared<'p> {
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
 }
+
+/// Concurrency limits of one suite's (graders, embedders), by index.
+pub(super) type HelperLimits = (Vec<Option<Semaphore>>, Vec<Option<Semaphore>>);
+
+/// A job's results (one), or a `select-best` group's (several, no job: they are final).
+type Finished<'a> = LocalBoxFuture<'a, Vec<(Option<Job>, CaseResult)>>;
 
 /// Who answers a request: a provider under test, a grader or an embedder.
 pub(super) struct Target<'p> {
@@ -145,8 +151,7 @@ pub fn run(
     let (summary, interrupted) = rt.block_on(async {
         let mut summary = Summary::default();
         let mut next = 0usize;
-        let mut in_flight: FuturesUnordered<LocalBoxFuture<'_, Vec<(Option<Job>, CaseResult)>>> =
-            FuturesUnordered::new();
+        let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
         let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
         let ctrl_c = async {
             if opts.handle_ctrl_c {

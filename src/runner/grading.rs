@@ -90,7 +90,7 @@ async fn drive<'p>(
 ) -> Verdict<'p> {
     while let Verdict::Need(p) = v {
         let reply = call(shared, suite, case_id, p.assertion(), p.call()).await;
-        v = p.finish(reply);
+        v = (*p).finish(reply);
     }
     v
 }

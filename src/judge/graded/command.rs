@@ -67,7 +67,7 @@ impl Command {
         let argv: Vec<String> = match v {
             Value::Array(items) => items
                 .iter()
-                .map(|i| args::scalar_text(i))
+                .map(args::scalar_text)
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| {
                     JudgeError::at(
@@ -167,12 +167,7 @@ impl Command {
     /// The verdict from how the command ended.
     pub(crate) fn verdict(&self, r: &CommandResult) -> Result<Raw, Failure> {
         let program = self.argv[0].as_str();
-        let first_line = |s: &str| {
-            s.lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .map(|l| quote(l))
-        };
+        let first_line = |s: &str| s.lines().map(str::trim).find(|l| !l.is_empty()).map(quote);
         let Some(code) = r.code else {
             return Err(Failure::new(
                 ErrorClass::Protocol,

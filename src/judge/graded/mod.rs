@@ -166,7 +166,7 @@ pub enum Verdict<'a> {
     /// Judged.
     Done(Judged),
     /// Needs a call; send [`Pending::call`], then [`Pending::finish`] with the reply.
-    Need(Pending<'a>),
+    Need(Box<Pending<'a>>),
     /// An `assert-set` with assertions that need calls: resolve each child, then
     /// [`SetPending::finish`].
     Set(SetPending<'a>),
@@ -475,7 +475,7 @@ impl Graded {
         obs: &Observation<'_>,
         ctx: &GradeContext<'_>,
     ) -> Verdict<'a> {
-        let need = |call: Call, state: State| Verdict::Need(Pending { a, call, state });
+        let need = |call: Call, state: State| Verdict::Need(Box::new(Pending { a, call, state }));
         let grader = |make: fn(Request) -> State| match self
             .request(a, &self.vars(&a.spec, output, obs, ctx))
         {
@@ -600,7 +600,7 @@ pub fn select_best<'a>(
         Value::Array(transformed.iter().cloned().map(Value::String).collect()),
     );
     match g.request(a, &vars) {
-        Ok(r) => Verdict::Need(Pending {
+        Ok(r) => Verdict::Need(Box::new(Pending {
             a,
             call: Call::Grader(r.clone()),
             state: State::SelectBest {
@@ -608,7 +608,7 @@ pub fn select_best<'a>(
                 request: r,
                 n: outputs.len(),
             },
-        }),
+        })),
         Err(f) => Verdict::Done(Judged::failed(a, f)),
     }
 }
@@ -788,11 +788,11 @@ impl<'a> Pending<'a> {
                     let mut texts = Vec::with_capacity(questions.len() + 1);
                     texts.push(query);
                     texts.extend(questions.iter().cloned());
-                    Verdict::Need(Pending {
+                    Verdict::Need(Box::new(Pending {
                         a,
                         call: Call::Embed(texts),
                         state: State::Relevance { questions },
-                    })
+                    }))
                 }
                 Err(why) => retry(
                     a,
@@ -994,11 +994,11 @@ fn retry<'a>(
         role: Role::User,
         content: format!("Your reply could not be read: {why}. {again}"),
     });
-    Verdict::Need(Pending {
+    Verdict::Need(Box::new(Pending {
         a,
         call: Call::Grader(repaired.clone()),
         state: state(1, repaired),
-    })
+    }))
 }
 
 /// Cosine similarity of the first vector with each of the others.

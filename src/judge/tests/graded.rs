@@ -43,7 +43,7 @@ fn begin<'a>(c: &'a CompiledAssertion, output: &str) -> Verdict<'a> {
 #[track_caller]
 fn need(v: Verdict<'_>) -> Pending<'_> {
     match v {
-        Verdict::Need(p) => p,
+        Verdict::Need(p) => *p,
         other => panic!("expected a call, got {other:?}"),
     }
 }
