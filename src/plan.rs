@@ -344,6 +344,7 @@ fn plan_suite(
             env: &env_fn,
             suite_dir: &suite.dir,
             suite_name: &suite.name,
+            for_run: opts.require_keys,
         };
         match build_provider(spec, &ctx) {
             Ok(built) => {

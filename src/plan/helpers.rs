@@ -150,6 +150,7 @@ pub(super) fn plan_helpers<'a>(
             env: cx.env,
             suite_dir: &cx.suite.dir,
             suite_name: &cx.suite.name,
+            for_run: cx.require_keys,
         };
         let built = match role {
             Role::Grader => build_provider(&spec, &ctx).map(|b| {

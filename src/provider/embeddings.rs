@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
-use super::wire::{Auth, HttpRequest, RawResponse, SigV4Credentials, WireRequest};
+use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{ErrorClass, ProviderError, class_for_status, http_error};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
@@ -127,6 +127,7 @@ fn build_replay(
         env: ctx.env,
         suite_dir: ctx.suite_dir,
         suite_name: ctx.suite_name,
+        for_run: ctx.for_run,
     };
     let built = build_embedder(&inner, &replay_ctx)?;
     Ok(BuiltEmbedder {
@@ -363,25 +364,47 @@ impl GeminiEmbedder {
         check_other_keys(spec, &["dimensions", "task_type", "api_version"])?;
         let model = model_of(spec, "gemini:gemini-embedding-001")?;
         let model = model.strip_prefix("models/").unwrap_or(model);
-        let base = base_url(spec, ctx.var(crate::env::GEMINI_BASE_URL), GEMINI_BASE_URL)?;
-        let version = other_str(spec, "api_version")?.unwrap_or("v1beta");
-        let default_env = if spec.config.api_key_env.is_none()
-            && ctx.var(crate::env::GEMINI_API_KEY).is_none()
-            && ctx.var(crate::env::GOOGLE_API_KEY).is_some()
-        {
-            crate::env::GOOGLE_API_KEY
-        } else {
-            crate::env::GEMINI_API_KEY
+        let base = base_url(spec, None, GEMINI_BASE_URL)?;
+        let version = match other_str(spec, "api_version")? {
+            None | Some("v1beta") => "v1beta",
+            Some("v1") => "v1",
+            Some(other) => {
+                return Err(ProviderFactoryError::new(format!(
+                    "`api_version` must be `v1beta` or `v1`, not `{other}`"
+                ))
+                .at("config.api_version"));
+            }
         };
-        let key = ctx.api_key(spec, Some(default_env), true)?;
+        // The same keys as the `gemini:` chat provider: GOOGLE_API_KEY, then GEMINI_API_KEY.
+        let auth = if ctx.mode == Mode::Replay {
+            Auth::None
+        } else {
+            let key = if spec.config.api_key_env.is_some() {
+                ctx.api_key(spec, None, true)?
+            } else {
+                ctx.var(crate::env::GOOGLE_API_KEY)
+                    .or_else(|| ctx.var(crate::env::GEMINI_API_KEY))
+                    .map(|k| Secret::new(k.trim()))
+            };
+            let Some(key) = key else {
+                let mut e = ProviderFactoryError::new(format!(
+                    "embedder `{}` needs an API key in GOOGLE_API_KEY or GEMINI_API_KEY, and neither is set",
+                    spec.label
+                ))
+                .help("export GEMINI_API_KEY=… (keys are read from the environment, never from suites), or run offline with `--mode replay`");
+                e.missing_credentials = true;
+                return Err(e);
+            };
+            Auth::Header {
+                name: "x-goog-api-key".into(),
+                value: key,
+            }
+        };
         Ok(GeminiEmbedder {
             id: spec.id.clone(),
             model: model.to_string(),
             url: format!("{base}/{version}/models/{model}:embedContent"),
-            auth: key.map_or(Auth::None, |k| Auth::Header {
-                name: "x-goog-api-key".into(),
-                value: k,
-            }),
+            auth,
             headers: headers(spec),
             dimensions: dimensions(spec)?,
             task_type: other_str(spec, "task_type")?.map(str::to_string),
@@ -413,6 +436,9 @@ impl Embedder for GeminiEmbedder {
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+        if !raw.is_success() {
+            return Err(super::gemini::parse_error(raw));
+        }
         let body = json_body(raw)?;
         vector(body.pointer("/embedding/values"), "embedding.values")
     }
@@ -431,7 +457,16 @@ pub struct TitanEmbedder {
 
 impl TitanEmbedder {
     fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["dimensions", "normalize", "region", "endpoint"])?;
+        check_other_keys(
+            spec,
+            &[
+                "dimensions",
+                "normalize",
+                "region",
+                "endpoint_url",
+                "profile",
+            ],
+        )?;
         let model = model_of(spec, "bedrock:amazon.titan-embed-text-v2:0")?;
         if !model.contains("titan-embed") {
             return Err(ProviderFactoryError::new(format!(
@@ -440,56 +475,51 @@ impl TitanEmbedder {
             ))
             .at("id"));
         }
-        let region = other_str(spec, "region")?
-            .map(str::to_string)
-            .or_else(|| ctx.var(crate::env::AWS_REGION))
-            .or_else(|| ctx.var(crate::env::AWS_DEFAULT_REGION));
-        let endpoint = other_str(spec, "endpoint")?
-            .map(str::to_string)
-            .or_else(|| spec.config.base_url.clone());
-        let endpoint = match (endpoint, &region) {
-            (Some(e), _) => {
-                super::openai::check_base_url(&e)?;
-                e.trim_end_matches('/').to_string()
-            }
-            (None, Some(r)) => format!("https://bedrock-runtime.{r}.amazonaws.com"),
-            (None, None) => {
-                return Err(ProviderFactoryError::new(format!(
-                    "embedder `{}` (bedrock) needs a region",
+        // Region, endpoint and credentials as the `bedrock:` chat provider resolves them
+        // (environment, then the shared AWS profile; a Bedrock API key wins).
+        let env = |k: &str| ctx.var(k);
+        let configured_profile = other_str(spec, "profile")?;
+        let profile_name = super::aws::profile_name(&env, configured_profile);
+        let explicit_profile =
+            configured_profile.is_some() || ctx.var(crate::env::AWS_PROFILE).is_some();
+        let live = ctx.mode != Mode::Replay;
+        let profile = if live {
+            super::aws::load_profile(&env, &profile_name)?
+        } else {
+            super::aws::Profile::default()
+        };
+        let region = match super::aws::resolve_region(other_str(spec, "region")?, &env, &profile) {
+            Some((r, _)) => r,
+            None if !live => "us-east-1".to_string(),
+            None => {
+                let mut e = ProviderFactoryError::new(format!(
+                    "embedder `{}` (bedrock) needs an AWS region: none of `config.region`, AWS_REGION, AWS_DEFAULT_REGION or the `region` of AWS profile `{profile_name}` is set",
                     spec.label
                 ))
                 .at("config")
-                .help("set `config.region`, or AWS_REGION in the environment"));
+                .help("add `region: us-east-1` to the embedder's config, or export AWS_REGION");
+                e.missing_credentials = true;
+                return Err(e);
             }
         };
-        let auth = if ctx.mode == Mode::Replay {
-            Auth::None
-        } else if let Some(t) = ctx.var(crate::env::AWS_BEARER_TOKEN_BEDROCK) {
-            Auth::Bearer(Secret::new(t.trim()))
-        } else {
-            match (
-                ctx.var(crate::env::AWS_ACCESS_KEY_ID),
-                ctx.var(crate::env::AWS_SECRET_ACCESS_KEY),
-            ) {
-                (Some(id), Some(secret)) => Auth::SigV4(SigV4Credentials {
-                    access_key_id: Secret::new(id.trim()),
-                    secret_access_key: Secret::new(secret.trim()),
-                    session_token: ctx
-                        .var(crate::env::AWS_SESSION_TOKEN)
-                        .map(|t| Secret::new(t.trim())),
-                    region: region.clone().unwrap_or_else(|| "us-east-1".into()),
-                    service: "bedrock".into(),
-                }),
-                _ => {
-                    let mut e = ProviderFactoryError::new(format!(
-                        "embedder `{}` (bedrock) needs AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK",
-                        spec.label
-                    ))
-                    .help("credentials are read from the environment, never from suites; or run offline with `--mode replay`");
-                    e.missing_credentials = true;
-                    return Err(e);
-                }
+        let endpoint = match (
+            other_str(spec, "endpoint_url")?,
+            spec.config.base_url.as_deref(),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ProviderFactoryError::new(
+                    "set `endpoint_url` or `base_url`, not both",
+                )
+                .at("config.endpoint_url"));
             }
+            (Some(u), None) | (None, Some(u)) => u.trim_end_matches('/').to_string(),
+            (None, None) => super::bedrock::default_endpoint(&region),
+        };
+        super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
+        let auth = if live {
+            super::bedrock::resolve_auth(spec, ctx, &env, &profile, explicit_profile, &region)?
+        } else {
+            Auth::None
         };
         let normalize = match spec.config.other.get("normalize") {
             None | Some(Value::Null) => true,
@@ -503,26 +533,16 @@ impl TitanEmbedder {
         };
         Ok(TitanEmbedder {
             id: spec.id.clone(),
-            url: format!("{endpoint}/model/{}/invoke", encode_model_id(model)),
+            url: format!(
+                "{endpoint}/model/{}/invoke",
+                super::bedrock::encode_segment(model)
+            ),
             auth,
             headers: headers(spec),
             dimensions: dimensions(spec)?,
             normalize,
         })
     }
-}
-
-/// A Bedrock model id as one path segment (`:` and `/` percent-encoded, as the AWS SDKs do).
-fn encode_model_id(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 8);
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl Embedder for TitanEmbedder {
@@ -545,6 +565,9 @@ impl Embedder for TitanEmbedder {
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+        if !raw.is_success() {
+            return Err(super::bedrock::parse_error(raw));
+        }
         let body = json_body(raw)?;
         vector(body.get("embedding"), "embedding")
     }

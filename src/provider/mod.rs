@@ -8,9 +8,14 @@
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
 
 pub mod anthropic;
+pub mod aws;
+pub mod azure;
+pub mod bedrock;
 pub mod embeddings;
+pub mod gemini;
 pub mod openai;
 pub mod registry;
+pub mod vertex;
 pub mod wire;
 
 use std::fmt;

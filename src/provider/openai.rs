@@ -125,43 +125,55 @@ impl OpenAi {
         })
     }
 
-    /// The request body for `req` (public for tests and the Azure provider, which shares it).
+    /// The request body for `req`.
     pub fn body(&self, req: &Request, model: Option<&str>) -> Value {
-        let mut messages = Vec::with_capacity(req.messages.len() + 1);
-        if let Some(system) = &req.system {
-            messages.push(json!({"role": "system", "content": system}));
-        }
-        for m in &req.messages {
-            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
-        }
-        let mut body = Map::new();
-        if let Some(model) = model {
-            body.insert("model".into(), Value::String(model.to_string()));
-        }
-        body.insert("messages".into(), Value::Array(messages));
-        if let Some(t) = req.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = req.top_p {
-            body.insert("top_p".into(), json!(p));
-        }
-        if let Some(n) = req.max_tokens {
-            body.insert(self.max_tokens_field.into(), json!(n));
-        }
-        if !req.stop.is_empty() {
-            body.insert("stop".into(), json!(req.stop));
-        }
-        if let Some(s) = req.seed {
-            body.insert("seed".into(), json!(s));
-        }
-        if req.json_mode {
-            body.insert("response_format".into(), json!({"type": "json_object"}));
-        }
-        for (k, v) in &self.extra_body {
-            body.insert(k.clone(), v.clone());
-        }
-        Value::Object(body)
+        chat_body(req, model, self.max_tokens_field, &self.extra_body)
     }
+}
+
+/// A chat-completions body (shared with Azure OpenAI): system message first, then the
+/// conversation; `max_tokens_field` is `max_completion_tokens` or `max_tokens`; `extra_body`
+/// keys are merged last.
+pub fn chat_body(
+    req: &Request,
+    model: Option<&str>,
+    max_tokens_field: &str,
+    extra_body: &Map<String, Value>,
+) -> Value {
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if let Some(system) = &req.system {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &req.messages {
+        messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+    }
+    let mut body = Map::new();
+    if let Some(model) = model {
+        body.insert("model".into(), Value::String(model.to_string()));
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), json!(p));
+    }
+    if let Some(n) = req.max_tokens {
+        body.insert(max_tokens_field.into(), json!(n));
+    }
+    if !req.stop.is_empty() {
+        body.insert("stop".into(), json!(req.stop));
+    }
+    if let Some(s) = req.seed {
+        body.insert("seed".into(), json!(s));
+    }
+    if req.json_mode {
+        body.insert("response_format".into(), json!({"type": "json_object"}));
+    }
+    for (k, v) in extra_body {
+        body.insert(k.clone(), v.clone());
+    }
+    Value::Object(body)
 }
 
 /// Rejects base URLs that reqwest could not use, at build time rather than per case.

@@ -22,6 +22,7 @@ pub mod cassette;
 mod executor;
 mod grading;
 pub mod retry;
+pub mod sigv4;
 pub mod transport;
 
 use std::time::Duration;

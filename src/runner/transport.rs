@@ -2,7 +2,8 @@
 //! credentials applied at the last moment, the answer read whole.
 //!
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
-//! API keys. Errors carry the URL's path, never headers.
+//! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
+//! URL's path, never headers.
 
 use std::time::{Duration, Instant};
 
@@ -72,7 +73,7 @@ impl Transport {
             headers.append(name, value);
         }
         let body = http.body_bytes();
-        apply_auth(&http.auth, &mut headers)?;
+        apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
         let started = Instant::now();
         let sent = self
             .client
@@ -111,7 +112,16 @@ impl Transport {
 }
 
 /// Adds credentials to the headers. The only place keys are exposed.
-fn apply_auth(auth: &Auth, headers: &mut HeaderMap) -> Result<(), ProviderError> {
+///
+/// SigV4 signs `http`'s method, URL, headers and `body` — the exact bytes about to be sent —
+/// at `now`; the cache key was computed before, from the request without credentials.
+fn apply_auth(
+    http: &HttpRequest,
+    body: &[u8],
+    headers: &mut HeaderMap,
+    now: std::time::SystemTime,
+) -> Result<(), ProviderError> {
+    let auth = &http.auth;
     let secret_header = |v: &str| {
         let mut hv = HeaderValue::from_str(v).map_err(|_| {
             ProviderError::new(
@@ -136,11 +146,29 @@ fn apply_auth(auth: &Auth, headers: &mut HeaderMap) -> Result<(), ProviderError>
             })?;
             headers.insert(name, secret_header(value.expose())?);
         }
-        Auth::SigV4(_) => {
-            return Err(ProviderError::new(
-                ErrorClass::Config,
-                "this build cannot sign AWS SigV4 requests",
-            ));
+        Auth::SigV4(creds) => {
+            let signed = super::sigv4::sign_request(
+                &http.method,
+                &http.url,
+                &http.headers,
+                body,
+                creds,
+                now,
+            )
+            .map_err(|e| ProviderError::new(ErrorClass::Config, e))?;
+            for h in signed {
+                let mut value = HeaderValue::from_str(&h.value).map_err(|_| {
+                    ProviderError::new(
+                        ErrorClass::Config,
+                        format!("the AWS credentials give an invalid `{}` header", h.name),
+                    )
+                })?;
+                value.set_sensitive(h.sensitive);
+                let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                    ProviderError::new(ErrorClass::Config, format!("bad header name `{}`", h.name))
+                })?;
+                headers.insert(name, value);
+            }
         }
     }
     Ok(())

@@ -514,7 +514,7 @@ fn similar_through_gemini_bedrock_titan_and_ollama_embedders() {
         ),
         (
             format!(
-                "{{ id: \"bedrock:amazon.titan-embed-text-v2:0\", config: {{ region: us-east-1, endpoint: \"{url}\" }} }}"
+                "{{ id: \"bedrock:amazon.titan-embed-text-v2:0\", config: {{ region: us-east-1, endpoint_url: \"{url}\" }} }}"
             ),
             Protocol::BedrockEmbed,
         ),
@@ -561,6 +561,88 @@ cases:
         mock.requests().iter().all(|r| r.rejection.is_none()),
         "every request was accepted"
     );
+}
+
+#[test]
+fn titan_embeddings_are_sigv4_signed() {
+    let mock = MockServer::start();
+    mock.expect_aws_credentials(
+        promptdrift_mock::sigv4::AwsCredentials::new(
+            "AKIDJUDGES0001",
+            "judges-secret-access-key",
+            "eu-west-1",
+        )
+        .session_token("judges-session-token"),
+    );
+    answers(&mock, &[("France", "Paris is the capital of France.")]);
+    for (text, v) in [
+        ("Paris is the capital of France.", vec![1.0, 0.0]),
+        ("The capital of France is Paris.", vec![0.6, 0.8]),
+    ] {
+        mock.add_rule(
+            Rule::new()
+                .protocol(Protocol::BedrockEmbed)
+                .prompt_contains(text)
+                .reply(Reply::embeddings(vec![v])),
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let p = project()
+        .env("HOME", home.path().to_str().unwrap())
+        .env("AWS_ACCESS_KEY_ID", "AKIDJUDGES0001")
+        .env("AWS_SECRET_ACCESS_KEY", "judges-secret-access-key")
+        .env("AWS_SESSION_TOKEN", "judges-session-token")
+        .env("AWS_REGION", "eu-west-1");
+    p.file(
+        "suites/judges.yaml",
+        &format!(
+            r#"providers: [{{ id: openai:gpt-a, label: gpt-a, config: {{ base_url: "{url}/v1" }} }}]
+embedder: {{ id: "bedrock:amazon.titan-embed-text-v2:0", config: {{ endpoint_url: "{url}", dimensions: 256 }} }}
+prompts: ["{{{{ question }}}}"]
+cases:
+  - id: far
+    vars: {{ question: "Capital of France?" }}
+    assert:
+      - type: similar
+        value: The capital of France is Paris.
+"#,
+            url = mock.url()
+        ),
+    );
+    let r = run(&p, &[]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let doc = results(&p);
+    let a = &result(&doc, "far", "gpt-a")["assertions"][0];
+    assert_eq!(
+        a["reason"],
+        "cosine similarity 0.600 with the reference (< threshold 0.75)"
+    );
+    let titan: Vec<_> = mock
+        .requests()
+        .into_iter()
+        .filter(|q| q.protocol == Some(Protocol::BedrockEmbed))
+        .collect();
+    assert_eq!(titan.len(), 2);
+    for q in &titan {
+        assert!(q.rejection.is_none(), "{:?}", q.rejection);
+        assert_eq!(q.path, "/model/amazon.titan-embed-text-v2%3A0/invoke");
+        assert_eq!(q.body_json().unwrap()["dimensions"], 256);
+        assert!(
+            q.header("authorization")
+                .unwrap()
+                .starts_with("AWS4-HMAC-SHA256 Credential=AKIDJUDGES0001/")
+        );
+        assert_eq!(
+            q.header("x-amz-security-token"),
+            Some("judges-session-token")
+        );
+    }
+    for f in p.all_files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains("judges-secret-access-key") && !text.contains("judges-session-token")
+        );
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod support;
 
 mod help;
 mod judges;
+mod providers_cloud;
 mod quickstart;
 mod run;
 mod validate;

@@ -33,6 +33,7 @@ fn build(
         env: &lookup,
         suite_dir: Path::new("."),
         suite_name: "s",
+        for_run: true,
     };
     build_embedder(&spec(id, config), &ctx)
 }
