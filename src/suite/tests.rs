@@ -45,6 +45,11 @@ fn corpus_of_broken_suites() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        // `plan-*` files load fine and fail in the planner (tests/cli/validate.rs covers them).
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("plan-"))
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 15, "only {} files", files.len());

@@ -50,6 +50,9 @@ pub(crate) fn try_post(
     timeout: Option<Duration>,
 ) -> Result<Resp, reqwest::Error> {
     rt().block_on(async {
+        // In a workspace build, cargo unifies reqwest's features with promptdrift's
+        // (`rustls-no-provider`), which needs a process-wide crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = reqwest::Client::builder();
         if let Some(t) = timeout {
             b = b.timeout(t);
