@@ -5,9 +5,14 @@
 //! calls it inline. Nothing here does network I/O, and nothing here prints; the only file read
 //! is a `file://` JSON Schema, at compile time.
 //!
+//! Assertions that need a grader model, an embeddings model or a program (model-graded kinds,
+//! `similar`, `command`) go through [`start`] instead of [`evaluate`]: it returns what they need
+//! ([`Verdict`]), the runner sends it, and [`graded`] reads the reply. judge never awaits.
+//!
 //! Layout: `args` reads and checks an assertion's keys; `check` holds the compiled form of each
 //! kind (plus `transform`, `latency`, `cost`, `finish-reason`, `assert-set`); `text`, `json`,
-//! `overlap` (+ [`metrics`]) and [`refusal`] implement the kinds; [`prices`] is the price table.
+//! `overlap` (+ [`metrics`]), [`refusal`] and [`graded`] implement the kinds; [`prices`] is the
+//! price table. Grading prompts are the files in `prompts/graders/`, embedded at build time.
 //! The user-facing reference is `docs/assertions.md` (its examples are compiled by a test).
 
 mod args;

@@ -1061,3 +1061,81 @@ cases:
         r.stderr
     );
 }
+
+#[test]
+fn transforms_and_assert_sets_through_the_binary() {
+    let mock = MockServer::start();
+    answers(
+        &mock,
+        &[(
+            "order",
+            "Here you go:\n```json\n{\"status\": \"shipped\", \"message\": \"Your parcel is on its way!\"}\n```\nAnything else?",
+        )],
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("judge-model")
+            .prompt_contains("<answer>\nYour parcel is on its way!\n</answer>")
+            .reply(Reply::json_text(
+                json!({"pass": false, "score": 0.4, "reason": "no tracking link"}),
+            )),
+    );
+    let p = project();
+    p.file(
+        "suites/judges.yaml",
+        &suite(
+            &mock,
+            r#"  - id: order
+    vars: { question: "Where is my order?" }
+    assert:
+      - type: equals
+        transform: $.status
+        value: shipped
+      - type: is-json
+        transform: '```json\n([\s\S]*?)\n```'
+      - type: assert-set
+        threshold: 0.5
+        metric: support
+        assert:
+          - type: icontains
+            value: shipped
+          - type: llm-rubric
+            transform: $.message
+            value: Gives a tracking link
+  - id: strict
+    vars: { question: "Where is my order? (strict)" }
+    assert:
+      - type: assert-set
+        assert:
+          - type: icontains
+            value: shipped
+          - type: llm-rubric
+            transform: $.message
+            value: Gives a tracking link
+"#,
+        ),
+    );
+    mock.add_rule(
+        Rule::new()
+            .model("gpt-a")
+            .prompt_contains("strict")
+            .reply(Reply::text("```json\n{\"status\": \"shipped\", \"message\": \"Your parcel is on its way!\"}\n```")),
+    );
+    let r = run(&p, &[]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let doc = results(&p);
+    let ok = result(&doc, "order", "gpt-a");
+    assert_eq!(ok["status"], "passed", "{ok:#}");
+    let set = &ok["assertions"][2];
+    assert!((set["score"].as_f64().unwrap() - 0.7).abs() < 1e-9, "{set}");
+    assert_eq!(
+        set["reason"],
+        "1 of 2 assertions in the set passed (score 0.70 ≥ threshold 0.5); failed: `llm-rubric`: grader: no tracking link (score 0.4)"
+    );
+    // Without a threshold every assertion of the set must pass.
+    let strict = result(&doc, "strict", "gpt-a");
+    assert_eq!(strict["status"], "failed");
+    // The grader saw only the transformed text, once per case.
+    assert_eq!(model_requests(&mock, "judge-model"), 2);
+    assert_eq!(doc["summary"]["metrics"][0]["metric"], "support");
+}
