@@ -214,7 +214,7 @@ impl Bedrock {
 
 /// `AWS_BEARER_TOKEN_BEDROCK` (or the variable `api_key_env` names) wins; otherwise SigV4
 /// with the credential chain.
-fn resolve_auth(
+pub(crate) fn resolve_auth(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
     env: aws::EnvLookup<'_>,

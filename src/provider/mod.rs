@@ -12,6 +12,7 @@ pub mod aws;
 pub mod azure;
 pub mod bedrock;
 pub mod exec;
+pub mod embeddings;
 pub mod gemini;
 pub mod http;
 pub mod ollama;

@@ -15,7 +15,9 @@ use rayon::prelude::*;
 use super::convert::{Defaults, Loader, Prepared, Site, open_dataset};
 use super::dataset::{Dataset, RowLoc};
 use super::diagnostic::Diagnostic;
-use super::model::{CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds};
+use super::model::{
+    AssertionKind, CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds,
+};
 use super::raw::{
     RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
@@ -259,12 +261,36 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
             l.push(d);
         }
     }
+    let grader_prompts = raw.grader_prompts.unwrap_or_default();
+    for key in grader_prompts.keys() {
+        let graded = AssertionKind::from_name(key)
+            .is_some_and(|k| crate::judge::graded::builtin_prompt(k).is_some());
+        if !graded {
+            let names = [
+                "llm-rubric",
+                "factuality",
+                "model-graded-closedqa",
+                "answer-relevance",
+                "select-best",
+            ];
+            let mut d = l.error(
+                format!("options.grader_prompts.{key}"),
+                format!("`{key}` has no grading prompt"),
+            );
+            d = match crate::suite::diagnostic::did_you_mean(key, names) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("types with a grading prompt: {}", names.join(", "))),
+            };
+            l.push(d);
+        }
+    }
     SuiteOptions {
         repeat: raw.repeat,
         concurrency: raw.concurrency,
         timeout_ms: raw.timeout_ms,
         max_retries: raw.max_retries,
         mode: raw.mode,
+        grader_prompts,
     }
 }
 

@@ -6,6 +6,7 @@ mod support;
 mod help;
 mod interrupt;
 mod leaks;
+mod judges;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
