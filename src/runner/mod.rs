@@ -24,8 +24,8 @@
 pub mod cache;
 pub mod cassette;
 mod executor;
-pub mod limits;
 mod grading;
+pub mod limits;
 pub mod retry;
 pub mod sigv4;
 pub mod transport;

@@ -5,8 +5,8 @@ mod support;
 
 mod help;
 mod interrupt;
-mod leaks;
 mod judges;
+mod leaks;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
