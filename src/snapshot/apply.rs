@@ -14,7 +14,7 @@
 //! limits, server errors) and cases cut short by Ctrl-C are left alone: they say nothing
 //! about the model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -26,7 +26,7 @@ use crate::plan::{Plan, PlannedSuite, project_root, slug};
 use crate::results::CaseResult;
 use crate::suite::Diagnostic;
 use crate::suite::locate::YamlIndex;
-use crate::suite::model::CaseSource;
+use crate::suite::model::{CaseSource, Thresholds};
 
 /// How a run treats snapshots.
 #[derive(Debug, Clone, Default)]
@@ -232,7 +232,7 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
     }
     // Build every snapshot first (cheap), then compare and write them in parallel: each is
     // its own file, and file creation, not CPU, is what a run with thousands of them waits on.
-    let mut work: Vec<(PathBuf, String, SnapFile)> = Vec::new();
+    let mut work: Vec<Work<'_>> = Vec::new();
     for s in plan.suites.iter().filter(|s| opts.enabled_for(s)) {
         let dir = opts.dir_for(s);
         if !report.dirs.contains(&dir) {
@@ -248,7 +248,7 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                 .filter(|&q| s.suite.prompts[q].applies_to(&p.spec))
                 .collect();
             let provider_dir = dir.join(&s.suite.name).join(slug(&p.spec.label));
-            let mut referenced: Vec<String> = Vec::new();
+            let mut referenced: HashSet<String> = HashSet::new();
             for pc in &s.cases {
                 let case = &s.suite.cases[pc.index];
                 for &q in &prompts {
@@ -264,7 +264,7 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                     );
                     let several = prompts.len() > 1;
                     let name = file_name(&case.id, several.then(|| slug(&prompt.label)).as_deref());
-                    referenced.push(name.clone());
+                    referenced.insert(name.clone());
                     let samples = groups.get(&key).map_or(&[][..], Vec::as_slice);
                     let mut indices: Vec<u32> = samples.iter().map(|r| r.sample).collect();
                     indices.sort_unstable();
@@ -293,7 +293,12 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
                         body: normalize_body(&body),
                     };
                     let rel = format!("{}/{}/{name}", s.suite.name, slug(&p.spec.label));
-                    work.push((path, rel, new));
+                    work.push(Work {
+                        path,
+                        rel,
+                        new,
+                        thresholds: &s.suite.thresholds,
+                    });
                 }
             }
             if opts.all_cases {
@@ -306,23 +311,104 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
             }
         }
     }
-    let settled: Vec<(Entry, Vec<String>)> = work
-        .into_par_iter()
-        .map(|(path, rel, new)| {
-            let mut errors = Vec::new();
-            let entry = settle(path, rel, &new, mode, &mut errors);
-            (entry, errors)
-        })
-        .collect();
-    for (entry, mut errors) in settled {
+    let entries = settle_all(work, mode);
+    for (entry, mut errors) in entries {
         report.entries.push(entry);
         report.errors.append(&mut errors);
     }
     report
 }
 
+/// One snapshot of the run, built and waiting to be compared and written.
+struct Work<'a> {
+    path: PathBuf,
+    rel: String,
+    new: SnapFile,
+    thresholds: &'a Thresholds,
+}
+
+/// The accepted file as read.
+enum Accepted {
+    Missing,
+    Unreadable(String),
+    Read(Box<SnapFile>),
+}
+
+fn read_accepted(path: &Path) -> Accepted {
+    match std::fs::read_to_string(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Accepted::Missing,
+        Err(e) => Accepted::Unreadable(e.to_string()),
+        Ok(text) => match SnapFile::parse(&text) {
+            Err(e) => Accepted::Unreadable(e.to_string()),
+            Ok(old) if old.info.is_none() => {
+                Accepted::Unreadable("the accepted snapshot has no `info:`".into())
+            }
+            Ok(old) => Accepted::Read(Box::new(old)),
+        },
+    }
+}
+
+/// Reads the accepted files, classifies, writes: files in parallel (file creation, not CPU,
+/// is what a run with thousands of snapshots waits on), the classification in one batch per
+/// set of thresholds.
+fn settle_all(work: Vec<Work<'_>>, mode: Mode) -> Vec<(Entry, Vec<String>)> {
+    let accepted: Vec<Accepted> = work.par_iter().map(|w| read_accepted(&w.path)).collect();
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; work.len()];
+    let mut batches: Vec<(&Thresholds, Vec<usize>)> = Vec::new();
+    for (i, (w, a)) in work.iter().zip(&accepted).enumerate() {
+        if let (Accepted::Read(_), Some(_)) = (a, &w.new.info) {
+            match batches
+                .iter_mut()
+                .find(|(t, _)| std::ptr::eq(*t, w.thresholds))
+            {
+                Some((_, idx)) => idx.push(i),
+                None => batches.push((w.thresholds, vec![i])),
+            }
+        }
+    }
+    for (thresholds, idx) in batches {
+        let pairs: Vec<(Side<'_>, Side<'_>)> = idx
+            .iter()
+            .filter_map(|&i| match (&accepted[i], &work[i].new.info) {
+                (Accepted::Read(old), Some(ni)) => Some((
+                    Side {
+                        info: old.info.as_ref()?,
+                        body: &old.body,
+                    },
+                    Side {
+                        info: ni,
+                        body: &work[i].new.body,
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        for (&i, v) in idx.iter().zip(compare::classify_all(&pairs, thresholds)) {
+            verdicts[i] = Some(v);
+        }
+    }
+    work.into_par_iter()
+        .zip(accepted)
+        .zip(verdicts)
+        .map(|((w, a), v)| {
+            let outcome = match (a, v) {
+                (Accepted::Missing, _) => Outcome::New,
+                (Accepted::Unreadable(e), _) => Outcome::Unreadable(e),
+                (Accepted::Read(_), Some(v)) if v.class.matches() => Outcome::Matched(v),
+                (Accepted::Read(_), Some(v)) => Outcome::Changed(v),
+                (Accepted::Read(_), None) => {
+                    Outcome::Unreadable("the new snapshot has no `info:`".into())
+                }
+            };
+            let mut errors = Vec::new();
+            let entry = write(w.path, w.rel, &w.new, outcome, mode, &mut errors);
+            (entry, errors)
+        })
+        .collect()
+}
+
 /// `.snap` files in `dir` whose names are not in `referenced`, sorted.
-fn unreferenced(dir: &Path, referenced: &[String]) -> Vec<String> {
+fn unreferenced(dir: &Path, referenced: &HashSet<String>) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -335,7 +421,8 @@ fn unreferenced(dir: &Path, referenced: &[String]) -> Vec<String> {
     out
 }
 
-/// Compares with the accepted file and writes per `mode`.
+/// Compares one snapshot with its accepted file and writes per `mode`.
+#[cfg(test)]
 fn settle(
     path: PathBuf,
     rel: String,
@@ -343,33 +430,30 @@ fn settle(
     mode: Mode,
     errors: &mut Vec<String>,
 ) -> Entry {
-    let outcome = match std::fs::read_to_string(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::New,
-        Err(e) => Outcome::Unreadable(e.to_string()),
-        Ok(text) => match SnapFile::parse(&text) {
-            Err(e) => Outcome::Unreadable(e.to_string()),
-            Ok(old) => match (&old.info, &new.info) {
-                (Some(oi), Some(ni)) => {
-                    let v = compare::classify(
-                        Side {
-                            info: oi,
-                            body: &old.body,
-                        },
-                        Side {
-                            info: ni,
-                            body: &new.body,
-                        },
-                    );
-                    if v.class.matches() {
-                        Outcome::Matched(v)
-                    } else {
-                        Outcome::Changed(v)
-                    }
-                }
-                _ => Outcome::Unreadable("the accepted snapshot has no `info:`".into()),
-            },
-        },
-    };
+    let thresholds = Thresholds::default();
+    let mut out = settle_all(
+        vec![Work {
+            path,
+            rel,
+            new: new.clone(),
+            thresholds: &thresholds,
+        }],
+        mode,
+    );
+    let (entry, mut errs) = out.pop().expect("one in, one out");
+    errors.append(&mut errs);
+    entry
+}
+
+/// Writes per `mode` what the comparison found.
+fn write(
+    path: PathBuf,
+    rel: String,
+    new: &SnapFile,
+    outcome: Outcome,
+    mode: Mode,
+    errors: &mut Vec<String>,
+) -> Entry {
     let matched = matches!(outcome, Outcome::Matched(_));
     let written = match (mode, &outcome) {
         (Mode::No | Mode::Auto, _) => Written::Nothing,

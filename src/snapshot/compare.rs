@@ -20,6 +20,7 @@
 use serde::Serialize;
 
 use super::info::{AssertionInfo, Info};
+use crate::suite::model::Thresholds;
 
 /// How a new result relates to the accepted snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -98,6 +99,15 @@ fn fraction((p, n): (u32, u32)) -> String {
     } else {
         format!("{p}/{n}")
     }
+}
+
+/// Compares many (accepted, new) pairs; `thresholds` are the suite's (`equivalence_similarity`).
+pub fn classify_all(pairs: &[(Side<'_>, Side<'_>)], thresholds: &Thresholds) -> Vec<Verdict> {
+    let _ = thresholds;
+    pairs
+        .iter()
+        .map(|(old, new)| classify(*old, *new))
+        .collect()
 }
 
 /// Compares a new result with the accepted snapshot (see the module docs).
