@@ -4,6 +4,7 @@
 
 mod cache;
 mod run;
+mod schema;
 mod validate;
 
 use std::io::Write as _;
@@ -60,6 +61,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Print the JSON Schema of the suite format (for editor completion).
+    Schema(schema::SchemaArgs),
 }
 
 /// Entry point of the binary.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Schema(args) => schema::schema(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

@@ -7,4 +7,5 @@ mod help;
 mod providers_cloud;
 mod quickstart;
 mod run;
+mod schema;
 mod validate;
