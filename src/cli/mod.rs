@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+mod report;
 mod run;
 mod schema;
 mod validate;
@@ -61,6 +62,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Render a saved results file as a self-contained HTML report.
+    Report(report::ReportArgs),
     /// Print the JSON Schema of the suite format (for editor completion).
     Schema(schema::SchemaArgs),
 }
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),
     };
     let _ = std::io::stdout().flush();

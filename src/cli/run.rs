@@ -8,7 +8,9 @@ use clap::Args;
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
 use crate::results::writer::ResultsWriter;
-use crate::results::{CaseResult, ProviderInfo, RunInfo, SuiteInfo, Summary};
+use crate::results::{
+    CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo,
+};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
@@ -34,7 +36,8 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write results to FILE (.json: the versioned results file); repeatable.
+    /// Write results to FILE: .json (the versioned results file, streamed) or .html (a
+    /// self-contained report); repeatable.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -132,15 +135,20 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// What `-o` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutputKind {
+    /// The results file, streamed.
     Json,
+    /// The HTML report, written at the end.
+    Html,
 }
 
 fn output_kind(path: &Path) -> Result<OutputKind, String> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => Ok(OutputKind::Json),
+        Some("html" | "htm") => Ok(OutputKind::Html),
         other => Err(format!(
-            "cannot write `{}`: unknown output type `{}` (supported: .json)",
+            "cannot write `{}`: unknown output type `{}` (supported: .json, .html)",
             path.display(),
             other.unwrap_or("")
         )),
@@ -290,7 +298,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         })
         .collect();
     let mut writers = Vec::new();
-    for (path, OutputKind::Json) in &outputs {
+    for (path, _) in outputs.iter().filter(|(_, k)| *k == OutputKind::Json) {
         match ResultsWriter::create(path, &run_info, &suite_infos) {
             Ok(w) => writers.push(w),
             Err(e) => {
@@ -342,12 +350,39 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
+    let html_outputs: Vec<&PathBuf> = outputs
+        .iter()
+        .filter(|(_, k)| *k == OutputKind::Html)
+        .map(|(p, _)| p)
+        .collect();
+    if !html_outputs.is_empty() {
+        let file = ResultsFile {
+            schema: crate::results::SCHEMA_NAME.into(),
+            version: crate::results::SCHEMA_VERSION,
+            tool: ToolInfo::current(),
+            run: run_info.clone(),
+            suites: suite_infos.clone(),
+            results: std::mem::take(&mut sink.results),
+            summary,
+            complete,
+        };
+        let html = crate::report::html::render_results(&file);
+        for path in html_outputs {
+            if let Err(e) = crate::report::write_file_atomic(path, html.as_bytes()) {
+                sink.write_errors.push(format!("{}: {e}", path.display()));
+            }
+        }
+        sink.results = file.results;
+    }
     print!(
         "{}",
         crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
     );
-    for (path, _) in &outputs {
-        println!("results: {}", path.display());
+    for (path, kind) in &outputs {
+        match kind {
+            OutputKind::Json => println!("results: {}", path.display()),
+            OutputKind::Html => println!("report: {}", path.display()),
+        }
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");

@@ -1,6 +1,7 @@
 //! Renderers: they read results and diagnostics and produce text; they never run anything.
 
 pub mod diagnostics;
+pub mod html;
 pub mod terminal;
 
 use std::io::Write as _;

@@ -4,6 +4,7 @@
 mod support;
 
 mod help;
+mod html;
 mod providers_cloud;
 mod quickstart;
 mod run;
