@@ -5,7 +5,11 @@ mod support;
 
 mod help;
 mod html;
+mod interrupt;
+mod judges;
+mod leaks;
 mod providers_cloud;
+mod providers_local;
 mod quickstart;
 mod run;
 mod schema;
