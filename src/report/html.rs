@@ -128,6 +128,8 @@ struct Model<'a> {
     rows: Vec<Row<'a>>,
     results: Vec<Value>,
     prompts: Vec<&'a RenderedPrompt>,
+    /// Named metrics (`metric:` on assertions), per provider.
+    metrics: Vec<crate::results::metrics::MetricSummary>,
 }
 
 #[derive(Serialize)]
@@ -302,6 +304,14 @@ impl<'a> Model<'a> {
             p.cost_usd = costs[i];
             p.models = models[i].iter().map(|m| (*m).to_string()).collect();
         }
+        // Metrics in grid order: by name, then provider column.
+        let mut metrics = crate::results::metrics::aggregate(&file.results);
+        metrics.sort_by_key(|m| {
+            (
+                m.metric.clone(),
+                column_of.get(m.provider.as_str()).copied(),
+            )
+        });
         Model {
             kind: "results",
             tool: format!("{} {}", file.tool.name, file.tool.version),
@@ -315,6 +325,7 @@ impl<'a> Model<'a> {
             rows,
             results,
             prompts,
+            metrics,
         }
     }
 }

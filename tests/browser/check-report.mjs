@@ -75,6 +75,7 @@ try {
       shown: Number(document.querySelector('#shown')?.dataset.shown ?? -1),
       rows,
       page: text('#page'),
+      metrics: [...document.querySelectorAll('#metrics tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
       domRows: document.querySelectorAll('tr.row').length,
     };
   });

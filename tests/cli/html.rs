@@ -114,6 +114,7 @@ cases:
     assert:
       - type: icontains
         value: fox
+        metric: mentions-fox
   - id: unlucky
     vars: {{ question: "unlucky" }}
     assert:
@@ -411,6 +412,14 @@ fn report_in_headless_chromium() {
     assert_eq!(init["counts"]["cases"], "6");
     assert_eq!(init["verdict"], "errors");
     assert_eq!(init["columns"], json!([LABEL_A, LABEL_B]));
+    assert_eq!(
+        init["metrics"],
+        json!([
+            ["mentions-fox", LABEL_A, "1.000", "1 of 1"],
+            ["mentions-fox", LABEL_B, "1.000", "1 of 1"]
+        ]),
+        "named metrics per provider"
+    );
 
     // The grid: one row per case, each cell the status of that case on that provider.
     let expected = expected_cells(&doc);

@@ -8,7 +8,8 @@
 //   providers: [{label, ids, models, passed, failed, errors, latency_p50, latency_p95,
 //                cost_usd, tokens_in, tokens_out}],            (the grid's columns)
 //   tags: [string], rows: [{suite, id, description?, tags?, cells: [[p, f, e] | null], results: [i]}],
-//   results: [CaseResult fields + column, rendered (index into prompts)], prompts: [{system?, messages}] }
+//   results: [CaseResult fields + column, rendered (index into prompts)], prompts: [{system?, messages}],
+//   metrics: [{provider, metric, count, passed, mean}] }
 (function () {
   'use strict';
 
@@ -138,6 +139,10 @@
     add(app, header());
     add(app, h('h2', { text: 'Providers' }));
     add(app, providerTable());
+    if (D.metrics && D.metrics.length) {
+      add(app, h('h2', { text: 'Metrics' }));
+      add(app, metricsTable());
+    }
     add(app, toolbar());
     gridHost = h('div', { id: 'grid-host' });
     pagerHost = h('div', { class: 'pager', id: 'pager' });
@@ -195,6 +200,17 @@
           return h('th', { class: i >= 3 ? 'num' : null, text: t });
         }))),
       h('tbody', null, body));
+  }
+
+  function metricsTable() {
+    return h('table', { class: 'providers', id: 'metrics' },
+      h('thead', null, h('tr', null, ['metric', 'provider', 'mean score', 'passed'].map(function (t, i) {
+        return h('th', { class: i >= 2 ? 'num' : null, text: t });
+      }))),
+      h('tbody', null, D.metrics.map(function (m) {
+        return h('tr', null, h('td', { class: 'mono', text: m.metric }), h('td', { text: m.provider }),
+          h('td', { class: 'num', text: m.mean.toFixed(3) }), h('td', { class: 'num', text: m.passed + ' of ' + m.count }));
+      })));
   }
 
   function toolbar() {
