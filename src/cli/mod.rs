@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+mod progress;
 mod report;
 mod run;
 mod schema;
@@ -35,6 +36,8 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
+  CI                                  no progress bar
 
 Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md";
 
@@ -49,9 +52,54 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Colour in the report: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    // Plain comments, not docs: clap would turn docs into a long per-value list in `--help`.
+    // On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it on).
+    Auto,
+    // Always, even in a pipe.
+    Always,
+    // Never.
+    Never,
+}
+
+/// How the command talks to the person running it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    /// `-v` or more.
+    pub verbose: bool,
+    /// Colour on stdout.
+    pub color: bool,
+}
+
+impl ColorWhen {
+    /// Whether stdout gets colour: `NO_COLOR`, `CLICOLOR(_FORCE)`, `TERM` and whether stdout is
+    /// a terminal decide `auto` (anstream's rules).
+    fn stdout(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
+        }
+    }
 }
 
 /// Subcommands.
@@ -85,7 +133,13 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
-        Command::Run(args) => run::run(&args, cli.verbose > 0),
+        Command::Run(args) => run::run(
+            &args,
+            Ui {
+                verbose: cli.verbose > 0,
+                color: cli.color.stdout(),
+            },
+        ),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
         Command::Report(args) => report::report(&args),

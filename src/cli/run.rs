@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::Ui;
+use super::progress::{self, Progress};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
+use crate::report::terminal::RenderOptions;
 use crate::results::writer::ResultsWriter;
 use crate::results::{
     CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo,
@@ -161,12 +164,15 @@ struct CliSink {
     results: Vec<CaseResult>,
     verbose: bool,
     write_errors: Vec<String>,
+    progress: Progress,
 }
 
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
+            RunEvent::Started { planned } => self.progress.start(planned),
             RunEvent::Finished(r) => {
+                self.progress.finished(r.status);
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
                         self.write_errors
@@ -183,11 +189,11 @@ impl EventSink for CliSink {
                 error,
             } => {
                 if self.verbose {
-                    eprintln!(
+                    self.progress.println(&format!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
                         error,
                         delay.as_millis()
-                    );
+                    ));
                 }
                 tracing::info!(
                     case = case_id,
@@ -197,8 +203,9 @@ impl EventSink for CliSink {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => eprintln!("warning: {w}"),
+            RunEvent::Warning(w) => self.progress.println(&format!("warning: {w}")),
             RunEvent::Interrupted { unfinished } => {
+                self.progress.clear();
                 eprintln!(
                     "interrupted: {unfinished} request(s) unfinished; keeping every finished result"
                 );
@@ -206,13 +213,12 @@ impl EventSink for CliSink {
                     let _ = w.flush();
                 }
             }
-            _ => {}
         }
     }
 }
 
 /// Runs `promptdrift run`; returns the exit code.
-pub fn run(args: &RunArgs, verbose: bool) -> u8 {
+pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     let outputs: Vec<(PathBuf, OutputKind)> = match args
         .outputs
         .iter()
@@ -329,10 +335,13 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     let mut sink = CliSink {
         writers,
         results: Vec::with_capacity(plan.jobs.len()),
-        verbose,
+        verbose: ui.verbose,
         write_errors: Vec::new(),
+        progress: Progress::new(progress::wanted(), ui.color),
     };
-    let report = match runner::run(&plan, &run_opts, &mut sink) {
+    let report = runner::run(&plan, &run_opts, &mut sink);
+    sink.progress.clear();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -376,7 +385,13 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     }
     print!(
         "{}",
-        crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
+        crate::report::terminal::render_with(
+            &plan,
+            &sink.results,
+            &summary,
+            report.interrupted,
+            RenderOptions { color: ui.color }
+        )
     );
     for (path, kind) in &outputs {
         match kind {

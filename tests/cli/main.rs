@@ -13,4 +13,5 @@ mod providers_local;
 mod quickstart;
 mod run;
 mod schema;
+mod terminal;
 mod validate;
