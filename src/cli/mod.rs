@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+mod init;
 mod progress;
 mod report;
 mod run;
@@ -105,6 +106,8 @@ impl ColorWhen {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a project: suites/, fixtures/, snapshots/ and a first suite that runs offline.
+    Init(init::InitArgs),
     /// Run suites: every case on every provider; print a table; write results.
     Run(Box<run::RunArgs>),
     /// Check suites without calling any provider (file:line:column errors).
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
             },
         ),
         Command::Validate(args) => validate::validate(&args),
+        Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
         Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),

@@ -5,6 +5,7 @@ mod support;
 
 mod help;
 mod html;
+mod init;
 mod interrupt;
 mod judges;
 mod leaks;
