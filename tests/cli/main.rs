@@ -3,6 +3,7 @@
 
 mod support;
 
+mod docs;
 mod help;
 mod html;
 mod init;
