@@ -3,7 +3,7 @@
 //
 //   node check-report.mjs '{"report": "/abs/report.html", "screenshot": "/abs/report.png", ...}'
 //
-// Plan keys: report (required), screenshot, detailScreenshot (of the first case opened),
+// Plan keys: report (required), screenshot (fullPage: false for the viewport only), detailScreenshot (of the first case opened),
 // openCase (case ids to click, one after the other), search (text typed into the search box),
 // tag (a tag to select), chromium (default /usr/bin/chromium).
 // Nothing here decides pass or fail: the Rust test does, against the results file.
@@ -80,7 +80,7 @@ try {
     };
   });
   obs.initial = await snapshot();
-  if (plan.screenshot) await page.screenshot({ path: plan.screenshot, fullPage: true });
+  if (plan.screenshot) await page.screenshot({ path: plan.screenshot, fullPage: plan.fullPage ?? true });
 
   // Filters: each from a fresh state, by clicking as a person would.
   const reset = async () => {

@@ -618,7 +618,11 @@ fn large_report_in_headless_chromium() {
     let art = artifacts();
     let obs = check_in_browser(
         &dir,
-        &json!({ "report": p.path().join("big.html"), "screenshot": art.join("report-large.png") }),
+        &json!({
+            "report": p.path().join("big.html"),
+            "screenshot": art.join("report-large.png"),
+            "fullPage": false,
+        }),
     );
     assert_clean_page(&obs);
     eprintln!(
