@@ -153,8 +153,8 @@ fn no_terminal(dir: &Path, found: &[Pending]) -> u8 {
     EXIT_BAD_INPUT
 }
 
-/// `promptdrift review`.
-pub fn review(args: &PendingArgs) -> u8 {
+/// `promptdrift review`; `color` from `--color`.
+pub fn review(args: &PendingArgs, color: bool) -> u8 {
     let (dir, found) = match args.find() {
         Ok(x) => x,
         Err(code) => return code,
@@ -170,7 +170,6 @@ pub fn review(args: &PendingArgs) -> u8 {
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         return no_terminal(&dir, &found);
     }
-    let color = std::env::var_os(crate::env::NO_COLOR).is_none();
     let term = console::Term::stdout();
     let total = found.len();
     let mut errors = 0usize;

@@ -3,7 +3,10 @@
 
 mod support;
 
+mod docs;
 mod help;
+mod html;
+mod init;
 mod interrupt;
 mod judges;
 mod leaks;
@@ -11,5 +14,7 @@ mod providers_cloud;
 mod providers_local;
 mod quickstart;
 mod run;
+mod schema;
 mod snapshots;
+mod terminal;
 mod validate;

@@ -183,6 +183,15 @@ fn round_trip_run_accept_change_review_ci() {
         redact_snap(&p.read("snapshots/snap/gpt-a/refund.snap.new"))
     );
 
+    // Shared files: readable by everyone, like any file in a repository.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta =
+            std::fs::metadata(p.path().join("snapshots/snap/gpt-a/refund.snap.new")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    }
+
     // 2. Accept all: each .snap.new becomes the .snap, without `assertion_line`.
     let r = p.run(&["accept"]);
     assert_eq!(r.code, 0, "{}", r.all());
