@@ -6,14 +6,14 @@
 //! snapshots/<suite>/<provider-slug>/<case-id>@<prompt>.snap   when several prompts apply
 //! ```
 //!
-//! A run with snapshots on ([`apply`]) builds one [`SnapFile`] per (suite, case, provider,
+//! A run with snapshots on ([`apply()`]) builds one [`SnapFile`] per (suite, case, provider,
 //! prompt) from its samples ([`info::build`]), compares it with the accepted `.snap`
 //! ([`compare::classify`]: a stable projection, not the raw text), and, depending on the
 //! [`Mode`], writes nothing, a `.snap.new` for review, or the `.snap` itself. [`pending`] finds
 //! `.snap.new` files and accepts (atomic rename to `.snap`, `assertion_line` dropped) or rejects
 //! (deletes) them; [`review`] is the interactive walk through them, as a pure state machine.
 //!
-//! [`format`] and [`yaml`] write and read the files byte for byte as insta does, so
+//! [`mod@format`] and [`yaml`] write and read the files byte for byte as insta does, so
 //! `cargo insta review` / `accept` work on them and never churn them.
 //!
 //! This module reads and writes only under the snapshot folder; it never prints.

@@ -475,6 +475,11 @@ fn review_in_a_terminal() {
     use std::time::{Duration, Instant};
 
     if Command::new("script").arg("--version").output().is_err() {
+        // In CI a missing tool is a failure, not a skip (as the browser test does).
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "util-linux `script` is needed for the terminal test"
+        );
         eprintln!(
             "skipped: util-linux `script` is not installed (the review state machine is unit-tested)"
         );
