@@ -3,6 +3,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+pub mod ci;
+mod merge;
+mod outputs;
 mod run;
 mod validate;
 
@@ -32,8 +35,11 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  CI, TF_BUILD                        CI mode (see --ci); --no-ci turns it off
+  GITHUB_STEP_SUMMARY                 run and merge append their Markdown summary to it
 
-Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md";
+Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
+      docs/ci.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -60,6 +66,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Join the results files of a sharded run (--shard K/N) and report as if it were one run.
+    Merge(merge::MergeArgs),
 }
 
 /// Entry point of the binary.
@@ -81,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Merge(args) => merge::merge(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

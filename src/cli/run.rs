@@ -1,14 +1,17 @@
 //! `promptdrift run`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use super::outputs::OutputKind;
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
+use crate::report::markdown::Footer;
+use crate::report::progress_lines::ProgressLines;
 use crate::results::writer::ResultsWriter;
-use crate::results::{CaseResult, ProviderInfo, RunInfo, SuiteInfo, Summary};
+use crate::results::{CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
@@ -34,7 +37,8 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write results to FILE (.json: the versioned results file); repeatable.
+    /// Write FILE, by extension: .json results file, .xml JUnit, .md Markdown summary;
+    /// repeatable. The Markdown summary is also appended to $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -74,6 +78,10 @@ pub struct RunArgs {
     /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
+
+    /// CI mode.
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
 }
 
 /// `--mode` values.
@@ -131,34 +139,34 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
-/// What `-o` can write.
-enum OutputKind {
-    Json,
-}
-
-fn output_kind(path: &Path) -> Result<OutputKind, String> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => Ok(OutputKind::Json),
-        other => Err(format!(
-            "cannot write `{}`: unknown output type `{}` (supported: .json)",
-            path.display(),
-            other.unwrap_or("")
-        )),
-    }
-}
-
 /// Writes results files as results arrive; keeps results for the terminal report.
 struct CliSink {
     writers: Vec<ResultsWriter>,
     results: Vec<CaseResult>,
     verbose: bool,
     write_errors: Vec<String>,
+    /// CI mode: plain progress lines on stderr.
+    progress: Option<ProgressLines>,
 }
 
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
+            RunEvent::Started { planned } => {
+                if self.progress.is_some() {
+                    let p = ProgressLines::new(planned, Instant::now());
+                    eprintln!("{}", p.start_line());
+                    self.progress = Some(p);
+                }
+            }
             RunEvent::Finished(r) => {
+                if let Some(line) = self
+                    .progress
+                    .as_mut()
+                    .and_then(|p| p.finished(r.status, Instant::now()))
+                {
+                    eprintln!("{line}");
+                }
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
                         self.write_errors
@@ -198,6 +206,8 @@ impl EventSink for CliSink {
                     let _ = w.flush();
                 }
             }
+            // Events added later are not for this sink.
+            #[allow(unreachable_patterns)]
             _ => {}
         }
     }
@@ -205,12 +215,8 @@ impl EventSink for CliSink {
 
 /// Runs `promptdrift run`; returns the exit code.
 pub fn run(args: &RunArgs, verbose: bool) -> u8 {
-    let outputs: Vec<(PathBuf, OutputKind)> = match args
-        .outputs
-        .iter()
-        .map(|p| output_kind(p).map(|k| (p.clone(), k)))
-        .collect::<Result<_, _>>()
-    {
+    let ci = args.ci.enabled();
+    let outputs = match super::outputs::parse(&args.outputs) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -290,7 +296,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         })
         .collect();
     let mut writers = Vec::new();
-    for (path, OutputKind::Json) in &outputs {
+    for (path, _) in outputs.iter().filter(|(_, k)| *k == OutputKind::Json) {
         match ResultsWriter::create(path, &run_info, &suite_infos) {
             Ok(w) => writers.push(w),
             Err(e) => {
@@ -299,7 +305,8 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             }
         }
     }
-    let cache = (!args.no_cache).then(|| {
+    // CI mode writes nothing it was not asked for: no cache unless a folder is named.
+    let cache = (!args.no_cache && !(ci && args.cache_dir.is_none())).then(|| {
         let dir = args
             .cache_dir
             .clone()
@@ -323,6 +330,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         results: Vec::with_capacity(plan.jobs.len()),
         verbose,
         write_errors: Vec::new(),
+        progress: ci.then(|| ProgressLines::new(plan.jobs.len(), Instant::now())),
     };
     let report = match runner::run(&plan, &run_opts, &mut sink) {
         Ok(r) => r,
@@ -342,12 +350,32 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
+    if let Some(line) = sink.progress.as_mut().and_then(|p| p.end(Instant::now())) {
+        eprintln!("{line}");
+    }
     print!(
         "{}",
         crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
     );
-    for (path, _) in &outputs {
-        println!("results: {}", path.display());
+    let file = ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: crate::results::ToolInfo::current(),
+        run: run_info,
+        suites: suite_infos,
+        results: std::mem::take(&mut sink.results),
+        summary,
+        complete,
+    };
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    sink.write_errors.extend(super::outputs::write_reports(
+        &outputs, &file, &footer, false,
+    ));
+    for (path, kind) in &outputs {
+        println!("{}: {}", kind.label(), path.display());
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");
