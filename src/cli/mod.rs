@@ -95,6 +95,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Parses a command line (`["promptdrift", "run", …]`) exactly as the binary does, without
+/// running anything: `Err` holds clap's message. Used to check the commands written in docs and
+/// workflows.
+pub fn check_args<I, T>(args: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args).map(|_| ()).map_err(|e| e.to_string())
+}
+
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var(crate::env::PROMPTDRIFT_LOG).ok().map_or_else(
