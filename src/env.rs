@@ -8,6 +8,10 @@ pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 /// Anthropic API base URL override.
 pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
+/// Ollama server for `ollama:<model>` when the provider sets no `base_url`: a URL, or
+/// `host:port` without a scheme (`http://` is assumed), as the Ollama CLI reads it.
+/// Default `http://localhost:11434`.
+pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
 /// Default run mode (`live`, `record`, `replay`) when `--mode` is not given.
 pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 /// Log filter for `tracing` (`info`, `promptdrift=debug`, …).

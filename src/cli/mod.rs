@@ -32,6 +32,7 @@ Environment:
   AZURE_OPENAI_API_KEY, …_ENDPOINT    Azure OpenAI (or AZURE_OPENAI_AD_TOKEN)
   GOOGLE_API_KEY, GEMINI_API_KEY      Gemini API
   GOOGLE_OAUTH_ACCESS_TOKEN           Vertex AI token (with GOOGLE_CLOUD_PROJECT)
+  OLLAMA_HOST                         Ollama server for `ollama:<model>` (host:port or URL)
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`

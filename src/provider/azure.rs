@@ -158,13 +158,8 @@ impl Azure {
                 spec.label
             ));
         }
-        let extra_headers = spec
-            .config
-            .headers
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
+        let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
+        let auth = auth.with_secret_headers(secret_headers);
         Ok(Azure {
             id: spec.id.clone(),
             deployment: deployment.to_string(),

@@ -138,13 +138,15 @@ impl Bedrock {
                 spec.label
             ));
         }
-        let extra_headers = spec
-            .config
-            .headers
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
+        let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
+        if !secret_headers.is_empty() && !auth.can_add_headers() {
+            return Err(ProviderFactoryError::new(
+                "headers that read the environment (`{{ env.NAME }}`) cannot be sent with SigV4-signed requests",
+            )
+            .at("config.headers")
+            .help("use a literal header value, or a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)"));
+        }
+        let auth = auth.with_secret_headers(secret_headers);
         Ok(Bedrock {
             id: spec.id.clone(),
             url: format!("{endpoint}/model/{}/converse", encode_segment(model_id)),
@@ -212,7 +214,7 @@ impl Bedrock {
 
 /// `AWS_BEARER_TOKEN_BEDROCK` (or the variable `api_key_env` names) wins; otherwise SigV4
 /// with the credential chain.
-fn resolve_auth(
+pub(crate) fn resolve_auth(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
     env: aws::EnvLookup<'_>,

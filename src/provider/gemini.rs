@@ -142,6 +142,7 @@ impl Gemini {
                 value: key,
             }
         };
+        let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         Ok(Gemini {
             id: spec.id.clone(),
             model: model.trim_start_matches("models/").to_string(),
@@ -149,21 +150,11 @@ impl Gemini {
                 "{}/{api_version}/{model_path}:generateContent",
                 base.trim_end_matches('/')
             ),
-            auth,
-            extra_headers: config_headers(spec),
+            auth: auth.with_secret_headers(secret_headers),
+            extra_headers,
             extras: GoogleExtras::from_spec(spec)?,
         })
     }
-}
-
-/// The suite's extra `headers`, names lowercased.
-pub(crate) fn config_headers(spec: &ProviderSpec) -> Vec<(String, String)> {
-    spec.config
-        .headers
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-        .collect()
 }
 
 impl Provider for Gemini {

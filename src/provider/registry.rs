@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, azure, bedrock, gemini, openai, vertex};
+use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ollama, openai, vertex};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
@@ -20,6 +20,9 @@ pub fn known_kinds() -> &'static [&'static str] {
         "bedrock",
         "gemini",
         "vertex",
+        "ollama",
+        "http",
+        "exec",
         "replay",
     ]
 }
@@ -142,6 +145,9 @@ pub fn build_provider(
         "bedrock" => Arc::new(bedrock::Bedrock::build(spec, ctx)?),
         "gemini" => Arc::new(gemini::Gemini::build(spec, ctx)?),
         "vertex" => Arc::new(vertex::Vertex::build(spec, ctx)?),
+        "ollama" => Arc::new(ollama::Ollama::build(spec, ctx)?),
+        "http" => Arc::new(http::Http::build(spec, ctx)?),
+        "exec" => Arc::new(exec::Exec::build(spec, ctx)?),
         "replay" => return build_replay(spec, ctx),
         other => {
             let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`"))

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::gemini::{GoogleExtras, config_headers, generate_body, parse_generate};
+use super::gemini::{GoogleExtras, generate_body, parse_generate};
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{Provider, ProviderError, Request, Response};
@@ -119,6 +119,7 @@ impl Vertex {
             Auth::None
         };
         let seg = super::bedrock::encode_segment;
+        let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         Ok(Vertex {
             id: spec.id.clone(),
             url: format!(
@@ -127,8 +128,8 @@ impl Vertex {
                 seg(&location),
                 seg(model)
             ),
-            auth,
-            extra_headers: config_headers(spec),
+            auth: auth.with_secret_headers(secret_headers),
+            extra_headers,
             extras: GoogleExtras::from_spec(spec)?,
         })
     }

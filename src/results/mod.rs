@@ -15,6 +15,7 @@
 //! every whole result in it.
 
 pub mod merge;
+pub mod metrics;
 pub mod read;
 pub mod writer;
 

@@ -4,7 +4,11 @@
 mod support;
 
 mod help;
+mod interrupt;
+mod judges;
+mod leaks;
 mod providers_cloud;
+mod providers_local;
 mod quickstart;
 mod run;
 mod validate;

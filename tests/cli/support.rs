@@ -39,6 +39,8 @@ const SCRUB: &[&str] = &[
     "GOOGLE_CLOUD_PROJECT",
     "GOOGLE_CLOUD_LOCATION",
     "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
     "INSTA_UPDATE",
 ];
 

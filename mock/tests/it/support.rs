@@ -284,6 +284,22 @@ pub(crate) fn send(
             &[],
             &json!({"model": "m-1", "stream": false, "prompt": prompt}),
         ),
+        P::GeminiEmbed => post(
+            &format!("{u}/v1beta/models/m-1:embedContent"),
+            &[("x-goog-api-key", "g-test")],
+            &json!({"model": "models/m-1", "content": {"parts": [{"text": prompt}]}}),
+        ),
+        P::BedrockEmbed => bedrock_post(
+            mock,
+            &creds(),
+            "/model/amazon.titan-embed-text-v2%3A0/invoke",
+            &json!({"inputText": prompt, "normalize": true}),
+        ),
+        P::OllamaEmbed => post(
+            &format!("{u}/api/embed"),
+            &[],
+            &json!({"model": "m-1", "input": prompt}),
+        ),
         _ => unreachable!("new protocol {p}"),
     }
 }
