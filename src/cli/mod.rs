@@ -104,7 +104,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    Cli::try_parse_from(args).map(|_| ()).map_err(|e| e.to_string())
+    Cli::try_parse_from(args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn init_logging(verbose: u8) {

@@ -403,9 +403,18 @@ pub fn html(s: &str) -> String {
     out
 }
 
+/// Drops control characters (an answer's ANSI colour codes, NULs) and replaces Unicode
+/// noncharacters, which have no glyph.
 fn strip_controls(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_control() || *c == '\t')
+        .map(|c| {
+            if matches!(c, '\u{FDD0}'..='\u{FDEF}') || (u32::from(c) & 0xFFFE) == 0xFFFE {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

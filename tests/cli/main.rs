@@ -3,12 +3,15 @@
 
 mod support;
 
+mod ci;
 mod help;
 mod interrupt;
 mod judges;
 mod leaks;
+mod merge;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
+mod reports;
 mod run;
 mod validate;
