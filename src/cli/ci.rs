@@ -18,9 +18,9 @@ use clap::Args;
 /// The `--ci` / `--no-ci` flags.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct CiArgs {
-    /// CI mode: plain progress lines on stderr, no colour, no prompts, no snapshot or cache
-    /// writes; the exit code is the gate. On by default when CI is set (CI=true, TF_BUILD);
-    /// --ci=false or --no-ci turns it off.
+    /// CI mode: plain progress lines on stderr, no colour, no prompts; writes only what -o
+    /// names (no snapshots; no response cache unless --cache-dir names one); the exit code is
+    /// the gate. On when CI is set (CI=true, TF_BUILD) unless --ci=false or --no-ci.
     #[arg(
         long = "ci",
         value_name = "BOOL",
