@@ -152,12 +152,10 @@ struct CliSink {
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
-            RunEvent::Started { planned } => {
-                if self.progress.is_some() {
-                    let p = ProgressLines::new(planned, Instant::now());
-                    eprintln!("{}", p.start_line());
-                    self.progress = Some(p);
-                }
+            RunEvent::Started { planned } if self.progress.is_some() => {
+                let p = ProgressLines::new(planned, Instant::now());
+                eprintln!("{}", p.start_line());
+                self.progress = Some(p);
             }
             RunEvent::Finished(r) => {
                 if let Some(line) = self
@@ -306,7 +304,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         }
     }
     // CI mode writes nothing it was not asked for: no cache unless a folder is named.
-    let cache = (!args.no_cache && !(ci && args.cache_dir.is_none())).then(|| {
+    let cache = (!(args.no_cache || ci && args.cache_dir.is_none())).then(|| {
         let dir = args
             .cache_dir
             .clone()

@@ -81,11 +81,7 @@ impl ProgressLines {
     fn line(&mut self, now: Instant) -> String {
         self.last_line = now;
         self.last_done = self.done;
-        let pct = if self.planned == 0 {
-            100
-        } else {
-            self.done * 100 / self.planned
-        };
+        let pct = (self.done * 100).checked_div(self.planned).unwrap_or(100);
         format!(
             "progress: {}/{} ({pct}%): {} passed, {} failed, {} error{}; {:.1}s",
             self.done,

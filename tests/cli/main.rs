@@ -15,3 +15,4 @@ mod quickstart;
 mod reports;
 mod run;
 mod validate;
+mod workflow;
