@@ -2,7 +2,7 @@
 //!
 //! One call loads a suite, runs it and fails the test with a readable report:
 //!
-//! ```no_run
+//! ```no_run,test_harness
 //! use promptdrift::{Options, Suite};
 //!
 //! #[test]
