@@ -206,7 +206,7 @@ fn info(all: &[&CaseResult], answered: &[&CaseResult], rep: &CaseResult) -> Valu
     );
     if answered.iter().all(|r| r.cost_usd.is_some()) {
         let c = answered.iter().filter_map(|r| r.cost_usd).sum::<f64>() / n;
-        metrics.insert("cost_usd".into(), json!(c));
+        metrics.insert("cost_usd".into(), json!((c * 1e12).round() / 1e12));
     }
     if answered.iter().all(|r| r.usage.input.is_some()) {
         let t = answered.iter().filter_map(|r| r.usage.input).sum::<u64>() as f64 / n;
