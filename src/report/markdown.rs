@@ -258,6 +258,177 @@ fn footer_lines(out: &mut String, file: &ResultsFile, footer: &Footer) {
     let _ = writeln!(out, "<sub>{}</sub>", parts.join(" · "));
 }
 
+/// A provider comparison (`compare`, `diff`), in the terms a reviewer needs; the drift engine
+/// fills it, this module only renders it.
+#[derive(Debug, Clone, Default)]
+pub struct DriftView {
+    /// Baseline provider label.
+    pub baseline: String,
+    /// Candidate provider label.
+    pub candidate: String,
+    /// The verdict word: `equivalent`, `better`, `worse`, `inconclusive`.
+    pub verdict: String,
+    /// The evidence in one line (pass rates, the interval, the margin).
+    pub evidence: String,
+    /// The command's exit code for this comparison: 0 gates passed, 1 a gate failed, 3 a gate
+    /// could not be checked.
+    pub exit_code: u8,
+    /// Each gate: name, `pass` / `fail` / `unchecked`, what it measured.
+    pub gates: Vec<(String, String, String)>,
+    /// Cases per class (`regressed`, `changed`, …), most severe first.
+    pub counts: Vec<(String, usize)>,
+    /// Cases worth reading, most severe first.
+    pub cases: Vec<DriftCase>,
+}
+
+/// One case of a comparison.
+#[derive(Debug, Clone, Default)]
+pub struct DriftCase {
+    /// Suite name.
+    pub suite: String,
+    /// Case id.
+    pub case_id: String,
+    /// Prompt label, when the suite has several.
+    pub prompt: Option<String>,
+    /// `regressed`, `errored`, `changed`, `improved`, …
+    pub class: String,
+    /// Why, one line each.
+    pub reasons: Vec<String>,
+    /// The baseline's answer.
+    pub baseline_output: Option<String>,
+    /// The candidate's answer.
+    pub candidate_output: Option<String>,
+}
+
+/// Renders comparisons: the drift verdict first, then the gates, the counts per class, and the
+/// regressed and changed cases with a word diff from the baseline's answer to the candidate's.
+pub fn render_drift(views: &[DriftView], footer: &Footer, version: &str) -> String {
+    let mut out = String::new();
+    let worst = views
+        .iter()
+        .map(|v| v.exit_code)
+        .fold(0, |a, c| match (a, c) {
+            (1, _) | (_, 1) => 1,
+            (3, _) | (_, 3) => 3,
+            _ => 0,
+        });
+    for v in views {
+        let icon = match v.exit_code {
+            0 => ":white_check_mark:",
+            1 => ":x:",
+            _ => ":warning:",
+        };
+        let failed = v.gates.iter().filter(|g| g.1 == "fail").count();
+        let gate_text = match (v.exit_code, failed) {
+            (0, _) => "every gate passed".to_string(),
+            (1, n) => format!("{n} gate{} failed", plural(n)),
+            _ => "a gate could not be checked".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "## {icon} promptdrift compare: {} → {} is {}, {gate_text}\n",
+            inline(&v.baseline),
+            inline(&v.candidate),
+            inline(&v.verdict)
+        );
+        if !v.evidence.is_empty() {
+            let _ = writeln!(out, "{}\n", inline(&v.evidence));
+        }
+        if !v.gates.is_empty() {
+            out.push_str("| gate | result | measured |\n| --- | --- | --- |\n");
+            for (name, status, detail) in &v.gates {
+                let mark = match status.as_str() {
+                    "pass" => ":white_check_mark: pass",
+                    "fail" => ":x: fail",
+                    _ => ":grey_question: not checked",
+                };
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {mark} | {} |",
+                    code_span_text(name),
+                    if detail.trim().is_empty() {
+                        String::new()
+                    } else {
+                        inline(&clip(detail, 200))
+                    }
+                );
+            }
+            out.push('\n');
+        }
+        if !v.counts.is_empty() {
+            let parts: Vec<String> = v
+                .counts
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, n)| format!("{n} {}", inline(c)))
+                .collect();
+            let _ = writeln!(out, "Cases: {}.\n", parts.join(", "));
+        }
+        let shown: Vec<&DriftCase> = v
+            .cases
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.class.as_str(),
+                    "regressed" | "errored" | "changed" | "improved"
+                )
+            })
+            .collect();
+        for (n, c) in shown.iter().enumerate() {
+            if n >= MAX_CASES || out.len() > MAX_CHARS - 8_000 {
+                let _ = writeln!(
+                    out,
+                    "… and {} more case{} (see the comparison file).\n",
+                    shown.len() - n,
+                    plural(shown.len() - n)
+                );
+                break;
+            }
+            let mut title = format!("{}/{}", c.suite, c.case_id);
+            if let Some(p) = &c.prompt {
+                let _ = write!(title, " [{p}]");
+            }
+            let _ = writeln!(
+                out,
+                "<details><summary><b>{}</b> <code>{}</code> — {}</summary>\n",
+                html(&c.class),
+                html(&title),
+                html(&clip(&c.reasons.join("; "), 200))
+            );
+            for r in &c.reasons {
+                let _ = writeln!(out, "- {}", inline(&clip(r, 300)));
+            }
+            match (&c.baseline_output, &c.candidate_output) {
+                (Some(a), Some(b)) if a != b => {
+                    out.push_str("\nbaseline → candidate, word diff:\n\n");
+                    fenced(&mut out, &word_diff(a, b, MAX_DIFF), "");
+                }
+                (a, b) => {
+                    for (label, o) in [("baseline", a), ("candidate", b)] {
+                        if let Some(o) = o {
+                            let _ = writeln!(out, "\n{label}:\n");
+                            fenced(&mut out, &clip_keep_lines(o, MAX_OUTPUT), "");
+                        }
+                    }
+                }
+            }
+            out.push_str("\n</details>\n\n");
+        }
+    }
+    out.push_str("---\n");
+    let mut parts = vec![format!("promptdrift {}", html(version))];
+    if let Some(c) = &footer.command {
+        parts.push(format!("`{}`", code_span_text(&clip(c, 300))));
+    }
+    parts.push(format!("exit {worst}"));
+    let _ = writeln!(out, "<sub>{}</sub>", parts.join(" · "));
+    if out.chars().count() > MAX_CHARS {
+        let cut: String = out.chars().take(MAX_CHARS - 200).collect();
+        out = format!("{cut}\n\n… (summary cut at {MAX_CHARS} characters)\n");
+    }
+    out
+}
+
 /// Assertions whose failure is best shown as a diff between the expected text and the answer.
 fn diffable(a: &AssertionResult) -> Option<&str> {
     let kind = a.kind.strip_prefix("not-").unwrap_or(&a.kind);
@@ -459,6 +630,65 @@ mod tests {
         fenced(&mut out, "```\nrm -rf /\n```", "");
         assert!(out.starts_with("````text\n"), "{out}");
         assert!(out.ends_with("````\n"), "{out}");
+    }
+
+    #[test]
+    fn drift_verdict_comes_first() {
+        let v = DriftView {
+            baseline: "gpt-a".into(),
+            candidate: "claude-b".into(),
+            verdict: "worse".into(),
+            evidence: "pass rate 90.0% → 80.0%".into(),
+            exit_code: 1,
+            gates: vec![
+                (
+                    "pass_rate".into(),
+                    "fail".into(),
+                    "-10.0 points, margin 2".into(),
+                ),
+                ("no_regression_tags".into(), "pass".into(), String::new()),
+            ],
+            counts: vec![("regressed".into(), 1), ("unchanged".into(), 9)],
+            cases: vec![DriftCase {
+                suite: "s".into(),
+                case_id: "refund".into(),
+                prompt: None,
+                class: "regressed".into(),
+                reasons: vec!["`contains` \"30 days\" passed → failed".into()],
+                baseline_output: Some("Within 30 days.".into()),
+                candidate_output: Some("Within 14 days. <img src=x>".into()),
+            }],
+        };
+        let md = render_drift(&[v], &Footer::default(), "0.1.0");
+        assert!(
+            md.starts_with(
+                "## :x: promptdrift compare: gpt-a → claude-b is worse, 1 gate failed\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `pass_rate` | :x: fail | -10.0 points, margin 2 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `no_regression_tags` | :white_check_mark: pass |  |"),
+            "{md}"
+        );
+        assert!(md.contains("Cases: 1 regressed, 9 unchanged."), "{md}");
+        assert!(
+            md.contains("Within [-30-]{+14+} days.{+ <img src=x>+}"),
+            "{md}"
+        );
+        assert!(md.contains("```text\nWithin [-30-]"), "{md}");
+        assert_eq!(
+            md.matches("<img").count(),
+            1,
+            "only inside the code block: {md}"
+        );
+        assert!(
+            md.ends_with("<sub>promptdrift 0.1.0 · exit 1</sub>\n"),
+            "{md}"
+        );
     }
 
     #[test]

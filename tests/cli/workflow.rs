@@ -129,7 +129,11 @@ fn every_promptdrift_command_in_the_workflow_parses() {
         for cmd in promptdrift_commands(commands(&script, 1)) {
             let sub = cmd[1].clone();
             if let Some(i) = cmd.iter().position(|w| w == "--shard") {
-                assert_eq!(cmd[i + 1], format!("1/{n}"), "{job}: --shard K/N must match the matrix");
+                assert_eq!(
+                    cmd[i + 1],
+                    format!("1/{n}"),
+                    "{job}: --shard K/N must match the matrix"
+                );
             }
             match promptdrift::cli::check_args(&cmd) {
                 Ok(()) => {}
@@ -140,7 +144,10 @@ fn every_promptdrift_command_in_the_workflow_parses() {
                 {
                     // `compare` comes with the drift engine; until this build has it, the
                     // workflow is written against its documented flags.
-                    eprintln!("notice: this build has no `compare` yet; not checking: {}\n{e}", cmd.join(" "));
+                    eprintln!(
+                        "notice: this build has no `compare` yet; not checking: {}\n{e}",
+                        cmd.join(" ")
+                    );
                 }
                 Err(e) => panic!("{job}: `{}` is rejected:\n{e}", cmd.join(" ")),
             }
@@ -149,7 +156,11 @@ fn every_promptdrift_command_in_the_workflow_parses() {
     }
     seen.sort();
     seen.dedup();
-    assert_eq!(seen, ["compare", "merge", "run"], "the workflow runs, merges and gates");
+    assert_eq!(
+        seen,
+        ["compare", "merge", "run"],
+        "the workflow runs, merges and gates"
+    );
 }
 
 /// The `suites` and `report` jobs, as written, on a copy of this repository's suites.
@@ -212,7 +223,11 @@ fn the_shard_and_merge_steps_work_as_written() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = p.run(&args);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("8 results: 8 passed, 0 failed, 0 errors"), "{}", r.all());
+    assert!(
+        r.stdout.contains("8 results: 8 passed, 0 failed, 0 errors"),
+        "{}",
+        r.all()
+    );
     let merged: serde_json::Value = serde_json::from_str(&p.read("merged/results.json")).unwrap();
     assert_eq!(merged["summary"]["total"], 8);
     assert_eq!(merged["complete"], true);
@@ -221,7 +236,12 @@ fn the_shard_and_merge_steps_work_as_written() {
     assert!(summary.starts_with("## :white_check_mark: promptdrift passed: 8 of 8 passed"));
     // Each shard's step and the merge step appended their summaries.
     let steps = std::fs::read_to_string(&step_summary).unwrap();
-    assert_eq!(steps.matches("## :white_check_mark: promptdrift passed").count(), n + 1);
+    assert_eq!(
+        steps
+            .matches("## :white_check_mark: promptdrift passed")
+            .count(),
+        n + 1
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
