@@ -22,6 +22,18 @@ impl Report {
     /// Checks every answer against its accepted snapshot with `insta::assert_snapshot!`; after
     /// checking all of them, panics listing each one that is new or differs (insta has already
     /// printed its diff and written a `.snap.new` for `cargo insta review`, outside CI).
+    ///
+    /// ```no_run,test_harness
+    /// use promptdrift::{Options, Suite};
+    ///
+    /// #[test]
+    /// fn support_snapshots() -> Result<(), promptdrift::testing::Error> {
+    ///     let report = Suite::load("suites/support.yaml")?.run_blocking(Options::replay())?;
+    ///     report.assert_passed();
+    ///     report.assert_snapshots();
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn assert_snapshots(&self) {
         let mismatched = self.check_snapshots();
