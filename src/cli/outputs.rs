@@ -108,6 +108,8 @@ pub(crate) fn write_json(path: &Path, file: &ResultsFile) -> std::io::Result<()>
     w.finish(&file.summary, file.complete)
 }
 
+/// Writes through a temporary file beside the target, then renames it over the target. The file
+/// gets the usual permissions (0666 less the umask): reports are shared as CI artifacts.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(d) => {
@@ -116,11 +118,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
         None => PathBuf::from("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

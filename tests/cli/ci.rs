@@ -147,6 +147,18 @@ fn ci_mode_writes_only_the_outputs_asked_for_and_uses_a_named_cache() {
             PathBuf::from("suites/ci.yaml"),
         ]
     );
+    // Reports get the same permissions as any file the user creates (CI artifacts are shared).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |rel: &str| {
+            std::fs::metadata(p.path().join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+        };
+        assert_eq!(mode("out/junit.xml"), mode("out/results.json"));
+    }
     // A cache folder named on the command line (a CI cache step restores it) is used.
     let r = p.run(&["run", "--ci", "--cache-dir", "ci-cache"]);
     assert_eq!(r.code, 0, "{}", r.all());
