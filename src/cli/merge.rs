@@ -25,8 +25,9 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "RESULTS")]
     pub files: Vec<PathBuf>,
 
-    /// Write FILE, by extension: .json merged results file, .xml JUnit, .md Markdown summary;
-    /// repeatable. The Markdown summary is also appended to $GITHUB_STEP_SUMMARY when set.
+    /// Write FILE, by extension: .json merged results file, .html report, .xml JUnit, .md
+    /// Markdown summary; repeatable. The Markdown summary is also appended to
+    /// $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -36,7 +37,13 @@ pub struct MergeArgs {
 }
 
 /// Runs `promptdrift merge`; returns the exit code.
-pub fn merge(args: &MergeArgs) -> u8 {
+pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
+    let ci = args.ci.enabled();
+    let color = match color {
+        super::ColorWhen::Always => true,
+        super::ColorWhen::Never => false,
+        super::ColorWhen::Auto => !ci && color.stdout(),
+    };
     let outputs = match outputs::parse(&args.outputs) {
         Ok(o) => o,
         Err(e) => {
@@ -72,7 +79,13 @@ pub fn merge(args: &MergeArgs) -> u8 {
         }
     };
     let file = &merged.file;
-    print!("{}", crate::report::terminal::render_file(file));
+    print!(
+        "{}",
+        crate::report::terminal::render_file(
+            file,
+            crate::report::terminal::RenderOptions { color }
+        )
+    );
     let mut unanswered = false;
     if !merged.missing_shards.is_empty() {
         unanswered = true;

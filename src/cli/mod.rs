@@ -4,9 +4,13 @@
 
 mod cache;
 pub mod ci;
+mod init;
 mod merge;
 mod outputs;
+mod progress;
+mod report;
 mod run;
+mod schema;
 mod validate;
 
 use std::io::Write as _;
@@ -36,7 +40,9 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
-  CI, TF_BUILD                        CI mode (see --ci); --no-ci turns it off
+  NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
+  CI, TF_BUILD                        CI mode (see --ci): no colour, no progress bar, plain
+                                      progress lines; --no-ci turns it off
   GITHUB_STEP_SUMMARY                 run and merge append their Markdown summary to it
 
 Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
@@ -53,14 +59,63 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Colour in the report: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    // Plain comments, not docs: clap would turn docs into a long per-value list in `--help`.
+    // On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it on).
+    Auto,
+    // Always, even in a pipe.
+    Always,
+    // Never.
+    Never,
+}
+
+/// How the command talks to the person running it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    /// `-v` or more.
+    pub verbose: bool,
+    /// Colour on stdout.
+    pub color: bool,
+    /// `--color always`: colour even in CI mode.
+    pub color_forced: bool,
+}
+
+impl ColorWhen {
+    /// Whether stdout gets colour: `NO_COLOR`, `CLICOLOR(_FORCE)`, `TERM` and whether stdout is
+    /// a terminal decide `auto` (anstream's rules).
+    pub(crate) fn stdout(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a project: suites/, fixtures/, snapshots/ and a first suite that runs offline.
+    Init(init::InitArgs),
     /// Run suites: every case on every provider; print a table; write results.
     Run(Box<run::RunArgs>),
     /// Check suites without calling any provider (file:line:column errors).
@@ -69,6 +124,10 @@ pub enum Command {
     Cache(cache::CacheArgs),
     /// Join the results files of a sharded run (--shard K/N) and report as if it were one run.
     Merge(merge::MergeArgs),
+    /// Render a saved results file as a self-contained HTML report.
+    Report(report::ReportArgs),
+    /// Print the JSON Schema of the suite format (for editor completion).
+    Schema(schema::SchemaArgs),
 }
 
 /// Entry point of the binary.
@@ -87,10 +146,20 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
-        Command::Run(args) => run::run(&args, cli.verbose > 0),
+        Command::Run(args) => run::run(
+            &args,
+            Ui {
+                verbose: cli.verbose > 0,
+                color: cli.color.stdout(),
+                color_forced: cli.color == ColorWhen::Always,
+            },
+        ),
         Command::Validate(args) => validate::validate(&args),
+        Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
-        Command::Merge(args) => merge::merge(&args),
+        Command::Merge(args) => merge::merge(&args, cli.color),
+        Command::Report(args) => report::report(&args),
+        Command::Schema(args) => schema::schema(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

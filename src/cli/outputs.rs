@@ -4,10 +4,11 @@
 //! | extension | what |
 //! | --- | --- |
 //! | `.json` | the versioned results file (`docs/results-schema.md`); `run` streams it |
+//! | `.html` | the self-contained HTML report |
 //! | `.xml` | JUnit XML (`docs/ci.md`) |
 //! | `.md` | Markdown summary for a pull request or a CI step summary |
 //!
-//! The XML and Markdown files are written when the run ends (atomically: a temporary file
+//! The HTML, XML and Markdown files are written when the run ends (atomically: a temporary file
 //! beside the target, then a rename). When `GITHUB_STEP_SUMMARY` is set, the Markdown summary is
 //! appended to that file too, whether or not `-o *.md` was given.
 
@@ -15,6 +16,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::report::markdown::Footer;
+use crate::report::write_file_atomic;
 use crate::results::ResultsFile;
 
 /// What `-o` can write.
@@ -22,6 +24,8 @@ use crate::results::ResultsFile;
 pub(crate) enum OutputKind {
     /// The results file.
     Json,
+    /// The self-contained HTML report.
+    Html,
     /// JUnit XML.
     Junit,
     /// Markdown summary.
@@ -33,6 +37,7 @@ impl OutputKind {
     pub(crate) fn label(self) -> &'static str {
         match self {
             OutputKind::Json => "results",
+            OutputKind::Html => "report",
             OutputKind::Junit => "junit",
             OutputKind::Markdown => "summary",
         }
@@ -45,11 +50,12 @@ pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, Str
     for p in paths {
         let kind = match p.extension().and_then(|e| e.to_str()) {
             Some("json") => OutputKind::Json,
+            Some("html" | "htm") => OutputKind::Html,
             Some("xml") => OutputKind::Junit,
             Some("md" | "markdown") => OutputKind::Markdown,
             other => {
                 return Err(format!(
-                    "cannot write `{}`: unknown output type `{}` (supported: .json results, .xml JUnit, .md Markdown summary)",
+                    "cannot write `{}`: unknown output type `{}` (supported: .json results, .html report, .xml JUnit, .md Markdown summary)",
                     p.display(),
                     other.unwrap_or("")
                 ));
@@ -63,7 +69,7 @@ pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, Str
     Ok(out)
 }
 
-/// Writes the XML and Markdown outputs (and, when `json` is set, the JSON ones too) and appends
+/// Writes the HTML, XML and Markdown outputs (and, when `json` is set, the JSON ones too) and appends
 /// the step summary. Returns one message per file that could not be written.
 pub(crate) fn write_reports(
     outputs: &[(PathBuf, OutputKind)],
@@ -82,8 +88,13 @@ pub(crate) fn write_reports(
         let written = match kind {
             OutputKind::Json if json => write_json(path, file),
             OutputKind::Json => Ok(()),
-            OutputKind::Junit => write_atomic(path, crate::report::junit::render(file).as_bytes()),
-            OutputKind::Markdown => write_atomic(path, md().as_bytes()),
+            OutputKind::Html => {
+                write_file_atomic(path, crate::report::html::render_results(file).as_bytes())
+            }
+            OutputKind::Junit => {
+                write_file_atomic(path, crate::report::junit::render(file).as_bytes())
+            }
+            OutputKind::Markdown => write_file_atomic(path, md().as_bytes()),
         };
         if let Err(e) = written {
             errors.push(format!("{}: {e}", path.display()));
@@ -106,35 +117,6 @@ pub(crate) fn write_json(path: &Path, file: &ResultsFile) -> std::io::Result<()>
         w.write(r)?;
     }
     w.finish(&file.summary, file.complete)
-}
-
-/// Writes through a temporary file beside the target, then renames it over the target. The file
-/// gets the usual permissions (0666 less the umask): reports are shared as CI artifacts.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(d) => {
-            std::fs::create_dir_all(d)?;
-            d.to_path_buf()
-        }
-        None => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

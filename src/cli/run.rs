@@ -5,13 +5,18 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use super::Ui;
 use super::outputs::OutputKind;
+use super::progress::{self, Progress};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
 use crate::report::markdown::Footer;
 use crate::report::progress_lines::ProgressLines;
+use crate::report::terminal::RenderOptions;
 use crate::results::writer::ResultsWriter;
-use crate::results::{CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary};
+use crate::results::{
+    CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo,
+};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
@@ -37,8 +42,9 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write FILE, by extension: .json results file, .xml JUnit, .md Markdown summary;
-    /// repeatable. The Markdown summary is also appended to $GITHUB_STEP_SUMMARY when set.
+    /// Write FILE, by extension: .json results file (streamed), .html self-contained report,
+    /// .xml JUnit, .md Markdown summary; repeatable. The Markdown summary is also appended to
+    /// $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -145,21 +151,26 @@ struct CliSink {
     results: Vec<CaseResult>,
     verbose: bool,
     write_errors: Vec<String>,
-    /// CI mode: plain progress lines on stderr.
-    progress: Option<ProgressLines>,
+    /// The progress bar on a terminal.
+    progress: Progress,
+    /// CI mode: plain progress lines on stderr instead.
+    lines: Option<ProgressLines>,
 }
 
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
-            RunEvent::Started { planned } if self.progress.is_some() => {
-                let p = ProgressLines::new(planned, Instant::now());
-                eprintln!("{}", p.start_line());
-                self.progress = Some(p);
+            RunEvent::Started { planned } => {
+                self.progress.start(planned);
+                if let Some(lines) = &mut self.lines {
+                    *lines = ProgressLines::new(planned, Instant::now());
+                    eprintln!("{}", lines.start_line());
+                }
             }
             RunEvent::Finished(r) => {
+                self.progress.finished(r.status);
                 if let Some(line) = self
-                    .progress
+                    .lines
                     .as_mut()
                     .and_then(|p| p.finished(r.status, Instant::now()))
                 {
@@ -181,11 +192,11 @@ impl EventSink for CliSink {
                 error,
             } => {
                 if self.verbose {
-                    eprintln!(
+                    self.progress.println(&format!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
                         error,
                         delay.as_millis()
-                    );
+                    ));
                 }
                 tracing::info!(
                     case = case_id,
@@ -195,8 +206,9 @@ impl EventSink for CliSink {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => eprintln!("warning: {w}"),
+            RunEvent::Warning(w) => self.progress.println(&format!("warning: {w}")),
             RunEvent::Interrupted { unfinished } => {
+                self.progress.clear();
                 eprintln!(
                     "interrupted: {unfinished} request(s) unfinished; keeping every finished result"
                 );
@@ -204,16 +216,15 @@ impl EventSink for CliSink {
                     let _ = w.flush();
                 }
             }
-            // Events added later are not for this sink.
-            #[allow(unreachable_patterns)]
-            _ => {}
         }
     }
 }
 
 /// Runs `promptdrift run`; returns the exit code.
-pub fn run(args: &RunArgs, verbose: bool) -> u8 {
+pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     let ci = args.ci.enabled();
+    // CI mode: no colour unless asked for with `--color always`.
+    let color = ui.color && (!ci || ui.color_forced);
     let outputs = match super::outputs::parse(&args.outputs) {
         Ok(o) => o,
         Err(e) => {
@@ -326,11 +337,14 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     let mut sink = CliSink {
         writers,
         results: Vec::with_capacity(plan.jobs.len()),
-        verbose,
+        verbose: ui.verbose,
         write_errors: Vec::new(),
-        progress: ci.then(|| ProgressLines::new(plan.jobs.len(), Instant::now())),
+        progress: Progress::new(progress::wanted(ci), color),
+        lines: ci.then(|| ProgressLines::new(plan.jobs.len(), Instant::now())),
     };
-    let report = match runner::run(&plan, &run_opts, &mut sink) {
+    let report = runner::run(&plan, &run_opts, &mut sink);
+    sink.progress.clear();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -348,17 +362,23 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
-    if let Some(line) = sink.progress.as_mut().and_then(|p| p.end(Instant::now())) {
+    if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
         eprintln!("{line}");
     }
     print!(
         "{}",
-        crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
+        crate::report::terminal::render_with(
+            &plan,
+            &sink.results,
+            &summary,
+            report.interrupted,
+            RenderOptions { color }
+        )
     );
     let file = ResultsFile {
         schema: crate::results::SCHEMA_NAME.into(),
         version: crate::results::SCHEMA_VERSION,
-        tool: crate::results::ToolInfo::current(),
+        tool: ToolInfo::current(),
         run: run_info,
         suites: suite_infos,
         results: std::mem::take(&mut sink.results),

@@ -4,7 +4,10 @@
 mod support;
 
 mod ci;
+mod docs;
 mod help;
+mod html;
+mod init;
 mod interrupt;
 mod judges;
 mod leaks;
@@ -14,5 +17,7 @@ mod providers_local;
 mod quickstart;
 mod reports;
 mod run;
+mod schema;
+mod terminal;
 mod validate;
 mod workflow;
