@@ -140,8 +140,14 @@ fn three_shards_merge_into_the_unsharded_run() {
         "merged.xml",
         "-o",
         "merged.md",
+        "-o",
+        "merged.html",
     ]);
     assert_eq!(merged.code, full.code, "{}", merged.all());
+    assert!(
+        p.read("merged.html").contains("<!DOCTYPE html>")
+            || p.read("merged.html").contains("<!doctype html>")
+    );
     assert_eq!(summary_line(&merged.stdout), summary_line(&full.stdout));
     assert!(
         merged

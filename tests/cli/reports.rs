@@ -332,7 +332,7 @@ fn unknown_output_types_are_bad_input() {
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains(
-            "unknown output type `pdf` (supported: .json results, .xml JUnit, .md Markdown summary)"
+            "unknown output type `pdf` (supported: .json results, .html report, .xml JUnit, .md Markdown summary)"
         ),
         "{}",
         r.all()
