@@ -14,6 +14,20 @@
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
 //! 6. [`snapshot`] keeps the accepted output of every (suite, case, provider) in insta's
 //!    `.snap` format and flags results that differ from it for review.
+//!
+//! From `cargo test`, [`testing`] runs a suite in one call, offline from cassettes by default,
+//! and fails the test with a readable report:
+//!
+//! ```no_run
+//! use promptdrift::{Options, Suite};
+//!
+//! # fn main() -> Result<(), promptdrift::testing::Error> {
+//! Suite::load("suites/quickstart.yaml")?
+//!     .run_blocking(Options::replay())?
+//!     .assert_passed();
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -28,3 +42,8 @@ pub mod runner;
 pub mod secret;
 pub mod snapshot;
 pub mod suite;
+pub mod testing;
+
+pub use suite::Suite;
+pub use suite::model::Mode;
+pub use testing::{Options, Report};

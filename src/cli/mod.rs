@@ -3,7 +3,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+pub mod ci;
 mod init;
+mod merge;
+mod outputs;
 mod progress;
 mod report;
 mod run;
@@ -39,10 +42,12 @@ Environment:
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
   NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
-  CI, TF_BUILD                        no progress bar; snapshots never written, changes fail
+  CI, TF_BUILD                        CI mode (see --ci): no colour, no progress bar, plain
+                                      progress lines, no snapshot writes; --no-ci turns it off
+  GITHUB_STEP_SUMMARY                 run and merge append their Markdown summary to it
 
 Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
-      docs/snapshots.md";
+      docs/ci.md, docs/snapshots.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -89,12 +94,14 @@ pub(crate) struct Ui {
     pub verbose: bool,
     /// Colour on stdout.
     pub color: bool,
+    /// `--color always`: colour even in CI mode.
+    pub color_forced: bool,
 }
 
 impl ColorWhen {
     /// Whether stdout gets colour: `NO_COLOR`, `CLICOLOR(_FORCE)`, `TERM` and whether stdout is
     /// a terminal decide `auto` (anstream's rules).
-    fn stdout(self) -> bool {
+    pub(crate) fn stdout(self) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
@@ -116,8 +123,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Join the results files of a sharded run (--shard K/N) and report as if it were one run.
+    Merge(merge::MergeArgs),
     /// Walk pending snapshots (.snap.new) interactively: diff, accept, reject or skip.
-    Review(snapshots::PendingArgs),
+    Review(snapshots::ReviewArgs),
     /// Accept pending snapshots: each .snap.new becomes the .snap.
     Accept(snapshots::PendingArgs),
     /// Reject pending snapshots: delete each .snap.new.
@@ -149,11 +158,13 @@ pub fn main() -> ExitCode {
             Ui {
                 verbose: cli.verbose > 0,
                 color: cli.color.stdout(),
+                color_forced: cli.color == ColorWhen::Always,
             },
         ),
         Command::Validate(args) => validate::validate(&args),
         Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Merge(args) => merge::merge(&args, cli.color),
         Command::Review(args) => snapshots::review(&args, cli.color.stdout()),
         Command::Accept(args) => snapshots::accept_or_reject(&args, true),
         Command::Reject(args) => snapshots::accept_or_reject(&args, false),
@@ -162,6 +173,19 @@ pub fn main() -> ExitCode {
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)
+}
+
+/// Parses a command line (`["promptdrift", "run", …]`) exactly as the binary does, without
+/// running anything: `Err` holds clap's message. Used to check the commands written in docs and
+/// workflows.
+pub fn check_args<I, T>(args: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn init_logging(verbose: u8) {

@@ -1,14 +1,17 @@
 //! `promptdrift run`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use super::Ui;
+use super::outputs::OutputKind;
 use super::progress::{self, Progress};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
+use crate::report::markdown::Footer;
+use crate::report::progress_lines::ProgressLines;
 use crate::report::terminal::RenderOptions;
 use crate::results::writer::ResultsWriter;
 use crate::results::{
@@ -40,8 +43,9 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write results to FILE: .json (the versioned results file, streamed) or .html (a
-    /// self-contained report); repeatable.
+    /// Write FILE, by extension: .json results file (streamed), .html self-contained report,
+    /// .xml JUnit, .md Markdown summary; repeatable. The Markdown summary is also appended to
+    /// $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -95,10 +99,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub snapshot_dir: Option<PathBuf>,
 
-    /// CI mode (also when CI is set): never write snapshots; any new or changed snapshot fails
-    /// the run.
-    #[arg(long)]
-    pub ci: bool,
+    /// CI mode.
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
 }
 
 /// `--snapshot-mode` values.
@@ -186,42 +189,37 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
-/// What `-o` can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutputKind {
-    /// The results file, streamed.
-    Json,
-    /// The HTML report, written at the end.
-    Html,
-}
-
-fn output_kind(path: &Path) -> Result<OutputKind, String> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => Ok(OutputKind::Json),
-        Some("html" | "htm") => Ok(OutputKind::Html),
-        other => Err(format!(
-            "cannot write `{}`: unknown output type `{}` (supported: .json, .html)",
-            path.display(),
-            other.unwrap_or("")
-        )),
-    }
-}
-
 /// Writes results files as results arrive; keeps results for the terminal report.
 struct CliSink {
     writers: Vec<ResultsWriter>,
     results: Vec<CaseResult>,
     verbose: bool,
     write_errors: Vec<String>,
+    /// The progress bar on a terminal.
     progress: Progress,
+    /// CI mode: plain progress lines on stderr instead.
+    lines: Option<ProgressLines>,
 }
 
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
-            RunEvent::Started { planned } => self.progress.start(planned),
+            RunEvent::Started { planned } => {
+                self.progress.start(planned);
+                if let Some(lines) = &mut self.lines {
+                    *lines = ProgressLines::new(planned, Instant::now());
+                    eprintln!("{}", lines.start_line());
+                }
+            }
             RunEvent::Finished(r) => {
                 self.progress.finished(r.status);
+                if let Some(line) = self
+                    .lines
+                    .as_mut()
+                    .and_then(|p| p.finished(r.status, Instant::now()))
+                {
+                    eprintln!("{line}");
+                }
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
                         self.write_errors
@@ -268,12 +266,10 @@ impl EventSink for CliSink {
 
 /// Runs `promptdrift run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
-    let outputs: Vec<(PathBuf, OutputKind)> = match args
-        .outputs
-        .iter()
-        .map(|p| output_kind(p).map(|k| (p.clone(), k)))
-        .collect::<Result<_, _>>()
-    {
+    let ci = args.ci.enabled();
+    // CI mode: no colour unless asked for with `--color always`.
+    let color = ui.color && (!ci || ui.color_forced);
+    let outputs = match super::outputs::parse(&args.outputs) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -326,7 +322,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         mode: args
             .snapshot_mode
             .map_or(SnapshotMode::Auto, SnapshotMode::from),
-        ci: args.ci || crate::snapshot::is_ci(|k| std::env::var(k).ok()),
+        ci: args.ci.enabled(),
         all_suites: args.snapshot || args.snapshot_mode.is_some(),
         all_cases: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none(),
     };
@@ -377,7 +373,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             }
         }
     }
-    let cache = (!args.no_cache).then(|| {
+    // CI mode writes nothing it was not asked for: no cache unless a folder is named.
+    let cache = (!(args.no_cache || ci && args.cache_dir.is_none())).then(|| {
         let dir = args
             .cache_dir
             .clone()
@@ -401,7 +398,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         results: Vec::with_capacity(plan.jobs.len()),
         verbose: ui.verbose,
         write_errors: Vec::new(),
-        progress: Progress::new(progress::wanted(), ui.color),
+        progress: Progress::new(progress::wanted(ci), color),
+        lines: ci.then(|| ProgressLines::new(plan.jobs.len(), Instant::now())),
     };
     let report = runner::run(&plan, &run_opts, &mut sink);
     sink.progress.clear();
@@ -423,29 +421,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
-    let html_outputs: Vec<&PathBuf> = outputs
-        .iter()
-        .filter(|(_, k)| *k == OutputKind::Html)
-        .map(|(p, _)| p)
-        .collect();
-    if !html_outputs.is_empty() {
-        let file = ResultsFile {
-            schema: crate::results::SCHEMA_NAME.into(),
-            version: crate::results::SCHEMA_VERSION,
-            tool: ToolInfo::current(),
-            run: run_info.clone(),
-            suites: suite_infos.clone(),
-            results: std::mem::take(&mut sink.results),
-            summary,
-            complete,
-        };
-        let html = crate::report::html::render_results(&file);
-        for path in html_outputs {
-            if let Err(e) = crate::report::write_file_atomic(path, html.as_bytes()) {
-                sink.write_errors.push(format!("{}: {e}", path.display()));
-            }
-        }
-        sink.results = file.results;
+    if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
+        eprintln!("{line}");
     }
     print!(
         "{}",
@@ -454,16 +431,30 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             &sink.results,
             &summary,
             report.interrupted,
-            RenderOptions { color: ui.color }
+            RenderOptions { color }
         )
     );
     let snaps = crate::snapshot::apply(&plan, &sink.results, &snap_opts);
     print!("{}", crate::report::snapshots::render(&snaps));
+    let file = ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        run: run_info,
+        suites: suite_infos,
+        results: std::mem::take(&mut sink.results),
+        summary,
+        complete,
+    };
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    sink.write_errors.extend(super::outputs::write_reports(
+        &outputs, &file, &footer, false,
+    ));
     for (path, kind) in &outputs {
-        match kind {
-            OutputKind::Json => println!("results: {}", path.display()),
-            OutputKind::Html => println!("report: {}", path.display()),
-        }
+        println!("{}: {}", kind.label(), path.display());
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");

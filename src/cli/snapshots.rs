@@ -31,6 +31,18 @@ pub struct PendingArgs {
     pub snapshot_dir: Option<PathBuf>,
 }
 
+/// Arguments of `promptdrift review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Which pending snapshots.
+    #[command(flatten)]
+    pub pending: PendingArgs,
+
+    /// CI mode: review asks questions, so it refuses.
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
+}
+
 impl PendingArgs {
     fn dir(&self) -> PathBuf {
         self.snapshot_dir.clone().unwrap_or_else(|| {
@@ -127,7 +139,6 @@ pub fn accept_or_reject(args: &PendingArgs, accept: bool) -> u8 {
 
 /// What to do without a terminal: the non-interactive commands and what is pending.
 fn no_terminal(dir: &Path, found: &[Pending]) -> u8 {
-    eprintln!("error: `promptdrift review` needs an interactive terminal (stdin and stdout)");
     eprintln!(
         "{} pending snapshot{} in {}/:",
         found.len(),
@@ -154,7 +165,8 @@ fn no_terminal(dir: &Path, found: &[Pending]) -> u8 {
 }
 
 /// `promptdrift review`; `color` from `--color`.
-pub fn review(args: &PendingArgs, color: bool) -> u8 {
+pub fn review(review_args: &ReviewArgs, color: bool) -> u8 {
+    let args = &review_args.pending;
     let (dir, found) = match args.find() {
         Ok(x) => x,
         Err(code) => return code,
@@ -167,7 +179,14 @@ pub fn review(args: &PendingArgs, color: bool) -> u8 {
         );
         return EXIT_OK;
     }
+    if review_args.ci.enabled() {
+        eprintln!(
+            "error: `promptdrift review` asks questions, and CI mode is on (CI is set, or --ci)"
+        );
+        return no_terminal(&dir, &found);
+    }
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        eprintln!("error: `promptdrift review` needs an interactive terminal (stdin and stdout)");
         return no_terminal(&dir, &found);
     }
     let term = console::Term::stdout();

@@ -90,6 +90,19 @@ impl Cell {
     }
 }
 
+/// One suite's table: its name, mode, providers and cases, in display order.
+#[derive(Debug, Clone)]
+pub struct TableSuite<'a> {
+    /// Suite name.
+    pub name: &'a str,
+    /// Mode (`live`, `replay`…).
+    pub mode: &'a str,
+    /// Provider labels, in column order.
+    pub providers: Vec<&'a str>,
+    /// Case ids, in row order.
+    pub cases: Vec<&'a str>,
+}
+
 /// Renders the whole report for a finished (or interrupted) run, without colour.
 pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupted: bool) -> String {
     render_with(
@@ -109,6 +122,57 @@ pub fn render_with(
     interrupted: bool,
     opts: RenderOptions,
 ) -> String {
+    let tables: Vec<TableSuite<'_>> = plan
+        .suites
+        .iter()
+        .map(|s| TableSuite {
+            name: s.suite.name.as_str(),
+            mode: s.mode.as_str(),
+            providers: s.providers.iter().map(|p| p.spec.label.as_str()).collect(),
+            cases: s
+                .cases
+                .iter()
+                .map(|pc| s.suite.cases[pc.index].id.as_str())
+                .collect(),
+        })
+        .collect();
+    render_tables(&tables, results, summary, interrupted, opts)
+}
+
+/// Renders the report for a results file (`merge`): suites and providers in the file's order,
+/// cases in id order.
+pub fn render_file(file: &crate::results::ResultsFile, opts: RenderOptions) -> String {
+    let tables: Vec<TableSuite<'_>> = file
+        .suites
+        .iter()
+        .map(|s| {
+            let mut cases: Vec<&str> = file
+                .results
+                .iter()
+                .filter(|r| r.suite == s.name)
+                .map(|r| r.case_id.as_str())
+                .collect();
+            cases.sort_unstable();
+            cases.dedup();
+            TableSuite {
+                name: s.name.as_str(),
+                mode: file.run.mode.as_str(),
+                providers: s.providers.iter().map(|p| p.label.as_str()).collect(),
+                cases,
+            }
+        })
+        .collect();
+    render_tables(&tables, &file.results, &file.summary, false, opts)
+}
+
+/// Renders tables, details and the summary line.
+pub fn render_tables(
+    tables: &[TableSuite<'_>],
+    results: &[CaseResult],
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
     let mut out = String::new();
     // Index results by (suite, case, provider).
     let mut cells: HashMap<(&str, &str, &str), Cell> = HashMap::with_capacity(results.len());
@@ -122,31 +186,25 @@ pub fn render_with(
             Status::Error => c.errors += 1,
         }
     }
-    for s in &plan.suites {
-        let providers: Vec<&str> = s.providers.iter().map(|p| p.spec.label.as_str()).collect();
+    for s in tables {
+        let providers = &s.providers;
         let _ = writeln!(
             out,
             "{}: {} case{} × {} provider{} ({})",
-            opts.paint(BOLD, &s.suite.name),
+            opts.paint(BOLD, s.name),
             s.cases.len(),
             plural(s.cases.len()),
             providers.len(),
             plural(providers.len()),
-            s.mode.as_str()
+            s.mode
         );
         let rows: Vec<(&str, Vec<Cell>)> = s
             .cases
             .iter()
-            .map(|pc| {
-                let id = s.suite.cases[pc.index].id.as_str();
+            .map(|&id| {
                 let row = providers
                     .iter()
-                    .map(|p| {
-                        cells
-                            .get(&(s.suite.name.as_str(), id, *p))
-                            .copied()
-                            .unwrap_or_default()
-                    })
+                    .map(|p| cells.get(&(s.name, id, *p)).copied().unwrap_or_default())
                     .collect();
                 (id, row)
             })

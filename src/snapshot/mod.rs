@@ -82,16 +82,6 @@ impl Mode {
     }
 }
 
-/// Whether we run in CI, by insta's rule: `CI` set to anything but empty, `0` or `false`, or
-/// `TF_BUILD` (Azure Pipelines) set.
-pub fn is_ci(env: impl Fn(&str) -> Option<String>) -> bool {
-    let ci = env(crate::env::CI).is_some_and(|v| {
-        let v = v.trim();
-        !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
-    });
-    ci || env(crate::env::TF_BUILD).is_some()
-}
-
 /// `<case-id>.snap`, or `<case-id>@<prompt-slug>.snap` when several prompts apply to the
 /// provider.
 pub fn file_name(case_id: &str, prompt_slug: Option<&str>) -> String {
@@ -113,22 +103,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ci_detection_follows_insta() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| (*v).to_string())
-            }
-        };
-        assert!(!is_ci(env(&[])));
-        assert!(is_ci(env(&[("CI", "true")])));
-        assert!(is_ci(env(&[("CI", "1")])));
-        assert!(!is_ci(env(&[("CI", "false")])));
-        assert!(!is_ci(env(&[("CI", "0")])));
-        assert!(!is_ci(env(&[("CI", "")])));
-        assert!(is_ci(env(&[("TF_BUILD", "True")])));
+    fn modes_and_names() {
         assert_eq!(Mode::Auto.resolve(false), Mode::New);
         assert_eq!(Mode::Always.resolve(true), Mode::No);
         assert_eq!(file_name("refund", None), "refund.snap");

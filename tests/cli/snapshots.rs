@@ -270,6 +270,15 @@ fn round_trip_run_accept_change_review_ci() {
         "CI writes nothing"
     );
     insta::assert_snapshot!("ci_stdout", redact(&r.stdout, &p));
+    // Review asks questions: CI mode refuses it (here with one pending file), touching nothing.
+    let pending = p.path().join("snapshots/snap/gpt-a/capital.snap.new");
+    std::fs::copy(p.path().join("snapshots/snap/gpt-a/capital.snap"), &pending).unwrap();
+    let before = tree(&p);
+    let r = p.run(&["review"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("CI mode is on"), "{}", r.all());
+    assert_eq!(tree_diff(&before, &tree(&p)), "(no change)\n");
+    std::fs::remove_file(pending).unwrap();
 
     // No key in any file written, snapshots included.
     for f in p.all_files() {
