@@ -15,6 +15,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod drift;
 pub mod env;
 pub mod error;
 pub mod judge;

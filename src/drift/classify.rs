@@ -1,0 +1,763 @@
+//! Per-case classification: one case's samples on both sides → a class and its reasons.
+//!
+//! **Answered samples.** A sample is *answered* when it passed or failed its assertions, or when
+//! the provider refused to serve it (error class `content_filter` or `invalid_request`: that is
+//! the candidate's behaviour, and counts as a failed sample). Other errors (timeouts, rate
+//! limits, 5xx, connection, missing recordings…) are *unanswered*: left out of every rate.
+//!
+//! **Rates.** Per side: the case pass rate `passed / answered`, and for each assertion (matched
+//! across sides by type, value and occurrence) `passed / judged samples`. Rates are compared
+//! exactly (cross-multiplied counts), so 2/4 equals 1/2.
+//!
+//! **Rules**, first match wins:
+//! 1. only on the candidate → `new`; only on the baseline → `missing`;
+//! 2. no answered sample on a side → `errored`;
+//! 3. case pass rate fell → `regressed`; rose → `improved`;
+//! 4. case rate equal, but some assertion's rate fell → `regressed` (even if another rose);
+//!    some rose and none fell → `improved`;
+//! 5. the answered outputs are the same multiset of strings → `unchanged`;
+//! 6. `equivalent` when, for every pair of samples (matched by sample order): neither side
+//!    alone reads as a refusal, both or neither are JSON, JSON answers have the same shape and the
+//!    same numbers and booleans, the texts mention the same numbers, the finish reasons agree,
+//!    and the mean similarity (see [`super::similarity`]) is at least the threshold;
+//! 7. otherwise `changed`, with the first condition of rule 6 that failed as the reason.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::judge::refusal::refusal_phrase;
+use crate::provider::{ErrorClass, FinishReason};
+use crate::results::{CaseResult, Status};
+
+use super::Settings;
+use super::jsondiff::{self, JsonChangeKind, JsonDiff, shorten};
+use super::pairing::Pair;
+use super::similarity::{self, Similarity};
+use super::stats::{fisher_exact, increase_pct};
+use super::textdiff::{self, DiffOp};
+
+/// The class of a case, most severe first (the order reports sort by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseClass {
+    /// Outcomes got worse: the case's pass rate fell, or an assertion's did.
+    Regressed,
+    /// No answered sample on a side: cannot be compared.
+    Errored,
+    /// Same outcomes, but the answer changed (see the reasons).
+    Changed,
+    /// Outcomes got better.
+    Improved,
+    /// Only in the baseline.
+    Missing,
+    /// Only in the candidate.
+    New,
+    /// Same outcomes, reworded.
+    Equivalent,
+    /// Same outputs, same outcomes.
+    Unchanged,
+}
+
+impl CaseClass {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseClass::Regressed => "regressed",
+            CaseClass::Errored => "errored",
+            CaseClass::Changed => "changed",
+            CaseClass::Improved => "improved",
+            CaseClass::Missing => "missing",
+            CaseClass::New => "new",
+            CaseClass::Equivalent => "equivalent",
+            CaseClass::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One side of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideSummary {
+    /// Results (samples) on this side.
+    pub samples: u32,
+    /// Answered samples (see the module docs).
+    pub answered: u32,
+    /// Passed samples.
+    pub passed: u32,
+    /// Answered samples the provider refused to serve (`content_filter`, `invalid_request`),
+    /// counted as failed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused: u32,
+    /// `passed / answered`, when anything was answered.
+    pub pass_rate: Option<f64>,
+    /// Output of the first answered sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Finish reason of the first answered sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    /// Model the server reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Mean latency of answered samples, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Mean cost of answered samples that have one, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Mean input tokens of answered samples that report them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<f64>,
+    /// Mean output tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<f64>,
+    /// Distinct errors (at most 3), `class: message`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl SideSummary {
+    /// `passed/answered`.
+    pub fn fraction(&self) -> String {
+        format!("{}/{}", self.passed, self.answered)
+    }
+}
+
+/// Passed out of judged samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Passed.
+    pub passed: u32,
+    /// Judged.
+    pub total: u32,
+}
+
+impl Rate {
+    /// Exact comparison of two rates.
+    fn cmp(self, other: Rate) -> std::cmp::Ordering {
+        (u64::from(self.passed) * u64::from(other.total)).cmp(&(u64::from(other.passed) * u64::from(self.total)))
+    }
+}
+
+/// How one assertion's pass rate moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssertionChange {
+    /// Same rate.
+    Same,
+    /// Passes less often.
+    Fell,
+    /// Passes more often.
+    Rose,
+    /// Only the baseline has it.
+    OnlyBaseline,
+    /// Only the candidate has it.
+    OnlyCandidate,
+}
+
+/// One assertion on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssertionDelta {
+    /// Assertion type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Baseline rate.
+    pub baseline: Option<Rate>,
+    /// Candidate rate.
+    pub candidate: Option<Rate>,
+    /// Direction.
+    pub change: AssertionChange,
+}
+
+impl AssertionDelta {
+    /// `` `contains` "30 days" ``.
+    pub fn label(&self) -> String {
+        match &self.value {
+            None => format!("`{}`", self.kind),
+            Some(v) => format!("`{}` {}", self.kind, shorten(&v.to_string(), 40)),
+        }
+    }
+}
+
+/// Candidate minus baseline, per sample means.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deltas {
+    /// Latency, ms.
+    pub latency_ms: Option<f64>,
+    /// Latency, percent of the baseline's.
+    pub latency_pct: Option<f64>,
+    /// Cost, USD.
+    pub cost_usd: Option<f64>,
+    /// Cost, percent of the baseline's.
+    pub cost_pct: Option<f64>,
+    /// Input tokens.
+    pub input_tokens: Option<f64>,
+    /// Output tokens.
+    pub output_tokens: Option<f64>,
+}
+
+/// The comparison of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseComparison {
+    /// Suite.
+    pub suite: String,
+    /// Case id.
+    pub case_id: String,
+    /// Prompt label (the baseline's).
+    pub prompt: String,
+    /// The candidate's prompt label, when it differs (per-provider prompts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_prompt: Option<String>,
+    /// Case description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Case tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The class.
+    pub class: CaseClass,
+    /// Why, most important first; the first is the headline.
+    pub reasons: Vec<String>,
+    /// Baseline side (absent for `new`).
+    pub baseline: Option<SideSummary>,
+    /// Candidate side (absent for `missing`).
+    pub candidate: Option<SideSummary>,
+    /// Assertions on both sides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionDelta>,
+    /// Text similarity (mean over sample pairs), when both sides answered and differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<Similarity>,
+    /// JSON structural diff of the first sample pair where both answers are JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<JsonDiff>,
+    /// Per-sample mean deltas.
+    pub deltas: Deltas,
+    /// Fisher exact p-value of the pass/fail counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg adjusted p-value over every tested case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q_value: Option<f64>,
+    /// Word diff of the first outputs (when computed, see `Comparison::attach_diffs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<Vec<DiffOp>>,
+}
+
+impl CaseComparison {
+    /// Baseline pass rate when answered.
+    pub fn rate_baseline(&self) -> Option<f64> {
+        self.baseline.as_ref().and_then(|s| s.pass_rate)
+    }
+
+    /// Candidate pass rate when answered.
+    pub fn rate_candidate(&self) -> Option<f64> {
+        self.candidate.as_ref().and_then(|s| s.pass_rate)
+    }
+
+    /// `suite/case-id`, plus ` [prompt]` when the prompt is not the default one.
+    pub fn name(&self) -> String {
+        if self.prompt.is_empty() || self.prompt == "default" {
+            format!("{}/{}", self.suite, self.case_id)
+        } else {
+            format!("{}/{} [{}]", self.suite, self.case_id, self.prompt)
+        }
+    }
+
+    /// Word diff of the two first outputs, when both exist and differ.
+    pub fn compute_diff(&self) -> Option<Vec<DiffOp>> {
+        let a = self.baseline.as_ref()?.output.as_deref()?;
+        let b = self.candidate.as_ref()?.output.as_deref()?;
+        (a != b).then(|| textdiff::word_diff(a, b))
+    }
+}
+
+/// Whether a result counts as an answer (see the module docs).
+pub(crate) fn answered(r: &CaseResult) -> bool {
+    match r.status {
+        Status::Passed | Status::Failed => true,
+        Status::Error => r.error.as_ref().is_some_and(|e| {
+            matches!(e.class, ErrorClass::ContentFilter | ErrorClass::InvalidRequest)
+        }),
+    }
+}
+
+fn error_text(r: &CaseResult) -> Option<String> {
+    r.error
+        .as_ref()
+        .map(|e| shorten(&format!("{}: {e}", e.class.as_str()), 120))
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0u32);
+    for v in values {
+        sum += v;
+        n += 1;
+    }
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+fn summarize(samples: &[&CaseResult]) -> SideSummary {
+    let answered_samples: Vec<&CaseResult> = samples.iter().copied().filter(|r| answered(r)).collect();
+    let passed = answered_samples.iter().filter(|r| r.status == Status::Passed).count() as u32;
+    let answered = answered_samples.len() as u32;
+    let first = answered_samples.first();
+    let mut errors: Vec<String> = Vec::new();
+    for e in samples.iter().filter_map(|r| error_text(r)) {
+        if errors.len() < 3 && !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
+    SideSummary {
+        samples: samples.len() as u32,
+        answered,
+        passed,
+        refused: answered_samples.iter().filter(|r| r.status == Status::Error).count() as u32,
+        pass_rate: (answered > 0).then(|| f64::from(passed) / f64::from(answered)),
+        output: first.and_then(|r| r.output.clone()),
+        finish_reason: first.and_then(|r| r.finish_reason),
+        model: samples.iter().find_map(|r| r.model.clone()),
+        latency_ms: mean(answered_samples.iter().map(|r| r.latency_ms as f64)),
+        cost_usd: mean(answered_samples.iter().filter_map(|r| r.cost_usd)),
+        input_tokens: mean(answered_samples.iter().filter_map(|r| r.usage.input.map(|t| t as f64))),
+        output_tokens: mean(answered_samples.iter().filter_map(|r| r.usage.output.map(|t| t as f64))),
+        errors,
+    }
+}
+
+/// An assertion's tally on both sides: (passed, judged, first failure reason).
+struct Tally<'a> {
+    kind: &'a str,
+    value: Option<&'a Value>,
+    occurrence: usize,
+    sides: [(u32, u32, Option<&'a str>); 2],
+}
+
+fn tally_assertions<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseResult]) -> Vec<Tally<'a>> {
+    let mut tallies: Vec<Tally<'a>> = Vec::new();
+    for (side, samples) in [baseline, candidate].into_iter().enumerate() {
+        for r in samples.iter().filter(|r| answered(r) && r.status != Status::Error) {
+            for (j, a) in r.assertions.iter().enumerate() {
+                let occurrence = r.assertions[..j]
+                    .iter()
+                    .filter(|p| p.kind == a.kind && p.value == a.value)
+                    .count();
+                let pos = tallies.iter().position(|t| {
+                    t.kind == a.kind && t.value == a.value.as_ref() && t.occurrence == occurrence
+                });
+                let t = match pos {
+                    Some(p) => &mut tallies[p],
+                    None => {
+                        tallies.push(Tally {
+                            kind: &a.kind,
+                            value: a.value.as_ref(),
+                            occurrence,
+                            sides: [(0, 0, None); 2],
+                        });
+                        tallies.last_mut().expect("just pushed")
+                    }
+                };
+                let s = &mut t.sides[side];
+                s.1 += 1;
+                if a.outcome.pass {
+                    s.0 += 1;
+                } else if s.2.is_none() {
+                    s.2 = Some(a.outcome.reason.as_str());
+                }
+            }
+        }
+    }
+    tallies
+}
+
+/// What the texts of the sample pairs show.
+#[derive(Default)]
+struct TextFindings {
+    identical: bool,
+    similarity: Option<Similarity>,
+    json: Option<JsonDiff>,
+    json_presence: Option<(bool, bool)>,
+    json_values: Option<String>,
+    numbers: Option<(Vec<String>, Vec<String>)>,
+    refusal: Option<(Option<String>, Option<String>)>,
+    finish: Option<(FinishReason, FinishReason)>,
+}
+
+fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> TextFindings {
+    let out_b: Vec<&CaseResult> = baseline.iter().copied().filter(|r| answered(r)).collect();
+    let out_c: Vec<&CaseResult> = candidate.iter().copied().filter(|r| answered(r)).collect();
+    fn text(r: &CaseResult) -> &str {
+        r.output.as_deref().unwrap_or("")
+    }
+    let mut sorted_b: Vec<&str> = out_b.iter().map(|r| text(r)).collect();
+    let mut sorted_c: Vec<&str> = out_c.iter().map(|r| text(r)).collect();
+    sorted_b.sort_unstable();
+    sorted_c.sort_unstable();
+    let mut f = TextFindings::default();
+    if sorted_b == sorted_c {
+        f.identical = true;
+        return f;
+    }
+    let (mut edit, mut jac, mut score, mut approx, mut n) = (0.0, 0.0, 0.0, false, 0u32);
+    for (rb, rc) in out_b.iter().zip(&out_c) {
+        let (tb, tc) = (text(rb), text(rc));
+        let s = similarity::similarity(tb, tc);
+        edit += s.edit_ratio;
+        jac += s.token_jaccard;
+        score += s.score;
+        approx |= s.approximate;
+        n += 1;
+        if tb == tc {
+            continue;
+        }
+        if f.refusal.is_none() {
+            let (qb, qc) = (refusal_phrase(tb), refusal_phrase(tc));
+            if qb.is_some() != qc.is_some() {
+                f.refusal = Some((qb.map(str::to_string), qc.map(str::to_string)));
+            }
+        }
+        let (jb, jc) = (jsondiff::extract(tb), jsondiff::extract(tc));
+        match (&jb, &jc) {
+            (Some(vb), Some(vc)) => {
+                let d = jsondiff::diff(vb, vc);
+                if f.json_values.is_none() && d.scalar_changed > 0 {
+                    f.json_values = d
+                        .changes
+                        .iter()
+                        .find(|c| {
+                            c.kind == JsonChangeKind::ValueChanged
+                                && !c.baseline.as_deref().is_some_and(|v| v.starts_with('"'))
+                        })
+                        .map(ToString::to_string);
+                }
+                if f.json.as_ref().is_none_or(|j| j.same_shape() && !d.same_shape()) {
+                    f.json = Some(d);
+                }
+            }
+            (None, None) => {}
+            _ => {
+                if f.json_presence.is_none() {
+                    f.json_presence = Some((jb.is_some(), jc.is_some()));
+                }
+            }
+        }
+        if f.numbers.is_none() {
+            let (nb, nc) = (similarity::numbers(tb), similarity::numbers(tc));
+            if nb != nc {
+                let removed: Vec<String> = nb.iter().filter(|x| !nc.contains(x)).cloned().collect();
+                let added: Vec<String> = nc.iter().filter(|x| !nb.contains(x)).cloned().collect();
+                f.numbers = Some((removed, added));
+            }
+        }
+        if f.finish.is_none() {
+            let (fb, fc) = (rb.finish_reason, rc.finish_reason);
+            if let (Some(fb), Some(fc)) = (fb, fc)
+                && fb != fc
+            {
+                f.finish = Some((fb, fc));
+            }
+        }
+    }
+    if n > 0 {
+        let n = f64::from(n);
+        f.similarity = Some(Similarity {
+            edit_ratio: edit / n,
+            token_jaccard: jac / n,
+            score: score / n,
+            approximate: approx,
+        });
+    }
+    f
+}
+
+/// Reasons the text is not merely reworded, most telling first.
+fn text_reasons(f: &TextFindings, threshold: f64) -> Vec<String> {
+    let mut r = Vec::new();
+    match &f.refusal {
+        Some((None, Some(q))) => r.push(format!("candidate refuses (\"{}\")", shorten(q, 40))),
+        Some((Some(q), None)) => r.push(format!("baseline refused (\"{}\"), candidate answers", shorten(q, 40))),
+        _ => {}
+    }
+    match f.json_presence {
+        Some((true, false)) => r.push("baseline answered JSON, candidate does not".into()),
+        Some((false, true)) => r.push("candidate answers JSON, baseline did not".into()),
+        _ => {}
+    }
+    if let Some(j) = &f.json
+        && !j.same_shape()
+    {
+        let shape_changes = j.added + j.removed + j.type_changed;
+        let first = j
+            .changes
+            .iter()
+            .find(|c| c.kind != JsonChangeKind::ValueChanged)
+            .map_or_else(String::new, ToString::to_string);
+        let more = if shape_changes > 1 {
+            format!(" (+{} more)", shape_changes - 1)
+        } else {
+            String::new()
+        };
+        r.push(format!("JSON shape differs: {first}{more}"));
+    }
+    if let Some(v) = &f.json_values {
+        r.push(format!("JSON values differ: {v}"));
+    }
+    if let Some((removed, added)) = &f.numbers {
+        r.push(match (removed.as_slice(), added.as_slice()) {
+            ([a], [b]) => format!("numbers differ: {a} → {b}"),
+            ([], add) => format!("numbers added: {}", add.join(", ")),
+            (rem, []) => format!("numbers removed: {}", rem.join(", ")),
+            (rem, add) => format!("numbers differ: removed {}; added {}", rem.join(", "), add.join(", ")),
+        });
+    }
+    if let Some((a, b)) = f.finish {
+        r.push(format!("finish reason {} → {}", a.as_str(), b.as_str()));
+    }
+    if let Some(s) = f.similarity
+        && s.score + 1e-12 < threshold
+    {
+        r.push(format!("similarity {:.2} < {threshold:.2}", s.score));
+    }
+    r
+}
+
+/// Classifies one case (see the module docs for the rules).
+pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
+    let first = pair
+        .baseline
+        .first()
+        .or(pair.candidate.first())
+        .expect("a pair holds at least one result");
+    let b = (!pair.baseline.is_empty()).then(|| summarize(&pair.baseline));
+    let c = (!pair.candidate.is_empty()).then(|| summarize(&pair.candidate));
+    let mut out = CaseComparison {
+        suite: pair.suite.to_string(),
+        case_id: pair.case_id.to_string(),
+        prompt: pair.prompt.to_string(),
+        candidate_prompt: pair.candidate_prompt.map(str::to_string),
+        description: first.description.clone(),
+        tags: first.tags.clone(),
+        class: CaseClass::Unchanged,
+        reasons: Vec::new(),
+        baseline: None,
+        candidate: None,
+        assertions: Vec::new(),
+        similarity: None,
+        json: None,
+        deltas: Deltas::default(),
+        p_value: None,
+        q_value: None,
+        diff: None,
+    };
+    let (sb, sc) = match (b, c) {
+        (Some(b), Some(c)) => (b, c),
+        (b, c) => {
+            out.class = if b.is_some() { CaseClass::Missing } else { CaseClass::New };
+            out.reasons.push(if b.is_some() {
+                "only in the baseline".into()
+            } else {
+                "only in the candidate".into()
+            });
+            out.baseline = b;
+            out.candidate = c;
+            return out;
+        }
+    };
+    out.deltas = deltas(&sb, &sc);
+    if let Some(pc) = pair.candidate_prompt {
+        out.reasons.push(format!("prompt `{}` vs `{pc}`", pair.prompt));
+    }
+    if sb.answered == 0 || sc.answered == 0 {
+        out.class = CaseClass::Errored;
+        let mut why = Vec::new();
+        for (name, s) in [("baseline", &sb), ("candidate", &sc)] {
+            if s.answered == 0 {
+                let e = s.errors.first().map_or("no result", String::as_str);
+                why.push(format!("{name}: no answer in {} sample(s) ({e})", s.samples));
+            }
+        }
+        why.append(&mut out.reasons);
+        out.reasons = why;
+        out.baseline = Some(sb);
+        out.candidate = Some(sc);
+        return out;
+    }
+
+    out.p_value = Some(fisher_exact(
+        u64::from(sb.passed),
+        u64::from(sb.answered - sb.passed),
+        u64::from(sc.passed),
+        u64::from(sc.answered - sc.passed),
+    ));
+    let single = sb.answered == 1 && sc.answered == 1;
+    let rate_b = Rate { passed: sb.passed, total: sb.answered };
+    let rate_c = Rate { passed: sc.passed, total: sc.answered };
+    let case_move = rate_c.cmp(rate_b);
+
+    // Assertions.
+    let tallies = tally_assertions(&pair.baseline, &pair.candidate);
+    let (mut fell, mut rose) = (Vec::new(), Vec::new());
+    for t in &tallies {
+        let side = |i: usize| (t.sides[i].1 > 0).then_some(Rate { passed: t.sides[i].0, total: t.sides[i].1 });
+        let (rb, rc) = (side(0), side(1));
+        let change = match (rb, rc) {
+            (Some(x), Some(y)) => match y.cmp(x) {
+                std::cmp::Ordering::Less => AssertionChange::Fell,
+                std::cmp::Ordering::Greater => AssertionChange::Rose,
+                std::cmp::Ordering::Equal => AssertionChange::Same,
+            },
+            (Some(_), None) => AssertionChange::OnlyBaseline,
+            _ => AssertionChange::OnlyCandidate,
+        };
+        let delta = AssertionDelta {
+            kind: t.kind.to_string(),
+            value: t.value.cloned(),
+            baseline: rb,
+            candidate: rc,
+            change,
+        };
+        let (x, y) = (rb.unwrap_or(Rate { passed: 0, total: 0 }), rc.unwrap_or(Rate { passed: 0, total: 0 }));
+        let line = |verb_single: &str, reason: Option<&str>| {
+            let tail = reason.map_or_else(String::new, |r| format!(": {}", shorten(r, 100)));
+            if x.total == 1 && y.total == 1 {
+                format!("{} {verb_single}{tail}", delta.label())
+            } else {
+                format!("{}: passed {}/{} → {}/{}{tail}", delta.label(), x.passed, x.total, y.passed, y.total)
+            }
+        };
+        match change {
+            AssertionChange::Fell => fell.push(line("passed, now fails", t.sides[1].2)),
+            AssertionChange::Rose => rose.push(line("failed, now passes", None)),
+            _ => {}
+        }
+        out.assertions.push(delta);
+    }
+
+    let texts = examine(&pair.baseline, &pair.candidate);
+    let threshold = settings.equivalence_similarity;
+    let mut notes = side_notes(&sb, &sc);
+    let case_line = |better: bool| {
+        if single {
+            if better { "failed, now passes".to_string() } else { "passed, now fails".to_string() }
+        } else {
+            format!(
+                "pass rate {} → {} (Fisher p = {})",
+                sb.fraction(),
+                sc.fraction(),
+                fmt_p(out.p_value.unwrap_or(1.0))
+            )
+        }
+    };
+    let mut reasons: Vec<String> = Vec::new();
+    out.class = match case_move {
+        std::cmp::Ordering::Less => {
+            reasons.push(case_line(false));
+            reasons.append(&mut fell);
+            reasons.append(&mut rose);
+            CaseClass::Regressed
+        }
+        std::cmp::Ordering::Greater => {
+            reasons.push(case_line(true));
+            reasons.append(&mut rose);
+            reasons.append(&mut fell);
+            CaseClass::Improved
+        }
+        std::cmp::Ordering::Equal if !fell.is_empty() => {
+            reasons.append(&mut fell);
+            reasons.append(&mut rose);
+            CaseClass::Regressed
+        }
+        std::cmp::Ordering::Equal if !rose.is_empty() => {
+            reasons.append(&mut rose);
+            CaseClass::Improved
+        }
+        std::cmp::Ordering::Equal => {
+            if texts.identical {
+                reasons.push(if sb.answered > 1 {
+                    format!("same {} outputs, same outcomes", sb.answered)
+                } else {
+                    "same output, same outcomes".into()
+                });
+                CaseClass::Unchanged
+            } else {
+                let why = text_reasons(&texts, threshold);
+                if why.is_empty() {
+                    let s = texts.similarity.map_or(1.0, |s| s.score);
+                    reasons.push(format!("reworded: similarity {s:.2} ≥ {threshold:.2}, same outcomes"));
+                    CaseClass::Equivalent
+                } else {
+                    reasons.extend(why);
+                    CaseClass::Changed
+                }
+            }
+        }
+    };
+    if matches!(out.class, CaseClass::Regressed | CaseClass::Improved) && !texts.identical {
+        reasons.extend(text_reasons(&texts, threshold));
+    }
+    reasons.append(&mut notes);
+    reasons.append(&mut out.reasons);
+    out.reasons = reasons;
+    out.similarity = texts.similarity;
+    out.json = texts.json;
+    out.baseline = Some(sb);
+    out.candidate = Some(sc);
+    out
+}
+
+/// Notes about refused and unanswered samples.
+fn side_notes(sb: &SideSummary, sc: &SideSummary) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (name, s) in [("baseline", sb), ("candidate", sc)] {
+        if s.refused > 0 {
+            let e = s.errors.first().map_or("", String::as_str);
+            notes.push(format!(
+                "{name}: the provider refused {} of {} samples ({e}), counted as failed",
+                s.refused, s.answered
+            ));
+        }
+        let unanswered = s.samples - s.answered;
+        if unanswered > 0 {
+            let e = s.errors.first().map_or("", String::as_str);
+            notes.push(format!(
+                "{name}: {unanswered} of {} samples unanswered ({e}); rates use the {} answered",
+                s.samples, s.answered
+            ));
+        }
+    }
+    notes
+}
+
+fn deltas(b: &SideSummary, c: &SideSummary) -> Deltas {
+    let sub = |x: Option<f64>, y: Option<f64>| match (x, y) {
+        (Some(x), Some(y)) => Some(y - x),
+        _ => None,
+    };
+    Deltas {
+        latency_ms: sub(b.latency_ms, c.latency_ms),
+        latency_pct: increase_pct(b.latency_ms, c.latency_ms),
+        cost_usd: sub(b.cost_usd, c.cost_usd),
+        cost_pct: increase_pct(b.cost_usd, c.cost_usd),
+        input_tokens: sub(b.input_tokens, c.input_tokens),
+        output_tokens: sub(b.output_tokens, c.output_tokens),
+    }
+}
+
+/// A p-value for people: 3 significant digits, `< 0.0001` below that.
+pub fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".into()
+    } else if p >= 0.1 {
+        format!("{p:.2}")
+    } else if p >= 0.01 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.4}")
+    }
+}
