@@ -15,7 +15,8 @@
 //! 3. case pass rate fell → `regressed`; rose → `improved`;
 //! 4. case rate equal, but some assertion's rate fell → `regressed` (even if another rose);
 //!    some rose and none fell → `improved`;
-//! 5. the answered outputs are the same multiset of strings → `unchanged`;
+//! 5. the answered outputs are the same set of distinct strings → `unchanged` (how often each
+//!    appears may differ: the outcome rates above already agree);
 //! 6. `equivalent` when, for every pair of samples (matched by sample order): neither side
 //!    alone reads as a refusal, both or neither are JSON, JSON answers have the same shape and the
 //!    same numbers and booleans, the texts mention the same numbers, the finish reasons agree,
@@ -399,6 +400,8 @@ fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> TextFindings 
     let mut sorted_c: Vec<&str> = out_c.iter().map(|r| text(r)).collect();
     sorted_b.sort_unstable();
     sorted_c.sort_unstable();
+    sorted_b.dedup();
+    sorted_c.dedup();
     let mut f = TextFindings::default();
     if sorted_b == sorted_c {
         f.identical = true;
@@ -679,8 +682,8 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         }
         std::cmp::Ordering::Equal => {
             if texts.identical {
-                reasons.push(if sb.answered > 1 {
-                    format!("same {} outputs, same outcomes", sb.answered)
+                reasons.push(if sb.answered > 1 || sc.answered > 1 {
+                    "same outputs, same outcomes".to_string()
                 } else {
                     "same output, same outcomes".into()
                 });
