@@ -3,6 +3,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+mod compare;
+mod diff;
 mod run;
 mod validate;
 
@@ -56,6 +58,12 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Compare two providers on the same suites: per-case drift, statistics, a verdict and gates.
+    #[command(after_help = compare::VERDICT_HELP)]
+    Compare(Box<compare::CompareArgs>),
+    /// Compare two saved results files (same output and exit codes as `compare`).
+    #[command(after_help = compare::VERDICT_HELP)]
+    Diff(Box<diff::DiffArgs>),
 }
 
 /// Entry point of the binary.
@@ -77,6 +85,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.verbose > 0),
         Command::Validate(args) => validate::validate(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Compare(args) => compare::compare(&args, cli.verbose > 0),
+        Command::Diff(args) => diff::diff(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

@@ -13,7 +13,7 @@ use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
 /// Arguments of `promptdrift run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Suite files or folders (default: suites/).
     pub files: Vec<PathBuf>,
@@ -203,8 +203,50 @@ impl EventSink for CliSink {
     }
 }
 
+/// What [`execute`] produced: the plan, every finished result and how the run ended.
+pub(crate) struct Executed {
+    /// The plan that ran (suites, with their thresholds).
+    pub(crate) plan: plan::Plan,
+    /// Every finished result, in finish order.
+    pub(crate) results: Vec<CaseResult>,
+    /// Counts.
+    pub(crate) summary: Summary,
+    /// Stopped by Ctrl-C.
+    pub(crate) interrupted: bool,
+    /// Results files that could not be written.
+    pub(crate) write_errors: Vec<String>,
+}
+
 /// Runs `promptdrift run`; returns the exit code.
 pub fn run(args: &RunArgs, verbose: bool) -> u8 {
+    let ex = match execute(args, verbose) {
+        Ok(ex) => ex,
+        Err(code) => return code,
+    };
+    print!(
+        "{}",
+        crate::report::terminal::render(&ex.plan, &ex.results, &ex.summary, ex.interrupted)
+    );
+    for path in &args.outputs {
+        println!("results: {}", path.display());
+    }
+    for e in &ex.write_errors {
+        eprintln!("error: cannot write results: {e}");
+    }
+    if ex.interrupted {
+        EXIT_INTERRUPTED
+    } else if !ex.write_errors.is_empty() || ex.summary.errors > 0 {
+        EXIT_UNANSWERED
+    } else if ex.summary.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Loads, plans and runs (writing `-o` results files as results arrive); prints diagnostics
+/// and errors, and returns the exit code when it cannot run. Shared by `run` and `compare`.
+pub(crate) fn execute(args: &RunArgs, verbose: bool) -> Result<Executed, u8> {
     let outputs: Vec<(PathBuf, OutputKind)> = match args
         .outputs
         .iter()
@@ -214,28 +256,28 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: --filter is not a valid regular expression: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let files = match super::suite_files(&args.files) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let (suites, mut warnings) = match super::load_suites(&files) {
         Ok(x) => x,
         Err(mut d) => {
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
@@ -254,7 +296,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         Err(mut d) => {
             d.append(&mut warnings);
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     warnings.extend(plan.warnings.iter().cloned());
@@ -295,7 +337,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             Ok(w) => writers.push(w),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
-                return EXIT_BAD_INPUT;
+                return Err(EXIT_BAD_INPUT);
             }
         }
     }
@@ -328,7 +370,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_UNANSWERED;
+            return Err(EXIT_UNANSWERED);
         }
     };
     let complete = !report.interrupted;
@@ -342,25 +384,13 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
-    print!(
-        "{}",
-        crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
-    );
-    for (path, _) in &outputs {
-        println!("results: {}", path.display());
-    }
-    for e in &sink.write_errors {
-        eprintln!("error: cannot write results: {e}");
-    }
-    if report.interrupted {
-        EXIT_INTERRUPTED
-    } else if !sink.write_errors.is_empty() || summary.errors > 0 {
-        EXIT_UNANSWERED
-    } else if summary.failed > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+    Ok(Executed {
+        plan,
+        results: sink.results,
+        summary,
+        interrupted: report.interrupted,
+        write_errors: sink.write_errors,
+    })
 }
 
 /// Now, as RFC 3339 UTC (`2026-11-25T14:03:07Z`), without a date crate.

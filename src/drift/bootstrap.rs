@@ -84,8 +84,9 @@ pub(crate) fn ln_gamma(x: f64) -> f64 {
     let inv = 1.0 / x;
     let inv2 = inv * inv;
     // 1/(12x) − 1/(360x³) + 1/(1260x⁵) − 1/(1680x⁷) + 1/(1188x⁹)
-    let series =
-        inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 * (1.0 / 1680.0 - inv2 / 1188.0))));
+    let series = inv
+        * (1.0 / 12.0
+            - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 * (1.0 / 1680.0 - inv2 / 1188.0))));
     shift + (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + series
 }
 
@@ -253,14 +254,25 @@ mod tests {
 
     #[test]
     fn binomial_draws_have_the_right_moments() {
-        for &(n, p) in &[(10u64, 0.3), (1000, 0.5), (100_000, 0.02), (50, 0.9), (1, 0.5)] {
+        for &(n, p) in &[
+            (10u64, 0.3),
+            (1000, 0.5),
+            (100_000, 0.02),
+            (50, 0.9),
+            (1, 0.5),
+        ] {
             let mut rng = SplitMix64::for_index(7, n);
-            let draws: Vec<f64> = (0..20_000).map(|_| binomial(&mut rng, n, p) as f64).collect();
+            let draws: Vec<f64> = (0..20_000)
+                .map(|_| binomial(&mut rng, n, p) as f64)
+                .collect();
             let mean = draws.iter().sum::<f64>() / draws.len() as f64;
             let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64;
             let (em, ev) = (n as f64 * p, n as f64 * p * (1.0 - p));
             // 20 000 draws: the mean's standard error is √(ev / 20 000).
-            assert!((mean - em).abs() < 5.0 * (ev / 20_000.0).sqrt() + 1e-9, "n={n} p={p} mean={mean}");
+            assert!(
+                (mean - em).abs() < 5.0 * (ev / 20_000.0).sqrt() + 1e-9,
+                "n={n} p={p} mean={mean}"
+            );
             assert!((var - ev).abs() < 0.1 * ev + 1e-9, "n={n} p={p} var={var}");
             assert!(draws.iter().all(|&x| x >= 0.0 && x <= n as f64));
         }
@@ -286,7 +298,9 @@ mod tests {
     /// The same seed gives the same interval whatever the thread count.
     #[test]
     fn seeded_interval_is_reproducible_across_thread_counts() {
-        let values: Vec<f64> = (0..500).map(|i| [(-1.0), 0.0, 0.0, 0.5, 1.0][i % 5]).collect();
+        let values: Vec<f64> = (0..500)
+            .map(|i| [(-1.0), 0.0, 0.0, 0.5, 1.0][i % 5])
+            .collect();
         // Many distinct values: exercises the index-resampling path too.
         let many: Vec<f64> = (0..400).map(|i| (i as f64 * 0.37).sin()).collect();
         for v in [&values, &many] {
@@ -317,10 +331,22 @@ mod tests {
         let half = 1.959_964 * sd / n.sqrt();
         let iv = mean_interval(&values, 10_000, 0.95, 0).unwrap();
         // Monte-Carlo error of a 2.5 % quantile with B = 10 000 is about 3 % of the half-width.
-        assert!((iv.lo - (mean - half)).abs() < 0.06 * half, "{iv:?} vs {}", mean - half);
-        assert!((iv.hi - (mean + half)).abs() < 0.06 * half, "{iv:?} vs {}", mean + half);
+        assert!(
+            (iv.lo - (mean - half)).abs() < 0.06 * half,
+            "{iv:?} vs {}",
+            mean - half
+        );
+        assert!(
+            (iv.hi - (mean + half)).abs() < 0.06 * half,
+            "{iv:?} vs {}",
+            mean + half
+        );
         // The index-resampling path agrees with the multinomial path.
-        let jitter: Vec<f64> = values.iter().enumerate().map(|(i, v)| v + (i % 300) as f64 * 1e-9).collect();
+        let jitter: Vec<f64> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + (i % 300) as f64 * 1e-9)
+            .collect();
         let iv2 = mean_interval(&jitter, 10_000, 0.95, 0).unwrap();
         assert!((iv2.lo - iv.lo).abs() < 0.08 * half && (iv2.hi - iv.hi).abs() < 0.08 * half);
     }

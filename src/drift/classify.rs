@@ -139,7 +139,8 @@ pub struct Rate {
 impl Rate {
     /// Exact comparison of two rates.
     fn cmp(self, other: Rate) -> std::cmp::Ordering {
-        (u64::from(self.passed) * u64::from(other.total)).cmp(&(u64::from(other.passed) * u64::from(self.total)))
+        (u64::from(self.passed) * u64::from(other.total))
+            .cmp(&(u64::from(other.passed) * u64::from(self.total)))
     }
 }
 
@@ -284,7 +285,10 @@ pub(crate) fn answered(r: &CaseResult) -> bool {
     match r.status {
         Status::Passed | Status::Failed => true,
         Status::Error => r.error.as_ref().is_some_and(|e| {
-            matches!(e.class, ErrorClass::ContentFilter | ErrorClass::InvalidRequest)
+            matches!(
+                e.class,
+                ErrorClass::ContentFilter | ErrorClass::InvalidRequest
+            )
         }),
     }
 }
@@ -305,8 +309,12 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 }
 
 fn summarize(samples: &[&CaseResult]) -> SideSummary {
-    let answered_samples: Vec<&CaseResult> = samples.iter().copied().filter(|r| answered(r)).collect();
-    let passed = answered_samples.iter().filter(|r| r.status == Status::Passed).count() as u32;
+    let answered_samples: Vec<&CaseResult> =
+        samples.iter().copied().filter(|r| answered(r)).collect();
+    let passed = answered_samples
+        .iter()
+        .filter(|r| r.status == Status::Passed)
+        .count() as u32;
     let answered = answered_samples.len() as u32;
     let first = answered_samples.first();
     let mut errors: Vec<String> = Vec::new();
@@ -319,15 +327,26 @@ fn summarize(samples: &[&CaseResult]) -> SideSummary {
         samples: samples.len() as u32,
         answered,
         passed,
-        refused: answered_samples.iter().filter(|r| r.status == Status::Error).count() as u32,
+        refused: answered_samples
+            .iter()
+            .filter(|r| r.status == Status::Error)
+            .count() as u32,
         pass_rate: (answered > 0).then(|| f64::from(passed) / f64::from(answered)),
         output: first.and_then(|r| r.output.clone()),
         finish_reason: first.and_then(|r| r.finish_reason),
         model: samples.iter().find_map(|r| r.model.clone()),
         latency_ms: mean(answered_samples.iter().map(|r| r.latency_ms as f64)),
         cost_usd: mean(answered_samples.iter().filter_map(|r| r.cost_usd)),
-        input_tokens: mean(answered_samples.iter().filter_map(|r| r.usage.input.map(|t| t as f64))),
-        output_tokens: mean(answered_samples.iter().filter_map(|r| r.usage.output.map(|t| t as f64))),
+        input_tokens: mean(
+            answered_samples
+                .iter()
+                .filter_map(|r| r.usage.input.map(|t| t as f64)),
+        ),
+        output_tokens: mean(
+            answered_samples
+                .iter()
+                .filter_map(|r| r.usage.output.map(|t| t as f64)),
+        ),
         errors,
     }
 }
@@ -340,10 +359,16 @@ struct Tally<'a> {
     sides: [(u32, u32, Option<&'a str>); 2],
 }
 
-fn tally_assertions<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseResult]) -> Vec<Tally<'a>> {
+fn tally_assertions<'a>(
+    baseline: &[&'a CaseResult],
+    candidate: &[&'a CaseResult],
+) -> Vec<Tally<'a>> {
     let mut tallies: Vec<Tally<'a>> = Vec::new();
     for (side, samples) in [baseline, candidate].into_iter().enumerate() {
-        for r in samples.iter().filter(|r| answered(r) && r.status != Status::Error) {
+        for r in samples
+            .iter()
+            .filter(|r| answered(r) && r.status != Status::Error)
+        {
             for (j, a) in r.assertions.iter().enumerate() {
                 let occurrence = r.assertions[..j]
                     .iter()
@@ -439,7 +464,10 @@ fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> TextFindings 
                         })
                         .map(ToString::to_string);
                 }
-                if f.json.as_ref().is_none_or(|j| j.same_shape() && !d.same_shape()) {
+                if f.json
+                    .as_ref()
+                    .is_none_or(|j| j.same_shape() && !d.same_shape())
+                {
                     f.json = Some(d);
                 }
             }
@@ -484,7 +512,10 @@ fn text_reasons(f: &TextFindings, threshold: f64) -> Vec<String> {
     let mut r = Vec::new();
     match &f.refusal {
         Some((None, Some(q))) => r.push(format!("candidate refuses (\"{}\")", shorten(q, 40))),
-        Some((Some(q), None)) => r.push(format!("baseline refused (\"{}\"), candidate answers", shorten(q, 40))),
+        Some((Some(q), None)) => r.push(format!(
+            "baseline refused (\"{}\"), candidate answers",
+            shorten(q, 40)
+        )),
         _ => {}
     }
     match f.json_presence {
@@ -516,7 +547,11 @@ fn text_reasons(f: &TextFindings, threshold: f64) -> Vec<String> {
             ([a], [b]) => format!("numbers differ: {a} → {b}"),
             ([], add) => format!("numbers added: {}", add.join(", ")),
             (rem, []) => format!("numbers removed: {}", rem.join(", ")),
-            (rem, add) => format!("numbers differ: removed {}; added {}", rem.join(", "), add.join(", ")),
+            (rem, add) => format!(
+                "numbers differ: removed {}; added {}",
+                rem.join(", "),
+                add.join(", ")
+            ),
         });
     }
     if let Some((a, b)) = f.finish {
@@ -561,7 +596,11 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     let (sb, sc) = match (b, c) {
         (Some(b), Some(c)) => (b, c),
         (b, c) => {
-            out.class = if b.is_some() { CaseClass::Missing } else { CaseClass::New };
+            out.class = if b.is_some() {
+                CaseClass::Missing
+            } else {
+                CaseClass::New
+            };
             out.reasons.push(if b.is_some() {
                 "only in the baseline".into()
             } else {
@@ -574,7 +613,8 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     };
     out.deltas = deltas(&sb, &sc);
     if let Some(pc) = pair.candidate_prompt {
-        out.reasons.push(format!("prompt `{}` vs `{pc}`", pair.prompt));
+        out.reasons
+            .push(format!("prompt `{}` vs `{pc}`", pair.prompt));
     }
     if sb.answered == 0 || sc.answered == 0 {
         out.class = CaseClass::Errored;
@@ -582,7 +622,10 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         for (name, s) in [("baseline", &sb), ("candidate", &sc)] {
             if s.answered == 0 {
                 let e = s.errors.first().map_or("no result", String::as_str);
-                why.push(format!("{name}: no answer in {} sample(s) ({e})", s.samples));
+                why.push(format!(
+                    "{name}: no answer in {} sample(s) ({e})",
+                    s.samples
+                ));
             }
         }
         why.append(&mut out.reasons);
@@ -599,15 +642,26 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         u64::from(sc.answered - sc.passed),
     ));
     let single = sb.answered == 1 && sc.answered == 1;
-    let rate_b = Rate { passed: sb.passed, total: sb.answered };
-    let rate_c = Rate { passed: sc.passed, total: sc.answered };
+    let rate_b = Rate {
+        passed: sb.passed,
+        total: sb.answered,
+    };
+    let rate_c = Rate {
+        passed: sc.passed,
+        total: sc.answered,
+    };
     let case_move = rate_c.cmp(rate_b);
 
     // Assertions.
     let tallies = tally_assertions(&pair.baseline, &pair.candidate);
     let (mut fell, mut rose) = (Vec::new(), Vec::new());
     for t in &tallies {
-        let side = |i: usize| (t.sides[i].1 > 0).then_some(Rate { passed: t.sides[i].0, total: t.sides[i].1 });
+        let side = |i: usize| {
+            (t.sides[i].1 > 0).then_some(Rate {
+                passed: t.sides[i].0,
+                total: t.sides[i].1,
+            })
+        };
         let (rb, rc) = (side(0), side(1));
         let change = match (rb, rc) {
             (Some(x), Some(y)) => match y.cmp(x) {
@@ -625,13 +679,29 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
             candidate: rc,
             change,
         };
-        let (x, y) = (rb.unwrap_or(Rate { passed: 0, total: 0 }), rc.unwrap_or(Rate { passed: 0, total: 0 }));
+        let (x, y) = (
+            rb.unwrap_or(Rate {
+                passed: 0,
+                total: 0,
+            }),
+            rc.unwrap_or(Rate {
+                passed: 0,
+                total: 0,
+            }),
+        );
         let line = |verb_single: &str, reason: Option<&str>| {
             let tail = reason.map_or_else(String::new, |r| format!(": {}", shorten(r, 100)));
             if x.total == 1 && y.total == 1 {
                 format!("{} {verb_single}{tail}", delta.label())
             } else {
-                format!("{}: passed {}/{} → {}/{}{tail}", delta.label(), x.passed, x.total, y.passed, y.total)
+                format!(
+                    "{}: passed {}/{} → {}/{}{tail}",
+                    delta.label(),
+                    x.passed,
+                    x.total,
+                    y.passed,
+                    y.total
+                )
             }
         };
         match change {
@@ -647,7 +717,11 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     let mut notes = side_notes(&sb, &sc);
     let case_line = |better: bool| {
         if single {
-            if better { "failed, now passes".to_string() } else { "passed, now fails".to_string() }
+            if better {
+                "failed, now passes".to_string()
+            } else {
+                "passed, now fails".to_string()
+            }
         } else {
             format!(
                 "pass rate {} → {} (Fisher p = {})",
@@ -660,13 +734,18 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     let mut reasons: Vec<String> = Vec::new();
     out.class = match case_move {
         std::cmp::Ordering::Less => {
-            reasons.push(case_line(false));
+            // With one sample a side, a failing assertion says it all.
+            if !single || fell.is_empty() {
+                reasons.push(case_line(false));
+            }
             reasons.append(&mut fell);
             reasons.append(&mut rose);
             CaseClass::Regressed
         }
         std::cmp::Ordering::Greater => {
-            reasons.push(case_line(true));
+            if !single || rose.is_empty() {
+                reasons.push(case_line(true));
+            }
             reasons.append(&mut rose);
             reasons.append(&mut fell);
             CaseClass::Improved
@@ -692,7 +771,9 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
                 let why = text_reasons(&texts, threshold);
                 if why.is_empty() {
                     let s = texts.similarity.map_or(1.0, |s| s.score);
-                    reasons.push(format!("reworded: similarity {s:.2} ≥ {threshold:.2}, same outcomes"));
+                    reasons.push(format!(
+                        "reworded: similarity {s:.2} ≥ {threshold:.2}, same outcomes"
+                    ));
                     CaseClass::Equivalent
                 } else {
                     reasons.extend(why);

@@ -167,7 +167,9 @@ fn walk(a: &Value, b: &Value, path: &mut String, out: &mut JsonDiff) {
                     (Some(va), None) => {
                         out.push(change(path, JsonChangeKind::Removed, Some(va), None));
                     }
-                    (None, Some(vb)) => out.push(change(path, JsonChangeKind::Added, None, Some(vb))),
+                    (None, Some(vb)) => {
+                        out.push(change(path, JsonChangeKind::Added, None, Some(vb)))
+                    }
                     (None, None) => {}
                 }
                 path.truncate(len);
@@ -339,7 +341,14 @@ mod tests {
             ]
         );
         assert_eq!(
-            (d.total, d.added, d.removed, d.type_changed, d.scalar_changed, d.string_changed),
+            (
+                d.total,
+                d.added,
+                d.removed,
+                d.type_changed,
+                d.scalar_changed,
+                d.string_changed
+            ),
             (5, 1, 1, 1, 1, 1)
         );
         assert!(!d.same_shape());
@@ -356,12 +365,18 @@ mod tests {
 
     #[test]
     fn same_shape_with_value_changes() {
-        let d = diff(&json!({"price": 10, "ok": true}), &json!({"price": 12, "ok": true}));
+        let d = diff(
+            &json!({"price": 10, "ok": true}),
+            &json!({"price": 12, "ok": true}),
+        );
         assert!(d.same_shape());
         assert_eq!(d.scalar_changed, 1);
         // Root type change.
         let d = diff(&json!([1]), &json!({"a": 1}));
-        assert_eq!(d.changes[0].to_string(), "$ array → object ([1] → {\"a\":1})");
+        assert_eq!(
+            d.changes[0].to_string(),
+            "$ array → object ([1] → {\"a\":1})"
+        );
     }
 
     #[test]

@@ -98,7 +98,8 @@ impl Settings {
                 (x, y) => x.or(y),
             };
             drop = min(drop, t.max_pass_rate_drop);
-            s.max_p95_latency_increase = min(s.max_p95_latency_increase, t.max_p95_latency_increase);
+            s.max_p95_latency_increase =
+                min(s.max_p95_latency_increase, t.max_p95_latency_increase);
             s.max_cost_increase = min(s.max_cost_increase, t.max_cost_increase);
             sim = match (sim, t.equivalence_similarity) {
                 (Some(x), Some(y)) => Some(x.max(y)),
@@ -147,13 +148,10 @@ pub struct SideInfo {
 
 impl SideInfo {
     fn of(side: &Side<'_>) -> Self {
-        let mut models: Vec<String> = side
-            .results
-            .iter()
-            .filter_map(|r| r.model.clone())
-            .collect();
+        let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        seen.extend(side.results.iter().filter_map(|r| r.model.as_deref()));
+        let mut models: Vec<String> = seen.into_iter().map(str::to_string).collect();
         models.sort();
-        models.dedup();
         SideInfo {
             provider: side.label.clone(),
             provider_id: side.provider_id.clone(),
@@ -226,13 +224,23 @@ pub fn combined_exit(codes: impl IntoIterator<Item = u8>) -> u8 {
 
 /// Compares two sides.
 pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -> Comparison {
+    let t = std::time::Instant::now();
     let pairs = pairing::pair_cases(&baseline.results, &candidate.results);
+    tracing::debug!(
+        ms = t.elapsed().as_millis() as u64,
+        cases = pairs.len(),
+        "paired"
+    );
+    let t = std::time::Instant::now();
     let mut cases: Vec<CaseComparison> = pairs
         .par_iter()
         .map(|p| classify::classify(p, settings))
         .collect();
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
+    let t = std::time::Instant::now();
     let measurements = pairing::measure(&pairs, &cases);
     let stats = stats::compute(&mut cases, measurements, settings.bootstrap, settings.seed);
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
     let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
     Comparison {
         baseline: SideInfo::of(baseline),

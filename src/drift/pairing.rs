@@ -6,7 +6,13 @@
 //! exactly one unmatched prompt for that (suite, case id). Several results with the same sample
 //! index on a side (overlapping result files) count once: the first one read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+// Fast, non-cryptographic hashing: keys are ours, and the pairs are sorted afterwards, so the
+// map's random iteration order never shows.
+use foldhash::{HashMap, HashMapExt as _};
+
+use rayon::slice::ParallelSliceMut as _;
 
 use crate::results::CaseResult;
 
@@ -36,7 +42,10 @@ fn key(r: &CaseResult) -> Key<'_> {
 }
 
 /// Matches the results of two sides into per-case pairs, sorted by (suite, case id, prompt).
-pub(crate) fn pair_cases<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseResult]) -> Vec<Pair<'a>> {
+pub(crate) fn pair_cases<'a>(
+    baseline: &[&'a CaseResult],
+    candidate: &[&'a CaseResult],
+) -> Vec<Pair<'a>> {
     let mut map: HashMap<Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>)> =
         HashMap::with_capacity(baseline.len().max(candidate.len()));
     for r in baseline {
@@ -47,8 +56,10 @@ pub(crate) fn pair_cases<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseR
     }
     let mut pairs: Vec<Pair<'a>> = Vec::with_capacity(map.len());
     // (suite, case) → unmatched prompts on each side.
-    let mut only_b: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> = HashMap::new();
-    let mut only_c: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> = HashMap::new();
+    let mut only_b: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> =
+        HashMap::new();
+    let mut only_c: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> =
+        HashMap::new();
     for ((suite, case_id, prompt), (b, c)) in map {
         match (b.is_empty(), c.is_empty()) {
             (false, false) => pairs.push(Pair {
@@ -59,8 +70,14 @@ pub(crate) fn pair_cases<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseR
                 baseline: b,
                 candidate: c,
             }),
-            (false, true) => only_b.entry((suite, case_id)).or_default().push((prompt, b)),
-            _ => only_c.entry((suite, case_id)).or_default().push((prompt, c)),
+            (false, true) => only_b
+                .entry((suite, case_id))
+                .or_default()
+                .push((prompt, b)),
+            _ => only_c
+                .entry((suite, case_id))
+                .or_default()
+                .push((prompt, c)),
         }
     }
     for ((suite, case_id), mut bs) in only_b {
@@ -108,11 +125,15 @@ pub(crate) fn pair_cases<'a>(baseline: &[&'a CaseResult], candidate: &[&'a CaseR
     }
     for p in &mut pairs {
         for side in [&mut p.baseline, &mut p.candidate] {
-            side.sort_by_key(|r| r.sample);
-            side.dedup_by_key(|r| r.sample);
+            if side.len() > 1 {
+                side.sort_by_key(|r| r.sample);
+                side.dedup_by_key(|r| r.sample);
+            }
         }
     }
-    pairs.sort_unstable_by(|x, y| (x.suite, x.case_id, x.prompt).cmp(&(y.suite, y.case_id, y.prompt)));
+    pairs.par_sort_unstable_by(|x, y| {
+        (x.suite, x.case_id, x.prompt).cmp(&(y.suite, y.case_id, y.prompt))
+    });
     pairs
 }
 
@@ -124,8 +145,18 @@ pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measureme
             continue;
         }
         for (samples, latency, cost, baseline) in [
-            (&pair.baseline, &mut m.latency_baseline, &mut m.cost_baseline, true),
-            (&pair.candidate, &mut m.latency_candidate, &mut m.cost_candidate, false),
+            (
+                &pair.baseline,
+                &mut m.latency_baseline,
+                &mut m.cost_baseline,
+                true,
+            ),
+            (
+                &pair.candidate,
+                &mut m.latency_candidate,
+                &mut m.cost_candidate,
+                false,
+            ),
         ] {
             for r in samples.iter().filter(|r| answered(r)) {
                 latency.push(r.latency_ms as f64);
@@ -211,17 +242,29 @@ pub fn select_side<'a>(
     let label = if let Some((l, _)) = known.iter().find(|(l, _)| *l == wanted) {
         (*l).to_string()
     } else {
-        let by_id: Vec<&str> = known.iter().filter(|(_, id)| *id == wanted).map(|(l, _)| *l).collect();
+        let by_id: Vec<&str> = known
+            .iter()
+            .filter(|(_, id)| *id == wanted)
+            .map(|(l, _)| *l)
+            .collect();
         match by_id.as_slice() {
             [one] => (*one).to_string(),
             [] => {
                 return Err(SelectError::Unknown {
                     wanted: wanted.to_string(),
-                    where_: if where_.is_empty() { String::new() } else { format!(" in {where_}") },
+                    where_: if where_.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in {where_}")
+                    },
                     known: if known.is_empty() {
                         "none".into()
                     } else {
-                        known.iter().map(|(l, i)| format!("{l} ({i})")).collect::<Vec<_>>().join(", ")
+                        known
+                            .iter()
+                            .map(|(l, i)| format!("{l} ({i})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     },
                 });
             }
@@ -234,7 +277,9 @@ pub fn select_side<'a>(
         }
     };
     let picked: Vec<&CaseResult> = results.iter().filter(|r| r.provider == label).collect();
-    let id = picked.first().map_or_else(String::new, |r| r.provider_id.clone());
+    let id = picked
+        .first()
+        .map_or_else(String::new, |r| r.provider_id.clone());
     Ok((label, id, picked))
 }
 
@@ -318,12 +363,16 @@ pub fn pair_providers(
     let mut notes = Vec::new();
     for (l, _) in &po {
         if !new_labels.contains(l) {
-            notes.push(format!("provider `{l}` is only in the baseline file; not compared"));
+            notes.push(format!(
+                "provider `{l}` is only in the baseline file; not compared"
+            ));
         }
     }
     for (l, _) in &pn {
         if !old_labels.contains(l) {
-            notes.push(format!("provider `{l}` is only in the candidate file; not compared"));
+            notes.push(format!(
+                "provider `{l}` is only in the candidate file; not compared"
+            ));
         }
     }
     Ok((common, notes))

@@ -88,22 +88,36 @@ fn table(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     if rows.is_empty() {
         let _ = writeln!(out, "Every case is unchanged or equivalent.");
     } else {
-        let shown = if opts.max_rows == 0 { rows.len() } else { rows.len().min(opts.max_rows) };
+        let shown = if opts.max_rows == 0 {
+            rows.len()
+        } else {
+            rows.len().min(opts.max_rows)
+        };
         let names: Vec<String> = rows[..shown].iter().map(|k| cut(&k.name(), 44)).collect();
-        let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(4);
+        let w = names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let _ = writeln!(
             out,
             "  {:<10}  {:<w$}  {:>4}  {:>15}  {:>10}  reason",
             "class", "case", "sim", "Δlatency", "Δcost"
         );
         for (k, name) in rows[..shown].iter().zip(&names) {
-            let sim = k.similarity.map_or_else(|| "—".to_string(), |s| format!("{:.2}", s.score));
+            let sim = k
+                .similarity
+                .map_or_else(|| "—".to_string(), |s| format!("{:.2}", s.score));
             let lat = match (k.deltas.latency_ms, k.deltas.latency_pct) {
                 (Some(ms), Some(p)) => format!("{}ms ({}%)", signed0(ms), signed0(p)),
                 (Some(ms), None) => format!("{}ms", signed0(ms)),
                 _ => "—".into(),
             };
-            let cost = k.deltas.cost_usd.map_or_else(|| "—".to_string(), money_delta);
+            let cost = k
+                .deltas
+                .cost_usd
+                .map_or_else(|| "—".to_string(), money_delta);
             let reason = k.reasons.first().map_or("", String::as_str);
             let _ = writeln!(
                 out,
@@ -148,9 +162,16 @@ fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         return;
     }
     with_diff.sort_by_key(|k| k.class);
-    let _ = writeln!(out, "\nWord diffs of regressed and changed cases ([-baseline-]{{+candidate+}}):");
+    let _ = writeln!(
+        out,
+        "\nWord diffs of regressed and changed cases ([-baseline-]{{+candidate+}}):"
+    );
     for k in with_diff.iter().take(opts.max_diffs) {
-        let ops = k.diff.clone().or_else(|| k.compute_diff()).unwrap_or_default();
+        let ops = k
+            .diff
+            .clone()
+            .or_else(|| k.compute_diff())
+            .unwrap_or_default();
         let _ = writeln!(out, "  {} [{}]", k.name(), k.class.as_str());
         for r in k.reasons.iter().take(4) {
             let _ = writeln!(out, "    - {}", cut(r, 160));
@@ -175,7 +196,15 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     let _ = writeln!(
         out,
         "\nCases: {} regressed, {} errored, {} changed, {} improved, {} missing, {} new, {} equivalent, {} unchanged ({} in all)",
-        k.regressed, k.errored, k.changed, k.improved, k.missing, k.new, k.equivalent, k.unchanged, k.total()
+        k.regressed,
+        k.errored,
+        k.changed,
+        k.improved,
+        k.missing,
+        k.new,
+        k.equivalent,
+        k.unchanged,
+        k.total()
     );
     let p = &s.pass_rate;
     if p.cases == 0 {
@@ -237,7 +266,15 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             .cases
             .iter()
             .take(opts.max_named)
-            .map(|x| format!("{}/{} ({} → {})", x.suite, x.case_id, pct(x.baseline), pct(x.candidate)))
+            .map(|x| {
+                format!(
+                    "{}/{} ({} → {})",
+                    x.suite,
+                    x.case_id,
+                    pct(x.baseline),
+                    pct(x.candidate)
+                )
+            })
             .collect();
         let more = if f.cases.len() > opts.max_named {
             format!(", … {} more", f.cases.len() - opts.max_named)
@@ -253,10 +290,15 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         );
     }
     let l = &s.latency;
-    if let (Some(b50), Some(b95), Some(c50), Some(c95)) =
-        (l.baseline_p50, l.baseline_p95, l.candidate_p50, l.candidate_p95)
-    {
-        let inc = l.p95_increase_pct.map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
+    if let (Some(b50), Some(b95), Some(c50), Some(c95)) = (
+        l.baseline_p50,
+        l.baseline_p95,
+        l.candidate_p50,
+        l.candidate_p95,
+    ) {
+        let inc = l
+            .p95_increase_pct
+            .map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
         let _ = writeln!(
             out,
             "Latency: p50 {b50:.0} → {c50:.0} ms, p95 {b95:.0} → {c95:.0} ms{inc}"
@@ -268,8 +310,14 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             let _ = writeln!(out, "Cost: unknown on both sides");
         }
         (b, n) => {
-            let inc = co.increase_pct.map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
-            let partial = if co.partial { " (partial: some answers have no cost)" } else { "" };
+            let inc = co
+                .increase_pct
+                .map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
+            let partial = if co.partial {
+                " (partial: some answers have no cost)"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "Cost: {} → {}{inc}{partial}", money(b), money(n));
         }
     }
@@ -281,7 +329,12 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     );
 
     let v = &c.verdict;
-    let _ = writeln!(out, "\nVerdict: {}: {}", v.kind.as_str().to_uppercase(), v.explanation);
+    let _ = writeln!(
+        out,
+        "\nVerdict: {}: {}",
+        v.kind.as_str().to_uppercase(),
+        v.explanation
+    );
     if v.kind == VerdictKind::Inconclusive
         && let Some(n) = &v.samples_needed
     {
@@ -297,9 +350,16 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             ways.push(format!("≈ {m} cases (now {})", n.current_cases));
         }
         if ways.is_empty() {
-            let _ = writeln!(out, "  The estimate sits on the margin; no practical amount of data decides.");
+            let _ = writeln!(
+                out,
+                "  The estimate sits on the margin; no practical amount of data decides."
+            );
         } else {
-            let _ = writeln!(out, "  To decide, if the observed difference holds: {}.", ways.join(", or "));
+            let _ = writeln!(
+                out,
+                "  To decide, if the observed difference holds: {}.",
+                ways.join(", or ")
+            );
         }
     }
     let _ = writeln!(out, "Gates:");
@@ -332,7 +392,11 @@ fn money_delta(x: f64) -> String {
 }
 
 fn signed0(x: f64) -> String {
-    if x >= 0.0 { format!("+{x:.0}") } else { format!("−{:.0}", -x) }
+    if x >= 0.0 {
+        format!("+{x:.0}")
+    } else {
+        format!("−{:.0}", -x)
+    }
 }
 
 fn cut(s: &str, max: usize) -> String {

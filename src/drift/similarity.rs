@@ -20,7 +20,7 @@
 //! a function of the inputs alone (no wall-clock deadline) and a megabyte answer costs
 //! milliseconds.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, capture_diff_slices};
@@ -137,8 +137,10 @@ fn multiset_overlap(a: &[&str], b: &[&str]) -> usize {
 
 /// Jaccard index of the token sets (1 when both are empty).
 pub(crate) fn jaccard(a: &[&str], b: &[&str]) -> f64 {
-    let sa: HashSet<&str> = a.iter().copied().collect();
-    let sb: HashSet<&str> = b.iter().copied().collect();
+    let mut sa: HashSet<&str> = HashSet::with_capacity(a.len());
+    sa.extend(a.iter().copied());
+    let mut sb: HashSet<&str> = HashSet::with_capacity(b.len());
+    sb.extend(b.iter().copied());
     if sa.is_empty() && sb.is_empty() {
         return 1.0;
     }
@@ -247,7 +249,10 @@ mod tests {
         assert_eq!(s.score, 1.0);
         // [our refund window is 30 days] vs [the refund window is 30 days]:
         // LCS 5 of 6+6 → 10/12; sets share 5 of 7 → 5/7.
-        let s = similarity("Our refund window is 30 days.", "The refund window is 30 days.");
+        let s = similarity(
+            "Our refund window is 30 days.",
+            "The refund window is 30 days.",
+        );
         assert!(close(s.edit_ratio, 10.0 / 12.0));
         assert!(close(s.token_jaccard, 5.0 / 7.0));
         assert!(close(s.score, 10.0 / 12.0));
@@ -270,7 +275,9 @@ mod tests {
     #[test]
     fn huge_texts_are_bounded_and_marked() {
         let a: String = (0..200_000).map(|i| format!("w{} ", i % 997)).collect();
-        let b: String = (0..200_000).map(|i| format!("w{} ", (i * 7) % 991)).collect();
+        let b: String = (0..200_000)
+            .map(|i| format!("w{} ", (i * 7) % 991))
+            .collect();
         let t = std::time::Instant::now();
         let s = similarity(&a, &b);
         assert!(s.approximate);

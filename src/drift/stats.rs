@@ -294,8 +294,14 @@ pub fn compute(
             suite: c.suite.clone(),
             case_id: c.case_id.clone(),
             prompt: c.prompt.clone(),
-            baseline: c.baseline.as_ref().map_or_else(String::new, |s| s.fraction()),
-            candidate: c.candidate.as_ref().map_or_else(String::new, |s| s.fraction()),
+            baseline: c
+                .baseline
+                .as_ref()
+                .map_or_else(String::new, |s| s.fraction()),
+            candidate: c
+                .candidate
+                .as_ref()
+                .map_or_else(String::new, |s| s.fraction()),
             p_value: p,
             q_value: q,
         });
@@ -469,7 +475,16 @@ mod tests {
         }
         // Eight p-values with ties in the adjusted values (same reference).
         let q = benjamini_hochberg(&[0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205]);
-        let want = [0.008, 0.032, 0.0672, 0.0672, 0.0672, 0.08, 0.0845714285714286, 0.205];
+        let want = [
+            0.008,
+            0.032,
+            0.0672,
+            0.0672,
+            0.0672,
+            0.08,
+            0.0845714285714286,
+            0.205,
+        ];
         for (got, want) in q.iter().zip(want) {
             assert!(close(*got, want, 1e-9), "{q:?}");
         }

@@ -8,7 +8,13 @@ use crate::provider::{ErrorClass, FinishReason, ProviderError, Usage};
 use crate::results::{AssertionResult, RenderedPrompt, Status};
 
 /// One sample of case `case` on provider `provider`.
-pub(crate) fn res(case: &str, provider: &str, sample: u32, output: &str, asserts: &[(&str, Value, bool)]) -> CaseResult {
+pub(crate) fn res(
+    case: &str,
+    provider: &str,
+    sample: u32,
+    output: &str,
+    asserts: &[(&str, Value, bool)],
+) -> CaseResult {
     let pass = asserts.iter().all(|a| a.2);
     CaseResult {
         suite: "support".into(),
@@ -39,7 +45,11 @@ pub(crate) fn res(case: &str, provider: &str, sample: u32, output: &str, asserts
             .iter()
             .map(|(kind, value, pass)| AssertionResult {
                 kind: (*kind).into(),
-                value: if value.is_null() { None } else { Some(value.clone()) },
+                value: if value.is_null() {
+                    None
+                } else {
+                    Some(value.clone())
+                },
                 outcome: Outcome {
                     pass: *pass,
                     score: if *pass { 1.0 } else { 0.0 },
@@ -104,8 +114,20 @@ fn contains(v: &str, pass: bool) -> (&'static str, Value, bool) {
 #[test]
 fn unchanged_same_output_same_outcome() {
     let k = one(
-        vec![res("c1", "a", 0, "Refunds within 30 days.", &[contains("30 days", true)])],
-        vec![res("c1", "b", 0, "Refunds within 30 days.", &[contains("30 days", true)])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "Refunds within 30 days.",
+            &[contains("30 days", true)],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "Refunds within 30 days.",
+            &[contains("30 days", true)],
+        )],
     );
     assert_eq!(k.class, CaseClass::Unchanged);
     assert_eq!(k.reasons, vec!["same output, same outcomes"]);
@@ -117,11 +139,26 @@ fn unchanged_same_output_same_outcome() {
 fn equivalent_when_reworded_above_threshold() {
     // Tokens [our refund window is 30 days] vs [the refund window is 30 days]: edit ratio 10/12.
     let k = one(
-        vec![res("c1", "a", 0, "Our refund window is 30 days.", &[contains("30 days", true)])],
-        vec![res("c1", "b", 0, "The refund window is 30 days.", &[contains("30 days", true)])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "Our refund window is 30 days.",
+            &[contains("30 days", true)],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "The refund window is 30 days.",
+            &[contains("30 days", true)],
+        )],
     );
     assert_eq!(k.class, CaseClass::Equivalent);
-    assert_eq!(k.reasons, vec!["reworded: similarity 0.83 ≥ 0.80, same outcomes"]);
+    assert_eq!(
+        k.reasons,
+        vec!["reworded: similarity 0.83 ≥ 0.80, same outcomes"]
+    );
     // The same pair under a stricter threshold is `changed`.
     let strict = Settings {
         equivalence_similarity: 0.9,
@@ -139,8 +176,20 @@ fn equivalent_when_reworded_above_threshold() {
 #[test]
 fn changed_when_numbers_differ_even_if_similar() {
     let k = one(
-        vec![res("c1", "a", 0, "You can return any item within 30 days of delivery for a refund.", &[])],
-        vec![res("c1", "b", 0, "You can return any item within 14 days of delivery for a refund.", &[])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "You can return any item within 30 days of delivery for a refund.",
+            &[],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "You can return any item within 14 days of delivery for a refund.",
+            &[],
+        )],
     );
     assert!(k.similarity.unwrap().score > 0.8);
     assert_eq!(k.class, CaseClass::Changed);
@@ -150,42 +199,88 @@ fn changed_when_numbers_differ_even_if_similar() {
 #[test]
 fn regressed_single_sample_names_the_assertion() {
     let k = one(
-        vec![res("c1", "a", 0, "Refunds within 30 days.", &[("is-json", Value::Null, false), contains("30 days", true)])],
-        vec![res("c1", "b", 0, "Refunds within a month.", &[("is-json", Value::Null, false), contains("30 days", false)])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "Refunds within 30 days.",
+            &[("is-json", Value::Null, false), contains("30 days", true)],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "Refunds within a month.",
+            &[("is-json", Value::Null, false), contains("30 days", false)],
+        )],
     );
     assert_eq!(k.class, CaseClass::Regressed);
-    assert_eq!(k.reasons[0], "`contains` \"30 days\" passed, now fails: output does not contain \"30 days\"");
+    assert_eq!(
+        k.reasons[0],
+        "`contains` \"30 days\" passed, now fails: output does not contain \"30 days\""
+    );
     // The case failed on both sides (is-json), so the case-level rate did not move.
     assert_eq!(k.assertions.len(), 2);
     assert_eq!(k.assertions[1].change, classify::AssertionChange::Fell);
     assert_eq!(k.assertions[0].change, classify::AssertionChange::Same);
     // The text findings follow the outcome reasons.
-    assert!(k.reasons.iter().any(|r| r == "numbers removed: 30"), "{:?}", k.reasons);
+    assert!(
+        k.reasons.iter().any(|r| r == "numbers removed: 30"),
+        "{:?}",
+        k.reasons
+    );
 }
 
 #[test]
 fn regressed_and_improved_by_case_outcome() {
     let k = one(
         vec![res("c1", "a", 0, "30 days", &[contains("30 days", true)])],
-        vec![res("c1", "b", 0, "thirty days", &[contains("30 days", false)])],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "thirty days",
+            &[contains("30 days", false)],
+        )],
     );
     assert_eq!(k.class, CaseClass::Regressed);
-    assert_eq!(k.reasons[0], "passed, now fails");
-    assert_eq!(k.reasons[1], "`contains` \"30 days\" passed, now fails: output does not contain \"30 days\"");
+    // One sample a side: the assertion is the headline.
+    assert_eq!(
+        k.reasons[0],
+        "`contains` \"30 days\" passed, now fails: output does not contain \"30 days\""
+    );
     let k = one(
-        vec![res("c1", "a", 0, "thirty days", &[contains("30 days", false)])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "thirty days",
+            &[contains("30 days", false)],
+        )],
         vec![res("c1", "b", 0, "30 days", &[contains("30 days", true)])],
     );
     assert_eq!(k.class, CaseClass::Improved);
-    assert_eq!(&k.reasons[..2], ["failed, now passes", "`contains` \"30 days\" failed, now passes"]);
+    assert_eq!(k.reasons[0], "`contains` \"30 days\" failed, now passes");
 }
 
 #[test]
 fn assertion_swap_counts_as_regressed() {
     // Case fails on both sides; A now passes but B now fails: regressed (conservative).
     let k = one(
-        vec![res("c1", "a", 0, "x", &[contains("A", false), contains("B", true)])],
-        vec![res("c1", "b", 0, "y", &[contains("A", true), contains("B", false)])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "x",
+            &[contains("A", false), contains("B", true)],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "y",
+            &[contains("A", true), contains("B", false)],
+        )],
     );
     assert_eq!(k.class, CaseClass::Regressed);
     assert!(k.reasons[0].starts_with("`contains` \"B\" passed, now fails"));
@@ -195,8 +290,14 @@ fn assertion_swap_counts_as_regressed() {
 #[test]
 fn new_missing_and_errored() {
     let cmp = run(
-        &[res("only-b", "a", 0, "x", &[]), res("err", "a", 0, "x", &[])],
-        &[res("only-c", "b", 0, "x", &[]), errored("err", "b", 0, ErrorClass::Timeout)],
+        &[
+            res("only-b", "a", 0, "x", &[]),
+            res("err", "a", 0, "x", &[]),
+        ],
+        &[
+            res("only-c", "b", 0, "x", &[]),
+            errored("err", "b", 0, ErrorClass::Timeout),
+        ],
         &Settings::default(),
     );
     let by: Vec<(&str, CaseClass, &str)> = cmp
@@ -207,7 +308,11 @@ fn new_missing_and_errored() {
     assert_eq!(
         by,
         vec![
-            ("err", CaseClass::Errored, "candidate: no answer in 1 sample(s) (timeout: the mock said no)"),
+            (
+                "err",
+                CaseClass::Errored,
+                "candidate: no answer in 1 sample(s) (timeout: the mock said no)"
+            ),
             ("only-b", CaseClass::Missing, "only in the baseline"),
             ("only-c", CaseClass::New, "only in the candidate"),
         ]
@@ -234,26 +339,46 @@ fn provider_refusal_counts_as_a_failed_answer() {
 
 #[test]
 fn samples_give_rates_and_a_p_value() {
-    let b: Vec<CaseResult> = (0..5).map(|i| res("c1", "a", i, "ok 30", &[contains("30", true)])).collect();
+    let b: Vec<CaseResult> = (0..5)
+        .map(|i| res("c1", "a", i, "ok 30", &[contains("30", true)]))
+        .collect();
     let c: Vec<CaseResult> = (0..5)
-        .map(|i| res("c1", "b", i, if i < 2 { "ok 30" } else { "ok" }, &[contains("30", i < 2)]))
+        .map(|i| {
+            res(
+                "c1",
+                "b",
+                i,
+                if i < 2 { "ok 30" } else { "ok" },
+                &[contains("30", i < 2)],
+            )
+        })
         .collect();
     let k = one(b, c);
     assert_eq!(k.class, CaseClass::Regressed);
     // scipy.stats.fisher_exact([[5, 0], [2, 3]]) = 0.16666…
     assert_eq!(k.reasons[0], "pass rate 5/5 → 2/5 (Fisher p = 0.17)");
-    assert_eq!(k.reasons[1], "`contains` \"30\": passed 5/5 → 2/5: output does not contain \"30\"");
+    assert_eq!(
+        k.reasons[1],
+        "`contains` \"30\": passed 5/5 → 2/5: output does not contain \"30\""
+    );
     assert!((k.p_value.unwrap() - 1.0 / 6.0).abs() < 1e-12);
 }
 
 #[test]
 fn unanswered_samples_are_left_out_of_rates() {
     let b = vec![res("c1", "a", 0, "x", &[]), res("c1", "a", 1, "x", &[])];
-    let c = vec![res("c1", "b", 0, "x", &[]), errored("c1", "b", 1, ErrorClass::RateLimited)];
+    let c = vec![
+        res("c1", "b", 0, "x", &[]),
+        errored("c1", "b", 1, ErrorClass::RateLimited),
+    ];
     let k = one(b, c);
     assert_eq!(k.class, CaseClass::Unchanged);
     assert_eq!(k.candidate.as_ref().unwrap().fraction(), "1/1");
-    assert!(k.reasons.iter().any(|r| r.starts_with("candidate: 1 of 2 samples unanswered (rate_limited")));
+    assert!(
+        k.reasons
+            .iter()
+            .any(|r| r.starts_with("candidate: 1 of 2 samples unanswered (rate_limited"))
+    );
 }
 
 #[test]
@@ -263,21 +388,51 @@ fn json_shape_and_values() {
         vec![res("c1", "b", 0, r#"{"item": "pen", "price": "10"}"#, &[])],
     );
     assert_eq!(k.class, CaseClass::Changed);
-    assert_eq!(k.reasons[0], "JSON shape differs: $.price number → string (10 → \"10\")");
+    assert_eq!(
+        k.reasons[0],
+        "JSON shape differs: $.price number → string (10 → \"10\")"
+    );
     let j = k.json.unwrap();
     assert_eq!((j.type_changed, j.same_shape()), (1, false));
 
     let k = one(
-        vec![res("c1", "a", 0, r#"{"item": "pen", "in_stock": true, "note": "blue ink"}"#, &[])],
-        vec![res("c1", "b", 0, "```json\n{\"item\": \"pen\", \"in_stock\": false, \"note\": \"blue ink\"}\n```", &[])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            r#"{"item": "pen", "in_stock": true, "note": "blue ink"}"#,
+            &[],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "```json\n{\"item\": \"pen\", \"in_stock\": false, \"note\": \"blue ink\"}\n```",
+            &[],
+        )],
     );
     assert_eq!(k.class, CaseClass::Changed);
-    assert_eq!(k.reasons, vec!["JSON values differ: $.in_stock true → false"]);
+    assert_eq!(
+        k.reasons,
+        vec!["JSON values differ: $.in_stock true → false"]
+    );
 
     // Same shape, same scalars, a string reworded, similar enough: equivalent.
     let k = one(
-        vec![res("c1", "a", 0, r#"{"item": "pen", "note": "a blue ink pen for everyday writing"}"#, &[])],
-        vec![res("c1", "b", 0, r#"{"item": "pen", "note": "a blue ink pen for daily writing"}"#, &[])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            r#"{"item": "pen", "note": "a blue ink pen for everyday writing"}"#,
+            &[],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            r#"{"item": "pen", "note": "a blue ink pen for daily writing"}"#,
+            &[],
+        )],
     );
     assert_eq!(k.class, CaseClass::Equivalent, "{:?}", k.reasons);
 
@@ -291,14 +446,41 @@ fn json_shape_and_values() {
 #[test]
 fn refusal_and_finish_reason_block_equivalence() {
     let k = one(
-        vec![res("c1", "a", 0, "Here is how to reset your password.", &[])],
-        vec![res("c1", "b", 0, "I'm sorry, but I can't help with that.", &[])],
+        vec![res(
+            "c1",
+            "a",
+            0,
+            "Here is how to reset your password.",
+            &[],
+        )],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "I'm sorry, but I can't help with that.",
+            &[],
+        )],
     );
     assert_eq!(k.class, CaseClass::Changed);
-    assert_eq!(k.reasons[0], "candidate refuses (\"I'm sorry, but I can't\")");
+    assert_eq!(
+        k.reasons[0],
+        "candidate refuses (\"I'm sorry, but I can't\")"
+    );
 
-    let a = res("c1", "a", 0, "A long answer that goes on and on about the topic at hand", &[]);
-    let mut b = res("c1", "b", 0, "A long answer that goes on and on about the topic", &[]);
+    let a = res(
+        "c1",
+        "a",
+        0,
+        "A long answer that goes on and on about the topic at hand",
+        &[],
+    );
+    let mut b = res(
+        "c1",
+        "b",
+        0,
+        "A long answer that goes on and on about the topic",
+        &[],
+    );
     b.finish_reason = Some(FinishReason::Length);
     let k = one(vec![a], vec![b]);
     assert_eq!(k.class, CaseClass::Changed);
@@ -312,7 +494,10 @@ fn prompts_pair_across_labels_when_unambiguous() {
     let k = one(vec![res("c1", "a", 0, "x", &[])], vec![c]);
     assert_eq!(k.class, CaseClass::Unchanged);
     assert_eq!(k.candidate_prompt.as_deref(), Some("tuned"));
-    assert!(k.reasons.contains(&"prompt `default` vs `tuned`".to_string()));
+    assert!(
+        k.reasons
+            .contains(&"prompt `default` vs `tuned`".to_string())
+    );
 }
 
 #[test]
@@ -358,7 +543,10 @@ fn suite(rates_b: &[(u32, u32)], rates_c: &[(u32, u32)]) -> (Vec<CaseResult>, Ve
 #[test]
 fn suite_statistics_by_hand() {
     // 4 cases × 4 samples: baseline 4/4, 4/4, 2/4, 0/4; candidate 4/4, 2/4, 2/4, 0/4.
-    let (b, c) = suite(&[(4, 4), (4, 4), (2, 4), (0, 4)], &[(4, 4), (2, 4), (2, 4), (0, 4)]);
+    let (b, c) = suite(
+        &[(4, 4), (4, 4), (2, 4), (0, 4)],
+        &[(4, 4), (2, 4), (2, 4), (0, 4)],
+    );
     let cmp = run(&b, &c, &Settings::default());
     let p = &cmp.stats.pass_rate;
     assert_eq!(p.cases, 4);
@@ -368,7 +556,10 @@ fn suite_statistics_by_hand() {
     // d = (0, −0.5, 0, 0): sd = √(0.0625·4/3 − …) = √((3·0.125² + 0.375²)/3) = 0.25
     assert!((p.sd_points - 25.0).abs() < 1e-9);
     // Flaky: case 2 on both sides, case 1 on the candidate.
-    assert_eq!((cmp.stats.flaky.baseline, cmp.stats.flaky.candidate), (1, 2));
+    assert_eq!(
+        (cmp.stats.flaky.baseline, cmp.stats.flaky.candidate),
+        (1, 2)
+    );
     // Fisher on case 1: [[4,0],[2,2]] → p = 0.4286 (scipy); not significant.
     assert!(cmp.stats.significance.cases.is_empty());
     assert_eq!(cmp.stats.significance.tested, 4);
@@ -430,17 +621,29 @@ fn verdict_branches() {
     let s = Settings::default(); // margin 2 points
     let v = |diff, lo, hi| verdict::decide(&[], &stats_with(diff, lo, hi, 10.0, 100), &s);
     let (x, g, code) = v(3.0, 0.5, 5.5);
-    assert_eq!((x.kind, g[0].status, code), (VerdictKind::Better, GateStatus::Pass, 0));
+    assert_eq!(
+        (x.kind, g[0].status, code),
+        (VerdictKind::Better, GateStatus::Pass, 0)
+    );
     let (x, g, code) = v(-0.5, -1.9, 0.9);
-    assert_eq!((x.kind, g[0].status, code), (VerdictKind::Equivalent, GateStatus::Pass, 0));
+    assert_eq!(
+        (x.kind, g[0].status, code),
+        (VerdictKind::Equivalent, GateStatus::Pass, 0)
+    );
     // A significant drop that stays within the margin is still equivalent (non-inferiority).
     let (x, _, code) = v(-1.0, -1.5, -0.5);
     assert_eq!((x.kind, code), (VerdictKind::Equivalent, 0));
     let (x, g, code) = v(-6.0, -9.0, -3.0);
-    assert_eq!((x.kind, g[0].status, code), (VerdictKind::Worse, GateStatus::Fail, 1));
+    assert_eq!(
+        (x.kind, g[0].status, code),
+        (VerdictKind::Worse, GateStatus::Fail, 1)
+    );
     // Straddles −2 with the estimate inside the margin: inconclusive, gate passes…
     let (x, g, code) = v(-1.0, -4.0, 2.0);
-    assert_eq!((x.kind, g[0].status, code), (VerdictKind::Inconclusive, GateStatus::Pass, 0));
+    assert_eq!(
+        (x.kind, g[0].status, code),
+        (VerdictKind::Inconclusive, GateStatus::Pass, 0)
+    );
     assert!(x.samples_needed.is_some());
     // …unless --fail-inconclusive.
     let strict = Settings {
@@ -451,7 +654,10 @@ fn verdict_branches() {
     assert_eq!((g[0].status, code), (GateStatus::Fail, 1));
     // Straddles with the estimate past the margin: the gate fails.
     let (x, g, code) = v(-3.0, -6.0, 0.5);
-    assert_eq!((x.kind, g[0].status, code), (VerdictKind::Inconclusive, GateStatus::Fail, 1));
+    assert_eq!(
+        (x.kind, g[0].status, code),
+        (VerdictKind::Inconclusive, GateStatus::Fail, 1)
+    );
     // Exactly on the margin counts as inside it.
     let (x, _, _) = v(0.0, -2.0, 2.0);
     assert_eq!(x.kind, VerdictKind::Equivalent);
@@ -470,10 +676,19 @@ fn latency_and_cost_gates() {
     let (_, g, code) = verdict::decide(&[], &st, &s);
     let lat = g.iter().find(|g| g.name == "p95_latency").unwrap();
     let cost = g.iter().find(|g| g.name == "cost").unwrap();
-    assert_eq!((lat.status, cost.status, code), (GateStatus::Fail, GateStatus::Pass, 1));
-    assert_eq!(lat.detail, "p95 latency rose 25%, more than the 20% tolerated");
+    assert_eq!(
+        (lat.status, cost.status, code),
+        (GateStatus::Fail, GateStatus::Pass, 1)
+    );
+    assert_eq!(
+        lat.detail,
+        "p95 latency rose 25%, more than the 20% tolerated"
+    );
     let (_, g, _) = verdict::decide(&[], &st, &Settings::default());
-    assert_eq!(g.iter().find(|g| g.name == "p95_latency").unwrap().status, GateStatus::Skipped);
+    assert_eq!(
+        g.iter().find(|g| g.name == "p95_latency").unwrap().status,
+        GateStatus::Skipped
+    );
 }
 
 #[test]
@@ -487,9 +702,16 @@ fn critical_tag_gate() {
         ..Settings::default()
     };
     let cmp = run(&[b], &[c], &s);
-    let g = cmp.gates.iter().find(|g| g.name == "no_regression_tags").unwrap();
+    let g = cmp
+        .gates
+        .iter()
+        .find(|g| g.name == "no_regression_tags")
+        .unwrap();
     assert_eq!(g.status, GateStatus::Fail);
-    assert_eq!(g.detail, "1 case(s) tagged `critical` regressed: support/refund (passed, now fails)");
+    assert_eq!(
+        g.detail,
+        "1 case(s) tagged `critical` regressed: support/refund (`contains` \"30 days\" passed, now fails: output does not contain \"30 days\")"
+    );
     assert_eq!(cmp.exit_code, 1);
 }
 
@@ -498,14 +720,21 @@ fn samples_needed_formula_by_hand() {
     // 100 cases, 4 samples each side, rates b = 0.5 everywhere and c alternating 0.25 / 0.5:
     // d = −0.25 or 0 (half each): Δ = −12.5 points, V = 0.0625·0.25·100/99 ≈ 0.01578.
     let rb = vec![(2u32, 4u32); 100];
-    let rc: Vec<(u32, u32)> = (0..100).map(|i| (if i % 2 == 0 { 1 } else { 2 }, 4)).collect();
+    let rc: Vec<(u32, u32)> = (0..100)
+        .map(|i| (if i % 2 == 0 { 1 } else { 2 }, 4))
+        .collect();
     let (b, c) = suite(&rb, &rc);
     let s = Settings {
         max_pass_rate_drop: 12.0,
         ..Settings::default()
     };
     let cmp = run(&b, &c, &s);
-    assert_eq!(cmp.verdict.kind, VerdictKind::Inconclusive, "{:?}", cmp.verdict);
+    assert_eq!(
+        cmp.verdict.kind,
+        VerdictKind::Inconclusive,
+        "{:?}",
+        cmp.verdict
+    );
     let n = cmp.verdict.samples_needed.as_ref().unwrap();
     // W = mean of b(1−b)/3 + c(1−c)/3 = (0.25/3) + mean(0.1875, 0.25)/3 = 0.15625.
     // W > V, so B = 0. g = 0.005, T = 100·(0.005/1.96)² = 6.508e-4; k = W/T = 240.1; r = 4.
@@ -515,7 +744,10 @@ fn samples_needed_formula_by_hand() {
     assert_eq!(n.per_case, Some(want));
     assert_eq!(n.current_per_case, 4);
     assert!(!n.lower_bound);
-    assert_eq!(n.cases, Some((v * (1.959_963_984_540_054f64 / 0.005).powi(2)).ceil() as u64));
+    assert_eq!(
+        n.cases,
+        Some((v * (1.959_963_984_540_054f64 / 0.005).powi(2)).ceil() as u64)
+    );
 }
 
 #[test]
@@ -548,7 +780,10 @@ fn settings_take_the_strictest_threshold() {
 fn sides_by_label_or_id() {
     let rs = vec![res("c", "a", 0, "x", &[]), res("c", "b", 0, "x", &[])];
     let (label, id, picked) = select_side(&rs, "mock:b", "").unwrap();
-    assert_eq!((label.as_str(), id.as_str(), picked.len()), ("b", "mock:b", 1));
+    assert_eq!(
+        (label.as_str(), id.as_str(), picked.len()),
+        ("b", "mock:b", 1)
+    );
     let e = select_side(&rs, "zzz", "old.json").unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -556,28 +791,58 @@ fn sides_by_label_or_id() {
     );
     // diff: same labels pair up; a single provider each pairs regardless of label.
     let (pairs, notes) = pair_providers(&rs, &rs[..1], None, None).unwrap();
-    assert_eq!(pairs, vec![ProviderPair { baseline: "a".into(), candidate: "a".into() }]);
-    assert_eq!(notes, vec!["provider `b` is only in the baseline file; not compared"]);
+    assert_eq!(
+        pairs,
+        vec![ProviderPair {
+            baseline: "a".into(),
+            candidate: "a".into()
+        }]
+    );
+    assert_eq!(
+        notes,
+        vec!["provider `b` is only in the baseline file; not compared"]
+    );
     let (pairs, _) = pair_providers(&rs[..1], &rs[1..], None, None).unwrap();
-    assert_eq!(pairs, vec![ProviderPair { baseline: "a".into(), candidate: "b".into() }]);
+    assert_eq!(
+        pairs,
+        vec![ProviderPair {
+            baseline: "a".into(),
+            candidate: "b".into()
+        }]
+    );
 }
 
 #[test]
 fn rendering_mentions_the_essentials() {
     let b = vec![
         res("keep", "a", 0, "Same words.", &[]),
-        res("refund", "a", 0, "Refunds within 30 days.", &[contains("30 days", true)]),
+        res(
+            "refund",
+            "a",
+            0,
+            "Refunds within 30 days.",
+            &[contains("30 days", true)],
+        ),
     ];
     let c = vec![
         res("keep", "b", 0, "Same words.", &[]),
-        res("refund", "b", 0, "Refunds within 14 days.", &[contains("30 days", false)]),
+        res(
+            "refund",
+            "b",
+            0,
+            "Refunds within 14 days.",
+            &[contains("30 days", false)],
+        ),
     ];
     let cmp = run(&b, &c, &Settings::default());
     let file = ComparisonFile::new(Settings::default(), vec![cmp]);
     let text = render::terminal(&file, &render::RenderOptions::default());
     assert!(text.contains("regressed"), "{text}");
     assert!(text.contains("Refunds within [-30-]{+14+} days."), "{text}");
-    assert!(text.contains("(1 unchanged or equivalent case(s) not listed; --all lists them)"), "{text}");
+    assert!(
+        text.contains("(1 unchanged or equivalent case(s) not listed; --all lists them)"),
+        "{text}"
+    );
     assert!(text.contains("Verdict: "), "{text}");
     assert!(text.contains("Result: exit"), "{text}");
 }

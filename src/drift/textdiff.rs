@@ -115,8 +115,16 @@ fn elide(text: &str, context: usize, first: bool, last: bool) -> String {
     if words.len() <= keep_head + keep_tail + 1 {
         return text.to_string();
     }
-    let head = if keep_head == 0 { "" } else { &text[..words[keep_head - 1].1] };
-    let tail = if keep_tail == 0 { "" } else { &text[words[words.len() - keep_tail].0..] };
+    let head = if keep_head == 0 {
+        ""
+    } else {
+        &text[..words[keep_head - 1].1]
+    };
+    let tail = if keep_tail == 0 {
+        ""
+    } else {
+        &text[words[words.len() - keep_tail].0..]
+    };
     let mut out = String::with_capacity(head.len() + tail.len() + 5);
     out.push_str(head);
     if !head.is_empty() {
@@ -153,15 +161,29 @@ mod tests {
             ]
         );
         let d = word_diff("Refunds within 30 days.", "Refunds within 14 days.");
-        assert_eq!(render_plain(&d, 8, 1000), "Refunds within [-30-]{+14+} days.");
+        assert_eq!(
+            render_plain(&d, 8, 1000),
+            "Refunds within [-30-]{+14+} days."
+        );
     }
 
     #[test]
     fn ops_rebuild_both_sides() {
-        let (a, b) = ("the quick brown fox\njumps over", "a quick red fox\n\njumps over it");
+        let (a, b) = (
+            "the quick brown fox\njumps over",
+            "a quick red fox\n\njumps over it",
+        );
         let d = word_diff(a, b);
-        let old: String = d.iter().filter(|o| o.tag != OpTag::Insert).map(|o| o.text.as_str()).collect();
-        let new: String = d.iter().filter(|o| o.tag != OpTag::Delete).map(|o| o.text.as_str()).collect();
+        let old: String = d
+            .iter()
+            .filter(|o| o.tag != OpTag::Insert)
+            .map(|o| o.text.as_str())
+            .collect();
+        let new: String = d
+            .iter()
+            .filter(|o| o.tag != OpTag::Delete)
+            .map(|o| o.text.as_str())
+            .collect();
         assert_eq!((old.as_str(), new.as_str()), (a, b));
     }
 
@@ -189,7 +211,9 @@ mod tests {
     #[test]
     fn huge_inputs_finish() {
         let a: String = (0..100_000).map(|i| format!("w{} ", i % 1013)).collect();
-        let b: String = (0..100_000).map(|i| format!("w{} ", (i * 7) % 1009)).collect();
+        let b: String = (0..100_000)
+            .map(|i| format!("w{} ", (i * 7) % 1009))
+            .collect();
         let t = std::time::Instant::now();
         let d = word_diff_with_timeout(&a, &b, Duration::from_millis(50));
         assert!(!d.is_empty());

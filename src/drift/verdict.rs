@@ -133,7 +133,11 @@ pub fn interval(stats: &SuiteStats) -> Option<[f64; 2]> {
 }
 
 /// Decides the verdict, the gates and the exit code.
-pub fn decide(cases: &[CaseComparison], stats: &SuiteStats, settings: &Settings) -> (Verdict, Vec<Gate>, u8) {
+pub fn decide(
+    cases: &[CaseComparison],
+    stats: &SuiteStats,
+    settings: &Settings,
+) -> (Verdict, Vec<Gate>, u8) {
     let d = settings.max_pass_rate_drop;
     let delta = stats.pass_rate.diff_points;
     let ci = interval(stats);
@@ -148,7 +152,9 @@ pub fn decide(cases: &[CaseComparison], stats: &SuiteStats, settings: &Settings)
             if lo > 0.0 {
                 Verdict {
                     kind: VerdictKind::Better,
-                    explanation: format!("the 95% interval of the pass-rate difference ({range}) lies above 0"),
+                    explanation: format!(
+                        "the 95% interval of the pass-rate difference ({range}) lies above 0"
+                    ),
                     samples_needed: None,
                 }
             } else if lo >= -d {
@@ -223,33 +229,57 @@ pub fn decide(cases: &[CaseComparison], stats: &SuiteStats, settings: &Settings)
         gate("no_regression_tags", GateStatus::Skipped, "no tags set")
     } else {
         let tagged = |c: &&CaseComparison| c.tags.iter().any(|t| tags.contains(t));
-        let regressed: Vec<&CaseComparison> =
-            cases.iter().filter(tagged).filter(|c| c.class == CaseClass::Regressed).collect();
-        let errored: Vec<&CaseComparison> =
-            cases.iter().filter(tagged).filter(|c| c.class == CaseClass::Errored).collect();
+        let regressed: Vec<&CaseComparison> = cases
+            .iter()
+            .filter(tagged)
+            .filter(|c| c.class == CaseClass::Regressed)
+            .collect();
+        let errored: Vec<&CaseComparison> = cases
+            .iter()
+            .filter(tagged)
+            .filter(|c| c.class == CaseClass::Errored)
+            .collect();
         let list = |v: &[&CaseComparison]| {
             let mut names: Vec<String> = v
                 .iter()
                 .take(5)
-                .map(|c| format!("{} ({})", c.name(), c.reasons.first().map_or("", String::as_str)))
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.name(),
+                        c.reasons.first().map_or("", String::as_str)
+                    )
+                })
                 .collect();
             if v.len() > 5 {
                 names.push(format!("and {} more", v.len() - 5));
             }
             names.join("; ")
         };
-        let tag_list = tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+        let tag_list = tags
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         if !regressed.is_empty() {
             gate(
                 "no_regression_tags",
                 GateStatus::Fail,
-                format!("{} case(s) tagged {tag_list} regressed: {}", regressed.len(), list(&regressed)),
+                format!(
+                    "{} case(s) tagged {tag_list} regressed: {}",
+                    regressed.len(),
+                    list(&regressed)
+                ),
             )
         } else if !errored.is_empty() {
             gate(
                 "no_regression_tags",
                 GateStatus::Unverified,
-                format!("{} case(s) tagged {tag_list} have no answer on a side: {}", errored.len(), list(&errored)),
+                format!(
+                    "{} case(s) tagged {tag_list} have no answer on a side: {}",
+                    errored.len(),
+                    list(&errored)
+                ),
             )
         } else {
             let n = cases.iter().filter(tagged).count();
@@ -290,7 +320,11 @@ pub fn decide(cases: &[CaseComparison], stats: &SuiteStats, settings: &Settings)
             format!("{errored} case(s) have no answer on a side and could not be compared"),
         )
     } else {
-        gate("answered", GateStatus::Pass, "every paired case was answered on both sides")
+        gate(
+            "answered",
+            GateStatus::Pass,
+            "every paired case was answered on both sides",
+        )
     });
 
     let exit = if gates.iter().any(|g| g.status == GateStatus::Fail) {
@@ -305,18 +339,34 @@ pub fn decide(cases: &[CaseComparison], stats: &SuiteStats, settings: &Settings)
 
 fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, note: &str) -> Gate {
     match (max, got) {
-        (None, Some(g)) => gate(name, GateStatus::Skipped, format!("{what} {}%, no limit set{note}", signed(g))),
+        (None, Some(g)) => gate(
+            name,
+            GateStatus::Skipped,
+            format!("{what} {}%, no limit set{note}", signed(g)),
+        ),
         (None, None) => gate(name, GateStatus::Skipped, "no limit set"),
-        (Some(_), None) => gate(name, GateStatus::Skipped, format!("no {what} on one side to compare")),
+        (Some(_), None) => gate(
+            name,
+            GateStatus::Skipped,
+            format!("no {what} on one side to compare"),
+        ),
         (Some(m), Some(g)) if g > m => gate(
             name,
             GateStatus::Fail,
-            format!("{what} rose {}%, more than the {}% tolerated{note}", num(g), num(m)),
+            format!(
+                "{what} rose {}%, more than the {}% tolerated{note}",
+                num(g),
+                num(m)
+            ),
         ),
         (Some(m), Some(g)) => gate(
             name,
             GateStatus::Pass,
-            format!("{what} {}% (at most +{}% tolerated){note}", signed(g), num(m)),
+            format!(
+                "{what} {}% (at most +{}% tolerated){note}",
+                signed(g),
+                num(m)
+            ),
         ),
     }
 }
@@ -347,14 +397,19 @@ fn samples_needed(cases: &[CaseComparison], stats: &SuiteStats, d: f64) -> Sampl
         if b.answered < 2 || s.answered < 2 {
             single = true;
         } else {
-            within += pb * (1.0 - pb) / f64::from(b.answered - 1) + pc * (1.0 - pc) / f64::from(s.answered - 1);
+            within += pb * (1.0 - pb) / f64::from(b.answered - 1)
+                + pc * (1.0 - pc) / f64::from(s.answered - 1);
         }
     }
     let n = per.len();
     per.sort_unstable();
     let r = per.get(n / 2).copied().unwrap_or(1).max(1);
     let v = (stats.pass_rate.sd_points / 100.0).powi(2);
-    let w = if single || n == 0 { v } else { within / n as f64 };
+    let w = if single || n == 0 {
+        v
+    } else {
+        within / n as f64
+    };
     let between = (v - w).max(0.0);
     let g = ((stats.pass_rate.diff_points + d) / 100.0).abs();
     let mut out = SamplesNeeded {

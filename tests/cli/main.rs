@@ -3,6 +3,7 @@
 
 mod support;
 
+mod diff;
 mod help;
 mod run;
 mod validate;
