@@ -199,7 +199,12 @@ pub fn project_root(suite_dir: &Path) -> PathBuf {
                 return d.to_path_buf();
             }
         }
-        cur = d.parent().filter(|p| !p.as_os_str().is_empty());
+        // A relative suite folder (`suites`) has an empty parent: that is the working folder.
+        cur = match d.parent() {
+            Some(p) if p.as_os_str().is_empty() && d != Path::new(".") => Some(Path::new(".")),
+            Some(p) if !p.as_os_str().is_empty() => Some(p),
+            _ => None,
+        };
     }
     start.to_path_buf()
 }
@@ -312,6 +317,12 @@ fn plan_suite(
     let env = opts.env.clone();
     let env_fn = move |k: &str| env(k);
     let root = project_root(&suite.dir);
+    // Keep paths relative to the working folder readable (`fixtures/…`, not `./fixtures/…`).
+    let root = if root == Path::new(".") {
+        PathBuf::new()
+    } else {
+        root
+    };
     let cassette_root = opts
         .cassette_dir
         .clone()
@@ -333,7 +344,7 @@ fn plan_suite(
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
-                if !opts.require_keys {
+                if !opts.require_keys && mode != Mode::Replay {
                     // validate: keys are a run-time need; say so without failing.
                     let live_ctx = BuildContext {
                         mode: Mode::Live,

@@ -119,16 +119,18 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
                     .max(p.chars().count())
             })
             .collect();
-        let _ = write!(out, "  {:case_w$}", "case");
+        let mut header = format!("  {:case_w$}", "case");
         for (p, w) in providers.iter().zip(&widths) {
-            let _ = write!(out, "  {p:w$}");
+            let _ = write!(header, "  {p:w$}");
         }
+        out.push_str(header.trim_end());
         out.push('\n');
         for (id, row) in &shown {
-            let _ = write!(out, "  {:case_w$}", truncate(id, 48));
+            let mut line = format!("  {:case_w$}", truncate(id, 48));
             for (c, w) in row.iter().zip(&widths) {
-                let _ = write!(out, "  {:w$}", c.render());
+                let _ = write!(line, "  {:w$}", c.render());
             }
+            out.push_str(line.trim_end());
             out.push('\n');
         }
         if !show_all {

@@ -1,1 +1,725 @@
 //! Cases from CSV, JSONL and YAML datasets under `fixtures/`.
+//!
+//! A dataset is named in `cases:` as `file://path`. Every row becomes a [`RawCase`], which the
+//! loader then treats exactly like a case written in the suite (ids, defaults, `file://` vars).
+//! Errors name the dataset file and the row's line (and the cell's column where it applies),
+//! never the suite.
+//!
+//! - **CSV**: the header row names the vars. Special columns: `__id`, `__description`,
+//!   `__tags` (comma-separated), `__threshold`, `__expected` and `__expected1`…`__expectedN`
+//!   (promptfoo assertion strings, see `special::parse_expected`). Any other `__x` column is an error.
+//! - **JSONL**: each non-empty line is an object. With a `vars` key it is a case mapping (the
+//!   keys of a YAML case); otherwise the whole object is the vars, and `__`-prefixed keys are
+//!   the special columns above.
+//! - **YAML** (`.yaml`, `.yml`): a list of case mappings.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::locate::YamlIndex;
+use super::raw::RawCase;
+use super::shape::{self, FileKind};
+use super::special::{SPECIAL, apply_special, is_special, special_key};
+use super::split;
+
+/// Dataset file formats, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Csv,
+    Jsonl,
+    Yaml,
+}
+
+impl Format {
+    /// The format for a file name, or `None` for an unsupported extension.
+    pub(crate) fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "yaml" | "yml" => Some(Format::Yaml),
+            _ => None,
+        }
+    }
+}
+
+/// A dataset file, read.
+#[derive(Debug)]
+pub(crate) struct Dataset {
+    /// The file as resolved (names it in diagnostics).
+    pub file: PathBuf,
+    pub source: String,
+    pub format: Format,
+    /// CSV header names.
+    header: Vec<String>,
+    index: OnceCell<YamlIndex>,
+}
+
+/// Where a row is, to place its diagnostics.
+#[derive(Debug, Clone)]
+pub(crate) struct RowLoc {
+    /// 1-based line of the row.
+    pub line: usize,
+    kind: RowKind,
+}
+
+#[derive(Debug, Clone)]
+enum RowKind {
+    /// Item `item` of a YAML list.
+    Yaml { item: usize },
+    /// A JSONL line, bytes `start..end` of the source. `special` lists, for each assertion, the
+    /// `__expected…` key it came from (`None`: a case-mapping line, paths map one to one).
+    Json {
+        start: usize,
+        end: usize,
+        special: Option<Vec<String>>,
+    },
+    /// A CSV record starting at byte `start`; `asserts` gives each assertion's column.
+    Csv { start: usize, asserts: Vec<String> },
+}
+
+impl Dataset {
+    /// Wraps a file's text (a UTF-8 byte-order mark is dropped).
+    pub(crate) fn new(file: PathBuf, source: String, format: Format) -> Dataset {
+        let source = match source.strip_prefix('\u{feff}') {
+            Some(s) => s.to_string(),
+            None => source,
+        };
+        Dataset {
+            file,
+            source,
+            format,
+            header: Vec::new(),
+            index: OnceCell::new(),
+        }
+    }
+
+    /// Every row as a raw case with its location. Problems go to `diags`; a bad row is skipped.
+    pub(crate) fn rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+        match self.format {
+            Format::Csv => self.csv_rows(diags),
+            Format::Jsonl => self.jsonl_rows(diags),
+            Format::Yaml => self.yaml_rows(diags),
+        }
+    }
+
+    /// The yaml_path recorded on assertion `k` of a row (`[3].assert[0]`, `assert[0]`, or the
+    /// CSV column / JSONL key it came from).
+    pub(crate) fn assertion_path(&self, loc: &RowLoc, k: usize, prefix: &str) -> String {
+        match &loc.kind {
+            RowKind::Yaml { item } => format!("[{item}].{prefix}[{k}]"),
+            RowKind::Json { special: None, .. } => format!("{prefix}[{k}]"),
+            RowKind::Json {
+                special: Some(keys),
+                ..
+            }
+            | RowKind::Csv { asserts: keys, .. } => keys.get(k).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// A located error about `sub` (`id`, `vars.question`, `assert[1].type`, or `` for the row).
+    pub(crate) fn diag(&self, loc: &RowLoc, sub: &str, message: impl Into<String>) -> Diagnostic {
+        let message = message.into();
+        match &loc.kind {
+            RowKind::Yaml { item } => {
+                let path = if sub.is_empty() {
+                    format!("[{item}]")
+                } else {
+                    format!("[{item}].{sub}")
+                };
+                let mut d = Diagnostic::error(&self.file, path, message);
+                let index = self.index.get_or_init(|| YamlIndex::new(&self.source));
+                super::locate::locate_one(index, &mut d);
+                if d.line.is_none() {
+                    d = d.at(loc.line, 1, 1);
+                }
+                d
+            }
+            RowKind::Json {
+                start,
+                end,
+                special,
+            } => {
+                let key = match special {
+                    None => Some(sub.to_string()),
+                    Some(keys) => special_key(sub, keys),
+                };
+                let text = self.source.get(*start..*end).unwrap_or("");
+                let key = key.unwrap_or_default();
+                let pos = (!key.is_empty())
+                    .then(|| super::locate::locate(text, &key))
+                    .flatten();
+                let d = Diagnostic::error(&self.file, key, message);
+                match pos {
+                    Some((_, col, width)) => d.at(loc.line, col, width),
+                    None => d.at(loc.line, 1, 1),
+                }
+            }
+            RowKind::Csv { start, asserts } => {
+                let column = special_key(sub, asserts);
+                let idx = column
+                    .as_ref()
+                    .and_then(|c| self.header.iter().position(|h| h == c));
+                let (line, col, width) = match idx {
+                    Some(i) => csv_cell(&self.source, *start, loc.line, i),
+                    None => (loc.line, 1, 1),
+                };
+                Diagnostic::error(&self.file, column.unwrap_or_default(), message)
+                    .at(line, col, width)
+            }
+        }
+    }
+
+    fn yaml_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+        let cases: Vec<RawCase> = if self.source.trim().is_empty() {
+            Vec::new()
+        } else {
+            match split::parse_yaml_list::<RawCase>(&self.source) {
+                Ok(c) => c,
+                Err(e) => {
+                    diags.push(shape::yaml_error(
+                        &self.file,
+                        &self.source,
+                        &e,
+                        FileKind::Dataset,
+                    ));
+                    return Vec::new();
+                }
+            }
+        };
+        let lines = match split::root_list_items(&self.source) {
+            Some(items) if items.len() == cases.len() => {
+                items.into_iter().map(|(_, l)| l).collect()
+            }
+            _ => {
+                let index = self.index.get_or_init(|| YamlIndex::new(&self.source));
+                index.item_lines("").unwrap_or_default()
+            }
+        };
+        cases
+            .into_iter()
+            .enumerate()
+            .map(|(item, case)| {
+                let line = lines.get(item).copied().unwrap_or(1);
+                (
+                    case,
+                    RowLoc {
+                        line,
+                        kind: RowKind::Yaml { item },
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn jsonl_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+        let mut rows = Vec::new();
+        let mut warned_assert = false;
+        let mut start = 0;
+        for (n, raw_line) in self.source.split_inclusive('\n').enumerate() {
+            let line_no = n + 1;
+            let line_start = start;
+            start += raw_line.len();
+            let text = raw_line.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let end = line_start + text.len();
+            let value: Value = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.push(
+                        shape::json_error(&self.file, &e, line_no - 1, FileKind::Dataset)
+                            .with_help("each line of a JSONL dataset is one JSON object"),
+                    );
+                    continue;
+                }
+            };
+            let Value::Object(obj) = value else {
+                diags.push(
+                    Diagnostic::error(
+                        &self.file,
+                        "",
+                        format!(
+                            "each JSONL line must be a JSON object, found {}",
+                            json_kind(&value)
+                        ),
+                    )
+                    .at(line_no, 1, text.chars().count().min(40))
+                    .with_label("not an object"),
+                );
+                continue;
+            };
+            if obj.contains_key("vars") {
+                match RawCase::deserialize(Value::Object(obj)) {
+                    Ok(case) => rows.push((
+                        case,
+                        RowLoc {
+                            line: line_no,
+                            kind: RowKind::Json {
+                                start: line_start,
+                                end,
+                                special: None,
+                            },
+                        },
+                    )),
+                    Err(_) => {
+                        // Parse the text again for a located error with a path.
+                        if let Some(d) = shape::reparse_error::<RawCase>(
+                            &self.file,
+                            text,
+                            line_no - 1,
+                            FileKind::Case,
+                        ) {
+                            diags.push(d);
+                        }
+                    }
+                }
+                continue;
+            }
+            if obj.contains_key("assert") && !warned_assert {
+                warned_assert = true;
+                diags.push(
+                    Diagnostic::warning(
+                        &self.file,
+                        "assert",
+                        "this line has `assert` but no `vars`, so all its keys are read as vars",
+                    )
+                    .at(line_no, 1, 1)
+                    .with_help("write `{\"vars\": {…}, \"assert\": […]}` to give a row assertions"),
+                );
+            }
+            let mut case = RawCase::default();
+            let mut vars = IndexMap::new();
+            let mut asserts = Vec::new();
+            let mut ok = true;
+            for (key, value) in obj {
+                if key.starts_with("__") {
+                    let cell = match &value {
+                        Value::String(s) => s.clone(),
+                        Value::Array(items) if key == "__tags" => items
+                            .iter()
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        Value::Null => String::new(),
+                        Value::Number(_) | Value::Bool(_) => value.to_string(),
+                        _ => {
+                            let d = self.json_key_error(
+                                line_start,
+                                end,
+                                line_no,
+                                &key,
+                                format!("`{key}` must be a string"),
+                            );
+                            diags.push(d);
+                            ok = false;
+                            continue;
+                        }
+                    };
+                    if let Err((msg, help)) = apply_special(&mut case, &mut asserts, &key, &cell) {
+                        let mut d = self.json_key_error(line_start, end, line_no, &key, msg);
+                        d.help = help;
+                        diags.push(d);
+                        ok = false;
+                    }
+                } else {
+                    vars.insert(key, value);
+                }
+            }
+            if !ok {
+                continue;
+            }
+            case.vars = Some(vars);
+            let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
+            if !raw_asserts.is_empty() {
+                case.assert = Some(raw_asserts);
+            }
+            rows.push((
+                case,
+                RowLoc {
+                    line: line_no,
+                    kind: RowKind::Json {
+                        start: line_start,
+                        end,
+                        special: Some(keys),
+                    },
+                },
+            ));
+        }
+        rows
+    }
+
+    fn json_key_error(
+        &self,
+        start: usize,
+        end: usize,
+        line: usize,
+        key: &str,
+        msg: String,
+    ) -> Diagnostic {
+        let text = self.source.get(start..end).unwrap_or("");
+        let d = Diagnostic::error(&self.file, key, msg);
+        match super::locate::locate(text, key) {
+            Some((_, c, w)) => d.at(line, c, w),
+            None => d.at(line, 1, 1),
+        }
+    }
+
+    fn csv_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(self.source.as_bytes());
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(&self.file, "", format!("cannot read the CSV header: {e}"))
+                        .at(1, 1, 1),
+                );
+                return Vec::new();
+            }
+        };
+        self.header.clone_from(&header);
+        let mut bad_header = false;
+        for (i, name) in header.iter().enumerate() {
+            let (line, col, width) = csv_cell(&self.source, 0, 1, i);
+            let problem = if name.is_empty() {
+                Some((format!("column {} has no name", i + 1), None))
+            } else if header[..i].contains(name) {
+                Some((
+                    format!("column `{name}` appears twice"),
+                    Some("rename one of them".to_string()),
+                ))
+            } else if name.starts_with("__") && !is_special(name) {
+                let known = SPECIAL.iter().copied().chain(["__expected1"]);
+                let help = match did_you_mean(name, known) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "special columns are {}, and `__expected1`…`__expectedN`",
+                        SPECIAL
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                Some((format!("unknown special column `{name}`"), Some(help)))
+            } else {
+                None
+            };
+            if let Some((msg, help)) = problem {
+                let mut d = Diagnostic::error(&self.file, name.as_str(), msg)
+                    .at(line, col, width)
+                    .with_label("in the header row");
+                d.help = help;
+                diags.push(d);
+                bad_header = true;
+            }
+        }
+        if bad_header {
+            return Vec::new();
+        }
+        let mut rows = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e
+                        .position()
+                        .map_or(1, |p| usize::try_from(p.line()).unwrap_or(1));
+                    let msg = match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!(
+                            "this row has {len} field{} but the header has {expected_len}",
+                            if *len == 1 { "" } else { "s" }
+                        ),
+                        _ => format!("cannot read this CSV row: {e}"),
+                    };
+                    diags.push(Diagnostic::error(&self.file, "", msg).at(line, 1, 1));
+                    if matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                        continue;
+                    }
+                    break;
+                }
+            }
+            let pos = record.position();
+            let line = pos.map_or(1, |p| usize::try_from(p.line()).unwrap_or(1));
+            let start = pos.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+            let mut case = RawCase::default();
+            let mut vars = IndexMap::with_capacity(header.len());
+            let mut asserts = Vec::new();
+            let mut ok = true;
+            for (i, cell) in record.iter().enumerate() {
+                let name = &header[i];
+                if name.starts_with("__") {
+                    if let Err((msg, help)) = apply_special(&mut case, &mut asserts, name, cell) {
+                        let (l, c, w) = csv_cell(&self.source, start, line, i);
+                        let mut d = Diagnostic::error(&self.file, name.as_str(), msg).at(l, c, w);
+                        d.help = help;
+                        diags.push(d);
+                        ok = false;
+                    }
+                } else {
+                    vars.insert(name.clone(), Value::String(cell.to_string()));
+                }
+            }
+            if !ok {
+                continue;
+            }
+            case.vars = Some(vars);
+            let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
+            if !raw_asserts.is_empty() {
+                case.assert = Some(raw_asserts);
+            }
+            rows.push((
+                case,
+                RowLoc {
+                    line,
+                    kind: RowKind::Csv {
+                        start,
+                        asserts: keys,
+                    },
+                },
+            ));
+        }
+        rows
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `(line, column, width)` of field `field` of the CSV record starting at byte `start` on
+/// `line`. Quoted fields may span lines.
+fn csv_cell(source: &str, start: usize, line: usize, field: usize) -> (usize, usize, usize) {
+    let bytes = source.as_bytes();
+    let mut i = start.min(bytes.len());
+    let mut line = line;
+    let mut line_start = i;
+    let mut n = 0;
+    loop {
+        let field_start = i;
+        let quoted = bytes.get(i) == Some(&b'"');
+        if quoted {
+            i += 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'"' if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    b'"' => {
+                        i += 1;
+                        break;
+                    }
+                    b'\n' => {
+                        i += 1;
+                        if n != field {
+                            line += 1;
+                            line_start = i;
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        while i < bytes.len() && !matches!(bytes[i], b',' | b'\n' | b'\r') {
+            i += 1;
+        }
+        if n == field {
+            let col = source
+                .get(line_start..field_start)
+                .map_or(0, |s| s.chars().count())
+                + 1;
+            let text = source.get(field_start..i).unwrap_or("");
+            let width = text.lines().next().map_or(1, |l| l.chars().count()).max(1);
+            return (line, col, width);
+        }
+        if bytes.get(i) != Some(&b',') {
+            return (line, 1, 1);
+        }
+        i += 1;
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn csv_cells() {
+        let src = "a,b,c\n1,\"x,\ny\",3\n4,é,6\n";
+        assert_eq!(csv_cell(src, 0, 1, 1), (1, 3, 1));
+        assert_eq!(csv_cell(src, 6, 2, 1), (2, 3, 3));
+        assert_eq!(csv_cell(src, 6, 2, 2), (3, 4, 1));
+        let second = src.find("4,").unwrap();
+        assert_eq!(csv_cell(src, second, 4, 2), (4, 5, 1));
+        assert_eq!(csv_cell(src, second, 4, 9), (4, 1, 1));
+    }
+
+    fn read(name: &str, text: &str) -> (Vec<(RawCase, RowLoc)>, Vec<Diagnostic>, Dataset) {
+        let path = PathBuf::from(name);
+        let mut ds = Dataset::new(
+            path.clone(),
+            text.to_string(),
+            Format::from_path(&path).unwrap(),
+        );
+        let mut diags = Vec::new();
+        let rows = ds.rows(&mut diags);
+        (rows, diags, ds)
+    }
+
+    #[test]
+    fn csv_dataset() {
+        let (rows, diags, ds) = read(
+            "d.csv",
+            "\u{feff}question,__id,__tags,__threshold,__expected,__expected2\n\
+             What is 2+2?,sum,\"math, easy\",0.5,4,not-contains:5\n\
+             Capital?,,,,\"contains:Paris\",\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(rows.len(), 2);
+        let (c, loc) = &rows[0];
+        assert_eq!(loc.line, 2);
+        assert_eq!(c.id.as_deref(), Some("sum"));
+        assert_eq!(c.tags, Some(vec!["math".to_string(), "easy".to_string()]));
+        assert_eq!(c.threshold, Some(0.5));
+        assert_eq!(c.vars.as_ref().unwrap()["question"], json!("What is 2+2?"));
+        let a = c.assert.as_ref().unwrap();
+        assert_eq!(
+            (a[0].kind.as_str(), &a[0].value),
+            ("equals", &Some(json!("4")))
+        );
+        assert_eq!(a[1].kind, "not-contains");
+        assert_eq!(ds.assertion_path(loc, 1, "assert"), "__expected2");
+        let d = ds.diag(loc, "assert[1].type", "x");
+        assert_eq!((d.line, d.column, d.width), (Some(2), Some(37), 14));
+        let (c, loc) = &rows[1];
+        assert_eq!((c.id.as_ref(), c.tags.as_ref(), loc.line), (None, None, 3));
+        assert_eq!(c.assert.as_ref().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn csv_errors() {
+        let (rows, diags, _) = read("d.csv", "q,__bogus,__expectd\n1,2,3\n");
+        assert!(rows.is_empty());
+        assert_eq!(diags.len(), 2);
+        assert_eq!(diags[0].message, "unknown special column `__bogus`");
+        assert_eq!(
+            (diags[0].line, diags[0].column, diags[0].width),
+            (Some(1), Some(3), 7)
+        );
+        assert_eq!(diags[1].help.as_deref(), Some("did you mean `__expected`?"));
+        let (rows, diags, _) = read("d.csv", "q,__threshold\na,high\nb,0.5\nc\n");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            diags[0].message,
+            "`__threshold` must be a number, found `high`"
+        );
+        assert_eq!(
+            (diags[0].line, diags[0].column, diags[0].width),
+            (Some(2), Some(3), 4)
+        );
+        assert_eq!(
+            diags[1].message,
+            "this row has 1 field but the header has 2"
+        );
+        assert_eq!(diags[1].line, Some(4));
+    }
+
+    #[test]
+    fn jsonl_dataset() {
+        let text = "{\"question\": \"a\", \"__expected\": \"contains:x\", \"__id\": \"one\"}\n\n\
+                    {\"vars\": {\"question\": \"b\"}, \"assert\": [{\"type\": \"is-json\"}], \"tags\": [\"t\"]}\n";
+        let (rows, diags, ds) = read("d.jsonl", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0.id.as_deref(), Some("one"));
+        assert_eq!(rows[0].0.vars.as_ref().unwrap().len(), 1);
+        assert_eq!(ds.assertion_path(&rows[0].1, 0, "assert"), "__expected");
+        assert_eq!(rows[1].1.line, 3);
+        assert_eq!(rows[1].0.tags, Some(vec!["t".to_string()]));
+        let d = ds.diag(&rows[1].1, "assert[0].type", "x");
+        assert_eq!((d.line, d.column, d.width), (Some(3), Some(49), 9));
+        let d = ds.diag(&rows[0].1, "assert[0].type", "x");
+        assert_eq!((d.line, d.column, d.width), (Some(1), Some(33), 12));
+    }
+
+    #[test]
+    fn jsonl_errors() {
+        let text = "{\"q\": 1}\n{\"q\": 1,,}\n[1]\n{\"vars\": {}, \"asert\": []}\n{\"vars\": {}, \"threshold\": \"x\"}\n";
+        let (rows, diags, _) = read("d.jsonl", text);
+        assert_eq!(rows.len(), 1);
+        let got: Vec<_> = diags
+            .iter()
+            .map(|d| (d.message.as_str(), d.line, d.column))
+            .collect();
+        assert_eq!(got[0].1, Some(2));
+        assert!(got[0].0.starts_with("invalid JSON"), "{got:?}");
+        assert_eq!(
+            got[1],
+            (
+                "each JSONL line must be a JSON object, found an array",
+                Some(3),
+                Some(1)
+            )
+        );
+        assert_eq!(
+            got[2],
+            ("unknown key `asert` in this case", Some(4), Some(14))
+        );
+        assert!(
+            diags[2]
+                .help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `assert`? (expected one of `id`")
+        );
+        assert_eq!(
+            got[3].0,
+            "`threshold` must be a number, found the string \"x\""
+        );
+        assert_eq!(got[3].1, Some(5));
+    }
+
+    #[test]
+    fn yaml_dataset() {
+        let text = "# cases\n- vars: { q: a }\n  assert: [{ type: contains, value: a }]\n\n- description: two\n";
+        let (rows, diags, ds) = read("d.yaml", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            rows.iter().map(|r| r.1.line).collect::<Vec<_>>(),
+            vec![2, 5]
+        );
+        assert_eq!(ds.assertion_path(&rows[0].1, 0, "assert"), "[0].assert[0]");
+        let d = ds.diag(&rows[0].1, "assert[0].type", "x");
+        assert_eq!((d.line, d.column, d.width), (Some(3), Some(20), 8));
+        // Flow style: lines come from the event parser.
+        let (rows, _, _) = read("d.yml", "[ {description: a},\n  {description: b} ]\n");
+        assert_eq!(
+            rows.iter().map(|r| r.1.line).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let (rows, diags, _) = read("d.yaml", "- vars: {}\n- asert: []\n");
+        assert!(rows.is_empty());
+        assert_eq!(diags[0].message, "unknown key `asert` in this case");
+        assert_eq!((diags[0].line, diags[0].column), (Some(2), Some(3)));
+        assert_eq!(diags[0].file, PathBuf::from("d.yaml"));
+    }
+}

@@ -1,7 +1,7 @@
 //! One plain data type for every problem found in a suite, and its rendering.
 //!
 //! A diagnostic names the file, the YAML path of the item (`cases[3].assert[0].type`) and,
-//! once [`super::locate`] has looked it up, the line and column. Terminal, `validate --format
+//! once [`super::locate()`] has looked it up, the line and column. Terminal, `validate --format
 //! json`, JUnit and Markdown all show the same data.
 
 use std::fmt::Write as _;
@@ -162,11 +162,12 @@ impl Diagnostic {
 /// The closest known name to `input`, if close enough to be a likely typo.
 ///
 /// The cut-off grows with the candidate's length, so short names don't match everything.
+/// Distances count a swap of two neighbours as one edit (`tpye` -> `type`, `casse` -> `cases`).
 pub fn did_you_mean<'a>(input: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = input.to_ascii_lowercase();
     known
         .into_iter()
-        .map(|k| (strsim::levenshtein(&lower, &k.to_ascii_lowercase()), k))
+        .map(|k| (strsim::osa_distance(&lower, &k.to_ascii_lowercase()), k))
         .filter(|&(d, k)| d <= (k.len() / 3).max(1))
         .min_by_key(|&(d, _)| d)
         .map(|(_, k)| k)
@@ -182,6 +183,7 @@ mod tests {
         assert_eq!(did_you_mean("contians", known), Some("contains"));
         assert_eq!(did_you_mean("regx", known), Some("regex"));
         assert_eq!(did_you_mean("zzz", known), None);
+        assert_eq!(did_you_mean("tpye", ["type", "value"]), Some("type"));
     }
 
     #[test]

@@ -1,33 +1,463 @@
-//! Suite file -> serde_yaml -> raw structs -> [`Suite`]. The only serde_yaml user.
+//! Suite file -> serde_yaml -> raw structs -> [`Suite`]. The only serde_yaml user (with
+//! [`super::dataset`] for YAML datasets).
+//!
+//! Two layers of errors: the *shape* error serde finds first (a typo'd key, a wrong type, bad
+//! YAML), phrased by `shape`; then every *meaning* error the conversion finds
+//! (duplicate labels and ids, unknown assertion types and roles, missing files, bad datasets),
+//! all collected. Warnings (a case with no assertions…) come back beside the suite from
+//! [`load_with_warnings`].
 
+use std::collections::HashMap;
 use std::path::Path;
 
+use super::convert::{Defaults, Loader, Site, open_dataset};
+use super::dataset::Dataset;
 use super::diagnostic::Diagnostic;
-use super::model::Suite;
+use super::model::{CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds};
+use super::raw::{
+    RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
+};
+use super::shape::{self, FileKind};
+use super::{file_ref, split};
 
-/// Reads and loads a suite file. Shape errors come back as diagnostics with positions.
+/// Reads and loads a suite file. Errors (and any warnings) come back as located diagnostics.
 pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
-    match std::fs::read_to_string(path) {
-        Ok(src) => load_str(path, &src),
-        Err(e) => Err(vec![Diagnostic::error(
-            path,
-            "",
-            format!("cannot read suite file: {e}"),
-        )]),
+    load_with_warnings(path).map(|(suite, _)| suite)
+}
+
+/// Reads and loads a suite file, returning its warnings beside it.
+///
+/// `Err` holds every diagnostic (errors first found, warnings too) when there is at least one
+/// error.
+pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let d = Diagnostic::error(path, "", format!("cannot read suite file: {e}"));
+        vec![if e.kind() == std::io::ErrorKind::NotFound {
+            d.with_help("check the path; suites usually live in `suites/`")
+        } else {
+            d
+        }]
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(source) => load_str_with_warnings(path, &source),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(vec![
+                Diagnostic::error(path, "", "the suite file is not UTF-8 text")
+                    .at(line, col, 1)
+                    .with_label("invalid UTF-8 here")
+                    .with_help("save the file as UTF-8"),
+            ])
+        }
     }
 }
 
 /// Loads a suite from its source text; `path` names it in diagnostics and anchors `file://`.
 pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
-    let _ = source;
-    Err(vec![Diagnostic::error(
-        path,
-        "",
-        "suite loading is not implemented yet",
-    )])
+    load_str_with_warnings(path, source).map(|(suite, _)| suite)
 }
 
-/// Like [`load`], also returning warnings.
-pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load(path).map(|s| (s, Vec::new()))
+/// [`load_str`], returning warnings beside the suite.
+pub fn load_str_with_warnings(
+    path: &Path,
+    source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let blank = source
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    if blank {
+        return Err(vec![
+            Diagnostic::error(path, "", "the suite file is empty")
+                .at(1, 1, 1)
+                .with_help("a suite needs `providers`, `prompts` and `cases`; `promptdrift init` writes an example"),
+        ]);
+    }
+    let raw = split::parse_suite(source)
+        .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
+    let mut loader = Loader::new(path, source);
+    let suite = convert(&mut loader, raw);
+    let failed = loader.has_errors();
+    let diags = loader.finish();
+    if failed {
+        Err(diags)
+    } else {
+        Ok((suite, diags))
+    }
+}
+
+fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
+    let providers = providers(l, raw.providers);
+    let prompts = super::prompts::prompts(l, raw.prompts, &providers);
+    let grader = raw.grader.map(|g| provider(l, g, "grader".into()));
+    let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
+    let options = options(l, raw.options.unwrap_or_default());
+    let thresholds = thresholds(l, raw.thresholds.unwrap_or_default());
+    let defaults = defaults(l, raw.defaults.unwrap_or_default());
+    let cases = cases(l, raw.cases, &defaults);
+    let path = l.path;
+    Suite {
+        path: path.to_path_buf(),
+        name: path
+            .file_stem()
+            .map_or_else(|| "suite".to_string(), |s| s.to_string_lossy().into_owned()),
+        dir: l.dir.clone(),
+        description: raw.description,
+        providers,
+        prompts,
+        cases,
+        options,
+        grader,
+        embedder,
+        thresholds,
+    }
+}
+
+// ---- providers -------------------------------------------------------------------------------
+
+fn providers(l: &mut Loader<'_>, raw: Vec<RawProviderItem>) -> Vec<ProviderSpec> {
+    if raw.is_empty() {
+        let d = l
+            .error("providers", "the suite has no providers")
+            .with_label("empty list")
+            .with_help("add at least one, e.g. `providers: [openai:gpt-4o-mini]`");
+        l.push(d);
+    }
+    let mut explicit_label = Vec::new();
+    let specs: Vec<ProviderSpec> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            explicit_label.push(matches!(&item, RawProviderItem::Full(p) if p.label.is_some()));
+            provider(l, item, format!("providers[{i}]"))
+        })
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in specs.iter().enumerate() {
+        if let Some(&first) = seen.get(p.label.as_str()) {
+            let at = if explicit_label[i] {
+                format!("{}.label", p.yaml_path)
+            } else {
+                p.yaml_path.clone()
+            };
+            let d = l
+                .error(
+                    at,
+                    format!(
+                        "duplicate provider label `{}`: `providers[{first}]` has it too",
+                        p.label
+                    ),
+                )
+                .with_label("same label as an earlier provider")
+                .with_help("give one of them a `label:`");
+            l.push(d);
+        } else {
+            seen.insert(&p.label, i);
+        }
+    }
+    specs
+}
+
+fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> ProviderSpec {
+    let (id, label, config, id_path) = match item {
+        RawProviderItem::Id(id) => (id, None, None, yaml_path.clone()),
+        RawProviderItem::Full(p) => (p.id, p.label, p.config, format!("{yaml_path}.id")),
+    };
+    if id.trim().is_empty() {
+        let d = l
+            .error(id_path, "empty provider id")
+            .with_help("for example `openai:gpt-4o-mini`");
+        l.push(d);
+    } else if id.chars().any(char::is_whitespace) {
+        let d = l
+            .error(id_path, format!("provider id `{id}` contains whitespace"))
+            .with_help("write it as `kind:model` with no spaces, e.g. `openai:gpt-4o-mini`");
+        l.push(d);
+    }
+    if label.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        let d = l.error(format!("{yaml_path}.label"), "empty provider label");
+        l.push(d);
+    }
+    ProviderSpec {
+        label: label.unwrap_or_else(|| id.clone()),
+        id,
+        config: config.map(provider_config).unwrap_or_default(),
+        yaml_path,
+    }
+}
+
+fn provider_config(c: RawProviderConfig) -> ProviderConfig {
+    ProviderConfig {
+        temperature: c.temperature,
+        max_tokens: c.max_tokens,
+        top_p: c.top_p,
+        top_k: c.top_k,
+        stop: c.stop,
+        seed: c.seed,
+        json_mode: c.json_mode,
+        base_url: c.base_url,
+        api_key_env: c.api_key_env,
+        timeout_ms: c.timeout_ms,
+        max_retries: c.max_retries,
+        max_concurrency: c.max_concurrency,
+        requests_per_minute: c.requests_per_minute,
+        tokens_per_minute: c.tokens_per_minute,
+        headers: c.headers,
+        input_cost_per_mtok: c.input_cost_per_mtok,
+        output_cost_per_mtok: c.output_cost_per_mtok,
+        other: c.other,
+    }
+}
+
+// ---- defaults, options, thresholds -------------------------------------------------------------
+
+fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
+    let site = Site::Suite("defaults".into());
+    let mut vars = super::model::Vars::new();
+    for (k, v) in raw.vars.unwrap_or_default() {
+        let v = l.file_value(v, &site, &|| format!("vars.{k}"));
+        vars.insert(k, v);
+    }
+    let assert = l.assertions(raw.assert.unwrap_or_default(), &site, "assert", &|k| {
+        format!("defaults.assert[{k}]")
+    });
+    l.check_range(
+        &site,
+        "threshold",
+        raw.threshold,
+        0.0,
+        1.0,
+        "a number between 0 and 1",
+    );
+    Defaults {
+        vars,
+        assert,
+        threshold: raw.threshold,
+    }
+}
+
+fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
+    for (key, zero) in [
+        ("repeat", raw.repeat == Some(0)),
+        ("concurrency", raw.concurrency == Some(0)),
+        ("timeout_ms", raw.timeout_ms == Some(0)),
+    ] {
+        if zero {
+            let d = l
+                .error(
+                    format!("options.{key}"),
+                    format!("`{key}` must be at least 1"),
+                )
+                .with_label("0 here");
+            l.push(d);
+        }
+    }
+    SuiteOptions {
+        repeat: raw.repeat,
+        concurrency: raw.concurrency,
+        timeout_ms: raw.timeout_ms,
+        max_retries: raw.max_retries,
+        mode: raw.mode,
+    }
+}
+
+fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
+    let site = Site::Suite("thresholds".into());
+    let pct = "a percentage (0 or more)";
+    l.check_range(
+        &site,
+        "max_pass_rate_drop",
+        t.max_pass_rate_drop,
+        0.0,
+        100.0,
+        "a number of percentage points between 0 and 100",
+    );
+    l.check_range(
+        &site,
+        "max_p95_latency_increase",
+        t.max_p95_latency_increase,
+        0.0,
+        f64::MAX,
+        pct,
+    );
+    l.check_range(
+        &site,
+        "max_cost_increase",
+        t.max_cost_increase,
+        0.0,
+        f64::MAX,
+        pct,
+    );
+    l.check_range(
+        &site,
+        "equivalence_similarity",
+        t.equivalence_similarity,
+        0.0,
+        1.0,
+        "a number between 0 and 1",
+    );
+    t
+}
+
+/// More cases without assertions than this get one warning, not one each.
+const MAX_BARE_WARNINGS: usize = 10;
+
+// ---- cases -------------------------------------------------------------------------------------
+
+fn cases(
+    l: &mut Loader<'_>,
+    raw: Vec<RawCaseItem>,
+    defaults: &Defaults,
+) -> Vec<super::model::Case> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut dataset_failed = false;
+    let no_cases = raw.is_empty();
+    let mut bare = Vec::new();
+    for (i, item) in raw.into_iter().enumerate() {
+        let path = format!("cases[{i}]");
+        match item {
+            RawCaseItem::Case(raw) => {
+                let site = Site::Suite(path.clone());
+                let case = l.case(
+                    raw,
+                    &site,
+                    defaults,
+                    CaseSource::Suite {
+                        yaml_path: path.clone(),
+                    },
+                );
+                if case.assert.is_empty() {
+                    bare.push((path, out.len()));
+                }
+                out.push(case);
+            }
+            RawCaseItem::Dataset(text) => {
+                let Some(rel) = file_ref(&text) else {
+                    let d = l
+                        .error(path, format!("a case must be a mapping, found the string `{}`", short(&text)))
+                        .with_label("not a case")
+                        .with_help("write a case as `- vars: { … }`, or name a dataset as `- file://fixtures/cases.csv`");
+                    l.push(d);
+                    continue;
+                };
+                match open_dataset(&l.dir, rel) {
+                    Ok(mut ds) => {
+                        if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
+                            dataset_failed = true;
+                        }
+                    }
+                    Err((msg, help, label)) => {
+                        dataset_failed = true;
+                        let mut d = l.error(path, msg).with_label(label);
+                        d.help = help;
+                        l.push(d);
+                    }
+                }
+            }
+        }
+    }
+    l.lengthen_collided_ids(&mut out);
+    let help = "add `assert:` to the case, or shared ones under `defaults.assert`";
+    if bare.len() <= MAX_BARE_WARNINGS {
+        for (path, index) in bare {
+            let msg = format!(
+                "case `{}` has no assertions; it always passes",
+                out[index].id
+            );
+            let d = l.warning(path, msg).with_help(help);
+            l.push(d);
+        }
+    } else {
+        let first: Vec<String> = bare
+            .iter()
+            .take(3)
+            .map(|&(_, index)| format!("`{}`", out[index].id))
+            .collect();
+        let msg = format!(
+            "{} cases have no assertions ({}, …); they always pass",
+            bare.len(),
+            first.join(", ")
+        );
+        let d = l.warning("cases", msg).with_help(help);
+        l.push(d);
+    }
+    if out.is_empty() && !dataset_failed {
+        let msg = if no_cases {
+            "the suite has no cases"
+        } else {
+            "the suite's datasets have no rows"
+        };
+        let d = l
+            .error("cases", msg)
+            .with_help("add at least one case, e.g. `- vars: { question: \"…\" }`");
+        l.push(d);
+    }
+    out
+}
+
+/// Adds a dataset's rows as cases; `false` if the dataset had errors.
+fn dataset_cases(
+    l: &mut Loader<'_>,
+    ds: &mut Dataset,
+    path: &str,
+    defaults: &Defaults,
+    out: &mut Vec<super::model::Case>,
+) -> bool {
+    let mut diags = Vec::new();
+    let rows = ds.rows(&mut diags);
+    let had_errors = diags.iter().any(Diagnostic::is_error);
+    for d in diags {
+        l.push(d);
+    }
+    let ds: &Dataset = ds;
+    if rows.is_empty() && !had_errors {
+        let d = l
+            .warning(path, format!("dataset `{}` has no rows", ds.file.display()))
+            .with_label("empty dataset");
+        l.push(d);
+    }
+    let mut bare = 0;
+    for (raw, loc) in rows {
+        let site = Site::Row(ds, &loc);
+        let source = CaseSource::Dataset {
+            file: ds.file.clone(),
+            line: loc.line,
+            yaml_path: path.to_string(),
+        };
+        let case = l.case(raw, &site, defaults, source);
+        if case.assert.is_empty() {
+            bare += 1;
+        }
+        out.push(case);
+    }
+    if bare > 0 {
+        let d = l
+            .warning(
+                path,
+                format!(
+                    "{bare} case{} from `{}` {} no assertions; {} always {}",
+                    if bare == 1 { "" } else { "s" },
+                    ds.file.display(),
+                    if bare == 1 { "has" } else { "have" },
+                    if bare == 1 { "it" } else { "they" },
+                    if bare == 1 { "passes" } else { "pass" },
+                ),
+            )
+            .with_help("add `__expected` columns (or `assert` keys), or shared assertions under `defaults.assert`");
+        l.push(d);
+    }
+    !had_errors
+}
+
+fn short(text: &str) -> String {
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }

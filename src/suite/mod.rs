@@ -1,21 +1,38 @@
 //! What the user wrote: suite files and the datasets they name.
 //!
-//! Reads only suite and dataset files; calls no provider. `load` turns a file into a
-//! [`model::Suite`] or the *shape* errors serde finds (the first per file); meaning checks
-//! (missing template variables, bad regexes, unknown providers, duplicate case ids) happen in
-//! [`crate::plan`], which collects every problem, not just the first.
+//! Reads only suite and dataset files (and the `file://` files they name); calls no provider.
+//!
+//! [`load()`] turns a file into a [`model::Suite`]: `serde_yaml` fills the flat structs of
+//! [`raw`] (the first *shape* error per file stops it, located and phrased by `shape`), then
+//! `convert` (cases, assertions, ids, `file://` values) and `prompts` check what serde cannot
+//! (duplicate labels and case ids, unknown assertion types, missing files…) and collect
+//! *every* such error. Datasets are read by [`dataset`] (special columns in `special`); big
+//! files are parsed in parallel by `split`. Positions are computed only for errors, by
+//! [`locate()`]. Checks that need templates or providers (missing template variables, bad
+//! regexes, unknown providers) happen in [`crate::plan`].
+//!
+//! This module must not call providers, render templates or print.
 
+mod convert;
 pub mod dataset;
 pub mod diagnostic;
 pub mod load;
 pub mod locate;
 pub mod model;
+mod prompts;
+pub mod raw;
+mod shape;
+mod special;
+mod split;
 pub mod template;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{load, load_str};
+pub use load::{load, load_str, load_str_with_warnings, load_with_warnings};
+pub use locate::{locate, locate_all};
 pub use model::Suite;
 
 /// Provider `config` keys every provider accepts; anything else is checked per provider.

@@ -2,13 +2,14 @@
 //!
 //! These types are the contract between `suite::load` (which builds them) and everything
 //! downstream (`plan`, `runner`, `judge`). They hold no YAML positions; a diagnostic that needs a
-//! position carries the item's [`YamlPath`](super::diagnostic::YamlPath) and the loader looks the
+//! position carries the item's YAML path (`cases[3].assert[0]`) and the loader looks the
 //! position up in the source only when it renders the error.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -55,7 +56,7 @@ pub struct SuiteOptions {
 }
 
 /// How requests reach providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Call the provider (with the response cache unless disabled).
@@ -79,8 +80,12 @@ impl Mode {
 }
 
 /// Drift gate thresholds (`thresholds:` in a suite; `compare` flags override).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "snake_case",
+    expecting = "a mapping of drift thresholds"
+)]
 pub struct Thresholds {
     /// Largest allowed drop in pass rate, in percentage points.
     pub max_pass_rate_drop: Option<f64>,
@@ -202,7 +207,7 @@ pub struct PromptMessage {
 }
 
 /// Chat roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instructions; sent as each provider expects (message, top-level field…).
@@ -418,3 +423,31 @@ assertion_kinds! {
 
 /// The vars of a case after `file://` values were read, in a stable order.
 pub type Vars = IndexMap<String, Value>;
+
+impl Suite {
+    /// An error about `yaml_path` of `case` (an assertion's `yaml_path`, or
+    /// `case.source.yaml_path()` plus a suffix), placed in the file that holds it: the suite,
+    /// or for a dataset row its dataset file (at the row's line for CSV and JSONL rows, whose
+    /// assertion paths name the column or key). [`super::locate_all`] fills the rest.
+    pub fn case_diagnostic(
+        &self,
+        case: &Case,
+        yaml_path: &str,
+        message: impl Into<String>,
+    ) -> super::Diagnostic {
+        match &case.source {
+            CaseSource::Dataset {
+                file,
+                line,
+                yaml_path: entry,
+            } if !yaml_path.starts_with("defaults") && !yaml_path.starts_with(entry.as_str()) => {
+                let d = super::Diagnostic::error(file, yaml_path, message);
+                let yaml = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                });
+                if yaml { d } else { d.at(*line, 1, 1) }
+            }
+            _ => super::Diagnostic::error(&self.path, yaml_path, message),
+        }
+    }
+}

@@ -5,5 +5,6 @@ mod support;
 
 mod diff;
 mod help;
+mod quickstart;
 mod run;
 mod validate;

@@ -1,0 +1,808 @@
+//! Raw structs -> the model: labels, ids, defaults, `file://` values, assertion types,
+//! datasets. Every problem is collected (not just the first) as a [`Diagnostic`].
+//!
+//! Diagnostics about the suite carry only a YAML path here; [`Loader::finish`] looks their
+//! positions up in one pass. Dataset rows are located by [`Dataset::diag`] right away.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::dataset::{Dataset, Format, RowLoc};
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::locate::{YamlIndex, locate_one};
+use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, Vars};
+use super::raw::{RawAssertion, RawCase};
+use super::{file_ref, resolve_relative};
+
+/// After this many errors, the rest are counted, not listed.
+const MAX_ERRORS: usize = 200;
+
+/// Where a case was written, to place its diagnostics and name its paths.
+pub(crate) enum Site<'d> {
+    /// In the suite at this YAML path (`cases[3]`, `defaults`).
+    Suite(String),
+    /// A dataset row.
+    Row(&'d Dataset, &'d RowLoc),
+}
+
+/// A loaded `file://` value, or why it could not be loaded: (message, help).
+type FileResult = Result<Value, (String, Option<String>)>;
+
+/// A case's claim on an id: who, and for a derived id the full SHA-256 it was cut from.
+struct IdClaim {
+    owner: IdOwner,
+    digest: Option<[u8; 32]>,
+    /// Position of the case in the suite's case list.
+    case: usize,
+}
+
+/// Where a case that claimed an id is.
+enum IdOwner {
+    Suite { path: String, explicit: bool },
+    Row { file: PathBuf, line: usize },
+}
+
+/// The parts of `defaults:` every case starts from.
+#[derive(Default)]
+pub(crate) struct Defaults {
+    pub vars: Vars,
+    pub assert: Vec<AssertionSpec>,
+    pub threshold: Option<f64>,
+}
+
+/// State of one suite load.
+pub(crate) struct Loader<'a> {
+    pub path: &'a Path,
+    pub source: &'a str,
+    pub dir: PathBuf,
+    diags: Vec<Diagnostic>,
+    errors: usize,
+    suppressed: usize,
+    index: OnceCell<YamlIndex>,
+    files: HashMap<String, FileResult>,
+    ids: HashMap<String, IdClaim>,
+    /// Derived ids shared by *different* cases (8 hex digits of SHA-256 collide about once
+    /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
+    collided: Vec<(String, IdClaim)>,
+    cases: usize,
+}
+
+impl<'a> Loader<'a> {
+    pub(crate) fn new(path: &'a Path, source: &'a str) -> Self {
+        Loader {
+            path,
+            source,
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            diags: Vec::new(),
+            errors: 0,
+            suppressed: 0,
+            index: OnceCell::new(),
+            files: HashMap::new(),
+            ids: HashMap::new(),
+            collided: Vec::new(),
+            cases: 0,
+        }
+    }
+
+    /// Records a diagnostic (errors past [`MAX_ERRORS`] are only counted).
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        if d.is_error() {
+            if self.errors >= MAX_ERRORS {
+                self.suppressed += 1;
+                return;
+            }
+            self.errors += 1;
+        }
+        self.diags.push(d);
+    }
+
+    /// An error at a YAML path of the suite (not yet recorded: pass it to [`Loader::push`]).
+    pub(crate) fn error(
+        &self,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::error(self.path, yaml_path, message)
+    }
+
+    /// A warning at a YAML path of the suite (not yet recorded).
+    pub(crate) fn warning(
+        &self,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::warning(self.path, yaml_path, message)
+    }
+
+    /// An error about `sub` of a case site (not yet recorded).
+    fn site_diag(&self, site: &Site<'_>, sub: &str, message: impl Into<String>) -> Diagnostic {
+        match site {
+            Site::Suite(prefix) => self.error(join(prefix, sub), message),
+            Site::Row(ds, loc) => ds.diag(loc, sub, message),
+        }
+    }
+
+    /// All diagnostics, those in the suite located.
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
+        if self.suppressed > 0 {
+            self.diags.push(Diagnostic::error(
+                self.path,
+                "",
+                format!("{} more errors not shown", self.suppressed),
+            ));
+        }
+        let source = self.source;
+        for d in &mut self.diags {
+            if d.line.is_none() && d.file == self.path && !d.yaml_path.is_empty() {
+                locate_one(self.index.get_or_init(|| YamlIndex::new(source)), d);
+            }
+        }
+        self.diags
+    }
+
+    /// Whether any error was recorded.
+    pub(crate) fn has_errors(&self) -> bool {
+        self.errors > 0
+    }
+
+    // ---- values ------------------------------------------------------------------------------
+
+    /// Replaces a `file://` string with the file's content (text, or parsed `.json`/`.yaml`).
+    pub(crate) fn file_value(
+        &mut self,
+        value: Value,
+        site: &Site<'_>,
+        sub: &dyn Fn() -> String,
+    ) -> Value {
+        let Value::String(s) = &value else {
+            return value;
+        };
+        let Some(rel) = file_ref(s) else {
+            return value;
+        };
+        let sub = &sub();
+        let rel = rel.to_string();
+        if !self.files.contains_key(&rel) {
+            let loaded = load_file(&self.dir, &rel);
+            self.files.insert(rel.clone(), loaded);
+        }
+        match &self.files[&rel] {
+            Ok(v) => v.clone(),
+            Err((msg, help)) => {
+                let mut d = self
+                    .site_diag(site, sub, msg.clone())
+                    .with_label("in this `file://` value");
+                d.help.clone_from(help);
+                self.push(d);
+                value
+            }
+        }
+    }
+
+    /// Checks that a number is finite and within `min..=max`.
+    pub(crate) fn check_range(
+        &mut self,
+        site: &Site<'_>,
+        key: &str,
+        value: Option<f64>,
+        min: f64,
+        max: f64,
+        what: &str,
+    ) {
+        if let Some(v) = out_of_range(value, min, max) {
+            self.range_error(site, "", key, v, what);
+        }
+    }
+
+    fn range_error(&mut self, site: &Site<'_>, prefix: &str, key: &str, v: f64, what: &str) {
+        let d = self
+            .site_diag(
+                site,
+                &join(prefix, key),
+                format!("`{key}` must be {what}, found {v}"),
+            )
+            .with_label(format!("expected {what}"));
+        self.push(d);
+    }
+
+    // ---- assertions --------------------------------------------------------------------------
+
+    /// Converts assertion list `raw` found at `sub` (`assert`) of `site`. `path_of(k)` names
+    /// assertion `k` in the model.
+    pub(crate) fn assertions(
+        &mut self,
+        raw: Vec<RawAssertion>,
+        site: &Site<'_>,
+        sub: &str,
+        path_of: &dyn Fn(usize) -> String,
+    ) -> Vec<AssertionSpec> {
+        raw.into_iter()
+            .enumerate()
+            .filter_map(|(k, a)| self.assertion(a, site, sub, k, path_of(k)))
+            .collect()
+    }
+
+    fn assertion(
+        &mut self,
+        raw: RawAssertion,
+        site: &Site<'_>,
+        list: &str,
+        k: usize,
+        yaml_path: String,
+    ) -> Option<AssertionSpec> {
+        // The sub-path is built only for an error: this runs for every assertion.
+        let sub = || format!("{list}[{k}]");
+        let name = raw.kind.trim();
+        let (negate, base) = match name.strip_prefix("not-") {
+            Some(b) => (true, b),
+            None => (false, name),
+        };
+        let kind = AssertionKind::from_name(base);
+        if kind.is_none() {
+            let help = match did_you_mean(base, AssertionKind::all_names().iter().copied()) {
+                Some(s) if negate => format!("did you mean `not-{s}`?"),
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known types: {}", AssertionKind::all_names().join(", ")),
+            };
+            let d = self
+                .site_diag(
+                    site,
+                    &join(&sub(), "type"),
+                    format!("unknown assertion type `{name}`"),
+                )
+                .with_label("not an assertion type")
+                .with_help(help);
+            self.push(d);
+        }
+        if let Some(v) = out_of_range(raw.weight, 0.0, f64::MAX) {
+            self.range_error(site, &sub(), "weight", v, "a number (0 or more)");
+        }
+        if let Some(v) = out_of_range(raw.threshold, f64::MIN, f64::MAX) {
+            self.range_error(site, &sub(), "threshold", v, "a finite number");
+        }
+        let mut children = Vec::new();
+        if let Some(nested) = raw.assert {
+            if kind.is_some_and(|k| k != AssertionKind::AssertSet) {
+                let d = self
+                    .site_diag(
+                        site,
+                        &join(&sub(), "assert"),
+                        format!("`{name}` takes no nested `assert`"),
+                    )
+                    .with_help("only `assert-set` groups assertions");
+                self.push(d);
+            } else {
+                let base_path = yaml_path.clone();
+                children = self.assertions(nested, site, &join(&sub(), "assert"), &|k| {
+                    format!("{base_path}.assert[{k}]")
+                });
+            }
+        } else if kind == Some(AssertionKind::AssertSet) {
+            let d = self
+                .site_diag(site, &sub(), "`assert-set` needs a nested `assert:` list")
+                .with_help("for example `{ type: assert-set, assert: [{ type: is-json }] }`");
+            self.push(d);
+        }
+        Some(AssertionSpec {
+            kind: kind?,
+            negate,
+            value: raw.value,
+            threshold: raw.threshold,
+            weight: raw.weight.unwrap_or(1.0),
+            metric: raw.metric,
+            path: raw.path,
+            provider: raw.provider,
+            transform: raw.transform,
+            config: raw.config.unwrap_or_default(),
+            children,
+            yaml_path,
+        })
+    }
+
+    // ---- cases -------------------------------------------------------------------------------
+
+    /// Converts one case (from the suite or a dataset row).
+    pub(crate) fn case(
+        &mut self,
+        raw: RawCase,
+        site: &Site<'_>,
+        defaults: &Defaults,
+        source: CaseSource,
+    ) -> Case {
+        let own_vars = raw.vars.unwrap_or_default();
+        let id = match raw.id {
+            Some(id) => {
+                if !valid_id(&id) {
+                    let d = self
+                        .site_diag(site, "id", format!("invalid case id `{id}`"))
+                        .with_label("not a valid id")
+                        .with_help(
+                            "an id starts with a letter or digit and holds only letters, digits, \
+                             `.`, `_` and `-`, at most 128 characters (it names snapshot files)",
+                        );
+                    self.push(d);
+                }
+                self.claim_id(&id, site, None);
+                id
+            }
+            None => {
+                let (id, digest) = derive_id_digest(raw.description.as_deref(), &own_vars);
+                self.claim_id(&id, site, Some(digest));
+                id
+            }
+        };
+        self.cases += 1;
+        let mut own_vars = own_vars;
+        for (k, v) in &mut own_vars {
+            if matches!(v, Value::String(s) if s.starts_with("file://")) {
+                let taken = std::mem::take(v);
+                *v = self.file_value(taken, site, &|| format!("vars.{k}"));
+            }
+        }
+        // Defaults first, the case's own on top (a key keeps the defaults' position).
+        let vars = if defaults.vars.is_empty() {
+            own_vars
+        } else {
+            let mut vars = defaults.vars.clone();
+            vars.extend(own_vars);
+            vars
+        };
+        let mut assert = defaults.assert.clone();
+        if let Some(own) = raw.assert {
+            let path_of = |k: usize| match site {
+                Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
+                Site::Row(ds, loc) => ds.assertion_path(loc, k, "assert"),
+            };
+            assert.extend(self.assertions(own, site, "assert", &path_of));
+        }
+        if raw.repeat == Some(0) {
+            let d = self
+                .site_diag(site, "repeat", "`repeat` must be at least 1")
+                .with_label("0 samples");
+            self.push(d);
+        }
+        self.check_range(
+            site,
+            "threshold",
+            raw.threshold,
+            0.0,
+            1.0,
+            "a number between 0 and 1",
+        );
+        if let Some(tags) = &raw.tags {
+            for (k, t) in tags.iter().enumerate() {
+                if t.trim().is_empty() {
+                    let d = self.site_diag(site, &format!("tags[{k}]"), "empty tag");
+                    self.push(d);
+                }
+            }
+        }
+        Case {
+            id,
+            description: raw.description,
+            vars,
+            assert,
+            tags: raw.tags.unwrap_or_default(),
+            repeat: raw.repeat,
+            threshold: raw.threshold.or(defaults.threshold),
+            source,
+        }
+    }
+
+    /// Records that `id` is used at `site`; a second use is an error naming the first, unless
+    /// both ids are derived from different content and only their short hashes collide.
+    fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>) {
+        let explicit = digest.is_none();
+        let owner = match site {
+            Site::Suite(path) => IdOwner::Suite {
+                path: path.clone(),
+                explicit,
+            },
+            Site::Row(ds, loc) => IdOwner::Row {
+                file: ds.file.clone(),
+                line: loc.line,
+            },
+        };
+        let claim = IdClaim {
+            owner,
+            digest,
+            case: self.cases,
+        };
+        let Some(first) = self.ids.get(id) else {
+            self.ids.insert(id.to_string(), claim);
+            return;
+        };
+        let same_content = |c: &IdClaim| c.digest.is_none() || c.digest == digest;
+        let earlier = if explicit || same_content(first) {
+            Some(first)
+        } else {
+            self.collided
+                .iter()
+                .find(|(cid, c)| cid == id && same_content(c))
+                .map(|(_, c)| c)
+        };
+        let Some(earlier) = earlier else {
+            if !self
+                .collided
+                .iter()
+                .any(|(cid, c)| cid == id && c.case == first.case)
+            {
+                let first = IdClaim {
+                    owner: match &first.owner {
+                        IdOwner::Suite { path, explicit } => IdOwner::Suite {
+                            path: path.clone(),
+                            explicit: *explicit,
+                        },
+                        IdOwner::Row { file, line } => IdOwner::Row {
+                            file: file.clone(),
+                            line: *line,
+                        },
+                    },
+                    digest: first.digest,
+                    case: first.case,
+                };
+                self.collided.push((id.to_string(), first));
+            }
+            self.collided.push((id.to_string(), claim));
+            return;
+        };
+        let first_at = match &earlier.owner {
+            IdOwner::Suite { path, explicit } => {
+                let sub = if *explicit { "id" } else { "" };
+                let mut d = Diagnostic::error(self.path, join(path, sub), "");
+                let source = self.source;
+                locate_one(self.index.get_or_init(|| YamlIndex::new(source)), &mut d);
+                d.location()
+            }
+            IdOwner::Row { file, line } => format!("{}:{line}", file.display()),
+        };
+        let how = if explicit {
+            ""
+        } else {
+            " (derived from its description and vars)"
+        };
+        let help = match site {
+            Site::Row(ds, _) if ds.format == Format::Csv => {
+                "give one of them an `__id` column value"
+            }
+            _ => "give one of them an `id:`",
+        };
+        let sub = if explicit { "id" } else { "" };
+        let d = self
+            .site_diag(
+                site,
+                sub,
+                format!("duplicate case id `{id}`{how}: the case at {first_at} has it too"),
+            )
+            .with_label("same id as an earlier case")
+            .with_help(help);
+        self.push(d);
+    }
+
+    /// Gives cases whose short derived ids collided 16 hex digits instead of 8.
+    pub(crate) fn lengthen_collided_ids(&mut self, cases: &mut [Case]) {
+        for (id, claim) in std::mem::take(&mut self.collided) {
+            if let (Some(case), Some(digest)) = (cases.get_mut(claim.case), claim.digest) {
+                // `slug-xxxxxxxx`: keep `slug-`, write 16 digits.
+                let stem = id.get(..id.len().saturating_sub(8)).unwrap_or("");
+                case.id = format!("{stem}{}", hex(&digest[..8]));
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// The value, if it is set and not a finite number within `min..=max`.
+fn out_of_range(value: Option<f64>, min: f64, max: f64) -> Option<f64> {
+    value.filter(|v| !v.is_finite() || *v < min || *v > max)
+}
+
+/// Joins a YAML path and a sub-path.
+pub(crate) fn join(prefix: &str, sub: &str) -> String {
+    match (prefix.is_empty(), sub.is_empty()) {
+        (_, true) => prefix.to_string(),
+        (true, false) => sub.to_string(),
+        (false, false) if sub.starts_with('[') => format!("{prefix}{sub}"),
+        (false, false) => format!("{prefix}.{sub}"),
+    }
+}
+
+/// `^[A-Za-z0-9][A-Za-z0-9._-]*$`, at most 128 characters.
+pub(crate) fn valid_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && id.len() <= 128
+}
+
+/// `slug(description)-xxxxxxxx` (or `case-xxxxxxxx`), where `xxxxxxxx` starts the SHA-256 of
+/// the canonical JSON (sorted keys, no spaces, serde_json's escaping) of the case's own vars as
+/// written. Ids name snapshot files: this must never change.
+#[cfg(test)]
+pub(crate) fn derive_id(description: Option<&str>, own_vars: &Vars) -> String {
+    derive_id_digest(description, own_vars).0
+}
+
+/// `derive_id` and the full digest its hash digits come from.
+fn derive_id_digest(description: Option<&str>, own_vars: &Vars) -> (String, [u8; 32]) {
+    let mut canonical = String::with_capacity(128);
+    let mut keys: Vec<&String> = own_vars.keys().collect();
+    keys.sort();
+    canonical.push('{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            canonical.push(',');
+        }
+        write_json_string(&mut canonical, k);
+        canonical.push(':');
+        write_canonical(&mut canonical, &own_vars[*k]);
+    }
+    canonical.push('}');
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut id = description.map(slug).unwrap_or_default();
+    if id.is_empty() {
+        id.push_str("case");
+    }
+    id.push('-');
+    id.push_str(&hex(&digest[..4]));
+    (id, digest.into())
+}
+
+/// Lowercase ASCII letters and digits, other runs become one `-`, at most 48 characters.
+pub(crate) fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if out.len() >= 48 {
+                break;
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            if out.len() >= 48 {
+                break;
+            }
+            out.push('-');
+        }
+    }
+    out.truncate(out.trim_end_matches('-').len());
+    out
+}
+
+fn write_canonical(out: &mut String, v: &Value) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, k);
+                out.push(':');
+                write_canonical(out, v);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, v);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_json_string(out, s),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
+    }
+}
+
+/// A JSON string literal, escaped exactly as serde_json does.
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Reads a `file://` value: text, or parsed `.json` / `.yaml` / `.yml`.
+fn load_file(dir: &Path, rel: &str) -> FileResult {
+    let path = resolve_relative(dir, rel).map_err(|looked| {
+        (
+            format!("file `{rel}` not found"),
+            Some(format!("looked in: {looked}")),
+        )
+    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| (format!("cannot read `{}`: {e}", path.display()), None))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "json" => serde_json::from_str(&text).map_err(|e| {
+            (
+                format!("cannot parse `{}` as JSON: {e}", path.display()),
+                None,
+            )
+        }),
+        "yaml" | "yml" => serde_yaml::from_str(&text).map_err(|e| {
+            (
+                format!("cannot parse `{}` as YAML: {e}", path.display()),
+                None,
+            )
+        }),
+        _ => Ok(Value::String(text)),
+    }
+}
+
+/// Reads a dataset named by `rel`; errors are for the `cases:` entry at `yaml_path`.
+pub(crate) fn open_dataset(
+    dir: &Path,
+    rel: &str,
+) -> Result<Dataset, (String, Option<String>, &'static str)> {
+    let format = Format::from_path(Path::new(rel)).ok_or_else(|| {
+        let help = if rel.to_ascii_lowercase().ends_with(".json") {
+            "a JSON array of cases is valid YAML: rename the file to `.yaml`".to_string()
+        } else {
+            "datasets are `.csv`, `.jsonl` or `.yaml` / `.yml` files".to_string()
+        };
+        (
+            format!("unsupported dataset format: `{rel}`"),
+            Some(help),
+            "not a dataset file",
+        )
+    })?;
+    let path = resolve_relative(dir, rel).map_err(|looked| {
+        (
+            format!("dataset `{rel}` not found"),
+            Some(format!("looked in: {looked}")),
+            "no such file",
+        )
+    })?;
+    let text = std::fs::read(&path).map_err(|e| {
+        (
+            format!("cannot read dataset `{}`: {e}", path.display()),
+            None,
+            "cannot read",
+        )
+    })?;
+    let text = String::from_utf8(text).map_err(|_| {
+        (
+            format!("dataset `{}` is not UTF-8 text", path.display()),
+            Some("save it as UTF-8".to_string()),
+            "not UTF-8",
+        )
+    })?;
+    Ok(Dataset::new(path, text, format))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(v: Value) -> Vars {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Refund window (30 days)!"), "refund-window-30-days");
+        assert_eq!(slug("  --Hello__World--  "), "hello-world");
+        assert_eq!(slug("日本語"), "");
+        let long = slug(&"abc ".repeat(40));
+        assert!(long.len() <= 48 && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn derived_ids_depend_on_description_and_own_vars_only() {
+        let a = derive_id(
+            Some("Refund window"),
+            &vars(json!({"q": "How long?", "n": 1})),
+        );
+        let b = derive_id(
+            Some("Refund window"),
+            &vars(json!({"n": 1, "q": "How long?"})),
+        );
+        assert_eq!(a, b, "key order does not matter");
+        assert!(
+            a.starts_with("refund-window-") && a.len() == "refund-window-".len() + 8,
+            "{a}"
+        );
+        let c = derive_id(
+            Some("Refund window"),
+            &vars(json!({"q": "How long??", "n": 1})),
+        );
+        assert_ne!(a, c, "vars change the id");
+        let d = derive_id(None, &vars(json!({"q": "How long?", "n": 1})));
+        assert!(d.starts_with("case-") && d.len() == 13, "{d}");
+        assert_eq!(
+            derive_id(
+                None,
+                &vars(json!({"o": {"b": 1, "a": [1, {"y": 2, "x": 1}]}}))
+            ),
+            derive_id(
+                None,
+                &vars(json!({"o": {"a": [1, {"x": 1, "y": 2}], "b": 1}}))
+            ),
+        );
+        // Pinned: ids name snapshot files, so they must never change between versions.
+        assert_eq!(derive_id(None, &Vars::new()), "case-44136fa3");
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        for s in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "nl\ncr\rtab\t",
+            "\u{1}\u{8}\u{c}\u{1f}",
+            "é/ü ☃",
+        ] {
+            let mut out = String::new();
+            write_json_string(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+        let v = json!({"b": [1, 2.5, null, true, {"z": "x", "a": -3}], "a": "s"});
+        let mut out = String::new();
+        write_canonical(&mut out, &v);
+        assert_eq!(out, r#"{"a":"s","b":[1,2.5,null,true,{"a":-3,"z":"x"}]}"#);
+    }
+
+    #[test]
+    fn ids() {
+        for ok in ["a", "refund-policy", "A.b_c-1", "9"] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in ["", "-a", ".a", "a b", "a/b", "ä", &"a".repeat(129)] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn joins() {
+        assert_eq!(
+            join("cases[1]", "assert[0].type"),
+            "cases[1].assert[0].type"
+        );
+        assert_eq!(join("cases[1]", ""), "cases[1]");
+        assert_eq!(join("", "id"), "id");
+        assert_eq!(join("a", "[2]"), "a[2]");
+    }
+}

@@ -1,0 +1,244 @@
+//! `prompts:` -> [`PromptSpec`]s: inline templates, `file://` prompt files (text, or a
+//! `.json` / `.yaml` list of messages), chat mappings, labels and per-provider prompts.
+
+use std::collections::HashMap;
+
+use super::convert::{Loader, join};
+use super::diagnostic::did_you_mean;
+use super::model::{PromptMessage, PromptSpec, ProviderSpec, Role};
+use super::raw::{RawMessage, RawPromptItem, RawPrompts};
+use super::shape::{self, FileKind};
+use super::{file_ref, resolve_relative};
+
+pub(crate) fn prompts(
+    l: &mut Loader<'_>,
+    raw: RawPrompts,
+    providers: &[ProviderSpec],
+) -> Vec<PromptSpec> {
+    let (items, single) = match raw {
+        RawPrompts::One(item) => (vec![item], true),
+        RawPrompts::Many(items) => (items, false),
+    };
+    if items.is_empty() {
+        let d = l
+            .error("prompts", "the suite has no prompts")
+            .with_label("empty list")
+            .with_help("add at least one, e.g. `prompts: [\"Answer briefly: {{ question }}\"]`");
+        l.push(d);
+    }
+    let mut specs = Vec::with_capacity(items.len());
+    let mut label_paths = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = if single {
+            "prompts".to_string()
+        } else {
+            format!("prompts[{i}]")
+        };
+        let default_label = format!("prompt-{}", i + 1);
+        let spec = match item {
+            RawPromptItem::Text(text) => {
+                label_paths.push(path.clone());
+                PromptSpec {
+                    label: default_label,
+                    messages: text_messages(l, &text, &path),
+                    providers: None,
+                    yaml_path: path,
+                }
+            }
+            RawPromptItem::Full(p) => {
+                let messages = match (p.text, p.messages) {
+                    (Some(_), Some(_)) => {
+                        let d = l
+                            .error(
+                                join(&path, "messages"),
+                                "a prompt has `text` or `messages`, not both",
+                            )
+                            .with_help("remove one of them");
+                        l.push(d);
+                        Vec::new()
+                    }
+                    (None, None) => {
+                        let d = l
+                            .error(path.clone(), "this prompt has neither `text` nor `messages`")
+                            .with_label("no prompt text")
+                            .with_help("add `text: \"…\"`, or `messages: [{ role: user, content: \"…\" }]`");
+                        l.push(d);
+                        Vec::new()
+                    }
+                    (Some(text), None) => text_messages(l, &text, &join(&path, "text")),
+                    (None, Some(messages)) => {
+                        if messages.is_empty() {
+                            let d = l.error(join(&path, "messages"), "`messages` is empty");
+                            l.push(d);
+                        }
+                        messages.into_iter().map(message).collect()
+                    }
+                };
+                if p.label.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                    let d = l.error(join(&path, "label"), "empty prompt label");
+                    l.push(d);
+                }
+                label_paths.push(if p.label.is_some() {
+                    join(&path, "label")
+                } else {
+                    path.clone()
+                });
+                if let Some(names) = &p.providers {
+                    check_prompt_providers(l, names, providers, &path);
+                }
+                PromptSpec {
+                    label: p.label.unwrap_or(default_label),
+                    messages,
+                    providers: p.providers,
+                    yaml_path: path,
+                }
+            }
+        };
+        specs.push(spec);
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (spec, at) in specs.iter().zip(&label_paths) {
+        if let Some(first) = seen.get(spec.label.as_str()) {
+            let d = l
+                .error(
+                    at.clone(),
+                    format!(
+                        "duplicate prompt label `{}`: `{first}` has it too",
+                        spec.label
+                    ),
+                )
+                .with_label("same label as an earlier prompt")
+                .with_help("give one of them a different `label:`");
+            l.push(d);
+        } else {
+            seen.insert(&spec.label, &spec.yaml_path);
+        }
+    }
+    for p in providers {
+        if !specs.is_empty() && !specs.iter().any(|s| s.applies_to(p)) {
+            let d = l
+                .warning(p.yaml_path.clone(), format!("no prompt applies to provider `{}`; it will run no cases", p.label))
+                .with_help("add this provider to a prompt's `providers:`, or add a prompt without `providers:`");
+            l.push(d);
+        }
+    }
+    specs
+}
+
+fn message(m: RawMessage) -> PromptMessage {
+    PromptMessage {
+        role: m.role,
+        content: m.content,
+    }
+}
+
+fn check_prompt_providers(
+    l: &mut Loader<'_>,
+    names: &[String],
+    providers: &[ProviderSpec],
+    path: &str,
+) {
+    if names.is_empty() {
+        let d = l
+            .error(
+                join(path, "providers"),
+                "`providers` is empty, so this prompt never runs",
+            )
+            .with_help("remove `providers:` to use this prompt for every provider");
+        l.push(d);
+    }
+    for (j, name) in names.iter().enumerate() {
+        if providers.iter().any(|p| &p.label == name || &p.id == name) {
+            continue;
+        }
+        let known: Vec<&str> = providers.iter().map(|p| p.label.as_str()).collect();
+        let help = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "the suite's providers are {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let d = l
+            .error(
+                format!("{path}.providers[{j}]"),
+                format!("unknown provider `{name}`"),
+            )
+            .with_label("not a provider label or id of this suite")
+            .with_help(help);
+        l.push(d);
+    }
+}
+
+/// A prompt string: template text (one user message) or `file://` (a text file, or a
+/// `.json`/`.yaml` list of messages).
+fn text_messages(l: &mut Loader<'_>, text: &str, path: &str) -> Vec<PromptMessage> {
+    let user = |content: String| {
+        vec![PromptMessage {
+            role: Role::User,
+            content,
+        }]
+    };
+    let Some(rel) = file_ref(text) else {
+        if text.trim().is_empty() {
+            let d = l.error(path, "empty prompt");
+            l.push(d);
+        }
+        return user(text.to_string());
+    };
+    let file = match resolve_relative(&l.dir, rel) {
+        Ok(f) => f,
+        Err(looked) => {
+            let d = l
+                .error(path, format!("prompt file `{rel}` not found"))
+                .with_label("no such file")
+                .with_help(format!("looked in: {looked}"));
+            l.push(d);
+            return Vec::new();
+        }
+    };
+    let content = match std::fs::read_to_string(&file) {
+        Ok(c) => c,
+        Err(e) => {
+            let d = l.error(
+                path,
+                format!("cannot read prompt file `{}`: {e}", file.display()),
+            );
+            l.push(d);
+            return Vec::new();
+        }
+    };
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let parsed = match ext.as_str() {
+        "json" => serde_json::from_str::<Vec<RawMessage>>(&content).map_err(|e| {
+            shape::reparse_error::<Vec<RawMessage>>(&file, &content, 0, FileKind::Prompt)
+                .unwrap_or_else(|| shape::json_error(&file, &e, 0, FileKind::Prompt))
+        }),
+        "yaml" | "yml" => serde_yaml::from_str::<Vec<RawMessage>>(&content)
+            .map_err(|e| shape::yaml_error(&file, &content, &e, FileKind::Prompt)),
+        _ => return user(content),
+    };
+    match parsed {
+        Ok(messages) if messages.is_empty() => {
+            let d = l.error(
+                path,
+                format!("prompt file `{}` has no messages", file.display()),
+            );
+            l.push(d);
+            Vec::new()
+        }
+        Ok(messages) => messages.into_iter().map(message).collect(),
+        Err(d) => {
+            l.push(d);
+            Vec::new()
+        }
+    }
+}

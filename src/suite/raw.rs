@@ -1,0 +1,413 @@
+//! The suite format as written: one flat serde struct per YAML mapping.
+//!
+//! These types are what `serde_yaml` fills, and what `promptdrift schema` describes (they derive
+//! [`JsonSchema`]), so the schema and the loader cannot drift apart. Every struct denies unknown
+//! keys, so a typo is a shape error that serde reports at the key's own line and column.
+//!
+//! Items that are "a string or a mapping" (a provider written as `openai:gpt-4o-mini` or as
+//! `{ id, label, config }`, a case or a `file://` dataset, a prompt or its mapping) have a small
+//! hand-written `Deserialize` that looks at the YAML node's kind and hands a mapping straight to
+//! the derived impl of the mapping struct. That keeps serde_yaml's positions and paths for errors
+//! inside the mapping (an `#[serde(untagged)]` enum would buffer the node and say only "data did
+//! not match any variant").
+//!
+//! Only *shape* is checked here; values are checked when [`super::load()`] turns these into the
+//! model (`repeat: 0`, duplicate labels, unknown assertion types, missing files…), so those
+//! errors are all collected rather than stopping at the first.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::model::{AssertionKind, Mode, Role, Thresholds};
+
+/// A suite file.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a suite: a mapping with `providers`, `prompts` and `cases`"
+)]
+#[schemars(title = "promptdrift suite")]
+pub struct RawSuite {
+    /// Free-text description of the suite.
+    pub description: Option<String>,
+    /// Providers to run every case on: `openai:gpt-4o-mini`, or a mapping with `id`, `label`
+    /// and `config`.
+    pub providers: Vec<RawProviderItem>,
+    /// Prompts: one string, or a list of strings and prompt mappings. A string is a template
+    /// sent as one user message, or `file://path` (a text file, or a `.json`/`.yaml` list of
+    /// `{role, content}` messages).
+    pub prompts: RawPrompts,
+    /// Variables, assertions and threshold shared by every case.
+    pub defaults: Option<RawDefaults>,
+    /// Run options; command-line flags override them.
+    pub options: Option<RawOptions>,
+    /// Drift gate thresholds; `compare` flags override them.
+    pub thresholds: Option<Thresholds>,
+    /// Grader provider for model-graded assertions that name none.
+    pub grader: Option<RawProviderItem>,
+    /// Embedding provider for `similar` assertions that name none.
+    pub embedder: Option<RawProviderItem>,
+    /// Test cases: case mappings, or `file://path` datasets (`.csv`, `.jsonl`, `.yaml`) whose
+    /// rows become cases.
+    pub cases: Vec<RawCaseItem>,
+}
+
+/// A provider entry: an id string or a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawProviderItem {
+    /// `openai:gpt-4o-mini`: the id alone (label = id, no config).
+    Id(String),
+    /// `{ id, label, config }`.
+    Full(Box<RawProvider>),
+}
+
+/// A provider entry written as a mapping.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a provider mapping with `id`")]
+pub struct RawProvider {
+    /// Provider id: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`, `replay`, …
+    pub id: String,
+    /// Display label, unique within the suite; defaults to the id.
+    pub label: Option<String>,
+    /// Request and client settings; keys other than the common ones are checked by the provider.
+    pub config: Option<RawProviderConfig>,
+}
+
+/// Provider settings. The common keys are typed here; any other key is kept for the provider,
+/// which checks it against its own list.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(expecting = "a mapping of provider settings")]
+pub struct RawProviderConfig {
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Maximum output tokens.
+    pub max_tokens: Option<u32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Top-k sampling.
+    pub top_k: Option<u32>,
+    /// Stop sequences.
+    pub stop: Option<Vec<String>>,
+    /// Sampling seed.
+    pub seed: Option<i64>,
+    /// Ask for a JSON object answer.
+    pub json_mode: Option<bool>,
+    /// API base URL (OpenAI-compatible servers, proxies).
+    pub base_url: Option<String>,
+    /// Name of the environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    /// Per-request timeout in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<u32>,
+    /// Requests in flight for this provider.
+    pub max_concurrency: Option<usize>,
+    /// Requests per minute for this provider.
+    pub requests_per_minute: Option<u32>,
+    /// Tokens per minute for this provider.
+    pub tokens_per_minute: Option<u32>,
+    /// Extra HTTP headers (values may use `{{ env.NAME }}`).
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Price per million input tokens, USD.
+    pub input_cost_per_mtok: Option<f64>,
+    /// Price per million output tokens, USD.
+    pub output_cost_per_mtok: Option<f64>,
+    /// Provider-specific keys (`cassette`, `region`, …).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+/// `prompts:`: one prompt or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawPrompts {
+    /// A single prompt written in place of the list.
+    One(RawPromptItem),
+    /// The usual list.
+    Many(Vec<RawPromptItem>),
+}
+
+/// One prompt: a string or a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawPromptItem {
+    /// Template text, or `file://path`.
+    Text(String),
+    /// A prompt mapping.
+    Full(RawPrompt),
+}
+
+/// A prompt written as a mapping: exactly one of `text` and `messages`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a prompt mapping")]
+pub struct RawPrompt {
+    /// Display label, unique within the suite; defaults to `prompt-N` (1-based position).
+    pub label: Option<String>,
+    /// Template text sent as one user message, or `file://path`.
+    pub text: Option<String>,
+    /// Chat messages, each a template.
+    pub messages: Option<Vec<RawMessage>>,
+    /// Only for these providers (labels or ids); default: every provider.
+    pub providers: Option<Vec<String>>,
+}
+
+/// One chat message of a prompt.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a message mapping with `role` and `content`"
+)]
+pub struct RawMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: Role,
+    /// Template text.
+    pub content: String,
+}
+
+/// `defaults:`: merged into every case.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `vars`, `assert` or `threshold`"
+)]
+pub struct RawDefaults {
+    /// Variables every case starts from; a case's own vars win.
+    pub vars: Option<IndexMap<String, Value>>,
+    /// Assertions checked before each case's own.
+    pub assert: Option<Vec<RawAssertion>>,
+    /// Pass bar for cases that set none.
+    #[schemars(range(min = 0, max = 1))]
+    pub threshold: Option<f64>,
+}
+
+/// `options:`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping of run options")]
+pub struct RawOptions {
+    /// Samples per case (at least 1).
+    #[schemars(range(min = 1))]
+    pub repeat: Option<u32>,
+    /// Maximum requests in flight for this suite (at least 1).
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<usize>,
+    /// Per-request timeout in milliseconds.
+    #[schemars(range(min = 1))]
+    pub timeout_ms: Option<u64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<u32>,
+    /// `live`, `record` or `replay`.
+    pub mode: Option<Mode>,
+}
+
+/// An entry of `cases:`: a case mapping or a dataset.
+// Not boxed: suites hold thousands of cases and a box is one more allocation for each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawCaseItem {
+    /// `file://path`: a dataset whose rows become cases.
+    Dataset(String),
+    /// A case mapping.
+    Case(RawCase),
+}
+
+/// One case.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a case mapping")]
+pub struct RawCase {
+    /// Stable id (`^[A-Za-z0-9][A-Za-z0-9._-]*$`); names snapshot files. Default: derived from
+    /// the description and the case's own vars.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 128))]
+    pub id: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Template variables; a string `file://path` is replaced by the file's content.
+    pub vars: Option<IndexMap<String, Value>>,
+    /// Assertions, checked after the defaults'.
+    pub assert: Option<Vec<RawAssertion>>,
+    /// Tags for filters and gates.
+    pub tags: Option<Vec<String>>,
+    /// Samples for this case (at least 1).
+    #[schemars(range(min = 1))]
+    pub repeat: Option<u32>,
+    /// Weighted-score pass bar between 0 and 1; default: every assertion must pass.
+    #[schemars(range(min = 0, max = 1))]
+    pub threshold: Option<f64>,
+}
+
+/// One assertion.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an assertion mapping with `type`")]
+pub struct RawAssertion {
+    /// Assertion type (`contains`, `is-json`, `llm-rubric`…); prefix `not-` to negate.
+    #[serde(rename = "type")]
+    #[schemars(schema_with = "assertion_type_schema")]
+    pub kind: String,
+    /// Expected value or reference.
+    pub value: Option<Value>,
+    /// Kind-specific bound (minimum score, maximum distance, ms, USD…).
+    pub threshold: Option<f64>,
+    /// Weight in the case's score (0 or more; default 1).
+    #[schemars(range(min = 0))]
+    pub weight: Option<f64>,
+    /// Metric name this assertion's score is reported under.
+    pub metric: Option<String>,
+    /// JSONPath (`json-path`).
+    pub path: Option<String>,
+    /// Grader or embedder provider id.
+    pub provider: Option<String>,
+    /// Transform applied to the output before checking.
+    pub transform: Option<String>,
+    /// Kind-specific settings.
+    pub config: Option<BTreeMap<String, Value>>,
+    /// Nested assertions (`assert-set` only).
+    pub assert: Option<Vec<RawAssertion>>,
+}
+
+fn assertion_type_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut names: Vec<String> = AssertionKind::all_names()
+        .iter()
+        .map(|n| (*n).to_string())
+        .collect();
+    let negated: Vec<String> = names.iter().map(|n| format!("not-{n}")).collect();
+    names.extend(negated);
+    json_schema!({
+        "type": "string",
+        "enum": names,
+    })
+}
+
+// ---- "string or mapping" items ---------------------------------------------------------------
+
+/// Implements `Deserialize` for an enum that is a string or a mapping (or a list), dispatching
+/// on the YAML node's kind so errors inside the mapping keep their positions.
+macro_rules! string_or_mapping {
+    ($ty:ident, $expecting:literal, str($s:ident) => $str:expr, map($m:ident) => $map:expr $(, seq($q:ident) => $seq:expr)?) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: de::Error>(self, $s: &str) -> Result<$ty, E> {
+                        Ok($str)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, $m: A) -> Result<$ty, A::Error> {
+                        $map
+                    }
+                    $(
+                    fn visit_seq<A: SeqAccess<'de>>(self, $q: A) -> Result<$ty, A::Error> {
+                        $seq
+                    }
+                    )?
+                }
+                deserializer.deserialize_any(V)
+            }
+        }
+    };
+}
+
+string_or_mapping!(
+    RawProviderItem,
+    "a provider id (like `openai:gpt-4o-mini`) or a mapping with `id`",
+    str(s) => RawProviderItem::Id(s.to_string()),
+    map(m) => RawProvider::deserialize(MapAccessDeserializer::new(m)).map(|p| RawProviderItem::Full(Box::new(p)))
+);
+
+string_or_mapping!(
+    RawPromptItem,
+    "a prompt: a template string, `file://path`, or a mapping with `messages` or `text`",
+    str(s) => RawPromptItem::Text(s.to_string()),
+    map(m) => RawPrompt::deserialize(MapAccessDeserializer::new(m)).map(RawPromptItem::Full)
+);
+
+string_or_mapping!(
+    RawPrompts,
+    "a list of prompts, or a single prompt",
+    str(s) => RawPrompts::One(RawPromptItem::Text(s.to_string())),
+    map(m) => RawPrompt::deserialize(MapAccessDeserializer::new(m))
+        .map(|p| RawPrompts::One(RawPromptItem::Full(p))),
+    seq(q) => Vec::<RawPromptItem>::deserialize(SeqAccessDeserializer::new(q)).map(RawPrompts::Many)
+);
+
+string_or_mapping!(
+    RawCaseItem,
+    "a case mapping, or a `file://path` dataset",
+    str(s) => RawCaseItem::Dataset(s.to_string()),
+    map(m) => RawCase::deserialize(MapAccessDeserializer::new(m)).map(RawCaseItem::Case)
+);
+
+impl JsonSchema for RawProviderItem {
+    fn schema_name() -> Cow<'static, str> {
+        "ProviderItem".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A provider id (`openai:gpt-4o-mini`) or a provider mapping.",
+            "anyOf": [
+                { "type": "string", "description": "Provider id; the label is the id." },
+                generator.subschema_for::<RawProvider>(),
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawPromptItem {
+    fn schema_name() -> Cow<'static, str> {
+        "PromptItem".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A prompt: template text, `file://path`, or a prompt mapping.",
+            "anyOf": [
+                { "type": "string" },
+                generator.subschema_for::<RawPrompt>(),
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawPrompts {
+    fn schema_name() -> Cow<'static, str> {
+        "Prompts".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                generator.subschema_for::<RawPromptItem>(),
+                { "type": "array", "items": generator.subschema_for::<RawPromptItem>(), "minItems": 1 },
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawCaseItem {
+    fn schema_name() -> Cow<'static, str> {
+        "CaseItem".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A case mapping, or `file://path` naming a dataset (.csv, .jsonl, .yaml).",
+            "anyOf": [
+                { "type": "string", "pattern": "^file://" },
+                generator.subschema_for::<RawCase>(),
+            ]
+        })
+    }
+}
+
+/// The JSON Schema of the suite format, generated from these types.
+pub fn suite_schema() -> Schema {
+    schemars::schema_for!(RawSuite)
+}
