@@ -31,7 +31,7 @@ Environment:
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
 
-Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md";
+Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md, docs/drift.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -58,7 +58,7 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
-    /// Compare two providers on the same suites: per-case drift, statistics, a verdict and gates.
+    /// Compare two providers on the same suites: per-case drift, statistics, verdict, gates.
     #[command(after_help = compare::VERDICT_HELP)]
     Compare(Box<compare::CompareArgs>),
     /// Compare two saved results files (same output and exit codes as `compare`).

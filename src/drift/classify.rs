@@ -263,13 +263,14 @@ impl CaseComparison {
         self.candidate.as_ref().and_then(|s| s.pass_rate)
     }
 
-    /// `suite/case-id`, plus ` [prompt]` when the prompt is not the default one.
+    /// `suite/case-id`.
     pub fn name(&self) -> String {
-        if self.prompt.is_empty() || self.prompt == "default" {
-            format!("{}/{}", self.suite, self.case_id)
-        } else {
-            format!("{}/{} [{}]", self.suite, self.case_id, self.prompt)
-        }
+        format!("{}/{}", self.suite, self.case_id)
+    }
+
+    /// `suite/case-id [prompt]`, for suites where a case runs with several prompts.
+    pub fn name_with_prompt(&self) -> String {
+        format!("{}/{} [{}]", self.suite, self.case_id, self.prompt)
     }
 
     /// Word diff of the two first outputs, when both exist and differ.
@@ -690,6 +691,11 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
             }),
         );
         let line = |verb_single: &str, reason: Option<&str>| {
+            // Negated assertions explain themselves as "`not-x` fails: …"; the label says it.
+            let reason = reason.map(|r| {
+                let own = format!("`{}` fails: ", delta.kind);
+                r.strip_prefix(own.as_str()).unwrap_or(r)
+            });
             let tail = reason.map_or_else(String::new, |r| format!(": {}", shorten(r, 100)));
             if x.total == 1 && y.total == 1 {
                 format!("{} {verb_single}{tail}", delta.label())

@@ -37,6 +37,9 @@ pub(crate) struct Pair<'a> {
 
 type Key<'a> = (&'a str, &'a str, &'a str);
 
+/// (suite, case id) → the prompts found on one side only, with their samples.
+type Unmatched<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>>;
+
 fn key(r: &CaseResult) -> Key<'_> {
     (&r.suite, &r.case_id, &r.prompt)
 }
@@ -56,10 +59,8 @@ pub(crate) fn pair_cases<'a>(
     }
     let mut pairs: Vec<Pair<'a>> = Vec::with_capacity(map.len());
     // (suite, case) → unmatched prompts on each side.
-    let mut only_b: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> =
-        HashMap::new();
-    let mut only_c: HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>> =
-        HashMap::new();
+    let mut only_b: Unmatched<'a> = HashMap::new();
+    let mut only_c: Unmatched<'a> = HashMap::new();
     for ((suite, case_id, prompt), (b, c)) in map {
         match (b.is_empty(), c.is_empty()) {
             (false, false) => pairs.push(Pair {

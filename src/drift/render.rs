@@ -53,13 +53,42 @@ pub fn terminal(file: &ComparisonFile, opts: &RenderOptions) -> String {
 
 fn side(s: &super::SideInfo) -> String {
     let mut t = format!("`{}` ({})", s.provider, s.provider_id);
-    if !s.models.is_empty() && !(s.models.len() == 1 && s.provider_id.ends_with(&s.models[0])) {
+    // Name the served model unless the id already does.
+    let id_says_it = s.models.len() == 1 && s.provider_id.ends_with(&s.models[0]);
+    if !s.models.is_empty() && !id_says_it {
         let _ = write!(t, " [model {}]", s.models.join(", "));
     }
     if let Some(src) = &s.source {
         let _ = write!(t, " from {src}");
     }
     t
+}
+
+/// Case names: the prompt label is added only for cases that run with several prompts.
+struct Names {
+    multi: std::collections::HashSet<(String, String)>,
+}
+
+impl Names {
+    fn of(c: &Comparison) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let mut multi = std::collections::HashSet::new();
+        for k in &c.cases {
+            let key = (k.suite.clone(), k.case_id.clone());
+            if !seen.insert(key.clone()) {
+                multi.insert(key);
+            }
+        }
+        Names { multi }
+    }
+
+    fn name(&self, k: &CaseComparison) -> String {
+        if self.multi.is_empty() || !self.multi.contains(&(k.suite.clone(), k.case_id.clone())) {
+            k.name()
+        } else {
+            k.name_with_prompt()
+        }
+    }
 }
 
 /// Renders one comparison.
@@ -71,13 +100,14 @@ pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
         side(&c.baseline),
         side(&c.candidate)
     );
-    table(&mut out, c, opts);
-    diffs(&mut out, c, opts);
+    let names = Names::of(c);
+    table(&mut out, c, opts, &names);
+    diffs(&mut out, c, opts, &names);
     summary(&mut out, c, opts);
     out
 }
 
-fn table(out: &mut String, c: &Comparison, opts: &RenderOptions) {
+fn table(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) {
     let mut rows: Vec<&CaseComparison> = c
         .cases
         .iter()
@@ -93,7 +123,10 @@ fn table(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         } else {
             rows.len().min(opts.max_rows)
         };
-        let names: Vec<String> = rows[..shown].iter().map(|k| cut(&k.name(), 44)).collect();
+        let names: Vec<String> = rows[..shown]
+            .iter()
+            .map(|k| cut(&names.name(k), 44))
+            .collect();
         let w = names
             .iter()
             .map(|n| n.chars().count())
@@ -147,7 +180,7 @@ fn table(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     }
 }
 
-fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions) {
+fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) {
     let mut with_diff: Vec<&CaseComparison> = c
         .cases
         .iter()
@@ -172,7 +205,7 @@ fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             .clone()
             .or_else(|| k.compute_diff())
             .unwrap_or_default();
-        let _ = writeln!(out, "  {} [{}]", k.name(), k.class.as_str());
+        let _ = writeln!(out, "  {} [{}]", names.name(k), k.class.as_str());
         for r in k.reasons.iter().take(4) {
             let _ = writeln!(out, "    - {}", cut(r, 160));
         }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod compare;
 mod diff;
 mod help;
 mod quickstart;
