@@ -12,6 +12,8 @@
 //! 4. [`provider`] modules speak each vendor's wire protocol (pure request building and
 //!    response parsing); [`judge`] evaluates assertions (pure and synchronous).
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
+//! 6. [`drift`] compares two sides (two providers, or two runs) case by case and decides, with
+//!    statistics, whether the candidate is equivalent, better, worse or not yet known.
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -347,6 +347,13 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> u8 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    if args.baseline == args.candidate {
+        eprintln!(
+            "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
+            args.baseline
+        );
+        return EXIT_BAD_INPUT;
+    }
     let (results, thresholds, interrupted, source) = if args.results.is_empty() {
         let run_args = RunArgs {
             files: args.files.clone(),

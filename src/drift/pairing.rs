@@ -49,14 +49,23 @@ pub(crate) fn pair_cases<'a>(
     baseline: &[&'a CaseResult],
     candidate: &[&'a CaseResult],
 ) -> Vec<Pair<'a>> {
-    let mut map: HashMap<Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>)> =
-        HashMap::with_capacity(baseline.len().max(candidate.len()));
-    for r in baseline {
-        map.entry(key(r)).or_default().0.push(r);
+    // Each side is grouped on its own thread; then the baseline's groups look up the
+    // candidate's.
+    let group = |side: &[&'a CaseResult]| {
+        let mut m: HashMap<Key<'a>, Vec<&'a CaseResult>> = HashMap::with_capacity(side.len());
+        for r in side {
+            m.entry(key(r)).or_default().push(*r);
+        }
+        m
+    };
+    let (mb, mut mc) = rayon::join(|| group(baseline), || group(candidate));
+    let mut map: Vec<(Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>))> =
+        Vec::with_capacity(mb.len().max(mc.len()));
+    for (k, b) in mb {
+        let c = mc.remove(&k).unwrap_or_default();
+        map.push((k, (b, c)));
     }
-    for r in candidate {
-        map.entry(key(r)).or_default().1.push(r);
-    }
+    map.extend(mc.into_iter().map(|(k, c)| (k, (Vec::new(), c))));
     let mut pairs: Vec<Pair<'a>> = Vec::with_capacity(map.len());
     // (suite, case) → unmatched prompts on each side.
     let mut only_b: Unmatched<'a> = HashMap::new();

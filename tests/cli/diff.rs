@@ -374,3 +374,51 @@ fn help_explains_the_verdict_and_exit_codes() {
         }
     }
 }
+
+#[test]
+fn suite_thresholds_apply_to_diff() {
+    let p = Project::new();
+    p.file("old.json", &results_file(&baseline_rows()));
+    let mut new = baseline_rows();
+    new[1] = row(
+        "hours",
+        "gpt",
+        "We are open 10 to 6 on weekdays.",
+        &[("9", false)],
+    );
+    p.file("new.json", &results_file(&new));
+    // One case of three regressed: −33 points. A suite that tolerates 50 points passes the
+    // pass-rate gate; the default margin of 2 points fails it.
+    p.file(
+        "suites/support.yaml",
+        "providers: [openai:gpt]\nprompts: [\"{{ q }}\"]\nthresholds: { max_pass_rate_drop: 50 }\ncases:\n  - vars: { q: hi }\n",
+    );
+    let r = p.run(&[
+        "diff",
+        "old.json",
+        "new.json",
+        "--suite",
+        "suites/support.yaml",
+        "--bootstrap",
+        "0",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("normal approximation over 3 cases"),
+        "{}",
+        r.all()
+    );
+    let r = p.run(&["diff", "old.json", "new.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    // The flag beats the suite.
+    let r = p.run(&[
+        "diff",
+        "old.json",
+        "new.json",
+        "--suite",
+        "suites/support.yaml",
+        "--max-pass-rate-drop",
+        "1",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+}
