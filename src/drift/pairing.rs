@@ -37,6 +37,9 @@ pub(crate) struct Pair<'a> {
 
 type Key<'a> = (&'a str, &'a str, &'a str);
 
+/// The samples of one key on each side (either may be empty).
+type Grouped<'a> = (Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>));
+
 /// (suite, case id) → the prompts found on one side only, with their samples.
 type Unmatched<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>>;
 
@@ -59,8 +62,7 @@ pub(crate) fn pair_cases<'a>(
         m
     };
     let (mb, mut mc) = rayon::join(|| group(baseline), || group(candidate));
-    let mut map: Vec<(Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>))> =
-        Vec::with_capacity(mb.len().max(mc.len()));
+    let mut map: Vec<Grouped<'a>> = Vec::with_capacity(mb.len().max(mc.len()));
     for (k, b) in mb {
         let c = mc.remove(&k).unwrap_or_default();
         map.push((k, (b, c)));
