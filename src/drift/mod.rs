@@ -12,11 +12,13 @@
 //!
 //! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
 //! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
-//! one step: [`classify`] (per case), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
+//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
 //! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
 
 pub mod bootstrap;
+pub mod case;
 pub mod classify;
+mod findings;
 pub mod jsondiff;
 mod pairing;
 pub mod render;
@@ -31,7 +33,9 @@ use serde::{Deserialize, Serialize};
 use crate::results::{CaseResult, ToolInfo};
 use crate::suite::model::Thresholds;
 
-pub use classify::{AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary};
+pub use case::{
+    AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary,
+};
 pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
 pub use similarity::Similarity;
 pub use stats::SuiteStats;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::classify::{CaseClass, CaseComparison, fmt_p};
+use super::case::{CaseClass, CaseComparison, fmt_p};
 use super::textdiff::render_plain;
 use super::verdict::{GateStatus, VerdictKind, signed};
 use super::{Comparison, ComparisonFile};

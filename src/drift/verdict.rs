@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Settings;
-use super::classify::{CaseClass, CaseComparison};
+use super::case::{CaseClass, CaseComparison};
 use super::stats::SuiteStats;
 
 /// z for a two-sided 95 % normal interval.
