@@ -1,7 +1,8 @@
 //! Text similarity between two answers: pure, deterministic and bounded.
 //!
 //! - **Edit ratio**: `2·M / (|A| + |B|)` over word tokens, where `M` is the number of tokens in a
-//!   longest common subsequence (Myers' diff, via `similar`): 1 = same words in the same order.
+//!   longest common subsequence (bit-parallel, 64 tokens per machine word): 1 = same words in
+//!   the same order.
 //! - **Token-set Jaccard**: `|set(A) ∩ set(B)| / |set(A) ∪ set(B)|`: 1 = same vocabulary, in any
 //!   order.
 //! - **Similarity** (what `equivalent` is judged on) is the larger of the two: an answer counts
@@ -13,20 +14,20 @@
 //! non-alphanumeric character. They are taken as slices of one lowercased copy, without an
 //! allocation per token (a test pins that they equal `tokenize`'s).
 //!
-//! **Bounded work.** The common prefix and suffix are stripped first (free). Myers' diff costs
-//! O((n+m)·D); when the differing middles together exceed [`MAX_DIFF_TOKENS`] tokens, the LCS is
-//! not computed: `M` is replaced by the size of the multiset intersection of the middles, an
-//! upper bound of the LCS, and the result is marked `approximate`. That keeps the classification
-//! a function of the inputs alone (no wall-clock deadline) and a megabyte answer costs
-//! milliseconds.
+//! **Bounded work.** The common prefix and suffix are stripped first (free). The LCS of the
+//! differing middles costs `|b|·⌈|a|/64⌉` word operations; above [`MAX_LCS_WORK`] (about 4 ms,
+//! e.g. two 16 000-token middles), `M` is replaced by the size of the multiset intersection of
+//! the middles, an upper bound of the LCS, and the result is marked `approximate`. That keeps
+//! the classification a function of the inputs alone (no wall-clock deadline) and a megabyte
+//! answer costs milliseconds.
 
-use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
+use foldhash::{HashMap, HashMapExt as _};
 
 use serde::{Deserialize, Serialize};
-use similar::{Algorithm, capture_diff_slices};
 
-/// Differing middles longer than this (both sides together) get the approximate edit ratio.
-pub const MAX_DIFF_TOKENS: usize = 6_000;
+/// Above this many word operations (`|b| · ⌈|a| / 64⌉` over the differing middles) the edit
+/// ratio is approximated: about 4 ms of work.
+pub const MAX_LCS_WORK: usize = 1 << 22;
 
 /// How similar two answers are.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -73,10 +74,19 @@ pub fn similarity(a: &str, b: &str) -> Similarity {
     }
     let ta = Tokens::new(a);
     let tb = Tokens::new(b);
-    let va: Vec<&str> = ta.iter().collect();
-    let vb: Vec<&str> = tb.iter().collect();
-    let (edit_ratio, approximate) = edit_ratio(&va, &vb);
-    let token_jaccard = jaccard(&va, &vb);
+    // Tokens become small integer ids: the baseline's distinct tokens are 0..distinct_a, the
+    // candidate's other tokens follow.
+    let mut ids: HashMap<&str, u32> = HashMap::with_capacity(64);
+    fn intern<'t>(ids: &mut HashMap<&'t str, u32>, t: &'t str) -> u32 {
+        let next = ids.len() as u32;
+        *ids.entry(t).or_insert(next)
+    }
+    let va: Vec<u32> = ta.iter().map(|t| intern(&mut ids, t)).collect();
+    let distinct_a = ids.len();
+    let vb: Vec<u32> = tb.iter().map(|t| intern(&mut ids, t)).collect();
+    let distinct = ids.len();
+    let (edit_ratio, approximate) = edit_ratio(&va, &vb, distinct_a);
+    let token_jaccard = jaccard(&vb, distinct_a, distinct);
     Similarity {
         edit_ratio,
         token_jaccard,
@@ -85,8 +95,9 @@ pub fn similarity(a: &str, b: &str) -> Similarity {
     }
 }
 
-/// `2·LCS / (|a| + |b|)`, and whether it was approximated.
-pub(crate) fn edit_ratio(a: &[&str], b: &[&str]) -> (f64, bool) {
+/// `2·LCS / (|a| + |b|)` over token ids, and whether it was approximated. Ids below
+/// `distinct_a` are the ones `a` uses.
+pub(crate) fn edit_ratio(a: &[u32], b: &[u32], distinct_a: usize) -> (f64, bool) {
     let total = a.len() + b.len();
     if total == 0 {
         return (1.0, false);
@@ -103,24 +114,57 @@ pub(crate) fn edit_ratio(a: &[&str], b: &[&str]) -> (f64, bool) {
     let mid_b = &b_rest[..b_rest.len() - suffix];
     let (matched, approximate) = if mid_a.is_empty() || mid_b.is_empty() {
         (0, false)
-    } else if mid_a.len() + mid_b.len() > MAX_DIFF_TOKENS {
+    } else if mid_b.len().saturating_mul(mid_a.len().div_ceil(64)) > MAX_LCS_WORK {
         (multiset_overlap(mid_a, mid_b), true)
     } else {
-        let ops = capture_diff_slices(Algorithm::Myers, mid_a, mid_b);
-        let m: usize = ops
-            .iter()
-            .filter(|op| op.tag() == similar::DiffTag::Equal)
-            .map(|op| op.old_range().len())
-            .sum();
-        (m, false)
+        (lcs_bit_parallel(mid_a, mid_b, distinct_a), false)
     };
     let lcs = prefix + suffix + matched;
     ((2 * lcs) as f64 / total as f64, approximate)
 }
 
-fn multiset_overlap(a: &[&str], b: &[&str]) -> usize {
-    let mut counts: HashMap<&str, usize> = HashMap::with_capacity(a.len());
-    for t in a {
+/// Length of a longest common subsequence, by the bit-vector algorithm of Crochemore,
+/// Iliopoulos, Pinzon and Reid (2001): `V` starts all ones; for each token `t` of `b`, with `M`
+/// the positions of `t` in `a`, `V ← (V + (V & M)) | (V & !M)`; the LCS is the number of zero
+/// bits among the first `|a|` bits of `V`. O(|b|·⌈|a|/64⌉) word operations.
+fn lcs_bit_parallel(a: &[u32], b: &[u32], distinct_a: usize) -> usize {
+    let words = a.len().div_ceil(64);
+    let mut masks = vec![0u64; distinct_a * words];
+    for (i, &t) in a.iter().enumerate() {
+        masks[t as usize * words + i / 64] |= 1u64 << (i % 64);
+    }
+    let mut v = vec![u64::MAX; words];
+    for &t in b {
+        let t = t as usize;
+        if t >= distinct_a {
+            continue; // not in `a`: M = 0 leaves V unchanged
+        }
+        let m = &masks[t * words..(t + 1) * words];
+        let mut carry = false;
+        for (vw, &mw) in v.iter_mut().zip(m) {
+            let u = *vw & mw;
+            let (s1, c1) = vw.overflowing_add(u);
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            carry = c1 || c2;
+            *vw = s2 | (*vw & !mw);
+        }
+    }
+    let mut zeros = 0;
+    for (w, &vw) in v.iter().enumerate() {
+        let bits = (a.len() - w * 64).min(64);
+        let valid = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        zeros += (!vw & valid).count_ones() as usize;
+    }
+    zeros
+}
+
+fn multiset_overlap(a: &[u32], b: &[u32]) -> usize {
+    let mut counts: HashMap<u32, usize> = HashMap::with_capacity(a.len());
+    for &t in a {
         *counts.entry(t).or_default() += 1;
     }
     let mut n = 0;
@@ -135,18 +179,26 @@ fn multiset_overlap(a: &[&str], b: &[&str]) -> usize {
     n
 }
 
-/// Jaccard index of the token sets (1 when both are empty).
-pub(crate) fn jaccard(a: &[&str], b: &[&str]) -> f64 {
-    let mut sa: HashSet<&str> = HashSet::with_capacity(a.len());
-    sa.extend(a.iter().copied());
-    let mut sb: HashSet<&str> = HashSet::with_capacity(b.len());
-    sb.extend(b.iter().copied());
-    if sa.is_empty() && sb.is_empty() {
+/// Jaccard index of the token sets (1 when both are empty): `a` holds ids `0..distinct_a`,
+/// `b` is given; `distinct` ids exist in all.
+pub(crate) fn jaccard(b: &[u32], distinct_a: usize, distinct: usize) -> f64 {
+    if distinct == 0 {
         return 1.0;
     }
-    let inter = sa.intersection(&sb).count();
-    let union = sa.len() + sb.len() - inter;
-    inter as f64 / union as f64
+    let mut seen = vec![false; distinct];
+    let (mut in_b, mut shared) = (0usize, 0usize);
+    for &t in b {
+        let t = t as usize;
+        if !seen[t] {
+            seen[t] = true;
+            in_b += 1;
+            if t < distinct_a {
+                shared += 1;
+            }
+        }
+    }
+    let union = distinct_a + in_b - shared;
+    shared as f64 / union as f64
 }
 
 /// The numbers a text mentions, normalised (`1,000` → `1000`), as a sorted set. Digits only:
@@ -270,6 +322,54 @@ mod tests {
         // Both empty of tokens.
         let s = similarity("...", "!!!");
         assert_eq!((s.edit_ratio, s.token_jaccard), (1.0, 1.0));
+    }
+
+    /// The bit-parallel LCS equals the textbook dynamic programme, across word boundaries.
+    #[test]
+    fn bit_parallel_lcs_matches_dynamic_programming() {
+        fn dp(a: &[u32], b: &[u32]) -> usize {
+            let mut prev = vec![0usize; b.len() + 1];
+            for x in a {
+                let mut cur = vec![0usize; b.len() + 1];
+                for (j, y) in b.iter().enumerate() {
+                    cur[j + 1] = if x == y {
+                        prev[j] + 1
+                    } else {
+                        cur[j].max(prev[j + 1])
+                    };
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let mut rng = crate::drift::bootstrap::SplitMix64::for_index(3, 0);
+        for round in 0..300 {
+            let alphabet = 2 + (round % 7) as u64;
+            let la = rng.below(200) as usize;
+            let lb = rng.below(200) as usize;
+            let a: Vec<u32> = (0..la).map(|_| rng.below(alphabet) as u32).collect();
+            let b: Vec<u32> = (0..lb).map(|_| rng.below(alphabet + 2) as u32).collect();
+            // Ids of `a` must be 0..distinct_a: renumber by first appearance.
+            let mut map = std::collections::HashMap::new();
+            let mut ra = Vec::new();
+            for &t in &a {
+                let n = map.len() as u32;
+                ra.push(*map.entry(t).or_insert(n));
+            }
+            let distinct_a = map.len();
+            let rb: Vec<u32> = b
+                .iter()
+                .map(|t| {
+                    let n = map.len() as u32;
+                    *map.entry(*t).or_insert(n)
+                })
+                .collect();
+            assert_eq!(
+                lcs_bit_parallel(&ra, &rb, distinct_a),
+                dp(&ra, &rb),
+                "round {round}"
+            );
+        }
     }
 
     #[test]

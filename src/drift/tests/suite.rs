@@ -308,3 +308,37 @@ fn rendering_mentions_the_essentials() {
     assert!(text.contains("Verdict: "), "{text}");
     assert!(text.contains("Result: exit"), "{text}");
 }
+
+/// Results written by serde read back equal through the reader (flat assertion keys, with and
+/// without `value` and `metric`).
+#[test]
+fn results_round_trip_through_the_reader() {
+    let mut a = res(
+        "c1",
+        "a",
+        0,
+        "x",
+        &[contains("x", true), ("is-json", Value::Null, false)],
+    );
+    a.assertions[0].metric = Some("accuracy".into());
+    let b = errored("c2", "a", 1, ErrorClass::Timeout);
+    let file = crate::results::ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: crate::results::ToolInfo::current(),
+        run: crate::results::RunInfo {
+            mode: "live".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            planned: 2,
+            shard: None,
+        },
+        suites: Vec::new(),
+        results: vec![a, b],
+        summary: crate::results::Summary::default(),
+        complete: true,
+    };
+    let text = serde_json::to_string(&file).unwrap();
+    assert!(text.contains(r#""type":"contains","value":"x","pass":true,"score":1.0,"reason":"#));
+    let back = crate::results::read::parse(text.as_bytes()).unwrap();
+    assert_eq!(back, file);
+}
