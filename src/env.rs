@@ -8,6 +8,10 @@ pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 /// Anthropic API base URL override.
 pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
+/// Ollama server for `ollama:<model>` when the provider sets no `base_url`: a URL, or
+/// `host:port` without a scheme (`http://` is assumed), as the Ollama CLI reads it.
+/// Default `http://localhost:11434`.
+pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
 /// Default run mode (`live`, `record`, `replay`) when `--mode` is not given.
 pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 /// Log filter for `tracing` (`info`, `promptdrift=debug`, …).
@@ -18,3 +22,53 @@ pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
 pub const CI: &str = "CI";
 /// Disables colour when set to any value.
 pub const NO_COLOR: &str = "NO_COLOR";
+
+// --- AWS Bedrock (read by `bedrock:`; see docs/providers.md) ---
+
+/// AWS access key id (with [`AWS_SECRET_ACCESS_KEY`]): the first source of the credential chain.
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// AWS secret access key.
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// AWS session token for temporary credentials (signed as `x-amz-security-token`).
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// Profile in the shared AWS files (default `default`).
+pub const AWS_PROFILE: &str = "AWS_PROFILE";
+/// Shared credentials file (default `~/.aws/credentials`).
+pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+/// Shared config file (default `~/.aws/config`).
+pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+/// AWS region (wins over [`AWS_DEFAULT_REGION`] and the profile's `region`).
+pub const AWS_REGION: &str = "AWS_REGION";
+/// AWS region when [`AWS_REGION`] is not set.
+pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+/// Bedrock API key: sent as `Authorization: Bearer` instead of SigV4 when set.
+pub const AWS_BEARER_TOKEN_BEDROCK: &str = "AWS_BEARER_TOKEN_BEDROCK";
+/// Home folder, for `~/.aws/…`.
+pub const HOME: &str = "HOME";
+/// Home folder on Windows, when [`HOME`] is not set.
+pub const USERPROFILE: &str = "USERPROFILE";
+
+// --- Azure OpenAI (read by `azure:`) ---
+
+/// Azure OpenAI key, sent as the `api-key` header.
+pub const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
+/// Microsoft Entra ID token, sent as `Authorization: Bearer` (wins over the key).
+pub const AZURE_OPENAI_AD_TOKEN: &str = "AZURE_OPENAI_AD_TOKEN";
+/// Resource endpoint (`https://NAME.openai.azure.com`) when `config.endpoint` is not set.
+pub const AZURE_OPENAI_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
+/// `api-version` for classic deployment URLs when `config.api_version` is not set.
+pub const OPENAI_API_VERSION: &str = "OPENAI_API_VERSION";
+
+// --- Google Gemini API and Vertex AI (read by `gemini:` and `vertex:`) ---
+
+/// Gemini API key (wins over [`GEMINI_API_KEY`]), sent as `x-goog-api-key`.
+pub const GOOGLE_API_KEY: &str = "GOOGLE_API_KEY";
+/// Gemini API key when [`GOOGLE_API_KEY`] is not set.
+pub const GEMINI_API_KEY: &str = "GEMINI_API_KEY";
+/// Vertex AI project when `config.project` is not set.
+pub const GOOGLE_CLOUD_PROJECT: &str = "GOOGLE_CLOUD_PROJECT";
+/// Vertex AI location when `config.location` is not set (default `global`).
+pub const GOOGLE_CLOUD_LOCATION: &str = "GOOGLE_CLOUD_LOCATION";
+/// OAuth 2 access token for Vertex AI (`gcloud auth print-access-token`), unless
+/// `config.access_token_env` names another variable or `config.access_token_command` is set.
+pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";

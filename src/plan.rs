@@ -9,6 +9,8 @@
 //! Work that can be done once per suite is done once here: templates are compiled once,
 //! assertions whose value holds no template are compiled once and shared by every case.
 
+mod helpers;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use crate::results::RenderedPrompt;
 use crate::suite::model::{AssertionSpec, Case, CaseSource, Mode, ProviderSpec, Role, Suite};
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
+
+pub use helpers::{Helpers, PlannedEmbedder, PlannedGrader};
 
 /// Reads an environment variable; injectable so tests and the library control the environment.
 pub type EnvFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -107,6 +111,8 @@ pub struct PlannedSuite {
     pub cases: Vec<PlannedCase>,
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
+    /// Graders and embedders the selected cases need.
+    pub helpers: Helpers,
 }
 
 /// A provider of a suite, built.
@@ -338,6 +344,7 @@ fn plan_suite(
             env: &env_fn,
             suite_dir: &suite.dir,
             suite_name: &suite.name,
+            for_run: opts.require_keys,
         };
         match build_provider(spec, &ctx) {
             Ok(built) => {
@@ -422,7 +429,10 @@ fn plan_suite(
         .collect();
 
     // Cases: selection, rendering, assertion compilation.
-    let ctx = CompileContext { dir: &suite.dir };
+    let ctx = CompileContext {
+        dir: &suite.dir,
+        grader_prompts: Some(&suite.options.grader_prompts),
+    };
     let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
     let mut cases = Vec::new();
     for (ci, case) in suite.cases.iter().enumerate() {
@@ -516,6 +526,18 @@ fn plan_suite(
             "no case matches the filter",
         ));
     }
+    check_select_best(&suite, &providers, &cases, diags);
+    let helpers = helpers::plan_helpers(
+        &helpers::HelperContext {
+            suite: &suite,
+            mode,
+            require_keys: opts.require_keys,
+            env: &env_fn,
+            cassette_root: &cassette_root,
+        },
+        cases.iter().flat_map(|c| c.assertions.iter().map(|a| &**a)),
+        diags,
+    );
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     (errors_after == errors_before).then_some(PlannedSuite {
         suite,
@@ -523,7 +545,50 @@ fn plan_suite(
         providers,
         cases,
         prompt_labels,
+        helpers,
     })
+}
+
+/// `select-best` compares the answers of one case: it needs at least two (provider, prompt)
+/// pairs answering it.
+fn check_select_best(
+    suite: &Suite,
+    providers: &[PlannedProvider],
+    cases: &[PlannedCase],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for pc in cases {
+        let Some(a) = pc
+            .assertions
+            .iter()
+            .find(|a| a.spec.kind == crate::suite::model::AssertionKind::SelectBest)
+        else {
+            continue;
+        };
+        let answers = providers
+            .iter()
+            .map(|p| {
+                pc.prompts
+                    .iter()
+                    .enumerate()
+                    .filter(|(qi, r)| r.is_some() && suite.prompts[*qi].applies_to(&p.spec))
+                    .count()
+            })
+            .sum::<usize>();
+        if answers < 2 && !diags.iter().any(|d| d.yaml_path == a.spec.yaml_path) {
+            diags.push(
+                Diagnostic::error(
+                    &suite.path,
+                    &a.spec.yaml_path,
+                    format!(
+                        "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
+                        suite.cases[pc.index].id
+                    ),
+                )
+                .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer"),
+            );
+        }
+    }
 }
 
 fn template_name(prompt: usize, message: usize) -> String {

@@ -139,8 +139,10 @@ pub(crate) fn check(
             }
         }
         Protocol::Anthropic => anthropic(h, inbound, want)?,
-        Protocol::BedrockConverse | Protocol::BedrockInvoke => bedrock(parts, cfg)?,
-        Protocol::Gemini => {
+        Protocol::BedrockConverse | Protocol::BedrockInvoke | Protocol::BedrockEmbed => {
+            bedrock(parts, cfg)?;
+        }
+        Protocol::Gemini | Protocol::GeminiEmbed => {
             let got = header(h, "x-goog-api-key").or_else(|| query_param(parts.query, "key"));
             match (got, want) {
                 (None, _) => {
@@ -174,7 +176,7 @@ pub(crate) fn check(
                 }
             }
         }
-        Protocol::OllamaChat | Protocol::OllamaGenerate => {
+        Protocol::OllamaChat | Protocol::OllamaGenerate | Protocol::OllamaEmbed => {
             if let Some(w) = want
                 && bearer(h) != Some(w)
             {

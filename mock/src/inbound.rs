@@ -41,7 +41,7 @@ impl Inbound {
                 | Protocol::BedrockInvoke
                 | Protocol::Gemini
                 | Protocol::Vertex => route.path_stream,
-                Protocol::OpenAiEmbeddings => false,
+                p if p.is_embeddings() => false,
                 _ => j.get("stream").and_then(Value::as_bool).unwrap_or(false),
             };
             inbound.include_usage = j
@@ -67,7 +67,18 @@ impl Inbound {
 pub(crate) fn last_user_text(p: Protocol, j: &Value) -> String {
     match p {
         Protocol::OllamaGenerate => str_at(j, "prompt"),
-        Protocol::OpenAiEmbeddings => match j.get("input") {
+        Protocol::BedrockEmbed => str_at(j, "inputText"),
+        Protocol::GeminiEmbed => j
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    .collect::<String>()
+            })
+            .unwrap_or_default(),
+        Protocol::OpenAiEmbeddings | Protocol::OllamaEmbed => match j.get("input") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Array(items)) => items
                 .iter()

@@ -16,6 +16,9 @@
 //! | Gemini | `POST /{v1,v1beta}/models/{m}:generateContent`, `:streamGenerateContent[?alt=sse]` | `{url}` |
 //! | Vertex | `POST /{v1,v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent` | `{url}` |
 //! | Ollama native | `POST /api/chat`, `/api/generate` | `{url}` |
+//! | Gemini embeddings | `POST /{v1,v1beta}/models/{m}:embedContent` | `{url}` |
+//! | Bedrock Titan embeddings | `POST /model/{amazon.titan-embed-…}/invoke` | endpoint `{url}` |
+//! | Ollama embeddings | `POST /api/embed` | `{url}` |
 //!
 //! Anything else gets OpenAI's `404 Invalid URL (POST /x)`. `GET /__mock/stats` and
 //! `GET /__mock/requests` report what the server saw (for the standalone binary).

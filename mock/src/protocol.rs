@@ -23,6 +23,9 @@ use std::fmt;
 /// | [`Vertex`](Protocol::Vertex) | `POST /{v1,v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`, `:streamGenerateContent` |
 /// | [`OllamaChat`](Protocol::OllamaChat) | `POST /api/chat` |
 /// | [`OllamaGenerate`](Protocol::OllamaGenerate) | `POST /api/generate` |
+/// | [`GeminiEmbed`](Protocol::GeminiEmbed) | `POST /{v1,v1beta}/models/{model}:embedContent` |
+/// | [`BedrockEmbed`](Protocol::BedrockEmbed) | `POST /model/{modelId}/invoke` with a Titan embeddings model (`…titan-embed…`) |
+/// | [`OllamaEmbed`](Protocol::OllamaEmbed) | `POST /api/embed` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Protocol {
@@ -50,11 +53,17 @@ pub enum Protocol {
     OllamaChat,
     /// Ollama native `/api/generate`.
     OllamaGenerate,
+    /// Gemini `embedContent`.
+    GeminiEmbed,
+    /// Bedrock `InvokeModel` with an Amazon Titan text embeddings model.
+    BedrockEmbed,
+    /// Ollama native `/api/embed`.
+    OllamaEmbed,
 }
 
 impl Protocol {
     /// Every protocol, for tests that loop over them.
-    pub const ALL: [Protocol; 12] = [
+    pub const ALL: [Protocol; 15] = [
         Protocol::OpenAiChat,
         Protocol::OpenAiResponses,
         Protocol::OpenAiEmbeddings,
@@ -67,6 +76,9 @@ impl Protocol {
         Protocol::Vertex,
         Protocol::OllamaChat,
         Protocol::OllamaGenerate,
+        Protocol::GeminiEmbed,
+        Protocol::BedrockEmbed,
+        Protocol::OllamaEmbed,
     ];
 
     /// A short stable name (`openai-chat`, `bedrock-converse`…).
@@ -85,6 +97,9 @@ impl Protocol {
             Protocol::Vertex => "vertex",
             Protocol::OllamaChat => "ollama-chat",
             Protocol::OllamaGenerate => "ollama-generate",
+            Protocol::GeminiEmbed => "gemini-embed",
+            Protocol::BedrockEmbed => "bedrock-embed",
+            Protocol::OllamaEmbed => "ollama-embed",
         }
     }
 
@@ -106,6 +121,17 @@ impl Protocol {
 
     pub(crate) fn is_ollama_native(self) -> bool {
         matches!(self, Protocol::OllamaChat | Protocol::OllamaGenerate)
+    }
+
+    /// Whether the route returns embeddings rather than an answer.
+    pub(crate) fn is_embeddings(self) -> bool {
+        matches!(
+            self,
+            Protocol::OpenAiEmbeddings
+                | Protocol::GeminiEmbed
+                | Protocol::BedrockEmbed
+                | Protocol::OllamaEmbed
+        )
     }
 }
 
@@ -152,6 +178,7 @@ pub(crate) fn route(path: &str) -> Option<Route> {
         "/v1/messages" => return simple(Protocol::Anthropic),
         "/api/chat" => return simple(Protocol::OllamaChat),
         "/api/generate" => return simple(Protocol::OllamaGenerate),
+        "/api/embed" => return simple(Protocol::OllamaEmbed),
         "/openai/v1/chat/completions" => return simple(Protocol::AzureV1),
         "/v1/responses" | "/responses" | "/openai/v1/responses" => {
             return simple(Protocol::OpenAiResponses);
@@ -182,6 +209,7 @@ pub(crate) fn route(path: &str) -> Option<Route> {
         let (protocol, path_stream) = match op {
             "converse" => (Protocol::BedrockConverse, false),
             "converse-stream" => (Protocol::BedrockConverse, true),
+            "invoke" if decode_once(id).contains("titan-embed") => (Protocol::BedrockEmbed, false),
             "invoke" => (Protocol::BedrockInvoke, false),
             "invoke-with-response-stream" => (Protocol::BedrockInvoke, true),
             _ => return None,
@@ -192,7 +220,10 @@ pub(crate) fn route(path: &str) -> Option<Route> {
             path_stream,
         });
     }
-    if path.ends_with(":generateContent") || path.ends_with(":streamGenerateContent") {
+    if path.ends_with(":generateContent")
+        || path.ends_with(":streamGenerateContent")
+        || path.ends_with(":embedContent")
+    {
         return google_route(path);
     }
     // Other OpenAI-compatible bases (`/v1beta/openai/chat/completions`, `/api/v1/…`).
@@ -213,6 +244,14 @@ fn google_route(path: &str) -> Option<Route> {
     let (version, rest) = head.trim_start_matches('/').split_once('/')?;
     if !matches!(version, "v1" | "v1beta" | "v1alpha" | "v1beta1") {
         return None;
+    }
+    if verb == "embedContent" {
+        let model = rest.strip_prefix("models/")?;
+        return (!model.is_empty()).then(|| Route {
+            protocol: Protocol::GeminiEmbed,
+            path_model: Some(decode_once(model)),
+            path_stream: false,
+        });
     }
     if let Some(model) = rest.strip_prefix("models/") {
         return (!model.is_empty()).then(|| Route {
@@ -332,6 +371,23 @@ mod tests {
             r("/v1/responses"),
             Some((Protocol::OpenAiResponses, None, false))
         );
+        assert_eq!(
+            r("/v1beta/models/gemini-embedding-001:embedContent"),
+            Some((
+                Protocol::GeminiEmbed,
+                Some("gemini-embedding-001".into()),
+                false
+            ))
+        );
+        assert_eq!(
+            r("/model/amazon.titan-embed-text-v2%3A0/invoke"),
+            Some((
+                Protocol::BedrockEmbed,
+                Some("amazon.titan-embed-text-v2:0".into()),
+                false
+            ))
+        );
+        assert_eq!(r("/api/embed"), Some((Protocol::OllamaEmbed, None, false)));
     }
 
     #[test]

@@ -27,11 +27,17 @@ Exit codes:
 
 Environment:
   OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys (or each provider's `api_key_env`)
+  AWS_ACCESS_KEY_ID, AWS_REGION, …    Bedrock (also ~/.aws profiles, AWS_BEARER_TOKEN_BEDROCK)
+  AZURE_OPENAI_API_KEY, …_ENDPOINT    Azure OpenAI (or AZURE_OPENAI_AD_TOKEN)
+  GOOGLE_API_KEY, GEMINI_API_KEY      Gemini API
+  GOOGLE_OAUTH_ACCESS_TOKEN           Vertex AI token (with GOOGLE_CLOUD_PROJECT)
+  OLLAMA_HOST                         Ollama server for `ollama:<model>` (host:port or URL)
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
 
-Docs: docs/suite-reference.md, docs/assertions.md, docs/results-schema.md, docs/drift.md";
+Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
+      docs/drift.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///

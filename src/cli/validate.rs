@@ -61,6 +61,7 @@ pub fn validate(args: &ValidateArgs) -> u8 {
     match args.format {
         Format::Json => {
             crate::suite::locate::locate_all(&mut diags);
+            diags.sort_by_key(|d| !d.is_error());
             println!(
                 "{}",
                 serde_json::to_string_pretty(&diags).unwrap_or_else(|_| "[]".into())

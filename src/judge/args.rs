@@ -18,15 +18,6 @@ impl JudgeError {
         }
     }
 
-    /// An error about the assertion as a whole.
-    pub(crate) fn whole(message: impl Into<String>) -> Self {
-        JudgeError {
-            at: None,
-            message: message.into(),
-            help: None,
-        }
-    }
-
     /// Adds a hint.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

@@ -8,12 +8,15 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use super::args::quote;
+use super::graded::Graded;
 use super::json::{self, ContainsJson, IsJson, JsonPathCheck};
 use super::overlap::Overlap;
 use super::text::{
     self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
 };
-use super::{CompiledAssertion, JudgeError, Observation, evaluate, grade, prices, refusal};
+use super::{
+    CompiledAssertion, JudgeError, Observation, Outcome, evaluate, grade, prices, refusal,
+};
 use crate::provider::FinishReason;
 
 /// A verdict before negation.
@@ -76,6 +79,8 @@ pub(crate) enum Check {
     Refusal,
     FinishReason(FinishReason),
     Overlap(Overlap),
+    /// Needs a grader, an embedder or a command: judged through `judge::start`.
+    Graded(Box<Graded>),
     Set {
         children: Vec<CompiledAssertion>,
         threshold: Option<f64>,
@@ -147,6 +152,9 @@ impl Check {
                 children,
                 threshold,
             } => eval_set(children, *threshold, obs),
+            Check::Graded(_) => Raw::undetermined(
+                "this assertion needs a grader, an embedder or a command: the runner judges it",
+            ),
         }
     }
 }
@@ -160,9 +168,18 @@ fn usd(x: f64) -> String {
 
 fn eval_set(children: &[CompiledAssertion], threshold: Option<f64>, obs: &Observation<'_>) -> Raw {
     let outcomes: Vec<_> = children.iter().map(|c| evaluate(c, obs)).collect();
+    set_raw(children, &outcomes, threshold)
+}
+
+/// A set's verdict from its children's outcomes (in order).
+pub(crate) fn set_raw(
+    children: &[CompiledAssertion],
+    outcomes: &[Outcome],
+    threshold: Option<f64>,
+) -> Raw {
     let weighted: Vec<_> = children
         .iter()
-        .zip(&outcomes)
+        .zip(outcomes)
         .map(|(c, o)| (c.spec.weight, o))
         .collect();
     let (pass, score) = grade(&weighted, threshold);
@@ -179,7 +196,7 @@ fn eval_set(children: &[CompiledAssertion], threshold: Option<f64>, obs: &Observ
     let mut reason = format!("{passed} of {n} assertions in the set passed ({rule})");
     let failed: Vec<String> = children
         .iter()
-        .zip(&outcomes)
+        .zip(outcomes)
         .filter(|(_, o)| !o.pass)
         .take(3)
         .map(|(c, o)| {

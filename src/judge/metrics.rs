@@ -489,6 +489,40 @@ mod tests {
         assert_eq!(meteor("", &["this is a cat"]), 0.0);
     }
 
+    /// Modified (clipped) n-gram precision, BLEU's core, as `(matches, candidate n-grams)`.
+    fn modified_precision(candidate: &str, references: &[&str], n: usize) -> (usize, usize) {
+        let mut vocab = Vocab::default();
+        let refs: Vec<Vec<u32>> = references.iter().map(|r| vocab.add(r)).collect();
+        let mut table = NgramTable::new(n);
+        for r in &refs {
+            table.add_max(r);
+        }
+        let c = vocab.encode(candidate);
+        (table.clipped_matches(&c), ngram_total(c.len(), n))
+    }
+
+    // Papineni, Roukos, Ward and Zhu (2002), "BLEU: a Method for Automatic Evaluation of Machine
+    // Translation", §2.1 and §2.1.1: Example 1 (H1 and H2 against R1–R3): modified unigram
+    // precision 17/18 and 8/14, modified bigram precision 10/17 and 1/13; Example 2 ("the" seven
+    // times against "the cat is on the mat" / "there is a cat on the mat"): 2/7. NLTK's
+    // `modified_precision` doctest (nltk/translate/bleu_score.py) has the same fractions, and
+    // NLTK 3.10.4 gives them on our lowercased tokens too (checked locally).
+    #[test]
+    fn bleu_modified_precision_matches_the_bleu_paper() {
+        assert_eq!(modified_precision(H1, &[R1, R2, R3], 1), (17, 18));
+        assert_eq!(modified_precision(H1, &[R1, R2, R3], 2), (10, 17));
+        assert_eq!(modified_precision(H2, &[R1, R2, R3], 1), (8, 14));
+        assert_eq!(modified_precision(H2, &[R1, R2, R3], 2), (1, 13));
+        assert_eq!(
+            modified_precision(
+                "the the the the the the the",
+                &["The cat is on the mat.", "There is a cat on the mat."],
+                1
+            ),
+            (2, 7)
+        );
+    }
+
     #[test]
     fn lcs_is_order_sensitive() {
         assert_eq!(lcs_len(&ids("abcd"), &ids("acbd")), 3);

@@ -5,13 +5,19 @@
 //! calls it inline. Nothing here does network I/O, and nothing here prints; the only file read
 //! is a `file://` JSON Schema, at compile time.
 //!
+//! Assertions that need a grader model, an embeddings model or a program (model-graded kinds,
+//! `similar`, `command`) go through [`start`] instead of [`evaluate`]: it returns what they need
+//! ([`Verdict`]), the runner sends it, and [`graded`] reads the reply. judge never awaits.
+//!
 //! Layout: `args` reads and checks an assertion's keys; `check` holds the compiled form of each
 //! kind (plus `transform`, `latency`, `cost`, `finish-reason`, `assert-set`); `text`, `json`,
-//! `overlap` (+ [`metrics`]) and [`refusal`] implement the kinds; [`prices`] is the price table.
+//! `overlap` (+ [`metrics`]), [`refusal`] and [`graded`] implement the kinds; [`prices`] is the
+//! price table. Grading prompts are the files in `prompts/graders/`, embedded at build time.
 //! The user-facing reference is `docs/assertions.md` (its examples are compiled by a test).
 
 mod args;
 mod check;
+pub mod graded;
 mod json;
 pub mod metrics;
 mod overlap;
@@ -21,9 +27,12 @@ pub mod refusal;
 mod tests;
 mod text;
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use check::{Check, Raw, Transform};
+pub use graded::{GradeContext, Judged, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{FinishReason, Usage};
@@ -32,8 +41,10 @@ use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars
 /// What compiling needs besides the assertion.
 #[derive(Debug, Clone, Copy)]
 pub struct CompileContext<'a> {
-    /// The suite's folder, for `file://` values (JSON Schemas).
+    /// The suite's folder, for `file://` values (JSON Schemas, grading prompts, programs).
     pub dir: &'a Path,
+    /// The suite's grading-prompt overrides (`options.grader_prompts`), by assertion type.
+    pub grader_prompts: Option<&'a BTreeMap<String, String>>,
 }
 
 /// An assertion ready to evaluate: its spec (value already templated) and whatever was
@@ -44,6 +55,24 @@ pub struct CompiledAssertion {
     pub spec: AssertionSpec,
     check: Check,
     transform: Option<Transform>,
+    /// Needs a grader, an embedder or a command (itself or, for a set, inside).
+    external: bool,
+}
+
+impl CompiledAssertion {
+    /// Whether judging this assertion needs a call outside judge (a grader, an embedder or a
+    /// command), so the runner must use [`start`] rather than [`evaluate`].
+    pub fn needs_runner(&self) -> bool {
+        self.external
+    }
+
+    /// The nested assertions of an `assert-set` (empty for other types).
+    pub fn children(&self) -> &[CompiledAssertion] {
+        match &self.check {
+            Check::Set { children, .. } => children,
+            _ => &[],
+        }
+    }
 }
 
 /// An assertion that cannot be compiled (bad regex, invalid schema, wrong value type).
@@ -88,9 +117,8 @@ pub struct Outcome {
     pub reason: String,
 }
 
-/// Compiles one assertion: checks its keys and builds everything [`evaluate`] needs (regexes,
-/// JSON Schemas, JSONPaths, tokenised references). Model-graded kinds, `similar` and `command`
-/// are refused here: this build cannot evaluate them yet.
+/// Compiles one assertion: checks its keys and builds everything [`evaluate`] and [`start`]
+/// need (regexes, JSON Schemas, JSONPaths, tokenised references, grading prompts).
 pub fn compile(
     spec: &AssertionSpec,
     ctx: &CompileContext<'_>,
@@ -137,10 +165,16 @@ pub fn compile(
         Some(t) => Some(Transform::compile(t)?),
     };
     let check = compile_check(spec, ctx)?;
+    let external = match &check {
+        Check::Graded(_) => true,
+        Check::Set { children, .. } => children.iter().any(|c| c.external),
+        _ => false,
+    };
     Ok(CompiledAssertion {
         spec: spec.clone(),
         check,
         transform,
+        external,
     })
 }
 
@@ -244,18 +278,7 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
         | K::AnswerRelevance
         | K::SelectBest
         | K::Similar
-        | K::Command => {
-            let what = match spec.kind {
-                K::Similar => "it needs an embeddings provider",
-                K::Command => "it runs an external command",
-                _ => "it needs a grader model",
-            };
-            return Err(JudgeError::whole(format!(
-                "this build cannot evaluate `{}` assertions yet ({what})",
-                spec.type_name()
-            ))
-            .with_help("they come in a later release; until then use deterministic assertions, or remove this one"));
-        }
+        | K::Command => Check::Graded(Box::new(graded::Graded::compile(spec, ctx)?)),
     };
     Ok(check)
 }
@@ -318,6 +341,15 @@ fn compile_set(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check, 
         .iter()
         .enumerate()
         .map(|(i, child)| {
+            if child.kind == K::SelectBest {
+                return Err(JudgeError::at(
+                    &format!("assert[{i}]"),
+                    "`select-best` cannot go inside an `assert-set`",
+                )
+                .with_help(
+                    "it compares the answers of every provider; put it in the case's own `assert`",
+                ));
+            }
             compile(child, ctx).map_err(|e| JudgeError {
                 at: Some(match e.at {
                     Some(at) => format!("assert[{i}].{at}"),
@@ -345,11 +377,46 @@ pub fn evaluate(a: &CompiledAssertion, obs: &Observation<'_>) -> Outcome {
             Err(reason) => Raw::undetermined(reason),
         },
     };
-    finish(a, raw)
+    conclude(a, raw)
+}
+
+/// Starts judging one answer. Deterministic assertions are judged at once
+/// ([`Verdict::Done`]); model-graded, `similar` and `command` assertions (and sets holding them)
+/// return what they need (see [`graded`]). `ctx` says which prompt and provider the answer
+/// comes from.
+pub fn start<'a>(
+    a: &'a CompiledAssertion,
+    obs: &Observation<'_>,
+    ctx: &GradeContext<'_>,
+) -> Verdict<'a> {
+    if !a.external {
+        return Verdict::Done(Judged::ok(evaluate(a, obs)));
+    }
+    let text = match &a.transform {
+        None => Cow::Borrowed(obs.output),
+        Some(t) => match t.apply(obs.output) {
+            Ok(text) => text,
+            Err(reason) => {
+                return Verdict::Done(Judged::ok(conclude(a, Raw::undetermined(reason))));
+            }
+        },
+    };
+    let obs = Observation {
+        output: &text,
+        ..*obs
+    };
+    match &a.check {
+        Check::Graded(g) => g.start(a, &text, &obs, ctx),
+        Check::Set { children, .. } => Verdict::Set(graded::SetPending::new(
+            a,
+            children.iter().map(|c| start(c, &obs, ctx)).collect(),
+        )),
+        _ => Verdict::Done(Judged::ok(evaluate(a, &obs))),
+    }
 }
 
 /// Applies negation and turns a raw verdict into an [`Outcome`].
-fn finish(a: &CompiledAssertion, raw: Raw) -> Outcome {
+pub(crate) fn conclude(a: &CompiledAssertion, raw: Raw) -> Outcome {
     if !raw.decided {
         let reason = if a.spec.negate {
             format!("`{}` fails: {}", a.spec.type_name(), raw.reason)
@@ -379,8 +446,8 @@ fn finish(a: &CompiledAssertion, raw: Raw) -> Outcome {
     }
 }
 
-/// Whether a kind needs a grader or embedder call (handled outside `evaluate`).
-pub fn is_model_graded(kind: AssertionKind) -> bool {
+/// Whether a kind needs a grader model (`answer-relevance` needs an embedder too).
+pub fn needs_grader(kind: AssertionKind) -> bool {
     matches!(
         kind,
         AssertionKind::LlmRubric
@@ -388,7 +455,14 @@ pub fn is_model_graded(kind: AssertionKind) -> bool {
             | AssertionKind::ModelGradedClosedqa
             | AssertionKind::AnswerRelevance
             | AssertionKind::SelectBest
-            | AssertionKind::Similar
+    )
+}
+
+/// Whether a kind needs an embeddings model.
+pub fn needs_embedder(kind: AssertionKind) -> bool {
+    matches!(
+        kind,
+        AssertionKind::Similar | AssertionKind::AnswerRelevance
     )
 }
 

@@ -59,10 +59,13 @@ impl Anthropic {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         super::openai::check_base_url(&base)?;
         let key = ctx.api_key(spec, Some(crate::env::ANTHROPIC_API_KEY), true)?;
-        let auth = key.map_or(Auth::None, |k| Auth::Header {
-            name: "x-api-key".into(),
-            value: k,
-        });
+        let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
+        let auth = key
+            .map_or(Auth::None, |k| Auth::Header {
+                name: "x-api-key".into(),
+                value: k,
+            })
+            .with_secret_headers(secret_headers);
         let version = other_str(spec, "anthropic_version")?
             .unwrap_or(DEFAULT_VERSION)
             .to_string();
@@ -89,12 +92,7 @@ impl Anthropic {
                 spec.label
             ));
         }
-        let mut extra_headers = Vec::new();
-        if let Some(h) = &spec.config.headers {
-            for (k, v) in h {
-                extra_headers.push((k.to_ascii_lowercase(), v.clone()));
-            }
-        }
+        let extra_headers = headers;
         Ok(Anthropic {
             id: spec.id.clone(),
             model: model.to_string(),

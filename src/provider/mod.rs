@@ -8,8 +8,18 @@
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
 
 pub mod anthropic;
+pub mod aws;
+pub mod azure;
+pub mod bedrock;
+pub mod embeddings;
+pub mod exec;
+pub mod gemini;
+pub mod http;
+pub mod ollama;
 pub mod openai;
 pub mod registry;
+mod templating;
+pub mod vertex;
 pub mod wire;
 
 use std::fmt;

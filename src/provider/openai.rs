@@ -35,6 +35,7 @@ pub struct OpenAi {
     extra_headers: Vec<(String, String)>,
     max_tokens_field: &'static str,
     extra_body: Map<String, Value>,
+    warnings: Vec<String>,
 }
 
 /// Default API root.
@@ -81,7 +82,10 @@ impl OpenAi {
             Flavor::OpenAi => ctx.api_key(spec, Some(crate::env::OPENAI_API_KEY), true)?,
             Flavor::Compatible => ctx.api_key(spec, None, false)?,
         };
-        let auth = key.map_or(Auth::None, Auth::Bearer);
+        let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
+        let auth = key
+            .map_or(Auth::None, Auth::Bearer)
+            .with_secret_headers(secret_headers);
         let mut extra_headers = Vec::new();
         if let Some(org) = other_str(spec, "organization")? {
             extra_headers.push(("openai-organization".to_string(), org.to_string()));
@@ -89,11 +93,7 @@ impl OpenAi {
         if let Some(p) = other_str(spec, "project")? {
             extra_headers.push(("openai-project".to_string(), p.to_string()));
         }
-        if let Some(h) = &spec.config.headers {
-            for (k, v) in h {
-                extra_headers.push((k.to_ascii_lowercase(), v.clone()));
-            }
-        }
+        extra_headers.extend(headers);
         let max_tokens_field = match other_str(spec, "max_tokens_field")? {
             Some("max_tokens") => "max_tokens",
             Some("max_completion_tokens") => "max_completion_tokens",
@@ -114,6 +114,19 @@ impl OpenAi {
                     .at("config.extra_body"));
             }
         };
+        let mut warnings = Vec::new();
+        if spec.config.top_k.is_some() && !extra_body.contains_key("top_k") {
+            warnings.push(match flavor {
+                Flavor::OpenAi => format!(
+                    "provider `{}`: OpenAI chat completions has no `top_k`; `top_k` is not sent",
+                    spec.label
+                ),
+                Flavor::Compatible => format!(
+                    "provider `{}`: the OpenAI chat-completions protocol has no `top_k`, so it is not sent; for a server that reads it (vLLM), set `extra_body: {{top_k: N}}`",
+                    spec.label
+                ),
+            });
+        }
         Ok(OpenAi {
             id: spec.id.clone(),
             model: model.to_string(),
@@ -122,46 +135,59 @@ impl OpenAi {
             extra_headers,
             max_tokens_field,
             extra_body,
+            warnings,
         })
     }
 
-    /// The request body for `req` (public for tests and the Azure provider, which shares it).
+    /// The request body for `req`.
     pub fn body(&self, req: &Request, model: Option<&str>) -> Value {
-        let mut messages = Vec::with_capacity(req.messages.len() + 1);
-        if let Some(system) = &req.system {
-            messages.push(json!({"role": "system", "content": system}));
-        }
-        for m in &req.messages {
-            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
-        }
-        let mut body = Map::new();
-        if let Some(model) = model {
-            body.insert("model".into(), Value::String(model.to_string()));
-        }
-        body.insert("messages".into(), Value::Array(messages));
-        if let Some(t) = req.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = req.top_p {
-            body.insert("top_p".into(), json!(p));
-        }
-        if let Some(n) = req.max_tokens {
-            body.insert(self.max_tokens_field.into(), json!(n));
-        }
-        if !req.stop.is_empty() {
-            body.insert("stop".into(), json!(req.stop));
-        }
-        if let Some(s) = req.seed {
-            body.insert("seed".into(), json!(s));
-        }
-        if req.json_mode {
-            body.insert("response_format".into(), json!({"type": "json_object"}));
-        }
-        for (k, v) in &self.extra_body {
-            body.insert(k.clone(), v.clone());
-        }
-        Value::Object(body)
+        chat_body(req, model, self.max_tokens_field, &self.extra_body)
     }
+}
+
+/// A chat-completions body (shared with Azure OpenAI): system message first, then the
+/// conversation; `max_tokens_field` is `max_completion_tokens` or `max_tokens`; `extra_body`
+/// keys are merged last.
+pub fn chat_body(
+    req: &Request,
+    model: Option<&str>,
+    max_tokens_field: &str,
+    extra_body: &Map<String, Value>,
+) -> Value {
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if let Some(system) = &req.system {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &req.messages {
+        messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+    }
+    let mut body = Map::new();
+    if let Some(model) = model {
+        body.insert("model".into(), Value::String(model.to_string()));
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), json!(p));
+    }
+    if let Some(n) = req.max_tokens {
+        body.insert(max_tokens_field.into(), json!(n));
+    }
+    if !req.stop.is_empty() {
+        body.insert("stop".into(), json!(req.stop));
+    }
+    if let Some(s) = req.seed {
+        body.insert("seed".into(), json!(s));
+    }
+    if req.json_mode {
+        body.insert("response_format".into(), json!({"type": "json_object"}));
+    }
+    for (k, v) in extra_body {
+        body.insert(k.clone(), v.clone());
+    }
+    Value::Object(body)
 }
 
 /// Rejects base URLs that reqwest could not use, at build time rather than per case.
@@ -196,7 +222,7 @@ impl Provider for OpenAi {
     }
 
     fn warnings(&self) -> Vec<String> {
-        Vec::new()
+        self.warnings.clone()
     }
 
     fn price_model(&self) -> Option<&str> {
@@ -413,6 +439,62 @@ mod tests {
         assert_eq!(e.class, ErrorClass::RateLimited);
         assert_eq!(e.retry_after, Some(std::time::Duration::from_millis(36)));
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn top_k_is_a_warning_not_a_silent_drop() {
+        let env = |k: &str| (k == "OPENAI_API_KEY").then(|| "sk-x".to_string());
+        let ctx = BuildContext {
+            mode: crate::suite::model::Mode::Live,
+            env: &env,
+            suite_dir: std::path::Path::new("."),
+            suite_name: "t",
+            for_run: true,
+        };
+        let spec = crate::provider::http::test_spec("openai:gpt-4o-mini", "{top_k: 5}");
+        let p = OpenAi::build(&spec, &ctx, Flavor::OpenAi).unwrap();
+        assert_eq!(
+            p.warnings(),
+            vec![
+                "provider `openai:gpt-4o-mini`: OpenAI chat completions has no `top_k`; `top_k` is not sent"
+            ]
+        );
+        let spec = crate::provider::http::test_spec(
+            "openai-compatible:m",
+            "{top_k: 5, base_url: \"http://h/v1\", extra_body: {top_k: 5}}",
+        );
+        let p = OpenAi::build(&spec, &ctx, Flavor::Compatible).unwrap();
+        assert!(p.warnings().is_empty(), "sent through extra_body");
+    }
+
+    #[test]
+    fn env_headers_travel_as_credentials() {
+        let env = |k: &str| match k {
+            "OPENAI_API_KEY" => Some("sk-main-key".to_string()),
+            "PROXY_TOKEN" => Some("proxy-secret-9".to_string()),
+            _ => None,
+        };
+        let ctx = BuildContext {
+            mode: crate::suite::model::Mode::Live,
+            env: &env,
+            suite_dir: std::path::Path::new("."),
+            suite_name: "t",
+            for_run: true,
+        };
+        let spec = crate::provider::http::test_spec(
+            "openai:gpt-4o-mini",
+            "{headers: {X-Proxy-Auth: \"{{ env.PROXY_TOKEN }}\", X-Team: qa}}",
+        );
+        let p = OpenAi::build(&spec, &ctx, Flavor::OpenAi).unwrap();
+        let WireRequest::Http(h) = p.prepare(&Request::default()).unwrap() else {
+            panic!()
+        };
+        assert!(h.headers.contains(&("x-team".into(), "qa".into())));
+        assert!(!format!("{:?}", h.headers).contains("proxy-secret-9"));
+        assert_eq!(
+            h.auth.secret_values(),
+            vec!["sk-main-key", "proxy-secret-9"]
+        );
     }
 
     #[test]

@@ -6,13 +6,25 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, openai};
+use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ollama, openai, vertex};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
 /// Every provider kind (the part of the id before `:`), for errors and docs.
 pub fn known_kinds() -> &'static [&'static str] {
-    &["openai", "openai-compatible", "anthropic", "replay"]
+    &[
+        "openai",
+        "openai-compatible",
+        "anthropic",
+        "azure",
+        "bedrock",
+        "gemini",
+        "vertex",
+        "ollama",
+        "http",
+        "exec",
+        "replay",
+    ]
 }
 
 /// A provider entry that cannot be built.
@@ -60,6 +72,10 @@ pub struct BuildContext<'a> {
     pub suite_dir: &'a Path,
     /// The suite's name, for default cassette locations.
     pub suite_name: &'a str,
+    /// True when building for a run (live, record or replay); false for `validate`, whose
+    /// builds must not run credential commands (Vertex `access_token_command`) and treat
+    /// environment-only settings as run-time needs.
+    pub for_run: bool,
 }
 
 impl BuildContext<'_> {
@@ -125,6 +141,13 @@ pub fn build_provider(
             openai::Flavor::Compatible,
         )?),
         "anthropic" => Arc::new(anthropic::Anthropic::build(spec, ctx)?),
+        "azure" => Arc::new(azure::Azure::build(spec, ctx)?),
+        "bedrock" => Arc::new(bedrock::Bedrock::build(spec, ctx)?),
+        "gemini" => Arc::new(gemini::Gemini::build(spec, ctx)?),
+        "vertex" => Arc::new(vertex::Vertex::build(spec, ctx)?),
+        "ollama" => Arc::new(ollama::Ollama::build(spec, ctx)?),
+        "http" => Arc::new(http::Http::build(spec, ctx)?),
+        "exec" => Arc::new(exec::Exec::build(spec, ctx)?),
         "replay" => return build_replay(spec, ctx),
         other => {
             let mut e = ProviderFactoryError::new(format!("unknown provider `{other}`"))
@@ -148,11 +171,14 @@ pub fn build_provider(
 
 /// `replay`: answers from a cassette recorded from another provider; the cassette names that
 /// provider, whose parser reads the recorded bodies.
+///
+/// Besides `cassette` and `provider`, the entry may carry the recorded provider's own config
+/// keys (Vertex `project`/`location`, Azure `api`/`api_version`, Gemini `api_version`…), which
+/// shape the request path and so the recording's key; that provider checks them.
 fn build_replay(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltProvider, ProviderFactoryError> {
-    check_other_keys(spec, &["cassette", "provider"])?;
     let Some(cassette) = spec.config.other.get("cassette").and_then(Value::as_str) else {
         return Err(ProviderFactoryError::new(format!(
             "provider `{}` (replay) needs `config.cassette`: the path of a cassette file",
@@ -175,7 +201,8 @@ fn build_replay(
     };
     let mut inner_spec = spec.clone();
     inner_spec.id = recorded;
-    inner_spec.config.other.clear();
+    inner_spec.config.other.remove("cassette");
+    inner_spec.config.other.remove("provider");
     if inner_spec.kind() == "replay" {
         return Err(ProviderFactoryError::new(
             "a replay cassette cannot name `replay` as its provider",
@@ -187,6 +214,7 @@ fn build_replay(
         env: ctx.env,
         suite_dir: ctx.suite_dir,
         suite_name: ctx.suite_name,
+        for_run: ctx.for_run,
     };
     let inner = build_provider(&inner_spec, &replay_ctx)?;
     Ok(BuiltProvider {

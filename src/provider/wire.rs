@@ -111,6 +111,63 @@ pub enum Auth {
     },
     /// AWS Signature Version 4, computed over the exact bytes sent.
     SigV4(SigV4Credentials),
+    /// Several secret headers (`authorization` plus gateway headers whose values came from
+    /// the environment, as `{{ env.NAME }}` in a suite's `headers`).
+    Headers(Vec<(String, Secret)>),
+}
+
+impl Auth {
+    /// This credential plus extra secret headers: a bearer token or a named key header
+    /// becomes one more entry of an [`Auth::Headers`] list. `SigV4` cannot carry extra secret
+    /// headers (they would have to be signed), so it is returned unchanged with `extra` empty,
+    /// and callers check [`Auth::can_add_headers`] first.
+    #[must_use]
+    pub fn with_secret_headers(self, extra: Vec<(String, Secret)>) -> Auth {
+        if extra.is_empty() {
+            return self;
+        }
+        let mut list = match self {
+            Auth::None => Vec::new(),
+            Auth::Bearer(t) => vec![(
+                "authorization".to_string(),
+                Secret::new(format!("Bearer {}", t.expose())),
+            )],
+            Auth::Header { name, value } => vec![(name, value)],
+            Auth::Headers(h) => h,
+            sig @ Auth::SigV4(_) => return sig,
+        };
+        list.extend(extra);
+        Auth::Headers(list)
+    }
+
+    /// Whether [`Auth::with_secret_headers`] can add headers to this credential.
+    pub fn can_add_headers(&self) -> bool {
+        !matches!(self, Auth::SigV4(_))
+    }
+
+    /// Every secret value this credential holds, for scrubbing echoes from stored text.
+    pub fn secret_values(&self) -> Vec<&str> {
+        match self {
+            Auth::None => Vec::new(),
+            Auth::Bearer(s) => vec![s.expose()],
+            Auth::Header { value, .. } => vec![value.expose()],
+            Auth::SigV4(c) => {
+                let mut v = vec![c.access_key_id.expose(), c.secret_access_key.expose()];
+                if let Some(t) = &c.session_token {
+                    v.push(t.expose());
+                }
+                v
+            }
+            Auth::Headers(h) => h
+                .iter()
+                .map(|(_, v)| {
+                    let v = v.expose();
+                    // A bearer header's token alone is what a server would echo back.
+                    v.strip_prefix("Bearer ").unwrap_or(v)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What SigV4 signing needs.
@@ -135,6 +192,10 @@ impl fmt::Debug for Auth {
             Auth::Bearer(_) => f.write_str("Bearer(***)"),
             Auth::Header { name, .. } => write!(f, "Header({name}: ***)"),
             Auth::SigV4(c) => write!(f, "SigV4({}/{})", c.region, c.service),
+            Auth::Headers(h) => {
+                let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+                write!(f, "Headers({}: ***)", names.join(", "))
+            }
         }
     }
 }

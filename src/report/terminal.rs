@@ -144,6 +144,7 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
         out.push('\n');
     }
     details(&mut out, results);
+    metrics(&mut out, results);
     let _ = write!(
         out,
         "{} result{}: {} passed, {} failed, {} error{}",
@@ -252,6 +253,60 @@ fn details(out: &mut String, results: &[CaseResult]) {
         }
         out.push('\n');
     }
+}
+
+/// Named metrics per provider: mean score, and passed/count.
+fn metrics(out: &mut String, results: &[CaseResult]) {
+    let all = crate::results::metrics::aggregate(results);
+    if all.is_empty() {
+        return;
+    }
+    let mut names: Vec<&str> = all.iter().map(|m| m.metric.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut providers: Vec<&str> = all.iter().map(|m| m.provider.as_str()).collect();
+    providers.dedup();
+    let cell = |p: &str, n: &str| {
+        all.iter()
+            .find(|m| m.provider == p && m.metric == n)
+            .map_or_else(
+                || "-".to_string(),
+                |m| format!("{:.2} ({}/{})", m.mean, m.passed, m.count),
+            )
+    };
+    let first_w = providers
+        .iter()
+        .map(|p| p.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("provider".len());
+    let widths: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            providers
+                .iter()
+                .map(|p| cell(p, n).chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(n.chars().count())
+        })
+        .collect();
+    let _ = writeln!(out, "Metrics (mean score, passed/count):");
+    let mut header = format!("  {:first_w$}", "provider");
+    for (n, w) in names.iter().zip(&widths) {
+        let _ = write!(header, "  {n:w$}");
+    }
+    out.push_str(header.trim_end());
+    out.push('\n');
+    for p in &providers {
+        let mut line = format!("  {p:first_w$}");
+        for (n, w) in names.iter().zip(&widths) {
+            let _ = write!(line, "  {:w$}", cell(p, n));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 fn title(r: &CaseResult) -> String {

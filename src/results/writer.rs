@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::metrics::{MetricSummary, MetricsAcc};
 use super::{CaseResult, RunInfo, SCHEMA_NAME, SCHEMA_VERSION, SuiteInfo, Summary, ToolInfo};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -20,6 +21,7 @@ pub struct ResultsWriter {
     out: BufWriter<File>,
     first: bool,
     last_flush: Instant,
+    metrics: MetricsAcc,
 }
 
 #[derive(Serialize)]
@@ -33,8 +35,17 @@ struct Head<'a> {
 
 #[derive(Serialize)]
 struct Tail<'a> {
-    summary: &'a Summary,
+    summary: TailSummary<'a>,
     complete: bool,
+}
+
+/// The counts, plus the named metrics per provider (added in 0.1 of schema version 1; readers
+/// that do not know `metrics` ignore it).
+#[derive(Serialize)]
+struct TailSummary<'a> {
+    #[serde(flatten)]
+    counts: &'a Summary,
+    metrics: Vec<MetricSummary>,
 }
 
 impl ResultsWriter {
@@ -62,6 +73,7 @@ impl ResultsWriter {
             out,
             first: true,
             last_flush: Instant::now(),
+            metrics: MetricsAcc::default(),
         })
     }
 
@@ -77,6 +89,7 @@ impl ResultsWriter {
         }
         self.first = false;
         serde_json::to_writer(&mut self.out, r).map_err(std::io::Error::other)?;
+        self.metrics.add(r);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.out.flush()?;
             self.last_flush = Instant::now();
@@ -87,8 +100,14 @@ impl ResultsWriter {
     /// Writes the tail and closes the file.
     pub fn finish(mut self, summary: &Summary, complete: bool) -> std::io::Result<()> {
         self.out.write_all(b"\n],\n")?;
-        let tail =
-            serde_json::to_string(&Tail { summary, complete }).map_err(std::io::Error::other)?;
+        let tail = serde_json::to_string(&Tail {
+            summary: TailSummary {
+                counts: summary,
+                metrics: self.metrics.summaries(),
+            },
+            complete,
+        })
+        .map_err(std::io::Error::other)?;
         // Tail object without its opening brace continues the top-level object.
         self.out.write_all(&tail.as_bytes()[1..])?;
         self.out.write_all(b"\n")?;

@@ -3,26 +3,28 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::Semaphore;
+use futures_util::{FutureExt, StreamExt};
 
 use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
+use super::grading;
+use super::limits::{ProviderLimits, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
 use super::{
     DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, EventSink, RunError, RunEvent, RunOptions, RunReport,
 };
-use crate::judge::{self, Observation};
+use crate::judge::{self, GradeContext, Observation};
 use crate::plan::{Job, Plan};
-use crate::provider::wire::{Auth, RawResponse, WireRequest, fingerprint};
-use crate::provider::{ErrorClass, ProviderError, Response};
-use crate::results::{AssertionResult, CaseResult, RenderedPrompt, Status, Summary};
-use crate::suite::model::Mode;
+use crate::provider::wire::{RawResponse, WireRequest, fingerprint};
+use crate::provider::{ErrorClass, ProviderError, Response, Usage};
+use crate::results::{CaseResult, RenderedPrompt, Status, Summary};
+use crate::suite::model::{Mode, ProviderConfig};
 
 /// A retry that happened inside a job, reported by the driver loop.
 struct RetryNote {
@@ -34,16 +36,54 @@ struct RetryNote {
 }
 
 /// State shared by every job of a run (borrowed by the job futures, all polled on one thread).
-struct Shared<'p> {
-    plan: &'p Plan,
+pub(super) struct Shared<'p> {
+    pub(super) plan: &'p Plan,
     transport: Transport,
     cache: Option<Cache>,
     opts: &'p RunOptions,
-    /// Per (suite, provider) concurrency limits.
-    limits: Vec<Vec<Option<Semaphore>>>,
+    /// Per (suite, provider) concurrency and rate limits.
+    limits: Vec<Vec<ProviderLimits>>,
+    /// Per suite: (graders, embedders) concurrency limits.
+    pub(super) helper_limits: Vec<HelperLimits>,
+    /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
+    /// shared by many cases is embedded once, even by cases running at the same time.
+    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
+}
+
+/// Concurrency and rate limits of one suite's (graders, embedders), by index.
+pub(super) type HelperLimits = (Vec<ProviderLimits>, Vec<ProviderLimits>);
+
+/// A job's results (one), or a `select-best` group's (several, no job: they are final).
+type Finished<'a> = LocalBoxFuture<'a, Vec<(Option<Job>, CaseResult)>>;
+
+/// Who answers a request: a provider under test, a grader or an embedder.
+pub(super) struct Target<'p> {
+    /// Index of the suite in the plan (mode, options).
+    pub(super) suite: u32,
+    /// Protocol id: part of the cache and cassette key, and the cassette's `provider`.
+    pub(super) id: &'p str,
+    /// Label for messages (`gpt-a`, `grader judge`).
+    pub(super) label: String,
+    /// Client settings (timeout, retries).
+    pub(super) config: &'p ProviderConfig,
+    /// Record/replay cassette.
+    pub(super) cassette_path: &'p Path,
+    /// A `replay` entry: answers only from its cassette, whatever the mode.
+    pub(super) forced: bool,
+    /// Concurrency and rate limits.
+    pub(super) limits: &'p ProviderLimits,
+    /// Tokens the request may use (for `tokens_per_minute`).
+    pub(super) estimated_tokens: u64,
+    /// Whether a 2xx answer is usable (parsing it; the usage corrects the token estimate);
+    /// a failure may be retried.
+    pub(super) check: &'p dyn Fn(&RawResponse) -> Result<Option<Usage>, ProviderError>,
+}
+
+fn limits_of<'a>(configs: impl Iterator<Item = &'a ProviderConfig>) -> Vec<ProviderLimits> {
+    configs.map(ProviderLimits::from_config).collect()
 }
 
 /// Runs every job of `plan`, calling `sink` on this thread for each event. Blocks; builds and
@@ -62,16 +102,16 @@ pub fn run(
     let limits = plan
         .suites
         .iter()
+        .map(|s| limits_of(s.providers.iter().map(|p| &p.spec.config)))
+        .collect();
+    let helper_limits = plan
+        .suites
+        .iter()
         .map(|s| {
-            s.providers
-                .iter()
-                .map(|p| {
-                    p.spec
-                        .config
-                        .max_concurrency
-                        .map(|n| Semaphore::new(n.max(1)))
-                })
-                .collect()
+            (
+                limits_of(s.helpers.graders.iter().map(|g| &g.spec.config)),
+                limits_of(s.helpers.embedders.iter().map(|e| &e.spec.config)),
+            )
         })
         .collect();
     let shared = Shared {
@@ -80,6 +120,8 @@ pub fn run(
         cache: opts.cache.clone(),
         opts,
         limits,
+        helper_limits,
+        embeddings: RefCell::new(HashMap::new()),
         cassettes: RefCell::new(HashMap::new()),
         retries: RefCell::new(Vec::new()),
         warnings: RefCell::new(Vec::new()),
@@ -99,10 +141,19 @@ pub fn run(
         planned: plan.jobs.len(),
     });
 
+    // `select-best` compares every answer of a case (per sample): those results are held until
+    // the last one arrives, graded together, then reported. Everything else streams.
+    let mut group_sizes: HashMap<GroupKey, usize> = HashMap::new();
+    for job in &plan.jobs {
+        if grading::has_select_best(plan, job) {
+            *group_sizes.entry(GroupKey::of(job)).or_default() += 1;
+        }
+    }
     let (summary, interrupted) = rt.block_on(async {
         let mut summary = Summary::default();
         let mut next = 0usize;
-        let mut in_flight = FuturesUnordered::new();
+        let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
+        let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
         let ctrl_c = async {
             if opts.handle_ctrl_c {
                 let _ = tokio::signal::ctrl_c().await;
@@ -112,9 +163,13 @@ pub fn run(
         };
         tokio::pin!(ctrl_c);
         let mut interrupted = false;
+        let shared = &shared;
         loop {
             while in_flight.len() < concurrency && next < plan.jobs.len() {
-                in_flight.push(run_job(&shared, plan.jobs[next]));
+                let job = plan.jobs[next];
+                in_flight.push(
+                    async move { vec![(Some(job), run_job(shared, job).await)] }.boxed_local(),
+                );
                 next += 1;
             }
             if in_flight.is_empty() {
@@ -124,17 +179,60 @@ pub fn run(
                 biased;
                 () = &mut ctrl_c => {
                     interrupted = true;
+                    // Results that finished while the signal arrived are kept too: their
+                    // answers are already cached, and a result is never lost to Ctrl-C.
+                    while let Some(Some(done)) = in_flight.next().now_or_never() {
+                        flush_notes(shared, sink);
+                        for (job, result) in done {
+                            if let Some(job) = job
+                                && group_sizes.contains_key(&GroupKey::of(&job))
+                            {
+                                held.entry(GroupKey::of(&job)).or_default().push((job, result));
+                                continue;
+                            }
+                            summary.add(result.status);
+                            sink.event(RunEvent::Finished(&result));
+                        }
+                    }
                     break;
                 }
-                Some(result) = in_flight.next() => {
-                    flush_notes(&shared, sink);
-                    summary.add(result.status);
-                    sink.event(RunEvent::Finished(&result));
+                Some(done) = in_flight.next() => {
+                    flush_notes(shared, sink);
+                    for (job, result) in done {
+                        if let Some(job) = job
+                            && let Some(&size) = group_sizes.get(&GroupKey::of(&job))
+                        {
+                            let key = GroupKey::of(&job);
+                            let group = held.entry(key).or_default();
+                            group.push((job, result));
+                            if group.len() == size {
+                                let group = held.remove(&key).unwrap_or_default();
+                                in_flight.push(
+                                    grading::grade_group(shared, group)
+                                        .map(|rs| rs.into_iter().map(|r| (None, r)).collect())
+                                        .boxed_local(),
+                                );
+                            }
+                            continue;
+                        }
+                        summary.add(result.status);
+                        sink.event(RunEvent::Finished(&result));
+                    }
                 }
             }
         }
         drop(in_flight);
-        flush_notes(&shared, sink);
+        flush_notes(shared, sink);
+        if interrupted {
+            // Answers held for `select-best` are finished results too: keep them, as errors.
+            let mut rest: Vec<(Job, CaseResult)> = held.into_values().flatten().collect();
+            rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
+            for (_, mut r) in rest {
+                grading::interrupted(&mut r);
+                summary.add(r.status);
+                sink.event(RunEvent::Finished(&r));
+            }
+        }
         (summary, interrupted)
     });
     let mut summary = summary;
@@ -161,6 +259,24 @@ pub fn run(
     })
 }
 
+/// The answers `select-best` compares: one case, one sample, every provider and prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupKey {
+    suite: u32,
+    case: u32,
+    sample: u32,
+}
+
+impl GroupKey {
+    fn of(job: &Job) -> Self {
+        GroupKey {
+            suite: job.suite,
+            case: job.case,
+            sample: job.sample,
+        }
+    }
+}
+
 fn flush_notes(shared: &Shared<'_>, sink: &mut dyn EventSink) {
     for n in shared.retries.borrow_mut().drain(..) {
         sink.event(RunEvent::Retrying {
@@ -178,14 +294,14 @@ fn flush_notes(shared: &Shared<'_>, sink: &mut dyn EventSink) {
 
 /// Where an answer came from.
 #[derive(Clone, Copy)]
-enum Source {
+pub(super) enum Source {
     Live,
     Cache,
     Cassette,
 }
 
 impl Source {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Source::Live => "live",
             Source::Cache => "cache",
@@ -194,11 +310,11 @@ impl Source {
     }
 }
 
-struct Answer {
-    raw: RawResponse,
-    latency_ms: u64,
-    source: Source,
-    attempts: u32,
+pub(super) struct Answer {
+    pub(super) raw: RawResponse,
+    pub(super) latency_ms: u64,
+    pub(super) source: Source,
+    pub(super) attempts: u32,
 }
 
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
@@ -241,7 +357,19 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             return result;
         }
     };
-    let answer = obtain(shared, job, &wire).await;
+    let check = |raw: &RawResponse| protocol.parse(raw).map(|r| Some(r.usage));
+    let target = Target {
+        suite: job.suite,
+        id: protocol.id(),
+        label: provider.spec.label.clone(),
+        config: &provider.spec.config,
+        cassette_path: &provider.cassette_path,
+        forced: provider.built.cassette.is_some(),
+        limits: &shared.limits[job.suite as usize][job.provider as usize],
+        estimated_tokens: estimate_tokens(&req),
+        check: &check,
+    };
+    let answer = obtain(shared, &target, &wire, &case.id, job.sample).await;
     let answer = match answer {
         Ok(a) => a,
         Err((e, attempts)) => {
@@ -284,23 +412,21 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cost_usd: cost,
         vars: &case.vars,
     };
-    let mut outcomes = Vec::with_capacity(pc.assertions.len());
-    for a in &pc.assertions {
-        let outcome = judge::evaluate(a, &obs);
-        outcomes.push(AssertionResult {
-            kind: a.spec.type_name(),
-            value: a.spec.value.clone(),
-            outcome,
-            weight: a.spec.weight,
-            metric: a.spec.metric.clone(),
-        });
-    }
-    let graded: Vec<(f64, &judge::Outcome)> =
-        outcomes.iter().map(|o| (o.weight, &o.outcome)).collect();
-    let (pass, score) = judge::grade(&graded, case.threshold);
-    result.status = if pass { Status::Passed } else { Status::Failed };
-    result.score = score;
-    result.assertions = outcomes;
+    let ctx = GradeContext {
+        system: req.system.as_deref(),
+        messages: &req.messages,
+        case_id: &case.id,
+        provider_label: &provider.spec.label,
+        provider_id: &provider.spec.id,
+        prompt_label: &result.prompt,
+    };
+    let judged = futures_util::future::join_all(
+        pc.assertions
+            .iter()
+            .map(|a| grading::judge(shared, job.suite, a, &obs, &ctx)),
+    )
+    .await;
+    grading::conclude(&mut result, &pc.assertions, judged, case.threshold);
     result.usage = response.usage;
     result.cost_usd = cost;
     result.finish_reason = Some(response.finish);
@@ -310,19 +436,20 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result
 }
 
-/// Gets the raw answer for a job from the right source.
-async fn obtain(
+/// Gets the raw answer to `wire` from the right source: the target's cassette (replay), the
+/// response cache (live), or the network with retries (recording it in record mode).
+pub(super) async fn obtain(
     shared: &Shared<'_>,
-    job: Job,
+    target: &Target<'_>,
     wire: &WireRequest,
+    case_id: &str,
+    sample: u32,
 ) -> Result<Answer, (ProviderError, u32)> {
-    let plan = shared.plan;
-    let (ps, _, case, provider) = plan.parts(&job);
-    let id = provider.built.protocol.id();
-    let forced = provider.built.cassette.is_some();
-    if forced || ps.mode == Mode::Replay {
-        let key = fingerprint(id, wire, job.sample, false);
-        let path = provider.cassette_path.clone();
+    let ps = &shared.plan.suites[target.suite as usize];
+    let id = target.id;
+    if target.forced || ps.mode == Mode::Replay {
+        let key = fingerprint(id, wire, sample, false);
+        let path = target.cassette_path.to_path_buf();
         let mut cassettes = shared.cassettes.borrow_mut();
         let entry = cassettes
             .entry(path.clone())
@@ -339,17 +466,15 @@ async fn obtain(
             }),
             None => {
                 let why = cassette
-                    .explain_miss(&case.id, wire)
+                    .explain_miss(case_id, wire)
                     .map(|d| format!("; the recording for this case differs in {d}"))
                     .unwrap_or_default();
                 Err((
                     ProviderError::new(
                         ErrorClass::NotRecorded,
                         format!(
-                            "no recording for case `{}` (provider `{}`, sample {}) in {}{why}; the prompt or settings changed since it was recorded: re-record with `--mode record`",
-                            case.id,
-                            provider.spec.label,
-                            job.sample,
+                            "no recording for case `{case_id}` ({}, sample {sample}) in {}{why}; the prompt or settings changed since it was recorded: re-record with `--mode record`",
+                            target.label,
                             path.display()
                         ),
                     ),
@@ -362,7 +487,7 @@ async fn obtain(
         .cache
         .as_ref()
         .filter(|_| ps.mode == Mode::Live)
-        .map(|_| fingerprint(id, wire, job.sample, true));
+        .map(|_| fingerprint(id, wire, sample, true));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
         && let Some((raw, latency_ms)) = cache.get(key)
     {
@@ -373,7 +498,7 @@ async fn obtain(
             attempts: 0,
         });
     }
-    let cfg = &provider.spec.config;
+    let cfg = target.config;
     let timeout = shared
         .opts
         .timeout
@@ -389,26 +514,31 @@ async fn obtain(
             .unwrap_or(shared.opts.retry.max_retries),
         ..shared.opts.retry
     };
-    let limit = shared.limits[job.suite as usize][job.provider as usize].as_ref();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let sent = {
-            let _permit = match limit {
-                Some(s) => Some(s.acquire().await.map_err(|_| {
-                    (
-                        ProviderError::new(ErrorClass::Cancelled, "run stopped"),
-                        attempt,
-                    )
-                })?),
-                None => None,
+            let Some(_admission) = target
+                .limits
+                .acquire(target.estimated_tokens, &target.label)
+                .await
+            else {
+                return Err((
+                    ProviderError::new(ErrorClass::Cancelled, "run stopped"),
+                    attempt,
+                ));
             };
             shared.transport.send(wire, timeout).await
         };
         let failure = match sent {
             Ok((raw, took)) => {
                 let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
-                match provider.built.protocol.parse(&raw) {
+                let checked = (target.check)(&raw);
+                target.limits.settle(
+                    target.estimated_tokens,
+                    checked.as_ref().ok().and_then(Option::as_ref),
+                );
+                match checked {
                     Ok(_) => {
                         if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
                             && let Err(e) = cache.put(key, id, &raw, latency_ms)
@@ -418,7 +548,7 @@ async fn obtain(
                                 .borrow_mut()
                                 .push(format!("cannot write the response cache: {e}"));
                         }
-                        record(shared, job, wire, &raw, latency_ms);
+                        record(shared, target, wire, &raw, latency_ms, case_id, sample);
                         return Ok(Answer {
                             raw,
                             latency_ms,
@@ -431,7 +561,7 @@ async fn obtain(
                         if decision == Decision::GiveUp {
                             // A final answer from the server (a 400, a content filter) is kept
                             // in the cassette too, so a replay reproduces it.
-                            record(shared, job, wire, &raw, latency_ms);
+                            record(shared, target, wire, &raw, latency_ms, case_id, sample);
                             let mut e = e;
                             e.message = scrub_auth(&e.message, wire);
                             return Err((e, attempt));
@@ -441,6 +571,7 @@ async fn obtain(
                 }
             }
             Err(e) => {
+                target.limits.settle(target.estimated_tokens, None);
                 let decision = decide(&e, attempt, &policy, fastrand::f64());
                 if decision == Decision::GiveUp {
                     return Err((e, attempt));
@@ -452,8 +583,8 @@ async fn obtain(
             unreachable!("GiveUp returned above")
         };
         shared.retries.borrow_mut().push(RetryNote {
-            case_id: case.id.clone(),
-            provider: provider.spec.label.clone(),
+            case_id: case_id.to_string(),
+            provider: target.label.clone(),
             attempt,
             delay,
             error,
@@ -462,14 +593,22 @@ async fn obtain(
     }
 }
 
-/// Record mode: keeps the exchange in the provider's cassette.
-fn record(shared: &Shared<'_>, job: Job, wire: &WireRequest, raw: &RawResponse, latency_ms: u64) {
-    let (ps, _, case, provider) = shared.plan.parts(&job);
-    if ps.mode != Mode::Record || provider.built.cassette.is_some() {
+/// Record mode: keeps the exchange in the target's cassette.
+fn record(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    raw: &RawResponse,
+    latency_ms: u64,
+    case_id: &str,
+    sample: u32,
+) {
+    let ps = &shared.plan.suites[target.suite as usize];
+    if ps.mode != Mode::Record || target.forced {
         return;
     }
-    let id = provider.built.protocol.id();
-    let path = provider.cassette_path.clone();
+    let id = target.id;
+    let path = target.cassette_path.to_path_buf();
     let mut cassettes = shared.cassettes.borrow_mut();
     let entry = cassettes
         .entry(path.clone())
@@ -479,10 +618,10 @@ fn record(shared: &Shared<'_>, job: Job, wire: &WireRequest, raw: &RawResponse, 
             let secrets = secrets_of(wire);
             let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
             c.record(
-                fingerprint(id, wire, job.sample, false),
+                fingerprint(id, wire, sample, false),
                 Entry {
-                    case: Some(case.id.clone()),
-                    sample: job.sample,
+                    case: Some(case_id.to_string()),
+                    sample,
                     request: RecordedRequest::from_wire(wire),
                     response: RecordedResponse::from_raw(raw, latency_ms, &secrets),
                 },
@@ -495,26 +634,17 @@ fn record(shared: &Shared<'_>, job: Job, wire: &WireRequest, raw: &RawResponse, 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
     match wire {
-        WireRequest::Http(h) => match &h.auth {
-            Auth::None => Vec::new(),
-            Auth::Bearer(s) => vec![s.expose().to_string()],
-            Auth::Header { value, .. } => vec![value.expose().to_string()],
-            Auth::SigV4(c) => {
-                let mut v = vec![
-                    c.access_key_id.expose().to_string(),
-                    c.secret_access_key.expose().to_string(),
-                ];
-                if let Some(t) = &c.session_token {
-                    v.push(t.expose().to_string());
-                }
-                v
-            }
-        },
+        WireRequest::Http(h) => h
+            .auth
+            .secret_values()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         WireRequest::Exec(_) => Vec::new(),
     }
 }
 
-fn scrub_auth(text: &str, wire: &WireRequest) -> String {
+pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {
     let secrets = secrets_of(wire);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     super::cassette::scrub(text, &secrets)

@@ -7,6 +7,10 @@
 //!                                      │   ├─ job: prepare → cassette | cache | transport ──► HTTP I/O (hyper tasks)
 //!                                      │   │        ↳ retry with backoff / Retry-After
 //!                                      │   ├─ job: parse → judge → CaseResult
+//!                                      │   │        ↳ grader / embedder / command calls (grading.rs),
+//!                                      │   │          through the same cassettes, cache and retries
+//!                                      │   ├─ select-best: a case's results held until all arrive,
+//!                                      │   │          graded together, then reported
 //!                                      │   └─ on each finished job: sink.event(Finished(&result))
 //!                                      │  Ctrl-C: stop, report Interrupted, keep every finished result
 //!  ◄────────────── RunReport ──────────┘
@@ -20,7 +24,10 @@
 pub mod cache;
 pub mod cassette;
 mod executor;
+mod grading;
+pub mod limits;
 pub mod retry;
+pub mod sigv4;
 pub mod transport;
 
 use std::time::Duration;

@@ -2,13 +2,14 @@
 //! credentials applied at the last moment, the answer read whole.
 //!
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
-//! API keys. Errors carry the URL's path, never headers.
+//! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
+//! URL's path, never headers.
 
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::provider::wire::{Auth, HttpRequest, RawResponse, WireRequest};
+use crate::provider::wire::{Auth, ExecRequest, HttpRequest, RawResponse, WireRequest};
 use crate::provider::{ErrorClass, ProviderError};
 
 /// The HTTP client shared by every request of a run.
@@ -43,10 +44,7 @@ impl Transport {
     ) -> Result<(RawResponse, Duration), ProviderError> {
         match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
-            WireRequest::Exec(_) => Err(ProviderError::new(
-                ErrorClass::Config,
-                "this build cannot run `exec` requests",
-            )),
+            WireRequest::Exec(exec) => send_exec(exec, timeout).await,
         }
     }
 
@@ -72,7 +70,7 @@ impl Transport {
             headers.append(name, value);
         }
         let body = http.body_bytes();
-        apply_auth(&http.auth, &mut headers)?;
+        apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
         let started = Instant::now();
         let sent = self
             .client
@@ -111,7 +109,16 @@ impl Transport {
 }
 
 /// Adds credentials to the headers. The only place keys are exposed.
-fn apply_auth(auth: &Auth, headers: &mut HeaderMap) -> Result<(), ProviderError> {
+///
+/// SigV4 signs `http`'s method, URL, headers and `body` — the exact bytes about to be sent —
+/// at `now`; the cache key was computed before, from the request without credentials.
+fn apply_auth(
+    http: &HttpRequest,
+    body: &[u8],
+    headers: &mut HeaderMap,
+    now: std::time::SystemTime,
+) -> Result<(), ProviderError> {
+    let auth = &http.auth;
     let secret_header = |v: &str| {
         let mut hv = HeaderValue::from_str(v).map_err(|_| {
             ProviderError::new(
@@ -136,11 +143,37 @@ fn apply_auth(auth: &Auth, headers: &mut HeaderMap) -> Result<(), ProviderError>
             })?;
             headers.insert(name, secret_header(value.expose())?);
         }
-        Auth::SigV4(_) => {
-            return Err(ProviderError::new(
-                ErrorClass::Config,
-                "this build cannot sign AWS SigV4 requests",
-            ));
+        Auth::Headers(list) => {
+            for (name, value) in list {
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    ProviderError::new(ErrorClass::Config, format!("bad header name `{name}`"))
+                })?;
+                headers.insert(name, secret_header(value.expose())?);
+            }
+        }
+        Auth::SigV4(creds) => {
+            let signed = super::sigv4::sign_request(
+                &http.method,
+                &http.url,
+                &http.headers,
+                body,
+                creds,
+                now,
+            )
+            .map_err(|e| ProviderError::new(ErrorClass::Config, e))?;
+            for h in signed {
+                let mut value = HeaderValue::from_str(&h.value).map_err(|_| {
+                    ProviderError::new(
+                        ErrorClass::Config,
+                        format!("the AWS credentials give an invalid `{}` header", h.name),
+                    )
+                })?;
+                value.set_sensitive(h.sensitive);
+                let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                    ProviderError::new(ErrorClass::Config, format!("bad header name `{}`", h.name))
+                })?;
+                headers.insert(name, value);
+            }
         }
     }
     Ok(())
@@ -195,4 +228,242 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+/// Runs an `exec` request: the program with its arguments (no shell), stdin written and
+/// closed, stdout and stderr read whole, within `timeout`. The child leads its own process
+/// group, so a timeout or a dropped request (Ctrl-C) kills everything it started, not just
+/// the first process. The answer's status is the exit code (128 + signal when killed).
+async fn send_exec(
+    exec: &ExecRequest,
+    timeout: Duration,
+) -> Result<(RawResponse, Duration), ProviderError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let Some((program, args)) = exec.argv.split_first() else {
+        return Err(ProviderError::new(ErrorClass::Config, "empty command"));
+    };
+    // A relative program path with a slash (`./ask.sh`, `bin/model`) is relative to the
+    // command's folder; a bare name is looked up in PATH.
+    let program_path = match &exec.cwd {
+        Some(cwd) if program.contains('/') && std::path::Path::new(program).is_relative() => {
+            std::path::Path::new(cwd).join(program)
+        }
+        _ => std::path::PathBuf::from(program),
+    };
+    let mut cmd = tokio::process::Command::new(&program_path);
+    cmd.args(args)
+        .stdin(if exec.stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(cwd) = &exec.cwd {
+        cmd.current_dir(cwd);
+    }
+    for (k, v) in &exec.env {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            if program.contains('/') {
+                format!("`{}` does not exist", program_path.display())
+            } else {
+                "not found in PATH".to_string()
+            }
+        } else {
+            e.to_string()
+        };
+        ProviderError::new(ErrorClass::Config, format!("cannot run `{program}`: {why}"))
+    })?;
+    let mut group = GroupGuard(child.id());
+    let stdin = child.stdin.take();
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let input = exec.stdin.clone().unwrap_or_default();
+    let run = async {
+        let write = async {
+            if let Some(mut w) = stdin {
+                // A command that exits without reading its input closes the pipe: not an error.
+                let _ = w.write_all(input.as_bytes()).await;
+                let _ = w.shutdown().await;
+            }
+        };
+        let read_out = async {
+            let mut buf = Vec::new();
+            if let Some(r) = stdout.as_mut() {
+                let _ = r.read_to_end(&mut buf).await;
+            }
+            buf
+        };
+        let read_err = async {
+            let mut buf = Vec::new();
+            if let Some(r) = stderr.as_mut() {
+                let _ = r.read_to_end(&mut buf).await;
+            }
+            buf
+        };
+        let ((), out, err) = tokio::join!(write, read_out, read_err);
+        let status = child.wait().await;
+        (out, err, status)
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok((out, err, status)) => {
+            // The leader has been reaped: its id may be reused, so never signal it again.
+            group.disarm();
+            let status = status.map_err(|e| {
+                ProviderError::new(
+                    ErrorClass::Connection,
+                    format!("waiting for `{program}` failed: {e}"),
+                )
+            })?;
+            Ok((
+                RawResponse {
+                    status: exit_code(status),
+                    headers: Vec::new(),
+                    body: out,
+                    stderr: Some(String::from_utf8_lossy(&err).into_owned()),
+                },
+                started.elapsed(),
+            ))
+        }
+        Err(_) => {
+            group.kill();
+            let _ = child.start_kill();
+            // Reap it (bounded: a process in uninterruptible sleep must not hang the run).
+            let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+            Err(ProviderError::new(
+                ErrorClass::Timeout,
+                format!(
+                    "`{program}` did not finish within {} ms and was killed",
+                    timeout.as_millis()
+                ),
+            ))
+        }
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u16 {
+    if let Some(c) = status.code() {
+        return u16::try_from(c).unwrap_or(255);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        if let Some(sig) = status.signal() {
+            return u16::try_from(128 + sig).unwrap_or(255);
+        }
+    }
+    255
+}
+
+/// Kills a child's process group when armed: on timeout, and on drop (a request abandoned
+/// by Ctrl-C), while the leader is still unreaped so its id cannot belong to anyone else.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.take()
+            && let Some(pid) = i32::try_from(pid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+        #[cfg(not(unix))]
+        {
+            self.0 = None;
+        }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod exec_tests {
+    use super::*;
+
+    fn sh(script: &str, stdin: Option<&str>) -> ExecRequest {
+        ExecRequest {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            stdin: stdin.map(str::to_string),
+            env: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn stdin_stdout_stderr_and_status() {
+        rt().block_on(async {
+            let (raw, _) = send_exec(
+                &sh("tr a-z A-Z; echo warn >&2; exit 3", Some("paris")),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+            assert_eq!(raw.status, 3);
+            assert_eq!(raw.text(), "PARIS");
+            assert_eq!(raw.stderr.as_deref(), Some("warn\n"));
+        });
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let marker = dir.path().join("survived");
+            // A grandchild that would write a file after the timeout if it were left alive.
+            let script = format!("(sleep 1; touch {}) & sleep 30", marker.display());
+            let started = Instant::now();
+            let e = send_exec(&sh(&script, None), Duration::from_millis(200))
+                .await
+                .unwrap_err();
+            assert_eq!(e.class, ErrorClass::Timeout);
+            assert!(
+                e.message.contains("did not finish within 200 ms"),
+                "{}",
+                e.message
+            );
+            assert!(started.elapsed() < Duration::from_secs(5));
+            tokio::time::sleep(Duration::from_millis(1300)).await;
+            assert!(!marker.exists(), "the grandchild was killed with the group");
+        });
+    }
+
+    #[test]
+    fn missing_program_is_a_config_error() {
+        rt().block_on(async {
+            let mut r = sh("", None);
+            r.argv = vec!["./no-such-program".into()];
+            r.cwd = Some("/".into());
+            let e = send_exec(&r, Duration::from_secs(1)).await.unwrap_err();
+            assert_eq!(e.class, ErrorClass::Config);
+            assert!(e.message.contains("does not exist"), "{}", e.message);
+            r.argv = vec!["no-such-program-pd".into()];
+            let e = send_exec(&r, Duration::from_secs(1)).await.unwrap_err();
+            assert!(e.message.contains("not found in PATH"), "{}", e.message);
+        });
+    }
 }

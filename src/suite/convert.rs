@@ -195,25 +195,13 @@ impl<'a> Loader<'a> {
         what: &str,
     ) {
         if let Some(v) = out_of_range(value, min, max) {
-            self.range_error(site, "", key, v, what);
+            let mut out = Vec::new();
+            self.ctx().range_error(&mut out, site, "", key, v, what);
+            self.push_all(out);
         }
     }
 
-    fn range_error(&mut self, site: &Site<'_>, prefix: &str, key: &str, v: f64, what: &str) {
-        let d = self
-            .site_diag(
-                site,
-                &join(prefix, key),
-                format!("`{key}` must be {what}, found {v}"),
-            )
-            .with_label(format!("expected {what}"));
-        self.push(d);
-    }
-
-    // ---- assertions --------------------------------------------------------------------------
-
-    /// Converts assertion list `raw` found at `sub` (`assert`) of `site`. `path_of(k)` names
-    /// assertion `k` in the model.
+    /// Converts assertion list `raw` found at `sub` of `site` (see [`Ctx::assertions`]).
     pub(crate) fn assertions(
         &mut self,
         raw: Vec<RawAssertion>,
@@ -221,177 +209,47 @@ impl<'a> Loader<'a> {
         sub: &str,
         path_of: &dyn Fn(usize) -> String,
     ) -> Vec<AssertionSpec> {
-        raw.into_iter()
-            .enumerate()
-            .filter_map(|(k, a)| self.assertion(a, site, sub, k, path_of(k)))
-            .collect()
+        let mut out = Vec::new();
+        let specs = self.ctx().assertions(&mut out, raw, site, sub, path_of);
+        self.push_all(out);
+        specs
     }
 
-    fn assertion(
-        &mut self,
-        raw: RawAssertion,
-        site: &Site<'_>,
-        list: &str,
-        k: usize,
-        yaml_path: String,
-    ) -> Option<AssertionSpec> {
-        // The sub-path is built only for an error: this runs for every assertion.
-        let sub = || format!("{list}[{k}]");
-        let name = raw.kind.trim();
-        let (negate, base) = match name.strip_prefix("not-") {
-            Some(b) => (true, b),
-            None => (false, name),
-        };
-        let kind = AssertionKind::from_name(base);
-        if kind.is_none() {
-            let help = match did_you_mean(base, AssertionKind::all_names().iter().copied()) {
-                Some(s) if negate => format!("did you mean `not-{s}`?"),
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("known types: {}", AssertionKind::all_names().join(", ")),
-            };
-            let d = self
-                .site_diag(
-                    site,
-                    &join(&sub(), "type"),
-                    format!("unknown assertion type `{name}`"),
-                )
-                .with_label("not an assertion type")
-                .with_help(help);
+    fn push_all(&mut self, diags: Vec<Diagnostic>) {
+        for d in diags {
             self.push(d);
         }
-        if let Some(v) = out_of_range(raw.weight, 0.0, f64::MAX) {
-            self.range_error(site, &sub(), "weight", v, "a number (0 or more)");
-        }
-        if let Some(v) = out_of_range(raw.threshold, f64::MIN, f64::MAX) {
-            self.range_error(site, &sub(), "threshold", v, "a finite number");
-        }
-        let mut children = Vec::new();
-        if let Some(nested) = raw.assert {
-            if kind.is_some_and(|k| k != AssertionKind::AssertSet) {
-                let d = self
-                    .site_diag(
-                        site,
-                        &join(&sub(), "assert"),
-                        format!("`{name}` takes no nested `assert`"),
-                    )
-                    .with_help("only `assert-set` groups assertions");
-                self.push(d);
-            } else {
-                let base_path = yaml_path.clone();
-                children = self.assertions(nested, site, &join(&sub(), "assert"), &|k| {
-                    format!("{base_path}.assert[{k}]")
-                });
-            }
-        } else if kind == Some(AssertionKind::AssertSet) {
-            let d = self
-                .site_diag(site, &sub(), "`assert-set` needs a nested `assert:` list")
-                .with_help("for example `{ type: assert-set, assert: [{ type: is-json }] }`");
-            self.push(d);
-        }
-        Some(AssertionSpec {
-            kind: kind?,
-            negate,
-            value: raw.value,
-            threshold: raw.threshold,
-            weight: raw.weight.unwrap_or(1.0),
-            metric: raw.metric,
-            path: raw.path,
-            provider: raw.provider,
-            transform: raw.transform,
-            config: raw.config.unwrap_or_default(),
-            children,
-            yaml_path,
-        })
+    }
+
+    /// The `Sync` part of the loader, for converting cases in parallel.
+    pub(crate) fn ctx(&self) -> Ctx<'a> {
+        Ctx { path: self.path }
     }
 
     // ---- cases -------------------------------------------------------------------------------
 
-    /// Converts one case (from the suite or a dataset row).
-    pub(crate) fn case(
-        &mut self,
-        raw: RawCase,
-        site: &Site<'_>,
-        defaults: &Defaults,
-        source: CaseSource,
-    ) -> Case {
-        let own_vars = raw.vars.unwrap_or_default();
-        let id = match raw.id {
-            Some(id) => {
-                if !valid_id(&id) {
-                    let d = self
-                        .site_diag(site, "id", format!("invalid case id `{id}`"))
-                        .with_label("not a valid id")
-                        .with_help(
-                            "an id starts with a letter or digit and holds only letters, digits, \
-                             `.`, `_` and `-`, at most 128 characters (it names snapshot files)",
-                        );
-                    self.push(d);
-                }
-                self.claim_id(&id, site, None);
-                id
-            }
-            None => {
-                let (id, digest) = derive_id_digest(raw.description.as_deref(), &own_vars);
-                self.claim_id(&id, site, Some(digest));
-                id
-            }
-        };
+    /// The order-dependent rest of a case's conversion (after [`Ctx::prepare`]): its
+    /// diagnostics are recorded, its id claimed, its `file://` vars read through the cache.
+    pub(crate) fn finish_case(&mut self, p: Prepared, site: &Site<'_>) -> Case {
+        let Prepared {
+            mut case,
+            diags,
+            digest,
+            file_vars,
+        } = p;
+        self.push_all(diags);
+        self.claim_id(&case.id, site, digest);
         self.cases += 1;
-        let mut own_vars = own_vars;
-        for (k, v) in &mut own_vars {
-            if matches!(v, Value::String(s) if s.starts_with("file://")) {
+        for key in file_vars {
+            if let Some(v) = case.vars.get_mut(&key) {
                 let taken = std::mem::take(v);
-                *v = self.file_value(taken, site, &|| format!("vars.{k}"));
-            }
-        }
-        // Defaults first, the case's own on top (a key keeps the defaults' position).
-        let vars = if defaults.vars.is_empty() {
-            own_vars
-        } else {
-            let mut vars = defaults.vars.clone();
-            vars.extend(own_vars);
-            vars
-        };
-        let mut assert = defaults.assert.clone();
-        if let Some(own) = raw.assert {
-            let path_of = |k: usize| match site {
-                Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
-                Site::Row(ds, loc) => ds.assertion_path(loc, k, "assert"),
-            };
-            assert.extend(self.assertions(own, site, "assert", &path_of));
-        }
-        if raw.repeat == Some(0) {
-            let d = self
-                .site_diag(site, "repeat", "`repeat` must be at least 1")
-                .with_label("0 samples");
-            self.push(d);
-        }
-        self.check_range(
-            site,
-            "threshold",
-            raw.threshold,
-            0.0,
-            1.0,
-            "a number between 0 and 1",
-        );
-        if let Some(tags) = &raw.tags {
-            for (k, t) in tags.iter().enumerate() {
-                if t.trim().is_empty() {
-                    let d = self.site_diag(site, &format!("tags[{k}]"), "empty tag");
-                    self.push(d);
+                let loaded = self.file_value(taken, site, &|| format!("vars.{key}"));
+                if let Some(v) = case.vars.get_mut(&key) {
+                    *v = loaded;
                 }
             }
         }
-        Case {
-            id,
-            description: raw.description,
-            vars,
-            assert,
-            tags: raw.tags.unwrap_or_default(),
-            repeat: raw.repeat,
-            threshold: raw.threshold.or(defaults.threshold),
-            source,
-        }
+        case
     }
 
     /// Records that `id` is used at `site`; a second use is an error naming the first, unless
@@ -506,6 +364,235 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A case converted as far as it can be without the loader's shared state.
+pub(crate) struct Prepared {
+    case: Case,
+    diags: Vec<Diagnostic>,
+    /// The full hash of a derived id; `None` for an explicit `id`.
+    digest: Option<[u8; 32]>,
+    /// The case's own vars that are `file://` references, read in [`Loader::finish_case`].
+    file_vars: Vec<String>,
+}
+
+/// What converting one case needs. `Copy` and `Sync`: cases convert in parallel.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    /// An error about `sub` of a case site.
+    fn site_diag(&self, site: &Site<'_>, sub: &str, message: impl Into<String>) -> Diagnostic {
+        match site {
+            Site::Suite(prefix) => Diagnostic::error(self.path, join(prefix, sub), message),
+            Site::Row(ds, loc) => ds.diag(loc, sub, message),
+        }
+    }
+
+    fn range_error(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        site: &Site<'_>,
+        prefix: &str,
+        key: &str,
+        v: f64,
+        what: &str,
+    ) {
+        let d = self
+            .site_diag(
+                site,
+                &join(prefix, key),
+                format!("`{key}` must be {what}, found {v}"),
+            )
+            .with_label(format!("expected {what}"));
+        out.push(d);
+    }
+
+    /// Converts assertion list `raw` found at `sub` (`assert`) of `site`. `path_of(k)` names
+    /// assertion `k` in the model.
+    pub(crate) fn assertions(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        raw: Vec<RawAssertion>,
+        site: &Site<'_>,
+        sub: &str,
+        path_of: &dyn Fn(usize) -> String,
+    ) -> Vec<AssertionSpec> {
+        raw.into_iter()
+            .enumerate()
+            .filter_map(|(k, a)| self.assertion(out, a, site, sub, k, path_of(k)))
+            .collect()
+    }
+
+    fn assertion(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        raw: RawAssertion,
+        site: &Site<'_>,
+        list: &str,
+        k: usize,
+        yaml_path: String,
+    ) -> Option<AssertionSpec> {
+        // The sub-path is built only for an error: this runs for every assertion.
+        let sub = || format!("{list}[{k}]");
+        let name = raw.kind.trim();
+        let (negate, base) = match name.strip_prefix("not-") {
+            Some(b) => (true, b),
+            None => (false, name),
+        };
+        let kind = AssertionKind::from_name(base);
+        if kind.is_none() {
+            let help = match did_you_mean(base, AssertionKind::all_names().iter().copied()) {
+                Some(s) if negate => format!("did you mean `not-{s}`?"),
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known types: {}", AssertionKind::all_names().join(", ")),
+            };
+            let d = self
+                .site_diag(
+                    site,
+                    &join(&sub(), "type"),
+                    format!("unknown assertion type `{name}`"),
+                )
+                .with_label("not an assertion type")
+                .with_help(help);
+            out.push(d);
+        }
+        if let Some(v) = out_of_range(raw.weight, 0.0, f64::MAX) {
+            self.range_error(out, site, &sub(), "weight", v, "a number (0 or more)");
+        }
+        if let Some(v) = out_of_range(raw.threshold, f64::MIN, f64::MAX) {
+            self.range_error(out, site, &sub(), "threshold", v, "a finite number");
+        }
+        let mut children = Vec::new();
+        if let Some(nested) = raw.assert {
+            if kind.is_some_and(|k| k != AssertionKind::AssertSet) {
+                let d = self
+                    .site_diag(
+                        site,
+                        &join(&sub(), "assert"),
+                        format!("`{name}` takes no nested `assert`"),
+                    )
+                    .with_help("only `assert-set` groups assertions");
+                out.push(d);
+            } else {
+                let base_path = yaml_path.clone();
+                children = self.assertions(out, nested, site, &join(&sub(), "assert"), &|k| {
+                    format!("{base_path}.assert[{k}]")
+                });
+            }
+        } else if kind == Some(AssertionKind::AssertSet) {
+            let d = self
+                .site_diag(site, &sub(), "`assert-set` needs a nested `assert:` list")
+                .with_help("for example `{ type: assert-set, assert: [{ type: is-json }] }`");
+            out.push(d);
+        }
+        Some(AssertionSpec {
+            kind: kind?,
+            negate,
+            value: raw.value,
+            threshold: raw.threshold,
+            weight: raw.weight.unwrap_or(1.0),
+            metric: raw.metric,
+            path: raw.path,
+            provider: raw.provider,
+            transform: raw.transform,
+            config: raw.config.unwrap_or_default(),
+            children,
+            yaml_path,
+        })
+    }
+
+    /// Converts one case as far as it can alone: id, vars merged with the defaults
+    /// (`file://` ones still unread), assertions, range checks.
+    pub(crate) fn prepare(
+        &self,
+        raw: RawCase,
+        defaults: &Defaults,
+        site: &Site<'_>,
+        source: CaseSource,
+    ) -> Prepared {
+        let mut diags = Vec::new();
+        let own_vars = raw.vars.unwrap_or_default();
+        let (id, digest) = match raw.id {
+            Some(id) => {
+                if !valid_id(&id) {
+                    let d = self
+                        .site_diag(site, "id", format!("invalid case id `{id}`"))
+                        .with_label("not a valid id")
+                        .with_help(
+                            "an id starts with a letter or digit and holds only letters, digits, \
+                             `.`, `_` and `-`, at most 128 characters (it names snapshot files)",
+                        );
+                    diags.push(d);
+                }
+                (id, None)
+            }
+            None => {
+                let (id, digest) = derive_id_digest(raw.description.as_deref(), &own_vars);
+                (id, Some(digest))
+            }
+        };
+        let file_vars: Vec<String> = own_vars
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::String(s) if s.starts_with("file://")))
+            .map(|(k, _)| k.clone())
+            .collect();
+        // Defaults first, the case's own on top (a key keeps the defaults' position).
+        let vars = if defaults.vars.is_empty() {
+            own_vars
+        } else {
+            let mut vars = defaults.vars.clone();
+            vars.extend(own_vars);
+            vars
+        };
+        let mut assert = defaults.assert.clone();
+        if let Some(own) = raw.assert {
+            let path_of = |k: usize| match site {
+                Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
+                Site::Row(ds, loc) => ds.assertion_path(loc, k, "assert"),
+            };
+            assert.extend(self.assertions(&mut diags, own, site, "assert", &path_of));
+        }
+        if raw.repeat == Some(0) {
+            let d = self
+                .site_diag(site, "repeat", "`repeat` must be at least 1")
+                .with_label("0 samples");
+            diags.push(d);
+        }
+        if let Some(v) = out_of_range(raw.threshold, 0.0, 1.0) {
+            self.range_error(
+                &mut diags,
+                site,
+                "",
+                "threshold",
+                v,
+                "a number between 0 and 1",
+            );
+        }
+        if let Some(tags) = &raw.tags {
+            for (k, t) in tags.iter().enumerate() {
+                if t.trim().is_empty() {
+                    diags.push(self.site_diag(site, &format!("tags[{k}]"), "empty tag"));
+                }
+            }
+        }
+        Prepared {
+            case: Case {
+                id,
+                description: raw.description,
+                vars,
+                assert,
+                tags: raw.tags.unwrap_or_default(),
+                repeat: raw.repeat,
+                threshold: raw.threshold.or(defaults.threshold),
+                source,
+            },
+            diags,
+            digest,
+            file_vars,
+        }
+    }
+}
 /// The value, if it is set and not a finite number within `min..=max`.
 fn out_of_range(value: Option<f64>, min: f64, max: f64) -> Option<f64> {
     value.filter(|v| !v.is_finite() || *v < min || *v > max)

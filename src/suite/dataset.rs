@@ -13,8 +13,8 @@
 //!   the special columns above.
 //! - **YAML** (`.yaml`, `.yml`): a list of case mappings.
 
-use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -57,7 +57,7 @@ pub(crate) struct Dataset {
     pub format: Format,
     /// CSV header names.
     header: Vec<String>,
-    index: OnceCell<YamlIndex>,
+    index: OnceLock<YamlIndex>,
 }
 
 /// Where a row is, to place its diagnostics.
@@ -95,7 +95,7 @@ impl Dataset {
             source,
             format,
             header: Vec::new(),
-            index: OnceCell::new(),
+            index: OnceLock::new(),
         }
     }
 

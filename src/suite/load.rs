@@ -10,12 +10,16 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::convert::{Defaults, Loader, Site, open_dataset};
-use super::dataset::Dataset;
+use rayon::prelude::*;
+
+use super::convert::{Defaults, Loader, Prepared, Site, open_dataset};
+use super::dataset::{Dataset, RowLoc};
 use super::diagnostic::Diagnostic;
-use super::model::{CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds};
+use super::model::{
+    AssertionKind, CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds,
+};
 use super::raw::{
-    RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
+    RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
 use super::shape::{self, FileKind};
 use super::{file_ref, split};
@@ -257,12 +261,36 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
             l.push(d);
         }
     }
+    let grader_prompts = raw.grader_prompts.unwrap_or_default();
+    for key in grader_prompts.keys() {
+        let graded = AssertionKind::from_name(key)
+            .is_some_and(|k| crate::judge::graded::builtin_prompt(k).is_some());
+        if !graded {
+            let names = [
+                "llm-rubric",
+                "factuality",
+                "model-graded-closedqa",
+                "answer-relevance",
+                "select-best",
+            ];
+            let mut d = l.error(
+                format!("options.grader_prompts.{key}"),
+                format!("`{key}` has no grading prompt"),
+            );
+            d = match crate::suite::diagnostic::did_you_mean(key, names) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("types with a grading prompt: {}", names.join(", "))),
+            };
+            l.push(d);
+        }
+    }
     SuiteOptions {
         repeat: raw.repeat,
         concurrency: raw.concurrency,
         timeout_ms: raw.timeout_ms,
         max_retries: raw.max_retries,
         mode: raw.mode,
+        grader_prompts,
     }
 }
 
@@ -304,6 +332,9 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
     t
 }
 
+/// Fewest cases per parallel task (below this, spawning costs more than it saves).
+const PAR_MIN: usize = 64;
+
 /// More cases without assertions than this get one warning, not one each.
 const MAX_BARE_WARNINGS: usize = 10;
 
@@ -318,46 +349,73 @@ fn cases(
     let mut dataset_failed = false;
     let no_cases = raw.is_empty();
     let mut bare = Vec::new();
+    // The suite's own cases convert in parallel; ids, `file://` vars, datasets and
+    // diagnostics then go in file order.
+    let total = raw.len();
+    let mut own = Vec::new();
+    let mut datasets = Vec::new();
     for (i, item) in raw.into_iter().enumerate() {
-        let path = format!("cases[{i}]");
         match item {
-            RawCaseItem::Case(raw) => {
-                let site = Site::Suite(path.clone());
-                let case = l.case(
-                    raw,
-                    &site,
-                    defaults,
-                    CaseSource::Suite {
-                        yaml_path: path.clone(),
-                    },
-                );
-                if case.assert.is_empty() {
-                    bare.push((path, out.len()));
-                }
-                out.push(case);
+            RawCaseItem::Case(c) => own.push((i, c)),
+            RawCaseItem::Dataset(text) => datasets.push((i, text)),
+        }
+    }
+    let ctx = l.ctx();
+    let prepared: Vec<(usize, Prepared)> = own
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|(i, c)| {
+            let path = format!("cases[{i}]");
+            let site = Site::Suite(path.clone());
+            (
+                i,
+                ctx.prepare(c, defaults, &site, CaseSource::Suite { yaml_path: path }),
+            )
+        })
+        .collect();
+    let mut prepared = prepared.into_iter().peekable();
+    let mut datasets = datasets.into_iter().peekable();
+    for i in 0..total {
+        let path = format!("cases[{i}]");
+        if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
+            let case = l.finish_case(p, &Site::Suite(path.clone()));
+            if case.assert.is_empty() {
+                bare.push((path, out.len()));
             }
-            RawCaseItem::Dataset(text) => {
-                let Some(rel) = file_ref(&text) else {
-                    let d = l
-                        .error(path, format!("a case must be a mapping, found the string `{}`", short(&text)))
-                        .with_label("not a case")
-                        .with_help("write a case as `- vars: { … }`, or name a dataset as `- file://fixtures/cases.csv`");
-                    l.push(d);
-                    continue;
-                };
-                match open_dataset(&l.dir, rel) {
-                    Ok(mut ds) => {
-                        if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
-                            dataset_failed = true;
-                        }
-                    }
-                    Err((msg, help, label)) => {
-                        dataset_failed = true;
-                        let mut d = l.error(path, msg).with_label(label);
-                        d.help = help;
-                        l.push(d);
-                    }
+            out.push(case);
+            continue;
+        }
+        let Some((_, text)) = datasets.next_if(|(j, _)| *j == i) else {
+            continue;
+        };
+        let Some(rel) = file_ref(&text) else {
+            let d = l
+                .error(
+                    path,
+                    format!(
+                        "a case must be a mapping, found the string `{}`",
+                        short(&text)
+                    ),
+                )
+                .with_label("not a case")
+                .with_help(
+                    "write a case as `- vars: { … }`, or name a dataset as \
+                     `- file://fixtures/cases.csv`",
+                );
+            l.push(d);
+            continue;
+        };
+        match open_dataset(&l.dir, rel) {
+            Ok(mut ds) => {
+                if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
+                    dataset_failed = true;
                 }
+            }
+            Err((msg, help, label)) => {
+                dataset_failed = true;
+                let mut d = l.error(path, msg).with_label(label);
+                d.help = help;
+                l.push(d);
             }
         }
     }
@@ -422,14 +480,24 @@ fn dataset_cases(
         l.push(d);
     }
     let mut bare = 0;
-    for (raw, loc) in rows {
-        let site = Site::Row(ds, &loc);
-        let source = CaseSource::Dataset {
-            file: ds.file.clone(),
-            line: loc.line,
-            yaml_path: path.to_string(),
-        };
-        let case = l.case(raw, &site, defaults, source);
+    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order.
+    let (raws, locs): (Vec<RawCase>, Vec<RowLoc>) = rows.into_iter().unzip();
+    let ctx = l.ctx();
+    let prepared: Vec<Prepared> = raws
+        .into_par_iter()
+        .zip(locs.par_iter())
+        .with_min_len(PAR_MIN)
+        .map(|(raw, loc)| {
+            let source = CaseSource::Dataset {
+                file: ds.file.clone(),
+                line: loc.line,
+                yaml_path: path.to_string(),
+            };
+            ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
+        })
+        .collect();
+    for (p, loc) in prepared.into_iter().zip(&locs) {
+        let case = l.finish_case(p, &Site::Row(ds, loc));
         if case.assert.is_empty() {
             bare += 1;
         }

@@ -53,6 +53,10 @@ pub struct SuiteOptions {
     pub max_retries: Option<u32>,
     /// Default mode for this suite when the command line sets none.
     pub mode: Option<Mode>,
+    /// Grading prompts replacing the built-in ones, by assertion type (`llm-rubric`, …): inline
+    /// text or `file://path`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grader_prompts: BTreeMap<String, String>,
 }
 
 /// How requests reach providers.

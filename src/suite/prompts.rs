@@ -152,7 +152,8 @@ fn check_prompt_providers(
             continue;
         }
         let known: Vec<&str> = providers.iter().map(|p| p.label.as_str()).collect();
-        let help = match did_you_mean(name, known.iter().copied()) {
+        let ids = providers.iter().map(|p| p.id.as_str());
+        let help = match did_you_mean(name, known.iter().copied().chain(ids)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
                 "the suite's providers are {}",

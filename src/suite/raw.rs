@@ -203,6 +203,10 @@ pub struct RawOptions {
     pub max_retries: Option<u32>,
     /// `live`, `record` or `replay`.
     pub mode: Option<Mode>,
+    /// Grading prompts replacing the built-in ones, by assertion type (`llm-rubric`,
+    /// `factuality`, `model-graded-closedqa`, `answer-relevance`, `select-best`): inline text or
+    /// `file://path`.
+    pub grader_prompts: Option<BTreeMap<String, String>>,
 }
 
 /// An entry of `cases:`: a case mapping or a dataset.

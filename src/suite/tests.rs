@@ -45,6 +45,11 @@ fn corpus_of_broken_suites() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        // `plan-*` files load fine and fail in the planner (tests/cli/validate.rs covers them).
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("plan-"))
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 15, "only {} files", files.len());
@@ -568,8 +573,34 @@ fn ten_thousand_cases_load_fast() {
         assert_eq!(suite.cases.len(), 10_000);
     }
     println!("10 000 cases, {} bytes: best of 5 = {best:?}", source.len());
+    // A leaner shape (flow-style assertions), closer to a generated suite.
+    let mut lean =
+        String::from("providers: [openai:gpt-4o-mini]\nprompts: [\"Q: {{ q }}\"]\ncases:\n");
+    for i in 0..10_000 {
+        lean.push_str(&format!(
+            "  - vars: {{ q: \"question {i}\" }}\n    assert:\n      - {{ type: contains, value: \"{i}\" }}\n      \
+             - {{ type: not-icontains, value: sorry }}\n      - {{ type: is-json }}\n"
+        ));
+    }
+    std::fs::write(&path, &lean).unwrap();
+    let mut best_lean = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let suite = load(&path).unwrap();
+        best_lean = best_lean.min(start.elapsed());
+        assert_eq!(suite.cases.len(), 10_000);
+    }
+    println!(
+        "10 000 lean cases, {} bytes: best of 5 = {best_lean:?}",
+        lean.len()
+    );
+    // Two cores, nothing else running: about 80 ms and 45 ms.
     if !cfg!(debug_assertions) {
-        assert!(best < std::time::Duration::from_millis(100), "{best:?}");
+        assert!(best < std::time::Duration::from_millis(150), "{best:?}");
+        assert!(
+            best_lean < std::time::Duration::from_millis(100),
+            "{best_lean:?}"
+        );
     }
 }
 

@@ -31,6 +31,16 @@ const SCRUB: &[&str] = &[
     "GOOGLE_API_KEY",
     "GEMINI_API_KEY",
     "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_AD_TOKEN",
+    "AZURE_OPENAI_ENDPOINT",
+    "OPENAI_API_VERSION",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
     "INSTA_UPDATE",
 ];
 
@@ -148,4 +158,40 @@ pub fn redact(text: &str, project: &Project) -> String {
     let t = text.replace(&project.path().display().to_string(), "[project]");
     let t = re_secs.replace_all(&t, "in [time]").into_owned();
     re_port.replace_all(&t, "127.0.0.1:[port]").into_owned()
+}
+
+/// Asserts that none of `secrets` appears in the last run's stdout/stderr or in any file under
+/// the project (results, cache, cassettes, snapshots, logs).
+pub fn assert_no_secrets(project: &Project, last: &Run, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(
+            !last.stdout.contains(secret) && !last.stderr.contains(secret),
+            "secret printed: {}",
+            last.all()
+        );
+        for f in project.all_files() {
+            let bytes = std::fs::read(&f).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(secret), "secret found in {}", f.display());
+        }
+    }
+}
+
+/// The results file at `rel`, parsed.
+pub fn results(project: &Project, rel: &str) -> serde_json::Value {
+    serde_json::from_str(&project.read(rel)).expect("results file is JSON")
+}
+
+/// The result of `case` on the provider labelled `provider`.
+pub fn result_for<'a>(
+    doc: &'a serde_json::Value,
+    case: &str,
+    provider: &str,
+) -> &'a serde_json::Value {
+    doc["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .find(|r| r["case_id"] == case && r["provider"] == provider)
+        .unwrap_or_else(|| panic!("no result for {case} × {provider}"))
 }

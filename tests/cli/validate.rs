@@ -1,1 +1,123 @@
-//! `promptdrift validate` over broken suites.
+//! `promptdrift validate` over the corpus of broken suites in `tests/fixtures/invalid/`: one
+//! mistake per file, each starting with `# expect: <part of the message>` (and optionally
+//! `# help: <part of the help>`). Every file must fail with exit 2, a located error
+//! (`file:line:column`) carrying the expected text, and the rendered diagnostics are
+//! snapshotted so a wording change is a reviewed diff.
+
+use std::path::Path;
+use std::process::Command;
+
+fn validate(rel: &str) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_promptdrift"))
+        .args(["validate", rel])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("PROMPTDRIFT_MODE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run promptdrift validate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn expectations(source: &str) -> (Vec<String>, Vec<String>) {
+    let mut expect = Vec::new();
+    let mut help = Vec::new();
+    for line in source.lines().take_while(|l| l.starts_with('#')) {
+        if let Some(e) = line.strip_prefix("# expect:") {
+            expect.push(e.trim().to_string());
+        } else if let Some(h) = line.strip_prefix("# help:") {
+            help.push(h.trim().to_string());
+        }
+    }
+    (expect, help)
+}
+
+#[test]
+fn broken_suites_fail_with_located_errors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut count = 0;
+    insta::glob!("../fixtures/invalid", "*.yaml", |path| {
+        count += 1;
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let source = std::fs::read_to_string(path).unwrap();
+        let (expect, help) = expectations(&source);
+        assert!(!expect.is_empty(), "{rel} has no `# expect:` line");
+        let (code, stdout, stderr) = validate(&rel);
+        assert_eq!(code, 2, "{rel} should be rejected:\n{stdout}{stderr}");
+        for e in &expect {
+            assert!(
+                stderr.contains(e.as_str()),
+                "{rel}: expected `{e}` in:\n{stderr}"
+            );
+        }
+        for h in &help {
+            assert!(
+                stderr.contains(h.as_str()),
+                "{rel}: expected help `{h}` in:\n{stderr}"
+            );
+        }
+        let located = regex::Regex::new(r"--> [^\s]+:\d+:\d+").unwrap();
+        assert!(
+            located.is_match(&stderr),
+            "{rel}: no file:line:column in:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{rel} panicked:\n{stderr}");
+        insta::assert_snapshot!(format!("exit {code}\n{stderr}"));
+    });
+    assert!(
+        count >= 15,
+        "the corpus has {count} files; the issue asks for at least 15"
+    );
+}
+
+#[test]
+fn valid_suites_pass() {
+    for rel in [
+        "suites/quickstart.yaml",
+        "tests/fixtures/valid/minimal.yaml",
+    ] {
+        let (code, stdout, stderr) = validate(rel);
+        assert_eq!(code, 0, "{rel}:\n{stdout}{stderr}");
+        assert!(stdout.starts_with("ok: 1 suite"), "{rel}: {stdout}");
+    }
+}
+
+#[test]
+fn json_format_lists_diagnostics() {
+    let (code, stdout, _) = validate_json("tests/fixtures/invalid/plan-bad-regex.yaml");
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON array");
+    let first = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .expect("an error");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["yaml_path"], "cases[0].assert[0].value");
+    assert_eq!(first["line"], 9);
+    assert!(first["message"].as_str().unwrap().contains("invalid regex"));
+}
+
+fn validate_json(rel: &str) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_promptdrift"))
+        .args(["validate", "--format", "json", rel])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,5 +1,7 @@
-//! OpenAI embeddings (`POST /v1/embeddings`): deterministic bag-of-words vectors, `float` or
-//! `base64` encoding (PROTOCOLS.md §1.3).
+//! Embeddings: OpenAI (`POST /v1/embeddings`, `float` or `base64` encoding, PROTOCOLS.md §1.3),
+//! Gemini `embedContent`, Bedrock Titan text embeddings (`InvokeModel`) and Ollama `/api/embed`.
+//! Vectors are the rule's ([`Reply::embeddings`](crate::Reply::embeddings)) or deterministic
+//! bag-of-words vectors of the input.
 
 use serde_json::{Value, json};
 
@@ -81,6 +83,76 @@ pub(super) fn embeddings(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     });
     with_headers(Rendered::json(200, &body), ctx)
+}
+
+/// The rule's first vector, or a bag-of-words vector of `text`.
+fn one_vector(a: &Resolved, text: &str, dims: usize) -> Vec<f32> {
+    a.embeddings
+        .as_ref()
+        .and_then(|e| e.first().cloned())
+        .unwrap_or_else(|| bag_of_words(text, dims))
+}
+
+fn dims_at(ctx: &Ctx<'_>, key: &str, default: usize) -> usize {
+    ctx.inbound
+        .json
+        .as_ref()
+        .and_then(|j| j.get(key))
+        .and_then(Value::as_u64)
+        .map_or(default, |d| usize::try_from(d.min(4096)).unwrap_or(default))
+}
+
+/// Gemini `models/{m}:embedContent`: `{"embedding": {"values": […]}}`.
+pub(super) fn gemini(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
+    let v = one_vector(
+        a,
+        &ctx.inbound.prompt,
+        dims_at(ctx, "outputDimensionality", 64),
+    );
+    Rendered::json(200, &json!({"embedding": {"values": v}}))
+}
+
+/// Bedrock Titan text embeddings (V2 response shape).
+pub(super) fn titan(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
+    let v = one_vector(a, &ctx.inbound.prompt, dims_at(ctx, "dimensions", 64));
+    let body = json!({
+        "embedding": v,
+        "inputTextTokenCount": super::estimate_tokens(&ctx.inbound.prompt),
+        "embeddingsByType": {"float": v},
+    });
+    Rendered::json(200, &body).header("x-amzn-requestid", ctx.request_uuid())
+}
+
+/// Ollama `/api/embed`: one vector per input.
+pub(super) fn ollama(a: &Resolved, ctx: &Ctx<'_>) -> Rendered {
+    let inputs: Vec<String> = match ctx.inbound.json.as_ref().and_then(|j| j.get("input")) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => vec![String::new()],
+    };
+    let dims = dims_at(ctx, "dimensions", 64);
+    let vectors: Vec<Vec<f32>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            a.embeddings
+                .as_ref()
+                .and_then(|e| e.get(i).or(e.last()).cloned())
+                .unwrap_or_else(|| bag_of_words(t, dims))
+        })
+        .collect();
+    let tokens: u32 = inputs.iter().map(|t| super::estimate_tokens(t)).sum();
+    let body = json!({
+        "model": a.model,
+        "embeddings": vectors,
+        "total_duration": 14_143_917,
+        "load_duration": 1_019_500,
+        "prompt_eval_count": tokens,
+    });
+    Rendered::json(200, &body)
 }
 
 #[cfg(test)]

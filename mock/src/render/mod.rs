@@ -256,6 +256,9 @@ pub(crate) fn success(answer: &Resolved, ctx: &Ctx<'_>) -> Rendered {
         Protocol::BedrockInvoke => bedrock::invoke(answer, ctx),
         Protocol::Gemini | Protocol::Vertex => gemini::generate(answer, ctx),
         Protocol::OllamaChat | Protocol::OllamaGenerate => ollama::answer(answer, ctx),
+        Protocol::GeminiEmbed => embeddings::gemini(answer, ctx),
+        Protocol::BedrockEmbed => embeddings::titan(answer, ctx),
+        Protocol::OllamaEmbed => embeddings::ollama(answer, ctx),
     }
 }
 
@@ -276,9 +279,13 @@ pub(crate) fn error(kind: ErrorKind, ctx: &Ctx<'_>) -> Rendered {
         | Protocol::AzureClassic
         | Protocol::AzureV1 => openai::error(kind, &ctx),
         Protocol::Anthropic => anthropic::error(kind, &ctx),
-        Protocol::BedrockConverse | Protocol::BedrockInvoke => bedrock::error(kind, &ctx),
-        Protocol::Gemini | Protocol::Vertex => gemini::error(kind, &ctx),
-        Protocol::OllamaChat | Protocol::OllamaGenerate => ollama::error(kind, &ctx),
+        Protocol::BedrockConverse | Protocol::BedrockInvoke | Protocol::BedrockEmbed => {
+            bedrock::error(kind, &ctx)
+        }
+        Protocol::Gemini | Protocol::Vertex | Protocol::GeminiEmbed => gemini::error(kind, &ctx),
+        Protocol::OllamaChat | Protocol::OllamaGenerate | Protocol::OllamaEmbed => {
+            ollama::error(kind, &ctx)
+        }
     }
 }
 
@@ -362,10 +369,10 @@ pub(crate) fn rejection(rej: &crate::auth::Rejection, ctx: &Ctx<'_>) -> Rendered
         } => match ctx.protocol {
             p if p.is_openai_family() => openai::rejection(*status, kind_hint, message, ctx),
             Protocol::Anthropic => anthropic::rejection(*status, kind_hint, message, ctx),
-            Protocol::Gemini | Protocol::Vertex => {
+            Protocol::Gemini | Protocol::Vertex | Protocol::GeminiEmbed => {
                 gemini::rejection(*status, kind_hint, message, ctx)
             }
-            Protocol::BedrockConverse | Protocol::BedrockInvoke => {
+            Protocol::BedrockConverse | Protocol::BedrockInvoke | Protocol::BedrockEmbed => {
                 bedrock::rejection(*status, kind_hint, message, ctx)
             }
             _ => ollama::rejection(*status, message),

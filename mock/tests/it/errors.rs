@@ -59,7 +59,7 @@ fn every_kind_every_protocol_has_the_protocol_shape() {
                     assert!(j["request_id"].is_string(), "{ctx}");
                     assert!(r.header("request-id").is_some(), "{ctx}");
                 }
-                Protocol::BedrockConverse | Protocol::BedrockInvoke => {
+                Protocol::BedrockConverse | Protocol::BedrockInvoke | Protocol::BedrockEmbed => {
                     assert!(j["message"].is_string(), "{ctx}");
                     let t = r.header("x-amzn-errortype").unwrap();
                     assert!(
@@ -68,13 +68,13 @@ fn every_kind_every_protocol_has_the_protocol_shape() {
                     );
                     assert!(r.header("x-amzn-requestid").is_some(), "{ctx}");
                 }
-                Protocol::Gemini | Protocol::Vertex => {
+                Protocol::Gemini | Protocol::Vertex | Protocol::GeminiEmbed => {
                     assert_eq!(j["error"]["code"], r.status, "{ctx}");
                     assert!(j["error"]["status"].is_string(), "{ctx}");
                     assert!(j["error"]["message"].is_string(), "{ctx}");
                     assert!(j["error"]["details"].is_array(), "{ctx}");
                 }
-                Protocol::OllamaChat | Protocol::OllamaGenerate => {
+                Protocol::OllamaChat | Protocol::OllamaGenerate | Protocol::OllamaEmbed => {
                     assert!(j["error"].is_string(), "{ctx}");
                 }
                 _ => unreachable!(),

@@ -474,6 +474,61 @@ fn embeddings() {
 }
 
 #[test]
+fn gemini_titan_and_ollama_embeddings() {
+    let mock = MockServer::start();
+    let g = post(
+        &format!("{}/v1beta/models/gemini-embedding-001:embedContent", mock.url()),
+        &[("x-goog-api-key", "g")],
+        &json!({"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "Paris is the capital"}]}, "outputDimensionality": 16}),
+    )
+    .json();
+    let gv: Vec<f32> = serde_json::from_value(g["embedding"]["values"].clone()).unwrap();
+    assert_eq!(gv.len(), 16);
+    assert_eq!(
+        gv,
+        promptdrift_mock::bag_of_words_embedding("the capital is Paris", 16)
+    );
+    let t = send(&mock, Protocol::BedrockEmbed, "Paris is the capital");
+    assert_eq!(t.status, 200, "{}", t.text());
+    assert!(t.header("x-amzn-requestid").is_some());
+    let t = t.json();
+    assert_eq!(t["embedding"].as_array().unwrap().len(), 64);
+    assert_eq!(t["embeddingsByType"]["float"], t["embedding"]);
+    assert!(t["inputTextTokenCount"].as_u64().unwrap() > 0);
+    let o = send(&mock, Protocol::OllamaEmbed, "Paris").json();
+    assert_eq!(o["model"], "m-1");
+    assert_eq!(o["embeddings"].as_array().unwrap().len(), 1);
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].protocol, Some(Protocol::GeminiEmbed));
+    assert_eq!(reqs[0].model.as_deref(), Some("gemini-embedding-001"));
+    assert_eq!(reqs[0].prompt.as_deref(), Some("Paris is the capital"));
+    assert_eq!(reqs[1].protocol, Some(Protocol::BedrockEmbed));
+    assert_eq!(
+        reqs[1].model.as_deref(),
+        Some("amazon.titan-embed-text-v2:0")
+    );
+    assert_eq!(reqs[1].prompt.as_deref(), Some("Paris is the capital"));
+    assert_eq!(reqs[2].protocol, Some(Protocol::OllamaEmbed));
+    // Rule vectors, per protocol.
+    mock.add_rule(
+        Rule::new()
+            .protocol(Protocol::BedrockEmbed)
+            .prompt_contains("fixed")
+            .reply(Reply::embeddings(vec![vec![0.6, 0.8]])),
+    );
+    let t = send(&mock, Protocol::BedrockEmbed, "fixed").json();
+    let v: Vec<f32> = serde_json::from_value(t["embedding"].clone()).unwrap();
+    assert_eq!(v, [0.6f32, 0.8]);
+    // Without the right credentials, Bedrock's own rejection.
+    let r = post(
+        &format!("{}/model/amazon.titan-embed-text-v2%3A0/invoke", mock.url()),
+        &[],
+        &json!({"inputText": "x"}),
+    );
+    assert_eq!(r.status, 403);
+}
+
+#[test]
 fn responses_api() {
     let mock = MockServer::start();
     mock.add_rule(

@@ -50,6 +50,9 @@ pub(crate) fn try_post(
     timeout: Option<Duration>,
 ) -> Result<Resp, reqwest::Error> {
     rt().block_on(async {
+        // In a workspace build, cargo unifies reqwest's features with promptdrift's
+        // (`rustls-no-provider`), which needs a process-wide crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = reqwest::Client::builder();
         if let Some(t) = timeout {
             b = b.timeout(t);
@@ -280,6 +283,22 @@ pub(crate) fn send(
             &format!("{u}/api/generate"),
             &[],
             &json!({"model": "m-1", "stream": false, "prompt": prompt}),
+        ),
+        P::GeminiEmbed => post(
+            &format!("{u}/v1beta/models/m-1:embedContent"),
+            &[("x-goog-api-key", "g-test")],
+            &json!({"model": "models/m-1", "content": {"parts": [{"text": prompt}]}}),
+        ),
+        P::BedrockEmbed => bedrock_post(
+            mock,
+            &creds(),
+            "/model/amazon.titan-embed-text-v2%3A0/invoke",
+            &json!({"inputText": prompt, "normalize": true}),
+        ),
+        P::OllamaEmbed => post(
+            &format!("{u}/api/embed"),
+            &[],
+            &json!({"model": "m-1", "input": prompt}),
         ),
         _ => unreachable!("new protocol {p}"),
     }

@@ -2,6 +2,7 @@
 //! The metric math is tested against reference implementations in `metrics.rs`.
 
 mod docs;
+mod graded;
 mod json_kinds;
 mod ops;
 mod text_kinds;
@@ -75,7 +76,13 @@ impl A {
     }
 
     pub(super) fn compile_in(&self, dir: &Path) -> Result<CompiledAssertion, JudgeError> {
-        compile(&self.0, &CompileContext { dir })
+        compile(
+            &self.0,
+            &CompileContext {
+                dir,
+                grader_prompts: None,
+            },
+        )
     }
 
     pub(super) fn compiled(&self) -> CompiledAssertion {
@@ -178,27 +185,29 @@ fn weight_and_threshold_are_checked_for_every_kind() {
 }
 
 #[test]
-fn model_graded_kinds_are_refused_for_now() {
-    for k in [
-        "llm-rubric",
-        "factuality",
-        "model-graded-factuality",
-        "model-graded-closedqa",
-        "answer-relevance",
-        "select-best",
-        "similar",
-        "command",
+fn graded_kinds_need_the_runner() {
+    for (k, v) in [
+        ("llm-rubric", json!("is polite")),
+        ("factuality", json!("Paris is the capital of France")),
+        ("model-graded-factuality", json!("Paris")),
+        ("model-graded-closedqa", json!("names a city")),
+        ("answer-relevance", json!("What is the capital of France?")),
+        ("select-best", json!("most concise")),
+        ("similar", json!("Paris")),
+        ("command", json!(["true"])),
     ] {
-        let e = a(k).value(json!("x")).err();
-        check_err(&e, None, "this build cannot evaluate");
-        let canonical = AssertionKind::from_name(k)
-            .map(AssertionKind::name)
-            .unwrap_or_default();
-        assert!(e.message.contains(canonical), "{e:?}");
-        assert!(e.help.is_some());
+        let c = a(k).value(v).compiled();
+        assert!(c.needs_runner(), "{k}");
+        // Without the runner the outcome is undetermined, never a pass.
+        let o = evaluate(&c, &obs("Paris"));
+        assert!(!o.pass, "{k}: {o:?}");
     }
-    assert!(is_model_graded(AssertionKind::LlmRubric));
-    assert!(!is_model_graded(AssertionKind::Contains));
+    assert!(needs_grader(AssertionKind::LlmRubric));
+    assert!(needs_embedder(AssertionKind::AnswerRelevance));
+    assert!(!needs_grader(AssertionKind::Similar));
+    assert!(!a("contains").value(json!("x")).compiled().needs_runner());
+    let set = a("assert-set").children(vec![a("llm-rubric").value(json!("x"))]);
+    assert!(set.compiled().needs_runner());
 }
 
 #[test]
@@ -450,7 +459,8 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
     let covered: std::collections::BTreeSet<AssertionKind> =
         table.iter().map(|(s, _, _)| s.0.kind).collect();
     for kind in AssertionKind::ALL {
-        let graded = is_model_graded(*kind) || *kind == AssertionKind::Command;
+        let graded =
+            needs_grader(*kind) || needs_embedder(*kind) || *kind == AssertionKind::Command;
         assert!(
             graded || covered.contains(kind),
             "`{}` is not in the table",

@@ -389,9 +389,9 @@ fn assert_set_all_must_pass_or_threshold() {
         .err();
     check_err(&e, Some("assert[1].value"), "invalid regex");
     let e = a("assert-set")
-        .children(vec![a("llm-rubric").value(json!("x"))])
+        .children(vec![a("select-best").value(json!("x"))])
         .err();
-    check_err(&e, Some("assert[0]"), "cannot evaluate");
+    check_err(&e, Some("assert[0]"), "cannot go inside an `assert-set`");
     check_err(&a("assert-set").err(), Some("assert"), "no assertions");
     check_err(
         &a("assert-set").threshold(2.0).children(children()).err(),
