@@ -22,7 +22,7 @@ use crate::snapshot::{Mode as SnapshotMode, SnapshotOptions};
 use crate::suite::model::Mode;
 
 /// Arguments of `promptdrift run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Suite files or folders (default: suites/).
     pub files: Vec<PathBuf>,
@@ -264,8 +264,102 @@ impl EventSink for CliSink {
     }
 }
 
+/// What [`execute`] produced: the plan, every finished result and how the run ended.
+pub(crate) struct Executed {
+    /// The plan that ran (suites, with their thresholds).
+    pub(crate) plan: plan::Plan,
+    /// Every finished result, in finish order.
+    pub(crate) results: Vec<CaseResult>,
+    /// Counts.
+    pub(crate) summary: Summary,
+    /// Stopped by Ctrl-C.
+    pub(crate) interrupted: bool,
+    /// Results files that could not be written.
+    pub(crate) write_errors: Vec<String>,
+    /// Run information (for reports).
+    run_info: RunInfo,
+    /// Suites as listed in results files.
+    suite_infos: Vec<SuiteInfo>,
+    /// Every `-o` output.
+    outputs: Vec<(PathBuf, OutputKind)>,
+    /// Colour on stdout.
+    color: bool,
+}
+
 /// Runs `promptdrift run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
+    let mut ex = match execute(args, ui) {
+        Ok(ex) => ex,
+        Err(code) => return code,
+    };
+    print!(
+        "{}",
+        crate::report::terminal::render_with(
+            &ex.plan,
+            &ex.results,
+            &ex.summary,
+            ex.interrupted,
+            RenderOptions { color: ex.color }
+        )
+    );
+    let snaps = crate::snapshot::apply(&ex.plan, &ex.results, &snapshot_options(args));
+    print!("{}", crate::report::snapshots::render(&snaps));
+    let file = ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        run: ex.run_info.clone(),
+        suites: ex.suite_infos.clone(),
+        results: std::mem::take(&mut ex.results),
+        summary: ex.summary,
+        complete: !ex.interrupted,
+    };
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    ex.write_errors.extend(super::outputs::write_reports(
+        &ex.outputs,
+        &file,
+        &footer,
+        false,
+    ));
+    for (path, kind) in &ex.outputs {
+        println!("{}: {}", kind.label(), path.display());
+    }
+    for e in &ex.write_errors {
+        eprintln!("error: cannot write results: {e}");
+    }
+    for e in &snaps.errors {
+        eprintln!("error: cannot write snapshot: {e}");
+    }
+    if ex.interrupted {
+        EXIT_INTERRUPTED
+    } else if !ex.write_errors.is_empty() || !snaps.errors.is_empty() || ex.summary.errors > 0 {
+        EXIT_UNANSWERED
+    } else if ex.summary.failed > 0 || snaps.unaccepted().next().is_some() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Snapshot settings from the flags and CI mode.
+fn snapshot_options(args: &RunArgs) -> SnapshotOptions {
+    SnapshotOptions {
+        dir: args.snapshot_dir.clone(),
+        mode: args
+            .snapshot_mode
+            .map_or(SnapshotMode::Auto, SnapshotMode::from),
+        ci: args.ci.enabled(),
+        all_suites: args.snapshot || args.snapshot_mode.is_some(),
+        all_cases: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none(),
+    }
+}
+
+/// Loads, plans and runs (streaming `-o` results files as results arrive); prints diagnostics
+/// and errors, and returns the exit code when it cannot run. Shared by `run` and `compare`.
+pub(crate) fn execute(args: &RunArgs, ui: Ui) -> Result<Executed, u8> {
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
@@ -273,28 +367,28 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: --filter is not a valid regular expression: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let files = match super::suite_files(&args.files) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let (suites, mut warnings) = match super::load_suites(&files) {
         Ok(x) => x,
         Err(mut d) => {
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
@@ -313,24 +407,16 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Err(mut d) => {
             d.append(&mut warnings);
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     warnings.extend(plan.warnings.iter().cloned());
-    let snap_opts = SnapshotOptions {
-        dir: args.snapshot_dir.clone(),
-        mode: args
-            .snapshot_mode
-            .map_or(SnapshotMode::Auto, SnapshotMode::from),
-        ci: args.ci.enabled(),
-        all_suites: args.snapshot || args.snapshot_mode.is_some(),
-        all_cases: args.filter.is_none() && args.tags.is_empty() && args.shard.is_none(),
-    };
+    let snap_opts = snapshot_options(args);
     let mut layout = crate::snapshot::apply::check_layout(&plan, &snap_opts);
     if !layout.is_empty() {
         layout.append(&mut warnings);
         super::print_diagnostics(&mut layout);
-        return EXIT_BAD_INPUT;
+        return Err(EXIT_BAD_INPUT);
     }
     super::print_diagnostics(&mut warnings);
 
@@ -369,7 +455,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             Ok(w) => writers.push(w),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
-                return EXIT_BAD_INPUT;
+                return Err(EXIT_BAD_INPUT);
             }
         }
     }
@@ -407,7 +493,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_UNANSWERED;
+            return Err(EXIT_UNANSWERED);
         }
     };
     let complete = !report.interrupted;
@@ -424,53 +510,17 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
         eprintln!("{line}");
     }
-    print!(
-        "{}",
-        crate::report::terminal::render_with(
-            &plan,
-            &sink.results,
-            &summary,
-            report.interrupted,
-            RenderOptions { color }
-        )
-    );
-    let snaps = crate::snapshot::apply(&plan, &sink.results, &snap_opts);
-    print!("{}", crate::report::snapshots::render(&snaps));
-    let file = ResultsFile {
-        schema: crate::results::SCHEMA_NAME.into(),
-        version: crate::results::SCHEMA_VERSION,
-        tool: ToolInfo::current(),
-        run: run_info,
-        suites: suite_infos,
-        results: std::mem::take(&mut sink.results),
+    Ok(Executed {
+        plan,
+        results: sink.results,
         summary,
-        complete,
-    };
-    let footer = Footer {
-        command: Some(super::outputs::this_command()),
-        merged_from: Vec::new(),
-    };
-    sink.write_errors.extend(super::outputs::write_reports(
-        &outputs, &file, &footer, false,
-    ));
-    for (path, kind) in &outputs {
-        println!("{}: {}", kind.label(), path.display());
-    }
-    for e in &sink.write_errors {
-        eprintln!("error: cannot write results: {e}");
-    }
-    for e in &snaps.errors {
-        eprintln!("error: cannot write snapshot: {e}");
-    }
-    if report.interrupted {
-        EXIT_INTERRUPTED
-    } else if !sink.write_errors.is_empty() || !snaps.errors.is_empty() || summary.errors > 0 {
-        EXIT_UNANSWERED
-    } else if summary.failed > 0 || snaps.unaccepted().next().is_some() {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+        interrupted: report.interrupted,
+        write_errors: sink.write_errors,
+        run_info,
+        suite_infos,
+        outputs,
+        color,
+    })
 }
 
 /// Now, as RFC 3339 UTC (`2026-11-25T14:03:07Z`), without a date crate.
