@@ -2,24 +2,24 @@
 //!
 //! LLM outputs vary from sample to sample, so exact equality of the text would flag nearly
 //! every re-run. What is compared is a *stable projection* of both sides: the output (the
-//! representative one, for repeated cases) and the outcome of every assertion (pass counts
-//! for repeated cases). Metrics (latency, cost, tokens) and the resolved model id are shown in
-//! review but never make a snapshot differ.
+//! representative one, for repeated cases), the finish reason and the outcome of every
+//! assertion (pass counts for repeated cases). Metrics (latency, cost, tokens) and the
+//! resolved model id are shown in review but never make a snapshot differ.
 //!
-//! The rules, first match wins (`Class`):
-//! 1. the case's pass rate fell → `regressed`; rose → `improved`;
-//! 2. an assertion's pass rate fell → `regressed`; rose (none fell) → `improved`; an
-//!    assertion only on one side → `changed`;
-//! 3. the outputs are equal after insta's normalisation (trailing whitespace, CRLF) →
-//!    `unchanged`;
-//! 4. otherwise `changed` (`output differs`).
-//!
-//! Only `unchanged` (and `equivalent`, once a reworded answer can be told apart from a changed
-//! one) keep the accepted snapshot; every other class writes a `.snap.new`.
+//! [`classify_all`] is the drift engine's per-case classification ([`crate::drift`]) with the
+//! accepted snapshot as baseline and the new one as candidate: `unchanged` and `equivalent`
+//! (reworded, same outcomes, similar enough) keep the accepted snapshot; `regressed`,
+//! `improved` and `changed` write a `.snap.new`. An assertion added or removed is `changed`
+//! whatever the texts say. [`classify`] is the strict rule used when the engine cannot
+//! classify a pair: any rate change, then any text change.
 
 use serde::Serialize;
 
 use super::info::{AssertionInfo, Info};
+use crate::drift::CaseClass;
+use crate::judge::Outcome;
+use crate::provider::{ProviderError, Usage};
+use crate::results::{AssertionResult, CaseResult, RenderedPrompt, Status};
 use crate::suite::model::Thresholds;
 
 /// How a new result relates to the accepted snapshot.
@@ -101,13 +101,173 @@ fn fraction((p, n): (u32, u32)) -> String {
     }
 }
 
-/// Compares many (accepted, new) pairs; `thresholds` are the suite's (`equivalence_similarity`).
+/// Compares many (accepted, new) pairs with the drift engine's per-case classification
+/// ([`crate::drift`]), in one batch; `thresholds` are the suite's (`equivalence_similarity`).
+///
+/// Each snapshot stands for its samples: `answered` copies of its body, passing as its counts
+/// say (see [`samples_of`]). An assertion added or removed makes a pair `changed` even when
+/// the drift engine finds the outputs equivalent: the projection itself changed.
 pub fn classify_all(pairs: &[(Side<'_>, Side<'_>)], thresholds: &Thresholds) -> Vec<Verdict> {
-    let _ = thresholds;
-    pairs
-        .iter()
-        .map(|(old, new)| classify(*old, *new))
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let mut settings = crate::drift::Settings::from_thresholds([thresholds]);
+    // Only the per-case classes are used: no suite statistics to resample.
+    settings.bootstrap = 0;
+    let width = pairs.len().to_string().len();
+    let mut old_results = Vec::new();
+    let mut new_results = Vec::new();
+    for (i, (o, n)) in pairs.iter().enumerate() {
+        // The pair's index stands in for the suite name: every pair is its own case.
+        let key = format!("{i:0width$}");
+        old_results.extend(samples_of(&key, *o));
+        new_results.extend(samples_of(&key, *n));
+    }
+    fn side(rs: &[CaseResult]) -> crate::drift::Side<'_> {
+        crate::drift::Side {
+            label: "snapshot".into(),
+            provider_id: String::new(),
+            source: None,
+            results: rs.iter().collect(),
+        }
+    }
+    let cmp = crate::drift::compare(&side(&old_results), &side(&new_results), &settings);
+    let mut out: Vec<Option<Verdict>> = vec![None; pairs.len()];
+    for c in cmp.cases {
+        let Ok(i) = c.suite.parse::<usize>() else {
+            continue;
+        };
+        let class = match c.class {
+            CaseClass::Regressed => Class::Regressed,
+            CaseClass::Improved => Class::Improved,
+            CaseClass::Equivalent => Class::Equivalent,
+            CaseClass::Unchanged => Class::Unchanged,
+            _ => Class::Changed,
+        };
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(Verdict {
+                class,
+                reasons: if class == Class::Unchanged {
+                    Vec::new()
+                } else {
+                    c.reasons
+                },
+            });
+        }
+    }
+    out.into_iter()
+        .zip(pairs)
+        .map(|(v, (o, n))| {
+            let mut v = v.unwrap_or_else(|| classify(*o, *n));
+            let shape = assertion_set_changes(o.info, n.info);
+            if v.class.matches() && !shape.is_empty() {
+                v.class = Class::Changed;
+                v.reasons = shape;
+            }
+            v
+        })
         .collect()
+}
+
+/// The samples a snapshot stands for, as results the drift engine can read: `answered`
+/// copies of the body; the first `passed` pass the case, and for each assertion the first
+/// `passed` of its `of` samples pass it.
+pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
+    let info = side.info;
+    let (passed, answered) = info.pass_counts();
+    let refused = info.error.as_ref().filter(|_| info.status == Status::Error);
+    (0..answered.max(1))
+        .map(|i| {
+            let status = if refused.is_some() {
+                Status::Error
+            } else if i < passed {
+                Status::Passed
+            } else {
+                Status::Failed
+            };
+            let assertions = if refused.is_some() {
+                Vec::new()
+            } else {
+                info.assertions
+                    .iter()
+                    .filter(|a| i < a.rate().1)
+                    .map(|a| {
+                        let pass = i < a.rate().0;
+                        AssertionResult {
+                            kind: a.kind.clone(),
+                            value: a.value.clone(),
+                            outcome: Outcome {
+                                pass,
+                                score: a.score.unwrap_or(if pass { 1.0 } else { 0.0 }),
+                                reason: if pass {
+                                    String::new()
+                                } else {
+                                    a.reason.clone().unwrap_or_default()
+                                },
+                            },
+                            weight: 1.0,
+                            metric: a.metric.clone(),
+                        }
+                    })
+                    .collect()
+            };
+            let tokens = |t: Option<f64>| t.map(|t| t.round() as u64);
+            CaseResult {
+                suite: suite.to_string(),
+                case_id: info.case.clone(),
+                description: None,
+                tags: info.tags.clone(),
+                provider: info.provider.clone(),
+                provider_id: info.provider_id.clone(),
+                prompt: info.prompt.clone(),
+                sample: i,
+                rendered: RenderedPrompt::default(),
+                status,
+                score: info.score,
+                output: Some(side.body.to_string()),
+                finish_reason: info.finish_reason,
+                finish_raw: None,
+                usage: Usage {
+                    input: tokens(info.metrics.input_tokens),
+                    output: tokens(info.metrics.output_tokens),
+                    ..Usage::default()
+                },
+                latency_ms: info.metrics.latency_ms.unwrap_or(0),
+                cost_usd: info.metrics.cost_usd,
+                model: info.model.clone(),
+                source: None,
+                attempts: 1,
+                assertions,
+                error: refused.map(|e| ProviderError {
+                    class: e.class,
+                    status: None,
+                    code: None,
+                    message: e.message.clone(),
+                    retry_after: None,
+                    should_retry: None,
+                }),
+            }
+        })
+        .collect()
+}
+
+/// `assertion … added` / `removed`: the assertions of the two sides, matched by type, value
+/// and occurrence.
+fn assertion_set_changes(old: &Info, new: &Info) -> Vec<String> {
+    let olds = keyed(&old.assertions);
+    let news = keyed(&new.assertions);
+    let mut out = Vec::new();
+    for (k, a) in &olds {
+        if !news.iter().any(|(kn, _)| kn == k) {
+            out.push(format!("assertion {} removed", a.label()));
+        }
+    }
+    for (k, b) in &news {
+        if !olds.iter().any(|(ko, _)| ko == k) {
+            out.push(format!("assertion {} added", b.label()));
+        }
+    }
+    out
 }
 
 /// Compares a new result with the accepted snapshot (see the module docs).
@@ -244,5 +404,109 @@ mod tests {
         assert_eq!(v.class, Class::Changed);
         assert_eq!(v.reasons, ["assertion `regex` \"x\" added"]);
         assert!(!Class::Changed.matches() && Class::Equivalent.matches());
+    }
+
+    fn all(old: Side<'_>, new: Side<'_>) -> Verdict {
+        classify_all(&[(old, new)], &Thresholds::default())
+            .pop()
+            .unwrap()
+    }
+
+    #[test]
+    fn with_the_drift_engine() {
+        let pass = info(Status::Passed, &[("contains", true)]);
+        let fail = info(Status::Failed, &[("contains", false)]);
+        let a = "You can ask for a refund within 30 days.";
+        assert_eq!(
+            all(side(&pass, a), side(&pass, a)),
+            Verdict {
+                class: Class::Unchanged,
+                reasons: vec![]
+            }
+        );
+        let v = all(
+            side(&pass, a),
+            side(&pass, "You can ask for a refund within 30 days!"),
+        );
+        assert_eq!(v.class, Class::Equivalent, "{v:?}");
+        let v = all(side(&pass, a), side(&pass, "Refunds: a month."));
+        assert_eq!(v.class, Class::Changed, "{v:?}");
+        let v = all(side(&pass, a), side(&fail, "Refunds: a month."));
+        assert_eq!(v.class, Class::Regressed, "{v:?}");
+        assert!(
+            v.reasons[0].starts_with("`contains` \"x\" passed, now fails"),
+            "{v:?}"
+        );
+        // Same text, an assertion more: the projection changed.
+        let more = info(Status::Passed, &[("contains", true), ("regex", true)]);
+        let v = all(side(&pass, a), side(&more, a));
+        assert_eq!(
+            v,
+            Verdict {
+                class: Class::Changed,
+                reasons: vec!["assertion `regex` \"x\" added".into()]
+            }
+        );
+        // A suite's equivalence threshold applies.
+        let strict = Thresholds {
+            equivalence_similarity: Some(0.999),
+            ..Thresholds::default()
+        };
+        let b = "You may ask for a refund within 30 days.";
+        assert_eq!(all(side(&pass, a), side(&pass, b)).class, Class::Equivalent);
+        let v = classify_all(&[(side(&pass, a), side(&pass, b))], &strict);
+        assert_eq!(v[0].class, Class::Changed, "{v:?}");
+        // Batches keep their order.
+        let v = classify_all(
+            &[
+                (side(&pass, a), side(&fail, "x")),
+                (side(&pass, a), side(&pass, a)),
+                (side(&fail, "x"), side(&pass, a)),
+            ],
+            &Thresholds::default(),
+        );
+        let classes: Vec<Class> = v.iter().map(|v| v.class).collect();
+        assert_eq!(
+            classes,
+            [Class::Regressed, Class::Unchanged, Class::Improved]
+        );
+    }
+
+    #[test]
+    fn repeated_snapshots_compare_their_counts() {
+        use crate::snapshot::info::Samples;
+        let with = |passed: u32| {
+            let mut i = info(Status::Failed, &[]);
+            i.samples = Some(Samples {
+                total: 5,
+                answered: 5,
+                passed,
+                pass_rate: 0.0,
+                distinct_outputs: 2,
+            });
+            i.assertions = vec![AssertionInfo {
+                kind: "contains".into(),
+                value: None,
+                metric: None,
+                pass: None,
+                passed: Some(passed),
+                of: Some(5),
+                score: None,
+                reason: Some("missing".into()),
+            }];
+            i
+        };
+        let samples = samples_of("s", side(&with(3), "text"));
+        assert_eq!(samples.len(), 5);
+        let passed: Vec<bool> = samples.iter().map(|r| r.status == Status::Passed).collect();
+        assert_eq!(passed, [true, true, true, false, false]);
+        assert_eq!(samples[4].assertions[0].outcome.reason, "missing");
+        assert_eq!(
+            all(side(&with(3), "t"), side(&with(3), "t")).class,
+            Class::Unchanged
+        );
+        let v = all(side(&with(3), "t"), side(&with(2), "t"));
+        assert_eq!(v.class, Class::Regressed, "{v:?}");
+        assert!(v.reasons[0].contains("3/5 → 2/5"), "{v:?}");
     }
 }

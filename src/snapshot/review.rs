@@ -15,6 +15,7 @@ use super::compare::{self, Side};
 use super::format::SnapFile;
 use super::info::{Info, Metrics};
 use super::pending::Pending;
+use crate::suite::model::Thresholds;
 
 /// A key press, as the terminal reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +234,8 @@ pub fn render(
     }
     match (old, old.and_then(|o| o.info.as_ref()), new.info.as_ref()) {
         (Some(o), Some(oi), Some(ni)) => {
-            let v = compare::classify(
+            // The suite's `equivalence_similarity` is not known here: the default applies.
+            let pair = (
                 Side {
                     info: oi,
                     body: &o.body,
@@ -243,6 +245,9 @@ pub fn render(
                     body: &new.body,
                 },
             );
+            let v = compare::classify_all(&[pair], &Thresholds::default())
+                .pop()
+                .expect("one pair, one verdict");
             let why = if v.reasons.is_empty() {
                 String::new()
             } else {
@@ -643,7 +648,7 @@ mod tests {
         Source: suites/support.yaml:12
         Description: refund window
         Provider: gpt-a (openai:gpt-a), model gpt-a-1 → gpt-a-2
-        Verdict: regressed: case passed → failed; `contains` "30 days" passed → failed; output differs
+        Verdict: regressed: `contains` "30 days" passed, now fails: output does not contain "30 days"; numbers removed: 30; similarity 0.50 < 0.80
         Assertions:
           `contains` "30 days"  passed → failed  (output does not contain "30 days")
           `is-refusal`  failed
