@@ -519,8 +519,7 @@ pub(crate) fn rel_to(root: &Path, p: &Path) -> String {
 /// writing 5 000 new snapshots took 21 s on a loaded 2-core machine, 6.5 s without (writes
 /// were sequential then). The rename is still atomic against crashes of the process; only an
 /// OS crash can leave a file short, and a short or empty snapshot reads as "unreadable", which
-/// the next run treats as changed and rewrites
-/// for review (see `Outcome::Unreadable`).
+/// the next run treats as changed and rewrites for review (see `Outcome::Unreadable`).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path
