@@ -7,8 +7,9 @@ use clap::Args;
 
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
+use crate::report::terminal::Tally;
 use crate::results::writer::ResultsWriter;
-use crate::results::{CaseResult, ProviderInfo, RunInfo, SuiteInfo, Summary};
+use crate::results::{ProviderInfo, RunInfo, SuiteInfo, Summary};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
@@ -147,15 +148,16 @@ fn output_kind(path: &Path) -> Result<OutputKind, String> {
     }
 }
 
-/// Writes results files as results arrive; keeps results for the terminal report.
-struct CliSink {
+/// Writes results files as results arrive; adds them up for the terminal report (which keeps
+/// counts and the first few failures, not the results).
+struct CliSink<'p> {
     writers: Vec<ResultsWriter>,
-    results: Vec<CaseResult>,
+    tally: Tally<'p>,
     verbose: bool,
     write_errors: Vec<String>,
 }
 
-impl EventSink for CliSink {
+impl EventSink for CliSink<'_> {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
             RunEvent::Finished(r) => {
@@ -165,7 +167,7 @@ impl EventSink for CliSink {
                             .push(format!("{}: {e}", w.path().display()));
                     }
                 }
-                self.results.push(r.clone());
+                self.tally.add(r);
             }
             RunEvent::Retrying {
                 case_id,
@@ -320,7 +322,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     };
     let mut sink = CliSink {
         writers,
-        results: Vec::with_capacity(plan.jobs.len()),
+        tally: Tally::new(&plan),
         verbose,
         write_errors: Vec::new(),
     };
@@ -344,7 +346,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     }
     print!(
         "{}",
-        crate::report::terminal::render(&plan, &sink.results, &summary, report.interrupted)
+        crate::report::terminal::render_tally(&plan, &sink.tally, &summary, report.interrupted)
     );
     for (path, _) in &outputs {
         println!("results: {}", path.display());

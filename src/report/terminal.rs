@@ -1,7 +1,7 @@
 //! The terminal report: a case × provider table per suite, then failures with their reasons,
 //! errors with the provider's message, and a summary line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::plan::Plan;
@@ -12,7 +12,7 @@ pub const FULL_TABLE_ROWS: usize = 100;
 /// Most failures and errors listed in detail.
 pub const MAX_DETAILS: usize = 50;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Cell {
     passed: u32,
     failed: u32,
@@ -48,22 +48,136 @@ impl Cell {
     }
 }
 
-/// Renders the whole report for a finished (or interrupted) run.
-pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupted: bool) -> String {
-    let mut out = String::new();
-    // Index results by (suite, case, provider).
-    let mut cells: HashMap<(&str, &str, &str), Cell> = HashMap::with_capacity(results.len());
-    for r in results {
-        let c = cells
-            .entry((r.suite.as_str(), r.case_id.as_str(), r.provider.as_str()))
-            .or_default();
-        match r.status {
-            Status::Passed => c.passed += 1,
-            Status::Failed => c.failed += 1,
-            Status::Error => c.errors += 1,
+/// What the terminal report needs from a run's results, added up as they arrive, so a run
+/// never keeps its results in memory for the report: a pass/fail/error count per (case,
+/// provider) cell, the first [`MAX_DETAILS`] failures and errors in report order, the named
+/// metrics and where answers came from. Its size grows with the plan (12 bytes a cell), not
+/// with the answers' text.
+#[derive(Debug)]
+pub struct Tally<'p> {
+    /// (suite name, case id) → (suite index, case row in that suite).
+    rows: HashMap<(&'p str, &'p str), (usize, usize)>,
+    /// Per suite: provider label → column.
+    columns: Vec<HashMap<&'p str, usize>>,
+    /// Per suite: cells, row-major (`row * providers + column`).
+    cells: Vec<Vec<Cell>>,
+    failed: Details,
+    errored: Details,
+    metrics: crate::results::metrics::MetricsAcc,
+    from_cache: usize,
+}
+
+/// The first [`MAX_DETAILS`] results of one kind in report order, and how many there were.
+#[derive(Debug, Default)]
+struct Details {
+    kept: Vec<CaseResult>,
+    count: usize,
+}
+
+type DetailKey<'a> = (&'a str, &'a str, &'a str, &'a str, u32);
+
+fn detail_key(r: &CaseResult) -> DetailKey<'_> {
+    (&r.suite, &r.case_id, &r.provider, &r.prompt, r.sample)
+}
+
+impl Details {
+    fn add(&mut self, r: &CaseResult) {
+        self.count += 1;
+        if self.kept.len() >= MAX_DETAILS
+            && self
+                .kept
+                .last()
+                .is_some_and(|last| detail_key(r) >= detail_key(last))
+        {
+            return;
+        }
+        let at = self
+            .kept
+            .partition_point(|k| detail_key(k) <= detail_key(r));
+        self.kept.insert(at, r.clone());
+        self.kept.truncate(MAX_DETAILS);
+    }
+}
+
+impl<'p> Tally<'p> {
+    /// An empty tally for `plan`'s suites, cases and providers.
+    pub fn new(plan: &'p Plan) -> Self {
+        let mut rows = HashMap::new();
+        let mut columns = Vec::with_capacity(plan.suites.len());
+        let mut cells = Vec::with_capacity(plan.suites.len());
+        for (si, s) in plan.suites.iter().enumerate() {
+            for (ri, pc) in s.cases.iter().enumerate() {
+                rows.entry((s.suite.name.as_str(), s.suite.cases[pc.index].id.as_str()))
+                    .or_insert((si, ri));
+            }
+            columns.push(
+                s.providers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.spec.label.as_str(), i))
+                    .collect(),
+            );
+            cells.push(vec![Cell::default(); s.cases.len() * s.providers.len()]);
+        }
+        Tally {
+            rows,
+            columns,
+            cells,
+            failed: Details::default(),
+            errored: Details::default(),
+            metrics: crate::results::metrics::MetricsAcc::default(),
+            from_cache: 0,
         }
     }
-    for s in &plan.suites {
+
+    /// Adds one finished result.
+    pub fn add(&mut self, r: &CaseResult) {
+        if let Some(&(si, ri)) = self.rows.get(&(r.suite.as_str(), r.case_id.as_str()))
+            && let Some(&ci) = self.columns[si].get(r.provider.as_str())
+        {
+            let width = self.columns[si].len();
+            let c = &mut self.cells[si][ri * width + ci];
+            match r.status {
+                Status::Passed => c.passed += 1,
+                Status::Failed => c.failed += 1,
+                Status::Error => c.errors += 1,
+            }
+        }
+        match r.status {
+            Status::Passed => {}
+            Status::Failed => self.failed.add(r),
+            Status::Error => self.errored.add(r),
+        }
+        self.metrics.add(r);
+        if r.source.as_deref() == Some("cache") {
+            self.from_cache += 1;
+        }
+    }
+
+    fn cell(&self, suite: usize, row: usize, column: usize) -> Cell {
+        let width = self.columns[suite].len();
+        self.cells[suite][row * width + column]
+    }
+}
+
+/// Renders the report of `results` (every result of a run, in any order).
+pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupted: bool) -> String {
+    let mut tally = Tally::new(plan);
+    for r in results {
+        tally.add(r);
+    }
+    render_tally(plan, &tally, summary, interrupted)
+}
+
+/// Renders the whole report for a finished (or interrupted) run from its [`Tally`].
+pub fn render_tally(
+    plan: &Plan,
+    tally: &Tally<'_>,
+    summary: &Summary,
+    interrupted: bool,
+) -> String {
+    let mut out = String::new();
+    for (si, s) in plan.suites.iter().enumerate() {
         let providers: Vec<&str> = s.providers.iter().map(|p| p.spec.label.as_str()).collect();
         let _ = writeln!(
             out,
@@ -78,16 +192,11 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
         let rows: Vec<(&str, Vec<Cell>)> = s
             .cases
             .iter()
-            .map(|pc| {
+            .enumerate()
+            .map(|(ri, pc)| {
                 let id = s.suite.cases[pc.index].id.as_str();
-                let row = providers
-                    .iter()
-                    .map(|p| {
-                        cells
-                            .get(&(s.suite.name.as_str(), id, *p))
-                            .copied()
-                            .unwrap_or_default()
-                    })
+                let row = (0..providers.len())
+                    .map(|ci| tally.cell(si, ri, ci))
                     .collect();
                 (id, row)
             })
@@ -143,8 +252,8 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
         }
         out.push('\n');
     }
-    details(&mut out, results);
-    metrics(&mut out, results);
+    details(&mut out, tally);
+    metrics(&mut out, &tally.metrics.summaries());
     let _ = write!(
         out,
         "{} result{}: {} passed, {} failed, {} error{}",
@@ -161,16 +270,12 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
     #[allow(clippy::cast_precision_loss)]
     let secs = summary.duration_ms as f64 / 1000.0;
     let _ = writeln!(out, " in {secs:.2}s");
-    let from: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {
-        *m.entry(r.source.as_deref().unwrap_or("none")).or_default() += 1;
-        m
-    });
-    if from.contains_key("cache") {
+    if tally.from_cache > 0 {
         let _ = writeln!(
             out,
             "{} answer{} came from the response cache (use --no-cache to ask the providers again)",
-            from["cache"],
-            plural(from["cache"])
+            tally.from_cache,
+            plural(tally.from_cache)
         );
     }
     if interrupted {
@@ -182,26 +287,9 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
     out
 }
 
-fn details(out: &mut String, results: &[CaseResult]) {
-    let mut failed: Vec<&CaseResult> = results
-        .iter()
-        .filter(|r| r.status == Status::Failed)
-        .collect();
-    let mut errored: Vec<&CaseResult> = results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .collect();
-    let key = |r: &&CaseResult| {
-        (
-            r.suite.clone(),
-            r.case_id.clone(),
-            r.provider.clone(),
-            r.prompt.clone(),
-            r.sample,
-        )
-    };
-    failed.sort_by_key(key);
-    errored.sort_by_key(key);
+fn details(out: &mut String, tally: &Tally<'_>) {
+    let (failed, failed_count) = (&tally.failed.kept, tally.failed.count);
+    let (errored, errored_count) = (&tally.errored.kept, tally.errored.count);
     if !failed.is_empty() {
         let _ = writeln!(out, "Failures:");
         for r in failed.iter().take(MAX_DETAILS) {
@@ -220,11 +308,11 @@ fn details(out: &mut String, results: &[CaseResult]) {
                 one_line(r.output.as_deref().unwrap_or(""), 160)
             );
         }
-        if failed.len() > MAX_DETAILS {
+        if failed_count > MAX_DETAILS {
             let _ = writeln!(
                 out,
                 "  … and {} more (see the results file)",
-                failed.len() - MAX_DETAILS
+                failed_count - MAX_DETAILS
             );
         }
         out.push('\n');
@@ -244,11 +332,11 @@ fn details(out: &mut String, results: &[CaseResult]) {
                 let _ = writeln!(out, "       {}", one_line(&e.to_string(), 300));
             }
         }
-        if errored.len() > MAX_DETAILS {
+        if errored_count > MAX_DETAILS {
             let _ = writeln!(
                 out,
                 "  … and {} more (see the results file)",
-                errored.len() - MAX_DETAILS
+                errored_count - MAX_DETAILS
             );
         }
         out.push('\n');
@@ -256,8 +344,7 @@ fn details(out: &mut String, results: &[CaseResult]) {
 }
 
 /// Named metrics per provider: mean score, and passed/count.
-fn metrics(out: &mut String, results: &[CaseResult]) {
-    let all = crate::results::metrics::aggregate(results);
+fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
     if all.is_empty() {
         return;
     }
@@ -341,5 +428,34 @@ pub fn one_line(s: &str, max: usize) -> String {
         "(empty)".into()
     } else {
         truncate(&collapsed, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(case: &str, status: Status) -> CaseResult {
+        serde_json::from_value(serde_json::json!({
+            "suite": "s", "case_id": case, "provider": "p", "provider_id": "openai:m",
+            "prompt": "prompt-1", "rendered": {"messages": []}, "status": status,
+            "score": 0.0,
+        }))
+        .expect("a minimal result")
+    }
+
+    /// The report keeps the first failures in report order and counts the rest, whatever
+    /// order results finish in, without keeping every result.
+    #[test]
+    fn details_keep_the_first_in_order_and_count_all() {
+        let mut d = Details::default();
+        for i in (0..500).rev() {
+            d.add(&result(&format!("c{i:03}"), Status::Failed));
+        }
+        assert_eq!(d.count, 500);
+        assert_eq!(d.kept.len(), MAX_DETAILS);
+        let ids: Vec<&str> = d.kept.iter().map(|r| r.case_id.as_str()).collect();
+        let want: Vec<String> = (0..MAX_DETAILS).map(|i| format!("c{i:03}")).collect();
+        assert_eq!(ids, want);
     }
 }
