@@ -310,7 +310,8 @@ def promptfoo_env(work: Path) -> dict[str, str]:
 
 
 PD_SUMMARY = re.compile(r"(\d+) results?: (\d+) passed, (\d+) failed, (\d+) errors?")
-PF_PASSED = re.compile(r"(?:Successes|passed)[^\d]{0,20}(\d+)|(\d+) passed", re.I)
+# promptfoo 0.121 prints "✓ 2,000 passed (100%)" (older ones "Successes: 2000").
+PF_PASSED = re.compile(r"Successes:\s*([\d,]+)|([\d,]+) passed", re.I)
 
 
 def run_promptdrift(tools: Tools, suite: Path, concurrency: int, out_dir: Path, tag: str,
@@ -334,7 +335,7 @@ def run_promptfoo(tools: Tools, work: Path, config: Path, concurrency: int, out_
            "--no-table", "--no-progress-bar", "-j", str(concurrency)]
     s, out = measure(cmd, cwd=config.parent, env=promptfoo_env(work),
                      stdout_path=out_dir / f"pf-{tag}.log", timeout=timeout)
-    passed = [int(a or b) for a, b in PF_PASSED.findall(out)]
+    passed = [int((a or b).replace(",", "")) for a, b in PF_PASSED.findall(out)]
     if s.exit_code != 0 or expect not in passed:
         s.ok = False
         s.note = f"exit {s.exit_code}; passed counts seen {passed[:4]}"
