@@ -3,7 +3,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+mod init;
+mod progress;
+mod report;
 mod run;
+mod schema;
 mod validate;
 
 use std::io::Write as _;
@@ -33,6 +37,8 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
+  CI                                  no progress bar
 
 Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md";
 
@@ -47,20 +53,71 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Colour in the report: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    // Plain comments, not docs: clap would turn docs into a long per-value list in `--help`.
+    // On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it on).
+    Auto,
+    // Always, even in a pipe.
+    Always,
+    // Never.
+    Never,
+}
+
+/// How the command talks to the person running it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    /// `-v` or more.
+    pub verbose: bool,
+    /// Colour on stdout.
+    pub color: bool,
+}
+
+impl ColorWhen {
+    /// Whether stdout gets colour: `NO_COLOR`, `CLICOLOR(_FORCE)`, `TERM` and whether stdout is
+    /// a terminal decide `auto` (anstream's rules).
+    fn stdout(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a project: suites/, fixtures/, snapshots/ and a first suite that runs offline.
+    Init(init::InitArgs),
     /// Run suites: every case on every provider; print a table; write results.
     Run(Box<run::RunArgs>),
     /// Check suites without calling any provider (file:line:column errors).
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Render a saved results file as a self-contained HTML report.
+    Report(report::ReportArgs),
+    /// Print the JSON Schema of the suite format (for editor completion).
+    Schema(schema::SchemaArgs),
 }
 
 /// Entry point of the binary.
@@ -79,9 +136,18 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
-        Command::Run(args) => run::run(&args, cli.verbose > 0),
+        Command::Run(args) => run::run(
+            &args,
+            Ui {
+                verbose: cli.verbose > 0,
+                color: cli.color.stdout(),
+            },
+        ),
         Command::Validate(args) => validate::validate(&args),
+        Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Schema(args) => schema::schema(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

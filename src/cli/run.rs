@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::Ui;
+use super::progress::{self, Progress};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
-use crate::report::terminal::Tally;
+use crate::report::terminal::{RenderOptions, Tally};
 use crate::results::writer::ResultsWriter;
-use crate::results::{ProviderInfo, RunInfo, SuiteInfo, Summary};
+use crate::results::{
+    CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo,
+};
 use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
@@ -35,7 +39,8 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write results to FILE (.json: the versioned results file); repeatable.
+    /// Write results to FILE: .json (the versioned results file, streamed) or .html (a
+    /// self-contained report); repeatable.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -133,15 +138,20 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// What `-o` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutputKind {
+    /// The results file, streamed.
     Json,
+    /// The HTML report, written at the end.
+    Html,
 }
 
 fn output_kind(path: &Path) -> Result<OutputKind, String> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => Ok(OutputKind::Json),
+        Some("html" | "htm") => Ok(OutputKind::Html),
         other => Err(format!(
-            "cannot write `{}`: unknown output type `{}` (supported: .json)",
+            "cannot write `{}`: unknown output type `{}` (supported: .json, .html)",
             path.display(),
             other.unwrap_or("")
         )),
@@ -149,18 +159,24 @@ fn output_kind(path: &Path) -> Result<OutputKind, String> {
 }
 
 /// Writes results files as results arrive; adds them up for the terminal report (which keeps
-/// counts and the first few failures, not the results).
+/// counts and the first few failures, not the results). Results are kept in memory only for
+/// an HTML report, which embeds them all.
 struct CliSink<'p> {
     writers: Vec<ResultsWriter>,
     tally: Tally<'p>,
+    /// Every result, when an HTML report is wanted.
+    results: Option<Vec<CaseResult>>,
     verbose: bool,
     write_errors: Vec<String>,
+    progress: Progress,
 }
 
 impl EventSink for CliSink<'_> {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
+            RunEvent::Started { planned } => self.progress.start(planned),
             RunEvent::Finished(r) => {
+                self.progress.finished(r.status);
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
                         self.write_errors
@@ -168,6 +184,9 @@ impl EventSink for CliSink<'_> {
                     }
                 }
                 self.tally.add(r);
+                if let Some(all) = &mut self.results {
+                    all.push(r.clone());
+                }
             }
             RunEvent::Retrying {
                 case_id,
@@ -177,11 +196,11 @@ impl EventSink for CliSink<'_> {
                 error,
             } => {
                 if self.verbose {
-                    eprintln!(
+                    self.progress.println(&format!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
                         error,
                         delay.as_millis()
-                    );
+                    ));
                 }
                 tracing::info!(
                     case = case_id,
@@ -191,8 +210,9 @@ impl EventSink for CliSink<'_> {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => eprintln!("warning: {w}"),
+            RunEvent::Warning(w) => self.progress.println(&format!("warning: {w}")),
             RunEvent::Interrupted { unfinished } => {
+                self.progress.clear();
                 eprintln!(
                     "interrupted: {unfinished} request(s) unfinished; keeping every finished result"
                 );
@@ -200,13 +220,12 @@ impl EventSink for CliSink<'_> {
                     let _ = w.flush();
                 }
             }
-            _ => {}
         }
     }
 }
 
 /// Runs `promptdrift run`; returns the exit code.
-pub fn run(args: &RunArgs, verbose: bool) -> u8 {
+pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     let outputs: Vec<(PathBuf, OutputKind)> = match args
         .outputs
         .iter()
@@ -292,7 +311,7 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
         })
         .collect();
     let mut writers = Vec::new();
-    for (path, OutputKind::Json) in &outputs {
+    for (path, _) in outputs.iter().filter(|(_, k)| *k == OutputKind::Json) {
         match ResultsWriter::create(path, &run_info, &suite_infos) {
             Ok(w) => writers.push(w),
             Err(e) => {
@@ -323,10 +342,17 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
     let mut sink = CliSink {
         writers,
         tally: Tally::new(&plan),
-        verbose,
+        results: outputs
+            .iter()
+            .any(|(_, k)| *k == OutputKind::Html)
+            .then(|| Vec::with_capacity(plan.jobs.len())),
+        verbose: ui.verbose,
         write_errors: Vec::new(),
+        progress: Progress::new(progress::wanted(), ui.color),
     };
-    let report = match runner::run(&plan, &run_opts, &mut sink) {
+    let report = runner::run(&plan, &run_opts, &mut sink);
+    sink.progress.clear();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -344,12 +370,44 @@ pub fn run(args: &RunArgs, verbose: bool) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
+    let html_outputs: Vec<&PathBuf> = outputs
+        .iter()
+        .filter(|(_, k)| *k == OutputKind::Html)
+        .map(|(p, _)| p)
+        .collect();
+    if !html_outputs.is_empty() {
+        let file = ResultsFile {
+            schema: crate::results::SCHEMA_NAME.into(),
+            version: crate::results::SCHEMA_VERSION,
+            tool: ToolInfo::current(),
+            run: run_info.clone(),
+            suites: suite_infos.clone(),
+            results: sink.results.take().unwrap_or_default(),
+            summary,
+            complete,
+        };
+        let html = crate::report::html::render_results(&file);
+        for path in html_outputs {
+            if let Err(e) = crate::report::write_file_atomic(path, html.as_bytes()) {
+                sink.write_errors.push(format!("{}: {e}", path.display()));
+            }
+        }
+    }
     print!(
         "{}",
-        crate::report::terminal::render_tally(&plan, &sink.tally, &summary, report.interrupted)
+        crate::report::terminal::render_tally(
+            &plan,
+            &sink.tally,
+            &summary,
+            report.interrupted,
+            RenderOptions { color: ui.color }
+        )
     );
-    for (path, _) in &outputs {
-        println!("results: {}", path.display());
+    for (path, kind) in &outputs {
+        match kind {
+            OutputKind::Json => println!("results: {}", path.display()),
+            OutputKind::Html => println!("report: {}", path.display()),
+        }
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");

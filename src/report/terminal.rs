@@ -1,5 +1,9 @@
 //! The terminal report: a case × provider table per suite, then failures with their reasons,
 //! errors with the provider's message, and a summary line.
+//!
+//! Colour is a parameter ([`RenderOptions::color`]): the CLI turns it on for a terminal
+//! (`--color`, `NO_COLOR`), tests and files get plain text. Colour never changes the layout:
+//! cells are padded outside their escape codes.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -11,6 +15,44 @@ use crate::results::{CaseResult, Status, Summary};
 pub const FULL_TABLE_ROWS: usize = 100;
 /// Most failures and errors listed in detail.
 pub const MAX_DETAILS: usize = 50;
+
+/// How to draw the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// ANSI colours: pass green, fail red, error yellow, headings bold.
+    pub color: bool,
+}
+
+const PASS: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const FAIL: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const ERROR: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const BOLD: anstyle::Style = anstyle::Style::new().bold();
+const DIM: anstyle::Style = anstyle::Style::new().dimmed();
+
+impl RenderOptions {
+    /// `text` in `style`, or as it is without colour.
+    fn paint(self, style: anstyle::Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A status word (`PASS`, `FAIL 2/3`, `ERROR`, `-`) in its colour.
+    fn status(self, text: &str) -> String {
+        let style = if text.starts_with("PASS") {
+            PASS
+        } else if text.starts_with("FAIL") {
+            FAIL
+        } else if text.starts_with("ERROR") {
+            ERROR
+        } else {
+            DIM
+        };
+        self.paint(style, text)
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Cell {
@@ -160,13 +202,30 @@ impl<'p> Tally<'p> {
     }
 }
 
-/// Renders the report of `results` (every result of a run, in any order).
+/// Renders the whole report for a finished (or interrupted) run, without colour.
 pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupted: bool) -> String {
+    render_with(
+        plan,
+        results,
+        summary,
+        interrupted,
+        RenderOptions::default(),
+    )
+}
+
+/// Renders the whole report of `results` (every result of a run, in any order).
+pub fn render_with(
+    plan: &Plan,
+    results: &[CaseResult],
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
     let mut tally = Tally::new(plan);
     for r in results {
         tally.add(r);
     }
-    render_tally(plan, &tally, summary, interrupted)
+    render_tally(plan, &tally, summary, interrupted, opts)
 }
 
 /// Renders the whole report for a finished (or interrupted) run from its [`Tally`].
@@ -175,6 +234,7 @@ pub fn render_tally(
     tally: &Tally<'_>,
     summary: &Summary,
     interrupted: bool,
+    opts: RenderOptions,
 ) -> String {
     let mut out = String::new();
     for (si, s) in plan.suites.iter().enumerate() {
@@ -182,7 +242,7 @@ pub fn render_tally(
         let _ = writeln!(
             out,
             "{}: {} case{} × {} provider{} ({})",
-            s.suite.name,
+            opts.paint(BOLD, &s.suite.name),
             s.cases.len(),
             plural(s.cases.len()),
             providers.len(),
@@ -228,16 +288,24 @@ pub fn render_tally(
                     .max(p.chars().count())
             })
             .collect();
-        let mut header = format!("  {:case_w$}", "case");
+        // Padding goes outside the colour codes, so `trim_end` still trims and columns align.
+        let pad = |text: &str, painted: String, w: usize| {
+            format!(
+                "{painted}{}",
+                " ".repeat(w.saturating_sub(text.chars().count()))
+            )
+        };
+        let mut header = format!("  {}", pad("case", opts.paint(BOLD, "case"), case_w));
         for (p, w) in providers.iter().zip(&widths) {
-            let _ = write!(header, "  {p:w$}");
+            let _ = write!(header, "  {}", pad(p, opts.paint(BOLD, p), *w));
         }
         out.push_str(header.trim_end());
         out.push('\n');
         for (id, row) in &shown {
             let mut line = format!("  {:case_w$}", truncate(id, 48));
             for (c, w) in row.iter().zip(&widths) {
-                let _ = write!(line, "  {:w$}", c.render());
+                let text = c.render();
+                let _ = write!(line, "  {}", pad(&text, opts.status(&text), *w));
             }
             out.push_str(line.trim_end());
             out.push('\n');
@@ -252,17 +320,27 @@ pub fn render_tally(
         }
         out.push('\n');
     }
-    details(&mut out, tally);
+    details(&mut out, tally, opts);
     metrics(&mut out, &tally.metrics.summaries());
+    let count = |n: usize, style: anstyle::Style, text: String| {
+        if n > 0 {
+            opts.paint(style, &text)
+        } else {
+            text
+        }
+    };
     let _ = write!(
         out,
-        "{} result{}: {} passed, {} failed, {} error{}",
+        "{} result{}: {}, {}, {}",
         summary.total,
         plural(summary.total),
-        summary.passed,
-        summary.failed,
-        summary.errors,
-        plural(summary.errors)
+        count(summary.passed, PASS, format!("{} passed", summary.passed)),
+        count(summary.failed, FAIL, format!("{} failed", summary.failed)),
+        count(
+            summary.errors,
+            ERROR,
+            format!("{} error{}", summary.errors, plural(summary.errors))
+        ),
     );
     if summary.unfinished > 0 {
         let _ = write!(out, ", {} unfinished", summary.unfinished);
@@ -287,13 +365,13 @@ pub fn render_tally(
     out
 }
 
-fn details(out: &mut String, tally: &Tally<'_>) {
+fn details(out: &mut String, tally: &Tally<'_>, opts: RenderOptions) {
     let (failed, failed_count) = (&tally.failed.kept, tally.failed.count);
     let (errored, errored_count) = (&tally.errored.kept, tally.errored.count);
     if !failed.is_empty() {
-        let _ = writeln!(out, "Failures:");
+        let _ = writeln!(out, "{}", opts.paint(BOLD, "Failures:"));
         for r in failed.iter().take(MAX_DETAILS) {
-            let _ = writeln!(out, "  FAIL {}", title(r));
+            let _ = writeln!(out, "  {} {}", opts.paint(FAIL, "FAIL"), title(r));
             for a in r.assertions.iter().filter(|a| !a.outcome.pass) {
                 let _ = writeln!(
                     out,
@@ -318,7 +396,7 @@ fn details(out: &mut String, tally: &Tally<'_>) {
         out.push('\n');
     }
     if !errored.is_empty() {
-        let _ = writeln!(out, "Errors:");
+        let _ = writeln!(out, "{}", opts.paint(BOLD, "Errors:"));
         for r in errored.iter().take(MAX_DETAILS) {
             let e = r.error.as_ref();
             let class = e.map_or("error", |e| e.class.as_str());
@@ -327,7 +405,12 @@ fn details(out: &mut String, tally: &Tally<'_>) {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "  ERROR {} ({class}{attempts})", title(r));
+            let _ = writeln!(
+                out,
+                "  {} {} ({class}{attempts})",
+                opts.paint(ERROR, "ERROR"),
+                title(r)
+            );
             if let Some(e) = e {
                 let _ = writeln!(out, "       {}", one_line(&e.to_string(), 300));
             }

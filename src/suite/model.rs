@@ -323,12 +323,12 @@ impl AssertionSpec {
 }
 
 macro_rules! assertion_kinds {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal $(| $alias:literal)* ),+ $(,)?) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal $(| $alias:literal)* ),+ $(,)?) => {
         /// Every assertion type. Names follow promptfoo's where promptfoo has the same check.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum AssertionKind {
-            $( $(#[$doc])* $variant, )+
+            $( $(#[doc = $doc])* $variant, )+
         }
 
         impl AssertionKind {
@@ -351,6 +351,12 @@ macro_rules! assertion_kinds {
             /// Every accepted name, aliases included (for did-you-mean).
             pub fn all_names() -> &'static [&'static str] {
                 &[ $( $name, $( $alias, )* )+ ]
+            }
+
+            /// One sentence saying what the type checks (its doc comment; shown by editors
+            /// through the JSON Schema).
+            pub fn description(self) -> &'static str {
+                match self { $( AssertionKind::$variant => concat!($($doc),*).trim_ascii(), )+ }
             }
         }
     };

@@ -40,6 +40,7 @@ pub struct RawSuite {
     pub description: Option<String>,
     /// Providers to run every case on: `openai:gpt-4o-mini`, or a mapping with `id`, `label`
     /// and `config`.
+    #[schemars(length(min = 1))]
     pub providers: Vec<RawProviderItem>,
     /// Prompts: one string, or a list of strings and prompt mappings. A string is a template
     /// sent as one user message, or `file://path` (a text file, or a `.json`/`.yaml` list of
@@ -57,6 +58,7 @@ pub struct RawSuite {
     pub embedder: Option<RawProviderItem>,
     /// Test cases: case mappings, or `file://path` datasets (`.csv`, `.jsonl`, `.yaml`) whose
     /// rows become cases.
+    #[schemars(length(min = 1))]
     pub cases: Vec<RawCaseItem>,
 }
 
@@ -72,10 +74,13 @@ pub enum RawProviderItem {
 /// A provider entry written as a mapping.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a provider mapping with `id`")]
+#[schemars(rename = "Provider")]
 pub struct RawProvider {
     /// Provider id: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`, `replay`, …
+    #[schemars(regex(pattern = r"\S"))]
     pub id: String,
     /// Display label, unique within the suite; defaults to the id.
+    #[schemars(regex(pattern = r"\S"))]
     pub label: Option<String>,
     /// Request and client settings; keys other than the common ones are checked by the provider.
     pub config: Option<RawProviderConfig>,
@@ -85,6 +90,7 @@ pub struct RawProvider {
 /// which checks it against its own list.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(expecting = "a mapping of provider settings")]
+#[schemars(rename = "ProviderConfig")]
 pub struct RawProviderConfig {
     /// Sampling temperature.
     pub temperature: Option<f64>,
@@ -146,14 +152,22 @@ pub enum RawPromptItem {
 /// A prompt written as a mapping: exactly one of `text` and `messages`.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a prompt mapping")]
+#[schemars(
+    rename = "Prompt",
+    extend("oneOf" = [{ "required": ["text"] }, { "required": ["messages"] }])
+)]
 pub struct RawPrompt {
     /// Display label, unique within the suite; defaults to `prompt-N` (1-based position).
+    #[schemars(regex(pattern = r"\S"))]
     pub label: Option<String>,
     /// Template text sent as one user message, or `file://path`.
+    #[schemars(regex(pattern = r"\S"))]
     pub text: Option<String>,
     /// Chat messages, each a template.
+    #[schemars(length(min = 1))]
     pub messages: Option<Vec<RawMessage>>,
     /// Only for these providers (labels or ids); default: every provider.
+    #[schemars(length(min = 1))]
     pub providers: Option<Vec<String>>,
 }
 
@@ -163,6 +177,7 @@ pub struct RawPrompt {
     deny_unknown_fields,
     expecting = "a message mapping with `role` and `content`"
 )]
+#[schemars(rename = "Message")]
 pub struct RawMessage {
     /// `system`, `user` or `assistant`.
     pub role: Role,
@@ -176,6 +191,7 @@ pub struct RawMessage {
     deny_unknown_fields,
     expecting = "a mapping with `vars`, `assert` or `threshold`"
 )]
+#[schemars(rename = "Defaults")]
 pub struct RawDefaults {
     /// Variables every case starts from; a case's own vars win.
     pub vars: Option<IndexMap<String, Value>>,
@@ -189,6 +205,7 @@ pub struct RawDefaults {
 /// `options:`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of run options")]
+#[schemars(rename = "Options")]
 pub struct RawOptions {
     /// Samples per case (at least 1).
     #[schemars(range(min = 1))]
@@ -223,6 +240,7 @@ pub enum RawCaseItem {
 /// One case.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a case mapping")]
+#[schemars(rename = "Case")]
 pub struct RawCase {
     /// Stable id (`^[A-Za-z0-9][A-Za-z0-9._-]*$`); names snapshot files. Default: derived from
     /// the description and the case's own vars.
@@ -235,6 +253,7 @@ pub struct RawCase {
     /// Assertions, checked after the defaults'.
     pub assert: Option<Vec<RawAssertion>>,
     /// Tags for filters and gates.
+    #[schemars(inner(regex(pattern = r"\S")))]
     pub tags: Option<Vec<String>>,
     /// Samples for this case (at least 1).
     #[schemars(range(min = 1))]
@@ -247,6 +266,13 @@ pub struct RawCase {
 /// One assertion.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an assertion mapping with `type`")]
+#[schemars(
+    rename = "Assertion",
+    // `assert:` (nested assertions) belongs to `assert-set`, which needs it.
+    extend("if" = { "properties": { "type": { "enum": ["assert-set", "not-assert-set"] } } }),
+    extend("then" = { "required": ["assert"] }),
+    extend("else" = { "not": { "required": ["assert"] } }),
+)]
 pub struct RawAssertion {
     /// Assertion type (`contains`, `is-json`, `llm-rubric`…); prefix `not-` to negate.
     #[serde(rename = "type")]
@@ -273,16 +299,32 @@ pub struct RawAssertion {
     pub assert: Option<Vec<RawAssertion>>,
 }
 
+/// Every assertion type name (aliases too) and its `not-` form, each with its description, so
+/// editors complete and explain them.
 fn assertion_type_schema(_: &mut SchemaGenerator) -> Schema {
-    let mut names: Vec<String> = AssertionKind::all_names()
+    let names = AssertionKind::all_names();
+    let described = |name: &str| {
+        AssertionKind::from_name(name).map_or_else(String::new, |k| {
+            if k.name() == name {
+                k.description().to_string()
+            } else {
+                format!("Alias of `{}`: {}", k.name(), k.description())
+            }
+        })
+    };
+    let mut variants: Vec<Value> = names
         .iter()
-        .map(|n| (*n).to_string())
+        .map(|n| serde_json::json!({ "const": n, "description": described(n) }))
         .collect();
-    let negated: Vec<String> = names.iter().map(|n| format!("not-{n}")).collect();
-    names.extend(negated);
+    variants.extend(names.iter().map(|n| {
+        serde_json::json!({
+            "const": format!("not-{n}"),
+            "description": format!("Negated `{n}`: passes when `{n}` fails. {}", described(n)),
+        })
+    }));
     json_schema!({
         "type": "string",
-        "enum": names,
+        "anyOf": variants,
     })
 }
 
@@ -357,7 +399,7 @@ impl JsonSchema for RawProviderItem {
         json_schema!({
             "description": "A provider id (`openai:gpt-4o-mini`) or a provider mapping.",
             "anyOf": [
-                { "type": "string", "description": "Provider id; the label is the id." },
+                { "type": "string", "pattern": "\\S", "description": "Provider id; the label is the id." },
                 generator.subschema_for::<RawProvider>(),
             ]
         })
@@ -373,7 +415,7 @@ impl JsonSchema for RawPromptItem {
         json_schema!({
             "description": "A prompt: template text, `file://path`, or a prompt mapping.",
             "anyOf": [
-                { "type": "string" },
+                { "type": "string", "pattern": "\\S" },
                 generator.subschema_for::<RawPrompt>(),
             ]
         })
@@ -404,14 +446,41 @@ impl JsonSchema for RawCaseItem {
         json_schema!({
             "description": "A case mapping, or `file://path` naming a dataset (.csv, .jsonl, .yaml).",
             "anyOf": [
-                { "type": "string", "pattern": "^file://" },
+                {
+                    "type": "string",
+                    "pattern": "^file://.*\\.([cC][sS][vV]|[jJ][sS][oO][nN][lL]|[nN][dD][jJ][sS][oO][nN]|[yY][aA]?[mM][lL])$",
+                },
                 generator.subschema_for::<RawCase>(),
             ]
         })
     }
 }
 
-/// The JSON Schema of the suite format, generated from these types.
+/// The JSON Schema of the suite format, generated from these types (`promptdrift schema`;
+/// committed as `docs/suite.schema.json`).
 pub fn suite_schema() -> Schema {
-    schemars::schema_for!(RawSuite)
+    let settings = schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(schemars::transform::RecursiveTransform(unwrap_descriptions));
+    settings.into_generator().into_root_schema_for::<RawSuite>()
+}
+
+/// [`suite_schema`] as pretty JSON with a trailing newline: what `promptdrift schema` prints and
+/// `docs/suite.schema.json` holds.
+pub fn suite_schema_json() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&suite_schema()).expect("a schema is always valid JSON");
+    text.push('\n');
+    text
+}
+
+/// Doc comments wrap at 100 columns; editors show descriptions as flowing text, so single line
+/// breaks become spaces (blank lines, which separate paragraphs, stay).
+fn unwrap_descriptions(schema: &mut Schema) {
+    if let Some(Value::String(d)) = schema.get_mut("description") {
+        let paragraphs: Vec<String> = d
+            .split("\n\n")
+            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect();
+        *d = paragraphs.join("\n\n");
+    }
 }

@@ -3,7 +3,10 @@
 
 mod support;
 
+mod docs;
 mod help;
+mod html;
+mod init;
 mod interrupt;
 mod judges;
 mod leaks;
@@ -11,4 +14,6 @@ mod providers_cloud;
 mod providers_local;
 mod quickstart;
 mod run;
+mod schema;
+mod terminal;
 mod validate;

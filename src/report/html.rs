@@ -1,0 +1,477 @@
+//! The HTML report: one self-contained file (inline CSS and JS, no network) that opens in any
+//! browser, for a results file of any size.
+//!
+//! ```text
+//!  ResultsFile ──► Model (rows = suite × case, cells = provider counts, results, prompts)
+//!              ──► JSON, with `<`, `>`, `&` written as \u003c… ──► <script type="application/json">
+//!  report.js reads it and builds the page with createElement/textContent, one page of rows
+//!  at a time; a case opens a side-by-side view with a word diff computed in the browser.
+//! ```
+//!
+//! **Model output is untrusted.** Nothing from a results file is ever pasted into HTML: the
+//! only data in the page is the JSON block, in which every `<` is escaped (so neither
+//! `</script>` nor `<!--` can end or change it), and the script builds every node with
+//! `textContent`. A Content-Security-Policy allows only this page's own script and style (by
+//! hash) and no network at all, so even a bug in the script could not load or run anything
+//! else.
+//!
+//! Size: each distinct rendered prompt is stored once (cases × providers share it), and the
+//! browser renders 100 rows at a time, so a 10 000-result report stays responsive.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::results::{CaseResult, RenderedPrompt, ResultsFile, Status, Summary};
+
+const SHELL: &str = include_str!("html/shell.html");
+const CSS: &str = include_str!("html/report.css");
+const JS: &str = include_str!("html/report.js");
+
+/// Renders the report for a results file.
+pub fn render_results(file: &ResultsFile) -> String {
+    let model = Model::from_results(file);
+    let json = serde_json::to_string(&model).expect("the report model is always JSON");
+    page(&json)
+}
+
+/// Puts the data, style and script into the page shell.
+fn page(json: &str) -> String {
+    let csp = format!(
+        "default-src 'none'; script-src 'sha256-{}'; style-src 'sha256-{}'; img-src data:; \
+         base-uri 'none'; form-action 'none'",
+        sha256_base64(JS),
+        sha256_base64(CSS)
+    );
+    let data = escape_json_for_script(json);
+    // Replace the placeholders in one pass over the shell: the data goes in last so that
+    // nothing in it is ever seen as a placeholder.
+    let mut out = String::with_capacity(SHELL.len() + CSS.len() + JS.len() + data.len());
+    let mut rest = SHELL;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after.find("}}").expect("shell placeholders are closed");
+        match &after[..end] {
+            "CSP" => out.push_str(&csp),
+            "CSS" => out.push_str(CSS),
+            "JS" => out.push_str(JS),
+            "DATA" => out.push_str(&data),
+            other => unreachable!("unknown placeholder {other} in shell.html"),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Makes JSON safe inside `<script type="application/json">`: `<`, `>` and `&` become
+/// `\u003c`, `\u003e`, `\u0026` (JSON-equivalent, since they can only occur inside strings), so
+/// `</script>` and `<!--` cannot appear; U+2028/U+2029 are escaped for old parsers.
+pub fn escape_json_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn sha256_base64(text: &str) -> String {
+    base64(&Sha256::digest(text.as_bytes()))
+}
+
+/// Standard base64 with padding (for the CSP hashes; no crate needed for 32 bytes).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// ---- the model the page reads ----------------------------------------------------------------
+
+/// Everything the page shows, as the script reads it (documented in `report.js`).
+#[derive(Serialize)]
+struct Model<'a> {
+    kind: &'static str,
+    tool: String,
+    run: &'a crate::results::RunInfo,
+    complete: bool,
+    summary: &'a Summary,
+    verdict: Verdict,
+    suites: Vec<SuiteView<'a>>,
+    providers: Vec<ProviderView>,
+    tags: Vec<&'a str>,
+    rows: Vec<Row<'a>>,
+    results: Vec<Value>,
+    prompts: Vec<&'a RenderedPrompt>,
+    /// Named metrics (`metric:` on assertions), per provider.
+    metrics: Vec<crate::results::metrics::MetricSummary>,
+}
+
+#[derive(Serialize)]
+struct Verdict {
+    /// `passed`, `failed`, `errors` or `incomplete`: the page's colour.
+    status: &'static str,
+    headline: String,
+}
+
+#[derive(Serialize)]
+struct SuiteView<'a> {
+    name: &'a str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+#[derive(Serialize, Default)]
+struct ProviderView {
+    label: String,
+    ids: Vec<String>,
+    models: Vec<String>,
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    latency_p50: Option<u64>,
+    latency_p95: Option<u64>,
+    cost_usd: Option<f64>,
+    tokens_in: u64,
+    tokens_out: u64,
+}
+
+/// One grid row: a case of a suite; one cell per provider column.
+#[derive(Serialize)]
+struct Row<'a> {
+    /// Index into `suites`.
+    suite: usize,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    /// Per provider column: `[passed, failed, errors]`, or null when the case's suite does
+    /// not use that provider.
+    cells: Vec<Option<[u32; 3]>>,
+    /// Indexes into `results`, in (prompt, sample, provider) order.
+    results: Vec<usize>,
+}
+
+impl<'a> Model<'a> {
+    fn from_results(file: &'a ResultsFile) -> Self {
+        // Provider columns: every label, in the order the suites list them.
+        let mut columns: Vec<ProviderView> = Vec::new();
+        let mut column_of: HashMap<&str, usize> = HashMap::new();
+        let mut suite_providers: Vec<BTreeSet<usize>> = Vec::new();
+        let mut suite_of: HashMap<&str, usize> = HashMap::new();
+        let mut suites: Vec<SuiteView<'a>> = Vec::new();
+        for s in &file.suites {
+            suite_of.insert(&s.name, suites.len());
+            suites.push(SuiteView {
+                name: &s.name,
+                path: &s.path,
+                description: s.description.as_deref(),
+            });
+            let mut set = BTreeSet::new();
+            for p in &s.providers {
+                let col = column(&mut columns, &mut column_of, &p.label);
+                if !columns[col].ids.contains(&p.id) {
+                    columns[col].ids.push(p.id.clone());
+                }
+                set.insert(col);
+            }
+            suite_providers.push(set);
+        }
+        // Results that name a suite or provider the head does not list (a merged or hand-made
+        // file) still get a row and a column.
+        for r in &file.results {
+            if !suite_of.contains_key(r.suite.as_str()) {
+                suite_of.insert(&r.suite, suites.len());
+                suites.push(SuiteView {
+                    name: &r.suite,
+                    path: "",
+                    description: None,
+                });
+                suite_providers.push(BTreeSet::new());
+            }
+            let col = column(&mut columns, &mut column_of, &r.provider);
+            if !columns[col].ids.contains(&r.provider_id) {
+                columns[col].ids.push(r.provider_id.clone());
+            }
+            suite_providers[suite_of[r.suite.as_str()]].insert(col);
+        }
+
+        // Results in a stable order: suite, case, prompt, sample, provider column.
+        let mut order: Vec<&'a CaseResult> = file.results.iter().collect();
+        order.sort_by(|a, b| {
+            (suite_of[a.suite.as_str()], &a.case_id, &a.prompt, a.sample)
+                .cmp(&(suite_of[b.suite.as_str()], &b.case_id, &b.prompt, b.sample))
+                .then(column_of[a.provider.as_str()].cmp(&column_of[b.provider.as_str()]))
+        });
+
+        let mut prompts: Vec<&'a RenderedPrompt> = Vec::new();
+        // Keyed by the prompt's JSON (messages are not `Hash`).
+        let mut prompt_index: HashMap<String, usize> = HashMap::new();
+        let mut rows: Vec<Row<'a>> = Vec::new();
+        let mut results: Vec<Value> = Vec::with_capacity(order.len());
+        let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); columns.len()];
+        let mut costs: Vec<Option<f64>> = vec![None; columns.len()];
+        let mut models: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); columns.len()];
+        let mut tags: BTreeSet<&'a str> = BTreeSet::new();
+        for r in order {
+            let suite = suite_of[r.suite.as_str()];
+            let col = column_of[r.provider.as_str()];
+            let new_row = rows
+                .last()
+                .is_none_or(|row| row.suite != suite || row.id != r.case_id);
+            if new_row {
+                let cells = (0..columns.len())
+                    .map(|c| suite_providers[suite].contains(&c).then_some([0; 3]))
+                    .collect();
+                rows.push(Row {
+                    suite,
+                    id: &r.case_id,
+                    description: r.description.as_deref(),
+                    tags: &r.tags,
+                    cells,
+                    results: Vec::new(),
+                });
+                tags.extend(r.tags.iter().map(String::as_str));
+            }
+            let row = rows.last_mut().expect("a row was just pushed");
+            let cell = row.cells[col].get_or_insert([0; 3]);
+            let p = &mut columns[col];
+            match r.status {
+                Status::Passed => {
+                    cell[0] += 1;
+                    p.passed += 1;
+                }
+                Status::Failed => {
+                    cell[1] += 1;
+                    p.failed += 1;
+                }
+                Status::Error => {
+                    cell[2] += 1;
+                    p.errors += 1;
+                }
+            }
+            if r.status != Status::Error {
+                latencies[col].push(r.latency_ms);
+                p.tokens_in += r.usage.input.unwrap_or(0);
+                p.tokens_out += r.usage.output.unwrap_or(0);
+            }
+            if let Some(c) = r.cost_usd {
+                *costs[col].get_or_insert(0.0) += c;
+            }
+            if let Some(m) = &r.model {
+                models[col].insert(m);
+            }
+            let key = serde_json::to_string(&r.rendered).expect("a prompt is always JSON");
+            let rp = *prompt_index.entry(key).or_insert_with(|| {
+                prompts.push(&r.rendered);
+                prompts.len() - 1
+            });
+            row.results.push(results.len());
+            results.push(result_view(r, col, rp));
+        }
+        for (i, p) in columns.iter_mut().enumerate() {
+            let l = &mut latencies[i];
+            l.sort_unstable();
+            p.latency_p50 = percentile(l, 50);
+            p.latency_p95 = percentile(l, 95);
+            p.cost_usd = costs[i];
+            p.models = models[i].iter().map(|m| (*m).to_string()).collect();
+        }
+        // Metrics in grid order: by name, then provider column.
+        let mut metrics = crate::results::metrics::aggregate(&file.results);
+        metrics.sort_by_key(|m| {
+            (
+                m.metric.clone(),
+                column_of.get(m.provider.as_str()).copied(),
+            )
+        });
+        Model {
+            kind: "results",
+            tool: format!("{} {}", file.tool.name, file.tool.version),
+            run: &file.run,
+            complete: file.complete,
+            summary: &file.summary,
+            verdict: verdict(&file.summary, file.complete),
+            suites,
+            providers: columns,
+            tags: tags.into_iter().collect(),
+            rows,
+            results,
+            prompts,
+            metrics,
+        }
+    }
+}
+
+fn column<'a>(
+    columns: &mut Vec<ProviderView>,
+    column_of: &mut HashMap<&'a str, usize>,
+    label: &'a str,
+) -> usize {
+    *column_of.entry(label).or_insert_with(|| {
+        columns.push(ProviderView {
+            label: label.to_string(),
+            ..ProviderView::default()
+        });
+        columns.len() - 1
+    })
+}
+
+/// One result as the page needs it: the `CaseResult` JSON (so fields added to results show up
+/// without changes here) without what the row already says, plus the provider column and the
+/// index of its rendered prompt.
+fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Value {
+    let mut v = serde_json::to_value(r).expect("a result is always JSON");
+    if let Value::Object(m) = &mut v {
+        for k in [
+            "suite",
+            "case_id",
+            "description",
+            "tags",
+            "provider",
+            "rendered",
+        ] {
+            m.remove(k);
+        }
+        m.insert("column".into(), column.into());
+        m.insert("rendered".into(), prompt.into());
+    }
+    v
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    Some(sorted[rank - 1])
+}
+
+fn verdict(s: &Summary, complete: bool) -> Verdict {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if !complete || s.unfinished > 0 {
+        Verdict {
+            status: "incomplete",
+            headline: format!(
+                "Incomplete run: {} result{} finished, {} unfinished",
+                s.total,
+                plural(s.total),
+                s.unfinished
+            ),
+        }
+    } else if s.errors > 0 {
+        Verdict {
+            status: "errors",
+            headline: format!(
+                "{} result{} without an answer, {} failed, {} passed",
+                s.errors,
+                plural(s.errors),
+                s.failed,
+                s.passed
+            ),
+        }
+    } else if s.failed > 0 {
+        Verdict {
+            status: "failed",
+            headline: format!(
+                "{} of {} result{} failed",
+                s.failed,
+                s.total,
+                plural(s.total)
+            ),
+        }
+    } else {
+        Verdict {
+            status: "passed",
+            headline: format!("All {} result{} passed", s.total, plural(s.total)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_known_vectors() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        // sha256("") as CSP writes it.
+        assert_eq!(
+            sha256_base64(""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+    }
+
+    #[test]
+    fn json_in_script_cannot_close_or_comment() {
+        let nasty = serde_json::json!({
+            "a": "</script><script>alert(1)</script>",
+            "b": "<!-- x --> & \u{2028}",
+            "c": "\"><img src=x onerror=alert(1)>",
+        });
+        let json = serde_json::to_string(&nasty).unwrap();
+        let safe = escape_json_for_script(&json);
+        for bad in ["<", ">", "&", "\u{2028}"] {
+            assert!(!safe.contains(bad), "{bad} left in {safe}");
+        }
+        let back: Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, nasty, "escaping keeps the data");
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(percentile(&[7], 95), Some(7));
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&v, 95), Some(95));
+    }
+
+    #[test]
+    fn page_has_every_part_and_a_matching_csp() {
+        let html = page(r#"{"x":"</script>"}"#);
+        assert!(html.starts_with("<!doctype html>"));
+        assert!(html.contains(&format!("'sha256-{}'", sha256_base64(JS))));
+        assert!(html.contains(&format!("'sha256-{}'", sha256_base64(CSS))));
+        assert!(!html.contains("{{"), "every placeholder was filled");
+        assert_eq!(html.matches("</script>").count(), 2, "data + code only");
+        // Nothing is fetched: no external URL in the page's own markup, style or script.
+        for part in [SHELL, CSS, JS] {
+            assert!(!part.contains("http://") && !part.contains("https://"));
+            assert!(!part.contains("innerHTML") && !part.contains("outerHTML"));
+            assert!(!part.contains("insertAdjacentHTML") && !part.contains("document.write"));
+        }
+    }
+}

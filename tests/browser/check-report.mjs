@@ -1,0 +1,184 @@
+// Opens a promptdrift HTML report in Debian's headless Chromium (never a downloaded browser)
+// and prints what a person would see, as JSON on stdout, for tests/cli/html.rs to check.
+//
+//   node check-report.mjs '{"report": "/abs/report.html", "screenshot": "/abs/report.png", ...}'
+//
+// Plan keys: report (required), screenshot (fullPage: false for the viewport only), detailScreenshot (of the first case opened),
+// openCase (case ids to click, one after the other), search (text typed into the search box),
+// tag (a tag to select), chromium (default /usr/bin/chromium).
+// Nothing here decides pass or fail: the Rust test does, against the results file.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const plan = JSON.parse(process.argv[2] ?? '{}');
+if (!plan.report) {
+  console.error('usage: node check-report.mjs \'{"report": "/abs/path/report.html"}\'');
+  process.exit(2);
+}
+
+// Flags known to work on this project's machines: no sandbox (root), and nothing that reaches
+// out to Google's services from a closed network.
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const profile = mkdtempSync(join(tmpdir(), 'promptdrift-chromium-'));
+const watchdog = setTimeout(() => {
+  console.error('check-report: timed out after 90 s');
+  process.exit(3);
+}, 90_000);
+
+const obs = { console: [], pageErrors: [], requests: [], dialogs: [] };
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: plan.chromium ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1400, height: 900 },
+    colorScheme: 'light',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => obs.console.push({ type: m.type(), text: m.text() }));
+  page.on('pageerror', (e) => obs.pageErrors.push(String(e)));
+  page.on('request', (r) => obs.requests.push(r.url()));
+  page.on('dialog', async (d) => {
+    obs.dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss();
+  });
+
+  const url = pathToFileURL(plan.report).href;
+  obs.url = url;
+  const t0 = Date.now();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#summary', { timeout: 30_000 });
+  obs.loadMs = Date.now() - t0;
+
+  // What the page says at first sight.
+  const snapshot = () => page.evaluate(() => {
+    const text = (sel) => document.querySelector(sel)?.textContent ?? null;
+    const rows = [...document.querySelectorAll('#grid tbody tr.row')].map((tr) => ({
+      id: tr.querySelector('.id')?.textContent,
+      cells: [...tr.querySelectorAll('td.cell')].map((td) => td.dataset.status),
+    }));
+    return {
+      title: document.title,
+      verdict: document.querySelector('#verdict')?.dataset.status ?? null,
+      headline: text('#verdict'),
+      counts: Object.fromEntries([...document.querySelectorAll('[data-count]')].map((e) => [e.dataset.count, e.textContent])),
+      columns: [...document.querySelectorAll('#grid thead th[data-col]')].map((th) => th.firstChild?.textContent ?? ''),
+      shown: Number(document.querySelector('#shown')?.dataset.shown ?? -1),
+      rows,
+      page: text('#page'),
+      metrics: [...document.querySelectorAll('#metrics tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
+      domRows: document.querySelectorAll('tr.row').length,
+    };
+  });
+  obs.initial = await snapshot();
+  if (plan.screenshot) await page.screenshot({ path: plan.screenshot, fullPage: plan.fullPage ?? true });
+
+  // Filters: each from a fresh state, by clicking as a person would.
+  const reset = async () => {
+    await page.click('[data-filter="all"]');
+    if (await page.isChecked('#f-changed')) await page.click('#f-changed');
+    await page.selectOption('#f-tag', '');
+    await page.selectOption('#f-provider', '-1');
+    await page.fill('#f-search', '');
+    await page.waitForTimeout(200);
+  };
+  await page.click('[data-filter="failed"]');
+  obs.failedOnly = await snapshot();
+  await page.click('[data-filter="errors"]');
+  obs.errorsOnly = await snapshot();
+  await reset();
+  await page.click('#f-changed');
+  obs.changedOnly = await snapshot();
+  await reset();
+  if (plan.search) {
+    await page.fill('#f-search', plan.search);
+    await page.waitForTimeout(400);
+    obs.searched = await snapshot();
+    await reset();
+  }
+  if (plan.tag) {
+    await page.selectOption('#f-tag', plan.tag);
+    obs.tagged = await snapshot();
+    await reset();
+  }
+  if (await page.$('#next')) {
+    await page.click('#next');
+    obs.secondPage = await snapshot();
+    await reset();
+  }
+
+  // Cases, side by side: each opened by clicking its row, then closed with Escape.
+  const open = Array.isArray(plan.openCase) ? plan.openCase : plan.openCase ? [plan.openCase] : [];
+  obs.details = {};
+  for (const [n, id] of open.entries()) {
+    await page.fill('#f-search', id);
+    await page.waitForTimeout(300);
+    const row = page.locator('#grid tr.row', { has: page.locator('.id', { hasText: id }) }).first();
+    await row.click();
+    await page.waitForSelector('#detail');
+    obs.details[id] = await page.evaluate(() => {
+      const d = document.querySelector('#detail');
+      const strip = (pre, tag) => {
+        if (!pre) return null;
+        const c = pre.cloneNode(true);
+        c.querySelectorAll(tag).forEach((e) => e.remove());
+        return c.textContent;
+      };
+      return {
+        id: d.querySelector('h2')?.textContent,
+        head: d.querySelector('.head')?.textContent,
+        sides: [...d.querySelectorAll('.side')].map((s) => {
+          const pre = s.querySelector('pre.output');
+          return {
+            provider: s.querySelector('h3')?.textContent,
+            status: s.dataset.status ?? null,
+            // Removing <del> gives this side's own text; removing <ins> gives the reference's.
+            own: strip(pre, 'del'),
+            reference: strip(pre, 'ins'),
+            ins: pre ? [...pre.querySelectorAll('ins')].map((e) => e.textContent) : [],
+            del: pre ? [...pre.querySelectorAll('del')].map((e) => e.textContent) : [],
+            note: s.querySelector('.note')?.textContent ?? null,
+            metrics: Object.fromEntries([...s.querySelectorAll('.metrics dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+            assertions: [...s.querySelectorAll('.asserts li')].map((li) => ({
+              type: li.querySelector('.atype')?.textContent,
+              pass: li.dataset.pass === 'true',
+              reason: li.querySelector('.reason')?.textContent,
+            })),
+            error: s.querySelector('.errbox')?.textContent ?? null,
+          };
+        }),
+      };
+    });
+    if (plan.detailScreenshot && n === 0) await page.screenshot({ path: plan.detailScreenshot });
+    await page.keyboard.press('Escape');
+    obs.details[id].closed = (await page.$('#detail')) === null;
+    await reset();
+  }
+
+  // Injection checks: nothing from the data became markup or ran.
+  obs.dom = await page.evaluate(() => ({
+    scripts: document.querySelectorAll('script').length,
+    images: document.querySelectorAll('img').length,
+    iframes: document.querySelectorAll('iframe').length,
+    handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
+    xssFlag: window.__xss ?? null,
+  }));
+  obs.diffCheck = await page.evaluate(() => window.promptdriftDiff('the cat sat on the mat', 'the dog sat on a mat'));
+} catch (e) {
+  obs.fatal = String(e?.stack ?? e);
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+  clearTimeout(watchdog);
+}
+process.stdout.write(JSON.stringify(obs, null, 1) + '\n');
+process.exit(obs.fatal ? 1 : 0);
