@@ -245,6 +245,7 @@ impl MockServer {
 
     /// TCP connections accepted since the server started (not reset by
     /// [`MockServer::clear_requests`]): a client that reuses its connections opens few.
+    #[must_use]
     pub fn connection_count(&self) -> u64 {
         self.state.connections.load(Ordering::Relaxed)
     }
