@@ -429,6 +429,10 @@ def main() -> int:
                     help="cases for the 200 ms run (x2 providers; 5000 -> ideal 31.25 s at -j 64)")
     ap.add_argument("--latency-reps", type=int, default=3)
     ap.add_argument("--no-promptfoo", action="store_true")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another promptdrift binary (an older build) to run beside this one at "
+                         "N=10000 and 100000, interleaved: a before/after measured in the same run")
+    ap.add_argument("--baseline-label", default="baseline")
     ap.add_argument("--no-build", action="store_true",
                     help="use the binaries already in target/ (CI: the ones `cargo test` built)")
     ap.add_argument("--nice", type=int, default=0,
@@ -501,6 +505,13 @@ def main() -> int:
             rows[("promptdrift", n)] = Row("promptdrift", n, n * len(PROVIDERS), a.concurrency, 0)
             if not a.no_promptfoo and n <= a.promptfoo_max:
                 rows[("promptfoo", n)] = Row("promptfoo", n, n * len(PROVIDERS), a.concurrency, 0)
+        baseline = None
+        if a.baseline:
+            baseline = Tools(promptdrift=a.baseline.resolve(), mock=tools.mock)
+            for n in sizes:
+                if n >= 10_000:
+                    rows[("baseline", n)] = Row(f"promptdrift {a.baseline_label}", n,
+                                                n * len(PROVIDERS), a.concurrency, 0)
         result_files: dict[int, list[Path]] = {}
         for n in sizes:
             pd_reps = a.reps_100k if n >= 100_000 else a.reps
@@ -512,6 +523,12 @@ def main() -> int:
                     rows[("promptdrift", n)].samples.append(s)
                     result_files.setdefault(n, []).append(res)
                     log(f"promptdrift N={n} rep {rep}: {s.wall_s:.2f}s wall, {s.cpu_s:.2f}s cpu, "
+                        f"{s.max_rss_mb:.0f} MB{'' if s.ok else ' FAILED ' + s.note}")
+                if baseline and ("baseline", n) in rows and rep < (1 if n >= 100_000 else 3):
+                    s, _ = run_promptdrift(baseline, mock0, suites[n][0], a.concurrency, out_dir,
+                                           f"{n}-base-{rep}", n * len(PROVIDERS))
+                    rows[("baseline", n)].samples.append(s)
+                    log(f"baseline    N={n} rep {rep}: {s.wall_s:.2f}s wall, {s.cpu_s:.2f}s cpu, "
                         f"{s.max_rss_mb:.0f} MB{'' if s.ok else ' FAILED ' + s.note}")
                 if ("promptfoo", n) in rows and rep < pf_reps:
                     s = run_promptfoo(tools, mock0, work, suites[n][1], a.concurrency, out_dir,
