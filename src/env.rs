@@ -18,8 +18,14 @@ pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 pub const PROMPTDRIFT_LOG: &str = "PROMPTDRIFT_LOG";
 /// Response cache folder (default `.promptdrift/cache`).
 pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
-/// Set by CI systems; turns on CI behaviour (no colour, no prompts, no snapshot writes).
+/// Set by CI systems; turns on CI behaviour (no colour, no prompts, no snapshot writes; see
+/// [`is_ci`]).
 pub const CI: &str = "CI";
+/// Set by Azure Pipelines; counts as CI (as insta counts it).
+pub const TF_BUILD: &str = "TF_BUILD";
+/// A file GitHub Actions renders as the step's summary; `run` and `merge` append their Markdown
+/// summary to it when it is set.
+pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// Disables colour when set to any value.
 pub const NO_COLOR: &str = "NO_COLOR";
 
@@ -72,3 +78,38 @@ pub const GOOGLE_CLOUD_LOCATION: &str = "GOOGLE_CLOUD_LOCATION";
 /// OAuth 2 access token for Vertex AI (`gcloud auth print-access-token`), unless
 /// `config.access_token_env` names another variable or `config.access_token_command` is set.
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
+
+/// Whether the environment says we run in CI, by insta's rule (so `cargo insta` and promptdrift
+/// agree): `CI` set to anything but empty, `0` or `false`, or `TF_BUILD` set.
+pub fn is_ci(env: impl Fn(&str) -> Option<String>) -> bool {
+    let ci = env(CI).is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
+    });
+    ci || env(TF_BUILD).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_detection_follows_insta() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_string())
+            }
+        };
+        assert!(!is_ci(env(&[])));
+        assert!(is_ci(env(&[("CI", "true")])));
+        assert!(is_ci(env(&[("CI", "1")])));
+        assert!(!is_ci(env(&[("CI", "false")])));
+        assert!(!is_ci(env(&[("CI", "FALSE")])));
+        assert!(!is_ci(env(&[("CI", "0")])));
+        assert!(!is_ci(env(&[("CI", "")])));
+        assert!(is_ci(env(&[("TF_BUILD", "True")])));
+    }
+}

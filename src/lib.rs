@@ -12,6 +12,20 @@
 //! 4. [`provider`] modules speak each vendor's wire protocol (pure request building and
 //!    response parsing); [`judge`] evaluates assertions (pure and synchronous).
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
+//!
+//! From `cargo test`, [`testing`] runs a suite in one call, offline from cassettes by default,
+//! and fails the test with a readable report:
+//!
+//! ```no_run
+//! use promptdrift::{Options, Suite};
+//!
+//! # fn main() -> Result<(), promptdrift::testing::Error> {
+//! Suite::load("suites/quickstart.yaml")?
+//!     .run_blocking(Options::replay())?
+//!     .assert_passed();
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -25,3 +39,8 @@ pub mod results;
 pub mod runner;
 pub mod secret;
 pub mod suite;
+pub mod testing;
+
+pub use suite::Suite;
+pub use suite::model::Mode;
+pub use testing::{Options, Report};

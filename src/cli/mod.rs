@@ -3,7 +3,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cache;
+pub mod ci;
 mod init;
+mod merge;
+mod outputs;
 mod progress;
 mod report;
 mod run;
@@ -38,9 +41,12 @@ Environment:
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
   NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
-  CI                                  no progress bar
+  CI, TF_BUILD                        CI mode (see --ci): no colour, no progress bar, plain
+                                      progress lines; --no-ci turns it off
+  GITHUB_STEP_SUMMARY                 run and merge append their Markdown summary to it
 
-Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md";
+Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
+      docs/ci.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -87,12 +93,14 @@ pub(crate) struct Ui {
     pub verbose: bool,
     /// Colour on stdout.
     pub color: bool,
+    /// `--color always`: colour even in CI mode.
+    pub color_forced: bool,
 }
 
 impl ColorWhen {
     /// Whether stdout gets colour: `NO_COLOR`, `CLICOLOR(_FORCE)`, `TERM` and whether stdout is
     /// a terminal decide `auto` (anstream's rules).
-    fn stdout(self) -> bool {
+    pub(crate) fn stdout(self) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
@@ -114,6 +122,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Join the results files of a sharded run (--shard K/N) and report as if it were one run.
+    Merge(merge::MergeArgs),
     /// Render a saved results file as a self-contained HTML report.
     Report(report::ReportArgs),
     /// Print the JSON Schema of the suite format (for editor completion).
@@ -141,16 +151,31 @@ pub fn main() -> ExitCode {
             Ui {
                 verbose: cli.verbose > 0,
                 color: cli.color.stdout(),
+                color_forced: cli.color == ColorWhen::Always,
             },
         ),
         Command::Validate(args) => validate::validate(&args),
         Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Merge(args) => merge::merge(&args, cli.color),
         Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)
+}
+
+/// Parses a command line (`["promptdrift", "run", …]`) exactly as the binary does, without
+/// running anything: `Err` holds clap's message. Used to check the commands written in docs and
+/// workflows.
+pub fn check_args<I, T>(args: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn init_logging(verbose: u8) {

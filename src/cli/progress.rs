@@ -18,9 +18,9 @@ pub(crate) struct Progress {
     errors: u64,
 }
 
-/// Whether a bar should be drawn: stderr is a terminal (not `TERM=dumb`), and not in CI.
-pub(crate) fn wanted() -> bool {
-    let ci = std::env::var(crate::env::CI).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+/// Whether a bar should be drawn: stderr is a terminal (not `TERM=dumb`), and not in CI mode
+/// (`--ci`, or `CI` set; see `cli::ci`).
+pub(crate) fn wanted(ci: bool) -> bool {
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     std::io::stderr().is_terminal() && !ci && !dumb
 }

@@ -1,14 +1,17 @@
 //! `promptdrift run`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use super::Ui;
+use super::outputs::OutputKind;
 use super::progress::{self, Progress};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNANSWERED};
 use crate::plan::{self, PlanOptions};
+use crate::report::markdown::Footer;
+use crate::report::progress_lines::ProgressLines;
 use crate::report::terminal::{RenderOptions, Tally};
 use crate::results::writer::ResultsWriter;
 use crate::results::{
@@ -39,8 +42,9 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: Option<u32>,
 
-    /// Write results to FILE: .json (the versioned results file, streamed) or .html (a
-    /// self-contained report); repeatable.
+    /// Write FILE, by extension: .json results file (streamed), .html self-contained report,
+    /// .xml JUnit, .md Markdown summary; repeatable. The Markdown summary is also appended to
+    /// $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
@@ -80,6 +84,10 @@ pub struct RunArgs {
     /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
+
+    /// CI mode.
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
 }
 
 /// `--mode` values.
@@ -137,46 +145,41 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
-/// What `-o` can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutputKind {
-    /// The results file, streamed.
-    Json,
-    /// The HTML report, written at the end.
-    Html,
-}
-
-fn output_kind(path: &Path) -> Result<OutputKind, String> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => Ok(OutputKind::Json),
-        Some("html" | "htm") => Ok(OutputKind::Html),
-        other => Err(format!(
-            "cannot write `{}`: unknown output type `{}` (supported: .json, .html)",
-            path.display(),
-            other.unwrap_or("")
-        )),
-    }
-}
-
 /// Writes results files as results arrive; adds them up for the terminal report (which keeps
 /// counts and the first few failures, not the results). Results are kept in memory only for
-/// an HTML report, which embeds them all.
+/// the reports that embed them all (HTML, JUnit, Markdown, the GitHub step summary).
 struct CliSink<'p> {
     writers: Vec<ResultsWriter>,
     tally: Tally<'p>,
-    /// Every result, when an HTML report is wanted.
+    /// Every result, when a report written at the end needs them.
     results: Option<Vec<CaseResult>>,
     verbose: bool,
     write_errors: Vec<String>,
+    /// The progress bar on a terminal.
     progress: Progress,
+    /// CI mode: plain progress lines on stderr instead.
+    lines: Option<ProgressLines>,
 }
 
 impl EventSink for CliSink<'_> {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
-            RunEvent::Started { planned } => self.progress.start(planned),
+            RunEvent::Started { planned } => {
+                self.progress.start(planned);
+                if let Some(lines) = &mut self.lines {
+                    *lines = ProgressLines::new(planned, Instant::now());
+                    eprintln!("{}", lines.start_line());
+                }
+            }
             RunEvent::Finished(r) => {
                 self.progress.finished(r.status);
+                if let Some(line) = self
+                    .lines
+                    .as_mut()
+                    .and_then(|p| p.finished(r.status, Instant::now()))
+                {
+                    eprintln!("{line}");
+                }
                 for w in &mut self.writers {
                     if let Err(e) = w.write(r) {
                         self.write_errors
@@ -226,12 +229,10 @@ impl EventSink for CliSink<'_> {
 
 /// Runs `promptdrift run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
-    let outputs: Vec<(PathBuf, OutputKind)> = match args
-        .outputs
-        .iter()
-        .map(|p| output_kind(p).map(|k| (p.clone(), k)))
-        .collect::<Result<_, _>>()
-    {
+    let ci = args.ci.enabled();
+    // CI mode: no colour unless asked for with `--color always`.
+    let color = ui.color && (!ci || ui.color_forced);
+    let outputs = match super::outputs::parse(&args.outputs) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -320,7 +321,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             }
         }
     }
-    let cache = (!args.no_cache).then(|| {
+    // CI mode writes nothing it was not asked for: no cache unless a folder is named.
+    let cache = (!(args.no_cache || ci && args.cache_dir.is_none())).then(|| {
         let dir = args
             .cache_dir
             .clone()
@@ -342,13 +344,14 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     let mut sink = CliSink {
         writers,
         tally: Tally::new(&plan),
-        results: outputs
-            .iter()
-            .any(|(_, k)| *k == OutputKind::Html)
-            .then(|| Vec::with_capacity(plan.jobs.len())),
+        // The results file streams; only the reports written at the end need every result.
+        results: (outputs.iter().any(|(_, k)| *k != OutputKind::Json)
+            || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty()))
+        .then(|| Vec::with_capacity(plan.jobs.len())),
         verbose: ui.verbose,
         write_errors: Vec::new(),
-        progress: Progress::new(progress::wanted(), ui.color),
+        progress: Progress::new(progress::wanted(ci), color),
+        lines: ci.then(|| ProgressLines::new(plan.jobs.len(), Instant::now())),
     };
     let report = runner::run(&plan, &run_opts, &mut sink);
     sink.progress.clear();
@@ -370,28 +373,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             sink.write_errors.push(format!("{}: {e}", path.display()));
         }
     }
-    let html_outputs: Vec<&PathBuf> = outputs
-        .iter()
-        .filter(|(_, k)| *k == OutputKind::Html)
-        .map(|(p, _)| p)
-        .collect();
-    if !html_outputs.is_empty() {
-        let file = ResultsFile {
-            schema: crate::results::SCHEMA_NAME.into(),
-            version: crate::results::SCHEMA_VERSION,
-            tool: ToolInfo::current(),
-            run: run_info.clone(),
-            suites: suite_infos.clone(),
-            results: sink.results.take().unwrap_or_default(),
-            summary,
-            complete,
-        };
-        let html = crate::report::html::render_results(&file);
-        for path in html_outputs {
-            if let Err(e) = crate::report::write_file_atomic(path, html.as_bytes()) {
-                sink.write_errors.push(format!("{}: {e}", path.display()));
-            }
-        }
+    if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
+        eprintln!("{line}");
     }
     print!(
         "{}",
@@ -400,14 +383,28 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             &sink.tally,
             &summary,
             report.interrupted,
-            RenderOptions { color: ui.color }
+            RenderOptions { color }
         )
     );
+    let file = ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        run: run_info,
+        suites: suite_infos,
+        results: sink.results.take().unwrap_or_default(),
+        summary,
+        complete,
+    };
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    sink.write_errors.extend(super::outputs::write_reports(
+        &outputs, &file, &footer, false,
+    ));
     for (path, kind) in &outputs {
-        match kind {
-            OutputKind::Json => println!("results: {}", path.display()),
-            OutputKind::Html => println!("report: {}", path.display()),
-        }
+        println!("{}: {}", kind.label(), path.display());
     }
     for e in &sink.write_errors {
         eprintln!("error: cannot write results: {e}");

@@ -1,7 +1,11 @@
 //! Renderers: they read results and diagnostics and produce text; they never run anything.
 
 pub mod diagnostics;
+pub mod group;
 pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod progress_lines;
 pub mod terminal;
 
 use std::io::Write as _;

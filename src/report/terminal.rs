@@ -90,6 +90,19 @@ impl Cell {
     }
 }
 
+/// One suite's table: its name, mode, providers and cases, in display order.
+#[derive(Debug, Clone)]
+pub struct TableSuite<'a> {
+    /// Suite name.
+    pub name: &'a str,
+    /// Mode (`live`, `replay`…).
+    pub mode: &'a str,
+    /// Provider labels, in column order.
+    pub providers: Vec<&'a str>,
+    /// Case ids, in row order.
+    pub cases: Vec<&'a str>,
+}
+
 /// What the terminal report needs from a run's results, added up as they arrive, so a run
 /// never keeps its results in memory for the report: a pass/fail/error count per (case,
 /// provider) cell, the first [`MAX_DETAILS`] failures and errors in report order, the named
@@ -144,22 +157,26 @@ impl Details {
 impl<'p> Tally<'p> {
     /// An empty tally for `plan`'s suites, cases and providers.
     pub fn new(plan: &'p Plan) -> Self {
+        Self::for_tables(&tables_of(plan))
+    }
+
+    /// An empty tally for these tables.
+    pub fn for_tables(tables: &[TableSuite<'p>]) -> Self {
         let mut rows = HashMap::new();
-        let mut columns = Vec::with_capacity(plan.suites.len());
-        let mut cells = Vec::with_capacity(plan.suites.len());
-        for (si, s) in plan.suites.iter().enumerate() {
-            for (ri, pc) in s.cases.iter().enumerate() {
-                rows.entry((s.suite.name.as_str(), s.suite.cases[pc.index].id.as_str()))
-                    .or_insert((si, ri));
+        let mut columns = Vec::with_capacity(tables.len());
+        let mut cells = Vec::with_capacity(tables.len());
+        for (si, t) in tables.iter().enumerate() {
+            for (ri, &id) in t.cases.iter().enumerate() {
+                rows.entry((t.name, id)).or_insert((si, ri));
             }
             columns.push(
-                s.providers
+                t.providers
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| (p.spec.label.as_str(), i))
+                    .map(|(i, &p)| (p, i))
                     .collect(),
             );
-            cells.push(vec![Cell::default(); s.cases.len() * s.providers.len()]);
+            cells.push(vec![Cell::default(); t.cases.len() * t.providers.len()]);
         }
         Tally {
             rows,
@@ -213,7 +230,7 @@ pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupte
     )
 }
 
-/// Renders the whole report of `results` (every result of a run, in any order).
+/// Renders the whole report for a finished (or interrupted) run.
 pub fn render_with(
     plan: &Plan,
     results: &[CaseResult],
@@ -221,11 +238,8 @@ pub fn render_with(
     interrupted: bool,
     opts: RenderOptions,
 ) -> String {
-    let mut tally = Tally::new(plan);
-    for r in results {
-        tally.add(r);
-    }
-    render_tally(plan, &tally, summary, interrupted, opts)
+    let tables = tables_of(plan);
+    render_tables(&tables, results, summary, interrupted, opts)
 }
 
 /// Renders the whole report for a finished (or interrupted) run from its [`Tally`].
@@ -236,25 +250,93 @@ pub fn render_tally(
     interrupted: bool,
     opts: RenderOptions,
 ) -> String {
+    render_tally_tables(&tables_of(plan), tally, summary, interrupted, opts)
+}
+
+/// The tables of a plan: suites, providers and cases in plan order.
+fn tables_of(plan: &Plan) -> Vec<TableSuite<'_>> {
+    plan.suites
+        .iter()
+        .map(|s| TableSuite {
+            name: s.suite.name.as_str(),
+            mode: s.mode.as_str(),
+            providers: s.providers.iter().map(|p| p.spec.label.as_str()).collect(),
+            cases: s
+                .cases
+                .iter()
+                .map(|pc| s.suite.cases[pc.index].id.as_str())
+                .collect(),
+        })
+        .collect()
+}
+
+/// Renders the report for a results file (`merge`): suites and providers in the file's order,
+/// cases in id order.
+pub fn render_file(file: &crate::results::ResultsFile, opts: RenderOptions) -> String {
+    let tables: Vec<TableSuite<'_>> = file
+        .suites
+        .iter()
+        .map(|s| {
+            let mut cases: Vec<&str> = file
+                .results
+                .iter()
+                .filter(|r| r.suite == s.name)
+                .map(|r| r.case_id.as_str())
+                .collect();
+            cases.sort_unstable();
+            cases.dedup();
+            TableSuite {
+                name: s.name.as_str(),
+                mode: file.run.mode.as_str(),
+                providers: s.providers.iter().map(|p| p.label.as_str()).collect(),
+                cases,
+            }
+        })
+        .collect();
+    render_tables(&tables, &file.results, &file.summary, false, opts)
+}
+
+/// Renders tables, details and the summary line.
+pub fn render_tables(
+    tables: &[TableSuite<'_>],
+    results: &[CaseResult],
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
+    let mut tally = Tally::for_tables(tables);
+    for r in results {
+        tally.add(r);
+    }
+    render_tally_tables(tables, &tally, summary, interrupted, opts)
+}
+
+/// Renders tables, details and the summary line from a [`Tally`].
+pub fn render_tally_tables(
+    tables: &[TableSuite<'_>],
+    tally: &Tally<'_>,
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
     let mut out = String::new();
-    for (si, s) in plan.suites.iter().enumerate() {
-        let providers: Vec<&str> = s.providers.iter().map(|p| p.spec.label.as_str()).collect();
+    for (si, s) in tables.iter().enumerate() {
+        let providers = &s.providers;
         let _ = writeln!(
             out,
             "{}: {} case{} × {} provider{} ({})",
-            opts.paint(BOLD, &s.suite.name),
+            opts.paint(BOLD, s.name),
             s.cases.len(),
             plural(s.cases.len()),
             providers.len(),
             plural(providers.len()),
-            s.mode.as_str()
+            s.mode
         );
         let rows: Vec<(&str, Vec<Cell>)> = s
             .cases
             .iter()
             .enumerate()
-            .map(|(ri, pc)| {
-                let id = s.suite.cases[pc.index].id.as_str();
+            .map(|(ri, &id)| {
                 let row = (0..providers.len())
                     .map(|ci| tally.cell(si, ri, ci))
                     .collect();

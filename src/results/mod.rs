@@ -14,6 +14,7 @@
 //! on Ctrl-C with `"complete": false`. [`read`] also accepts a file cut short by a crash, keeping
 //! every whole result in it.
 
+pub mod merge;
 pub mod metrics;
 pub mod read;
 pub mod writer;

@@ -426,6 +426,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
+    // Temporary files are created owner-only; what we write (cassettes, snapshots, cache
+    // entries) is ordinary project data, so give it the usual mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -479,6 +487,12 @@ mod tests {
         c.save(true).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("sk-ant-secret"), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "ordinary file mode, not owner-only");
+        }
         assert!(!text.contains("set-cookie"));
         assert!(text.starts_with("# promptdrift cassette"));
         // Hand-edit: reorder keys and write 0 instead of 0.0; the key still matches.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod ci;
 mod docs;
 mod help;
 mod html;
@@ -10,10 +11,13 @@ mod init;
 mod interrupt;
 mod judges;
 mod leaks;
+mod merge;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
+mod reports;
 mod run;
 mod schema;
 mod terminal;
 mod validate;
+mod workflow;

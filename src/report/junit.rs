@@ -1,0 +1,325 @@
+//! JUnit XML, as CI systems read it (valid against Jenkins' `junit-10.xsd`, which accepts the
+//! Ant and Maven Surefire shapes GitLab, GitHub test reporters, Azure Pipelines and CircleCI
+//! read too).
+//!
+//! ```text
+//! <testsuites name="promptdrift" tests failures errors time>
+//!   <testsuite name="SUITE/PROVIDER" tests failures errors skipped time timestamp>
+//!     <properties> provider id, mode, shard, promptdrift version </properties>
+//!     <testcase name="CASE-ID" classname="SUITE/PROVIDER" time="SECONDS">
+//!       <failure type="ASSERTION-TYPE" message="ASSERTION: REASON">every failing answer</failure>
+//!       | <error type="ERROR-CLASS" message="PROVIDER MESSAGE">every unanswered request</error>
+//!       <system-out>the answer(s)</system-out>
+//!     </testcase>
+//! ```
+//!
+//! One `<testcase>` per (suite, case, provider): the case's prompts and samples are folded in
+//! (see [`super::group`]). It has a `<failure>` when any answer failed its assertions, else an
+//! `<error>` when any request got no answer; the element's text names every failing or
+//! unanswered prompt and sample. `time` is the sum of the answering latencies, in seconds.
+//!
+//! Model output is untrusted: everything is escaped, characters XML 1.0 cannot hold (control
+//! characters, U+FFFE, U+FFFF) are written as `\u{…}`, and no CDATA is used, so `]]>` in an
+//! answer is just text.
+
+use std::fmt::Write as _;
+
+use super::group::{self, CaseGroup};
+use crate::results::{ResultsFile, Status};
+
+/// Longest answer copied into `<system-out>` per result, in characters.
+pub const MAX_OUTPUT_CHARS: usize = 16_000;
+
+/// Renders a results file as JUnit XML.
+pub fn render(file: &ResultsFile) -> String {
+    let groups = group::group(file);
+    let mut out = String::with_capacity(512 + groups.len() * 512);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failures = groups.iter().filter(|g| g.status == Status::Failed).count();
+    let errors = groups.iter().filter(|g| g.status == Status::Error).count();
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"promptdrift\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\">",
+        groups.len(),
+        seconds(file.summary.duration_ms)
+    );
+    // One <testsuite> per (suite, provider), in group order.
+    let mut start = 0;
+    while start < groups.len() {
+        let (suite, provider) = (groups[start].suite, groups[start].provider);
+        let end = groups[start..]
+            .iter()
+            .position(|g| g.suite != suite || g.provider != provider)
+            .map_or(groups.len(), |n| start + n);
+        testsuite(&mut out, file, &groups[start..end]);
+        start = end;
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn testsuite(out: &mut String, file: &ResultsFile, groups: &[CaseGroup<'_>]) {
+    let g0 = &groups[0];
+    let name = format!("{}/{}", g0.suite, g0.provider);
+    let failures = groups.iter().filter(|g| g.status == Status::Failed).count();
+    let errors = groups.iter().filter(|g| g.status == Status::Error).count();
+    let time: f64 = groups.iter().map(CaseGroup::seconds).sum();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{time:.3}\" timestamp=\"{}\">",
+        attr(&name),
+        groups.len(),
+        attr(&file.run.started_at),
+    );
+    out.push_str("    <properties>\n");
+    let mut props = vec![
+        ("provider_id", g0.provider_id.to_string()),
+        ("mode", file.run.mode.clone()),
+        ("promptdrift", file.tool.version.clone()),
+    ];
+    if let Some(s) = &file.run.shard {
+        props.push(("shard", s.clone()));
+    }
+    if let Some(info) = file.suites.iter().find(|s| s.name == g0.suite) {
+        props.push(("suite_path", info.path.clone()));
+    }
+    for (k, v) in props {
+        let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", attr(&v));
+    }
+    out.push_str("    </properties>\n");
+    for g in groups {
+        testcase(out, &name, g);
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
+        attr(g.case_id),
+        attr(classname),
+        g.seconds()
+    );
+    let (several_prompts, several_samples) = group::spans(&g.results);
+    let label = |r| group::sample_label(r, several_prompts, several_samples);
+    let mut body = String::new();
+    match g.status {
+        Status::Passed => {}
+        Status::Failed => {
+            let failed: Vec<_> = g.failed().collect();
+            let first = failed[0];
+            let first_bad = first.assertions.iter().find(|a| !a.outcome.pass);
+            let (kind, reason) = first_bad.map_or(
+                ("assertions", "the case's score is below its threshold"),
+                |a| (a.kind.as_str(), a.outcome.reason.as_str()),
+            );
+            let mut message = format!("{kind}: {reason}");
+            let more_assertions = failed
+                .iter()
+                .map(|r| r.assertions.iter().filter(|a| !a.outcome.pass).count())
+                .sum::<usize>()
+                .saturating_sub(1);
+            if g.is_multi() {
+                let _ = write!(
+                    message,
+                    " ({} of {} answers failed",
+                    failed.len(),
+                    g.results.len()
+                );
+                if more_assertions > 0 {
+                    let _ = write!(message, ", {more_assertions} more failed assertions");
+                }
+                message.push(')');
+            } else if more_assertions > 0 {
+                let _ = write!(message, " (+{more_assertions} more)");
+            }
+            for r in &failed {
+                let l = label(r);
+                if !l.is_empty() {
+                    let _ = writeln!(body, "{l}:");
+                }
+                for a in r.assertions.iter().filter(|a| !a.outcome.pass) {
+                    let _ = write!(body, "  {}", a.kind);
+                    if let Some(v) = &a.value {
+                        let _ = write!(body, " {}", compact(v));
+                    }
+                    let _ = writeln!(body, ": {}", a.outcome.reason);
+                }
+            }
+            for r in g.errored() {
+                let l = label(r);
+                let _ = writeln!(
+                    body,
+                    "{}no answer: {}",
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{l}: ")
+                    },
+                    r.error
+                        .as_ref()
+                        .map_or_else(|| "unknown error".to_string(), ToString::to_string)
+                );
+            }
+            let _ = write!(
+                out,
+                ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
+                attr(kind),
+                attr(&message),
+                text(&body)
+            );
+        }
+        Status::Error => {
+            let errored: Vec<_> = g.errored().collect();
+            let first = errored[0].error.as_ref();
+            let class = first.map_or("error", |e| e.class.as_str());
+            let mut message = first.map_or_else(|| "no answer".to_string(), ToString::to_string);
+            if g.is_multi() {
+                let _ = write!(
+                    message,
+                    " ({} of {} requests unanswered)",
+                    errored.len(),
+                    g.results.len()
+                );
+            }
+            for r in &errored {
+                let l = label(r);
+                if !l.is_empty() {
+                    let _ = write!(body, "{l}: ");
+                }
+                match &r.error {
+                    Some(e) => {
+                        let _ = write!(body, "{}: {e}", e.class.as_str());
+                    }
+                    None => body.push_str("no answer"),
+                }
+                if r.attempts > 1 {
+                    let _ = write!(body, " (after {} attempts)", r.attempts);
+                }
+                body.push('\n');
+            }
+            let _ = write!(
+                out,
+                ">\n      <error type=\"{}\" message=\"{}\">{}</error>\n",
+                attr(class),
+                attr(&message),
+                text(&body)
+            );
+        }
+    }
+    let mut sysout = String::new();
+    if let Some(d) = g.description {
+        let _ = writeln!(sysout, "{d}");
+    }
+    for r in &g.results {
+        let Some(o) = r.output.as_deref() else {
+            continue;
+        };
+        let l = label(r);
+        if !l.is_empty() {
+            let _ = writeln!(sysout, "--- {l} ({})", r.status.as_str());
+        }
+        let shown: String = o.chars().take(MAX_OUTPUT_CHARS).collect();
+        sysout.push_str(&shown);
+        if shown.len() < o.len() {
+            let _ = write!(
+                sysout,
+                "\n… ({} more characters in the results file)",
+                o.chars().count() - MAX_OUTPUT_CHARS
+            );
+        }
+        sysout.push('\n');
+    }
+    if g.status == Status::Passed && sysout.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    if g.status == Status::Passed {
+        out.push_str(">\n");
+    }
+    if !sysout.is_empty() {
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&sysout));
+    }
+    out.push_str("    </testcase>\n");
+}
+
+fn compact(v: &serde_json::Value) -> String {
+    let s = match v {
+        serde_json::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    super::terminal::one_line(&s, 120)
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Whether XML 1.0 can hold the character at all (`Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes element text.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // A bare CR would be read back as LF.
+            '\r' => out.push_str("&#13;"),
+            c if xml_char(c) => out.push(c),
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out
+}
+
+/// Escapes an attribute value (double-quoted); newlines and tabs survive as references.
+pub fn attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if xml_char(c) => out.push(c),
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_untrusted() {
+        assert_eq!(text("a]]>b<c&d"), "a]]&gt;b&lt;c&amp;d");
+        assert_eq!(
+            text("bell\u{7}esc\u{1b}nul\u{0}"),
+            "bell\\u{7}esc\\u{1b}nul\\u{0}"
+        );
+        assert_eq!(
+            text("\u{FFFE}\u{FFFF}ok\u{1F600}"),
+            "\\u{fffe}\\u{ffff}ok\u{1F600}"
+        );
+        assert_eq!(text("crlf\r\n"), "crlf&#13;\n");
+        assert_eq!(attr("\"'<>&\n\t"), "&quot;&apos;&lt;&gt;&amp;&#10;&#9;");
+        assert_eq!(seconds(1234), "1.234");
+        assert_eq!(seconds(5), "0.005");
+    }
+}
