@@ -65,6 +65,8 @@ class Sample:
     load: str
     ok: bool = True
     note: str = ""
+    connections: int = -1  # TCP connections the mock accepted during the run
+    mock_cpu_s: float = float("nan")  # CPU time the mock spent during the run
 
     @property
     def cpu_s(self) -> float:
@@ -129,6 +131,15 @@ class Mock:
     def requests(self) -> int:
         return int(self.stats()["requests"])
 
+    def cpu_s(self) -> float:
+        """The mock process's CPU time so far (user + sys, /proc/PID/stat)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def counts(self) -> tuple[int, int]:
+        st = self.stats()
+        return int(st["requests"]), int(st.get("connections", -1))
+
     def stats(self) -> dict:
         import urllib.request
         with urllib.request.urlopen(self.url + "/__mock/stats", timeout=5) as r:
@@ -166,10 +177,13 @@ def mock_capacity(wrk: str, mock: Mock, seconds: int, reps: int) -> dict:
     # Warm-up: connections, allocator, CPU frequency.
     subprocess.run([wrk, "-t2", "-c64", "-d1s", "-s", str(script), mock.url],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    mock_cpu = []
     for _ in range(reps):
         loads.append(loadavg())
+        before = mock.cpu_s()
         r = subprocess.run([wrk, "-t2", "-c64", f"-d{seconds}s", "-s", str(script), mock.url],
                            capture_output=True, text=True, check=False)
+        mock_cpu.append(mock.cpu_s() - before)
         m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
         bad = re.search(r"non-2xx/3xx: (\d+)", r.stdout)
         if not m:
@@ -177,7 +191,10 @@ def mock_capacity(wrk: str, mock: Mock, seconds: int, reps: int) -> dict:
         if bad and int(bad.group(1)) > 0:
             raise SystemExit(f"the mock answered errors under wrk:\n{r.stdout}")
         rates.append(float(m.group(1)))
+    # CPU the mock spent per request under wrk, in microseconds.
+    per_req = [c / (r * seconds) * 1e6 for c, r in zip(mock_cpu, rates)]
     return {"rps": statistics.median(rates), "all": rates, "loads": loads,
+            "mock_cpu_us_per_request": statistics.median(per_req),
             "command": f"wrk -t2 -c64 -d{seconds}s -s mock/bench/chat.lua {mock.url}"}
 
 
@@ -325,10 +342,14 @@ def run_promptdrift(tools: Tools, mock: Mock, suite: Path, concurrency: int, out
     results = out_dir / f"pd-{tag}.json"
     cmd = [str(tools.promptdrift), "run", str(suite), "--no-cache", "-j", str(concurrency),
            "-o", str(results)]
-    before = mock.requests()
+    before, conns = mock.counts()
+    mock_cpu = mock.cpu_s()
     s, out = measure(cmd, cwd=suite.parent, env=promptdrift_env(),
                      stdout_path=out_dir / f"pd-{tag}.log")
-    seen = mock.requests() - before
+    s.mock_cpu_s = mock.cpu_s() - mock_cpu
+    after, conns_after = mock.counts()
+    seen = after - before
+    s.connections = conns_after - conns - 1  # less the stats request that read it
     m = PD_SUMMARY.search(out)
     if s.exit_code != 0 or not m or int(m.group(2)) != expect or seen != expect:
         s.ok = False
@@ -346,10 +367,14 @@ def run_promptfoo(tools: Tools, mock: Mock, work: Path, config: Path, concurrenc
     assert tools.promptfoo
     cmd = [str(tools.promptfoo), "eval", "-c", str(config), "--no-cache", "--no-write",
            "--no-table", "--no-progress-bar", "-j", str(concurrency)]
-    before = mock.requests()
+    before, conns = mock.counts()
+    mock_cpu = mock.cpu_s()
     s, out = measure(cmd, cwd=config.parent, env=promptfoo_env(work),
                      stdout_path=out_dir / f"pf-{tag}.log", timeout=timeout)
-    seen = mock.requests() - before
+    s.mock_cpu_s = mock.cpu_s() - mock_cpu
+    after, conns_after = mock.counts()
+    seen = after - before
+    s.connections = conns_after - conns - 1  # less the stats request that read it
     passed = [int((a or b).replace(",", "")) for a, b in PF_PASSED.findall(out)]
     failed = re.search(r"([\d,]+) failed", out)
     failed_n = int(failed.group(1).replace(",", "")) if failed else 0
@@ -398,6 +423,8 @@ class Row:
             "cpu_s": med(ok, "cpu_s"), "user_s": med(ok, "user_s"), "sys_s": med(ok, "sys_s"),
             "max_rss_mb": med(ok, "max_rss_mb"), "rss_spread": spread(ok, "max_rss_mb"),
             "answers_per_s": self.answers / wall if ok else float("nan"),
+            "connections": max((s.connections for s in self.samples), default=-1),
+            "mock_cpu_s": med(ok, "mock_cpu_s"),
             "loads": [s.load for s in self.samples],
             "notes": [s.note for s in self.samples if s.note],
         }
@@ -713,14 +740,16 @@ def render(results: dict, a) -> str:
                  + (f" (mock, wrk and both tools at nice {m['nice']})" if m.get("nice") else ""))
     if cap:
         lines.append(f"- mock capacity alone (`{cap['command']}`, median of {len(cap['all'])}): "
-                     f"**{cap['rps']:,.0f} req/s** (runs: {', '.join(f'{x:,.0f}' for x in cap['all'])})")
+                     f"**{cap['rps']:,.0f} req/s** (runs: {', '.join(f'{x:,.0f}' for x in cap['all'])}); "
+                     f"the mock spent {cap['mock_cpu_us_per_request']:.1f} µs of CPU per request")
     else:
         lines.append("- mock capacity: not measured (no wrk)")
     lines += ["", "Answers = cases × 2 providers; answers/s = answers / median wall time of the whole "
               "process (start to exit: load, plan, run, write, report). CPU = user + sys of the "
-              "process. Medians over the runs; the spread is min–max.", ""]
-    lines.append("| tool | cases | answers | -j | runs | wall s (median, spread) | CPU s | peak RSS MB (spread) | answers/s | vs promptfoo | vs mock capacity |")
-    lines.append("|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|")
+              "process. Medians over the runs; the spread is min–max. Connections: the most TCP "
+              "connections the mock accepted during one run of that row.", ""]
+    lines.append("| tool | cases | answers | -j | runs | wall s (median, spread) | CPU s | peak RSS MB (spread) | answers/s | vs promptfoo | vs mock capacity | connections | CPU µs/answer: tool + mock |")
+    lines.append("|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|")
     pf = {r["cases"]: r for r in results["rows"] if r["tool"] == "promptfoo"}
     for r in sorted(results["rows"], key=lambda r: (r["cases"], r["tool"])):
         vs_pf = ""
@@ -730,13 +759,14 @@ def render(results: dict, a) -> str:
         lines.append(
             f"| {r['tool']} | {r['cases']:,} | {r['answers']:,} | {r['concurrency']} | {r['ok_runs']}/{r['runs']} | "
             f"{fmt(r['wall_s'])} ({r['wall_spread']}) | {fmt(r['cpu_s'])} | {fmt(r['max_rss_mb'])} ({r['rss_spread']}) | "
-            f"{fmt(r['answers_per_s'])} | {vs_pf} | {vs_cap} |")
+            f"{fmt(r['answers_per_s'])} | {vs_pf} | {vs_cap} | {r['connections']} | "
+            f"{r['cpu_s'] / r['answers'] * 1e6:.0f} + {r['mock_cpu_s'] / r['answers'] * 1e6:.0f} |")
     lr = results.get("latency")
     if lr:
         lines.append(
             f"| promptdrift, mock latency 200 ms | {lr['cases']:,} | {lr['answers']:,} | 64 | {lr['ok_runs']}/{lr['runs']} | "
             f"{fmt(lr['wall_s'], 4)} ({lr['wall_spread']}) | {fmt(lr['cpu_s'])} | {fmt(lr['max_rss_mb'])} ({lr['rss_spread']}) | "
-            f"{fmt(lr['answers_per_s'])} | | |")
+            f"{fmt(lr['answers_per_s'])} | | | {lr['connections']} | |")
     v = results["validate"]
     lines += ["", f"`promptdrift validate` of the {v['cases']:,}-case suite, {v['runs']} runs: median "
               f"**{v['wall_s'] * 1000:.1f} ms** wall (spread {min(v['samples_ms'])}–{max(v['samples_ms'])} ms), "
