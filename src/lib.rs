@@ -26,9 +26,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//! 6. [`drift`] compares two sides (two providers, or two runs) case by case and decides, with
+//!    statistics, whether the candidate is equivalent, better, worse or not yet known.
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod drift;
 pub mod env;
 pub mod error;
 pub mod judge;

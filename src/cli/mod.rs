@@ -4,6 +4,8 @@
 
 mod cache;
 pub mod ci;
+mod compare;
+mod diff;
 mod init;
 mod merge;
 mod outputs;
@@ -46,7 +48,7 @@ Environment:
   GITHUB_STEP_SUMMARY                 run and merge append their Markdown summary to it
 
 Docs: docs/suite-reference.md, docs/assertions.md, docs/providers.md, docs/results-schema.md,
-      docs/ci.md";
+      docs/ci.md, docs/drift.md";
 
 /// promptdrift: prompt regression testing across LLM providers.
 ///
@@ -128,6 +130,12 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print the JSON Schema of the suite format (for editor completion).
     Schema(schema::SchemaArgs),
+    /// Compare two providers on the same suites: per-case drift, statistics, verdict, gates.
+    #[command(after_help = compare::VERDICT_HELP)]
+    Compare(Box<compare::CompareArgs>),
+    /// Compare two saved results files (same output and exit codes as `compare`).
+    #[command(after_help = compare::VERDICT_HELP)]
+    Diff(Box<diff::DiffArgs>),
 }
 
 /// Entry point of the binary.
@@ -160,6 +168,15 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::merge(&args, cli.color),
         Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),
+        Command::Compare(args) => compare::compare(
+            &args,
+            Ui {
+                verbose: cli.verbose > 0,
+                color: cli.color.stdout(),
+                color_forced: cli.color == ColorWhen::Always,
+            },
+        ),
+        Command::Diff(args) => diff::diff(&args),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(code)

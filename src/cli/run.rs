@@ -21,7 +21,7 @@ use crate::runner::{self, Cache, EventSink, RunEvent, RunOptions};
 use crate::suite::model::Mode;
 
 /// Arguments of `promptdrift run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Suite files or folders (default: suites/).
     pub files: Vec<PathBuf>,
@@ -146,12 +146,13 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// Writes results files as results arrive; adds them up for the terminal report (which keeps
-/// counts and the first few failures, not the results). Results are kept in memory only for
-/// the reports that embed them all (HTML, JUnit, Markdown, the GitHub step summary).
-struct CliSink<'p> {
+/// counts and the first few failures, not the results). Results are kept in memory only when
+/// something needs them all: `compare`, or a report written at the end (HTML, JUnit,
+/// Markdown, the GitHub step summary).
+struct CliSink {
     writers: Vec<ResultsWriter>,
-    tally: Tally<'p>,
-    /// Every result, when a report written at the end needs them.
+    tally: Tally,
+    /// Every result, when something needs them all.
     results: Option<Vec<CaseResult>>,
     verbose: bool,
     write_errors: Vec<String>,
@@ -161,7 +162,7 @@ struct CliSink<'p> {
     lines: Option<ProgressLines>,
 }
 
-impl EventSink for CliSink<'_> {
+impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
             RunEvent::Started { planned } => {
@@ -227,8 +228,92 @@ impl EventSink for CliSink<'_> {
     }
 }
 
+/// What [`execute`] produced: the plan, every finished result and how the run ended.
+pub(crate) struct Executed {
+    /// The plan that ran (suites, with their thresholds).
+    pub(crate) plan: plan::Plan,
+    /// Every finished result, in finish order (empty unless [`execute`] was asked to keep
+    /// them, or a report written at the end needs them).
+    pub(crate) results: Vec<CaseResult>,
+    /// The terminal report's counts.
+    pub(crate) tally: Tally,
+    /// Counts.
+    pub(crate) summary: Summary,
+    /// Stopped by Ctrl-C.
+    pub(crate) interrupted: bool,
+    /// Results files that could not be written.
+    pub(crate) write_errors: Vec<String>,
+    /// Run information (for reports).
+    run_info: RunInfo,
+    /// Suites as listed in results files.
+    suite_infos: Vec<SuiteInfo>,
+    /// Every `-o` output.
+    outputs: Vec<(PathBuf, OutputKind)>,
+    /// Colour on stdout.
+    color: bool,
+}
+
 /// Runs `promptdrift run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
+    let mut ex = match execute_keeping(args, ui, false) {
+        Ok(ex) => ex,
+        Err(code) => return code,
+    };
+    print!(
+        "{}",
+        crate::report::terminal::render_tally(
+            &ex.plan,
+            &ex.tally,
+            &ex.summary,
+            ex.interrupted,
+            RenderOptions { color: ex.color }
+        )
+    );
+    let file = ResultsFile {
+        schema: crate::results::SCHEMA_NAME.into(),
+        version: crate::results::SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        run: ex.run_info.clone(),
+        suites: ex.suite_infos.clone(),
+        results: std::mem::take(&mut ex.results),
+        summary: ex.summary,
+        complete: !ex.interrupted,
+    };
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    ex.write_errors.extend(super::outputs::write_reports(
+        &ex.outputs,
+        &file,
+        &footer,
+        false,
+    ));
+    for (path, kind) in &ex.outputs {
+        println!("{}: {}", kind.label(), path.display());
+    }
+    for e in &ex.write_errors {
+        eprintln!("error: cannot write results: {e}");
+    }
+    if ex.interrupted {
+        EXIT_INTERRUPTED
+    } else if !ex.write_errors.is_empty() || ex.summary.errors > 0 {
+        EXIT_UNANSWERED
+    } else if ex.summary.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Loads, plans and runs (streaming `-o` results files as results arrive); prints diagnostics
+/// and errors, and returns the exit code when it cannot run. Shared by `run` and `compare`.
+pub(crate) fn execute(args: &RunArgs, ui: Ui) -> Result<Executed, u8> {
+    execute_keeping(args, ui, true)
+}
+
+/// [`execute`]; `keep_all` keeps every result in memory even when no `-o` report needs them.
+fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u8> {
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
@@ -236,28 +321,28 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: --filter is not a valid regular expression: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let files = match super::suite_files(&args.files) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let (suites, mut warnings) = match super::load_suites(&files) {
         Ok(x) => x,
         Err(mut d) => {
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
@@ -276,7 +361,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Err(mut d) => {
             d.append(&mut warnings);
             super::print_diagnostics(&mut d);
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
     };
     warnings.extend(plan.warnings.iter().cloned());
@@ -317,7 +402,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
             Ok(w) => writers.push(w),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
-                return EXIT_BAD_INPUT;
+                return Err(EXIT_BAD_INPUT);
             }
         }
     }
@@ -345,7 +430,8 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         writers,
         tally: Tally::new(&plan),
         // The results file streams; only the reports written at the end need every result.
-        results: (outputs.iter().any(|(_, k)| *k != OutputKind::Json)
+        results: (keep_all
+            || outputs.iter().any(|(_, k)| *k != OutputKind::Json)
             || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty()))
         .then(|| Vec::with_capacity(plan.jobs.len())),
         verbose: ui.verbose,
@@ -359,7 +445,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_UNANSWERED;
+            return Err(EXIT_UNANSWERED);
         }
     };
     let complete = !report.interrupted;
@@ -376,48 +462,18 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
         eprintln!("{line}");
     }
-    print!(
-        "{}",
-        crate::report::terminal::render_tally(
-            &plan,
-            &sink.tally,
-            &summary,
-            report.interrupted,
-            RenderOptions { color }
-        )
-    );
-    let file = ResultsFile {
-        schema: crate::results::SCHEMA_NAME.into(),
-        version: crate::results::SCHEMA_VERSION,
-        tool: ToolInfo::current(),
-        run: run_info,
-        suites: suite_infos,
-        results: sink.results.take().unwrap_or_default(),
+    Ok(Executed {
+        plan,
+        results: sink.results.unwrap_or_default(),
+        tally: sink.tally,
         summary,
-        complete,
-    };
-    let footer = Footer {
-        command: Some(super::outputs::this_command()),
-        merged_from: Vec::new(),
-    };
-    sink.write_errors.extend(super::outputs::write_reports(
-        &outputs, &file, &footer, false,
-    ));
-    for (path, kind) in &outputs {
-        println!("{}: {}", kind.label(), path.display());
-    }
-    for e in &sink.write_errors {
-        eprintln!("error: cannot write results: {e}");
-    }
-    if report.interrupted {
-        EXIT_INTERRUPTED
-    } else if !sink.write_errors.is_empty() || summary.errors > 0 {
-        EXIT_UNANSWERED
-    } else if summary.failed > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+        interrupted: report.interrupted,
+        write_errors: sink.write_errors,
+        run_info,
+        suite_infos,
+        outputs,
+        color,
+    })
 }
 
 /// Now, as RFC 3339 UTC (`2026-11-25T14:03:07Z`), without a date crate.

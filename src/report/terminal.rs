@@ -106,14 +106,16 @@ pub struct TableSuite<'a> {
 /// What the terminal report needs from a run's results, added up as they arrive, so a run
 /// never keeps its results in memory for the report: a pass/fail/error count per (case,
 /// provider) cell, the first [`MAX_DETAILS`] failures and errors in report order, the named
-/// metrics and where answers came from. Its size grows with the plan (12 bytes a cell), not
-/// with the answers' text.
+/// metrics and where answers came from. Its size grows with the plan (the case ids and 12 bytes
+/// a cell), not with the answers.
 #[derive(Debug)]
-pub struct Tally<'p> {
-    /// (suite name, case id) → (suite index, case row in that suite).
-    rows: HashMap<(&'p str, &'p str), (usize, usize)>,
+pub struct Tally {
+    /// Suite name → suite index (the first suite of that name).
+    suites: HashMap<String, usize>,
+    /// Per suite: case id → row.
+    rows: Vec<HashMap<String, usize>>,
     /// Per suite: provider label → column.
-    columns: Vec<HashMap<&'p str, usize>>,
+    columns: Vec<HashMap<String, usize>>,
     /// Per suite: cells, row-major (`row * providers + column`).
     cells: Vec<Vec<Cell>>,
     failed: Details,
@@ -154,31 +156,36 @@ impl Details {
     }
 }
 
-impl<'p> Tally<'p> {
+impl Tally {
     /// An empty tally for `plan`'s suites, cases and providers.
-    pub fn new(plan: &'p Plan) -> Self {
+    pub fn new(plan: &Plan) -> Self {
         Self::for_tables(&tables_of(plan))
     }
 
     /// An empty tally for these tables.
-    pub fn for_tables(tables: &[TableSuite<'p>]) -> Self {
-        let mut rows = HashMap::new();
+    pub fn for_tables(tables: &[TableSuite<'_>]) -> Self {
+        let mut suites = HashMap::new();
+        let mut rows = Vec::with_capacity(tables.len());
         let mut columns = Vec::with_capacity(tables.len());
         let mut cells = Vec::with_capacity(tables.len());
         for (si, t) in tables.iter().enumerate() {
+            suites.entry(t.name.to_string()).or_insert(si);
+            let mut by_id = HashMap::with_capacity(t.cases.len());
             for (ri, &id) in t.cases.iter().enumerate() {
-                rows.entry((t.name, id)).or_insert((si, ri));
+                by_id.entry(id.to_string()).or_insert(ri);
             }
+            rows.push(by_id);
             columns.push(
                 t.providers
                     .iter()
                     .enumerate()
-                    .map(|(i, &p)| (p, i))
+                    .map(|(i, &p)| (p.to_string(), i))
                     .collect(),
             );
             cells.push(vec![Cell::default(); t.cases.len() * t.providers.len()]);
         }
         Tally {
+            suites,
             rows,
             columns,
             cells,
@@ -191,7 +198,8 @@ impl<'p> Tally<'p> {
 
     /// Adds one finished result.
     pub fn add(&mut self, r: &CaseResult) {
-        if let Some(&(si, ri)) = self.rows.get(&(r.suite.as_str(), r.case_id.as_str()))
+        if let Some(&si) = self.suites.get(r.suite.as_str())
+            && let Some(&ri) = self.rows[si].get(r.case_id.as_str())
             && let Some(&ci) = self.columns[si].get(r.provider.as_str())
         {
             let width = self.columns[si].len();
@@ -245,7 +253,7 @@ pub fn render_with(
 /// Renders the whole report for a finished (or interrupted) run from its [`Tally`].
 pub fn render_tally(
     plan: &Plan,
-    tally: &Tally<'_>,
+    tally: &Tally,
     summary: &Summary,
     interrupted: bool,
     opts: RenderOptions,
@@ -314,7 +322,7 @@ pub fn render_tables(
 /// Renders tables, details and the summary line from a [`Tally`].
 pub fn render_tally_tables(
     tables: &[TableSuite<'_>],
-    tally: &Tally<'_>,
+    tally: &Tally,
     summary: &Summary,
     interrupted: bool,
     opts: RenderOptions,
@@ -447,7 +455,7 @@ pub fn render_tally_tables(
     out
 }
 
-fn details(out: &mut String, tally: &Tally<'_>, opts: RenderOptions) {
+fn details(out: &mut String, tally: &Tally, opts: RenderOptions) {
     let (failed, failed_count) = (&tally.failed.kept, tally.failed.count);
     let (errored, errored_count) = (&tally.errored.kept, tally.errored.count);
     if !failed.is_empty() {

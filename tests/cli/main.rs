@@ -4,6 +4,8 @@
 mod support;
 
 mod ci;
+mod compare;
+mod diff;
 mod docs;
 mod help;
 mod html;

@@ -1,0 +1,433 @@
+//! `promptdrift compare`: run (or read) two providers on the same cases and gate the switch.
+//!
+//! Also holds what `diff` shares: the threshold flags, the display flags and the output step.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::drift::render::{self, RenderOptions};
+use crate::drift::{self, ComparisonFile, Settings, Side};
+use crate::error::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
+use crate::results::CaseResult;
+use crate::suite::model::Thresholds;
+
+use super::run::{ModeArg, RunArgs};
+
+/// Shown after `compare --help` and `diff --help`.
+pub(crate) const VERDICT_HELP: &str = "\
+Per case: unchanged, equivalent (reworded: same assertion outcomes, same JSON shape and
+numbers, similarity >= --similarity), changed, regressed (a pass rate fell), improved,
+new, missing, errored (no answer on a side). Each with its reason.
+
+Verdict, from the 95% interval [lo, hi] of the pass-rate difference (candidate - baseline,
+points; paired bootstrap over cases) and the margin D = --max-pass-rate-drop:
+  better        lo > 0
+  equivalent    -D <= lo <= 0 (any drop is within the margin)
+  worse         hi < -D
+  inconclusive  lo < -D <= hi (prints how many more samples or cases would decide)
+
+Gates (exit 1 when one fails):
+  pass_rate            verdict worse, or inconclusive with the estimate itself below -D
+                       (or inconclusive at all with --fail-inconclusive)
+  no_regression_tags   a regressed case carries a --critical-tag (or suite tag)
+  p95_latency / cost   rose by more than --max-p95-latency-increase / --max-cost-increase %
+
+Exit codes:
+  0  every gate passed
+  1  a gate failed (drift over a threshold)
+  2  bad input: flags, suites, a file that is not a results file, an unknown provider
+  3  no gate failed, but some cases have no answer on a side (errors), so a gate could
+     not be checked
+  130  interrupted by Ctrl-C (compare only; the comparison covers finished results)
+
+Docs: docs/drift.md";
+
+/// Thresholds and statistics flags (suite `thresholds:` apply when these are not given).
+#[derive(Debug, Default, Args)]
+pub struct GateArgs {
+    /// Largest tolerated pass-rate drop, in percentage points [suite: max_pass_rate_drop; default 2].
+    #[arg(long, value_name = "POINTS")]
+    pub max_pass_rate_drop: Option<f64>,
+
+    /// Fail when a case with this tag regresses; repeatable; replaces the suites' no_regression_tags.
+    #[arg(long = "critical-tag", value_name = "TAG")]
+    pub critical_tags: Vec<String>,
+
+    /// Largest tolerated p95 latency increase, percent [suite: max_p95_latency_increase; default: not gated].
+    #[arg(long, value_name = "PERCENT")]
+    pub max_p95_latency_increase: Option<f64>,
+
+    /// Largest tolerated total cost increase, percent [suite: max_cost_increase; default: not gated].
+    #[arg(long, value_name = "PERCENT")]
+    pub max_cost_increase: Option<f64>,
+
+    /// Minimum text similarity (0-1) for `equivalent` [suite: equivalence_similarity; default 0.8].
+    #[arg(long, value_name = "RATIO")]
+    pub similarity: Option<f64>,
+
+    /// Bootstrap replicates for the interval (0: normal approximation).
+    #[arg(long, value_name = "N", default_value_t = drift::DEFAULT_BOOTSTRAP)]
+    pub bootstrap: u32,
+
+    /// Bootstrap seed: the same inputs and seed give the same interval.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Fail the pass-rate gate when the verdict is inconclusive.
+    #[arg(long)]
+    pub fail_inconclusive: bool,
+}
+
+/// What to print and write.
+#[derive(Debug, Default, Args)]
+pub struct ShowArgs {
+    /// Write the whole comparison as JSON (schema in docs/drift.md).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// List unchanged and equivalent cases too.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Most cases listed in the table (0: all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_rows: usize,
+
+    /// Most word diffs printed.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_diffs: usize,
+}
+
+/// Arguments of `promptdrift compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Suite files or folders (default: suites/). With --results they are read only for
+    /// their `thresholds:`.
+    pub files: Vec<PathBuf>,
+
+    /// Baseline provider: a label or id from the suites (or the results).
+    #[arg(long, value_name = "PROVIDER")]
+    pub baseline: String,
+
+    /// Candidate provider: a label or id.
+    #[arg(long, value_name = "PROVIDER")]
+    pub candidate: String,
+
+    /// Read these results files instead of running.
+    #[arg(long = "results", value_name = "FILE", num_args = 1..)]
+    pub results: Vec<PathBuf>,
+
+    /// Also write the run's results file (to diff later).
+    #[arg(long, value_name = "FILE")]
+    pub save_results: Option<PathBuf>,
+
+    /// Only cases whose id or description matches this regular expression.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+
+    /// Only cases with this tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Samples per case, overriding suites and cases.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
+    /// Requests in flight at most.
+    #[arg(short = 'j', long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: Option<u32>,
+
+    /// live, record or replay (default: the suite's `options.mode`, else live).
+    #[arg(long, value_enum, env = crate::env::PROMPTDRIFT_MODE)]
+    pub mode: Option<ModeArg>,
+
+    /// Per-request timeout in milliseconds.
+    #[arg(long = "timeout-ms", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+
+    /// Retries after a failed attempt.
+    #[arg(long = "max-retries", value_name = "N")]
+    pub max_retries: Option<u32>,
+
+    /// Do not read or write the response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Response cache folder.
+    #[arg(long, value_name = "DIR", env = crate::env::PROMPTDRIFT_CACHE_DIR)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Cassette folder for record/replay.
+    #[arg(long, value_name = "DIR")]
+    pub cassette_dir: Option<PathBuf>,
+
+    /// Thresholds and statistics.
+    #[command(flatten)]
+    pub gates: GateArgs,
+
+    /// Output.
+    #[command(flatten)]
+    pub show: ShowArgs,
+}
+
+/// Builds the settings: suite thresholds (strictest wins), then flags.
+pub(crate) fn settings(gates: &GateArgs, thresholds: &[&Thresholds]) -> Result<Settings, String> {
+    let mut s = Settings::from_thresholds(thresholds.iter().copied());
+    let finite = |name: &str, v: f64| {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("--{name} must be a number"))
+        }
+    };
+    if let Some(d) = gates.max_pass_rate_drop {
+        let d = finite("max-pass-rate-drop", d)?;
+        if !(0.0..=100.0).contains(&d) {
+            return Err(format!(
+                "--max-pass-rate-drop must be between 0 and 100 points, not {d}"
+            ));
+        }
+        s.max_pass_rate_drop = d;
+    }
+    if !gates.critical_tags.is_empty() {
+        s.no_regression_tags = gates.critical_tags.clone();
+    }
+    if let Some(x) = gates.max_p95_latency_increase {
+        s.max_p95_latency_increase = Some(finite("max-p95-latency-increase", x)?);
+    }
+    if let Some(x) = gates.max_cost_increase {
+        s.max_cost_increase = Some(finite("max-cost-increase", x)?);
+    }
+    if let Some(x) = gates.similarity {
+        let x = finite("similarity", x)?;
+        if !(0.0..=1.0).contains(&x) {
+            return Err(format!("--similarity must be between 0 and 1, not {x}"));
+        }
+        s.equivalence_similarity = x;
+    }
+    s.bootstrap = gates.bootstrap;
+    s.seed = gates.seed;
+    s.fail_inconclusive = gates.fail_inconclusive;
+    Ok(s)
+}
+
+/// Reads results files (in parallel: big files parse at a few hundred MB/s per core), exiting
+/// 2 on the first, in argument order, that is not one.
+pub(crate) fn read_results(paths: &[PathBuf]) -> Result<Vec<crate::results::ResultsFile>, u8> {
+    use rayon::prelude::*;
+    let read: Vec<_> = paths
+        .par_iter()
+        .map(|p| crate::results::read::read(p))
+        .collect();
+    let mut out = Vec::with_capacity(read.len());
+    for (p, r) in paths.iter().zip(read) {
+        match r {
+            Ok(f) => {
+                if !f.complete {
+                    eprintln!(
+                        "note: {} is incomplete (interrupted or cut short); cases it lacks show as missing or new",
+                        p.display()
+                    );
+                }
+                out.push(f);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Loads suites only for their thresholds.
+pub(crate) fn suite_thresholds(files: &[PathBuf]) -> Result<Vec<Thresholds>, u8> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files = super::suite_files(files).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })?;
+    match super::load_suites(&files) {
+        Ok((suites, mut warnings)) => {
+            super::print_diagnostics(&mut warnings);
+            Ok(suites.into_iter().map(|s| s.thresholds).collect())
+        }
+        Err(mut d) => {
+            super::print_diagnostics(&mut d);
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Prints the comparison, writes `-o`, and returns the exit code.
+pub(crate) fn finish(mut file: ComparisonFile, show: &ShowArgs) -> u8 {
+    let opts = RenderOptions {
+        all: show.all,
+        max_rows: show.max_rows,
+        max_diffs: show.max_diffs,
+        ..RenderOptions::default()
+    };
+    let text = render::terminal(&file, &opts);
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if let Some(path) = &show.output {
+        for c in &mut file.comparisons {
+            c.attach_diffs(|k| k.class != drift::CaseClass::Unchanged);
+        }
+        if let Err(e) = write_json(path, &file) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+        let _ = writeln!(std::io::stdout().lock(), "comparison: {}", path.display());
+    }
+    let code = file.exit_code;
+    // The process exits next: skip freeing a million small allocations one by one.
+    std::mem::forget(file);
+    code
+}
+
+/// Writes atomically: a temporary file in the same folder, then a rename.
+fn write_json(path: &Path, file: &ComparisonFile) -> std::io::Result<()> {
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.to_path_buf()
+        }
+        None => PathBuf::from("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+        serde_json::to_writer(&mut w, file).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Picks both sides from one set of results.
+fn sides<'a>(
+    results: &'a [CaseResult],
+    args: &CompareArgs,
+    source: Option<&str>,
+) -> Result<(Side<'a>, Side<'a>), u8> {
+    let pick = |wanted: &str| {
+        drift::select_side(results, wanted, "").map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        })
+    };
+    let (bl, bid, br) = pick(&args.baseline)?;
+    let (cl, cid, cr) = pick(&args.candidate)?;
+    if bl == cl {
+        eprintln!(
+            "error: --baseline and --candidate both name provider `{bl}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`"
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    let side = |label, id, results| Side {
+        label,
+        provider_id: id,
+        source: source.map(str::to_string),
+        results,
+    };
+    Ok((side(bl, bid, br), side(cl, cid, cr)))
+}
+
+/// Runs `promptdrift compare`; returns the exit code.
+pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
+    // Check the flags before spending anything on a run.
+    if let Err(e) = settings(&args.gates, &[]) {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    if args.baseline == args.candidate {
+        eprintln!(
+            "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
+            args.baseline
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let (results, thresholds, interrupted, source) = if args.results.is_empty() {
+        let run_args = RunArgs {
+            files: args.files.clone(),
+            providers: vec![args.baseline.clone(), args.candidate.clone()],
+            filter: args.filter.clone(),
+            tags: args.tags.clone(),
+            concurrency: args.concurrency,
+            outputs: args.save_results.iter().cloned().collect(),
+            mode: args.mode,
+            repeat: args.repeat,
+            timeout_ms: args.timeout_ms,
+            max_retries: args.max_retries,
+            no_cache: args.no_cache,
+            cache_dir: args.cache_dir.clone(),
+            cache_ttl: Duration::from_secs(86_400),
+            cassette_dir: args.cassette_dir.clone(),
+            ..RunArgs::default()
+        };
+        let ex = match super::run::execute(&run_args, ui) {
+            Ok(ex) => ex,
+            Err(code) => return code,
+        };
+        for e in &ex.write_errors {
+            eprintln!("error: cannot write results: {e}");
+        }
+        let thresholds: Vec<Thresholds> = ex
+            .plan
+            .suites
+            .iter()
+            .map(|s| s.suite.thresholds.clone())
+            .collect();
+        (ex.results, thresholds, ex.interrupted, None)
+    } else {
+        if args.save_results.is_some() {
+            eprintln!("error: --save-results writes a run's results; with --results nothing runs");
+            return EXIT_BAD_INPUT;
+        }
+        let files = match read_results(&args.results) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        let thresholds = match suite_thresholds(&args.files) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
+        let source = args
+            .results
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        (results, thresholds, false, Some(source))
+    };
+    let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (b, c) = match sides(&results, args, source.as_deref()) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let comparison = drift::compare(&b, &c, &settings);
+    let code = finish(ComparisonFile::new(settings, vec![comparison]), &args.show);
+    drop((b, c));
+    // As in `finish`: the process exits next.
+    std::mem::forget(results);
+    if interrupted {
+        eprintln!("interrupted: the comparison covers only the results that finished");
+        EXIT_INTERRUPTED
+    } else {
+        code
+    }
+}

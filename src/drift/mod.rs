@@ -1,0 +1,273 @@
+//! Drift: what changes when the model changes, and whether the change is real or noise.
+//!
+//! Input: two **sides** (baseline, candidate), each a set of [`CaseResult`]s from one provider.
+//! Output: a [`Comparison`]: every case classified with its reasons, suite statistics, a
+//! verdict, the gates a CI job checks, and the exit code they imply.
+//!
+//! ```text
+//!  baseline results ─┐                               ┌─ classify (rayon, per case) ─┐
+//!                    ├─ pair by (suite, case, prompt) ┤                             ├─ stats ─ verdict + gates
+//!  candidate results ┘                               └─ measurements (latency…) ───┘
+//! ```
+//!
+//! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
+//! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
+//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
+//! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
+
+pub mod bootstrap;
+pub mod case;
+pub mod classify;
+mod findings;
+pub mod jsondiff;
+mod pairing;
+pub mod render;
+pub mod similarity;
+pub mod stats;
+pub mod textdiff;
+pub mod verdict;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::results::{CaseResult, ToolInfo};
+use crate::suite::model::Thresholds;
+
+pub use case::{
+    AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary,
+};
+pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
+pub use similarity::Similarity;
+pub use stats::SuiteStats;
+pub use verdict::{Gate, GateStatus, SamplesNeeded, Verdict, VerdictKind};
+
+/// Version of the comparison file this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The `schema` marker of a comparison file.
+pub const SCHEMA_NAME: &str = "promptdrift-comparison";
+
+/// Thresholds and knobs of a comparison. Suites set them under `thresholds:`; flags override.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Largest tolerated pass-rate drop, in percentage points (the equivalence margin).
+    pub max_pass_rate_drop: f64,
+    /// A regressed case carrying one of these tags fails the gate.
+    pub no_regression_tags: Vec<String>,
+    /// Largest tolerated p95 latency increase, percent (`None`: not gated).
+    pub max_p95_latency_increase: Option<f64>,
+    /// Largest tolerated total cost increase, percent (`None`: not gated).
+    pub max_cost_increase: Option<f64>,
+    /// Minimum similarity for `equivalent`, 0–1.
+    pub equivalence_similarity: f64,
+    /// Bootstrap replicates (0: normal approximation instead).
+    pub bootstrap: u32,
+    /// Bootstrap seed.
+    pub seed: u64,
+    /// Fail the pass-rate gate when the verdict is inconclusive.
+    pub fail_inconclusive: bool,
+}
+
+/// Default pass-rate margin, points.
+pub const DEFAULT_MAX_PASS_RATE_DROP: f64 = 2.0;
+/// Default equivalence similarity.
+pub const DEFAULT_EQUIVALENCE_SIMILARITY: f64 = 0.8;
+/// Default bootstrap replicates.
+pub const DEFAULT_BOOTSTRAP: u32 = 10_000;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_pass_rate_drop: DEFAULT_MAX_PASS_RATE_DROP,
+            no_regression_tags: Vec::new(),
+            max_p95_latency_increase: None,
+            max_cost_increase: None,
+            equivalence_similarity: DEFAULT_EQUIVALENCE_SIMILARITY,
+            bootstrap: DEFAULT_BOOTSTRAP,
+            seed: 0,
+            fail_inconclusive: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings from the `thresholds:` of every suite compared. When suites disagree the
+    /// strictest value wins (smallest drop and increases, highest similarity, union of tags).
+    pub fn from_thresholds<'a>(all: impl IntoIterator<Item = &'a Thresholds>) -> Self {
+        let mut s = Settings::default();
+        let mut drop: Option<f64> = None;
+        let mut sim: Option<f64> = None;
+        for t in all {
+            let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            drop = min(drop, t.max_pass_rate_drop);
+            s.max_p95_latency_increase =
+                min(s.max_p95_latency_increase, t.max_p95_latency_increase);
+            s.max_cost_increase = min(s.max_cost_increase, t.max_cost_increase);
+            sim = match (sim, t.equivalence_similarity) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            };
+            for tag in &t.no_regression_tags {
+                if !s.no_regression_tags.contains(tag) {
+                    s.no_regression_tags.push(tag.clone());
+                }
+            }
+        }
+        s.max_pass_rate_drop = drop.unwrap_or(DEFAULT_MAX_PASS_RATE_DROP);
+        s.equivalence_similarity = sim.unwrap_or(DEFAULT_EQUIVALENCE_SIMILARITY);
+        s
+    }
+}
+
+/// One side of a comparison: one provider's results.
+#[derive(Debug, Clone)]
+pub struct Side<'a> {
+    /// Provider label.
+    pub label: String,
+    /// Provider id (`openai:gpt-4o-mini`).
+    pub provider_id: String,
+    /// Where the results came from (a file, or `run`).
+    pub source: Option<String>,
+    /// The results.
+    pub results: Vec<&'a CaseResult>,
+}
+
+/// What a comparison says about one side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideInfo {
+    /// Provider label.
+    pub provider: String,
+    /// Provider id.
+    pub provider_id: String,
+    /// Model ids the server reported, sorted.
+    pub models: Vec<String>,
+    /// Where the results came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Results on this side.
+    pub results: usize,
+}
+
+impl SideInfo {
+    fn of(side: &Side<'_>) -> Self {
+        let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        seen.extend(side.results.iter().filter_map(|r| r.model.as_deref()));
+        let mut models: Vec<String> = seen.into_iter().map(str::to_string).collect();
+        models.sort();
+        SideInfo {
+            provider: side.label.clone(),
+            provider_id: side.provider_id.clone(),
+            models,
+            source: side.source.clone(),
+            results: side.results.len(),
+        }
+    }
+}
+
+/// The comparison of two sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The baseline.
+    pub baseline: SideInfo,
+    /// The candidate.
+    pub candidate: SideInfo,
+    /// Every case, sorted by suite, case id and prompt.
+    pub cases: Vec<CaseComparison>,
+    /// Suite statistics.
+    pub stats: SuiteStats,
+    /// Equivalent, better, worse or inconclusive, with its evidence.
+    pub verdict: Verdict,
+    /// The gates, in a fixed order.
+    pub gates: Vec<Gate>,
+    /// 0 (gates pass), 1 (a gate failed) or 3 (a gate could not be checked).
+    pub exit_code: u8,
+}
+
+/// A comparison file: one or more comparisons (one per provider pair).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonFile {
+    /// Always [`SCHEMA_NAME`].
+    pub schema: String,
+    /// [`SCHEMA_VERSION`].
+    pub version: u32,
+    /// The writing tool.
+    pub tool: ToolInfo,
+    /// Settings used.
+    pub settings: Settings,
+    /// Comparisons.
+    pub comparisons: Vec<Comparison>,
+    /// Exit code of the whole command: 1 if any comparison has 1, else 3 if any has 3, else 0.
+    pub exit_code: u8,
+}
+
+impl ComparisonFile {
+    /// Wraps comparisons.
+    pub fn new(settings: Settings, comparisons: Vec<Comparison>) -> Self {
+        let exit_code = combined_exit(comparisons.iter().map(|c| c.exit_code));
+        ComparisonFile {
+            schema: SCHEMA_NAME.into(),
+            version: SCHEMA_VERSION,
+            tool: ToolInfo::current(),
+            settings,
+            comparisons,
+            exit_code,
+        }
+    }
+}
+
+/// 1 beats 3 beats 0: a failed gate is a finding; an unverifiable one only a doubt.
+pub fn combined_exit(codes: impl IntoIterator<Item = u8>) -> u8 {
+    codes.into_iter().fold(0, |acc, c| match (acc, c) {
+        (1, _) | (_, 1) => 1,
+        (3, _) | (_, 3) => 3,
+        _ => c.max(acc),
+    })
+}
+
+/// Compares two sides.
+pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -> Comparison {
+    let t = std::time::Instant::now();
+    let pairs = pairing::pair_cases(&baseline.results, &candidate.results);
+    tracing::debug!(
+        ms = t.elapsed().as_millis() as u64,
+        cases = pairs.len(),
+        "paired"
+    );
+    let t = std::time::Instant::now();
+    let mut cases: Vec<CaseComparison> = pairs
+        .par_iter()
+        .map(|p| classify::classify(p, settings))
+        .collect();
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
+    let t = std::time::Instant::now();
+    let measurements = pairing::measure(&pairs, &cases);
+    let stats = stats::compute(&mut cases, measurements, settings.bootstrap, settings.seed);
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
+    let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
+    Comparison {
+        baseline: SideInfo::of(baseline),
+        candidate: SideInfo::of(candidate),
+        cases,
+        stats,
+        verdict,
+        gates,
+        exit_code,
+    }
+}
+
+impl Comparison {
+    /// Computes the word diff of every case `which` selects that has two different outputs
+    /// (diffs are not computed by [`compare`]: most consumers show a handful).
+    pub fn attach_diffs(&mut self, which: impl Fn(&CaseComparison) -> bool + Sync) {
+        self.cases.par_iter_mut().for_each(|c| {
+            if c.diff.is_none() && which(c) {
+                c.diff = c.compute_diff();
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,438 @@
+//! Plain-text rendering of a comparison for the terminal (no colour yet). Pure: returns a
+//! `String`; the CLI prints it.
+
+use std::fmt::Write as _;
+
+use super::case::{CaseClass, CaseComparison, fmt_p};
+use super::textdiff::render_plain;
+use super::verdict::{GateStatus, VerdictKind, signed};
+use super::{Comparison, ComparisonFile};
+
+/// What to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// List unchanged and equivalent cases too.
+    pub all: bool,
+    /// Most table rows shown (0: no limit).
+    pub max_rows: usize,
+    /// Most word diffs shown.
+    pub max_diffs: usize,
+    /// Most flaky and significant cases named.
+    pub max_named: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            all: false,
+            max_rows: 50,
+            max_diffs: 10,
+            max_named: 10,
+        }
+    }
+}
+
+/// Renders every comparison of a file, then the overall result.
+pub fn terminal(file: &ComparisonFile, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    for (i, c) in file.comparisons.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&comparison(c, opts));
+    }
+    let why = match file.exit_code {
+        0 => "every gate passed",
+        1 => "a gate failed",
+        3 => "some cases have no answer, so a gate could not be checked",
+        _ => "",
+    };
+    let _ = writeln!(out, "\nResult: exit {} ({why})", file.exit_code);
+    out
+}
+
+fn side(s: &super::SideInfo) -> String {
+    let mut t = format!("`{}` ({})", s.provider, s.provider_id);
+    // Name the served model unless the id already does.
+    let id_says_it = s.models.len() == 1 && s.provider_id.ends_with(&s.models[0]);
+    if !s.models.is_empty() && !id_says_it {
+        let _ = write!(t, " [model {}]", s.models.join(", "));
+    }
+    if let Some(src) = &s.source {
+        let _ = write!(t, " from {src}");
+    }
+    t
+}
+
+/// Case names: the prompt label is added only for cases that run with several prompts.
+struct Names {
+    multi: std::collections::HashSet<(String, String)>,
+}
+
+impl Names {
+    fn of(c: &Comparison) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let mut multi = std::collections::HashSet::new();
+        for k in &c.cases {
+            let key = (k.suite.clone(), k.case_id.clone());
+            if !seen.insert(key.clone()) {
+                multi.insert(key);
+            }
+        }
+        Names { multi }
+    }
+
+    fn name(&self, k: &CaseComparison) -> String {
+        if self.multi.is_empty() || !self.multi.contains(&(k.suite.clone(), k.case_id.clone())) {
+            k.name()
+        } else {
+            k.name_with_prompt()
+        }
+    }
+}
+
+/// Renders one comparison.
+pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Baseline  {}\nCandidate {}\n",
+        side(&c.baseline),
+        side(&c.candidate)
+    );
+    let names = Names::of(c);
+    table(&mut out, c, opts, &names);
+    diffs(&mut out, c, opts, &names);
+    summary(&mut out, c, opts);
+    out
+}
+
+fn table(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) {
+    let mut rows: Vec<&CaseComparison> = c
+        .cases
+        .iter()
+        .filter(|k| opts.all || !matches!(k.class, CaseClass::Unchanged | CaseClass::Equivalent))
+        .collect();
+    rows.sort_by_key(|k| k.class);
+    let hidden_quiet = c.cases.len() - rows.len();
+    if rows.is_empty() {
+        let _ = writeln!(out, "Every case is unchanged or equivalent.");
+    } else {
+        let shown = if opts.max_rows == 0 {
+            rows.len()
+        } else {
+            rows.len().min(opts.max_rows)
+        };
+        let names: Vec<String> = rows[..shown]
+            .iter()
+            .map(|k| cut(&names.name(k), 44))
+            .collect();
+        let w = names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let _ = writeln!(
+            out,
+            "  {:<10}  {:<w$}  {:>4}  {:>15}  {:>10}  reason",
+            "class", "case", "sim", "Δlatency", "Δcost"
+        );
+        for (k, name) in rows[..shown].iter().zip(&names) {
+            let sim = k
+                .similarity
+                .map_or_else(|| "—".to_string(), |s| format!("{:.2}", s.score));
+            let lat = match (k.deltas.latency_ms, k.deltas.latency_pct) {
+                (Some(ms), Some(p)) => format!("{}ms ({}%)", signed0(ms), signed0(p)),
+                (Some(ms), None) => format!("{}ms", signed0(ms)),
+                _ => "—".into(),
+            };
+            let cost = k
+                .deltas
+                .cost_usd
+                .map_or_else(|| "—".to_string(), money_delta);
+            let reason = k.reasons.first().map_or("", String::as_str);
+            let _ = writeln!(
+                out,
+                "  {:<10}  {:<w$}  {:>4}  {:>15}  {:>10}  {}",
+                k.class.as_str(),
+                name,
+                sim,
+                lat,
+                cost,
+                cut(reason, 100)
+            );
+        }
+        if shown < rows.len() {
+            let _ = writeln!(
+                out,
+                "  … {} more case(s) not shown (--max-rows N, or -o FILE.json for every case)",
+                rows.len() - shown
+            );
+        }
+    }
+    if hidden_quiet > 0 {
+        let _ = writeln!(
+            out,
+            "  ({} unchanged or equivalent case(s) not listed; --all lists them)",
+            hidden_quiet
+        );
+    }
+}
+
+fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) {
+    let mut with_diff: Vec<&CaseComparison> = c
+        .cases
+        .iter()
+        .filter(|k| matches!(k.class, CaseClass::Regressed | CaseClass::Changed))
+        .filter(|k| {
+            let b = k.baseline.as_ref().and_then(|s| s.output.as_deref());
+            let n = k.candidate.as_ref().and_then(|s| s.output.as_deref());
+            matches!((b, n), (Some(x), Some(y)) if x != y)
+        })
+        .collect();
+    if with_diff.is_empty() {
+        return;
+    }
+    with_diff.sort_by_key(|k| k.class);
+    let _ = writeln!(
+        out,
+        "\nWord diffs of regressed and changed cases ([-baseline-]{{+candidate+}}):"
+    );
+    for k in with_diff.iter().take(opts.max_diffs) {
+        let ops = k
+            .diff
+            .clone()
+            .or_else(|| k.compute_diff())
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {} [{}]", names.name(k), k.class.as_str());
+        for r in k.reasons.iter().take(4) {
+            let _ = writeln!(out, "    - {}", cut(r, 160));
+        }
+        let text = render_plain(&ops, 8, 1200);
+        for line in text.lines() {
+            let _ = writeln!(out, "    | {line}");
+        }
+    }
+    if with_diff.len() > opts.max_diffs {
+        let _ = writeln!(
+            out,
+            "  … {} more diff(s) not shown (--max-diffs N, or -o FILE.json)",
+            with_diff.len() - opts.max_diffs
+        );
+    }
+}
+
+fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
+    let s = &c.stats;
+    let k = &s.classes;
+    let _ = writeln!(
+        out,
+        "\nCases: {} regressed, {} errored, {} changed, {} improved, {} missing, {} new, {} equivalent, {} unchanged ({} in all)",
+        k.regressed,
+        k.errored,
+        k.changed,
+        k.improved,
+        k.missing,
+        k.new,
+        k.equivalent,
+        k.unchanged,
+        k.total()
+    );
+    let p = &s.pass_rate;
+    if p.cases == 0 {
+        let _ = writeln!(out, "Pass rate: no case was answered on both sides");
+    } else {
+        let ci = match super::verdict::interval(s) {
+            Some([lo, hi]) if p.ci_points.is_some() => format!(
+                "95% CI {} … {}; paired bootstrap over {} cases, B = {}, seed {}",
+                signed(lo),
+                signed(hi),
+                p.cases,
+                p.bootstrap,
+                p.seed
+            ),
+            Some([lo, hi]) => format!(
+                "95% CI {} … {}; normal approximation over {} cases",
+                signed(lo),
+                signed(hi),
+                p.cases
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "Pass rate: {:.1}% → {:.1}%, {} points ({ci})",
+            p.baseline * 100.0,
+            p.candidate * 100.0,
+            signed(p.diff_points)
+        );
+    }
+    let sig = &s.significance;
+    let _ = writeln!(
+        out,
+        "Significant cases (Fisher exact, p < 0.05): {} of {} tested; {} after Benjamini–Hochberg (q < 0.05)",
+        sig.cases.len(),
+        sig.tested,
+        sig.after_adjustment
+    );
+    for x in sig.cases.iter().take(opts.max_named) {
+        let _ = writeln!(
+            out,
+            "  {}/{}  {} → {}  p = {}  q = {}",
+            x.suite,
+            x.case_id,
+            x.baseline,
+            x.candidate,
+            fmt_p(x.p_value),
+            fmt_p(x.q_value)
+        );
+    }
+    if sig.cases.len() > opts.max_named {
+        let _ = writeln!(out, "  … {} more", sig.cases.len() - opts.max_named);
+    }
+    let f = &s.flaky;
+    if f.cases.is_empty() {
+        let _ = writeln!(out, "Flaky cases: none");
+    } else {
+        let named: Vec<String> = f
+            .cases
+            .iter()
+            .take(opts.max_named)
+            .map(|x| {
+                format!(
+                    "{}/{} ({} → {})",
+                    x.suite,
+                    x.case_id,
+                    pct(x.baseline),
+                    pct(x.candidate)
+                )
+            })
+            .collect();
+        let more = if f.cases.len() > opts.max_named {
+            format!(", … {} more", f.cases.len() - opts.max_named)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "Flaky cases: {} on the baseline, {} on the candidate: {}{more}",
+            f.baseline,
+            f.candidate,
+            named.join(", ")
+        );
+    }
+    let l = &s.latency;
+    if let (Some(b50), Some(b95), Some(c50), Some(c95)) = (
+        l.baseline_p50,
+        l.baseline_p95,
+        l.candidate_p50,
+        l.candidate_p95,
+    ) {
+        let inc = l
+            .p95_increase_pct
+            .map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
+        let _ = writeln!(
+            out,
+            "Latency: p50 {b50:.0} → {c50:.0} ms, p95 {b95:.0} → {c95:.0} ms{inc}"
+        );
+    }
+    let co = &s.cost;
+    match (co.baseline_usd, co.candidate_usd) {
+        (None, None) => {
+            let _ = writeln!(out, "Cost: unknown on both sides");
+        }
+        (b, n) => {
+            let inc = co
+                .increase_pct
+                .map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
+            let partial = if co.partial {
+                " (partial: some answers have no cost)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "Cost: {} → {}{inc}{partial}", money(b), money(n));
+        }
+    }
+    let t = &s.tokens;
+    let _ = writeln!(
+        out,
+        "Tokens: input {} → {}, output {} → {}",
+        t.baseline_input, t.candidate_input, t.baseline_output, t.candidate_output
+    );
+
+    let v = &c.verdict;
+    let _ = writeln!(
+        out,
+        "\nVerdict: {}: {}",
+        v.kind.as_str().to_uppercase(),
+        v.explanation
+    );
+    if v.kind == VerdictKind::Inconclusive
+        && let Some(n) = &v.samples_needed
+    {
+        let mut ways = Vec::new();
+        if let Some(r) = n.per_case {
+            ways.push(format!(
+                "{}{r} answered samples per case and side (now {})",
+                if n.lower_bound { "at least " } else { "≈ " },
+                n.current_per_case
+            ));
+        }
+        if let Some(m) = n.cases {
+            ways.push(format!("≈ {m} cases (now {})", n.current_cases));
+        }
+        if ways.is_empty() {
+            let _ = writeln!(
+                out,
+                "  The estimate sits on the margin; no practical amount of data decides."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  To decide, if the observed difference holds: {}.",
+                ways.join(", or ")
+            );
+        }
+    }
+    let _ = writeln!(out, "Gates:");
+    for g in &c.gates {
+        let status = match g.status {
+            GateStatus::Pass => "pass",
+            GateStatus::Fail => "FAIL",
+            GateStatus::Skipped => "skipped",
+            GateStatus::Unverified => "UNVERIFIED",
+        };
+        let _ = writeln!(out, "  {status:<10}  {:<18}  {}", g.name, g.detail);
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |x| format!("{:.0}%", x * 100.0))
+}
+
+fn money(x: Option<f64>) -> String {
+    x.map_or_else(|| "unknown".to_string(), |x| format!("${x:.4}"))
+}
+
+fn money_delta(x: f64) -> String {
+    let sign = if x < 0.0 { "−" } else { "+" };
+    if x.abs() >= 0.01 || x == 0.0 {
+        format!("{sign}${:.2}", x.abs())
+    } else {
+        format!("{sign}${:.5}", x.abs())
+    }
+}
+
+fn signed0(x: f64) -> String {
+    if x >= 0.0 {
+        format!("+{x:.0}")
+    } else {
+        format!("−{:.0}", -x)
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    let one_line = s.replace(['\n', '\r'], " ");
+    super::jsondiff::shorten(&one_line, max)
+}
