@@ -9,7 +9,7 @@
 //! over hyper ([`super::direct`]), with the same headers, timeouts, connection reuse and error
 //! words; HTTPS, host names and proxied requests go through reqwest.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -22,7 +22,9 @@ use crate::provider::{ErrorClass, ProviderError};
 /// The HTTP client shared by every request of a run.
 #[derive(Debug, Clone)]
 pub struct Transport {
-    client: reqwest::Client,
+    /// Built on first use: loading the system's root certificates takes milliseconds that a
+    /// run whose requests all go direct (or to commands) does not need to wait for.
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
     /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
     /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
     direct: Option<Arc<Direct>>,
@@ -32,24 +34,33 @@ pub struct Transport {
 const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
 
 impl Transport {
-    /// Builds the client. Timeouts are per request (see [`Transport::send`]).
+    /// Builds the transport. Timeouts are per request (see [`Transport::send`]).
     pub fn new() -> Result<Self, String> {
-        // reqwest is built without a default crypto provider (ring builds faster than
-        // aws-lc-rs); install ring once per process. A second install is a harmless no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(direct::CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Transport {
-            client,
+            client: Arc::new(OnceLock::new()),
             direct: Direct::from_env().map(Arc::new),
             user_agent: HeaderValue::from_static(USER_AGENT),
         })
+    }
+
+    /// The reqwest client (HTTPS, host names, proxies), built on first use.
+    fn client(&self) -> Result<&reqwest::Client, ProviderError> {
+        self.client
+            .get_or_init(|| {
+                // reqwest is built without a default crypto provider (ring builds faster than
+                // aws-lc-rs); install ring once per process. A second install is a no-op.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .tcp_nodelay(true)
+                    .pool_max_idle_per_host(1024)
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .connect_timeout(direct::CONNECT_TIMEOUT)
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| ProviderError::new(ErrorClass::Config, e.clone()))
     }
 
     /// Sends one request and reads the whole answer, within `timeout`.
@@ -88,10 +99,10 @@ impl Transport {
         }
         let body = http.body_bytes();
         apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
-        let started = Instant::now();
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
+            let started = Instant::now();
             let sent = direct
                 .send(&origin, method, headers, body, &self.user_agent, timeout)
                 .await;
@@ -108,8 +119,10 @@ impl Transport {
                 Err(e) => Err(classify_direct(e, http, timeout)),
             };
         }
-        let sent = self
-            .client
+        // Outside the measured latency: the first call builds the client.
+        let client = self.client()?;
+        let started = Instant::now();
+        let sent = client
             .request(method, &http.url)
             .headers(headers)
             .body(body)
