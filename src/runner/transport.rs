@@ -72,7 +72,9 @@ impl Transport {
     ) -> Result<(RawResponse, Duration), ProviderError> {
         match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
-            WireRequest::Exec(exec) => send_exec(exec, timeout).await,
+            // Boxed: its future is large, and every HTTP request's future would otherwise be
+            // as large (and copied whole when a job's future is boxed).
+            WireRequest::Exec(exec) => Box::pin(send_exec(exec, timeout)).await,
         }
     }
 
@@ -119,6 +121,18 @@ impl Transport {
                 Err(e) => Err(classify_direct(e, http, timeout)),
             };
         }
+        // Boxed: reqwest's future is large, and the direct path's would be as large.
+        Box::pin(self.send_reqwest(http, method, headers, body, timeout)).await
+    }
+
+    async fn send_reqwest(
+        &self,
+        http: &HttpRequest,
+        method: reqwest::Method,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(RawResponse, Duration), ProviderError> {
         // Outside the measured latency: the first call builds the client.
         let client = self.client()?;
         let started = Instant::now();
