@@ -494,19 +494,69 @@ fn plan_suite(
     };
     let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
     let mut cases = Vec::new();
-    for (ci, case) in suite.cases.iter().enumerate() {
+    let selected = |case: &Case| {
         if let Some(f) = &opts.filter
             && !f.is_match(&case.id)
             && !case.description.as_deref().is_some_and(|d| f.is_match(d))
         {
-            continue;
+            return false;
         }
         if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
-            continue;
+            return false;
         }
         if let Some((k, n)) = opts.shard
             && shard_of(&case.id, n) != k - 1
         {
+            return false;
+        }
+        true
+    };
+    // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
+    // threads (in case order; the loop below reads the texts and reports errors in order).
+    let names: Vec<Vec<String>> = suite
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            (0..p.messages.len())
+                .map(|mi| template_name(pi, mi))
+                .collect()
+        })
+        .collect();
+    let renders: Vec<Vec<Vec<Result<String, TemplateError>>>> = {
+        use rayon::prelude::*;
+        suite
+            .cases
+            .par_iter()
+            .with_min_len(256)
+            .map(|case| {
+                if !selected(case) {
+                    return Vec::new();
+                }
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(pi, names)| {
+                        if !prompt_ok[pi] || !applicable[pi] {
+                            return Vec::new();
+                        }
+                        let mut texts = Vec::with_capacity(names.len());
+                        for name in names {
+                            let text = templates.render(name, &case.vars);
+                            let failed = text.is_err();
+                            texts.push(text);
+                            if failed {
+                                break;
+                            }
+                        }
+                        texts
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for ((ci, case), mut case_renders) in suite.cases.iter().enumerate().zip(renders) {
+        if !selected(case) {
             continue;
         }
         let (case_file, case_path) = case_location(&suite, case);
@@ -518,8 +568,10 @@ fn plan_suite(
             }
             let mut rendered = RenderedPrompt::default();
             let mut ok = true;
-            for (mi, m) in prompt.messages.iter().enumerate() {
-                match templates.render(&template_name(pi, mi), &case.vars) {
+            let mut texts = std::mem::take(&mut case_renders[pi]).into_iter();
+            for m in &prompt.messages {
+                let Some(text) = texts.next() else { break };
+                match text {
                     Ok(text) => match m.role {
                         Role::System => match &mut rendered.system {
                             Some(s) => {
