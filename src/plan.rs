@@ -955,4 +955,52 @@ mod tests {
             "Q 7"
         );
     }
+
+    /// Prompts are rendered in parallel: texts land in their own cases, a filter still
+    /// applies, and errors come out in case order, each case's first failing message only.
+    #[test]
+    fn parallel_rendering_keeps_case_order() {
+        use std::fmt::Write as _;
+        let source = |lacking: &dyn Fn(usize) -> bool| {
+            let mut src = String::from(
+                "providers:\n  - id: openai-compatible:m\n    config: { base_url: \"http://127.0.0.1:9/v1\" }\n\
+                 prompts:\n  - messages:\n      - { role: system, content: \"S {{ n }}\" }\n      - { role: user, content: \"Q {{ n }} {{ extra }}\" }\n\
+                 cases:\n",
+            );
+            for i in 0..1000 {
+                let extra = if lacking(i) {
+                    String::new()
+                } else {
+                    format!(", extra: e{i}")
+                };
+                let _ = writeln!(src, "  - {{ id: c{i:04}, vars: {{ n: {i}{extra} }} }}");
+            }
+            src
+        };
+        // Every 100th case lacks `extra`.
+        let src = source(&|i| i % 100 == 7);
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let diags = build(vec![suite], &PlanOptions::default()).expect_err("missing vars");
+        let ids: Vec<String> = diags
+            .iter()
+            .map(|d| d.message.split('`').nth(1).unwrap_or_default().to_string())
+            .collect();
+        let expected: Vec<String> = (0..10).map(|k| format!("c{:04}", k * 100 + 7)).collect();
+        assert_eq!(ids, expected, "{diags:#?}");
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let opts = PlanOptions {
+            filter: Some(regex::Regex::new("^c0(5|6)").unwrap()),
+            ..PlanOptions::default()
+        };
+        let diags = build(vec![suite], &opts).expect_err("missing vars");
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        let src = source(&|_| false);
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
+        for (i, pc) in plan.suites[0].cases.iter().enumerate() {
+            let r = pc.prompts[0].as_ref().unwrap();
+            assert_eq!(r.system.as_deref(), Some(format!("S {i}").as_str()));
+            assert!(r.messages[0].content.starts_with(&format!("Q {i} ")));
+        }
+    }
 }
