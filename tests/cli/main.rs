@@ -22,5 +22,6 @@ mod run;
 mod schema;
 mod snapshots;
 mod terminal;
+mod transport;
 mod validate;
 mod workflow;
