@@ -313,7 +313,11 @@ mod snapshots {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                    let rel = p
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     out.insert(rel, std::fs::read(&p).unwrap());
                 }
             }
@@ -386,7 +390,10 @@ mod snapshots {
                 "{name}: the library's .snap.new differs from the CLI's"
             );
         }
-        assert_eq!(pending_lib.keys().collect::<Vec<_>>(), pending_cli.keys().collect::<Vec<_>>());
+        assert_eq!(
+            pending_lib.keys().collect::<Vec<_>>(),
+            pending_cli.keys().collect::<Vec<_>>()
+        );
 
         promptdrift(lib.path(), &["accept"], 0);
         promptdrift(cli.path(), &["accept"], 0);
@@ -404,10 +411,9 @@ mod snapshots {
                 "{name}: the accepted files differ"
             );
         }
-        let refund = String::from_utf8_lossy(
-            &accepted_lib["quickstart/gpt-4o-mini/refund-window.snap"],
-        )
-        .into_owned();
+        let refund =
+            String::from_utf8_lossy(&accepted_lib["quickstart/gpt-4o-mini/refund-window.snap"])
+                .into_owned();
         assert!(
             refund.starts_with("---\nsource: suites/quickstart.yaml\ndescription: "),
             "{refund}"

@@ -124,5 +124,4 @@ impl Report {
         }
         failed
     }
-
 }
