@@ -325,7 +325,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         false,
     ));
     for (path, kind) in &ex.outputs {
-        println!("{}: {}", kind.label(), path.display());
+        println!("{}: {}", kind.label(false), path.display());
     }
     for e in &ex.write_errors {
         eprintln!("error: cannot write results: {e}");
