@@ -801,4 +801,47 @@ mod tests {
         assert!(counts.iter().all(|&c| c > 150), "{counts:?}");
         assert_eq!(shard_of("x", 1), 0);
     }
+
+    /// Issue 7: no per-case work that can be done once per suite. An assertion written once
+    /// (in `defaults`) is compiled once and shared by every case (its regex included); only
+    /// an assertion whose value differs per case is compiled per case.
+    #[test]
+    fn assertions_written_once_are_compiled_once() {
+        use std::fmt::Write as _;
+        let mut src = String::from(
+            "providers:\n  - id: openai-compatible:m\n    config: { base_url: \"http://127.0.0.1:9/v1\" }\n\
+             prompts:\n  - \"Q {{ n }}\"\n\
+             defaults:\n  assert:\n    - type: regex\n      value: \"^mock answer to: Q \\\\d+$\"\n    - type: contains\n      value: mock\n\
+             cases:\n",
+        );
+        for i in 0..200 {
+            let _ = write!(
+                src,
+                "  - vars: {{ n: {i} }}\n    assert:\n      - type: icontains\n        value: \"q {i}\"\n"
+            );
+        }
+        let suite = crate::suite::load::load_str(Path::new("bench.yaml"), &src).expect("loads");
+        let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
+        let cases = &plan.suites[0].cases;
+        assert_eq!(cases.len(), 200);
+        assert_eq!(plan.jobs.len(), 200);
+        for pc in cases {
+            assert_eq!(
+                pc.assertions.len(),
+                3,
+                "defaults first, then the case's own"
+            );
+            assert!(Arc::ptr_eq(&pc.assertions[0], &cases[0].assertions[0]));
+            assert!(Arc::ptr_eq(&pc.assertions[1], &cases[0].assertions[1]));
+        }
+        assert!(
+            !Arc::ptr_eq(&cases[1].assertions[2], &cases[0].assertions[2]),
+            "a per-case value is its own assertion"
+        );
+        // Prompts are rendered once per case, at planning time, not per request.
+        assert_eq!(
+            cases[7].prompts[0].as_ref().unwrap().messages[0].content,
+            "Q 7"
+        );
+    }
 }

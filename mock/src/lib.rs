@@ -21,7 +21,8 @@
 //! | Ollama embeddings | `POST /api/embed` | `{url}` |
 //!
 //! Anything else gets OpenAI's `404 Invalid URL (POST /x)`. `GET /__mock/stats` and
-//! `GET /__mock/requests` report what the server saw (for the standalone binary).
+//! `GET /__mock/requests` report what the server saw (for the standalone binary): the stats are
+//! `{"requests": N, "connections": M}`, M counting the TCP connections accepted.
 //!
 //! # In a test
 //!

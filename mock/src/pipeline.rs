@@ -67,6 +67,8 @@ struct Bench {
 pub(crate) struct State {
     pub(crate) seq: AtomicU64,
     pub(crate) count_base: AtomicU64,
+    /// TCP connections accepted (a client that reuses connections opens few).
+    pub(crate) connections: AtomicU64,
     record: AtomicBool,
     record_limit: usize,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
@@ -108,6 +110,7 @@ impl State {
         State {
             seq: AtomicU64::new(0),
             count_base: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
             record: AtomicBool::new(b.record),
             record_limit: b.record_limit,
             requests: Mutex::new(Vec::new()),
@@ -404,7 +407,10 @@ fn echo_answer() -> crate::reply::Answer {
 fn introspect(state: &State, path: &str) -> Response<MockBody> {
     let count = state.seq.load(Ordering::Relaxed) - state.count_base.load(Ordering::Relaxed);
     let body = match path {
-        "/__mock/stats" => serde_json::json!({"requests": count}),
+        "/__mock/stats" => serde_json::json!({
+            "requests": count,
+            "connections": state.connections.load(Ordering::Relaxed),
+        }),
         "/__mock/requests" => {
             let list: Vec<serde_json::Value> = lock(&state.requests)
                 .iter()
@@ -447,6 +453,7 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                state.connections.fetch_add(1, Ordering::Relaxed);
                 let state = Arc::clone(&state);
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(Arc::clone(&state), req));

@@ -243,6 +243,13 @@ impl MockServer {
         usize::try_from(n).unwrap_or(usize::MAX)
     }
 
+    /// TCP connections accepted since the server started (not reset by
+    /// [`MockServer::clear_requests`]): a client that reuses its connections opens few.
+    #[must_use]
+    pub fn connection_count(&self) -> u64 {
+        self.state.connections.load(Ordering::Relaxed)
+    }
+
     /// Recorded requests for which `f` holds.
     pub fn request_count_matching(&self, f: impl Fn(&RecordedRequest) -> bool) -> usize {
         lock(&self.state.requests).iter().filter(|r| f(r)).count()

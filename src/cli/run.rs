@@ -12,7 +12,7 @@ use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_
 use crate::plan::{self, PlanOptions};
 use crate::report::markdown::Footer;
 use crate::report::progress_lines::ProgressLines;
-use crate::report::terminal::RenderOptions;
+use crate::report::terminal::{RenderOptions, Tally};
 use crate::results::writer::ResultsWriter;
 use crate::results::{
     CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo,
@@ -189,10 +189,15 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
-/// Writes results files as results arrive; keeps results for the terminal report.
+/// Writes results files as results arrive; adds them up for the terminal report (which keeps
+/// counts and the first few failures, not the results). Results are kept in memory only when
+/// something needs them all: `compare`, or a report written at the end (HTML, JUnit,
+/// Markdown, the GitHub step summary).
 struct CliSink {
     writers: Vec<ResultsWriter>,
-    results: Vec<CaseResult>,
+    tally: Tally,
+    /// Every result, when something needs them all.
+    results: Option<Vec<CaseResult>>,
     verbose: bool,
     write_errors: Vec<String>,
     /// The progress bar on a terminal.
@@ -226,7 +231,10 @@ impl EventSink for CliSink {
                             .push(format!("{}: {e}", w.path().display()));
                     }
                 }
-                self.results.push(r.clone());
+                self.tally.add(r);
+                if let Some(all) = &mut self.results {
+                    all.push(r.clone());
+                }
             }
             RunEvent::Retrying {
                 case_id,
@@ -268,8 +276,11 @@ impl EventSink for CliSink {
 pub(crate) struct Executed {
     /// The plan that ran (suites, with their thresholds).
     pub(crate) plan: plan::Plan,
-    /// Every finished result, in finish order.
+    /// Every finished result, in finish order (empty unless [`execute`] was asked to keep
+    /// them, or a report written at the end needs them).
     pub(crate) results: Vec<CaseResult>,
+    /// The terminal report's counts.
+    pub(crate) tally: Tally,
     /// Counts.
     pub(crate) summary: Summary,
     /// Stopped by Ctrl-C.
@@ -288,15 +299,15 @@ pub(crate) struct Executed {
 
 /// Runs `promptdrift run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
-    let mut ex = match execute(args, ui) {
+    let mut ex = match execute_keeping(args, ui, false) {
         Ok(ex) => ex,
         Err(code) => return code,
     };
     print!(
         "{}",
-        crate::report::terminal::render_with(
+        crate::report::terminal::render_tally(
             &ex.plan,
-            &ex.results,
+            &ex.tally,
             &ex.summary,
             ex.interrupted,
             RenderOptions { color: ex.color }
@@ -360,6 +371,11 @@ fn snapshot_options(args: &RunArgs) -> SnapshotOptions {
 /// Loads, plans and runs (streaming `-o` results files as results arrive); prints diagnostics
 /// and errors, and returns the exit code when it cannot run. Shared by `run` and `compare`.
 pub(crate) fn execute(args: &RunArgs, ui: Ui) -> Result<Executed, u8> {
+    execute_keeping(args, ui, true)
+}
+
+/// [`execute`]; `keep_all` keeps every result in memory even when no `-o` report needs them.
+fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u8> {
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
@@ -481,7 +497,12 @@ pub(crate) fn execute(args: &RunArgs, ui: Ui) -> Result<Executed, u8> {
     };
     let mut sink = CliSink {
         writers,
-        results: Vec::with_capacity(plan.jobs.len()),
+        tally: Tally::new(&plan),
+        // The results file streams; only the reports written at the end need every result.
+        results: (keep_all
+            || outputs.iter().any(|(_, k)| *k != OutputKind::Json)
+            || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty()))
+        .then(|| Vec::with_capacity(plan.jobs.len())),
         verbose: ui.verbose,
         write_errors: Vec::new(),
         progress: Progress::new(progress::wanted(ci), color),
@@ -512,7 +533,8 @@ pub(crate) fn execute(args: &RunArgs, ui: Ui) -> Result<Executed, u8> {
     }
     Ok(Executed {
         plan,
-        results: sink.results,
+        results: sink.results.unwrap_or_default(),
+        tally: sink.tally,
         summary,
         interrupted: report.interrupted,
         write_errors: sink.write_errors,

@@ -5,7 +5,7 @@
 //! (`--color`, `NO_COLOR`), tests and files get plain text. Colour never changes the layout:
 //! cells are padded outside their escape codes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::plan::Plan;
@@ -54,7 +54,7 @@ impl RenderOptions {
     }
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Cell {
     passed: u32,
     failed: u32,
@@ -103,6 +103,130 @@ pub struct TableSuite<'a> {
     pub cases: Vec<&'a str>,
 }
 
+/// What the terminal report needs from a run's results, added up as they arrive, so a run
+/// never keeps its results in memory for the report: a pass/fail/error count per (case,
+/// provider) cell, the first [`MAX_DETAILS`] failures and errors in report order, the named
+/// metrics and where answers came from. Its size grows with the plan (the case ids and 12 bytes
+/// a cell), not with the answers.
+#[derive(Debug)]
+pub struct Tally {
+    /// Suite name → suite index (the first suite of that name).
+    suites: HashMap<String, usize>,
+    /// Per suite: case id → row.
+    rows: Vec<HashMap<String, usize>>,
+    /// Per suite: provider label → column.
+    columns: Vec<HashMap<String, usize>>,
+    /// Per suite: cells, row-major (`row * providers + column`).
+    cells: Vec<Vec<Cell>>,
+    failed: Details,
+    errored: Details,
+    metrics: crate::results::metrics::MetricsAcc,
+    from_cache: usize,
+}
+
+/// The first [`MAX_DETAILS`] results of one kind in report order, and how many there were.
+#[derive(Debug, Default)]
+struct Details {
+    kept: Vec<CaseResult>,
+    count: usize,
+}
+
+type DetailKey<'a> = (&'a str, &'a str, &'a str, &'a str, u32);
+
+fn detail_key(r: &CaseResult) -> DetailKey<'_> {
+    (&r.suite, &r.case_id, &r.provider, &r.prompt, r.sample)
+}
+
+impl Details {
+    fn add(&mut self, r: &CaseResult) {
+        self.count += 1;
+        if self.kept.len() >= MAX_DETAILS
+            && self
+                .kept
+                .last()
+                .is_some_and(|last| detail_key(r) >= detail_key(last))
+        {
+            return;
+        }
+        let at = self
+            .kept
+            .partition_point(|k| detail_key(k) <= detail_key(r));
+        self.kept.insert(at, r.clone());
+        self.kept.truncate(MAX_DETAILS);
+    }
+}
+
+impl Tally {
+    /// An empty tally for `plan`'s suites, cases and providers.
+    pub fn new(plan: &Plan) -> Self {
+        Self::for_tables(&tables_of(plan))
+    }
+
+    /// An empty tally for these tables.
+    pub fn for_tables(tables: &[TableSuite<'_>]) -> Self {
+        let mut suites = HashMap::new();
+        let mut rows = Vec::with_capacity(tables.len());
+        let mut columns = Vec::with_capacity(tables.len());
+        let mut cells = Vec::with_capacity(tables.len());
+        for (si, t) in tables.iter().enumerate() {
+            suites.entry(t.name.to_string()).or_insert(si);
+            let mut by_id = HashMap::with_capacity(t.cases.len());
+            for (ri, &id) in t.cases.iter().enumerate() {
+                by_id.entry(id.to_string()).or_insert(ri);
+            }
+            rows.push(by_id);
+            columns.push(
+                t.providers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| (p.to_string(), i))
+                    .collect(),
+            );
+            cells.push(vec![Cell::default(); t.cases.len() * t.providers.len()]);
+        }
+        Tally {
+            suites,
+            rows,
+            columns,
+            cells,
+            failed: Details::default(),
+            errored: Details::default(),
+            metrics: crate::results::metrics::MetricsAcc::default(),
+            from_cache: 0,
+        }
+    }
+
+    /// Adds one finished result.
+    pub fn add(&mut self, r: &CaseResult) {
+        if let Some(&si) = self.suites.get(r.suite.as_str())
+            && let Some(&ri) = self.rows[si].get(r.case_id.as_str())
+            && let Some(&ci) = self.columns[si].get(r.provider.as_str())
+        {
+            let width = self.columns[si].len();
+            let c = &mut self.cells[si][ri * width + ci];
+            match r.status {
+                Status::Passed => c.passed += 1,
+                Status::Failed => c.failed += 1,
+                Status::Error => c.errors += 1,
+            }
+        }
+        match r.status {
+            Status::Passed => {}
+            Status::Failed => self.failed.add(r),
+            Status::Error => self.errored.add(r),
+        }
+        self.metrics.add(r);
+        if r.source.as_deref() == Some("cache") {
+            self.from_cache += 1;
+        }
+    }
+
+    fn cell(&self, suite: usize, row: usize, column: usize) -> Cell {
+        let width = self.columns[suite].len();
+        self.cells[suite][row * width + column]
+    }
+}
+
 /// Renders the whole report for a finished (or interrupted) run, without colour.
 pub fn render(plan: &Plan, results: &[CaseResult], summary: &Summary, interrupted: bool) -> String {
     render_with(
@@ -122,8 +246,24 @@ pub fn render_with(
     interrupted: bool,
     opts: RenderOptions,
 ) -> String {
-    let tables: Vec<TableSuite<'_>> = plan
-        .suites
+    let tables = tables_of(plan);
+    render_tables(&tables, results, summary, interrupted, opts)
+}
+
+/// Renders the whole report for a finished (or interrupted) run from its [`Tally`].
+pub fn render_tally(
+    plan: &Plan,
+    tally: &Tally,
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
+    render_tally_tables(&tables_of(plan), tally, summary, interrupted, opts)
+}
+
+/// The tables of a plan: suites, providers and cases in plan order.
+fn tables_of(plan: &Plan) -> Vec<TableSuite<'_>> {
+    plan.suites
         .iter()
         .map(|s| TableSuite {
             name: s.suite.name.as_str(),
@@ -135,8 +275,7 @@ pub fn render_with(
                 .map(|pc| s.suite.cases[pc.index].id.as_str())
                 .collect(),
         })
-        .collect();
-    render_tables(&tables, results, summary, interrupted, opts)
+        .collect()
 }
 
 /// Renders the report for a results file (`merge`): suites and providers in the file's order,
@@ -173,20 +312,23 @@ pub fn render_tables(
     interrupted: bool,
     opts: RenderOptions,
 ) -> String {
-    let mut out = String::new();
-    // Index results by (suite, case, provider).
-    let mut cells: HashMap<(&str, &str, &str), Cell> = HashMap::with_capacity(results.len());
+    let mut tally = Tally::for_tables(tables);
     for r in results {
-        let c = cells
-            .entry((r.suite.as_str(), r.case_id.as_str(), r.provider.as_str()))
-            .or_default();
-        match r.status {
-            Status::Passed => c.passed += 1,
-            Status::Failed => c.failed += 1,
-            Status::Error => c.errors += 1,
-        }
+        tally.add(r);
     }
-    for s in tables {
+    render_tally_tables(tables, &tally, summary, interrupted, opts)
+}
+
+/// Renders tables, details and the summary line from a [`Tally`].
+pub fn render_tally_tables(
+    tables: &[TableSuite<'_>],
+    tally: &Tally,
+    summary: &Summary,
+    interrupted: bool,
+    opts: RenderOptions,
+) -> String {
+    let mut out = String::new();
+    for (si, s) in tables.iter().enumerate() {
         let providers = &s.providers;
         let _ = writeln!(
             out,
@@ -201,10 +343,10 @@ pub fn render_tables(
         let rows: Vec<(&str, Vec<Cell>)> = s
             .cases
             .iter()
-            .map(|&id| {
-                let row = providers
-                    .iter()
-                    .map(|p| cells.get(&(s.name, id, *p)).copied().unwrap_or_default())
+            .enumerate()
+            .map(|(ri, &id)| {
+                let row = (0..providers.len())
+                    .map(|ci| tally.cell(si, ri, ci))
                     .collect();
                 (id, row)
             })
@@ -268,8 +410,8 @@ pub fn render_tables(
         }
         out.push('\n');
     }
-    details(&mut out, results, opts);
-    metrics(&mut out, results);
+    details(&mut out, tally, opts);
+    metrics(&mut out, &tally.metrics.summaries());
     let count = |n: usize, style: anstyle::Style, text: String| {
         if n > 0 {
             opts.paint(style, &text)
@@ -296,16 +438,12 @@ pub fn render_tables(
     #[allow(clippy::cast_precision_loss)]
     let secs = summary.duration_ms as f64 / 1000.0;
     let _ = writeln!(out, " in {secs:.2}s");
-    let from: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {
-        *m.entry(r.source.as_deref().unwrap_or("none")).or_default() += 1;
-        m
-    });
-    if from.contains_key("cache") {
+    if tally.from_cache > 0 {
         let _ = writeln!(
             out,
             "{} answer{} came from the response cache (use --no-cache to ask the providers again)",
-            from["cache"],
-            plural(from["cache"])
+            tally.from_cache,
+            plural(tally.from_cache)
         );
     }
     if interrupted {
@@ -317,26 +455,9 @@ pub fn render_tables(
     out
 }
 
-fn details(out: &mut String, results: &[CaseResult], opts: RenderOptions) {
-    let mut failed: Vec<&CaseResult> = results
-        .iter()
-        .filter(|r| r.status == Status::Failed)
-        .collect();
-    let mut errored: Vec<&CaseResult> = results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .collect();
-    let key = |r: &&CaseResult| {
-        (
-            r.suite.clone(),
-            r.case_id.clone(),
-            r.provider.clone(),
-            r.prompt.clone(),
-            r.sample,
-        )
-    };
-    failed.sort_by_key(key);
-    errored.sort_by_key(key);
+fn details(out: &mut String, tally: &Tally, opts: RenderOptions) {
+    let (failed, failed_count) = (&tally.failed.kept, tally.failed.count);
+    let (errored, errored_count) = (&tally.errored.kept, tally.errored.count);
     if !failed.is_empty() {
         let _ = writeln!(out, "{}", opts.paint(BOLD, "Failures:"));
         for r in failed.iter().take(MAX_DETAILS) {
@@ -355,11 +476,11 @@ fn details(out: &mut String, results: &[CaseResult], opts: RenderOptions) {
                 one_line(r.output.as_deref().unwrap_or(""), 160)
             );
         }
-        if failed.len() > MAX_DETAILS {
+        if failed_count > MAX_DETAILS {
             let _ = writeln!(
                 out,
                 "  … and {} more (see the results file)",
-                failed.len() - MAX_DETAILS
+                failed_count - MAX_DETAILS
             );
         }
         out.push('\n');
@@ -384,11 +505,11 @@ fn details(out: &mut String, results: &[CaseResult], opts: RenderOptions) {
                 let _ = writeln!(out, "       {}", one_line(&e.to_string(), 300));
             }
         }
-        if errored.len() > MAX_DETAILS {
+        if errored_count > MAX_DETAILS {
             let _ = writeln!(
                 out,
                 "  … and {} more (see the results file)",
-                errored.len() - MAX_DETAILS
+                errored_count - MAX_DETAILS
             );
         }
         out.push('\n');
@@ -396,8 +517,7 @@ fn details(out: &mut String, results: &[CaseResult], opts: RenderOptions) {
 }
 
 /// Named metrics per provider: mean score, and passed/count.
-fn metrics(out: &mut String, results: &[CaseResult]) {
-    let all = crate::results::metrics::aggregate(results);
+fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
     if all.is_empty() {
         return;
     }
@@ -481,5 +601,34 @@ pub fn one_line(s: &str, max: usize) -> String {
         "(empty)".into()
     } else {
         truncate(&collapsed, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(case: &str, status: Status) -> CaseResult {
+        serde_json::from_value(serde_json::json!({
+            "suite": "s", "case_id": case, "provider": "p", "provider_id": "openai:m",
+            "prompt": "prompt-1", "rendered": {"messages": []}, "status": status,
+            "score": 0.0,
+        }))
+        .expect("a minimal result")
+    }
+
+    /// The report keeps the first failures in report order and counts the rest, whatever
+    /// order results finish in, without keeping every result.
+    #[test]
+    fn details_keep_the_first_in_order_and_count_all() {
+        let mut d = Details::default();
+        for i in (0..500).rev() {
+            d.add(&result(&format!("c{i:03}"), Status::Failed));
+        }
+        assert_eq!(d.count, 500);
+        assert_eq!(d.kept.len(), MAX_DETAILS);
+        let ids: Vec<&str> = d.kept.iter().map(|r| r.case_id.as_str()).collect();
+        let want: Vec<String> = (0..MAX_DETAILS).map(|i| format!("c{i:03}")).collect();
+        assert_eq!(ids, want);
     }
 }

@@ -1,12 +1,12 @@
 //! Scheduling: the only owner of a tokio runtime.
 //!
 //! ```text
-//!            caller's thread                              runtime worker threads
+//!            caller's thread (a one-thread tokio runtime; nothing else runs jobs)
 //!  run(plan, opts, sink) ── block_on ──┐
 //!                                      │  driver loop: keeps ≤ N job futures in flight
-//!                                      │   ├─ job: prepare → cassette | cache | transport ──► HTTP I/O (hyper tasks)
+//!                                      │   ├─ job: prepare → cassette | cache | transport ──► HTTP I/O (hyper, same thread)
 //!                                      │   │        ↳ retry with backoff / Retry-After
-//!                                      │   ├─ job: parse → judge → CaseResult
+//!                                      │   ├─ job: parse (once) → judge → CaseResult
 //!                                      │   │        ↳ grader / embedder / command calls (grading.rs),
 //!                                      │   │          through the same cassettes, cache and retries
 //!                                      │   ├─ select-best: a case's results held until all arrive,
@@ -18,8 +18,11 @@
 //!
 //! Job futures are polled on the caller's thread (inside `block_on`), so they may borrow the
 //! plan and the sink is plain synchronous code (the results file appends and flushes each
-//! result as it finishes: that is how Ctrl-C loses nothing). Network I/O runs on the runtime's
-//! worker threads. Providers never retry, sleep or cache; this module does.
+//! result as it finishes: that is how Ctrl-C loses nothing). Network I/O runs on the same
+//! thread: per answer the work is microseconds of JSON and judging, and a multi-thread runtime
+//! measured about a quarter more CPU per answer in cross-thread wake-ups (bench/RESULTS.md),
+//! CPU better left to the provider when it runs on the same machine. Providers never retry,
+//! sleep or cache; this module does.
 
 pub mod cache;
 pub mod cassette;

@@ -402,3 +402,31 @@ fn assert_no_keys(p: &Project, last: &crate::support::Run) {
         }
     }
 }
+
+/// Issue 7: HTTP connections are reused. 150 cases × 2 providers on one mock at `-j 4` open
+/// at most a few connections (a client that opened one per request would open 300).
+#[test]
+fn http_connections_are_reused() {
+    let mock = MockServer::start();
+    let p = project_with_keys();
+    let cases: String = (0..150)
+        .map(|i| format!("  - vars: {{ question: \"question {i}\" }}\n"))
+        .collect();
+    p.file(
+        "suites/many.yaml",
+        &two_provider_suite(
+            &mock,
+            &cases,
+            "defaults:\n  assert:\n    - type: contains\n      value: question\n",
+        ),
+    );
+    let r = p.run(&["run", "suites/many.yaml", "-j", "4", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("300 results: 300 passed"), "{}", r.stdout);
+    assert_eq!(mock.request_count(), 300);
+    let connections = mock.connection_count();
+    assert!(
+        (1..=8).contains(&connections),
+        "300 requests at -j 4 opened {connections} connections"
+    );
+}
