@@ -275,10 +275,31 @@ pub(crate) fn suite_thresholds(files: &[PathBuf]) -> Result<Vec<Thresholds>, u8>
 
 /// The `-o` outputs, checked before anything runs or is read.
 pub(crate) fn parse_outputs(show: &ShowArgs) -> Result<Vec<(PathBuf, OutputKind)>, u8> {
-    super::outputs::parse(&show.outputs).map_err(|e| {
+    super::outputs::parse(&show.outputs, true).map_err(|e| {
         eprintln!("error: {e}");
         EXIT_BAD_INPUT
     })
+}
+
+/// Refuses an `-o` path that is also an input (a results file or a suite): writing it would
+/// destroy what is being compared.
+pub(crate) fn outputs_are_not_inputs<'a>(
+    outputs: &[(PathBuf, OutputKind)],
+    inputs: impl Iterator<Item = &'a PathBuf> + Clone,
+) -> Result<(), u8> {
+    for (out, _) in outputs {
+        if let Some(input) = inputs
+            .clone()
+            .find(|f| *f == out || super::merge::same_file(f, out))
+        {
+            eprintln!(
+                "error: `{}` is both an input and an output (-o); write the report elsewhere",
+                input.display()
+            );
+            return Err(EXIT_BAD_INPUT);
+        }
+    }
+    Ok(())
 }
 
 /// Prints the comparison, writes the `-o` outputs (and the step summary), and returns the
@@ -379,13 +400,18 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         Err(code) => return code,
     };
     if let Some(saved) = &args.save_results
-        && outputs.iter().any(|(p, _)| p == saved)
+        && outputs
+            .iter()
+            .any(|(p, _)| p == saved || super::merge::same_file(p, saved))
     {
         eprintln!(
             "error: `{}` is given both as --save-results and as -o",
             saved.display()
         );
         return EXIT_BAD_INPUT;
+    }
+    if let Err(code) = outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files)) {
+        return code;
     }
     let (results, thresholds, interrupted, source) = if args.results.is_empty() {
         let run_args = RunArgs {

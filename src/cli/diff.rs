@@ -8,9 +8,9 @@ use crate::drift::{self, ComparisonFile, Side};
 use crate::error::EXIT_BAD_INPUT;
 
 use super::compare::{
-    GateArgs, ShowArgs, finish, parse_outputs, read_results, settings, suite_thresholds,
+    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, read_results, settings,
+    suite_thresholds,
 };
-use super::merge::same_file;
 
 /// Arguments of `promptdrift diff`.
 #[derive(Debug, Args)]
@@ -59,11 +59,11 @@ pub fn diff(args: &DiffArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    for (out, _) in &outputs {
-        if [&args.old, &args.new].iter().any(|f| same_file(f, out)) {
-            eprintln!("error: `{}` is both an input and an output", out.display());
-            return EXIT_BAD_INPUT;
-        }
+    if let Err(code) = outputs_are_not_inputs(
+        &outputs,
+        [&args.old, &args.new].into_iter().chain(&args.suites),
+    ) {
+        return code;
     }
     let started = std::time::Instant::now();
     let files = match read_results(&[args.old.clone(), args.new.clone()]) {

@@ -44,7 +44,7 @@ pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
         super::ColorWhen::Never => false,
         super::ColorWhen::Auto => !ci && color.stdout(),
     };
-    let outputs = match outputs::parse(&args.outputs) {
+    let outputs = match outputs::parse(&args.outputs, false) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

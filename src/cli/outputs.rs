@@ -46,8 +46,12 @@ impl OutputKind {
     }
 }
 
-/// The kind of each `-o` path, or why one cannot be written.
-pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, String> {
+/// The kind of each `-o` path, or why one cannot be written (`comparison`: for `compare` and
+/// `diff`, whose `.json` is the comparison file).
+pub(crate) fn parse(
+    paths: &[PathBuf],
+    comparison: bool,
+) -> Result<Vec<(PathBuf, OutputKind)>, String> {
     let mut out = Vec::with_capacity(paths.len());
     for p in paths {
         let kind = match p.extension().and_then(|e| e.to_str()) {
@@ -57,9 +61,10 @@ pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, Str
             Some("md" | "markdown") => OutputKind::Markdown,
             other => {
                 return Err(format!(
-                    "cannot write `{}`: unknown output type `{}` (supported: .json results, .html report, .xml JUnit, .md Markdown summary)",
+                    "cannot write `{}`: unknown output type `{}` (supported: .json {}, .html report, .xml JUnit, .md Markdown summary)",
                     p.display(),
-                    other.unwrap_or("")
+                    other.unwrap_or(""),
+                    if comparison { "comparison" } else { "results" }
                 ));
             }
         };

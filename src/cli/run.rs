@@ -379,7 +379,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
-    let outputs = match super::outputs::parse(&args.outputs) {
+    let outputs = match super::outputs::parse(&args.outputs, false) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

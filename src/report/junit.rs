@@ -261,11 +261,21 @@ pub fn render_comparison(file: &crate::drift::ComparisonFile) -> String {
     let mut errors = 0;
     for c in &file.comparisons {
         tests += c.cases.len() + c.gates.len();
-        failures += c.cases.iter().filter(|k| k.class == CaseClass::Regressed).count()
-            + c.gates.iter().filter(|g| g.status == GateStatus::Fail).count();
-        errors += c.cases.iter().filter(|k| k.class == CaseClass::Errored).count()
-            + c
-                .gates
+        failures += c
+            .cases
+            .iter()
+            .filter(|k| k.class == CaseClass::Regressed)
+            .count()
+            + c.gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Fail)
+                .count();
+        errors += c
+            .cases
+            .iter()
+            .filter(|k| k.class == CaseClass::Errored)
+            .count()
+            + c.gates
                 .iter()
                 .filter(|g| g.status == GateStatus::Unverified)
                 .count();

@@ -311,16 +311,14 @@ impl DriftView {
         let mut evidence = if p.cases == 0 {
             "No case was answered on both sides.".to_string()
         } else {
-            let interval = crate::drift::verdict::interval(&c.stats).map_or_else(
-                String::new,
-                |[lo, hi]| {
+            let interval =
+                crate::drift::verdict::interval(&c.stats).map_or_else(String::new, |[lo, hi]| {
                     format!(
                         "; 95% interval {} … {}",
                         crate::drift::verdict::signed(lo),
                         crate::drift::verdict::signed(hi)
                     )
-                },
-            );
+                });
             format!(
                 "Pass rate {:.1}% → {:.1}% ({} points{interval} over {} paired case{}; largest tolerated drop {} points).",
                 p.baseline * 100.0,

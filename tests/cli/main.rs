@@ -7,6 +7,7 @@ mod ci;
 mod compare;
 mod diff;
 mod docs;
+mod drift_reports;
 mod help;
 mod html;
 mod init;
