@@ -118,8 +118,11 @@ try {
           const pre = s?.querySelector('pre.output');
           return s ? {
             title: s.querySelector('h3')?.textContent,
+            // This side's own answer (each pane marks only its own words: the baseline's
+            // removed ones as <del>, the candidate's added ones as <ins>) ...
             text: pre?.textContent ?? null,
-            kept: role === 'baseline' ? strip(pre, 'del') : strip(pre, 'ins'),
+            // ... and, without them, the words both sides share.
+            common: role === 'baseline' ? strip(pre, 'del') : strip(pre, 'ins'),
             del: [...(pre?.querySelectorAll('del') ?? [])].map((e) => e.textContent),
             ins: [...(pre?.querySelectorAll('ins') ?? [])].map((e) => e.textContent),
             error: s.querySelector('.errbox')?.textContent ?? null,

@@ -553,3 +553,185 @@ fn report_refuses_a_broken_comparison_file() {
     assert_eq!(data["kind"], "comparison");
     assert_eq!(data["comparisons"][0]["verdict"]["kind"], "equivalent");
 }
+
+/// The comparison view in headless Chromium: verdict, gates, class counts and the case table
+/// as the comparison file says; the class filters and the search narrow the table; a case opens
+/// with both answers and the word diff. Screenshots go to `target/test-artifacts/compare*.png`.
+#[test]
+fn comparison_view_in_headless_chromium() {
+    let Some(dir) = crate::html::browser() else {
+        return;
+    };
+    let (_mock, p) = drift_project();
+    let r = p.run(&[
+        "compare",
+        "suites/support.yaml",
+        "--baseline",
+        "old",
+        "--candidate",
+        "new",
+        "--max-retries",
+        "0",
+        "--ci",
+        "-o",
+        "out/comparison.json",
+        "-o",
+        "out/drift.html",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let doc: Value = serde_json::from_str(&p.read("out/comparison.json")).unwrap();
+    let art = crate::html::artifacts();
+    let shot = art.join("compare.png");
+    let detail_shot = art.join("compare-detail.png");
+    let _ = std::fs::remove_file(&shot);
+    let _ = std::fs::remove_file(&detail_shot);
+    let obs = crate::html::check_in_browser(
+        &dir,
+        &serde_json::json!({
+            "kind": "comparison",
+            "report": p.path().join("out/drift.html"),
+            "screenshot": shot,
+            "detailScreenshot": detail_shot,
+            "classFilters": ["regressed", "errored", "equivalent"],
+            "search": "colosseum",
+            "openCase": ["support/password", "support/hours", "support/city-json"],
+        }),
+    );
+    crate::html::assert_clean_page(&obs);
+    let init = &obs["initial"];
+    assert_eq!(init["title"], "promptdrift comparison: old → new");
+    assert_eq!(init["verdict"], "inconclusive");
+    assert_eq!(init["status"], "failed", "exit 1");
+    assert!(
+        init["headline"].as_str().unwrap().contains("straddles"),
+        "{}",
+        init["headline"]
+    );
+    let c = &doc["comparisons"][0];
+    for class in ["regressed", "errored", "equivalent", "unchanged", "changed"] {
+        assert_eq!(
+            init["counts"][class].as_str().unwrap(),
+            c["stats"]["classes"][class].to_string(),
+            "{class}"
+        );
+    }
+    assert_eq!(init["counts"]["cases"], "5");
+    assert_eq!(
+        init["gates"],
+        serde_json::json!([
+            ["pass_rate", "fail"],
+            ["no_regression_tags", "fail"],
+            ["p95_latency", "skipped"],
+            ["cost", "skipped"],
+            ["answered", "unverified"]
+        ])
+    );
+    assert_eq!(init["sides"], serde_json::json!(["old", "new"]));
+    // Only classes that occur get a filter button.
+    assert_eq!(
+        init["filters"],
+        serde_json::json!(["all", "regressed", "errored", "equivalent", "unchanged"])
+    );
+    // The table: every case, most severe first, with its class and first reason.
+    let rows = init["rows"].as_array().unwrap();
+    assert_eq!(init["shown"], 5);
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "support/city-json",
+            "support/password",
+            "support/hours",
+            "support/refund",
+            "support/capital"
+        ]
+    );
+    for row in rows {
+        let id = row["name"].as_str().unwrap().trim_start_matches("support/");
+        assert_eq!(row["class"].as_str().unwrap(), class_of(&c["cases"], id));
+        let first = c["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["case_id"] == id)
+            .unwrap()["reasons"][0]
+            .clone();
+        assert_eq!(row["reason"], first, "{id}");
+    }
+    // Filters.
+    let shown = |v: &Value| -> Vec<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        shown(&obs["filtered"]["regressed"]),
+        ["support/city-json", "support/password"]
+    );
+    assert_eq!(obs["filtered"]["regressed"]["shown"], 2);
+    assert_eq!(shown(&obs["filtered"]["errored"]), ["support/hours"]);
+    assert_eq!(shown(&obs["filtered"]["equivalent"]), ["support/refund"]);
+    // The search reaches the rendered prompt? No: ids, descriptions, reasons and answers.
+    // "colosseum" is in no answer or reason, so nothing matches.
+    assert_eq!(obs["searched"]["shown"], 0);
+    // A regressed case: both answers, the word diff rebuilds each side exactly.
+    let d = &obs["details"]["support/password"];
+    assert_eq!(d["id"], "password");
+    assert_eq!(d["class"], "regressed");
+    assert_eq!(d["closed"], true, "Escape closes the case");
+    assert_eq!(
+        d["baseline"]["text"],
+        "Open Settings, then Security, then Reset."
+    );
+    assert_eq!(d["candidate"]["text"], REFUSAL, "shown as text, not markup");
+    // Nothing in common: one removal, one insertion.
+    assert_eq!(
+        d["baseline"]["del"],
+        serde_json::json!([d["baseline"]["text"]])
+    );
+    assert_eq!(d["candidate"]["ins"], serde_json::json!([REFUSAL]));
+    assert_eq!(d["baseline"]["common"], "");
+    assert!(
+        d["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("`not-is-refusal` passed, now fails"),
+        "{}",
+        d["reasons"]
+    );
+    assert_eq!(d["assertions"][0]["change"], "fell");
+    // A partial change: what both share is the same on both sides, and the rest is marked.
+    let d = &obs["details"]["support/city-json"];
+    assert_eq!(
+        d["baseline"]["text"],
+        r#"{"city": "Rome", "country": "Italy"}"#
+    );
+    assert_eq!(d["candidate"]["text"], r#"{"city": "Rome", "country": "#);
+    assert_eq!(d["baseline"]["common"], d["candidate"]["common"]);
+    assert_eq!(d["baseline"]["del"], serde_json::json!([r#""Italy"}"#]));
+    assert_eq!(
+        d["assertions"][0]["cells"],
+        serde_json::json!(["is-json", "1/1", "0/1", "fell"])
+    );
+    // An errored case: the error, no answer on the candidate's side.
+    let d = &obs["details"]["support/hours"];
+    assert_eq!(d["class"], "errored");
+    assert!(d["candidate"]["text"].is_null(), "{d:#}");
+    assert!(
+        d["candidate"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 500"),
+        "{d:#}"
+    );
+    assert_eq!(d["baseline"]["text"], "9 to 5 on weekdays.");
+    assert!(shot.exists() && detail_shot.exists(), "screenshots written");
+    eprintln!(
+        "screenshots: {} and {}",
+        shot.display(),
+        detail_shot.display()
+    );
+}

@@ -610,7 +610,7 @@
     }
     var counts = C.stats.classes;
     var card = function (cls, n, label) {
-      return h('div', { class: 'card c-' + cls, title: CLASS_HELP[cls] || null }, h('div', { class: 'n', 'data-count': cls, text: n }), h('div', { class: 'l', text: label }));
+      return h('div', { class: 'card c-' + cls + (n === 0 ? ' zero' : ''), title: CLASS_HELP[cls] || null }, h('div', { class: 'n', 'data-count': cls, text: n }), h('div', { class: 'l', text: label }));
     };
     add(app, h('section', { id: 'summary' },
       h('header', { class: 'top' }, h('h1', { text: 'promptdrift comparison' }),
