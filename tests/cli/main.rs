@@ -18,6 +18,7 @@ mod merge;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
+mod readme;
 mod reports;
 mod run;
 mod schema;

@@ -34,7 +34,7 @@ fn scripts(wf: &Value) -> Vec<(String, String)> {
 
 /// Splits a shell script into simple commands (lines joined at `\`, split at `&&`, `||`, `;`)
 /// of words (quotes removed); `${{ matrix.shard }}` becomes `shard`, other expressions `X`.
-fn commands(script: &str, shard: u32) -> Vec<Vec<String>> {
+pub(crate) fn commands(script: &str, shard: u32) -> Vec<Vec<String>> {
     let script = script.replace("\\\n", " ");
     let expr = regex::Regex::new(r"\$\{\{\s*([^}]*?)\s*\}\}").unwrap();
     let script = expr.replace_all(&script, |c: &regex::Captures<'_>| {
