@@ -157,3 +157,63 @@ fn the_extractor_finds_what_it_should() {
         .is_ok()
     );
 }
+
+/// The ```text block that follows the line containing `after`.
+fn text_block_after(md: &str, after: &str) -> Vec<String> {
+    let start = md
+        .find(after)
+        .unwrap_or_else(|| panic!("README has no `{after}`"));
+    let rest = &md[start..];
+    let open = rest.find("```text\n").expect("a text block") + "```text\n".len();
+    let close = open + rest[open..].find("```").expect("a closed block");
+    rest[open..close].lines().map(str::to_string).collect()
+}
+
+/// The outputs the README shows are what the binary prints, line for line (an abridged block
+/// marks its cut with `…`; the run time is the one number that changes).
+#[test]
+fn the_outputs_shown_in_the_readme_are_real() {
+    let md = readme();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = crate::support::Project::new();
+    crate::workflow::copy_dir(&root.join("suites"), &p.path().join("suites"));
+    crate::workflow::copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    let time = regex::Regex::new(r"in [0-9.]+s$").unwrap();
+
+    let r = p.run(&["run", "suites/quickstart.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let shown = text_block_after(&md, "The first command runs `suites/quickstart.yaml`");
+    let printed: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| time.replace(l, "in Ts").into_owned())
+        .collect();
+    let shown: Vec<String> = shown
+        .iter()
+        .map(|l| time.replace(l, "in Ts").into_owned())
+        .collect();
+    assert_eq!(shown, printed, "README's quickstart output");
+
+    let (_, cmd) = promptdrift_lines(&md)
+        .into_iter()
+        .find(|(_, c)| c[1] == "compare")
+        .expect("a compare line");
+    let args: Vec<&str> = cmd[1..].iter().map(String::as_str).collect();
+    let r = p.run(&args);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let shown = text_block_after(
+        &md,
+        "The first command\nabove, on the quickstart's cassettes, prints",
+    );
+    let printed: Vec<&str> = r.stdout.lines().collect();
+    let mut at = 0;
+    for line in shown.iter().filter(|l| l.trim() != "…") {
+        match printed[at..].iter().position(|p| p == line) {
+            Some(i) => at += i + 1,
+            None => panic!(
+                "README line not printed (in order):\n{line}\n--- printed\n{}",
+                r.stdout
+            ),
+        }
+    }
+}

@@ -305,7 +305,7 @@ fn the_compare_gate_works_as_written() {
     assert_eq!(doc["exit_code"], 0);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
