@@ -498,8 +498,10 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     let mut sink = CliSink {
         writers,
         tally: Tally::new(&plan),
-        // The results file streams; only the reports written at the end need every result.
+        // The results file streams; only snapshots and the reports written at the end need every
+        // result.
         results: (keep_all
+            || plan.suites.iter().any(|s| snap_opts.enabled_for(s))
             || outputs.iter().any(|(_, k)| *k != OutputKind::Json)
             || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty()))
         .then(|| Vec::with_capacity(plan.jobs.len())),
