@@ -347,9 +347,9 @@ fn comparison_cases(out: &mut String, c: &crate::drift::Comparison, version: &st
             .as_ref()
             .and_then(|s| s.latency_ms)
             .map_or(0.0, |ms| ms / 1000.0);
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\">\n",
+            "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\">",
             attr(&name),
             attr(&k.suite)
         );
@@ -434,9 +434,9 @@ fn comparison_gates(out: &mut String, c: &crate::drift::Comparison) {
         count(GateStatus::Skipped),
     );
     for g in &c.gates {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "    <testcase name=\"{}\" classname=\"gates\" time=\"0.000\">\n",
+            "    <testcase name=\"{}\" classname=\"gates\" time=\"0.000\">",
             attr(&g.name)
         );
         let detail = attr(&one_line_reason(&g.detail));
