@@ -7,7 +7,8 @@
 // openCase (case ids to click, one after the other), search (text typed into the search box),
 // tag (a tag to select), chromium (default /usr/bin/chromium).
 // A comparison report (compare, diff) takes kind: "comparison", classFilters (class buttons to
-// click, each from "all"), search, and openCase (case names as the table shows them).
+// click, each from "all"), narrowWidth (a second, narrow window width to check), search, and
+// openCase (case names as the table shows them).
 // Nothing here decides pass or fail: the Rust test does, against the results file.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -82,6 +83,8 @@ try {
           reason: tr.querySelector('td.reason')?.textContent,
         })),
         page: text('#page'),
+        // Wider than the window: something does not wrap.
+        overflowX: document.documentElement.scrollWidth > window.innerWidth,
       };
     });
     obs.initial = await view();
@@ -92,6 +95,12 @@ try {
       obs.filtered[cls] = await view();
     }
     if ((plan.classFilters ?? []).length) await page.click('button[data-class="all"]');
+    if (plan.narrowWidth) {
+      // A narrow window (a laptop split screen): the page still fits its width.
+      await page.setViewportSize({ width: plan.narrowWidth, height: 900 });
+      obs.narrow = await view();
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
     if (plan.search) {
       await page.fill('#f-search', plan.search);
       await page.waitForTimeout(400);

@@ -593,6 +593,7 @@ fn comparison_view_in_headless_chromium() {
             "screenshot": shot,
             "detailScreenshot": detail_shot,
             "classFilters": ["regressed", "errored", "equivalent"],
+            "narrowWidth": 760,
             "search": "colosseum",
             "openCase": ["support/password", "support/hours", "support/city-json"],
         }),
@@ -627,6 +628,10 @@ fn comparison_view_in_headless_chromium() {
         ])
     );
     assert_eq!(init["sides"], serde_json::json!(["old", "new"]));
+    // Nothing wider than the window, wide or narrow.
+    assert_eq!(init["overflowX"], false);
+    assert_eq!(obs["narrow"]["overflowX"], false);
+    assert_eq!(obs["narrow"]["shown"], 5);
     // Only classes that occur get a filter button.
     assert_eq!(
         init["filters"],

@@ -624,9 +624,9 @@
         card('cases', C.cases.length, 'cases'),
         CLASSES.map(function (c) { return card(c, counts[c], c); }))));
     add(app, h('h2', { text: 'Gates (exit ' + C.exit_code + ')' }));
-    add(app, gatesTable(C));
+    add(app, h('div', { class: 'tscroll' }, gatesTable(C)));
     add(app, h('h2', { text: 'Providers' }));
-    add(app, sidesTable(C));
+    add(app, h('div', { class: 'tscroll' }, sidesTable(C)));
     add(app, cmpToolbar(C));
     cmpHost = h('div', { id: 'grid-host' });
     cmpPager = h('div', { class: 'pager', id: 'pager' });
