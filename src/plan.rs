@@ -170,21 +170,79 @@ impl Plan {
 
     /// The neutral request for a job: rendered prompt + the provider's sampling settings.
     pub fn request(&self, job: &Job) -> Request {
-        let (_, pc, _, p) = self.parts(job);
-        let rendered = pc.prompts[job.prompt as usize]
-            .as_ref()
-            .expect("jobs are only planned for prompts that were rendered");
-        let c = &p.spec.config;
-        Request {
-            system: rendered.system.clone(),
-            messages: rendered.messages.clone(),
-            temperature: c.temperature,
-            max_tokens: c.max_tokens,
-            top_p: c.top_p,
-            top_k: c.top_k,
-            stop: c.stop.clone().unwrap_or_default(),
-            seed: c.seed,
-            json_mode: c.json_mode.unwrap_or(false),
+        let (_, pc, case, p) = self.parts(job);
+        request_for(pc, case, p, job.prompt as usize)
+    }
+}
+
+/// The neutral request of one case, prompt and provider.
+fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize) -> Request {
+    let rendered = pc.prompts[prompt]
+        .as_ref()
+        .expect("jobs are only planned for prompts that were rendered");
+    let c = &p.spec.config;
+    Request {
+        system: rendered.system.clone(),
+        messages: rendered.messages.clone(),
+        temperature: c.temperature,
+        max_tokens: c.max_tokens,
+        top_p: c.top_p,
+        top_k: c.top_k,
+        stop: c.stop.clone().unwrap_or_default(),
+        seed: c.seed,
+        json_mode: c.json_mode.unwrap_or(false),
+        vars: if p.built.protocol.wants_vars() {
+            case.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        } else {
+            serde_json::Map::new()
+        },
+    }
+}
+
+/// Providers whose request templates read `{{ vars.… }}` (`http`, `exec`): each case's request
+/// is prepared once here, so a variable a case lacks is a validation error naming the case,
+/// not a run-time error on every answer.
+fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) {
+    for s in suites {
+        for p in s.providers.iter().filter(|p| p.built.protocol.wants_vars()) {
+            for pc in &s.cases {
+                let case = &s.suite.cases[pc.index];
+                let Some(qi) = (0..pc.prompts.len()).find(|&qi| {
+                    pc.prompts[qi].is_some() && s.suite.prompts[qi].applies_to(&p.spec)
+                }) else {
+                    continue;
+                };
+                if let Err(e) = p.built.protocol.prepare(&request_for(pc, case, p, qi)) {
+                    let (file, path) = case_location(&s.suite, case);
+                    let mut d = Diagnostic::error(
+                        &file,
+                        format!("{path}.vars"),
+                        format!(
+                            "case `{}`: provider `{}`: {}",
+                            case.id, p.spec.label, e.message
+                        ),
+                    );
+                    let known: Vec<&str> = case.vars.keys().map(String::as_str).collect();
+                    d.help = Some(if known.is_empty() {
+                        "the provider's request template reads `vars`, and the case defines none"
+                            .into()
+                    } else {
+                        format!("the case defines: {}", known.join(", "))
+                    });
+                    if let CaseSource::Dataset {
+                        file: dfile, line, ..
+                    } = &case.source
+                    {
+                        d.file = dfile.clone();
+                        d.yaml_path = String::new();
+                        d = d.at(*line, 1, 1);
+                    }
+                    diags.push(d);
+                }
+            }
         }
     }
 }
@@ -255,6 +313,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
             planned.push(p);
         }
     }
+    check_request_templates(&planned, &mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }

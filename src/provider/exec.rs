@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::http::Extractor;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
-use super::templating::{RequestTemplates, context};
+use super::templating::{CASE_VARS, RequestTemplates, context};
 use super::wire::{ExecRequest, RawResponse, WireRequest};
 use super::{ErrorClass, FinishReason, Provider, ProviderError, Request, Response};
 use crate::suite::model::ProviderSpec;
@@ -113,7 +113,7 @@ impl Exec {
                 spec.label
             ));
         }
-        if !templates.uses_prompt() {
+        if !templates.uses_prompt() && !templates.uses(CASE_VARS) {
             warnings.push(format!(
                 "provider `{}` (exec): neither the arguments nor `stdin` use the prompt, so every case runs the same command",
                 spec.label
@@ -135,6 +135,10 @@ impl Exec {
 impl Provider for Exec {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn wants_vars(&self) -> bool {
+        self.templates.uses(CASE_VARS)
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {

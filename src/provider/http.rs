@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
-use super::templating::{JsonTemplate, RequestTemplates, context};
+use super::templating::{CASE_VARS, JsonTemplate, RequestTemplates, context};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
     ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
@@ -123,7 +123,7 @@ impl Http {
                 spec.label
             ));
         }
-        if !templates.uses_prompt() {
+        if !templates.uses_prompt() && !templates.uses(CASE_VARS) {
             warnings.push(format!(
                 "provider `{}` (http): neither the URL nor the body template uses the prompt (`{{{{ prompt }}}}` or `{{{{ messages }}}}`), so every case sends the same request",
                 spec.label
@@ -146,6 +146,10 @@ impl Http {
 impl Provider for Http {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn wants_vars(&self) -> bool {
+        self.templates.uses(CASE_VARS)
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {

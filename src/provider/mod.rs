@@ -62,6 +62,11 @@ pub struct Request {
     /// Ask for a JSON object answer.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub json_mode: bool,
+    /// The case's variables, filled only for providers whose request templates read `vars`
+    /// ([`Provider::wants_vars`]: `http`, `exec`). Not part of the neutral request's JSON:
+    /// what they change reaches the wire request, which is what caches and cassettes key on.
+    #[serde(skip)]
+    pub vars: serde_json::Map<String, Value>,
 }
 
 /// One chat message of a [`Request`].
@@ -293,6 +298,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// Settings in the suite this provider cannot honour, one line each (validation warnings).
     fn warnings(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether [`Provider::prepare`] reads [`Request::vars`] (request templates that use
+    /// `{{ vars.NAME }}`); the planner fills them only then.
+    fn wants_vars(&self) -> bool {
+        false
     }
 
     /// The model name used for the price table.

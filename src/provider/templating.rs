@@ -38,6 +38,9 @@ pub(crate) const SETTINGS: &[&str] = &[
 /// Variables that carry the prompt.
 pub(crate) const PROMPT_VARS: &[&str] = &["prompt", "messages", "conversation", "system"];
 
+/// The case's variables (`{{ vars.city }}`).
+pub(crate) const CASE_VARS: &str = "vars";
+
 /// Compiled templates of one provider entry.
 pub(crate) struct RequestTemplates {
     env: Environment<'static>,
@@ -56,6 +59,21 @@ impl RequestTemplates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(1_000_000));
+        // Strict mode lets an undefined value into a filter; a typed expression
+        // (`"{{ vars.priority }}"`) must not turn a missing variable into a silent `null`.
+        env.add_filter(
+            "defined_or_fail",
+            |v: minijinja::Value, expr: String| -> Result<minijinja::Value, minijinja::Error> {
+                if v.is_undefined() {
+                    Err(minijinja::Error::new(
+                        minijinja::ErrorKind::UndefinedError,
+                        format!("`{expr}` is undefined"),
+                    ))
+                } else {
+                    Ok(v)
+                }
+            },
+        );
         RequestTemplates {
             env,
             used: BTreeSet::new(),
@@ -91,7 +109,12 @@ impl RequestTemplates {
             .at(at.to_string())
             .help("move the value into a header (`headers: {authorization: \"Bearer {{ env.TOKEN }}\"}`); URL, body and arguments are stored in caches and cassettes"));
         }
-        let known: Vec<&str> = SETTINGS.iter().chain(PROMPT_VARS).copied().collect();
+        let known: Vec<&str> = SETTINGS
+            .iter()
+            .chain(PROMPT_VARS)
+            .chain(std::iter::once(&CASE_VARS))
+            .copied()
+            .collect();
         for v in &vars {
             if !known.contains(&v.as_str()) {
                 let mut e = ProviderFactoryError::new(format!(
@@ -196,6 +219,7 @@ pub(crate) fn context(req: &Request) -> minijinja::Value {
         "stop": req.stop,
         "seed": req.seed,
         "json_mode": req.json_mode,
+        "vars": req.vars,
     });
     minijinja::Value::from(minijinja::value::Serde(ctx))
 }
@@ -232,7 +256,12 @@ impl JsonTemplate {
         Ok(match v {
             Value::String(s) => {
                 if let Some(expr) = whole_expression(s) {
-                    templates.add(prefix, &format!("{{{{ ({expr}) | tojson }}}}"), at)?;
+                    let quoted = serde_json::to_string(expr.trim()).unwrap_or_default();
+                    templates.add(
+                        prefix,
+                        &format!("{{{{ ({expr}) | defined_or_fail({quoted}) | tojson }}}}"),
+                        at,
+                    )?;
                     JsonTemplate::Expr(prefix.to_string())
                 } else if crate::suite::template::Templates::is_template(s) {
                     templates.add(prefix, s, at)?;

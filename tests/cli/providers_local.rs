@@ -399,6 +399,90 @@ cases:
     assert_eq!(mock.request_count(), before);
 }
 
+#[test]
+fn http_and_exec_templates_read_case_vars() {
+    let mock = MockServer::start();
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("France")
+            .reply(Reply::text("Paris")),
+    );
+    let p = Project::new();
+    #[cfg(unix)]
+    {
+        let echo = p.file(
+            "scripts/echo-args.sh",
+            "#!/bin/sh\nprintf '%s|%s\\n' \"$1\" \"$2\"\n",
+        );
+        make_executable(&echo);
+    }
+    let exec_provider = if cfg!(unix) {
+        "  - id: exec\n    label: script\n    config:\n      command: [\"scripts/echo-args.sh\", \"{{ vars.tenant }}\", \"{{ prompt }}\"]\n"
+    } else {
+        ""
+    };
+    let suite = format!(
+        r#"providers:
+  - id: http
+    label: gw
+    config:
+      url: "{url}/v1/chat/completions?tenant={{{{ vars.tenant }}}}"
+      body:
+        model: m
+        tenant: "{{{{ vars.tenant }}}}"
+        priority: "{{{{ vars.priority }}}}"
+        messages: [{{ role: user, content: "{{{{ prompt }}}}" }}]
+      response_path: $.choices[0].message.content
+{exec_provider}prompts: ["{{{{ question }}}}"]
+defaults:
+  vars: {{ tenant: acme }}
+cases:
+  - id: capital
+    vars: {{ question: "Capital of France?", priority: 2 }}
+    assert: [ {{ type: contains-any, value: ["Paris", "acme|"] }} ]
+"#,
+        url = mock.url()
+    );
+    p.file("suites/vars.yaml", &suite);
+    let r = p.run(&["run", "suites/vars.yaml", "-o", "out.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // The variables reached the wire: in the query string and in the typed JSON body.
+    let sent = &mock.requests()[0];
+    assert_eq!(sent.query.as_deref(), Some("tenant=acme"));
+    let body = sent.body_json().unwrap();
+    assert_eq!(body["tenant"], "acme");
+    assert_eq!(
+        body["priority"], 2,
+        "a whole-expression template keeps the type"
+    );
+    assert_eq!(body["messages"][0]["content"], "Capital of France?");
+    let doc = results(&p, "out.json");
+    assert_eq!(result_for(&doc, "capital", "gw")["output"], "Paris");
+    if cfg!(unix) {
+        assert_eq!(
+            result_for(&doc, "capital", "script")["output"],
+            "acme|Capital of France?"
+        );
+    }
+
+    // A case without a variable the request template reads: a validation error naming the
+    // case, the provider and the variables it has, before any request.
+    p.file("suites/vars.yaml", &suite.replace(", priority: 2 }", " }"));
+    let before = mock.request_count();
+    let r = p.run(&["validate", "suites/vars.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("case `capital`: provider `gw`"),
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("suites/vars.yaml:"), "{}", r.all());
+    assert!(r.stderr.contains("the case defines: "), "{}", r.all());
+    let r = p.run(&["run", "suites/vars.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert_eq!(mock.request_count(), before);
+}
+
 // ---------------------------------------------------------------------------------------
 // exec
 
