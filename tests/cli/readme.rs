@@ -203,7 +203,7 @@ fn the_outputs_shown_in_the_readme_are_real() {
     assert_eq!(r.code, 0, "{}", r.all());
     let shown = text_block_after(
         &md,
-        "The first command\nabove, on the quickstart's cassettes, prints",
+        "The first command above, on the\nquickstart's cassettes, prints",
     );
     let printed: Vec<&str> = r.stdout.lines().collect();
     let mut at = 0;
