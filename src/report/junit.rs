@@ -282,7 +282,7 @@ pub fn render_comparison(file: &crate::drift::ComparisonFile) -> String {
     }
     let _ = writeln!(
         out,
-        "<testsuites name=\"promptdrift compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+        "<testsuites name=\"promptdrift drift\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
     );
     for c in &file.comparisons {
         comparison_cases(&mut out, c, &file.tool.version);

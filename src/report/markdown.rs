@@ -448,7 +448,7 @@ pub fn render_drift(views: &[DriftView], footer: &Footer, version: &str) -> Stri
         };
         let _ = writeln!(
             out,
-            "## {icon} promptdrift compare: {} → {} is {}, {gate_text}\n",
+            "## {icon} promptdrift verdict: {} → {} is {}, {gate_text}\n",
             inline(&v.baseline),
             inline(&v.candidate),
             inline(&v.verdict)
@@ -785,7 +785,7 @@ mod tests {
         let md = render_drift(&[v], &Footer::default(), "0.1.0");
         assert!(
             md.starts_with(
-                "## :x: promptdrift compare: gpt-a → claude-b is worse, 1 gate failed\n"
+                "## :x: promptdrift verdict: gpt-a → claude-b is worse, 1 gate failed\n"
             ),
             "{md}"
         );

@@ -205,7 +205,7 @@ fn compare_writes_every_report_kind_and_the_step_summary() {
     // reasons and word diffs; model output only inside fenced blocks.
     let md = p.read("out/drift.md");
     assert!(
-        md.starts_with("## :x: promptdrift compare: old → new is inconclusive, 2 gates failed\n"),
+        md.starts_with("## :x: promptdrift verdict: old → new is inconclusive, 2 gates failed\n"),
         "{md}"
     );
     for needle in [
@@ -240,9 +240,7 @@ fn compare_writes_every_report_kind_and_the_step_summary() {
     let xml_path = p.path().join("out/drift.xml");
     let xml = p.read("out/drift.xml");
     assert!(
-        xml.contains(
-            r#"<testsuites name="promptdrift compare" tests="10" failures="4" errors="2">"#
-        ),
+        xml.contains(r#"<testsuites name="promptdrift drift" tests="10" failures="4" errors="2">"#),
         "{xml}"
     );
     assert!(!xml.contains("<script>"), "model output is escaped:\n{xml}");
@@ -385,7 +383,7 @@ fn diff_writes_reports_for_each_provider_pair() {
     assert!(r.stdout.contains("report: drift.html"), "{}", r.all());
     let md = p.read("summary/step.md");
     assert!(
-        md.starts_with("## :x: promptdrift compare: gpt → gpt is"),
+        md.starts_with("## :x: promptdrift verdict: gpt → gpt is"),
         "{md}"
     );
     assert!(md.contains("claude → claude"), "both comparisons: {md}");
