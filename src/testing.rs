@@ -23,7 +23,7 @@
 //! - **A readable failure.** [`Report::assert_passed`] panics with every failed and errored
 //!   case, the failing assertions and their reasons, the answer, and the `promptdrift` command
 //!   that reproduces each one. A run where nothing ran (filters that match no case) fails too.
-//! - **Snapshots.** With the `insta` feature, [`Report::assert_snapshots`] checks each answer
+//! - **Snapshots.** With the `insta` feature, `Report::assert_snapshots` checks each answer
 //!   against an accepted snapshot with `insta::assert_snapshot!`, in the same files and format
 //!   as `promptdrift run --snapshot` (`snapshots/<suite>/<provider>/<case>.snap`), so
 //!   `cargo insta review` shows what drifted.
@@ -297,6 +297,19 @@ impl Suite {
             })
             .collect();
         let project_root = plan::project_root(&self.dir);
+        // Absolute, so snapshots land in the same place whatever the working folder is later.
+        let project_root = std::env::current_dir()
+            .map(|d| d.join(&project_root))
+            .unwrap_or(project_root);
+        let project_root = project_root.canonicalize().unwrap_or(project_root);
+        #[cfg(feature = "insta")]
+        let snapshot_targets = {
+            let dir = project_root.join(crate::snapshot::DEFAULT_DIR);
+            plan.suites
+                .iter()
+                .flat_map(|s| crate::snapshot::targets(s, &dir))
+                .collect()
+        };
         let mut command = vec![
             "promptdrift".to_string(),
             "run".into(),
@@ -338,6 +351,8 @@ impl Suite {
             },
             command: group::command_line(&command),
             project_root,
+            #[cfg(feature = "insta")]
+            snapshot_targets,
         })
     }
 }
@@ -347,8 +362,12 @@ impl Suite {
 pub struct Report {
     file: ResultsFile,
     command: String,
+    /// The project root, absolute.
     #[cfg_attr(not(feature = "insta"), allow(dead_code))]
     project_root: PathBuf,
+    /// Every snapshot the plan expects (`run --snapshot`'s layout and headers).
+    #[cfg(feature = "insta")]
+    snapshot_targets: Vec<crate::snapshot::Target>,
 }
 
 impl Report {

@@ -302,4 +302,136 @@ mod snapshots {
             assert!(text.trim_end().ends_with("for a full refund."), "{text}");
         }
     }
+
+    /// Every file under `dir`, relative path → bytes.
+    fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    /// The promptdrift binary in `dir`, with a clean environment (no CI, no insta settings).
+    fn promptdrift(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_promptdrift"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "promptdrift {}: {}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// The library and `promptdrift run --snapshot` write the same snapshot for the same case:
+    /// the same `.snap.new` (header, `info` block, body), and after accepting, the same `.snap`,
+    /// byte for byte; and each accepts the other's files.
+    #[test]
+    fn the_library_and_the_cli_write_identical_snapshots() {
+        if std::env::var_os("INSTA_UPDATE").is_some_and(|v| !v.is_empty()) {
+            eprintln!("notice: INSTA_UPDATE is set: skipping (this test sets insta's mode itself)");
+            return;
+        }
+        let suite = quickstart_source();
+        let lib = quickstart_copy(&suite);
+        let cli = quickstart_copy(&suite);
+        // insta reads its settings from the project (the snapshot's workspace): write
+        // `.snap.new` files, even in CI, as `promptdrift run --snapshot --no-ci` does.
+        std::fs::write(lib.path().join("insta.yaml"), "behavior:\n  update: new\n").unwrap();
+
+        let report = Suite::load(lib.path().join("suites/quickstart.yaml"))
+            .unwrap()
+            .run_blocking(Options::replay().env(no_env))
+            .unwrap();
+        let panic = std::panic::catch_unwind(|| report.assert_snapshots()).unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            message.starts_with("promptdrift: 8 snapshots new or changed:\n"),
+            "{message}"
+        );
+        // New snapshots to review: exit 1.
+        promptdrift(
+            cli.path(),
+            &["run", "suites/quickstart.yaml", "--snapshot", "--no-ci"],
+            1,
+        );
+
+        let pending_lib = files_under(&lib.path().join("snapshots"));
+        let pending_cli = files_under(&cli.path().join("snapshots"));
+        assert_eq!(pending_lib.len(), 8, "{:?}", pending_lib.keys());
+        assert!(pending_lib.keys().all(|k| k.ends_with(".snap.new")));
+        for (name, bytes) in &pending_cli {
+            assert_eq!(
+                String::from_utf8_lossy(&pending_lib[name]),
+                String::from_utf8_lossy(bytes),
+                "{name}: the library's .snap.new differs from the CLI's"
+            );
+        }
+        assert_eq!(
+            pending_lib.keys().collect::<Vec<_>>(),
+            pending_cli.keys().collect::<Vec<_>>()
+        );
+
+        promptdrift(lib.path(), &["accept"], 0);
+        promptdrift(cli.path(), &["accept"], 0);
+        let accepted_lib = files_under(&lib.path().join("snapshots"));
+        let accepted_cli = files_under(&cli.path().join("snapshots"));
+        assert_eq!(
+            accepted_lib.keys().collect::<Vec<_>>(),
+            accepted_cli.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &accepted_cli {
+            assert!(name.ends_with(".snap"), "{name}");
+            assert_eq!(
+                String::from_utf8_lossy(&accepted_lib[name]),
+                String::from_utf8_lossy(bytes),
+                "{name}: the accepted files differ"
+            );
+        }
+        let refund =
+            String::from_utf8_lossy(&accepted_lib["quickstart/gpt-4o-mini/refund-window.snap"])
+                .into_owned();
+        assert!(
+            refund.starts_with("---\nsource: suites/quickstart.yaml\ndescription: "),
+            "{refund}"
+        );
+
+        // Each accepts the other's files: the library against the CLI's snapshots, and the
+        // CLI against the library's.
+        std::fs::remove_file(lib.path().join("insta.yaml")).unwrap();
+        std::fs::remove_dir_all(lib.path().join("snapshots")).unwrap();
+        std::fs::rename(cli.path().join("snapshots"), lib.path().join("snapshots")).unwrap();
+        report.assert_snapshots();
+        let out = promptdrift(
+            lib.path(),
+            &["run", "suites/quickstart.yaml", "--snapshot", "--no-ci"],
+            0,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("8 unchanged"), "{stdout}");
+        assert_eq!(files_under(&lib.path().join("snapshots")), accepted_lib);
+    }
 }

@@ -3,7 +3,7 @@
 //! Also holds what `diff` shares: the threshold flags, the display flags and the output step.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -14,7 +14,9 @@ use crate::error::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
 use crate::results::CaseResult;
 use crate::suite::model::Thresholds;
 
+use super::outputs::OutputKind;
 use super::run::{ModeArg, RunArgs};
+use crate::report::markdown::Footer;
 
 /// Shown after `compare --help` and `diff --help`.
 pub(crate) const VERDICT_HELP: &str = "\
@@ -84,9 +86,12 @@ pub struct GateArgs {
 /// What to print and write.
 #[derive(Debug, Default, Args)]
 pub struct ShowArgs {
-    /// Write the whole comparison as JSON (schema in docs/drift.md).
+    /// Write FILE, by extension: .json the whole comparison (schema in docs/drift.md), .html
+    /// self-contained report (comparison view), .xml JUnit (a testcase per case and per gate),
+    /// .md Markdown summary; repeatable. The Markdown summary is also appended to
+    /// $GITHUB_STEP_SUMMARY when set.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub outputs: Vec<PathBuf>,
 
     /// List unchanged and equivalent cases too.
     #[arg(long)]
@@ -171,6 +176,10 @@ pub struct CompareArgs {
     /// Output.
     #[command(flatten)]
     pub show: ShowArgs,
+
+    /// CI mode.
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
 }
 
 /// Builds the settings: suite thresholds (strictest wins), then flags.
@@ -264,8 +273,42 @@ pub(crate) fn suite_thresholds(files: &[PathBuf]) -> Result<Vec<Thresholds>, u8>
     }
 }
 
-/// Prints the comparison, writes `-o`, and returns the exit code.
-pub(crate) fn finish(mut file: ComparisonFile, show: &ShowArgs) -> u8 {
+/// The `-o` outputs, checked before anything runs or is read.
+pub(crate) fn parse_outputs(show: &ShowArgs) -> Result<Vec<(PathBuf, OutputKind)>, u8> {
+    super::outputs::parse(&show.outputs, true).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })
+}
+
+/// Refuses an `-o` path that is also an input (a results file or a suite): writing it would
+/// destroy what is being compared.
+pub(crate) fn outputs_are_not_inputs<'a>(
+    outputs: &[(PathBuf, OutputKind)],
+    inputs: impl Iterator<Item = &'a PathBuf> + Clone,
+) -> Result<(), u8> {
+    for (out, _) in outputs {
+        if let Some(input) = inputs
+            .clone()
+            .find(|f| *f == out || super::merge::same_file(f, out))
+        {
+            eprintln!(
+                "error: `{}` is both an input and an output (-o); write the report elsewhere",
+                input.display()
+            );
+            return Err(EXIT_BAD_INPUT);
+        }
+    }
+    Ok(())
+}
+
+/// Prints the comparison, writes the `-o` outputs (and the step summary), and returns the
+/// exit code.
+pub(crate) fn finish(
+    mut file: ComparisonFile,
+    show: &ShowArgs,
+    outputs: &[(PathBuf, OutputKind)],
+) -> u8 {
     let opts = RenderOptions {
         all: show.all,
         max_rows: show.max_rows,
@@ -275,40 +318,38 @@ pub(crate) fn finish(mut file: ComparisonFile, show: &ShowArgs) -> u8 {
     let text = render::terminal(&file, &opts);
     // A closed pipe (`| head`) is not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if let Some(path) = &show.output {
+    if outputs.iter().any(|(_, k)| *k == OutputKind::Json) {
         for c in &mut file.comparisons {
             c.attach_diffs(|k| k.class != drift::CaseClass::Unchanged);
         }
-        if let Err(e) = write_json(path, &file) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
-        let _ = writeln!(std::io::stdout().lock(), "comparison: {}", path.display());
     }
-    let code = file.exit_code;
+    let footer = Footer {
+        command: Some(super::outputs::this_command()),
+        merged_from: Vec::new(),
+    };
+    let errors = super::outputs::write_comparison_reports(outputs, &file, &footer);
+    {
+        let mut stdout = std::io::stdout().lock();
+        for (path, kind) in outputs {
+            if !errors
+                .iter()
+                .any(|e| e.starts_with(&format!("{}:", path.display())))
+            {
+                let _ = writeln!(stdout, "{}: {}", kind.label(true), path.display());
+            }
+        }
+    }
+    for e in &errors {
+        eprintln!("error: cannot write {e}");
+    }
+    let code = if errors.is_empty() {
+        file.exit_code
+    } else {
+        EXIT_BAD_INPUT
+    };
     // The process exits next: skip freeing a million small allocations one by one.
     std::mem::forget(file);
     code
-}
-
-/// Writes atomically: a temporary file in the same folder, then a rename.
-fn write_json(path: &Path, file: &ComparisonFile) -> std::io::Result<()> {
-    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(d) => {
-            std::fs::create_dir_all(d)?;
-            d.to_path_buf()
-        }
-        None => PathBuf::from("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
-        serde_json::to_writer(&mut w, file).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")?;
-        w.flush()?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Picks both sides from one set of results.
@@ -354,6 +395,24 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
+    let outputs = match parse_outputs(&args.show) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    if let Some(saved) = &args.save_results
+        && outputs
+            .iter()
+            .any(|(p, _)| p == saved || super::merge::same_file(p, saved))
+    {
+        eprintln!(
+            "error: `{}` is given both as --save-results and as -o",
+            saved.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    if let Err(code) = outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files)) {
+        return code;
+    }
     let (results, thresholds, interrupted, source) = if args.results.is_empty() {
         let run_args = RunArgs {
             files: args.files.clone(),
@@ -370,6 +429,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             cache_dir: args.cache_dir.clone(),
             cache_ttl: Duration::from_secs(86_400),
             cassette_dir: args.cassette_dir.clone(),
+            ci: args.ci,
             ..RunArgs::default()
         };
         let ex = match super::run::execute(&run_args, ui) {
@@ -420,7 +480,11 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         Err(code) => return code,
     };
     let comparison = drift::compare(&b, &c, &settings);
-    let code = finish(ComparisonFile::new(settings, vec![comparison]), &args.show);
+    let code = finish(
+        ComparisonFile::new(settings, vec![comparison]),
+        &args.show,
+        &outputs,
+    );
     drop((b, c));
     // As in `finish`: the process exits next.
     std::mem::forget(results);

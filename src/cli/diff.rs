@@ -7,7 +7,10 @@ use clap::Args;
 use crate::drift::{self, ComparisonFile, Side};
 use crate::error::EXIT_BAD_INPUT;
 
-use super::compare::{GateArgs, ShowArgs, finish, read_results, settings, suite_thresholds};
+use super::compare::{
+    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, read_results, settings,
+    suite_thresholds,
+};
 
 /// Arguments of `promptdrift diff`.
 #[derive(Debug, Args)]
@@ -39,6 +42,11 @@ pub struct DiffArgs {
     /// Output.
     #[command(flatten)]
     pub show: ShowArgs,
+
+    /// CI mode (accepted as for `compare`: `diff` runs nothing, prints no colour and asks
+    /// nothing, so it changes nothing here).
+    #[command(flatten)]
+    pub ci: super::ci::CiArgs,
 }
 
 /// Runs `promptdrift diff`; returns the exit code.
@@ -46,6 +54,16 @@ pub fn diff(args: &DiffArgs) -> u8 {
     if let Err(e) = settings(&args.gates, &[]) {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
+    }
+    let outputs = match parse_outputs(&args.show) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    if let Err(code) = outputs_are_not_inputs(
+        &outputs,
+        [&args.old, &args.new].into_iter().chain(&args.suites),
+    ) {
+        return code;
     }
     let started = std::time::Instant::now();
     let files = match read_results(&[args.old.clone(), args.new.clone()]) {
@@ -110,7 +128,11 @@ pub fn diff(args: &DiffArgs) -> u8 {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "compared");
     }
     let t = std::time::Instant::now();
-    let code = finish(ComparisonFile::new(settings, comparisons), &args.show);
+    let code = finish(
+        ComparisonFile::new(settings, comparisons),
+        &args.show,
+        &outputs,
+    );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "rendered");
     // The process exits next: skip freeing a million small allocations one by one.
     std::mem::forget(files);

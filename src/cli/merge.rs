@@ -44,7 +44,7 @@ pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
         super::ColorWhen::Never => false,
         super::ColorWhen::Auto => !ci && color.stdout(),
     };
-    let outputs = match outputs::parse(&args.outputs) {
+    let outputs = match outputs::parse(&args.outputs, false) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -117,7 +117,7 @@ pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
             .iter()
             .any(|e| e.starts_with(&format!("{}:", path.display())))
         {
-            println!("{}: {}", kind.label(), path.display());
+            println!("{}: {}", kind.label(false), path.display());
         }
     }
     for e in &write_errors {
@@ -132,7 +132,7 @@ pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
     }
 }
 
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,

@@ -133,7 +133,7 @@ pub enum Command {
     Accept(snapshots::PendingArgs),
     /// Reject pending snapshots: delete each .snap.new.
     Reject(snapshots::PendingArgs),
-    /// Render a saved results file as a self-contained HTML report.
+    /// Render a saved results file (or comparison) as a self-contained HTML report.
     Report(report::ReportArgs),
     /// Print the JSON Schema of the suite format (for editor completion).
     Schema(schema::SchemaArgs),

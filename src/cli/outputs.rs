@@ -1,16 +1,16 @@
-//! `-o FILE`: the report files `run` and `merge` write, chosen by extension, and the GitHub
-//! Actions step summary.
+//! `-o FILE`: the report files `run`, `merge`, `compare` and `diff` write, chosen by
+//! extension, and the GitHub Actions step summary.
 //!
-//! | extension | what |
-//! | --- | --- |
-//! | `.json` | the versioned results file (`docs/results-schema.md`); `run` streams it |
-//! | `.html` | the self-contained HTML report |
-//! | `.xml` | JUnit XML (`docs/ci.md`) |
-//! | `.md` | Markdown summary for a pull request or a CI step summary |
+//! | extension | `run`, `merge` | `compare`, `diff` |
+//! | --- | --- | --- |
+//! | `.json` | the versioned results file (`docs/results-schema.md`); `run` streams it | the comparison file (`docs/drift.md`) |
+//! | `.html` | the self-contained HTML report | the same report, comparison view |
+//! | `.xml` | JUnit XML, a testcase per (case, provider) (`docs/ci.md`) | JUnit XML, a testcase per compared case and per gate |
+//! | `.md` | Markdown summary for a pull request or a CI step summary | the drift summary: verdict, gates, regressed cases with word diffs |
 //!
-//! The HTML, XML and Markdown files are written when the run ends (atomically: a temporary file
-//! beside the target, then a rename). When `GITHUB_STEP_SUMMARY` is set, the Markdown summary is
-//! appended to that file too, whether or not `-o *.md` was given.
+//! The files are written when the command ends (atomically: a temporary file beside the
+//! target, then a rename). When `GITHUB_STEP_SUMMARY` is set, the Markdown summary is appended
+//! to that file too, whether or not `-o *.md` was given.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,9 +33,11 @@ pub(crate) enum OutputKind {
 }
 
 impl OutputKind {
-    /// The word printed before the path when the file was written.
-    pub(crate) fn label(self) -> &'static str {
+    /// The word printed before the path when the file was written (`comparison` for the
+    /// JSON of `compare` and `diff`).
+    pub(crate) fn label(self, comparison: bool) -> &'static str {
         match self {
+            OutputKind::Json if comparison => "comparison",
             OutputKind::Json => "results",
             OutputKind::Html => "report",
             OutputKind::Junit => "junit",
@@ -44,8 +46,12 @@ impl OutputKind {
     }
 }
 
-/// The kind of each `-o` path, or why one cannot be written.
-pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, String> {
+/// The kind of each `-o` path, or why one cannot be written (`comparison`: for `compare` and
+/// `diff`, whose `.json` is the comparison file).
+pub(crate) fn parse(
+    paths: &[PathBuf],
+    comparison: bool,
+) -> Result<Vec<(PathBuf, OutputKind)>, String> {
     let mut out = Vec::with_capacity(paths.len());
     for p in paths {
         let kind = match p.extension().and_then(|e| e.to_str()) {
@@ -55,9 +61,10 @@ pub(crate) fn parse(paths: &[PathBuf]) -> Result<Vec<(PathBuf, OutputKind)>, Str
             Some("md" | "markdown") => OutputKind::Markdown,
             other => {
                 return Err(format!(
-                    "cannot write `{}`: unknown output type `{}` (supported: .json results, .html report, .xml JUnit, .md Markdown summary)",
+                    "cannot write `{}`: unknown output type `{}` (supported: .json {}, .html report, .xml JUnit, .md Markdown summary)",
                     p.display(),
-                    other.unwrap_or("")
+                    other.unwrap_or(""),
+                    if comparison { "comparison" } else { "results" }
                 ));
             }
         };
@@ -100,6 +107,48 @@ pub(crate) fn write_reports(
             errors.push(format!("{}: {e}", path.display()));
         }
     }
+    step_summary(&mut errors, md);
+    errors
+}
+
+/// Writes the outputs of `compare` and `diff` (`file` has its word diffs attached when a JSON
+/// output is asked for) and appends the drift summary to the step summary. Returns one message
+/// per file that could not be written.
+pub(crate) fn write_comparison_reports(
+    outputs: &[(PathBuf, OutputKind)],
+    file: &crate::drift::ComparisonFile,
+    footer: &Footer,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut markdown: Option<String> = None;
+    let mut md = || {
+        markdown
+            .get_or_insert_with(|| crate::report::markdown::render_comparison(file, footer))
+            .clone()
+    };
+    for (path, kind) in outputs {
+        let written = match kind {
+            OutputKind::Json => write_comparison_json(path, file),
+            OutputKind::Html => write_file_atomic(
+                path,
+                crate::report::html::render_comparison(file).as_bytes(),
+            ),
+            OutputKind::Junit => write_file_atomic(
+                path,
+                crate::report::junit::render_comparison(file).as_bytes(),
+            ),
+            OutputKind::Markdown => write_file_atomic(path, md().as_bytes()),
+        };
+        if let Err(e) = written {
+            errors.push(format!("{}: {e}", path.display()));
+        }
+    }
+    step_summary(&mut errors, md);
+    errors
+}
+
+/// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when it is set.
+fn step_summary(errors: &mut Vec<String>, mut md: impl FnMut() -> String) {
     if let Some(summary) = std::env::var_os(crate::env::GITHUB_STEP_SUMMARY)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -107,7 +156,31 @@ pub(crate) fn write_reports(
     {
         errors.push(format!("{} (GITHUB_STEP_SUMMARY): {e}", summary.display()));
     }
-    errors
+}
+
+/// Writes a comparison file as one JSON document, atomically (readable by everyone, like the
+/// other reports). Streams through a buffer: a 100 000-case comparison is hundreds of MB.
+fn write_comparison_json(path: &Path, file: &crate::drift::ComparisonFile) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+        serde_json::to_writer(&mut w, file).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Writes a whole results file in the streamed layout (one result per line).

@@ -336,7 +336,7 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         false,
     ));
     for (path, kind) in &ex.outputs {
-        println!("{}: {}", kind.label(), path.display());
+        println!("{}: {}", kind.label(false), path.display());
     }
     for e in &ex.write_errors {
         eprintln!("error: cannot write results: {e}");
@@ -379,7 +379,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
-    let outputs = match super::outputs::parse(&args.outputs) {
+    let outputs = match super::outputs::parse(&args.outputs, false) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

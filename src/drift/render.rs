@@ -243,9 +243,14 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     if p.cases == 0 {
         let _ = writeln!(out, "Pass rate: no case was answered on both sides");
     } else {
+        let widened = if super::verdict::widened(s) {
+            "; widened to the small-sample (Agresti–Min) interval"
+        } else {
+            ""
+        };
         let ci = match super::verdict::interval(s) {
             Some([lo, hi]) if p.ci_points.is_some() => format!(
-                "95% CI {} … {}; paired bootstrap over {} cases, B = {}, seed {}",
+                "95% CI {} … {}; paired bootstrap over {} cases, B = {}, seed {}{widened}",
                 signed(lo),
                 signed(hi),
                 p.cases,
@@ -253,7 +258,7 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
                 p.seed
             ),
             Some([lo, hi]) => format!(
-                "95% CI {} … {}; normal approximation over {} cases",
+                "95% CI {} … {}; normal approximation over {} cases{widened}",
                 signed(lo),
                 signed(hi),
                 p.cases

@@ -93,6 +93,33 @@ pub struct PassRate {
     pub seed: u64,
     /// Sample standard deviation of the per-case differences, in points.
     pub sd_points: f64,
+    /// The small-sample guard: Agresti–Min's adjusted Wald interval of `diff_points` (half a
+    /// pseudo-case at each of +1 and −1 and one at 0; see [`adjusted_interval`]), in points.
+    /// The verdict uses the hull of this and `ci_points`, so a handful of agreeing cases
+    /// cannot make a zero-width interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusted_points: Option<[f64; 2]>,
+}
+
+/// Agresti and Min's adjusted Wald interval for a paired difference of proportions
+/// (Statistics in Medicine 24 (2005) 729–740): add ½ to each cell of the 2×2 table of paired
+/// outcomes, then take the Wald interval. On per-case differences `d_i ∈ [−1, 1]` that is the
+/// mean and variance over the cases plus half a pseudo-case at +1, half at −1 and one at 0
+/// (`n + 2` in all), which reduces to the published formula when every `d_i` is −1, 0 or 1
+/// and extends it to pass rates over several samples. `z` is the normal quantile; `None`
+/// without cases.
+pub fn adjusted_interval(diffs: &[f64], z: f64) -> Option<[f64; 2]> {
+    if diffs.is_empty() {
+        return None;
+    }
+    let n = diffs.len() as f64 + 2.0;
+    let mean = diffs.iter().sum::<f64>() / n;
+    let second = (diffs.iter().map(|d| d * d).sum::<f64>() + 1.0) / n;
+    let se = ((second - mean * mean).max(0.0) / n).sqrt();
+    Some([
+        (mean - z * se).max(-1.0) * 100.0,
+        (mean + z * se).min(1.0) * 100.0,
+    ])
 }
 
 /// A case whose own exact test is significant.
@@ -266,6 +293,7 @@ pub fn compute(
         bootstrap: bootstrap_replicates,
         seed,
         sd_points: sd * 100.0,
+        adjusted_points: adjusted_interval(&diffs, 1.959_963_984_540_054),
     };
 
     // Benjamini–Hochberg over every tested case.

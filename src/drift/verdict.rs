@@ -119,17 +119,35 @@ fn gate(name: &str, status: GateStatus, detail: impl Into<String>) -> Gate {
     }
 }
 
-/// The interval used for the verdict: the bootstrap's, else (`--bootstrap 0`) the normal
-/// approximation `Δ ± 1.96·s/√n`.
+/// The interval used for the verdict: the bootstrap's (else, with `--bootstrap 0`, the normal
+/// approximation `Δ ± 1.96·s/√n`), widened to the small-sample adjusted interval
+/// ([`super::stats::adjusted_interval`]) where that is wider. The percentile bootstrap is
+/// too narrow with few cases (all cases agreeing gives a zero-width interval); the hull keeps
+/// a verdict from claiming more than its cases show.
 pub fn interval(stats: &SuiteStats) -> Option<[f64; 2]> {
     let p = &stats.pass_rate;
     if p.cases == 0 {
         return None;
     }
-    p.ci_points.or_else(|| {
+    let base = p.ci_points.unwrap_or_else(|| {
         let half = Z95 * p.sd_points / (p.cases as f64).sqrt();
-        Some([p.diff_points - half, p.diff_points + half])
+        [p.diff_points - half, p.diff_points + half]
+    });
+    Some(match p.adjusted_points {
+        Some([lo, hi]) => [base[0].min(lo), base[1].max(hi)],
+        None => base,
     })
+}
+
+/// Whether the small-sample adjustment widened the verdict's interval.
+pub fn widened(stats: &SuiteStats) -> bool {
+    let p = &stats.pass_rate;
+    let base = p.ci_points.unwrap_or_else(|| {
+        let half = Z95 * p.sd_points / (p.cases.max(1) as f64).sqrt();
+        [p.diff_points - half, p.diff_points + half]
+    });
+    p.adjusted_points
+        .is_some_and(|[lo, hi]| lo < base[0] - 1e-9 || hi > base[1] + 1e-9)
 }
 
 /// Decides the verdict, the gates and the exit code.
@@ -430,9 +448,28 @@ fn samples_needed(cases: &[CaseComparison], stats: &SuiteStats, d: f64) -> Sampl
             out.per_case = Some((needed as u32).max(r + 1));
         }
     }
-    let cases_needed = (v * (Z95 / g).powi(2)).ceil();
-    if cases_needed.is_finite() && cases_needed < 1e15 {
-        out.cases = Some((cases_needed as u64).max(n as u64 + 1));
+    // Cases of the same kind: the interval's half-width must fall below `g`, the bootstrap's
+    // (`1.96·√(V/n')`) and the small-sample adjusted one's, with the observed mean and
+    // spread of the differences.
+    let mu = stats.pass_rate.diff_points / 100.0;
+    let second = v * (n.saturating_sub(1)) as f64 / n as f64 + mu * mu;
+    let decides = |m: f64| {
+        let adj_n = m + 2.0;
+        let adj_mean = m * mu / adj_n;
+        let adj_var = ((m * second + 1.0) / adj_n - adj_mean * adj_mean).max(0.0);
+        Z95 * (v / m).sqrt() < g && Z95 * (adj_var / adj_n).sqrt() < g
+    };
+    let (mut lo, mut hi) = (n as f64, (n as f64 + 1.0).max(1.0));
+    while !decides(hi) && hi < 1e15 {
+        lo = hi;
+        hi *= 2.0;
+    }
+    if decides(hi) {
+        while hi - lo > 1.0 {
+            let mid = ((lo + hi) / 2.0).floor();
+            if decides(mid) { hi = mid } else { lo = mid }
+        }
+        out.cases = Some((hi as u64).max(n as u64 + 1));
     }
     out
 }

@@ -5,7 +5,7 @@
 //! Header values may read the environment as `{{ env.NAME }}`; they are resolved when the
 //! provider is built and travel as credentials ([`Auth::Headers`]), so they never reach
 //! results, cassettes or cache keys. URL and body templates read the request only (see
-//! [`super::templating`]). A non-2xx answer is an error classified by its status, with the
+//! `provider/templating.rs`). A non-2xx answer is an error classified by its status, with the
 //! body's message; a 2xx answer the path or regex finds nothing in is a `protocol` error.
 
 use serde_json::Value;

@@ -1,5 +1,6 @@
 //! The HTML report: one self-contained file (inline CSS and JS, no network) that opens in any
-//! browser, for a results file of any size.
+//! browser, for a results file of any size, or for a comparison (`compare`, `diff`: the same
+//! page in its comparison view, `kind: "comparison"`).
 //!
 //! ```text
 //!  ResultsFile ──► Model (rows = suite × case, cells = provider counts, results, prompts)
@@ -33,6 +34,14 @@ const JS: &str = include_str!("html/report.js");
 /// Renders the report for a results file.
 pub fn render_results(file: &ResultsFile) -> String {
     let model = Model::from_results(file);
+    let json = serde_json::to_string(&model).expect("the report model is always JSON");
+    page(&json)
+}
+
+/// Renders the report for a comparison file (`compare`, `diff`): the same page in its
+/// comparison view (see `report.js`).
+pub fn render_comparison(file: &crate::drift::ComparisonFile) -> String {
+    let model = ComparisonModel::of(file);
     let json = serde_json::to_string(&model).expect("the report model is always JSON");
     page(&json)
 }
@@ -326,6 +335,71 @@ impl<'a> Model<'a> {
             results,
             prompts,
             metrics,
+        }
+    }
+}
+
+/// What the comparison view reads: the comparison file as written (`docs/drift.md`), with
+/// each comparison's interval resolved and without the word diffs (the page computes them).
+#[derive(Serialize)]
+struct ComparisonModel<'a> {
+    kind: &'static str,
+    tool: String,
+    settings: &'a crate::drift::Settings,
+    exit_code: u8,
+    comparisons: Vec<ComparisonView<'a>>,
+}
+
+#[derive(Serialize)]
+struct ComparisonView<'a> {
+    baseline: &'a crate::drift::SideInfo,
+    candidate: &'a crate::drift::SideInfo,
+    verdict: &'a crate::drift::Verdict,
+    /// The 95 % interval the verdict used, in points.
+    interval: Option<[f64; 2]>,
+    gates: &'a [crate::drift::Gate],
+    stats: &'a crate::drift::SuiteStats,
+    exit_code: u8,
+    /// Cases, most severe class first (the file's order within a class).
+    cases: Vec<Value>,
+}
+
+impl<'a> ComparisonModel<'a> {
+    fn of(file: &'a crate::drift::ComparisonFile) -> Self {
+        let comparisons = file
+            .comparisons
+            .iter()
+            .map(|c| {
+                let mut order: Vec<&crate::drift::CaseComparison> = c.cases.iter().collect();
+                order.sort_by_key(|k| k.class);
+                let cases = order
+                    .into_iter()
+                    .map(|k| {
+                        let mut v = serde_json::to_value(k).expect("a case is always JSON");
+                        if let Value::Object(m) = &mut v {
+                            m.remove("diff");
+                        }
+                        v
+                    })
+                    .collect();
+                ComparisonView {
+                    baseline: &c.baseline,
+                    candidate: &c.candidate,
+                    verdict: &c.verdict,
+                    interval: crate::drift::verdict::interval(&c.stats),
+                    gates: &c.gates,
+                    stats: &c.stats,
+                    exit_code: c.exit_code,
+                    cases,
+                }
+            })
+            .collect();
+        ComparisonModel {
+            kind: "comparison",
+            tool: format!("{} {}", file.tool.name, file.tool.version),
+            settings: &file.settings,
+            exit_code: file.exit_code,
+            comparisons,
         }
     }
 }

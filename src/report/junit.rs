@@ -244,6 +244,233 @@ fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
     out.push_str("    </testcase>\n");
 }
 
+// ---- comparisons (`compare`, `diff`) ------------------------------------------------------------
+
+/// Renders a comparison file as JUnit XML: per comparison, one `<testsuite>` with a
+/// `<testcase>` per compared case (a `regressed` case is a `<failure>`, an `errored` one an
+/// `<error>`, `new` and `missing` ones are `<skipped>`: nothing to compare; each with its
+/// reasons), then one `<testsuite>` of gates (a failed gate is a `<failure>`, one that could not
+/// be checked an `<error>`, one not configured `<skipped>`), so the report fails exactly when
+/// the command's exit code does.
+pub fn render_comparison(file: &crate::drift::ComparisonFile) -> String {
+    use crate::drift::{CaseClass, GateStatus};
+    let mut out = String::with_capacity(1024);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut tests = 0;
+    let mut failures = 0;
+    let mut errors = 0;
+    for c in &file.comparisons {
+        tests += c.cases.len() + c.gates.len();
+        failures += c
+            .cases
+            .iter()
+            .filter(|k| k.class == CaseClass::Regressed)
+            .count()
+            + c.gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Fail)
+                .count();
+        errors += c
+            .cases
+            .iter()
+            .filter(|k| k.class == CaseClass::Errored)
+            .count()
+            + c.gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Unverified)
+                .count();
+    }
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"promptdrift drift\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+    );
+    for c in &file.comparisons {
+        comparison_cases(&mut out, c, &file.tool.version);
+        comparison_gates(&mut out, c);
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn comparison_title(c: &crate::drift::Comparison) -> String {
+    format!("{} → {}", c.baseline.provider, c.candidate.provider)
+}
+
+fn comparison_cases(out: &mut String, c: &crate::drift::Comparison, version: &str) {
+    use crate::drift::CaseClass;
+    let count = |class: CaseClass| c.cases.iter().filter(|k| k.class == class).count();
+    let skipped = count(CaseClass::New) + count(CaseClass::Missing);
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{skipped}\">",
+        attr(&format!("compare {}", comparison_title(c))),
+        c.cases.len(),
+        count(CaseClass::Regressed),
+        count(CaseClass::Errored),
+    );
+    out.push_str("    <properties>\n");
+    let mut props = vec![
+        ("baseline", c.baseline.provider.clone()),
+        ("baseline_id", c.baseline.provider_id.clone()),
+        ("candidate", c.candidate.provider.clone()),
+        ("candidate_id", c.candidate.provider_id.clone()),
+        ("verdict", c.verdict.kind.as_str().to_string()),
+        ("explanation", c.verdict.explanation.clone()),
+        ("exit_code", c.exit_code.to_string()),
+        ("promptdrift", version.to_string()),
+    ];
+    if let Some(src) = &c.baseline.source {
+        props.push(("baseline_source", src.clone()));
+    }
+    if let Some(src) = &c.candidate.source {
+        props.push(("candidate_source", src.clone()));
+    }
+    for (k, v) in props {
+        let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", attr(&v));
+    }
+    out.push_str("    </properties>\n");
+    let mut seen = std::collections::HashSet::new();
+    let mut several = std::collections::HashSet::new();
+    for k in &c.cases {
+        if !seen.insert((&k.suite, &k.case_id)) {
+            several.insert((&k.suite, &k.case_id));
+        }
+    }
+    for k in &c.cases {
+        let name = if several.contains(&(&k.suite, &k.case_id)) {
+            format!("{} [{}]", k.case_id, k.prompt)
+        } else {
+            k.case_id.clone()
+        };
+        let time = k
+            .candidate
+            .as_ref()
+            .and_then(|s| s.latency_ms)
+            .map_or(0.0, |ms| ms / 1000.0);
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\">",
+            attr(&name),
+            attr(&k.suite)
+        );
+        let headline = k.reasons.first().map_or("", String::as_str);
+        let mut body = String::new();
+        for r in &k.reasons {
+            let _ = writeln!(body, "- {r}");
+        }
+        let outputs = (
+            k.baseline.as_ref().and_then(|s| s.output.as_deref()),
+            k.candidate.as_ref().and_then(|s| s.output.as_deref()),
+        );
+        if let (Some(a), Some(b)) = outputs
+            && a != b
+        {
+            let _ = write!(
+                body,
+                "\nword diff, [-baseline-]{{+candidate+}}:\n{}\n",
+                super::markdown::word_diff(a, b, 2_000)
+            );
+        }
+        match k.class {
+            CaseClass::Regressed => {
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"regressed\" message=\"{}\">{}</failure>",
+                    attr(&one_line_reason(headline)),
+                    text(&body)
+                );
+            }
+            CaseClass::Errored => {
+                let _ = writeln!(
+                    out,
+                    "      <error type=\"errored\" message=\"{}\">{}</error>",
+                    attr(&one_line_reason(headline)),
+                    text(&body)
+                );
+            }
+            CaseClass::New | CaseClass::Missing => {
+                let _ = writeln!(
+                    out,
+                    "      <skipped type=\"{}\" message=\"{}\"/>",
+                    k.class.as_str(),
+                    attr(&one_line_reason(headline))
+                );
+            }
+            _ => {}
+        }
+        let mut sysout = format!("class: {}\n", k.class.as_str());
+        if !matches!(k.class, CaseClass::Regressed | CaseClass::Errored) {
+            sysout.push_str(&body);
+        }
+        for (label, o) in [
+            (&c.baseline.provider, outputs.0),
+            (&c.candidate.provider, outputs.1),
+        ] {
+            if let Some(o) = o {
+                let shown: String = o.chars().take(MAX_OUTPUT_CHARS).collect();
+                let _ = write!(sysout, "\n--- {label}\n{shown}");
+                if shown.len() < o.len() {
+                    sysout.push_str("\n… (cut; the comparison file has the whole answer)");
+                }
+                sysout.push('\n');
+            }
+        }
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&sysout));
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+fn comparison_gates(out: &mut String, c: &crate::drift::Comparison) {
+    use crate::drift::GateStatus;
+    let count = |s: GateStatus| c.gates.iter().filter(|g| g.status == s).count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+        attr(&format!("gates {}", comparison_title(c))),
+        c.gates.len(),
+        count(GateStatus::Fail),
+        count(GateStatus::Unverified),
+        count(GateStatus::Skipped),
+    );
+    for g in &c.gates {
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}\" classname=\"gates\" time=\"0.000\">",
+            attr(&g.name)
+        );
+        let detail = attr(&one_line_reason(&g.detail));
+        match g.status {
+            GateStatus::Fail => {
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"gate\" message=\"{detail}\">{}</failure>",
+                    text(&g.detail)
+                );
+            }
+            GateStatus::Unverified => {
+                let _ = writeln!(
+                    out,
+                    "      <error type=\"unverified\" message=\"{detail}\">{}</error>",
+                    text(&g.detail)
+                );
+            }
+            GateStatus::Skipped => {
+                let _ = writeln!(out, "      <skipped message=\"{detail}\"/>");
+            }
+            GateStatus::Pass => {
+                let _ = writeln!(out, "      <system-out>{}</system-out>", text(&g.detail));
+            }
+        }
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+fn one_line_reason(s: &str) -> String {
+    super::terminal::one_line(s, 300)
+}
+
 fn compact(v: &serde_json::Value) -> String {
     let s = match v {
         serde_json::Value::String(s) => format!("{s:?}"),

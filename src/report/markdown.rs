@@ -273,7 +273,8 @@ pub struct DriftView {
     /// The command's exit code for this comparison: 0 gates passed, 1 a gate failed, 3 a gate
     /// could not be checked.
     pub exit_code: u8,
-    /// Each gate: name, `pass` / `fail` / `unchecked`, what it measured.
+    /// Each gate: name, `pass` / `fail` / `skipped` (not configured) / `unverified` (could not
+    /// be checked), what it measured.
     pub gates: Vec<(String, String, String)>,
     /// Cases per class (`regressed`, `changed`, …), most severe first.
     pub counts: Vec<(String, usize)>,
@@ -298,6 +299,127 @@ pub struct DriftCase {
     pub baseline_output: Option<String>,
     /// The candidate's answer.
     pub candidate_output: Option<String>,
+}
+
+impl DriftView {
+    /// The view of one comparison of the drift engine: the verdict with its interval, every
+    /// gate that was checked or could not be, the counts per class, and every case, most severe
+    /// first (the prompt label is named only for cases that ran with several prompts).
+    pub fn of(c: &crate::drift::Comparison, settings: &crate::drift::Settings) -> DriftView {
+        use crate::drift::GateStatus;
+        let p = &c.stats.pass_rate;
+        let mut evidence = if p.cases == 0 {
+            "No case was answered on both sides.".to_string()
+        } else {
+            let interval =
+                crate::drift::verdict::interval(&c.stats).map_or_else(String::new, |[lo, hi]| {
+                    format!(
+                        "; 95% interval {} … {}",
+                        crate::drift::verdict::signed(lo),
+                        crate::drift::verdict::signed(hi)
+                    )
+                });
+            format!(
+                "Pass rate {:.1}% → {:.1}% ({} points{interval} over {} paired case{}; largest tolerated drop {} points).",
+                p.baseline * 100.0,
+                p.candidate * 100.0,
+                crate::drift::verdict::signed(p.diff_points),
+                p.cases,
+                plural(p.cases),
+                crate::drift::verdict::num(settings.max_pass_rate_drop)
+            )
+        };
+        if let Some(n) = &c.verdict.samples_needed {
+            let mut ways = Vec::new();
+            if let Some(r) = n.per_case {
+                ways.push(format!(
+                    "{}{r} answered samples per case and side (now {})",
+                    if n.lower_bound { "at least " } else { "about " },
+                    n.current_per_case
+                ));
+            }
+            if let Some(m) = n.cases {
+                ways.push(format!("about {m} cases (now {})", n.current_cases));
+            }
+            if !ways.is_empty() {
+                let _ = write!(
+                    evidence,
+                    " Inconclusive; to decide, if the difference holds: {}.",
+                    ways.join(", or ")
+                );
+            }
+        }
+        let gates = c
+            .gates
+            .iter()
+            .map(|g| {
+                let status = match g.status {
+                    GateStatus::Pass => "pass",
+                    GateStatus::Fail => "fail",
+                    GateStatus::Skipped => "skipped",
+                    GateStatus::Unverified => "unverified",
+                };
+                (g.name.clone(), status.to_string(), g.detail.clone())
+            })
+            .collect();
+        let k = &c.stats.classes;
+        let counts = [
+            ("regressed", k.regressed),
+            ("errored", k.errored),
+            ("changed", k.changed),
+            ("improved", k.improved),
+            ("missing", k.missing),
+            ("new", k.new),
+            ("equivalent", k.equivalent),
+            ("unchanged", k.unchanged),
+        ]
+        .into_iter()
+        .map(|(name, n)| (name.to_string(), n))
+        .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut several = std::collections::HashSet::new();
+        for k in &c.cases {
+            if !seen.insert((&k.suite, &k.case_id)) {
+                several.insert((&k.suite, &k.case_id));
+            }
+        }
+        let mut cases: Vec<&crate::drift::CaseComparison> = c.cases.iter().collect();
+        cases.sort_by_key(|k| k.class);
+        let cases = cases
+            .into_iter()
+            .map(|k| DriftCase {
+                suite: k.suite.clone(),
+                case_id: k.case_id.clone(),
+                prompt: several
+                    .contains(&(&k.suite, &k.case_id))
+                    .then(|| k.prompt.clone()),
+                class: k.class.as_str().to_string(),
+                reasons: k.reasons.clone(),
+                baseline_output: k.baseline.as_ref().and_then(|s| s.output.clone()),
+                candidate_output: k.candidate.as_ref().and_then(|s| s.output.clone()),
+            })
+            .collect();
+        DriftView {
+            baseline: c.baseline.provider.clone(),
+            candidate: c.candidate.provider.clone(),
+            verdict: c.verdict.kind.as_str().to_string(),
+            evidence,
+            exit_code: c.exit_code,
+            gates,
+            counts,
+            cases,
+        }
+    }
+}
+
+/// Renders a comparison file (`compare`, `diff`) with [`render_drift`].
+pub fn render_comparison(file: &crate::drift::ComparisonFile, footer: &Footer) -> String {
+    let views: Vec<DriftView> = file
+        .comparisons
+        .iter()
+        .map(|c| DriftView::of(c, &file.settings))
+        .collect();
+    render_drift(&views, footer, &file.tool.version)
 }
 
 /// Renders comparisons: the drift verdict first, then the gates, the counts per class, and the
@@ -326,7 +448,7 @@ pub fn render_drift(views: &[DriftView], footer: &Footer, version: &str) -> Stri
         };
         let _ = writeln!(
             out,
-            "## {icon} promptdrift compare: {} → {} is {}, {gate_text}\n",
+            "## {icon} promptdrift verdict: {} → {} is {}, {gate_text}\n",
             inline(&v.baseline),
             inline(&v.candidate),
             inline(&v.verdict)
@@ -340,6 +462,7 @@ pub fn render_drift(views: &[DriftView], footer: &Footer, version: &str) -> Stri
                 let mark = match status.as_str() {
                     "pass" => ":white_check_mark: pass",
                     "fail" => ":x: fail",
+                    "skipped" => "skipped",
                     _ => ":grey_question: not checked",
                 };
                 let _ = writeln!(
@@ -662,7 +785,7 @@ mod tests {
         let md = render_drift(&[v], &Footer::default(), "0.1.0");
         assert!(
             md.starts_with(
-                "## :x: promptdrift compare: gpt-a → claude-b is worse, 1 gate failed\n"
+                "## :x: promptdrift verdict: gpt-a → claude-b is worse, 1 gate failed\n"
             ),
             "{md}"
         );

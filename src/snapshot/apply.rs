@@ -212,6 +212,121 @@ pub fn check_layout(plan: &Plan, opts: &SnapshotOptions) -> Vec<Diagnostic> {
     diags
 }
 
+/// One snapshot file a planned suite expects: where it goes and everything its header says
+/// besides `info`. The one place this is decided, for `promptdrift run --snapshot` ([`apply()`])
+/// and for the library's `Report::assert_snapshots` (feature `insta`), so both write the same
+/// file for the same case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Suite name.
+    pub suite: String,
+    /// Case id.
+    pub case_id: String,
+    /// Provider label.
+    pub provider: String,
+    /// Index of the provider in the planned suite.
+    pub provider_index: usize,
+    /// Prompt label.
+    pub prompt: String,
+    /// Samples the plan takes of this case.
+    pub repeat: u32,
+    /// The provider's folder: `<snapshots>/<suite>/<provider-slug>`.
+    pub dir: PathBuf,
+    /// `<case-id>.snap`, or `<case-id>@<prompt-slug>.snap` when several prompts apply.
+    pub name: String,
+    /// `suite/provider-slug/name`, relative to the snapshot folder.
+    pub rel: String,
+    /// The suite file, relative to the project root, `/`-separated (header `source:`).
+    pub source: String,
+    /// The case's line in the suite (header `assertion_line:`, in `.snap.new` only).
+    pub assertion_line: Option<u32>,
+    /// The case's description.
+    pub description: Option<String>,
+    /// `suite/case @ provider`, plus ` [prompt]` when several prompts apply.
+    pub expression: String,
+    /// The dataset file a case came from, relative to the project root.
+    pub input_file: Option<String>,
+}
+
+impl Target {
+    /// The `.snap` path.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// The snapshot name insta uses: the file name without `.snap`.
+    pub fn snapshot_name(&self) -> &str {
+        self.name
+            .strip_suffix(&format!(".{}", super::SNAP_EXT))
+            .unwrap_or(&self.name)
+    }
+
+    /// The file for this target with `info` and the output `body` (normalised here).
+    pub fn snap_file(&self, info: info::Info, body: &str) -> SnapFile {
+        SnapFile {
+            source: Some(self.source.clone()),
+            assertion_line: self.assertion_line,
+            description: self.description.clone(),
+            expression: Some(self.expression.clone()),
+            info: Some(info),
+            input_file: self.input_file.clone(),
+            body: normalize_body(body),
+        }
+    }
+}
+
+/// Every snapshot a planned suite expects under the snapshot folder `dir`, provider by
+/// provider, then case by case, then prompt by prompt. Reads the suite file once, for the
+/// cases' lines.
+pub fn targets(s: &PlannedSuite, dir: &Path) -> Vec<Target> {
+    let root = project_root(&s.suite.dir);
+    let source = rel_to(&root, &s.suite.path);
+    let index = std::fs::read_to_string(&s.suite.path)
+        .ok()
+        .map(|t| YamlIndex::new(&t));
+    let mut out = Vec::new();
+    for (pi, p) in s.providers.iter().enumerate() {
+        let prompts: Vec<usize> = (0..s.suite.prompts.len())
+            .filter(|&q| s.suite.prompts[q].applies_to(&p.spec))
+            .collect();
+        let several = prompts.len() > 1;
+        let provider_slug = slug(&p.spec.label);
+        let provider_dir = dir.join(&s.suite.name).join(&provider_slug);
+        for pc in &s.cases {
+            let case = &s.suite.cases[pc.index];
+            for &q in &prompts {
+                if pc.prompts[q].is_none() {
+                    continue;
+                }
+                let prompt = &s.suite.prompts[q];
+                let name = file_name(&case.id, several.then(|| slug(&prompt.label)).as_deref());
+                let (line, input_file) = case_position(index.as_ref(), &root, &case.source);
+                let mut expression = format!("{}/{} @ {}", s.suite.name, case.id, p.spec.label);
+                if several {
+                    expression.push_str(&format!(" [{}]", prompt.label));
+                }
+                out.push(Target {
+                    suite: s.suite.name.clone(),
+                    case_id: case.id.clone(),
+                    provider: p.spec.label.clone(),
+                    provider_index: pi,
+                    prompt: prompt.label.clone(),
+                    repeat: pc.repeat,
+                    dir: provider_dir.clone(),
+                    rel: format!("{}/{provider_slug}/{name}", s.suite.name),
+                    name,
+                    source: source.clone(),
+                    assertion_line: line,
+                    description: case.description.clone(),
+                    expression,
+                    input_file,
+                });
+            }
+        }
+    }
+    out
+}
+
 type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
 
 /// Compares every finished case of `plan` with its snapshot and writes per `opts` (see the
@@ -238,73 +353,42 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
         if !report.dirs.contains(&dir) {
             report.dirs.push(dir.clone());
         }
-        let root = project_root(&s.suite.dir);
-        let source = rel_to(&root, &s.suite.path);
-        let index = std::fs::read_to_string(&s.suite.path)
-            .ok()
-            .map(|t| YamlIndex::new(&t));
-        for p in &s.providers {
-            let prompts: Vec<usize> = (0..s.suite.prompts.len())
-                .filter(|&q| s.suite.prompts[q].applies_to(&p.spec))
-                .collect();
-            let provider_dir = dir.join(&s.suite.name).join(slug(&p.spec.label));
-            let mut referenced: HashSet<String> = HashSet::new();
-            for pc in &s.cases {
-                let case = &s.suite.cases[pc.index];
-                for &q in &prompts {
-                    if pc.prompts[q].is_none() {
-                        continue;
-                    }
-                    let prompt = &s.suite.prompts[q];
-                    let key = (
-                        s.suite.name.as_str(),
-                        case.id.as_str(),
-                        p.spec.label.as_str(),
-                        prompt.label.as_str(),
-                    );
-                    let several = prompts.len() > 1;
-                    let name = file_name(&case.id, several.then(|| slug(&prompt.label)).as_deref());
-                    referenced.insert(name.clone());
-                    let samples = groups.get(&key).map_or(&[][..], Vec::as_slice);
-                    let mut indices: Vec<u32> = samples.iter().map(|r| r.sample).collect();
-                    indices.sort_unstable();
-                    indices.dedup();
-                    if (indices.len() as u32) < pc.repeat {
-                        report.incomplete += 1;
-                        continue;
-                    }
-                    let Some((info, body)) = info::build(samples) else {
-                        report.unanswered += 1;
-                        continue;
-                    };
-                    let path = provider_dir.join(&name);
-                    let (line, input_file) = case_position(index.as_ref(), &root, &case.source);
-                    let mut expression = format!("{}/{} @ {}", s.suite.name, case.id, p.spec.label);
-                    if several {
-                        expression.push_str(&format!(" [{}]", prompt.label));
-                    }
-                    let new = SnapFile {
-                        source: Some(source.clone()),
-                        assertion_line: line,
-                        description: case.description.clone(),
-                        expression: Some(expression),
-                        info: Some(info),
-                        input_file,
-                        body: normalize_body(&body),
-                    };
-                    let rel = format!("{}/{}/{name}", s.suite.name, slug(&p.spec.label));
-                    work.push(Work {
-                        path,
-                        rel,
-                        new,
-                        thresholds: &s.suite.thresholds,
-                    });
-                }
+        // Names each provider folder expects, for the unreferenced-file check.
+        let mut referenced: Vec<HashSet<String>> = vec![HashSet::new(); s.providers.len()];
+        for t in targets(s, &dir) {
+            referenced[t.provider_index].insert(t.name.clone());
+            let key = (
+                s.suite.name.as_str(),
+                t.case_id.as_str(),
+                t.provider.as_str(),
+                t.prompt.as_str(),
+            );
+            let samples = groups.get(&key).map_or(&[][..], Vec::as_slice);
+            let mut indices: Vec<u32> = samples.iter().map(|r| r.sample).collect();
+            indices.sort_unstable();
+            indices.dedup();
+            if (indices.len() as u32) < t.repeat {
+                report.incomplete += 1;
+                continue;
             }
-            if opts.all_cases {
+            let Some((info, body)) = info::build(samples) else {
+                report.unanswered += 1;
+                continue;
+            };
+            let new = t.snap_file(info, &body);
+            work.push(Work {
+                path: t.path(),
+                rel: t.rel,
+                new,
+                thresholds: &s.suite.thresholds,
+            });
+        }
+        if opts.all_cases {
+            for (i, p) in s.providers.iter().enumerate() {
                 let prefix = format!("{}/{}", s.suite.name, slug(&p.spec.label));
+                let provider_dir = dir.join(&s.suite.name).join(slug(&p.spec.label));
                 report.unreferenced.extend(
-                    unreferenced(&provider_dir, &referenced)
+                    unreferenced(&provider_dir, &referenced[i])
                         .into_iter()
                         .map(|n| format!("{prefix}/{n}")),
                 );

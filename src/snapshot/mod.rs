@@ -29,7 +29,7 @@ pub mod yaml;
 #[cfg(test)]
 mod insta_compat;
 
-pub use apply::{Entry, Outcome, Report, SnapshotOptions, Written, apply};
+pub use apply::{Entry, Outcome, Report, SnapshotOptions, Target, Written, apply, targets};
 pub use compare::{Class, Verdict};
 pub use format::SnapFile;
 pub use info::Info;

@@ -303,3 +303,100 @@ fn collect_types(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped (but `-` and `_`), spaces to
+/// `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fence = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fence = !fence;
+            continue;
+        }
+        if !fence && line.starts_with('#') {
+            out.push(slug(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Every relative link `[text](target)` of README.md and docs/*.md, outside code blocks and
+/// inline code, points at a file that exists, and its `#anchor`, if any, at a heading there.
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let code = regex::Regex::new(r"`[^`]*`").unwrap();
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for doc in docs() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let name = doc.strip_prefix(root()).unwrap().display().to_string();
+        let mut fence = false;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                fence = !fence;
+                continue;
+            }
+            if fence {
+                continue;
+            }
+            let line = code.replace_all(line, "");
+            for c in link.captures_iter(&line) {
+                let target = &c[1];
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                checked += 1;
+                let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+                let file = if path.is_empty() {
+                    doc.clone()
+                } else {
+                    doc.parent().unwrap().join(path)
+                };
+                if !file.exists() {
+                    broken.push(format!("{name}:{}: {target}: no such file", i + 1));
+                    continue;
+                }
+                if !anchor.is_empty() && file.extension().is_some_and(|x| x == "md") {
+                    let there = std::fs::read_to_string(&file).unwrap();
+                    if !anchors(&there).iter().any(|a| a == anchor) {
+                        broken.push(format!(
+                            "{name}:{}: {target}: no heading `#{anchor}`",
+                            i + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert!(checked > 20, "only {checked} links found");
+}
+
+#[test]
+fn slugs_match_github() {
+    assert_eq!(
+        slug(" Comparison file (version 1)"),
+        "comparison-file-version-1"
+    );
+    assert_eq!(slug(" From `cargo test`"), "from-cargo-test");
+    assert_eq!(
+        slug(" Drift: `compare` and `diff`"),
+        "drift-compare-and-diff"
+    );
+}

@@ -139,7 +139,7 @@ cases:
 }
 
 /// The JSON data block of a report, parsed.
-fn report_data(html: &str) -> Value {
+pub(crate) fn report_data(html: &str) -> Value {
     let start_tag = r#"<script type="application/json" id="report-data">"#;
     let start = html.find(start_tag).expect("data block") + start_tag.len();
     let end = start + html[start..].find("</script>").expect("data block end");
@@ -248,7 +248,7 @@ fn report_command_rejects_bad_input() {
 // ---- in the browser ---------------------------------------------------------------------------
 
 /// Where the browser pieces are, or `None` (with a notice) when they are missing locally.
-fn browser() -> Option<PathBuf> {
+pub(crate) fn browser() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("tests/browser");
     let chromium = Path::new("/usr/bin/chromium");
@@ -282,7 +282,7 @@ fn browser() -> Option<PathBuf> {
     None
 }
 
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("target/tmp has a parent")
@@ -292,7 +292,7 @@ fn artifacts() -> PathBuf {
 }
 
 /// Runs `check-report.mjs` with `plan` and returns what it saw.
-fn check_in_browser(dir: &Path, plan: &Value) -> Value {
+pub(crate) fn check_in_browser(dir: &Path, plan: &Value) -> Value {
     let out = Command::new("node")
         .arg(dir.join("check-report.mjs"))
         .arg(plan.to_string())
@@ -317,7 +317,7 @@ fn check_in_browser(dir: &Path, plan: &Value) -> Value {
 
 /// The checks every report must pass in the browser: it loaded with no console error, asked
 /// for nothing but itself, and nothing from the data ran or became an element.
-fn assert_clean_page(obs: &Value) {
+pub(crate) fn assert_clean_page(obs: &Value) {
     let errors: Vec<&Value> = obs["console"]
         .as_array()
         .unwrap()

@@ -1,7 +1,8 @@
 //! `.github/workflows/promptdrift.yml`, the workflow `docs/ci.md` documents: it parses as
 //! YAML, its matrix and `--shard K/N` agree, every `promptdrift` command in it is accepted by
-//! the binary's argument parser, and the shard and merge steps, run as written on a copy of
-//! this repository's suites, produce the merged reports.
+//! the binary's argument parser, and the shard and merge steps and the `compare` gate, run as
+//! written on a copy of this repository's suites, produce the merged reports and the drift
+//! reports.
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,7 @@ fn scripts(wf: &Value) -> Vec<(String, String)> {
 
 /// Splits a shell script into simple commands (lines joined at `\`, split at `&&`, `||`, `;`)
 /// of words (quotes removed); `${{ matrix.shard }}` becomes `shard`, other expressions `X`.
-fn commands(script: &str, shard: u32) -> Vec<Vec<String>> {
+pub(crate) fn commands(script: &str, shard: u32) -> Vec<Vec<String>> {
     let script = script.replace("\\\n", " ");
     let expr = regex::Regex::new(r"\$\{\{\s*([^}]*?)\s*\}\}").unwrap();
     let script = expr.replace_all(&script, |c: &regex::Captures<'_>| {
@@ -135,21 +136,8 @@ fn every_promptdrift_command_in_the_workflow_parses() {
                     "{job}: --shard K/N must match the matrix"
                 );
             }
-            match promptdrift::cli::check_args(&cmd) {
-                Ok(()) => {}
-                Err(e)
-                    if sub == "compare"
-                        && promptdrift::cli::check_args(["promptdrift", "compare", "--help"])
-                            .is_err_and(|h| h.contains("unrecognized subcommand")) =>
-                {
-                    // `compare` comes with the drift engine; until this build has it, the
-                    // workflow is written against its documented flags.
-                    eprintln!(
-                        "notice: this build has no `compare` yet; not checking: {}\n{e}",
-                        cmd.join(" ")
-                    );
-                }
-                Err(e) => panic!("{job}: `{}` is rejected:\n{e}", cmd.join(" ")),
+            if let Err(e) = promptdrift::cli::check_args(&cmd) {
+                panic!("{job}: `{}` is rejected:\n{e}", cmd.join(" "));
             }
             seen.push(sub);
         }
@@ -244,7 +232,80 @@ fn the_shard_and_merge_steps_work_as_written() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// The `gate` job, as written, on a copy of this repository's suites: the `compare` step runs
+/// offline (the quickstart replays its cassettes), passes its gates, and writes every report it
+/// names, the Markdown one also on the step summary.
+#[test]
+fn the_compare_gate_works_as_written() {
+    let wf = workflow();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = Project::new();
+    copy_dir(&root.join("suites"), &p.path().join("suites"));
+    copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    let step_summary = p.path().join("step-summary.md");
+    let p = p
+        .env("CI", "true")
+        .env("GITHUB_STEP_SUMMARY", step_summary.to_str().unwrap());
+    let cmds: Vec<Vec<String>> = scripts(&wf)
+        .into_iter()
+        .filter(|(j, _)| j == "gate")
+        .flat_map(|(_, s)| promptdrift_commands(commands(&s, 1)))
+        .collect();
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    assert_eq!(cmds[0][1], "compare");
+    let args: Vec<&str> = cmds[0][1..].iter().map(String::as_str).collect();
+    let r = p.run(&args);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("Result: exit 0 (every gate passed)"),
+        "{}",
+        r.all()
+    );
+    // Every -o the step names was written, and the upload step uploads their folder.
+    let outputs: Vec<&str> = args
+        .windows(2)
+        .filter(|w| w[0] == "-o")
+        .map(|w| w[1])
+        .collect();
+    assert_eq!(outputs.len(), 4, "{args:?}");
+    let upload = wf["jobs"]["gate"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+        })
+        .expect("an upload step");
+    let uploaded = upload["with"]["path"].as_str().unwrap();
+    for out in &outputs {
+        assert!(p.exists(out), "{out} not written: {}", r.all());
+        assert!(
+            out.starts_with(uploaded.trim_end_matches('/')),
+            "{out} is not under the uploaded {uploaded}"
+        );
+    }
+    let md_path = outputs.iter().find(|o| o.ends_with(".md")).unwrap();
+    let md = p.read(md_path);
+    assert!(
+        md.starts_with("## :white_check_mark: promptdrift verdict: gpt-4o-mini → claude-haiku is inconclusive, every gate passed"),
+        "{md}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&step_summary).unwrap(),
+        format!("{md}\n")
+    );
+    let xml = outputs.iter().find(|o| o.ends_with(".xml")).unwrap();
+    xmllint_validates(&p.path().join(xml));
+    let doc: serde_json::Value =
+        serde_json::from_str(&p.read(outputs.iter().find(|o| o.ends_with(".json")).unwrap()))
+            .unwrap();
+    assert_eq!(doc["comparisons"][0]["verdict"]["kind"], "inconclusive");
+    assert_eq!(doc["exit_code"], 0);
+}
+
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

@@ -74,6 +74,7 @@ fn stats_with(diff: f64, lo: f64, hi: f64, sd: f64, n: usize) -> SuiteStats {
     s.pass_rate.cases = n;
     s.pass_rate.diff_points = diff;
     s.pass_rate.ci_points = Some([lo, hi]);
+    s.pass_rate.adjusted_points = None;
     s.pass_rate.sd_points = sd;
     s
 }
@@ -206,10 +207,53 @@ fn samples_needed_formula_by_hand() {
     assert_eq!(n.per_case, Some(want));
     assert_eq!(n.current_per_case, 4);
     assert!(!n.lower_bound);
-    assert_eq!(
-        n.cases,
-        Some((v * (1.959_963_984_540_054f64 / 0.005).powi(2)).ceil() as u64)
+    // Cases: the bootstrap's half-width 1.96·√(V/m) < g alone needs ⌈V·(1.96/g)²⌉ = 2426;
+    // the small-sample adjusted interval (half a pseudo-case at ±1, one at 0) is a little
+    // wider, so the answer is the first m where both are below g, found here by a plain scan.
+    let z = 1.959_963_984_540_054f64;
+    let bootstrap_only = (v * (z / 0.005).powi(2)).ceil() as u64;
+    assert_eq!(bootstrap_only, 2426);
+    let second = v * 99.0 / 100.0 + 0.125f64.powi(2);
+    let adjusted_ok = |m: f64| {
+        let mean = m * -0.125 / (m + 2.0);
+        let var = (m * second + 1.0) / (m + 2.0) - mean * mean;
+        z * (var / (m + 2.0)).sqrt() < 0.005
+    };
+    let want = (bootstrap_only..).find(|&m| adjusted_ok(m as f64)).unwrap();
+    assert!(
+        want > bootstrap_only && want < bootstrap_only + 100,
+        "{want}"
     );
+    assert_eq!(n.cases, Some(want));
+}
+
+#[test]
+fn adjusted_interval_by_hand() {
+    let z = 1.959_963_984_540_054f64;
+    // Agresti–Min on a 2×2 table of paired outcomes: 2 cases fail → pass (d = +1), 1 pass →
+    // fail (d = −1), 2 concordant. Adjusted cells n12 = 1.5, n21 = 2.5, n = 7:
+    // Δ = 1/7, se = √((1.5 + 2.5) − 1²/7) / 7 = √(27/7) / 7.
+    let [lo, hi] = stats::adjusted_interval(&[1.0, 0.0, 0.0, -1.0, 1.0], z).unwrap();
+    let se = (27.0f64 / 7.0).sqrt() / 7.0;
+    assert!((lo - (1.0 / 7.0 - z * se) * 100.0).abs() < 1e-9, "{lo}");
+    assert!((hi - (1.0 / 7.0 + z * se) * 100.0).abs() < 1e-9, "{hi}");
+    // Four cases that all agree: the bootstrap interval has zero width; the adjusted one is
+    // ±1.96·√((1/6)/6) = ±32.7 points, so the verdict is inconclusive, not equivalent.
+    let [lo, hi] = stats::adjusted_interval(&[0.0; 4], z).unwrap();
+    assert!((hi - z / 6.0 * 100.0).abs() < 1e-9 && (lo + hi).abs() < 1e-9);
+    let (b, c) = suite(&[(1, 1); 4], &[(1, 1); 4]);
+    let cmp = run(&b, &c, &Settings::default());
+    assert_eq!(cmp.stats.pass_rate.ci_points, Some([0.0, 0.0]));
+    assert_eq!(cmp.verdict.kind, VerdictKind::Inconclusive);
+    assert!(verdict::widened(&cmp.stats));
+    // With ≈ 96 cases of the same kind it would decide; 400 agreeing cases are equivalent.
+    assert_eq!(cmp.verdict.samples_needed.as_ref().unwrap().cases, Some(96));
+    let (b, c) = suite(&[(1, 1); 400], &[(1, 1); 400]);
+    assert_eq!(
+        run(&b, &c, &Settings::default()).verdict.kind,
+        VerdictKind::Equivalent
+    );
+    assert!(stats::adjusted_interval(&[], z).is_none());
 }
 
 #[test]

@@ -3,6 +3,9 @@
 // builds the page. Every string from the data is untrusted (model output, provider messages,
 // labels): it only ever reaches the page as a text node or textContent, never as markup.
 //
+// Two views: a results file (kind "results", below) or a comparison (kind "comparison", see
+// renderComparison).
+//
 // Data: { kind, tool, run, complete, summary, verdict: {status, headline},
 //   suites: [{name, path, description?}],
 //   providers: [{label, ids, models, passed, failed, errors, latency_p50, latency_p95,
@@ -543,8 +546,330 @@
     return ops;
   }
 
+  // ---- the comparison view (compare, diff) ----------------------------------------------------
+  //
+  // Data: { kind: "comparison", tool, settings, exit_code,
+  //   comparisons: [{ baseline: {provider, provider_id, models, source?, results},
+  //     candidate: {…}, verdict: {kind, explanation, samples_needed?}, interval: [lo, hi] | null,
+  //     gates: [{name, status, detail}], stats, exit_code,
+  //     cases: [{suite, case_id, prompt, candidate_prompt?, description?, tags?, class, reasons,
+  //              baseline?: side, candidate?: side, assertions?, similarity?, json?, deltas,
+  //              p_value?, q_value?}] }] }   (docs/drift.md; cases most severe class first)
+
+  var CLASSES = ['regressed', 'errored', 'changed', 'improved', 'missing', 'new', 'equivalent', 'unchanged'];
+  var CLASS_HELP = {
+    regressed: 'outcomes got worse', errored: 'no answer on a side', changed: 'same outcomes, different answer',
+    improved: 'outcomes got better', missing: 'only in the baseline', new: 'only in the candidate',
+    equivalent: 'same outcomes, reworded', unchanged: 'same answers, same outcomes'
+  };
+  var cmp = { at: 0, cls: 'all', tag: '', q: '', page: 0 };
+  var cmpFiltered = [];
+  var cmpSearch = null;
+  var cmpHost, cmpPager, cmpShown;
+
+  function signed(x, digits) {
+    if (x === null || x === undefined) return '–';
+    var s = Math.abs(x).toFixed(digits === undefined ? 1 : digits);
+    return (x < 0 ? '−' : '+') + s;
+  }
+
+  function pct(x) { return (x === null || x === undefined) ? '–' : (x * 100).toFixed(1) + '%'; }
+
+  function caseName(k, several) {
+    return k.suite + '/' + k.case_id + (several[k.suite + '\u0000' + k.case_id] ? ' [' + k.prompt + ']' : '');
+  }
+
+  function severalPrompts(cases) {
+    var seen = {}, several = {};
+    cases.forEach(function (k) {
+      var key = k.suite + '\u0000' + k.case_id;
+      if (seen[key]) several[key] = true;
+      seen[key] = true;
+    });
+    return several;
+  }
+
+  function renderComparison() {
+    clear(app);
+    cmpSearch = null;
+    var C = D.comparisons[cmp.at];
+    var several = severalPrompts(C.cases);
+    document.title = 'promptdrift comparison: ' + C.baseline.provider + ' → ' + C.candidate.provider;
+    var status = C.exit_code === 0 ? 'passed' : C.exit_code === 1 ? 'failed' : 'errors';
+    var p = C.stats.pass_rate;
+    var evidence = p.cases === 0 ? 'No case was answered on both sides.'
+      : 'Pass rate ' + pct(p.baseline) + ' → ' + pct(p.candidate) + ': ' + signed(p.diff_points) + ' points' +
+        (C.interval ? ', 95% interval ' + signed(C.interval[0]) + ' … ' + signed(C.interval[1]) : '') +
+        ', over ' + plural(p.cases, 'paired case') + '; largest tolerated drop ' + D.settings.max_pass_rate_drop + ' points.';
+    var pick = null;
+    if (D.comparisons.length > 1) {
+      pick = h('select', { id: 'f-comparison', onchange: function () { cmp.at = Number(pick.value); cmp.cls = 'all'; cmp.page = 0; renderComparison(); } },
+        D.comparisons.map(function (c, i) {
+          return h('option', { value: String(i), selected: i === cmp.at ? 'selected' : null, text: c.baseline.provider + ' → ' + c.candidate.provider });
+        }));
+    }
+    var counts = C.stats.classes;
+    var card = function (cls, n, label) {
+      return h('div', { class: 'card c-' + cls + (n === 0 ? ' zero' : ''), title: CLASS_HELP[cls] || null }, h('div', { class: 'n', 'data-count': cls, text: n }), h('div', { class: 'l', text: label }));
+    };
+    add(app, h('section', { id: 'summary' },
+      h('header', { class: 'top' }, h('h1', { text: 'promptdrift comparison' }),
+        h('span', { class: 'meta', text: C.baseline.provider + ' → ' + C.candidate.provider }),
+        pick ? h('label', { class: 'meta' }, 'comparison ', pick) : null),
+      h('div', { class: 'verdict ' + status, id: 'verdict', 'data-status': status, 'data-verdict': C.verdict.kind },
+        h('span', { class: 'word', text: C.verdict.kind }),
+        h('span', { text: C.verdict.explanation })),
+      h('p', { class: 'evidence', id: 'evidence', text: evidence }),
+      h('div', { class: 'cards' },
+        card('cases', C.cases.length, 'cases'),
+        CLASSES.map(function (c) { return card(c, counts[c], c); }))));
+    add(app, h('h2', { text: 'Gates (exit ' + C.exit_code + ')' }));
+    add(app, h('div', { class: 'tscroll' }, gatesTable(C)));
+    add(app, h('h2', { text: 'Providers' }));
+    add(app, h('div', { class: 'tscroll' }, sidesTable(C)));
+    add(app, cmpToolbar(C));
+    cmpHost = h('div', { id: 'grid-host' });
+    cmpPager = h('div', { class: 'pager', id: 'pager' });
+    add(app, [cmpHost, cmpPager]);
+    add(app, h('footer', null, 'Generated by ' + D.tool + ' · comparison schema v1 · ' +
+      plural(C.cases.length, 'case') + ' · bootstrap B = ' + p.bootstrap + ', seed ' + p.seed +
+      (C.baseline.source ? ' · baseline from ' + C.baseline.source : '') +
+      (C.candidate.source ? ' · candidate from ' + C.candidate.source : '')));
+    cmpApply();
+  }
+
+  function gatesTable(C) {
+    return h('table', { class: 'providers', id: 'gates' },
+      h('thead', null, h('tr', null, ['gate', 'result', 'measured'].map(function (t) { return h('th', { text: t }); }))),
+      h('tbody', null, C.gates.map(function (g) {
+        var cls = { pass: 'pass', fail: 'fail', unverified: 'error', skipped: 'none' }[g.status] || 'none';
+        return h('tr', { 'data-gate': g.name, 'data-status': g.status },
+          h('td', { class: 'mono', text: g.name }),
+          h('td', null, h('span', { class: 'badge ' + cls, text: g.status })),
+          h('td', { class: 'wrap', text: g.detail }));
+      })));
+  }
+
+  function sidesTable(C) {
+    var s = C.stats;
+    var row = function (role, side, p50, p95, cost, tin, tout) {
+      return h('tr', { 'data-side': role },
+        h('td', null, h('span', { class: 'muted', text: role + ' ' }), h('strong', { text: side.provider }), h('div', { class: 'pid', text: side.provider_id + (side.source ? ' · ' + side.source : '') })),
+        h('td', { class: 'mono', text: (side.models || []).join(', ') || '–' }),
+        h('td', { class: 'num', text: fmtInt(side.results) }),
+        h('td', { class: 'num', text: fmtMs(p50 === null || p50 === undefined ? null : Math.round(p50)) }),
+        h('td', { class: 'num', text: fmtMs(p95 === null || p95 === undefined ? null : Math.round(p95)) }),
+        h('td', { class: 'num', text: fmtInt(tin) + ' / ' + fmtInt(tout) }),
+        h('td', { class: 'num', text: fmtCost(cost) }));
+    };
+    return h('table', { class: 'providers', id: 'sides' },
+      h('thead', null, h('tr', null, ['provider', 'model', 'results', 'p50 latency', 'p95 latency', 'tokens in / out', 'cost'].map(function (t, i) {
+        return h('th', { class: i >= 2 ? 'num' : null, text: t });
+      }))),
+      h('tbody', null,
+        row('baseline', C.baseline, s.latency.baseline_p50, s.latency.baseline_p95, s.cost.baseline_usd, s.tokens.baseline_input, s.tokens.baseline_output),
+        row('candidate', C.candidate, s.latency.candidate_p50, s.latency.candidate_p95, s.cost.candidate_usd, s.tokens.candidate_input, s.tokens.candidate_output)));
+  }
+
+  function cmpToolbar(C) {
+    var counts = C.stats.classes;
+    var seg = h('div', { class: 'seg', role: 'group', 'aria-label': 'class filter' });
+    [['all', 'All (' + C.cases.length + ')']].concat(CLASSES.filter(function (c) { return counts[c] > 0; }).map(function (c) {
+      return [c, c + ' (' + counts[c] + ')'];
+    })).forEach(function (b) {
+      add(seg, h('button', {
+        type: 'button', 'data-class': b[0], title: CLASS_HELP[b[0]] || null,
+        'aria-pressed': cmp.cls === b[0] ? 'true' : 'false', text: b[1],
+        onclick: function () {
+          cmp.cls = b[0];
+          cmp.page = 0;
+          Array.prototype.forEach.call(seg.children, function (x) { x.setAttribute('aria-pressed', x === this ? 'true' : 'false'); }, this);
+          cmpApply();
+        }
+      }));
+    });
+    var tags = {};
+    C.cases.forEach(function (k) { (k.tags || []).forEach(function (t) { tags[t] = true; }); });
+    var tag = h('select', { id: 'f-tag', onchange: function () { cmp.tag = tag.value; cmp.page = 0; cmpApply(); } },
+      h('option', { value: '', text: 'any tag' }),
+      Object.keys(tags).sort().map(function (t) { return h('option', { value: t, text: t }); }));
+    var timer = null;
+    var q = h('input', {
+      type: 'search', id: 'f-search', placeholder: 'Search case ids, descriptions, reasons, answers…',
+      oninput: function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { cmp.q = q.value.trim().toLowerCase(); cmp.page = 0; cmpApply(); }, 120);
+      }
+    });
+    cmpShown = h('span', { class: 'shown', id: 'shown' });
+    return h('div', { class: 'toolbar' }, seg, h('label', null, 'Tag', tag), q, cmpShown);
+  }
+
+  function cmpApply() {
+    var C = D.comparisons[cmp.at];
+    if (cmp.q && cmpSearch === null) {
+      cmpSearch = C.cases.map(function (k) {
+        var parts = [k.suite, k.case_id, k.prompt, k.description || '', (k.tags || []).join(' '), k.reasons.join('\n')];
+        if (k.baseline && k.baseline.output) parts.push(k.baseline.output);
+        if (k.candidate && k.candidate.output) parts.push(k.candidate.output);
+        return parts.join('\n').toLowerCase();
+      });
+    }
+    cmpFiltered = [];
+    for (var i = 0; i < C.cases.length; i++) {
+      var k = C.cases[i];
+      if (cmp.cls !== 'all' && k.class !== cmp.cls) continue;
+      if (cmp.tag && (k.tags || []).indexOf(cmp.tag) < 0) continue;
+      if (cmp.q && cmpSearch[i].indexOf(cmp.q) < 0) continue;
+      cmpFiltered.push(i);
+    }
+    var pages = Math.max(1, Math.ceil(cmpFiltered.length / PAGE_SIZE));
+    if (cmp.page >= pages) cmp.page = pages - 1;
+    cmpGrid();
+  }
+
+  function rateText(side) {
+    if (!side) return '–';
+    if (!side.answered) return 'no answer';
+    return side.passed + '/' + side.answered + (side.answered > 1 ? ' (' + pct(side.pass_rate) + ')' : side.passed ? ' pass' : ' fail');
+  }
+
+  function cmpGrid() {
+    var C = D.comparisons[cmp.at];
+    var several = severalPrompts(C.cases);
+    var start = cmp.page * PAGE_SIZE;
+    var rows = cmpFiltered.slice(start, start + PAGE_SIZE);
+    cmpShown.textContent = cmpFiltered.length === C.cases.length
+      ? plural(C.cases.length, 'case') : cmpFiltered.length + ' of ' + plural(C.cases.length, 'case');
+    cmpShown.setAttribute('data-shown', String(cmpFiltered.length));
+    clear(cmpHost);
+    if (rows.length === 0) {
+      add(cmpHost, h('div', { class: 'empty', text: 'No case matches these filters.' }));
+    } else {
+      var head = h('tr', null, h('th', { text: 'case' }), h('th', { text: 'class' }),
+        h('th', { 'data-col': 0 }, 'baseline', h('span', { class: 'counts', text: C.baseline.provider })),
+        h('th', { 'data-col': 1 }, 'candidate', h('span', { class: 'counts', text: C.candidate.provider })),
+        h('th', { class: 'num', text: 'similarity' }), h('th', { class: 'num', text: 'Δ latency' }), h('th', { text: 'reason' }));
+      var body = rows.map(function (i) {
+        var k = C.cases[i];
+        var d = k.deltas || {};
+        return h('tr', {
+          class: 'row', tabindex: '0', 'data-row': i, 'data-class': k.class,
+          onclick: function () { cmpDetail(i); },
+          onkeydown: function (e) { if (e.key === 'Enter') cmpDetail(i); }
+        },
+        h('td', { class: 'case' },
+          h('span', { class: 'id', text: caseName(k, several) }),
+          k.description ? h('div', { class: 'desc', text: k.description }) : null,
+          (k.tags || []).map(function (t) { return h('span', { class: 'tag', text: t }); })),
+        h('td', null, h('span', { class: 'badge c-' + k.class, text: k.class })),
+        h('td', { class: 'cell', text: rateText(k.baseline) }),
+        h('td', { class: 'cell', text: rateText(k.candidate) }),
+        h('td', { class: 'num', text: k.similarity ? k.similarity.score.toFixed(2) : '–' }),
+        h('td', { class: 'num', text: d.latency_ms === null || d.latency_ms === undefined ? '–' : signed(d.latency_ms, 0) + ' ms' }),
+        h('td', { class: 'reason wrap', text: k.reasons[0] || '' }));
+      });
+      add(cmpHost, h('table', { class: 'grid', id: 'grid' }, h('thead', null, head), h('tbody', null, body)));
+    }
+    clear(cmpPager);
+    var pages = Math.max(1, Math.ceil(cmpFiltered.length / PAGE_SIZE));
+    if (pages > 1) {
+      var go = function (p) { cmp.page = p; cmpGrid(); window.scrollTo(0, cmpHost.offsetTop - 20); };
+      add(cmpPager, [
+        h('button', { type: 'button', id: 'prev', text: '‹ Previous', disabled: cmp.page === 0 ? 'disabled' : null, onclick: function () { go(cmp.page - 1); } }),
+        h('span', { id: 'page', text: 'page ' + (cmp.page + 1) + ' of ' + pages }),
+        h('button', { type: 'button', id: 'next', text: 'Next ›', disabled: cmp.page >= pages - 1 ? 'disabled' : null, onclick: function () { go(cmp.page + 1); } })
+      ]);
+    }
+  }
+
+  function cmpDetail(i) {
+    closeDetail();
+    var C = D.comparisons[cmp.at];
+    var k = C.cases[i];
+    var b = k.baseline, c = k.candidate;
+    var ops = null, tooDifferent = false;
+    if (b && c && typeof b.output === 'string' && typeof c.output === 'string') {
+      ops = diffTokens(tokens(b.output), tokens(c.output));
+      tooDifferent = ops === null;
+    }
+    var pane = function (role, label, side, keep) {
+      var cls = !side ? 'none' : !side.answered ? 'error' : side.passed === side.answered ? 'pass' : 'fail';
+      var out = null;
+      if (side && typeof side.output === 'string') {
+        out = h('pre', { class: 'output', 'data-side': role });
+        if (ops === null) out.textContent = side.output;
+        else ops.forEach(function (op) {
+          if (op[0] === '=') add(out, op[1]);
+          else if (op[0] === keep) add(out, h(keep === '+' ? 'ins' : 'del', { text: op[1] }));
+        });
+      }
+      var d = k.deltas || {};
+      return h('div', { class: 'side ' + cls, 'data-side': role },
+        h('div', { class: 'title' }, h('h3', { text: role + ': ' + label }), h('span', { class: 'badge ' + cls, text: rateText(side) })),
+        side ? h('dl', { class: 'metrics' },
+          [h('dt', { text: 'model' }), h('dd', { text: side.model || '–' })],
+          [h('dt', { text: 'latency' }), h('dd', { text: side.latency_ms === undefined ? '–' : fmtMs(Math.round(side.latency_ms)) + (role === 'candidate' && d.latency_ms !== null && d.latency_ms !== undefined ? ' (' + signed(d.latency_ms, 0) + ' ms)' : '') })],
+          [h('dt', { text: 'cost' }), h('dd', { text: fmtCost(side.cost_usd) })],
+          [h('dt', { text: 'tokens' }), h('dd', { text: fmtInt(side.input_tokens) + ' in · ' + fmtInt(side.output_tokens) + ' out' })],
+          [h('dt', { text: 'finish' }), h('dd', { text: side.finish_reason || '–' })]) : h('div', { class: 'note', text: 'No result on this side.' }),
+        side && side.errors && side.errors.length ? h('div', { class: 'errbox', text: side.errors.join('\n') }) : null,
+        out);
+    };
+    var note = ops === null
+      ? (tooDifferent ? 'Too different for a word diff.' : null)
+      : ['Word diff, baseline → candidate: ', h('del', { text: 'removed' }), ' ', h('ins', { text: 'added' })];
+    overlayEl = h('div', { class: 'overlay', onclick: closeDetail });
+    detailEl = h('section', { class: 'detail', id: 'detail', role: 'dialog', 'aria-modal': 'true', 'data-row': i, 'data-class': k.class },
+      h('div', { class: 'head' },
+        h('div', { class: 'grow' },
+          h('h2', { text: k.case_id }),
+          h('div', { class: 'muted', text: 'suite ' + k.suite + ' · prompt ' + k.prompt + (k.candidate_prompt ? ' / ' + k.candidate_prompt : '') + (k.description ? ' · ' + k.description : '') }),
+          (k.tags || []).map(function (t) { return h('span', { class: 'tag', text: t }); })),
+        h('button', { type: 'button', id: 'close', text: 'Close', onclick: closeDetail })),
+      h('div', { class: 'controls' }, h('span', { class: 'badge c-' + k.class, text: k.class }),
+        k.similarity ? h('span', { class: 'muted', text: 'similarity ' + k.similarity.score.toFixed(2) + ' (edit ' + k.similarity.edit_ratio.toFixed(2) + ', token set ' + k.similarity.token_jaccard.toFixed(2) + ')' }) : null,
+        k.p_value !== undefined ? h('span', { class: 'muted', text: 'Fisher p = ' + k.p_value.toPrecision(3) + (k.q_value !== undefined ? ', q = ' + k.q_value.toPrecision(3) : '') }) : null),
+      h('ul', { class: 'reasons', id: 'reasons' }, k.reasons.map(function (r) { return h('li', { text: r }); })),
+      note ? h('div', { class: 'note' }, note) : null,
+      h('div', { class: 'sides' }, pane('baseline', C.baseline.provider, b, '-'), pane('candidate', C.candidate.provider, c, '+')),
+      assertionDeltas(k.assertions || []),
+      jsonChanges(k.json));
+    document.body.appendChild(overlayEl);
+    document.body.appendChild(detailEl);
+    detailEl.querySelector('#close').focus();
+  }
+
+  function assertionDeltas(list) {
+    if (list.length === 0) return null;
+    var rate = function (r) { return r ? r.passed + '/' + r.total : '–'; };
+    return h('table', { class: 'providers', id: 'assertion-deltas' },
+      h('thead', null, h('tr', null, ['assertion', 'baseline', 'candidate', 'change'].map(function (t) { return h('th', { text: t }); }))),
+      h('tbody', null, list.map(function (a) {
+        var val = a.value === undefined ? '' : typeof a.value === 'string' ? a.value : JSON.stringify(a.value);
+        return h('tr', { 'data-change': a.change },
+          h('td', null, h('span', { class: 'atype', text: a.type }), val ? h('div', { class: 'aval', text: val.length > 200 ? val.slice(0, 200) + '…' : val }) : null),
+          h('td', { text: rate(a.baseline) }), h('td', { text: rate(a.candidate) }),
+          h('td', { text: a.change.replace('_', ' ') }));
+      })));
+  }
+
+  function jsonChanges(j) {
+    if (!j || !j.changes || j.changes.length === 0) return null;
+    return h('details', { class: 'prompt', id: 'json-changes' }, h('summary', { text: 'JSON structure: ' + plural(j.total, 'change') }),
+      h('ul', { class: 'reasons' }, j.changes.map(function (x) {
+        return h('li', { class: 'mono', text: x.path + ': ' + x.kind.replace('_', ' ') +
+          (x.baseline !== undefined || x.candidate !== undefined ? ' (' + (x.baseline === undefined ? '–' : x.baseline) + ' → ' + (x.candidate === undefined ? '–' : x.candidate) + ')' : '') });
+      })));
+  }
+
   // Exposed for the browser test: the diff on two strings.
   window.promptdriftDiff = function (x, y) { return diffTokens(tokens(x), tokens(y)); };
 
-  render();
+  if (D.kind === 'comparison') {
+    renderComparison();
+    document.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeDetail(); });
+  } else {
+    render();
+  }
 })();
