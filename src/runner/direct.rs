@@ -141,7 +141,8 @@ impl Direct {
         req: hyper::Request<Full<Bytes>>,
     ) -> Result<Answer, Failure> {
         let (mut sender, reused) = self.checkout(origin.addr).await?;
-        tracing::trace!(method = %req.method(), target = %req.uri(), addr = %origin.addr, reused, "sending");
+        // The path only: a query string may carry something a log should not.
+        tracing::trace!(method = %req.method(), path = req.uri().path(), addr = %origin.addr, reused, "sending");
         let resp = match sender.try_send_request(req).await {
             Ok(r) => r,
             Err(mut e) => match e.take_message() {
@@ -155,7 +156,7 @@ impl Direct {
             },
         };
         let status = resp.status().as_u16();
-        tracing::trace!(status, target = %origin.target, "answer head");
+        tracing::trace!(status, path = origin.target.path(), "answer head");
         let (parts, body) = resp.into_parts();
         let headers = parts
             .headers
