@@ -494,19 +494,69 @@ fn plan_suite(
     };
     let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
     let mut cases = Vec::new();
-    for (ci, case) in suite.cases.iter().enumerate() {
+    let selected = |case: &Case| {
         if let Some(f) = &opts.filter
             && !f.is_match(&case.id)
             && !case.description.as_deref().is_some_and(|d| f.is_match(d))
         {
-            continue;
+            return false;
         }
         if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
-            continue;
+            return false;
         }
         if let Some((k, n)) = opts.shard
             && shard_of(&case.id, n) != k - 1
         {
+            return false;
+        }
+        true
+    };
+    // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
+    // threads (in case order; the loop below reads the texts and reports errors in order).
+    let names: Vec<Vec<String>> = suite
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            (0..p.messages.len())
+                .map(|mi| template_name(pi, mi))
+                .collect()
+        })
+        .collect();
+    let renders: Vec<Vec<Vec<Result<String, TemplateError>>>> = {
+        use rayon::prelude::*;
+        suite
+            .cases
+            .par_iter()
+            .with_min_len(256)
+            .map(|case| {
+                if !selected(case) {
+                    return Vec::new();
+                }
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(pi, names)| {
+                        if !prompt_ok[pi] || !applicable[pi] {
+                            return Vec::new();
+                        }
+                        let mut texts = Vec::with_capacity(names.len());
+                        for name in names {
+                            let text = templates.render(name, &case.vars);
+                            let failed = text.is_err();
+                            texts.push(text);
+                            if failed {
+                                break;
+                            }
+                        }
+                        texts
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for ((ci, case), mut case_renders) in suite.cases.iter().enumerate().zip(renders) {
+        if !selected(case) {
             continue;
         }
         let (case_file, case_path) = case_location(&suite, case);
@@ -518,8 +568,10 @@ fn plan_suite(
             }
             let mut rendered = RenderedPrompt::default();
             let mut ok = true;
-            for (mi, m) in prompt.messages.iter().enumerate() {
-                match templates.render(&template_name(pi, mi), &case.vars) {
+            let mut texts = std::mem::take(&mut case_renders[pi]).into_iter();
+            for m in &prompt.messages {
+                let Some(text) = texts.next() else { break };
+                match text {
                     Ok(text) => match m.role {
                         Role::System => match &mut rendered.system {
                             Some(s) => {
@@ -902,5 +954,53 @@ mod tests {
             cases[7].prompts[0].as_ref().unwrap().messages[0].content,
             "Q 7"
         );
+    }
+
+    /// Prompts are rendered in parallel: texts land in their own cases, a filter still
+    /// applies, and errors come out in case order, each case's first failing message only.
+    #[test]
+    fn parallel_rendering_keeps_case_order() {
+        use std::fmt::Write as _;
+        let source = |lacking: &dyn Fn(usize) -> bool| {
+            let mut src = String::from(
+                "providers:\n  - id: openai-compatible:m\n    config: { base_url: \"http://127.0.0.1:9/v1\" }\n\
+                 prompts:\n  - messages:\n      - { role: system, content: \"S {{ n }}\" }\n      - { role: user, content: \"Q {{ n }} {{ extra }}\" }\n\
+                 cases:\n",
+            );
+            for i in 0..1000 {
+                let extra = if lacking(i) {
+                    String::new()
+                } else {
+                    format!(", extra: e{i}")
+                };
+                let _ = writeln!(src, "  - {{ id: c{i:04}, vars: {{ n: {i}{extra} }} }}");
+            }
+            src
+        };
+        // Every 100th case lacks `extra`.
+        let src = source(&|i| i % 100 == 7);
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let diags = build(vec![suite], &PlanOptions::default()).expect_err("missing vars");
+        let ids: Vec<String> = diags
+            .iter()
+            .map(|d| d.message.split('`').nth(1).unwrap_or_default().to_string())
+            .collect();
+        let expected: Vec<String> = (0..10).map(|k| format!("c{:04}", k * 100 + 7)).collect();
+        assert_eq!(ids, expected, "{diags:#?}");
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let opts = PlanOptions {
+            filter: Some(regex::Regex::new("^c0(5|6)").unwrap()),
+            ..PlanOptions::default()
+        };
+        let diags = build(vec![suite], &opts).expect_err("missing vars");
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        let src = source(&|_| false);
+        let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
+        let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
+        for (i, pc) in plan.suites[0].cases.iter().enumerate() {
+            let r = pc.prompts[0].as_ref().unwrap();
+            assert_eq!(r.system.as_deref(), Some(format!("S {i}").as_str()));
+            assert!(r.messages[0].content.starts_with(&format!("Q {i} ")));
+        }
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod cache;
 pub mod cassette;
+mod direct;
 mod executor;
 mod grading;
 pub mod limits;

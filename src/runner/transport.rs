@@ -4,10 +4,17 @@
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
 //! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
 //! URL's path, never headers.
+//!
+//! Plain `http://` to an IP address (a local model server, the benchmark's mock) goes straight
+//! over hyper ([`super::direct`]), with the same headers, timeouts, connection reuse and error
+//! words; HTTPS, host names and proxied requests go through reqwest.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::direct::{self, Direct};
 
 use crate::provider::wire::{Auth, ExecRequest, HttpRequest, RawResponse, WireRequest};
 use crate::provider::{ErrorClass, ProviderError};
@@ -15,24 +22,45 @@ use crate::provider::{ErrorClass, ProviderError};
 /// The HTTP client shared by every request of a run.
 #[derive(Debug, Clone)]
 pub struct Transport {
-    client: reqwest::Client,
+    /// Built on first use: loading the system's root certificates takes milliseconds that a
+    /// run whose requests all go direct (or to commands) does not need to wait for.
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
+    /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
+    direct: Option<Arc<Direct>>,
+    user_agent: HeaderValue,
 }
 
+const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
+
 impl Transport {
-    /// Builds the client. Timeouts are per request (see [`Transport::send`]).
+    /// Builds the transport. Timeouts are per request (see [`Transport::send`]).
     pub fn new() -> Result<Self, String> {
-        // reqwest is built without a default crypto provider (ring builds faster than
-        // aws-lc-rs); install ring once per process. A second install is a harmless no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("promptdrift/", env!("CARGO_PKG_VERSION")))
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Transport { client })
+        Ok(Transport {
+            client: Arc::new(OnceLock::new()),
+            direct: Direct::from_env().map(Arc::new),
+            user_agent: HeaderValue::from_static(USER_AGENT),
+        })
+    }
+
+    /// The reqwest client (HTTPS, host names, proxies), built on first use.
+    fn client(&self) -> Result<&reqwest::Client, ProviderError> {
+        self.client
+            .get_or_init(|| {
+                // reqwest is built without a default crypto provider (ring builds faster than
+                // aws-lc-rs); install ring once per process. A second install is a no-op.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .tcp_nodelay(true)
+                    .pool_max_idle_per_host(1024)
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .connect_timeout(direct::CONNECT_TIMEOUT)
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| ProviderError::new(ErrorClass::Config, e.clone()))
     }
 
     /// Sends one request and reads the whole answer, within `timeout`.
@@ -44,7 +72,9 @@ impl Transport {
     ) -> Result<(RawResponse, Duration), ProviderError> {
         match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
-            WireRequest::Exec(exec) => send_exec(exec, timeout).await,
+            // Boxed: its future is large, and every HTTP request's future would otherwise be
+            // as large (and copied whole when a job's future is boxed).
+            WireRequest::Exec(exec) => Box::pin(send_exec(exec, timeout)).await,
         }
     }
 
@@ -71,9 +101,42 @@ impl Transport {
         }
         let body = http.body_bytes();
         apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+        if let Some(direct) = &self.direct
+            && let Some(origin) = direct.origin(&http.url)
+        {
+            let started = Instant::now();
+            let sent = direct
+                .send(&origin, method, headers, body, &self.user_agent, timeout)
+                .await;
+            return match sent {
+                Ok((status, headers, body)) => Ok((
+                    RawResponse {
+                        status,
+                        headers,
+                        body,
+                        stderr: None,
+                    },
+                    started.elapsed(),
+                )),
+                Err(e) => Err(classify_direct(e, http, timeout)),
+            };
+        }
+        // Boxed: reqwest's future is large, and the direct path's would be as large.
+        Box::pin(self.send_reqwest(http, method, headers, body, timeout)).await
+    }
+
+    async fn send_reqwest(
+        &self,
+        http: &HttpRequest,
+        method: reqwest::Method,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(RawResponse, Duration), ProviderError> {
+        // Outside the measured latency: the first call builds the client.
+        let client = self.client()?;
         let started = Instant::now();
-        let sent = self
-            .client
+        let sent = client
             .request(method, &http.url)
             .headers(headers)
             .body(body)
@@ -214,6 +277,36 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
             ErrorClass::Connection,
             format!("request to {path} failed: {}", root_cause(e)),
         )
+    }
+}
+
+/// [`classify_reqwest`] for the direct path: the same classes and words.
+fn classify_direct(e: direct::Failure, http: &HttpRequest, timeout: Duration) -> ProviderError {
+    let path = http.path_and_query();
+    match e {
+        direct::Failure::Timeout | direct::Failure::ConnectTimeout => ProviderError::new(
+            ErrorClass::Timeout,
+            format!("no answer from {path} within {} ms", timeout.as_millis()),
+        ),
+        direct::Failure::Connect(e) => ProviderError::new(
+            ErrorClass::Connection,
+            format!(
+                "cannot connect to {}: {}",
+                host_of(&http.url),
+                root_cause(e.as_ref())
+            ),
+        ),
+        direct::Failure::Body(e) => ProviderError::new(
+            ErrorClass::Protocol,
+            format!(
+                "the answer from {path} was cut short or unreadable: {}",
+                root_cause(&e)
+            ),
+        ),
+        direct::Failure::Request(e) => ProviderError::new(
+            ErrorClass::Connection,
+            format!("request to {path} failed: {}", root_cause(&e)),
+        ),
     }
 }
 

@@ -24,5 +24,6 @@ mod run;
 mod schema;
 mod snapshots;
 mod terminal;
+mod transport;
 mod validate;
 mod workflow;

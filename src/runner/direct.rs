@@ -1,0 +1,406 @@
+//! Plain-HTTP requests to an IP address, straight over hyper's HTTP/1.1 connections.
+//!
+//! reqwest spends several microseconds per request on machinery a request to a local model
+//! server or the benchmark's mock does not use: parsing the URL again at three places
+//! (request builder, redirect policy, response), its redirect and retry layers, the
+//! connection pool's bookkeeping. At tens of thousands of answers per second on one thread,
+//! that was about an eighth of the runner's CPU time (bench/RESULTS.md). This module sends
+//! such requests itself; everything else (HTTPS, host names, proxies) stays on reqwest.
+//!
+//! What it keeps from reqwest, so the wire and the errors are the same: the URL parsed by the
+//! same parser (once per distinct URL, then cached), the `Host` header hyper-util would write,
+//! `user-agent` and `accept: */*` unless the request sets them, `TCP_NODELAY`, a 10 s connect
+//! timeout, idle connections reused (and dropped after 60 s idle), a request that a reused
+//! connection closed before sending it sent again on a new one, and one total timeout over
+//! connecting, sending and reading the whole answer.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use reqwest::header::{ACCEPT, HOST, HeaderMap, HeaderValue, USER_AGENT};
+
+/// Distinct URLs remembered (a run uses a handful: one or two per provider).
+const MAX_ORIGINS: usize = 256;
+/// Idle connections kept per address (as reqwest is configured in `transport.rs`).
+const MAX_IDLE_PER_ADDR: usize = 1024;
+/// An idle connection older than this is closed rather than reused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to open a connection.
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a request goes, parsed once per URL.
+#[derive(Debug)]
+pub(super) struct Origin {
+    addr: SocketAddr,
+    /// The `Host` header: the host, with the port unless it is 80.
+    host: HeaderValue,
+    /// The request target (origin form: path and query).
+    target: hyper::Uri,
+}
+
+/// Why a direct request failed; `transport.rs` words it as it words reqwest's errors.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// Connecting (or the connection's handshake) failed.
+    Connect(Box<dyn std::error::Error + Send + Sync>),
+    /// Connecting took longer than [`CONNECT_TIMEOUT`].
+    ConnectTimeout,
+    /// Sending the request or reading the answer's head failed.
+    Request(hyper::Error),
+    /// Reading the answer's body failed.
+    Body(hyper::Error),
+    /// The whole request took longer than its timeout.
+    Timeout,
+}
+
+/// The answer: status, headers (lower-case names), the whole body.
+pub(super) type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+struct Idle {
+    sender: SendRequest<Full<Bytes>>,
+    since: Instant,
+}
+
+impl std::fmt::Debug for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idle").field("since", &self.since).finish()
+    }
+}
+
+/// The direct client: parsed URLs and idle connections, shared by every request of a run.
+#[derive(Debug, Default)]
+pub(super) struct Direct {
+    origins: Mutex<HashMap<String, Option<Arc<Origin>>>>,
+    idle: Mutex<HashMap<SocketAddr, Vec<Idle>>>,
+}
+
+impl Direct {
+    /// The direct client, unless a proxy is configured for plain HTTP (reqwest honours the
+    /// proxy variables; requests then all go through it).
+    pub(super) fn from_env() -> Option<Direct> {
+        let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+        (!proxied).then(Direct::default)
+    }
+
+    /// Where `url` goes, when this client can send it: `http://` to an IP address with
+    /// nothing unusual (no user name or password). `None`: reqwest sends it.
+    pub(super) fn origin(&self, url: &str) -> Option<Arc<Origin>> {
+        if !url.starts_with("http://") {
+            return None;
+        }
+        let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(o) = origins.get(url) {
+            return o.clone();
+        }
+        let parsed = parse_origin(url).map(Arc::new);
+        if origins.len() < MAX_ORIGINS {
+            origins.insert(url.to_string(), parsed.clone());
+        }
+        parsed
+    }
+
+    /// Sends one request and reads the whole answer, within `timeout`.
+    pub(super) async fn send(
+        &self,
+        origin: &Origin,
+        method: hyper::Method,
+        mut headers: HeaderMap,
+        body: Vec<u8>,
+        user_agent: &HeaderValue,
+        timeout: Duration,
+    ) -> Result<Answer, Failure> {
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, user_agent.clone());
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        if !headers.contains_key(HOST) {
+            headers.insert(HOST, origin.host.clone());
+        }
+        let mut req = hyper::Request::new(Full::new(Bytes::from(body)));
+        *req.method_mut() = method;
+        *req.uri_mut() = origin.target.clone();
+        *req.headers_mut() = headers;
+        match tokio::time::timeout(timeout, self.exchange(origin, req)).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure::Timeout),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        origin: &Origin,
+        req: hyper::Request<Full<Bytes>>,
+    ) -> Result<Answer, Failure> {
+        let (mut sender, reused) = self.checkout(origin.addr).await?;
+        // The path only: a query string may carry something a log should not.
+        tracing::trace!(method = %req.method(), path = req.uri().path(), addr = %origin.addr, reused, "sending");
+        let resp = match sender.try_send_request(req).await {
+            Ok(r) => r,
+            Err(mut e) => match e.take_message() {
+                // A reused connection the server closed before the request went out: the
+                // request was not sent, so it is sent again on a new connection.
+                Some(req) if reused => {
+                    sender = Box::pin(connect(origin.addr)).await?;
+                    sender.send_request(req).await.map_err(Failure::Request)?
+                }
+                _ => return Err(Failure::Request(e.into_error())),
+            },
+        };
+        let status = resp.status().as_u16();
+        tracing::trace!(status, path = origin.target.path(), "answer head");
+        let (parts, body) = resp.into_parts();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = body.collect().await.map_err(Failure::Body)?.to_bytes();
+        self.checkin(origin.addr, sender);
+        Ok((status, headers, Vec::from(body)))
+    }
+
+    /// An idle connection to `addr` that is still open, or a new one; and whether it was
+    /// reused.
+    async fn checkout(
+        &self,
+        addr: SocketAddr,
+    ) -> Result<(SendRequest<Full<Bytes>>, bool), Failure> {
+        loop {
+            let idle = {
+                let mut pool = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                pool.get_mut(&addr).and_then(Vec::pop)
+            };
+            let Some(mut idle) = idle else { break };
+            if idle.sender.is_closed() || idle.since.elapsed() > IDLE_TIMEOUT {
+                continue;
+            }
+            // Ready once the connection has finished with its previous answer; an error
+            // means the server closed it.
+            if idle.sender.ready().await.is_ok() {
+                return Ok((idle.sender, true));
+            }
+        }
+        // Boxed: the handshake's future is large, and is needed once per connection.
+        Ok((Box::pin(connect(addr)).await?, false))
+    }
+
+    fn checkin(&self, addr: SocketAddr, sender: SendRequest<Full<Bytes>>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut pool = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = pool.entry(addr).or_default();
+        if list.len() < MAX_IDLE_PER_ADDR {
+            list.push(Idle {
+                sender,
+                since: Instant::now(),
+            });
+        }
+    }
+}
+
+/// Opens a connection; its I/O runs as a task on the current runtime.
+async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| Failure::ConnectTimeout)?
+        .map_err(|e| Failure::Connect(Box::new(e)))?;
+    let _ = stream.set_nodelay(true);
+    tracing::trace!(%addr, "connected");
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| Failure::Connect(Box::new(e)))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// Parses `url` the way reqwest does (the WHATWG parser, then `http::Uri`); `None` unless
+/// it is `http://` to an IP address, without credentials.
+fn parse_origin(url: &str) -> Option<Origin> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    if parsed.scheme() != "http" || !parsed.username().is_empty() || parsed.password().is_some() {
+        return None;
+    }
+    let host = parsed.host_str()?;
+    let ip: IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    let port = parsed.port_or_known_default()?;
+    let uri: hyper::Uri = parsed.as_str().parse().ok()?;
+    let host = uri.host()?;
+    let host = match uri.port_u16() {
+        Some(p) if p != 80 => HeaderValue::from_str(&format!("{host}:{p}")).ok()?,
+        _ => HeaderValue::from_str(host).ok()?,
+    };
+    let target = match uri.path_and_query() {
+        Some(pq) if pq.as_str() != "/" => {
+            hyper::Uri::from_maybe_shared(Bytes::copy_from_slice(pq.as_str().as_bytes())).ok()?
+        }
+        _ => hyper::Uri::from_static("/"),
+    };
+    Some(Origin {
+        addr: SocketAddr::new(ip, port),
+        host,
+        target,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_parsed_as_reqwest_parses_them() {
+        let o = parse_origin("http://127.0.0.1:8080/v1/chat/completions?a=1").unwrap();
+        assert_eq!(o.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(o.host, "127.0.0.1:8080");
+        assert_eq!(o.target, "/v1/chat/completions?a=1");
+        let o = parse_origin("http://127.0.0.1/").unwrap();
+        assert_eq!(o.addr.port(), 80);
+        assert_eq!(o.host, "127.0.0.1");
+        assert_eq!(o.target, "/");
+        // The WHATWG parser normalises the path as reqwest would send it.
+        let o = parse_origin("http://127.0.0.1:80/a/../b c").unwrap();
+        assert_eq!(o.host, "127.0.0.1");
+        assert_eq!(o.target, "/b%20c");
+        let o = parse_origin("http://[::1]:9/x").unwrap();
+        assert_eq!(o.addr, "[::1]:9".parse().unwrap());
+        assert_eq!(o.host, "[::1]:9");
+        // Everything else goes through reqwest.
+        assert!(parse_origin("https://127.0.0.1:8080/x").is_none());
+        assert!(parse_origin("http://localhost:8080/x").is_none());
+        assert!(parse_origin("http://user:pw@127.0.0.1:8080/x").is_none());
+        assert!(parse_origin("http://127.0.0.1:99999/x").is_none());
+    }
+
+    /// A server on 127.0.0.1 that answers `answers_per_conn` requests per connection (then
+    /// closes it without saying so), or never answers when that is 0.
+    async fn server(answers_per_conn: usize) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let conns = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = conns.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut answered = 0;
+                    loop {
+                        let mut got = Vec::new();
+                        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        if answers_per_conn == 0 {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                        let head = String::from_utf8_lossy(&got).to_string();
+                        assert!(head.contains("host: 127.0.0.1:"), "{head}");
+                        assert!(head.contains("user-agent: ua-test"), "{head}");
+                        assert!(head.contains("accept: */*"), "{head}");
+                        s.write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-test: yes\r\n\r\nok",
+                        )
+                        .await
+                        .unwrap();
+                        answered += 1;
+                        if answered == answers_per_conn {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, conns)
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    async fn get(d: &Direct, addr: SocketAddr, timeout: Duration) -> Result<Answer, Failure> {
+        let origin = d.origin(&format!("http://{addr}/x")).unwrap();
+        d.send(
+            &origin,
+            hyper::Method::POST,
+            HeaderMap::new(),
+            b"{}".to_vec(),
+            &HeaderValue::from_static("ua-test"),
+            timeout,
+        )
+        .await
+    }
+
+    #[test]
+    fn connections_are_reused_and_closed_ones_replaced() {
+        rt().block_on(async {
+            let d = Direct::default();
+            let (addr, conns) = server(usize::MAX).await;
+            for _ in 0..20 {
+                let (status, headers, body) = get(&d, addr, Duration::from_secs(5)).await.unwrap();
+                assert_eq!(status, 200);
+                assert!(headers.contains(&("x-test".to_string(), "yes".to_string())));
+                assert_eq!(body, b"ok");
+            }
+            assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 1);
+            // A server that closes every connection after one answer, without saying so (as
+            // an idle keep-alive connection is closed): the next request, once the close has
+            // arrived, goes out on a new connection. (A close racing a request being written
+            // fails that request, with reqwest too: the retry policy handles it.)
+            let (addr, conns) = server(1).await;
+            for _ in 0..5 {
+                let (status, _, _) = get(&d, addr, Duration::from_secs(5)).await.unwrap();
+                assert_eq!(status, 200);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 5);
+        });
+    }
+
+    #[test]
+    fn timeouts_and_refused_connections() {
+        rt().block_on(async {
+            let d = Direct::default();
+            let (addr, _) = server(0).await;
+            let started = Instant::now();
+            let e = get(&d, addr, Duration::from_millis(200)).await.unwrap_err();
+            assert!(matches!(e, Failure::Timeout), "{e:?}");
+            assert!(started.elapsed() < Duration::from_secs(5));
+            // A port nobody listens on (bound, then closed).
+            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = free.local_addr().unwrap();
+            drop(free);
+            let e = get(&d, addr, Duration::from_secs(5)).await.unwrap_err();
+            assert!(matches!(e, Failure::Connect(_)), "{e:?}");
+        });
+    }
+}
