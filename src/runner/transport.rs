@@ -6,7 +6,7 @@
 //! URL's path, never headers.
 //!
 //! Plain `http://` to an IP address (a local model server, the benchmark's mock) goes straight
-//! over hyper ([`super::direct`]), with the same headers, timeouts, connection reuse and error
+//! over hyper (`runner/direct.rs`), with the same headers, timeouts, connection reuse and error
 //! words; HTTPS, host names and proxied requests go through reqwest.
 
 use std::sync::{Arc, OnceLock};
