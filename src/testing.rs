@@ -275,7 +275,7 @@ impl Suite {
                 && options.providers.is_empty(),
             ..RunOptions::default()
         };
-        let started_at = now_rfc3339();
+        let started_at = crate::results::now_rfc3339();
         let mut sink = CollectSink::default();
         let run = runner::run(&plan, &run_opts, &mut sink).map_err(Error::Run)?;
         let suites = plan
@@ -558,31 +558,6 @@ impl std::error::Error for Failed {}
 #[cfg(feature = "insta")]
 mod snapshots;
 
-/// Now, as RFC 3339 UTC.
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,6 +581,6 @@ mod tests {
             Mode::Replay
         );
         assert_eq!(Options::live().env(|_| None).effective_mode(), Mode::Live);
-        assert!(now_rfc3339().ends_with('Z'));
+        assert!(crate::results::now_rfc3339().ends_with('Z'));
     }
 }
