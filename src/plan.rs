@@ -232,15 +232,7 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
                     } else {
                         format!("the case defines: {}", known.join(", "))
                     });
-                    if let CaseSource::Dataset {
-                        file: dfile, line, ..
-                    } = &case.source
-                    {
-                        d.file = dfile.clone();
-                        d.yaml_path = String::new();
-                        d = d.at(*line, 1, 1);
-                    }
-                    diags.push(d);
+                    diags.push(at_dataset_row(d, case));
                 }
             }
         }
@@ -721,7 +713,7 @@ fn template_diag(
     prompt: &str,
     e: &TemplateError,
 ) -> Diagnostic {
-    let mut d = match e {
+    let d = match e {
         TemplateError::Missing { names } => {
             let list = names
                 .iter()
@@ -762,6 +754,11 @@ fn template_diag(
             format!("case `{}`: prompt `{prompt}`: {other}", case.id),
         ),
     };
+    at_dataset_row(d, case)
+}
+
+/// A case read from a dataset is reported at its row of the dataset file.
+fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
     if let CaseSource::Dataset {
         file: dfile, line, ..
     } = &case.source

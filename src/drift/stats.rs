@@ -71,6 +71,9 @@ impl ClassCounts {
     }
 }
 
+/// The two-sided 95 % normal quantile.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 /// The pass-rate comparison over paired cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PassRate {
@@ -293,7 +296,7 @@ pub fn compute(
         bootstrap: bootstrap_replicates,
         seed,
         sd_points: sd * 100.0,
-        adjusted_points: adjusted_interval(&diffs, 1.959_963_984_540_054),
+        adjusted_points: adjusted_interval(&diffs, Z95),
     };
 
     // Benjamini–Hochberg over every tested case.

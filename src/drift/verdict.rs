@@ -28,8 +28,7 @@ use super::Settings;
 use super::case::{CaseClass, CaseComparison};
 use super::stats::SuiteStats;
 
-/// z for a two-sided 95 % normal interval.
-const Z95: f64 = 1.959_963_984_540_054;
+use super::stats::Z95;
 
 /// The suite-level verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,25 +128,28 @@ pub fn interval(stats: &SuiteStats) -> Option<[f64; 2]> {
     if p.cases == 0 {
         return None;
     }
-    let base = p.ci_points.unwrap_or_else(|| {
-        let half = Z95 * p.sd_points / (p.cases as f64).sqrt();
-        [p.diff_points - half, p.diff_points + half]
-    });
+    let base = unadjusted(stats);
     Some(match p.adjusted_points {
         Some([lo, hi]) => [base[0].min(lo), base[1].max(hi)],
         None => base,
     })
 }
 
-/// Whether the small-sample adjustment widened the verdict's interval.
-pub fn widened(stats: &SuiteStats) -> bool {
+/// The bootstrap interval, else (`--bootstrap 0`) the normal approximation.
+fn unadjusted(stats: &SuiteStats) -> [f64; 2] {
     let p = &stats.pass_rate;
-    let base = p.ci_points.unwrap_or_else(|| {
+    p.ci_points.unwrap_or_else(|| {
         let half = Z95 * p.sd_points / (p.cases.max(1) as f64).sqrt();
         [p.diff_points - half, p.diff_points + half]
-    });
-    p.adjusted_points
-        .is_some_and(|[lo, hi]| lo < base[0] - 1e-9 || hi > base[1] + 1e-9)
+    })
+}
+
+/// Whether the small-sample adjustment widened the verdict's interval.
+pub fn widened(stats: &SuiteStats) -> bool {
+    let (Some(wide), base) = (interval(stats), unadjusted(stats)) else {
+        return false;
+    };
+    wide[0] < base[0] - 1e-9 || wide[1] > base[1] + 1e-9
 }
 
 /// Decides the verdict, the gates and the exit code.

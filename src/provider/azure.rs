@@ -264,26 +264,10 @@ pub fn retry_after_in_message(message: &str) -> Option<Duration> {
 mod tests {
     use super::*;
     use crate::provider::FinishReason;
-
-    fn raw(status: u16, headers: &[(&str, &str)], body: &str) -> RawResponse {
-        RawResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            stderr: None,
-        }
-    }
+    use crate::provider::test_support::raw;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("mock/fixtures/azure")
-                .join(name),
-        )
-        .unwrap()
+        crate::provider::test_support::fixture("azure", name)
     }
 
     #[test]

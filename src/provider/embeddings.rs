@@ -315,21 +315,27 @@ impl OpenAiEmbedder {
     }
 }
 
+/// `{"model", "input", "dimensions"?}`: the body OpenAI's `/v1/embeddings` and Ollama's
+/// `/api/embed` both take.
+fn model_input_body(model: &str, text: &str, dimensions: Option<u64>) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert("input".into(), json!(text));
+    if let Some(d) = dimensions {
+        body.insert("dimensions".into(), json!(d));
+    }
+    Value::Object(body)
+}
+
 impl Embedder for OpenAiEmbedder {
     fn id(&self) -> &str {
         &self.id
     }
 
     fn prepare(&self, text: &str) -> Result<WireRequest, ProviderError> {
-        let mut body = Map::new();
-        body.insert("model".into(), json!(self.model));
-        body.insert("input".into(), json!(text));
-        if let Some(d) = self.dimensions {
-            body.insert("dimensions".into(), json!(d));
-        }
         Ok(post(
             self.url.clone(),
-            Value::Object(body),
+            model_input_body(&self.model, text, self.dimensions),
             self.auth.clone(),
             &self.headers,
         ))
@@ -617,15 +623,9 @@ impl Embedder for OllamaEmbedder {
     }
 
     fn prepare(&self, text: &str) -> Result<WireRequest, ProviderError> {
-        let mut body = Map::new();
-        body.insert("model".into(), json!(self.model));
-        body.insert("input".into(), json!(text));
-        if let Some(d) = self.dimensions {
-            body.insert("dimensions".into(), json!(d));
-        }
         Ok(post(
             self.url.clone(),
-            Value::Object(body),
+            model_input_body(&self.model, text, self.dimensions),
             self.auth.clone(),
             &self.headers,
         ))

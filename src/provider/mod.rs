@@ -19,6 +19,8 @@ pub mod ollama;
 pub mod openai;
 pub mod registry;
 mod templating;
+#[cfg(test)]
+mod test_support;
 pub mod vertex;
 pub mod wire;
 

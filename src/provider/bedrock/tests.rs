@@ -1,26 +1,10 @@
 //! Converse body, answers, stop reasons and errors against the documented fixtures.
 use super::*;
 use crate::provider::Message;
-
-fn raw(status: u16, headers: &[(&str, &str)], body: &str) -> RawResponse {
-    RawResponse {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-        stderr: None,
-    }
-}
+use crate::provider::test_support::raw;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("mock/fixtures/bedrock")
-            .join(name),
-    )
-    .unwrap()
+    crate::provider::test_support::fixture("bedrock", name)
 }
 
 fn provider() -> Bedrock {

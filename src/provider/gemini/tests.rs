@@ -6,26 +6,10 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::provider::Message;
-
-fn raw(status: u16, headers: &[(&str, &str)], body: &str) -> RawResponse {
-    RawResponse {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-        stderr: None,
-    }
-}
+use crate::provider::test_support::raw;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("mock/fixtures/gemini")
-            .join(name),
-    )
-    .unwrap()
+    crate::provider::test_support::fixture("gemini", name)
 }
 
 fn msg(role: Role, content: &str) -> Message {
