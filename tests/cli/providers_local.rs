@@ -481,6 +481,40 @@ cases:
     let r = p.run(&["run", "suites/vars.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert_eq!(mock.request_count(), before);
+
+    // A case from a dataset is reported at its row of the dataset file.
+    p.file(
+        "fixtures/questions.csv",
+        "id,question\nfrance,Capital of France?\nspain,Capital of Spain?\n",
+    );
+    let i = suite.find("cases:").unwrap();
+    p.file(
+        "suites/vars.yaml",
+        &format!("{}cases:\n  - file://fixtures/questions.csv\n", &suite[..i]),
+    );
+    let r = p.run(&["validate", "suites/vars.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("fixtures/questions.csv:2:1"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("fixtures/questions.csv:3:1"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        r.stderr.matches(": provider `gw`: ").count(),
+        2,
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("`vars.priority` is undefined"),
+        "{}",
+        r.all()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
