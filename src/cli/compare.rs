@@ -413,7 +413,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     if let Err(code) = outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files)) {
         return code;
     }
-    let (results, thresholds, interrupted, source) = if args.results.is_empty() {
+    let (results, thresholds, interrupted, source, suites) = if args.results.is_empty() {
         let run_args = RunArgs {
             files: args.files.clone(),
             providers: vec![args.baseline.clone(), args.candidate.clone()],
@@ -445,7 +445,8 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             .iter()
             .map(|s| s.suite.thresholds.clone())
             .collect();
-        (ex.results, thresholds, ex.interrupted, None)
+        let suites = ex.plan.suites.iter().map(|s| s.suite.clone()).collect();
+        (ex.results, thresholds, ex.interrupted, None, suites)
     } else {
         if args.save_results.is_some() {
             eprintln!("error: --save-results writes a run's results; with --results nothing runs");
@@ -466,7 +467,11 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        (results, thresholds, false, Some(source))
+        let suites = match super::equivalence::load(&args.files) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        (results, thresholds, false, Some(source), suites)
     };
     let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
         Ok(s) => s,
@@ -479,13 +484,30 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let comparison = drift::compare(&b, &c, &settings);
+    let judges = super::equivalence::Judges::of(
+        &suites,
+        &super::equivalence::JudgeFlags {
+            mode: args.mode.map(Into::into),
+            cassette_dir: args.cassette_dir.clone(),
+            no_cache: args.no_cache,
+            cache_dir: args.cache_dir.as_deref(),
+            ci: args.ci.enabled(),
+            concurrency: args.concurrency.map(|c| c as usize),
+            timeout: args.timeout_ms.map(Duration::from_millis),
+            max_retries: args.max_retries,
+        },
+    );
+    let sides = [(b, c)];
+    let comparisons = match super::equivalence::compare_all(&sides, &settings, judges.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let code = finish(
-        ComparisonFile::new(settings, vec![comparison]),
+        ComparisonFile::new(settings, comparisons),
         &args.show,
         &outputs,
     );
-    drop((b, c));
+    drop(sides);
     // As in `finish`: the process exits next.
     std::mem::forget(results);
     if interrupted {

@@ -349,6 +349,13 @@ impl DriftView {
                 );
             }
         }
+        if let Some(j) = &c.equivalence {
+            let _ = write!(
+                evidence,
+                " {}.",
+                crate::drift::render::judge_summary(j).trim_end_matches('.')
+            );
+        }
         let gates = c
             .gates
             .iter()

@@ -27,6 +27,7 @@
 pub mod cache;
 pub mod cassette;
 mod direct;
+pub mod equivalence;
 mod executor;
 mod grading;
 pub mod limits;
