@@ -14,6 +14,7 @@ mod init;
 mod interrupt;
 mod judges;
 mod leaks;
+mod meaning;
 mod merge;
 mod providers_cloud;
 mod providers_local;

@@ -362,8 +362,9 @@ fn number_words(tokens: &mut Vec<Token>) {
     }
 }
 
-/// A light stem for matching words across answers: `'s`, plural and verb endings dropped
-/// (`returns`, `returned`, `returning` → `return`; `policies` → `policy`).
+/// A light stem for matching words across answers: `'s`, plural and verb endings and a final
+/// `e` dropped (`returns`, `returned`, `returning`, `return` → `return`; `increase`,
+/// `increased` → `increas`; `policies` → `policy`).
 pub(crate) fn stem(word: &str) -> String {
     let w = word.strip_suffix("'s").unwrap_or(word);
     let n = w.chars().count();
@@ -372,21 +373,22 @@ pub(crate) fn stem(word: &str) -> String {
     {
         return format!("{s}y");
     }
+    let mut out = w;
     for suffix in ["ing", "ed", "es", "s"] {
         if n > suffix.len() + 2
             && let Some(s) = w.strip_suffix(suffix)
         {
-            if suffix == "es" && !s.ends_with(['s', 'x', 'z', 'h']) {
-                // `takes` → `take`, not `tak`.
-                return format!("{s}e");
-            }
             if suffix == "s" && s.ends_with('s') {
-                return w.to_string();
+                break;
             }
-            return s.to_string();
+            out = s;
+            break;
         }
     }
-    w.to_string()
+    match out.strip_suffix('e') {
+        Some(s) if s.chars().count() >= 3 => s.to_string(),
+        _ => out.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -460,7 +462,10 @@ mod tests {
             ("returned", "return"),
             ("returning", "return"),
             ("policies", "policy"),
-            ("takes", "take"),
+            ("takes", "tak"),
+            ("take", "tak"),
+            ("increased", "increas"),
+            ("increase", "increas"),
             ("boxes", "box"),
             ("glass", "glass"),
             ("bob's", "bob"),

@@ -71,7 +71,21 @@ pub(crate) fn compare(a: &JsonAnswer, b: &JsonAnswer, out: &mut Vec<MeaningSigna
     let mut strings_same = true;
     for (path, x, y) in strings {
         let mut inner = Vec::new();
-        strings_same &= super::text(x, y, &mut inner);
+        let same = super::text(x, y, &mut inner);
+        strings_same &= same;
+        // A short string is a label, a name or an enum value: any change of it is a new value.
+        let short = |s: &str| super::canon::canonical(s).tokens.len() <= 3;
+        if !same && short(x) && short(y) {
+            out.push(hard(
+                SignalKind::Json,
+                format!(
+                    "JSON value {path} {} → {}",
+                    jsondiff::render(&Value::String(x.to_string())),
+                    jsondiff::render(&Value::String(y.to_string()))
+                ),
+            ));
+            continue;
+        }
         out.extend(inner.into_iter().map(|s| MeaningSignal {
             reason: format!("{path}: {}", s.reason),
             ..s

@@ -256,6 +256,24 @@ pub(crate) fn unit_needs_number(spelling: &str) -> bool {
     spelling.chars().count() <= 2 && spelling.chars().all(|c| c.is_ascii_alphabetic())
 }
 
+/// Words that scale a number (`seven hundred`).
+pub(crate) const SCALES: &[&str] = &[
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
+    "dozen",
+    "dozens",
+    "k",
+    "m",
+    "bn",
+];
+
 /// Dates and times of day: a change between two of these is a changed date.
 pub(crate) const DATE_WORDS: &[&str] = &[
     "monday",
@@ -360,14 +378,14 @@ pub(crate) const CLASSES: &[(&str, &[&[&str]])] = &[
         "quantity",
         &[
             &["all", "every", "each", "everyone", "everybody", "everything", "entire"],
-            &["some", "several", "certain"],
+            &["some", "several", "certain", "someone", "somebody", "something"],
             &["none", "nobody", "nothing"],
             &["most", "majority"],
             &["many", "lots", "numerous"],
             &["few", "minority"],
             &["half"],
             &["both"],
-            &["single"],
+            &["single", "one"],
             &["multiple"],
             &["only", "just"],
         ],
@@ -495,6 +513,7 @@ pub(crate) const ANTONYMS: &[(&str, &str)] = &[
     ("won", "lost"),
     ("win", "loss"),
     ("accept", "reject"),
+    ("approve", "reject"),
     ("accepted", "rejected"),
     ("allow", "forbid"),
     ("allow", "prohibit"),
@@ -616,6 +635,11 @@ pub(crate) const ANTONYMS: &[(&str, &str)] = &[
 
 /// Prefixes that negate a word (`unsafe`, `impossible`, `non-refundable`).
 pub(crate) const NEGATING_PREFIXES: &[&str] = &["un", "in", "im", "il", "ir", "non", "dis"];
+
+/// Whether `word` is a date word, plural forms included (`mondays`, `weekends`).
+pub(crate) fn is_date(word: &str) -> bool {
+    is(DATE_WORDS, word) || word.strip_suffix('s').is_some_and(|w| is(DATE_WORDS, w))
+}
 
 /// Whether `word` is in `list`.
 pub(crate) fn is(list: &[&str], word: &str) -> bool {

@@ -174,6 +174,7 @@ pub(crate) fn text(a: &str, b: &str, out: &mut Vec<MeaningSignal>) -> bool {
     signals::names(&p, out);
     signals::opposites(&p, out);
     signals::lists(&p, out);
+    signals::prose_lists(a, b, out);
     signals::roles(&p, out);
     signals::hedging(&p, out);
     signals::words(&p, out);

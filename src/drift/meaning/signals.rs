@@ -214,7 +214,8 @@ pub(crate) fn leading_answer(c: &Canon) -> Option<(bool, usize)> {
     if t.kind != Kind::Word {
         return None;
     }
-    let plain = matches!(t.text.as_str(), "yes" | "yeah" | "yep" | "no" | "nope");
+    // `No` is also a determiner (`No dog is running`): it answers only before a pause.
+    let plain = matches!(t.text.as_str(), "yes" | "yeah" | "yep" | "nope");
     if !plain && !(t.pause_after || c.tokens.len() == 1) {
         return None;
     }
@@ -406,7 +407,16 @@ fn change_reason(what: &str, removed: &[&Token], added: &[&Token]) -> String {
 
 pub(crate) fn numbers(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     fn nums(c: &Canon) -> Vec<&Token> {
-        c.tokens.iter().filter(|t| t.kind == Kind::Number).collect()
+        c.tokens
+            .iter()
+            .enumerate()
+            .filter(|&(i, t)| {
+                t.kind == Kind::Number
+                    || (is(lexicon::SCALES, &t.text)
+                        && (t.text.len() > 2 || i > 0 && c.tokens[i - 1].kind == Kind::Number))
+            })
+            .map(|(_, t)| t)
+            .collect()
     }
     let (na, nb) = (nums(p.a), nums(p.b));
     let (removed, added) = multiset_diff(&na, &nb);
@@ -452,7 +462,7 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     fn dates(c: &Canon) -> Vec<&Token> {
         c.tokens
             .iter()
-            .filter(|t| t.kind == Kind::Word && is(lexicon::DATE_WORDS, &t.text))
+            .filter(|t| t.kind == Kind::Word && lexicon::is_date(&t.text))
             .collect()
     }
     let (da, db) = (dates(p.a), dates(p.b));
@@ -463,6 +473,13 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
 }
 
 // ---- names -------------------------------------------------------------------------------------
+
+/// Endings of common nouns: a capitalised word with one of them that opens a sentence is not
+/// taken for a name (`Departure is at 7`, `Applicants must be 18`).
+const COMMON_ENDINGS: &[&str] = &[
+    "tion", "sion", "ment", "ness", "ity", "ance", "ence", "ure", "ism", "ship", "ants", "ents",
+    "ings", "ists", "ers", "ians", "ies",
+];
 
 /// Whether a token looks like (part of) a name: capitalised, not a function word, not a
 /// common sentence opener when it opens a sentence.
@@ -482,11 +499,12 @@ fn is_name(t: &Token) -> bool {
     if t.initial
         && (is(lexicon::OPENERS, w)
             || lexicon::class_of(w).is_some()
-            || super::common_words::is_common(w))
+            || super::common_words::is_common(w)
+            || COMMON_ENDINGS.iter().any(|e| w.len() > e.len() + 2 && w.ends_with(e)))
     {
         return false;
     }
-    !is(lexicon::DATE_WORDS, w)
+    !lexicon::is_date(w)
 }
 
 /// The stems of every token.
@@ -552,7 +570,7 @@ pub(crate) fn opposites(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             let reason = if lexicon::antonyms(&x.text, &y.text) {
                 format!("antonym: '{}' → '{}'", x.written, y.written)
             } else if let (Some((cx, gx)), Some((cy, gy))) =
-                (lexicon::class_of(&x.text), lexicon::class_of(&y.text))
+                (class_in(p.a, d), class_in(p.b, i))
                 && cx == cy
                 && gx != gy
             {
@@ -567,6 +585,15 @@ pub(crate) fn opposites(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             }
         }
     }
+}
+
+/// The class of the token at `i`, `a few` counting as `some` (`few` alone is `not many`).
+fn class_in(c: &Canon, i: usize) -> Option<(&'static str, usize)> {
+    let w = c.tokens[i].text.as_str();
+    if w == "few" && i > 0 && c.tokens[i - 1].text == "a" {
+        return lexicon::class_of("some");
+    }
+    lexicon::class_of(w)
 }
 
 // ---- who did what to whom ----------------------------------------------------------------------
@@ -603,14 +630,27 @@ fn anchors(p: &Pair<'_>) -> Vec<(usize, usize)> {
     out
 }
 
-/// Whether one side reads as passive and the other not (`was hit by`).
+/// Irregular past participles (`was written`, `is held`).
+const PARTICIPLES: &[&str] = &[
+    "done", "made", "sold", "built", "taken", "given", "written", "seen", "held", "paid", "sent",
+    "told", "found", "kept", "left", "bought", "brought", "caught", "taught", "known", "shown",
+    "grown", "drawn", "thrown", "hit", "put", "set", "cut", "read", "won", "lost", "led", "fed",
+    "met", "run", "begun", "broken", "chosen", "driven", "eaten", "forgotten", "hidden",
+    "spoken", "stolen", "woken", "worn", "torn", "sung", "drunk", "struck", "spent", "lent",
+];
+
+/// Whether one side reads as passive and the other not (`was hit by`, `was published`).
 fn voice_differs(p: &Pair<'_>) -> bool {
     let passive = |c: &Canon| {
-        let has = |w: &str| c.tokens.iter().any(|t| t.text == w);
-        has("by")
-            && ["is", "are", "was", "were", "been", "being", "be", "get", "got"]
-                .iter()
-                .any(|w| has(w))
+        let t = &c.tokens;
+        (0..t.len()).any(|i| {
+            matches!(
+                t[i].text.as_str(),
+                "is" | "are" | "was" | "were" | "been" | "being" | "be" | "get" | "got"
+            ) && t[i + 1..].iter().take(2).any(|n| {
+                n.text.ends_with("ed") || n.text.ends_with("en") || is(PARTICIPLES, &n.text)
+            })
+        })
     };
     passive(p.a) != passive(p.b)
 }
@@ -618,6 +658,20 @@ fn voice_differs(p: &Pair<'_>) -> bool {
 pub(crate) fn roles(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     // Moved list items are the list rule's to report.
     if out.iter().any(|s| s.kind == SignalKind::List) {
+        return;
+    }
+    if let Some((x, y)) = swapped_words(p) {
+        out.push(if voice_differs(p) {
+            soft(
+                SignalKind::Roles,
+                format!("voice changed (active ↔ passive): '{x}' and '{y}' changed places"),
+            )
+        } else {
+            hard(
+                SignalKind::Roles,
+                format!("roles swapped: '{x}' and '{y}' changed places"),
+            )
+        });
         return;
     }
     let anchors = anchors(p);
@@ -630,8 +684,13 @@ pub(crate) fn roles(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             // `ax < ay` but `by < bx`: inverted. A swap of roles keeps something between them
             // on both sides (`Alice hit Bob` / `Bob hit Alice`: `hit`).
             let between_a: Vec<&str> = p.a.tokens[ax + 1..ay].iter().map(|t| t.text.as_str()).collect();
+            // Articles say nothing about roles, and `is` is symmetric (`the capital is
+            // Paris` / `Paris is the capital`).
             let pivot = p.b.tokens[by + 1..bx].iter().any(|t| {
-                !matches!(t.text.as_str(), "a" | "an" | "the") && between_a.contains(&t.text.as_str())
+                !matches!(
+                    t.text.as_str(),
+                    "a" | "an" | "the" | "is" | "are" | "was" | "were" | "be" | "been"
+                ) && between_a.contains(&t.text.as_str())
             });
             let pair = (
                 p.a.tokens[ax].written.clone(),
@@ -662,6 +721,31 @@ pub(crate) fn roles(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             format!("word order changed: '{x} … {y}' → '{y} … {x}'"),
         ));
     }
+}
+
+/// Two words that replaced each other (`key` → `vault` here, `vault` → `key` there).
+fn swapped_words(p: &Pair<'_>) -> Option<(String, String)> {
+    let mut replaced: Vec<(&str, &str, &str)> = Vec::new();
+    for op in &p.ops {
+        if let DiffOp::Replace {
+            old_index,
+            old_len: 1,
+            new_index,
+            new_len: 1,
+        } = *op
+        {
+            let (x, y) = (&p.a.tokens[old_index], &p.b.tokens[new_index]);
+            if x.kind != Kind::Symbol && !is(lexicon::FUNCTION_WORDS, &x.text) {
+                replaced.push((&x.text, &y.text, &x.written));
+            }
+        }
+    }
+    replaced.iter().find_map(|&(x, y, wx)| {
+        replaced
+            .iter()
+            .find(|&&(x2, y2, _)| x2 == y && y2 == x)
+            .map(|&(_, _, wy)| (wx.to_string(), wy.to_string()))
+    })
 }
 
 // ---- lists -------------------------------------------------------------------------------------
@@ -706,6 +790,102 @@ pub(crate) fn lists(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             SignalKind::List,
             format!("list item reworded: {} → {}", show(p.a, i), show(p.b, j)),
         ));
+    }
+}
+
+/// Sentences of a text (split at `!` `?` `;` `:`, line breaks, and a `.` before a space).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let end = match c {
+            '!' | '?' | ';' | ':' | '\n' => true,
+            '.' => bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
+            _ => false,
+        };
+        if end {
+            out.push(&text[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// The items of a series in a sentence (`flour, sugar, eggs and butter`), canonical, articles
+/// dropped; fewer than two items is no series.
+fn series_items(sentence: &str) -> Vec<(String, String)> {
+    let mut pieces: Vec<&str> = sentence.split(',').collect();
+    let last = pieces.pop().unwrap_or("");
+    let mut tail: Vec<&str> = Vec::new();
+    let mut rest = last;
+    for joiner in [" and ", " or "] {
+        if let Some((x, y)) = rest.split_once(joiner) {
+            tail.push(x);
+            rest = y;
+            break;
+        }
+    }
+    tail.push(rest);
+    pieces.extend(tail);
+    let items: Vec<(String, String)> = pieces
+        .into_iter()
+        .map(|p| {
+            let p = p.trim();
+            let p = p
+                .strip_prefix("and ")
+                .or_else(|| p.strip_prefix("or "))
+                .unwrap_or(p);
+            let c = super::canon::canonical(p);
+            let key: Vec<&str> = c
+                .tokens
+                .iter()
+                .map(|t| t.text.as_str())
+                .skip_while(|w| matches!(*w, "a" | "an" | "the"))
+                .collect();
+            (key.join(" "), p.trim().to_string())
+        })
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    if items.len() >= 2 { items } else { Vec::new() }
+}
+
+/// Items added to or dropped from a series written in prose (`flour, sugar, eggs and butter` →
+/// `flour, sugar and butter`): hard.
+pub(crate) fn prose_lists(a: &str, b: &str, out: &mut Vec<MeaningSignal>) {
+    if out.iter().any(|s| s.kind == SignalKind::List) {
+        return;
+    }
+    let all = |t: &str| -> Vec<Vec<(String, String)>> {
+        sentences(t)
+            .into_iter()
+            .map(series_items)
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let (sa, sb) = (all(a), all(b));
+    for x in &sa {
+        for y in &sb {
+            if x.len().max(y.len()) < 3 || x.len() == y.len() {
+                continue;
+            }
+            let shared = x.iter().filter(|i| y.iter().any(|j| j.0 == i.0)).count();
+            if shared == 0 || (shared < 2 && x[0].0 != y[0].0) {
+                continue;
+            }
+            let (what, extra) = if x.len() > y.len() {
+                ("dropped", x.iter().find(|i| !y.iter().any(|j| j.0 == i.0)))
+            } else {
+                ("added", y.iter().find(|i| !x.iter().any(|j| j.0 == i.0)))
+            };
+            let item = extra.map_or_else(String::new, |i| format!(": {}", quoted(&i.1)));
+            out.push(hard(
+                SignalKind::List,
+                format!("list item {what}{item} ({} items → {})", x.len(), y.len()),
+            ));
+            return;
+        }
     }
 }
 
