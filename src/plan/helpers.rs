@@ -345,9 +345,12 @@ fn resolve(
 }
 
 fn build_error(suite: &Suite, spec: &ProviderSpec, e: ProviderFactoryError) -> Diagnostic {
-    // An entry made from an assertion's `provider:` string has no keys below it.
+    // An entry made from an assertion's `provider:` string (or the equivalence judge's) has no
+    // keys below it.
+    let from_string = spec.yaml_path.ends_with(".provider")
+        || spec.yaml_path.starts_with("drift.equivalence.");
     let path = match &e.at {
-        Some(at) if !spec.yaml_path.ends_with(".provider") => format!("{}.{at}", spec.yaml_path),
+        Some(at) if !from_string => format!("{}.{at}", spec.yaml_path),
         _ => spec.yaml_path.clone(),
     };
     let mut d = Diagnostic::error(&suite.path, path, e.message);
