@@ -20,9 +20,11 @@ use crate::report::markdown::Footer;
 
 /// Shown after `compare --help` and `diff --help`.
 pub(crate) const VERDICT_HELP: &str = "\
-Per case: unchanged, equivalent (reworded: same assertion outcomes, same JSON shape and
-numbers, similarity >= --similarity), changed, regressed (a pass rate fell), improved,
-new, missing, errored (no answer on a side). Each with its reason.
+Per case: unchanged, equivalent (same assertion outcomes and only formatting differs:
+whitespace, case, punctuation, Markdown, number format, JSON key order; or, with a suite's
+`drift.equivalence` judge, a rewording it accepts), changed (with what changed: negation,
+numbers, yes/no, names, roles, list items, hedging, refusal, words), regressed (a pass rate
+fell), improved, new, missing, errored (no answer on a side). Each with its reason.
 
 Verdict, from the 95% interval [lo, hi] of the pass-rate difference (candidate - baseline,
 points; paired bootstrap over cases) and the margin D = --max-pass-rate-drop:
@@ -66,8 +68,9 @@ pub struct GateArgs {
     #[arg(long, value_name = "PERCENT")]
     pub max_cost_increase: Option<f64>,
 
-    /// Minimum text similarity (0-1) for `equivalent` [suite: equivalence_similarity; default 0.8].
-    #[arg(long, value_name = "RATIO")]
+    /// No longer used (accepted with a warning): only formatting changes are `equivalent`,
+    /// unless a suite names a judge (`drift.equivalence`).
+    #[arg(long, value_name = "RATIO", hide = true)]
     pub similarity: Option<f64>,
 
     /// Bootstrap replicates for the interval (0: normal approximation).
@@ -180,6 +183,15 @@ pub struct CompareArgs {
     /// CI mode.
     #[command(flatten)]
     pub ci: super::ci::CiArgs,
+}
+
+/// Warns that `--similarity` no longer decides anything.
+pub(crate) fn warn_similarity(gates: &GateArgs) {
+    if gates.similarity.is_some() {
+        eprintln!(
+            "warning: --similarity no longer decides `equivalent`: only changes of formatting are equivalent, unless a suite names a judge model (`drift.equivalence`, docs/drift.md); the value is ignored"
+        );
+    }
 }
 
 /// Builds the settings: suite thresholds (strictest wins), then flags.
@@ -388,6 +400,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    warn_similarity(&args.gates);
     if args.baseline == args.candidate {
         eprintln!(
             "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",

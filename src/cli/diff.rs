@@ -31,7 +31,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub candidate_provider: Option<String>,
 
-    /// Suite files to read `thresholds:` from (nothing is run); repeatable.
+    /// Suite files to read `thresholds:` and `drift.equivalence` from (nothing is run but
+    /// the equivalence judge, when a suite names one); repeatable.
     #[arg(long = "suite", value_name = "FILE")]
     pub suites: Vec<PathBuf>,
 
@@ -55,6 +56,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    super::compare::warn_similarity(&args.gates);
     let outputs = match parse_outputs(&args.show) {
         Ok(o) => o,
         Err(code) => return code,

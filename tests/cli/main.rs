@@ -8,6 +8,7 @@ mod compare;
 mod diff;
 mod docs;
 mod drift_reports;
+mod equivalence;
 mod help;
 mod html;
 mod init;
