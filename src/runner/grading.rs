@@ -135,6 +135,7 @@ fn with_settings(req: &Request, c: &ProviderConfig) -> Request {
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        stream: false,
         vars: req.vars.clone(),
     }
 }
