@@ -381,7 +381,9 @@ fn streams(
         diags.push(Diagnostic::warning(
             file,
             &spec.yaml_path,
-            format!("{what}: under `--stream` its answers are not streamed (no time to first token)"),
+            format!(
+                "{what}: under `--stream` its answers are not streamed (no time to first token)"
+            ),
         ));
     }
     false

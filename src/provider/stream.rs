@@ -502,8 +502,14 @@ mod tests {
         use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
         let msg = |t: &str, p: &str| {
             let m = Message::new(p.as_bytes().to_vec())
-                .add_header(Header::new(":message-type", HeaderValue::String("event".into())))
-                .add_header(Header::new(":event-type", HeaderValue::String(t.to_string().into())));
+                .add_header(Header::new(
+                    ":message-type",
+                    HeaderValue::String("event".into()),
+                ))
+                .add_header(Header::new(
+                    ":event-type",
+                    HeaderValue::String(t.to_string().into()),
+                ));
             let mut out = Vec::new();
             write_message_to(&m, &mut out).unwrap();
             out

@@ -262,6 +262,7 @@ fn settings_take_the_strictest_threshold() {
         max_pass_rate_drop: Some(5.0),
         no_regression_tags: vec!["critical".into()],
         max_p95_latency_increase: Some(30.0),
+        max_p95_ttft_increase: Some(50.0),
         max_cost_increase: None,
         equivalence_similarity: Some(0.7),
     };
@@ -269,6 +270,7 @@ fn settings_take_the_strictest_threshold() {
         max_pass_rate_drop: Some(1.0),
         no_regression_tags: vec!["critical".into(), "legal".into()],
         max_p95_latency_increase: None,
+        max_p95_ttft_increase: Some(40.0),
         max_cost_increase: Some(10.0),
         equivalence_similarity: Some(0.9),
     };
@@ -276,6 +278,7 @@ fn settings_take_the_strictest_threshold() {
     assert_eq!(s.max_pass_rate_drop, 1.0);
     assert_eq!(s.no_regression_tags, vec!["critical", "legal"]);
     assert_eq!(s.max_p95_latency_increase, Some(30.0));
+    assert_eq!(s.max_p95_ttft_increase, Some(40.0));
     assert_eq!(s.max_cost_increase, Some(10.0));
     assert_eq!(s.equivalence_similarity, 0.9);
     let d = Settings::from_thresholds([]);
