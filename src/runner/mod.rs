@@ -32,6 +32,7 @@ mod grading;
 pub mod limits;
 pub mod retry;
 pub mod sigv4;
+mod streaming;
 pub mod transport;
 
 use std::time::Duration;

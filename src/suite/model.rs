@@ -405,6 +405,8 @@ assertion_kinds! {
     Levenshtein = "levenshtein",
     /// Wall-clock latency is at most `threshold` ms.
     Latency = "latency",
+    /// Time to first token of a streamed answer is at most `threshold` ms.
+    Ttft = "ttft",
     /// Cost is at most `threshold` USD, from the price table.
     Cost = "cost",
     /// Output looks like a refusal.
