@@ -810,3 +810,74 @@ fn compare_reports_and_gates_time_to_first_token() {
     assert_eq!(gate["status"], "pass", "{gate}\n{}", r.all());
     assert_ne!(r.code, 1, "{}", r.all());
 }
+
+/// A host name (not an IP address) goes through reqwest rather than the direct hyper path:
+/// streams are read as they arrive there too, and a break mid-stream is retried.
+#[test]
+fn streams_through_the_reqwest_path_too() {
+    let mock = mock();
+    for protocol in [
+        Protocol::OpenAiChat,
+        Protocol::BedrockConverse,
+        Protocol::Anthropic,
+    ] {
+        mock.add_rule(
+            Rule::new()
+                .protocol(protocol)
+                .prompt_contains("flaky")
+                .times(1)
+                .reply(Reply::text("Paris is the capital.").cut_stream()),
+        );
+    }
+    mock.add_rule(
+        Rule::new().reply(
+            Reply::text("Paris is the capital.")
+                .stream_delays(Duration::from_millis(200), Duration::from_millis(10)),
+        ),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let p = project(home.path());
+    let url = mock.url().replace("127.0.0.1", "localhost");
+    let cases = [
+        case(
+            "slow",
+            "slow question",
+            "[ { type: ttft, threshold: 60000 } ]",
+        ),
+        case(
+            "flaky",
+            "flaky question",
+            "[ { type: contains, value: Paris } ]",
+        ),
+    ]
+    .concat();
+    p.file(
+        "suites/s.yaml",
+        &suite(&providers(&url, ", stream: true"), &cases, ""),
+    );
+    let r = run_ok(
+        &p,
+        &[
+            "run",
+            "suites/s.yaml",
+            "-p",
+            "openai",
+            "-p",
+            "bedrock",
+            "-p",
+            "anthropic",
+            "--no-cache",
+            "-o",
+            "results.json",
+        ],
+    );
+    let doc = results(&p, "results.json");
+    for label in ["openai", "bedrock", "anthropic"] {
+        let slow = result_for(&doc, "slow", label);
+        assert_eq!(slow["status"], "passed", "{label}: {slow}\n{}", r.all());
+        assert!(slow["ttft_ms"].as_u64().unwrap() >= 200, "{slow}");
+        let flaky = result_for(&doc, "flaky", label);
+        assert_eq!(flaky["status"], "passed", "{label}: {flaky}");
+        assert_eq!(flaky["attempts"], 2, "{flaky}");
+    }
+}

@@ -204,38 +204,24 @@ mod tests {
         d.finish(&raw(200, &[("x-amzn-requestid", "r-1")], ""))
     }
 
-    /// The documented tool-use answer (`converse_tool_use.json`) as a ConverseStream.
+    /// `converse_stream_tool_use.events.json` (the documented tool-use answer,
+    /// `converse_tool_use.json`, as ConverseStream events), framed by the AWS crate.
     fn tool_use_stream() -> Vec<u8> {
-        events(&[
-            ("messageStart", r#"{"role":"assistant"}"#),
-            (
-                "contentBlockDelta",
-                r#"{"contentBlockIndex":0,"delta":{"text":"Let me "}}"#,
-            ),
-            (
-                "contentBlockDelta",
-                r#"{"contentBlockIndex":0,"delta":{"text":"check."}}"#,
-            ),
-            ("contentBlockStop", r#"{"contentBlockIndex":0}"#),
-            (
-                "contentBlockStart",
-                r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_PdExample0001","name":"get_weather"}}}"#,
-            ),
-            (
-                "contentBlockDelta",
-                r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\":"}}}"#,
-            ),
-            (
-                "contentBlockDelta",
-                r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"\"Paris\"}"}}}"#,
-            ),
-            ("contentBlockStop", r#"{"contentBlockIndex":1}"#),
-            ("messageStop", r#"{"stopReason":"tool_use"}"#),
-            (
-                "metadata",
-                r#"{"usage":{"inputTokens":402,"outputTokens":55,"totalTokens":457},"metrics":{"latencyMs":1020}}"#,
-            ),
-        ])
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&crate::provider::test_support::fixture(
+                "bedrock",
+                "converse_stream_tool_use.events.json",
+            ))
+            .unwrap();
+        list.iter()
+            .flat_map(|e| {
+                frame(
+                    "event",
+                    e["event"].as_str().unwrap(),
+                    &e["payload"].to_string(),
+                )
+            })
+            .collect()
     }
 
     #[test]
