@@ -129,14 +129,10 @@ impl Direct {
     pub(super) async fn send_streaming(
         &self,
         origin: &Origin,
-        method: hyper::Method,
-        headers: HeaderMap,
-        body: Vec<u8>,
-        user_agent: &HeaderValue,
+        req: hyper::Request<Full<Bytes>>,
         timeout: Duration,
         sink: &mut dyn BodySink,
     ) -> Result<(), Failure> {
-        let req = request(origin, method, headers, body, user_agent);
         let exchange = async {
             let (resp, sender) = self.open(origin, req).await?;
             let (parts, mut body) = resp.into_parts();
@@ -252,7 +248,7 @@ pub(super) trait BodySink {
 }
 
 /// The request as sent: `user-agent`, `accept: */*` and `Host` added unless set.
-fn request(
+pub(super) fn request(
     origin: &Origin,
     method: hyper::Method,
     mut headers: HeaderMap,

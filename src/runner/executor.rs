@@ -613,13 +613,23 @@ fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Ans
 enum Sent {
     /// A whole body (or a streamed request's answer that was not a stream: an error status).
     Whole(RawResponse, Duration),
-    /// A 2xx stream: the head, the assembled answer or why there is none, and the times.
-    Stream(
-        RawResponse,
-        Result<Response, ProviderError>,
-        Option<Duration>,
-        Duration,
-    ),
+    /// A 2xx stream.
+    Stream(Box<StreamSent>),
+}
+
+/// A 2xx stream: the head, the assembled answer or why there is none, and the times.
+struct StreamSent {
+    head: RawResponse,
+    outcome: Result<Response, ProviderError>,
+    ttft: Option<Duration>,
+    took: Duration,
+}
+
+/// A failed attempt, and the raw answer to record should the failure be final (none for a
+/// stream that failed midway).
+struct Failed {
+    error: ProviderError,
+    raw: Option<(RawResponse, u64)>,
 }
 
 /// Sends `wire` once: streamed when the target streams an HTTP request.
@@ -637,7 +647,12 @@ async fn send_once(
                 .await?;
             Ok(match s.outcome {
                 None => Sent::Whole(s.head, s.elapsed),
-                Some(outcome) => Sent::Stream(s.head, outcome, s.ttft, s.elapsed),
+                Some(outcome) => Sent::Stream(Box::new(StreamSent {
+                    head: s.head,
+                    outcome,
+                    ttft: s.ttft,
+                    took: s.elapsed,
+                })),
             })
         }
         _ => {
@@ -690,17 +705,20 @@ async fn live(
             };
             send_once(shared, target, wire, timeout).await
         };
-        let (error, final_raw) = match sent {
+        let Failed {
+            error,
+            raw: final_raw,
+        } = match sent {
             Ok(sent) => match settle(shared, target, wire, sent, case_id, sample, cache_key) {
                 Ok(mut answer) => {
                     answer.attempts = attempt;
                     return Ok(answer);
                 }
-                Err(failed) => failed,
+                Err(failed) => *failed,
             },
-            Err(e) => {
+            Err(error) => {
                 target.limits.settle(target.estimated_tokens, None);
-                (e, None)
+                Failed { error, raw: None }
             }
         };
         let Decision::Retry(delay) = decide(&error, attempt, &policy, fastrand::f64()) else {
@@ -724,9 +742,7 @@ async fn live(
     }
 }
 
-/// Checks an attempt's answer; a usable one is cached and recorded. A failure comes with the
-/// raw answer to record should it be final (none for a stream that failed midway).
-#[allow(clippy::type_complexity)]
+/// Checks an attempt's answer; a usable one is cached and recorded.
 fn settle(
     shared: &Shared<'_>,
     target: &Target<'_>,
@@ -735,7 +751,7 @@ fn settle(
     case_id: &str,
     sample: u32,
     cache_key: Option<&str>,
-) -> Result<Answer, (ProviderError, Option<(RawResponse, u64)>)> {
+) -> Result<Answer, Box<Failed>> {
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     match sent {
         Sent::Whole(raw, took) => {
@@ -746,7 +762,10 @@ fn settle(
                 checked.as_ref().ok().and_then(Option::as_ref),
             );
             if let Err(e) = checked {
-                return Err((e, Some((raw, latency_ms))));
+                return Err(Box::new(Failed {
+                    error: e,
+                    raw: Some((raw, latency_ms)),
+                }));
             }
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
                 && let Err(e) = cache.put(key, target.id, &raw, latency_ms)
@@ -762,14 +781,20 @@ fn settle(
                 streamed: None,
             })
         }
-        Sent::Stream(head, outcome, ttft, took) => {
+        Sent::Stream(s) => {
+            let StreamSent {
+                head,
+                outcome,
+                ttft,
+                took,
+            } = *s;
             let latency_ms = ms(took);
             let ttft_ms = ttft.map(ms);
             target.limits.settle(
                 target.estimated_tokens,
                 outcome.as_ref().ok().map(|r| &r.usage),
             );
-            let mut response = outcome.map_err(|e| (e, None))?;
+            let mut response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
             scrub_response(&mut response, wire);
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
                 && let Err(e) = cache.put_streamed(key, target.id, &response, latency_ms, ttft_ms)
@@ -925,5 +950,23 @@ fn scrub_json(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
         serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::output_tokens_per_second as tps;
+
+    #[test]
+    fn output_tokens_per_second_counts_after_the_first_token() {
+        // 40 tokens in the 800 ms after a 200 ms first token.
+        assert_eq!(tps(Some(40), 1000, Some(200)), Some(50.0));
+        assert_eq!(tps(Some(7), 1000, Some(700)), Some(23.33));
+        // Not streamed, no tokens, or nothing after the first token: no figure.
+        assert_eq!(tps(Some(40), 1000, None), None);
+        assert_eq!(tps(None, 1000, Some(200)), None);
+        assert_eq!(tps(Some(0), 1000, Some(200)), None);
+        assert_eq!(tps(Some(40), 200, Some(200)), None);
+        assert_eq!(tps(Some(40), 100, Some(200)), None);
     }
 }

@@ -156,17 +156,10 @@ impl Transport {
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
+            let req = super::direct::request(&origin, method, headers, body, &self.user_agent);
             let mut sink = Collect::new(decoder, Instant::now());
             let sent = direct
-                .send_streaming(
-                    &origin,
-                    method,
-                    headers,
-                    body,
-                    &self.user_agent,
-                    timeout,
-                    &mut sink,
-                )
+                .send_streaming(&origin, req, timeout, &mut sink)
                 .await;
             return match sent {
                 Ok(()) => Ok(sink.done()),

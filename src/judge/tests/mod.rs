@@ -115,6 +115,7 @@ pub(super) fn obs(output: &str) -> Observation<'_> {
         finish: FinishReason::Stop,
         refusal: None,
         latency_ms: 100,
+        ttft_ms: None,
         usage: Usage::default(),
         cost_usd: None,
         vars: &NO_VARS,
