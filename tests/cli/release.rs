@@ -50,10 +50,11 @@ fn toml_value(toml: &str, table: &str, key: &str) -> Option<String> {
             in_table = t == format!("[{table}]");
             continue;
         }
-        if in_table && let Some((k, v)) = t.split_once('=') {
-            if k.trim() == key {
-                return Some(v.trim().trim_matches('"').to_string());
-            }
+        if in_table
+            && let Some((k, v)) = t.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"').to_string());
         }
     }
     None
