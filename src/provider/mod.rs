@@ -6,6 +6,12 @@
 //! retries, never sleeps. The runner owns transport, retries, rate limits, the cache and
 //! cassettes, which is why a replayed cassette goes through exactly the same parser as a live
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
+//!
+//! Streaming keeps the same split: with [`Request::stream`] set, `prepare` builds the vendor's
+//! streaming request, and [`Provider::stream_decoder`] hands the runner a pure
+//! [`stream::StreamDecoder`] that it feeds the body's bytes as they arrive; the decoder
+//! assembles the same [`Response`] the non-streamed parser would give (see [`stream`]). Caches
+//! and cassettes keep that assembled answer, marked streamed.
 
 pub mod anthropic;
 pub mod aws;
