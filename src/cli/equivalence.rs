@@ -42,9 +42,10 @@ impl Judges {
         let project = plan::project_root(&first.dir);
         // As `run`: CI mode writes no cache unless a folder is named.
         let cache = (!(flags.no_cache || flags.ci && flags.cache_dir.is_none())).then(|| {
-            let dir = flags
-                .cache_dir
-                .map_or_else(|| project.join(runner::cache::DEFAULT_DIR), Path::to_path_buf);
+            let dir = flags.cache_dir.map_or_else(
+                || project.join(runner::cache::DEFAULT_DIR),
+                Path::to_path_buf,
+            );
             Cache::new(dir, Some(Duration::from_secs(86_400)))
         });
         Some(Judges {

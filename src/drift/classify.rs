@@ -30,10 +30,10 @@ use serde_json::Value;
 use crate::provider::ErrorClass;
 use crate::results::{CaseResult, Status};
 
-use super::equivalence::{JudgeRequest, Judgments, case_requests};
 use super::case::{
     AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary, fmt_p,
 };
+use super::equivalence::{JudgeRequest, Judgments, case_requests};
 use super::findings::{TextFindings, examine, text_reasons};
 use super::jsondiff::shorten;
 use super::pairing::Pair;

@@ -181,7 +181,11 @@ pub fn parse_chat(text: &str) -> Result<(bool, String), String> {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
-        Some(v) => return Err(format!("the judge's `equivalent` is {v}, not true or false")),
+        Some(v) => {
+            return Err(format!(
+                "the judge's `equivalent` is {v}, not true or false"
+            ));
+        }
         None => return Err("the judge's reply has no `equivalent`".into()),
     };
     let reason = match object.get("reason") {
@@ -284,7 +288,11 @@ mod tests {
                 .unwrap_err()
                 .contains("not true or false")
         );
-        assert!(parse_chat(r#"{"same": true}"#).unwrap_err().contains("no `equivalent`"));
+        assert!(
+            parse_chat(r#"{"same": true}"#)
+                .unwrap_err()
+                .contains("no `equivalent`")
+        );
     }
 
     #[test]
@@ -296,7 +304,11 @@ mod tests {
         let j = by_cosine("e", 0.5, 0.92);
         assert!(!j.equivalent);
         assert_eq!(j.reason, "embeddings cosine 0.50 < 0.92 (e)");
-        let j = by_chat("openai:gpt-4o-mini", r#"{"equivalent": true, "reason": "same"}"#).unwrap();
+        let j = by_chat(
+            "openai:gpt-4o-mini",
+            r#"{"equivalent": true, "reason": "same"}"#,
+        )
+        .unwrap();
         assert_eq!(j.reason, "equivalent (chat judge openai:gpt-4o-mini: same)");
     }
 }

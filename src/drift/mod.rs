@@ -38,9 +38,9 @@ use crate::suite::model::Thresholds;
 pub use case::{
     AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary,
 };
-pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
 pub use equivalence::{JudgeRequest, JudgeSummary, Judgment, Judgments};
 pub use meaning::{MeaningSignal, SignalKind};
+pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
 pub use similarity::Similarity;
 pub use stats::SuiteStats;
 pub use verdict::{Gate, GateStatus, SamplesNeeded, Verdict, VerdictKind};
@@ -59,6 +59,9 @@ pub struct Settings {
     pub no_regression_tags: Vec<String>,
     /// Largest tolerated p95 latency increase, percent (`None`: not gated).
     pub max_p95_latency_increase: Option<f64>,
+    /// Largest tolerated p95 time-to-first-token increase, percent (`None`: not gated).
+    #[serde(default)]
+    pub max_p95_ttft_increase: Option<f64>,
     /// Largest tolerated total cost increase, percent (`None`: not gated).
     pub max_cost_increase: Option<f64>,
     /// Minimum similarity for `equivalent`, 0–1.
@@ -84,6 +87,7 @@ impl Default for Settings {
             max_pass_rate_drop: DEFAULT_MAX_PASS_RATE_DROP,
             no_regression_tags: Vec::new(),
             max_p95_latency_increase: None,
+            max_p95_ttft_increase: None,
             max_cost_increase: None,
             equivalence_similarity: DEFAULT_EQUIVALENCE_SIMILARITY,
             bootstrap: DEFAULT_BOOTSTRAP,
@@ -108,6 +112,7 @@ impl Settings {
             drop = min(drop, t.max_pass_rate_drop);
             s.max_p95_latency_increase =
                 min(s.max_p95_latency_increase, t.max_p95_latency_increase);
+            s.max_p95_ttft_increase = min(s.max_p95_ttft_increase, t.max_p95_ttft_increase);
             s.max_cost_increase = min(s.max_cost_increase, t.max_cost_increase);
             sim = match (sim, t.equivalence_similarity) {
                 (Some(x), Some(y)) => Some(x.max(y)),

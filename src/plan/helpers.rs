@@ -164,7 +164,15 @@ pub(super) fn plan_judge(cx: &HelperContext<'_>, diags: &mut Vec<Diagnostic>) ->
         EquivalenceMethod::Chat => Role::Grader,
     };
     let mut by_label = HashMap::new();
-    if let Some(index) = add(cx, &mut h, &mut by_label, role, None, &judge.provider, diags) {
+    if let Some(index) = add(
+        cx,
+        &mut h,
+        &mut by_label,
+        role,
+        None,
+        &judge.provider,
+        diags,
+    ) {
         h.equivalence = Some(PlannedJudge {
             method: judge.method,
             index,
@@ -253,7 +261,9 @@ fn add(
                     cassette_path.display()
                 ),
             )
-            .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
+            .with_help(
+                "record one with `--mode record` (needs the provider's key), or use `--mode live`",
+            ),
         );
     }
     let i = match (grader, embedder) {
@@ -347,8 +357,8 @@ fn resolve(
 fn build_error(suite: &Suite, spec: &ProviderSpec, e: ProviderFactoryError) -> Diagnostic {
     // An entry made from an assertion's `provider:` string (or the equivalence judge's) has no
     // keys below it.
-    let from_string = spec.yaml_path.ends_with(".provider")
-        || spec.yaml_path.starts_with("drift.equivalence.");
+    let from_string =
+        spec.yaml_path.ends_with(".provider") || spec.yaml_path.starts_with("drift.equivalence.");
     let path = match &e.at {
         Some(at) if !from_string => format!("{}.{at}", spec.yaml_path),
         _ => spec.yaml_path.clone(),

@@ -92,8 +92,17 @@ pub fn judge(
             }
             let answers = match judge.method {
                 EquivalenceMethod::Embeddings { threshold } => {
-                    by_embeddings(&shared, si, ps, judge, threshold, &mine, concurrency, &mut sent)
-                        .await
+                    by_embeddings(
+                        &shared,
+                        si,
+                        ps,
+                        judge,
+                        threshold,
+                        &mine,
+                        concurrency,
+                        &mut sent,
+                    )
+                    .await
                 }
                 EquivalenceMethod::Chat => {
                     by_chat(&shared, si, ps, judge, &mine, concurrency, &mut sent).await
@@ -148,7 +157,12 @@ fn tally(summary: &mut JudgeSummary, sent: &[Sent]) {
 
 /// The cost of one judge request, as for an answer: the built-in table for first-party
 /// providers, else the entry's own prices.
-fn cost(kind: &str, model: Option<&str>, usage: &Usage, cfg: &crate::suite::model::ProviderConfig) -> Option<f64> {
+fn cost(
+    kind: &str,
+    model: Option<&str>,
+    usage: &Usage,
+    cfg: &crate::suite::model::ProviderConfig,
+) -> Option<f64> {
     let model = if prices::table_applies_to(kind) {
         model.unwrap_or("")
     } else {
@@ -188,6 +202,7 @@ async fn by_embeddings(
         limits: &shared.helper_limits[si].1[judge.index],
         estimated_tokens: 0,
         check: &check,
+        stream: None,
     };
     let mut texts: Vec<(&str, &str)> = Vec::new();
     for r in requests {
@@ -210,7 +225,12 @@ async fn by_embeddings(
                     Err((err, _)) => return (text, Err(format!("embedder `{label}`: {err}"))),
                 };
                 let usage = protocol.usage(&got.raw);
-                let cost = cost(e.spec.kind(), protocol.price_model(), &usage, &e.spec.config);
+                let cost = cost(
+                    e.spec.kind(),
+                    protocol.price_model(),
+                    &usage,
+                    &e.spec.config,
+                );
                 let vector = protocol.parse(&got.raw).map_err(|mut err| {
                     err.message = scrub_auth(&err.message, &wire);
                     format!("embedder `{label}`: {err}")
@@ -246,8 +266,14 @@ async fn by_embeddings(
     requests
         .iter()
         .map(|r| {
-            let a = vectors.get(r.baseline.as_str()).cloned().unwrap_or_else(|| Err("not embedded".into()))?;
-            let b = vectors.get(r.candidate.as_str()).cloned().unwrap_or_else(|| Err("not embedded".into()))?;
+            let a = vectors
+                .get(r.baseline.as_str())
+                .cloned()
+                .unwrap_or_else(|| Err("not embedded".into()))?;
+            let b = vectors
+                .get(r.candidate.as_str())
+                .cloned()
+                .unwrap_or_else(|| Err("not embedded".into()))?;
             if a.len() != b.len() {
                 return Err(format!(
                     "embedder `{label}` returned vectors of different lengths ({} and {})",
@@ -291,6 +317,7 @@ async fn by_chat(
                 seed: c.seed,
                 json_mode: c.json_mode.unwrap_or(false),
                 vars: serde_json::Map::new(),
+                stream: false,
             };
             let wire = match protocol.prepare(&request) {
                 Ok(w) => w,
@@ -307,6 +334,7 @@ async fn by_chat(
                 limits: &shared.helper_limits[si].0[judge.index],
                 estimated_tokens: estimate_tokens(&request),
                 check: &check,
+                stream: None,
             };
             let got = match obtain(shared, &target, &wire, &r.case_id, 0).await {
                 Ok(a) => a,
@@ -319,12 +347,7 @@ async fn by_chat(
             (
                 i,
                 parsed.map(|response| {
-                    let cost = cost(
-                        g.spec.kind(),
-                        protocol.price_model(),
-                        &response.usage,
-                        c,
-                    );
+                    let cost = cost(g.spec.kind(), protocol.price_model(), &response.usage, c);
                     let text = if response.text.trim().is_empty() {
                         response.refusal.unwrap_or_default()
                     } else {

@@ -212,6 +212,7 @@ fn provider_config(c: RawProviderConfig) -> ProviderConfig {
         stop: c.stop,
         seed: c.seed,
         json_mode: c.json_mode,
+        stream: c.stream,
         base_url: c.base_url,
         api_key_env: c.api_key_env,
         timeout_ms: c.timeout_ms,
@@ -324,6 +325,14 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
     );
     l.check_range(
         &site,
+        "max_p95_ttft_increase",
+        t.max_p95_ttft_increase,
+        0.0,
+        f64::MAX,
+        pct,
+    );
+    l.check_range(
+        &site,
         "max_cost_increase",
         t.max_cost_increase,
         0.0,
@@ -366,7 +375,9 @@ fn drift(
         (Some(_), Some(_)) => {
             let d = l
                 .error(format!("{at}.chat"), "set `embeddings` or `chat`, not both")
-                .with_help("one judge decides: an embeddings model with a `threshold`, or a chat model");
+                .with_help(
+                    "one judge decides: an embeddings model with a `threshold`, or a chat model",
+                );
             l.push(d);
             return DriftSettings::default();
         }
@@ -393,13 +404,22 @@ fn drift(
                 l.push(d);
                 return DriftSettings::default();
             }
-            (name, EquivalenceMethod::Embeddings { threshold }, "embeddings")
+            (
+                name,
+                EquivalenceMethod::Embeddings { threshold },
+                "embeddings",
+            )
         }
         (None, Some(name)) => {
             if e.threshold.is_some() {
                 let d = l
-                    .error(format!("{at}.threshold"), "`threshold` applies to an `embeddings` judge, not to `chat`")
-                    .with_help("a chat judge answers yes or no with its reason; remove `threshold`");
+                    .error(
+                        format!("{at}.threshold"),
+                        "`threshold` applies to an `embeddings` judge, not to `chat`",
+                    )
+                    .with_help(
+                        "a chat judge answers yes or no with its reason; remove `threshold`",
+                    );
                 l.push(d);
                 return DriftSettings::default();
             }

@@ -71,8 +71,18 @@ fn known_differences_are_classified() {
         Reply::text("The refund window is 30 days."),
     );
     // Only formatting differs: `equivalent`.
-    answer(&mock, "model-a", "opening hours", Reply::text("We open at 9:00 on weekdays."));
-    answer(&mock, "model-b", "opening hours", Reply::text("**We open at 9:00 on weekdays!**"));
+    answer(
+        &mock,
+        "model-a",
+        "opening hours",
+        Reply::text("We open at 9:00 on weekdays."),
+    );
+    answer(
+        &mock,
+        "model-b",
+        "opening hours",
+        Reply::text("**We open at 9:00 on weekdays!**"),
+    );
     // Broken JSON.
     answer(
         &mock,

@@ -96,7 +96,12 @@ fn embedding_requests(mock: &MockServer) -> Vec<String> {
     mock.requests()
         .into_iter()
         .filter(|r| r.path.ends_with("/embeddings"))
-        .map(|r| r.body_json().unwrap()["input"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.body_json().unwrap()["input"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -168,8 +173,14 @@ fn an_embeddings_judge_hears_only_soft_changes_and_is_cached() {
     );
     let j = &doc["comparisons"][0]["equivalence"];
     assert_eq!(j["asked"], 2);
-    assert_eq!((j["equivalent"].as_u64(), j["different"].as_u64()), (Some(1), Some(1)));
-    assert_eq!((j["requests"].as_u64(), j["from_cache"].as_u64()), (Some(4), Some(0)));
+    assert_eq!(
+        (j["equivalent"].as_u64(), j["different"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (j["requests"].as_u64(), j["from_cache"].as_u64()),
+        (Some(4), Some(0))
+    );
     // The mock reports usage; text-embedding-3-small has a price.
     assert!(j["cost_usd"].as_f64().unwrap() > 0.0, "{j}");
     assert!(j["input_tokens"].as_u64().unwrap() > 0, "{j}");
@@ -190,7 +201,11 @@ fn an_embeddings_judge_hears_only_soft_changes_and_is_cached() {
     assert_eq!(case(&doc, "refund")["class"], "equivalent");
     let j = &doc["comparisons"][0]["equivalence"];
     assert_eq!(j["from_cache"], 4, "{j}");
-    assert!(r.stdout.contains("4 request(s), 4 from the cache"), "{}", r.all());
+    assert!(
+        r.stdout.contains("4 request(s), 4 from the cache"),
+        "{}",
+        r.all()
+    );
 
     // From saved results, and with `diff --suite`: the same classes.
     let r = p.run(&[
@@ -318,8 +333,14 @@ fn a_chat_judge_gives_its_reason_is_costed_recorded_and_replayed() {
     // Cost from the price table: gpt-4o-mini, 100 in + 10 out per request, two requests.
     let j = &doc["comparisons"][0]["equivalence"];
     let want = 2.0 * (100.0 * 0.15 + 10.0 * 0.60) / 1e6;
-    assert!((j["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12, "{j}");
-    assert_eq!((j["input_tokens"].as_u64(), j["output_tokens"].as_u64()), (Some(200), Some(20)));
+    assert!(
+        (j["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{j}"
+    );
+    assert_eq!(
+        (j["input_tokens"].as_u64(), j["output_tokens"].as_u64()),
+        (Some(200), Some(20))
+    );
     assert_eq!(j["failed"], 1);
     assert!(r.stdout.contains("1 failed (left `changed`"), "{}", r.all());
     assert!(p.exists("fixtures/cassettes/s/grader-openai-gpt-4o-mini.yaml"));
@@ -363,7 +384,12 @@ fn a_judge_without_its_key_is_a_warning_for_validate_and_bad_input_for_compare()
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stderr.contains("OPENAI_API_KEY"), "{}", r.all());
     let r = p.run(&[
-        "compare", "--baseline", "old", "--candidate", "new", "suites/s.yaml",
+        "compare",
+        "--baseline",
+        "old",
+        "--candidate",
+        "new",
+        "suites/s.yaml",
     ]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("drift.equivalence.chat"), "{}", r.all());

@@ -21,7 +21,10 @@ struct Pair {
 }
 
 fn corpus() -> Vec<Pair> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/meaning/pairs.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/meaning/pairs.jsonl"
+    );
     let text = std::fs::read_to_string(path).expect("the corpus");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -117,7 +120,13 @@ fn corpus_misses_no_meaning_change_and_keeps_format_only_equivalent() {
         if std::env::var_os("MEANING_SHOW_SOFT").is_some()
             && ((p.label == "meaning-changed" && !*hard) || (p.label == "paraphrase" && *hard))
         {
-            println!("{} {}: {:?} → {:?}: {reasons:?}", if *hard { "hard" } else { "soft" }, p.category, p.a, p.b);
+            println!(
+                "{} {}: {:?} → {:?}: {reasons:?}",
+                if *hard { "hard" } else { "soft" },
+                p.category,
+                p.a,
+                p.b
+            );
         }
         if p.label == "format-only" && !same(*class) {
             format_changed.push(format!("{:?} → {:?}: {reasons:?}", p.a, p.b));
@@ -238,7 +247,9 @@ cases:
     // The example, end to end, with its reasons in the terminal table.
     let i = pairs
         .iter()
-        .position(|p| p.a == "Yes, the jacket is waterproof." && p.b == "No, the jacket is waterproof.")
+        .position(|p| {
+            p.a == "Yes, the jacket is waterproof." && p.b == "No, the jacket is waterproof."
+        })
         .unwrap();
     assert!(
         r.stdout.contains(&format!("pair-{i:04}")) || r.stdout.contains("more case(s) not shown"),

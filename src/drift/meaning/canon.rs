@@ -285,8 +285,25 @@ fn push_word(written: &str, initial: bool, pause: bool, out: &mut Vec<Token>) {
 
 /// Pronouns and wh-words whose `'s` is `is`.
 const S_IS: &[&str] = &[
-    "it", "that", "there", "here", "what", "who", "where", "how", "he", "she", "when", "why",
-    "this", "everything", "nothing", "something", "everyone", "nobody", "someone",
+    "it",
+    "that",
+    "there",
+    "here",
+    "what",
+    "who",
+    "where",
+    "how",
+    "he",
+    "she",
+    "when",
+    "why",
+    "this",
+    "everything",
+    "nothing",
+    "something",
+    "everyone",
+    "nobody",
+    "someone",
 ];
 
 /// A lowercased word with its contraction expanded.
@@ -427,7 +444,9 @@ mod tests {
         let t: Vec<&str> = c.texts();
         assert_eq!(
             t,
-            ["steps", "preheat", "the", "oven", "mix", "bake", "a", "b", "quoted"]
+            [
+                "steps", "preheat", "the", "oven", "mix", "bake", "a", "b", "quoted"
+            ]
         );
         assert_eq!(c.items, vec![1..4, 4..5, 5..6]);
     }

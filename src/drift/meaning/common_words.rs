@@ -96,12 +96,8 @@ window winner winter wish within without woman wonder wood word work worker worl
 writer wrong yard year yellow yes yesterday yet young zone
 ";
 
-static STEMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    WORDS
-        .split_whitespace()
-        .map(super::canon::stem)
-        .collect()
-});
+static STEMS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| WORDS.split_whitespace().map(super::canon::stem).collect());
 
 /// Whether a lowercase word (any form) is a common English word.
 pub(crate) fn is_common(word: &str) -> bool {

@@ -28,7 +28,9 @@ pub(crate) fn extract(text: &str) -> Option<JsonAnswer> {
     let mut from = 0;
     while let Some(open) = text[from..].find("```").map(|o| o + from) {
         let after = open + 3;
-        let body_start = text[after..].find('\n').map_or(text.len(), |n| after + n + 1);
+        let body_start = text[after..]
+            .find('\n')
+            .map_or(text.len(), |n| after + n + 1);
         let close = text[body_start..].find("```").map(|c| body_start + c)?;
         if let Ok(value) = serde_json::from_str::<Value>(&text[body_start..close])
             && (value.is_object() || value.is_array())
@@ -56,7 +58,10 @@ pub(crate) fn compare(a: &JsonAnswer, b: &JsonAnswer, out: &mut Vec<MeaningSigna
         } else {
             String::new()
         };
-        out.push(hard(SignalKind::Json, format!("JSON shape differs: {first}{more}")));
+        out.push(hard(
+            SignalKind::Json,
+            format!("JSON shape differs: {first}{more}"),
+        ));
     }
     if d.scalar_changed > 0
         && let Some(c) = d.changes.iter().find(|c| {

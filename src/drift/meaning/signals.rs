@@ -255,7 +255,9 @@ fn negations(c: &Canon) -> Vec<usize> {
     c.tokens
         .iter()
         .enumerate()
-        .filter(|(i, t)| Some(*i) != skip && t.kind == Kind::Word && is(lexicon::NEGATIONS, &t.text))
+        .filter(|(i, t)| {
+            Some(*i) != skip && t.kind == Kind::Word && is(lexicon::NEGATIONS, &t.text)
+        })
         .map(|(i, _)| i)
         .collect()
 }
@@ -291,14 +293,20 @@ pub(crate) fn negation(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             if lexicon::negated_form(y, x) {
                 out.push(hard(
                     SignalKind::Negation,
-                    format!("negation added: '{}' → '{}'", p.a.tokens[d].written, p.b.tokens[i].written),
+                    format!(
+                        "negation added: '{}' → '{}'",
+                        p.a.tokens[d].written, p.b.tokens[i].written
+                    ),
                 ));
                 return;
             }
             if lexicon::negated_form(x, y) {
                 out.push(hard(
                     SignalKind::Negation,
-                    format!("negation dropped: '{}' → '{}'", p.a.tokens[d].written, p.b.tokens[i].written),
+                    format!(
+                        "negation dropped: '{}' → '{}'",
+                        p.a.tokens[d].written, p.b.tokens[i].written
+                    ),
                 ));
                 return;
             }
@@ -339,8 +347,14 @@ pub(crate) fn negation(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     let (ha, hb) = (heads(p.a, &na), heads(p.b, &nb));
     if ha != hb {
         let (sa, sb) = (stems(p.a), stems(p.b));
-        let moved = ha.iter().filter(|h| !hb.contains(h)).all(|h| sb.contains(h))
-            && hb.iter().filter(|h| !ha.contains(h)).all(|h| sa.contains(h));
+        let moved = ha
+            .iter()
+            .filter(|h| !hb.contains(h))
+            .all(|h| sb.contains(h))
+            && hb
+                .iter()
+                .filter(|h| !ha.contains(h))
+                .all(|h| sa.contains(h));
         let from = na
             .iter()
             .find(|&&i| negated_head(p.a, i).is_some_and(|h| !hb.contains(&h)))
@@ -421,7 +435,10 @@ pub(crate) fn numbers(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     let (na, nb) = (nums(p.a), nums(p.b));
     let (removed, added) = multiset_diff(&na, &nb);
     if !removed.is_empty() || !added.is_empty() {
-        out.push(hard(SignalKind::Number, change_reason("number", &removed, &added)));
+        out.push(hard(
+            SignalKind::Number,
+            change_reason("number", &removed, &added),
+        ));
     }
 }
 
@@ -433,8 +450,7 @@ fn units(c: &Canon) -> Vec<Token> {
             continue;
         };
         if lexicon::unit_needs_number(&t.text) {
-            let after_number = i > 0
-                && matches!(c.tokens[i - 1].kind, Kind::Number)
+            let after_number = i > 0 && matches!(c.tokens[i - 1].kind, Kind::Number)
                 || i > 0 && c.tokens[i - 1].text == "°";
             if !after_number {
                 continue;
@@ -454,7 +470,10 @@ pub(crate) fn units_changed(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     let rb: Vec<&Token> = ub.iter().collect();
     let (removed, added) = multiset_diff(&ra, &rb);
     if !removed.is_empty() || !added.is_empty() {
-        out.push(hard(SignalKind::Unit, change_reason("unit", &removed, &added)));
+        out.push(hard(
+            SignalKind::Unit,
+            change_reason("unit", &removed, &added),
+        ));
     }
 }
 
@@ -468,7 +487,10 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     let (da, db) = (dates(p.a), dates(p.b));
     let (removed, added) = multiset_diff(&da, &db);
     if !removed.is_empty() || !added.is_empty() {
-        out.push(hard(SignalKind::Date, change_reason("date", &removed, &added)));
+        out.push(hard(
+            SignalKind::Date,
+            change_reason("date", &removed, &added),
+        ));
     }
 }
 
@@ -500,7 +522,9 @@ fn is_name(t: &Token) -> bool {
         && (is(lexicon::OPENERS, w)
             || lexicon::class_of(w).is_some()
             || super::common_words::is_common(w)
-            || COMMON_ENDINGS.iter().any(|e| w.len() > e.len() + 2 && w.ends_with(e)))
+            || COMMON_ENDINGS
+                .iter()
+                .any(|e| w.len() > e.len() + 2 && w.ends_with(e)))
     {
         return false;
     }
@@ -569,8 +593,7 @@ pub(crate) fn opposites(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             }
             let reason = if lexicon::antonyms(&x.text, &y.text) {
                 format!("antonym: '{}' → '{}'", x.written, y.written)
-            } else if let (Some((cx, gx)), Some((cy, gy))) =
-                (class_in(p.a, d), class_in(p.b, i))
+            } else if let (Some((cx, gx)), Some((cy, gy))) = (class_in(p.a, d), class_in(p.b, i))
                 && cx == cy
                 && gx != gy
             {
@@ -632,11 +655,58 @@ fn anchors(p: &Pair<'_>) -> Vec<(usize, usize)> {
 
 /// Irregular past participles (`was written`, `is held`).
 const PARTICIPLES: &[&str] = &[
-    "done", "made", "sold", "built", "taken", "given", "written", "seen", "held", "paid", "sent",
-    "told", "found", "kept", "left", "bought", "brought", "caught", "taught", "known", "shown",
-    "grown", "drawn", "thrown", "hit", "put", "set", "cut", "read", "won", "lost", "led", "fed",
-    "met", "run", "begun", "broken", "chosen", "driven", "eaten", "forgotten", "hidden",
-    "spoken", "stolen", "woken", "worn", "torn", "sung", "drunk", "struck", "spent", "lent",
+    "done",
+    "made",
+    "sold",
+    "built",
+    "taken",
+    "given",
+    "written",
+    "seen",
+    "held",
+    "paid",
+    "sent",
+    "told",
+    "found",
+    "kept",
+    "left",
+    "bought",
+    "brought",
+    "caught",
+    "taught",
+    "known",
+    "shown",
+    "grown",
+    "drawn",
+    "thrown",
+    "hit",
+    "put",
+    "set",
+    "cut",
+    "read",
+    "won",
+    "lost",
+    "led",
+    "fed",
+    "met",
+    "run",
+    "begun",
+    "broken",
+    "chosen",
+    "driven",
+    "eaten",
+    "forgotten",
+    "hidden",
+    "spoken",
+    "stolen",
+    "woken",
+    "worn",
+    "torn",
+    "sung",
+    "drunk",
+    "struck",
+    "spent",
+    "lent",
 ];
 
 /// Whether one side reads as passive and the other not (`was hit by`, `was published`).
@@ -683,7 +753,10 @@ pub(crate) fn roles(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             }
             // `ax < ay` but `by < bx`: inverted. A swap of roles keeps something between them
             // on both sides (`Alice hit Bob` / `Bob hit Alice`: `hit`).
-            let between_a: Vec<&str> = p.a.tokens[ax + 1..ay].iter().map(|t| t.text.as_str()).collect();
+            let between_a: Vec<&str> = p.a.tokens[ax + 1..ay]
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect();
             // Articles say nothing about roles, and `is` is symmetric (`the capital is
             // Paris` / `Paris is the capital`).
             let pivot = p.b.tokens[by + 1..bx].iter().any(|t| {
@@ -704,7 +777,10 @@ pub(crate) fn roles(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
                 out.push(if voice_differs(p) {
                     soft(
                         SignalKind::Roles,
-                        format!("voice changed (active ↔ passive): '{} … {}' → '{} … {}'", pair.0, pair.1, pair.1, pair.0),
+                        format!(
+                            "voice changed (active ↔ passive): '{} … {}' → '{} … {}'",
+                            pair.0, pair.1, pair.1, pair.0
+                        ),
                     )
                 } else {
                     hard(SignalKind::Roles, reason)
@@ -768,13 +844,17 @@ pub(crate) fn lists(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     let show = |c: &Canon, i: usize| quoted(&written(&c.tokens[c.items[i].clone()], 8));
     let (la, lb) = (ka.len(), kb.len());
     if la > lb {
-        let gone = only_a.first().map_or_else(String::new, |&i| format!(": {}", show(p.a, i)));
+        let gone = only_a
+            .first()
+            .map_or_else(String::new, |&i| format!(": {}", show(p.a, i)));
         out.push(hard(
             SignalKind::List,
             format!("list item dropped{gone} ({la} items → {lb})"),
         ));
     } else if lb > la {
-        let new = only_b.first().map_or_else(String::new, |&i| format!(": {}", show(p.b, i)));
+        let new = only_b
+            .first()
+            .map_or_else(String::new, |&i| format!(": {}", show(p.b, i)));
         out.push(hard(
             SignalKind::List,
             format!("list item added{new} ({la} items → {lb})"),
@@ -783,7 +863,11 @@ pub(crate) fn lists(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
         let first = (0..la).find(|&i| ka[i] != kb[i]).unwrap_or(0);
         out.push(hard(
             SignalKind::List,
-            format!("list items reordered: item {} was {}", first + 1, show(p.a, first)),
+            format!(
+                "list items reordered: item {} was {}",
+                first + 1,
+                show(p.a, first)
+            ),
         ));
     } else if let (Some(&i), Some(&j)) = (only_a.first(), only_b.first()) {
         out.push(soft(
@@ -915,7 +999,10 @@ fn hedge_phrase(c: &Canon, i: usize) -> String {
     let two = lexicon::HEDGE_PAIRS
         .iter()
         .any(|&(x, y)| c.tokens[i].text == x && c.tokens.get(i + 1).is_some_and(|n| n.text == y));
-    written(&c.tokens[i..(i + if two { 2 } else { 1 }).min(c.tokens.len())], 2)
+    written(
+        &c.tokens[i..(i + if two { 2 } else { 1 }).min(c.tokens.len())],
+        2,
+    )
 }
 
 pub(crate) fn hedging(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {

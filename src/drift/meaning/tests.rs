@@ -1,7 +1,11 @@
 use super::*;
 
 fn reasons(a: &str, b: &str) -> Vec<String> {
-    compare(a, b).signals.into_iter().map(|s| s.reason).collect()
+    compare(a, b)
+        .signals
+        .into_iter()
+        .map(|s| s.reason)
+        .collect()
 }
 
 fn first(a: &str, b: &str) -> (bool, String) {
@@ -14,7 +18,10 @@ fn first(a: &str, b: &str) -> (bool, String) {
 #[test]
 fn format_only_changes_are_equivalent() {
     for (a, b) in [
-        ("Yes, the jacket is waterproof.", "yes the jacket is waterproof"),
+        (
+            "Yes, the jacket is waterproof.",
+            "yes the jacket is waterproof",
+        ),
         ("The jacket is **waterproof**!", "The jacket is waterproof."),
         ("It's 1,000 km.", "It is 1000 km"),
         ("30.0 days", "30 days"),
@@ -23,7 +30,10 @@ fn format_only_changes_are_equivalent() {
         ("- flour\n- sugar\n- eggs", "1. flour\n2. sugar\n3. eggs"),
         ("## Paris\n\n> is the capital", "Paris is the capital"),
         ("three days", "3 days"),
-        (r#"{"a": 1, "b": [true, "x"]}"#, "```json\n{\"b\": [true, \"x\"], \"a\": 1.0}\n```"),
+        (
+            r#"{"a": 1, "b": [true, "x"]}"#,
+            "```json\n{\"b\": [true, \"x\"], \"a\": 1.0}\n```",
+        ),
         ("R&D", "R and D"),
         ("Line one\n\n\nline two", "Line one line two"),
     ] {
@@ -51,17 +61,61 @@ fn the_issue_example_is_a_flipped_answer() {
 #[test]
 fn hard_signals_are_named() {
     let cases = [
-        ("Refunds within 30 days.", "Refunds within 14 days.", "number 30 → 14"),
-        ("Alice hit Bob.", "Bob hit Alice.", "roles swapped: 'Alice … Bob' → 'Bob … Alice'"),
-        ("Alice signed the lease.", "Bob signed the lease.", "names changed: Alice → Bob"),
-        ("The medication causes drowsiness.", "The medication may cause drowsiness.", "hedging added: 'may'"),
-        ("Ship it on Monday.", "Ship it on Tuesday.", "date Monday → Tuesday"),
-        ("The trip is 5 miles.", "The trip is 5 km.", "unit miles → km"),
-        ("The flight is cheap.", "The flight is expensive.", "antonym: 'cheap' → 'expensive'"),
-        ("A man in a red shirt.", "A man in a blue shirt.", "colour changed: 'red' → 'blue'"),
-        ("All items can be returned.", "Some items can be returned.", "quantity changed: 'All' → 'Some'"),
-        ("The area is safe.", "The area is unsafe.", "negation added: 'safe' → 'unsafe'"),
-        ("Here is the answer: 4.", "I'm sorry, but I can't help with that.", "refusal added: \"I'm sorry, but I can't\""),
+        (
+            "Refunds within 30 days.",
+            "Refunds within 14 days.",
+            "number 30 → 14",
+        ),
+        (
+            "Alice hit Bob.",
+            "Bob hit Alice.",
+            "roles swapped: 'Alice … Bob' → 'Bob … Alice'",
+        ),
+        (
+            "Alice signed the lease.",
+            "Bob signed the lease.",
+            "names changed: Alice → Bob",
+        ),
+        (
+            "The medication causes drowsiness.",
+            "The medication may cause drowsiness.",
+            "hedging added: 'may'",
+        ),
+        (
+            "Ship it on Monday.",
+            "Ship it on Tuesday.",
+            "date Monday → Tuesday",
+        ),
+        (
+            "The trip is 5 miles.",
+            "The trip is 5 km.",
+            "unit miles → km",
+        ),
+        (
+            "The flight is cheap.",
+            "The flight is expensive.",
+            "antonym: 'cheap' → 'expensive'",
+        ),
+        (
+            "A man in a red shirt.",
+            "A man in a blue shirt.",
+            "colour changed: 'red' → 'blue'",
+        ),
+        (
+            "All items can be returned.",
+            "Some items can be returned.",
+            "quantity changed: 'All' → 'Some'",
+        ),
+        (
+            "The area is safe.",
+            "The area is unsafe.",
+            "negation added: 'safe' → 'unsafe'",
+        ),
+        (
+            "Here is the answer: 4.",
+            "I'm sorry, but I can't help with that.",
+            "refusal added: \"I'm sorry, but I can't\"",
+        ),
         (
             "1. Preheat the oven\n2. Mix the flour\n3. Bake",
             "1. Preheat the oven\n2. Bake",
@@ -72,10 +126,26 @@ fn hard_signals_are_named() {
             "1. Mix the flour\n2. Preheat the oven",
             "list items reordered: item 1 was 'Preheat the oven'",
         ),
-        ("Flights from Boston to Denver.", "Flights from Denver to Boston.", "roles swapped: 'Boston … Denver' → 'Denver … Boston'"),
-        (r#"{"price": 10}"#, r#"{"price": 12}"#, "JSON value $.price 10 → 12"),
-        (r#"{"ok": "The item is in stock."}"#, r#"{"ok": "The item is not in stock."}"#, "$.ok: negation added: 'not in stock'"),
-        ("The box is red, not blue.", "The box is blue, not red.", "negation moved: 'not blue' → 'not red'"),
+        (
+            "Flights from Boston to Denver.",
+            "Flights from Denver to Boston.",
+            "roles swapped: 'Boston … Denver' → 'Denver … Boston'",
+        ),
+        (
+            r#"{"price": 10}"#,
+            r#"{"price": 12}"#,
+            "JSON value $.price 10 → 12",
+        ),
+        (
+            r#"{"ok": "The item is in stock."}"#,
+            r#"{"ok": "The item is not in stock."}"#,
+            "$.ok: negation added: 'not in stock'",
+        ),
+        (
+            "The box is red, not blue.",
+            "The box is blue, not red.",
+            "negation moved: 'not blue' → 'not red'",
+        ),
     ];
     for (a, b, want) in cases {
         let (hard, reason) = first(a, b);
@@ -87,11 +157,20 @@ fn hard_signals_are_named() {
 #[test]
 fn rewordings_are_changed_but_soft() {
     for (a, b) in [
-        ("Our refund window is 30 days.", "The refund window is 30 days."),
+        (
+            "Our refund window is 30 days.",
+            "The refund window is 30 days.",
+        ),
         ("You can return the item.", "You may return the item."),
-        ("If it rains, bring an umbrella.", "Bring an umbrella if it rains."),
+        (
+            "If it rains, bring an umbrella.",
+            "Bring an umbrella if it rains.",
+        ),
         ("The dog chased the cat.", "The cat was chased by the dog."),
-        ("Items can be returned within 30 days.", "Returns are accepted within 30 days."),
+        (
+            "Items can be returned within 30 days.",
+            "Returns are accepted within 30 days.",
+        ),
     ] {
         let m = compare(a, b);
         assert!(!m.format_only, "{a:?} vs {b:?}");
@@ -113,5 +192,9 @@ fn huge_answers_are_bounded() {
     let t = std::time::Instant::now();
     let m = compare(&a, &b);
     assert!(!m.format_only);
-    assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        t.elapsed()
+    );
 }

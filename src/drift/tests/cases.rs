@@ -51,7 +51,13 @@ fn reworded_is_changed_reformatted_is_equivalent() {
     // Only formatting differs: `equivalent`.
     let k = one(
         vec![res("c1", "a", 0, "Our refund window is 30 days.", &[])],
-        vec![res("c1", "b", 0, "**Our refund window** is 30.0 days!", &[])],
+        vec![res(
+            "c1",
+            "b",
+            0,
+            "**Our refund window** is 30.0 days!",
+            &[],
+        )],
     );
     assert_eq!(k.class, CaseClass::Equivalent);
     assert_eq!(
@@ -69,7 +75,10 @@ fn reworded_is_changed_reformatted_is_equivalent() {
     assert_eq!(k.class, CaseClass::Changed);
     assert_eq!(
         &k.reasons[..2],
-        ["yes/no flipped: Yes → No", "negation added: 'not waterproof'"]
+        [
+            "yes/no flipped: Yes → No",
+            "negation added: 'not waterproof'"
+        ]
     );
 }
 
