@@ -80,6 +80,11 @@ pub fn judge(
     let mut sent: Vec<Sent> = Vec::new();
     rt.block_on(async {
         for (si, ps) in plan.suites.iter().enumerate() {
+            let asker = Asker {
+                shared: &shared,
+                suite: si,
+                concurrency,
+            };
             let Some(judge) = ps.helpers.equivalence else {
                 continue;
             };
@@ -92,28 +97,16 @@ pub fn judge(
             }
             let answers = match judge.method {
                 EquivalenceMethod::Embeddings { threshold } => {
-                    by_embeddings(
-                        &shared,
-                        si,
-                        ps,
-                        judge,
-                        threshold,
-                        &mine,
-                        concurrency,
-                        &mut sent,
-                    )
-                    .await
+                    by_embeddings(&asker, ps, judge, threshold, &mine, &mut sent).await
                 }
-                EquivalenceMethod::Chat => {
-                    by_chat(&shared, si, ps, judge, &mine, concurrency, &mut sent).await
-                }
+                EquivalenceMethod::Chat => by_chat(&asker, ps, judge, &mine, &mut sent).await,
             };
             for (r, a) in mine.iter().zip(answers) {
                 judgments.insert(r, a);
             }
         }
     });
-    for (r, _) in requests.iter().zip(0..) {
+    for r in requests {
         match judgments.get(r) {
             Some(Ok(j)) if j.equivalent => summary.equivalent += 1,
             Some(Ok(_)) => summary.different += 1,
@@ -176,30 +169,36 @@ fn cost(
     )
 }
 
+/// A fetched value with what its request cost, or why there is none.
+type Fetched<T> = Result<(T, Sent), String>;
+
+/// What one judge needs to send: the suite's index, its runner state and its concurrency.
+struct Asker<'s, 'p> {
+    shared: &'s Shared<'p>,
+    suite: usize,
+    concurrency: usize,
+}
+
 /// Embeds every distinct answer text once, then compares each pair's cosine with the threshold.
-#[allow(clippy::too_many_arguments)]
 async fn by_embeddings(
-    shared: &Shared<'_>,
-    si: usize,
+    asker: &Asker<'_, '_>,
     ps: &PlannedSuite,
     judge: PlannedJudge,
     threshold: f64,
     requests: &[&JudgeRequest],
-    concurrency: usize,
     sent: &mut Vec<Sent>,
 ) -> Vec<Result<equivalence::Judgment, String>> {
     let e = &ps.helpers.embedders[judge.index];
-    let protocol = &e.built.protocol;
-    let label = e.spec.id.as_str();
+    let protocol = e.built.protocol.as_ref();
     let check = |raw: &RawResponse| protocol.parse(raw).map(|_| None);
     let target = Target {
-        suite: u32::try_from(si).unwrap_or(u32::MAX),
+        suite: u32::try_from(asker.suite).unwrap_or(u32::MAX),
         id: protocol.id(),
         label: format!("equivalence judge {}", e.spec.label),
         config: &e.spec.config,
         cassette_path: &e.cassette_path,
         forced: e.built.cassette.is_some(),
-        limits: &shared.helper_limits[si].1[judge.index],
+        limits: &asker.shared.helper_limits[asker.suite].1[judge.index],
         estimated_tokens: 0,
         check: &check,
         stream: None,
@@ -212,45 +211,15 @@ async fn by_embeddings(
             }
         }
     }
-    let fetched: Vec<(&str, Result<(Vec<f32>, Sent), String>)> =
+    let fetched: Vec<(&str, Fetched<Vec<f32>>)> =
         futures_util::stream::iter(texts.into_iter().map(|(text, case_id)| {
             let target = &target;
             async move {
-                let wire = match protocol.prepare(text) {
-                    Ok(w) => w,
-                    Err(err) => return (text, Err(format!("embedder `{label}`: {err}"))),
-                };
-                let got = match obtain(shared, target, &wire, case_id, 0).await {
-                    Ok(a) => a,
-                    Err((err, _)) => return (text, Err(format!("embedder `{label}`: {err}"))),
-                };
-                let usage = protocol.usage(&got.raw);
-                let cost = cost(
-                    e.spec.kind(),
-                    protocol.price_model(),
-                    &usage,
-                    &e.spec.config,
-                );
-                let vector = protocol.parse(&got.raw).map_err(|mut err| {
-                    err.message = scrub_auth(&err.message, &wire);
-                    format!("embedder `{label}`: {err}")
-                });
-                (
-                    text,
-                    vector.map(|v| {
-                        (
-                            v,
-                            Sent {
-                                source: got.source,
-                                usage,
-                                cost,
-                            },
-                        )
-                    }),
-                )
+                let got = embed_text(asker.shared, target, e, text, case_id).await;
+                (text, got)
             }
         }))
-        .buffer_unordered(concurrency)
+        .buffer_unordered(asker.concurrency)
         .collect()
         .await;
     let mut vectors: HashMap<&str, Result<Vec<f32>, String>> = HashMap::new();
@@ -263,110 +232,95 @@ async fn by_embeddings(
             }),
         );
     }
+    let label = e.spec.id.as_str();
     requests
         .iter()
-        .map(|r| {
-            let a = vectors
-                .get(r.baseline.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err("not embedded".into()))?;
-            let b = vectors
-                .get(r.candidate.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err("not embedded".into()))?;
-            if a.len() != b.len() {
-                return Err(format!(
-                    "embedder `{label}` returned vectors of different lengths ({} and {})",
-                    a.len(),
-                    b.len()
-                ));
-            }
-            let cosine = crate::judge::graded::cosine(&a, &b);
-            Ok(equivalence::by_cosine(label, cosine, threshold))
-        })
+        .map(|r| cosine_judgment(&vectors, r, label, threshold))
         .collect()
+}
+
+/// One text's embedding, and what the request cost.
+async fn embed_text(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    e: &crate::plan::PlannedEmbedder,
+    text: &str,
+    case_id: &str,
+) -> Fetched<Vec<f32>> {
+    let protocol = e.built.protocol.as_ref();
+    let label = e.spec.id.as_str();
+    let wire = protocol
+        .prepare(text)
+        .map_err(|err| format!("embedder `{label}`: {err}"))?;
+    let got = obtain(shared, target, &wire, case_id, 0)
+        .await
+        .map_err(|(err, _)| format!("embedder `{label}`: {err}"))?;
+    let usage = protocol.usage(&got.raw);
+    let cost = cost(
+        e.spec.kind(),
+        protocol.price_model(),
+        &usage,
+        &e.spec.config,
+    );
+    let vector = protocol.parse(&got.raw).map_err(|mut err| {
+        err.message = scrub_auth(&err.message, &wire);
+        format!("embedder `{label}`: {err}")
+    })?;
+    Ok((
+        vector,
+        Sent {
+            source: got.source,
+            usage,
+            cost,
+        },
+    ))
+}
+
+/// The judgment of one pair from the two answers' embeddings.
+fn cosine_judgment(
+    vectors: &HashMap<&str, Result<Vec<f32>, String>>,
+    r: &JudgeRequest,
+    label: &str,
+    threshold: f64,
+) -> Result<equivalence::Judgment, String> {
+    let get = |t: &str| {
+        vectors
+            .get(t)
+            .cloned()
+            .unwrap_or_else(|| Err("not embedded".into()))
+    };
+    let (a, b) = (get(&r.baseline)?, get(&r.candidate)?);
+    if a.len() != b.len() {
+        return Err(format!(
+            "embedder `{label}` returned vectors of different lengths ({} and {})",
+            a.len(),
+            b.len()
+        ));
+    }
+    let cosine = crate::judge::graded::cosine(&a, &b);
+    Ok(equivalence::by_cosine(label, cosine, threshold))
 }
 
 /// Asks the chat judge about each pair.
 async fn by_chat(
-    shared: &Shared<'_>,
-    si: usize,
+    asker: &Asker<'_, '_>,
     ps: &PlannedSuite,
     judge: PlannedJudge,
     requests: &[&JudgeRequest],
-    concurrency: usize,
     sent: &mut Vec<Sent>,
 ) -> Vec<Result<equivalence::Judgment, String>> {
     let g = &ps.helpers.graders[judge.index];
-    let protocol = &g.built.protocol;
     let label = g.spec.id.as_str();
-    let c = &g.spec.config;
-    let answers: Vec<(usize, Result<(String, Sent), String>)> =
-        futures_util::stream::iter(requests.iter().enumerate().map(|(i, r)| async move {
-            let request = Request {
-                system: Some(equivalence::CHAT_SYSTEM.to_string()),
-                messages: vec![Message {
-                    role: Role::User,
-                    content: equivalence::chat_prompt(r),
-                }],
-                temperature: c.temperature,
-                max_tokens: c.max_tokens,
-                top_p: c.top_p,
-                top_k: c.top_k,
-                stop: c.stop.clone().unwrap_or_default(),
-                seed: c.seed,
-                json_mode: c.json_mode.unwrap_or(false),
-                vars: serde_json::Map::new(),
-                stream: false,
-            };
-            let wire = match protocol.prepare(&request) {
-                Ok(w) => w,
-                Err(err) => return (i, Err(format!("chat judge `{label}`: {err}"))),
-            };
-            let check = |raw: &RawResponse| protocol.parse(raw).map(|r| Some(r.usage));
-            let target = Target {
-                suite: u32::try_from(si).unwrap_or(u32::MAX),
-                id: protocol.id(),
-                label: format!("equivalence judge {}", g.spec.label),
-                config: c,
-                cassette_path: &g.cassette_path,
-                forced: g.built.cassette.is_some(),
-                limits: &shared.helper_limits[si].0[judge.index],
-                estimated_tokens: estimate_tokens(&request),
-                check: &check,
-                stream: None,
-            };
-            let got = match obtain(shared, &target, &wire, &r.case_id, 0).await {
-                Ok(a) => a,
-                Err((err, _)) => return (i, Err(format!("chat judge `{label}`: {err}"))),
-            };
-            let parsed = protocol.parse(&got.raw).map_err(|mut err| {
-                err.message = scrub_auth(&err.message, &wire);
-                format!("chat judge `{label}`: {err}")
-            });
-            (
-                i,
-                parsed.map(|response| {
-                    let cost = cost(g.spec.kind(), protocol.price_model(), &response.usage, c);
-                    let text = if response.text.trim().is_empty() {
-                        response.refusal.unwrap_or_default()
-                    } else {
-                        response.text
-                    };
-                    (
-                        text,
-                        Sent {
-                            source: got.source,
-                            usage: response.usage,
-                            cost,
-                        },
-                    )
-                }),
-            )
-        }))
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
+    let limits = &asker.shared.helper_limits[asker.suite].0[judge.index];
+    let answers: Vec<(usize, Fetched<String>)> = futures_util::stream::iter(
+        requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| async move { (i, ask_chat(asker, g, limits, r).await) }),
+    )
+    .buffer_unordered(asker.concurrency)
+    .collect()
+    .await;
     let mut out: Vec<Result<equivalence::Judgment, String>> =
         vec![Err("not asked".into()); requests.len()];
     for (i, a) in answers {
@@ -376,4 +330,75 @@ async fn by_chat(
         });
     }
     out
+}
+
+/// The chat request of one pair: the judge's instruction, the prompt and both answers, with
+/// the judge entry's sampling settings.
+fn chat_request(c: &crate::suite::model::ProviderConfig, r: &JudgeRequest) -> Request {
+    Request {
+        system: Some(equivalence::CHAT_SYSTEM.to_string()),
+        messages: vec![Message {
+            role: Role::User,
+            content: equivalence::chat_prompt(r),
+        }],
+        temperature: c.temperature,
+        max_tokens: c.max_tokens,
+        top_p: c.top_p,
+        top_k: c.top_k,
+        stop: c.stop.clone().unwrap_or_default(),
+        seed: c.seed,
+        json_mode: c.json_mode.unwrap_or(false),
+        vars: serde_json::Map::new(),
+        stream: false,
+    }
+}
+
+/// The chat judge's reply to one pair, and what the request cost.
+async fn ask_chat(
+    asker: &Asker<'_, '_>,
+    g: &crate::plan::PlannedGrader,
+    limits: &super::limits::ProviderLimits,
+    r: &JudgeRequest,
+) -> Fetched<String> {
+    let protocol = &g.built.protocol;
+    let label = g.spec.id.as_str();
+    let c = &g.spec.config;
+    let request = chat_request(c, r);
+    let wire = protocol
+        .prepare(&request)
+        .map_err(|err| format!("chat judge `{label}`: {err}"))?;
+    let check = |raw: &RawResponse| protocol.parse(raw).map(|r| Some(r.usage));
+    let target = Target {
+        suite: u32::try_from(asker.suite).unwrap_or(u32::MAX),
+        id: protocol.id(),
+        label: format!("equivalence judge {}", g.spec.label),
+        config: c,
+        cassette_path: &g.cassette_path,
+        forced: g.built.cassette.is_some(),
+        limits,
+        estimated_tokens: estimate_tokens(&request),
+        check: &check,
+        stream: None,
+    };
+    let got = obtain(asker.shared, &target, &wire, &r.case_id, 0)
+        .await
+        .map_err(|(err, _)| format!("chat judge `{label}`: {err}"))?;
+    let response = protocol.parse(&got.raw).map_err(|mut err| {
+        err.message = scrub_auth(&err.message, &wire);
+        format!("chat judge `{label}`: {err}")
+    })?;
+    let cost = cost(g.spec.kind(), protocol.price_model(), &response.usage, c);
+    let text = if response.text.trim().is_empty() {
+        response.refusal.unwrap_or_default()
+    } else {
+        response.text
+    };
+    Ok((
+        text,
+        Sent {
+            source: got.source,
+            usage: response.usage,
+            cost,
+        },
+    ))
 }

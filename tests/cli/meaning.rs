@@ -57,8 +57,11 @@ fn result(id: &str, provider: &str, output: &str) -> CaseResult {
     .expect("a result")
 }
 
+/// A pair's class, its reasons, and whether it carries a hard signal.
+type Classified = (CaseClass, Vec<String>, bool);
+
 /// The class of every pair, through the library (one comparison of the whole corpus).
-fn classify_all(pairs: &[Pair]) -> Vec<(CaseClass, Vec<String>, bool)> {
+fn classify_all(pairs: &[Pair]) -> Vec<Classified> {
     let base: Vec<CaseResult> = pairs
         .iter()
         .enumerate()
@@ -132,7 +135,7 @@ fn corpus_misses_no_meaning_change_and_keeps_format_only_equivalent() {
             format_changed.push(format!("{:?} → {:?}: {reasons:?}", p.a, p.b));
         }
     }
-    let count = |label: &str, f: &dyn Fn(&(CaseClass, Vec<String>, bool)) -> bool| {
+    let count = |label: &str, f: &dyn Fn(&Classified) -> bool| {
         pairs
             .iter()
             .zip(&classes)

@@ -17,13 +17,13 @@ pub(crate) struct JsonAnswer {
 /// [`jsondiff::extract`]), with the text outside that block.
 pub(crate) fn extract(text: &str) -> Option<JsonAnswer> {
     let t = text.trim();
-    if t.starts_with(['{', '[']) {
-        if let Ok(value) = serde_json::from_str::<Value>(t) {
-            return Some(JsonAnswer {
-                value,
-                around: String::new(),
-            });
-        }
+    if t.starts_with(['{', '['])
+        && let Ok(value) = serde_json::from_str::<Value>(t)
+    {
+        return Some(JsonAnswer {
+            value,
+            around: String::new(),
+        });
     }
     let mut from = 0;
     while let Some(open) = text[from..].find("```").map(|o| o + from) {

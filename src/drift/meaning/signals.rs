@@ -216,7 +216,7 @@ pub(crate) fn leading_answer(c: &Canon) -> Option<(bool, usize)> {
     }
     // `No` is also a determiner (`No dog is running`): it answers only before a pause.
     let plain = matches!(t.text.as_str(), "yes" | "yeah" | "yep" | "nope");
-    if !plain && !(t.pause_after || c.tokens.len() == 1) {
+    if !(plain || t.pause_after || c.tokens.len() == 1) {
         return None;
     }
     if is(lexicon::YES, &t.text) {
@@ -450,8 +450,8 @@ fn units(c: &Canon) -> Vec<Token> {
             continue;
         };
         if lexicon::unit_needs_number(&t.text) {
-            let after_number = i > 0 && matches!(c.tokens[i - 1].kind, Kind::Number)
-                || i > 0 && c.tokens[i - 1].text == "°";
+            let after_number =
+                i > 0 && (c.tokens[i - 1].kind == Kind::Number || c.tokens[i - 1].text == "°");
             if !after_number {
                 continue;
             }
