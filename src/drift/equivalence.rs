@@ -12,7 +12,7 @@
 //!
 //! A hard signal (negation, numbers, yes/no, names, roles, antonyms, lists, hedging, refusal,
 //! JSON values, finish reason) is never sent: the judge cannot overrule it. This module is
-//! pure: what to ask ([`requests`], [`chat_prompt`]) and what an answer means
+//! pure: what to ask (`super::judge_requests`, [`chat_prompt`]) and what an answer means
 //! ([`parse_chat`], [`by_cosine`]); `runner::equivalence` makes the calls.
 
 use std::collections::{HashMap, HashSet};

@@ -2,7 +2,7 @@
 //! `equivalent` decision.
 //!
 //! Two answers are **equivalent** here only when they differ in nothing that can alter
-//! meaning: their [canonical forms](canon) are the same (whitespace, case, punctuation,
+//! meaning: their canonical forms (`canon.rs`) are the same (whitespace, case, punctuation,
 //! Markdown formatting, contractions, number formatting), or both are the same JSON value (key
 //! order, `1` vs `1.0`, a code fence around it) with the same text around it. Everything else
 //! is a change, described by [`MeaningSignal`]s, most telling first:
@@ -19,11 +19,11 @@
 //! who-did-what, an antonym, a list item, certainty, a refusal, JSON values): it vetoes an
 //! opt-in equivalence judge (see `docs/drift.md`). A **soft** signal is a rewording a judge may
 //! accept (other words changed, clauses reordered, active ↔ passive). Other signal sources
-//! (finish reasons in [`super::findings`]; tool calls later) push [`MeaningSignal`]s of their
+//! (finish reasons in `drift/findings.rs`; tool calls later) push [`MeaningSignal`]s of their
 //! own kinds into the same list.
 //!
 //! Pure and bounded: no clock, no I/O; the token diff is skipped for very long differing
-//! middles (see [`signals`]).
+//! middles (see `signals.rs`).
 
 pub(crate) mod canon;
 mod common_words;
