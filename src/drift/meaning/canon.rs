@@ -49,6 +49,8 @@ pub(crate) struct Token {
     pub(crate) written: String,
     /// Followed by a pause: `,` `.` `!` `?` `;` `:` or the end of the line.
     pub(crate) pause_after: bool,
+    /// What the word lists say about `text`.
+    pub(crate) lex: lexicon::Lex,
 }
 
 /// The canonical form of an answer.
@@ -216,6 +218,7 @@ fn tokenize_line(line: &str, out: &mut Vec<Token>) {
                 initial,
                 written: if negative { format!("-{raw}") } else { raw },
                 pause_after: pause_at(&chars, i),
+                lex: lexicon::Lex::default(),
             });
             initial = false;
         } else if c.is_alphanumeric() {
@@ -229,12 +232,14 @@ fn tokenize_line(line: &str, out: &mut Vec<Token>) {
             initial = false;
         } else {
             if KEPT_SYMBOLS.contains(&c) {
+                let text = c.to_string();
                 out.push(Token {
-                    text: c.to_string(),
+                    lex: lexicon::lex(&text),
+                    written: text.clone(),
+                    text,
                     kind: Kind::Symbol,
                     capital: false,
                     initial: false,
-                    written: c.to_string(),
                     pause_after: false,
                 });
             } else if c == '&' {
@@ -245,6 +250,7 @@ fn tokenize_line(line: &str, out: &mut Vec<Token>) {
                     initial: false,
                     written: "&".into(),
                     pause_after: false,
+                    lex: lexicon::lex("and"),
                 });
             } else if matches!(c, '.' | '!' | '?' | ':' | ';')
                 && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
@@ -273,6 +279,7 @@ fn push_word(written: &str, initial: bool, pause: bool, out: &mut Vec<Token>) {
     let last = parts.len() - 1;
     for (i, part) in parts.into_iter().enumerate() {
         out.push(Token {
+            lex: lexicon::lex(&part),
             text: part,
             kind: Kind::Word,
             capital: capital && i == 0,
@@ -350,12 +357,7 @@ fn expand(word: &str) -> Vec<String> {
 
 /// Number words become numbers (`twenty-five` → `25`).
 fn number_words(tokens: &mut Vec<Token>) {
-    let value = |t: &Token| {
-        (t.kind == Kind::Word)
-            .then(|| lexicon::NUMBER_WORDS.iter().find(|(w, _)| *w == t.text))
-            .flatten()
-            .map(|&(_, v)| v)
-    };
+    let value = |t: &Token| (t.kind == Kind::Word).then_some(t.lex.number).flatten();
     let mut i = 0;
     while i < tokens.len() {
         if let Some(v) = value(&tokens[i]) {
@@ -374,6 +376,7 @@ fn number_words(tokens: &mut Vec<Token>) {
             t.text = total.to_string();
             t.kind = Kind::Number;
             t.written = written;
+            t.lex = lexicon::Lex::default();
         }
         i += 1;
     }

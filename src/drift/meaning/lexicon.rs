@@ -3,7 +3,7 @@
 //! colours, people, quantifiers, directions). English only; every list is lowercase and is
 //! matched against canonical tokens (contractions expanded, see [`super::canon`]).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::sync::LazyLock;
 
 /// Words that negate what follows (after contraction expansion: `isn't` → `is not`).
@@ -695,36 +695,108 @@ pub(crate) const ANTONYMS: &[(&str, &str)] = &[
 /// Prefixes that negate a word (`unsafe`, `impossible`, `non-refundable`).
 pub(crate) const NEGATING_PREFIXES: &[&str] = &["un", "in", "im", "il", "ir", "non", "dis"];
 
-/// Whether `word` is a date word, plural forms included (`mondays`, `weekends`).
-pub(crate) fn is_date(word: &str) -> bool {
-    is(DATE_WORDS, word) || word.strip_suffix('s').is_some_and(|w| is(DATE_WORDS, w))
+/// What the lists say about one word: looked up once per token (one hash), then read as flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lex {
+    flags: u16,
+    /// The unit it spells ([`UNITS`]), by canonical name.
+    pub(crate) unit: Option<&'static str>,
+    /// Its class and group ([`CLASSES`]).
+    pub(crate) class: Option<(&'static str, usize)>,
+    /// Its value, for a number word ([`NUMBER_WORDS`]).
+    pub(crate) number: Option<u32>,
 }
 
-/// Whether `word` is in `list`.
-pub(crate) fn is(list: &[&str], word: &str) -> bool {
-    list.contains(&word)
+/// Flags of a [`Lex`].
+pub(crate) mod flag {
+    /// [`super::FUNCTION_WORDS`].
+    pub(crate) const FUNCTION: u16 = 1;
+    /// [`super::NEGATIONS`].
+    pub(crate) const NEGATION: u16 = 1 << 1;
+    /// [`super::YES`].
+    pub(crate) const YES: u16 = 1 << 2;
+    /// [`super::NO`].
+    pub(crate) const NO: u16 = 1 << 3;
+    /// [`super::HEDGES`].
+    pub(crate) const HEDGE: u16 = 1 << 4;
+    /// [`super::OPENERS`].
+    pub(crate) const OPENER: u16 = 1 << 5;
+    /// [`super::MOVABLE`].
+    pub(crate) const MOVABLE: u16 = 1 << 6;
+    /// [`super::DATE_WORDS`], plural forms included (`mondays`, `weekends`).
+    pub(crate) const DATE: u16 = 1 << 7;
+    /// [`super::SCALES`].
+    pub(crate) const SCALE: u16 = 1 << 8;
+    /// [`super::MODALS`].
+    pub(crate) const MODAL: u16 = 1 << 9;
 }
 
-/// The unit a token spells, when it spells one.
-pub(crate) fn unit_of(word: &str) -> Option<&'static str> {
-    UNITS
-        .iter()
-        .find(|(_, spellings)| spellings.contains(&word))
-        .map(|(name, _)| *name)
+impl Lex {
+    /// Whether the word has the flag.
+    pub(crate) fn has(self, f: u16) -> bool {
+        self.flags & f != 0
+    }
 }
 
-/// Word → (class, group), built once.
-static CLASS_INDEX: LazyLock<HashMap<&'static str, (&'static str, usize)>> = LazyLock::new(|| {
-    let mut m = HashMap::new();
+/// Modal verbs of possibility: `may` hedges only against an answer with none of them (`can`
+/// → `may` is a rewording, `is` → `may be` a hedge).
+pub(crate) const MODALS: &[&str] = &["may", "might", "could", "can"];
+
+static LEX: LazyLock<HashMap<String, Lex>> = LazyLock::new(|| {
+    let mut m: HashMap<String, Lex> = HashMap::new();
+    let lists: [(&[&str], u16); 9] = [
+        (FUNCTION_WORDS, flag::FUNCTION),
+        (NEGATIONS, flag::NEGATION),
+        (YES, flag::YES),
+        (NO, flag::NO),
+        (HEDGES, flag::HEDGE),
+        (OPENERS, flag::OPENER),
+        (MOVABLE, flag::MOVABLE),
+        (SCALES, flag::SCALE),
+        (MODALS, flag::MODAL),
+    ];
+    for (list, f) in lists {
+        for w in list {
+            m.entry((*w).to_string()).or_default().flags |= f;
+        }
+    }
+    for w in DATE_WORDS {
+        m.entry((*w).to_string()).or_default().flags |= flag::DATE;
+        m.entry(format!("{w}s")).or_default().flags |= flag::DATE;
+    }
+    for (name, spellings) in UNITS {
+        for w in *spellings {
+            m.entry((*w).to_string())
+                .or_default()
+                .unit
+                .get_or_insert(name);
+        }
+    }
     for (name, groups) in CLASSES {
         for (i, g) in groups.iter().enumerate() {
             for w in *g {
-                m.entry(*w).or_insert((*name, i));
+                m.entry((*w).to_string())
+                    .or_default()
+                    .class
+                    .get_or_insert((name, i));
             }
         }
     }
+    for (w, v) in NUMBER_WORDS {
+        m.entry((*w).to_string()).or_default().number = Some(*v);
+    }
     m
 });
+
+/// What the lists say about a word (lowercase, or a symbol).
+pub(crate) fn lex(word: &str) -> Lex {
+    LEX.get(word).copied().unwrap_or_default()
+}
+
+/// Whether `word` is in `list` (for short lists read rarely).
+pub(crate) fn is(list: &[&str], word: &str) -> bool {
+    list.contains(&word)
+}
 
 /// Antonym pairs by stem, both orders, built once.
 static ANTONYM_STEMS: LazyLock<HashSet<(String, String)>> = LazyLock::new(|| {
@@ -739,7 +811,7 @@ static ANTONYM_STEMS: LazyLock<HashSet<(String, String)>> = LazyLock::new(|| {
 
 /// The class of a word and its group within the class, when it belongs to one.
 pub(crate) fn class_of(word: &str) -> Option<(&'static str, usize)> {
-    CLASS_INDEX.get(word).copied()
+    lex(word).class
 }
 
 /// Whether two words are antonyms (by stem, either order).

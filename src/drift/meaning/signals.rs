@@ -1,12 +1,12 @@
 //! The detectors: each looks at two canonical forms (and their token diff) and names one kind
 //! of change. They run only when the forms differ; see [`super`] for which are hard.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use super::canon::{Canon, Kind, Token, stem};
-use super::lexicon::{self, is};
+use super::lexicon::{self, flag, is};
 use super::{MeaningSignal, SignalKind};
 
 /// Above this many differing tokens (after the common prefix and suffix), the token diff is
@@ -219,9 +219,9 @@ pub(crate) fn leading_answer(c: &Canon) -> Option<(bool, usize)> {
     if !(plain || t.pause_after || c.tokens.len() == 1) {
         return None;
     }
-    if is(lexicon::YES, &t.text) {
+    if t.lex.has(flag::YES) {
         Some((true, 0))
-    } else if is(lexicon::NO, &t.text) {
+    } else if t.lex.has(flag::NO) {
         Some((false, 0))
     } else {
         None
@@ -255,9 +255,7 @@ fn negations(c: &Canon) -> Vec<usize> {
     c.tokens
         .iter()
         .enumerate()
-        .filter(|(i, t)| {
-            Some(*i) != skip && t.kind == Kind::Word && is(lexicon::NEGATIONS, &t.text)
-        })
+        .filter(|(i, t)| Some(*i) != skip && t.kind == Kind::Word && t.lex.has(flag::NEGATION))
         .map(|(i, _)| i)
         .collect()
 }
@@ -269,7 +267,7 @@ fn negated_phrase(c: &Canon, cue: usize) -> String {
     while end < c.tokens.len() && end < cue + 4 {
         let t = &c.tokens[end];
         end += 1;
-        if !is(lexicon::FUNCTION_WORDS, &t.text) {
+        if !t.lex.has(flag::FUNCTION) {
             break;
         }
     }
@@ -281,7 +279,7 @@ fn negated_head(c: &Canon, cue: usize) -> Option<String> {
     c.tokens[cue + 1..]
         .iter()
         .take(3)
-        .find(|t| !is(lexicon::FUNCTION_WORDS, &t.text) && !is(lexicon::NEGATIONS, &t.text))
+        .find(|t| !t.lex.has(flag::FUNCTION | flag::NEGATION))
         .map(|t| stem(&t.text))
 }
 
@@ -426,7 +424,7 @@ pub(crate) fn numbers(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
             .enumerate()
             .filter(|&(i, t)| {
                 t.kind == Kind::Number
-                    || (is(lexicon::SCALES, &t.text)
+                    || (t.lex.has(flag::SCALE)
                         && (t.text.len() > 2 || i > 0 && c.tokens[i - 1].kind == Kind::Number))
             })
             .map(|(_, t)| t)
@@ -446,7 +444,7 @@ pub(crate) fn numbers(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
 fn units(c: &Canon) -> Vec<Token> {
     let mut out = Vec::new();
     for (i, t) in c.tokens.iter().enumerate() {
-        let Some(unit) = lexicon::unit_of(&t.text) else {
+        let Some(unit) = t.lex.unit else {
             continue;
         };
         if lexicon::unit_needs_number(&t.text) {
@@ -481,7 +479,7 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     fn dates(c: &Canon) -> Vec<&Token> {
         c.tokens
             .iter()
-            .filter(|t| t.kind == Kind::Word && lexicon::is_date(&t.text))
+            .filter(|t| t.kind == Kind::Word && t.lex.has(flag::DATE))
             .collect()
     }
     let (da, db) = (dates(p.a), dates(p.b));
@@ -510,17 +508,13 @@ fn is_name(t: &Token) -> bool {
         return false;
     }
     let w = t.text.as_str();
-    if is(lexicon::FUNCTION_WORDS, w)
-        || is(lexicon::NEGATIONS, w)
-        || is(lexicon::YES, w)
-        || is(lexicon::NO, w)
-        || is(lexicon::HEDGES, w)
-    {
+    let l = t.lex;
+    if l.has(flag::FUNCTION | flag::NEGATION | flag::YES | flag::NO | flag::HEDGE | flag::DATE) {
         return false;
     }
     if t.initial
-        && (is(lexicon::OPENERS, w)
-            || lexicon::class_of(w).is_some()
+        && (l.has(flag::OPENER)
+            || l.class.is_some()
             || super::common_words::is_common(w)
             || COMMON_ENDINGS
                 .iter()
@@ -528,7 +522,7 @@ fn is_name(t: &Token) -> bool {
     {
         return false;
     }
-    !lexicon::is_date(w)
+    true
 }
 
 /// The stems of every token.
@@ -562,6 +556,10 @@ fn missing_names(c: &Canon, other_stems: &HashSet<String>) -> Vec<String> {
 }
 
 pub(crate) fn names(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
+    // Stems are built only when a side names something.
+    if !p.a.tokens.iter().chain(&p.b.tokens).any(is_name) {
+        return;
+    }
     let (sa, sb) = (stems(p.a), stems(p.b));
     let (gone, new) = (missing_names(p.a, &sb), missing_names(p.b, &sa));
     let reason = match (gone.is_empty(), new.is_empty()) {
@@ -612,11 +610,11 @@ pub(crate) fn opposites(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
 
 /// The class of the token at `i`, `a few` counting as `some` (`few` alone is `not many`).
 fn class_in(c: &Canon, i: usize) -> Option<(&'static str, usize)> {
-    let w = c.tokens[i].text.as_str();
-    if w == "few" && i > 0 && c.tokens[i - 1].text == "a" {
+    let t = &c.tokens[i];
+    if t.text == "few" && i > 0 && c.tokens[i - 1].text == "a" {
         return lexicon::class_of("some");
     }
-    lexicon::class_of(w)
+    t.lex.class
 }
 
 // ---- who did what to whom ----------------------------------------------------------------------
@@ -636,11 +634,7 @@ fn anchors(p: &Pair<'_>) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (i, t) in p.a.tokens.iter().enumerate() {
         let w = t.text.as_str();
-        if t.kind == Kind::Symbol
-            || is(lexicon::FUNCTION_WORDS, w)
-            || is(lexicon::MOVABLE, w)
-            || is(lexicon::NEGATIONS, w)
-        {
+        if t.kind == Kind::Symbol || t.lex.has(flag::FUNCTION | flag::MOVABLE | flag::NEGATION) {
             continue;
         }
         if let (Some(&(1, _)), Some(&(1, j))) = (ca.get(w), cb.get(w)) {
@@ -811,7 +805,7 @@ fn swapped_words(p: &Pair<'_>) -> Option<(String, String)> {
         } = *op
         {
             let (x, y) = (&p.a.tokens[old_index], &p.b.tokens[new_index]);
-            if x.kind != Kind::Symbol && !is(lexicon::FUNCTION_WORDS, &x.text) {
+            if x.kind != Kind::Symbol && !x.lex.has(flag::FUNCTION) {
                 replaced.push((&x.text, &y.text, &x.written));
             }
         }
@@ -921,18 +915,27 @@ fn series_items(sentence: &str) -> Vec<(String, String)> {
                 .strip_prefix("and ")
                 .or_else(|| p.strip_prefix("or "))
                 .unwrap_or(p);
-            let c = super::canon::canonical(p);
-            let key: Vec<&str> = c
-                .tokens
-                .iter()
-                .map(|t| t.text.as_str())
-                .skip_while(|w| matches!(*w, "a" | "an" | "the"))
-                .collect();
-            (key.join(" "), p.trim().to_string())
+            (item_key(p), p.to_string())
         })
         .filter(|(k, _)| !k.is_empty())
         .collect();
     if items.len() >= 2 { items } else { Vec::new() }
+}
+
+/// An item's words, lowercased, a leading article dropped (`A Visa` → `visa`).
+fn item_key(item: &str) -> String {
+    let mut words = item
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .peekable();
+    if words
+        .peek()
+        .is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the"))
+    {
+        words.next();
+    }
+    words.collect::<Vec<_>>().join(" ")
 }
 
 /// Items added to or dropped from a series written in prose (`flour, sugar, eggs and butter` →
@@ -975,22 +978,19 @@ pub(crate) fn prose_lists(a: &str, b: &str, out: &mut Vec<MeaningSignal>) {
 
 // ---- hedging -----------------------------------------------------------------------------------
 
-/// Modal verbs of possibility: `may` hedges only against an answer with none of them (`can`
-/// → `may` is a rewording, `is` → `may be` a hedge).
-const MODALS: &[&str] = &["may", "might", "could", "can"];
-
 /// Indices of hedging cues (two-word cues at their first word); modal cues count only when
 /// `other` uses no modal.
 fn hedges(c: &Canon, other: &Canon) -> Vec<usize> {
     let t = &c.tokens;
-    let other_modal = other.tokens.iter().any(|x| is(MODALS, &x.text));
+    let other_modal = other.tokens.iter().any(|x| x.lex.has(flag::MODAL));
     (0..t.len())
         .filter(|&i| {
             let w = t[i].text.as_str();
-            (is(lexicon::HEDGES, w) && !(other_modal && is(MODALS, w)))
-                || lexicon::HEDGE_PAIRS
-                    .iter()
-                    .any(|&(x, y)| w == x && t.get(i + 1).is_some_and(|n| n.text == y))
+            (t[i].lex.has(flag::HEDGE) && !(other_modal && t[i].lex.has(flag::MODAL)))
+                || (t[i].lex.has(flag::FUNCTION | flag::NEGATION)
+                    && lexicon::HEDGE_PAIRS
+                        .iter()
+                        .any(|&(x, y)| w == x && t.get(i + 1).is_some_and(|n| n.text == y)))
         })
         .collect()
 }
