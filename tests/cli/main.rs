@@ -13,6 +13,7 @@ mod help;
 mod html;
 mod init;
 mod interrupt;
+mod json_path;
 mod judges;
 mod leaks;
 mod merge;
