@@ -8,8 +8,10 @@
 //!   datasets and inline cases, every row with different `__expected…`, `__threshold`, `__id`,
 //!   `__tags`, and shared `defaults.assert`.
 //! - `row_outcomes_do_not_depend_on_order_format_or_company`: a property test: rows spread
-//!   over every format in random order (fixed seeds), some duplicated, every row's outcome
-//!   equal to what the row alone says, and equal across runs.
+//!   over every format (two CSV, two JSONL kinds, two YAML datasets, inline cases) in random
+//!   order (fixed seeds), some duplicated, on two providers, every row's outcome equal to what
+//!   the row alone says and equal across runs, derived ids unchanged; then a `--tag` and
+//!   `--repeat 2` run.
 //! - `dataset_assertion_errors_are_reported_at_each_row`: a bad assertion in a row is an error
 //!   at that row of the dataset, one per row.
 
@@ -777,7 +779,8 @@ fn run_layout(
     }
     rng.shuffle(&mut entries);
     let suite = format!(
-        "{SUITE_HEAD}defaults:\n  assert:\n    - type: not-contains\n      value: FORBIDDEN\ncases:\n{}",
+        "{SUITE_HEAD}  - id: exec:cat\n    label: second\n    config:\n      command: [cat]\n\
+         defaults:\n  assert:\n    - type: not-contains\n      value: FORBIDDEN\ncases:\n{}",
         entries.concat()
     );
     p.file("suites/p.yaml", &suite);
@@ -799,6 +802,7 @@ fn row_outcomes_do_not_depend_on_order_format_or_company() {
     assert!(rows.iter().any(|r| r.threshold.is_some()) && rows.iter().any(|r| r.exps.is_empty()));
 
     let mut first: Option<BTreeMap<String, Vec<_>>> = None;
+    let mut derived_ids: Option<BTreeMap<String, String>> = None;
     for seed in 1..=4u64 {
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut layout = rows.clone();
@@ -821,7 +825,8 @@ fn row_outcomes_do_not_depend_on_order_format_or_company() {
         }
         assert_eq!(got.len(), rows.len(), "seed {seed}: every row answered");
         for (q, results) in &got {
-            assert_eq!(results.len(), counts[q.as_str()], "seed {seed}: {q}");
+            // Two providers: two results per copy.
+            assert_eq!(results.len(), 2 * counts[q.as_str()], "seed {seed}: {q}");
             for r in results {
                 assert_eq!(r, &oracle[q], "seed {seed}: row `{q}`");
             }
@@ -835,9 +840,28 @@ fn row_outcomes_do_not_depend_on_order_format_or_company() {
             None => first = Some(firsts),
             Some(f) => assert_eq!(f, &firsts, "seed {seed}"),
         }
+        // A row without `__id` keeps its derived id whatever its place and format.
+        let doc = results(&p, "out.json");
+        let ids: BTreeMap<String, String> = doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["case_id"].as_str().unwrap().starts_with("dup-"))
+            .filter(|r| r["provider"] == "second")
+            .map(|r| {
+                let id = r["case_id"].as_str().unwrap().to_string();
+                (r["output"].as_str().unwrap().to_string(), id)
+            })
+            .collect();
+        assert_eq!(ids.len(), rows.len());
+        match &derived_ids {
+            None => derived_ids = Some(ids),
+            Some(d) => assert_eq!(d, &ids, "seed {seed}: derived ids"),
+        }
     }
 
-    // A tag selects the same rows with the same outcomes, and repeat samples agree.
+    // A tag selects the same rows with the same outcomes, and repeat samples agree (2 samples
+    // × 2 providers).
     let mut rng = fastrand::Rng::with_seed(99);
     let homes: Vec<Home> = rows
         .iter()
@@ -853,6 +877,6 @@ fn row_outcomes_do_not_depend_on_order_format_or_company() {
     let even: Vec<&Row> = rows.iter().filter(|r| r.tags[0] == "even").collect();
     assert_eq!(got.len(), even.len());
     for r in even {
-        assert_eq!(got[&r.q], vec![oracle[&r.q].clone(); 2], "row `{}`", r.q);
+        assert_eq!(got[&r.q], vec![oracle[&r.q].clone(); 4], "row `{}`", r.q);
     }
 }
