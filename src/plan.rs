@@ -307,6 +307,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         }
     }
     check_request_templates(&planned, &mut diags);
+    crate::suite::dataset::locate_cells(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -873,17 +874,18 @@ fn assertion_diag(
 
 /// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
 /// `__expected…` column, its `assert` key) is reported at that row of the dataset, keeping its
-/// path (`__expected2.value`); one from the suite (`defaults`, a case of the suite) stays at its
-/// suite path.
-fn at_assertion(d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
-    let from_row = matches!(case.source, CaseSource::Dataset { .. })
-        && !spec.yaml_path.starts_with("defaults.");
-    if !from_row {
+/// path (`__expected2.value`), its column left for [`build`] to find (see
+/// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
+/// at its suite path.
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+    if spec.yaml_path.starts_with("defaults.") {
         return d;
     }
-    let path = d.yaml_path.clone();
-    let mut d = at_dataset_row(d, case);
-    d.yaml_path = path;
+    if let CaseSource::Dataset { file, line, .. } = &case.source {
+        d.file.clone_from(file);
+        d.line = Some(*line);
+        d.column = None;
+    }
     d
 }
 

@@ -384,7 +384,10 @@ fn dataset_assertion_errors_are_reported_at_each_row() {
     let p = Project::new();
     p.file(
         "suites/s.yaml",
-        &format!("{SUITE_HEAD}cases:\n  - file://fixtures/d.csv\n  - file://fixtures/d.jsonl\n"),
+        &format!(
+            "{SUITE_HEAD}cases:\n  - file://fixtures/d.csv\n  - file://fixtures/d.jsonl\n  \
+             - file://fixtures/d.yaml\n"
+        ),
     );
     p.file(
         "fixtures/d.csv",
@@ -395,19 +398,25 @@ fn dataset_assertion_errors_are_reported_at_each_row() {
         "{\"vars\": {\"q\": \"x\"}, \"assert\": [{\"type\": \"regex\", \"value\": \"[x\"}]}\n\
          {\"vars\": {\"q\": \"y\"}, \"assert\": [{\"type\": \"regex\", \"value\": \"[y\"}]}\n",
     );
+    p.file(
+        "fixtures/d.yaml",
+        "- vars: { q: a }\n  assert:\n    - { type: contains, value: a }\n\
+         - vars: { q: b }\n  assert:\n    - type: regex\n      value: \"[b\"\n",
+    );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
     let all = r.all();
+    // Each at its cell (CSV), its key (JSONL), its node (YAML).
     for located in [
-        "fixtures/d.csv:2:1",
-        "fixtures/d.csv:3:1",
-        "fixtures/d.jsonl:1:1",
-        "fixtures/d.jsonl:2:1",
+        "fixtures/d.csv:2:7\n   = at: __expected.value",
+        "fixtures/d.csv:3:17\n   = at: __expected2.value",
+        "fixtures/d.jsonl:1:60\n   = at: assert[0].value",
+        "fixtures/d.jsonl:2:60\n   = at: assert[0].value",
+        "fixtures/d.yaml:7:14\n   = at: [1].assert[0].value",
     ] {
         assert!(all.contains(located), "{located} missing: {all}");
     }
-    assert!(all.contains("= at: __expected2.value"), "{all}");
-    assert!(all.contains("4 errors found"), "{all}");
+    assert!(all.contains("5 errors found"), "{all}");
 
     // A row's `grade:` without a grader: at the row that needs one.
     p.file(
@@ -421,7 +430,7 @@ fn dataset_assertion_errors_are_reported_at_each_row() {
     let r = p.run(&["validate", "suites/g.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("needs a grader model") && r.stderr.contains("fixtures/g.csv:3:1"),
+        r.stderr.contains("needs a grader model") && r.stderr.contains("fixtures/g.csv:3:6"),
         "{}",
         r.all()
     );
