@@ -8,7 +8,6 @@
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
 
 pub mod anthropic;
-pub mod aws;
 pub mod azure;
 pub mod bedrock;
 pub mod embeddings;
@@ -310,6 +309,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// The model name used for the price table.
     fn price_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// Where the credential of a live run comes from (the cloud providers), for `-v` output
+    /// and the results file's `run.credentials`; never a secret.
+    fn credential_info(&self) -> Option<crate::credentials::CredentialInfo> {
         None
     }
 }

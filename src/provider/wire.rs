@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::credentials::{Credential, SharedCredential};
 use crate::secret::Secret;
 
 /// What a provider wants sent: an HTTP call or a local command.
@@ -114,6 +115,14 @@ pub enum Auth {
     /// Several secret headers (`authorization` plus gateway headers whose values came from
     /// the environment, as `{{ env.NAME }}` in a suite's `headers`).
     Headers(Vec<(String, Secret)>),
+    /// Temporary cloud credentials (`crate::credentials`), fetched and refreshed at send
+    /// time: a bearer token, or AWS keys signed with SigV4 for `sigv4` = (region, service).
+    Refreshing {
+        /// The cached, refreshing credential.
+        credential: SharedCredential,
+        /// SigV4 region and service, for AWS keys.
+        sigv4: Option<(String, String)>,
+    },
 }
 
 impl Auth {
@@ -134,7 +143,7 @@ impl Auth {
             )],
             Auth::Header { name, value } => vec![(name, value)],
             Auth::Headers(h) => h,
-            sig @ Auth::SigV4(_) => return sig,
+            sig @ (Auth::SigV4(_) | Auth::Refreshing { .. }) => return sig,
         };
         list.extend(extra);
         Auth::Headers(list)
@@ -142,7 +151,32 @@ impl Auth {
 
     /// Whether [`Auth::with_secret_headers`] can add headers to this credential.
     pub fn can_add_headers(&self) -> bool {
-        !matches!(self, Auth::SigV4(_))
+        !matches!(self, Auth::SigV4(_) | Auth::Refreshing { .. })
+    }
+
+    /// The credential to apply now: a [`Auth::Refreshing`] one is looked up (and fetched
+    /// again when it is about to expire); any other is itself.
+    ///
+    /// # Errors
+    /// No working credential is left (the source's error).
+    pub async fn current(&self) -> Result<std::borrow::Cow<'_, Auth>, String> {
+        let Auth::Refreshing { credential, sigv4 } = self else {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        };
+        let now = credential.0.current().await?;
+        Ok(std::borrow::Cow::Owned(match (now, sigv4) {
+            (Credential::Bearer(t), _) => Auth::Bearer(t),
+            (Credential::Aws(k), Some((region, service))) => Auth::SigV4(SigV4Credentials {
+                access_key_id: k.access_key_id,
+                secret_access_key: k.secret_access_key,
+                session_token: k.session_token,
+                region: region.clone(),
+                service: service.clone(),
+            }),
+            (Credential::Aws(_), None) => {
+                return Err("AWS keys given where a bearer token was expected".into());
+            }
+        }))
     }
 
     /// Every secret value this credential holds, for scrubbing echoes from stored text.
@@ -166,6 +200,8 @@ impl Auth {
                     v.strip_prefix("Bearer ").unwrap_or(v)
                 })
                 .collect(),
+            // Every value it fetched is in `crate::secret::registered()`.
+            Auth::Refreshing { .. } => Vec::new(),
         }
     }
 }
@@ -196,6 +232,7 @@ impl fmt::Debug for Auth {
                 let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
                 write!(f, "Headers({}: ***)", names.join(", "))
             }
+            Auth::Refreshing { credential, .. } => write!(f, "Refreshing({})", credential.0.info().detail),
         }
     }
 }

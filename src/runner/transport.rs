@@ -100,7 +100,12 @@ impl Transport {
             headers.append(name, value);
         }
         let body = http.body_bytes();
-        apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+        let auth = http
+            .auth
+            .current()
+            .await
+            .map_err(|e| ProviderError::new(ErrorClass::Auth, format!("credentials: {e}")))?;
+        apply_auth(http, &auth, &body, &mut headers, std::time::SystemTime::now())?;
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
@@ -177,11 +182,11 @@ impl Transport {
 /// at `now`; the cache key was computed before, from the request without credentials.
 fn apply_auth(
     http: &HttpRequest,
+    auth: &Auth,
     body: &[u8],
     headers: &mut HeaderMap,
     now: std::time::SystemTime,
 ) -> Result<(), ProviderError> {
-    let auth = &http.auth;
     let secret_header = |v: &str| {
         let mut hv = HeaderValue::from_str(v).map_err(|_| {
             ProviderError::new(
@@ -193,7 +198,8 @@ fn apply_auth(
         Ok::<_, ProviderError>(hv)
     };
     match auth {
-        Auth::None => {}
+        // Resolved by `Auth::current` before this is called.
+        Auth::None | Auth::Refreshing { .. } => {}
         Auth::Bearer(token) => {
             headers.insert(
                 reqwest::header::AUTHORIZATION,
