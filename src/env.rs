@@ -119,6 +119,9 @@ pub const CLOUDSDK_CONFIG: &str = "CLOUDSDK_CONFIG";
 pub const APPDATA: &str = "APPDATA";
 /// The Google metadata server (`host[:port]`); setting it also says "ask the metadata server".
 pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+/// `true`: never ask the metadata server unless [`GCE_METADATA_HOST`] names one (as Google's
+/// Python library reads it).
+pub const NO_GCE_CHECK: &str = "NO_GCE_CHECK";
 /// Set by Cloud Run services (the metadata server is then asked).
 pub const K_SERVICE: &str = "K_SERVICE";
 /// Set by Cloud Run jobs.
