@@ -5,6 +5,7 @@ mod support;
 
 mod ci;
 mod compare;
+mod credentials;
 mod diff;
 mod docs;
 mod drift_reports;
