@@ -761,3 +761,71 @@ fn azure_cli_is_the_fallback_and_a_missing_one_is_named() {
         assert!(r.stderr.contains(part), "`{part}`: {}", r.all());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The "credentials in CI" workflows of docs/providers.md
+// ---------------------------------------------------------------------------------------------
+
+/// The ```yaml blocks of the "Credentials in CI" section, parsed.
+fn ci_workflows() -> Vec<serde_yaml::Value> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/providers.md")).unwrap();
+    let section = doc.split("### Credentials in CI").nth(1).expect("the section exists");
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| {
+            let text = b.split("\n```").next().unwrap();
+            serde_yaml::from_str(text).unwrap_or_else(|e| panic!("not YAML: {e}\n{text}"))
+        })
+        .collect()
+}
+
+fn steps(wf: &serde_yaml::Value) -> Vec<serde_yaml::Value> {
+    let jobs = wf["jobs"].as_mapping().expect("jobs");
+    assert_eq!(jobs.len(), 1);
+    jobs.values().next().unwrap()["steps"].as_sequence().expect("steps").clone()
+}
+
+#[test]
+fn the_ci_workflows_in_the_docs_federate_before_promptdrift_runs() {
+    let wfs = ci_workflows();
+    assert_eq!(wfs.len(), 3, "one workflow per cloud");
+    // (action, inputs it needs, what promptdrift then reads)
+    let expected: [(&str, &[&str]); 3] = [
+        ("aws-actions/configure-aws-credentials@v4", &["role-to-assume", "aws-region"]),
+        ("google-github-actions/auth@v2", &["workload_identity_provider", "service_account"]),
+        ("azure/login@v2", &["client-id", "tenant-id", "subscription-id"]),
+    ];
+    for (wf, (action, inputs)) in wfs.iter().zip(expected) {
+        // GitHub hands out its OIDC token only with this permission.
+        assert_eq!(wf["permissions"]["id-token"], "write", "{action}");
+        let steps = steps(wf);
+        let auth_at = steps
+            .iter()
+            .position(|s| s["uses"].as_str() == Some(action))
+            .unwrap_or_else(|| panic!("a `{action}` step"));
+        for input in inputs {
+            assert!(
+                steps[auth_at]["with"][*input].as_str().is_some_and(|v| !v.is_empty()),
+                "{action} needs `{input}`"
+            );
+        }
+        // No long-lived key anywhere in the workflow.
+        let text = serde_yaml::to_string(wf).unwrap();
+        for key in ["AWS_SECRET_ACCESS_KEY", "AZURE_CLIENT_SECRET", "AZURE_OPENAI_API_KEY", "private_key", "credentials_json"] {
+            assert!(!text.contains(key), "{action} workflow mentions {key}");
+        }
+        // promptdrift runs after the identity step, with arguments the real CLI accepts.
+        let run_at = steps
+            .iter()
+            .position(|s| s["run"].as_str().is_some_and(|r| r.starts_with("promptdrift ")))
+            .expect("a promptdrift step");
+        assert!(run_at > auth_at, "{action} comes before promptdrift");
+        let line = steps[run_at]["run"].as_str().unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Err(e) = promptdrift::cli::check_args(&words) {
+            panic!("`{line}` is rejected by the argument parser:\n{e}");
+        }
+    }
+}
