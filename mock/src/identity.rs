@@ -8,7 +8,7 @@
 //! | AWS STS `AssumeRole` | `POST /` form `Action=AssumeRole&…` | SigV4 (service `sts`) by [`expect_sts_caller`](IdentityServer::expect_sts_caller) | `AssumeRoleResponse` XML |
 //! | IAM Identity Center `GetRoleCredentials` | `GET /federation/credentials?account_id&role_name` | `x-amz-sso_bearer_token` | `{"roleCredentials":{…,"expiration":ms}}` |
 //! | ECS / EKS Pod Identity | `GET /v2/credentials/…` | `Authorization` | `{AccessKeyId, SecretAccessKey, Token, Expiration}` |
-//! | EC2 IMDSv2 | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[role]` | TTL header, then the session token | role name, then `{Code: Success, …}` |
+//! | EC2 `IMDSv2` | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[role]` | TTL header, then the session token | role name, then `{Code: Success, …}` |
 //! | Google OAuth 2 token | `POST /token` (`jwt-bearer`: RS256 signature and claims checked against [`trust_google_key`](IdentityServer::trust_google_key); `refresh_token`) | | `{access_token, expires_in, token_type}` |
 //! | Google STS | `POST /v1/token` (RFC 8693 token exchange) | subject token | `{access_token, issued_token_type, token_type, expires_in}` |
 //! | IAM Credentials | `POST /v1/projects/-/serviceAccounts/{sa}:generateAccessToken` | Bearer = a token issued here | `{accessToken, expireTime}` |
@@ -188,7 +188,9 @@ impl IdentityServer {
     #[must_use]
     pub fn start() -> IdentityServer {
         let listener = StdListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             config: Mutex::new(Config {
@@ -438,12 +440,21 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
     let raw_query = parts.uri.query().map(str::to_string);
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let is_form = headers
         .iter()
@@ -504,7 +515,9 @@ fn route(shared: &Shared, r: &In) -> Answer {
         ("POST", _) if p.ends_with("/oauth2/v2.0/token") => entra(shared, r),
         ("GET", "/metadata/identity/oauth2/token") => azure_imds(shared, r),
         ("GET", "/msi/token") => app_service(shared, r),
-        _ => Answer::text("unknown", String::new()).refuse(404, format!("no route {} {p}", r.method)),
+        _ => {
+            Answer::text("unknown", String::new()).refuse(404, format!("no route {} {p}", r.method))
+        }
     }
 }
 
@@ -538,20 +551,39 @@ fn sts_error(endpoint: &'static str, status: u16, code: &str, message: &str) -> 
 
 fn sts(shared: &Shared, r: &In) -> Answer {
     let action = r.form.get("Action").map_or("", String::as_str);
-    let endpoint = if action == "AssumeRole" { "sts-assume-role" } else { "sts-web-identity" };
+    let endpoint = if action == "AssumeRole" {
+        "sts-assume-role"
+    } else {
+        "sts-web-identity"
+    };
     if r.form.get("Version").map(String::as_str) != Some("2011-06-15") {
-        return sts_error(endpoint, 400, "InvalidParameterValue", "Version must be 2011-06-15");
+        return sts_error(
+            endpoint,
+            400,
+            "InvalidParameterValue",
+            "Version must be 2011-06-15",
+        );
     }
     for k in ["RoleArn", "RoleSessionName"] {
         if r.form.get(k).is_none_or(String::is_empty) {
-            return sts_error(endpoint, 400, "MissingParameter", &format!("The request must contain the parameter {k}"));
+            return sts_error(
+                endpoint,
+                400,
+                "MissingParameter",
+                &format!("The request must contain the parameter {k}"),
+            );
         }
     }
     match action {
         "AssumeRoleWithWebIdentity" => {
             let want = lock(&shared.config).web_identity_token.clone();
             if r.form.get("WebIdentityToken") != want.as_ref() || want.is_none() {
-                return sts_error(endpoint, 400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider");
+                return sts_error(
+                    endpoint,
+                    400,
+                    "InvalidIdentityToken",
+                    "Couldn't retrieve verification key from your identity provider",
+                );
             }
         }
         "AssumeRole" => {
@@ -571,7 +603,14 @@ fn sts(shared: &Shared, r: &In) -> Answer {
                 return sts_error(endpoint, 403, code, &message);
             }
         }
-        other => return sts_error(endpoint, 400, "InvalidAction", &format!("Could not find operation {other}")),
+        other => {
+            return sts_error(
+                endpoint,
+                400,
+                "InvalidAction",
+                &format!("Could not find operation {other}"),
+            );
+        }
     }
     let Some((c, expires)) = next_aws(shared) else {
         return sts_error(endpoint, 500, "InternalFailure", "nothing to hand out");
@@ -607,15 +646,21 @@ fn aws_json(c: &IssuedAws, expires: SystemTime, token_key: &str, extra: &[(&str,
 fn sso(shared: &Shared, r: &In) -> Answer {
     let want = lock(&shared.config).sso_token.clone();
     let unauthorized = || {
-        Answer::json("sso", &json!({"message": "Session token not found or invalid"}))
-            .refuse(401, "bad x-amz-sso_bearer_token")
+        Answer::json(
+            "sso",
+            &json!({"message": "Session token not found or invalid"}),
+        )
+        .refuse(401, "bad x-amz-sso_bearer_token")
     };
     if want.is_none() || r.header("x-amz-sso_bearer_token") != want.as_deref() {
         return unauthorized();
     }
-    if r.query.get("account_id").is_none() || r.query.get("role_name").is_none() {
-        return Answer::json("sso", &json!({"message": "account_id and role_name are required"}))
-            .refuse(400, "missing account_id/role_name");
+    if !r.query.contains_key("account_id") || !r.query.contains_key("role_name") {
+        return Answer::json(
+            "sso",
+            &json!({"message": "account_id and role_name are required"}),
+        )
+        .refuse(400, "missing account_id/role_name");
     }
     let Some((c, expires)) = next_aws(shared) else {
         return unauthorized();
@@ -637,15 +682,27 @@ fn sso(shared: &Shared, r: &In) -> Answer {
 fn container(shared: &Shared, r: &In) -> Answer {
     let want = lock(&shared.config).container_auth.clone();
     if want.is_some() && r.header("authorization") != want.as_deref() {
-        return Answer::json("container", &json!({"code": "AccessDenied", "message": "Unable to authorize request"}))
-            .refuse(401, "bad Authorization");
+        return Answer::json(
+            "container",
+            &json!({"code": "AccessDenied", "message": "Unable to authorize request"}),
+        )
+        .refuse(401, "bad Authorization");
     }
     let Some((c, expires)) = next_aws(shared) else {
-        return Answer::json("container", &json!({"code": "InternalError", "message": "nothing to hand out"})).refuse(500, "nothing configured");
+        return Answer::json(
+            "container",
+            &json!({"code": "InternalError", "message": "nothing to hand out"}),
+        )
+        .refuse(500, "nothing configured");
     };
     Answer::json(
         "container",
-        &aws_json(&c, expires, "Token", &[("RoleArn", "arn:aws:iam::123456789012:role/task")]),
+        &aws_json(
+            &c,
+            expires,
+            "Token",
+            &[("RoleArn", "arn:aws:iam::123456789012:role/task")],
+        ),
     )
 }
 
@@ -659,7 +716,10 @@ fn imds_token(shared: &Shared, r: &In) -> Answer {
     let token = format!("AQAEAImdsSessionToken{}==", lock(&shared.requests).len());
     lock(&shared.config).imds_tokens.push(token.clone());
     let mut a = Answer::text("imds-token", token);
-    a.extra.push(("x-aws-ec2-metadata-token-ttl-seconds", ttl.unwrap_or(0).to_string()));
+    a.extra.push((
+        "x-aws-ec2-metadata-token-ttl-seconds",
+        ttl.unwrap_or(0).to_string(),
+    ));
     a
 }
 
@@ -672,7 +732,8 @@ fn imds_credentials(shared: &Shared, r: &In) -> Answer {
         (ok, c.imds_role.clone())
     };
     if !ok {
-        return Answer::text("imds-role", String::new()).refuse(401, "IMDSv2 session token missing or unknown");
+        return Answer::text("imds-role", String::new())
+            .refuse(401, "IMDSv2 session token missing or unknown");
     }
     let rest = &r.path["/latest/meta-data/iam/security-credentials/".len()..];
     if rest.is_empty() {
@@ -686,7 +747,16 @@ fn imds_credentials(shared: &Shared, r: &In) -> Answer {
     };
     Answer::json(
         "imds-credentials",
-        &aws_json(&c, expires, "Token", &[("Code", "Success"), ("Type", "AWS-HMAC"), ("LastUpdated", "2024-01-01T00:00:00Z")]),
+        &aws_json(
+            &c,
+            expires,
+            "Token",
+            &[
+                ("Code", "Success"),
+                ("Type", "AWS-HMAC"),
+                ("LastUpdated", "2024-01-01T00:00:00Z"),
+            ],
+        ),
     )
 }
 
@@ -710,7 +780,12 @@ fn google_token(shared: &Shared, r: &In) -> Answer {
     match r.form.get("grant_type").map(String::as_str) {
         Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
             let Some(jwt) = r.form.get("assertion") else {
-                return oauth_error(e, 400, "invalid_request", "Missing required parameter: assertion");
+                return oauth_error(
+                    e,
+                    400,
+                    "invalid_request",
+                    "Missing required parameter: assertion",
+                );
             };
             let keys = lock(&shared.config).google_keys.clone();
             if let Err(why) = check_google_jwt(jwt, &keys, &format!("{}/token", shared.base)) {
@@ -760,16 +835,19 @@ fn check_google_jwt(jwt: &str, keys: &[(String, Vec<u8>)], aud: &str) -> Result<
     if claims["aud"] != aud {
         return Err(format!("Invalid JWT: aud {} is not {aud}", claims["aud"]));
     }
-    if !claims["scope"]
-        .as_str()
-        .is_some_and(|sc| sc.split(' ').any(|x| x == "https://www.googleapis.com/auth/cloud-platform"))
-    {
+    if !claims["scope"].as_str().is_some_and(|sc| {
+        sc.split(' ')
+            .any(|x| x == "https://www.googleapis.com/auth/cloud-platform")
+    }) {
         return Err("Invalid JWT: scope lacks cloud-platform".into());
     }
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (iat, exp) = (claims["iat"].as_u64().unwrap_or(0), claims["exp"].as_u64().unwrap_or(0));
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap_or(0),
+        claims["exp"].as_u64().unwrap_or(0),
+    );
     if exp <= now || exp <= iat || exp - iat > 3600 || iat > now + 300 {
         return Err("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.".into());
     }
@@ -788,7 +866,12 @@ fn google_sts(shared: &Shared, r: &In) -> Answer {
     }
     let want = lock(&shared.config).subject_token.clone();
     if want.as_deref() != Some(f("subject_token")) {
-        return oauth_error(e, 400, "invalid_grant", "The audience in ID Token does not match the expected audience.");
+        return oauth_error(
+            e,
+            400,
+            "invalid_grant",
+            "The audience in ID Token does not match the expected audience.",
+        );
     }
     match next_token(shared) {
         Some((t, life)) => Answer::json(
@@ -807,10 +890,14 @@ fn google_impersonate(shared: &Shared, r: &In) -> Answer {
             .refuse(401, "bearer is not a token issued here");
     }
     if !r.path.ends_with(":generateAccessToken") {
-        return Answer::json(e, &json!({"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})).refuse(404, "not generateAccessToken");
+        return Answer::json(
+            e,
+            &json!({"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}),
+        )
+        .refuse(404, "not generateAccessToken");
     }
     let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
-    if !body["scope"].as_array().is_some_and(|s| !s.is_empty()) {
+    if body["scope"].as_array().is_none_or(Vec::is_empty) {
         return Answer::json(e, &json!({"error": {"code": 400, "message": "Scope required.", "status": "INVALID_ARGUMENT"}})).refuse(400, "no scope");
     }
     match next_token(shared) {
@@ -823,9 +910,14 @@ fn google_impersonate(shared: &Shared, r: &In) -> Answer {
 }
 
 fn gce(shared: &Shared, r: &In) -> Answer {
-    let endpoint = if r.path.ends_with("/project/project-id") { "gce-project" } else { "gce-token" };
+    let endpoint = if r.path.ends_with("/project/project-id") {
+        "gce-project"
+    } else {
+        "gce-token"
+    };
     if r.header("metadata-flavor") != Some("Google") {
-        return Answer::text(endpoint, "Missing Metadata-Flavor:Google header.".into()).refuse(403, "no Metadata-Flavor");
+        return Answer::text(endpoint, "Missing Metadata-Flavor:Google header.".into())
+            .refuse(403, "no Metadata-Flavor");
     }
     let mut a = if endpoint == "gce-project" {
         match lock(&shared.config).project.clone() {
@@ -847,23 +939,43 @@ fn oidc(shared: &Shared, r: &In) -> Answer {
         (c.oidc_request_token.clone(), c.subject_token.clone())
     };
     if want.is_none() || r.bearer() != want.as_deref() {
-        return Answer::json("oidc", &json!({"message": "Bad credentials"})).refuse(401, "bad request token");
+        return Answer::json("oidc", &json!({"message": "Bad credentials"}))
+            .refuse(401, "bad request token");
     }
     if r.query.get("audience").is_none_or(String::is_empty) {
-        return Answer::json("oidc", &json!({"message": "audience required"})).refuse(400, "no audience");
+        return Answer::json("oidc", &json!({"message": "audience required"}))
+            .refuse(400, "no audience");
     }
-    Answer::json("oidc", &json!({"count": 1, "value": subject.unwrap_or_default()}))
+    Answer::json(
+        "oidc",
+        &json!({"count": 1, "value": subject.unwrap_or_default()}),
+    )
 }
 
 fn entra(shared: &Shared, r: &In) -> Answer {
     let e = "entra";
-    let tenant = r.path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let tenant = r
+        .path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     let f = |k: &str| r.form.get(k).map_or("", String::as_str);
     if f("grant_type") != "client_credentials" {
-        return oauth_error(e, 400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
+        return oauth_error(
+            e,
+            400,
+            "unsupported_grant_type",
+            "AADSTS70003: The app requested an unsupported grant type.",
+        );
     }
     if f("scope") != "https://cognitiveservices.azure.com/.default" {
-        return oauth_error(e, 400, "invalid_scope", "AADSTS70011: The provided value for the input parameter 'scope' is not valid.");
+        return oauth_error(
+            e,
+            400,
+            "invalid_scope",
+            "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
+        );
     }
     let (secret, subject) = {
         let c = lock(&shared.config);
@@ -872,12 +984,21 @@ fn entra(shared: &Shared, r: &In) -> Answer {
     let ok = if r.form.contains_key("client_assertion") {
         f("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
             && subject.as_deref() == Some(f("client_assertion"))
-            && secret.as_ref().is_none_or(|(t, c, _)| t == tenant && c == f("client_id"))
+            && secret
+                .as_ref()
+                .is_none_or(|(t, c, _)| t == tenant && c == f("client_id"))
     } else {
-        secret.as_ref().is_some_and(|(t, c, s)| t == tenant && c == f("client_id") && s == f("client_secret"))
+        secret
+            .as_ref()
+            .is_some_and(|(t, c, s)| t == tenant && c == f("client_id") && s == f("client_secret"))
     };
     if !ok {
-        return oauth_error(e, 401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
+        return oauth_error(
+            e,
+            401,
+            "invalid_client",
+            "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+        );
     }
     match next_token(shared) {
         Some((t, life)) => Answer::json(
@@ -890,7 +1011,12 @@ fn entra(shared: &Shared, r: &In) -> Answer {
 
 fn mi_answer(shared: &Shared, endpoint: &'static str, r: &In) -> Answer {
     if r.query.get("resource").map(String::as_str) != Some("https://cognitiveservices.azure.com") {
-        return oauth_error(endpoint, 400, "invalid_resource", "AADSTS50001: The application was not found in the directory.");
+        return oauth_error(
+            endpoint,
+            400,
+            "invalid_resource",
+            "AADSTS50001: The application was not found in the directory.",
+        );
     }
     match next_token(shared) {
         Some((t, life)) => {
@@ -908,10 +1034,20 @@ fn mi_answer(shared: &Shared, endpoint: &'static str, r: &In) -> Answer {
 
 fn azure_imds(shared: &Shared, r: &In) -> Answer {
     if r.header("metadata") != Some("true") {
-        return oauth_error("azure-imds", 400, "invalid_request", "Required metadata header not specified");
+        return oauth_error(
+            "azure-imds",
+            400,
+            "invalid_request",
+            "Required metadata header not specified",
+        );
     }
-    if r.query.get("api-version").is_none() {
-        return oauth_error("azure-imds", 400, "invalid_request", "Required parameter api-version missing");
+    if !r.query.contains_key("api-version") {
+        return oauth_error(
+            "azure-imds",
+            400,
+            "invalid_request",
+            "Required parameter api-version missing",
+        );
     }
     mi_answer(shared, "azure-imds", r)
 }
@@ -919,10 +1055,20 @@ fn azure_imds(shared: &Shared, r: &In) -> Answer {
 fn app_service(shared: &Shared, r: &In) -> Answer {
     let want = lock(&shared.config).identity_header.clone();
     if want.is_none() || r.header("x-identity-header") != want.as_deref() {
-        return oauth_error("app-service", 401, "unauthorized", "X-IDENTITY-HEADER missing or wrong");
+        return oauth_error(
+            "app-service",
+            401,
+            "unauthorized",
+            "X-IDENTITY-HEADER missing or wrong",
+        );
     }
     if r.query.get("api-version").map(String::as_str) != Some("2019-08-01") {
-        return oauth_error("app-service", 400, "invalid_request", "api-version 2019-08-01 required");
+        return oauth_error(
+            "app-service",
+            400,
+            "invalid_request",
+            "api-version 2019-08-01 required",
+        );
     }
     mi_answer(shared, "app-service", r)
 }
@@ -948,13 +1094,19 @@ fn pem_der(pem: &str, label: &str) -> Option<Vec<u8>> {
     let end = format!("-----END {label}-----");
     let start = pem.find(&begin)? + begin.len();
     let stop = start + pem[start..].find(&end)?;
-    let b64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    let b64: String = pem[start..stop]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
-/// `2024-01-02T03:04:05Z`.
+/// `2024-01-02T03:04:05Z` (civil-from-days, UTC).
+#[allow(clippy::many_single_char_names)]
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -982,7 +1134,7 @@ mod tests {
     fn rfc3339_formats() {
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
         assert_eq!(
-            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(1_640_467_800)),
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_mins(27_341_130)),
             "2021-12-25T21:30:00Z"
         );
         assert_eq!(parse_form("a=1&b=x%2Fy+z")["b"], "x/y z");

@@ -548,21 +548,6 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_ages_and_shards() {
-        assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
-        assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
-        assert!(parse_age("3w").is_err());
-        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
-        assert!(parse_shard("5/4").is_err());
-        assert!(parse_shard("0/4").is_err());
-    }
-}
-
 /// Where each cloud provider's credentials come from, for `run.credentials`.
 fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUse> {
     plan.suites
@@ -579,4 +564,19 @@ fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUs
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_ages_and_shards() {
+        assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_age("3w").is_err());
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        assert!(parse_shard("5/4").is_err());
+        assert!(parse_shard("0/4").is_err());
+    }
 }

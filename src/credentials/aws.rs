@@ -84,13 +84,23 @@ pub fn resolve(input: &ChainInput<'_>) -> Result<Found, ChainError> {
                 &tried,
             ));
         }
-        (None, None) => tried.push("environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set".into()),
+        (None, None) => {
+            tried.push("environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set".into())
+        }
     }
     // 2. Web identity from the environment.
-    match (env(env::AWS_WEB_IDENTITY_TOKEN_FILE), env(env::AWS_ROLE_ARN)) {
+    match (
+        env(env::AWS_WEB_IDENTITY_TOKEN_FILE),
+        env(env::AWS_ROLE_ARN),
+    ) {
         (Some(file), Some(role)) => {
             let session = env(env::AWS_ROLE_SESSION_NAME).unwrap_or_else(default_session_name);
-            return Ok(web_identity(file, role, session, Sts::new(env, input.region)));
+            return Ok(web_identity(
+                file,
+                role,
+                session,
+                Sts::new(env, input.region),
+            ));
         }
         (Some(_), None) => {
             return Err(fail(
@@ -102,9 +112,9 @@ pub fn resolve(input: &ChainInput<'_>) -> Result<Found, ChainError> {
         (None, Some(_)) => tried.push(
             "web identity: AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not".into(),
         ),
-        (None, None) => tried.push(
-            "web identity: AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN are not set".into(),
-        ),
+        (None, None) => {
+            tried.push("web identity: AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN are not set".into())
+        }
     }
     // 3. The profile.
     let profile = input.files.profile(input.profile);
@@ -192,7 +202,10 @@ fn from_profile(
 ) -> Result<Option<Found>, ProfileError> {
     if depth > MAX_PROFILE_DEPTH {
         return Err((
-            format!("AWS profile `{}`: `source_profile` chain is longer than {MAX_PROFILE_DEPTH} (a loop?)", p.name),
+            format!(
+                "AWS profile `{}`: `source_profile` chain is longer than {MAX_PROFILE_DEPTH} (a loop?)",
+                p.name
+            ),
             "check the `source_profile` keys in ~/.aws/config".into(),
         ));
     }
@@ -223,10 +236,7 @@ fn static_keys(p: &Profile) -> Option<Found> {
             secret_access_key: Secret::new(s),
             session_token: p.get("aws_session_token").map(Secret::new),
         }),
-        CredentialInfo::new(
-            "aws-profile",
-            format!("profile `{}` (static keys)", p.name),
-        ),
+        CredentialInfo::new("aws-profile", format!("profile `{}` (static keys)", p.name)),
     ))
 }
 
@@ -255,10 +265,14 @@ fn assume_role(
     if let Some(file) = p.get("web_identity_token_file") {
         return Ok(web_identity(file.into(), role.into(), session, sts));
     }
-    let (base, source_desc, base_key) = match (p.get("source_profile"), p.get("credential_source")) {
+    let (base, source_desc, base_key) = match (p.get("source_profile"), p.get("credential_source"))
+    {
         (Some(_), Some(_)) => {
             return Err((
-                format!("AWS profile `{}` sets both `source_profile` and `credential_source`", p.name),
+                format!(
+                    "AWS profile `{}` sets both `source_profile` and `credential_source`",
+                    p.name
+                ),
                 "keep one of them".into(),
             ));
         }
@@ -266,7 +280,11 @@ fn assume_role(
             let sp = input.files.profile(src);
             if !sp.found {
                 return Err((
-                    format!("AWS profile `{}`: its `source_profile` `{src}` was not found ({})", p.name, input.files.describe()),
+                    format!(
+                        "AWS profile `{}`: its `source_profile` `{src}` was not found ({})",
+                        p.name,
+                        input.files.describe()
+                    ),
                     "check `source_profile` in ~/.aws/config".into(),
                 ));
             }
@@ -291,11 +309,18 @@ fn assume_role(
                     "use `Environment`, `Ec2InstanceMetadata` or `EcsContainer`, with that source available".into(),
                 )
             })?;
-            (found, format!("credential_source {cs}"), format!("source:{cs}"))
+            (
+                found,
+                format!("credential_source {cs}"),
+                format!("source:{cs}"),
+            )
         }
         (None, None) => {
             return Err((
-                format!("AWS profile `{}` has `role_arn` but neither `source_profile`, `credential_source` nor `web_identity_token_file`", p.name),
+                format!(
+                    "AWS profile `{}` has `role_arn` but neither `source_profile`, `credential_source` nor `web_identity_token_file`",
+                    p.name
+                ),
                 "add `source_profile = <profile with credentials>` to the profile".into(),
             ));
         }
@@ -306,7 +331,10 @@ fn assume_role(
         Found::Refreshing(r) => Base::Refreshing(r),
         Found::Static(Credential::Bearer(_), _) => unreachable!("AWS sources give AWS keys"),
     };
-    let key = format!("aws-assume-role|{}|{role}|{base_key}|{}|{}", p.name, info.kind, sts.url);
+    let key = format!(
+        "aws-assume-role|{}|{role}|{base_key}|{}|{}",
+        p.name, info.kind, sts.url
+    );
     let source = AssumeRole {
         role_arn: role.into(),
         session_name: session,
@@ -347,7 +375,10 @@ fn sso(input: &ChainInput<'_>, p: &Profile) -> Result<Found, ProfileError> {
         p.get(k).map(str::to_string).ok_or_else(|| {
             (
                 format!("AWS SSO profile `{}` has no `{k}`", p.name),
-                format!("add `{k}` to [profile {}] (see `aws configure sso`)", p.name),
+                format!(
+                    "add `{k}` to [profile {}] (see `aws configure sso`)",
+                    p.name
+                ),
             )
         })
     };
@@ -361,12 +392,16 @@ fn sso(input: &ChainInput<'_>, p: &Profile) -> Result<Found, ProfileError> {
                     "run `aws configure sso` or add the section to ~/.aws/config".to_string(),
                 )
             })?;
-            let region = s.get("sso_region").cloned().filter(|r| !r.is_empty()).ok_or_else(|| {
-                (
-                    format!("[sso-session {name}] has no `sso_region`"),
-                    "add `sso_region` to the section".to_string(),
-                )
-            })?;
+            let region = s
+                .get("sso_region")
+                .cloned()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| {
+                    (
+                        format!("[sso-session {name}] has no `sso_region`"),
+                        "add `sso_region` to the section".to_string(),
+                    )
+                })?;
             (Some(name.to_string()), region, name.to_string())
         }
         None => (None, need("sso_region")?, need("sso_start_url")?),
@@ -384,7 +419,10 @@ fn sso(input: &ChainInput<'_>, p: &Profile) -> Result<Found, ProfileError> {
         .or_else(|| (input.env)(env::AWS_ENDPOINT_URL))
         .map(|u| u.trim().trim_end_matches('/').to_string())
         .unwrap_or_else(|| format!("https://portal.sso.{region}.amazonaws.com"));
-    let key = format!("aws-sso|{}|{account_id}|{role_name}|{cache_key}|{portal}", p.name);
+    let key = format!(
+        "aws-sso|{}|{account_id}|{role_name}|{cache_key}|{portal}",
+        p.name
+    );
     let source = Sso {
         profile: p.name.clone(),
         session,
@@ -429,21 +467,31 @@ fn imds(env: EnvLookup<'_>, profile: Option<&Profile>) -> Result<Found, String> 
     if env(env::AWS_EC2_METADATA_DISABLED).is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
         return Err("disabled by AWS_EC2_METADATA_DISABLED".into());
     }
-    let explicit = env(env::AWS_EC2_METADATA_SERVICE_ENDPOINT)
-        .or_else(|| profile.and_then(|p| p.get("ec2_metadata_service_endpoint")).map(str::to_string));
+    let explicit = env(env::AWS_EC2_METADATA_SERVICE_ENDPOINT).or_else(|| {
+        profile
+            .and_then(|p| p.get("ec2_metadata_service_endpoint"))
+            .map(str::to_string)
+    });
     let endpoint = match explicit {
         Some(e) => e.trim().trim_end_matches('/').to_string(),
         None if looks_like_ec2() => {
             let ipv6 = env(env::AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE)
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("ipv6"));
-            if ipv6 { "http://[fd00:ec2::254]" } else { "http://169.254.169.254" }.to_string()
+            if ipv6 {
+                "http://[fd00:ec2::254]"
+            } else {
+                "http://169.254.169.254"
+            }
+            .to_string()
         }
         None => {
             return Err("not tried: this machine's DMI data does not say EC2 (set AWS_EC2_METADATA_SERVICE_ENDPOINT=http://169.254.169.254 to ask anyway)".into());
         }
     };
     let key = format!("aws-imds|{endpoint}");
-    Ok(Found::Refreshing(shared(&key, || Box::new(Imds { endpoint }))))
+    Ok(Found::Refreshing(shared(&key, || {
+        Box::new(Imds { endpoint })
+    })))
 }
 
 fn looks_like_ec2() -> bool {
@@ -523,7 +571,11 @@ mod tests {
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ]);
         let e = run(&env, &env, "nope", true).err().unwrap();
-        assert!(e.message.contains("profile `nope` was not found"), "{}", e.message);
+        assert!(
+            e.message.contains("profile `nope` was not found"),
+            "{}",
+            e.message
+        );
         let env = Env::new(&[("AWS_ACCESS_KEY_ID", "AKIDONLY")]);
         let e = run(&env, &env, "default", false).err().unwrap();
         assert!(e.message.contains("must be set together"));
@@ -564,18 +616,38 @@ mod tests {
         assert!(e.message.contains("MFA"), "{}", e.message);
         assert!(e.help.contains("export-credentials --profile mfa"));
         let e = detail("envsrc").unwrap_err();
-        assert!(e.message.contains("credential_source `Environment`"), "{}", e.message);
-        assert!(detail("orphan").unwrap_err().message.contains("neither `source_profile`"));
+        assert!(
+            e.message.contains("credential_source `Environment`"),
+            "{}",
+            e.message
+        );
+        assert!(
+            detail("orphan")
+                .unwrap_err()
+                .message
+                .contains("neither `source_profile`")
+        );
         let sso = detail("sso").unwrap();
         assert_eq!(sso.kind, "aws-sso");
         assert_eq!(
             sso.detail,
             "profile `sso`: SSO (sso-session `corp`), account 111122223333, role Dev"
         );
-        assert_eq!(detail("legacy").unwrap().detail, "profile `legacy`: SSO (legacy SSO), account 1, role R");
-        assert!(detail("nosession").unwrap_err().message.contains("[sso-session missing]"));
+        assert_eq!(
+            detail("legacy").unwrap().detail,
+            "profile `legacy`: SSO (legacy SSO), account 1, role R"
+        );
+        assert!(
+            detail("nosession")
+                .unwrap_err()
+                .message
+                .contains("[sso-session missing]")
+        );
         assert_eq!(detail("proc").unwrap().kind, "aws-credential-process");
-        assert_eq!(detail("wi").unwrap().detail, "web identity, role arn:aws:iam::1:role/wi");
+        assert_eq!(
+            detail("wi").unwrap().detail,
+            "web identity, role arn:aws:iam::1:role/wi"
+        );
     }
 
     #[test]
@@ -584,13 +656,19 @@ mod tests {
         let h = home.path().to_str().unwrap();
         let env = Env::new(&[
             ("HOME", h),
-            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.2.3/creds"),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://10.1.2.3/creds",
+            ),
         ]);
         let e = run(&env, &env, "default", false).err().unwrap();
         assert!(e.message.contains("must be HTTPS"), "{}", e.message);
         let env = Env::new(&[
             ("HOME", h),
-            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"),
+            (
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/abc",
+            ),
         ]);
         assert_eq!(
             run(&env, &env, "default", false).unwrap().info().detail,

@@ -203,9 +203,8 @@ fn sts_credentials(reply: &net::Reply, action: &str) -> Result<Obtained, String>
     }
     let creds = xml_tag(&reply.body, "Credentials")
         .ok_or_else(|| format!("STS {action} answered without `Credentials`"))?;
-    let get = |t: &str| {
-        xml_tag(&creds, t).ok_or_else(|| format!("STS {action} answered without `{t}`"))
-    };
+    let get =
+        |t: &str| xml_tag(&creds, t).ok_or_else(|| format!("STS {action} answered without `{t}`"));
     let expires = super::parse_rfc3339(&get("Expiration")?)
         .ok_or_else(|| format!("STS {action} answered an unreadable `Expiration`"))?;
     Ok(Obtained {
@@ -256,7 +255,10 @@ pub struct Sso {
 impl Sso {
     fn login_hint(&self) -> String {
         match &self.session {
-            Some(s) => format!("run `aws sso login --sso-session {s}` (or `aws sso login --profile {}`)", self.profile),
+            Some(s) => format!(
+                "run `aws sso login --sso-session {s}` (or `aws sso login --profile {}`)",
+                self.profile
+            ),
             None => format!("run `aws sso login --profile {}`", self.profile),
         }
     }
@@ -270,7 +272,10 @@ impl Sso {
             )
         })?;
         let v: Value = serde_json::from_str(&text).map_err(|_| {
-            format!("the SSO token cache {} is not JSON", self.cache_file.display())
+            format!(
+                "the SSO token cache {} is not JSON",
+                self.cache_file.display()
+            )
         })?;
         let token = v
             .get("accessToken")
@@ -379,11 +384,7 @@ impl Source for Sso {
 /// `~/.aws/sso/cache/<lowercase hex SHA-1 of key>.json`, as `aws sso login` writes it.
 pub fn sso_cache_file(home: &str, key: &str) -> std::path::PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, key.as_bytes());
-    let hex: String = digest
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     std::path::Path::new(home)
         .join(".aws")
         .join("sso")
@@ -517,7 +518,11 @@ impl Source for Container {
                     reply.status
                 ));
             }
-            json_keys(&reply.json()?, "the container credentials endpoint", "Token")
+            json_keys(
+                &reply.json()?,
+                "the container credentials endpoint",
+                "Token",
+            )
         })
     }
 
@@ -719,7 +724,11 @@ mod tests {
         ] {
             assert!(check_full_uri(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://10.0.0.1/creds", "http://example.com/creds", "ftp://x"] {
+        for bad in [
+            "http://10.0.0.1/creds",
+            "http://example.com/creds",
+            "ftp://x",
+        ] {
             assert!(check_full_uri(bad).is_err(), "{bad}");
         }
     }

@@ -48,14 +48,21 @@ pub fn resolve(env: EnvLookup<'_>) -> Result<Found, ChainError> {
         tried: tried.clone(),
         help: help.to_string(),
     };
-    let authority = env(env::AZURE_AUTHORITY_HOST)
-        .map_or_else(|| DEFAULT_AUTHORITY.to_string(), |a| a.trim().trim_end_matches('/').to_string());
+    let authority = env(env::AZURE_AUTHORITY_HOST).map_or_else(
+        || DEFAULT_AUTHORITY.to_string(),
+        |a| a.trim().trim_end_matches('/').to_string(),
+    );
     let tenant = env(env::AZURE_TENANT_ID);
     let client = env(env::AZURE_CLIENT_ID);
     // 1. Client secret.
     match (&tenant, &client, env(env::AZURE_CLIENT_SECRET)) {
         (Some(t), Some(c), Some(secret)) => {
-            return Ok(entra(&authority, t, c, Assertion::Secret(Secret::new(secret.trim()))));
+            return Ok(entra(
+                &authority,
+                t,
+                c,
+                Assertion::Secret(Secret::new(secret.trim())),
+            ));
         }
         (_, _, Some(_)) => {
             return Err(fail(
@@ -69,7 +76,10 @@ pub fn resolve(env: EnvLookup<'_>) -> Result<Found, ChainError> {
                 &tried,
             ));
         }
-        _ => tried.push("client secret: AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET are not all set".into()),
+        _ => tried.push(
+            "client secret: AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET are not all set"
+                .into(),
+        ),
     }
     // 2. Workload identity.
     match (&tenant, &client, env(env::AZURE_FEDERATED_TOKEN_FILE)) {
@@ -78,7 +88,8 @@ pub fn resolve(env: EnvLookup<'_>) -> Result<Found, ChainError> {
         }
         (_, _, Some(_)) => {
             return Err(fail(
-                "AZURE_FEDERATED_TOKEN_FILE is set but AZURE_TENANT_ID or AZURE_CLIENT_ID is not".into(),
+                "AZURE_FEDERATED_TOKEN_FILE is set but AZURE_TENANT_ID or AZURE_CLIENT_ID is not"
+                    .into(),
                 &tried,
             ));
         }
@@ -102,7 +113,10 @@ pub fn resolve(env: EnvLookup<'_>) -> Result<Found, ChainError> {
         }
         None => {
             tried.push("Azure CLI: `az` is not on PATH".into());
-            Err(fail("no Microsoft Entra ID credentials found".into(), &tried))
+            Err(fail(
+                "no Microsoft Entra ID credentials found".into(),
+                &tried,
+            ))
         }
     }
 }
@@ -123,8 +137,11 @@ fn entra(authority: &str, tenant: &str, client: &str, assertion: Assertion) -> F
 }
 
 fn managed_identity(env: EnvLookup<'_>, client: Option<&str>) -> Result<Found, String> {
-    let client_q = client.map(|c| format!("&client_id={}", net::encode(c))).unwrap_or_default();
-    if let (Some(endpoint), Some(header)) = (env(env::IDENTITY_ENDPOINT), env(env::IDENTITY_HEADER)) {
+    let client_q = client
+        .map(|c| format!("&client_id={}", net::encode(c)))
+        .unwrap_or_default();
+    if let (Some(endpoint), Some(header)) = (env(env::IDENTITY_ENDPOINT), env(env::IDENTITY_HEADER))
+    {
         let url = format!(
             "{}?api-version=2019-08-01&resource={}{client_q}",
             endpoint.trim(),
@@ -243,14 +260,20 @@ fn entra_token(reply: &net::Reply, what: &str) -> Result<Obtained, String> {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let first_line = desc.lines().next().unwrap_or_default();
-        return Err(format!("{what} answered HTTP {}: {code}: {first_line}", reply.status));
+        return Err(format!(
+            "{what} answered HTTP {}: {code}: {first_line}",
+            reply.status
+        ));
     }
     let token = v
         .get("access_token")
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| format!("{what} answered without `access_token`"))?;
-    let num = |k: &str| v.get(k).and_then(|x| x.as_u64().or_else(|| x.as_str()?.trim().parse().ok()));
+    let num = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_u64().or_else(|| x.as_str()?.trim().parse().ok()))
+    };
     let expires = if let Some(secs) = num("expires_in") {
         super::in_secs(secs)
     } else if let Some(at) = num("expires_on") {
@@ -281,12 +304,19 @@ impl Source for ManagedIdentity {
                     .header(self.header.0, self.header.1.expose()),
             )
             .await?;
-            entra_token(&reply, &format!("the managed identity endpoint ({})", self.what))
+            entra_token(
+                &reply,
+                &format!("the managed identity endpoint ({})", self.what),
+            )
         })
     }
 
     fn describe(&self) -> String {
-        format!("managed identity ({}, {})", self.what, net::host_of(&self.url))
+        format!(
+            "managed identity ({}, {})",
+            self.what,
+            net::host_of(&self.url)
+        )
     }
 
     fn kind(&self) -> &'static str {
@@ -304,7 +334,14 @@ impl Source for AzureCli {
     fn fetch(&self) -> Fetching<'_> {
         Box::pin(async move {
             let mut cmd = tokio::process::Command::new(&self.program);
-            cmd.args(["account", "get-access-token", "--output", "json", "--resource", RESOURCE]);
+            cmd.args([
+                "account",
+                "get-access-token",
+                "--output",
+                "json",
+                "--resource",
+                RESOURCE,
+            ]);
             if let Some(t) = &self.tenant {
                 cmd.args(["--tenant", t]);
             }
@@ -323,15 +360,20 @@ impl Source for AzureCli {
             .map_err(|e| format!("`az`: {e}"))?;
             if !out.status.success() {
                 let stderr = String::from_utf8_lossy(&out.stderr);
-                let hint = if stderr.contains("az login") { "" } else { " (run `az login`)" };
+                let hint = if stderr.contains("az login") {
+                    ""
+                } else {
+                    " (run `az login`)"
+                };
                 return Err(format!(
                     "`az account get-access-token` failed ({}): {}{hint}",
                     out.status,
                     net::excerpt(&stderr)
                 ));
             }
-            let v: Value = serde_json::from_slice(&out.stdout)
-                .map_err(|_| "`az account get-access-token` printed something that is not JSON".to_string())?;
+            let v: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+                "`az account get-access-token` printed something that is not JSON".to_string()
+            })?;
             let token = v
                 .get("accessToken")
                 .and_then(Value::as_str)
@@ -366,8 +408,10 @@ mod tests {
     use super::*;
 
     fn run(pairs: &[(&str, &str)]) -> Result<Found, ChainError> {
-        let map: std::collections::HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         let env = move |k: &str| map.get(k).cloned();
         resolve(&env)
     }
@@ -383,14 +427,37 @@ mod tests {
             ("IDENTITY_HEADER", "h"),
         ];
         assert_eq!(run(&all).ok().unwrap().info().kind, "azure-client-secret");
-        assert_eq!(run(&all[..2].iter().chain(&all[3..]).copied().collect::<Vec<_>>()).ok().unwrap().info().kind, "azure-workload-identity");
+        assert_eq!(
+            run(&all[..2]
+                .iter()
+                .chain(&all[3..])
+                .copied()
+                .collect::<Vec<_>>())
+            .ok()
+            .unwrap()
+            .info()
+            .kind,
+            "azure-workload-identity"
+        );
         let mi = run(&all[4..]).ok().unwrap().info();
         assert_eq!(mi.kind, "azure-managed-identity");
-        assert_eq!(mi.detail, "managed identity (App Service, http://127.0.0.1:9)");
-        let imds = run(&[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:7")]).ok().unwrap();
-        assert_eq!(imds.info().detail, "managed identity (IMDS, http://127.0.0.1:7)");
+        assert_eq!(
+            mi.detail,
+            "managed identity (App Service, http://127.0.0.1:9)"
+        );
+        let imds = run(&[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:7")])
+            .ok()
+            .unwrap();
+        assert_eq!(
+            imds.info().detail,
+            "managed identity (IMDS, http://127.0.0.1:7)"
+        );
         let e = run(&[("AZURE_CLIENT_SECRET", "s")]).err().unwrap();
-        assert!(e.message.contains("AZURE_TENANT_ID or AZURE_CLIENT_ID"), "{}", e.message);
+        assert!(
+            e.message.contains("AZURE_TENANT_ID or AZURE_CLIENT_ID"),
+            "{}",
+            e.message
+        );
         let e = run(&[("PATH", "/nonexistent")]).err().unwrap();
         assert_eq!(e.message, "no Microsoft Entra ID credentials found");
         assert_eq!(e.tried.len(), 4, "{:?}", e.tried);

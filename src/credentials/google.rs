@@ -167,7 +167,13 @@ fn from_file(path: &str, via: &str) -> Result<Adc, String> {
             ));
         }
     };
-    let key = format!("google-file|{path}|{}", std::fs::metadata(path).and_then(|m| m.modified()).map(|t| format!("{t:?}")).unwrap_or_default());
+    let key = format!(
+        "google-file|{path}|{}",
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map(|t| format!("{t:?}"))
+            .unwrap_or_default()
+    );
     Ok(Adc {
         found: Found::Refreshing(shared(&key, || source)),
         project,
@@ -181,21 +187,36 @@ fn oauth_token(reply: &net::Reply, what: &str) -> Result<Obtained, String> {
     if !reply.ok() {
         let code = v
             .get("error")
-            .map(|e| e.as_str().map_or_else(|| e.get("status").and_then(Value::as_str).unwrap_or_default().to_string(), str::to_string))
+            .map(|e| {
+                e.as_str().map_or_else(
+                    || {
+                        e.get("status")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    },
+                    str::to_string,
+                )
+            })
             .unwrap_or_default();
         let desc = v
             .get("error_description")
             .and_then(Value::as_str)
             .or_else(|| v.pointer("/error/message").and_then(Value::as_str))
             .unwrap_or_default();
-        return Err(format!("{what} answered HTTP {}: {code}: {desc}", reply.status));
+        return Err(format!(
+            "{what} answered HTTP {}: {code}: {desc}",
+            reply.status
+        ));
     }
     let token = v
         .get("access_token")
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| format!("{what} answered without `access_token`"))?;
-    let expires = v.get("expires_in").and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()));
+    let expires = v
+        .get("expires_in")
+        .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()));
     Ok(Obtained {
         credential: Credential::Bearer(Secret::new(token)),
         expires: Some(super::in_secs(expires.unwrap_or(3600))),
@@ -320,7 +341,10 @@ impl ExternalAccount {
         let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
         let need = |p: &str| {
             s(p).filter(|x| !x.is_empty()).ok_or_else(|| {
-                format!("the external_account file {path} has no `{}`", &p[1..].replace('/', "."))
+                format!(
+                    "the external_account file {path} has no `{}`",
+                    &p[1..].replace('/', ".")
+                )
             })
         };
         let source = if let Some(f) = s("/credential_source/file") {
@@ -422,7 +446,10 @@ impl ExternalAccount {
             .json()
             .map_err(|e| format!("service account impersonation: {e}"))?;
         if !reply.ok() {
-            let msg = v.pointer("/error/message").and_then(Value::as_str).unwrap_or_default();
+            let msg = v
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             return Err(format!(
                 "service account impersonation answered HTTP {}: {msg}",
                 reply.status
@@ -451,7 +478,10 @@ impl Source for ExternalAccount {
             let call = Call::post_form(
                 &self.token_url,
                 &[
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ),
                     ("audience", &self.audience),
                     ("scope", SCOPE),
                     (
@@ -506,8 +536,12 @@ impl Source for Metadata {
                 self.host,
                 net::form(&[("scopes", SCOPE)])
             );
-            let reply =
-                net::send(Call::get(url).metadata().header("Metadata-Flavor", "Google")).await?;
+            let reply = net::send(
+                Call::get(url)
+                    .metadata()
+                    .header("Metadata-Flavor", "Google"),
+            )
+            .await?;
             if reply.ok() && reply.header("metadata-flavor") != Some("Google") {
                 return Err(format!(
                     "{} answered without `Metadata-Flavor: Google`: not a Google metadata server",
@@ -535,7 +569,12 @@ impl Source for Metadata {
 pub fn metadata_project(host: &str) -> Result<String, String> {
     let url = format!("http://{host}/computeMetadata/v1/project/project-id");
     net::block_on_own_thread(async move {
-        let reply = net::send(Call::get(url).metadata().header("Metadata-Flavor", "Google")).await?;
+        let reply = net::send(
+            Call::get(url)
+                .metadata()
+                .header("Metadata-Flavor", "Google"),
+        )
+        .await?;
         if !reply.ok() || reply.body.trim().is_empty() {
             return Err(format!(
                 "the metadata server answered HTTP {} for project/project-id",
@@ -567,14 +606,22 @@ mod tests {
         let e = resolve(&env).err().unwrap();
         assert_eq!(e.message, "no Google credentials found");
         assert_eq!(e.tried.len(), 3);
-        assert!(e.tried[1].contains(".config/gcloud/application_default_credentials.json does not exist"), "{}", e.tried[1]);
+        assert!(
+            e.tried[1]
+                .contains(".config/gcloud/application_default_credentials.json does not exist"),
+            "{}",
+            e.tried[1]
+        );
         assert!(e.tried[2].starts_with("metadata server: not tried"));
         let env = env_of(&[("GCE_METADATA_HOST", "127.0.0.1:9")]);
         let adc = resolve(&env).ok().unwrap();
         assert_eq!(adc.found.info().detail, "metadata server (127.0.0.1:9)");
         let env = env_of(&[("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json")]);
         let e = resolve(&env).err().unwrap();
-        assert!(e.message.contains("cannot read the Google credentials file /nonexistent/key.json"));
+        assert!(
+            e.message
+                .contains("cannot read the Google credentials file /nonexistent/key.json")
+        );
     }
 
     #[test]
@@ -601,7 +648,11 @@ mod tests {
         std::fs::write(&bad, r#"{"type": "impersonated_service_account"}"#).unwrap();
         let e = from_file(bad.to_str().unwrap(), "test").err().unwrap();
         assert!(e.contains("does not support"), "{e}");
-        std::fs::write(&bad, r#"{"type": "service_account", "private_key": "x", "client_email": "e"}"#).unwrap();
+        std::fs::write(
+            &bad,
+            r#"{"type": "service_account", "private_key": "x", "client_email": "e"}"#,
+        )
+        .unwrap();
         let e = from_file(bad.to_str().unwrap(), "test").err().unwrap();
         assert!(e.contains("no `-----BEGIN PRIVATE KEY-----` block"), "{e}");
     }

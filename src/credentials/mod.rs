@@ -202,7 +202,10 @@ impl Refreshing {
     /// # Errors
     /// The source's error.
     pub fn prime(self: &Arc<Self>) -> Result<(), String> {
-        if self.cached().is_some_and(|o| is_fresh(&o, SystemTime::now())) {
+        if self
+            .cached()
+            .is_some_and(|o| is_fresh(&o, SystemTime::now()))
+        {
             return Ok(());
         }
         let me = Arc::clone(self);
@@ -262,8 +265,10 @@ impl Refreshing {
 }
 
 fn is_fresh(o: &Obtained, now: SystemTime) -> bool {
-    o.expires
-        .is_none_or(|e| e.duration_since(now).is_ok_and(|left| left > refresh_window()))
+    o.expires.is_none_or(|e| {
+        e.duration_since(now)
+            .is_ok_and(|left| left > refresh_window())
+    })
 }
 
 /// One [`Refreshing`] per credential per process: provider entries (and suites) that use the

@@ -112,9 +112,7 @@ pub async fn send(call: Call) -> Result<Reply, String> {
         .timeout(TIMEOUT)
         .user_agent(concat!("promptdrift/", env!("CARGO_PKG_VERSION")));
     if call.metadata {
-        builder = builder
-            .no_proxy()
-            .connect_timeout(METADATA_CONNECT_TIMEOUT);
+        builder = builder.no_proxy().connect_timeout(METADATA_CONNECT_TIMEOUT);
     }
     let client = builder
         .build()
@@ -235,10 +233,7 @@ mod tests {
 
     #[test]
     fn encoding_and_hosts() {
-        assert_eq!(
-            form(&[("a b", "x/y=z"), ("k", "v")]),
-            "a%20b=x%2Fy%3Dz&k=v"
-        );
+        assert_eq!(form(&[("a b", "x/y=z"), ("k", "v")]), "a%20b=x%2Fy%3Dz&k=v");
         assert_eq!(
             host_of("https://sts.amazonaws.com/?Action=X"),
             "https://sts.amazonaws.com"

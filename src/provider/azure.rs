@@ -195,12 +195,18 @@ fn resolve_auth(
     };
     if spec.config.api_key_env.is_some() {
         let key = ctx.api_key(spec, None, true)?;
-        return Ok((key.map_or(Auth::None, api_key), info("azure-api-key", "API key (api_key_env)")));
+        return Ok((
+            key.map_or(Auth::None, api_key),
+            info("azure-api-key", "API key (api_key_env)"),
+        ));
     }
     if let Some(token) = ctx.var(crate::env::AZURE_OPENAI_AD_TOKEN) {
         return Ok((
             Auth::Bearer(crate::secret::Secret::new(token.trim())),
-            info("azure-ad-token-env", "Entra ID token from AZURE_OPENAI_AD_TOKEN"),
+            info(
+                "azure-ad-token-env",
+                "Entra ID token from AZURE_OPENAI_AD_TOKEN",
+            ),
         ));
     }
     if let Some(key) = ctx.var(crate::env::AZURE_OPENAI_API_KEY) {
@@ -211,8 +217,9 @@ fn resolve_auth(
     }
     let env = |k: &str| ctx.var(k);
     let err = |message: String, help: String| {
-        let mut e = ProviderFactoryError::new(format!("provider `{}` (azure): {message}", spec.label))
-            .help(help);
+        let mut e =
+            ProviderFactoryError::new(format!("provider `{}` (azure): {message}", spec.label))
+                .help(help);
         e.missing_credentials = true;
         e
     };

@@ -276,8 +276,14 @@ pub(crate) fn resolve_auth(
         return Ok((key.map_or(Auth::None, Auth::Bearer), Some(info)));
     }
     if let Some(token) = ctx.var(crate::env::AWS_BEARER_TOKEN_BEDROCK) {
-        let info = CredentialInfo::new("bedrock-api-key", "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)");
-        return Ok((Auth::Bearer(crate::secret::Secret::new(token.trim())), Some(info)));
+        let info = CredentialInfo::new(
+            "bedrock-api-key",
+            "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)",
+        );
+        return Ok((
+            Auth::Bearer(crate::secret::Secret::new(token.trim())),
+            Some(info),
+        ));
     }
     let found = credentials::aws::resolve(chain).map_err(|e| {
         let mut err = ProviderFactoryError::new(format!(

@@ -240,8 +240,9 @@ fn adc_auth(
 ) -> Result<GoogleAuth, ProviderFactoryError> {
     let env = |k: &str| ctx.var(k);
     let err = |message: String, help: String| {
-        let mut e = ProviderFactoryError::new(format!("provider `{}` (vertex): {message}", spec.label))
-            .help(help);
+        let mut e =
+            ProviderFactoryError::new(format!("provider `{}` (vertex): {message}", spec.label))
+                .help(help);
         e.missing_credentials = true;
         e
     };
@@ -266,7 +267,8 @@ fn adc_auth(
                 "check the credentials file or the metadata server named above; `gcloud auth application-default login` makes a fresh one on a laptop".into(),
             )
         })?;
-        if want_project && project.is_none()
+        if want_project
+            && project.is_none()
             && let Some(host) = &adc.metadata_host
         {
             project = credentials::google::metadata_project(host).ok();

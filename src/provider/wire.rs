@@ -232,7 +232,9 @@ impl fmt::Debug for Auth {
                 let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
                 write!(f, "Headers({}: ***)", names.join(", "))
             }
-            Auth::Refreshing { credential, .. } => write!(f, "Refreshing({})", credential.0.info().detail),
+            Auth::Refreshing { credential, .. } => {
+                write!(f, "Refreshing({})", credential.0.info().detail)
+            }
         }
     }
 }

@@ -105,7 +105,13 @@ impl Transport {
             .current()
             .await
             .map_err(|e| ProviderError::new(ErrorClass::Auth, format!("credentials: {e}")))?;
-        apply_auth(http, &auth, &body, &mut headers, std::time::SystemTime::now())?;
+        apply_auth(
+            http,
+            &auth,
+            &body,
+            &mut headers,
+            std::time::SystemTime::now(),
+        )?;
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {

@@ -55,6 +55,7 @@ impl std::fmt::Debug for AwsCredentials {
             .field("session_token", &self.session_token.as_ref().map(|_| "***"))
             .field("region", &self.region)
             .field("max_skew", &self.max_skew)
+            .field("not_after", &self.not_after)
             .finish()
     }
 }
@@ -456,7 +457,7 @@ pub fn verify(
     verify_for(SERVICE, creds, req, now)
 }
 
-/// [`verify`] for another service's signing name (`sts` for AssumeRole).
+/// [`verify`] for another service's signing name (`sts` for `AssumeRole`).
 ///
 /// # Errors
 /// As [`verify`].
