@@ -1,26 +1,4 @@
-//! [`IdentityServer`]: the endpoints clouds hand out temporary credentials from, on one
-//! `127.0.0.1` port, speaking each one's documented request and answer format, checking what a
-//! real endpoint checks, and recording every request.
-//!
-//! | endpoint | route | checks | answer |
-//! |---|---|---|---|
-//! | AWS STS `AssumeRoleWithWebIdentity` | `POST /` form `Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn&RoleSessionName&WebIdentityToken` | token = [`expect_web_identity_token`](IdentityServer::expect_web_identity_token) | `AssumeRoleWithWebIdentityResponse` XML |
-//! | AWS STS `AssumeRole` | `POST /` form `Action=AssumeRole&…` | SigV4 (service `sts`) by [`expect_sts_caller`](IdentityServer::expect_sts_caller) | `AssumeRoleResponse` XML |
-//! | IAM Identity Center `GetRoleCredentials` | `GET /federation/credentials?account_id&role_name` | `x-amz-sso_bearer_token` | `{"roleCredentials":{…,"expiration":ms}}` |
-//! | ECS / EKS Pod Identity | `GET /v2/credentials/…` | `Authorization` | `{AccessKeyId, SecretAccessKey, Token, Expiration}` |
-//! | EC2 `IMDSv2` | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[role]` | TTL header, then the session token | role name, then `{Code: Success, …}` |
-//! | Google OAuth 2 token | `POST /token` (`jwt-bearer`: RS256 signature and claims checked against [`trust_google_key`](IdentityServer::trust_google_key); `refresh_token`) | | `{access_token, expires_in, token_type}` |
-//! | Google STS | `POST /v1/token` (RFC 8693 token exchange) | subject token | `{access_token, issued_token_type, token_type, expires_in}` |
-//! | IAM Credentials | `POST /v1/projects/-/serviceAccounts/{sa}:generateAccessToken` | Bearer = a token issued here | `{accessToken, expireTime}` |
-//! | GCE metadata | `GET /computeMetadata/v1/instance/service-accounts/default/token`, `…/project/project-id` | `Metadata-Flavor: Google` | token JSON / project id, with `Metadata-Flavor: Google` |
-//! | OIDC token URL (GitHub Actions style) | `GET /oidc?audience=…` | Bearer request token | `{"value": <subject token>}` |
-//! | Entra ID | `POST /{tenant}/oauth2/v2.0/token` (client secret or `client_assertion`) | client, secret / assertion, scope | `{token_type, expires_in, ext_expires_in, access_token}` |
-//! | Azure IMDS | `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=…` | `Metadata: true` | `{access_token, expires_in, expires_on, resource, token_type}` |
-//! | App Service MI | `GET /msi/token?api-version=2019-08-01&resource=…` | `X-IDENTITY-HEADER` | `{access_token, expires_on, resource, token_type}` |
-//!
-//! What it hands out is set by the test: [`issue_aws`](IdentityServer::issue_aws) for the AWS
-//! endpoints and [`issue_tokens`](IdentityServer::issue_tokens) for the others; each fetch
-//! takes the next entry, the last one repeats. Expiry times are computed when answering.
+//! [`IdentityServer`]: the cloud credential endpoints, for tests (routes in its docs).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener as StdListener};
@@ -165,8 +143,31 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The credential endpoints of AWS, Google and Azure on one `127.0.0.1` port; stops when
-/// dropped. See the [module docs](self) for the routes.
+/// [`IdentityServer`]: the endpoints clouds hand out temporary credentials from, on one
+/// `127.0.0.1` port, speaking each one's documented request and answer format, checking what a
+/// real endpoint checks, and recording every request.
+///
+/// | endpoint | route | checks | answer |
+/// |---|---|---|---|
+/// | AWS STS `AssumeRoleWithWebIdentity` | `POST /` form `Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn&RoleSessionName&WebIdentityToken` | token = [`expect_web_identity_token`](IdentityServer::expect_web_identity_token) | `AssumeRoleWithWebIdentityResponse` XML |
+/// | AWS STS `AssumeRole` | `POST /` form `Action=AssumeRole&…` | SigV4 (service `sts`) by [`expect_sts_caller`](IdentityServer::expect_sts_caller) | `AssumeRoleResponse` XML |
+/// | IAM Identity Center `GetRoleCredentials` | `GET /federation/credentials?account_id&role_name` | `x-amz-sso_bearer_token` | `{"roleCredentials":{…,"expiration":ms}}` |
+/// | ECS / EKS Pod Identity | `GET /v2/credentials/…` | `Authorization` | `{AccessKeyId, SecretAccessKey, Token, Expiration}` |
+/// | EC2 `IMDSv2` | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[role]` | TTL header, then the session token | role name, then `{Code: Success, …}` |
+/// | Google OAuth 2 token | `POST /token` (`jwt-bearer`: RS256 signature and claims checked against [`trust_google_key`](IdentityServer::trust_google_key); `refresh_token`) | | `{access_token, expires_in, token_type}` |
+/// | Google STS | `POST /v1/token` (RFC 8693 token exchange) | subject token | `{access_token, issued_token_type, token_type, expires_in}` |
+/// | IAM Credentials | `POST /v1/projects/-/serviceAccounts/{sa}:generateAccessToken` | Bearer = a token issued here | `{accessToken, expireTime}` |
+/// | GCE metadata | `GET /computeMetadata/v1/instance/service-accounts/default/token`, `…/project/project-id` | `Metadata-Flavor: Google` | token JSON / project id, with `Metadata-Flavor: Google` |
+/// | OIDC token URL (GitHub Actions style) | `GET /oidc?audience=…` | Bearer request token | `{"value": <subject token>}` |
+/// | Entra ID | `POST /{tenant}/oauth2/v2.0/token` (client secret or `client_assertion`) | client, secret / assertion, scope | `{token_type, expires_in, ext_expires_in, access_token}` |
+/// | Azure IMDS | `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=…` | `Metadata: true` | `{access_token, expires_in, expires_on, resource, token_type}` |
+/// | App Service MI | `GET /msi/token?api-version=2019-08-01&resource=…` | `X-IDENTITY-HEADER` | `{access_token, expires_on, resource, token_type}` |
+///
+/// What it hands out is set by the test: [`issue_aws`](IdentityServer::issue_aws) for the AWS
+/// endpoints and [`issue_tokens`](IdentityServer::issue_tokens) for the others; each fetch
+/// takes the next entry, the last one repeats. Expiry times are computed when answering.
+///
+/// Starts on a background thread with its own runtime; stops when dropped.
 pub struct IdentityServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
