@@ -14,7 +14,8 @@
 //! ```
 //!
 //! - [`Refreshing`] caches one source's credential and fetches a new one before it expires
-//!   ([`refresh_window`]: 5 minutes, or `PROMPTDRIFT_CREDENTIALS_REFRESH_SECS`, for tests).
+//!   ([`refresh_window`]: 5 minutes, or `PROMPTDRIFT_CREDENTIALS_REFRESH_SECS`, for tests; at
+//!   most half the credential's lifetime).
 //!   Sources that describe the same credential share one cache per process ([`shared`]).
 //! - Every value fetched is registered with [`crate::secret::register`], so every scrubber
 //!   removes it from stored text; [`Source::describe`] and [`Source::kind`] never hold a secret:
@@ -146,7 +147,8 @@ impl CredentialInfo {
 /// One source's credential, cached and refreshed before it expires.
 pub struct Refreshing {
     source: Box<dyn Source>,
-    state: Mutex<Option<Obtained>>,
+    /// The credential and when it was fetched.
+    state: Mutex<Option<(Obtained, SystemTime)>>,
     refreshing: tokio::sync::Mutex<()>,
     fetches: std::sync::atomic::AtomicUsize,
 }
@@ -178,7 +180,7 @@ impl Refreshing {
         self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn cached(&self) -> Option<Obtained> {
+    fn cached(&self) -> Option<(Obtained, SystemTime)> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -192,7 +194,8 @@ impl Refreshing {
         *self
             .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(o.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((o.clone(), SystemTime::now()));
     }
 
     /// The first fetch, made when a run starts, from any thread (a runtime of its own on a
@@ -204,7 +207,7 @@ impl Refreshing {
     pub fn prime(self: &Arc<Self>) -> Result<(), String> {
         if self
             .cached()
-            .is_some_and(|o| is_fresh(&o, SystemTime::now()))
+            .is_some_and(|(o, at)| is_fresh(&o, at, SystemTime::now()))
         {
             return Ok(());
         }
@@ -221,8 +224,8 @@ impl Refreshing {
     /// The source's error when no working credential is left.
     pub async fn current(&self) -> Result<Credential, String> {
         let now = SystemTime::now();
-        if let Some(o) = self.cached()
-            && is_fresh(&o, now)
+        if let Some((o, at)) = self.cached()
+            && is_fresh(&o, at, now)
         {
             return Ok(o.credential);
         }
@@ -233,8 +236,8 @@ impl Refreshing {
         let _one_at_a_time = self.refreshing.lock().await;
         let now = SystemTime::now();
         let old = self.cached();
-        if let Some(o) = &old
-            && is_fresh(o, now)
+        if let Some((o, at)) = &old
+            && is_fresh(o, *at, now)
         {
             return Ok(o.credential.clone());
         }
@@ -251,7 +254,7 @@ impl Refreshing {
                 Ok(o.credential)
             }
             Err(e) => match old {
-                Some(o) if o.expires.is_none_or(|e| e > now) => {
+                Some((o, _)) if o.expires.is_none_or(|e| e > now) => {
                     tracing::warn!(
                         "credentials: refreshing {} failed ({e}); the current credentials stay in use until they expire",
                         self.source.describe()
@@ -264,11 +267,16 @@ impl Refreshing {
     }
 }
 
-fn is_fresh(o: &Obtained, now: SystemTime) -> bool {
-    o.expires.is_none_or(|e| {
-        e.duration_since(now)
-            .is_ok_and(|left| left > refresh_window())
-    })
+/// Whether a credential fetched `at` needs no refresh `now`: it has more than the refresh
+/// window left, or, for one that lasts less than twice the window, more than half its lifetime
+/// (so a source handing out short-lived tokens is not asked again at every request).
+fn is_fresh(o: &Obtained, at: SystemTime, now: SystemTime) -> bool {
+    let Some(expires) = o.expires else {
+        return true;
+    };
+    let lifetime = expires.duration_since(at).unwrap_or_default();
+    let window = refresh_window().min(lifetime / 2);
+    expires.duration_since(now).is_ok_and(|left| left > window)
 }
 
 /// One [`Refreshing`] per credential per process: provider entries (and suites) that use the
@@ -481,15 +489,20 @@ mod tests {
         }
         assert_eq!(r.fetch_count(), 1);
         assert!(crate::secret::registered().contains(&"token-number-0".to_string()));
-        // Expires within the window: every use fetches again, and a failing refresh falls back
-        // to the credential that still works.
+        // Lasts less than twice the window: fetched again after half its lifetime, and a
+        // failing refresh falls back to the credential that still works.
         let r = Arc::new(Refreshing::new(Box::new(Counting {
-            lifetime: Duration::from_secs(60),
+            lifetime: Duration::from_millis(400),
             fail_after: Some(2),
             n: 0.into(),
         })));
         r.prime().unwrap();
+        assert_eq!(bearer(rt.block_on(r.current()).unwrap()), "token-number-0");
+        assert_eq!(r.fetch_count(), 1, "fresh for half its lifetime");
+        std::thread::sleep(Duration::from_millis(250));
         assert_eq!(bearer(rt.block_on(r.current()).unwrap()), "token-number-1");
+        std::thread::sleep(Duration::from_millis(250));
+        // The third fetch fails; token 1 still has about 150 ms left, so it stays in use.
         assert_eq!(bearer(rt.block_on(r.current()).unwrap()), "token-number-1");
         assert_eq!(r.fetch_count(), 3);
     }
