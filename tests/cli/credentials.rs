@@ -97,8 +97,9 @@ fn answering(mock: &MockServer) {
     mock.set_default_reply(Reply::text("the answer"));
 }
 
+/// Runs with `-vv` (debug logs of every crate), so the leak checks cover them too.
 fn run_ok(p: &Project) -> (Run, Value) {
-    let r = p.run(&["run", "suites/s.yaml", "-o", "results.json", "-v"]);
+    let r = p.run(&["run", "suites/s.yaml", "-o", "results.json", "-vv"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let doc = results(p, "results.json");
     (r, doc)
