@@ -248,6 +248,7 @@ fn resolve_auth(
         Auth::Refreshing {
             credential: credentials::SharedCredential(r),
             sigv4: None,
+            headers: Vec::new(),
         },
         info(&detail.kind, &detail.detail),
     ))

@@ -321,6 +321,7 @@ pub(crate) fn resolve_auth(
             Auth::Refreshing {
                 credential: credentials::SharedCredential(r),
                 sigv4: Some(sigv4),
+                headers: Vec::new(),
             }
         }
     };

@@ -279,6 +279,7 @@ fn adc_auth(
         auth: Auth::Refreshing {
             credential: credentials::SharedCredential(r),
             sigv4: None,
+            headers: Vec::new(),
         },
         info: Some(info),
         project,
