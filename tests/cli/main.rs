@@ -25,6 +25,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod streaming;
 mod terminal;
 mod transport;
 mod validate;
