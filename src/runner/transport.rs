@@ -181,7 +181,13 @@ pub(super) async fn wire_parts(
         .current()
         .await
         .map_err(|e| ProviderError::new(ErrorClass::Auth, format!("credentials: {e}")))?;
-    apply_auth(http, &auth, &body, &mut headers, std::time::SystemTime::now())?;
+    apply_auth(
+        http,
+        &auth,
+        &body,
+        &mut headers,
+        std::time::SystemTime::now(),
+    )?;
     Ok((method, headers, body))
 }
 
