@@ -895,7 +895,7 @@ fn keep(
 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    match wire {
+    let mut out: Vec<String> = match wire {
         WireRequest::Http(h) => h
             .auth
             .secret_values()
@@ -903,7 +903,10 @@ fn secrets_of(wire: &WireRequest) -> Vec<String> {
             .map(str::to_string)
             .collect(),
         WireRequest::Exec(_) => Vec::new(),
-    }
+    };
+    // Temporary credentials fetched during the run (src/credentials).
+    out.extend(crate::secret::registered());
+    out
 }
 
 pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {

@@ -5,6 +5,7 @@ mod support;
 
 mod ci;
 mod compare;
+mod credentials;
 mod datasets;
 mod diff;
 mod docs;
