@@ -399,6 +399,11 @@ fn plan_suite(
         };
         match build_provider(spec, &ctx) {
             Ok(built) => {
+                if let crate::provider::ids::IdForm::Mapped { note, .. } =
+                    crate::provider::ids::promptfoo_form(&spec.id, crate::provider::ids::Role::Chat)
+                {
+                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
+                }
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }

@@ -160,6 +160,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Run(args) => run::run(
             &args,
@@ -295,11 +296,20 @@ pub(crate) fn load_suites(
     }
 }
 
-/// Prints diagnostics to stderr.
+/// `-v` was given: notes are printed with the other diagnostics.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints diagnostics to stderr; notes ([`crate::suite::Severity::Note`]) only with `-v`.
 pub(crate) fn print_diagnostics(diags: &mut [Diagnostic]) {
-    if diags.is_empty() {
+    let verbose = VERBOSE.load(std::sync::atomic::Ordering::Relaxed);
+    let mut shown: Vec<Diagnostic> = diags
+        .iter()
+        .filter(|d| verbose || d.severity != crate::suite::Severity::Note)
+        .cloned()
+        .collect();
+    if shown.is_empty() {
         return;
     }
-    let text = crate::report::diagnostics::render_all(diags);
+    let text = crate::report::diagnostics::render_all(&mut shown);
     eprint!("{text}");
 }
