@@ -42,6 +42,7 @@ pub mod provider;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod script;
 pub mod secret;
 pub mod snapshot;
 pub mod suite;
