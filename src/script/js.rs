@@ -298,7 +298,7 @@ mod tests {
         assert!(e.contains("TypeError"), "{e}");
         let e = run("require('fs')", json!("x")).unwrap_err();
         assert!(e.contains("require('fs') is not available"), "{e}");
-        let e = run("while (true) {}", json!("x")).unwrap_err();
+        let e = run("while (true) {}\nreturn 1", json!("x")).unwrap_err();
         assert!(e.contains("longer than"), "{e}");
         let e = run("(", json!("x")).unwrap_err();
         assert!(e.contains("syntax error"), "{e}");
