@@ -407,6 +407,14 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_BAD_INPUT);
         }
     };
+    // Reports a suite asks for (`options.output`), as if given with `-o`.
+    let outputs = match suite_outputs(&suites, outputs) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
     let opts = PlanOptions {
         mode: args.mode.map(Mode::from),
@@ -545,6 +553,23 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// `-o` outputs plus each suite's `options.output` (relative to the suite's folder), each
+/// path once.
+fn suite_outputs(
+    suites: &[crate::suite::Suite],
+    mut outputs: Vec<(PathBuf, OutputKind)>,
+) -> Result<Vec<(PathBuf, OutputKind)>, String> {
+    let extra: Vec<PathBuf> = suites
+        .iter()
+        .flat_map(|s| s.options.output.iter().map(|o| s.dir.join(o)))
+        .filter(|p| !outputs.iter().any(|(q, _)| q == p))
+        .collect();
+    if !extra.is_empty() {
+        outputs.extend(super::outputs::parse(&extra, false)?);
+    }
+    Ok(outputs)
 }
 
 #[cfg(test)]

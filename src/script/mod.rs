@@ -275,3 +275,105 @@ mod tests {
         assert_eq!(split_function("C:/x/b.py"), ("C:/x/b.py", None));
     }
 }
+
+/// A transform's code, ready to run: JavaScript in the engine, Python in a subprocess.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledTransform {
+    code: Code,
+    python: bool,
+    cwd: PathBuf,
+}
+
+/// What a transform's first parameter is called (promptfoo: `output`, or `vars` for
+/// `transformVars`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// An answer.
+    Output,
+    /// A case's vars.
+    Vars,
+}
+
+impl Input {
+    fn name(self) -> &'static str {
+        match self {
+            Input::Output => "output",
+            Input::Vars => "vars",
+        }
+    }
+}
+
+impl CompiledTransform {
+    /// Compiles `code` (inline or `file://`), checking the file and the runtime it needs.
+    pub fn compile(python: bool, code: &str, dir: &Path) -> Result<Self, String> {
+        let code = Code::parse(code, dir)?;
+        if python {
+            python::check_available()?;
+        } else if !js::AVAILABLE {
+            return Err(js::unavailable());
+        }
+        Ok(CompiledTransform {
+            code,
+            python,
+            cwd: dir.to_path_buf(),
+        })
+    }
+
+    /// Whether this runs Python (a subprocess).
+    pub fn is_python(&self) -> bool {
+        self.python
+    }
+
+    /// A short name for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} transform ({})",
+            if self.python { "Python" } else { "JavaScript" },
+            self.code.describe()
+        )
+    }
+
+    fn result(&self, r: Result<Option<Value>, String>) -> Result<Value, String> {
+        match r {
+            Ok(Some(Value::Null) | None) => Err(format!(
+                "the {} returned nothing",
+                self.describe()
+            )),
+            Ok(Some(v)) => Ok(v),
+            Err(e) => Err(format!("the {} failed: {e}", self.describe())),
+        }
+    }
+
+    /// Runs the transform and waits (JavaScript, or Python at plan time).
+    pub fn run_blocking(&self, input: Input, value: &Value, context: &Value) -> Result<Value, String> {
+        let params = [input.name(), "context"];
+        let r = if self.python {
+            python::run_blocking(&self.code, "get_transform", &params, &[value, context], &self.cwd)
+                .map(Some)
+        } else {
+            js::call(&self.code, js_transform_body, &params, &[value, context])
+        };
+        self.result(r)
+    }
+
+    /// Runs the transform without blocking the runner's threads for Python.
+    pub async fn run(&self, input: Input, value: &Value, context: &Value) -> Result<Value, String> {
+        if !self.python {
+            return self.run_blocking(input, value, context);
+        }
+        let params = [input.name(), "context"];
+        let r = python::run(&self.code, "get_transform", &params, &[value, context], &self.cwd)
+            .await
+            .map(Some);
+        self.result(r)
+    }
+}
+
+/// A transformed answer as text, for the text checks: strings as they are, anything else as
+/// JSON (as promptfoo's `outputString`).
+pub fn output_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

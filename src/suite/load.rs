@@ -190,13 +190,24 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
     ProviderSpec {
         label: label.unwrap_or_else(|| id.clone()),
         id,
-        config: config.map(provider_config).unwrap_or_default(),
+        config: config
+            .map(|c| provider_config(l, c, &yaml_path))
+            .unwrap_or_default(),
         yaml_path,
     }
 }
 
-fn provider_config(c: RawProviderConfig) -> ProviderConfig {
+fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) -> ProviderConfig {
+    let transform = c.transform.and_then(|t| {
+        super::convert::transform_spec(t, false)
+            .map_err(|m| {
+                let d = l.error(format!("{yaml_path}.config.transform"), m);
+                l.push(d);
+            })
+            .ok()
+    });
     ProviderConfig {
+        transform,
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -238,10 +249,24 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
         1.0,
         "a number between 0 and 1",
     );
+    let mut code = |t: Option<super::raw::RawTransform>, key: &str| {
+        t.and_then(|t| {
+            super::convert::transform_spec(t, false)
+                .map_err(|m| {
+                    let d = l.error(format!("defaults.{key}"), m);
+                    l.push(d);
+                })
+                .ok()
+        })
+    };
+    let transform = code(raw.transform, "transform");
+    let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
         assert,
         threshold: raw.threshold,
+        transform,
+        transform_vars,
     }
 }
 
@@ -292,6 +317,7 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
         mode: raw.mode,
         grader_prompts,
         snapshot: raw.snapshot,
+        output: raw.output.unwrap_or_default(),
     }
 }
 

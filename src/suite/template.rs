@@ -59,6 +59,12 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(1_000_000));
+        // promptfoo's (Nunjucks') `dump`: the value as compact JSON (JSON.stringify).
+        env.add_filter("dump", |v: minijinja::Value| {
+            serde_json::to_string(&v).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+            })
+        });
         Templates { env }
     }
 
@@ -144,6 +150,16 @@ mod tests {
         assert_eq!(
             t.render("p", &vars(json!({"x": "{{ y }}"}))).unwrap(),
             "{{ y }}"
+        );
+    }
+
+    #[test]
+    fn dump_is_compact_json() {
+        let mut t = Templates::new();
+        t.add("p", "{{ x | dump }}").unwrap();
+        assert_eq!(
+            t.render("p", &vars(json!({"x": {"a": [1, "b"]}}))).unwrap(),
+            r#"{"a":[1,"b"]}"#
         );
     }
 

@@ -63,7 +63,7 @@ impl A {
         self
     }
     pub(super) fn transform(mut self, t: &str) -> Self {
-        self.0.transform = Some(t.to_string());
+        self.0.transform = Some(crate::suite::model::TransformSpec::Text(t.to_string()));
         self
     }
     pub(super) fn config(mut self, k: &str, v: Value) -> Self {
@@ -118,6 +118,7 @@ pub(super) fn obs(output: &str) -> Observation<'_> {
         usage: Usage::default(),
         cost_usd: None,
         vars: &NO_VARS,
+        value: None,
     }
 }
 
