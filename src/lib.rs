@@ -38,6 +38,7 @@ pub mod env;
 pub mod error;
 pub mod judge;
 pub mod plan;
+pub mod promptfoo;
 pub mod provider;
 pub mod report;
 pub mod results;

@@ -24,8 +24,13 @@ use crate::suite::model::Mode;
 /// Arguments of `promptdrift run`.
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
-    /// Suite files or folders (default: suites/).
+    /// Suite files or folders (default: suites/, else a promptfooconfig.yaml here). promptfoo
+    /// configs run as they are (docs/migrating-from-promptfoo.md).
     pub files: Vec<PathBuf>,
+
+    /// A suite or promptfoo config file, as promptfoo's `-c`; repeatable (same as naming it).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
 
     /// Only these providers (label or id); repeatable.
     #[arg(short = 'p', long = "provider", value_name = "PROVIDER")]
@@ -393,7 +398,8 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_BAD_INPUT);
         }
     };
-    let files = match super::suite_files(&args.files) {
+    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
+    let files = match super::suite_files(&named) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");

@@ -72,6 +72,9 @@ pub(crate) struct Loader<'a> {
     /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
     collided: Vec<(String, IdClaim)>,
     cases: usize,
+    /// Locate diagnostics in `source` (off for generated suites, whose diagnostics are put
+    /// back on the file they came from).
+    pub locate: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -88,6 +91,7 @@ impl<'a> Loader<'a> {
             ids: HashMap::new(),
             collided: Vec::new(),
             cases: 0,
+            locate: true,
         }
     }
 
@@ -140,7 +144,7 @@ impl<'a> Loader<'a> {
         }
         let source = self.source;
         for d in &mut self.diags {
-            if d.line.is_none() && d.file == self.path && !d.yaml_path.is_empty() {
+            if self.locate && d.line.is_none() && d.file == self.path && !d.yaml_path.is_empty() {
                 locate_one(self.index.get_or_init(|| YamlIndex::new(source)), d);
             }
         }

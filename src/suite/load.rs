@@ -43,6 +43,9 @@ pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<D
         }]
     })?;
     match String::from_utf8(bytes) {
+        Ok(source) if crate::promptfoo::detect(path, &source) => {
+            crate::promptfoo::load(path, &source)
+        }
         Ok(source) => load_str_with_warnings(path, &source),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -67,10 +70,27 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     load_str_with_warnings(path, source).map(|(suite, _)| suite)
 }
 
+/// Loads a suite generated from another file (a promptfoo config): diagnostics keep their
+/// YAML paths in the generated text, unlocated, for the caller to put back on its file.
+pub(crate) fn load_generated(
+    path: &Path,
+    source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, false)
+}
+
 /// [`load_str`], returning warnings beside the suite.
 pub fn load_str_with_warnings(
     path: &Path,
     source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, true)
+}
+
+fn load_inner(
+    path: &Path,
+    source: &str,
+    locate: bool,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let blank = source
         .lines()
@@ -85,6 +105,7 @@ pub fn load_str_with_warnings(
     let raw = split::parse_suite(source)
         .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
     let mut loader = Loader::new(path, source);
+    loader.locate = locate;
     let suite = convert(&mut loader, raw);
     let failed = loader.has_errors();
     let diags = loader.finish();
