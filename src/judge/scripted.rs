@@ -83,7 +83,11 @@ impl Scripted {
             python,
             threshold: spec.threshold,
             config: serde_json::to_value(&spec.config).unwrap_or(Value::Null),
-            cwd: dir.to_path_buf(),
+            cwd: if dir.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                dir.to_path_buf()
+            },
         })
     }
 

@@ -671,6 +671,16 @@ impl<'a> Pending<'a> {
     /// Continues with the reply to [`Pending::call`] (or the call's failure).
     pub fn finish(self, reply: Result<Reply, Failure>) -> Verdict<'a> {
         let a = self.a;
+        if let (State::Python, super::check::Check::Script(s)) = (&self.state, &a.check) {
+            return match reply {
+                Ok(Reply::Command(r)) => done(a, s.python_verdict(&r)),
+                Ok(other) => Verdict::Done(Judged::failed(
+                    a,
+                    Failure::new(ErrorClass::Protocol, format!("`python` got a {}", reply_kind(&other))),
+                )),
+                Err(f) => Verdict::Done(Judged::failed(a, f)),
+            };
+        }
         let Some(g) = graded(a) else {
             return Verdict::Done(Judged::failed(
                 a,
@@ -888,12 +898,6 @@ impl<'a> Pending<'a> {
                         )
                     }
                 }
-            }
-            (State::Python, Reply::Command(r)) => {
-                let super::check::Check::Script(s) = &a.check else {
-                    unreachable!()
-                };
-                done(a, s.python_verdict(&r))
             }
             (State::Command, Reply::Command(r)) => {
                 let Kind::Command(c) = &g.kind else {
