@@ -169,7 +169,11 @@ pub fn compile(
         Some(t) => Some(Transform::compile(t, ctx.dir)?),
     };
     let check = compile_check(spec, ctx)?;
-    let external = match &check {
+    // Code transforms go through `start` too: their failure is an error of the case (as in
+    // promptfoo), which only `start` can report.
+    let script_transform = matches!(transform, Some(Transform::Script(_)));
+    let external = script_transform
+        || match &check {
         Check::Graded(_) | Check::Script(_) => true,
         Check::Set { children, .. } => children.iter().any(|c| c.external),
         _ => false,
@@ -402,6 +406,12 @@ pub fn start<'a>(
         None => (Cow::Borrowed(obs.output), None),
         Some(t) => match t.apply(obs.output, obs.value, obs.vars) {
             Ok(x) => x,
+            Err(reason) if matches!(t, Transform::Script(_)) => {
+                return Verdict::Done(Judged::failed(
+                    a,
+                    graded::Failure::new(crate::provider::ErrorClass::InvalidRequest, reason),
+                ));
+            }
             Err(reason) => {
                 return Verdict::Done(Judged::ok(conclude(a, Raw::undetermined(reason))));
             }
@@ -420,7 +430,7 @@ pub fn start<'a>(
             a,
             children.iter().map(|c| start(c, &obs, ctx)).collect(),
         )),
-        _ => Verdict::Done(Judged::ok(evaluate(a, &obs))),
+        _ => Verdict::Done(Judged::ok(conclude(a, a.check.eval(&obs)))),
     }
 }
 

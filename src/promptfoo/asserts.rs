@@ -268,7 +268,7 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
     if let Some(code) = s.strip_prefix("python:") {
         return mk("python", Some(Value::String(code.trim().into())));
     }
-    let re = regex::Regex::new(r"^(not-)?([a-z][a-z0-9-]*(?::[a-z]+)?)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$")
+    let re = regex::Regex::new(r"^(not-)?(similar:(?:cosine|dot|euclidean)|[a-z][a-z0-9-]*)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$")
         .expect("valid regex");
     let known = |t: &str| SAME.contains(&t) || OTHER.iter().any(|(n, _)| *n == t);
     if let Some(c) = re.captures(s)
@@ -344,6 +344,7 @@ mod tests {
         assert_eq!(Value::Object(from_string("levenshtein:hi")), json!({"type": "levenshtein", "value": "hi", "threshold": 0.75}));
         assert_eq!(Value::Object(from_string("Paris is nice")), json!({"type": "equals", "value": "Paris is nice"}));
         assert_eq!(Value::Object(from_string("is-json")), json!({"type": "is-json"}));
+        assert_eq!(Value::Object(from_string("icontains:france")), json!({"type": "icontains", "value": "france"}));
         assert_eq!(Value::Object(from_string("python: len(output) > 1")), json!({"type": "python", "value": "len(output) > 1"}));
     }
 }

@@ -168,7 +168,8 @@ impl Conv<'_> {
                     Vec::new()
                 }
             },
-            _ => split_prompts(text)
+            // Only `.txt` files hold several prompts; others (.md, .j2, …) are one, as written.
+            "txt" => split_prompts(text)
                 .into_iter()
                 .map(|chunk| {
                     let mut b = Map::new();
@@ -176,6 +177,11 @@ impl Conv<'_> {
                     mk(b)
                 })
                 .collect(),
+            _ => {
+                let mut b = Map::new();
+                b.insert("text".into(), Value::String(keep_final_newline(text)));
+                vec![mk(b)]
+            }
         }
     }
 
@@ -190,7 +196,7 @@ impl Conv<'_> {
         match chat {
             Some(m) => body = m,
             None => {
-                body.insert("text".into(), Value::String(raw.to_string()));
+                body.insert("text".into(), Value::String(keep_final_newline(raw)));
             }
         }
         let mut names = vec![raw.to_string()];
@@ -239,7 +245,7 @@ impl Conv<'_> {
                     return None;
                 }
             };
-            messages.push(json!({ "role": role, "content": content }));
+            messages.push(json!({ "role": role, "content": keep_final_newline(&content) }));
         }
         let mut b = Map::new();
         b.insert("messages".into(), Value::Array(messages));
@@ -322,6 +328,16 @@ impl Conv<'_> {
             out.push(Value::Object(item));
         }
         out
+    }
+}
+
+/// Nunjucks keeps a template's final line break; minijinja drops one: a text ending in a line
+/// break gets one more, so the rendered prompt is the same.
+pub(crate) fn keep_final_newline(text: &str) -> String {
+    if text.ends_with('\n') {
+        format!("{text}\n")
+    } else {
+        text.to_string()
     }
 }
 

@@ -193,6 +193,11 @@ impl Conv<'_> {
         let mut cfg = Map::new();
         if id == "echo" {
             cfg.insert("command".into(), json!(["cat"]));
+            // promptfoo's raw prompt: the text, or a chat's messages as JSON.
+            cfg.insert(
+                "stdin".into(),
+                json!("{% if system or messages | length > 1 %}{{ messages | tojson }}{% else %}{{ prompt }}{% endif %}"),
+            );
             self.note(&id_at, "promptfoo's `echo` provider is read as `exec` running `cat`: the answer is the prompt");
             return Some(("exec:echo".into(), cfg));
         }

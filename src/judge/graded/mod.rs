@@ -94,7 +94,7 @@ impl Judged {
         }
     }
 
-    fn failed(a: &CompiledAssertion, f: Failure) -> Self {
+    pub(crate) fn failed(a: &CompiledAssertion, f: Failure) -> Self {
         Judged {
             outcome: Outcome {
                 pass: false,
