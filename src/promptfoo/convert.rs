@@ -135,9 +135,19 @@ impl<'a> Conv<'a> {
         }
     }
 
-    /// A file written into the native suite as `file://…`.
+    /// A file written into the native suite as `file://…`: relative to the config's folder
+    /// when the suite is loaded from that folder or below it (promptdrift looks `file://`
+    /// paths up from the suite's folder and then each parent, so the same text works for
+    /// `run CONFIG` and for an imported `suites/NAME.yaml`, and results record the same
+    /// values), else relative to the suite's folder.
     pub(crate) fn file_url(&self, file: &Path) -> String {
-        format!("file://{}", super::files::relative_to(file, &self.out_dir))
+        let below = super::files::relative_to(&self.out_dir, &self.dir);
+        let base = if below == "." || below.is_empty() || !below.starts_with("..") && !Path::new(&below).is_absolute() {
+            &self.dir
+        } else {
+            &self.out_dir
+        };
+        format!("file://{}", super::files::relative_to(file, base))
     }
 }
 

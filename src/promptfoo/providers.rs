@@ -349,13 +349,7 @@ impl Conv<'_> {
                     renamed(self, to, Value::String(url));
                 }
                 "apiKeyEnvar" => renamed(self, "api_key_env", v.clone()),
-                "apiKey" => {
-                    self.warn(
-                        &key_at,
-                        "an API key written in the config is a secret: promptdrift does not use it, and never writes it anywhere",
-                        Some("export the key in the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …), or name its variable with `apiKeyEnvar`".into()),
-                    );
-                }
+                "apiKey" => self.secret_warning(&key_at),
                 "response_format" => match v.get("type").and_then(Value::as_str) {
                     Some("json_object") => renamed(self, "json_mode", Value::Bool(true)),
                     Some("text") => {}
@@ -388,6 +382,24 @@ impl Conv<'_> {
                 ),
             }
         }
+    }
+
+    /// A key written in the config: warned about at its line, without the source line (which
+    /// holds the key) under the message.
+    fn secret_warning(&mut self, key_at: &str) {
+        let mut probe = crate::suite::Diagnostic::warning(self.path, key_at, "");
+        self.at(key_at, probe.clone());
+        if let Some(d) = self.diags.pop() {
+            probe.line = d.line;
+        }
+        let mut d = crate::suite::Diagnostic::warning(
+            self.path,
+            key_at,
+            "an API key written in the config is a secret: promptdrift does not use it, and never writes it anywhere",
+        );
+        d.line = probe.line.or(Some(1));
+        d.help = Some("export the key in the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …), or name its variable with `apiKeyEnvar`".into());
+        self.diags.push(d);
     }
 
     /// A promptfoo transform (inline JavaScript, or `file://x.js|x.py[:fn]`) as native code.

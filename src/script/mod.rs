@@ -40,6 +40,8 @@ impl Code {
         let (file, function) = split_function(rest);
         let path = crate::suite::resolve_relative(dir, file)
             .map_err(|looked| format!("script file `{file}` not found (looked in: {looked})"))?;
+        // Absolute: Python runs in the suite's folder, not where promptdrift was started.
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
         Ok(Code::File {
             path,
             function: function.map(str::to_string),

@@ -15,6 +15,7 @@ mod interrupt;
 mod judges;
 mod leaks;
 mod merge;
+mod promptfoo;
 mod provider_ids;
 mod providers_cloud;
 mod providers_local;
