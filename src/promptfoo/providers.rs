@@ -213,7 +213,10 @@ impl Conv<'_> {
             argv.push(json!("{{ {\"vars\": vars} | tojson }}"));
             cfg.insert("command".into(), Value::Array(argv));
             cfg.insert("stdin".into(), json!(""));
-            cfg.insert("cwd".into(), Value::String(files::relative_to(&self.dir, &self.out_dir)));
+            // promptfoo runs it in the config's folder; promptdrift's `cwd` is relative to the
+            // project folder of the suite.
+            let root = crate::plan::project_root(&self.out_dir);
+            cfg.insert("cwd".into(), Value::String(files::relative_to(&self.dir, &root)));
             return Some(("exec".into(), cfg));
         }
         if id == "http" || id == "https" || id.starts_with("http://") || id.starts_with("https://") {
