@@ -106,6 +106,20 @@ fn glob_regex(glob: &str) -> String {
     re
 }
 
+/// Extensions promptfoo reads a bare path with (prompts and tests without `file://`).
+const FILE_EXTENSIONS: &[&str] = &[
+    "txt", "md", "j2", "json", "jsonl", "yaml", "yml", "csv", "js", "cjs", "mjs", "ts", "py",
+];
+
+/// Whether a string without `file://` is a path, as promptfoo decides for prompts and tests:
+/// one line that is an existing file, a glob, or ends in a file extension it reads.
+pub(crate) fn names_a_file(dir: &Path, s: &str) -> bool {
+    if s.contains('\n') || s.contains("{{") || s.contains("{%") || s.contains(' ') {
+        return false;
+    }
+    dir.join(s).is_file() || s.contains('*') || FILE_EXTENSIONS.contains(&ext(Path::new(s)).as_str())
+}
+
 /// Lower-case extension.
 pub(crate) fn ext(p: &Path) -> String {
     p.extension()

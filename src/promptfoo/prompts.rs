@@ -86,8 +86,12 @@ impl Conv<'_> {
     }
 
     fn prompt_string(&mut self, at: &str, s: &str, label: Option<String>) -> Vec<Prompt> {
-        let Some(rel) = s.strip_prefix("file://") else {
-            return vec![self.inline_prompt(at, s, label)];
+        // promptfoo reads a one-line prompt that names a file (`prompt1.txt`, `prompts/*.txt`)
+        // as that file, `file://` or not.
+        let rel = match s.strip_prefix("file://") {
+            Some(rel) => rel,
+            None if files::names_a_file(&self.dir, s) => s,
+            None => return vec![self.inline_prompt(at, s, label)],
         };
         let (file_part, function) = crate::script::split_function(rel);
         let origin = self.here(at);

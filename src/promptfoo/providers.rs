@@ -369,6 +369,11 @@ impl Conv<'_> {
                 "projectId" if kind == "vertex" => renamed(self, "project", v.clone()),
                 "apiVersion" if kind == "azure" => renamed(self, "api_version", v.clone()),
                 "deployment_id" if kind == "azure" => {}
+                "cache_control" => self.warn(
+                    &key_at,
+                    "`cache_control` (prompt caching) is not sent: answers are the same, but cached-input pricing does not apply",
+                    None,
+                ),
                 "frequency_penalty" | "presence_penalty" | "logit_bias" | "user" | "n" | "logprobs" | "top_logprobs" | "reasoning_effort" | "verbosity"
                     if kind == "openai" || kind == "azure" =>
                 {

@@ -243,7 +243,12 @@ impl Conv<'_> {
 
     fn test_file(&mut self, at: &str, s: &str) -> Vec<(Value, Origin)> {
         let origin = self.here(at);
-        let Some(rel) = s.strip_prefix("file://") else {
+        let rel = match s.strip_prefix("file://") {
+            Some(rel) => Some(rel),
+            None if files::names_a_file(&self.dir, s) => Some(s),
+            None => None,
+        };
+        let Some(rel) = rel else {
             if s.starts_with("huggingface://") || s.starts_with("https://docs.google.com") {
                 self.unsupported(&origin, "remote test dataset", "download it and name the local CSV/JSONL file", "tests");
             } else {

@@ -65,6 +65,17 @@ impl Templates {
                 minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
             })
         });
+        // promptfoo's `load`: JSON text parsed into a value (JSON.parse).
+        env.add_filter("load", |s: String| {
+            serde_json::from_str::<serde_json::Value>(&s)
+                .map(|v| minijinja::Value::from(Serde(v)))
+                .map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("`load` needs JSON text: {e}"),
+                    )
+                })
+        });
         Templates { env }
     }
 
@@ -160,6 +171,16 @@ mod tests {
         assert_eq!(
             t.render("p", &vars(json!({"x": {"a": [1, "b"]}}))).unwrap(),
             r#"{"a":[1,"b"]}"#
+        );
+    }
+
+    #[test]
+    fn load_parses_json_text() {
+        let mut t = Templates::new();
+        t.add("p", "{{ (x | load).tone }}").unwrap();
+        assert_eq!(
+            t.render("p", &vars(json!({"x": "{\"tone\": \"formal\"}"}))).unwrap(),
+            "formal"
         );
     }
 
