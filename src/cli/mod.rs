@@ -245,7 +245,10 @@ pub(crate) fn suite_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         } else if let Some(config) = PROMPTFOO_CONFIGS.iter().find(|c| Path::new(c).is_file()) {
             vec![PathBuf::from(config)]
         } else {
-            return Err("no suite files given, and there is no `suites/` folder (or promptfoo config) here".into());
+            return Err(
+                "no suite files given, and there is no `suites/` folder (or promptfoo config) here"
+                    .into(),
+            );
         }
     } else {
         args.to_vec()

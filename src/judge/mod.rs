@@ -174,10 +174,10 @@ pub fn compile(
     let script_transform = matches!(transform, Some(Transform::Script(_)));
     let external = script_transform
         || match &check {
-        Check::Graded(_) | Check::Script(_) => true,
-        Check::Set { children, .. } => children.iter().any(|c| c.external),
-        _ => false,
-    };
+            Check::Graded(_) | Check::Script(_) => true,
+            Check::Set { children, .. } => children.iter().any(|c| c.external),
+            _ => false,
+        };
     Ok(CompiledAssertion {
         spec: spec.clone(),
         check,

@@ -144,11 +144,7 @@ impl Scripted {
     }
 
     /// The command that judges one answer with Python.
-    pub(crate) fn python_call(
-        &self,
-        obs: &Observation<'_>,
-        ctx: &GradeContext<'_>,
-    ) -> CommandCall {
+    pub(crate) fn python_call(&self, obs: &Observation<'_>, ctx: &GradeContext<'_>) -> CommandCall {
         let context = self.context(obs, Some(ctx));
         let output = Self::output(obs);
         CommandCall {
@@ -157,7 +153,12 @@ impl Scripted {
                 "-c".to_string(),
                 python::WRAPPER.to_string(),
             ],
-            stdin: python::request(&self.code, "get_assert", &["output", "context"], &[&output, &context]),
+            stdin: python::request(
+                &self.code,
+                "get_assert",
+                &["output", "context"],
+                &[&output, &context],
+            ),
             cwd: self.cwd.clone(),
             timeout: python::TIMEOUT,
         }

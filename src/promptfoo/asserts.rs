@@ -6,8 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use super::Origin;
+use super::cases::child;
 use super::convert::Conv;
-use super::tests::child;
 
 /// Types promptdrift has under promptfoo's name.
 const SAME: &[&str] = &[
@@ -50,30 +50,81 @@ const OTHER: &[(&str, &str)] = &[
     ("contains-html", "use `regex` or `javascript`"),
     ("is-xml", "use `regex` or `javascript`"),
     ("contains-xml", "use `regex` or `javascript`"),
-    ("is-sql", "use `javascript` or `command` with your SQL parser"),
-    ("contains-sql", "use `javascript` or `command` with your SQL parser"),
-    ("is-valid-function-call", "tool calls are not yet available (issue 14)"),
-    ("is-valid-openai-function-call", "tool calls are not yet available (issue 14)"),
-    ("is-valid-openai-tools-call", "tool calls are not yet available (issue 14)"),
-    ("tool-call-f1", "tool calls are not yet available (issue 14)"),
+    (
+        "is-sql",
+        "use `javascript` or `command` with your SQL parser",
+    ),
+    (
+        "contains-sql",
+        "use `javascript` or `command` with your SQL parser",
+    ),
+    (
+        "is-valid-function-call",
+        "tool calls are not yet available (issue 14)",
+    ),
+    (
+        "is-valid-openai-function-call",
+        "tool calls are not yet available (issue 14)",
+    ),
+    (
+        "is-valid-openai-tools-call",
+        "tool calls are not yet available (issue 14)",
+    ),
+    (
+        "tool-call-f1",
+        "tool calls are not yet available (issue 14)",
+    ),
     ("gleu", "use `bleu` or `rouge-n`"),
-    ("perplexity", "promptdrift does not request log-probabilities"),
-    ("perplexity-score", "promptdrift does not request log-probabilities"),
+    (
+        "perplexity",
+        "promptdrift does not request log-probabilities",
+    ),
+    (
+        "perplexity-score",
+        "promptdrift does not request log-probabilities",
+    ),
     ("ruby", "use `python`, `javascript` or `command`"),
-    ("webhook", "use `command` with a program that calls your service"),
+    (
+        "webhook",
+        "use `command` with a program that calls your service",
+    ),
     ("g-eval", "use `llm-rubric` with the criteria as the rubric"),
-    ("context-faithfulness", "use `llm-rubric` with the context in the rubric"),
-    ("context-recall", "use `llm-rubric` with the context in the rubric"),
-    ("context-relevance", "use `llm-rubric` with the context in the rubric"),
-    ("conversation-relevance", "multi-turn conversations are not supported"),
+    (
+        "context-faithfulness",
+        "use `llm-rubric` with the context in the rubric",
+    ),
+    (
+        "context-recall",
+        "use `llm-rubric` with the context in the rubric",
+    ),
+    (
+        "context-relevance",
+        "use `llm-rubric` with the context in the rubric",
+    ),
+    (
+        "conversation-relevance",
+        "multi-turn conversations are not supported",
+    ),
     ("agent-rubric", "use `llm-rubric`"),
     ("search-rubric", "use `llm-rubric`"),
     ("pi", "use `llm-rubric`"),
-    ("classifier", "use `llm-rubric`, or `command` running your classifier"),
-    ("moderation", "use `llm-rubric`, or `command` calling a moderation API"),
-    ("guardrails", "use `is-refusal` or `finish-reason: content_filter`"),
+    (
+        "classifier",
+        "use `llm-rubric`, or `command` running your classifier",
+    ),
+    (
+        "moderation",
+        "use `llm-rubric`, or `command` calling a moderation API",
+    ),
+    (
+        "guardrails",
+        "use `is-refusal` or `finish-reason: content_filter`",
+    ),
     ("max-score", "use `select-best`"),
-    ("human", "promptdrift has `promptdrift review` for snapshots, not manual grades"),
+    (
+        "human",
+        "promptdrift has `promptdrift review` for snapshots, not manual grades",
+    ),
     ("skill-used", "agent traces are not supported"),
 ];
 
@@ -95,7 +146,11 @@ impl Conv<'_> {
     /// An `assert:` list; `native` is the native path of the list.
     pub(crate) fn assertions(&mut self, origin: &Origin, v: &Value, native: &str) -> Vec<Value> {
         let Some(list) = v.as_array() else {
-            self.error_in(origin, format!("`assert` must be a list, not {}", super::kind_of(v)), None);
+            self.error_in(
+                origin,
+                format!("`assert` must be a list, not {}", super::kind_of(v)),
+                None,
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -112,7 +167,14 @@ impl Conv<'_> {
 
     fn assertion(&mut self, origin: &Origin, v: &Value, native: &str) -> Option<Value> {
         let Some(m) = v.as_object() else {
-            self.error_in(origin, format!("an assertion is a mapping with `type`, not {}", super::kind_of(v)), None);
+            self.error_in(
+                origin,
+                format!(
+                    "an assertion is a mapping with `type`, not {}",
+                    super::kind_of(v)
+                ),
+                None,
+            );
             return None;
         };
         let Some(ty) = m.get("type").and_then(Value::as_str) else {
@@ -123,22 +185,43 @@ impl Conv<'_> {
             if !ASSERT_KEYS.contains(&k.as_str()) {
                 let help = crate::suite::diagnostic::did_you_mean(k, ASSERT_KEYS.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
-                self.error_in(&child(origin, k), format!("unknown assertion key `{k}`"), help);
+                self.error_in(
+                    &child(origin, k),
+                    format!("unknown assertion key `{k}`"),
+                    help,
+                );
             }
         }
         let base = ty.strip_prefix("not-").unwrap_or(ty);
-        if base.starts_with("similar:") || base.starts_with("trace-") || base.starts_with("trajectory:") {
-            self.unsupported(&child(origin, "type"), &format!("`{ty}` assertion"), "promptdrift's `similar` is cosine similarity; agent traces are not supported", "assertions");
+        if base.starts_with("similar:")
+            || base.starts_with("trace-")
+            || base.starts_with("trajectory:")
+        {
+            self.unsupported(
+                &child(origin, "type"),
+                &format!("`{ty}` assertion"),
+                "promptdrift's `similar` is cosine similarity; agent traces are not supported",
+                "assertions",
+            );
             return None;
         }
         if let Some((_, instead)) = OTHER.iter().find(|(n, _)| *n == base) {
-            self.unsupported(&child(origin, "type"), &format!("`{ty}` assertion"), instead, "assertions");
+            self.unsupported(
+                &child(origin, "type"),
+                &format!("`{ty}` assertion"),
+                instead,
+                "assertions",
+            );
             return None;
         }
         if !SAME.contains(&base) {
             let help = crate::suite::diagnostic::did_you_mean(base, SAME.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"));
-            self.error_in(&child(origin, "type"), format!("unknown assertion type `{ty}`"), help);
+            self.error_in(
+                &child(origin, "type"),
+                format!("unknown assertion type `{ty}`"),
+                help,
+            );
             return None;
         }
         let mut out = Map::new();
@@ -176,15 +259,25 @@ impl Conv<'_> {
             self.unsupported(&child(origin, "rubricPrompt"), "`rubricPrompt` on one assertion", "set it once in `defaultTest.options.rubricPrompt` (promptdrift's `options.grader_prompts`)", "graders");
         }
         if m.contains_key("contextTransform") {
-            self.unsupported(&child(origin, "contextTransform"), "`contextTransform`", "RAG context assertions are not supported", "assertions");
+            self.unsupported(
+                &child(origin, "contextTransform"),
+                "`contextTransform`",
+                "RAG context assertions are not supported",
+                "assertions",
+            );
         }
         if base == "assert-set" {
             if let Some(a) = m.get("assert") {
-                let children = self.assertions(&child(origin, "assert"), a, &format!("{native}.assert"));
+                let children =
+                    self.assertions(&child(origin, "assert"), a, &format!("{native}.assert"));
                 out.insert("assert".into(), Value::Array(children));
             }
         } else if m.contains_key("assert") {
-            self.error_in(&child(origin, "assert"), format!("`{ty}` takes no nested `assert`"), None);
+            self.error_in(
+                &child(origin, "assert"),
+                format!("`{ty}` takes no nested `assert`"),
+                None,
+            );
         }
         if base == "similar" && !out.contains_key("threshold") {
             out.insert("threshold".into(), json!(0.75));
@@ -204,7 +297,11 @@ impl Conv<'_> {
         let (file, func) = crate::script::split_function(rel);
         let path = self.dir.join(file);
         if !path.exists() {
-            self.error_in(&child(origin, "value"), format!("file `{file}` not found"), None);
+            self.error_in(
+                &child(origin, "value"),
+                format!("file `{file}` not found"),
+                None,
+            );
             return None;
         }
         if matches!(base, "javascript" | "python") {
@@ -214,8 +311,16 @@ impl Conv<'_> {
                 None => url,
             }));
         }
-        if matches!(super::files::ext(&path).as_str(), "js" | "py" | "cjs" | "mjs") {
-            self.unsupported(&child(origin, "value"), "a value computed by a script", "use a `javascript` or `python` assertion", "assertions");
+        if matches!(
+            super::files::ext(&path).as_str(),
+            "js" | "py" | "cjs" | "mjs"
+        ) {
+            self.unsupported(
+                &child(origin, "value"),
+                "a value computed by a script",
+                "use a `javascript` or `python` assertion",
+                "assertions",
+            );
             return None;
         }
         match super::files::read(&path) {
@@ -245,7 +350,11 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
         }
         m
     };
-    for (prefix, ty) in [("javascript:", "javascript"), ("fn:", "javascript"), ("eval:", "javascript")] {
+    for (prefix, ty) in [
+        ("javascript:", "javascript"),
+        ("fn:", "javascript"),
+        ("eval:", "javascript"),
+    ] {
         if let Some(code) = s.strip_prefix(prefix) {
             return mk(ty, Some(Value::String(code.trim().into())));
         }
@@ -258,7 +367,10 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
     }
     if let Some(rest) = s.strip_prefix("file://") {
         let file = crate::script::split_function(rest).0;
-        if [".js", ".cjs", ".mjs", ".ts"].iter().any(|e| file.ends_with(e)) {
+        if [".js", ".cjs", ".mjs", ".ts"]
+            .iter()
+            .any(|e| file.ends_with(e))
+        {
             return mk("javascript", Some(Value::String(s.into())));
         }
         if file.ends_with(".py") {
@@ -281,15 +393,27 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
         let mut m = match ty {
             "contains-all" | "contains-any" | "icontains-all" | "icontains-any" => mk(
                 &full,
-                value.map(|v| Value::Array(split_commas(v).into_iter().map(Value::String).collect())),
+                value.map(|v| {
+                    Value::Array(split_commas(v).into_iter().map(Value::String).collect())
+                }),
             ),
             "contains-json" | "is-json" => mk(&full, value.map(|v| Value::String(v.into()))),
             _ => mk(&full, value.map(|v| Value::String(v.trim().into()))),
         };
         let thresholded = [
-            "answer-relevance", "classifier", "context-faithfulness", "context-recall",
-            "context-relevance", "cost", "latency", "levenshtein", "perplexity-score",
-            "perplexity", "rouge-n", "similar", "starts-with",
+            "answer-relevance",
+            "classifier",
+            "context-faithfulness",
+            "context-recall",
+            "context-relevance",
+            "cost",
+            "latency",
+            "levenshtein",
+            "perplexity-score",
+            "perplexity",
+            "rouge-n",
+            "similar",
+            "starts-with",
         ];
         if thresholded.contains(&ty) {
             let default = if ty == "similar" { 0.8 } else { 0.75 };
@@ -334,17 +458,53 @@ mod tests {
 
     #[test]
     fn assertion_strings() {
-        assert_eq!(Value::Object(from_string("contains:Paris")), json!({"type": "contains", "value": "Paris"}));
-        assert_eq!(Value::Object(from_string("not-icontains:sorry")), json!({"type": "not-icontains", "value": "sorry"}));
-        assert_eq!(Value::Object(from_string("fn:output.length > 3")), json!({"type": "javascript", "value": "output.length > 3"}));
-        assert_eq!(Value::Object(from_string("grade:is polite")), json!({"type": "llm-rubric", "value": "is polite"}));
-        assert_eq!(Value::Object(from_string("contains-any:a, b")), json!({"type": "contains-any", "value": ["a", "b"]}));
-        assert_eq!(Value::Object(from_string("similar(0.9):hi")), json!({"type": "similar", "value": "hi", "threshold": 0.9}));
-        assert_eq!(Value::Object(from_string("similar:hi")), json!({"type": "similar", "value": "hi", "threshold": 0.8}));
-        assert_eq!(Value::Object(from_string("levenshtein:hi")), json!({"type": "levenshtein", "value": "hi", "threshold": 0.75}));
-        assert_eq!(Value::Object(from_string("Paris is nice")), json!({"type": "equals", "value": "Paris is nice"}));
-        assert_eq!(Value::Object(from_string("is-json")), json!({"type": "is-json"}));
-        assert_eq!(Value::Object(from_string("icontains:france")), json!({"type": "icontains", "value": "france"}));
-        assert_eq!(Value::Object(from_string("python: len(output) > 1")), json!({"type": "python", "value": "len(output) > 1"}));
+        assert_eq!(
+            Value::Object(from_string("contains:Paris")),
+            json!({"type": "contains", "value": "Paris"})
+        );
+        assert_eq!(
+            Value::Object(from_string("not-icontains:sorry")),
+            json!({"type": "not-icontains", "value": "sorry"})
+        );
+        assert_eq!(
+            Value::Object(from_string("fn:output.length > 3")),
+            json!({"type": "javascript", "value": "output.length > 3"})
+        );
+        assert_eq!(
+            Value::Object(from_string("grade:is polite")),
+            json!({"type": "llm-rubric", "value": "is polite"})
+        );
+        assert_eq!(
+            Value::Object(from_string("contains-any:a, b")),
+            json!({"type": "contains-any", "value": ["a", "b"]})
+        );
+        assert_eq!(
+            Value::Object(from_string("similar(0.9):hi")),
+            json!({"type": "similar", "value": "hi", "threshold": 0.9})
+        );
+        assert_eq!(
+            Value::Object(from_string("similar:hi")),
+            json!({"type": "similar", "value": "hi", "threshold": 0.8})
+        );
+        assert_eq!(
+            Value::Object(from_string("levenshtein:hi")),
+            json!({"type": "levenshtein", "value": "hi", "threshold": 0.75})
+        );
+        assert_eq!(
+            Value::Object(from_string("Paris is nice")),
+            json!({"type": "equals", "value": "Paris is nice"})
+        );
+        assert_eq!(
+            Value::Object(from_string("is-json")),
+            json!({"type": "is-json"})
+        );
+        assert_eq!(
+            Value::Object(from_string("icontains:france")),
+            json!({"type": "icontains", "value": "france"})
+        );
+        assert_eq!(
+            Value::Object(from_string("python: len(output) > 1")),
+            json!({"type": "python", "value": "len(output) > 1"})
+        );
     }
 }

@@ -61,7 +61,9 @@ impl<'a> Conv<'a> {
         let mut d = d;
         d.file = self.path.to_path_buf();
         d.yaml_path = path.to_string();
-        let index = self.index.get_or_insert_with(|| YamlIndex::new(self.source));
+        let index = self
+            .index
+            .get_or_insert_with(|| YamlIndex::new(self.source));
         crate::suite::locate::locate_one(index, &mut d);
         self.diags.push(d);
     }
@@ -87,7 +89,12 @@ impl<'a> Conv<'a> {
     }
 
     /// An error at wherever `origin` is (the config, another YAML file, or a row).
-    pub(crate) fn error_in(&mut self, origin: &Origin, msg: impl Into<String>, help: Option<String>) {
+    pub(crate) fn error_in(
+        &mut self,
+        origin: &Origin,
+        msg: impl Into<String>,
+        help: Option<String>,
+    ) {
         match origin {
             Origin::Yaml { file, path } if file == self.path => self.error(path, msg, help),
             Origin::Yaml { file, path } => {
@@ -111,7 +118,13 @@ impl<'a> Conv<'a> {
 
     /// "promptfoo's `what` is not supported": an error naming what to do instead and the
     /// migration doc's section.
-    pub(crate) fn unsupported(&mut self, origin: &Origin, what: &str, instead: &str, section: &str) {
+    pub(crate) fn unsupported(
+        &mut self,
+        origin: &Origin,
+        what: &str,
+        instead: &str,
+        section: &str,
+    ) {
         self.error_in(
             origin,
             format!("promptfoo's {what} is not supported by promptdrift"),
@@ -142,7 +155,10 @@ impl<'a> Conv<'a> {
     /// values), else relative to the suite's folder.
     pub(crate) fn file_url(&self, file: &Path) -> String {
         let below = super::files::relative_to(&self.out_dir, &self.dir);
-        let base = if below == "." || below.is_empty() || !below.starts_with("..") && !Path::new(&below).is_absolute() {
+        let base = if below == "."
+            || below.is_empty()
+            || !below.starts_with("..") && !Path::new(&below).is_absolute()
+        {
             &self.dir
         } else {
             &self.out_dir
@@ -214,10 +230,7 @@ fn walk_refs(c: &mut Conv<'_>, root: &Value, v: &mut Value, path: String, depth:
         && let Some(Value::String(r)) = m.get("$ref")
     {
         let r = r.clone();
-        let target = r
-            .strip_prefix('#')
-            .and_then(|p| root.pointer(p))
-            .cloned();
+        let target = r.strip_prefix('#').and_then(|p| root.pointer(p)).cloned();
         match target {
             Some(t) if m.len() == 1 => {
                 *v = t;
@@ -229,7 +242,7 @@ fn walk_refs(c: &mut Conv<'_>, root: &Value, v: &mut Value, path: String, depth:
                 Some("promptfoo replaces the whole mapping by what `$ref` points at: move the other keys into the template".into()),
             ),
             None => c.error(
-                &format!("{path}.$ref").trim_start_matches('.').to_string(),
+                format!("{path}.$ref").trim_start_matches('.'),
                 format!("`$ref: {r}` points at nothing in this config"),
                 Some("write `$ref: '#/assertionTemplates/NAME'` naming a key of the config (references to other files are not supported)".into()),
             ),
@@ -273,11 +286,16 @@ impl Conv<'_> {
                 .cloned()
                 .unwrap_or_else(|| Value::String(format!("promptfoo config {name}"))),
         );
-        let (providers_key, raw_providers) = match (config.get("providers"), config.get("targets")) {
+        let (providers_key, raw_providers) = match (config.get("providers"), config.get("targets"))
+        {
             (Some(p), _) => ("providers", p.clone()),
             (None, Some(t)) => ("targets", t.clone()),
             (None, None) => {
-                self.error("", "this promptfoo config has no `providers`", Some("add `providers: [openai:gpt-4o-mini]`".into()));
+                self.error(
+                    "",
+                    "this promptfoo config has no `providers`",
+                    Some("add `providers: [openai:gpt-4o-mini]`".into()),
+                );
                 ("providers", Value::Array(Vec::new()))
             }
         };
@@ -285,7 +303,11 @@ impl Conv<'_> {
         let prompts = match config.get("prompts") {
             Some(p) => self.prompts(p),
             None => {
-                self.error("", "this promptfoo config has no `prompts`", Some("add `prompts: [\"{{question}}\"]`".into()));
+                self.error(
+                    "",
+                    "this promptfoo config has no `prompts`",
+                    Some("add `prompts: [\"{{question}}\"]`".into()),
+                );
                 Vec::new()
             }
         };
@@ -311,10 +333,7 @@ impl Conv<'_> {
             options.insert("output".into(), o);
         }
         if !tests.grader_prompts.is_empty() {
-            options.insert(
-                "grader_prompts".into(),
-                Value::Object(tests.grader_prompts),
-            );
+            options.insert("grader_prompts".into(), Value::Object(tests.grader_prompts));
         }
         if !options.is_empty() {
             out.insert("options".into(), Value::Object(options));
@@ -382,10 +401,20 @@ impl Conv<'_> {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, x)| x.as_str().map(|s| (s.to_string(), format!("outputPath[{i}]"))))
+                .filter_map(|(i, x)| {
+                    x.as_str()
+                        .map(|s| (s.to_string(), format!("outputPath[{i}]")))
+                })
                 .collect(),
             other => {
-                self.error("outputPath", format!("`outputPath` must be a path or a list of paths, not {}", super::kind_of(other)), None);
+                self.error(
+                    "outputPath",
+                    format!(
+                        "`outputPath` must be a path or a list of paths, not {}",
+                        super::kind_of(other)
+                    ),
+                    None,
+                );
                 return None;
             }
         };
@@ -394,7 +423,10 @@ impl Conv<'_> {
             let e = super::files::ext(Path::new(&p));
             if matches!(e.as_str(), "json" | "html" | "htm" | "xml" | "md") {
                 let file = self.dir.join(&p);
-                out.push(Value::String(super::files::relative_to(&file, &self.out_dir)));
+                out.push(Value::String(super::files::relative_to(
+                    &file,
+                    &self.out_dir,
+                )));
                 self.note(&at, format!("`{p}` is written in promptdrift's format (results schema, HTML report, JUnit or Markdown), not promptfoo's"));
             } else {
                 let origin = self.here(at);
@@ -429,7 +461,11 @@ impl Conv<'_> {
             return EvalOptions { options, rpm };
         };
         let Some(m) = v.as_object() else {
-            self.error("evaluateOptions", "`evaluateOptions` must be a mapping", None);
+            self.error(
+                "evaluateOptions",
+                "`evaluateOptions` must be a mapping",
+                None,
+            );
             return EvalOptions { options, rpm };
         };
         for (k, x) in m {

@@ -30,7 +30,12 @@ pub(crate) fn emit(v: &Value, comments: &BTreeMap<String, Vec<String>>, source: 
     out
 }
 
-fn comment_lines(out: &mut String, path: &str, indent: usize, comments: &BTreeMap<String, Vec<String>>) {
+fn comment_lines(
+    out: &mut String,
+    path: &str,
+    indent: usize,
+    comments: &BTreeMap<String, Vec<String>>,
+) {
     for c in comments.get(path).into_iter().flatten() {
         for line in c.lines() {
             let _ = writeln!(out, "{}# {line}", " ".repeat(indent));
@@ -38,7 +43,14 @@ fn comment_lines(out: &mut String, path: &str, indent: usize, comments: &BTreeMa
     }
 }
 
-fn entry(out: &mut String, key: &str, v: &Value, path: &str, indent: usize, comments: &BTreeMap<String, Vec<String>>) {
+fn entry(
+    out: &mut String,
+    key: &str,
+    v: &Value,
+    path: &str,
+    indent: usize,
+    comments: &BTreeMap<String, Vec<String>>,
+) {
     comment_lines(out, path, indent, comments);
     let pad = " ".repeat(indent);
     let k = key_text(key);
@@ -61,7 +73,13 @@ fn entry(out: &mut String, key: &str, v: &Value, path: &str, indent: usize, comm
     }
 }
 
-fn list_item(out: &mut String, v: &Value, path: &str, indent: usize, comments: &BTreeMap<String, Vec<String>>) {
+fn list_item(
+    out: &mut String,
+    v: &Value,
+    path: &str,
+    indent: usize,
+    comments: &BTreeMap<String, Vec<String>>,
+) {
     comment_lines(out, path, indent, comments);
     let pad = " ".repeat(indent);
     match v {
@@ -117,7 +135,8 @@ fn split_leading_comments(text: &str) -> (String, String) {
 
 fn key_text(k: &str) -> String {
     let plain = !k.is_empty()
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !k.starts_with(['-', '.']);
     if plain {
         k.to_string()

@@ -66,7 +66,8 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
             e.path()
         };
         if p.is_dir() {
-            if e.file_name() != "node_modules" && !e.file_name().to_string_lossy().starts_with('.') {
+            if e.file_name() != "node_modules" && !e.file_name().to_string_lossy().starts_with('.')
+            {
                 walk(&p, f);
             }
         } else {
@@ -117,7 +118,9 @@ pub(crate) fn names_a_file(dir: &Path, s: &str) -> bool {
     if s.contains('\n') || s.contains("{{") || s.contains("{%") || s.contains(' ') {
         return false;
     }
-    dir.join(s).is_file() || s.contains('*') || FILE_EXTENSIONS.contains(&ext(Path::new(s)).as_str())
+    dir.join(s).is_file()
+        || s.contains('*')
+        || FILE_EXTENSIONS.contains(&ext(Path::new(s)).as_str())
 }
 
 /// Lower-case extension.
@@ -158,8 +161,11 @@ pub(crate) fn jsonl(p: &Path, text: &str) -> Result<Vec<(usize, Value)>, String>
     Ok(rows)
 }
 
-/// A CSV file's rows as (line, column → cell) in column order.
-pub(crate) fn csv_rows(p: &Path, text: &str) -> Result<Vec<(usize, Vec<(String, String)>)>, String> {
+/// A CSV row: its 1-based line and its (column, cell) pairs in column order.
+pub(crate) type CsvRow = (usize, Vec<(String, String)>);
+
+/// A CSV file's rows.
+pub(crate) fn csv_rows(p: &Path, text: &str) -> Result<Vec<CsvRow>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut r = csv::ReaderBuilder::new()
         .flexible(false)
@@ -240,7 +246,10 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative_to(Path::new("/p/a/x.js"), Path::new("/p/suites")), "../a/x.js");
+        assert_eq!(
+            relative_to(Path::new("/p/a/x.js"), Path::new("/p/suites")),
+            "../a/x.js"
+        );
         assert_eq!(relative_to(Path::new("/p/x.js"), Path::new("/p")), "x.js");
     }
 }

@@ -7,7 +7,7 @@
 //! - [`detect`]: is this file a promptfoo config (its keys, not its name alone)?
 //! - `read`: the config as JSON, with `$ref`s resolved and its `file://` parts loaded (prompt
 //!   files, test files, CSV rows with `__expected` columns, globs);
-//! - `convert` (+ `prompts`, `providers`, `tests`, `asserts`): promptfoo's semantics onto
+//! - `convert` (+ `prompts`, `providers`, `cases`, `asserts`): promptfoo's semantics onto
 //!   native keys; anything promptdrift cannot do is an error naming the key, what to do
 //!   instead and the migration doc, never dropped;
 //! - `emit`: the native suite as commented YAML;
@@ -16,12 +16,12 @@
 //!   [`crate::suite::locate_all`]).
 
 mod asserts;
+mod cases;
 mod convert;
 mod emit;
 mod files;
 mod prompts;
 mod providers;
-mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -166,10 +166,7 @@ pub fn translate(d: &mut Diagnostic) {
     if d.line.is_some() {
         return;
     }
-    let map = registry()
-        .lock()
-        .ok()
-        .and_then(|r| r.get(&d.file).cloned());
+    let map = registry().lock().ok().and_then(|r| r.get(&d.file).cloned());
     if let Some(map) = map {
         map.apply(d);
     }
@@ -214,7 +211,11 @@ pub fn load(path: &Path, source: &str) -> Result<(Suite, Vec<Diagnostic>), Vec<D
 /// config cannot be translated or the translation does not load.
 pub fn import(path: &Path, out: &Path) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
     let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::error(path, "", format!("cannot read {}: {e}", path.display()))]
+        vec![Diagnostic::error(
+            path,
+            "",
+            format!("cannot read {}: {e}", path.display()),
+        )]
     })?;
     let out_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
     let t = convert::translate(path, &source, &out_dir);

@@ -45,7 +45,11 @@ impl Conv<'_> {
                 .collect(),
             Value::Object(_) => vec![("prompts".into(), v.clone(), None)],
             other => {
-                self.error("prompts", format!("`prompts` must be a list, not {}", super::kind_of(other)), None);
+                self.error(
+                    "prompts",
+                    format!("`prompts` must be a list, not {}", super::kind_of(other)),
+                    None,
+                );
                 return Vec::new();
             }
         };
@@ -61,10 +65,18 @@ impl Conv<'_> {
                     }
                     if m.contains_key("config") {
                         let origin = self.here(format!("{at}.config"));
-                        self.unsupported(&origin, "per-prompt `config`", "put sampling settings in the provider's `config`", "prompts");
+                        self.unsupported(
+                            &origin,
+                            "per-prompt `config`",
+                            "put sampling settings in the provider's `config`",
+                            "prompts",
+                        );
                     }
                     let label = m.get("label").and_then(Value::as_str).map(str::to_string);
-                    match (m.get("raw").and_then(Value::as_str), m.get("id").and_then(Value::as_str)) {
+                    match (
+                        m.get("raw").and_then(Value::as_str),
+                        m.get("id").and_then(Value::as_str),
+                    ) {
                         (Some(raw), id) => {
                             let mut p = self.inline_prompt(&at, raw, label);
                             if let Some(id) = id {
@@ -73,10 +85,19 @@ impl Conv<'_> {
                             out.push(p);
                         }
                         (None, Some(id)) => out.extend(self.prompt_string(&at, id, label)),
-                        (None, None) => self.error(&at, "a prompt mapping needs `raw` or `id`", None),
+                        (None, None) => {
+                            self.error(&at, "a prompt mapping needs `raw` or `id`", None)
+                        }
                     }
                 }
-                other => self.error(&at, format!("a prompt is a string or a mapping, not {}", super::kind_of(&other)), None),
+                other => self.error(
+                    &at,
+                    format!(
+                        "a prompt is a string or a mapping, not {}",
+                        super::kind_of(&other)
+                    ),
+                    None,
+                ),
             }
         }
         if out.is_empty() && !self.diags.iter().any(|d| d.is_error()) {
@@ -95,7 +116,12 @@ impl Conv<'_> {
         };
         let (file_part, function) = crate::script::split_function(rel);
         let origin = self.here(at);
-        if function.is_some() || matches!(files::ext(Path::new(file_part)).as_str(), "js" | "cjs" | "mjs" | "ts" | "py") {
+        if function.is_some()
+            || matches!(
+                files::ext(Path::new(file_part)).as_str(),
+                "js" | "cjs" | "mjs" | "ts" | "py"
+            )
+        {
             self.unsupported(
                 &origin,
                 "prompt function (a .js/.ts/.py file that builds the prompt)",
@@ -237,7 +263,12 @@ impl Conv<'_> {
                 }
                 other => {
                     let origin = self.here(at);
-                    self.unsupported(&origin, &format!("`{other}` message"), "promptdrift's prompts hold system, user and assistant messages", "prompts");
+                    self.unsupported(
+                        &origin,
+                        &format!("`{other}` message"),
+                        "promptdrift's prompts hold system, user and assistant messages",
+                        "prompts",
+                    );
                     return None;
                 }
             };
@@ -245,7 +276,11 @@ impl Conv<'_> {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Array(blocks)) => self.blocks(at, blocks)?,
                 _ => {
-                    self.error(at, "a chat message needs `content` (text or a list of content blocks)", None);
+                    self.error(
+                        at,
+                        "a chat message needs `content` (text or a list of content blocks)",
+                        None,
+                    );
                     return None;
                 }
             };
@@ -264,7 +299,12 @@ impl Conv<'_> {
                 Value::String(s) => texts.push(s.clone()),
                 Value::Object(o) => match o.get("type").and_then(Value::as_str) {
                     Some("text") => {
-                        texts.push(o.get("text").and_then(Value::as_str).unwrap_or("").to_string());
+                        texts.push(
+                            o.get("text")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                        );
                         if o.contains_key("cache_control") {
                             self.warn(at, "`cache_control` (prompt caching) is not sent: the text is, so answers are the same, but cached-input pricing does not apply", None);
                         }
@@ -291,16 +331,28 @@ impl Conv<'_> {
 
     /// Final native prompt items: labels (`prompt-N` unless the config gave one) and, for
     /// providers with their own `prompts`, which providers each prompt runs on.
-    pub(crate) fn place_prompts(&mut self, prompts: Vec<Prompt>, providers: &[Provider]) -> Vec<Value> {
+    pub(crate) fn place_prompts(
+        &mut self,
+        prompts: Vec<Prompt>,
+        providers: &[Provider],
+    ) -> Vec<Value> {
         // Check every provider's `prompts` names a prompt.
         for p in providers {
             for (j, name) in p.prompts.iter().flatten().enumerate() {
                 if !prompts.iter().any(|q| q.names.iter().any(|n| n == name)) {
-                    let labels: Vec<String> = prompts.iter().filter_map(|q| q.label.clone()).collect();
+                    let labels: Vec<String> =
+                        prompts.iter().filter_map(|q| q.label.clone()).collect();
                     self.error(
                         &format!("{}.prompts[{j}]", p.at),
-                        format!("provider `{}` names prompt `{name}`, which the config does not have", p.label),
-                        Some(if labels.is_empty() { "give prompts a `label` and name them here".into() } else { format!("prompt labels: {}", labels.join(", ")) }),
+                        format!(
+                            "provider `{}` names prompt `{name}`, which the config does not have",
+                            p.label
+                        ),
+                        Some(if labels.is_empty() {
+                            "give prompts a `label` and name them here".into()
+                        } else {
+                            format!("prompt labels: {}", labels.join(", "))
+                        }),
                     );
                 }
             }
@@ -309,7 +361,10 @@ impl Conv<'_> {
         let mut used = std::collections::HashSet::new();
         for (i, q) in prompts.into_iter().enumerate() {
             let mut item = Map::new();
-            let mut label = q.label.clone().unwrap_or_else(|| format!("prompt-{}", i + 1));
+            let mut label = q
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("prompt-{}", i + 1));
             while !used.insert(label.clone()) {
                 label = format!("{label}-{}", i + 1);
             }
@@ -325,10 +380,16 @@ impl Conv<'_> {
             if allowed.len() != providers.len() {
                 item.insert(
                     "providers".into(),
-                    Value::Array(allowed.iter().map(|p| Value::String(p.label.clone())).collect()),
+                    Value::Array(
+                        allowed
+                            .iter()
+                            .map(|p| Value::String(p.label.clone()))
+                            .collect(),
+                    ),
                 );
             }
-            self.map.add(format!("prompts[{i}]"), self.here(q.at.clone()));
+            self.map
+                .add(format!("prompts[{i}]"), self.here(q.at.clone()));
             out.push(Value::Object(item));
         }
         out

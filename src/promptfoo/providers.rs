@@ -21,10 +21,25 @@ pub(crate) struct Provider {
 }
 
 /// Keys of a provider mapping.
-const PROVIDER_KEYS: &[&str] = &["id", "label", "config", "prompts", "transform", "delay", "env"];
+const PROVIDER_KEYS: &[&str] = &[
+    "id",
+    "label",
+    "config",
+    "prompts",
+    "transform",
+    "delay",
+    "env",
+];
 
 /// promptfoo config keys with the same meaning and name in promptdrift.
-const SAME_KEYS: &[&str] = &["temperature", "max_tokens", "top_p", "top_k", "seed", "headers"];
+const SAME_KEYS: &[&str] = &[
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "seed",
+    "headers",
+];
 
 impl Conv<'_> {
     pub(crate) fn providers(&mut self, key: &str, v: &Value) -> Vec<Provider> {
@@ -37,7 +52,14 @@ impl Conv<'_> {
                 .map(|(i, x)| (format!("{key}[{i}]"), x.clone()))
                 .collect(),
             other => {
-                self.error(key, format!("`{key}` must be a list of providers, not {}", super::kind_of(other)), None);
+                self.error(
+                    key,
+                    format!(
+                        "`{key}` must be a list of providers, not {}",
+                        super::kind_of(other)
+                    ),
+                    None,
+                );
                 return Vec::new();
             }
         };
@@ -112,7 +134,11 @@ impl Conv<'_> {
             Value::Object(m) if m.contains_key("id") => match m.get("id") {
                 Some(Value::String(id)) => (id.clone(), m.clone()),
                 _ => {
-                    self.error(&format!("{at}.id"), "a provider `id` must be a string", None);
+                    self.error(
+                        &format!("{at}.id"),
+                        "a provider `id` must be a string",
+                        None,
+                    );
                     return None;
                 }
             },
@@ -124,7 +150,14 @@ impl Conv<'_> {
                 (id.clone(), obj)
             }
             other => {
-                self.error(at, format!("a provider is an id or a mapping with `id`, not {}", super::kind_of(other)), None);
+                self.error(
+                    at,
+                    format!(
+                        "a provider is an id or a mapping with `id`, not {}",
+                        super::kind_of(other)
+                    ),
+                    None,
+                );
                 return None;
             }
         };
@@ -132,27 +165,49 @@ impl Conv<'_> {
             if !PROVIDER_KEYS.contains(&k.as_str()) {
                 let help = crate::suite::diagnostic::did_you_mean(k, PROVIDER_KEYS.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
-                self.error(&format!("{at}.{k}"), format!("unknown provider key `{k}`"), help);
+                self.error(
+                    &format!("{at}.{k}"),
+                    format!("unknown provider key `{k}`"),
+                    help,
+                );
             }
         }
         let native_at = format!("providers[{index}]");
         self.map.add(native_at.clone(), self.here(at));
-        let config = obj.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+        let config = obj
+            .get("config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let (native_id, mut native_config) = self.provider_id(at, &id, &config)?;
         self.provider_config(at, &native_at, &native_id, &config, &mut native_config);
-        if let Some(t) = obj.get("transform") {
-            if let Some(code) = self.code(&format!("{at}.transform"), t) {
-                native_config.insert("transform".into(), code);
-            }
+        if let Some(t) = obj.get("transform")
+            && let Some(code) = self.code(&format!("{at}.transform"), t)
+        {
+            native_config.insert("transform".into(), code);
         }
         if let Some(d) = obj.get("delay").and_then(Value::as_u64).filter(|d| *d > 0) {
-            native_config.insert("requests_per_minute".into(), Value::from((60_000 / d).max(1)));
+            native_config.insert(
+                "requests_per_minute".into(),
+                Value::from((60_000 / d).max(1)),
+            );
             native_config.insert("max_concurrency".into(), Value::from(1));
-            self.note(&format!("{at}.delay"), format!("`delay: {d}` is read as one request at a time and at most {} per minute", (60_000 / d).max(1)));
+            self.note(
+                &format!("{at}.delay"),
+                format!(
+                    "`delay: {d}` is read as one request at a time and at most {} per minute",
+                    (60_000 / d).max(1)
+                ),
+            );
         }
         if obj.contains_key("env") {
             let origin = self.here(format!("{at}.env"));
-            self.unsupported(&origin, "provider `env`", "set the variables in the shell", "providers");
+            self.unsupported(
+                &origin,
+                "provider `env`",
+                "set the variables in the shell",
+                "providers",
+            );
         }
         let label = match obj.get("label") {
             Some(Value::String(l)) => l.clone(),
@@ -160,7 +215,10 @@ impl Conv<'_> {
         };
         let prompts = obj.get("prompts").map(|p| match p {
             Value::String(s) => vec![s.clone()],
-            Value::Array(items) => items.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         });
         let mut native = Map::new();
@@ -202,9 +260,16 @@ impl Conv<'_> {
             return Some(("exec:echo".into(), cfg));
         }
         if let Some(cmd) = id.strip_prefix("exec:") {
-            let mut argv: Vec<Value> = cmd.split_whitespace().map(|s| Value::String(s.to_string())).collect();
+            let mut argv: Vec<Value> = cmd
+                .split_whitespace()
+                .map(|s| Value::String(s.to_string()))
+                .collect();
             if argv.is_empty() {
-                self.error(&id_at, "`exec:` names no command", Some("write `exec: python3 chain.py`".into()));
+                self.error(
+                    &id_at,
+                    "`exec:` names no command",
+                    Some("write `exec: python3 chain.py`".into()),
+                );
                 return None;
             }
             // promptfoo passes the prompt, the provider options and the context as arguments.
@@ -216,11 +281,17 @@ impl Conv<'_> {
             // promptfoo runs it in the config's folder; promptdrift's `cwd` is relative to the
             // project folder of the suite.
             let root = crate::plan::project_root(&self.out_dir);
-            cfg.insert("cwd".into(), Value::String(files::relative_to(&self.dir, &root)));
+            cfg.insert(
+                "cwd".into(),
+                Value::String(files::relative_to(&self.dir, &root)),
+            );
             return Some(("exec".into(), cfg));
         }
-        if id == "http" || id == "https" || id.starts_with("http://") || id.starts_with("https://") {
-            return self.http_provider(at, id, config).map(|c| ("http".to_string(), c));
+        if id == "http" || id == "https" || id.starts_with("http://") || id.starts_with("https://")
+        {
+            return self
+                .http_provider(at, id, config)
+                .map(|c| ("http".to_string(), c));
         }
         if let Some(model) = id.strip_prefix("ollama:").filter(|m| {
             !m.starts_with("chat:") && !m.starts_with("embedding") && !m.starts_with("embeddings:")
@@ -250,7 +321,11 @@ impl Conv<'_> {
             }
             IdForm::Mapped { id: native, .. } => Some((native, cfg)),
             IdForm::Rejected { message, help } => {
-                self.error(&id_at, message, Some(format!("{help}; {}", super::see_doc("providers"))));
+                self.error(
+                    &id_at,
+                    message,
+                    Some(format!("{help}; {}", super::see_doc("providers"))),
+                );
                 None
             }
         }
@@ -258,15 +333,27 @@ impl Conv<'_> {
 
     /// promptfoo's `http` provider: `url`, `method`, `headers`, `body` (templates over
     /// `prompt` and the vars), `transformResponse`.
-    fn http_provider(&mut self, at: &str, id: &str, config: &Map<String, Value>) -> Option<Map<String, Value>> {
+    fn http_provider(
+        &mut self,
+        at: &str,
+        id: &str,
+        config: &Map<String, Value>,
+    ) -> Option<Map<String, Value>> {
         let mut cfg = Map::new();
         let url = if id.starts_with("http://") || id.starts_with("https://") {
             Some(id.to_string())
         } else {
-            config.get("url").and_then(Value::as_str).map(str::to_string)
+            config
+                .get("url")
+                .and_then(Value::as_str)
+                .map(str::to_string)
         };
         let Some(url) = url else {
-            self.error(&format!("{at}.config"), "the `http` provider needs `config.url`", None);
+            self.error(
+                &format!("{at}.config"),
+                "the `http` provider needs `config.url`",
+                None,
+            );
             return None;
         };
         cfg.insert("url".into(), Value::String(vars_templates(&url)));
@@ -279,7 +366,10 @@ impl Conv<'_> {
         if let Some(t) = config.get("transformResponse") {
             match t.as_str().map(str::trim) {
                 Some(expr) if simple_json_path(expr).is_some() => {
-                    cfg.insert("response_path".into(), Value::String(simple_json_path(expr).unwrap_or_default()));
+                    cfg.insert(
+                        "response_path".into(),
+                        Value::String(simple_json_path(expr).unwrap_or_default()),
+                    );
                 }
                 Some(expr) if !expr.starts_with("file://") => {
                     let body = format!(
@@ -290,7 +380,12 @@ impl Conv<'_> {
                 }
                 _ => {
                     let origin = self.here(format!("{at}.config.transformResponse"));
-                    self.unsupported(&origin, "`transformResponse` from a file", "write it inline (an expression of `json` and `text`)", "providers");
+                    self.unsupported(
+                        &origin,
+                        "`transformResponse` from a file",
+                        "write it inline (an expression of `json` and `text`)",
+                        "providers",
+                    );
                 }
             }
         }
@@ -328,7 +423,8 @@ impl Conv<'_> {
             let mut renamed = |c: &mut Self, to: &str, v: Value| {
                 out.insert(to.to_string(), v);
                 if to != k {
-                    c.map.add(format!("{native_at}.config.{to}"), c.here(key_at.clone()));
+                    c.map
+                        .add(format!("{native_at}.config.{to}"), c.here(key_at.clone()));
                 }
             };
             match k.as_str() {
@@ -413,7 +509,11 @@ impl Conv<'_> {
     /// A promptfoo transform (inline JavaScript, or `file://x.js|x.py[:fn]`) as native code.
     pub(crate) fn code(&mut self, at: &str, v: &Value) -> Option<Value> {
         let Some(s) = v.as_str() else {
-            self.error(at, format!("a transform is code (a string), not {}", super::kind_of(v)), None);
+            self.error(
+                at,
+                format!("a transform is code (a string), not {}", super::kind_of(v)),
+                None,
+            );
             return None;
         };
         if let Some(rest) = s.trim().strip_prefix("file://") {
@@ -428,7 +528,12 @@ impl Conv<'_> {
                 "js" | "cjs" | "mjs" => Some(json!({ "javascript": url })),
                 e => {
                     let origin = self.here(at);
-                    self.unsupported(&origin, &format!("`.{e}` transform file"), "write transforms in JavaScript (.js) or Python (.py)", "transforms");
+                    self.unsupported(
+                        &origin,
+                        &format!("`.{e}` transform file"),
+                        "write transforms in JavaScript (.js) or Python (.py)",
+                        "transforms",
+                    );
                     None
                 }
             };
@@ -463,7 +568,11 @@ fn rewrite_templates(v: &Value) -> Value {
     match v {
         Value::String(s) => Value::String(vars_templates(s)),
         Value::Array(items) => Value::Array(items.iter().map(rewrite_templates).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), rewrite_templates(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), rewrite_templates(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

@@ -191,18 +191,30 @@ mod tests {
     #[test]
     fn documented_forms_map_onto_native_ids() {
         let chat = Role::Chat;
-        assert_eq!(mapped("openai:chat:gpt-4o-mini", chat), "openai:gpt-4o-mini");
+        assert_eq!(
+            mapped("openai:chat:gpt-4o-mini", chat),
+            "openai:gpt-4o-mini"
+        );
         assert_eq!(
             mapped("anthropic:messages:claude-3-5-haiku-latest", chat),
             "anthropic:claude-3-5-haiku-latest"
         );
         assert_eq!(mapped("azure:chat:my-deploy", chat), "azure:my-deploy");
-        assert_eq!(mapped("azureopenai:chat:my-deploy", chat), "azure:my-deploy");
         assert_eq!(
-            mapped("bedrock:converse:anthropic.claude-3-haiku-20240307-v1:0", chat),
+            mapped("azureopenai:chat:my-deploy", chat),
+            "azure:my-deploy"
+        );
+        assert_eq!(
+            mapped(
+                "bedrock:converse:anthropic.claude-3-haiku-20240307-v1:0",
+                chat
+            ),
             "bedrock:anthropic.claude-3-haiku-20240307-v1:0"
         );
-        assert_eq!(mapped("google:gemini-2.0-flash", chat), "gemini:gemini-2.0-flash");
+        assert_eq!(
+            mapped("google:gemini-2.0-flash", chat),
+            "gemini:gemini-2.0-flash"
+        );
         assert_eq!(mapped("ollama:chat:llama3:8b", chat), "ollama:llama3:8b");
         let emb = Role::Embeddings;
         assert_eq!(
@@ -232,10 +244,16 @@ mod tests {
     fn unsupported_apis_are_refused_with_the_id_to_write() {
         for (id, want) in [
             ("openai:responses:gpt-4o", "openai:gpt-4o"),
-            ("openai:completion:gpt-3.5-turbo-instruct", "openai:gpt-3.5-turbo-instruct"),
+            (
+                "openai:completion:gpt-3.5-turbo-instruct",
+                "openai:gpt-3.5-turbo-instruct",
+            ),
             ("anthropic:completion:claude-2", "anthropic:claude-2"),
             ("ollama:completion:llama3", "ollama:llama3"),
-            ("openai:embedding:text-embedding-3-small", "openai:text-embedding-3-small"),
+            (
+                "openai:embedding:text-embedding-3-small",
+                "openai:text-embedding-3-small",
+            ),
         ] {
             match promptfoo_form(id, Role::Chat) {
                 IdForm::Rejected { help, .. } => assert!(help.contains(want), "{id}: {help}"),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, ids, azure, bedrock, exec, gemini, http, ollama, openai, vertex};
+use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ids, ollama, openai, vertex};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 

@@ -496,7 +496,9 @@ async fn transform_answer(
     });
     let mut value = serde_json::Value::String(text.to_string());
     for t in steps {
-        value = t.run(crate::script::Input::Output, &value, &context).await?;
+        value = t
+            .run(crate::script::Input::Output, &value, &context)
+            .await?;
     }
     Ok(Some((crate::script::output_text(&value), value)))
 }

@@ -86,9 +86,7 @@ globalThis.process = { env: {}, mainModule: { require: globalThis.__pd_require }
             let func = function(&ctx, code, body, params)?;
             let mut js_args = rquickjs::function::Args::new(ctx.clone(), args.len() + 1);
             for a in args {
-                let v = ctx
-                    .json_parse(a.to_string())
-                    .map_err(|e| caught(&ctx, e))?;
+                let v = ctx.json_parse(a.to_string()).map_err(|e| caught(&ctx, e))?;
                 js_args.push_arg(v).map_err(|e| caught(&ctx, e))?;
             }
             let process: JsValue = ctx.globals().get("process").map_err(|e| caught(&ctx, e))?;
@@ -272,14 +270,24 @@ mod tests {
 
     #[test]
     fn expressions_bodies_and_results() {
-        assert_eq!(run("output.length > 2", json!("abcd")).unwrap(), Some(json!(true)));
-        assert_eq!(run("context.vars.x * 2", json!("")).unwrap(), Some(json!(4)));
+        assert_eq!(
+            run("output.length > 2", json!("abcd")).unwrap(),
+            Some(json!(true))
+        );
+        assert_eq!(
+            run("context.vars.x * 2", json!("")).unwrap(),
+            Some(json!(4))
+        );
         assert_eq!(
             run("const n = output.split(' ').length; ({pass: n === 2, score: 0.5, reason: 'n=' + n})", json!("a b")).unwrap(),
             Some(json!({"pass": true, "score": 0.5, "reason": "n=2"}))
         );
         assert_eq!(
-            run("if (output.startsWith('a')) {\n  return 1;\n}\nreturn 0;", json!("abc")).unwrap(),
+            run(
+                "if (output.startsWith('a')) {\n  return 1;\n}\nreturn 0;",
+                json!("abc")
+            )
+            .unwrap(),
             Some(json!(1))
         );
         let t = call(
@@ -310,15 +318,51 @@ mod tests {
         let cjs = dir.path().join("a.js");
         std::fs::write(&cjs, "module.exports = (output, context) => output === context.vars.want;\nmodule.exports.named = (o) => ({pass: false, reason: 'named ' + o});").unwrap();
         let ctx = json!({"vars": {"want": "yes"}});
-        let out = call(&Code::File { path: cjs.clone(), function: None }, js_assertion_body, &["output", "context"], &[&json!("yes"), &ctx]).unwrap();
+        let out = call(
+            &Code::File {
+                path: cjs.clone(),
+                function: None,
+            },
+            js_assertion_body,
+            &["output", "context"],
+            &[&json!("yes"), &ctx],
+        )
+        .unwrap();
         assert_eq!(out, Some(json!(true)));
-        let out = call(&Code::File { path: cjs, function: Some("named".into()) }, js_assertion_body, &["output", "context"], &[&json!("x"), &ctx]).unwrap();
+        let out = call(
+            &Code::File {
+                path: cjs,
+                function: Some("named".into()),
+            },
+            js_assertion_body,
+            &["output", "context"],
+            &[&json!("x"), &ctx],
+        )
+        .unwrap();
         assert_eq!(out, Some(json!({"pass": false, "reason": "named x"})));
         let esm = dir.path().join("b.mjs");
         std::fs::write(&esm, "export default async function (output) { return output.length; }\nexport function twice(o) { return o + o; }").unwrap();
-        let out = call(&Code::File { path: esm.clone(), function: None }, js_assertion_body, &["output", "context"], &[&json!("abc"), &ctx]).unwrap();
+        let out = call(
+            &Code::File {
+                path: esm.clone(),
+                function: None,
+            },
+            js_assertion_body,
+            &["output", "context"],
+            &[&json!("abc"), &ctx],
+        )
+        .unwrap();
         assert_eq!(out, Some(json!(3)));
-        let out = call(&Code::File { path: esm, function: Some("twice".into()) }, js_assertion_body, &["output", "context"], &[&json!("ab"), &ctx]).unwrap();
+        let out = call(
+            &Code::File {
+                path: esm,
+                function: Some("twice".into()),
+            },
+            js_assertion_body,
+            &["output", "context"],
+            &[&json!("ab"), &ctx],
+        )
+        .unwrap();
         assert_eq!(out, Some(json!("abab")));
     }
 }

@@ -78,7 +78,11 @@ pub type ScriptVerdict = (bool, f64, String);
 /// strings `"true"`/`"false"`), a finite number (passes when > 0, or ≥ `threshold` when one is
 /// set; the number is the score), or a GradingResult object `{pass, score?, reason?}` (a
 /// string starting with `{` is parsed as one). `language` names the code in reasons.
-pub fn verdict(result: &Value, threshold: Option<f64>, language: &str) -> Result<ScriptVerdict, String> {
+pub fn verdict(
+    result: &Value,
+    threshold: Option<f64>,
+    language: &str,
+) -> Result<ScriptVerdict, String> {
     let code = format!("{language} code");
     match result {
         Value::Bool(b) => Ok(bool_verdict(*b, &code)),
@@ -90,9 +94,10 @@ pub fn verdict(result: &Value, threshold: Option<f64>, language: &str) -> Result
             object_verdict(&v, threshold, language)
         }
         Value::Number(n) => {
-            let score = n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
-                format!("{code} returned {n}, which is not a finite number")
-            })?;
+            let score = n
+                .as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("{code} returned {n}, which is not a finite number"))?;
             Ok(number_verdict(score, threshold, &code))
         }
         Value::Object(_) => object_verdict(result, threshold, language),
@@ -128,7 +133,11 @@ fn number_verdict(score: f64, threshold: Option<f64>, code: &str) -> ScriptVerdi
     (pass, score, format!("{code} returned {score} ({rule})"))
 }
 
-fn object_verdict(v: &Value, threshold: Option<f64>, language: &str) -> Result<ScriptVerdict, String> {
+fn object_verdict(
+    v: &Value,
+    threshold: Option<f64>,
+    language: &str,
+) -> Result<ScriptVerdict, String> {
     let code = format!("{language} code");
     let Some(pass) = v.get("pass").and_then(Value::as_bool) else {
         return Err(format!(
@@ -173,7 +182,9 @@ pub fn js_assertion_body(code: &str) -> String {
     if code.contains('\n') {
         return code.to_string();
     }
-    let trimmed = code.trim().trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+    let trimmed = code
+        .trim()
+        .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
     let declares = ["const ", "let ", "var "]
         .iter()
         .any(|k| trimmed.starts_with(k));
@@ -262,10 +273,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p, s, r.as_str()), (false, 0.3, "too short"));
-        assert!(!verdict(&json!({"pass": true, "score": 0.3}), Some(0.5), "Python").unwrap().0);
-        assert!(verdict(&json!({"pass": true, "score": 0.3}), Some(0.5), "JavaScript").unwrap().0);
+        assert!(
+            !verdict(&json!({"pass": true, "score": 0.3}), Some(0.5), "Python")
+                .unwrap()
+                .0
+        );
+        assert!(
+            verdict(
+                &json!({"pass": true, "score": 0.3}),
+                Some(0.5),
+                "JavaScript"
+            )
+            .unwrap()
+            .0
+        );
         assert!(verdict(&json!("True"), None, "Python").unwrap().0);
-        assert!(verdict(&json!("{\"pass\": true}"), None, "Python").unwrap().0);
+        assert!(
+            verdict(&json!("{\"pass\": true}"), None, "Python")
+                .unwrap()
+                .0
+        );
         assert!(verdict(&json!(null), None, "JavaScript").is_err());
         assert!(verdict(&json!({"score": 1}), None, "JavaScript").is_err());
     }
@@ -337,21 +364,31 @@ impl CompiledTransform {
 
     fn result(&self, r: Result<Option<Value>, String>) -> Result<Value, String> {
         match r {
-            Ok(Some(Value::Null) | None) => Err(format!(
-                "the {} returned nothing",
-                self.describe()
-            )),
+            Ok(Some(Value::Null) | None) => {
+                Err(format!("the {} returned nothing", self.describe()))
+            }
             Ok(Some(v)) => Ok(v),
             Err(e) => Err(format!("the {} failed: {e}", self.describe())),
         }
     }
 
     /// Runs the transform and waits (JavaScript, or Python at plan time).
-    pub fn run_blocking(&self, input: Input, value: &Value, context: &Value) -> Result<Value, String> {
+    pub fn run_blocking(
+        &self,
+        input: Input,
+        value: &Value,
+        context: &Value,
+    ) -> Result<Value, String> {
         let params = [input.name(), "context"];
         let r = if self.python {
-            python::run_blocking(&self.code, "get_transform", &params, &[value, context], &self.cwd)
-                .map(Some)
+            python::run_blocking(
+                &self.code,
+                "get_transform",
+                &params,
+                &[value, context],
+                &self.cwd,
+            )
+            .map(Some)
         } else {
             js::call(&self.code, js_transform_body, &params, &[value, context])
         };
@@ -364,9 +401,15 @@ impl CompiledTransform {
             return self.run_blocking(input, value, context);
         }
         let params = [input.name(), "context"];
-        let r = python::run(&self.code, "get_transform", &params, &[value, context], &self.cwd)
-            .await
-            .map(Some);
+        let r = python::run(
+            &self.code,
+            "get_transform",
+            &params,
+            &[value, context],
+            &self.cwd,
+        )
+        .await
+        .map(Some);
         self.result(r)
     }
 }

@@ -67,9 +67,15 @@ pub fn inline_source(code: &str, params: &[&str]) -> String {
             })
             .unwrap_or_else(|| "    ".into());
         let body: Vec<String> = code.lines().map(|l| format!("{indent}{l}")).collect();
-        format!("import json\n\ndef main({signature}):\n{}\n", body.join("\n"))
+        format!(
+            "import json\n\ndef main({signature}):\n{}\n",
+            body.join("\n")
+        )
     } else {
-        format!("import json\n\ndef main({signature}):\n    return {}\n", code.trim())
+        format!(
+            "import json\n\ndef main({signature}):\n    return {}\n",
+            code.trim()
+        )
     }
 }
 
@@ -148,7 +154,11 @@ pub fn run_blocking(
     let mut child = Command::new(PROGRAM)
         .arg("-c")
         .arg(WRAPPER)
-        .current_dir(if cwd.as_os_str().is_empty() { Path::new(".") } else { cwd })
+        .current_dir(if cwd.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            cwd
+        })
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -180,7 +190,11 @@ pub async fn run(
     let mut child = tokio::process::Command::new(PROGRAM)
         .arg("-c")
         .arg(WRAPPER)
-        .current_dir(if cwd.as_os_str().is_empty() { Path::new(".") } else { cwd })
+        .current_dir(if cwd.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            cwd
+        })
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -212,12 +226,18 @@ mod tests {
             "import json\n\ndef main(output, context):\n    return len(output) > 3\n"
         );
         let multi = inline_source("n = len(output)\nreturn n > 3", &["output", "context"]);
-        assert!(multi.contains("    n = len(output)\n    return n > 3"), "{multi}");
+        assert!(
+            multi.contains("    n = len(output)\n    return n > 3"),
+            "{multi}"
+        );
     }
 
     #[test]
     fn replies() {
-        assert_eq!(read_reply("{\"ok\": true}", "", Some(0)).unwrap(), json!(true));
+        assert_eq!(
+            read_reply("{\"ok\": true}", "", Some(0)).unwrap(),
+            json!(true)
+        );
         let e = read_reply("{\"error\": \"ValueError: x\"}", "", Some(0)).unwrap_err();
         assert!(e.contains("ValueError: x"), "{e}");
         let e = read_reply("", "Traceback\nboom", Some(1)).unwrap_err();
@@ -236,7 +256,10 @@ mod tests {
             "def get_assert(output, context):\n    print('noise')\n    return {'pass': output == context['vars']['want'], 'score': 0.5, 'reason': 'compared'}\n",
         )
         .unwrap();
-        let code = Code::File { path: f, function: None };
+        let code = Code::File {
+            path: f,
+            function: None,
+        };
         let v = run_blocking(
             &code,
             "get_assert",

@@ -587,8 +587,8 @@ impl Ctx<'_> {
             })
         };
         let transform = case_transform(raw.transform, "transform").or(defaults.transform.clone());
-        let transform_vars =
-            case_transform(raw.transform_vars, "transform_vars").or(defaults.transform_vars.clone());
+        let transform_vars = case_transform(raw.transform_vars, "transform_vars")
+            .or(defaults.transform_vars.clone());
         if let Some(tags) = &raw.tags {
             for (k, t) in tags.iter().enumerate() {
                 if t.trim().is_empty() {

@@ -179,7 +179,8 @@ mod tests {
         let mut t = Templates::new();
         t.add("p", "{{ (x | load).tone }}").unwrap();
         assert_eq!(
-            t.render("p", &vars(json!({"x": "{\"tone\": \"formal\"}"}))).unwrap(),
+            t.render("p", &vars(json!({"x": "{\"tone\": \"formal\"}"})))
+                .unwrap(),
             "formal"
         );
     }

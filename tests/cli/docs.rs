@@ -181,7 +181,13 @@ fn every_yaml_example_in_the_docs_is_a_valid_suite() {
                 let dir = format!("promptfoo-examples/{}", ex.file.trim_end_matches(".yaml"));
                 p.file(&format!("{dir}/promptfooconfig.yaml"), &ex.text);
                 let v = p.run(&["validate", &format!("{dir}/promptfooconfig.yaml")]);
-                assert_eq!(v.code, 0, "{}: the promptfoo example does not validate: {}", ex.place, v.all());
+                assert_eq!(
+                    v.code,
+                    0,
+                    "{}: the promptfoo example does not validate: {}",
+                    ex.place,
+                    v.all()
+                );
                 promptfoo_count += 1;
                 continue;
             }

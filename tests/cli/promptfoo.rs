@@ -40,7 +40,9 @@ fn project(name: &str, mock: &MockServer) -> Project {
         .env("ANTHROPIC_API_KEY", "sk-ant-test")
         .env("OLLAMA_HOST", &mock.url());
     copy_dir(&corpus().join(name), p.path());
-    let cfg = p.read("promptfooconfig.yaml").replace("__MOCK_URL__", &mock.url());
+    let cfg = p
+        .read("promptfooconfig.yaml")
+        .replace("__MOCK_URL__", &mock.url());
     p.file("promptfooconfig.yaml", &cfg);
     p
 }
@@ -131,7 +133,9 @@ fn comparable(mut v: Value) -> Value {
 #[test]
 fn the_corpus_gives_promptfoos_pass_fail_for_every_answer_and_imports_to_the_same_results() {
     if crate::support::python3_missing() {
-        eprintln!("python3 is not on PATH: the corpus needs it (13-python, 14-transforms, 20-exec)");
+        eprintln!(
+            "python3 is not on PATH: the corpus needs it (13-python, 14-transforms, 20-exec)"
+        );
     }
     let names = configs();
     assert!(names.len() >= 20, "{names:?}");
@@ -145,9 +149,20 @@ fn the_corpus_gives_promptfoos_pass_fail_for_every_answer_and_imports_to_the_sam
         let got: Value = serde_json::from_str(&p.read("pd.json")).unwrap();
         assert_eq!(outcomes(&got), expected(name), "{name}: {}", r.all());
         // import, then run the native suite: the same results file, less timing.
-        let i = p.run(&["import", "promptfooconfig.yaml", "-o", "suites/imported.yaml"]);
+        let i = p.run(&[
+            "import",
+            "promptfooconfig.yaml",
+            "-o",
+            "suites/imported.yaml",
+        ]);
         assert_eq!(i.code, 0, "{name}: {}", i.all());
-        let r2 = p.run(&["run", "suites/imported.yaml", "--no-cache", "-o", "native.json"]);
+        let r2 = p.run(&[
+            "run",
+            "suites/imported.yaml",
+            "--no-cache",
+            "-o",
+            "native.json",
+        ]);
         assert_eq!(r2.code, r.code, "{name}: {}", r2.all());
         let native: Value = serde_json::from_str(&p.read("native.json")).unwrap();
         assert_eq!(
@@ -165,13 +180,26 @@ fn a_bare_run_finds_the_config_and_dash_c_names_it() {
     std::fs::remove_dir_all(p.path().join("suites")).unwrap();
     let r = p.run(&["run", "--no-cache"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stdout.contains("6 results: 4 passed, 2 failed"), "{}", r.all());
+    assert!(
+        r.stdout.contains("6 results: 4 passed, 2 failed"),
+        "{}",
+        r.all()
+    );
     let c = p.run(&["run", "-c", "promptfooconfig.yaml", "--no-cache"]);
     assert_eq!(c.code, 1, "{}", c.all());
-    assert!(c.stdout.contains("6 results: 4 passed, 2 failed"), "{}", c.all());
+    assert!(
+        c.stdout.contains("6 results: 4 passed, 2 failed"),
+        "{}",
+        c.all()
+    );
     let v = p.run(&["validate", "-c", "promptfooconfig.yaml"]);
     assert_eq!(v.code, 0, "{}", v.all());
-    assert!(v.stdout.contains("ok: 1 suite, 3 cases, 6 requests planned"), "{}", v.all());
+    assert!(
+        v.stdout
+            .contains("ok: 1 suite, 3 cases, 6 requests planned"),
+        "{}",
+        v.all()
+    );
 }
 
 #[test]
@@ -184,16 +212,35 @@ fn what_promptdrift_cannot_do_is_a_validation_error_at_the_key_naming_the_migrat
     let v = p.run(&["validate", "promptfooconfig.yaml"]);
     assert_eq!(v.code, 2, "{}", v.all());
     for (want, at) in [
-        ("promptfoo's `tools` is not supported", "promptfooconfig.yaml:5:7"),
-        ("`openai:assistant:asst_123` names promptfoo's `openai:assistant:` API", "promptfooconfig.yaml:6:5"),
-        ("promptfoo's `is-xml` assertion is not supported", "promptfooconfig.yaml:10:15"),
-        ("promptfoo's `contextTransform` is not supported", "promptfooconfig.yaml:13:27"),
-        ("promptfoo's `derivedMetrics` is not supported", "promptfooconfig.yaml:14:1"),
+        (
+            "promptfoo's `tools` is not supported",
+            "promptfooconfig.yaml:5:7",
+        ),
+        (
+            "`openai:assistant:asst_123` names promptfoo's `openai:assistant:` API",
+            "promptfooconfig.yaml:6:5",
+        ),
+        (
+            "promptfoo's `is-xml` assertion is not supported",
+            "promptfooconfig.yaml:10:15",
+        ),
+        (
+            "promptfoo's `contextTransform` is not supported",
+            "promptfooconfig.yaml:13:27",
+        ),
+        (
+            "promptfoo's `derivedMetrics` is not supported",
+            "promptfooconfig.yaml:14:1",
+        ),
     ] {
         assert!(v.stderr.contains(want), "{want}: {}", v.all());
         assert!(v.stderr.contains(at), "{want} at {at}: {}", v.all());
     }
-    assert!(v.stderr.contains("docs/migrating-from-promptfoo.md#"), "{}", v.all());
+    assert!(
+        v.stderr.contains("docs/migrating-from-promptfoo.md#"),
+        "{}",
+        v.all()
+    );
 }
 
 #[test]
@@ -205,9 +252,21 @@ fn errors_in_the_translation_point_at_the_promptfoo_file() {
     );
     let v = p.run(&["validate", "promptfooconfig.yaml"]);
     assert_eq!(v.code, 2, "{}", v.all());
-    assert!(v.stderr.contains("promptfooconfig.yaml:7:16"), "regex error on the value: {}", v.all());
-    assert!(v.stderr.contains("does not define variable `name`"), "{}", v.all());
-    assert!(v.stderr.contains("promptfooconfig.yaml:4:5"), "missing var on the test: {}", v.all());
+    assert!(
+        v.stderr.contains("promptfooconfig.yaml:7:16"),
+        "regex error on the value: {}",
+        v.all()
+    );
+    assert!(
+        v.stderr.contains("does not define variable `name`"),
+        "{}",
+        v.all()
+    );
+    assert!(
+        v.stderr.contains("promptfooconfig.yaml:4:5"),
+        "missing var on the test: {}",
+        v.all()
+    );
 }
 
 #[test]
@@ -223,7 +282,12 @@ fn an_api_key_written_in_a_config_is_not_used_and_never_written_anywhere() {
     );
     let r = p.run(&["run", "promptfooconfig.yaml", "-o", "r.json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("an API key written in the config is a secret"), "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("an API key written in the config is a secret"),
+        "{}",
+        r.all()
+    );
     assert_eq!(
         mock.requests()[0].header("authorization"),
         Some("Bearer sk-from-env")
@@ -231,7 +295,11 @@ fn an_api_key_written_in_a_config_is_not_used_and_never_written_anywhere() {
     let i = p.run(&["import", "promptfooconfig.yaml", "-o", "suites/x.yaml"]);
     assert_eq!(i.code, 0, "{}", i.all());
     for run in [&r, &i] {
-        assert!(!run.stdout.contains(key) && !run.stderr.contains(key), "{}", run.all());
+        assert!(
+            !run.stdout.contains(key) && !run.stderr.contains(key),
+            "{}",
+            run.all()
+        );
     }
     // Every file but the config itself (results, cache, the imported suite).
     std::fs::remove_file(p.path().join("promptfooconfig.yaml")).unwrap();
@@ -248,9 +316,14 @@ fn python_assertions_without_python3_are_a_clear_validation_error() {
     let v = p.run(&["validate", "promptfooconfig.yaml"]);
     assert_eq!(v.code, 2, "{}", v.all());
     assert!(
-        v.stderr.contains("need `python3` on PATH, and it is not there"),
+        v.stderr
+            .contains("need `python3` on PATH, and it is not there"),
         "{}",
         v.all()
     );
-    assert!(v.stderr.contains("promptfooconfig.yaml:6:16"), "{}", v.all());
+    assert!(
+        v.stderr.contains("promptfooconfig.yaml:6:16"),
+        "{}",
+        v.all()
+    );
 }

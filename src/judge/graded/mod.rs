@@ -676,7 +676,10 @@ impl<'a> Pending<'a> {
                 Ok(Reply::Command(r)) => done(a, s.python_verdict(&r)),
                 Ok(other) => Verdict::Done(Judged::failed(
                     a,
-                    Failure::new(ErrorClass::Protocol, format!("`python` got a {}", reply_kind(&other))),
+                    Failure::new(
+                        ErrorClass::Protocol,
+                        format!("`python` got a {}", reply_kind(&other)),
+                    ),
                 )),
                 Err(f) => Verdict::Done(Judged::failed(a, f)),
             };

@@ -61,18 +61,36 @@ impl Conv<'_> {
         if t.cases.is_empty() && !self.diags.iter().any(|d| d.is_error()) {
             // promptfoo runs a config without tests once, with no vars.
             self.map.add("cases[0]", self.here(""));
-            t.cases.push(json!({ "description": "the prompt with no vars" }));
-            self.comment("cases", "The config has no tests: promptfoo runs each prompt once with no vars.");
+            t.cases
+                .push(json!({ "description": "the prompt with no vars" }));
+            self.comment(
+                "cases",
+                "The config has no tests: promptfoo runs each prompt once with no vars.",
+            );
         }
         let defaults = Value::Object(t.defaults.clone());
         let all: Vec<&Value> = t.cases.iter().chain(std::iter::once(&defaults)).collect();
         let types = assertion_types(&all);
-        let graded = ["llm-rubric", "factuality", "model-graded-factuality", "model-graded-closedqa", "answer-relevance", "select-best"];
+        let graded = [
+            "llm-rubric",
+            "factuality",
+            "model-graded-factuality",
+            "model-graded-closedqa",
+            "answer-relevance",
+            "select-best",
+        ];
         if t.grader.is_none() && types.iter().any(|k| graded.contains(&k.as_str())) {
             t.grader = Some(Value::String(DEFAULT_GRADER.into()));
-            self.comment("grader", "promptfoo's default grader (no `defaultTest.options.provider` was set)");
+            self.comment(
+                "grader",
+                "promptfoo's default grader (no `defaultTest.options.provider` was set)",
+            );
         }
-        if t.embedder.is_none() && types.iter().any(|k| k == "similar" || k == "answer-relevance") {
+        if t.embedder.is_none()
+            && types
+                .iter()
+                .any(|k| k == "similar" || k == "answer-relevance")
+        {
             t.embedder = Some(Value::String(DEFAULT_EMBEDDER.into()));
             self.comment("embedder", "promptfoo's default embedding provider");
         }
@@ -90,14 +108,29 @@ impl Conv<'_> {
                 }
             }
             other => {
-                self.error("defaultTest", format!("`defaultTest` must be a mapping, not {}", super::kind_of(other)), None);
+                self.error(
+                    "defaultTest",
+                    format!(
+                        "`defaultTest` must be a mapping, not {}",
+                        super::kind_of(other)
+                    ),
+                    None,
+                );
                 return;
             }
         };
         for k in obj.keys() {
-            if !matches!(k.as_str(), "vars" | "assert" | "options" | "threshold" | "metadata" | "description") {
+            if !matches!(
+                k.as_str(),
+                "vars" | "assert" | "options" | "threshold" | "metadata" | "description"
+            ) {
                 let o = child(&origin, k);
-                self.unsupported(&o, &format!("`defaultTest.{k}`"), "`defaultTest` takes vars, assert, options and threshold here", "tests");
+                self.unsupported(
+                    &o,
+                    &format!("`defaultTest.{k}`"),
+                    "`defaultTest` takes vars, assert, options and threshold here",
+                    "tests",
+                );
             }
         }
         if let Some(v) = obj.get("vars") {
@@ -123,9 +156,15 @@ impl Conv<'_> {
                     "provider" => self.grader_option(&at, v, t),
                     "rubricPrompt" => match v {
                         Value::String(s) => {
-                            t.grader_prompts.insert("llm-rubric".into(), Value::String(s.clone()));
+                            t.grader_prompts
+                                .insert("llm-rubric".into(), Value::String(s.clone()));
                         }
-                        _ => self.unsupported(&at, "`rubricPrompt` as a message list", "write the grading prompt as one text (it is sent as the user message)", "graders"),
+                        _ => self.unsupported(
+                            &at,
+                            "`rubricPrompt` as a message list",
+                            "write the grading prompt as one text (it is sent as the user message)",
+                            "graders",
+                        ),
                     },
                     _ => {
                         if let Some((key, code)) = self.case_option(&at, k, v) {
@@ -149,18 +188,31 @@ impl Conv<'_> {
                         Value::String(_) => x.clone(),
                         Value::Object(e) if e.contains_key("id") => self.grader_entry(&o, e),
                         _ => {
-                            self.error_in(&o, "a grader is a provider id or a mapping with `id`", None);
+                            self.error_in(
+                                &o,
+                                "a grader is a provider id or a mapping with `id`",
+                                None,
+                            );
                             continue;
                         }
                     };
                     match k.as_str() {
                         "text" => t.grader = Some(entry),
                         "embedding" => t.embedder = Some(entry),
-                        _ => self.unsupported(&o, &format!("`options.provider.{k}`"), "promptdrift has a text grader and an embedder", "graders"),
+                        _ => self.unsupported(
+                            &o,
+                            &format!("`options.provider.{k}`"),
+                            "promptdrift has a text grader and an embedder",
+                            "graders",
+                        ),
                     }
                 }
             }
-            _ => self.error_in(at, "`options.provider` must be a provider id or a mapping", None),
+            _ => self.error_in(
+                at,
+                "`options.provider` must be a provider id or a mapping",
+                None,
+            ),
         }
     }
 
@@ -203,7 +255,10 @@ impl Conv<'_> {
             "transformVars" => self.code(&path, v).map(|c| ("transform_vars", c)),
             "disableVarExpansion" => None,
             "runSerially" | "disableConversationVar" => {
-                self.note(&path, format!("`{k}` is not needed: promptdrift cases share no conversation"));
+                self.note(
+                    &path,
+                    format!("`{k}` is not needed: promptdrift cases share no conversation"),
+                );
                 None
             }
             _ => {
@@ -224,18 +279,37 @@ impl Conv<'_> {
                     match x {
                         Value::String(s) => out.extend(self.test_file(&item_at, s)),
                         Value::Object(_) => out.push((x.clone(), self.here(item_at))),
-                        other => self.error(&item_at, format!("a test is a mapping or a `file://` path, not {}", super::kind_of(other)), None),
+                        other => self.error(
+                            &item_at,
+                            format!(
+                                "a test is a mapping or a `file://` path, not {}",
+                                super::kind_of(other)
+                            ),
+                            None,
+                        ),
                     }
                 }
                 out
             }
             Value::Object(m) if m.contains_key("path") => {
                 let o = self.here(at);
-                self.unsupported(&o, "test generator (`path` + `config`)", "write the tests out, or as a CSV/YAML/JSONL file", "tests");
+                self.unsupported(
+                    &o,
+                    "test generator (`path` + `config`)",
+                    "write the tests out, or as a CSV/YAML/JSONL file",
+                    "tests",
+                );
                 Vec::new()
             }
             other => {
-                self.error(at, format!("`tests` must be a list or a `file://` path, not {}", super::kind_of(other)), None);
+                self.error(
+                    at,
+                    format!(
+                        "`tests` must be a list or a `file://` path, not {}",
+                        super::kind_of(other)
+                    ),
+                    None,
+                );
                 Vec::new()
             }
         }
@@ -250,15 +324,34 @@ impl Conv<'_> {
         };
         let Some(rel) = rel else {
             if s.starts_with("huggingface://") || s.starts_with("https://docs.google.com") {
-                self.unsupported(&origin, "remote test dataset", "download it and name the local CSV/JSONL file", "tests");
+                self.unsupported(
+                    &origin,
+                    "remote test dataset",
+                    "download it and name the local CSV/JSONL file",
+                    "tests",
+                );
             } else {
-                self.error(at, format!("a test is a mapping or a `file://` path, not the string `{s}`"), None);
+                self.error(
+                    at,
+                    format!("a test is a mapping or a `file://` path, not the string `{s}`"),
+                    None,
+                );
             }
             return Vec::new();
         };
         let (file_part, function) = crate::script::split_function(rel);
-        if function.is_some() || matches!(files::ext(Path::new(file_part)).as_str(), "js" | "ts" | "py" | "mjs" | "cjs") {
-            self.unsupported(&origin, "test generator script", "write the tests out, or as a CSV/YAML/JSONL file", "tests");
+        if function.is_some()
+            || matches!(
+                files::ext(Path::new(file_part)).as_str(),
+                "js" | "ts" | "py" | "mjs" | "cjs"
+            )
+        {
+            self.unsupported(
+                &origin,
+                "test generator script",
+                "write the tests out, or as a CSV/YAML/JSONL file",
+                "tests",
+            );
             return Vec::new();
         }
         let paths = match files::expand(&self.dir, file_part) {
@@ -281,7 +374,10 @@ impl Conv<'_> {
                 "csv" => match files::csv_rows(&path, &text) {
                     Ok(rows) => {
                         for (line, cells) in rows {
-                            let o = Origin::Row { file: path.clone(), line };
+                            let o = Origin::Row {
+                                file: path.clone(),
+                                line,
+                            };
                             if let Some(t) = self.csv_test(&o, &cells) {
                                 out.push((t, o));
                             }
@@ -291,21 +387,52 @@ impl Conv<'_> {
                 },
                 "jsonl" => match files::jsonl(&path, &text) {
                     Ok(rows) => out.extend(rows.into_iter().map(|(line, v)| {
-                        (v, Origin::Row { file: path.clone(), line })
+                        (
+                            v,
+                            Origin::Row {
+                                file: path.clone(),
+                                line,
+                            },
+                        )
                     })),
                     Err(e) => self.error(at, e, None),
                 },
                 "yaml" | "yml" | "json" => match files::parse_yaml(&path, &text) {
                     Ok(Value::Array(items)) => {
                         for (i, x) in items.into_iter().enumerate() {
-                            out.push((x, Origin::Yaml { file: path.clone(), path: format!("[{i}]") }));
+                            out.push((
+                                x,
+                                Origin::Yaml {
+                                    file: path.clone(),
+                                    path: format!("[{i}]"),
+                                },
+                            ));
                         }
                     }
-                    Ok(Value::Object(m)) => out.push((Value::Object(m), Origin::Yaml { file: path.clone(), path: String::new() })),
-                    Ok(other) => self.error(at, format!("`{}` holds {}, not a list of tests", path.display(), super::kind_of(&other)), None),
+                    Ok(Value::Object(m)) => out.push((
+                        Value::Object(m),
+                        Origin::Yaml {
+                            file: path.clone(),
+                            path: String::new(),
+                        },
+                    )),
+                    Ok(other) => self.error(
+                        at,
+                        format!(
+                            "`{}` holds {}, not a list of tests",
+                            path.display(),
+                            super::kind_of(&other)
+                        ),
+                        None,
+                    ),
                     Err(e) => self.error(at, e, None),
                 },
-                e => self.unsupported(&origin, &format!("`.{e}` test file"), "tests are read from .csv, .yaml/.yml, .json and .jsonl files", "tests"),
+                e => self.unsupported(
+                    &origin,
+                    &format!("`.{e}` test file"),
+                    "tests are read from .csv, .yaml/.yml, .json and .jsonl files",
+                    "tests",
+                ),
             }
         }
         out
@@ -336,11 +463,21 @@ impl Conv<'_> {
                     "__metric" => metric = Some(v.clone()),
                     _ if k.starts_with("__metadata") => {}
                     "__prefix" | "__suffix" | "__providerOutput" => {
-                        self.unsupported(o, &format!("`{k}` column"), "put the text into the prompt template", "tests");
+                        self.unsupported(
+                            o,
+                            &format!("`{k}` column"),
+                            "put the text into the prompt template",
+                            "tests",
+                        );
                         return None;
                     }
                     _ if k.starts_with("__config:") => {
-                        self.unsupported(o, &format!("`{k}` column"), "write the threshold in the assertion, as `type(threshold):value`", "tests");
+                        self.unsupported(
+                            o,
+                            &format!("`{k}` column"),
+                            "write the threshold in the assertion, as `type(threshold):value`",
+                            "tests",
+                        );
                         return None;
                     }
                     _ => {
@@ -355,7 +492,10 @@ impl Conv<'_> {
             }
         }
         test.insert("vars".into(), Value::Object(vars));
-        test.insert("assert".into(), Value::Array(asserts.into_iter().map(Value::Object).collect()));
+        test.insert(
+            "assert".into(),
+            Value::Array(asserts.into_iter().map(Value::Object).collect()),
+        );
         // Vars from CSV are never expanded (they are strings).
         test.insert("options".into(), json!({ "disableVarExpansion": true }));
         Some(Value::Object(test))
@@ -371,14 +511,29 @@ impl Conv<'_> {
         for (i, s) in list.iter().enumerate() {
             let at = format!("scenarios[{i}]");
             let Some(m) = s.as_object() else {
-                self.error(&at, "a scenario is a mapping with `config` and `tests`", None);
+                self.error(
+                    &at,
+                    "a scenario is a mapping with `config` and `tests`",
+                    None,
+                );
                 continue;
             };
-            let configs = m.get("config").and_then(Value::as_array).cloned().unwrap_or_default();
-            let tests = self.test_items(&format!("{at}.tests"), m.get("tests").unwrap_or(&Value::Array(Vec::new())));
+            let configs = m
+                .get("config")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let tests = self.test_items(
+                &format!("{at}.tests"),
+                m.get("tests").unwrap_or(&Value::Array(Vec::new())),
+            );
             let desc = m.get("description").and_then(Value::as_str).unwrap_or("");
             for (j, cfg) in configs.iter().enumerate() {
-                let cvars = cfg.get("vars").and_then(Value::as_object).cloned().unwrap_or_default();
+                let cvars = cfg
+                    .get("vars")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 for (test, origin) in &tests {
                     let mut t = test.as_object().cloned().unwrap_or_default();
                     let mut vars = cvars.clone();
@@ -386,10 +541,22 @@ impl Conv<'_> {
                         vars.extend(own.clone());
                     }
                     t.insert("vars".into(), Value::Object(vars));
-                    let d = t.get("description").and_then(Value::as_str).unwrap_or("").to_string();
-                    let label = [desc, &d].iter().filter(|x| !x.is_empty()).copied().collect::<Vec<_>>().join(": ");
+                    let d = t
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let label = [desc, &d]
+                        .iter()
+                        .filter(|x| !x.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(": ");
                     if !label.is_empty() {
-                        t.insert("description".into(), Value::String(format!("{label} (config {})", j + 1)));
+                        t.insert(
+                            "description".into(),
+                            Value::String(format!("{label} (config {})", j + 1)),
+                        );
                     }
                     out.push((Value::Object(t), origin.clone()));
                 }
@@ -401,7 +568,11 @@ impl Conv<'_> {
     /// One test → native cases (more than one when vars hold lists).
     fn test(&mut self, v: &Value, origin: &Origin, cases: &mut Vec<Value>) {
         let Some(m) = v.as_object() else {
-            self.error_in(origin, format!("a test is a mapping, not {}", super::kind_of(v)), None);
+            self.error_in(
+                origin,
+                format!("a test is a mapping, not {}", super::kind_of(v)),
+                None,
+            );
             return;
         };
         for k in m.keys() {
@@ -413,14 +584,31 @@ impl Conv<'_> {
         }
         for (k, instead) in [
             ("provider", "run the suite with `-p LABEL` for one provider"),
-            ("providers", "run the suite with `-p LABEL` for one provider"),
+            (
+                "providers",
+                "run the suite with `-p LABEL` for one provider",
+            ),
             ("prompts", "give prompts `providers:`, or split the suite"),
-            ("providerOutput", "record answers with `--mode record` and replay them"),
-            ("assertScoringFunction", "use `threshold` with assertion `weight`s"),
-            ("disableDefaultAsserts", "move the shared assertions out of `defaultTest`"),
+            (
+                "providerOutput",
+                "record answers with `--mode record` and replay them",
+            ),
+            (
+                "assertScoringFunction",
+                "use `threshold` with assertion `weight`s",
+            ),
+            (
+                "disableDefaultAsserts",
+                "move the shared assertions out of `defaultTest`",
+            ),
         ] {
             if m.contains_key(k) {
-                self.unsupported(&child(origin, k), &format!("test key `{k}`"), instead, "tests");
+                self.unsupported(
+                    &child(origin, k),
+                    &format!("test key `{k}`"),
+                    instead,
+                    "tests",
+                );
             }
         }
         let mut case = Map::new();
@@ -446,7 +634,11 @@ impl Conv<'_> {
         }
         let native_index = cases.len();
         if let Some(a) = m.get("assert") {
-            let list = self.assertions(&child(origin, "assert"), a, &format!("cases[{native_index}].assert"));
+            let list = self.assertions(
+                &child(origin, "assert"),
+                a,
+                &format!("cases[{native_index}].assert"),
+            );
             if !list.is_empty() {
                 case.insert("assert".into(), Value::Array(list));
             }
@@ -457,15 +649,29 @@ impl Conv<'_> {
         if let Some(r) = m.get("repeat") {
             case.insert("repeat".into(), r.clone());
         }
-        if m.contains_key("metadata") && let Origin::Yaml { file, path } = origin && file == self.path {
-            let p = if path.is_empty() { "metadata".to_string() } else { format!("{path}.metadata") };
-            self.note(&p, "test `metadata` is not used (promptdrift filters cases by `--tag` and `--filter`)");
+        if m.contains_key("metadata")
+            && let Origin::Yaml { file, path } = origin
+            && file == self.path
+        {
+            let p = if path.is_empty() {
+                "metadata".to_string()
+            } else {
+                format!("{path}.metadata")
+            };
+            self.note(
+                &p,
+                "test `metadata` is not used (promptdrift filters cases by `--tag` and `--filter`)",
+            );
         }
         let vars = match m.get("vars") {
             Some(v) => self.vars(&child(origin, "vars"), v),
             None => Map::new(),
         };
-        for vars in if expand { expand_vars(vars) } else { vec![vars] } {
+        for vars in if expand {
+            expand_vars(vars)
+        } else {
+            vec![vars]
+        } {
             let mut c = case.clone();
             if !vars.is_empty() {
                 c.insert("vars".into(), Value::Object(vars));
@@ -486,7 +692,11 @@ impl Conv<'_> {
                 match files::read(&path).and_then(|t| files::parse_yaml(&path, &t)) {
                     Ok(Value::Object(m)) => m,
                     Ok(_) => {
-                        self.error_in(origin, format!("`{s}` does not hold a mapping of vars"), None);
+                        self.error_in(
+                            origin,
+                            format!("`{s}` does not hold a mapping of vars"),
+                            None,
+                        );
                         return Map::new();
                     }
                     Err(e) => {
@@ -496,14 +706,20 @@ impl Conv<'_> {
                 }
             }
             other => {
-                self.error_in(origin, format!("`vars` must be a mapping, not {}", super::kind_of(other)), None);
+                self.error_in(
+                    origin,
+                    format!("`vars` must be a mapping, not {}", super::kind_of(other)),
+                    None,
+                );
                 return Map::new();
             }
         };
         let mut out = Map::new();
         for (k, v) in m {
             let value = match &v {
-                Value::String(s) if s.starts_with("file://") => self.var_file(&child(origin, &k), s),
+                Value::String(s) if s.starts_with("file://") => {
+                    self.var_file(&child(origin, &k), s)
+                }
                 _ => Some(v.clone()),
             };
             if let Some(value) = value {
@@ -519,28 +735,44 @@ impl Conv<'_> {
         let rel = &s["file://".len()..];
         let path = self.dir.join(rel);
         match files::ext(&path).as_str() {
-            "json" | "yaml" | "yml" => match files::read(&path).and_then(|t| files::parse_yaml(&path, &t)) {
-                Ok(v) => Some(Value::String(if files::ext(&path) == "json" {
-                    files::read(&path).unwrap_or_else(|_| v.to_string())
-                } else {
-                    v.to_string()
-                })),
-                Err(e) => {
-                    self.error_in(origin, e, None);
-                    None
+            "json" | "yaml" | "yml" => {
+                match files::read(&path).and_then(|t| files::parse_yaml(&path, &t)) {
+                    Ok(v) => Some(Value::String(if files::ext(&path) == "json" {
+                        files::read(&path).unwrap_or_else(|_| v.to_string())
+                    } else {
+                        v.to_string()
+                    })),
+                    Err(e) => {
+                        self.error_in(origin, e, None);
+                        None
+                    }
                 }
-            },
+            }
             "js" | "py" | "ts" | "mjs" | "cjs" => {
-                self.unsupported(origin, "var computed by a script", "compute it with a case `transform_vars` (`options.transformVars`)", "tests");
+                self.unsupported(
+                    origin,
+                    "var computed by a script",
+                    "compute it with a case `transform_vars` (`options.transformVars`)",
+                    "tests",
+                );
                 None
             }
             "png" | "jpg" | "jpeg" | "gif" | "webp" | "pdf" | "mp3" | "wav" => {
-                self.unsupported(origin, "image, audio or PDF var", "media in prompts is not yet available (issue 14)", "tests");
+                self.unsupported(
+                    origin,
+                    "image, audio or PDF var",
+                    "media in prompts is not yet available (issue 14)",
+                    "tests",
+                );
                 None
             }
             _ => {
                 if !path.exists() {
-                    self.error_in(origin, format!("file `{rel}` not found"), Some(see_doc("tests")));
+                    self.error_in(
+                        origin,
+                        format!("file `{rel}` not found"),
+                        Some(see_doc("tests")),
+                    );
                     return None;
                 }
                 Some(Value::String(self.file_url(&path)))
@@ -618,9 +850,13 @@ mod tests {
 
     #[test]
     fn var_lists_expand() {
-        let m: Map<String, Value> = serde_json::from_value(json!({"a": [1, 2], "b": "x", "c": ["p", "q"]})).unwrap();
+        let m: Map<String, Value> =
+            serde_json::from_value(json!({"a": [1, 2], "b": "x", "c": ["p", "q"]})).unwrap();
         let e = expand_vars(m);
         assert_eq!(e.len(), 4);
-        assert_eq!(Value::Object(e[3].clone()), json!({"a": 2, "b": "x", "c": "q"}));
+        assert_eq!(
+            Value::Object(e[3].clone()),
+            json!({"a": 2, "b": "x", "c": "q"})
+        );
     }
 }
