@@ -42,14 +42,12 @@ fn to_spec(v: &Value) -> A {
             "transform" => {
                 s = match val {
                     Value::String(t) => s.transform(t),
-                    code => s.transform_spec(
-                        match code.get("python").and_then(Value::as_str) {
-                            Some(py) => crate::suite::model::TransformSpec::Python(py.into()),
-                            None => crate::suite::model::TransformSpec::Javascript(
-                                code["javascript"].as_str().expect("code").into(),
-                            ),
-                        },
-                    ),
+                    code => s.transform_spec(match code.get("python").and_then(Value::as_str) {
+                        Some(py) => crate::suite::model::TransformSpec::Python(py.into()),
+                        None => crate::suite::model::TransformSpec::Javascript(
+                            code["javascript"].as_str().expect("code").into(),
+                        ),
+                    }),
                 }
             }
             "config" => {
@@ -81,7 +79,9 @@ fn every_documented_example_compiles() {
     std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
     for f in ["check.js", "check.py"] {
         std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs/fixtures").join(f),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/docs/fixtures")
+                .join(f),
             dir.path().join("fixtures").join(f),
         )
         .expect("copy");
