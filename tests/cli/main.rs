@@ -18,6 +18,8 @@ mod json_path;
 mod judges;
 mod leaks;
 mod merge;
+mod promptfoo;
+mod provider_ids;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
