@@ -15,14 +15,19 @@
 //! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
 //! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
 
+pub mod betting;
 pub mod bootstrap;
 pub mod case;
 pub mod classify;
+pub mod exact;
 mod findings;
+pub mod guard;
 pub mod jsondiff;
+mod needed;
 mod pairing;
 pub mod render;
 pub mod similarity;
+pub mod special;
 pub mod stats;
 pub mod textdiff;
 pub mod verdict;
@@ -243,7 +248,13 @@ pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
     let t = std::time::Instant::now();
     let measurements = pairing::measure(&pairs, &cases);
-    let stats = stats::compute(&mut cases, measurements, settings.bootstrap, settings.seed);
+    let stats = stats::compute(
+        &mut cases,
+        measurements,
+        settings.bootstrap,
+        settings.seed,
+        settings.max_pass_rate_drop,
+    );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
     let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
     Comparison {

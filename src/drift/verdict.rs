@@ -71,6 +71,10 @@ pub struct SamplesNeeded {
     /// True when a side has single samples, so within-case variance could not be estimated
     /// and `per_case` is a lower bound.
     pub lower_bound: bool,
+    /// The power the figures are computed for (0.8; absent in files written before, whose
+    /// figures were for about 50 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<f64>,
 }
 
 /// The verdict with its evidence.
@@ -119,10 +123,10 @@ fn gate(name: &str, status: GateStatus, detail: impl Into<String>) -> Gate {
 }
 
 /// The interval used for the verdict: the bootstrap's (else, with `--bootstrap 0`, the normal
-/// approximation `Δ ± 1.96·s/√n`), widened to the small-sample adjusted interval
-/// ([`super::stats::adjusted_interval`]) where that is wider. The percentile bootstrap is
-/// too narrow with few cases (all cases agreeing gives a zero-width interval); the hull keeps
-/// a verdict from claiming more than its cases show.
+/// approximation `Δ ± 1.96·s/√n`), widened to the guard interval ([`super::guard`]: exact
+/// with single samples, by betting with repeated samples) where that is wider. The percentile
+/// bootstrap is too narrow with few cases (all cases agreeing gives a zero-width interval);
+/// the hull's error rates are at most the guard's, 2.5 % a side.
 pub fn interval(stats: &SuiteStats) -> Option<[f64; 2]> {
     let p = &stats.pass_rate;
     if p.cases == 0 {
@@ -144,7 +148,7 @@ fn unadjusted(stats: &SuiteStats) -> [f64; 2] {
     })
 }
 
-/// Whether the small-sample adjustment widened the verdict's interval.
+/// Whether the guard interval widened the verdict's interval.
 pub fn widened(stats: &SuiteStats) -> bool {
     let (Some(wide), base) = (interval(stats), unadjusted(stats)) else {
         return false;
@@ -202,7 +206,7 @@ pub fn decide(
                         "the 95% interval of the pass-rate difference ({range}) straddles −{} points, the largest tolerated drop",
                         num(d)
                     ),
-                    samples_needed: Some(samples_needed(cases, stats, d)),
+                    samples_needed: Some(super::needed::samples_needed(cases, stats, d)),
                 }
             }
         }
@@ -389,91 +393,6 @@ fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, not
             ),
         ),
     }
-}
-
-/// Estimates the data that would decide an inconclusive verdict.
-///
-/// Model: case `i`'s difference `d_i` varies because cases differ (between-case variance `B`)
-/// and because each rate is a mean of `r` Bernoulli samples (within-case variance `W`, which
-/// shrinks as `1/r`). Observed: `V = var(d_i)`; `W = mean of b(1−b)/(r_b−1) + c(1−c)/(r_c−1)`
-/// (unbiased per case); `B = max(V − W, 0)`. The interval decides once its half-width
-/// `1.96·√(V'/n)` is below the gap `g = |Δ + D|` between the estimate and the margin, i.e.
-/// `V' < T = n·(g/1.96)²`. With `k`-fold samples per case `V' = B + W/k`, so
-/// `k = W / (T − B)` and `per_case = ⌈r·k⌉` (impossible when `T ≤ B`). More cases of the same
-/// kind: `n' = ⌈V·(1.96/g)²⌉`. With single samples `W` cannot be estimated; it is taken as `V`
-/// (all variance within cases), which gives a lower bound.
-fn samples_needed(cases: &[CaseComparison], stats: &SuiteStats, d: f64) -> SamplesNeeded {
-    let mut within = 0.0;
-    let mut single = false;
-    let mut per: Vec<u32> = Vec::new();
-    for c in cases {
-        let (Some(b), Some(s)) = (c.baseline.as_ref(), c.candidate.as_ref()) else {
-            continue;
-        };
-        let (Some(pb), Some(pc)) = (b.pass_rate, s.pass_rate) else {
-            continue;
-        };
-        per.push(b.answered.min(s.answered));
-        if b.answered < 2 || s.answered < 2 {
-            single = true;
-        } else {
-            within += pb * (1.0 - pb) / f64::from(b.answered - 1)
-                + pc * (1.0 - pc) / f64::from(s.answered - 1);
-        }
-    }
-    let n = per.len();
-    per.sort_unstable();
-    let r = per.get(n / 2).copied().unwrap_or(1).max(1);
-    let v = (stats.pass_rate.sd_points / 100.0).powi(2);
-    let w = if single || n == 0 {
-        v
-    } else {
-        within / n as f64
-    };
-    let between = (v - w).max(0.0);
-    let g = ((stats.pass_rate.diff_points + d) / 100.0).abs();
-    let mut out = SamplesNeeded {
-        per_case: None,
-        current_per_case: r,
-        cases: None,
-        current_cases: n,
-        lower_bound: single,
-    };
-    if g < 1e-12 || n == 0 {
-        return out;
-    }
-    let target = n as f64 * (g / Z95).powi(2);
-    if target > between && w > 0.0 {
-        let k = w / (target - between);
-        let needed = (f64::from(r) * k).ceil();
-        if needed.is_finite() && needed < 1e9 {
-            out.per_case = Some((needed as u32).max(r + 1));
-        }
-    }
-    // Cases of the same kind: the interval's half-width must fall below `g`, the bootstrap's
-    // (`1.96·√(V/n')`) and the small-sample adjusted one's, with the observed mean and
-    // spread of the differences.
-    let mu = stats.pass_rate.diff_points / 100.0;
-    let second = v * (n.saturating_sub(1)) as f64 / n as f64 + mu * mu;
-    let decides = |m: f64| {
-        let adj_n = m + 2.0;
-        let adj_mean = m * mu / adj_n;
-        let adj_var = ((m * second + 1.0) / adj_n - adj_mean * adj_mean).max(0.0);
-        Z95 * (v / m).sqrt() < g && Z95 * (adj_var / adj_n).sqrt() < g
-    };
-    let (mut lo, mut hi) = (n as f64, (n as f64 + 1.0).max(1.0));
-    while !decides(hi) && hi < 1e15 {
-        lo = hi;
-        hi *= 2.0;
-    }
-    if decides(hi) {
-        while hi - lo > 1.0 {
-            let mid = ((lo + hi) / 2.0).floor();
-            if decides(mid) { hi = mid } else { lo = mid }
-        }
-        out.cases = Some((hi as u64).max(n as u64 + 1));
-    }
-    out
 }
 
 /// `+1.5` / `−2.0` with one decimal.

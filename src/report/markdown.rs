@@ -342,9 +342,12 @@ impl DriftView {
                 ways.push(format!("about {m} cases (now {})", n.current_cases));
             }
             if !ways.is_empty() {
+                let power = n
+                    .power
+                    .map_or_else(String::new, |p| format!(" with {:.0}% power", p * 100.0));
                 let _ = write!(
                     evidence,
-                    " Inconclusive; to decide, if the difference holds: {}.",
+                    " Inconclusive; to decide{power}, if the difference and spread hold: {}.",
                     ways.join(", or ")
                 );
             }

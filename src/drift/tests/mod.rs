@@ -2,6 +2,8 @@
 //! gates and rendering (`suite`).
 
 mod cases;
+mod intervals;
+mod needed;
 mod suite;
 
 use serde_json::{Value, json};
