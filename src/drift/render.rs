@@ -96,10 +96,19 @@ pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Baseline  {}\nCandidate {}\n",
+        "Baseline  {}\nCandidate {}",
         side(&c.baseline),
         side(&c.candidate)
     );
+    for (name, s) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
+        if let Some(line) = s.cache_sentence() {
+            let _ = writeln!(
+                out,
+                "  {name}: {line}: what the model said then, not now"
+            );
+        }
+    }
+    out.push('\n');
     let names = Names::of(c);
     table(&mut out, c, opts, &names);
     diffs(&mut out, c, opts, &names);

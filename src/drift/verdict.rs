@@ -307,22 +307,36 @@ pub fn decide(
             )
         } else {
             let n = cases.iter().filter(tagged).count();
-            gate(
-                "no_regression_tags",
-                GateStatus::Pass,
-                format!("none of the {n} case(s) tagged {tag_list} regressed"),
-            )
+            if n == 0 {
+                // Asked for, but nothing to check: a misspelt tag must not pass quietly.
+                gate(
+                    "no_regression_tags",
+                    GateStatus::Fail,
+                    format!(
+                        "cannot check: no compared case carries {tag_list}; check the tag names (suite `no_regression_tags`, --critical-tag) and the --tag/--filter selection"
+                    ),
+                )
+            } else {
+                gate(
+                    "no_regression_tags",
+                    GateStatus::Pass,
+                    format!("none of the {n} case(s) tagged {tag_list} regressed"),
+                )
+            }
         }
     });
 
     // Latency and cost.
+    let l = &stats.latency;
     gates.push(increase_gate(
         "p95_latency",
         "p95 latency",
         settings.max_p95_latency_increase,
         stats.latency.p95_increase_pct,
         "",
+        || missing_latency(l.baseline_p95, l.candidate_p95),
     ));
+    let c = &stats.cost;
     gates.push(increase_gate(
         "cost",
         "total cost",
@@ -333,6 +347,7 @@ pub fn decide(
         } else {
             ""
         },
+        || missing_cost(c.baseline_usd, c.candidate_usd),
     ));
 
     // Answers.
@@ -361,7 +376,16 @@ pub fn decide(
     (verdict, gates, exit)
 }
 
-fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, note: &str) -> Gate {
+/// A gate on a percent increase. A limit that was set but cannot be checked (`why_not`
+/// says why) fails the gate: a gate the user asked for is never skipped.
+fn increase_gate(
+    name: &str,
+    what: &str,
+    max: Option<f64>,
+    got: Option<f64>,
+    note: &str,
+    why_not: impl Fn() -> String,
+) -> Gate {
     match (max, got) {
         (None, Some(g)) => gate(
             name,
@@ -369,10 +393,10 @@ fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, not
             format!("{what} {}%, no limit set{note}", signed(g)),
         ),
         (None, None) => gate(name, GateStatus::Skipped, "no limit set"),
-        (Some(_), None) => gate(
+        (Some(m), None) => gate(
             name,
-            GateStatus::Skipped,
-            format!("no {what} on one side to compare"),
+            GateStatus::Fail,
+            format!("cannot check the {}% limit: {}", num(m), why_not()),
         ),
         (Some(m), Some(g)) if g > m => gate(
             name,
@@ -392,6 +416,29 @@ fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, not
                 num(m)
             ),
         ),
+    }
+}
+
+/// Why the p95 latency increase is unknown.
+fn missing_latency(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    match (baseline, candidate) {
+        (None, _) | (_, None) => {
+            "no case was answered on both sides, so there is no latency to compare".into()
+        }
+        (Some(_), Some(_)) => "the baseline's p95 latency is 0 ms (answers replayed or cached without a latency), so an increase in percent is undefined".into(),
+    }
+}
+
+/// Why the total cost increase is unknown.
+fn missing_cost(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    const HOW: &str = "the built-in price table (docs/prices.md) has no price for its model; set `input_cost_per_mtok` and `output_cost_per_mtok` in the provider's config, or drop the cost limit";
+    match (baseline, candidate) {
+        (None, None) => format!("neither side's answers have a cost; {HOW}"),
+        (None, Some(_)) => format!("the baseline's answers have no cost; {HOW}"),
+        (Some(_), None) => format!("the candidate's answers have no cost; {HOW}"),
+        (Some(_), Some(_)) => {
+            "the baseline's total cost is $0, so an increase in percent is undefined".into()
+        }
     }
 }
 

@@ -194,7 +194,7 @@ pub fn run(
                                 held.entry(GroupKey::of(&job)).or_default().push((job, result));
                                 continue;
                             }
-                            summary.add(result.status);
+                            summary.add_result(&result);
                             sink.event(RunEvent::Finished(&result));
                         }
                     }
@@ -219,7 +219,7 @@ pub fn run(
                             }
                             continue;
                         }
-                        summary.add(result.status);
+                        summary.add_result(&result);
                         sink.event(RunEvent::Finished(&result));
                     }
                 }
@@ -233,7 +233,7 @@ pub fn run(
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
             for (_, mut r) in rest {
                 grading::interrupted(&mut r);
-                summary.add(r.status);
+                summary.add_result(&r);
                 sink.event(RunEvent::Finished(&r));
             }
         }
@@ -319,6 +319,8 @@ pub(super) struct Answer {
     pub(super) latency_ms: u64,
     pub(super) source: Source,
     pub(super) attempts: u32,
+    /// For a cached answer: when it was received, Unix seconds.
+    pub(super) cached_unix: Option<u64>,
 }
 
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
@@ -349,6 +351,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cost_usd: None,
         model: None,
         source: None,
+        cached_at: None,
         attempts: 0,
         assertions: Vec::new(),
         error: None,
@@ -392,6 +395,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.attempts = answer.attempts;
     result.latency_ms = answer.latency_ms;
     result.source = Some(answer.source.as_str().to_string());
+    result.cached_at = answer.cached_unix.map(crate::results::rfc3339);
     let reparsed = match (answer.source, parsed.take()) {
         (Source::Live, Some(r)) => Ok(r),
         _ => protocol.parse(&answer.raw),
@@ -478,6 +482,7 @@ pub(super) async fn obtain(
                 latency_ms: rec.latency_ms,
                 source: Source::Cassette,
                 attempts: 0,
+                cached_unix: None,
             }),
             None => {
                 let why = cassette
@@ -504,13 +509,14 @@ pub(super) async fn obtain(
         .filter(|_| ps.mode == Mode::Live)
         .map(|_| fingerprint(id, wire, sample, true));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
-        && let Some((raw, latency_ms)) = cache.get(key)
+        && let Some(hit) = cache.get(key)
     {
         return Ok(Answer {
-            raw,
-            latency_ms,
+            raw: hit.raw,
+            latency_ms: hit.latency_ms,
             source: Source::Cache,
             attempts: 0,
+            cached_unix: Some(hit.created_unix),
         });
     }
     let cfg = target.config;
@@ -569,6 +575,7 @@ pub(super) async fn obtain(
                             latency_ms,
                             source: Source::Live,
                             attempts: attempt,
+                            cached_unix: None,
                         });
                     }
                     Err(e) => {
