@@ -25,22 +25,34 @@ numbers, similarity >= --similarity), changed, regressed (a pass rate fell), imp
 new, missing, errored (no answer on a side). Each with its reason.
 
 Verdict, from the 95% interval [lo, hi] of the pass-rate difference (candidate - baseline,
-points; paired bootstrap over cases) and the margin D = --max-pass-rate-drop:
+points) and the margin D = --max-pass-rate-drop. The interval is the paired bootstrap's,
+widened to a guard interval that holds its error rate at every sample size: exact with one
+sample a case and side, by betting with repeated samples. Each claim below is wrong at most
+2.5% of the time:
   better        lo > 0
   equivalent    -D <= lo <= 0 (any drop is within the margin)
   worse         hi < -D
-  inconclusive  lo < -D <= hi (prints how many more samples or cases would decide)
+  inconclusive  lo < -D <= hi (prints how many more samples or cases would decide, with
+                80% power)
 
-Gates (exit 1 when one fails):
+Gates (exit 1 when one fails; a limit that was set but cannot be checked fails too):
   pass_rate            verdict worse, or inconclusive with the estimate itself below -D
                        (or inconclusive at all with --fail-inconclusive)
   no_regression_tags   a regressed case carries a --critical-tag (or suite tag)
   p95_latency / cost   rose by more than --max-p95-latency-increase / --max-cost-increase %
 
+Thresholds: flags, else the suites' `thresholds:`; with --results (and in `diff`), the
+thresholds the results files recorded, unless suites are named.
+
+Cache: outside CI mode answers may come from the response cache (--no-cache: never); in CI
+mode (--ci, or CI set) only with --use-cache. The report says how many did and how old the
+oldest is.
+
 Exit codes:
   0  every gate passed
   1  a gate failed (drift over a threshold)
-  2  bad input: flags, suites, a file that is not a results file, an unknown provider
+  2  bad input: flags, suites, a file that is not a results file, an unknown provider,
+     results files that record no thresholds (without suites or --max-pass-rate-drop)
   3  no gate failed, but some cases have no answer on a side (errors), so a gate could
      not be checked
   130  interrupted by Ctrl-C (compare only; the comparison covers finished results)

@@ -100,9 +100,7 @@ impl Settings {
     pub fn from_thresholds<'a>(all: impl IntoIterator<Item = &'a Thresholds>) -> Self {
         let t = Thresholds::strictest(all);
         Settings {
-            max_pass_rate_drop: t
-                .max_pass_rate_drop
-                .unwrap_or(DEFAULT_MAX_PASS_RATE_DROP),
+            max_pass_rate_drop: t.max_pass_rate_drop.unwrap_or(DEFAULT_MAX_PASS_RATE_DROP),
             no_regression_tags: t.no_regression_tags,
             max_p95_latency_increase: t.max_p95_latency_increase,
             max_cost_increase: t.max_cost_increase,

@@ -102,10 +102,7 @@ pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
     );
     for (name, s) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
         if let Some(line) = s.cache_sentence() {
-            let _ = writeln!(
-                out,
-                "  {name}: {line}: what the model said then, not now"
-            );
+            let _ = writeln!(out, "  {name}: {line}: what the model said then, not now");
         }
     }
     out.push('\n');

@@ -394,7 +394,9 @@ impl<'a> ComparisonModel<'a> {
                     .collect();
                 let cache_notes = [("baseline", &c.baseline), ("candidate", &c.candidate)]
                     .into_iter()
-                    .filter_map(|(name, side)| side.cache_sentence().map(|l| format!("{name}: {l}")))
+                    .filter_map(|(name, side)| {
+                        side.cache_sentence().map(|l| format!("{name}: {l}"))
+                    })
                     .collect();
                 ComparisonView {
                     cache_notes,

@@ -84,7 +84,8 @@ fn testsuite(out: &mut String, file: &ResultsFile, groups: &[CaseGroup<'_>]) {
         props.push(("cache", c.clone()));
     }
     // Answers from the response cache in this suite × provider.
-    let cache = crate::results::cached::CacheUse::of(groups.iter().flat_map(|g| g.results.iter().copied()));
+    let cache =
+        crate::results::cached::CacheUse::of(groups.iter().flat_map(|g| g.results.iter().copied()));
     props.push(("cached_answers", cache.answers.to_string()));
     if let Some(t) = cache.oldest_unix {
         props.push(("oldest_cached_at", crate::results::rfc3339(t)));
@@ -336,12 +337,20 @@ fn comparison_cases(out: &mut String, c: &crate::drift::Comparison, version: &st
     }
     for (name, side) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
         props.push((
-            if name == "baseline" { "baseline_cached_answers" } else { "candidate_cached_answers" },
+            if name == "baseline" {
+                "baseline_cached_answers"
+            } else {
+                "candidate_cached_answers"
+            },
             side.cached.to_string(),
         ));
         if let Some(t) = &side.oldest_cached_at {
             props.push((
-                if name == "baseline" { "baseline_oldest_cached_at" } else { "candidate_oldest_cached_at" },
+                if name == "baseline" {
+                    "baseline_oldest_cached_at"
+                } else {
+                    "candidate_oldest_cached_at"
+                },
                 t.clone(),
             ));
         }

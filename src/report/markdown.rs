@@ -93,11 +93,10 @@ pub fn render(file: &ResultsFile, footer: &Footer) -> String {
     if !file.complete {
         out.push_str("\n> [!WARNING]\n> The run did not finish (interrupted, or shards are missing): cases may be missing from this summary.\n");
     }
-    if let Some(line) = file
-        .summary
-        .cache_use()
-        .sentence(s.total, crate::results::cached::reference_time(&file.run.started_at))
-    {
+    if let Some(line) = file.summary.cache_use().sentence(
+        s.total,
+        crate::results::cached::reference_time(&file.run.started_at),
+    ) {
         let _ = writeln!(
             out,
             "\n> [!NOTE]\n> {line}: what the models said then, not now (`--no-cache` asks the providers again)."

@@ -20,7 +20,12 @@ pub fn cached_unix(r: &CaseResult) -> Option<u64> {
         return None;
     }
     // A cache answer without a time (written before it was recorded) counts as very old.
-    Some(r.cached_at.as_deref().and_then(super::parse_rfc3339).unwrap_or(0))
+    Some(
+        r.cached_at
+            .as_deref()
+            .and_then(super::parse_rfc3339)
+            .unwrap_or(0),
+    )
 }
 
 impl CacheUse {

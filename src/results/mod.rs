@@ -432,10 +432,24 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_736_942_400), "2025-01-15T12:00:00Z");
         assert!(now_rfc3339().ends_with('Z'));
-        for secs in [0u64, 951_782_400, 1_736_942_400, 4_102_444_799, 1_709_164_800] {
-            assert_eq!(parse_rfc3339(&rfc3339(secs)), Some(secs), "{}", rfc3339(secs));
+        for secs in [
+            0u64,
+            951_782_400,
+            1_736_942_400,
+            4_102_444_799,
+            1_709_164_800,
+        ] {
+            assert_eq!(
+                parse_rfc3339(&rfc3339(secs)),
+                Some(secs),
+                "{}",
+                rfc3339(secs)
+            );
         }
-        assert_eq!(parse_rfc3339("2025-01-15T12:00:00.250+00:00"), Some(1_736_942_400));
+        assert_eq!(
+            parse_rfc3339("2025-01-15T12:00:00.250+00:00"),
+            Some(1_736_942_400)
+        );
         assert_eq!(parse_rfc3339("2025-13-15T12:00:00Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

@@ -120,10 +120,11 @@ impl Thresholds {
             out.max_p95_latency_increase =
                 min(out.max_p95_latency_increase, t.max_p95_latency_increase);
             out.max_cost_increase = min(out.max_cost_increase, t.max_cost_increase);
-            out.equivalence_similarity = match (out.equivalence_similarity, t.equivalence_similarity) {
-                (Some(x), Some(y)) => Some(x.max(y)),
-                (x, y) => x.or(y),
-            };
+            out.equivalence_similarity =
+                match (out.equivalence_similarity, t.equivalence_similarity) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
             for tag in &t.no_regression_tags {
                 if !out.no_regression_tags.contains(tag) {
                     out.no_regression_tags.push(tag.clone());

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod ci;
 mod compare;
 mod diff;
