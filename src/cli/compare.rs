@@ -287,17 +287,22 @@ pub(crate) fn results_thresholds(
     let (with, without): (Vec<_>, Vec<_>) =
         files.iter().partition(|(_, f)| f.run.thresholds.is_some());
     let names = |v: &[&(&PathBuf, &crate::results::ResultsFile)]| {
-        v.iter()
+        let list = v
+            .iter()
             .map(|(p, _)| p.display().to_string())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        format!("{list} {}", if v.len() == 1 { "records" } else { "record" })
     };
     if !with.is_empty() {
         if !without.is_empty() {
             eprintln!(
-                "note: {} record no thresholds (written by an older promptdrift); gating with those recorded in {}",
+                "note: {} no thresholds (written by an older promptdrift); gating with the thresholds in {}",
                 names(&without),
-                names(&with)
+                with.iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         return Ok(with
@@ -307,7 +312,7 @@ pub(crate) fn results_thresholds(
     }
     if gates.max_pass_rate_drop.is_none() {
         eprintln!(
-            "error: {} record no thresholds (written by an older promptdrift), so the suites' margin and critical tags are unknown; {how_to_name_suites}, or give the thresholds on the command line (--max-pass-rate-drop POINTS, and --critical-tag, --max-p95-latency-increase, --max-cost-increase as needed)",
+            "error: {} no thresholds (written by an older promptdrift), so the suites' margin and critical tags are unknown; {how_to_name_suites}, or give the thresholds on the command line (--max-pass-rate-drop POINTS, and --critical-tag, --max-p95-latency-increase, --max-cost-increase as needed)",
             names(&without)
         );
         return Err(EXIT_BAD_INPUT);
@@ -327,7 +332,7 @@ pub(crate) fn results_thresholds(
     }
     if !unset.is_empty() {
         eprintln!(
-            "note: {} record no thresholds; gating with the command line's, and {}",
+            "note: {} no thresholds; gating with the command line's, and {}",
             names(&without),
             unset.join(", ")
         );

@@ -482,7 +482,12 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     }
     super::print_diagnostics(&mut warnings);
 
-    let cache_mode = CacheMode::of(args);
+    // The cache answers live requests only: with every suite replaying or recording it is off.
+    let cache_mode = if plan.suites.iter().any(|s| s.mode == Mode::Live) {
+        CacheMode::of(args)
+    } else {
+        CacheMode::Off
+    };
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
     let run_info = RunInfo {
         mode: if modes.iter().all(|m| *m == modes[0]) {

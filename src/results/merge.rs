@@ -348,6 +348,7 @@ mod tests {
             cost_usd: None,
             model: None,
             source: None,
+            cached_at: None,
             attempts: 1,
             assertions: vec![],
             error: None,
@@ -369,6 +370,8 @@ mod tests {
                 started_at: "2026-01-01T00:00:00Z".into(),
                 planned: results.len(),
                 shard: shard.map(Into::into),
+                cache: None,
+                thresholds: None,
             },
             suites: vec![SuiteInfo {
                 name: "s".into(),

@@ -296,7 +296,7 @@ fn thresholds_travel_with_the_results_file() {
     let r = p.run(&base);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("old.json record no thresholds"),
+        r.stderr.contains("old.json records no thresholds"),
         "{}",
         r.all()
     );
@@ -305,14 +305,14 @@ fn thresholds_travel_with_the_results_file() {
     args.extend(["--max-pass-rate-drop", "5"]);
     let r = p.run(&args);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("note: old.json record no thresholds; gating with the command line's, and no critical tags"), "{}", r.all());
+    assert!(r.stderr.contains("note: old.json records no thresholds; gating with the command line's, and no critical tags"), "{}", r.all());
     // `diff` too.
     let r = p.run(&["diff", "old.json", "old.json"]);
     assert_eq!(r.code, 2, "{}", r.all());
     let r = p.run(&["diff", "old.json", "run.json", "-o", "d.json"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stderr.contains("gating with those recorded in run.json"),
+        r.stderr.contains("gating with the thresholds in run.json"),
         "{}",
         r.all()
     );

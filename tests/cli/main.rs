@@ -24,6 +24,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod stats;
 mod terminal;
 mod transport;
 mod validate;

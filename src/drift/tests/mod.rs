@@ -46,6 +46,7 @@ pub(crate) fn res(
         cost_usd: Some(0.001),
         model: None,
         source: None,
+        cached_at: None,
         attempts: 1,
         assertions: asserts
             .iter()

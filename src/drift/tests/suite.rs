@@ -297,6 +297,8 @@ fn results_round_trip_through_the_reader() {
             started_at: "2026-01-01T00:00:00Z".into(),
             planned: 2,
             shard: None,
+            cache: Some("off".into()),
+            thresholds: Some(crate::suite::model::Thresholds::default()),
         },
         suites: Vec::new(),
         results: vec![a, b],
