@@ -17,6 +17,7 @@
 //! - `no_regression_tags`: fails when a `regressed` case carries a listed tag; unverified when
 //!   such a case is `errored`;
 //! - `p95_latency`: fails when the p95 latency rose by more than the set percent;
+//! - `p95_ttft`: the same for the p95 time to first token of streamed answers;
 //! - `cost`: fails when the total cost rose by more than the set percent;
 //! - `answered`: unverified when any case is `errored` (no answer on a side).
 //!
@@ -106,7 +107,7 @@ pub enum GateStatus {
 /// One gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
-    /// `pass_rate`, `no_regression_tags`, `p95_latency`, `cost` or `answered`.
+    /// `pass_rate`, `no_regression_tags`, `p95_latency`, `p95_ttft`, `cost` or `answered`.
     pub name: String,
     /// Outcome.
     pub status: GateStatus,
@@ -336,6 +337,15 @@ pub fn decide(
         "",
         || missing_latency(l.baseline_p95, l.candidate_p95),
     ));
+    let t = &stats.ttft;
+    gates.push(increase_gate(
+        "p95_ttft",
+        "p95 time to first token",
+        settings.max_p95_ttft_increase,
+        stats.ttft.p95_increase_pct,
+        "",
+        || missing_ttft(t.baseline_p95, t.candidate_p95),
+    ));
     let c = &stats.cost;
     gates.push(increase_gate(
         "cost",
@@ -426,6 +436,15 @@ fn missing_latency(baseline: Option<f64>, candidate: Option<f64>) -> String {
             "no case was answered on both sides, so there is no latency to compare".into()
         }
         (Some(_), Some(_)) => "the baseline's p95 latency is 0 ms (answers replayed or cached without a latency), so an increase in percent is undefined".into(),
+    }
+}
+
+/// Why the p95 time-to-first-token increase is unknown.
+fn missing_ttft(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    match (baseline, candidate) {
+        (None, _) => "no baseline answer has a time to first token (only streamed answers have one: `stream: true` in the provider's config, or `--stream`)".into(),
+        (_, None) => "no candidate answer has a time to first token (only streamed answers have one: `stream: true` in the provider's config, or `--stream`)".into(),
+        (Some(_), Some(_)) => "the baseline's p95 time to first token is 0 ms, so an increase in percent is undefined".into(),
     }
 }
 

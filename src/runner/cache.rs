@@ -3,6 +3,8 @@
 //! written atomically so a killed run never leaves a corrupt entry.
 //!
 //! Only successful answers are cached. Entries older than the TTL are ignored (and replaced).
+//! A streamed answer is kept as assembled (`streamed`: the answer and its time to first
+//! token); its key differs from the non-streamed request's (the body or URL says `stream`).
 //! A hit carries the time the answer was first received, so every report can say how old the
 //! answers it used are. A write-only cache (CI mode without `--use-cache`) stores answers but
 //! never reads them.
@@ -13,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::cassette::write_atomic;
+use crate::provider::Response;
 use crate::provider::wire::RawResponse;
 
 /// Default folder, relative to the project root.
@@ -46,6 +49,16 @@ struct CacheEntry {
     headers: Vec<(String, String)>,
     body: String,
     latency_ms: u64,
+    /// A streamed answer, assembled (the stream itself is not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    streamed: Option<StreamedEntry>,
+}
+
+/// What a streamed answer's cache entry holds besides the head.
+#[derive(Debug, Serialize, Deserialize)]
+struct StreamedEntry {
+    answer: Response,
+    ttft_ms: Option<u64>,
 }
 
 /// What a cache folder holds.
@@ -91,6 +104,59 @@ impl Cache {
 
     /// A cached answer, if present and fresh (never, for a write-only cache).
     pub fn get(&self, key: &str) -> Option<Hit> {
+        let entry = self.entry(key)?;
+        if entry.streamed.is_some() {
+            return None;
+        }
+        Some(Hit {
+            raw: RawResponse {
+                status: entry.status,
+                headers: entry.headers,
+                body: entry.body.into_bytes(),
+                stderr: None,
+            },
+            latency_ms: entry.latency_ms,
+            created_unix: entry.created_unix,
+        })
+    }
+
+    /// A cached streamed answer, its latency, time to first token and when it was received
+    /// (Unix seconds), if present and fresh (never, for a write-only cache).
+    pub fn get_streamed(&self, key: &str) -> Option<(Response, u64, Option<u64>, u64)> {
+        let entry = self.entry(key)?;
+        let created = entry.created_unix;
+        let s = entry.streamed?;
+        Some((s.answer, entry.latency_ms, s.ttft_ms, created))
+    }
+
+    /// Stores a streamed answer as assembled (its strings already scrubbed of secrets).
+    pub fn put_streamed(
+        &self,
+        key: &str,
+        provider: &str,
+        answer: &Response,
+        latency_ms: u64,
+        ttft_ms: Option<u64>,
+    ) -> std::io::Result<()> {
+        let entry = CacheEntry {
+            version: 1,
+            provider: provider.to_string(),
+            created_unix: now_unix(),
+            status: 200,
+            headers: Vec::new(),
+            body: String::new(),
+            latency_ms,
+            streamed: Some(StreamedEntry {
+                answer: answer.clone(),
+                ttft_ms,
+            }),
+        };
+        let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        write_atomic(&self.path_for(key), &bytes)
+    }
+
+    /// A fresh entry of this format version (none for a write-only cache).
+    fn entry(&self, key: &str) -> Option<CacheEntry> {
         if !self.read {
             return None;
         }
@@ -105,16 +171,7 @@ impl Cache {
                 return None;
             }
         }
-        Some(Hit {
-            raw: RawResponse {
-                status: entry.status,
-                headers: entry.headers,
-                body: entry.body.into_bytes(),
-                stderr: None,
-            },
-            latency_ms: entry.latency_ms,
-            created_unix: entry.created_unix,
-        })
+        Some(entry)
     }
 
     /// Stores an answer. Errors are reported to the caller, who logs them: a cache that cannot
@@ -139,6 +196,7 @@ impl Cache {
                 .collect(),
             body: String::from_utf8_lossy(&raw.body).into_owned(),
             latency_ms,
+            streamed: None,
         };
         let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         write_atomic(&self.path_for(key), &bytes)
