@@ -11,7 +11,7 @@
 //! The exact bounds are found by bisection, which assumes the p-value rises with the null
 //! value; exact p-values can wobble. So the decision points themselves (the margin `−D` and 0)
 //! are tested directly, and a bound that the direct test contradicts is moved to the other side
-//! of that point ([`pin`]): the interval shown always agrees with the verdict, and the verdict
+//! of that point (`pin`): the interval shown always agrees with the verdict, and the verdict
 //! with an exact test.
 
 use serde::{Deserialize, Serialize};

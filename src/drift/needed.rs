@@ -15,8 +15,9 @@
 //!   per-case differences repeated to `n'` cases.
 //! - **Samples per case**: case `i`'s difference varies because cases differ (between-case
 //!   variance `B`) and because each rate averages `r` Bernoulli samples (within-case variance
-//!   `W`, shrinking as `1/r`). From the data: `V = var(d_i)`, `W = mean_i [b_i(1−b_i)/(r_b−1)
-//!   + c_i(1−c_i)/(r_c−1)]`, `B = max(V − W, 0)`. With `k` times the samples, each case's
+//!   `W`, shrinking as `1/r`). From the data: `V = var(d_i)`,
+//!   `W = mean_i [b_i(1−b_i)/(r_b−1) + c_i(1−c_i)/(r_c−1)]`, `B = max(V − W, 0)`. With `k`
+//!   times the samples, each case's
 //!   deviation from `Δ` shrinks by `√((B + W/k)/V)`. With single samples `W` cannot be
 //!   estimated; it is taken as `V` (all within cases), which gives a lower bound. When every
 //!   case agrees (`V = 0`) more samples per case cannot help: the guard must allow for samples

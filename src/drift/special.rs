@@ -1,5 +1,5 @@
 //! Special functions the exact interval needs: the regularized incomplete beta function and,
-//! through it, binomial tail probabilities. Written here (with [`ln_gamma`] from the bootstrap
+//! through it, binomial tail probabilities. Written here (with `ln_gamma` from the bootstrap
 //! module) rather than taken from a crate, like the bootstrap's samplers: a few dozen lines,
 //! checked against `scipy.special.betainc` and `scipy.stats.binom.sf` in the tests below.
 

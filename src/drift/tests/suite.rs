@@ -185,9 +185,25 @@ fn ttft_gate_and_percentiles() {
         "{}",
         ttft.detail
     );
-    // No streamed answers on a side: nothing to gate on.
+    // No streamed answers on a side: a limit that was asked for but cannot be checked fails,
+    // saying why; without a limit the gate is skipped.
     st.ttft = stats::Latency::of(vec![100.0], Vec::new());
-    let (_, g, _) = verdict::decide(&[], &st, &s);
+    let (_, g, code) = verdict::decide(&[], &st, &s);
+    let ttft = g.iter().find(|g| g.name == "p95_ttft").unwrap();
+    assert_eq!(
+        (ttft.status, code),
+        (GateStatus::Fail, 1),
+        "{}",
+        ttft.detail
+    );
+    assert!(
+        ttft.detail.starts_with(
+            "cannot check the 50% limit: no candidate answer has a time to first token"
+        ),
+        "{}",
+        ttft.detail
+    );
+    let (_, g, _) = verdict::decide(&[], &st, &Settings::default());
     let ttft = g.iter().find(|g| g.name == "p95_ttft").unwrap();
     assert_eq!(ttft.status, GateStatus::Skipped, "{}", ttft.detail);
 }
