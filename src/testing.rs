@@ -348,6 +348,7 @@ impl Suite {
                     thresholds: Some(crate::suite::model::Thresholds::strictest(
                         plan.suites.iter().map(|s| &s.suite.thresholds),
                     )),
+                    credentials: Vec::new(),
                 },
                 suites,
                 results: sink.results,

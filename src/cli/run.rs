@@ -509,6 +509,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         thresholds: Some(crate::suite::model::Thresholds::strictest(
             plan.suites.iter().map(|s| &s.suite.thresholds),
         )),
+        credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
         .suites
@@ -612,6 +613,24 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// Where each cloud provider's credentials come from, for `run.credentials`.
+fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUse> {
+    plan.suites
+        .iter()
+        .flat_map(|s| {
+            s.providers.iter().filter_map(|p| {
+                let info = p.built.protocol.credential_info()?;
+                Some(crate::results::CredentialUse {
+                    suite: s.suite.name.clone(),
+                    provider: p.spec.label.clone(),
+                    kind: info.kind,
+                    detail: info.detail,
+                })
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! are absent are reported (and make the merged run incomplete).
 //!
 //! The merged file: `run.mode` is the common mode (else `mixed`), `started_at` the earliest,
+//! `credentials` every input's sources (each once),
 //! `planned` the sum, no `shard`; each suite's `cases` is the sum over inputs; results are
 //! sorted by (suite, case id, provider, prompt, sample); the summary is recounted, with
 //! `duration_ms` the longest input's (shards run side by side) and `unfinished` the sum;
@@ -158,6 +159,8 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
     let mut cache_modes = BTreeSet::new();
     let mut started_at: Option<String> = None;
     let mut planned = 0;
+    // Every input's credential sources, each once, in input order.
+    let mut credentials: Vec<super::CredentialUse> = Vec::new();
     let mut duration_ms = 0;
     let mut unfinished = 0;
     for (i, inp) in inputs.iter().enumerate() {
@@ -173,6 +176,11 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
             started_at = Some(inp.file.run.started_at.clone());
         }
         planned += inp.file.run.planned;
+        for c in &inp.file.run.credentials {
+            if !credentials.contains(c) {
+                credentials.push(c.clone());
+            }
+        }
         duration_ms = duration_ms.max(inp.file.summary.duration_ms);
         unfinished += inp.file.summary.unfinished;
         for s in &inp.file.suites {
@@ -275,6 +283,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
                 shard: None,
                 cache,
                 thresholds,
+                credentials,
             },
             suites,
             results,
@@ -375,6 +384,7 @@ mod tests {
                 shard: shard.map(Into::into),
                 cache: None,
                 thresholds: None,
+                credentials: Vec::new(),
             },
             suites: vec![SuiteInfo {
                 name: "s".into(),

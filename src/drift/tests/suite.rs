@@ -356,6 +356,7 @@ fn results_round_trip_through_the_reader() {
             shard: None,
             cache: Some("off".into()),
             thresholds: Some(crate::suite::model::Thresholds::default()),
+            credentials: Vec::new(),
         },
         suites: Vec::new(),
         results: vec![a, b],
