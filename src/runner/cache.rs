@@ -277,19 +277,21 @@ mod tests {
     #[test]
     fn expired_entries_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        // A minute of time to live: a loaded machine may cross a second boundary between
+        // `put` and `get`, so a zero TTL would make this test flaky.
+        let cache = Cache::new(dir.path(), Some(Duration::from_secs(60)));
         let raw = RawResponse {
             status: 200,
             body: b"{}".to_vec(),
             ..Default::default()
         };
         cache.put("abcdef", "p", &raw, 1).unwrap();
-        // created now, age 0 <= ttl 0: still fresh
+        // created just now, well within the TTL: fresh
         assert!(cache.get("abcdef").is_some());
-        let old = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        let old = Cache::new(dir.path(), Some(Duration::from_secs(60)));
         let path = old.path_for("abcdef");
         let mut entry: CacheEntry = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        entry.created_unix -= 10;
+        entry.created_unix -= 120;
         std::fs::write(&path, serde_json::to_vec(&entry).unwrap()).unwrap();
         assert!(old.get("abcdef").is_none());
     }
