@@ -7,11 +7,12 @@
 //! `validate` is exactly "load + plan"; `run` is "load + plan + runner".
 //!
 //! Work that can be done once per suite is done once here: templates are compiled once,
-//! assertions whose value holds no template are compiled once and shared by every case.
+//! assertions whose value holds no template are compiled once and shared by every case that
+//! holds the same assertion (same content and location: see [`shared`]).
 
 mod helpers;
+mod shared;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -128,6 +129,8 @@ pub struct PlannedProvider {
     pub built: BuiltProvider,
     /// Where record/replay mode reads and writes this provider's cassette.
     pub cassette_path: PathBuf,
+    /// Code run on this provider's answers before the case's `transform`.
+    pub transform: Option<Arc<crate::script::CompiledTransform>>,
     /// Answers are streamed (`stream: true` in its config, or `--stream`).
     pub stream: bool,
 }
@@ -144,6 +147,8 @@ pub struct PlannedCase {
     pub assertions: Vec<Arc<CompiledAssertion>>,
     /// Samples to take.
     pub repeat: u32,
+    /// Code run on every answer before the assertions.
+    pub transform: Option<Arc<crate::script::CompiledTransform>>,
 }
 
 /// One request to make.
@@ -313,6 +318,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         }
     }
     check_request_templates(&planned, &mut diags);
+    crate::suite::dataset::locate_cells(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -447,10 +453,11 @@ fn to_u32(i: usize) -> u32 {
 }
 
 fn plan_suite(
-    suite: Suite,
+    mut suite: Suite,
     opts: &PlanOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<PlannedSuite> {
+    transform_vars(&mut suite, &|c| case_selected(opts, c), diags);
     let file = suite.path.clone();
     let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
@@ -493,6 +500,11 @@ fn plan_suite(
         };
         match build_provider(spec, &ctx) {
             Ok(built) => {
+                if let crate::provider::ids::IdForm::Mapped { note, .. } =
+                    crate::provider::ids::promptfoo_form(&spec.id, crate::provider::ids::Role::Chat)
+                {
+                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
+                }
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
@@ -529,11 +541,19 @@ fn plan_suite(
                         .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
                     );
                 }
+                let transform = compile_transform(
+                    spec.config.transform.as_ref(),
+                    &suite.dir,
+                    &file,
+                    &format!("{}.config.transform", spec.yaml_path),
+                    diags,
+                );
                 let stream = streams(spec, &built, opts.stream, &file, diags);
                 providers.push(PlannedProvider {
                     spec: spec.clone(),
                     built,
                     cassette_path,
+                    transform,
                     stream,
                 });
             }
@@ -580,25 +600,9 @@ fn plan_suite(
         dir: &suite.dir,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
-    let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
+    let mut shared = shared::SharedAssertions::default();
     let mut cases = Vec::new();
-    let selected = |case: &Case| {
-        if let Some(f) = &opts.filter
-            && !f.is_match(&case.id)
-            && !case.description.as_deref().is_some_and(|d| f.is_match(d))
-        {
-            return false;
-        }
-        if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
-            return false;
-        }
-        if let Some((k, n)) = opts.shard
-            && shard_of(&case.id, n) != k - 1
-        {
-            return false;
-        }
-        true
-    };
+    let selected = |case: &Case| case_selected(opts, case);
     // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
     // threads (in case order; the loop below reads the texts and reports errors in order).
     let names: Vec<Vec<String>> = suite
@@ -708,11 +712,19 @@ fn plan_suite(
             .or(suite.options.repeat)
             .unwrap_or(1)
             .max(1);
+        let transform = compile_transform(
+            case.transform.as_ref(),
+            &suite.dir,
+            &case_file,
+            &format!("{case_path}.transform"),
+            diags,
+        );
         cases.push(PlannedCase {
             index: ci,
             prompts,
             assertions,
             repeat,
+            transform,
         });
     }
     if !suite.cases.is_empty()
@@ -734,7 +746,10 @@ fn plan_suite(
             env: &env_fn,
             cassette_root: &cassette_root,
         },
-        cases.iter().flat_map(|c| c.assertions.iter().map(|a| &**a)),
+        cases.iter().flat_map(|c| {
+            let case = &suite.cases[c.index];
+            c.assertions.iter().map(move |a| (case, &**a))
+        }),
         diags,
     );
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
@@ -746,6 +761,90 @@ fn plan_suite(
         prompt_labels,
         helpers,
     })
+}
+
+/// Whether the filter, tags and shard of `opts` select `case`.
+fn case_selected(opts: &PlanOptions, case: &Case) -> bool {
+    if let Some(f) = &opts.filter
+        && !f.is_match(&case.id)
+        && !case.description.as_deref().is_some_and(|d| f.is_match(d))
+    {
+        return false;
+    }
+    if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
+        return false;
+    }
+    if let Some((k, n)) = opts.shard
+        && shard_of(&case.id, n) != k - 1
+    {
+        return false;
+    }
+    true
+}
+
+/// Compiles a provider's or case's answer transform; an error is a diagnostic at `at`.
+fn compile_transform(
+    spec: Option<&crate::suite::model::TransformSpec>,
+    dir: &Path,
+    file: &Path,
+    at: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<crate::script::CompiledTransform>> {
+    let (python, code) = spec?.script()?;
+    match crate::script::CompiledTransform::compile(python, code, dir) {
+        Ok(t) => Some(Arc::new(t)),
+        Err(e) => {
+            diags.push(Diagnostic::error(file, at, e));
+            None
+        }
+    }
+}
+
+/// Runs each selected case's `transform_vars` (before its prompts are rendered): the object
+/// it returns is merged over the case's vars. An error is a diagnostic on the case.
+fn transform_vars(
+    suite: &mut Suite,
+    selected: &dyn Fn(&Case) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let dir = suite.dir.clone();
+    for i in 0..suite.cases.len() {
+        let case = &suite.cases[i];
+        let Some((python, code)) = case.transform_vars.as_ref().and_then(|t| t.script()) else {
+            continue;
+        };
+        if !selected(case) {
+            continue;
+        }
+        let (file, path) = case_location(suite, case);
+        let at = format!("{path}.transform_vars");
+        let result = crate::script::CompiledTransform::compile(python, code, &dir).and_then(|t| {
+            let vars = serde_json::to_value(&case.vars).unwrap_or(Value::Null);
+            let context = serde_json::json!({ "vars": vars, "test": { "vars": vars } });
+            t.run_blocking(crate::script::Input::Vars, &vars, &context)
+        });
+        match result {
+            Ok(Value::Object(map)) => {
+                let case = &mut suite.cases[i];
+                for (k, v) in map {
+                    case.vars.insert(k, v);
+                }
+            }
+            Ok(other) => diags.push(Diagnostic::error(
+                &file,
+                at,
+                format!(
+                    "case `{}`: `transform_vars` must return an object of vars, not {other}",
+                    suite.cases[i].id
+                ),
+            )),
+            Err(e) => diags.push(Diagnostic::error(
+                &file,
+                at,
+                format!("case `{}`: {e}", suite.cases[i].id),
+            )),
+        }
+    }
 }
 
 /// `select-best` compares the answers of one case: it needs at least two (provider, prompt)
@@ -774,18 +873,27 @@ fn check_select_best(
                     .count()
             })
             .sum::<usize>();
-        if answers < 2 && !diags.iter().any(|d| d.yaml_path == a.spec.yaml_path) {
-            diags.push(
-                Diagnostic::error(
-                    &suite.path,
-                    &a.spec.yaml_path,
-                    format!(
-                        "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
-                        suite.cases[pc.index].id
-                    ),
-                )
-                .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer"),
-            );
+        if answers >= 2 {
+            continue;
+        }
+        let case = &suite.cases[pc.index];
+        let d = assertion_diag(
+            &suite.path,
+            &a.spec,
+            case,
+            None,
+            format!(
+                "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
+                case.id
+            ),
+        )
+        .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer");
+        // One report per assertion written once (in `defaults`), one per dataset row.
+        if !diags
+            .iter()
+            .any(|o| o.file == d.file && o.line == d.line && o.yaml_path == d.yaml_path)
+        {
+            diags.push(d);
         }
     }
 }
@@ -870,21 +978,23 @@ fn compile_assertion(
     spec: &AssertionSpec,
     case: &Case,
     ctx: &CompileContext<'_>,
-    shared: &mut HashMap<String, Arc<CompiledAssertion>>,
+    shared: &mut shared::SharedAssertions,
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
     let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.get(&spec.yaml_path) {
-        return Some(a.clone());
+    if !templated && let Some(a) = shared.get(spec) {
+        return Some(a);
     }
     let rendered = if templated {
         match render_spec(spec, case) {
             Ok(s) => s,
             Err(e) => {
-                let mut d = Diagnostic::error(
+                let mut d = assertion_diag(
                     file,
-                    format!("{}.value", spec.yaml_path),
+                    spec,
+                    case,
+                    Some("value"),
                     format!(
                         "assertion `{}` of case `{}`: {e}",
                         spec.type_name(),
@@ -908,31 +1018,65 @@ fn compile_assertion(
         Ok(c) => {
             let c = Arc::new(c);
             if !templated {
-                shared.insert(spec.yaml_path.clone(), c.clone());
+                shared.insert(spec, c.clone());
             }
             Some(c)
         }
         Err(e) => {
-            // One report per assertion, not one per case sharing it.
-            let path = match &e.at {
-                Some(at) => format!("{}.{at}", spec.yaml_path),
-                None => spec.yaml_path.clone(),
-            };
-            if !diags
-                .iter()
-                .any(|d| d.yaml_path == path && d.severity == Severity::Error)
-            {
-                let mut d = Diagnostic::error(
-                    file,
-                    path,
-                    format!("assertion `{}`: {}", spec.type_name(), e.message),
-                );
-                d.help = e.help;
+            let mut d = assertion_diag(
+                file,
+                spec,
+                case,
+                e.at.as_deref(),
+                format!("assertion `{}`: {}", spec.type_name(), e.message),
+            );
+            d.help = e.help;
+            // One report per assertion, not one per case sharing it (a `defaults` assertion).
+            let reported = diags.iter().any(|o| {
+                o.severity == Severity::Error
+                    && o.file == d.file
+                    && o.line == d.line
+                    && o.yaml_path == d.yaml_path
+                    && o.message == d.message
+            });
+            if !reported {
                 diags.push(d);
             }
             None
         }
     }
+}
+
+/// An error about assertion `spec` of `case` (at key `at` below it), placed by [`at_assertion`].
+fn assertion_diag(
+    file: &Path,
+    spec: &AssertionSpec,
+    case: &Case,
+    at: Option<&str>,
+    message: String,
+) -> Diagnostic {
+    let path = match at {
+        Some(at) => format!("{}.{at}", spec.yaml_path),
+        None => spec.yaml_path.clone(),
+    };
+    at_assertion(Diagnostic::error(file, path, message), spec, case)
+}
+
+/// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
+/// `__expected…` column, its `assert` key) is reported at that row of the dataset, keeping its
+/// path (`__expected2.value`), its column left for [`build`] to find (see
+/// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
+/// at its suite path.
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+    if spec.yaml_path.starts_with("defaults.") {
+        return d;
+    }
+    if let CaseSource::Dataset { file, line, .. } = &case.source {
+        d.file.clone_from(file);
+        d.line = Some(*line);
+        d.column = None;
+    }
+    d
 }
 
 fn value_has_template(v: &Value) -> bool {

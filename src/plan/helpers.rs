@@ -22,7 +22,9 @@ use crate::provider::build_provider;
 use crate::provider::embeddings::{BuiltEmbedder, build_embedder};
 use crate::provider::registry::{BuildContext, BuiltProvider, ProviderFactoryError};
 use crate::suite::Diagnostic;
-use crate::suite::model::{AssertionKind, EquivalenceMethod, Mode, ProviderSpec, Suite};
+use crate::suite::model::{
+    AssertionKind, AssertionSpec, Case, EquivalenceMethod, Mode, ProviderSpec, Suite,
+};
 
 /// A grader model, built.
 #[derive(Debug)]
@@ -106,49 +108,80 @@ pub(super) struct HelperContext<'a> {
     pub(super) cassette_root: &'a Path,
 }
 
-/// Every (role, `provider:` name) the assertions need, with the first assertion that needs it.
+/// A (role, `provider:` name) some assertion needs, with the first assertion (and its case)
+/// that needs it: diagnostics about it are placed there.
+struct Need<'a> {
+    role: Role,
+    name: Option<String>,
+    spec: &'a AssertionSpec,
+    case: &'a Case,
+}
+
+/// Every (role, `provider:` name) the assertions need.
 fn needs<'a>(
-    assertions: impl Iterator<Item = &'a CompiledAssertion>,
-    out: &mut Vec<(Role, Option<String>, String, AssertionKind)>,
+    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
+    out: &mut Vec<Need<'a>>,
 ) {
-    for a in assertions {
-        let spec = &a.spec;
-        let mut push = |role: Role, name: Option<String>| {
-            if !out.iter().any(|(r, n, _, _)| *r == role && *n == name) {
-                out.push((role, name, spec.yaml_path.clone(), spec.kind));
-            }
+    for (case, a) in assertions {
+        need(case, a, out);
+    }
+}
+
+/// What one assertion (and the assertions of a set) needs.
+fn need<'a>(case: &'a Case, a: &'a CompiledAssertion, out: &mut Vec<Need<'a>>) {
+    let spec = &a.spec;
+    let mut push = |role: Role, name: Option<String>| {
+        if !out.iter().any(|n| n.role == role && n.name == name) {
+            out.push(Need {
+                role,
+                name,
+                spec,
+                case,
+            });
+        }
+    };
+    if crate::judge::needs_grader(spec.kind) {
+        push(Role::Grader, spec.provider.clone());
+    }
+    if crate::judge::needs_embedder(spec.kind) {
+        // `answer-relevance`'s `provider:` names its grader; embeddings come from the suite.
+        let name = if spec.kind == AssertionKind::Similar {
+            spec.provider.clone()
+        } else {
+            None
         };
-        if crate::judge::needs_grader(spec.kind) {
-            push(Role::Grader, spec.provider.clone());
-        }
-        if crate::judge::needs_embedder(spec.kind) {
-            // `answer-relevance`'s `provider:` names its grader; embeddings come from the suite.
-            let name = if spec.kind == AssertionKind::Similar {
-                spec.provider.clone()
-            } else {
-                None
-            };
-            push(Role::Embedder, name);
-        }
-        needs(a.children().iter(), out);
+        push(Role::Embedder, name);
+    }
+    for c in a.children() {
+        need(case, c, out);
     }
 }
 
 /// Builds the graders and embedders the given assertions need; problems go to `diags`.
 pub(super) fn plan_helpers<'a>(
     cx: &HelperContext<'_>,
-    assertions: impl Iterator<Item = &'a CompiledAssertion>,
+    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Helpers {
     let mut wanted = Vec::new();
     needs(assertions, &mut wanted);
     let mut h = Helpers::default();
     let mut by_label: HashMap<(Role, String), usize> = HashMap::new();
-    for (role, name, at, kind) in wanted {
-        let Some(spec) = resolve(cx.suite, role, name.as_deref(), &at, kind, diags) else {
+    for need in wanted {
+        let (role, name) = (need.role, need.name.clone());
+        let Some((spec, from_assertion)) = resolve(cx.suite, &need, diags) else {
             continue;
         };
-        add(cx, &mut h, &mut by_label, role, name, &spec, diags);
+        // An entry made from a dataset row's `provider:` is reported at that row.
+        let mut found = Vec::new();
+        add(cx, &mut h, &mut by_label, role, name, &spec, &mut found);
+        diags.extend(found.into_iter().map(|d| {
+            if from_assertion {
+                super::at_assertion(d, need.spec, need.case)
+            } else {
+                d
+            }
+        }));
     }
     h
 }
@@ -294,22 +327,22 @@ fn add(
     Some(i)
 }
 
-/// The entry an assertion's `provider:` (or its absence) stands for.
+/// The entry an assertion's `provider:` (or its absence) stands for, and whether it was made
+/// from that `provider:` (not a suite entry).
 fn resolve(
     suite: &Suite,
-    role: Role,
-    name: Option<&str>,
-    at: &str,
-    kind: AssertionKind,
+    need: &Need<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<ProviderSpec> {
+) -> Option<(ProviderSpec, bool)> {
+    let role = need.role;
+    let at = &need.spec.yaml_path;
     let default = match role {
         Role::Grader => suite.grader.as_ref(),
         Role::Embedder => suite.embedder.as_ref(),
     };
-    let Some(name) = name else {
+    let Some(name) = need.name.as_deref() else {
         if let Some(d) = default {
-            return Some(d.clone());
+            return Some((d.clone(), false));
         }
         let (what, example) = match role {
             Role::Grader => ("a grader model", "grader: openai:gpt-4.1-mini"),
@@ -319,39 +352,44 @@ fn resolve(
             ),
         };
         let key = role.word();
-        let path = format!("{at}.type");
-        if !diags.iter().any(|d| d.yaml_path == path && d.is_error()) {
-            diags.push(
-                Diagnostic::error(
-                    &suite.path,
-                    path,
-                    format!(
-                        "`{}` needs {what}, and the suite has no `{key}:`",
-                        kind.name()
-                    ),
-                )
-                .with_help(format!(
-                    "add `{example}` at the top level of the suite (any provider works), or `provider:` to the assertion"
-                )),
-            );
+        let d = super::assertion_diag(
+            &suite.path,
+            need.spec,
+            need.case,
+            Some("type"),
+            format!(
+                "`{}` needs {what}, and the suite has no `{key}:`",
+                need.spec.kind.name()
+            ),
+        )
+        .with_help(format!(
+            "add `{example}` at the top level of the suite (any provider works), or `provider:` to the assertion"
+        ));
+        if !diags.iter().any(|o| {
+            o.is_error() && o.file == d.file && o.line == d.line && o.yaml_path == d.yaml_path
+        }) {
+            diags.push(d);
         }
         return None;
     };
     let matches = |p: &ProviderSpec| p.label == name || p.id == name;
     if let Some(d) = default.filter(|d| matches(d)) {
-        return Some(d.clone());
+        return Some((d.clone(), false));
     }
     if role == Role::Grader
         && let Some(p) = suite.providers.iter().find(|p| matches(p))
     {
-        return Some(p.clone());
+        return Some((p.clone(), false));
     }
-    Some(ProviderSpec {
-        id: name.to_string(),
-        label: name.to_string(),
-        config: crate::suite::model::ProviderConfig::default(),
-        yaml_path: format!("{at}.provider"),
-    })
+    Some((
+        ProviderSpec {
+            id: name.to_string(),
+            label: name.to_string(),
+            config: crate::suite::model::ProviderConfig::default(),
+            yaml_path: format!("{at}.provider"),
+        },
+        true,
+    ))
 }
 
 fn build_error(suite: &Suite, spec: &ProviderSpec, e: ProviderFactoryError) -> Diagnostic {

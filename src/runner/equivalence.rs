@@ -211,7 +211,7 @@ async fn by_embeddings(
             }
         }
     }
-    let fetched: Vec<(&str, Fetched<Vec<f32>>)> =
+    let fetched: Vec<(&str, Fetched<Vec<f64>>)> =
         futures_util::stream::iter(texts.into_iter().map(|(text, case_id)| {
             let target = &target;
             async move {
@@ -222,7 +222,7 @@ async fn by_embeddings(
         .buffer_unordered(asker.concurrency)
         .collect()
         .await;
-    let mut vectors: HashMap<&str, Result<Vec<f32>, String>> = HashMap::new();
+    let mut vectors: HashMap<&str, Result<Vec<f64>, String>> = HashMap::new();
     for (text, got) in fetched {
         vectors.insert(
             text,
@@ -246,7 +246,7 @@ async fn embed_text(
     e: &crate::plan::PlannedEmbedder,
     text: &str,
     case_id: &str,
-) -> Fetched<Vec<f32>> {
+) -> Fetched<Vec<f64>> {
     let protocol = e.built.protocol.as_ref();
     let label = e.spec.id.as_str();
     let wire = protocol
@@ -278,7 +278,7 @@ async fn embed_text(
 
 /// The judgment of one pair from the two answers' embeddings.
 fn cosine_judgment(
-    vectors: &HashMap<&str, Result<Vec<f32>, String>>,
+    vectors: &HashMap<&str, Result<Vec<f64>, String>>,
     r: &JudgeRequest,
     label: &str,
     threshold: f64,

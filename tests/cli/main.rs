@@ -3,8 +3,11 @@
 
 mod support;
 
+mod cache;
 mod ci;
 mod compare;
+mod credentials;
+mod datasets;
 mod diff;
 mod docs;
 mod drift_reports;
@@ -13,10 +16,13 @@ mod help;
 mod html;
 mod init;
 mod interrupt;
+mod json_path;
 mod judges;
 mod leaks;
 mod meaning;
 mod merge;
+mod promptfoo;
+mod provider_ids;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
@@ -26,6 +32,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod stats;
 mod streaming;
 mod terminal;
 mod transport;
