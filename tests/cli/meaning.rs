@@ -261,3 +261,123 @@ cases:
     );
     assert!(!r.stdout.contains("Every case is unchanged or equivalent"));
 }
+
+/// Hand-made pairs beyond the corpus, each with the reason that must name its change.
+const ADVERSARIAL: &[(&str, &str, &str)] = &[
+    (
+        "The meeting is on Tuesday",
+        "The meeting is on Thursday",
+        "date Tuesday → Thursday",
+    ),
+    ("Take 2 tablets", "Take 20 tablets", "number 2 → 20"),
+    (
+        "Paris is the capital",
+        "Lyon is the capital",
+        "names changed: Paris → Lyon",
+    ),
+    (
+        "Alice paid Bob",
+        "Bob paid Alice",
+        "roles swapped: 'Alice … Bob' → 'Bob … Alice'",
+    ),
+    (
+        "It is safe",
+        "It is unsafe",
+        "negation added: 'safe' → 'unsafe'",
+    ),
+    (
+        "Sure, here is the summary you asked for.",
+        "I can't help with that",
+        "refusal added: \"I can't help\"",
+    ),
+    (
+        "The jacket is waterproof.",
+        "The jacket is not waterproof.",
+        "negation added: 'not waterproof'",
+    ),
+    (
+        "The warranty lasts 30 days.",
+        "The warranty lasts 14 days.",
+        "number 30 → 14",
+    ),
+    (
+        "Payment is due in March.",
+        "Payment is due in May.",
+        "date March → May",
+    ),
+    (
+        "Send it to alice@example.com",
+        "Send it to bob@example.com",
+        "address alice@example.com → bob@example.com",
+    ),
+    (
+        "The dog bit the man.",
+        "The man bit the dog.",
+        "roles swapped: 'dog' and 'man' changed places",
+    ),
+    ("Use port 8080.", "Use port 8081.", "number 8080 → 8081"),
+];
+
+#[cfg(unix)]
+#[test]
+fn hand_made_pairs_through_compare_are_changed_with_their_reason() {
+    let p = Project::new();
+    let mut rows = String::new();
+    for (i, (a, b, _)) in ADVERSARIAL.iter().enumerate() {
+        rows.push_str(&json!({ "__id": format!("adv-{i:02}"), "a": a, "b": b }).to_string());
+        rows.push('\n');
+    }
+    p.file("fixtures/pairs.jsonl", &rows);
+    p.file(
+        "suites/adv.yaml",
+        r#"providers:
+  - id: exec:a
+    label: a
+    config: { command: [printf, "%s", "{{ vars.a }}"] }
+  - id: exec:b
+    label: b
+    config: { command: [printf, "%s", "{{ vars.b }}"] }
+prompts: ["Answer the question."]
+cases:
+  - file://fixtures/pairs.jsonl
+"#,
+    );
+    let r = p.run(&[
+        "compare",
+        "--baseline",
+        "a",
+        "--candidate",
+        "b",
+        "suites/adv.yaml",
+        "--no-cache",
+        "--bootstrap",
+        "0",
+        "-o",
+        "cmp.json",
+    ]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.all());
+    let doc: Value = serde_json::from_str(&p.read("cmp.json")).unwrap();
+    let cases = doc["comparisons"][0]["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), ADVERSARIAL.len());
+    for c in cases {
+        let id = c["case_id"].as_str().unwrap();
+        let (a, b, reason) = ADVERSARIAL[id["adv-".len()..].parse::<usize>().unwrap()];
+        assert_eq!(c["baseline"]["output"], a, "{id}");
+        assert_eq!(c["candidate"]["output"], b, "{id}");
+        assert_eq!(c["class"], "changed", "{a:?} → {b:?}: {c}");
+        assert_eq!(c["reasons"][0], reason, "{a:?} → {b:?}: {c}");
+        assert_eq!(c["signals"][0]["hard"], true, "{a:?} → {b:?}: {c}");
+        // The terminal table names the change too.
+        assert!(
+            r.stdout.contains(&format!("{id}")) && r.stdout.contains(reason),
+            "{reason}: {}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout.contains(&format!("{} changed", ADVERSARIAL.len())),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("Every case is unchanged or equivalent"));
+}

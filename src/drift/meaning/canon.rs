@@ -278,8 +278,14 @@ fn push_word(written: &str, initial: bool, pause: bool, out: &mut Vec<Token>) {
     let parts = expand(&lower);
     let last = parts.len() - 1;
     for (i, part) in parts.into_iter().enumerate() {
+        // `May` inside a sentence is the month (`due in May`); opening one, the modal.
+        let month = written == "May" && !initial;
         out.push(Token {
-            lex: lexicon::lex(&part),
+            lex: if month {
+                lexicon::Lex::month()
+            } else {
+                lexicon::lex(&part)
+            },
             text: part,
             kind: Kind::Word,
             capital: capital && i == 0,

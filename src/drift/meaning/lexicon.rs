@@ -732,6 +732,14 @@ pub(crate) mod flag {
 }
 
 impl Lex {
+    /// A month's entry, for `May` inside a sentence (the word list has only the modal).
+    pub(crate) fn month() -> Lex {
+        Lex {
+            flags: flag::DATE,
+            ..Lex::default()
+        }
+    }
+
     /// Whether the word has the flag.
     pub(crate) fn has(self, f: u16) -> bool {
         self.flags & f != 0

@@ -11,7 +11,8 @@
 //!  answer A ─┐                        ┌─ refusal ─ JSON presence, shape, values (per path)
 //!            ├─ canonical forms ──────┤
 //!  answer B ─┘   same? → format only  └─ token diff ─ yes/no ─ negation ─ numbers ─ units
-//!                                                    ─ dates ─ names ─ antonyms/classes
+//!                                                    ─ dates ─ names ─ addresses
+//!                                                    ─ antonyms/classes
 //!                                                    ─ roles ─ lists ─ hedging ─ words
 //! ```
 //!
@@ -52,6 +53,8 @@ pub enum SignalKind {
     Date,
     /// Names (capitalised words) differ.
     Name,
+    /// E-mail addresses or URLs differ.
+    Address,
     /// A word was swapped for its opposite or another member of an exclusive class.
     Antonym,
     /// Who did what to whom changed (`A hit B` → `B hit A`), or the voice did.
@@ -172,6 +175,7 @@ pub(crate) fn text(a: &str, b: &str, out: &mut Vec<MeaningSignal>) -> bool {
     signals::units_changed(&p, out);
     signals::dates(&p, out);
     signals::names(&p, out);
+    signals::addresses(a, b, out);
     signals::opposites(&p, out);
     signals::lists(&p, out);
     signals::prose_lists(a, b, out);

@@ -492,6 +492,62 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     }
 }
 
+// ---- addresses ---------------------------------------------------------------------------------
+
+/// The e-mail addresses and URLs of a text, as written (`alice@example.com`,
+/// `https://example.com/a`, `www.example.com`), surrounding punctuation and Markdown trimmed.
+fn address_list(text: &str) -> Vec<&str> {
+    let edge = |c: char| !(c.is_alphanumeric() || matches!(c, '/' | '_' | '-' | '~' | '#' | '='));
+    text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | '[' | ']'))
+        .map(|w| w.trim_matches(edge))
+        .filter(|w| {
+            let email = w.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && host.contains('.') && !host.contains('@')
+            });
+            let url = ["http://", "https://", "ftp://", "www."].iter().any(|p| {
+                w.len() > p.len() && w.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
+            });
+            email || url
+        })
+        .collect()
+}
+
+/// E-mail addresses or URLs added, dropped or changed (`alice@example.com` →
+/// `bob@example.com`): hard. Compared as written, host names ignoring case.
+pub(crate) fn addresses(a: &str, b: &str, out: &mut Vec<MeaningSignal>) {
+    let key = |w: &str| match w.split_once('@') {
+        Some((user, host)) => format!("{user}@{}", host.to_lowercase()),
+        None => w.trim_end_matches('/').to_string(),
+    };
+    let (la, lb) = (address_list(a), address_list(b));
+    if la.is_empty() && lb.is_empty() {
+        return;
+    }
+    let (ka, kb): (Vec<String>, Vec<String>) = (
+        la.iter().map(|w| key(w)).collect(),
+        lb.iter().map(|w| key(w)).collect(),
+    );
+    let gone: Vec<&str> = la
+        .iter()
+        .zip(&ka)
+        .filter(|(_, k)| !kb.contains(k))
+        .map(|(w, _)| *w)
+        .collect();
+    let new: Vec<&str> = lb
+        .iter()
+        .zip(&kb)
+        .filter(|(_, k)| !ka.contains(k))
+        .map(|(w, _)| *w)
+        .collect();
+    let reason = match (gone.is_empty(), new.is_empty()) {
+        (true, true) => return,
+        (true, false) => format!("address added: {}", new.join(", ")),
+        (false, true) => format!("address dropped: {}", gone.join(", ")),
+        (false, false) => format!("address {} → {}", gone.join(", "), new.join(", ")),
+    };
+    out.push(hard(SignalKind::Address, reason));
+}
+
 // ---- names -------------------------------------------------------------------------------------
 
 /// Endings of common nouns: a capitalised word with one of them that opens a sentence is not

@@ -198,3 +198,50 @@ fn huge_answers_are_bounded() {
         t.elapsed()
     );
 }
+
+#[test]
+fn may_inside_a_sentence_is_the_month() {
+    let m = compare("Payment is due in March.", "Payment is due in May.");
+    let r: Vec<&str> = m.signals.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(r[0], "date March → May", "{r:?}");
+    assert!(!r.iter().any(|s| s.starts_with("hedging")), "{r:?}");
+    // Opening a sentence, or lowercase, it is the modal.
+    assert_eq!(
+        first("The store is open.", "The store may be open.").1,
+        "hedging added: 'may'"
+    );
+    assert!(
+        reasons("May I help?", "Can I help?")
+            .iter()
+            .all(|s| !s.starts_with("date")),
+        "{:?}",
+        reasons("May I help?", "Can I help?")
+    );
+}
+
+#[test]
+fn addresses_are_hard() {
+    let (hard, reason) = first("Send it to alice@example.com", "Send it to bob@example.com");
+    assert!(hard);
+    assert_eq!(reason, "address alice@example.com → bob@example.com");
+    let (hard, reason) = first(
+        "Visit https://example.com/a.",
+        "Visit https://example.com/b.",
+    );
+    assert!(hard);
+    assert_eq!(
+        reason,
+        "address https://example.com/a → https://example.com/b"
+    );
+    assert_eq!(
+        first("Mail us.", "Mail us at help@example.com.").1,
+        "address added: help@example.com"
+    );
+    // Host case and a trailing slash are not a change of address.
+    assert!(compare("See https://Example.com/", "see https://example.com").format_only);
+    let r = reasons(
+        "Write to help@Example.com today",
+        "Write to help@example.com now",
+    );
+    assert!(!r.iter().any(|s| s.starts_with("address")), "{r:?}");
+}
