@@ -316,6 +316,11 @@ const ADVERSARIAL: &[(&str, &str, &str)] = &[
         "roles swapped: 'dog' and 'man' changed places",
     ),
     ("Use port 8080.", "Use port 8081.", "number 8080 → 8081"),
+    (
+        "1. Preheat the oven\n2. Mix the flour",
+        "2. Preheat the oven\n1. Mix the flour",
+        "list numbering changed: 1, 2 → 2, 1",
+    ),
 ];
 
 #[cfg(unix)]

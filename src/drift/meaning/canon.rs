@@ -60,6 +60,8 @@ pub(crate) struct Canon {
     pub(crate) tokens: Vec<Token>,
     /// List items: each a range of `tokens`.
     pub(crate) items: Vec<std::ops::Range<usize>>,
+    /// The numbers of ordinal list markers (`1.`, `2)`), in order.
+    pub(crate) ordinals: Vec<u32>,
 }
 
 impl Canon {
@@ -76,7 +78,18 @@ impl Canon {
                 .iter()
                 .zip(&other.tokens)
                 .all(|(a, b)| a.text == b.text)
+            && (self.ordinals == other.ordinals
+                || (plain_numbering(&self.ordinals) && plain_numbering(&other.ordinals)))
     }
+}
+
+/// Whether ordinal markers only count (`1. 2. 3.`, restarts at `1.`, or the lazy `1. 1. 1.`):
+/// then their numbers are formatting. Otherwise (`2. Preheat` / `1. Mix`) they are compared.
+pub(crate) fn plain_numbering(ordinals: &[u32]) -> bool {
+    ordinals
+        .iter()
+        .enumerate()
+        .all(|(i, &n)| n == 1 || i > 0 && (n == ordinals[i - 1] + 1 || n == ordinals[i - 1]))
 }
 
 /// Symbols kept as tokens.
@@ -89,9 +102,10 @@ pub(crate) fn canonical(text: &str) -> Canon {
     let text = typography(text);
     let mut out = Canon::default();
     for line in text.lines() {
-        let Some((body, item)) = strip_block_markers(line) else {
+        let Some((body, item, ordinal)) = strip_block_markers(line) else {
             continue;
         };
+        out.ordinals.extend(ordinal);
         let start = out.tokens.len();
         tokenize_line(body, &mut out.tokens);
         if item && out.tokens.len() > start {
@@ -115,9 +129,10 @@ fn typography(text: &str) -> String {
         .collect()
 }
 
-/// A line without its Markdown block markers, and whether it is a list item; `None` for lines
-/// that are only formatting (fences, rules, table separators).
-fn strip_block_markers(line: &str) -> Option<(&str, bool)> {
+/// A line without its Markdown block markers, whether it is a list item, and its ordinal
+/// marker's number; `None` for lines that are only formatting (fences, rules, table
+/// separators).
+fn strip_block_markers(line: &str) -> Option<(&str, bool, Option<u32>)> {
     let mut s = line.trim();
     if s.starts_with("```") || s.starts_with("~~~") {
         return None;
@@ -130,6 +145,7 @@ fn strip_block_markers(line: &str) -> Option<(&str, bool)> {
         return None;
     }
     let mut item = false;
+    let mut ordinal = None;
     loop {
         if let Some(rest) = s.strip_prefix('>') {
             s = rest.trim_start();
@@ -153,6 +169,7 @@ fn strip_block_markers(line: &str) -> Option<(&str, bool)> {
             && s[digits..].starts_with(['.', ')'])
             && s[digits + 1..].starts_with(' ')
         {
+            ordinal = ordinal.or(s[..digits].parse().ok());
             s = s[digits + 1..].trim_start();
             item = true;
             continue;
@@ -168,7 +185,7 @@ fn strip_block_markers(line: &str) -> Option<(&str, bool)> {
         }
         break;
     }
-    Some((s, item))
+    Some((s, item, ordinal))
 }
 
 /// Tokens of one line (block markers already stripped).
@@ -458,6 +475,18 @@ mod tests {
             ]
         );
         assert_eq!(c.items, vec![1..4, 4..5, 5..6]);
+        assert_eq!(c.ordinals, [1, 2]);
+    }
+
+    #[test]
+    fn ordinal_numbers_count_only_when_they_say_more_than_the_order() {
+        let same = |a: &str, b: &str| canonical(a).same_as(&canonical(b));
+        assert!(same("1. Preheat\n2. Mix", "- Preheat\n- Mix"));
+        assert!(same("1. Preheat\n1. Mix", "1. Preheat\n2. Mix"));
+        assert!(same("1. a\n2. b\n\n1. c", "- a\n- b\n- c"));
+        assert!(!same("1. Preheat\n2. Mix", "2. Preheat\n1. Mix"));
+        assert!(!same("1. Preheat\n2. Mix", "3. Preheat\n4. Mix"));
+        assert!(same("3. Preheat\n4. Mix", "3) Preheat\n4) Mix"));
     }
 
     #[test]

@@ -178,6 +178,7 @@ pub(crate) fn text(a: &str, b: &str, out: &mut Vec<MeaningSignal>) -> bool {
     signals::addresses(a, b, out);
     signals::opposites(&p, out);
     signals::lists(&p, out);
+    signals::numbering(&p, out);
     signals::prose_lists(a, b, out);
     signals::roles(&p, out);
     signals::hedging(&p, out);

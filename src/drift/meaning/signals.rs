@@ -492,6 +492,32 @@ pub(crate) fn dates(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
     }
 }
 
+// ---- list numbering ----------------------------------------------------------------------------
+
+/// The same words under other step numbers (`1. Preheat 2. Mix` → `2. Preheat 1. Mix`): hard.
+pub(crate) fn numbering(p: &Pair<'_>, out: &mut Vec<MeaningSignal>) {
+    let (a, b) = (&p.a.ordinals, &p.b.ordinals);
+    if a == b || super::canon::plain_numbering(a) && super::canon::plain_numbering(b) {
+        return;
+    }
+    let list = |v: &[u32]| {
+        let mut s = v
+            .iter()
+            .take(8)
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if v.len() > 8 {
+            s.push_str(", …");
+        }
+        if s.is_empty() { "none".into() } else { s }
+    };
+    out.push(hard(
+        SignalKind::List,
+        format!("list numbering changed: {} → {}", list(a), list(b)),
+    ));
+}
+
 // ---- addresses ---------------------------------------------------------------------------------
 
 /// The e-mail addresses and URLs of a text, as written (`alice@example.com`,
