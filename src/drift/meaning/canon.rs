@@ -220,10 +220,16 @@ fn tokenize_line(line: &str, out: &mut Vec<Token>) {
                     i += 1;
                 }
             }
-            let raw: String = chars[start..i].iter().collect();
-            let negative = start > 0
-                && chars[start - 1] == '-'
-                && (start < 2 || !chars[start - 2].is_alphanumeric());
+            let digits: String = chars[start..i].iter().collect();
+            // `.5` is `0.5` (a point after a word, a number or a point is punctuation).
+            let point = start > 0
+                && chars[start - 1] == '.'
+                && (start < 2 || !(chars[start - 2].is_alphanumeric() || chars[start - 2] == '.'));
+            let raw = if point { format!(".{digits}") } else { digits };
+            let sign_at = if point { start - 1 } else { start };
+            let negative = sign_at > 0
+                && chars[sign_at - 1] == '-'
+                && (sign_at < 2 || !chars[sign_at - 2].is_alphanumeric());
             let mut text = normalise_number(&raw);
             if negative {
                 text.insert(0, '-');
@@ -459,6 +465,10 @@ mod tests {
         assert_eq!(texts("-5 °C"), ["-5", "°", "c"]);
         assert_eq!(texts("a-5"), ["a", "5"]);
         assert_eq!(texts("50%"), ["50", "%"]);
+        assert_eq!(texts("It is .5"), texts("it is 0.5"));
+        assert_ne!(texts("It is .5"), texts("it is 5"));
+        assert_eq!(texts("-.5"), ["-0.5"]);
+        assert_eq!(texts("Done.5 left"), ["done", "5", "left"]);
         assert_eq!(texts("5km"), texts("5 km"));
     }
 
