@@ -374,7 +374,7 @@ cases:
         assert_eq!(c["signals"][0]["hard"], true, "{a:?} → {b:?}: {c}");
         // The terminal table names the change too.
         assert!(
-            r.stdout.contains(&format!("{id}")) && r.stdout.contains(reason),
+            r.stdout.contains(id) && r.stdout.contains(reason),
             "{reason}: {}",
             r.stdout
         );
