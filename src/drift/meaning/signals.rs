@@ -1004,20 +1004,17 @@ fn series_items(sentence: &str) -> Vec<(String, String)> {
     if items.len() >= 2 { items } else { Vec::new() }
 }
 
-/// An item's words, lowercased, a leading article dropped (`A Visa` → `visa`).
+/// An item's canonical words, a leading article dropped (`A Visa` → `visa`, `three eggs` →
+/// `3 eggs`, `isn't` → `is not`), so formatting never reads as a changed item.
 fn item_key(item: &str) -> String {
-    let mut words = item
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .peekable();
-    if words
-        .peek()
-        .is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the"))
-    {
-        words.next();
-    }
-    words.collect::<Vec<_>>().join(" ")
+    let c = super::canon::canonical(item);
+    let words: Vec<&str> = c
+        .tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .skip_while(|w| matches!(*w, "a" | "an" | "the"))
+        .collect();
+    words.join(" ")
 }
 
 /// Items added to or dropped from a series written in prose (`flour, sugar, eggs and butter` →

@@ -245,3 +245,17 @@ fn addresses_are_hard() {
     );
     assert!(!r.iter().any(|s| s.starts_with("address")), "{r:?}");
 }
+
+#[test]
+fn list_items_are_compared_in_canonical_form() {
+    let r = reasons(
+        "You need flour, three eggs and sugar. It's easy.",
+        "You need flour, 3 eggs and sugar. It is simple.",
+    );
+    assert!(!r.iter().any(|s| s.starts_with("list")), "{r:?}");
+    let r = reasons(
+        "You need flour, three eggs and sugar.",
+        "You need flour, four eggs and sugar.",
+    );
+    assert!(r.iter().any(|s| s.starts_with("number")), "{r:?}");
+}
