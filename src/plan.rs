@@ -497,13 +497,16 @@ fn plan_suite(
                 });
             }
             Err(e) => {
-                let path = match &e.at {
-                    Some(at) => format!("{}.{at}", spec.yaml_path),
-                    None => spec.yaml_path.clone(),
-                };
-                let mut d = Diagnostic::error(&file, path, e.message);
-                d.help = e.help;
-                diags.push(d);
+                // Every problem the check found (each unknown config key), each on its own.
+                for e in e.all() {
+                    let path = match &e.at {
+                        Some(at) => format!("{}.{at}", spec.yaml_path),
+                        None => spec.yaml_path.clone(),
+                    };
+                    let mut d = Diagnostic::error(&file, path, e.message);
+                    d.help = e.help;
+                    diags.push(d);
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod http;
 pub mod ollama;
 pub mod openai;
 pub mod registry;
+pub mod schema;
 pub mod stream;
 mod templating;
 #[cfg(test)]

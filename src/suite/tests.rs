@@ -506,7 +506,7 @@ fn case_diagnostics_land_in_the_right_file() {
 
 #[test]
 fn schema_is_generated_from_the_raw_types() {
-    let schema = serde_json::to_value(super::raw::suite_schema()).unwrap();
+    let schema = serde_json::to_value(super::raw::types_schema()).unwrap();
     let props = schema["properties"].as_object().unwrap();
     for key in [
         "providers",
