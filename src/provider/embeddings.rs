@@ -54,8 +54,13 @@ pub(crate) const OPENAI_CONFIG_KEYS: &[&str] = &["dimensions", "organization", "
 /// `gemini` embedder keys.
 pub(crate) const GEMINI_CONFIG_KEYS: &[&str] = &["dimensions", "task_type", "api_version"];
 /// `bedrock` (Titan) embedder keys.
-pub(crate) const TITAN_CONFIG_KEYS: &[&str] =
-    &["dimensions", "normalize", "region", "endpoint_url", "profile"];
+pub(crate) const TITAN_CONFIG_KEYS: &[&str] = &[
+    "dimensions",
+    "normalize",
+    "region",
+    "endpoint_url",
+    "profile",
+];
 /// `ollama` embedder keys.
 pub(crate) const OLLAMA_CONFIG_KEYS: &[&str] = &["dimensions", "truncate", "keep_alive"];
 

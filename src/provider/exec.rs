@@ -26,7 +26,8 @@ pub const EXIT_TEMPFAIL: u16 = 75;
 pub const STDERR_LIMIT: usize = 2000;
 
 /// Config keys this provider takes besides the common ones (the registry's table).
-pub(crate) const CONFIG_KEYS: &[&str] = &["command", "stdin", "cwd", "response_path", "response_regex"];
+pub(crate) const CONFIG_KEYS: &[&str] =
+    &["command", "stdin", "cwd", "response_path", "response_regex"];
 
 /// The `exec` protocol.
 #[derive(Debug)]

@@ -47,7 +47,8 @@ pub struct OpenAi {
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
 /// Config keys this provider takes besides the common ones (the registry's table).
-pub(crate) const CONFIG_KEYS: &[&str] = &["organization", "project", "max_tokens_field", "extra_body"];
+pub(crate) const CONFIG_KEYS: &[&str] =
+    &["organization", "project", "max_tokens_field", "extra_body"];
 
 impl OpenAi {
     /// Builds from a suite entry.

@@ -79,26 +79,66 @@ const REPLAY_CONFIG_KEYS: &[&str] = &["cassette", "provider"];
 pub fn chat_kind_table() -> &'static [KindInfo] {
     use ModelPart::{Optional, Required};
     const KINDS: &[KindInfo] = &[
-        kind("openai", Required, openai::CONFIG_KEYS, "OpenAI Chat Completions: `openai:<model>`"),
+        kind(
+            "openai",
+            Required,
+            openai::CONFIG_KEYS,
+            "OpenAI Chat Completions: `openai:<model>`",
+        ),
         kind(
             "openai-compatible",
             Required,
             openai::CONFIG_KEYS,
             "An OpenAI-compatible server (`config.base_url` required): `openai-compatible:<model>`",
         ),
-        kind("anthropic", Required, anthropic::CONFIG_KEYS, "Anthropic Messages: `anthropic:<model>`"),
-        kind("azure", Required, azure::CONFIG_KEYS, "Azure OpenAI: `azure:<deployment>`"),
+        kind(
+            "anthropic",
+            Required,
+            anthropic::CONFIG_KEYS,
+            "Anthropic Messages: `anthropic:<model>`",
+        ),
+        kind(
+            "azure",
+            Required,
+            azure::CONFIG_KEYS,
+            "Azure OpenAI: `azure:<deployment>`",
+        ),
         kind(
             "bedrock",
             Required,
             bedrock::CONFIG_KEYS,
             "AWS Bedrock Converse: `bedrock:<model id, inference profile or ARN>`",
         ),
-        kind("gemini", Required, gemini::CONFIG_KEYS, "Google Gemini API: `gemini:<model>`"),
-        kind("vertex", Required, vertex::CONFIG_KEYS, "Google Vertex AI: `vertex:<model>`"),
-        kind("ollama", Required, ollama::CONFIG_KEYS, "Ollama's native API: `ollama:<model>`"),
-        kind("http", Optional, http::CONFIG_KEYS, "A generic HTTP API: `http` or `http:<name>`"),
-        kind("exec", Optional, exec::CONFIG_KEYS, "A local command: `exec` or `exec:<name>`"),
+        kind(
+            "gemini",
+            Required,
+            gemini::CONFIG_KEYS,
+            "Google Gemini API: `gemini:<model>`",
+        ),
+        kind(
+            "vertex",
+            Required,
+            vertex::CONFIG_KEYS,
+            "Google Vertex AI: `vertex:<model>`",
+        ),
+        kind(
+            "ollama",
+            Required,
+            ollama::CONFIG_KEYS,
+            "Ollama's native API: `ollama:<model>`",
+        ),
+        kind(
+            "http",
+            Optional,
+            http::CONFIG_KEYS,
+            "A generic HTTP API: `http` or `http:<name>`",
+        ),
+        kind(
+            "exec",
+            Optional,
+            exec::CONFIG_KEYS,
+            "A local command: `exec` or `exec:<name>`",
+        ),
         kind(
             "replay",
             Optional,

@@ -147,7 +147,8 @@ fn mapping_schema(provider: &Value, role: Role, common: &[String]) -> Value {
     let (id, _, _) = role.defs();
     let mut schema = provider.clone();
     let description = schema["properties"]["id"]["description"].clone();
-    schema["properties"]["id"] = json!({ "description": description, "$ref": format!("#/$defs/{id}") });
+    schema["properties"]["id"] =
+        json!({ "description": description, "$ref": format!("#/$defs/{id}") });
     if role == Role::Embedder {
         schema["description"] = json!("An embeddings provider written as a mapping.");
     }
@@ -182,9 +183,9 @@ fn kind_rule(k: &KindInfo, role: Role, common: &[String]) -> Value {
         properties.insert(key.clone(), json!({}));
     }
     for key in keys {
-        properties
-            .entry(key.to_string())
-            .or_insert_with(|| json!({ "description": format!("A setting of `{}` (docs/providers.md).", k.kind) }));
+        properties.entry(key.to_string()).or_insert_with(
+            || json!({ "description": format!("A setting of `{}` (docs/providers.md).", k.kind) }),
+        );
     }
     json!({
         "if": { "properties": { "id": { "pattern": prefix } }, "required": ["id"] },
@@ -287,11 +288,20 @@ mod tests {
     fn config_keys_are_closed_per_kind() {
         let v = validator();
         let with = |id: &str, config: Value| suite(json!([{ "id": id, "config": config }]));
-        assert!(v.is_valid(&with("openai:gpt-4o-mini", json!({ "organization": "o", "temperature": 0 }))));
+        assert!(v.is_valid(&with(
+            "openai:gpt-4o-mini",
+            json!({ "organization": "o", "temperature": 0 })
+        )));
         assert!(!v.is_valid(&with("openai:gpt-4o-mini", json!({ "base_ulr": "x" }))));
-        assert!(!v.is_valid(&with("openai:gpt-4o-mini", json!({ "region": "us-east-1" }))));
+        assert!(!v.is_valid(&with(
+            "openai:gpt-4o-mini",
+            json!({ "region": "us-east-1" })
+        )));
         assert!(v.is_valid(&with("bedrock:m", json!({ "region": "us-east-1" }))));
-        assert!(v.is_valid(&with("replay", json!({ "cassette": "c.yaml", "project": "p" }))));
+        assert!(v.is_valid(&with(
+            "replay",
+            json!({ "cassette": "c.yaml", "project": "p" })
+        )));
         assert!(!v.is_valid(&with("replay", json!({ "casette": "c.yaml" }))));
         assert!(v.is_valid(&with("http:gw", json!({ "url": "http://x", "body": {} }))));
         // Embedders have their own table.

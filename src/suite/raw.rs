@@ -492,9 +492,8 @@ fn integer_bounds(schema: &mut Schema) {
         "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
         _ => return,
     };
-    let number = |n: i128| -> Value {
-        u64::try_from(n).map_or_else(|_| Value::from(n as i64), Value::from)
-    };
+    let number =
+        |n: i128| -> Value { u64::try_from(n).map_or_else(|_| Value::from(n as i64), Value::from) };
     let tighter_min = schema
         .get("minimum")
         .and_then(Value::as_f64)

@@ -50,17 +50,9 @@ pub(crate) fn yaml_error(
     err: &serde_yaml::Error,
     kind: FileKind,
 ) -> Diagnostic {
-    let mut text = err.to_string();
     let loc = err.location();
-    if let Some(l) = &loc {
-        let suffix = format!(" at line {} column {}", l.line(), l.column());
-        if let Some(at) = text.find(&suffix) {
-            text.replace_range(at..at + suffix.len(), "");
-        }
-    }
-    let (path, message) = split_path(&text);
-    // serde_yaml writes a list item of the root as `.[1]`.
-    let path = path.strip_prefix('.').unwrap_or(path);
+    let (path, message) = path_and_message(err);
+    let (path, message) = (path.as_str(), message.as_str());
     let mut d = classify(file, source, path, message, kind);
     if d.line.is_none()
         && let Some(l) = &loc
@@ -81,6 +73,21 @@ pub(crate) fn yaml_error(
         }
     }
     d
+}
+
+/// serde_yaml's error text without its position, as (YAML path, serde's message).
+pub(crate) fn path_and_message(err: &serde_yaml::Error) -> (String, String) {
+    let mut text = err.to_string();
+    if let Some(l) = err.location() {
+        let suffix = format!(" at line {} column {}", l.line(), l.column());
+        if let Some(at) = text.find(&suffix) {
+            text.replace_range(at..at + suffix.len(), "");
+        }
+    }
+    let (path, message) = split_path(&text);
+    // serde_yaml writes a list item of the root as `.[1]`.
+    let path = path.strip_prefix('.').unwrap_or(path);
+    (path.to_string(), message.to_string())
 }
 
 /// A diagnostic for a `serde_json` error in line `line` of `file` (JSONL datasets, JSON prompt
@@ -278,23 +285,17 @@ pub(crate) enum SerdeProblem<'m> {
 impl<'m> SerdeProblem<'m> {
     /// Parses a serde message (without its path and position).
     pub(crate) fn parse(message: &'m str) -> SerdeProblem<'m> {
-        let names = || backticked(message);
-        let first = || names().into_iter().next().unwrap_or_default();
-        let rest = || names().into_iter().skip(1).collect();
+        let first = || backticked(message).into_iter().next().unwrap_or_default();
         let found_expected = |rest: &'m str| {
             rest.split_once(", expected ")
                 .unwrap_or((rest, "something else"))
         };
-        if message.starts_with("unknown field ") {
-            SerdeProblem::UnknownField {
-                field: first(),
-                expected: rest(),
-            }
-        } else if message.starts_with("unknown variant ") {
-            SerdeProblem::UnknownVariant {
-                value: first(),
-                expected: rest(),
-            }
+        if let Some(rest) = message.strip_prefix("unknown field ") {
+            let (field, expected) = name_and_expected(rest);
+            SerdeProblem::UnknownField { field, expected }
+        } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+            let (value, expected) = name_and_expected(rest);
+            SerdeProblem::UnknownVariant { value, expected }
         } else if let Some(rest) = message.strip_prefix("invalid type: ") {
             let (found, expected) = found_expected(rest);
             SerdeProblem::InvalidType { found, expected }
@@ -316,8 +317,9 @@ impl<'m> SerdeProblem<'m> {
         }
     }
 
-    /// Whether the diagnostic belongs on the key rather than on the mapping serde points at.
-    fn on_key(&self) -> Option<&str> {
+    /// The key the problem is about, when the diagnostic belongs on the key rather than on the
+    /// mapping serde points at (an unknown or a duplicate key).
+    pub(crate) fn on_key(&self) -> Option<&str> {
         match self {
             SerdeProblem::UnknownField { field, .. } | SerdeProblem::DuplicateField(field) => {
                 Some(field)
@@ -325,6 +327,26 @@ impl<'m> SerdeProblem<'m> {
             _ => None,
         }
     }
+}
+
+/// The name of ``unknown field `x`, expected one of `a`, `b` `` (which may hold backticks of
+/// its own: serde does not escape it) and the names expected.
+fn name_and_expected(rest: &str) -> (String, Vec<String>) {
+    let Some(quoted) = rest.strip_prefix('`') else {
+        return (
+            backticked(rest).into_iter().next().unwrap_or_default(),
+            Vec::new(),
+        );
+    };
+    let end = ["`, expected ", "`, there are no "]
+        .iter()
+        .filter_map(|tail| quoted.find(tail))
+        .min()
+        .or_else(|| quoted.rfind('`'))
+        .unwrap_or(quoted.len());
+    let name = quoted[..end].to_string();
+    let expected = backticked(quoted.get(end + 1..).unwrap_or(""));
+    (name, expected)
 }
 
 /// Where a serde problem is: the file, its text, the YAML path serde gave and the file's kind.
@@ -346,8 +368,15 @@ impl Site<'_> {
     }
 }
 
-/// Builds the message, label and help for a serde message at `path`.
-fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind) -> Diagnostic {
+/// Builds the message, label and help for a serde message at `path` (not yet located unless
+/// the problem has a position of its own).
+pub(crate) fn classify(
+    file: &Path,
+    source: &str,
+    path: &str,
+    message: &str,
+    kind: FileKind,
+) -> Diagnostic {
     let site = Site {
         file,
         source,
@@ -430,7 +459,10 @@ fn unknown_variant(site: &Site<'_>, value: &str, expected: &[String]) -> Diagnos
 fn wrong_value(site: &Site<'_>, found: &str, expected: &str) -> Diagnostic {
     let found = found_words(found);
     let (text, label) = if site.path.is_empty() {
-        (wrong_root(site.kind, &found), "expected a mapping".to_string())
+        (
+            wrong_root(site.kind, &found),
+            "expected a mapping".to_string(),
+        )
     } else {
         (
             format!("{} must be {expected}, found {found}", subject(site.path)),
@@ -733,6 +765,47 @@ mod tests {
             Some("did you mean `cases`? (expected one of `cases`, `providers`)")
         );
         assert_eq!(d.yaml_path, "casse");
+    }
+
+    #[test]
+    fn problems_parse() {
+        assert_eq!(
+            SerdeProblem::parse("unknown field `ca`s`, expected one of `cases`, `providers`"),
+            SerdeProblem::UnknownField {
+                field: "ca`s".into(),
+                expected: vec!["cases".into(), "providers".into()]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("unknown field `x`, there are no fields"),
+            SerdeProblem::UnknownField {
+                field: "x".into(),
+                expected: vec![]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("unknown variant `fast`, expected one of `live`, `replay`"),
+            SerdeProblem::UnknownVariant {
+                value: "fast".into(),
+                expected: vec!["live".into(), "replay".into()]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("invalid value: integer `-1`, expected u32"),
+            SerdeProblem::InvalidValue {
+                found: "integer `-1`",
+                expected: "u32"
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("missing field `type`"),
+            SerdeProblem::MissingField("type".into())
+        );
+        assert_eq!(
+            SerdeProblem::parse("did not find expected key"),
+            SerdeProblem::Syntax("did not find expected key")
+        );
+        assert_eq!(range_words("u32"), "a whole number from 0 to 4294967295");
     }
 
     #[test]

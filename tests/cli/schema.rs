@@ -201,13 +201,34 @@ fn leaf_paths(e: &jsonschema::ValidationError<'_>, out: &mut Vec<String>) {
 fn schema_errors_point_at_the_provider_mistake() {
     let v = compiled_schema();
     for (name, at) in [
-        ("plan-unknown-provider", "/providers/0 (\"opnai:gpt-4o-mini\" does not match"),
-        ("plan-unknown-provider-config-key", "/providers/0/config (Additional properties are not allowed ('base_ulr'"),
-        ("plan-unknown-provider-config-keys", "/providers/0/config (Additional properties are not allowed ('temprature', 'max_token'"),
-        ("plan-missing-model", "/providers/0 (\"anthropic\" does not match"),
-        ("provider-id-leading-space", "/providers/0 (\" openai:gpt-4o-mini\" does not match"),
-        ("max-tokens-above-u32", "/providers/0/config/max_tokens (4294967296 is greater than the maximum of 4294967295"),
-        ("plan-embedder-config-key", "/embedder/config (Additional properties are not allowed ('dimension'"),
+        (
+            "plan-unknown-provider",
+            "/providers/0 (\"opnai:gpt-4o-mini\" does not match",
+        ),
+        (
+            "plan-unknown-provider-config-key",
+            "/providers/0/config (Additional properties are not allowed ('base_ulr'",
+        ),
+        (
+            "plan-unknown-provider-config-keys",
+            "/providers/0/config (Additional properties are not allowed ('temprature', 'max_token'",
+        ),
+        (
+            "plan-missing-model",
+            "/providers/0 (\"anthropic\" does not match",
+        ),
+        (
+            "provider-id-leading-space",
+            "/providers/0 (\" openai:gpt-4o-mini\" does not match",
+        ),
+        (
+            "max-tokens-above-u32",
+            "/providers/0/config/max_tokens (4294967296 is greater than the maximum of 4294967295",
+        ),
+        (
+            "plan-embedder-config-key",
+            "/embedder/config (Additional properties are not allowed ('dimension'",
+        ),
     ] {
         let doc = yaml_as_json(&root().join(format!("tests/fixtures/invalid/{name}.yaml")));
         let mut errors = Vec::new();
