@@ -13,7 +13,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{
-    Provider, anthropic, azure, bedrock, embeddings, exec, gemini, http, ollama, openai, vertex,
+    Provider, anthropic, azure, bedrock, embeddings, exec, gemini, http, ids, ollama, openai,
+    vertex,
 };
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
@@ -320,6 +321,17 @@ pub fn build_provider(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltProvider, ProviderFactoryError> {
+    match ids::promptfoo_form(&spec.id, ids::Role::Chat) {
+        ids::IdForm::Native => {}
+        ids::IdForm::Mapped { id, .. } => {
+            let mut mapped = spec.clone();
+            mapped.id = id;
+            return build_provider(&mapped, ctx);
+        }
+        ids::IdForm::Rejected { message, help } => {
+            return Err(ProviderFactoryError::new(message).at("id").help(help));
+        }
+    }
     let protocol: Arc<dyn Provider> = match spec.kind() {
         "openai" => Arc::new(openai::OpenAi::build(spec, ctx, openai::Flavor::OpenAi)?),
         "openai-compatible" => Arc::new(openai::OpenAi::build(

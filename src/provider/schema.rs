@@ -8,7 +8,9 @@
 //! `additionalProperties`):
 //!
 //! - `$defs/ProviderId` and `$defs/EmbedderId`: one pattern of the known kinds, `kind:model`
-//!   where the kind needs a model, `kind` or `kind:name` where it does not, no whitespace.
+//!   where the kind needs a model, `kind` or `kind:name` where it does not, no whitespace;
+//!   promptfoo's vendor names (`google:`, `azureopenai:`) count as the kind they are read as
+//!   ([`super::ids`]).
 //! - `$defs/Provider` and `$defs/Embedder` (a provider written as a mapping): one `if`/`then`
 //!   per kind closing `config` to the common keys and that kind's own `CONFIG_KEYS`, the same
 //!   constants the providers check with [`super::registry::check_other_keys`].
@@ -17,6 +19,7 @@
 use schemars::Schema;
 use serde_json::{Map, Value, json};
 
+use super::ids::VENDORS;
 use super::registry::{KindInfo, ModelPart, chat_kind_table, embedder_kind_table};
 
 /// The suite JSON Schema: the suite types' shape with provider ids and each kind's config keys.
@@ -52,6 +55,22 @@ impl Role {
         }
     }
 
+    /// Every id prefix with its kind: each kind by its own name, then promptfoo's vendor names
+    /// read as a kind of this role (`google` as `gemini`).
+    fn prefixes(self) -> Vec<(&'static str, &'static KindInfo)> {
+        let kinds = self.kinds();
+        let mut out: Vec<(&'static str, &'static KindInfo)> =
+            kinds.iter().map(|k| (k.kind, k)).collect();
+        for &(vendor, kind) in VENDORS {
+            if let Some(k) = kinds.iter().find(|k| k.kind == kind)
+                && !out.iter().any(|(name, _)| *name == vendor)
+            {
+                out.push((vendor, k));
+            }
+        }
+        out
+    }
+
     /// Names of the `$defs` entries: (id, mapping, item).
     fn defs(self) -> (&'static str, &'static str, &'static str) {
         match self {
@@ -84,10 +103,10 @@ fn add_provider_tables(root: &mut Value) {
 /// The pattern every id of `role` matches: `^(?:(?:openai|…):\S+|(?:http|…)(?::\S*)?)$`.
 fn id_pattern(role: Role) -> String {
     let names = |part: ModelPart| {
-        role.kinds()
-            .iter()
-            .filter(|k| k.model == part)
-            .map(|k| k.kind)
+        role.prefixes()
+            .into_iter()
+            .filter(|(_, k)| k.model == part)
+            .map(|(name, _)| name)
             .collect::<Vec<_>>()
             .join("|")
     };
@@ -153,19 +172,20 @@ fn mapping_schema(provider: &Value, role: Role, common: &[String]) -> Value {
         schema["description"] = json!("An embeddings provider written as a mapping.");
     }
     let per_kind: Vec<Value> = role
-        .kinds()
-        .iter()
-        .map(|k| kind_rule(k, role, common))
+        .prefixes()
+        .into_iter()
+        .map(|(prefix, k)| kind_rule(prefix, k, role, common))
         .collect();
     schema["allOf"] = Value::Array(per_kind);
     schema
 }
 
-/// `if` the id is of kind `k`, `then` its `config` holds only the common keys and `k`'s.
-fn kind_rule(k: &KindInfo, role: Role, common: &[String]) -> Value {
+/// `if` the id starts with `name` (of kind `k`), `then` its `config` holds only the common keys
+/// and `k`'s.
+fn kind_rule(name: &str, k: &KindInfo, role: Role, common: &[String]) -> Value {
     let prefix = match k.model {
-        ModelPart::Required => format!("^{}:", k.kind),
-        ModelPart::Optional => format!("^{}(?::|$)", k.kind),
+        ModelPart::Required => format!("^{name}:"),
+        ModelPart::Optional => format!("^{name}(?::|$)"),
     };
     let mut keys: Vec<&str> = k.config_keys.to_vec();
     // A chat `replay` entry may carry the recorded provider's keys (they shape its request
@@ -258,6 +278,9 @@ mod tests {
         for ok in [
             "openai:gpt-4o-mini",
             "openai:chat:gpt-4o-mini",
+            "anthropic:messages:claude-3-5-haiku-latest",
+            "google:gemini-2.0-flash",
+            "azureopenai:chat:my-deployment",
             "openai-compatible:llama3",
             "bedrock:us.anthropic.claude-3-5-haiku-20241022-v1:0",
             "http",
@@ -276,11 +299,14 @@ mod tests {
             "anthropic",
             "",
             "http gateway",
+            "google",
         ] {
             assert!(!chat.is_match(bad), "{bad:?}");
         }
         let embed = regex::Regex::new(&id_pattern(Role::Embedder)).unwrap();
         assert!(embed.is_match("openai:text-embedding-3-small"));
+        assert!(embed.is_match("google:text-embedding-004"));
+        assert!(!embed.is_match("azureopenai:embedding:x"), "azure serves no embeddings");
         assert!(!embed.is_match("anthropic:claude-3-5-haiku-latest"));
     }
 
@@ -298,6 +324,9 @@ mod tests {
             json!({ "region": "us-east-1" })
         )));
         assert!(v.is_valid(&with("bedrock:m", json!({ "region": "us-east-1" }))));
+        // promptfoo's vendor names take their kind's keys.
+        assert!(v.is_valid(&with("google:gemini-2.0-flash", json!({ "safety_settings": [] }))));
+        assert!(!v.is_valid(&with("google:gemini-2.0-flash", json!({ "region": "x" }))));
         assert!(v.is_valid(&with(
             "replay",
             json!({ "cassette": "c.yaml", "project": "p" })

@@ -59,6 +59,16 @@ impl Loaded {
         }
     }
 
+    fn from_result(result: Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>>) -> Loaded {
+        match result {
+            Ok((suite, diagnostics)) => Loaded {
+                suite: Some(suite),
+                diagnostics,
+            },
+            Err(diagnostics) => Loaded::failed(diagnostics),
+        }
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -87,6 +97,9 @@ pub fn load_partial(path: &Path) -> Loaded {
         }
     };
     match String::from_utf8(bytes) {
+        Ok(source) if crate::promptfoo::detect(path, &source) => {
+            Loaded::from_result(crate::promptfoo::load(path, &source))
+        }
         Ok(source) => load_str_partial(path, &source),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -111,6 +124,15 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     load_str_with_warnings(path, source).map(|(suite, _)| suite)
 }
 
+/// Loads a suite generated from another file (a promptfoo config): diagnostics keep their
+/// YAML paths in the generated text, unlocated, for the caller to put back on its file.
+pub(crate) fn load_generated(
+    path: &Path,
+    source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, false).into_result()
+}
+
 /// [`load_str`], returning warnings beside the suite.
 pub fn load_str_with_warnings(
     path: &Path,
@@ -121,6 +143,12 @@ pub fn load_str_with_warnings(
 
 /// Loads a suite from its source text as far as it goes (see [`Loaded`]).
 pub fn load_str_partial(path: &Path, source: &str) -> Loaded {
+    load_inner(path, source, true)
+}
+
+/// `locate`: whether positions in `source` mean anything (not in a generated suite, whose
+/// diagnostics its caller puts back on its own file by their paths).
+fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
     let blank = source
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
@@ -133,12 +161,19 @@ pub fn load_str_partial(path: &Path, source: &str) -> Loaded {
     }
     match split::parse_suite(source) {
         Ok(raw) => {
-            let (suite, diagnostics) = convert_checked(path, source, raw);
+            let (suite, diagnostics) = convert_checked(path, source, raw, locate);
             Loaded {
                 suite: Some(suite),
                 diagnostics,
             }
         }
+        // A generated suite's shape errors are the generator's: the first is enough.
+        Err(e) if !locate => Loaded::failed(vec![shape::yaml_error(
+            path,
+            source,
+            &e,
+            FileKind::Suite,
+        )]),
         Err(e) => load_after_shape_error(path, source, &e),
     }
 }
@@ -156,7 +191,7 @@ fn load_after_shape_error(path: &Path, source: &str, e: &serde_yaml::Error) -> L
     let mut diagnostics = vec![first];
     diagnostics.extend(diags);
     let suite = raw.map(|raw| {
-        let (suite, meaning) = convert_checked(path, source, raw);
+        let (suite, meaning) = convert_checked(path, source, raw, true);
         diagnostics.extend(
             meaning
                 .into_iter()
@@ -168,8 +203,14 @@ fn load_after_shape_error(path: &Path, source: &str, e: &serde_yaml::Error) -> L
 }
 
 /// The meaning checks: the suite, with every diagnostic they found.
-fn convert_checked(path: &Path, source: &str, raw: RawSuite) -> (Suite, Vec<Diagnostic>) {
+fn convert_checked(
+    path: &Path,
+    source: &str,
+    raw: RawSuite,
+    locate: bool,
+) -> (Suite, Vec<Diagnostic>) {
     let mut loader = Loader::new(path, source);
+    loader.locate = locate;
     let suite = convert(&mut loader, raw);
     (suite, loader.finish())
 }
@@ -269,13 +310,24 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
     ProviderSpec {
         label: label.unwrap_or_else(|| id.clone()),
         id,
-        config: config.map(provider_config).unwrap_or_default(),
+        config: config
+            .map(|c| provider_config(l, c, &yaml_path))
+            .unwrap_or_default(),
         yaml_path,
     }
 }
 
-fn provider_config(c: RawProviderConfig) -> ProviderConfig {
+fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) -> ProviderConfig {
+    let transform = c.transform.and_then(|t| {
+        super::convert::transform_spec(t, false)
+            .map_err(|m| {
+                let d = l.error(format!("{yaml_path}.config.transform"), m);
+                l.push(d);
+            })
+            .ok()
+    });
     ProviderConfig {
+        transform,
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -318,10 +370,24 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
         1.0,
         "a number between 0 and 1",
     );
+    let mut code = |t: Option<super::raw::RawTransform>, key: &str| {
+        t.and_then(|t| {
+            super::convert::transform_spec(t, false)
+                .map_err(|m| {
+                    let d = l.error(format!("defaults.{key}"), m);
+                    l.push(d);
+                })
+                .ok()
+        })
+    };
+    let transform = code(raw.transform, "transform");
+    let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
         assert,
         threshold: raw.threshold,
+        transform,
+        transform_vars,
     }
 }
 
@@ -372,6 +438,7 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
         mode: raw.mode,
         grader_prompts,
         snapshot: raw.snapshot,
+        output: raw.output.unwrap_or_default(),
     }
 }
 
