@@ -121,13 +121,20 @@ pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, SpecialError> {
     if code_file(text) {
         let file = text.trim_start_matches("file://");
         let file = crate::script::split_function(file).0;
-        let kind = if file.ends_with(".py") { "python" } else { "javascript" };
+        let kind = if file.ends_with(".py") {
+            "python"
+        } else {
+            "javascript"
+        };
         if file.ends_with(".ts") {
             return Err(unsupported(format!(
                 "`{text}` is TypeScript, which promptdrift does not run (compile it to .js)"
             )));
         }
-        return Ok(RawAssertion::new(kind, Some(Value::String(text.to_string()))));
+        return Ok(RawAssertion::new(
+            kind,
+            Some(Value::String(text.to_string())),
+        ));
     }
     if let Some(rubric) = text.strip_prefix("grade:") {
         return Ok(RawAssertion::new(
@@ -354,15 +361,35 @@ mod tests {
         }
         // promptfoo's code forms run as `javascript` / `python`.
         for (code, kind, value) in [
-            ("javascript:output.length < 10", "javascript", "output.length < 10"),
-            ("fn:output.includes('a')", "javascript", "output.includes('a')"),
+            (
+                "javascript:output.length < 10",
+                "javascript",
+                "output.length < 10",
+            ),
+            (
+                "fn:output.includes('a')",
+                "javascript",
+                "output.includes('a')",
+            ),
             ("eval: output === 'x'", "javascript", "output === 'x'"),
             ("python:len(output) > 2", "python", "len(output) > 2"),
-            ("file://checks/grade.py:check", "python", "file://checks/grade.py:check"),
-            ("file://checks/grade.js", "javascript", "file://checks/grade.js"),
+            (
+                "file://checks/grade.py:check",
+                "python",
+                "file://checks/grade.py:check",
+            ),
+            (
+                "file://checks/grade.js",
+                "javascript",
+                "file://checks/grade.js",
+            ),
         ] {
             let a = parse_expected(code).unwrap();
-            assert_eq!((a.kind.as_str(), a.value), (kind, Some(json!(value))), "{code}");
+            assert_eq!(
+                (a.kind.as_str(), a.value),
+                (kind, Some(json!(value))),
+                "{code}"
+            );
         }
         for plain in ["javascript is fun", "file://notes.txt", "pythonic"] {
             assert_eq!(parse_expected(plain).unwrap().kind, "equals", "{plain}");
