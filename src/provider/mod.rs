@@ -17,6 +17,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod embeddings;
+pub mod endpoint;
 pub mod exec;
 pub mod gemini;
 pub mod http;

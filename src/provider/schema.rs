@@ -306,7 +306,10 @@ mod tests {
         let embed = regex::Regex::new(&id_pattern(Role::Embedder)).unwrap();
         assert!(embed.is_match("openai:text-embedding-3-small"));
         assert!(embed.is_match("google:text-embedding-004"));
-        assert!(!embed.is_match("azureopenai:embedding:x"), "azure serves no embeddings");
+        assert!(
+            !embed.is_match("azureopenai:embedding:x"),
+            "azure serves no embeddings"
+        );
         assert!(!embed.is_match("anthropic:claude-3-5-haiku-latest"));
     }
 
@@ -325,7 +328,10 @@ mod tests {
         )));
         assert!(v.is_valid(&with("bedrock:m", json!({ "region": "us-east-1" }))));
         // promptfoo's vendor names take their kind's keys.
-        assert!(v.is_valid(&with("google:gemini-2.0-flash", json!({ "safety_settings": [] }))));
+        assert!(v.is_valid(&with(
+            "google:gemini-2.0-flash",
+            json!({ "safety_settings": [] })
+        )));
         assert!(!v.is_valid(&with("google:gemini-2.0-flash", json!({ "region": "x" }))));
         assert!(v.is_valid(&with(
             "replay",

@@ -168,12 +168,9 @@ fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
             }
         }
         // A generated suite's shape errors are the generator's: the first is enough.
-        Err(e) if !locate => Loaded::failed(vec![shape::yaml_error(
-            path,
-            source,
-            &e,
-            FileKind::Suite,
-        )]),
+        Err(e) if !locate => {
+            Loaded::failed(vec![shape::yaml_error(path, source, &e, FileKind::Suite)])
+        }
         Err(e) => load_after_shape_error(path, source, &e),
     }
 }
