@@ -462,6 +462,9 @@ fn plan_suite(
                 {
                     diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
                 }
+                if let Some(note) = crate::provider::endpoint::root_from_env(spec, &ctx) {
+                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
+                }
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }

@@ -6,9 +6,14 @@
 //! `https://user:pass@host`, a signed URL's `X-Amz-Signature`), so the URL shown is
 //! [`shown_url`]: userinfo dropped and the values of credential-like query parameters
 //! replaced by `***`. The runner scrubs the request's own secrets from the message on top.
+//!
+//! An API root taken from the environment (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`) rather
+//! than the suite is said, as a note of `validate -v` / `run -v` ([`root_from_env`]).
 
 use super::ProviderError;
+use super::registry::BuildContext;
 use super::wire::WireRequest;
+use crate::suite::model::ProviderSpec;
 
 /// Query parameters whose values are never shown (compared without case, `-` and `_`).
 const SECRET_PARAMS: &[&str] = &[
@@ -78,6 +83,25 @@ pub fn name_url_of_not_found(mut e: ProviderError, wire: &WireRequest) -> Provid
         );
     }
     e
+}
+
+/// The note for a provider whose API root comes from an environment variable: `openai`
+/// (`OPENAI_BASE_URL`) and `anthropic` (`ANTHROPIC_BASE_URL`) entries without `base_url`.
+pub fn root_from_env(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Option<String> {
+    if spec.config.base_url.is_some() {
+        return None;
+    }
+    let var = match spec.kind() {
+        "openai" => crate::env::OPENAI_BASE_URL,
+        "anthropic" => crate::env::ANTHROPIC_BASE_URL,
+        _ => return None,
+    };
+    let root = ctx.var(var)?;
+    Some(format!(
+        "provider `{}` sends its requests to `{}`, from {var} (a `base_url` in the suite would win)",
+        spec.label,
+        shown_url(root.trim())
+    ))
 }
 
 #[cfg(test)]

@@ -92,3 +92,41 @@ fn base_url_variables_move_the_default_roots() {
     assert!(paths.contains(&"/v1/messages".to_string()), "{paths:?}");
     assert!(!r.all().contains(KEY));
 }
+
+#[test]
+fn a_root_from_the_environment_is_said() {
+    let p = Project::new()
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("ANTHROPIC_BASE_URL", "https://gateway.example/anthropic");
+    p.file(
+        "suites/s.yaml",
+        &suite(
+            "  - openai:gpt-4o-mini\n  - anthropic:claude-3-5-haiku-latest\n  - id: openai:gpt-4o\n    label: own\n    config: { base_url: \"http://127.0.0.1:9/v1\" }\n",
+        ),
+    );
+    let r = p.run(&["validate", "-v", "suites/s.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains(
+            "provider `openai:gpt-4o-mini` sends its requests to `http://127.0.0.1:9/v1`, from OPENAI_BASE_URL"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "provider `anthropic:claude-3-5-haiku-latest` sends its requests to `https://gateway.example/anthropic`, from ANTHROPIC_BASE_URL"
+        ),
+        "{}",
+        r.stderr
+    );
+    // A suite's own `base_url` wins, and is not noted.
+    assert!(!r.stderr.contains("provider `own` sends"), "{}", r.stderr);
+    // Notes are for -v only.
+    let quiet = p.run(&["validate", "suites/s.yaml"]);
+    assert!(
+        !quiet.stderr.contains("sends its requests"),
+        "{}",
+        quiet.stderr
+    );
+}
