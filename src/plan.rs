@@ -8,7 +8,7 @@
 //!
 //! Work that can be done once per suite is done once here: templates are compiled once,
 //! assertions whose value holds no template are compiled once and shared by every case that
-//! holds the same assertion (same content and location: see [`shared`]).
+//! holds the same assertion (same content and location: see `shared`).
 
 mod helpers;
 mod shared;

@@ -4,7 +4,7 @@
 //! [`chat_kind_table`] and [`embedder_kind_table`] are the tables of kinds: for each, whether its id names
 //! a model and which config keys it takes besides the common ones (each provider module's
 //! `CONFIG_KEYS`). The providers check a suite's keys against those same constants
-//! ([`check_other_keys`]), and `promptdrift schema` writes them into the suite JSON Schema
+//! (`check_other_keys`), and `promptdrift schema` writes them into the suite JSON Schema
 //! ([`super::schema`]), so an editor and `validate` agree on every key.
 
 use std::path::{Path, PathBuf};

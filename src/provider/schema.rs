@@ -13,7 +13,7 @@
 //!   ([`super::ids`]).
 //! - `$defs/Provider` and `$defs/Embedder` (a provider written as a mapping): one `if`/`then`
 //!   per kind closing `config` to the common keys and that kind's own `CONFIG_KEYS`, the same
-//!   constants the providers check with [`super::registry::check_other_keys`].
+//!   constants the providers check with `registry::check_other_keys`.
 //! - `embedder:` takes `$defs/EmbedderItem` (the embeddings kinds and their keys).
 
 use schemars::Schema;
