@@ -255,7 +255,9 @@ fn add(
     let (grader, embedder, fixed) = match built {
         Ok(x) => x,
         Err(e) => {
-            diags.push(build_error(cx.suite, spec, e));
+            for e in e.all() {
+                diags.push(build_error(cx.suite, spec, e));
+            }
             return None;
         }
     };
