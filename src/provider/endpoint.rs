@@ -11,10 +11,10 @@
 //! than the suite is said, as a note of `validate -v` / `run -v` ([`root_from_env`]).
 //!
 //! The URL helpers every provider shares live here too, so no vendor module reaches into
-//! another's: [`check_base_url`] (a root reqwest can use, checked when the provider is built)
-//! and [`encode_segment`] (one percent-encoded path segment, as the AWS SDK encodes `modelId`;
+//! another's: `check_base_url` (a root reqwest can use, checked when the provider is built)
+//! and `encode_segment` (one percent-encoded path segment, as the AWS SDK encodes `modelId`;
 //! Bedrock, Azure deployments and Vertex model names use it). Error-body excerpts are
-//! [`super::wire::body_excerpt`].
+//! `wire::body_excerpt`.
 
 use super::registry::BuildContext;
 use super::wire::WireRequest;
