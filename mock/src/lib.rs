@@ -86,6 +86,7 @@ mod fixtures;
 mod inbound;
 mod pipeline;
 mod protocol;
+mod ratelimit;
 mod record;
 mod render;
 mod reply;

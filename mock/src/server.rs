@@ -78,6 +78,24 @@ impl MockServerBuilder {
         self
     }
 
+    /// Allows `per_minute` requests a minute, at most `burst` at once (a token bucket refilled
+    /// continuously, full at start); beyond, a 429 with `retry-after` (and `retry-after-ms`
+    /// where the vendor sends it). Every answer announces the limit in the vendor's
+    /// rate-limit headers (OpenAI and Azure `x-ratelimit-*`, Anthropic
+    /// `anthropic-ratelimit-*`; the other protocols announce nothing).
+    pub fn rate_limit_requests(mut self, per_minute: u32, burst: u32) -> Self {
+        self.settings.limits.requests = Some(crate::ratelimit::Limit { per_minute, burst });
+        self
+    }
+
+    /// Allows `per_minute` tokens a minute, at most `burst` at once, counted as OpenAI counts
+    /// them before answering (prompt characters / 4 plus the requested output limit); as
+    /// [`rate_limit_requests`](Self::rate_limit_requests) otherwise.
+    pub fn rate_limit_tokens(mut self, per_minute: u32, burst: u32) -> Self {
+        self.settings.limits.tokens = Some(crate::ratelimit::Limit { per_minute, burst });
+        self
+    }
+
     /// Run the protocol checks (auth, versions) — default on.
     pub fn check_requests(mut self, on: bool) -> Self {
         self.settings.check_requests = on;
@@ -241,6 +259,12 @@ impl MockServer {
         let n =
             self.state.seq.load(Ordering::Relaxed) - self.state.count_base.load(Ordering::Relaxed);
         usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// Requests the rate limit ([`MockServerBuilder::rate_limit_requests`]) refused with a 429.
+    #[must_use]
+    pub fn rate_limited_count(&self) -> u64 {
+        self.state.rate_limited.load(Ordering::Relaxed)
     }
 
     /// TCP connections accepted since the server started (not reset by

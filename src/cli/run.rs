@@ -62,9 +62,16 @@ pub struct RunArgs {
     #[arg(long = "timeout-ms", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
 
-    /// Retries after a failed attempt (429, 5xx, timeouts), overriding suites and providers.
+    /// Retries after a failed attempt (5xx, timeouts, broken connections), overriding suites
+    /// and providers. A 429 (rate limited) waits its turn instead: see --rate-limit-wait.
     #[arg(long = "max-retries", value_name = "N")]
     pub max_retries: Option<u32>,
+
+    /// How long one request keeps waiting its turn after 429 answers (rate limited) before
+    /// it ends as an error (`90s`, `30m`, `1h`; default 10m). These waits do not use up
+    /// --max-retries; `0` makes a 429 a fault like any other.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub rate_limit_wait: Option<Duration>,
 
     /// Stream every answer from providers with a streaming API (SSE, NDJSON, AWS event
     /// stream), recording time to first token (`ttft_ms`) and output tokens per second, as
@@ -494,6 +501,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         concurrency: args.concurrency.map(|c| c as usize),
         timeout: args.timeout_ms.map(Duration::from_millis),
         max_retries: args.max_retries,
+        rate_limit_wait: args.rate_limit_wait,
         cache,
         handle_ctrl_c: true,
         prune_cassettes: args.filter.is_none()
@@ -526,6 +534,11 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_UNANSWERED);
         }
     };
+    for (label, learned) in &report.rate_limits {
+        if let Some(line) = learned.describe(label) {
+            eprintln!("{line}");
+        }
+    }
     let complete = !report.interrupted;
     let mut summary: Summary = report.summary;
     if !complete {

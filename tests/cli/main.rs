@@ -18,6 +18,7 @@ mod merge;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
+mod ratelimit;
 mod readme;
 mod release;
 mod reports;
