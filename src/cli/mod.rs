@@ -13,6 +13,7 @@ mod progress;
 mod report;
 mod run;
 mod schema;
+mod shard;
 mod snapshots;
 mod validate;
 

@@ -96,8 +96,11 @@ pub struct RunArgs {
     pub cassette_dir: Option<PathBuf>,
 
     /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<(u32, u32)>,
+    /// `auto`: K and N from the CI engine's parallel-job variables (GitLab, Buildkite,
+    /// CircleCI, Kubernetes Indexed Jobs, or PROMPTDRIFT_SHARD=K/N; docs/ci.md). The shards
+    /// share each provider's `requests_per_minute`/`tokens_per_minute`: each gets 1/N.
+    #[arg(long, value_name = "K/N|auto", value_parser = super::shard::parse)]
+    pub shard: Option<super::shard::ShardArg>,
 
     /// Compare every result with its accepted snapshot under snapshots/; new and changed
     /// results are written as .snap.new for `promptdrift review` (see --snapshot-mode).
@@ -182,24 +185,6 @@ fn parse_age(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("unknown unit `{unit}` (use s, m, h or d)")),
     };
     Ok(Duration::from_secs(secs))
-}
-
-fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (k, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}` is not K/N (e.g. 2/4)"))?;
-    let k: u32 = k
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{k}` is not a number"))?;
-    let n: u32 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{n}` is not a number"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
-    }
-    Ok((k, n))
 }
 
 /// Writes results files as results arrive; adds them up for the terminal report (which keeps
@@ -368,6 +353,25 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     }
 }
 
+/// `--shard`, with `auto` read from the CI engine's variables (said on stderr).
+fn resolve_shard(args: &RunArgs) -> Result<Option<super::shard::Resolved>, u8> {
+    let Some(arg) = args.shard else {
+        return Ok(None);
+    };
+    match super::shard::resolve(arg, &|k| std::env::var(k).ok()) {
+        Ok(r) => {
+            if arg == super::shard::ShardArg::Auto {
+                eprintln!("shard {}/{} ({})", r.k, r.n, r.source);
+            }
+            Ok(Some(r))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
 /// Snapshot settings from the flags and CI mode.
 fn snapshot_options(args: &RunArgs) -> SnapshotOptions {
     SnapshotOptions {
@@ -421,18 +425,19 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         }
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
+    let shard = resolve_shard(args)?;
     let opts = PlanOptions {
         mode: args.mode.map(Mode::from),
         providers: args.providers.clone(),
         filter,
         tags: args.tags.clone(),
         repeat: args.repeat,
-        shard: args.shard,
+        shard: shard.as_ref().map(|r| (r.k, r.n)),
         cassette_dir: args.cassette_dir.clone(),
         stream: args.stream,
         ..PlanOptions::default()
     };
-    let plan = match plan::build(suites, &opts) {
+    let mut plan = match plan::build(suites, &opts) {
         Ok(p) => p,
         Err(mut d) => {
             d.append(&mut warnings);
@@ -449,6 +454,11 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         return Err(EXIT_BAD_INPUT);
     }
     super::print_diagnostics(&mut warnings);
+    if let Some(r) = &shard {
+        for note in super::shard::share_limits(&mut plan, r.n) {
+            eprintln!("{note}");
+        }
+    }
 
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
     let run_info = RunInfo {
@@ -459,7 +469,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         },
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
-        shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        shard: shard.as_ref().map(|r| format!("{}/{}", r.k, r.n)),
     };
     let suite_infos: Vec<SuiteInfo> = plan
         .suites
@@ -576,8 +586,5 @@ mod tests {
         assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
         assert!(parse_age("3w").is_err());
-        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
-        assert!(parse_shard("5/4").is_err());
-        assert!(parse_shard("0/4").is_err());
     }
 }

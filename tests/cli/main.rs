@@ -24,6 +24,7 @@ mod release;
 mod reports;
 mod run;
 mod schema;
+mod shard_engines;
 mod snapshots;
 mod streaming;
 mod terminal;
