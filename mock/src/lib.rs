@@ -94,6 +94,7 @@ mod rng;
 mod rule;
 mod server;
 pub mod sigv4;
+mod tls;
 
 pub use eventstream::EventMessage;
 pub use fixtures::fixture_names;

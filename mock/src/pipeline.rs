@@ -523,6 +523,7 @@ fn introspect(state: &State, path: &str) -> Response<MockBody> {
 pub(crate) async fn serve(
     listener: StdListener,
     state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: oneshot::Receiver<()>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -541,12 +542,21 @@ pub(crate) async fn serve(
                 let _ = stream.set_nodelay(true);
                 state.connections.fetch_add(1, Ordering::Relaxed);
                 let state = Arc::clone(&state);
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(Arc::clone(&state), req));
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let http = http1::Builder::new().keep_alive(true).clone();
+                    match tls {
+                        // A client that does not trust the CA gives up in the handshake.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
                 });
             }
         }

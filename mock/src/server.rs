@@ -31,6 +31,7 @@ pub struct MockServerBuilder {
     port: u16,
     worker_threads: usize,
     settings: Settings,
+    tls: bool,
 }
 
 impl MockServerBuilder {
@@ -96,6 +97,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serve HTTPS: a certificate authority is made at start, and a server certificate it
+    /// signed for `127.0.0.1`, `::1` and `localhost`; [`MockServer::url`] is then
+    /// `https://127.0.0.1:PORT` and [`MockServer::ca_pem`] the CA a client must trust.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Run the protocol checks (auth, versions) — default on.
     pub fn check_requests(mut self, on: bool) -> Self {
         self.settings.check_requests = on;
@@ -121,6 +130,12 @@ impl MockServerBuilder {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(&self.settings));
+        let tls = if self.tls {
+            Some(crate::tls::Tls::generate().map_err(io::Error::other)?)
+        } else {
+            None
+        };
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let runtime = if self.worker_threads == 0 {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -136,13 +151,14 @@ impl MockServerBuilder {
         let thread = std::thread::Builder::new()
             .name(format!("promptdrift-mock-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(serve(listener, st, rx));
+                runtime.block_on(serve(listener, st, acceptor, rx));
                 // Dropping the runtime cancels open connections and pending delays.
                 drop(runtime);
             })?;
         Ok(MockServer {
             addr,
             state,
+            ca_pem: tls.map(|t| t.ca_pem),
             shutdown: Some(tx),
             thread: Some(thread),
         })
@@ -168,6 +184,8 @@ impl MockServerBuilder {
 pub struct MockServer {
     addr: SocketAddr,
     state: Arc<State>,
+    /// The CA that signed the server's certificate, when it serves HTTPS.
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -195,11 +213,24 @@ impl MockServer {
         MockServerBuilder::default()
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash). OpenAI clients want
-    /// `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and Ollama want `{url}`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`MockServerBuilder::tls`]; no trailing
+    /// slash). OpenAI clients want `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and
+    /// Ollama want `{url}`.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The certificate authority (PEM) that signed the server's certificate, when it serves
+    /// HTTPS ([`MockServerBuilder::tls`]).
+    #[must_use]
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The bound address.

@@ -426,6 +426,10 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
     let shard = resolve_shard(args)?;
+    if let Err(e) = crate::runner::tls::check_ca_certs_env() {
+        eprintln!("error: {e}");
+        return Err(EXIT_BAD_INPUT);
+    }
     let opts = PlanOptions {
         mode: args.mode.map(Mode::from),
         providers: args.providers.clone(),

@@ -94,9 +94,9 @@ const ENGINES: [(&str, &str, &str, u32); 3] = [
 ];
 
 /// The variable that says how many shards a Kubernetes Indexed Job has.
-pub const SHARD_TOTAL_VAR: &str = "PROMPTDRIFT_SHARD_TOTAL";
+pub const SHARD_TOTAL_VAR: &str = crate::env::PROMPTDRIFT_SHARD_TOTAL;
 /// `K/N` for any engine (GitHub Actions sets it from its matrix).
-pub const SHARD_VAR: &str = "PROMPTDRIFT_SHARD";
+pub const SHARD_VAR: &str = crate::env::PROMPTDRIFT_SHARD;
 
 fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<Resolved, String> {
     let var = |k: &str| {

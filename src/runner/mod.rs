@@ -35,6 +35,7 @@ pub mod limits;
 pub mod retry;
 pub mod sigv4;
 mod streaming;
+pub mod tls;
 pub mod transport;
 
 use std::time::Duration;

@@ -28,6 +28,7 @@ mod shard_engines;
 mod snapshots;
 mod streaming;
 mod terminal;
+mod tls;
 mod transport;
 mod validate;
 mod workflow;
