@@ -474,6 +474,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
         shard: shard.as_ref().map(|r| format!("{}/{}", r.k, r.n)),
+        credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
         .suites
@@ -579,6 +580,24 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// Where each cloud provider's credentials come from, for `run.credentials`.
+fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUse> {
+    plan.suites
+        .iter()
+        .flat_map(|s| {
+            s.providers.iter().filter_map(|p| {
+                let info = p.built.protocol.credential_info()?;
+                Some(crate::results::CredentialUse {
+                    suite: s.suite.name.clone(),
+                    provider: p.spec.label.clone(),
+                    kind: info.kind,
+                    detail: info.detail,
+                })
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@
 //! and cassettes keep that assembled answer, marked streamed.
 
 pub mod anthropic;
-pub mod aws;
 pub mod azure;
 pub mod bedrock;
 pub mod embeddings;
@@ -328,6 +327,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// The model name used for the price table.
     fn price_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// Where the credential of a live run comes from (the cloud providers), for `-v` output
+    /// and the results file's `run.credentials`; never a secret.
+    fn credential_info(&self) -> Option<crate::credentials::CredentialInfo> {
         None
     }
 }

@@ -48,7 +48,7 @@ pub(super) struct Shared<'p> {
     pub(super) helper_limits: Vec<HelperLimits>,
     /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
     /// shared by many cases is embedded once, even by cases running at the same time.
-    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
+    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f64>>>>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
@@ -1056,7 +1056,7 @@ fn keep(
 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    match wire {
+    let mut out: Vec<String> = match wire {
         WireRequest::Http(h) => h
             .auth
             .secret_values()
@@ -1064,7 +1064,10 @@ fn secrets_of(wire: &WireRequest) -> Vec<String> {
             .map(str::to_string)
             .collect(),
         WireRequest::Exec(_) => Vec::new(),
-    }
+    };
+    // Temporary credentials fetched during the run (src/credentials).
+    out.extend(crate::secret::registered());
+    out
 }
 
 pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {

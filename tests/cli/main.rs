@@ -5,6 +5,8 @@ mod support;
 
 mod ci;
 mod compare;
+mod credentials;
+mod datasets;
 mod diff;
 mod docs;
 mod drift_reports;
@@ -12,6 +14,7 @@ mod help;
 mod html;
 mod init;
 mod interrupt;
+mod json_path;
 mod judges;
 mod leaks;
 mod merge;
