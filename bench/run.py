@@ -613,6 +613,7 @@ def main() -> int:
                          "(HTTPS against plain HTTP), memory (RSS growth, diff, 1M-row dataset); "
                          "default all (--smoke: main,rate,tls)")
     ap.add_argument("--rate-reps", type=int, default=3, help="runs of each rate-limit scenario")
+    ap.add_argument("--tls-reps", type=int, default=5, help="runs of each HTTPS/HTTP row")
     ap.add_argument("--profile", choices=["release", "profiling", "dev"], default=None,
                     help="cargo profile (default: release; dev with --smoke; profiling = release "
                          "with line tables, for perf and callgrind)")
@@ -663,6 +664,10 @@ def main() -> int:
         rows, cap, vrow, drow, lrow = main_benchmark(a, tools, work, out_dir, sizes, results)
     if "rate" in scenarios:
         results["rate_limits"] = scale.rate_limit_scenarios(tools, work, a.smoke, a.rate_reps)
+    if "tls" in scenarios:
+        results["tls"] = scale.tls_scenario(tools, work, a.smoke, a.tls_reps,
+                                            a.baseline.resolve() if a.baseline else None,
+                                            a.baseline_label)
     env_info["load_end"] = loadavg()
     summaries = [r.summary() for r in rows.values()]
     results["rows"] = summaries

@@ -35,6 +35,12 @@ class Mock:
         self.url = m.group(1)
         self.args = args
 
+    def cpu_s(self) -> float:
+        """The mock's CPU time so far (user + sys, /proc/PID/stat)."""
+        import os
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stats(self) -> dict:
         import ssl
         import urllib.request
@@ -167,6 +173,112 @@ def rate_targets(rows: list[dict]) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------
+# 2. The HTTPS path: the same suite against the same mock, plain HTTP and TLS, interleaved.
+
+TLS_N = 10_000
+
+
+def tls_scenario(tools, work: Path, smoke: bool, reps: int, baseline=None,
+                 baseline_label: str = "baseline") -> dict:
+    """answers/s over HTTPS (to 127.0.0.1 and to `localhost`) against plain HTTP, same run.
+
+    Two mocks run side by side (one plain, one `--tls`), so every row's server does the same
+    work apart from TLS. The client trusts the TLS mock's CA through PROMPTDRIFT_CA_CERTS (a
+    baseline build older than it, through SSL_CERT_FILE, which replaces the system roots on
+    Linux)."""
+    n = 100 if smoke else TLS_N
+    reps = 1 if smoke else reps
+    answers = n * len(bench.PROVIDERS)
+    ca = work / "tls-ca.pem"
+    plain = Mock(tools.mock, [])
+    tls = Mock(tools.mock, ["--tls", "--tls-ca", str(ca)])
+    rows: dict[str, list] = {}
+    try:
+        port = tls.url.rsplit(":", 1)[1]
+        targets = [
+            ("http://127.0.0.1 (plain)", plain, plain.url, tools.promptdrift, {}),
+            ("https://127.0.0.1 (TLS)", tls, tls.url, tools.promptdrift,
+             {"PROMPTDRIFT_CA_CERTS": str(ca)}),
+            ("https://localhost (TLS, a host name)", tls, f"https://localhost:{port}",
+             tools.promptdrift, {"PROMPTDRIFT_CA_CERTS": str(ca)}),
+        ]
+        if baseline:
+            targets.append((f"https://localhost (TLS), {baseline_label}", tls,
+                            f"https://localhost:{port}", baseline, {"SSL_CERT_FILE": str(ca)}))
+        suites = {}
+        for name, mock, url, _, _ in targets:
+            folder = work / "tls" / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            suites[name] = bench.write_suites(folder, n, url, 0)[0]
+        for rep in range(reps):
+            for name, mock, url, binary, extra_env in targets:
+                env = bench.promptdrift_env() | extra_env
+                out = work / "out" / f"tls-{rep}.json"
+                cmd = [str(binary), "run", str(suites[name]), "--no-cache", "-o", str(out)]
+                before = mock.stats()["requests"]
+                mock_cpu = mock.cpu_s()
+                s, text = bench.measure(cmd, cwd=suites[name].parent, env=env)
+                s.mock_cpu_s = mock.cpu_s() - mock_cpu
+                seen = mock.stats()["requests"] - before
+                m = bench.PD_SUMMARY.search(text)
+                if s.exit_code != 0 or not m or int(m.group(2)) != answers or seen != answers:
+                    s.ok = False
+                    s.note = f"{name}: exit {s.exit_code}, {m.group(0) if m else text[-300:]!r}, mock saw {seen}"
+                rows.setdefault(name, []).append(s)
+                bench.log(f"tls {name} rep {rep}: {s.wall_s:.2f}s wall, {s.cpu_s:.2f}s cpu"
+                          f"{'' if s.ok else ' FAILED ' + s.note}")
+    finally:
+        plain.stop()
+        tls.stop()
+    out = {"cases": n, "answers": answers, "rows": []}
+    for name, samples in rows.items():
+        ok = [s for s in samples if s.ok]
+        wall = statistics.median(s.wall_s for s in ok) if ok else float("nan")
+        out["rows"].append({
+            "target": name, "runs": len(samples), "ok_runs": len(ok), "wall_s": wall,
+            "wall_spread": f"{min(s.wall_s for s in ok):.3g}–{max(s.wall_s for s in ok):.3g}" if ok else "",
+            "answers_per_s": answers / wall if ok else float("nan"),
+            "cpu_us_per_answer": statistics.median(s.cpu_s for s in ok) / answers * 1e6 if ok else float("nan"),
+            "mock_cpu_us_per_answer": statistics.median(s.mock_cpu_s for s in ok) / answers * 1e6 if ok else float("nan"),
+            "rss_mb": statistics.median(s.max_rss_mb for s in ok) if ok else float("nan"),
+            "loads": [s.load for s in samples], "notes": [s.note for s in samples if s.note],
+        })
+    plain_rate = out["rows"][0]["answers_per_s"]
+    for r in out["rows"]:
+        r["vs_plain"] = r["answers_per_s"] / plain_rate
+    return out
+
+
+def render_tls(t: dict) -> list[str]:
+    lines = ["", "### The HTTPS path (issue 15, part 4)", "",
+             f"{t['cases']:,} cases × 2 providers = {t['answers']:,} answers, default `-j` (16), "
+             "against two mocks running side by side (`promptdrift-mock --no-record`, and the same "
+             "with `--tls`: rustls, a certificate signed by a CA made at start, trusted through "
+             "`PROMPTDRIFT_CA_CERTS`); runs interleaved; medians. CPU per answer from wait4 (tool) "
+             "and /proc (mock).", "",
+             "| target | runs | wall s (median, spread) | answers/s | vs plain HTTP | CPU µs/answer: tool + mock | peak RSS MB |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for r in t["rows"]:
+        lines.append(
+            f"| {r['target']} | {r['ok_runs']}/{r['runs']} | {r['wall_s']:.3f} ({r['wall_spread']}) | "
+            f"{r['answers_per_s']:,.0f} | {r['vs_plain']:.2f} | "
+            f"{r['cpu_us_per_answer']:.0f} + {r['mock_cpu_us_per_answer']:.0f} | {r['rss_mb']:.0f} |")
+    notes = [n for r in t["rows"] for n in r["notes"]]
+    if notes:
+        lines += ["", "Notes: " + "; ".join(notes)]
+    return lines
+
+
+def tls_targets(t: dict) -> list[dict]:
+    out = []
+    for r in t["rows"][1:3]:
+        out.append({"target": f"HTTPS answers/s within 80% of plain HTTP: {r['target']}",
+                    "value": f"{r['vs_plain']:.2f} ({r['answers_per_s']:,.0f} vs "
+                             f"{t['rows'][0]['answers_per_s']:,.0f})",
+                    "met": r["vs_plain"] >= 0.8})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # What run.py calls
 
 
@@ -175,6 +287,8 @@ def targets(results: dict) -> list[dict]:
     out = []
     if results.get("rate_limits"):
         out += rate_targets(results["rate_limits"])
+    if results.get("tls"):
+        out += tls_targets(results["tls"])
     return out
 
 
@@ -182,6 +296,8 @@ def render(results: dict) -> str:
     lines: list[str] = []
     if results.get("rate_limits"):
         lines += render_rate(results["rate_limits"])
+    if results.get("tls"):
+        lines += render_tls(results["tls"])
     t = targets(results)
     if t and "validate" not in results:
         lines += ["", "### Targets (issue 15)", "", "| target | this run | met |", "|---|---|---|"]
@@ -197,4 +313,7 @@ def failures(results: dict) -> list[str]:
     for r in results.get("rate_limits") or []:
         if not r["all_answered"]:
             bad.append(f"rate limit {r['scenario']}: not every case answered")
+    for r in (results.get("tls") or {}).get("rows", []):
+        if r["ok_runs"] < r["runs"]:
+            bad.append(f"tls {r['target']}: runs failed")
     return bad
