@@ -33,6 +33,17 @@ impl TlsConfig {
     }
 }
 
+/// The same settings for the few HTTPS calls outside a run's transport (the cloud credential
+/// chains' token endpoints), made once per process.
+pub(crate) fn process_config() -> Result<rustls::ClientConfig, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| client_config(&ca_files()).map(Arc::new))
+        .as_ref()
+        .map(|c| (**c).clone())
+        .map_err(Clone::clone)
+}
+
 /// The files `PROMPTDRIFT_CA_CERTS` names.
 fn ca_files() -> Vec<PathBuf> {
     std::env::var_os(CA_CERTS_VAR)
