@@ -668,6 +668,8 @@ def main() -> int:
         results["tls"] = scale.tls_scenario(tools, work, a.smoke, a.tls_reps,
                                             a.baseline.resolve() if a.baseline else None,
                                             a.baseline_label)
+    if "memory" in scenarios:
+        results["memory"] = scale.memory_scenario(tools, work, a.smoke)
     env_info["load_end"] = loadavg()
     summaries = [r.summary() for r in rows.values()]
     results["rows"] = summaries
