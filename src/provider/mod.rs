@@ -20,6 +20,7 @@ pub mod embeddings;
 pub mod exec;
 pub mod gemini;
 pub mod http;
+pub mod ids;
 pub mod ollama;
 pub mod openai;
 pub mod registry;

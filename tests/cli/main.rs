@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod ci;
 mod compare;
 mod credentials;
@@ -18,6 +19,8 @@ mod json_path;
 mod judges;
 mod leaks;
 mod merge;
+mod promptfoo;
+mod provider_ids;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
@@ -29,6 +32,7 @@ mod run;
 mod schema;
 mod shard_engines;
 mod snapshots;
+mod stats;
 mod streaming;
 mod terminal;
 mod tls;
