@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn go_durations() {
         assert_eq!(go_duration(Duration::from_secs(1)), "1s");
-        assert_eq!(go_duration(Duration::from_secs(360)), "6m0s");
+        assert_eq!(go_duration(Duration::from_mins(6)), "6m0s");
         assert_eq!(go_duration(Duration::from_millis(20)), "20ms");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(go_duration(Duration::from_secs(3723)), "1h2m3s");

@@ -27,8 +27,11 @@ fn scripts(wf: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every `run:` step: its job name, script and `env` (names and unevaluated values).
-fn steps(wf: &Value) -> Vec<(String, String, Vec<(String, String)>)> {
+/// A `run:` step: its job name, script and `env` (names and unevaluated values).
+type Step = (String, String, Vec<(String, String)>);
+
+/// Every `run:` step.
+fn steps(wf: &Value) -> Vec<Step> {
     let mut out = Vec::new();
     for (job_name, job) in wf["jobs"].as_mapping().expect("jobs") {
         for step in job["steps"].as_sequence().expect("steps") {
