@@ -28,6 +28,9 @@ pub const DEFAULT_VERSION: &str = "2023-06-01";
 /// `max_tokens` sent when the suite sets none (the field is required).
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &["anthropic_version", "anthropic_beta"];
+
 /// The Anthropic Messages protocol.
 #[derive(Debug)]
 pub struct Anthropic {
@@ -47,7 +50,7 @@ impl Anthropic {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["anthropic_version", "anthropic_beta"])?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",
@@ -62,7 +65,7 @@ impl Anthropic {
             .clone()
             .or_else(|| ctx.var(crate::env::ANTHROPIC_BASE_URL))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        super::openai::check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         let key = ctx.api_key(spec, Some(crate::env::ANTHROPIC_API_KEY), true)?;
         let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         let auth = key
@@ -337,7 +340,7 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
             raw,
             class_for_status(raw.status),
             None,
-            super::openai::truncate(&raw.text()),
+            super::wire::body_excerpt(&raw.text()),
         ),
     }
 }

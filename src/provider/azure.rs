@@ -25,7 +25,8 @@ use crate::suite::model::{Mode, ProviderSpec};
 /// set: the GA version PROTOCOLS.md §2.1 names.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "endpoint",
     "api",
     "api_version",
@@ -63,7 +64,7 @@ impl Azure {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(deployment) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no deployment",
@@ -111,16 +112,16 @@ impl Azure {
             },
         };
         let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-        openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint"))?;
+        super::endpoint::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint"))?;
         let api_version = other_str(spec, "api_version")?
             .map(str::to_string)
             .or_else(|| ctx.var(crate::env::OPENAI_API_VERSION))
             .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
-        let segment = super::bedrock::encode_segment(deployment);
+        let segment = super::endpoint::encode_segment(deployment);
         let url = match api {
             AzureApi::Classic => format!(
                 "{endpoint}/openai/deployments/{segment}/chat/completions?api-version={}",
-                super::bedrock::encode_segment(&api_version)
+                super::endpoint::encode_segment(&api_version)
             ),
             AzureApi::V1 => format!("{endpoint}/openai/v1/chat/completions"),
         };

@@ -30,6 +30,9 @@ pub const DEFAULT_BASE_URL: &str = "http://localhost:11434";
 /// Ollama's default port, added to an `OLLAMA_HOST` that names none.
 pub const DEFAULT_PORT: u16 = 11434;
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &["keep_alive", "options"];
+
 /// The Ollama native chat protocol.
 #[derive(Debug)]
 pub struct Ollama {
@@ -48,7 +51,7 @@ impl Ollama {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["keep_alive", "options"])?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",
@@ -64,7 +67,7 @@ impl Ollama {
                 None => DEFAULT_BASE_URL.to_string(),
             },
         };
-        super::openai::check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         // Local Ollama takes no key; hosted Ollama takes a bearer key from `api_key_env`.
         let key = ctx.api_key(spec, None, false)?;
         let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
@@ -331,7 +334,7 @@ pub fn parse_error(raw: &RawResponse, model: &str) -> ProviderError {
                 other => other.to_string(),
             })
         })
-        .unwrap_or_else(|| super::openai::truncate(&raw.text()));
+        .unwrap_or_else(|| super::wire::body_excerpt(&raw.text()));
     let class = class_for_status(raw.status);
     let message = if raw.status == 404 && message.contains("not found") {
         format!("{message} (run `ollama pull {model}` on the Ollama server)")

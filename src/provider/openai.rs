@@ -46,6 +46,10 @@ pub struct OpenAi {
 /// Default API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] =
+    &["organization", "project", "max_tokens_field", "extra_body"];
+
 impl OpenAi {
     /// Builds from a suite entry.
     pub fn build(
@@ -53,10 +57,7 @@ impl OpenAi {
         ctx: &BuildContext<'_>,
         flavor: Flavor,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(
-            spec,
-            &["organization", "project", "max_tokens_field", "extra_body"],
-        )?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",
@@ -82,7 +83,7 @@ impl OpenAi {
                 .help("for example `base_url: http://localhost:11434/v1` for Ollama"));
             }
         };
-        check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         let key = match flavor {
             Flavor::OpenAi => ctx.api_key(spec, Some(crate::env::OPENAI_API_KEY), true)?,
             Flavor::Compatible => ctx.api_key(spec, None, false)?,
@@ -205,18 +206,6 @@ pub fn chat_body(
         }
     }
     Value::Object(body)
-}
-
-/// Rejects base URLs that reqwest could not use, at build time rather than per case.
-pub(crate) fn check_base_url(base: &str) -> Result<(), ProviderFactoryError> {
-    if base.starts_with("http://") || base.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(ProviderFactoryError::new(format!(
-            "base URL `{base}` must start with http:// or https://"
-        ))
-        .at("config.base_url"))
-    }
 }
 
 impl Provider for OpenAi {
@@ -514,29 +503,12 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
     let (hint, code, message) = match raw.json() {
         Ok(v) => match v.get("error") {
             Some(err) => error_fields(err),
-            None => (None, None, truncate(&raw.text())),
+            None => (None, None, super::wire::body_excerpt(&raw.text())),
         },
-        Err(_) => (None, None, truncate(&raw.text())),
+        Err(_) => (None, None, super::wire::body_excerpt(&raw.text())),
     };
     let class = hint.unwrap_or_else(|| class_for_status(raw.status));
     http_error(raw, class, code, message)
-}
-
-pub(crate) fn truncate(s: &str) -> String {
-    const MAX: usize = 500;
-    let s = s.trim();
-    if s.is_empty() {
-        return "empty body".into();
-    }
-    if s.len() <= MAX {
-        s.to_string()
-    } else {
-        let mut end = MAX;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &s[..end])
-    }
 }
 
 #[cfg(test)]

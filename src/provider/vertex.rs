@@ -35,7 +35,8 @@ pub const DEFAULT_LOCATION: &str = "global";
 /// How long `access_token_command` may run unless `access_token_timeout_ms` says otherwise.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "project",
     "location",
     "api_version",
@@ -63,7 +64,7 @@ impl Vertex {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",
@@ -122,8 +123,8 @@ impl Vertex {
             Some(b) => b.trim_end_matches('/').to_string(),
             None => default_base_url(&location),
         };
-        super::openai::check_base_url(&base)?;
-        let seg = super::bedrock::encode_segment;
+        super::endpoint::check_base_url(&base)?;
+        let seg = super::endpoint::encode_segment;
         let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         Ok(Vertex {
             id: spec.id.clone(),
@@ -366,7 +367,7 @@ pub fn token_from_command(argv: &[String], timeout: Duration) -> Result<Secret, 
     let stderr = err_reader.join().unwrap_or_default();
     if !status.success() {
         let stderr = String::from_utf8_lossy(&stderr);
-        let stderr = super::openai::truncate(stderr.trim());
+        let stderr = super::wire::body_excerpt(stderr.trim());
         return Err(format!(
             "access_token_command `{shown}` failed ({status}): {stderr}"
         ));
