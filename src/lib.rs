@@ -43,6 +43,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod secret;
+pub mod signals;
 pub mod snapshot;
 pub mod suite;
 pub mod testing;

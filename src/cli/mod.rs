@@ -31,7 +31,8 @@ Exit codes:
   1    assertions failed, snapshots new or changed (or drift crossed a threshold)
   2    bad input: suite, dataset or flags
   3    provider errors left cases unanswered
-  130  interrupted by Ctrl-C (finished results were kept)
+  130  interrupted by Ctrl-C (finished results were kept); 143 after SIGTERM, 129 after
+       SIGHUP, handled the same way
 
 Environment:
   OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys (or each provider's `api_key_env`)
@@ -160,6 +161,8 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    // Many requests in flight need many sockets: lift the soft open-file limit to the hard one.
+    crate::runner::fdlimit::raise_open_file_limit();
     let code = match cli.command {
         Command::Run(args) => run::run(
             &args,

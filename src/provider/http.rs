@@ -451,7 +451,11 @@ pub(crate) fn resolve_headers(
                     missing.get_or_insert_with(|| c[1].to_string());
                     String::new()
                 },
-                |v| v.trim().to_string(),
+                |v| {
+                    // The variable alone is what a server would echo back.
+                    crate::secret::register(v.trim());
+                    v.trim().to_string()
+                },
             )
         });
         if let Some(var) = missing {

@@ -335,6 +335,7 @@ mod tests {
             attempts: 1,
             assertions: vec![],
             error: None,
+            warnings: Vec::new(),
         }
     }
 

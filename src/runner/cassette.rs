@@ -162,9 +162,10 @@ impl RecordedRequest {
 }
 
 impl RecordedResponse {
-    /// From a raw answer, with sensitive headers dropped and `secrets` scrubbed from the body.
-    pub fn from_raw(raw: &RawResponse, latency_ms: u64, secrets: &[&str]) -> Self {
-        let text = scrub(&raw.text(), secrets);
+    /// From a raw answer, with sensitive headers dropped and every registered secret
+    /// ([`crate::secret`]) scrubbed.
+    pub fn from_raw(raw: &RawResponse, latency_ms: u64) -> Self {
+        let text = crate::secret::scrub(&raw.text()).into_owned();
         let (body, body_text) = match serde_json::from_str::<Value>(&text) {
             Ok(v) if !text.trim().is_empty() => (v, None),
             _ => (Value::Null, Some(text)),
@@ -175,11 +176,14 @@ impl RecordedResponse {
                 .headers
                 .iter()
                 .filter(|(k, _)| !is_sensitive_header(k) && keep_response_header(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), crate::secret::scrub(v).into_owned()))
                 .collect(),
             body,
             body_text,
-            stderr: raw.stderr.as_deref().map(|s| scrub(s, secrets)),
+            stderr: raw
+                .stderr
+                .as_deref()
+                .map(|s| crate::secret::scrub(s).into_owned()),
             latency_ms,
         }
     }
@@ -218,17 +222,6 @@ fn keep_response_header(name: &str) -> bool {
             | "retry-after-ms"
             | "x-should-retry"
     ) || name.starts_with("x-amzn-bedrock-")
-}
-
-/// Replaces every occurrence of a secret (at least 4 characters) with `***`.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if s.len() >= 4 && out.contains(s) {
-            out = out.replace(s, "***");
-        }
-    }
-    out
 }
 
 /// A cassette loaded for replay or record.
@@ -475,13 +468,14 @@ mod tests {
             stderr: None,
         };
         let key = fingerprint("anthropic:m", &wire(), 0, false);
+        crate::secret::register("sk-ant-secret");
         c.record(
             key.clone(),
             Entry {
                 case: Some("c1".into()),
                 sample: 0,
                 request: RecordedRequest::from_wire(&wire()),
-                response: RecordedResponse::from_raw(&raw, 12, &["sk-ant-secret"]),
+                response: RecordedResponse::from_raw(&raw, 12),
             },
         );
         c.save(true).unwrap();

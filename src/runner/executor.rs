@@ -103,6 +103,8 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
     let transport = Transport::new().map_err(RunError::Setup)?;
+    // An `exec` command inherits the environment and could print any key in it.
+    crate::secret::register_environment();
     let limits = plan
         .suites
         .iter()
@@ -141,6 +143,10 @@ pub fn run(
         })
         .unwrap_or(DEFAULT_CONCURRENCY)
         .max(1);
+    let (concurrency, fd_warning) = super::fdlimit::cap_concurrency(concurrency);
+    if let Some(w) = fd_warning {
+        sink.event(RunEvent::Warning(&w));
+    }
     sink.event(RunEvent::Started {
         planned: plan.jobs.len(),
     });
@@ -159,14 +165,14 @@ pub fn run(
         let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
         let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
         let ctrl_c = async {
-            if opts.handle_ctrl_c {
-                let _ = tokio::signal::ctrl_c().await;
+            if opts.handle_ctrl_c && crate::signals::install() {
+                crate::signals::wait().await
             } else {
-                std::future::pending::<()>().await;
+                std::future::pending().await
             }
         };
         tokio::pin!(ctrl_c);
-        let mut interrupted = false;
+        let mut interrupted = None;
         let shared = &shared;
         loop {
             while in_flight.len() < concurrency && next < plan.jobs.len() {
@@ -181,8 +187,8 @@ pub fn run(
             }
             tokio::select! {
                 biased;
-                () = &mut ctrl_c => {
-                    interrupted = true;
+                signal = &mut ctrl_c => {
+                    interrupted = Some(signal);
                     // Results that finished while the signal arrived are kept too: their
                     // answers are already cached, and a result is never lost to Ctrl-C.
                     while let Some(Some(done)) = in_flight.next().now_or_never() {
@@ -227,7 +233,7 @@ pub fn run(
         }
         drop(in_flight);
         flush_notes(shared, sink);
-        if interrupted {
+        if interrupted.is_some() {
             // Answers held for `select-best` are finished results too: keep them, as errors.
             let mut rest: Vec<(Job, CaseResult)> = held.into_values().flatten().collect();
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
@@ -239,6 +245,8 @@ pub fn run(
         }
         (summary, interrupted)
     });
+    let signal = interrupted;
+    let interrupted = signal.is_some();
     let mut summary = summary;
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if interrupted {
@@ -260,6 +268,7 @@ pub fn run(
     Ok(RunReport {
         summary,
         interrupted,
+        signal,
     })
 }
 
@@ -352,6 +361,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         attempts: 0,
         assertions: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
@@ -398,12 +408,14 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     };
     let response: Response = match reparsed {
         Ok(r) => r,
-        Err(mut e) => {
-            e.message = scrub_auth(&e.message, &wire);
+        Err(e) => {
             result.error = Some(e);
             return result;
         }
     };
+    if let Some(w) = answer.raw.decoding_warning() {
+        result.warnings.push(w);
+    }
     let cfg = &provider.spec.config;
     // The built-in table holds first-party prices only: a reseller (Azure, Bedrock, a
     // compatible server) gets a cost only from the provider's own price settings.
@@ -474,7 +486,7 @@ pub(super) async fn obtain(
             .map_err(|e| (ProviderError::new(ErrorClass::NotRecorded, e.clone()), 0))?;
         return match cassette.lookup(&key) {
             Some(rec) => Ok(Answer {
-                raw: rec.to_raw(),
+                raw: scrubbed(rec.to_raw()),
                 latency_ms: rec.latency_ms,
                 source: Source::Cassette,
                 attempts: 0,
@@ -507,7 +519,7 @@ pub(super) async fn obtain(
         && let Some((raw, latency_ms)) = cache.get(key)
     {
         return Ok(Answer {
-            raw,
+            raw: scrubbed(raw),
             latency_ms,
             source: Source::Cache,
             attempts: 0,
@@ -577,8 +589,6 @@ pub(super) async fn obtain(
                             // A final answer from the server (a 400, a content filter) is kept
                             // in the cassette too, so a replay reproduces it.
                             record(shared, target, wire, &raw, latency_ms, case_id, sample);
-                            let mut e = e;
-                            e.message = scrub_auth(&e.message, wire);
                             return Err((e, attempt));
                         }
                         (e, decision)
@@ -630,15 +640,13 @@ fn record(
         .or_insert_with(|| Cassette::load(&path, id, true));
     match entry {
         Ok(c) => {
-            let secrets = secrets_of(wire);
-            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
             c.record(
                 fingerprint(id, wire, sample, false),
                 Entry {
                     case: Some(case_id.to_string()),
                     sample,
                     request: RecordedRequest::from_wire(wire),
-                    response: RecordedResponse::from_raw(raw, latency_ms, &secrets),
+                    response: RecordedResponse::from_raw(raw, latency_ms),
                 },
             );
         }
@@ -646,21 +654,9 @@ fn record(
     }
 }
 
-/// The credential values of a request, for scrubbing echoes of them from stored text.
-fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    match wire {
-        WireRequest::Http(h) => h
-            .auth
-            .secret_values()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        WireRequest::Exec(_) => Vec::new(),
-    }
-}
-
-pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {
-    let secrets = secrets_of(wire);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    super::cassette::scrub(text, &secrets)
+/// An answer read back from the cache or a cassette, scrubbed as a live one is (a file
+/// written by an older version, or by hand, may hold a key).
+fn scrubbed(mut raw: RawResponse) -> RawResponse {
+    crate::secret::scrub_response(&mut raw);
+    raw
 }

@@ -65,16 +65,30 @@ impl Transport {
 
     /// Sends one request and reads the whole answer, within `timeout`.
     /// Returns the raw answer (any status) and the wall time it took.
+    ///
+    /// Every outside string enters here: the answer (body, headers, a command's stderr) and
+    /// the error message are scrubbed of every registered secret ([`crate::secret`]) before
+    /// anything parses, stores or prints them.
     pub async fn send(
         &self,
         req: &WireRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        match req {
+        let sent = match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
             // Boxed: its future is large, and every HTTP request's future would otherwise be
             // as large (and copied whole when a job's future is boxed).
             WireRequest::Exec(exec) => Box::pin(send_exec(exec, timeout)).await,
+        };
+        match sent {
+            Ok((mut raw, took)) => {
+                crate::secret::scrub_response(&mut raw);
+                Ok((raw, took))
+            }
+            Err(mut e) => {
+                crate::secret::scrub_string(&mut e.message);
+                Err(e)
+            }
         }
     }
 
@@ -259,13 +273,12 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
                 root_cause(e)
             ),
         )
-    } else if e.is_body() || e.is_decode() {
+    } else if e.is_body() {
+        cut_short(path, &root_cause(e))
+    } else if e.is_decode() {
         ProviderError::new(
             ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(e)
-            ),
+            format!("the answer from {path} was unreadable: {}", root_cause(e)),
         )
     } else if e.is_builder() {
         ProviderError::new(
@@ -296,18 +309,22 @@ fn classify_direct(e: direct::Failure, http: &HttpRequest, timeout: Duration) ->
                 root_cause(e.as_ref())
             ),
         ),
-        direct::Failure::Body(e) => ProviderError::new(
-            ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(&e)
-            ),
-        ),
+        direct::Failure::Body(e) => cut_short(path, &root_cause(&e)),
         direct::Failure::Request(e) => ProviderError::new(
             ErrorClass::Connection,
             format!("request to {path} failed: {}", root_cause(&e)),
         ),
     }
+}
+
+/// The connection broke after the answer's head, mid-body (a reset, a close before the
+/// announced length): a transient fault, retried like a failed connection. A body that
+/// arrives whole but cannot be parsed is a `protocol` error instead (the provider's parser).
+fn cut_short(path: &str, cause: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Connection,
+        format!("the answer from {path} was cut short (the connection broke mid-body): {cause}"),
+    )
 }
 
 fn host_of(url: &str) -> &str {

@@ -68,6 +68,7 @@ pub(crate) fn res(
             })
             .collect(),
         error: None,
+        warnings: Vec::new(),
     }
 }
 
