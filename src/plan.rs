@@ -239,31 +239,7 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
     }
 }
 
-/// The folder `fixtures/`, snapshots and the cache hang off: the nearest ancestor of the suite's
-/// folder (itself included) holding `promptdrift.toml`, `fixtures/`, `Cargo.toml` or `.git`;
-/// else the suite's folder.
-pub fn project_root(suite_dir: &Path) -> PathBuf {
-    let start = if suite_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        suite_dir
-    };
-    let mut cur = Some(start);
-    while let Some(d) = cur {
-        for marker in ["promptdrift.toml", "fixtures", "Cargo.toml", ".git"] {
-            if d.join(marker).exists() {
-                return d.to_path_buf();
-            }
-        }
-        // A relative suite folder (`suites`) has an empty parent: that is the working folder.
-        cur = match d.parent() {
-            Some(p) if p.as_os_str().is_empty() && d != Path::new(".") => Some(Path::new(".")),
-            Some(p) if !p.as_os_str().is_empty() => Some(p),
-            _ => None,
-        };
-    }
-    start.to_path_buf()
-}
+pub use crate::suite::files::project_root;
 
 /// A file-name-safe form of a label (`openai:gpt-4o-mini` → `openai-gpt-4o-mini`).
 pub fn slug(label: &str) -> String {
@@ -309,7 +285,25 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let mut jobs = Vec::new();
+    // Counted before anything is allocated: a suite's `repeat` times a big dataset times its
+    // providers must fail with a clear error, not grow until the machine runs out of memory.
+    let count = job_count(&planned);
+    if count > MAX_JOBS {
+        if let Some(first) = planned.first() {
+            diags.push(
+                Diagnostic::error(
+                    &first.suite.path,
+                    "",
+                    format!(
+                        "the plan has {count} requests (cases × providers × prompts × samples); at most {MAX_JOBS} fit in one run"
+                    ),
+                )
+                .with_help("split the run with `--shard K/N`, select cases with `--filter` or `--tag`, or lower `repeat`"),
+            );
+        }
+        return Err(diags);
+    }
+    let mut jobs = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     for (si, s) in planned.iter().enumerate() {
         for (ci, pc) in s.cases.iter().enumerate() {
             for (pi, _) in s.providers.iter().enumerate() {
@@ -336,6 +330,29 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         jobs,
         warnings: diags,
     })
+}
+
+/// Most requests one run plans (a job is 20 bytes, a result a few hundred: 10 million is a
+/// few GB of results already).
+pub const MAX_JOBS: u64 = 10_000_000;
+
+/// The jobs [`build`] would make, counted without making them.
+fn job_count(planned: &[PlannedSuite]) -> u64 {
+    let mut count = 0u64;
+    for s in planned {
+        for pc in &s.cases {
+            for p in &s.providers {
+                let prompts = pc
+                    .prompts
+                    .iter()
+                    .enumerate()
+                    .filter(|(qi, r)| r.is_some() && s.suite.prompts[*qi].applies_to(&p.spec))
+                    .count();
+                count = count.saturating_add((prompts as u64).saturating_mul(u64::from(pc.repeat)));
+            }
+        }
+    }
+    count
 }
 
 fn to_u32(i: usize) -> u32 {
@@ -482,6 +499,7 @@ fn plan_suite(
     // Cases: selection, rendering, assertion compilation.
     let ctx = CompileContext {
         dir: &suite.dir,
+        files: &suite.files,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
     let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();

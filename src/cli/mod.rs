@@ -73,10 +73,18 @@ pub struct Cli {
     )]
     pub color: ColorWhen,
 
+    /// Let suites read `file://` paths outside their project folder (by default a suite may
+    /// only read files inside it; see `options.allow_files_outside_project`).
+    #[arg(long, global = true)]
+    pub allow_files_outside_project: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// How this process loads suites (`--allow-files-outside-project`), set once in [`main`].
+static LOAD_OPTIONS: std::sync::OnceLock<crate::suite::LoadOptions> = std::sync::OnceLock::new();
 
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -161,6 +169,9 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    let _ = LOAD_OPTIONS.set(crate::suite::LoadOptions {
+        allow_files_outside_project: cli.allow_files_outside_project,
+    });
     // Many requests in flight need many sockets: lift the soft open-file limit to the hard one.
     crate::runner::fdlimit::raise_open_file_limit();
     let code = match cli.command {
@@ -270,7 +281,7 @@ pub(crate) fn load_suites(
     let mut diags = Vec::new();
     let mut failed = false;
     for f in files {
-        match crate::suite::load::load_with_warnings(f) {
+        match crate::suite::load::load_with_options(f, LOAD_OPTIONS.get().unwrap_or(&crate::suite::LoadOptions::default())) {
             Ok((s, w)) => {
                 diags.extend(w);
                 suites.push(s);

@@ -17,7 +17,8 @@ use super::diagnostic::{Diagnostic, did_you_mean};
 use super::locate::{YamlIndex, locate_one};
 use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, Vars};
 use super::raw::{RawAssertion, RawCase};
-use super::{file_ref, resolve_relative};
+use super::file_ref;
+use super::files::{self, FileAccess};
 
 /// After this many errors, the rest are counted, not listed.
 const MAX_ERRORS: usize = 200;
@@ -70,14 +71,19 @@ pub(crate) struct Loader<'a> {
     /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
     collided: Vec<(String, IdClaim)>,
     cases: usize,
+    /// Where the suite's files may be, and how big (set from `options` before anything is
+    /// read).
+    pub access: FileAccess,
 }
 
 impl<'a> Loader<'a> {
     pub(crate) fn new(path: &'a Path, source: &'a str) -> Self {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Loader {
             path,
             source,
-            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            access: FileAccess::for_suite_dir(&dir),
+            dir,
             diags: Vec::new(),
             errors: 0,
             suppressed: 0,
@@ -168,7 +174,7 @@ impl<'a> Loader<'a> {
         let sub = &sub();
         let rel = rel.to_string();
         if !self.files.contains_key(&rel) {
-            let loaded = load_file(&self.dir, &rel);
+            let loaded = load_file(&self.dir, &rel, &self.access);
             self.files.insert(rel.clone(), loaded);
         }
         match &self.files[&rel] {
@@ -559,6 +565,20 @@ impl Ctx<'_> {
                 .with_label("0 samples");
             diags.push(d);
         }
+        if let Some(n) = raw.repeat.filter(|&n| n > super::load::MAX_REPEAT) {
+            let d = self
+                .site_diag(
+                    site,
+                    "repeat",
+                    format!(
+                        "`repeat` is {n}; at most {} samples per case",
+                        super::load::MAX_REPEAT
+                    ),
+                )
+                .with_label("too many samples")
+                .with_help("the same limit as `--repeat`");
+            diags.push(d);
+        }
         if let Some(v) = out_of_range(raw.threshold, 0.0, 1.0) {
             self.range_error(
                 &mut diags,
@@ -726,15 +746,9 @@ fn write_json_string(out: &mut String, s: &str) {
 }
 
 /// Reads a `file://` value: text, or parsed `.json` / `.yaml` / `.yml`.
-fn load_file(dir: &Path, rel: &str) -> FileResult {
-    let path = resolve_relative(dir, rel).map_err(|looked| {
-        (
-            format!("file `{rel}` not found"),
-            Some(format!("looked in: {looked}")),
-        )
-    })?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| (format!("cannot read `{}`: {e}", path.display()), None))?;
+fn load_file(dir: &Path, rel: &str, access: &FileAccess) -> FileResult {
+    let (path, text) =
+        files::read_text(dir, rel, access, "file").map_err(|e| (e.message, e.help))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -761,6 +775,7 @@ fn load_file(dir: &Path, rel: &str) -> FileResult {
 pub(crate) fn open_dataset(
     dir: &Path,
     rel: &str,
+    access: &FileAccess,
 ) -> Result<Dataset, (String, Option<String>, &'static str)> {
     let format = Format::from_path(Path::new(rel)).ok_or_else(|| {
         let help = if rel.to_ascii_lowercase().ends_with(".json") {
@@ -774,27 +789,8 @@ pub(crate) fn open_dataset(
             "not a dataset file",
         )
     })?;
-    let path = resolve_relative(dir, rel).map_err(|looked| {
-        (
-            format!("dataset `{rel}` not found"),
-            Some(format!("looked in: {looked}")),
-            "no such file",
-        )
-    })?;
-    let text = std::fs::read(&path).map_err(|e| {
-        (
-            format!("cannot read dataset `{}`: {e}", path.display()),
-            None,
-            "cannot read",
-        )
-    })?;
-    let text = String::from_utf8(text).map_err(|_| {
-        (
-            format!("dataset `{}` is not UTF-8 text", path.display()),
-            Some("save it as UTF-8".to_string()),
-            "not UTF-8",
-        )
-    })?;
+    let (path, text) =
+        files::read_text(dir, rel, access, "dataset").map_err(|e| (e.message, e.help, e.label))?;
     Ok(Dataset::new(path, text, format))
 }
 

@@ -21,8 +21,13 @@ use super::model::{
 use super::raw::{
     RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
+use super::files::{self, FileAccess, LoadOptions, Outside};
+use super::raw::RawAllowOutside;
 use super::shape::{self, FileKind};
 use super::{file_ref, split};
+
+/// Most samples per case (`repeat`), as the `--repeat` flag allows.
+pub const MAX_REPEAT: u32 = 10_000;
 
 /// Reads and loads a suite file. Errors (and any warnings) come back as located diagnostics.
 pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
@@ -34,6 +39,24 @@ pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
 /// `Err` holds every diagnostic (errors first found, warnings too) when there is at least one
 /// error.
 pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_with_options(path, &LoadOptions::default())
+}
+
+/// [`load_with_warnings`] with settings from the command line.
+pub fn load_with_options(
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    // A FIFO or a device named as a suite would block or never end: metadata first.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return Err(vec![
+            Diagnostic::error(path, "", "the suite is not a regular file")
+                .with_help("name a `.yaml` suite file or a folder of them"),
+        ]);
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         let d = Diagnostic::error(path, "", format!("cannot read suite file: {e}"));
         vec![if e.kind() == std::io::ErrorKind::NotFound {
@@ -43,7 +66,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<D
         }]
     })?;
     match String::from_utf8(bytes) {
-        Ok(source) => load_str_with_warnings(path, &source),
+        Ok(source) => load_str_with_options(path, &source, opts),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -72,6 +95,15 @@ pub fn load_str_with_warnings(
     path: &Path,
     source: &str,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_str_with_options(path, source, &LoadOptions::default())
+}
+
+/// [`load_str_with_warnings`] with settings from the command line.
+pub fn load_str_with_options(
+    path: &Path,
+    source: &str,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let blank = source
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
@@ -85,7 +117,7 @@ pub fn load_str_with_warnings(
     let raw = split::parse_suite(source)
         .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
     let mut loader = Loader::new(path, source);
-    let suite = convert(&mut loader, raw);
+    let suite = convert(&mut loader, raw, opts);
     let failed = loader.has_errors();
     let diags = loader.finish();
     if failed {
@@ -95,12 +127,15 @@ pub fn load_str_with_warnings(
     }
 }
 
-fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
+fn convert(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOptions) -> Suite {
+    // Options first: they say which files the rest may read.
+    let raw_options = raw.options.take().unwrap_or_default();
+    l.access = file_access(l, &raw_options, opts);
+    let options = options(l, raw_options);
     let providers = providers(l, raw.providers);
     let prompts = super::prompts::prompts(l, raw.prompts, &providers);
     let grader = raw.grader.map(|g| provider(l, g, "grader".into()));
     let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
-    let options = options(l, raw.options.unwrap_or_default());
     let thresholds = thresholds(l, raw.thresholds.unwrap_or_default());
     let defaults = defaults(l, raw.defaults.unwrap_or_default());
     let cases = cases(l, raw.cases, &defaults);
@@ -119,7 +154,49 @@ fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
         grader,
         embedder,
         thresholds,
+        files: l.access.clone(),
     }
+}
+
+/// The file rules of a suite: its project only and 16 MB, unless its options or the command
+/// line say otherwise.
+fn file_access(l: &mut Loader<'_>, raw: &RawOptions, opts: &LoadOptions) -> FileAccess {
+    let mut access = FileAccess::for_suite_dir(&l.dir);
+    match &raw.allow_files_outside_project {
+        _ if opts.allow_files_outside_project => access.outside = Outside::Anywhere,
+        None | Some(RawAllowOutside::All(false)) => {}
+        Some(RawAllowOutside::All(true)) => access.outside = Outside::Anywhere,
+        Some(RawAllowOutside::Folders(dirs)) => {
+            let mut resolved = Vec::new();
+            for (i, d) in dirs.iter().enumerate() {
+                let p = l.dir.join(d);
+                if p.is_dir() {
+                    resolved.push(files::resolved(&p));
+                } else {
+                    let e = l
+                        .error(
+                            format!("options.allow_files_outside_project[{i}]"),
+                            format!("folder `{d}` does not exist"),
+                        )
+                        .with_label("no such folder")
+                        .with_help("folders are relative to the suite's folder, or absolute");
+                    l.push(e);
+                }
+            }
+            access.outside = Outside::Under(resolved);
+        }
+    }
+    match raw.max_file_mb {
+        Some(0) => {
+            let d = l
+                .error("options.max_file_mb", "`max_file_mb` must be at least 1")
+                .with_label("0 here");
+            l.push(d);
+        }
+        Some(mb) => access.max_bytes = mb.saturating_mul(files::MB),
+        None => {}
+    }
+    access
 }
 
 // ---- providers -------------------------------------------------------------------------------
@@ -246,6 +323,16 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
 }
 
 fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
+    if let Some(n) = raw.repeat.filter(|&n| n > MAX_REPEAT) {
+        let d = l
+            .error(
+                "options.repeat",
+                format!("`repeat` is {n}; at most {MAX_REPEAT} samples per case"),
+            )
+            .with_label("too many samples")
+            .with_help("the same limit as `--repeat`");
+        l.push(d);
+    }
     for (key, zero) in [
         ("repeat", raw.repeat == Some(0)),
         ("concurrency", raw.concurrency == Some(0)),
@@ -406,7 +493,7 @@ fn cases(
             l.push(d);
             continue;
         };
-        match open_dataset(&l.dir, rel) {
+        match open_dataset(&l.dir, rel, &l.access) {
             Ok(mut ds) => {
                 if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
                     dataset_failed = true;

@@ -16,6 +16,7 @@
 mod convert;
 pub mod dataset;
 pub mod diagnostic;
+pub mod files;
 pub mod load;
 pub mod locate;
 pub mod model;
@@ -31,7 +32,8 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{load, load_str, load_str_with_warnings, load_with_warnings};
+pub use files::LoadOptions;
+pub use load::{load, load_str, load_str_with_warnings, load_with_options, load_with_warnings};
 pub use locate::{locate, locate_all};
 pub use model::Suite;
 

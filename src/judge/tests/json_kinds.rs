@@ -141,7 +141,7 @@ fn schema_from_file_relative_to_the_suite() {
         .compile_in(&suite_dir)
         .expect_err("fails");
     check_err(&e, Some("value"), "schema file `missing.json` not found");
-    assert!(e.help.as_deref().unwrap_or("").contains("looked at"));
+    assert!(e.help.as_deref().unwrap_or("").contains("looked in"));
     let e = a("json-schema")
         .value(json!("file://bad.json"))
         .compile_in(&suite_dir)
