@@ -502,8 +502,10 @@ fn plan_suite(
         files: &suite.files,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
-    let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
-    let mut cases = Vec::new();
+    let mut shared = SharedAssertions::default();
+    // Sized once: a dataset of a million rows would otherwise leave up to half this vector
+    // unused after its last doubling.
+    let mut cases = Vec::with_capacity(suite.cases.len());
     let selected = |case: &Case| {
         if let Some(f) = &opts.filter
             && !f.is_match(&case.id)
@@ -647,6 +649,7 @@ fn plan_suite(
             "no case matches the filter",
         ));
     }
+    cases.shrink_to_fit();
     check_select_best(&suite, &providers, &cases, diags);
     let helpers = helpers::plan_helpers(
         &helpers::HelperContext {
@@ -788,16 +791,56 @@ fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
     d
 }
 
+/// Compiled assertions shared by the cases that have the same one: an assertion without a
+/// template is compiled once for every case; a templated one once per distinct rendering (a
+/// dataset's `__expected: positive` is one compiled assertion for all its rows, not one per
+/// row).
+#[derive(Default)]
+struct SharedAssertions {
+    /// Untemplated, by YAML path.
+    fixed: HashMap<String, Arc<CompiledAssertion>>,
+    /// Templated, by a hash of the YAML path and the rendered spec (compared whole on a hit).
+    rendered: HashMap<u64, Arc<CompiledAssertion>>,
+}
+
+impl SharedAssertions {
+    fn key(spec: &AssertionSpec) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        spec.yaml_path.hash(&mut h);
+        fn values(spec: &AssertionSpec, h: &mut impl std::hash::Hasher) {
+            if let Some(v) = &spec.value {
+                let mut canon = String::new();
+                crate::provider::wire::canonical_json(v, &mut canon);
+                h.write(canon.as_bytes());
+            }
+            h.write_u8(0);
+            for c in &spec.children {
+                values(c, h);
+            }
+        }
+        values(spec, &mut h);
+        h.finish()
+    }
+
+    fn rendered(&self, spec: &AssertionSpec) -> Option<Arc<CompiledAssertion>> {
+        self.rendered
+            .get(&Self::key(spec))
+            .filter(|c| c.spec == *spec)
+            .cloned()
+    }
+}
+
 fn compile_assertion(
     spec: &AssertionSpec,
     case: &Case,
     ctx: &CompileContext<'_>,
-    shared: &mut HashMap<String, Arc<CompiledAssertion>>,
+    shared: &mut SharedAssertions,
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
     let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.get(&spec.yaml_path) {
+    if !templated && let Some(a) = shared.fixed.get(&spec.yaml_path) {
         return Some(a.clone());
     }
     let rendered = if templated {
@@ -826,11 +869,16 @@ fn compile_assertion(
     } else {
         spec.clone()
     };
+    if templated && let Some(a) = shared.rendered(&rendered) {
+        return Some(a);
+    }
     match judge::compile(&rendered, ctx) {
         Ok(c) => {
             let c = Arc::new(c);
-            if !templated {
-                shared.insert(spec.yaml_path.clone(), c.clone());
+            if templated {
+                shared.rendered.insert(SharedAssertions::key(&rendered), c.clone());
+            } else {
+                shared.fixed.insert(spec.yaml_path.clone(), c.clone());
             }
             Some(c)
         }
@@ -1019,3 +1067,4 @@ mod tests {
         }
     }
 }
+

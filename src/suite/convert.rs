@@ -8,6 +8,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -45,7 +46,8 @@ struct IdClaim {
 /// Where a case that claimed an id is.
 enum IdOwner {
     Suite { path: String, explicit: bool },
-    Row { file: PathBuf, line: usize },
+    /// The dataset's path is shared by its rows (one allocation, not one per row).
+    Row { file: Arc<Path>, line: usize },
 }
 
 /// The parts of `defaults:` every case starts from.
@@ -74,6 +76,8 @@ pub(crate) struct Loader<'a> {
     /// Where the suite's files may be, and how big (set from `options` before anything is
     /// read).
     pub access: FileAccess,
+    /// The dataset whose rows are being claimed ([`Loader::row_file`]).
+    row_file: Option<Arc<Path>>,
 }
 
 impl<'a> Loader<'a> {
@@ -83,6 +87,7 @@ impl<'a> Loader<'a> {
             path,
             source,
             access: FileAccess::for_suite_dir(&dir),
+            row_file: None,
             dir,
             diags: Vec::new(),
             errors: 0,
@@ -260,6 +265,18 @@ impl<'a> Loader<'a> {
 
     /// Records that `id` is used at `site`; a second use is an error naming the first, unless
     /// both ids are derived from different content and only their short hashes collide.
+    /// The dataset path of a row's id claim, shared by the rows of one dataset.
+    fn row_file(&mut self, file: &Path) -> Arc<Path> {
+        match &self.row_file {
+            Some(f) if **f == *file => f.clone(),
+            _ => {
+                let f: Arc<Path> = Arc::from(file);
+                self.row_file = Some(f.clone());
+                f
+            }
+        }
+    }
+
     fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>) {
         let explicit = digest.is_none();
         let owner = match site {
@@ -268,7 +285,7 @@ impl<'a> Loader<'a> {
                 explicit,
             },
             Site::Row(ds, loc) => IdOwner::Row {
-                file: ds.file.clone(),
+                file: self.row_file(&ds.file),
                 line: loc.line,
             },
         };

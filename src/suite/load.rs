@@ -422,6 +422,8 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
 
 /// Fewest cases per parallel task (below this, spawning costs more than it saves).
 const PAR_MIN: usize = 64;
+/// Dataset rows converted per parallel batch (see `dataset_cases`).
+const ROW_CHUNK: usize = 16_384;
 
 /// More cases without assertions than this get one warning, not one each.
 const MAX_BARE_WARNINGS: usize = 10;
@@ -568,28 +570,36 @@ fn dataset_cases(
         l.push(d);
     }
     let mut bare = 0;
-    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order.
+    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order. A
+    // chunk at a time: the converted rows waiting for their turn are one chunk, not the
+    // whole dataset beside its cases.
     let (raws, locs): (Vec<RawCase>, Vec<RowLoc>) = rows.into_iter().unzip();
+    // Sized once: a million rows would otherwise leave up to half the vector unused.
+    out.reserve(raws.len());
     let ctx = l.ctx();
-    let prepared: Vec<Prepared> = raws
-        .into_par_iter()
-        .zip(locs.par_iter())
-        .with_min_len(PAR_MIN)
-        .map(|(raw, loc)| {
-            let source = CaseSource::Dataset {
-                file: ds.file.clone(),
-                line: loc.line,
-                yaml_path: path.to_string(),
-            };
-            ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
-        })
-        .collect();
-    for (p, loc) in prepared.into_iter().zip(&locs) {
-        let case = l.finish_case(p, &Site::Row(ds, loc));
-        if case.assert.is_empty() {
-            bare += 1;
+    let mut raws = raws.into_iter();
+    for locs in locs.chunks(ROW_CHUNK) {
+        let chunk: Vec<RawCase> = raws.by_ref().take(locs.len()).collect();
+        let prepared: Vec<Prepared> = chunk
+            .into_par_iter()
+            .zip(locs.par_iter())
+            .with_min_len(PAR_MIN)
+            .map(|(raw, loc)| {
+                let source = CaseSource::Dataset {
+                    file: ds.file.clone(),
+                    line: loc.line,
+                    yaml_path: path.to_string(),
+                };
+                ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
+            })
+            .collect();
+        for (p, loc) in prepared.into_iter().zip(locs) {
+            let case = l.finish_case(p, &Site::Row(ds, loc));
+            if case.assert.is_empty() {
+                bare += 1;
+            }
+            out.push(case);
         }
-        out.push(case);
     }
     if bare > 0 {
         let d = l

@@ -112,6 +112,8 @@ fn schema_from_file_relative_to_the_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let suite_dir = dir.path().join("suites");
     std::fs::create_dir_all(suite_dir.join("schemas")).expect("mkdir");
+    // The project folder (files outside it are refused).
+    std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
     std::fs::write(
         suite_dir.join("schemas/person.json"),
         person_schema().to_string(),
