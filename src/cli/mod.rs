@@ -233,9 +233,32 @@ fn init_logging(verbose: u8) {
     );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr(Vec::new()))
         .with_target(false)
         .try_init();
+}
+
+/// A log line on its way to stderr: every registered secret scrubbed first
+/// ([`crate::secret`]), whatever logged it (libraries log requests, signing inputs,
+/// credentials' ids at `trace`).
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let line = std::mem::take(&mut self.0);
+        std::io::stderr().write_all(&crate::secret::scrub_bytes(&line))
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 /// Expands the suite arguments: files as given, folders to their `.yaml`/`.yml` files; none

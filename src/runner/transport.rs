@@ -273,7 +273,9 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
                 root_cause(e)
             ),
         )
-    } else if e.is_body() {
+    } else if e.is_body() || (e.is_decode() && broke_in_transit(e)) {
+        // reqwest words a failure while reading the body (no decoders are enabled) as a
+        // decode error: a reset or an early close underneath is a connection fault.
         cut_short(path, &root_cause(e))
     } else if e.is_decode() {
         ProviderError::new(
@@ -325,6 +327,20 @@ fn cut_short(path: &str, cause: &str) -> ProviderError {
         ErrorClass::Connection,
         format!("the answer from {path} was cut short (the connection broke mid-body): {cause}"),
     )
+}
+
+/// Whether an error came from the connection (an I/O error or hyper's, somewhere in its
+/// chain) rather than from the bytes themselves.
+fn broke_in_transit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<std::io::Error>().is_some() || c.downcast_ref::<hyper::Error>().is_some()
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn host_of(url: &str) -> &str {

@@ -226,6 +226,15 @@ pub fn read(
     Ok((path, bytes))
 }
 
+/// A file's text for showing diagnostics' source lines: regular files only (a FIFO named as
+/// a suite must not block the error report about it), `None` when it cannot be read.
+pub fn source_text(path: &Path) -> Option<String> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .and_then(|_| std::fs::read_to_string(path).ok())
+}
+
 /// [`read`], as UTF-8 text.
 pub fn read_text(
     dir: &Path,

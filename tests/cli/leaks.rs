@@ -283,3 +283,228 @@ fn no_key_reaches_any_output_file_or_log() {
         }
     }
 }
+
+// ---- a hostile server: every secret echoed everywhere it can put it -------------------------
+
+const H_OPENAI: &str = "sk-hostile-openai-5b1c9e77";
+const H_AZURE: &str = "azure-hostile-key-8d2f41aa";
+const H_ANTHROPIC: &str = "sk-ant-hostile-6e3a0b19";
+const H_GEMINI: &str = "AIza-hostile-gemini-7c4d2e";
+const H_VERTEX: &str = "ya29.hostile-vertex-token-3f9a";
+const H_AKID: &str = "AKIAHOSTILE7EXAMPLE";
+const H_AWS_SECRET: &str = "hostile/secret+access/key-9Qx";
+const H_AWS_SESSION: &str = "hostile-session-token-2b7e";
+const H_GATEWAY: &str = "gw-hostile-token-4a8c";
+const H_EXEC: &str = "exec-hostile-api-key-1d6f";
+
+const HOSTILE_KEYS: [&str; 10] = [
+    H_OPENAI,
+    H_AZURE,
+    H_ANTHROPIC,
+    H_GEMINI,
+    H_VERTEX,
+    H_AKID,
+    H_AWS_SECRET,
+    H_AWS_SESSION,
+    H_GATEWAY,
+    H_EXEC,
+];
+
+/// Every provider kind the suite format has, each pointed at the hostile server (or, for
+/// `exec`, a command that prints the key it finds in its environment).
+fn hostile_suite(url: &str) -> String {
+    format!(
+        r#"providers:
+  - id: openai:gpt-h
+    label: openai
+    config: {{ base_url: "{url}/v1" }}
+  - id: azure:dep-h
+    label: azure
+    config: {{ endpoint: "{url}" }}
+  - id: anthropic:claude-h
+    label: anthropic
+    config: {{ base_url: "{url}" }}
+  - id: gemini:gemini-h
+    label: gemini
+    config: {{ base_url: "{url}" }}
+  - id: vertex:gemini-v
+    label: vertex
+    config: {{ base_url: "{url}", location: us-central1 }}
+  - id: bedrock:anthropic.claude-h
+    label: bedrock
+    config: {{ endpoint_url: "{url}", region: us-east-1 }}
+  - id: http:gateway
+    label: http
+    config:
+      url: "{url}/api/chat"
+      headers: {{ Authorization: "Bearer {{{{ env.GATEWAY_TOKEN }}}}" }}
+      body: {{ model: gw-h, stream: false, messages: "{{{{ messages }}}}" }}
+      response_path: $.message.content
+  - id: exec:echo
+    label: exec
+    config:
+      command: [sh, -c, 'read q; case "$q" in *echo-error*) echo "refused $EXEC_API_KEY" >&2; exit 3;; *echo-retry*) echo "busy $EXEC_API_KEY" >&2; exit 75;; esac; echo "answer $EXEC_API_KEY"; echo "note $EXEC_API_KEY" >&2']
+prompts: ["{{{{ q }}}}"]
+cases:
+  - id: answer
+    vars: {{ q: "echo-answer please" }}
+    assert: [ {{ type: contains, value: "nothing like this" }} ]
+  - id: failure
+    vars: {{ q: "echo-error please" }}
+    assert: [ {{ type: contains, value: answer }} ]
+  - id: retry
+    vars: {{ q: "echo-retry please" }}
+    assert: [ {{ type: contains, value: answer }} ]
+"#
+    )
+}
+
+/// Replies that carry every key: in an error body's `message`, `code`, `param`, `type` and
+/// `status` (JSON-escaped too), in response headers, in answers, in retried failures.
+fn hostile_rules(mock: &MockServer) {
+    let all = HOSTILE_KEYS.join(" ");
+    let escaped = all.replace('/', "\\/");
+    let error_body = format!(
+        r#"{{"error":{{"message":"bad credentials {all}","type":"{H_OPENAI}","code":"{H_AZURE}","param":"{escaped}","status":"{H_GEMINI}"}},"message":"denied {all}","type":"error"}}"#
+    );
+    let headers: Vec<(String, String)> = HOSTILE_KEYS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("x-echo-{i}"), (*k).to_string()))
+        .collect();
+    let with_headers = |mut r: Reply| {
+        for (k, v) in &headers {
+            r = r.header(k.clone(), v.clone());
+        }
+        r
+    };
+    mock.add_rule(Rule::new().prompt_contains("echo-error").reply(with_headers(
+        Reply::raw(
+            400,
+            &[
+                ("content-type", "application/json"),
+                ("x-amzn-errortype", "ValidationException"),
+            ],
+            error_body.clone(),
+        ),
+    )));
+    // Seven HTTP providers: each fails once (a retry line under -vv), then answers.
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("echo-retry")
+            .times(7)
+            .reply(with_headers(Reply::raw(
+                503,
+                &[("content-type", "application/json")],
+                error_body,
+            ))),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("echo-")
+            .reply(with_headers(Reply::text(format!("the keys are {all}")))),
+    );
+}
+
+#[test]
+fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
+    let mock = MockServer::start();
+    mock.check_requests(false);
+    hostile_rules(&mock);
+    let home = tempfile::tempdir().unwrap();
+    let summary = tempfile::tempdir().unwrap();
+    let step_summary = summary.path().join("step-summary.md");
+    let p = Project::new()
+        .env("HOME", home.path().to_str().unwrap())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("OPENAI_API_KEY", H_OPENAI)
+        .env("AZURE_OPENAI_API_KEY", H_AZURE)
+        .env("ANTHROPIC_API_KEY", H_ANTHROPIC)
+        .env("GEMINI_API_KEY", H_GEMINI)
+        .env("GOOGLE_OAUTH_ACCESS_TOKEN", H_VERTEX)
+        .env("GOOGLE_CLOUD_PROJECT", "proj-h")
+        .env("AWS_ACCESS_KEY_ID", H_AKID)
+        .env("AWS_SECRET_ACCESS_KEY", H_AWS_SECRET)
+        .env("AWS_SESSION_TOKEN", H_AWS_SESSION)
+        .env("GATEWAY_TOKEN", H_GATEWAY)
+        .env("EXEC_API_KEY", H_EXEC)
+        .env("GITHUB_STEP_SUMMARY", step_summary.to_str().unwrap());
+    p.file("suites/hostile.yaml", &hostile_suite(&mock.url()));
+    let mut runs = Vec::new();
+
+    // Live, every report kind, snapshots, the step summary, debug logging.
+    let r = p.run(&[
+        "-vv",
+        "run",
+        "suites",
+        "--snapshot",
+        "-o",
+        "out/live.json",
+        "-o",
+        "out/live.xml",
+        "-o",
+        "out/live.html",
+        "-o",
+        "out/live.md",
+    ]);
+    assert_eq!(r.code, 3, "the error cases are errors: {}", r.all());
+    assert!(r.stderr.contains("retry: retry × "), "-vv retry lines: {}", r.all());
+    let live: serde_json::Value = serde_json::from_str(&p.read("out/live.json")).unwrap();
+    let results = live["results"].as_array().unwrap();
+    assert_eq!(results.len(), 24);
+    // The server did put the keys in: what it sent arrives masked.
+    for r in results.iter().filter(|r| r["case_id"] == "answer") {
+        let out = r["output"].as_str().unwrap_or_default();
+        assert!(out.contains("***"), "{r:#}");
+    }
+    for r in results.iter().filter(|r| r["case_id"] == "failure") {
+        assert_eq!(r["status"], "error", "{r:#}");
+        assert!(r["error"].to_string().contains("***"), "{r:#}");
+    }
+    assert!(p.all_files().iter().any(|f| f.to_string_lossy().ends_with(".snap.new")));
+    runs.push(r);
+
+    // From the cache, with trace logging.
+    let out = p
+        .cmd(&["run", "suites", "-o", "out/cached.json"])
+        .env("PROMPTDRIFT_LOG", "trace")
+        .output()
+        .unwrap();
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(r.stdout.contains("came from the response cache"), "{}", r.all());
+    runs.push(r);
+
+    // Record, then replay from the cassettes.
+    let r = p.run(&["-vv", "run", "suites", "--mode", "record", "--no-cache"]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(p.exists("fixtures/cassettes/hostile/openai.yaml"));
+    assert!(p.exists("fixtures/cassettes/hostile/bedrock.yaml"));
+    runs.push(r);
+    let r = p.run(&["-vv", "run", "suites", "--mode", "replay", "-o", "out/replay.json"]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    runs.push(r);
+    let r = p.run(&["report", "out/live.json", "-o", "out/report.html"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    runs.push(r);
+
+    for key in HOSTILE_KEYS {
+        for r in &runs {
+            assert!(
+                !r.stdout.contains(key) && !r.stderr.contains(key),
+                "key {key} printed: {}",
+                r.all()
+            );
+        }
+        for f in p.all_files().into_iter().chain([step_summary.clone()]) {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+            assert!(!text.contains(key), "key {key} found in {}", f.display());
+            let escaped = key.replace('/', "\\/");
+            assert!(!text.contains(&escaped), "key {key} found in {}", f.display());
+        }
+    }
+    assert!(std::fs::read_to_string(&step_summary).unwrap().contains("hostile"));
+}

@@ -8,6 +8,8 @@ mod compare;
 mod diff;
 mod docs;
 mod drift_reports;
+#[cfg(unix)]
+mod files;
 mod help;
 mod html;
 mod init;
