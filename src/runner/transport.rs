@@ -3,7 +3,14 @@
 //!
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
 //! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
-//! URL's path, never headers.
+//! URL's path, never headers. It is also where every outside string enters: [`Transport::send`]
+//! scrubs each answer (body, headers, a command's stderr) and each error message of every
+//! registered secret ([`crate::secret`]) before returning it. A streamed answer must go
+//! through a [`crate::secret::StreamScrubber`] chunk by chunk, here, before anything parses it.
+//!
+//! A connection that breaks after the answer's head (a reset, an early close) is a
+//! `connection` error, retried like a failed connect; a body that arrives whole and does not
+//! parse is the provider's `protocol` error.
 //!
 //! Plain `http://` to an IP address (a local model server, the benchmark's mock) goes straight
 //! over hyper (`runner/direct.rs`), with the same headers, timeouts, connection reuse and error

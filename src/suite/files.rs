@@ -164,8 +164,8 @@ pub fn read(
         return Err(FileError::new(
             format!(
                 "{what} `{rel}` is outside the project folder {} (it resolves to {})",
-                access.root.display(),
-                real.display()
+                shown(&access.root).display(),
+                shown(&real).display()
             ),
             Some(
                 "a suite reads files inside its project only (the folder with `promptdrift.toml`, `fixtures/`, `Cargo.toml` or `.git`); to read elsewhere, set `options.allow_files_outside_project: true` (or a list of folders) in the suite, or pass --allow-files-outside-project"
@@ -250,6 +250,18 @@ pub fn read_text(
             Some("save it as UTF-8".into()),
             "not UTF-8",
         )),
+    }
+}
+
+/// `p` relative to the working folder when it is under it (`tests`, `.`), else as it is.
+fn shown(p: &Path) -> PathBuf {
+    let Ok(cwd) = std::env::current_dir().map(|d| resolved(&d)) else {
+        return p.to_path_buf();
+    };
+    match p.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => p.to_path_buf(),
     }
 }
 
