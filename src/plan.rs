@@ -876,7 +876,9 @@ fn compile_assertion(
         Ok(c) => {
             let c = Arc::new(c);
             if templated {
-                shared.rendered.insert(SharedAssertions::key(&rendered), c.clone());
+                shared
+                    .rendered
+                    .insert(SharedAssertions::key(&rendered), c.clone());
             } else {
                 shared.fixed.insert(spec.yaml_path.clone(), c.clone());
             }
@@ -1067,4 +1069,3 @@ mod tests {
         }
     }
 }
-

@@ -253,7 +253,8 @@ impl StreamScrubber {
         let Some(m) = matcher() else {
             return std::mem::take(&mut self.pending);
         };
-        let scrubbed = m.ac.replace_all_bytes(&self.pending, &vec![MASK; m.ac.patterns_len()]);
+        let scrubbed =
+            m.ac.replace_all_bytes(&self.pending, &vec![MASK; m.ac.patterns_len()]);
         // Whatever is at the end and shorter than the longest secret may be a secret's start.
         let keep = m.longest.saturating_sub(1).min(scrubbed.len());
         let cut = scrubbed.len() - keep;

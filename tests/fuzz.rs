@@ -109,10 +109,84 @@ const TOKENS: &[&str] = &[
     "\\u0000",
 ];
 
-/// One random edit of `input`.
+/// Scalars a gentle edit puts in place of a value: the YAML stays well formed, so the input
+/// gets past the parser into the loader's and planner's checks.
+const VALUES: &[&str] = &[
+    "0",
+    "-1",
+    "1000000000",
+    "10001",
+    "0.5",
+    "1e309",
+    "NaN",
+    "true",
+    "null",
+    "~",
+    "''",
+    "[]",
+    "{}",
+    "[a, b]",
+    "{ a: 1 }",
+    "\"{{ nope }}\"",
+    "\"{{ question }} {{ question }}\"",
+    "\"{% if %}\"",
+    "file://data/cases.csv",
+    "file://prompts/chat.json",
+    "file:///dev/zero",
+    "file:///etc/passwd",
+    "file://../../../../../etc/hostname",
+    "file://nope.txt",
+    "\"\\u001b[2J\"",
+    "openai:gpt-4o-mini",
+    "exec:x",
+    "contains",
+    "not-contains",
+    "llm-rubric",
+    "json-schema",
+    "assert-set",
+    "replay",
+];
+
+/// A gentle edit: the value after `: ` on one line replaced with one of [`VALUES`], or a line
+/// duplicated or dropped.
+fn mutate_gently(input: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
+    let text = String::from_utf8_lossy(input);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if lines.is_empty() {
+        return input.to_vec();
+    }
+    let i = rng.usize(..lines.len());
+    match rng.u8(..4) {
+        0 => {
+            let dup = lines[i].clone();
+            lines.insert(i, dup);
+        }
+        1 => {
+            lines.remove(i);
+        }
+        _ => {
+            if let Some(at) = lines[i].find(": ") {
+                let value = VALUES[rng.usize(..VALUES.len())];
+                lines[i] = format!("{}: {value}", &lines[i][..at]);
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out.into_bytes()
+}
+
+/// One random edit of `input` (half the time a gentle one).
 fn mutate(input: &[u8], rng: &mut fastrand::Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
+    if rng.bool() {
+        let mut out = mutate_gently(input, rng);
+        if rng.u8(..4) == 0 {
+            out = mutate_gently(&out, rng);
+        }
+        return out;
+    }
     let mut out = input.to_vec();
-    let edits = 1 + rng.usize(..4);
+    let edits = 1 + rng.usize(..3);
     for _ in 0..edits {
         let len = out.len();
         let at = if len == 0 { 0 } else { rng.usize(..=len) };
@@ -157,7 +231,8 @@ fn mutate(input: &[u8], rng: &mut fastrand::Rng, corpus: &[Vec<u8>]) -> Vec<u8> 
             }
             // Swap two lines.
             _ => {
-                let mut lines: Vec<Vec<u8>> = out.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                let mut lines: Vec<Vec<u8>> =
+                    out.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
                 if lines.len() > 1 {
                     let (a, b) = (rng.usize(..lines.len()), rng.usize(..lines.len()));
                     lines.swap(a, b);
@@ -226,11 +301,20 @@ impl Watchdog {
 
 /// The process's resident memory in MB (0 where `/proc` is missing).
 fn rss_mb() -> u64 {
+    status_mb("VmRSS:")
+}
+
+/// The most resident memory the process has had, in MB.
+fn peak_mb() -> u64 {
+    status_mb("VmHWM:")
+}
+
+fn status_mb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(key))
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
@@ -239,9 +323,9 @@ fn rss_mb() -> u64 {
 fn save_failure(what: &str, input: &[u8]) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let hash = input
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = input.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let path = dir.join(format!("{what}-{hash:016x}.txt"));
     let _ = std::fs::write(&path, input);
     path
@@ -331,31 +415,46 @@ fn mutated_suites_never_panic_hang_or_grow_without_bound() {
     let mut rng = fastrand::Rng::with_seed(first_seed());
     let (mut loaded, mut planned) = (0u64, 0u64);
     let started = Instant::now();
+    let valid = corpus
+        .iter()
+        .filter(|(p, _)| p.parent().is_some_and(|d| d.ends_with("valid")))
+        .count();
     for _ in 0..iters {
-        let (path, seed) = &corpus[rng.usize(..corpus.len())];
+        // Mostly the valid suites (the broken ones are seeds for the error paths).
+        let pick = if rng.u8(..4) == 0 {
+            rng.usize(..corpus.len())
+        } else {
+            rng.usize(..valid)
+        };
+        let (path, seed) = &corpus[pick];
         let input = mutate(seed, &mut rng, &bytes);
         let text = String::from_utf8_lossy(&input).into_owned();
         let path = path.clone();
         let mut ok = (false, false);
         let ok_ref = &mut ok;
-        check(&dog, "suite", &input, std::panic::AssertUnwindSafe(move || {
-            if let Ok(suite) = promptdrift::suite::load_str(&path, &text) {
-                ok_ref.0 = true;
-                let opts = promptdrift::plan::PlanOptions {
-                    env: Arc::new(|_| None),
-                    require_keys: false,
-                    ..promptdrift::plan::PlanOptions::default()
-                };
-                ok_ref.1 = promptdrift::plan::build(vec![suite], &opts).is_ok();
-            }
-        }));
+        check(
+            &dog,
+            "suite",
+            &input,
+            std::panic::AssertUnwindSafe(move || {
+                if let Ok(suite) = promptdrift::suite::load_str(&path, &text) {
+                    ok_ref.0 = true;
+                    let opts = promptdrift::plan::PlanOptions {
+                        env: Arc::new(|_| None),
+                        require_keys: false,
+                        ..promptdrift::plan::PlanOptions::default()
+                    };
+                    ok_ref.1 = promptdrift::plan::build(vec![suite], &opts).is_ok();
+                }
+            }),
+        );
         loaded += u64::from(ok.0);
         planned += u64::from(ok.1);
     }
     eprintln!(
         "fuzz: {iters} suites in {:.1}s: {loaded} loaded, {planned} planned; peak {} MB",
         started.elapsed().as_secs_f64(),
-        rss_mb()
+        peak_mb()
     );
     // The mutations must leave some inputs valid, or the loader's deeper paths go untested.
     assert!(loaded > 0, "no mutated suite loaded");
@@ -381,24 +480,29 @@ fn mutated_results_files_never_panic_hang_or_grow_without_bound() {
         let mut ok = false;
         let ok_ref = &mut ok;
         let bytes = input.clone();
-        check(&dog, "results", &input, std::panic::AssertUnwindSafe(move || {
-            if let Ok((f, _)) = promptdrift::results::read::parse_recovering(&bytes) {
-                *ok_ref = true;
-                // What reads must also render.
-                let _ = promptdrift::report::terminal::render_file(
-                    &f,
-                    promptdrift::report::terminal::RenderOptions::default(),
-                );
-                let _ = promptdrift::report::html::render_results(&f);
-                let _ = promptdrift::report::junit::render(&f);
-            }
-        }));
+        check(
+            &dog,
+            "results",
+            &input,
+            std::panic::AssertUnwindSafe(move || {
+                if let Ok((f, _)) = promptdrift::results::read::parse_recovering(&bytes) {
+                    *ok_ref = true;
+                    // What reads must also render.
+                    let _ = promptdrift::report::terminal::render_file(
+                        &f,
+                        promptdrift::report::terminal::RenderOptions::default(),
+                    );
+                    let _ = promptdrift::report::html::render_results(&f);
+                    let _ = promptdrift::report::junit::render(&f);
+                }
+            }),
+        );
         read += u64::from(ok);
     }
     eprintln!(
         "fuzz: {iters} results files in {:.1}s: {read} read; peak {} MB",
         started.elapsed().as_secs_f64(),
-        rss_mb()
+        peak_mb()
     );
     assert!(read > 0, "no mutated results file read");
 }

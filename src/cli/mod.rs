@@ -304,7 +304,12 @@ pub(crate) fn load_suites(
     let mut diags = Vec::new();
     let mut failed = false;
     for f in files {
-        match crate::suite::load::load_with_options(f, LOAD_OPTIONS.get().unwrap_or(&crate::suite::LoadOptions::default())) {
+        match crate::suite::load::load_with_options(
+            f,
+            LOAD_OPTIONS
+                .get()
+                .unwrap_or(&crate::suite::LoadOptions::default()),
+        ) {
             Ok((s, w)) => {
                 diags.extend(w);
                 suites.push(s);

@@ -266,10 +266,9 @@ impl EventSink for CliSink {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => self.progress.println(&format!(
-                "warning: {}",
-                crate::report::escape::terminal(w)
-            )),
+            RunEvent::Warning(w) => self
+                .progress
+                .println(&format!("warning: {}", crate::report::escape::terminal(w))),
             RunEvent::Interrupted { unfinished } => {
                 self.progress.clear();
                 eprintln!(

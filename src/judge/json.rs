@@ -1,7 +1,6 @@
 //! JSON checks: `is-json`, `contains-json`, `json-schema`, `json-path`, and the structural
 //! equality `equals` uses.
 
-
 use jsonschema::Validator;
 use serde_json::Value;
 use serde_json_path::JsonPath;

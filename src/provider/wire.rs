@@ -259,7 +259,9 @@ impl RawResponse {
                 if n == 1 { "" } else { "s" }
             ),
             (0, true) => "bytes that are not UTF-8".to_string(),
-            (n, true) => format!("bytes that are not UTF-8 and {n} lone UTF-16 surrogate escape(s)"),
+            (n, true) => {
+                format!("bytes that are not UTF-8 and {n} lone UTF-16 surrogate escape(s)")
+            }
         };
         Some(format!(
             "the answer held invalid Unicode ({what}); it was kept, with U+FFFD in their place"
@@ -524,10 +526,7 @@ mod tests {
         };
         let r = raw(br#"{"text":"a\ud800b \udc00 ok \ud83d\ude00 \\ud800 \n"}"#);
         let v = r.json().unwrap();
-        assert_eq!(
-            v["text"],
-            "a\u{fffd}b \u{fffd} ok \u{1f600} \\ud800 \n"
-        );
+        assert_eq!(v["text"], "a\u{fffd}b \u{fffd} ok \u{1f600} \\ud800 \n");
         let w = r.decoding_warning().unwrap();
         assert!(w.contains("2 lone UTF-16 surrogate escapes"), "{w}");
         let r = raw(b"{\"text\":\"caf\xe9\"}");

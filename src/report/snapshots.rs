@@ -69,21 +69,16 @@ pub fn render(r: &Report) -> String {
                 if v.reasons.is_empty() {
                     String::new()
                 } else {
-                    format!(
-                        "  {}",
-                        super::escape::terminal_line(&v.reasons.join("; "))
-                    )
+                    format!("  {}", super::escape::terminal_line(&v.reasons.join("; ")))
                 },
             ),
-            Outcome::Unreadable(msg) => {
-                (
-                    "changed",
-                    format!(
-                        "  accepted snapshot unreadable: {}",
-                        super::escape::terminal_line(msg)
-                    ),
-                )
-            }
+            Outcome::Unreadable(msg) => (
+                "changed",
+                format!(
+                    "  accepted snapshot unreadable: {}",
+                    super::escape::terminal_line(msg)
+                ),
+            ),
             Outcome::Matched(_) => continue,
         };
         let file = match e.written {

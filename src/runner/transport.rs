@@ -341,7 +341,8 @@ fn cut_short(path: &str, cause: &str) -> ProviderError {
 fn broke_in_transit(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cur {
-        if c.downcast_ref::<std::io::Error>().is_some() || c.downcast_ref::<hyper::Error>().is_some()
+        if c.downcast_ref::<std::io::Error>().is_some()
+            || c.downcast_ref::<hyper::Error>().is_some()
         {
             return true;
         }

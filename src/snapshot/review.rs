@@ -336,12 +336,7 @@ fn render_assertions(out: &mut String, old: Option<&Info>, new: &Info, st: &Styl
     if let Some(o) = old {
         for (j, b) in o.assertions.iter().enumerate() {
             if !used[j] {
-                let _ = writeln!(
-                    out,
-                    "  {}  {} (removed)",
-                    esc(&b.label()),
-                    b.outcome_text()
-                );
+                let _ = writeln!(out, "  {}  {} (removed)", esc(&b.label()), b.outcome_text());
             }
         }
     }

@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 
 use super::dataset::{Dataset, Format, RowLoc};
 use super::diagnostic::{Diagnostic, did_you_mean};
+use super::file_ref;
+use super::files::{self, FileAccess};
 use super::locate::{YamlIndex, locate_one};
 use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, Vars};
 use super::raw::{RawAssertion, RawCase};
-use super::file_ref;
-use super::files::{self, FileAccess};
 
 /// After this many errors, the rest are counted, not listed.
 const MAX_ERRORS: usize = 200;
@@ -45,9 +45,15 @@ struct IdClaim {
 
 /// Where a case that claimed an id is.
 enum IdOwner {
-    Suite { path: String, explicit: bool },
+    Suite {
+        path: String,
+        explicit: bool,
+    },
     /// The dataset's path is shared by its rows (one allocation, not one per row).
-    Row { file: Arc<Path>, line: usize },
+    Row {
+        file: Arc<Path>,
+        line: usize,
+    },
 }
 
 /// The parts of `defaults:` every case starts from.

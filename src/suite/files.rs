@@ -221,7 +221,10 @@ pub fn read(
             )
         })?;
     if bytes.len() as u64 > access.max_bytes {
-        return Err(too_big(format!("more than {}", megabytes(access.max_bytes))));
+        return Err(too_big(format!(
+            "more than {}",
+            megabytes(access.max_bytes)
+        )));
     }
     Ok((path, bytes))
 }
@@ -292,7 +295,7 @@ pub fn megabytes(bytes: u64) -> String {
     let mb = bytes as f64 / MB as f64;
     if bytes < MB / 10 {
         format!("{bytes} bytes")
-    } else if bytes % MB == 0 {
+    } else if bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else {
         format!("{mb:.1} MB")
@@ -343,7 +346,10 @@ mod tests {
         let suites = dir.path().join("suites");
         access.outside = Outside::Anywhere;
         let e = read(&suites, "/dev/zero", &access, "file").unwrap_err();
-        assert!(e.message.contains("is a device, not a regular file"), "{e:?}");
+        assert!(
+            e.message.contains("is a device, not a regular file"),
+            "{e:?}"
+        );
         let fifo = dir.path().join("fixtures/pipe");
         assert!(
             std::process::Command::new("mkfifo")
@@ -360,8 +366,7 @@ mod tests {
         access.max_bytes = 2048;
         let e = read(&suites, "fixtures/big.txt", &access, "dataset").unwrap_err();
         assert!(
-            e.message
-                .contains("dataset `") && e.message.contains("over the 2048 bytes limit"),
+            e.message.contains("dataset `") && e.message.contains("over the 2048 bytes limit"),
             "{e:?}"
         );
     }

@@ -15,14 +15,14 @@ use rayon::prelude::*;
 use super::convert::{Defaults, Loader, Prepared, Site, open_dataset};
 use super::dataset::{Dataset, RowLoc};
 use super::diagnostic::Diagnostic;
+use super::files::{self, FileAccess, LoadOptions, Outside};
 use super::model::{
     AssertionKind, CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds,
 };
+use super::raw::RawAllowOutside;
 use super::raw::{
     RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
-use super::files::{self, FileAccess, LoadOptions, Outside};
-use super::raw::RawAllowOutside;
 use super::shape::{self, FileKind};
 use super::{file_ref, split};
 

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use super::convert::{Loader, join};
 use super::diagnostic::did_you_mean;
+use super::file_ref;
 use super::model::{PromptMessage, PromptSpec, ProviderSpec, Role};
 use super::raw::{RawMessage, RawPromptItem, RawPrompts};
 use super::shape::{self, FileKind};
-use super::file_ref;
 
 pub(crate) fn prompts(
     l: &mut Loader<'_>,

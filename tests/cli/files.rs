@@ -48,14 +48,33 @@ fn files_outside_the_project_are_refused_unless_allowed() {
         p.file("suites/s.yaml", &suite(&var, "{{ v }}", ""));
         let r = p.run(&["validate", "suites/s.yaml"]);
         assert_eq!(r.code, 2, "{var}: {}", r.all());
-        assert!(r.stderr.contains("is outside the project folder"), "{var}: {}", r.all());
-        assert!(r.stderr.contains("suites/s.yaml:5:"), "file:line:column: {}", r.all());
-        assert!(r.stderr.contains("allow_files_outside_project"), "{}", r.all());
+        assert!(
+            r.stderr.contains("is outside the project folder"),
+            "{var}: {}",
+            r.all()
+        );
+        assert!(
+            r.stderr.contains("suites/s.yaml:5:"),
+            "file:line:column: {}",
+            r.all()
+        );
+        assert!(
+            r.stderr.contains("allow_files_outside_project"),
+            "{}",
+            r.all()
+        );
     }
     // Prompt files and datasets are confined the same way.
-    p.file("suites/s.yaml", &suite("plain", &format!("file://{abs}"), ""));
+    p.file(
+        "suites/s.yaml",
+        &suite("plain", &format!("file://{abs}"), ""),
+    );
     let r = p.run(&["validate", "suites/s.yaml"]);
-    assert!(r.stderr.contains("prompt file") && r.stderr.contains("outside the project"), "{}", r.all());
+    assert!(
+        r.stderr.contains("prompt file") && r.stderr.contains("outside the project"),
+        "{}",
+        r.all()
+    );
     let csv = outside.path().join("cases.csv");
     std::fs::write(&csv, "v\nx\n").unwrap();
     p.file(
@@ -66,19 +85,32 @@ fn files_outside_the_project_are_refused_unless_allowed() {
         ),
     );
     let r = p.run(&["validate", "suites/s.yaml"]);
-    assert!(r.stderr.contains("dataset") && r.stderr.contains("outside the project"), "{}", r.all());
+    assert!(
+        r.stderr.contains("dataset") && r.stderr.contains("outside the project"),
+        "{}",
+        r.all()
+    );
     // Inside the project: read as before.
-    p.file("suites/s.yaml", &suite("file://fixtures/inside.txt", "{{ v }}", ""));
+    p.file(
+        "suites/s.yaml",
+        &suite("file://fixtures/inside.txt", "{{ v }}", ""),
+    );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 0, "{}", r.all());
     // Allowed by the suite (anywhere, or these folders), or by the command line.
     let folder = outside.path().display().to_string();
     for (options, flag) in [
         ("allow_files_outside_project: true", None),
-        (&format!("allow_files_outside_project: [\"{folder}\"]")[..], None),
+        (
+            &format!("allow_files_outside_project: [\"{folder}\"]")[..],
+            None,
+        ),
         ("", Some("--allow-files-outside-project")),
     ] {
-        p.file("suites/s.yaml", &suite("file://fixtures/link.txt", "{{ v }}", options));
+        p.file(
+            "suites/s.yaml",
+            &suite("file://fixtures/link.txt", "{{ v }}", options),
+        );
         let mut args = vec!["validate", "suites/s.yaml"];
         args.extend(flag);
         let r = p.run(&args);
@@ -91,7 +123,10 @@ fn files_outside_the_project_are_refused_unless_allowed() {
         &suite(
             &format!("file://{abs}"),
             "{{ v }}",
-            &format!("allow_files_outside_project: [\"{}\"]", other.path().display()),
+            &format!(
+                "allow_files_outside_project: [\"{}\"]",
+                other.path().display()
+            ),
         ),
     );
     let r = p.run(&["validate", "suites/s.yaml"]);
@@ -110,8 +145,16 @@ fn devices_fifos_and_big_files_get_clear_errors_fast() {
             .success()
     );
     let cases = [
-        ("file:///dev/zero", "is a device, not a regular file", "allow_files_outside_project: true"),
-        ("file://fixtures/pipe.txt", "is a FIFO (named pipe), not a regular file", ""),
+        (
+            "file:///dev/zero",
+            "is a device, not a regular file",
+            "allow_files_outside_project: true",
+        ),
+        (
+            "file://fixtures/pipe.txt",
+            "is a FIFO (named pipe), not a regular file",
+            "",
+        ),
         ("file://fixtures", "is a folder, not a regular file", ""),
     ];
     for (var, want, options) in cases {
@@ -120,20 +163,31 @@ fn devices_fifos_and_big_files_get_clear_errors_fast() {
         let r = p.run(&["validate", "suites/s.yaml"]);
         assert_eq!(r.code, 2, "{var}: {}", r.all());
         assert!(r.stderr.contains(want), "{var}: {}", r.all());
-        assert!(started.elapsed() < Duration::from_secs(20), "{var} took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{var} took {:?}",
+            started.elapsed()
+        );
     }
     // 17 MB: over the 16 MB default, named with the limit; allowed once the suite raises it.
     p.file("fixtures/big.txt", &"x".repeat(17 << 20));
-    p.file("suites/s.yaml", &suite("file://fixtures/big.txt", "{{ v }}", ""));
+    p.file(
+        "suites/s.yaml",
+        &suite("file://fixtures/big.txt", "{{ v }}", ""),
+    );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("fixtures/big.txt` is 17 MB, over the 16 MB limit")
+        r.stderr
+            .contains("fixtures/big.txt` is 17 MB, over the 16 MB limit")
             && r.stderr.contains("max_file_mb"),
         "{}",
         r.all()
     );
-    p.file("suites/s.yaml", &suite("file://fixtures/big.txt", "{{ v }}", "max_file_mb: 20"));
+    p.file(
+        "suites/s.yaml",
+        &suite("file://fixtures/big.txt", "{{ v }}", "max_file_mb: 20"),
+    );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 0, "{}", r.all());
     // A FIFO named as the suite itself is refused too, without blocking.
@@ -152,7 +206,12 @@ fn repeat_and_the_planned_requests_are_bounded() {
     );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stderr.contains("`repeat` is 1000000000; at most 10000 samples per case"), "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("`repeat` is 1000000000; at most 10000 samples per case"),
+        "{}",
+        r.all()
+    );
     assert!(r.stderr.contains("suites/s.yaml:3:"), "{}", r.all());
     // A case's own `repeat` too.
     p.file(
@@ -161,7 +220,11 @@ fn repeat_and_the_planned_requests_are_bounded() {
     );
     let r = p.run(&["validate", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stderr.contains("at most 10000 samples per case"), "{}", r.all());
+    assert!(
+        r.stderr.contains("at most 10000 samples per case"),
+        "{}",
+        r.all()
+    );
     // 2 000 rows × 2 providers × 10 000 samples = 40 million requests: refused by count.
     let rows: String = (0..2000).map(|i| format!("q{i}\n")).collect();
     p.file("fixtures/rows.csv", &format!("v\n{rows}"));
@@ -176,5 +239,9 @@ fn repeat_and_the_planned_requests_are_bounded() {
         "{}",
         r.all()
     );
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
 }

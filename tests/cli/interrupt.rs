@@ -190,9 +190,11 @@ fn numbered_suite(p: &Project, url: &str, n: usize) {
     );
 }
 
-/// Starts `args` and waits until at least `n` results are in `results.json`.
+/// Starts `args` and waits until at least `n` results are in `results.json`. The caller
+/// waits for the child it gets back.
+#[allow(clippy::zombie_processes)]
 fn spawn_until_results(p: &Project, args: &[&str], n: usize) -> std::process::Child {
-    let child = p
+    let mut child = p
         .cmd(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -204,7 +206,11 @@ fn spawn_until_results(p: &Project, args: &[&str], n: usize) -> std::process::Ch
         if finished_lines(&text) >= n {
             return child;
         }
-        assert!(Instant::now() < deadline, "no results appeared: {text}");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no results appeared: {text}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -378,16 +378,18 @@ fn hostile_rules(mock: &MockServer) {
         }
         r
     };
-    mock.add_rule(Rule::new().prompt_contains("echo-error").reply(with_headers(
-        Reply::raw(
-            400,
-            &[
-                ("content-type", "application/json"),
-                ("x-amzn-errortype", "ValidationException"),
-            ],
-            error_body.clone(),
-        ),
-    )));
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("echo-error")
+            .reply(with_headers(Reply::raw(
+                400,
+                &[
+                    ("content-type", "application/json"),
+                    ("x-amzn-errortype", "ValidationException"),
+                ],
+                error_body.clone(),
+            ))),
+    );
     // Seven HTTP providers: each fails once (a retry line under -vv), then answers.
     mock.add_rule(
         Rule::new()
@@ -448,7 +450,11 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
         "out/live.md",
     ]);
     assert_eq!(r.code, 3, "the error cases are errors: {}", r.all());
-    assert!(r.stderr.contains("retry: retry × "), "-vv retry lines: {}", r.all());
+    assert!(
+        r.stderr.contains("retry: retry × "),
+        "-vv retry lines: {}",
+        r.all()
+    );
     let live: serde_json::Value = serde_json::from_str(&p.read("out/live.json")).unwrap();
     let results = live["results"].as_array().unwrap();
     assert_eq!(results.len(), 24);
@@ -461,7 +467,11 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
         assert_eq!(r["status"], "error", "{r:#}");
         assert!(r["error"].to_string().contains("***"), "{r:#}");
     }
-    assert!(p.all_files().iter().any(|f| f.to_string_lossy().ends_with(".snap.new")));
+    assert!(
+        p.all_files()
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with(".snap.new"))
+    );
     runs.push(r);
 
     // From the cache, with trace logging.
@@ -475,7 +485,11 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    assert!(r.stdout.contains("came from the response cache"), "{}", r.all());
+    assert!(
+        r.stdout.contains("came from the response cache"),
+        "{}",
+        r.all()
+    );
     runs.push(r);
 
     // Record, then replay from the cassettes.
@@ -484,7 +498,15 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
     assert!(p.exists("fixtures/cassettes/hostile/openai.yaml"));
     assert!(p.exists("fixtures/cassettes/hostile/bedrock.yaml"));
     runs.push(r);
-    let r = p.run(&["-vv", "run", "suites", "--mode", "replay", "-o", "out/replay.json"]);
+    let r = p.run(&[
+        "-vv",
+        "run",
+        "suites",
+        "--mode",
+        "replay",
+        "-o",
+        "out/replay.json",
+    ]);
     assert_eq!(r.code, 3, "{}", r.all());
     runs.push(r);
     let r = p.run(&["report", "out/live.json", "-o", "out/report.html"]);
@@ -503,8 +525,16 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
             let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
             assert!(!text.contains(key), "key {key} found in {}", f.display());
             let escaped = key.replace('/', "\\/");
-            assert!(!text.contains(&escaped), "key {key} found in {}", f.display());
+            assert!(
+                !text.contains(&escaped),
+                "key {key} found in {}",
+                f.display()
+            );
         }
     }
-    assert!(std::fs::read_to_string(&step_summary).unwrap().contains("hostile"));
+    assert!(
+        std::fs::read_to_string(&step_summary)
+            .unwrap()
+            .contains("hostile")
+    );
 }

@@ -204,7 +204,8 @@ fn progress_bar_on_a_terminal_only() {
 
 /// Control sequences a model (or a hostile server) could send: a clipboard write (OSC 52), a
 /// screen clear, a window title, a bell, a carriage return, a bidirectional override.
-const HOSTILE: &str = "caught \x1b]52;c;aGVsbG8=\x07 \x1b[2J\x1b]0;owned\x07 back\roverwritten \u{202e}txt done";
+const HOSTILE: &str =
+    "caught \x1b]52;c;aGVsbG8=\x07 \x1b[2J\x1b]0;owned\x07 back\roverwritten \u{202e}txt done";
 
 /// What must never reach a terminal raw (a pseudo-terminal turns every `\n` into `\r\n`
 /// itself, so carriage returns are checked only on pipes).
@@ -269,15 +270,30 @@ fn control_characters_from_models_are_shown_never_sent_to_the_terminal() {
     ]);
     assert_eq!(r.code, 3, "{}", r.all());
     // NO_COLOR: nothing of ours needs an escape character, so none may appear at all.
-    assert!(!r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'), "{:?}", r.all());
+    assert!(
+        !r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'),
+        "{:?}",
+        r.all()
+    );
     assert_no_raw_controls("run", &r.all());
     // Shown visibly instead, in the failure details and the error details.
-    assert!(r.stdout.contains("output: caught \\x1b]52;c;aGVsbG8=\\x07"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("output: caught \\x1b]52;c;aGVsbG8=\\x07"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("\\u{202e}txt"), "{}", r.stdout);
-    assert!(r.stdout.matches("caught \\x1b]52").count() >= 2, "{}", r.stdout);
+    assert!(
+        r.stdout.matches("caught \\x1b]52").count() >= 2,
+        "{}",
+        r.stdout
+    );
     // The results file keeps the answer exactly as it came.
     let doc: serde_json::Value = serde_json::from_str(&p.read("old.json")).unwrap();
-    assert_eq!(crate::support::result_for(&doc, "answered", "gpt-a")["output"], HOSTILE);
+    assert_eq!(
+        crate::support::result_for(&doc, "answered", "gpt-a")["output"],
+        HOSTILE
+    );
 
     // `diff` and `compare`: word diffs of hostile answers, escaped.
     mock.clear_rules();

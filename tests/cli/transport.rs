@@ -103,14 +103,15 @@ const ANSWER: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":
 
 /// Two cases whose answer is [`ANSWER`]'s text.
 fn answered_suite(base_url: &str) -> String {
-    suite(base_url).replace(
-        "type: contains, value: \"question one\"",
-        "type: contains, value: answered",
-    )
-    .replace(
-        "type: contains, value: \"question two\"",
-        "type: contains, value: answered",
-    )
+    suite(base_url)
+        .replace(
+            "type: contains, value: \"question one\"",
+            "type: contains, value: answered",
+        )
+        .replace(
+            "type: contains, value: \"question two\"",
+            "type: contains, value: answered",
+        )
 }
 
 /// How the server breaks the first answer on each connection it chooses to break.
@@ -125,7 +126,12 @@ enum Fault {
 /// A server on 127.0.0.1 that breaks the first request it gets for each distinct prompt
 /// (after sending the answer's head), then answers properly. Returns its address and the
 /// number of requests it saw.
-fn faulty_server(fault: Fault) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+fn faulty_server(
+    fault: Fault,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     let seen = Arc::new(AtomicUsize::new(0));
@@ -271,7 +277,12 @@ fn a_lone_surrogate_keeps_the_answer_with_a_warning() {
     p.file("suites/s.yaml", &suite(&format!("{}/v1", mock.url())));
     let r = p.run(&["run", "suites/s.yaml", "--no-cache", "-o", "r.json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("warning: one × m: the answer held invalid Unicode"), "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("warning: one × m: the answer held invalid Unicode"),
+        "{}",
+        r.all()
+    );
     let doc: serde_json::Value = serde_json::from_str(&p.read("r.json")).unwrap();
     let one = doc["results"]
         .as_array()
