@@ -56,6 +56,8 @@ pub struct PlanOptions {
     pub require_keys: bool,
     /// Folder for cassettes (default `<project>/fixtures/cassettes`).
     pub cassette_dir: Option<PathBuf>,
+    /// `--stream`: every provider that has a streaming API uses it.
+    pub stream: bool,
 }
 
 impl std::fmt::Debug for PlanOptions {
@@ -67,6 +69,7 @@ impl std::fmt::Debug for PlanOptions {
             .field("tags", &self.tags)
             .field("repeat", &self.repeat)
             .field("shard", &self.shard)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +86,7 @@ impl Default for PlanOptions {
             env: process_env(),
             require_keys: true,
             cassette_dir: None,
+            stream: false,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct PlannedProvider {
     pub built: BuiltProvider,
     /// Where record/replay mode reads and writes this provider's cassette.
     pub cassette_path: PathBuf,
+    /// Answers are streamed (`stream: true` in its config, or `--stream`).
+    pub stream: bool,
 }
 
 /// One case, rendered and compiled.
@@ -191,6 +197,7 @@ fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        stream: p.stream,
         vars: if p.built.protocol.wants_vars() {
             case.vars
                 .iter()
@@ -355,6 +362,50 @@ fn job_count(planned: &[PlannedSuite]) -> u64 {
     count
 }
 
+/// Whether a provider's answers are streamed: `stream: true` in its config or `--stream`
+/// (which wins over `stream: false`). A protocol without a streaming API (`http`, `exec`) is
+/// an error when its config asks to stream, and a warning under `--stream`: its answers are
+/// then not streamed, and say so (no `ttft_ms`).
+fn streams(
+    spec: &ProviderSpec,
+    built: &BuiltProvider,
+    flag: bool,
+    file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let asked = spec.config.stream == Some(true);
+    if !asked && !flag {
+        return false;
+    }
+    if built.protocol.stream_decoder().is_some() {
+        return true;
+    }
+    let what = format!(
+        "provider `{}` ({}) has no streaming API",
+        spec.label,
+        spec.kind()
+    );
+    if asked {
+        diags.push(
+            Diagnostic::error(
+                file,
+                format!("{}.config.stream", spec.yaml_path),
+                format!("{what}; `stream: true` cannot be honoured"),
+            )
+            .with_help("streaming is available for openai, openai-compatible, azure, anthropic, gemini, vertex, ollama and bedrock; remove `stream: true`"),
+        );
+    } else {
+        diags.push(Diagnostic::warning(
+            file,
+            &spec.yaml_path,
+            format!(
+                "{what}: under `--stream` its answers are not streamed (no time to first token)"
+            ),
+        ));
+    }
+    false
+}
+
 fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
@@ -452,10 +503,12 @@ fn plan_suite(
                         .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
                     );
                 }
+                let stream = streams(spec, &built, opts.stream, &file, diags);
                 providers.push(PlannedProvider {
                     spec: spec.clone(),
                     built,
                     cassette_path,
+                    stream,
                 });
             }
             Err(e) => {

@@ -21,9 +21,13 @@
 //!   an `exec` command's stderr) and on answers read back from the cache or a cassette, and
 //!   [`scrub`] on transport error messages (`runner/transport.rs`, `runner/executor.rs`).
 //!   Answer text, error codes, parameters and messages are all parsed from the scrubbed body.
-//! - **Streamed answers**: feed each chunk through a [`StreamScrubber`] (one per stream) before
-//!   parsing it; it holds back the few bytes that could be the start of a secret split across
-//!   two chunks, and [`StreamScrubber::finish`] releases them at the end of the stream.
+//! - **Streamed answers**: the transport (`runner/streaming.rs`) scrubs the assembled answer
+//!   with [`scrub_answer`] (a secret split across two events is found once they are joined),
+//!   the head with [`scrub_response`] and any error message with [`scrub`]: the decoder sees
+//!   the raw chunks, so the time to first token is not delayed. Code that must pass chunks
+//!   on before the stream ends (to a log, a file, a terminal) feeds each through a
+//!   [`StreamScrubber`] (one per stream): it holds back the few bytes that could begin a secret
+//!   continued in the next chunk, and [`StreamScrubber::finish`] releases them at the end.
 //!
 //! Values shorter than [`MIN_LEN`] bytes are not scrubbed: they would match ordinary words,
 //! and no real key is that short.
@@ -226,6 +230,52 @@ pub fn scrub_response(raw: &mut crate::provider::wire::RawResponse) {
     }
     if let Some(s) = &mut raw.stderr {
         scrub_string(s);
+    }
+}
+
+/// Scrubs every string of an assembled answer (text, finish value, refusal, served model,
+/// ids, tool-call names and arguments): what a streamed answer gets once its pieces are
+/// joined, so a secret split across two events is found whole.
+pub fn scrub_answer(r: &mut crate::provider::Response) {
+    if matcher().is_none() {
+        return;
+    }
+    scrub_string(&mut r.text);
+    scrub_string(&mut r.finish_raw);
+    for s in [
+        &mut r.refusal,
+        &mut r.model,
+        &mut r.response_id,
+        &mut r.request_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        scrub_string(s);
+    }
+    for call in &mut r.tool_calls {
+        scrub_json(call);
+    }
+}
+
+/// Scrubs every string (keys included) of a JSON value in place.
+pub fn scrub_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => scrub_string(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_json),
+        serde_json::Value::Object(o) => {
+            let scrubbed_keys = o.keys().any(|k| matches!(scrub(k), Cow::Owned(_)));
+            if scrubbed_keys {
+                let old = std::mem::take(o);
+                for (k, mut x) in old {
+                    scrub_json(&mut x);
+                    o.insert(scrub(&k).into_owned(), x);
+                }
+            } else {
+                o.values_mut().for_each(scrub_json);
+            }
+        }
+        _ => {}
     }
 }
 

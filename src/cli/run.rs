@@ -66,6 +66,12 @@ pub struct RunArgs {
     #[arg(long = "max-retries", value_name = "N")]
     pub max_retries: Option<u32>,
 
+    /// Stream every answer from providers with a streaming API (SSE, NDJSON, AWS event
+    /// stream), recording time to first token (`ttft_ms`) and output tokens per second, as
+    /// `stream: true` in each provider's config does.
+    #[arg(long)]
+    pub stream: bool,
+
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -440,6 +446,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         repeat: args.repeat,
         shard: args.shard,
         cassette_dir: args.cassette_dir.clone(),
+        stream: args.stream,
         ..PlanOptions::default()
     };
     let plan = match plan::build(suites, &opts) {

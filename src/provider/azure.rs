@@ -212,6 +212,14 @@ impl Provider for Azure {
         parse_azure(raw)
     }
 
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        // Azure streams are OpenAI's (an opening chunk may hold only filter results).
+        Some(Box::new(openai::ChatStream::new(&[
+            "apim-request-id",
+            "x-request-id",
+        ])))
+    }
+
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }

@@ -1,4 +1,5 @@
-//! AWS Bedrock Runtime, Converse API (`POST {endpoint}/model/{modelId}/converse`).
+//! AWS Bedrock Runtime, Converse API (`POST {endpoint}/model/{modelId}/converse`, and
+//! `/converse-stream` for streamed answers: [`ConverseStream`]).
 //!
 //! Wire facts (PROTOCOLS.md §4): the model id (a base model id, an inference-profile id or an
 //! ARN) is one path segment, so `:` and `/` are percent-encoded (`%3A`, `%2F`); requests are
@@ -275,14 +276,28 @@ impl Provider for Bedrock {
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
-        let mut http = HttpRequest::post_json(self.url.clone(), self.body(req), self.auth.clone())
-            .header("accept", "application/json");
+        let mut http = if req.stream {
+            // ConverseStream: same body, `/converse-stream`, an AWS event-stream answer.
+            HttpRequest::post_json(
+                format!("{}-stream", self.url),
+                self.body(req),
+                self.auth.clone(),
+            )
+            .header("accept", "application/vnd.amazon.eventstream")
+        } else {
+            HttpRequest::post_json(self.url.clone(), self.body(req), self.auth.clone())
+                .header("accept", "application/json")
+        };
         http.headers.extend(self.extra_headers.iter().cloned());
         Ok(WireRequest::Http(http))
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_converse(raw)
+    }
+
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        Some(Box::new(ConverseStream::default()))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -337,21 +352,7 @@ pub fn parse_converse(raw: &RawResponse) -> Result<Response, ProviderError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ProviderError::protocol("response has no `stopReason`"))?
         .to_string();
-    let usage = body.get("usage").map_or_else(Usage::default, |u| {
-        let get = |k: &str| u.get(k).and_then(Value::as_u64);
-        let cache_read = get("cacheReadInputTokens");
-        // `inputTokens` excludes prompt-cache reads and writes; normalised input counts all.
-        let input = get("inputTokens")
-            .map(|i| i + cache_read.unwrap_or(0) + get("cacheWriteInputTokens").unwrap_or(0));
-        let output = get("outputTokens");
-        Usage {
-            input,
-            output,
-            total: get("totalTokens").or_else(|| Some(input? + output?)),
-            cached_input: cache_read,
-            reasoning: None,
-        }
-    });
+    let usage = body.get("usage").map_or_else(Usage::default, usage_of);
     Ok(Response {
         text,
         finish: finish_reason(&finish_raw),
@@ -365,6 +366,23 @@ pub fn parse_converse(raw: &RawResponse) -> Result<Response, ProviderError> {
         server_latency_ms: body.pointer("/metrics/latencyMs").and_then(Value::as_u64),
         tool_calls,
     })
+}
+
+/// A Converse `usage` object, normalised.
+pub(crate) fn usage_of(u: &Value) -> Usage {
+    let get = |k: &str| u.get(k).and_then(Value::as_u64);
+    let cache_read = get("cacheReadInputTokens");
+    // `inputTokens` excludes prompt-cache reads and writes; normalised input counts all.
+    let input = get("inputTokens")
+        .map(|i| i + cache_read.unwrap_or(0) + get("cacheWriteInputTokens").unwrap_or(0));
+    let output = get("outputTokens");
+    Usage {
+        input,
+        output,
+        total: get("totalTokens").or_else(|| Some(input? + output?)),
+        cached_input: cache_read,
+        reasoning: None,
+    }
 }
 
 /// The error shape name: `x-amzn-ErrorType` cut at the first `:` (and after a `#`), else the
@@ -434,6 +452,9 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
     );
     http_error(raw, class, shape, message)
 }
+
+mod stream;
+pub use stream::ConverseStream;
 
 #[cfg(test)]
 mod tests;

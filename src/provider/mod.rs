@@ -6,6 +6,12 @@
 //! retries, never sleeps. The runner owns transport, retries, rate limits, the cache and
 //! cassettes, which is why a replayed cassette goes through exactly the same parser as a live
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
+//!
+//! Streaming keeps the same split: with [`Request::stream`] set, `prepare` builds the vendor's
+//! streaming request, and [`Provider::stream_decoder`] hands the runner a pure
+//! [`stream::StreamDecoder`] that it feeds the body's bytes as they arrive; the decoder
+//! assembles the same [`Response`] the non-streamed parser would give (see [`stream`]). Caches
+//! and cassettes keep that assembled answer, marked streamed.
 
 pub mod anthropic;
 pub mod aws;
@@ -18,6 +24,7 @@ pub mod http;
 pub mod ollama;
 pub mod openai;
 pub mod registry;
+pub mod stream;
 mod templating;
 #[cfg(test)]
 mod test_support;
@@ -64,6 +71,10 @@ pub struct Request {
     /// Ask for a JSON object answer.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub json_mode: bool,
+    /// Use the vendor's streaming API; set only for providers whose
+    /// [`Provider::stream_decoder`] is `Some`.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub stream: bool,
     /// The case's variables, filled only for providers whose request templates read `vars`
     /// ([`Provider::wants_vars`]: `http`, `exec`). Not part of the neutral request's JSON:
     /// what they change reaches the wire request, which is what caches and cassettes key on.
@@ -294,8 +305,15 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// cannot honour were reported by [`Provider::warnings`] at build time.
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError>;
 
-    /// Parses the raw answer to a prepared request.
+    /// Parses the raw answer to a prepared request (for a streamed request: an answer that
+    /// is not a 2xx stream, such as an error status, or a server that ignored `stream`).
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError>;
+
+    /// A fresh decoder for the 2xx body of a request prepared with [`Request::stream`], or
+    /// `None` when this protocol has no streaming API (then `stream` is never set).
+    fn stream_decoder(&self) -> Option<Box<dyn stream::StreamDecoder>> {
+        None
+    }
 
     /// Settings in the suite this provider cannot honour, one line each (validation warnings).
     fn warnings(&self) -> Vec<String> {

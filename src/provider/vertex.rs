@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::gemini::{GoogleExtras, generate_body, parse_generate};
+use super::gemini::{GoogleExtras, generate_request, parse_generate};
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
-use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
+use super::wire::{Auth, RawResponse, WireRequest};
 use super::{Provider, ProviderError, Request, Response};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
@@ -286,17 +286,21 @@ impl Provider for Vertex {
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
-        let mut http = HttpRequest::post_json(
-            self.url.clone(),
-            generate_body(req, &self.extras),
-            self.auth.clone(),
-        );
-        http.headers.extend(self.extra_headers.iter().cloned());
-        Ok(WireRequest::Http(http))
+        Ok(generate_request(
+            &self.url,
+            req,
+            &self.extras,
+            &self.auth,
+            &self.extra_headers,
+        ))
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_generate(raw, "Vertex AI")
+    }
+
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        Some(Box::new(super::gemini::GenerateStream::new("Vertex AI")))
     }
 
     fn price_model(&self) -> Option<&str> {

@@ -135,6 +135,7 @@ fn with_settings(req: &Request, c: &ProviderConfig) -> Request {
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        stream: false,
         vars: req.vars.clone(),
     }
 }
@@ -179,6 +180,7 @@ async fn grader(
         limits: &shared.helper_limits[suite as usize].0[gi],
         estimated_tokens: estimate_tokens(&request),
         check: &check,
+        stream: None,
     };
     let answer = obtain(shared, &target, &wire, case_id, 0)
         .await
@@ -221,6 +223,7 @@ async fn embed(
         limits: &shared.helper_limits[suite as usize].1[ei],
         estimated_tokens: 0,
         check: &check,
+        stream: None,
     };
     let vectors = futures_util::future::join_all(
         texts

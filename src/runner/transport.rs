@@ -31,11 +31,11 @@ use crate::provider::{ErrorClass, ProviderError};
 pub struct Transport {
     /// Built on first use: loading the system's root certificates takes milliseconds that a
     /// run whose requests all go direct (or to commands) does not need to wait for.
-    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    pub(super) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
     /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
     /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
-    direct: Option<Arc<Direct>>,
-    user_agent: HeaderValue,
+    pub(super) direct: Option<Arc<Direct>>,
+    pub(super) user_agent: HeaderValue,
 }
 
 const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
@@ -51,7 +51,7 @@ impl Transport {
     }
 
     /// The reqwest client (HTTPS, host names, proxies), built on first use.
-    fn client(&self) -> Result<&reqwest::Client, ProviderError> {
+    pub(super) fn client(&self) -> Result<&reqwest::Client, ProviderError> {
         self.client
             .get_or_init(|| {
                 // reqwest is built without a default crypto provider (ring builds faster than
@@ -104,24 +104,7 @@ impl Transport {
         http: &HttpRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
-            ProviderError::new(
-                ErrorClass::Config,
-                format!("bad HTTP method `{}`", http.method),
-            )
-        })?;
-        let mut headers = HeaderMap::with_capacity(http.headers.len() + 2);
-        for (k, v) in &http.headers {
-            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
-                ProviderError::new(ErrorClass::Config, format!("bad header name `{k}`"))
-            })?;
-            let value = HeaderValue::from_str(v).map_err(|_| {
-                ProviderError::new(ErrorClass::Config, format!("bad value for header `{k}`"))
-            })?;
-            headers.append(name, value);
-        }
-        let body = http.body_bytes();
-        apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+        let (method, headers, body) = wire_parts(http)?;
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
@@ -190,6 +173,31 @@ impl Transport {
             started.elapsed(),
         ))
     }
+}
+
+/// The method, headers (credentials applied) and body bytes of an HTTP request.
+pub(super) fn wire_parts(
+    http: &HttpRequest,
+) -> Result<(reqwest::Method, HeaderMap, Vec<u8>), ProviderError> {
+    let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
+        ProviderError::new(
+            ErrorClass::Config,
+            format!("bad HTTP method `{}`", http.method),
+        )
+    })?;
+    let mut headers = HeaderMap::with_capacity(http.headers.len() + 2);
+    for (k, v) in &http.headers {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+            ProviderError::new(ErrorClass::Config, format!("bad header name `{k}`"))
+        })?;
+        let value = HeaderValue::from_str(v).map_err(|_| {
+            ProviderError::new(ErrorClass::Config, format!("bad value for header `{k}`"))
+        })?;
+        headers.append(name, value);
+    }
+    let body = http.body_bytes();
+    apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+    Ok((method, headers, body))
 }
 
 /// Adds credentials to the headers. The only place keys are exposed.
@@ -263,7 +271,11 @@ fn apply_auth(
     Ok(())
 }
 
-fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -> ProviderError {
+pub(super) fn classify_reqwest(
+    e: &reqwest::Error,
+    http: &HttpRequest,
+    timeout: Duration,
+) -> ProviderError {
     // reqwest's Display includes the URL; ours names only the path, and never headers.
     let path = http.path_and_query();
     if e.is_timeout() {
@@ -303,7 +315,11 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
 }
 
 /// [`classify_reqwest`] for the direct path: the same classes and words.
-fn classify_direct(e: direct::Failure, http: &HttpRequest, timeout: Duration) -> ProviderError {
+pub(super) fn classify_direct(
+    e: direct::Failure,
+    http: &HttpRequest,
+    timeout: Duration,
+) -> ProviderError {
     let path = http.path_and_query();
     match e {
         direct::Failure::Timeout | direct::Failure::ConnectTimeout => ProviderError::new(
@@ -356,7 +372,7 @@ fn host_of(url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

@@ -233,6 +233,9 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                     ..Usage::default()
                 },
                 latency_ms: info.metrics.latency_ms.unwrap_or(0),
+                streamed: false,
+                ttft_ms: None,
+                output_tokens_per_second: None,
                 cost_usd: info.metrics.cost_usd,
                 model: info.model.clone(),
                 source: None,

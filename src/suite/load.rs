@@ -281,6 +281,7 @@ fn provider_config(c: RawProviderConfig) -> ProviderConfig {
         stop: c.stop,
         seed: c.seed,
         json_mode: c.json_mode,
+        stream: c.stream,
         base_url: c.base_url,
         api_key_env: c.api_key_env,
         timeout_ms: c.timeout_ms,
@@ -397,6 +398,14 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
         &site,
         "max_p95_latency_increase",
         t.max_p95_latency_increase,
+        0.0,
+        f64::MAX,
+        pct,
+    );
+    l.check_range(
+        &site,
+        "max_p95_ttft_increase",
+        t.max_p95_ttft_increase,
         0.0,
         f64::MAX,
         pct,

@@ -46,6 +46,7 @@ pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
     "stop",
     "seed",
     "json_mode",
+    "stream",
     "base_url",
     "api_key_env",
     "timeout_ms",

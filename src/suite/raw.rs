@@ -106,6 +106,9 @@ pub struct RawProviderConfig {
     pub seed: Option<i64>,
     /// Ask for a JSON object answer.
     pub json_mode: Option<bool>,
+    /// Use the vendor's streaming API (SSE, NDJSON or AWS event stream) and record the time
+    /// to first token; `run --stream` turns it on for every provider.
+    pub stream: Option<bool>,
     /// API base URL (OpenAI-compatible servers, proxies).
     pub base_url: Option<String>,
     /// Name of the environment variable holding the API key.

@@ -590,6 +590,7 @@ pub fn select_best<'a>(
         finish: crate::provider::FinishReason::Stop,
         refusal: None,
         latency_ms: 0,
+        ttft_ms: None,
         usage: crate::provider::Usage::default(),
         cost_usd: None,
         vars: obs_vars,
