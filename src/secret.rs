@@ -190,46 +190,78 @@ pub fn register_environment() {
     }
 }
 
+impl Matcher {
+    fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.ac.is_match(text) {
+            Cow::Owned(
+                self.ac
+                    .replace_all(text, &vec![MASK; self.ac.patterns_len()]),
+            )
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+
+    fn scrub_bytes<'t>(&self, bytes: &'t [u8]) -> Cow<'t, [u8]> {
+        if self.ac.is_match(bytes) {
+            Cow::Owned(
+                self.ac
+                    .replace_all_bytes(bytes, &vec![MASK; self.ac.patterns_len()]),
+            )
+        } else {
+            Cow::Borrowed(bytes)
+        }
+    }
+
+    fn scrub_string(&self, text: &mut String) {
+        if let Cow::Owned(s) = self.scrub(text) {
+            *text = s;
+        }
+    }
+}
+
 /// `text` with every registered secret replaced by `***`.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     match matcher() {
-        Some(m) if m.ac.is_match(text) => {
-            Cow::Owned(m.ac.replace_all(text, &vec![MASK; m.ac.patterns_len()]))
-        }
-        _ => Cow::Borrowed(text),
+        Some(m) => match m.scrub(text) {
+            Cow::Owned(s) => Cow::Owned(s),
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+        },
+        None => Cow::Borrowed(text),
     }
 }
 
 /// `bytes` with every registered secret replaced by `***`.
 pub fn scrub_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     match matcher() {
-        Some(m) if m.ac.is_match(bytes) => {
-            Cow::Owned(m.ac.replace_all_bytes(bytes, &vec![MASK; m.ac.patterns_len()]))
-        }
-        _ => Cow::Borrowed(bytes),
+        Some(m) => match m.scrub_bytes(bytes) {
+            Cow::Owned(b) => Cow::Owned(b),
+            Cow::Borrowed(_) => Cow::Borrowed(bytes),
+        },
+        None => Cow::Borrowed(bytes),
     }
 }
 
 /// Scrubs a string in place.
 pub fn scrub_string(text: &mut String) {
-    if let Cow::Owned(s) = scrub(text) {
-        *text = s;
+    if let Some(m) = matcher() {
+        m.scrub_string(text);
     }
 }
 
 /// Scrubs a raw answer in place: body, header values and an `exec` command's stderr.
 pub fn scrub_response(raw: &mut crate::provider::wire::RawResponse) {
-    if matcher().is_none() {
+    let Some(m) = matcher() else {
         return;
-    }
-    if let Cow::Owned(b) = scrub_bytes(&raw.body) {
+    };
+    if let Cow::Owned(b) = m.scrub_bytes(&raw.body) {
         raw.body = b;
     }
     for (_, v) in &mut raw.headers {
-        scrub_string(v);
+        m.scrub_string(v);
     }
     if let Some(s) = &mut raw.stderr {
-        scrub_string(s);
+        m.scrub_string(s);
     }
 }
 

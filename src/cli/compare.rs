@@ -514,6 +514,9 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     drop((b, c));
     // As in `finish`: the process exits next.
     std::mem::forget(results);
+    // A signal that came after the requests (while comparing) stops the command too.
+    let interrupted =
+        interrupted.or_else(|| crate::signals::received().map(crate::signals::Signal::exit_code));
     if let Some(exit) = interrupted {
         eprintln!("interrupted: the comparison covers only the results that finished");
         exit
