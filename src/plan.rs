@@ -7,11 +7,12 @@
 //! `validate` is exactly "load + plan"; `run` is "load + plan + runner".
 //!
 //! Work that can be done once per suite is done once here: templates are compiled once,
-//! assertions whose value holds no template are compiled once and shared by every case.
+//! assertions whose value holds no template are compiled once and shared by every case that
+//! holds the same assertion (same content and location: see [`shared`]).
 
 mod helpers;
+mod shared;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -289,6 +290,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         }
     }
     check_request_templates(&planned, &mut diags);
+    crate::suite::dataset::locate_cells(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -555,7 +557,7 @@ fn plan_suite(
         files: &suite.files,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
-    let mut shared = SharedAssertions::default();
+    let mut shared = shared::SharedAssertions::default();
     // Sized once: a dataset of a million rows would otherwise leave up to half this vector
     // unused after its last doubling.
     let mut cases = Vec::with_capacity(suite.cases.len());
@@ -712,7 +714,10 @@ fn plan_suite(
             env: &env_fn,
             cassette_root: &cassette_root,
         },
-        cases.iter().flat_map(|c| c.assertions.iter().map(|a| &**a)),
+        cases.iter().flat_map(|c| {
+            let case = &suite.cases[c.index];
+            c.assertions.iter().map(move |a| (case, &**a))
+        }),
         diags,
     );
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
@@ -752,18 +757,27 @@ fn check_select_best(
                     .count()
             })
             .sum::<usize>();
-        if answers < 2 && !diags.iter().any(|d| d.yaml_path == a.spec.yaml_path) {
-            diags.push(
-                Diagnostic::error(
-                    &suite.path,
-                    &a.spec.yaml_path,
-                    format!(
-                        "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
-                        suite.cases[pc.index].id
-                    ),
-                )
-                .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer"),
-            );
+        if answers >= 2 {
+            continue;
+        }
+        let case = &suite.cases[pc.index];
+        let d = assertion_diag(
+            &suite.path,
+            &a.spec,
+            case,
+            None,
+            format!(
+                "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
+                case.id
+            ),
+        )
+        .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer");
+        // One report per assertion written once (in `defaults`), one per dataset row.
+        if !diags
+            .iter()
+            .any(|o| o.file == d.file && o.line == d.line && o.yaml_path == d.yaml_path)
+        {
+            diags.push(d);
         }
     }
 }
@@ -844,65 +858,27 @@ fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
     d
 }
 
-/// Compiled assertions shared by the cases that have the same one: an assertion without a
-/// template is compiled once for every case; a templated one once per distinct rendering (a
-/// dataset's `__expected: positive` is one compiled assertion for all its rows, not one per
-/// row).
-#[derive(Default)]
-struct SharedAssertions {
-    /// Untemplated, by YAML path.
-    fixed: HashMap<String, Arc<CompiledAssertion>>,
-    /// Templated, by a hash of the YAML path and the rendered spec (compared whole on a hit).
-    rendered: HashMap<u64, Arc<CompiledAssertion>>,
-}
-
-impl SharedAssertions {
-    fn key(spec: &AssertionSpec) -> u64 {
-        use std::hash::{Hash as _, Hasher as _};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        spec.yaml_path.hash(&mut h);
-        fn values(spec: &AssertionSpec, h: &mut impl std::hash::Hasher) {
-            if let Some(v) = &spec.value {
-                let mut canon = String::new();
-                crate::provider::wire::canonical_json(v, &mut canon);
-                h.write(canon.as_bytes());
-            }
-            h.write_u8(0);
-            for c in &spec.children {
-                values(c, h);
-            }
-        }
-        values(spec, &mut h);
-        h.finish()
-    }
-
-    fn rendered(&self, spec: &AssertionSpec) -> Option<Arc<CompiledAssertion>> {
-        self.rendered
-            .get(&Self::key(spec))
-            .filter(|c| c.spec == *spec)
-            .cloned()
-    }
-}
-
 fn compile_assertion(
     spec: &AssertionSpec,
     case: &Case,
     ctx: &CompileContext<'_>,
-    shared: &mut SharedAssertions,
+    shared: &mut shared::SharedAssertions,
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
     let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.fixed.get(&spec.yaml_path) {
-        return Some(a.clone());
+    if !templated && let Some(a) = shared.get(spec) {
+        return Some(a);
     }
     let rendered = if templated {
         match render_spec(spec, case) {
             Ok(s) => s,
             Err(e) => {
-                let mut d = Diagnostic::error(
+                let mut d = assertion_diag(
                     file,
-                    format!("{}.value", spec.yaml_path),
+                    spec,
+                    case,
+                    Some("value"),
                     format!(
                         "assertion `{}` of case `{}`: {e}",
                         spec.type_name(),
@@ -922,42 +898,72 @@ fn compile_assertion(
     } else {
         spec.clone()
     };
-    if templated && let Some(a) = shared.rendered(&rendered) {
+    if templated && let Some(a) = shared.get(&rendered) {
         return Some(a);
     }
     match judge::compile(&rendered, ctx) {
         Ok(c) => {
             let c = Arc::new(c);
-            if templated {
-                shared
-                    .rendered
-                    .insert(SharedAssertions::key(&rendered), c.clone());
-            } else {
-                shared.fixed.insert(spec.yaml_path.clone(), c.clone());
-            }
+            // Templated or not, by the assertion as compiled: rows whose templates render
+            // the same (a dataset's `__expected: positive`) share one.
+            shared.insert(&rendered, c.clone());
             Some(c)
         }
         Err(e) => {
-            // One report per assertion, not one per case sharing it.
-            let path = match &e.at {
-                Some(at) => format!("{}.{at}", spec.yaml_path),
-                None => spec.yaml_path.clone(),
-            };
-            if !diags
-                .iter()
-                .any(|d| d.yaml_path == path && d.severity == Severity::Error)
-            {
-                let mut d = Diagnostic::error(
-                    file,
-                    path,
-                    format!("assertion `{}`: {}", spec.type_name(), e.message),
-                );
-                d.help = e.help;
+            let mut d = assertion_diag(
+                file,
+                spec,
+                case,
+                e.at.as_deref(),
+                format!("assertion `{}`: {}", spec.type_name(), e.message),
+            );
+            d.help = e.help;
+            // One report per assertion, not one per case sharing it (a `defaults` assertion).
+            let reported = diags.iter().any(|o| {
+                o.severity == Severity::Error
+                    && o.file == d.file
+                    && o.line == d.line
+                    && o.yaml_path == d.yaml_path
+                    && o.message == d.message
+            });
+            if !reported {
                 diags.push(d);
             }
             None
         }
     }
+}
+
+/// An error about assertion `spec` of `case` (at key `at` below it), placed by [`at_assertion`].
+fn assertion_diag(
+    file: &Path,
+    spec: &AssertionSpec,
+    case: &Case,
+    at: Option<&str>,
+    message: String,
+) -> Diagnostic {
+    let path = match at {
+        Some(at) => format!("{}.{at}", spec.yaml_path),
+        None => spec.yaml_path.clone(),
+    };
+    at_assertion(Diagnostic::error(file, path, message), spec, case)
+}
+
+/// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
+/// `__expected…` column, its `assert` key) is reported at that row of the dataset, keeping its
+/// path (`__expected2.value`), its column left for [`build`] to find (see
+/// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
+/// at its suite path.
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+    if spec.yaml_path.starts_with("defaults.") {
+        return d;
+    }
+    if let CaseSource::Dataset { file, line, .. } = &case.source {
+        d.file.clone_from(file);
+        d.line = Some(*line);
+        d.column = None;
+    }
+    d
 }
 
 fn value_has_template(v: &Value) -> bool {

@@ -252,16 +252,16 @@ pub(crate) enum Transform {
 
 impl Transform {
     pub(crate) fn compile(src: &str) -> Result<Self, JudgeError> {
-        let src = src.trim();
-        if src.starts_with('$') {
-            json::compile_path(src)
+        if src.trim_start().starts_with('$') {
+            // A path with whitespace around it is an error (RFC 9535), not a regex.
+            return json::compile_path(src)
                 .map(|p| Transform::Path(p, src.to_string()))
-                .map_err(|m| JudgeError::at("transform", m))
-        } else {
-            text::compile_regex(src)
-                .map(|r| Transform::Regex(r, src.to_string()))
-                .map_err(|m| JudgeError::at("transform", m))
+                .map_err(|m| JudgeError::at("transform", m));
         }
+        let src = src.trim();
+        text::compile_regex(src)
+            .map(|r| Transform::Regex(r, src.to_string()))
+            .map_err(|m| JudgeError::at("transform", m))
     }
 
     pub(crate) fn apply<'a>(&self, output: &'a str) -> Result<Cow<'a, str>, String> {

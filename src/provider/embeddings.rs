@@ -31,7 +31,7 @@ pub trait Embedder: Send + Sync + fmt::Debug {
     fn prepare(&self, text: &str) -> Result<WireRequest, ProviderError>;
 
     /// The vector from the raw answer.
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError>;
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError>;
 }
 
 /// Every embeddings provider kind.
@@ -237,19 +237,19 @@ fn json_body(raw: &RawResponse) -> Result<Value, ProviderError> {
         .map_err(|e| ProviderError::protocol(format!("embeddings response is not valid JSON: {e}")))
 }
 
-fn vector(v: Option<&Value>, at: &str) -> Result<Vec<f32>, ProviderError> {
+fn vector(v: Option<&Value>, at: &str) -> Result<Vec<f64>, ProviderError> {
     let items = v.and_then(Value::as_array).ok_or_else(|| {
         ProviderError::protocol(format!("embeddings response has no `{at}` list"))
     })?;
     if items.is_empty() {
         return Err(ProviderError::protocol(format!("`{at}` is empty")));
     }
+    // Kept as f64, as JSON numbers are: an f32 turns a component beyond ±3.4e38 into infinity.
     items
         .iter()
         .map(|x| {
-            #[allow(clippy::cast_possible_truncation)]
             x.as_f64()
-                .map(|f| f as f32)
+                .filter(|f| f.is_finite())
                 .ok_or_else(|| ProviderError::protocol(format!("`{at}` holds a non-number: {x}")))
         })
         .collect()
@@ -341,7 +341,7 @@ impl Embedder for OpenAiEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         let body = json_body(raw)?;
         if let Some(e) = body.get("error").filter(|e| !e.is_null()) {
             return Err(ProviderError::new(ErrorClass::Server, e.to_string()));
@@ -441,7 +441,7 @@ impl Embedder for GeminiEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         if !raw.is_success() {
             return Err(super::gemini::parse_error(raw));
         }
@@ -570,7 +570,7 @@ impl Embedder for TitanEmbedder {
         Ok(WireRequest::Http(h))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         if !raw.is_success() {
             return Err(super::bedrock::parse_error(raw));
         }
@@ -631,7 +631,7 @@ impl Embedder for OllamaEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         let body = json_body(raw)?;
         if let Some(Value::String(e)) = body.get("error") {
             return Err(ProviderError::new(ErrorClass::Server, e.clone()));

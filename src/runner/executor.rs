@@ -48,7 +48,7 @@ pub(super) struct Shared<'p> {
     pub(super) helper_limits: Vec<HelperLimits>,
     /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
     /// shared by many cases is embedded once, even by cases running at the same time.
-    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
+    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f64>>>>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,

@@ -300,7 +300,9 @@ pub struct RawAssertion {
     #[serde(rename = "type")]
     #[schemars(schema_with = "assertion_type_schema")]
     pub kind: String,
-    /// Expected value or reference.
+    /// Expected value or reference (`value: null` is the value null, not no value).
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(transform = no_default)]
     pub value: Option<Value>,
     /// Kind-specific bound (minimum score, maximum distance, ms, USD…).
     pub threshold: Option<f64>,
@@ -505,4 +507,16 @@ fn unwrap_descriptions(schema: &mut Schema) {
             .collect();
         *d = paragraphs.join("\n\n");
     }
+}
+
+/// A key that is present holds a value, null included: serde reads `key: null` into an
+/// `Option` as absent, which would turn `json-path`'s `value: null` (expect null) into "any
+/// value".
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// `value` has no default (absent and null differ): no `"default": null` in the schema.
+fn no_default(schema: &mut Schema) {
+    schema.remove("default");
 }

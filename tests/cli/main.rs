@@ -5,6 +5,7 @@ mod support;
 
 mod ci;
 mod compare;
+mod datasets;
 mod diff;
 mod docs;
 mod drift_reports;
@@ -14,6 +15,7 @@ mod help;
 mod html;
 mod init;
 mod interrupt;
+mod json_path;
 mod judges;
 mod leaks;
 mod merge;
