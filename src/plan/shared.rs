@@ -112,8 +112,10 @@ mod tests {
     }
 
     fn compiled(s: &AssertionSpec) -> Arc<CompiledAssertion> {
+        let files = crate::suite::files::FileAccess::for_suite_dir(Path::new("."));
         let ctx = CompileContext {
             dir: Path::new("."),
+            files: &files,
             grader_prompts: None,
         };
         Arc::new(crate::judge::compile(s, &ctx).expect("compiles"))

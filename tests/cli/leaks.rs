@@ -474,6 +474,33 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
     );
     runs.push(r);
 
+    // Streamed (every provider with a streaming API; `http` and `exec` say they cannot).
+    let r = p.run(&[
+        "-vv",
+        "run",
+        "suites",
+        "--stream",
+        "--no-cache",
+        "-o",
+        "out/stream.json",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    let streamed: serde_json::Value = serde_json::from_str(&p.read("out/stream.json")).unwrap();
+    let answers: Vec<&serde_json::Value> = streamed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["case_id"] == "answer" && r["ttft_ms"].is_u64())
+        .collect();
+    assert!(answers.len() >= 6, "streamed answers: {streamed:#}");
+    for r in answers {
+        assert!(
+            r["output"].as_str().unwrap_or_default().contains("***"),
+            "{r:#}"
+        );
+    }
+    runs.push(r);
+
     // From the cache, with trace logging.
     let out = p
         .cmd(&["run", "suites", "-o", "out/cached.json"])
