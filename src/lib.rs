@@ -35,15 +35,18 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod credentials;
 pub mod drift;
 pub mod env;
 pub mod error;
 pub mod judge;
 pub mod plan;
+pub mod promptfoo;
 pub mod provider;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod script;
 pub mod secret;
 pub mod signals;
 pub mod snapshot;

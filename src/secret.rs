@@ -160,6 +160,15 @@ pub fn register(value: &str) {
     }
 }
 
+/// Every value registered so far (with its bearer-less and JSON-escaped forms).
+pub fn registered() -> Vec<String> {
+    registry()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .values
+        .clone()
+}
+
 /// Whether an environment variable's name says it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
@@ -354,6 +363,19 @@ impl StreamScrubber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_secrets_are_kept_once() {
+        register("tmp-token-registry-1");
+        register("tmp-token-registry-1");
+        register("abc");
+        let all = registered();
+        assert_eq!(
+            all.iter().filter(|v| *v == "tmp-token-registry-1").count(),
+            1
+        );
+        assert!(!all.iter().any(|v| v == "abc"), "too short to scrub");
+    }
 
     #[test]
     fn never_prints() {

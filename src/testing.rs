@@ -344,6 +344,7 @@ impl Suite {
                     started_at,
                     planned: plan.jobs.len(),
                     shard: None,
+                    credentials: Vec::new(),
                 },
                 suites,
                 results: sink.results,

@@ -24,8 +24,13 @@ use crate::suite::model::Mode;
 /// Arguments of `promptdrift run`.
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
-    /// Suite files or folders (default: suites/).
+    /// Suite files or folders (default: suites/, else a promptfooconfig.yaml here). promptfoo
+    /// configs run as they are (docs/migrating-from-promptfoo.md).
     pub files: Vec<PathBuf>,
+
+    /// A suite or promptfoo config file, as promptfoo's `-c`; repeatable (same as naming it).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
 
     /// Only these providers (label or id); repeatable.
     #[arg(short = 'p', long = "provider", value_name = "PROVIDER")]
@@ -423,7 +428,8 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_BAD_INPUT);
         }
     };
-    let files = match super::suite_files(&args.files) {
+    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
+    let files = match super::suite_files(&named) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -434,6 +440,14 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         Ok(x) => x,
         Err(mut d) => {
             super::print_diagnostics(&mut d);
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    // Reports a suite asks for (`options.output`), as if given with `-o`.
+    let outputs = match suite_outputs(&suites, outputs) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
             return Err(EXIT_BAD_INPUT);
         }
     };
@@ -477,6 +491,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
         shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
         .suites
@@ -577,6 +592,41 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// Where each cloud provider's credentials come from, for `run.credentials`.
+fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUse> {
+    plan.suites
+        .iter()
+        .flat_map(|s| {
+            s.providers.iter().filter_map(|p| {
+                let info = p.built.protocol.credential_info()?;
+                Some(crate::results::CredentialUse {
+                    suite: s.suite.name.clone(),
+                    provider: p.spec.label.clone(),
+                    kind: info.kind,
+                    detail: info.detail,
+                })
+            })
+        })
+        .collect()
+}
+
+/// `-o` outputs plus each suite's `options.output` (relative to the suite's folder), each
+/// path once.
+fn suite_outputs(
+    suites: &[crate::suite::Suite],
+    mut outputs: Vec<(PathBuf, OutputKind)>,
+) -> Result<Vec<(PathBuf, OutputKind)>, String> {
+    let extra: Vec<PathBuf> = suites
+        .iter()
+        .flat_map(|s| s.options.output.iter().map(|o| s.dir.join(o)))
+        .filter(|p| !outputs.iter().any(|(q, _)| q == p))
+        .collect();
+    if !extra.is_empty() {
+        outputs.extend(super::outputs::parse(&extra, false)?);
+    }
+    Ok(outputs)
 }
 
 #[cfg(test)]

@@ -60,6 +60,18 @@ pub fn build_embedder(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltEmbedder, ProviderFactoryError> {
+    use super::ids::{IdForm, Role, promptfoo_form};
+    match promptfoo_form(&spec.id, Role::Embeddings) {
+        IdForm::Native => {}
+        IdForm::Mapped { id, .. } => {
+            let mut mapped = spec.clone();
+            mapped.id = id;
+            return build_embedder(&mapped, ctx);
+        }
+        IdForm::Rejected { message, help } => {
+            return Err(ProviderFactoryError::new(message).at("id").help(help));
+        }
+    }
     let protocol: Arc<dyn Embedder> = match spec.kind() {
         "openai" => Arc::new(OpenAiEmbedder::build(spec, ctx, false)?),
         "openai-compatible" => Arc::new(OpenAiEmbedder::build(spec, ctx, true)?),
@@ -482,51 +494,9 @@ impl TitanEmbedder {
             .at("id"));
         }
         // Region, endpoint and credentials as the `bedrock:` chat provider resolves them
-        // (environment, then the shared AWS profile; a Bedrock API key wins).
-        let env = |k: &str| ctx.var(k);
-        let configured_profile = other_str(spec, "profile")?;
-        let profile_name = super::aws::profile_name(&env, configured_profile);
-        let explicit_profile =
-            configured_profile.is_some() || ctx.var(crate::env::AWS_PROFILE).is_some();
-        let live = ctx.mode != Mode::Replay;
-        let profile = if live {
-            super::aws::load_profile(&env, &profile_name)?
-        } else {
-            super::aws::Profile::default()
-        };
-        let region = match super::aws::resolve_region(other_str(spec, "region")?, &env, &profile) {
-            Some((r, _)) => r,
-            None if !live => "us-east-1".to_string(),
-            None => {
-                let mut e = ProviderFactoryError::new(format!(
-                    "embedder `{}` (bedrock) needs an AWS region: none of `config.region`, AWS_REGION, AWS_DEFAULT_REGION or the `region` of AWS profile `{profile_name}` is set",
-                    spec.label
-                ))
-                .at("config")
-                .help("add `region: us-east-1` to the embedder's config, or export AWS_REGION");
-                e.missing_credentials = true;
-                return Err(e);
-            }
-        };
-        let endpoint = match (
-            other_str(spec, "endpoint_url")?,
-            spec.config.base_url.as_deref(),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(ProviderFactoryError::new(
-                    "set `endpoint_url` or `base_url`, not both",
-                )
-                .at("config.endpoint_url"));
-            }
-            (Some(u), None) | (None, Some(u)) => u.trim_end_matches('/').to_string(),
-            (None, None) => super::bedrock::default_endpoint(&region),
-        };
-        super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
-        let auth = if live {
-            super::bedrock::resolve_auth(spec, ctx, &env, &profile, explicit_profile, &region)?
-        } else {
-            Auth::None
-        };
+        // (the AWS credential chain; a Bedrock API key wins).
+        let super::bedrock::AwsSetup { endpoint, auth, .. } =
+            super::bedrock::aws_setup(spec, ctx, "embedder")?;
         let normalize = match spec.config.other.get("normalize") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,

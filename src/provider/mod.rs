@@ -14,13 +14,13 @@
 //! and cassettes keep that assembled answer, marked streamed.
 
 pub mod anthropic;
-pub mod aws;
 pub mod azure;
 pub mod bedrock;
 pub mod embeddings;
 pub mod exec;
 pub mod gemini;
 pub mod http;
+pub mod ids;
 pub mod ollama;
 pub mod openai;
 pub mod registry;
@@ -328,6 +328,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// The model name used for the price table.
     fn price_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// Where the credential of a live run comes from (the cloud providers), for `-v` output
+    /// and the results file's `run.credentials`; never a secret.
+    fn credential_info(&self) -> Option<crate::credentials::CredentialInfo> {
         None
     }
 }

@@ -254,6 +254,23 @@ pub struct RunInfo {
     /// `--shard K/N`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Where each cloud provider's credentials came from (added within version 1; older
+    /// files and runs without cloud providers have none). Never a secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialUse>,
+}
+
+/// One provider's credential source, as the results file records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialUse {
+    /// Suite name.
+    pub suite: String,
+    /// Provider label.
+    pub provider: String,
+    /// Source kind (`aws-web-identity`, `google-service-account`, `azure-managed-identity`…).
+    pub kind: String,
+    /// What `-v` prints (`web identity, role arn:aws:iam::123456789012:role/ci`).
+    pub detail: String,
 }
 
 /// Counts over a run.

@@ -450,8 +450,22 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cfg.input_cost_per_mtok,
         cfg.output_cost_per_mtok,
     );
+    let transformed = match transform_answer(provider, pc, case, &req, &response.text).await {
+        Ok(t) => t,
+        Err(e) => {
+            result.error = Some(crate::provider::ProviderError::new(
+                crate::provider::ErrorClass::InvalidRequest,
+                e,
+            ));
+            return result;
+        }
+    };
+    let (output, value) = match &transformed {
+        Some((text, value)) => (text.as_str(), Some(value)),
+        None => (response.text.as_str(), None),
+    };
     let obs = Observation {
-        output: &response.text,
+        output,
         finish: response.finish,
         refusal: response.refusal.as_deref(),
         latency_ms: answer.latency_ms,
@@ -459,6 +473,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         usage: response.usage,
         cost_usd: cost,
         vars: &case.vars,
+        value,
     };
     let ctx = GradeContext {
         system: req.system.as_deref(),
@@ -482,6 +497,43 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.model = response.model;
     result.output = Some(response.text);
     result
+}
+
+/// Runs the provider's and then the case's `transform` on an answer: `None` when there is
+/// none, else the text the checks see and the value code returned. An error fails the case
+/// (as in promptfoo).
+async fn transform_answer(
+    provider: &crate::plan::PlannedProvider,
+    pc: &crate::plan::PlannedCase,
+    case: &crate::suite::model::Case,
+    req: &crate::provider::Request,
+    text: &str,
+) -> Result<Option<(String, serde_json::Value)>, String> {
+    let steps: Vec<&crate::script::CompiledTransform> = [&provider.transform, &pc.transform]
+        .into_iter()
+        .filter_map(|t| t.as_deref())
+        .collect();
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    let prompt = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == crate::suite::model::Role::User)
+        .map_or("", |m| m.content.as_str());
+    let context = serde_json::json!({
+        "vars": case.vars,
+        "test": { "vars": case.vars },
+        "prompt": { "raw": prompt, "label": "" },
+    });
+    let mut value = serde_json::Value::String(text.to_string());
+    for t in steps {
+        value = t
+            .run(crate::script::Input::Output, &value, &context)
+            .await?;
+    }
+    Ok(Some((crate::script::output_text(&value), value)))
 }
 
 /// The answer as judged: a streamed one as assembled, a live one as the check parsed it,

@@ -176,7 +176,7 @@ impl Transport {
         timeout: Duration,
         decoder: Box<dyn StreamDecoder>,
     ) -> Result<Streamed, ProviderError> {
-        let (method, headers, body) = wire_parts(http)?;
+        let (method, headers, body) = wire_parts(http).await?;
         let path = http.path_and_query();
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)

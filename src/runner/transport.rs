@@ -104,7 +104,7 @@ impl Transport {
         http: &HttpRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        let (method, headers, body) = wire_parts(http)?;
+        let (method, headers, body) = wire_parts(http).await?;
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
@@ -176,7 +176,7 @@ impl Transport {
 }
 
 /// The method, headers (credentials applied) and body bytes of an HTTP request.
-pub(super) fn wire_parts(
+pub(super) async fn wire_parts(
     http: &HttpRequest,
 ) -> Result<(reqwest::Method, HeaderMap, Vec<u8>), ProviderError> {
     let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
@@ -196,7 +196,19 @@ pub(super) fn wire_parts(
         headers.append(name, value);
     }
     let body = http.body_bytes();
-    apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+    // Temporary cloud credentials are looked up (and refreshed when about to expire) here.
+    let auth = http
+        .auth
+        .current()
+        .await
+        .map_err(|e| ProviderError::new(ErrorClass::Auth, format!("credentials: {e}")))?;
+    apply_auth(
+        http,
+        &auth,
+        &body,
+        &mut headers,
+        std::time::SystemTime::now(),
+    )?;
     Ok((method, headers, body))
 }
 
@@ -206,11 +218,11 @@ pub(super) fn wire_parts(
 /// at `now`; the cache key was computed before, from the request without credentials.
 fn apply_auth(
     http: &HttpRequest,
+    auth: &Auth,
     body: &[u8],
     headers: &mut HeaderMap,
     now: std::time::SystemTime,
 ) -> Result<(), ProviderError> {
-    let auth = &http.auth;
     let secret_header = |v: &str| {
         let mut hv = HeaderValue::from_str(v).map_err(|_| {
             ProviderError::new(
@@ -222,7 +234,8 @@ fn apply_auth(
         Ok::<_, ProviderError>(hv)
     };
     match auth {
-        Auth::None => {}
+        // Resolved by `Auth::current` before this is called.
+        Auth::None | Auth::Refreshing { .. } => {}
         Auth::Bearer(token) => {
             headers.insert(
                 reqwest::header::AUTHORIZATION,

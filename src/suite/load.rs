@@ -66,6 +66,9 @@ pub fn load_with_options(
         }]
     })?;
     match String::from_utf8(bytes) {
+        Ok(source) if crate::promptfoo::detect(path, &source) => {
+            crate::promptfoo::load_with_options(path, &source, opts)
+        }
         Ok(source) => load_str_with_options(path, &source, opts),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -90,6 +93,16 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     load_str_with_warnings(path, source).map(|(suite, _)| suite)
 }
 
+/// Loads a suite generated from another file (a promptfoo config): diagnostics keep their
+/// YAML paths in the generated text, unlocated, for the caller to put back on its file.
+pub(crate) fn load_generated(
+    path: &Path,
+    source: &str,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, false, opts)
+}
+
 /// [`load_str`], returning warnings beside the suite.
 pub fn load_str_with_warnings(
     path: &Path,
@@ -102,6 +115,15 @@ pub fn load_str_with_warnings(
 pub fn load_str_with_options(
     path: &Path,
     source: &str,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, true, opts)
+}
+
+fn load_inner(
+    path: &Path,
+    source: &str,
+    locate: bool,
     opts: &LoadOptions,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let blank = source
@@ -117,6 +139,7 @@ pub fn load_str_with_options(
     let raw = split::parse_suite(source)
         .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
     let mut loader = Loader::new(path, source);
+    loader.locate = locate;
     let suite = convert(&mut loader, raw, opts);
     let failed = loader.has_errors();
     let diags = loader.finish();
@@ -267,13 +290,24 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
     ProviderSpec {
         label: label.unwrap_or_else(|| id.clone()),
         id,
-        config: config.map(provider_config).unwrap_or_default(),
+        config: config
+            .map(|c| provider_config(l, c, &yaml_path))
+            .unwrap_or_default(),
         yaml_path,
     }
 }
 
-fn provider_config(c: RawProviderConfig) -> ProviderConfig {
+fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) -> ProviderConfig {
+    let transform = c.transform.and_then(|t| {
+        super::convert::transform_spec(t, false)
+            .map_err(|m| {
+                let d = l.error(format!("{yaml_path}.config.transform"), m);
+                l.push(d);
+            })
+            .ok()
+    });
     ProviderConfig {
+        transform,
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -316,10 +350,24 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
         1.0,
         "a number between 0 and 1",
     );
+    let mut code = |t: Option<super::raw::RawTransform>, key: &str| {
+        t.and_then(|t| {
+            super::convert::transform_spec(t, false)
+                .map_err(|m| {
+                    let d = l.error(format!("defaults.{key}"), m);
+                    l.push(d);
+                })
+                .ok()
+        })
+    };
+    let transform = code(raw.transform, "transform");
+    let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
         assert,
         threshold: raw.threshold,
+        transform,
+        transform_vars,
     }
 }
 
@@ -380,6 +428,7 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
         mode: raw.mode,
         grader_prompts,
         snapshot: raw.snapshot,
+        output: raw.output.unwrap_or_default(),
     }
 }
 

@@ -5,6 +5,7 @@ mod support;
 
 mod ci;
 mod compare;
+mod credentials;
 mod datasets;
 mod diff;
 mod docs;
@@ -19,6 +20,8 @@ mod json_path;
 mod judges;
 mod leaks;
 mod merge;
+mod promptfoo;
+mod provider_ids;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;

@@ -416,6 +416,7 @@ fn results_round_trip_through_the_reader() {
             started_at: "2026-01-01T00:00:00Z".into(),
             planned: 2,
             shard: None,
+            credentials: Vec::new(),
         },
         suites: Vec::new(),
         results: vec![a, b],

@@ -63,7 +63,13 @@ impl A {
         self
     }
     pub(super) fn transform(mut self, t: &str) -> Self {
-        self.0.transform = Some(t.to_string());
+        self.0.transform = Some(crate::suite::model::TransformSpec::Text(t.to_string()));
+        self
+    }
+
+    /// Sets a code transform.
+    pub(super) fn transform_spec(mut self, t: crate::suite::model::TransformSpec) -> Self {
+        self.0.transform = Some(t);
         self
     }
     pub(super) fn config(mut self, k: &str, v: Value) -> Self {
@@ -120,6 +126,7 @@ pub(super) fn obs(output: &str) -> Observation<'_> {
         usage: Usage::default(),
         cost_usd: None,
         vars: &NO_VARS,
+        value: None,
     }
 }
 
@@ -470,12 +477,19 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
             obs("Paris"),
             obs("Rome"),
         ),
+        (
+            a("javascript").value(json!("output.startsWith('P')")),
+            obs("Paris"),
+            obs("Rome"),
+        ),
     ];
     let covered: std::collections::BTreeSet<AssertionKind> =
         table.iter().map(|(s, _, _)| s.0.kind).collect();
     for kind in AssertionKind::ALL {
-        let graded =
-            needs_grader(*kind) || needs_embedder(*kind) || *kind == AssertionKind::Command;
+        // `command` and `python` run programs: tests/cli and the runner cover them.
+        let graded = needs_grader(*kind)
+            || needs_embedder(*kind)
+            || matches!(*kind, AssertionKind::Command | AssertionKind::Python);
         assert!(
             graded || covered.contains(kind),
             "`{}` is not in the table",
