@@ -81,6 +81,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_cache: bool,
 
+    /// Use cached answers in CI mode too. A gate run (--ci, or CI set) asks the providers
+    /// unless this is given; outside CI mode the cache is used by default. Every report says
+    /// how many answers came from the cache and how old the oldest is.
+    #[arg(long, conflicts_with = "no_cache")]
+    pub use_cache: bool,
+
     /// Response cache folder (default: .promptdrift/cache in the project).
     #[arg(long, value_name = "DIR", env = crate::env::PROMPTDRIFT_CACHE_DIR)]
     pub cache_dir: Option<PathBuf>,
@@ -337,7 +343,10 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         )
     );
     let snaps = crate::snapshot::apply(&ex.plan, &ex.results, &snapshot_options(args));
-    print!("{}", crate::report::snapshots::render(&snaps));
+    print!(
+        "{}",
+        crate::report::snapshots::render(&snaps, ex.summary.cache_use(), ex.summary.total)
+    );
     let file = ResultsFile {
         schema: crate::results::SCHEMA_NAME.into(),
         version: crate::results::SCHEMA_VERSION,
@@ -387,6 +396,43 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         EXIT_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+/// How a run uses the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CacheMode {
+    /// Neither read nor written.
+    Off,
+    /// Cached answers are used; new ones stored.
+    ReadWrite,
+    /// New answers stored; cached ones never used.
+    WriteOnly,
+}
+
+impl CacheMode {
+    /// Outside CI mode the cache is read and written unless `--no-cache`. In CI mode (a gate)
+    /// cached answers are used only with `--use-cache`, and answers are stored only when asked
+    /// (`--use-cache`, or a folder named by `--cache-dir` / `PROMPTDRIFT_CACHE_DIR`).
+    pub(crate) fn of(args: &RunArgs) -> CacheMode {
+        if args.no_cache {
+            CacheMode::Off
+        } else if !args.ci.enabled() || args.use_cache {
+            CacheMode::ReadWrite
+        } else if args.cache_dir.is_some() {
+            CacheMode::WriteOnly
+        } else {
+            CacheMode::Off
+        }
+    }
+
+    /// `off`, `read-write`, `write-only` (the results file's `run.cache`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CacheMode::Off => "off",
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::WriteOnly => "write-only",
+        }
     }
 }
 
@@ -481,6 +527,12 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     }
     super::print_diagnostics(&mut warnings);
 
+    // The cache answers live requests only: with every suite replaying or recording it is off.
+    let cache_mode = if plan.suites.iter().any(|s| s.mode == Mode::Live) {
+        CacheMode::of(args)
+    } else {
+        CacheMode::Off
+    };
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
     let run_info = RunInfo {
         mode: if modes.iter().all(|m| *m == modes[0]) {
@@ -491,6 +543,10 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
         shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        cache: Some(cache_mode.as_str().into()),
+        thresholds: Some(crate::suite::model::Thresholds::strictest(
+            plan.suites.iter().map(|s| &s.suite.thresholds),
+        )),
         credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
@@ -521,13 +577,17 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             }
         }
     }
-    // CI mode writes nothing it was not asked for: no cache unless a folder is named.
-    let cache = (!(args.no_cache || ci && args.cache_dir.is_none())).then(|| {
+    let cache = (cache_mode != CacheMode::Off).then(|| {
         let dir = args
             .cache_dir
             .clone()
             .unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
-        Cache::new(dir, Some(args.cache_ttl))
+        let cache = Cache::new(dir, Some(args.cache_ttl));
+        if cache_mode == CacheMode::WriteOnly {
+            cache.write_only()
+        } else {
+            cache
+        }
     });
     let run_opts = RunOptions {
         concurrency: args.concurrency.map(|c| c as usize),

@@ -203,7 +203,7 @@ pub fn run(
                                 held.entry(GroupKey::of(&job)).or_default().push((job, result));
                                 continue;
                             }
-                            summary.add(result.status);
+                            summary.add_result(&result);
                             sink.event(RunEvent::Finished(&result));
                         }
                     }
@@ -228,7 +228,7 @@ pub fn run(
                             }
                             continue;
                         }
-                        summary.add(result.status);
+                        summary.add_result(&result);
                         sink.event(RunEvent::Finished(&result));
                     }
                 }
@@ -242,7 +242,7 @@ pub fn run(
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
             for (_, mut r) in rest {
                 grading::interrupted(&mut r);
-                summary.add(r.status);
+                summary.add_result(&r);
                 sink.event(RunEvent::Finished(&r));
             }
         }
@@ -331,6 +331,8 @@ pub(super) struct Answer {
     pub(super) latency_ms: u64,
     pub(super) source: Source,
     pub(super) attempts: u32,
+    /// For a cached answer: when it was received, Unix seconds.
+    pub(super) cached_unix: Option<u64>,
     /// A streamed answer, assembled (then `raw` holds only the head).
     pub(super) streamed: Option<StreamedAnswer>,
 }
@@ -372,6 +374,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cost_usd: None,
         model: None,
         source: None,
+        cached_at: None,
         attempts: 0,
         assertions: Vec::new(),
         error: None,
@@ -422,6 +425,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.attempts = answer.attempts;
     result.latency_ms = answer.latency_ms;
     result.source = Some(answer.source.as_str().to_string());
+    result.cached_at = answer.cached_unix.map(crate::results::rfc3339);
     let ttft_ms = answer.streamed.as_ref().and_then(|s| s.ttft_ms);
     let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
@@ -627,6 +631,7 @@ fn from_cassette(
             latency_ms: rec.latency_ms,
             source: Source::Cassette,
             attempts: 0,
+            cached_unix: None,
             streamed: streamed.map(|(mut response, ttft_ms)| {
                 crate::secret::scrub_answer(&mut response);
                 StreamedAnswer { response, ttft_ms }
@@ -654,7 +659,7 @@ fn from_cassette(
 fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Answer> {
     let cache = shared.cache.as_ref()?;
     if target.stream.is_some() {
-        let (mut response, latency_ms, ttft_ms) = cache.get_streamed(key)?;
+        let (mut response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
         crate::secret::scrub_answer(&mut response);
         return Some(Answer {
             raw: RawResponse {
@@ -664,15 +669,17 @@ fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Ans
             latency_ms,
             source: Source::Cache,
             attempts: 0,
+            cached_unix: Some(created),
             streamed: Some(StreamedAnswer { response, ttft_ms }),
         });
     }
-    let (raw, latency_ms) = cache.get(key)?;
+    let hit = cache.get(key)?;
     Some(Answer {
-        raw: scrubbed(raw),
-        latency_ms,
+        raw: scrubbed(hit.raw),
+        latency_ms: hit.latency_ms,
         source: Source::Cache,
         attempts: 0,
+        cached_unix: Some(hit.created_unix),
         streamed: None,
     })
 }
@@ -844,6 +851,7 @@ fn settle(
                 latency_ms,
                 source: Source::Live,
                 attempts: 0,
+                cached_unix: None,
                 streamed: None,
             })
         }
@@ -875,6 +883,7 @@ fn settle(
                 latency_ms,
                 source: Source::Live,
                 attempts: 0,
+                cached_unix: None,
                 streamed: Some(StreamedAnswer { response, ttft_ms }),
             })
         }

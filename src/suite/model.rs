@@ -113,6 +113,36 @@ pub struct Thresholds {
     pub equivalence_similarity: Option<f64>,
 }
 
+impl Thresholds {
+    /// The strictest of several: smallest drop and increases, highest similarity, union of
+    /// tags (in first-seen order). Unset where every one is unset.
+    pub fn strictest<'a>(all: impl IntoIterator<Item = &'a Thresholds>) -> Thresholds {
+        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        let mut out = Thresholds::default();
+        for t in all {
+            out.max_pass_rate_drop = min(out.max_pass_rate_drop, t.max_pass_rate_drop);
+            out.max_p95_latency_increase =
+                min(out.max_p95_latency_increase, t.max_p95_latency_increase);
+            out.max_p95_ttft_increase = min(out.max_p95_ttft_increase, t.max_p95_ttft_increase);
+            out.max_cost_increase = min(out.max_cost_increase, t.max_cost_increase);
+            out.equivalence_similarity =
+                match (out.equivalence_similarity, t.equivalence_similarity) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
+            for tag in &t.no_regression_tags {
+                if !out.no_regression_tags.contains(tag) {
+                    out.no_regression_tags.push(tag.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A provider entry of a suite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderSpec {

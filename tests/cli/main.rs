@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod ci;
 mod compare;
 mod credentials;
@@ -31,6 +32,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod stats;
 mod streaming;
 mod terminal;
 mod transport;

@@ -2,6 +2,8 @@
 //! gates and rendering (`suite`).
 
 mod cases;
+mod intervals;
+mod needed;
 mod suite;
 
 use serde_json::{Value, json};
@@ -47,6 +49,7 @@ pub(crate) fn res(
         cost_usd: Some(0.001),
         model: None,
         source: None,
+        cached_at: None,
         attempts: 1,
         assertions: asserts
             .iter()

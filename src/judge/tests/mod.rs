@@ -349,7 +349,9 @@ fn evaluation_is_fast() {
         }
     }
     let took = start.elapsed();
-    assert!(took.as_millis() < 900, "6k evaluations took {took:?}");
+    // A guard against per-evaluation recompilation (regexes, schemas), not a speed claim:
+    // generous enough for a loaded debug build; bench/ measures speed.
+    assert!(took.as_millis() < 5_000, "6k evaluations took {took:?}");
 }
 
 /// One passing and one failing observation for every deterministic kind: checks pass/fail,
@@ -537,8 +539,10 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
             "`{name}` reason on huge output is {} bytes",
             h.reason.len()
         );
+        // Guards against quadratic work on big answers (which would take minutes here), not a
+        // speed claim: generous enough for a loaded debug build (bench/ measures speed).
         assert!(
-            start.elapsed().as_millis() < 300,
+            start.elapsed().as_millis() < 3_000,
             "`{name}` on 100 kB took {:?}",
             start.elapsed()
         );
