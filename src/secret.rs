@@ -102,7 +102,8 @@ fn matcher() -> Option<Arc<Matcher>> {
 }
 
 /// Adds a value to the registry: from now on it is scrubbed from every answer. Also adds the
-/// value's bearer-less form (`Bearer tok` → `tok`) and its JSON-escaped forms. Values shorter
+/// value's bearer-less form (`Bearer tok` → `tok`), its percent-encoded forms (as a form body
+/// or query string carries it) and its JSON-escaped forms. Values shorter
 /// than [`MIN_LEN`] are ignored. Cheap when the value is already known.
 pub fn register(value: &str) {
     let value = value.trim();
@@ -114,6 +115,13 @@ pub fn register(value: &str) {
         forms.push(token.trim().to_string());
     }
     for f in forms.clone() {
+        // A value in a form body or a query string, as sent (`%2F`) and as some servers
+        // re-encode it (`%2f`): what a token endpoint echoes back.
+        let encoded = crate::credentials::net::encode(&f);
+        if encoded != f {
+            forms.push(lowercase_escapes(&encoded));
+            forms.push(encoded);
+        }
         // A value inside a JSON string: escaped as serde_json writes it, and with `/` as `\/`.
         let escaped = serde_json::to_string(&f).unwrap_or_default();
         let escaped = escaped[1..escaped.len().saturating_sub(1).max(1)].to_string();
@@ -158,6 +166,24 @@ pub fn register(value: &str) {
                 })
             });
     }
+}
+
+/// `%2F` → `%2f`: the same percent-encoding with lowercase hex digits.
+fn lowercase_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut left = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            left = 2;
+            out.push(c);
+        } else if left > 0 {
+            left -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every value registered so far (with its bearer-less and JSON-escaped forms).
@@ -407,6 +433,12 @@ mod tests {
         assert_eq!(raw.headers[0].1, "***");
         assert_eq!(raw.text(), "{\"error\":{\"code\":\"***\"}}");
         assert_eq!(raw.stderr.as_deref(), Some("***"));
+        // Form-encoded, as a token endpoint echoes a posted secret, in either hex case.
+        register("form/secret+value=1");
+        assert_eq!(
+            scrub("client_secret=form%2Fsecret%2Bvalue%3D1&x=form%2fsecret%2bvalue%3d1"),
+            "client_secret=***&x=***"
+        );
         // Short values would match ordinary words: not registered.
         register("short");
         assert_eq!(scrub("a short word"), "a short word");

@@ -171,6 +171,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Every command, before it reads a file or starts a credential process: a value from an
+    // environment variable named like a secret never reaches an output.
+    crate::secret::register_environment();
     init_logging(cli.verbose);
     VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
     let _ = LOAD_OPTIONS.set(crate::suite::LoadOptions {
