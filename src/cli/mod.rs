@@ -174,6 +174,7 @@ pub fn main() -> ExitCode {
     // Every command, before it reads a file or starts a credential process: a value from an
     // environment variable named like a secret never reaches an output.
     crate::secret::register_environment();
+    install_panic_hook();
     init_logging(cli.verbose);
     VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
     let _ = LOAD_OPTIONS.set(crate::suite::LoadOptions {
@@ -225,6 +226,47 @@ where
     Cli::try_parse_from(args)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// A panic (a bug) is reported as the standard hook reports it, location, message and
+/// `RUST_BACKTRACE` backtrace, but scrubbed of every registered secret first: the message may
+/// quote a value that came from outside.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "Box<dyn Any>".into());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+            .then(|| backtrace.to_string());
+        let text = panic_report(
+            thread.name().unwrap_or("<unnamed>"),
+            &location,
+            &payload,
+            backtrace.as_deref(),
+        );
+        let _ = std::io::stderr().write_all(crate::secret::scrub(&text).as_bytes());
+    }));
+}
+
+/// The text of a panic report (what the standard hook prints).
+fn panic_report(thread: &str, location: &str, message: &str, backtrace: Option<&str>) -> String {
+    let mut out = format!("\nthread '{thread}' panicked at {location}:\n{message}\n");
+    match backtrace {
+        Some(b) => out.push_str(&format!("stack backtrace:\n{b}")),
+        None => out.push_str(
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        ),
+    }
+    out
 }
 
 fn init_logging(verbose: u8) {
@@ -376,4 +418,24 @@ pub(crate) fn print_diagnostics(diags: &mut [Diagnostic]) {
     }
     let text = crate::report::diagnostics::render_all(&mut shown);
     eprint!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_report_is_scrubbed_and_shaped_like_the_standard_one() {
+        crate::secret::register("sk-panic-report-0123456789");
+        let text = super::panic_report(
+            "main",
+            "src/x.rs:1:2",
+            "bad answer: sk-panic-report-0123456789",
+            None,
+        );
+        assert_eq!(
+            crate::secret::scrub(&text),
+            "\nthread 'main' panicked at src/x.rs:1:2:\nbad answer: ***\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+        );
+        let with = super::panic_report("w", "a.rs:1:1", "m", Some("  0: f\n"));
+        assert!(with.ends_with("stack backtrace:\n  0: f\n"), "{with}");
+    }
 }

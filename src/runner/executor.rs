@@ -347,10 +347,17 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, pc, case, provider) = plan.parts(&job);
     let req = plan.request(&job);
-    let rendered = RenderedPrompt {
+    let mut rendered = RenderedPrompt {
         system: req.system.clone(),
         messages: req.messages.clone(),
     };
+    // A key a prompt was given (a `file://` var, a dataset column) is sent, never stored.
+    if let Some(system) = &mut rendered.system {
+        crate::secret::scrub_string(system);
+    }
+    for m in &mut rendered.messages {
+        crate::secret::scrub_string(&mut m.content);
+    }
     let mut result = CaseResult {
         suite: ps.suite.name.clone(),
         case_id: case.id.clone(),

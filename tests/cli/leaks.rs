@@ -554,6 +554,52 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
     assert_eq!(r.code, 0, "{}", r.all());
     runs.push(r);
 
+    // Comparisons, live and from results files, with every report kind; a merge.
+    let r = p.run(&[
+        "-vv",
+        "compare",
+        "suites",
+        "--baseline",
+        "openai",
+        "--candidate",
+        "bedrock",
+        "--no-cache",
+        "--save-results",
+        "out/cmp-results.json",
+        "-o",
+        "out/cmp.json",
+        "-o",
+        "out/cmp.html",
+        "-o",
+        "out/cmp.xml",
+        "-o",
+        "out/cmp.md",
+    ]);
+    assert!(p.exists("out/cmp.html") && p.exists("out/cmp.md"), "{}", r.all());
+    assert!(
+        p.read("out/cmp-results.json").contains("***"),
+        "the compared answers carried the keys: {}",
+        r.all()
+    );
+    runs.push(r);
+    let r = p.run(&[
+        "diff",
+        "out/live.json",
+        "out/replay.json",
+        "-o",
+        "out/diff.json",
+        "-o",
+        "out/diff.html",
+        "-o",
+        "out/diff.md",
+        "-o",
+        "out/diff.xml",
+    ]);
+    assert!(p.exists("out/diff.html"), "{}", r.all());
+    runs.push(r);
+    let r = p.run(&["merge", "out/live.json", "-o", "out/merged.json"]);
+    runs.push(r);
+
     for key in HOSTILE_KEYS {
         for r in &runs {
             assert!(
