@@ -575,7 +575,11 @@ fn a_hostile_server_echoing_every_key_leaves_none_in_any_file_or_stream() {
         "-o",
         "out/cmp.md",
     ]);
-    assert!(p.exists("out/cmp.html") && p.exists("out/cmp.md"), "{}", r.all());
+    assert!(
+        p.exists("out/cmp.html") && p.exists("out/cmp.md"),
+        "{}",
+        r.all()
+    );
     assert!(
         p.read("out/cmp-results.json").contains("***"),
         "the compared answers carried the keys: {}",
@@ -769,7 +773,9 @@ fn chains(url: &str, home: &std::path::Path) -> Vec<Chain> {
     .unwrap();
     std::fs::write(
         aws.join("credentials"),
-        format!("[base]\naws_access_key_id = {T_AWS_AKID}\naws_secret_access_key = {T_AWS_SECRET}\n"),
+        format!(
+            "[base]\naws_access_key_id = {T_AWS_AKID}\naws_secret_access_key = {T_AWS_SECRET}\n"
+        ),
     )
     .unwrap();
     // The SSO token cache: the file name is the SHA-1 of the session name (`sha1sum`).
@@ -905,7 +911,15 @@ fn hostile_credential_endpoints_echoing_what_they_were_sent_leak_nothing() {
             ),
         );
         let mut runs = Vec::new();
-        let r = p.run(&["-vv", "run", "suites", "-o", "out/r.json", "-o", "out/r.html"]);
+        let r = p.run(&[
+            "-vv",
+            "run",
+            "suites",
+            "-o",
+            "out/r.json",
+            "-o",
+            "out/r.html",
+        ]);
         assert_eq!(r.code, 2, "{}: {}", chain.name, r.all());
         // The endpoint's echo is in the message (masked), except where the message keeps
         // only the status (a subject-token URL's refusal).
