@@ -768,7 +768,7 @@ fn chains(url: &str, home: &std::path::Path) -> Vec<Chain> {
     std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
     std::fs::write(
         aws.join("config"),
-        format!("[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n\n[profile role]\nrole_arn = arn:aws:iam::123456789012:role/ci\nsource_profile = base\nregion = us-east-1\n\n[profile base]\nregion = us-east-1\n\n[profile process]\ncredential_process = sh -c 'echo \"refused: $PROCESS_API_KEY\" >&2; exit 1'\n"),
+        "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n\n[profile role]\nrole_arn = arn:aws:iam::123456789012:role/ci\nsource_profile = base\nregion = us-east-1\n\n[profile base]\nregion = us-east-1\n\n[profile process]\ncredential_process = sh -c 'echo \"refused: $PROCESS_API_KEY\" >&2; exit 1'\n",
     )
     .unwrap();
     std::fs::write(
