@@ -179,7 +179,11 @@ impl RecordedResponse {
     pub fn from_raw(raw: &RawResponse, latency_ms: u64) -> Self {
         let text = crate::secret::scrub(&raw.text()).into_owned();
         let (body, body_text) = match serde_json::from_str::<Value>(&text) {
-            Ok(v) if !text.trim().is_empty() => (v, None),
+            Ok(mut v) if !text.trim().is_empty() => {
+                // Decoded: a key the body held only in `\u` escapes is whole now.
+                crate::secret::scrub_json(&mut v);
+                (v, None)
+            }
             _ => (Value::Null, Some(text)),
         };
         RecordedResponse {

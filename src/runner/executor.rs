@@ -403,7 +403,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             .expect("only providers with a stream decoder are planned to stream")
     };
     let check = |raw: &RawResponse| {
-        let r = protocol.parse(raw)?;
+        let r = parse_scrubbed(protocol.as_ref(), raw)?;
         let usage = r.usage;
         *parsed.borrow_mut() = Some(r);
         Ok(Some(usage))
@@ -559,7 +559,28 @@ fn response_of(
     }
     match (answer.source, parsed) {
         (Source::Live, Some(r)) => Ok(r),
-        _ => protocol.parse(&answer.raw),
+        _ => parse_scrubbed(protocol, &answer.raw),
+    }
+}
+
+/// Parses a (scrubbed) raw answer and scrubs what the parser decoded: a key the body held
+/// only in JSON `\u` escapes (`\u0073\u006b…`) is whole once decoded.
+fn parse_scrubbed(
+    protocol: &dyn crate::provider::Provider,
+    raw: &RawResponse,
+) -> Result<Response, ProviderError> {
+    match protocol.parse(raw) {
+        Ok(mut r) => {
+            crate::secret::scrub_answer(&mut r);
+            Ok(r)
+        }
+        Err(mut e) => {
+            crate::secret::scrub_string(&mut e.message);
+            if let Some(code) = &mut e.code {
+                crate::secret::scrub_string(code);
+            }
+            Err(e)
+        }
     }
 }
 

@@ -14,6 +14,9 @@
 //!   identity; Google user credentials, service account, workload identity federation; AWS web
 //!   identity, SSO, assume role, container, `credential_process`) against a server that echoes
 //!   the whole request (form-encoded secrets, headers, signed assertions) in its refusal.
+//! - `a_key_hidden_in_json_unicode_escapes_is_scrubbed_once_decoded`: a key spelled in `\u`
+//!   escapes in an answer, its ids and an error's message and code; live, cached, recorded,
+//!   replayed, every report kind and snapshots.
 
 use promptdrift_mock::{MockServer, Protocol, Reply, Rule};
 
@@ -971,5 +974,87 @@ fn hostile_credential_endpoints_echoing_what_they_were_sent_leak_nothing() {
                 r.all()
             );
         }
+    }
+}
+
+/// Every character of `s` as a JSON `\uXXXX` escape: valid JSON a parser decodes to `s`.
+fn unicode_escaped(s: &str) -> String {
+    s.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()
+}
+
+#[test]
+fn a_key_hidden_in_json_unicode_escapes_is_scrubbed_once_decoded() {
+    const KEY: &str = "sk-escaped-echo-0b7d5e21";
+    let mock = MockServer::start();
+    mock.check_requests(false);
+    let escaped = unicode_escaped(KEY);
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("answer")
+            .reply(Reply::raw(
+                200,
+                &[("content-type", "application/json")],
+                format!(
+                    r#"{{"id":"chatcmpl-{escaped}","object":"chat.completion","created":1,"model":"m-{escaped}","choices":[{{"index":0,"message":{{"role":"assistant","content":"your key is {escaped}"}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}}}"#
+                ),
+            )),
+    );
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("error")
+            .reply(Reply::raw(
+                401,
+                &[("content-type", "application/json")],
+                format!(
+                    r#"{{"error":{{"message":"Incorrect API key provided: {escaped}","type":"invalid_request_error","code":"{escaped}"}}}}"#
+                ),
+            )),
+    );
+    let p = Project::new().env("OPENAI_API_KEY", KEY);
+    p.file(
+        "suites/esc.yaml",
+        &format!(
+            "providers:\n  - id: openai:gpt-esc\n    label: openai\n    config: {{ base_url: \"{}/v1\" }}\nprompts: [\"{{{{ q }}}}\"]\ncases:\n  - id: answer\n    vars: {{ q: answer }}\n    assert: [ {{ type: contains, value: nothing }} ]\n  - id: error\n    vars: {{ q: error }}\n    assert: [ {{ type: contains, value: nothing }} ]\n",
+            mock.url()
+        ),
+    );
+    let mut runs = vec![p.run(&[
+        "-vv",
+        "run",
+        "suites",
+        "--snapshot",
+        "--max-retries",
+        "0",
+        "-o",
+        "out/r.json",
+        "-o",
+        "out/r.html",
+        "-o",
+        "out/r.md",
+        "-o",
+        "out/r.xml",
+    ])];
+    assert_eq!(runs[0].code, 3, "{}", runs[0].all());
+    let doc: serde_json::Value = serde_json::from_str(&p.read("out/r.json")).unwrap();
+    let answer = crate::support::result_for(&doc, "answer", "openai");
+    assert_eq!(answer["output"], "your key is ***", "{answer:#}");
+    let error = crate::support::result_for(&doc, "error", "openai");
+    assert!(
+        error["error"]["message"].as_str().unwrap().ends_with("***"),
+        "{error:#}"
+    );
+    runs.push(p.run(&["run", "suites", "-o", "out/cached.json"]));
+    runs.push(p.run(&["run", "suites", "--mode", "record", "--no-cache"]));
+    runs.push(p.run(&["run", "suites", "--mode", "replay", "-o", "out/replay.json"]));
+    for r in &runs {
+        assert!(
+            !r.stdout.contains(KEY) && !r.stderr.contains(KEY),
+            "{}",
+            r.all()
+        );
+    }
+    for f in p.all_files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(!text.contains(KEY), "key in {}", f.display());
     }
 }
