@@ -17,6 +17,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod embeddings;
+pub mod endpoint;
 pub mod exec;
 pub mod gemini;
 pub mod http;
@@ -24,6 +25,7 @@ pub mod ids;
 pub mod ollama;
 pub mod openai;
 pub mod registry;
+pub mod schema;
 pub mod stream;
 mod templating;
 #[cfg(test)]

@@ -437,6 +437,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
         Err(e) => {
+            let mut e = crate::provider::endpoint::name_url_of_not_found(e, &wire);
+            crate::secret::scrub_string(&mut e.message);
             result.error = Some(e);
             return result;
         }
@@ -830,6 +832,8 @@ async fn live(
             if let Some((raw, latency_ms)) = &final_raw {
                 record(shared, target, wire, raw, *latency_ms, case_id, sample);
             }
+            let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
+            crate::secret::scrub_string(&mut error.message);
             return Err((error, attempt));
         };
         shared.retries.borrow_mut().push(RetryNote {

@@ -259,7 +259,7 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn representative<'a>(answered: &[&'a CaseResult]) -> &'a CaseResult {
     let norm: Vec<String> = answered
         .iter()
-        .map(|r| super::format::normalize_body(r.output.as_deref().unwrap_or("")))
+        .map(|r| super::body::normalize_body(r.output.as_deref().unwrap_or("")))
         .collect();
     let mut best = 0;
     let mut best_count = 0;
@@ -347,7 +347,7 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
     let samples_info = repeated.then(|| {
         let mut distinct: Vec<String> = ans
             .iter()
-            .map(|r| super::format::normalize_body(r.output.as_deref().unwrap_or("")))
+            .map(|r| super::body::normalize_body(r.output.as_deref().unwrap_or("")))
             .collect();
         distinct.sort_unstable();
         distinct.dedup();

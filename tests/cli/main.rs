@@ -11,6 +11,7 @@ mod datasets;
 mod diff;
 mod docs;
 mod drift_reports;
+mod endpoints;
 #[cfg(unix)]
 mod files;
 mod help;
