@@ -523,6 +523,23 @@ pub fn canonical_json(v: &Value, out: &mut String) {
     }
 }
 
+pub(crate) fn body_excerpt(s: &str) -> String {
+    const MAX: usize = 500;
+    let s = s.trim();
+    if s.is_empty() {
+        return "empty body".into();
+    }
+    if s.len() <= MAX {
+        s.to_string()
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
