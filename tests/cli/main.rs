@@ -12,6 +12,7 @@ mod diff;
 mod docs;
 mod drift_reports;
 mod endpoints;
+mod equivalence;
 #[cfg(unix)]
 mod files;
 mod help;
@@ -21,6 +22,7 @@ mod interrupt;
 mod json_path;
 mod judges;
 mod leaks;
+mod meaning;
 mod merge;
 mod promptfoo;
 mod provider_ids;
