@@ -240,6 +240,14 @@ impl EventSink for CliSink {
                             .push(format!("{}: {e}", w.path().display()));
                     }
                 }
+                for w in &r.warnings {
+                    self.progress.println(&format!(
+                        "warning: {} × {}: {}",
+                        crate::report::escape::terminal(&r.case_id),
+                        crate::report::escape::terminal(&r.provider),
+                        crate::report::escape::terminal(w)
+                    ));
+                }
                 self.tally.add(r);
                 if let Some(all) = &mut self.results {
                     all.push(r.clone());
@@ -255,7 +263,7 @@ impl EventSink for CliSink {
                 if self.verbose {
                     self.progress.println(&format!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
-                        error,
+                        crate::report::escape::terminal_line(&error.to_string()),
                         delay.as_millis()
                     ));
                 }
@@ -267,7 +275,9 @@ impl EventSink for CliSink {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => self.progress.println(&format!("warning: {w}")),
+            RunEvent::Warning(w) => self
+                .progress
+                .println(&format!("warning: {}", crate::report::escape::terminal(w))),
             RunEvent::Interrupted { unfinished } => {
                 self.progress.clear();
                 eprintln!(
@@ -292,8 +302,10 @@ pub(crate) struct Executed {
     pub(crate) tally: Tally,
     /// Counts.
     pub(crate) summary: Summary,
-    /// Stopped by Ctrl-C.
+    /// Stopped by Ctrl-C, SIGTERM or SIGHUP.
     pub(crate) interrupted: bool,
+    /// The signal that stopped it.
+    pub(crate) signal: Option<crate::signals::Signal>,
     /// Results files that could not be written.
     pub(crate) write_errors: Vec<String>,
     /// Run information (for reports).
@@ -356,7 +368,19 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     for e in &snaps.errors {
         eprintln!("error: cannot write snapshot: {e}");
     }
-    if ex.interrupted {
+    // A signal that arrived after the requests (while snapshots were written) stops the
+    // command too: what was written is whole, the rest is for the next run.
+    let signal = ex.signal.or_else(crate::signals::received);
+    if let Some(s) = signal.filter(|_| !ex.interrupted) {
+        eprintln!(
+            "interrupted ({}): every result was kept; {} snapshot(s) were not written: run again to write them",
+            s.name(),
+            snaps.interrupted
+        );
+    }
+    if let Some(s) = signal {
+        s.exit_code()
+    } else if ex.interrupted {
         EXIT_INTERRUPTED
     } else if !ex.write_errors.is_empty() || !snaps.errors.is_empty() || ex.summary.errors > 0 {
         EXIT_UNANSWERED
@@ -648,6 +672,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         tally: sink.tally,
         summary,
         interrupted: report.interrupted,
+        signal: report.signal,
         write_errors: sink.write_errors,
         run_info,
         suite_infos,

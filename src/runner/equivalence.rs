@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use super::executor::{LearnedLimits, Shared, Source, Target, obtain, scrub_auth};
+use super::executor::{LearnedLimits, Shared, Source, Target, obtain};
 use super::limits::estimate_tokens;
 use super::{DEFAULT_CONCURRENCY, RunError, RunOptions};
 use crate::drift::equivalence::{self, JudgeRequest, JudgeSummary, Judgments};
@@ -263,7 +263,7 @@ async fn embed_text(
         &e.spec.config,
     );
     let vector = protocol.parse(&got.raw).map_err(|mut err| {
-        err.message = scrub_auth(&err.message, &wire);
+        crate::secret::scrub_string(&mut err.message);
         format!("embedder `{label}`: {err}")
     })?;
     Ok((
@@ -384,9 +384,12 @@ async fn ask_chat(
         .await
         .map_err(|(err, _)| format!("chat judge `{label}`: {err}"))?;
     let response = protocol.parse(&got.raw).map_err(|mut err| {
-        err.message = scrub_auth(&err.message, &wire);
+        crate::secret::scrub_string(&mut err.message);
         format!("chat judge `{label}`: {err}")
     })?;
+    // What the parser decoded (a key in `\u` escapes is whole now).
+    let mut response = response;
+    crate::secret::scrub_answer(&mut response);
     let cost = cost(g.spec.kind(), protocol.price_model(), &response.usage, c);
     let text = if response.text.trim().is_empty() {
         response.refusal.unwrap_or_default()

@@ -147,6 +147,9 @@ impl<'p> Shared<'p> {
         learned: &mut LearnedLimits,
     ) -> Result<Self, RunError> {
         let transport = Transport::new().map_err(RunError::Setup)?;
+        // An `exec` command inherits the environment and could print any key in it (the CLI
+        // registers it at start; a library caller gets it here).
+        crate::secret::register_environment();
         let limits = plan
             .suites
             .iter()
@@ -211,10 +214,17 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let concurrency = run_concurrency(plan, opts);
-    let mut learned = LearnedLimits::for_run(plan, opts);
+    // At most what the open-file limit can hold (raised to its hard limit first).
+    let (concurrency, fd_warning) = super::fdlimit::cap_concurrency(run_concurrency(plan, opts));
+    let mut learned = LearnedLimits {
+        concurrency,
+        ..LearnedLimits::default()
+    };
     let shared = Shared::new(plan, opts, &mut learned)?;
     let started = Instant::now();
+    if let Some(w) = fd_warning {
+        sink.event(RunEvent::Warning(&w));
+    }
     sink.event(RunEvent::Started {
         planned: plan.jobs.len(),
     });
@@ -233,14 +243,14 @@ pub fn run(
         let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
         let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
         let ctrl_c = async {
-            if opts.handle_ctrl_c {
-                let _ = tokio::signal::ctrl_c().await;
+            if opts.handle_ctrl_c && crate::signals::install() {
+                crate::signals::wait().await
             } else {
-                std::future::pending::<()>().await;
+                std::future::pending().await
             }
         };
         tokio::pin!(ctrl_c);
-        let mut interrupted = false;
+        let mut interrupted = None;
         let shared = &shared;
         loop {
             while in_flight.len() < concurrency && next < plan.jobs.len() {
@@ -255,8 +265,8 @@ pub fn run(
             }
             tokio::select! {
                 biased;
-                () = &mut ctrl_c => {
-                    interrupted = true;
+                signal = &mut ctrl_c => {
+                    interrupted = Some(signal);
                     // Results that finished while the signal arrived are kept too: their
                     // answers are already cached, and a result is never lost to Ctrl-C.
                     while let Some(Some(done)) = in_flight.next().now_or_never() {
@@ -301,7 +311,7 @@ pub fn run(
         }
         drop(in_flight);
         flush_notes(shared, sink);
-        if interrupted {
+        if interrupted.is_some() {
             // Answers held for `select-best` are finished results too: keep them, as errors.
             let mut rest: Vec<(Job, CaseResult)> = held.into_values().flatten().collect();
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
@@ -313,6 +323,8 @@ pub fn run(
         }
         (summary, interrupted)
     });
+    let signal = interrupted;
+    let interrupted = signal.is_some();
     let mut summary = summary;
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if interrupted {
@@ -336,6 +348,7 @@ pub fn run(
         summary,
         interrupted,
         rate_limits,
+        signal,
     })
 }
 
@@ -424,10 +437,17 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, pc, case, provider) = plan.parts(&job);
     let req = plan.request(&job);
-    let rendered = RenderedPrompt {
+    let mut rendered = RenderedPrompt {
         system: req.system.clone(),
         messages: req.messages.clone(),
     };
+    // A key a prompt was given (a `file://` var, a dataset column) is sent, never stored.
+    if let Some(system) = &mut rendered.system {
+        crate::secret::scrub_string(system);
+    }
+    for m in &mut rendered.messages {
+        crate::secret::scrub_string(&mut m.content);
+    }
     let mut result = CaseResult {
         suite: ps.suite.name.clone(),
         case_id: case.id.clone(),
@@ -455,6 +475,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         attempts: 0,
         assertions: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
@@ -472,7 +493,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             .expect("only providers with a stream decoder are planned to stream")
     };
     let check = |raw: &RawResponse| {
-        let r = protocol.parse(raw)?;
+        let r = parse_scrubbed(protocol.as_ref(), raw)?;
         let usage = r.usage;
         *parsed.borrow_mut() = Some(r);
         Ok(Some(usage))
@@ -507,11 +528,14 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         Ok(r) => r,
         Err(e) => {
             let mut e = crate::provider::endpoint::name_url_of_not_found(e, &wire);
-            e.message = scrub_auth(&e.message, &wire);
+            crate::secret::scrub_string(&mut e.message);
             result.error = Some(e);
             return result;
         }
     };
+    if let Some(w) = answer.raw.decoding_warning() {
+        result.warnings.push(w);
+    }
     result.ttft_ms = ttft_ms;
     result.output_tokens_per_second =
         output_tokens_per_second(response.usage.output, answer.latency_ms, ttft_ms);
@@ -627,7 +651,28 @@ fn response_of(
     }
     match (answer.source, parsed) {
         (Source::Live, Some(r)) => Ok(r),
-        _ => protocol.parse(&answer.raw),
+        _ => parse_scrubbed(protocol, &answer.raw),
+    }
+}
+
+/// Parses a (scrubbed) raw answer and scrubs what the parser decoded: a key the body held
+/// only in JSON `\u` escapes (`\u0073\u006b…`) is whole once decoded.
+fn parse_scrubbed(
+    protocol: &dyn crate::provider::Provider,
+    raw: &RawResponse,
+) -> Result<Response, ProviderError> {
+    match protocol.parse(raw) {
+        Ok(mut r) => {
+            crate::secret::scrub_answer(&mut r);
+            Ok(r)
+        }
+        Err(mut e) => {
+            crate::secret::scrub_string(&mut e.message);
+            if let Some(code) = &mut e.code {
+                crate::secret::scrub_string(code);
+            }
+            Err(e)
+        }
     }
 }
 
@@ -702,12 +747,15 @@ fn from_cassette(
             )
         })?;
         return Ok(Answer {
-            raw: rec.to_raw(),
+            raw: scrubbed(rec.to_raw()),
             latency_ms: rec.latency_ms,
             source: Source::Cassette,
             attempts: 0,
             cached_unix: None,
-            streamed: streamed.map(|(response, ttft_ms)| StreamedAnswer { response, ttft_ms }),
+            streamed: streamed.map(|(mut response, ttft_ms)| {
+                crate::secret::scrub_answer(&mut response);
+                StreamedAnswer { response, ttft_ms }
+            }),
         });
     }
     let why = cassette
@@ -731,7 +779,8 @@ fn from_cassette(
 fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Answer> {
     let cache = shared.cache.as_ref()?;
     if target.stream.is_some() {
-        let (response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
+        let (mut response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
+        crate::secret::scrub_answer(&mut response);
         return Some(Answer {
             raw: RawResponse {
                 status: 200,
@@ -746,7 +795,7 @@ fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Ans
     }
     let hit = cache.get(key)?;
     Some(Answer {
-        raw: hit.raw,
+        raw: scrubbed(hit.raw),
         latency_ms: hit.latency_ms,
         source: Source::Cache,
         attempts: 0,
@@ -871,7 +920,7 @@ async fn live(
                 if let Some(why) = why {
                     error.message = format!("{} ({why})", error.message);
                 }
-                error.message = scrub_auth(&error.message, wire);
+                crate::secret::scrub_string(&mut error.message);
                 return Err((error, attempt));
             }
         };
@@ -1046,8 +1095,8 @@ fn settle(
                 target.estimated_tokens,
                 outcome.as_ref().ok().map(|r| &r.usage),
             );
-            let mut response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
-            scrub_response(&mut response, wire);
+            // Scrubbed by the transport, as assembled (`streaming.rs`).
+            let response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
                 && let Err(e) = cache.put_streamed(key, target.id, &response, latency_ms, ttft_ms)
             {
@@ -1085,15 +1134,13 @@ fn record(
     case_id: &str,
     sample: u32,
 ) {
-    let secrets = secrets_of(wire);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     keep(
         shared,
         target,
         wire,
         case_id,
         sample,
-        RecordedResponse::from_raw(raw, latency_ms, &secrets),
+        RecordedResponse::from_raw(raw, latency_ms),
     );
 }
 
@@ -1146,67 +1193,11 @@ fn keep(
     }
 }
 
-/// The credential values of a request, for scrubbing echoes of them from stored text.
-fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    let mut out: Vec<String> = match wire {
-        WireRequest::Http(h) => h
-            .auth
-            .secret_values()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        WireRequest::Exec(_) => Vec::new(),
-    };
-    // Temporary credentials fetched during the run (src/credentials).
-    out.extend(crate::secret::registered());
-    out
-}
-
-pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {
-    let secrets = secrets_of(wire);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    super::cassette::scrub(text, &secrets)
-}
-
-/// Scrubs the request's credentials from every string of an assembled (streamed) answer
-/// before it is judged, cached, recorded or written: a stream's pieces are joined first, so
-/// a secret split across two events is still found whole.
-fn scrub_response(r: &mut Response, wire: &WireRequest) {
-    let secrets = secrets_of(wire);
-    if secrets.iter().all(|s| s.len() < 4) {
-        return;
-    }
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let scrub = |s: &mut String| {
-        if secrets.iter().any(|x| x.len() >= 4 && s.contains(x)) {
-            *s = super::cassette::scrub(s, &secrets);
-        }
-    };
-    scrub(&mut r.text);
-    scrub(&mut r.finish_raw);
-    for s in [
-        &mut r.refusal,
-        &mut r.model,
-        &mut r.response_id,
-        &mut r.request_id,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        scrub(s);
-    }
-    for call in &mut r.tool_calls {
-        scrub_json(call, &scrub);
-    }
-}
-
-fn scrub_json(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
-    match v {
-        serde_json::Value::String(s) => scrub(s),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
-        _ => {}
-    }
+/// An answer read back from the cache or a cassette, scrubbed as a live one is (a file
+/// written by an older version, or by hand, may hold a key).
+fn scrubbed(mut raw: RawResponse) -> RawResponse {
+    crate::secret::scrub_response(&mut raw);
+    raw
 }
 
 #[cfg(test)]

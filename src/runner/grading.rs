@@ -185,10 +185,9 @@ async fn grader(
     let answer = obtain(shared, &target, &wire, case_id, 0)
         .await
         .map_err(|(e, n)| failed("grader", label, &e, n))?;
-    let response = protocol.parse(&answer.raw).map_err(|mut e| {
-        e.message = super::executor::scrub_auth(&e.message, &wire);
-        failed("grader", label, &e, answer.attempts)
-    })?;
+    let response = protocol
+        .parse(&answer.raw)
+        .map_err(|e| failed("grader", label, &e, answer.attempts))?;
     let text = if response.text.trim().is_empty() {
         response.refusal.unwrap_or_default()
     } else {

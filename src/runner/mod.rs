@@ -14,7 +14,7 @@
 //!                                      │   ├─ select-best: a case's results held until all arrive,
 //!                                      │   │          graded together, then reported
 //!                                      │   └─ on each finished job: sink.event(Finished(&result))
-//!                                      │  Ctrl-C: stop, report Interrupted, keep every finished result
+//!                                      │  Ctrl-C / SIGTERM / SIGHUP: stop, report Interrupted, keep every finished result
 //!  ◄────────────── RunReport ──────────┘
 //! ```
 //!
@@ -31,6 +31,7 @@ pub mod cassette;
 mod direct;
 pub mod equivalence;
 mod executor;
+pub mod fdlimit;
 mod grading;
 pub mod limits;
 pub mod retry;
@@ -61,7 +62,8 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// Response cache (live mode only); `None` = off.
     pub cache: Option<Cache>,
-    /// Stop cleanly on Ctrl-C, keeping finished results.
+    /// Stop cleanly on Ctrl-C, SIGTERM and SIGHUP, keeping finished results
+    /// ([`crate::signals`]).
     pub handle_ctrl_c: bool,
     /// Record mode: drop cassette entries this run did not touch (a full, unfiltered run).
     pub prune_cassettes: bool,
@@ -188,11 +190,13 @@ impl EventSink for CollectSink {
 pub struct RunReport {
     /// Counts.
     pub summary: Summary,
-    /// Stopped by Ctrl-C.
+    /// Stopped by Ctrl-C, SIGTERM or SIGHUP.
     pub interrupted: bool,
     /// Providers whose answers announced rate limits or were rate limited (429), by the label
     /// of the first entry calling them: what the run learned and did about it.
     pub rate_limits: Vec<(String, limits::LearnedReport)>,
+    /// The signal that stopped it ([`crate::signals`]).
+    pub signal: Option<crate::signals::Signal>,
 }
 
 /// A run that could not start.

@@ -3,7 +3,14 @@
 //!
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
 //! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
-//! URL's path, never headers.
+//! URL's path, never headers. It is also where every outside string enters: [`Transport::send`]
+//! scrubs each answer (body, headers, a command's stderr) and each error message of every
+//! registered secret ([`crate::secret`]) before returning it. A streamed answer must go
+//! through a [`crate::secret::StreamScrubber`] chunk by chunk, here, before anything parses it.
+//!
+//! A connection that breaks after the answer's head (a reset, an early close) is a
+//! `connection` error, retried like a failed connect; a body that arrives whole and does not
+//! parse is the provider's `protocol` error.
 //!
 //! Requests go straight over hyper (`runner/direct.rs`), plain or over TLS, with the same
 //! headers, timeouts, connection reuse, TLS settings (`runner/tls.rs`) and error words as
@@ -74,16 +81,30 @@ impl Transport {
 
     /// Sends one request and reads the whole answer, within `timeout`.
     /// Returns the raw answer (any status) and the wall time it took.
+    ///
+    /// Every outside string enters here: the answer (body, headers, a command's stderr) and
+    /// the error message are scrubbed of every registered secret ([`crate::secret`]) before
+    /// anything parses, stores or prints them.
     pub async fn send(
         &self,
         req: &WireRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        match req {
+        let sent = match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
             // Boxed: its future is large, and every HTTP request's future would otherwise be
             // as large (and copied whole when a job's future is boxed).
             WireRequest::Exec(exec) => Box::pin(send_exec(exec, timeout)).await,
+        };
+        match sent {
+            Ok((mut raw, took)) => {
+                crate::secret::scrub_response(&mut raw);
+                Ok((raw, took))
+            }
+            Err(mut e) => {
+                crate::secret::scrub_string(&mut e.message);
+                Err(e)
+            }
         }
     }
 
@@ -293,13 +314,14 @@ pub(super) fn classify_reqwest(
                 root_cause(e)
             ),
         )
-    } else if e.is_body() || e.is_decode() {
+    } else if e.is_body() || (e.is_decode() && broke_in_transit(e)) {
+        // reqwest words a failure while reading the body (no decoders are enabled) as a
+        // decode error: a reset or an early close underneath is a connection fault.
+        cut_short(path, &root_cause(e))
+    } else if e.is_decode() {
         ProviderError::new(
             ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(e)
-            ),
+            format!("the answer from {path} was unreadable: {}", root_cause(e)),
         )
     } else if e.is_builder() {
         ProviderError::new(
@@ -334,19 +356,38 @@ pub(super) fn classify_direct(
                 root_cause(e.as_ref())
             ),
         ),
-        direct::Failure::Body(e) => ProviderError::new(
-            ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(&e)
-            ),
-        ),
+        direct::Failure::Body(e) => cut_short(path, &root_cause(&e)),
         direct::Failure::Request(e) => ProviderError::new(
             ErrorClass::Connection,
             format!("request to {path} failed: {}", root_cause(&e)),
         ),
         direct::Failure::Setup(e) => ProviderError::new(ErrorClass::Config, e),
     }
+}
+
+/// The connection broke after the answer's head, mid-body (a reset, a close before the
+/// announced length): a transient fault, retried like a failed connection. A body that
+/// arrives whole but cannot be parsed is a `protocol` error instead (the provider's parser).
+fn cut_short(path: &str, cause: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Connection,
+        format!("the answer from {path} was cut short (the connection broke mid-body): {cause}"),
+    )
+}
+
+/// Whether an error came from the connection (an I/O error or hyper's, somewhere in its
+/// chain) rather than from the bytes themselves.
+fn broke_in_transit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<std::io::Error>().is_some()
+            || c.downcast_ref::<hyper::Error>().is_some()
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn host_of(url: &str) -> &str {

@@ -13,6 +13,8 @@ mod docs;
 mod drift_reports;
 mod endpoints;
 mod equivalence;
+#[cfg(unix)]
+mod files;
 mod help;
 mod html;
 mod init;
