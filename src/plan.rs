@@ -21,7 +21,10 @@ use crate::judge::{self, CompileContext, CompiledAssertion};
 use crate::provider::registry::{BuildContext, BuiltProvider};
 use crate::provider::{Message, Request, build_provider};
 use crate::results::RenderedPrompt;
-use crate::suite::model::{AssertionSpec, Case, CaseSource, Mode, ProviderSpec, Role, Suite};
+use crate::suite::model::{
+    AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, Role, Suite, Tool, ToolCall,
+    ToolChoice,
+};
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
 
@@ -111,6 +114,8 @@ pub struct PlannedSuite {
     pub cases: Vec<PlannedCase>,
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
+    /// The tools each prompt offers (its own, else the suite's), by prompt index.
+    pub prompt_tools: Vec<PromptTools>,
     /// Graders and embedders the selected cases need.
     pub helpers: Helpers,
 }
@@ -124,6 +129,30 @@ pub struct PlannedProvider {
     pub built: BuiltProvider,
     /// Where record/replay mode reads and writes this provider's cassette.
     pub cassette_path: PathBuf,
+}
+
+/// The tools one prompt offers and the choice it sets: the prompt's own, else the suite's.
+#[derive(Debug, Clone, Default)]
+pub struct PromptTools {
+    /// Tools the model may call.
+    pub tools: Vec<Tool>,
+    /// Which tools it may or must call.
+    pub tool_choice: Option<ToolChoice>,
+}
+
+impl PromptTools {
+    fn of(suite: &Suite, prompt: &PromptSpec) -> Self {
+        PromptTools {
+            tools: prompt
+                .tools
+                .clone()
+                .unwrap_or_else(|| suite.tools.clone()),
+            tool_choice: prompt
+                .tool_choice
+                .clone()
+                .or_else(|| suite.tool_choice.clone()),
+        }
+    }
 }
 
 /// One case, rendered and compiled.
@@ -170,13 +199,20 @@ impl Plan {
 
     /// The neutral request for a job: rendered prompt + the provider's sampling settings.
     pub fn request(&self, job: &Job) -> Request {
-        let (_, pc, case, p) = self.parts(job);
-        request_for(pc, case, p, job.prompt as usize)
+        let (s, pc, case, p) = self.parts(job);
+        let prompt = job.prompt as usize;
+        request_for(pc, case, p, prompt, &s.prompt_tools[prompt])
     }
 }
 
 /// The neutral request of one case, prompt and provider.
-fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize) -> Request {
+fn request_for(
+    pc: &PlannedCase,
+    case: &Case,
+    p: &PlannedProvider,
+    prompt: usize,
+    tools: &PromptTools,
+) -> Request {
     let rendered = pc.prompts[prompt]
         .as_ref()
         .expect("jobs are only planned for prompts that were rendered");
@@ -191,6 +227,8 @@ fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        tools: tools.tools.clone(),
+        tool_choice: tools.tool_choice.clone(),
         vars: if p.built.protocol.wants_vars() {
             case.vars
                 .iter()
@@ -199,6 +237,32 @@ fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize
         } else {
             serde_json::Map::new()
         },
+    }
+}
+
+/// What each provider cannot honour in each prompt's request (a tool choice, a response
+/// format), asked once per (provider, prompt) with the first case that renders the prompt.
+fn check_request_warnings(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) {
+    for s in suites {
+        for p in &s.providers {
+            for (qi, prompt) in s.suite.prompts.iter().enumerate() {
+                if !prompt.applies_to(&p.spec) {
+                    continue;
+                }
+                let Some(pc) = s.cases.iter().find(|pc| pc.prompts[qi].is_some()) else {
+                    continue;
+                };
+                let case = &s.suite.cases[pc.index];
+                let req = request_for(pc, case, p, qi, &s.prompt_tools[qi]);
+                for w in p.built.protocol.request_warnings(&req) {
+                    diags.push(Diagnostic::warning(
+                        &s.suite.path,
+                        &prompt.yaml_path,
+                        format!("prompt `{}`: {w}", prompt.label),
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -215,7 +279,8 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
                 }) else {
                     continue;
                 };
-                if let Err(e) = p.built.protocol.prepare(&request_for(pc, case, p, qi)) {
+                let req = request_for(pc, case, p, qi, &s.prompt_tools[qi]);
+                if let Err(e) = p.built.protocol.prepare(&req) {
                     let (file, path) = case_location(&s.suite, case);
                     let mut d = Diagnostic::error(
                         &file,
@@ -306,6 +371,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         }
     }
     check_request_templates(&planned, &mut diags);
+    check_request_warnings(&planned, &mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -458,6 +524,10 @@ fn plan_suite(
     let mut prompt_ok = vec![true; suite.prompts.len()];
     for (pi, prompt) in suite.prompts.iter().enumerate() {
         for (mi, m) in prompt.messages.iter().enumerate() {
+            if let Err(d) = compile_call_templates(&mut templates, pi, mi, prompt, &file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
             if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
                 prompt_ok[pi] = false;
                 let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
@@ -473,6 +543,11 @@ fn plan_suite(
         }
     }
     let prompt_labels: Vec<String> = suite.prompts.iter().map(|p| p.label.clone()).collect();
+    let prompt_tools: Vec<PromptTools> = suite
+        .prompts
+        .iter()
+        .map(|p| PromptTools::of(&suite, p))
+        .collect();
     let applicable: Vec<bool> = suite
         .prompts
         .iter()
@@ -558,47 +633,13 @@ fn plan_suite(
                 prompts.push(None);
                 continue;
             }
-            let mut rendered = RenderedPrompt::default();
-            let mut ok = true;
-            let mut texts = std::mem::take(&mut case_renders[pi]).into_iter();
-            for m in &prompt.messages {
-                let Some(text) = texts.next() else { break };
-                match text {
-                    Ok(text) => match m.role {
-                        Role::System => match &mut rendered.system {
-                            Some(s) => {
-                                s.push_str("\n\n");
-                                s.push_str(&text);
-                            }
-                            None => rendered.system = Some(text),
-                        },
-                        role => rendered.messages.push(Message {
-                            role,
-                            content: text,
-                        }),
-                    },
-                    Err(e) => {
-                        ok = false;
-                        diags.push(template_diag(
-                            &case_file,
-                            &case_path,
-                            case,
-                            &prompt.label,
-                            &e,
-                        ));
-                        break;
-                    }
-                }
-            }
-            if ok && rendered.messages.is_empty() {
-                ok = false;
-                diags.push(Diagnostic::error(
-                    &file,
-                    &prompt.yaml_path,
-                    format!("prompt `{}` has no user or assistant message", prompt.label),
-                ));
-            }
-            prompts.push(ok.then_some(rendered));
+            let texts = std::mem::take(&mut case_renders[pi]);
+            let site = CaseSite {
+                case,
+                file: &case_file,
+                path: &case_path,
+            };
+            prompts.push(assemble_prompt(&templates, pi, prompt, texts, &site, &file, diags));
         }
         let mut assertions = Vec::with_capacity(case.assert.len());
         for spec in &case.assert {
@@ -648,6 +689,7 @@ fn plan_suite(
         providers,
         cases,
         prompt_labels,
+        prompt_tools,
         helpers,
     })
 }
@@ -696,6 +738,144 @@ fn check_select_best(
 
 fn template_name(prompt: usize, message: usize) -> String {
     format!("prompt{prompt}.message{message}")
+}
+
+fn call_template_name(prompt: usize, message: usize, call: usize) -> String {
+    format!("prompt{prompt}.message{message}.call{call}")
+}
+
+/// A conversation's tool-call arguments that hold a template (`{"city": "{{ city }}"}`) are
+/// compiled as one template over their JSON text.
+fn compile_call_templates(
+    templates: &mut Templates,
+    pi: usize,
+    mi: usize,
+    prompt: &PromptSpec,
+    file: &Path,
+) -> Result<(), Diagnostic> {
+    for (ci, c) in prompt.messages[mi].tool_calls.iter().enumerate() {
+        let text = c.arguments_text();
+        if Templates::is_template(&text)
+            && let Err(e) = templates.add(&call_template_name(pi, mi, ci), &text)
+        {
+            return Err(Diagnostic::error(
+                file,
+                format!(
+                    "{}.messages[{mi}].tool_calls[{ci}].function.arguments",
+                    prompt.yaml_path
+                ),
+                format!("prompt `{}` has a {e}", prompt.label),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The case a prompt is rendered for, and where to report its problems.
+struct CaseSite<'a> {
+    case: &'a Case,
+    file: &'a Path,
+    path: &'a str,
+}
+
+/// One prompt of one case, assembled from its rendered message texts: system texts joined by a
+/// blank line, the conversation's messages with their tool calls (templated arguments
+/// rendered). `None` (with the problem in `diags`) when something does not render.
+fn assemble_prompt(
+    templates: &Templates,
+    pi: usize,
+    prompt: &PromptSpec,
+    texts: Vec<Result<String, TemplateError>>,
+    site: &CaseSite<'_>,
+    suite_file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<RenderedPrompt> {
+    let mut rendered = RenderedPrompt::default();
+    let mut texts = texts.into_iter();
+    for (mi, m) in prompt.messages.iter().enumerate() {
+        let text = match texts.next()? {
+            Ok(text) => text,
+            Err(e) => {
+                diags.push(template_diag(
+                    site.file,
+                    site.path,
+                    site.case,
+                    &prompt.label,
+                    &e,
+                ));
+                return None;
+            }
+        };
+        if m.role == Role::System {
+            match &mut rendered.system {
+                Some(s) => {
+                    s.push_str("\n\n");
+                    s.push_str(&text);
+                }
+                None => rendered.system = Some(text),
+            }
+            continue;
+        }
+        let tool_calls = match render_calls(templates, pi, mi, &m.tool_calls, &site.case.vars) {
+            Ok(calls) => calls,
+            Err(e) => {
+                diags.push(template_diag(
+                    site.file,
+                    site.path,
+                    site.case,
+                    &prompt.label,
+                    &e,
+                ));
+                return None;
+            }
+        };
+        rendered.messages.push(Message {
+            role: m.role,
+            content: text,
+            tool_calls,
+            tool_call_id: m.tool_call_id.clone(),
+            name: m.name.clone(),
+        });
+    }
+    if rendered.messages.is_empty() {
+        diags.push(Diagnostic::error(
+            suite_file,
+            &prompt.yaml_path,
+            format!("prompt `{}` has no user or assistant message", prompt.label),
+        ));
+        return None;
+    }
+    Some(rendered)
+}
+
+/// A message's tool calls with templated arguments rendered for the case.
+fn render_calls(
+    templates: &Templates,
+    pi: usize,
+    mi: usize,
+    calls: &[ToolCall],
+    vars: &crate::suite::model::Vars,
+) -> Result<Vec<ToolCall>, TemplateError> {
+    let mut out = Vec::with_capacity(calls.len());
+    for (ci, c) in calls.iter().enumerate() {
+        let text = c.arguments_text();
+        if !Templates::is_template(&text) {
+            out.push(c.clone());
+            continue;
+        }
+        let rendered = templates.render(&call_template_name(pi, mi, ci), vars)?;
+        let call = ToolCall::from_json_text(c.id.clone(), c.name.clone(), &rendered);
+        if call.raw_arguments.is_some() {
+            return Err(TemplateError::Render {
+                message: format!(
+                    "the arguments of tool call `{}` are not JSON once rendered ({rendered}); put `| tojson` on values that may hold quotes",
+                    c.name
+                ),
+            });
+        }
+        out.push(call);
+    }
+    Ok(out)
 }
 
 /// Where to point a diagnostic about a case: its dataset row, or its suite entry.

@@ -78,6 +78,10 @@
 //! - Gemini: `x-goog-api-key` or `?key=` (403 when missing, 400 `API_KEY_INVALID` when
 //!   wrong); Vertex: Bearer (401 `UNAUTHENTICATED`).
 //! - Ollama native: Bearer only when a key is expected.
+//! - Every protocol, once authenticated: the body's tools, tool choice, tool calls and
+//!   results in the conversation, images and structured-output settings have the vendor's
+//!   documented shapes (400 in the vendor's error format otherwise; the rules and their
+//!   sources are listed in `src/shapes.rs`).
 
 mod auth;
 mod body;
@@ -92,6 +96,7 @@ mod reply;
 mod rng;
 mod rule;
 mod server;
+mod shapes;
 pub mod sigv4;
 
 pub use eventstream::EventMessage;

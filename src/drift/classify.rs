@@ -22,6 +22,10 @@
 //!    same numbers and booleans, the texts mention the same numbers, the finish reasons agree,
 //!    and the mean similarity (see [`super::similarity`]) is at least the threshold;
 //! 7. otherwise `changed`, with the first condition of rule 6 that failed as the reason.
+//!
+//! Before rules 5–7, a case whose outcomes are equal but whose tool calls differ (another
+//! tool, other arguments, a call added or dropped: [`super::tools`]) is `changed`, naming the
+//! change; a regressed or improved case lists its tool-call changes among its reasons.
 
 use serde_json::Value;
 
@@ -89,7 +93,8 @@ fn summarize(samples: &[&CaseResult]) -> SideSummary {
             .filter(|r| r.status == Status::Error)
             .count() as u32,
         pass_rate: (answered > 0).then(|| f64::from(passed) / f64::from(answered)),
-        output: first.and_then(|r| r.output.clone()),
+        output: first.and_then(|r| r.shown_output()),
+        tool_calls: first.map(|r| r.tool_calls.clone()).unwrap_or_default(),
         finish_reason: first.and_then(|r| r.finish_reason),
         model: samples.iter().find_map(|r| r.model.clone()),
         latency_ms: mean(answered_samples.iter().map(|r| r.latency_ms as f64)),
@@ -312,6 +317,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     }
 
     let texts = examine(&pair.baseline, &pair.candidate);
+    let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
     let threshold = settings.equivalence_similarity;
     let mut notes = side_notes(&sb, &sc);
     let case_line = |better: bool| {
@@ -358,6 +364,11 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
             reasons.append(&mut rose);
             CaseClass::Improved
         }
+        // Same outcomes, other tool calls: changed, naming them (texts cannot show it).
+        std::cmp::Ordering::Equal if !tool_changes.is_empty() => {
+            reasons.append(&mut tool_changes);
+            CaseClass::Changed
+        }
         std::cmp::Ordering::Equal => {
             if texts.identical {
                 reasons.push(if sb.answered > 1 || sc.answered > 1 {
@@ -384,6 +395,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     if matches!(out.class, CaseClass::Regressed | CaseClass::Improved) && !texts.identical {
         reasons.extend(text_reasons(&texts, threshold));
     }
+    reasons.append(&mut tool_changes);
     reasons.append(&mut notes);
     reasons.append(&mut out.reasons);
     out.reasons = reasons;

@@ -12,7 +12,7 @@
 //!
 //! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
 //! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
-//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
+//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
 //! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
 
 pub mod bootstrap;
@@ -25,6 +25,7 @@ pub mod render;
 pub mod similarity;
 pub mod stats;
 pub mod textdiff;
+mod tools;
 pub mod verdict;
 
 use rayon::prelude::*;

@@ -91,7 +91,7 @@ fn display_path(p: &str) -> &str {
 }
 
 /// Compact JSON, shortened for a reason.
-fn short_json(v: &Value) -> String {
+pub(crate) fn short_json(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 { quote(&s) } else { s }
 }
@@ -112,35 +112,46 @@ pub(crate) fn schema(
         None | Some(Value::Null) if !required => return Ok(None),
         _ => args::required_value(spec, what)?,
     };
+    schema_from(v, dir, "value", &spec.type_name()).map(Some)
+}
+
+/// Compiles a JSON Schema written at key `at` of an assertion: an inline mapping, a boolean
+/// schema, or `file://x.json` (JSON or YAML, looked up from the suite's folder upwards).
+pub(crate) fn schema_from(
+    v: &Value,
+    dir: &Path,
+    at: &str,
+    type_name: &str,
+) -> Result<Schema, JudgeError> {
+    let what = "a JSON Schema (a mapping, or `file://schema.json`)";
     let loaded;
     let doc = match v {
         Value::Object(_) | Value::Bool(_) => v,
         Value::String(s) => {
             let Some(rel) = crate::suite::file_ref(s) else {
                 return Err(JudgeError::at(
-                    "value",
-                    format!("`{}` needs `value`: {what}, not a plain string", spec.type_name()),
+                    at,
+                    format!("`{type_name}` needs `{at}`: {what}, not a plain string"),
                 )
                 .with_help("write the schema inline as a mapping, or point at a file with `file://schema.json`"));
             };
-            loaded = load_schema_file(dir, rel)?;
+            loaded = load_schema_file(dir, rel, at)?;
             &loaded
         }
         other => {
             return Err(JudgeError::at(
-                "value",
+                at,
                 format!(
-                    "`{}` needs `value`: {what}, not {}",
-                    spec.type_name(),
+                    "`{type_name}` needs `{at}`: {what}, not {}",
                     args::describe(other)
                 ),
             ));
         }
     };
     jsonschema::validator_for(doc)
-        .map(|v| Some(Box::new(v)))
+        .map(Box::new)
         .map_err(|e| {
-            let err = JudgeError::at("value", format!("invalid JSON Schema: {e}"));
+            let err = JudgeError::at(at, format!("invalid JSON Schema: {e}"));
             if matches!(
                 e.kind(),
                 jsonschema::error::ValidationErrorKind::Referencing(_)
@@ -154,14 +165,14 @@ pub(crate) fn schema(
         })
 }
 
-fn load_schema_file(dir: &Path, rel: &str) -> Result<Value, JudgeError> {
+fn load_schema_file(dir: &Path, rel: &str, at: &str) -> Result<Value, JudgeError> {
     let path = crate::suite::resolve_relative(dir, rel).map_err(|looked| {
-        JudgeError::at("value", format!("schema file `{rel}` not found"))
+        JudgeError::at(at, format!("schema file `{rel}` not found"))
             .with_help(format!("looked at: {looked}"))
     })?;
     let text = std::fs::read_to_string(&path).map_err(|e| {
         JudgeError::at(
-            "value",
+            at,
             format!("cannot read schema file `{}`: {e}", path.display()),
         )
     })?;
@@ -176,14 +187,14 @@ fn load_schema_file(dir: &Path, rel: &str) -> Result<Value, JudgeError> {
     };
     parsed.map_err(|e| {
         JudgeError::at(
-            "value",
+            at,
             format!("schema file `{}` does not parse: {e}", path.display()),
         )
     })
 }
 
 /// Up to three schema violations with their instance paths, for a reason.
-fn violations(schema: &Validator, instance: &Value) -> Option<String> {
+pub(crate) fn violations(schema: &Validator, instance: &Value) -> Option<String> {
     const SHOWN: usize = 3;
     let mut shown = Vec::with_capacity(SHOWN);
     let mut total = 0usize;
@@ -503,7 +514,7 @@ pub(crate) fn compile_path(src: &str) -> Result<JsonPath, String> {
 
 /// A matched node equals the expected value: structurally, or, for a string expected value
 /// (values templated from vars are strings), a number or boolean with the same text.
-fn path_value_eq(node: &Value, expected: &Value) -> bool {
+pub(crate) fn path_value_eq(node: &Value, expected: &Value) -> bool {
     if json_eq(node, expected) {
         return true;
     }

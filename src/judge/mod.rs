@@ -26,6 +26,7 @@ pub mod refusal;
 #[cfg(test)]
 mod tests;
 mod text;
+mod tools;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -35,7 +36,7 @@ use check::{Check, Raw, Transform};
 pub use graded::{GradeContext, Judged, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::provider::{FinishReason, Usage};
+use crate::provider::{FinishReason, Tool, ToolCall, Usage};
 use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars};
 
 /// What compiling needs besides the assertion.
@@ -104,6 +105,10 @@ pub struct Observation<'a> {
     pub cost_usd: Option<f64>,
     /// The case's vars.
     pub vars: &'a Vars,
+    /// The answer's tool calls.
+    pub tool_calls: &'a [ToolCall],
+    /// The tools the prompt offered.
+    pub tools: &'a [Tool],
 }
 
 /// The result of one assertion on one answer.
@@ -149,7 +154,13 @@ pub fn compile(
         Some(_)
             if matches!(
                 spec.kind,
-                K::Latency | K::Cost | K::FinishReason | K::AssertSet
+                K::Latency
+                    | K::Cost
+                    | K::FinishReason
+                    | K::AssertSet
+                    | K::ToolCall
+                    | K::IsValidToolCall
+                    | K::ToolCallF1
             ) =>
         {
             return Err(JudgeError::at(
@@ -159,7 +170,7 @@ pub fn compile(
             .with_help(if spec.kind == K::AssertSet {
                 "put the `transform` on the assertions inside the set"
             } else {
-                "it only changes the text the text and JSON checks look at"
+                "it only changes the text the text and JSON checks look at; tool checks read the answer's tool calls"
             }));
         }
         Some(t) => Some(Transform::compile(t)?),
@@ -264,6 +275,19 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
         K::FinishReason => {
             no_config()?;
             Check::FinishReason(compile_finish_reason(spec)?)
+        }
+        K::ToolCall => {
+            no_config()?;
+            Check::ToolCall(tools::ToolCallCheck::compile(spec, ctx.dir)?)
+        }
+        K::IsValidToolCall => {
+            no_config()?;
+            no_value(false)?;
+            Check::ValidToolCall
+        }
+        K::ToolCallF1 => {
+            no_config()?;
+            Check::ToolCallF1(tools::ToolCallF1::compile(spec)?)
         }
         K::RougeN | K::RougeL | K::Bleu | K::Meteor => {
             Check::Overlap(overlap::Overlap::compile(spec)?)

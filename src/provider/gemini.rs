@@ -15,11 +15,13 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::content::Turns;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::tools;
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
 use crate::suite::model::{Mode, ProviderSpec, Role};
 
@@ -183,24 +185,7 @@ impl Provider for Gemini {
 
 /// The `generateContent` body for `req` (Gemini and Vertex).
 pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
-    let mut contents: Vec<Value> = Vec::with_capacity(req.messages.len());
-    let mut last_role: Option<Role> = None;
-    for m in &req.messages {
-        let part = json!({"text": m.content});
-        // Consecutive turns of one role become one content with several parts.
-        if last_role == Some(m.role)
-            && let Some(Value::Array(parts)) = contents.last_mut().and_then(|c| c.get_mut("parts"))
-        {
-            parts.push(part);
-            continue;
-        }
-        let role = match m.role {
-            Role::Assistant => "model",
-            _ => "user",
-        };
-        contents.push(json!({"role": role, "parts": [part]}));
-        last_role = Some(m.role);
-    }
+    let contents = contents(req);
     let mut body = Map::new();
     if let Some(system) = &req.system {
         body.insert(
@@ -240,7 +225,51 @@ pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
     if let Some(s) = &extras.safety_settings {
         body.insert("safetySettings".into(), s.clone());
     }
+    if !req.tools.is_empty() {
+        body.insert("tools".into(), tools::gemini_tools(&req.tools));
+        if let Some(choice) = &req.tool_choice {
+            body.insert("toolConfig".into(), tools::gemini_tool_config(choice));
+        }
+    }
     Value::Object(body)
+}
+
+/// The conversation as `contents`: the assistant role is `model`; consecutive turns of one
+/// role become one content with several parts; a tool result is a `functionResponse` part of
+/// a `user` turn, named after the call it answers. Call ids are not sent: Gemini pairs calls
+/// and results by name and order.
+fn contents(req: &Request) -> Vec<Value> {
+    let mut turns = Turns::default();
+    for m in &req.messages {
+        let role = if m.role == Role::Assistant {
+            "model"
+        } else {
+            "user"
+        };
+        turns.push(role, parts(m), m.role == Role::Tool);
+    }
+    turns
+        .into_inner()
+        .into_iter()
+        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .collect()
+}
+
+fn parts(m: &Message) -> Vec<Value> {
+    if m.role == Role::Tool {
+        return vec![json!({"functionResponse": {
+            "name": m.name.clone().unwrap_or_default(),
+            "response": tools::gemini_function_response(&m.content),
+        }})];
+    }
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len());
+    if !m.content.is_empty() || m.tool_calls.is_empty() {
+        out.push(json!({"text": m.content}));
+    }
+    for c in &m.tool_calls {
+        out.push(json!({"functionCall": {"name": c.name, "args": tools::arguments_object(c)}}));
+    }
+    out
 }
 
 /// Maps a `finishReason` onto the common set (PROTOCOLS.md §8.2); `STOP` with function
@@ -363,19 +392,14 @@ pub fn parse_generate(raw: &RawResponse, vendor: &str) -> Result<Response, Provi
         .map_or(&[], Vec::as_slice);
     let mut text = String::new();
     let mut tool_calls = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
+    for part in parts {
         if part.get("thought").and_then(Value::as_bool) == Some(true) {
             continue;
         }
         if let Some(t) = part.get("text").and_then(Value::as_str) {
             text.push_str(t);
         } else if let Some(call) = part.get("functionCall") {
-            // Gemini calls have no id: synthesize a stable one.
-            tool_calls.push(json!({
-                "id": call.get("id").cloned().unwrap_or_else(|| json!(format!("call_{i}"))),
-                "name": call.get("name"),
-                "arguments": call.get("args").cloned().unwrap_or(Value::Null),
-            }));
+            tool_calls.push(tools::gemini_call(call));
         }
     }
     let finish_raw = candidate

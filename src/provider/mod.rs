@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod aws;
 pub mod azure;
 pub mod bedrock;
+mod content;
 pub mod embeddings;
 pub mod exec;
 pub mod gemini;
@@ -21,6 +22,7 @@ pub mod registry;
 mod templating;
 #[cfg(test)]
 mod test_support;
+pub mod tools;
 pub mod vertex;
 pub mod wire;
 
@@ -33,6 +35,7 @@ use serde_json::Value;
 use crate::suite::model::Role;
 
 pub use registry::{ProviderFactoryError, build_provider, known_kinds};
+pub use tools::{Tool, ToolCall, ToolChoice};
 pub use wire::{Auth, RawResponse, WireRequest};
 
 /// A provider-neutral request: what the suite asked for, before any vendor mapping.
@@ -64,6 +67,12 @@ pub struct Request {
     /// Ask for a JSON object answer.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub json_mode: bool,
+    /// Tools the model may call (the prompt's, else the suite's).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tools: Vec<Tool>,
+    /// Which tools the model may or must call; `None` = the vendor's default (`auto`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tool_choice: Option<ToolChoice>,
     /// The case's variables, filled only for providers whose request templates read `vars`
     /// ([`Provider::wants_vars`]: `http`, `exec`). Not part of the neutral request's JSON:
     /// what they change reaches the wire request, which is what caches and cassettes key on.
@@ -74,10 +83,43 @@ pub struct Request {
 /// One chat message of a [`Request`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// `user` or `assistant` (system text lives in [`Request::system`]).
+    /// `user`, `assistant` or `tool` (system text lives in [`Request::system`]).
     pub role: Role,
-    /// Text content.
+    /// Text content (a `tool` message: the tool's result).
     pub content: String,
+    /// Tool calls of an `assistant` turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// The tool a `tool` message comes from (Gemini's `functionResponse.name`, Ollama's
+    /// `tool_name`): the name of the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Message {
+    /// A plain text message.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+        }
+    }
+}
+
+impl Request {
+    /// Whether the conversation holds tool calls or tool results (Anthropic and Bedrock then
+    /// require the tools to be declared).
+    pub fn conversation_has_tools(&self) -> bool {
+        self.messages
+            .iter()
+            .any(|m| !m.tool_calls.is_empty() || m.role == Role::Tool)
+    }
 }
 
 /// Why generation stopped, normalised across providers (the raw value is kept too).
@@ -159,9 +201,9 @@ pub struct Response {
     /// Server-side latency when the provider reports one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_latency_ms: Option<u64>,
-    /// Tool calls requested by the model, as `{id, name, arguments}` objects.
+    /// Tool calls requested by the model.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub tool_calls: Vec<Value>,
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// How a failure should be treated.
@@ -299,6 +341,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// Settings in the suite this provider cannot honour, one line each (validation warnings).
     fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// What this provider cannot honour exactly in `req` (a tool choice, a response format it
+    /// has no field for…), one line each. The planner asks once per provider and prompt, with
+    /// the first case's request, and reports the lines as warnings of that prompt.
+    fn request_warnings(&self, _req: &Request) -> Vec<String> {
         Vec::new()
     }
 

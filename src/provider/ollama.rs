@@ -12,12 +12,13 @@
 use serde_json::{Map, Value, json};
 
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys};
+use super::tools::{self, ToolCall, ToolChoice};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
-use crate::suite::model::ProviderSpec;
+use crate::suite::model::{ProviderSpec, Role};
 
 /// Where Ollama listens when neither `base_url` nor `OLLAMA_HOST` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:11434";
@@ -103,12 +104,16 @@ impl Ollama {
             messages.push(json!({"role": "system", "content": system}));
         }
         for m in &req.messages {
-            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+            messages.push(chat_message(m));
         }
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("messages".into(), Value::Array(messages));
         body.insert("stream".into(), json!(false));
+        // Ollama has no `tool_choice`: `none` is honoured by not offering the tools.
+        if !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None) {
+            body.insert("tools".into(), tools::openai_tools(&req.tools));
+        }
         let mut options = self.extra_options.clone();
         if let Some(t) = req.temperature {
             options.insert("temperature".into(), json!(t));
@@ -139,6 +144,28 @@ impl Ollama {
         }
         Value::Object(body)
     }
+}
+
+/// One `/api/chat` message: an assistant turn's `tool_calls` carry arguments as objects; a
+/// tool result is `role: tool` with the tool's name in `tool_name` (ollama `docs/api.md`).
+fn chat_message(m: &Message) -> Value {
+    let mut o = Map::new();
+    o.insert("role".into(), json!(m.role.as_str()));
+    o.insert("content".into(), json!(m.content));
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({"function": {"name": c.name, "arguments": tools::arguments_object(c)}}))
+            .collect();
+        o.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if m.role == Role::Tool
+        && let Some(name) = &m.name
+    {
+        o.insert("tool_name".into(), json!(name));
+    }
+    Value::Object(o)
 }
 
 /// `OLLAMA_HOST` as a base URL: a scheme is optional (`http` assumed), and so is the port
@@ -186,6 +213,19 @@ impl Provider for Ollama {
         parse_chat(raw, &self.model)
     }
 
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        match &req.tool_choice {
+            Some(c @ (ToolChoice::Required | ToolChoice::Tool(_))) if !req.tools.is_empty() => {
+                vec![format!(
+                    "provider `{}`: Ollama has no `tool_choice`; `{}` is not sent, so the model may answer without calling a tool",
+                    self.id,
+                    c.describe()
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn price_model(&self) -> Option<&str> {
         Some(&self.model)
     }
@@ -222,22 +262,10 @@ pub fn parse_chat(raw: &RawResponse, model: &str) -> Result<Response, ProviderEr
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let tool_calls: Vec<Value> = message
+    let tool_calls: Vec<ToolCall> = message
         .get("tool_calls")
         .and_then(Value::as_array)
-        .map(|calls| {
-            calls
-                .iter()
-                .map(|c| {
-                    let f = c.get("function").cloned().unwrap_or(Value::Null);
-                    json!({
-                        "id": c.get("id").cloned().unwrap_or(Value::Null),
-                        "name": f.get("name").cloned().unwrap_or(Value::Null),
-                        "arguments": f.get("arguments").cloned().unwrap_or(Value::Null),
-                    })
-                })
-                .collect()
-        })
+        .map(|calls| calls.iter().map(tools::ollama_call).collect())
         .unwrap_or_default();
     let finish_raw = body
         .get("done_reason")
@@ -365,10 +393,7 @@ mod tests {
         let p = provider("{temperature: 0, max_tokens: 64, seed: 7, stop: [\"\\n\\n\"]}");
         let req = Request {
             system: Some("Answer in one word.".into()),
-            messages: vec![crate::provider::Message {
-                role: Role::User,
-                content: "Capital of France?".into(),
-            }],
+            messages: vec![crate::provider::Message::new(Role::User, "Capital of France?")],
             temperature: Some(0.0),
             max_tokens: Some(64),
             seed: Some(7),
@@ -422,8 +447,8 @@ mod tests {
         let r = parse_chat(&raw(200, &fixture("chat_tool_calls.json")), "llama3.2").unwrap();
         assert_eq!(r.finish, FinishReason::ToolCalls);
         assert_eq!(r.tool_calls.len(), 1);
-        assert_eq!(r.tool_calls[0]["name"], "get_weather");
-        assert_eq!(r.tool_calls[0]["arguments"]["city"], "Paris");
+        assert_eq!(r.tool_calls[0].name, "get_weather");
+        assert_eq!(r.tool_calls[0].arguments["city"], "Paris");
     }
 
     #[test]

@@ -325,6 +325,7 @@ mod tests {
             status,
             score: 1.0,
             output: Some("x".into()),
+            tool_calls: Vec::new(),
             finish_reason: None,
             finish_raw: None,
             usage: crate::provider::Usage::default(),

@@ -352,6 +352,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         attempts: 0,
         assertions: Vec::new(),
         error: None,
+        tool_calls: Vec::new(),
     };
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
@@ -426,6 +427,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         usage: response.usage,
         cost_usd: cost,
         vars: &case.vars,
+        tool_calls: &response.tool_calls,
+        tools: &req.tools,
     };
     let ctx = GradeContext {
         system: req.system.as_deref(),
@@ -448,6 +451,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.finish_raw = Some(response.finish_raw);
     result.model = response.model;
     result.output = Some(response.text);
+    result.tool_calls = response.tool_calls;
     result
 }
 

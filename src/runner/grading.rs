@@ -136,6 +136,7 @@ fn with_settings(req: &Request, c: &ProviderConfig) -> Request {
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
         vars: req.vars.clone(),
+        ..Request::default()
     }
 }
 

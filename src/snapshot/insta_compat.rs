@@ -133,6 +133,7 @@ fn info_with(strings: &[&str], values: Vec<Value>) -> Info {
         status: Status::Failed,
         score: 0.6667,
         finish_reason: Some(FinishReason::Length),
+        tool_calls: Vec::new(),
         error: Some(ErrorInfo {
             class: ErrorClass::ContentFilter,
             message: "blocked: \"x\"".into(),

@@ -97,7 +97,16 @@ pub fn load_str_with_warnings(
 
 fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
     let providers = providers(l, raw.providers);
-    let prompts = super::prompts::prompts(l, raw.prompts, &providers);
+    let declared = raw
+        .tools
+        .map(|t| super::tools::tools(l, t, "tools"))
+        .unwrap_or_default();
+    let tool_choice = raw
+        .tool_choice
+        .and_then(|c| super::tools::tool_choice(l, c, &declared, "tool_choice"));
+    let prompts = super::prompts::prompts(l, raw.prompts, &providers, &declared);
+    let tools = declared.tools;
+    warn_tool_conversations_without_tools(l, &prompts, &tools);
     let grader = raw.grader.map(|g| provider(l, g, "grader".into()));
     let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
     let options = options(l, raw.options.unwrap_or_default());
@@ -119,7 +128,41 @@ fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
         grader,
         embedder,
         thresholds,
+        tools,
+        tool_choice,
     }
+}
+
+/// Anthropic and Bedrock refuse a conversation holding tool calls or results when no tools
+/// are declared: say so while the suite is loaded.
+fn warn_tool_conversations_without_tools(
+    l: &mut Loader<'_>,
+    prompts: &[super::model::PromptSpec],
+    suite_tools: &[super::model::Tool],
+) {
+    for p in prompts {
+        let declared = p.tools.as_deref().unwrap_or(suite_tools);
+        let uses = p
+            .messages
+            .iter()
+            .any(|m| !m.tool_calls.is_empty() || m.role == super::model::Role::Tool);
+        if uses && declared.is_empty() {
+            let d = l
+                .warning(
+                    join_path(&p.yaml_path, "messages"),
+                    format!(
+                        "prompt `{}` holds tool calls but offers no tools; Anthropic and Bedrock reject such a conversation",
+                        p.label
+                    ),
+                )
+                .with_help("declare the tools the conversation calls under `tools:`");
+            l.push(d);
+        }
+    }
+}
+
+fn join_path(prefix: &str, sub: &str) -> String {
+    super::convert::join(prefix, sub)
 }
 
 // ---- providers -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ mod split;
 pub mod template;
 #[cfg(test)]
 mod tests;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 

@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::tools::{Tool, ToolCall, ToolChoice};
+
 /// One suite file, loaded and checked for shape.
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -38,6 +40,10 @@ pub struct Suite {
     pub embedder: Option<ProviderSpec>,
     /// Drift gate thresholds set in the suite (overridden by the command line).
     pub thresholds: Thresholds,
+    /// Tools every prompt offers (a prompt's own `tools` replace them).
+    pub tools: Vec<Tool>,
+    /// Which tools the model may or must call (a prompt's own choice wins).
+    pub tool_choice: Option<ToolChoice>,
 }
 
 /// Suite-wide run options (`options:` in YAML). Command-line flags override them.
@@ -189,6 +195,10 @@ pub struct PromptSpec {
     pub messages: Vec<PromptMessage>,
     /// Provider labels (or ids) this prompt is limited to; `None` = every provider.
     pub providers: Option<Vec<String>>,
+    /// Tools this prompt offers, replacing the suite's; `None` = the suite's.
+    pub tools: Option<Vec<Tool>>,
+    /// Tool choice replacing the suite's; `None` = the suite's.
+    pub tool_choice: Option<ToolChoice>,
     /// Where this prompt is in the suite (`prompts[0]`), for diagnostics.
     pub yaml_path: String,
 }
@@ -210,6 +220,28 @@ pub struct PromptMessage {
     pub role: Role,
     /// Template source (minijinja syntax over the case's vars).
     pub content: String,
+    /// An assistant turn's tool calls (literal, not templated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// A `tool` message: the tool's name (filled from the call it answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl PromptMessage {
+    /// A plain templated message.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        PromptMessage {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+        }
+    }
 }
 
 /// Chat roles.
@@ -220,8 +252,10 @@ pub enum Role {
     System,
     /// The user's turn.
     User,
-    /// A model turn (few-shot examples, prefill).
+    /// A model turn (few-shot examples, prefill, earlier tool calls).
     Assistant,
+    /// A tool's result, answering an assistant turn's tool call (`tool_call_id`).
+    Tool,
 }
 
 impl Role {
@@ -231,6 +265,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -407,6 +442,16 @@ assertion_kinds! {
     IsRefusal = "is-refusal" | "refusal",
     /// The provider's normalised finish reason equals `value`.
     FinishReason = "finish-reason",
+    /// The answer calls a tool: `value` names it, or is `{name, arguments, schema, count}`
+    /// (arguments matched as a subset, or validated against a JSON Schema; `count`: exactly
+    /// that many matching calls).
+    ToolCall = "tool-call",
+    /// Every tool call names a tool the prompt offers, with arguments valid against its
+    /// `parameters` schema.
+    IsValidToolCall = "is-valid-tool-call",
+    /// F1 of the called tool names against the names in `value` (promptfoo's); passes at
+    /// `threshold` (default 1).
+    ToolCallF1 = "tool-call-f1",
     /// A grader model judges the output against a rubric.
     LlmRubric = "llm-rubric",
     /// A grader model compares the output with a reference answer (five categories).

@@ -22,6 +22,8 @@ pub(crate) enum FileKind {
     Prompt,
     /// One case on its own (a JSONL line).
     Case,
+    /// A `file://` tools file (a list of OpenAI-format tools).
+    Tools,
 }
 
 /// promptfoo's top-level names and ours.
@@ -201,11 +203,13 @@ fn noun_for(path: &str, kind: FileKind) -> &'static str {
     match (last, is_item) {
         ("", true) if kind == FileKind::Dataset => "this case",
         ("", true) if kind == FileKind::Prompt => "this message",
+        ("", true) if kind == FileKind::Tools => "this tool",
         ("", _) => match kind {
             FileKind::Suite => "the suite's top level",
             FileKind::Dataset => "this dataset",
             FileKind::Prompt => "this prompt file",
             FileKind::Case => "this case",
+            FileKind::Tools => "this tools file",
         },
         ("providers" | "grader" | "embedder", _) => "this provider",
         ("config", _) => "this config",
@@ -213,6 +217,10 @@ fn noun_for(path: &str, kind: FileKind) -> &'static str {
         ("messages", _) => "this message",
         ("cases", _) => "this case",
         ("assert", _) => "this assertion",
+        ("tools", _) => "this tool",
+        ("function", _) => "this function",
+        ("tool_calls", _) => "this tool call",
+        ("tool_choice", _) => "this tool choice",
         ("defaults", _) => "`defaults`",
         ("options", _) => "`options`",
         ("thresholds", _) => "`thresholds`",
@@ -308,6 +316,9 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
                     )
                 }
                 FileKind::Case => format!("a case must be a mapping, found {found}"),
+                FileKind::Tools => format!(
+                    "a tools file must be a list of `{{type: function, function: {{…}}}}` tools, found {found}"
+                ),
             }
         } else {
             format!("{} must be {expected}, found {found}", subject(path))
@@ -388,6 +399,7 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
             FileKind::Dataset => "a dataset file",
             FileKind::Prompt => "a prompt file",
             FileKind::Case => "a case",
+            FileKind::Tools => "a tools file",
         };
         let d = Diagnostic::error(
             file,

@@ -24,6 +24,7 @@ mod run;
 mod schema;
 mod snapshots;
 mod terminal;
+mod tools;
 mod transport;
 mod validate;
 mod workflow;
