@@ -143,10 +143,7 @@ pub struct PromptTools {
 impl PromptTools {
     fn of(suite: &Suite, prompt: &PromptSpec) -> Self {
         PromptTools {
-            tools: prompt
-                .tools
-                .clone()
-                .unwrap_or_else(|| suite.tools.clone()),
+            tools: prompt.tools.clone().unwrap_or_else(|| suite.tools.clone()),
             tool_choice: prompt
                 .tool_choice
                 .clone()
@@ -524,7 +521,7 @@ fn plan_suite(
     let mut prompt_ok = vec![true; suite.prompts.len()];
     for (pi, prompt) in suite.prompts.iter().enumerate() {
         for (mi, m) in prompt.messages.iter().enumerate() {
-            if let Err(d) = compile_call_templates(&mut templates, pi, mi, prompt, &file) {
+            if let Some(d) = compile_call_templates(&mut templates, pi, mi, prompt, &file) {
                 prompt_ok[pi] = false;
                 diags.push(d);
             }
@@ -639,7 +636,9 @@ fn plan_suite(
                 file: &case_file,
                 path: &case_path,
             };
-            prompts.push(assemble_prompt(&templates, pi, prompt, texts, &site, &file, diags));
+            prompts.push(assemble_prompt(
+                &templates, pi, prompt, texts, &site, &file, diags,
+            ));
         }
         let mut assertions = Vec::with_capacity(case.assert.len());
         for spec in &case.assert {
@@ -745,20 +744,20 @@ fn call_template_name(prompt: usize, message: usize, call: usize) -> String {
 }
 
 /// A conversation's tool-call arguments that hold a template (`{"city": "{{ city }}"}`) are
-/// compiled as one template over their JSON text.
+/// compiled as one template over their JSON text; the problem, if one does not compile.
 fn compile_call_templates(
     templates: &mut Templates,
     pi: usize,
     mi: usize,
     prompt: &PromptSpec,
     file: &Path,
-) -> Result<(), Diagnostic> {
+) -> Option<Diagnostic> {
     for (ci, c) in prompt.messages[mi].tool_calls.iter().enumerate() {
         let text = c.arguments_text();
         if Templates::is_template(&text)
             && let Err(e) = templates.add(&call_template_name(pi, mi, ci), &text)
         {
-            return Err(Diagnostic::error(
+            return Some(Diagnostic::error(
                 file,
                 format!(
                     "{}.messages[{mi}].tool_calls[{ci}].function.arguments",
@@ -768,7 +767,7 @@ fn compile_call_templates(
             ));
         }
     }
-    Ok(())
+    None
 }
 
 /// The case a prompt is rendered for, and where to report its problems.

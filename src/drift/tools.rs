@@ -182,8 +182,14 @@ mod tests {
         );
         assert_eq!(
             pair_changes(
-                &[call("get_weather", json!({"city": "Paris", "unit": "celsius", "n": 1}))],
-                &[call("get_weather", json!({"city": "paris", "n": 1.0, "days": [1]}))]
+                &[call(
+                    "get_weather",
+                    json!({"city": "Paris", "unit": "celsius", "n": 1})
+                )],
+                &[call(
+                    "get_weather",
+                    json!({"city": "paris", "n": 1.0, "days": [1]})
+                )]
             ),
             vec![
                 "get_weather $.city Paris → paris",
@@ -199,6 +205,12 @@ mod tests {
             pair_changes(&[call("a", json!({}))], &[]),
             vec!["tool call a({}) dropped"]
         );
-        assert!(pair_changes(&[call("a", json!({"x": [1, {"y": 2}]}))], &[call("a", json!({"x": [1, {"y": 2.0}]}))]).is_empty());
+        assert!(
+            pair_changes(
+                &[call("a", json!({"x": [1, {"y": 2}]}))],
+                &[call("a", json!({"x": [1, {"y": 2.0}]}))]
+            )
+            .is_empty()
+        );
     }
 }

@@ -11,10 +11,10 @@ use super::args::quote;
 use super::graded::Graded;
 use super::json::{self, ContainsJson, IsJson, JsonPathCheck};
 use super::overlap::Overlap;
-use super::tools::{ToolCallCheck, ToolCallF1};
 use super::text::{
     self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
 };
+use super::tools::{ToolCallCheck, ToolCallF1};
 use super::{
     CompiledAssertion, JudgeError, Observation, Outcome, evaluate, grade, prices, refusal,
 };

@@ -148,21 +148,17 @@ pub(crate) fn schema_from(
             ));
         }
     };
-    jsonschema::validator_for(doc)
-        .map(Box::new)
-        .map_err(|e| {
-            let err = JudgeError::at(at, format!("invalid JSON Schema: {e}"));
-            if matches!(
-                e.kind(),
-                jsonschema::error::ValidationErrorKind::Referencing(_)
-            ) {
-                err.with_help(
-                    "remote `$ref`s are not fetched: put the referenced schema under `$defs`",
-                )
-            } else {
-                err
-            }
-        })
+    jsonschema::validator_for(doc).map(Box::new).map_err(|e| {
+        let err = JudgeError::at(at, format!("invalid JSON Schema: {e}"));
+        if matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::Referencing(_)
+        ) {
+            err.with_help("remote `$ref`s are not fetched: put the referenced schema under `$defs`")
+        } else {
+            err
+        }
+    })
 }
 
 fn load_schema_file(dir: &Path, rel: &str, at: &str) -> Result<Value, JudgeError> {

@@ -78,13 +78,15 @@ impl ToolCallCheck {
                 let arguments = match o.get("arguments") {
                     None | Some(Value::Null) => None,
                     // Arguments written as JSON text, as OpenAI shows them.
-                    Some(Value::String(s)) => Some(serde_json::from_str::<Value>(s).map_err(|e| {
-                        JudgeError::at(
-                            "value.arguments",
-                            format!("`{tn}` has `value.arguments` text that is not JSON: {e}"),
-                        )
-                        .with_help("write the expected arguments as a mapping: `{city: Paris}`")
-                    })?),
+                    Some(Value::String(s)) => {
+                        Some(serde_json::from_str::<Value>(s).map_err(|e| {
+                            JudgeError::at(
+                                "value.arguments",
+                                format!("`{tn}` has `value.arguments` text that is not JSON: {e}"),
+                            )
+                            .with_help("write the expected arguments as a mapping: `{city: Paris}`")
+                        })?)
+                    }
                     Some(v) => Some(v.clone()),
                 };
                 let schema = match o.get("schema") {
@@ -117,7 +119,10 @@ impl ToolCallCheck {
             }
             other => Err(JudgeError::at(
                 "value",
-                format!("`{tn}` needs `value`: {what}, not {}", args::describe(other)),
+                format!(
+                    "`{tn}` needs `value`: {what}, not {}",
+                    args::describe(other)
+                ),
             )),
         }
     }
@@ -198,7 +203,9 @@ impl ToolCallCheck {
             Some(n) => Raw::fail(format!(
                 "{matched} call{} of {wanted}, expected {n}{}",
                 plural(matched),
-                first_miss.map_or_else(String::new, |m| format!(" (a call that did not match: {m})"))
+                first_miss.map_or_else(String::new, |m| format!(
+                    " (a call that did not match: {m})"
+                ))
             )),
             None if matched > 0 => {
                 let shown = calls
@@ -245,7 +252,11 @@ fn calls_list(calls: &[ToolCall]) -> String {
 /// `None` when every key of `expected` is in `actual` with a matching value (objects
 /// compared this way recursively, lists item by item at equal length, scalars by value,
 /// a number or boolean matching its text as a templated string would carry it).
-pub(crate) fn subset_difference(actual: &Value, expected: &Value, path: &mut String) -> Option<String> {
+pub(crate) fn subset_difference(
+    actual: &Value,
+    expected: &Value,
+    path: &mut String,
+) -> Option<String> {
     match (actual, expected) {
         (Value::Object(a), Value::Object(e)) => {
             for (k, ev) in e {

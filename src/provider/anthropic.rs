@@ -378,10 +378,7 @@ mod tests {
     fn body_has_top_level_system_and_merged_turns() {
         let req = Request {
             system: Some("Be brief.".into()),
-            messages: vec![
-                Message::new(Role::User, "a"),
-                Message::new(Role::User, "b"),
-            ],
+            messages: vec![Message::new(Role::User, "a"), Message::new(Role::User, "b")],
             temperature: Some(0.0),
             ..Request::default()
         };

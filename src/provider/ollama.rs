@@ -393,7 +393,10 @@ mod tests {
         let p = provider("{temperature: 0, max_tokens: 64, seed: 7, stop: [\"\\n\\n\"]}");
         let req = Request {
             system: Some("Answer in one word.".into()),
-            messages: vec![crate::provider::Message::new(Role::User, "Capital of France?")],
+            messages: vec![crate::provider::Message::new(
+                Role::User,
+                "Capital of France?",
+            )],
             temperature: Some(0.0),
             max_tokens: Some(64),
             seed: Some(7),

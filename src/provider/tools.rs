@@ -355,7 +355,9 @@ mod tests {
             want
         );
         assert_eq!(
-            ollama_call(&json!({"id":"x","function":{"name":"get_weather","arguments":{"city":"Paris"}}})),
+            ollama_call(
+                &json!({"id":"x","function":{"name":"get_weather","arguments":{"city":"Paris"}}})
+            ),
             want
         );
     }
@@ -378,6 +380,9 @@ mod tests {
     fn gemini_function_responses_are_objects() {
         assert_eq!(gemini_function_response(r#"{"t":18}"#), json!({"t": 18}));
         assert_eq!(gemini_function_response("18"), json!({"output": 18}));
-        assert_eq!(gemini_function_response("sunny"), json!({"output": "sunny"}));
+        assert_eq!(
+            gemini_function_response("sunny"),
+            json!({"output": "sunny"})
+        );
     }
 }

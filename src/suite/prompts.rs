@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use super::convert::{Loader, join};
 use super::diagnostic::did_you_mean;
 use super::model::{PromptMessage, PromptSpec, ProviderSpec, Role};
-use super::tools::Declared;
 use super::raw::{RawMessage, RawPromptItem, RawPrompts};
 use super::shape::{self, FileKind};
+use super::tools::Declared;
 use super::{file_ref, resolve_relative};
 
 pub(crate) fn prompts(
@@ -158,9 +158,9 @@ fn message(l: &mut Loader<'_>, m: RawMessage, path: &str) -> PromptMessage {
         .map(|c| super::tools::message_calls(l, c, &join(path, "tool_calls")))
         .unwrap_or_default();
     if m.content.is_none() && tool_calls.is_empty() {
-        let d = l
-            .error(path, "this message has no `content`")
-            .with_help("add `content: \"…\"` (only an assistant turn that calls tools may leave it out)");
+        let d = l.error(path, "this message has no `content`").with_help(
+            "add `content: \"…\"` (only an assistant turn that calls tools may leave it out)",
+        );
         l.push(d);
     }
     PromptMessage {

@@ -289,7 +289,10 @@ pub struct RawFunctionName {
 
 /// A tool call of an assistant turn, in OpenAI's format.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a tool call: `{id, type: function, function: {name, arguments}}`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a tool call: `{id, type: function, function: {name, arguments}}`"
+)]
 #[schemars(rename = "ToolCall")]
 pub struct RawToolCall {
     /// The call's id; the `tool` message with the result names it in `tool_call_id`.
@@ -304,7 +307,10 @@ pub struct RawToolCall {
 
 /// The function of a tool call.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a mapping with `name` and `arguments`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `name` and `arguments`"
+)]
 #[schemars(rename = "CalledFunction")]
 pub struct RawCalledFunction {
     /// The function's name.

@@ -376,7 +376,10 @@ pub(crate) fn tool_choice(
             let d = l
                 .error(
                     path,
-                    format!("tool choice {} needs tools, and none are declared", choice.describe()),
+                    format!(
+                        "tool choice {} needs tools, and none are declared",
+                        choice.describe()
+                    ),
                 )
                 .with_help("declare `tools:` (at the top level or in this prompt)");
             l.push(d);
@@ -399,7 +402,11 @@ pub(crate) fn tool_choice(
 }
 
 /// An assistant turn's tool calls.
-pub(crate) fn message_calls(l: &mut Loader<'_>, raw: Vec<RawToolCall>, path: &str) -> Vec<ToolCall> {
+pub(crate) fn message_calls(
+    l: &mut Loader<'_>,
+    raw: Vec<RawToolCall>,
+    path: &str,
+) -> Vec<ToolCall> {
     let mut out = Vec::with_capacity(raw.len());
     for (i, c) in raw.into_iter().enumerate() {
         let at = format!("{path}[{i}]");
@@ -411,7 +418,9 @@ pub(crate) fn message_calls(l: &mut Loader<'_>, raw: Vec<RawToolCall>, path: &st
             continue;
         }
         let call = match c.function.arguments {
-            None | Some(Value::Null) => ToolCall::from_value(Some(c.id), c.function.name, Value::Null),
+            None | Some(Value::Null) => {
+                ToolCall::from_value(Some(c.id), c.function.name, Value::Null)
+            }
             Some(Value::String(text)) => {
                 let call = ToolCall::from_json_text(Some(c.id), c.function.name, &text);
                 if call.raw_arguments.is_some() {
@@ -480,7 +489,10 @@ pub(crate) fn check_conversation(l: &mut Loader<'_>, messages: &mut [PromptMessa
             },
             (_, Some(_)) => {
                 let d = l
-                    .error(join(&at, "tool_call_id"), "only a `tool` message has `tool_call_id`")
+                    .error(
+                        join(&at, "tool_call_id"),
+                        "only a `tool` message has `tool_call_id`",
+                    )
                     .with_help("write `role: tool` for a tool's result");
                 l.push(d);
             }

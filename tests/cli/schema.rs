@@ -90,7 +90,7 @@ fn schema_describes_the_format() {
         .iter()
         .map(|r| r["const"].as_str().unwrap())
         .collect();
-    assert_eq!(roles, ["system", "user", "assistant"]);
+    assert_eq!(roles, ["system", "user", "assistant", "tool"]);
     let modes: Vec<&str> = defs["Mode"]["oneOf"]
         .as_array()
         .unwrap()
@@ -167,6 +167,7 @@ fn schema_rejects_shape_errors() {
         "providers-not-a-list",
         "repeat-zero",
         "string-case",
+        "tool-bad-name",
         "top-level-scalar",
         "unknown-assertion-key",
         "unknown-assertion-type",

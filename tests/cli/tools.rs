@@ -63,11 +63,10 @@ fn the_issue_example_runs_as_written_on_openai_and_anthropic() {
     let mock = MockServer::start();
     mock.expect_key(Protocol::OpenAiChat, OPENAI_KEY);
     mock.expect_key(Protocol::Anthropic, ANTHROPIC_KEY);
-    mock.add_rule(
-        Rule::new()
-            .prompt_contains("Paris")
-            .reply(Reply::tool("get_weather", json!({"city": "Paris", "unit": "celsius"}))),
-    );
+    mock.add_rule(Rule::new().prompt_contains("Paris").reply(Reply::tool(
+        "get_weather",
+        json!({"city": "Paris", "unit": "celsius"}),
+    )));
     let p = keys();
     p.file("suites/weather.yaml", &issue_suite(&mock));
     let v = p.run(&["validate", "suites/weather.yaml"]);
@@ -147,6 +146,8 @@ fn a_wrong_call_fails_with_the_difference_and_reports_show_the_calls() {
         "junit.xml",
         "-o",
         "report.md",
+        "-o",
+        "report.html",
     ]);
     assert_eq!(r.code, 1, "{}", r.all());
     let doc = results(&p, "results.json");
@@ -168,8 +169,16 @@ fn a_wrong_call_fails_with_the_difference_and_reports_show_the_calls() {
     // The terminal, JUnit and Markdown reports show the call.
     let shown = "→ tool get_weather({\"city\":\"paris\"})";
     assert!(r.stdout.contains(shown), "{}", r.all());
-    assert!(p.read("junit.xml").contains(shown), "{}", p.read("junit.xml"));
-    assert!(p.read("report.md").contains(shown), "{}", p.read("report.md"));
+    assert!(
+        p.read("junit.xml").contains(shown),
+        "{}",
+        p.read("junit.xml")
+    );
+    assert!(
+        p.read("report.md").contains(shown),
+        "{}",
+        p.read("report.md")
+    );
 }
 
 /// Two tools and a conversation that already called one: every vendor gets its own format,
@@ -262,7 +271,10 @@ fn every_vendor_gets_tools_choices_and_conversations_in_its_own_format() {
     // OpenAI and Azure: the call with JSON-text arguments, the result as a `tool` message.
     for proto in [Protocol::OpenAiChat, Protocol::AzureClassic] {
         let b = body_of(&mock, proto);
-        assert_eq!(b["tool_choice"], json!({"type": "function", "function": {"name": "get_forecast"}}));
+        assert_eq!(
+            b["tool_choice"],
+            json!({"type": "function", "function": {"name": "get_forecast"}})
+        );
         assert_eq!(b["messages"][2]["role"], "assistant");
         assert_eq!(b["messages"][2]["content"], Value::Null);
         assert_eq!(
@@ -276,7 +288,10 @@ fn every_vendor_gets_tools_choices_and_conversations_in_its_own_format() {
     }
     // Anthropic: `tool_use` in the assistant turn, `tool_result` first in the next user turn.
     let a = body_of(&mock, Protocol::Anthropic);
-    assert_eq!(a["tool_choice"], json!({"type": "tool", "name": "get_forecast"}));
+    assert_eq!(
+        a["tool_choice"],
+        json!({"type": "tool", "name": "get_forecast"})
+    );
     assert_eq!(a["system"], "You are a travel assistant.");
     assert_eq!(
         a["messages"][1],
@@ -292,7 +307,10 @@ fn every_vendor_gets_tools_choices_and_conversations_in_its_own_format() {
     assert_eq!(a["tools"][1]["name"], "get_forecast");
     // Bedrock Converse: toolConfig with toolSpec/inputSchema.json; toolUse/toolResult blocks.
     let b = body_of(&mock, Protocol::BedrockConverse);
-    assert_eq!(b["toolConfig"]["toolChoice"], json!({"tool": {"name": "get_forecast"}}));
+    assert_eq!(
+        b["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": "get_forecast"}})
+    );
     assert_eq!(
         b["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["required"],
         json!(["city"])
@@ -314,7 +332,8 @@ fn every_vendor_gets_tools_choices_and_conversations_in_its_own_format() {
             json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_forecast"]}})
         );
         assert_eq!(
-            g["tools"][0]["functionDeclarations"][1]["parametersJsonSchema"]["properties"]["days"]["type"],
+            g["tools"][0]["functionDeclarations"][1]["parametersJsonSchema"]["properties"]["days"]
+                ["type"],
             "integer"
         );
         assert_eq!(
@@ -419,7 +438,11 @@ cases:
         "did you mean `get weather`?",
         "no earlier assistant tool call has the id `call_9`",
     ] {
-        assert!(r.stderr.contains(needle), "missing {needle:?}:\n{}", r.all());
+        assert!(
+            r.stderr.contains(needle),
+            "missing {needle:?}:\n{}",
+            r.all()
+        );
     }
 }
 
@@ -532,7 +555,10 @@ cases:
     let city = case("which-city");
     assert_eq!(city["class"], "changed", "{city}");
     assert_eq!(city["reasons"][0], "get_weather $.city Paris → paris");
-    assert_eq!(city["candidate"]["tool_calls"][0]["arguments"]["city"], "paris");
+    assert_eq!(
+        city["candidate"]["tool_calls"][0]["arguments"]["city"],
+        "paris"
+    );
     assert!(
         r.stdout.contains("tool get_weather → search_web"),
         "{}",

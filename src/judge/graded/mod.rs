@@ -988,7 +988,9 @@ fn retry<'a>(
         ));
     }
     let mut repaired = request;
-    repaired.messages.push(Message::new(Role::Assistant, answer.to_string()));
+    repaired
+        .messages
+        .push(Message::new(Role::Assistant, answer.to_string()));
     repaired.messages.push(Message::new(
         Role::User,
         format!("Your reply could not be read: {why}. {again}"),

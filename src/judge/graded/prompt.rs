@@ -195,7 +195,9 @@ fn messages_request(text: &str) -> Request {
                     None => system = Some(c.to_string()),
                 },
                 (Some("user"), Some(c)) => messages.push(Message::new(Role::User, c.to_string())),
-                (Some("assistant"), Some(c)) => messages.push(Message::new(Role::Assistant, c.to_string())),
+                (Some("assistant"), Some(c)) => {
+                    messages.push(Message::new(Role::Assistant, c.to_string()))
+                }
                 _ => ok = false,
             }
         }

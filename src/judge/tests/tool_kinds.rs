@@ -41,7 +41,8 @@ fn tool_call_matches_name_and_argument_subset() {
     let tools = declared();
     let calls = [weather_call("Paris")];
     let o = with(&calls, &tools);
-    let example = a("tool-call").value(json!({"name": "get_weather", "arguments": {"city": "Paris"}}));
+    let example =
+        a("tool-call").value(json!({"name": "get_weather", "arguments": {"city": "Paris"}}));
     check(&example.on_obs(&o), true, "get_weather({\"city\":\"Paris\"");
     check(
         &a("tool-call").value(json!("get_weather")).on_obs(&o),
@@ -49,13 +50,15 @@ fn tool_call_matches_name_and_argument_subset() {
         "calls get_weather",
     );
     // A different value, a missing key, another tool.
-    let paris_lower = a("tool-call").value(json!({"name": "get_weather", "arguments": {"city": "paris"}}));
+    let paris_lower =
+        a("tool-call").value(json!({"name": "get_weather", "arguments": {"city": "paris"}}));
     check(
         &paris_lower.on_obs(&o),
         false,
         "at `/city`: \"Paris\" instead of \"paris\"",
     );
-    let missing = a("tool-call").value(json!({"name": "get_weather", "arguments": {"country": "FR"}}));
+    let missing =
+        a("tool-call").value(json!({"name": "get_weather", "arguments": {"country": "FR"}}));
     check(&missing.on_obs(&o), false, "`/country` is missing");
     check(
         &a("tool-call").value(json!("search_web")).on_obs(&o),
@@ -75,7 +78,8 @@ fn tool_call_matches_name_and_argument_subset() {
         "`not-tool-call` passes",
     );
     // Arguments written as JSON text; numbers templated as strings.
-    let text_args = a("tool-call").value(json!({"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}));
+    let text_args =
+        a("tool-call").value(json!({"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}));
     check(&text_args.on_obs(&o), true, "get_weather");
     let n = [call("set_temp", json!({"degrees": 21}))];
     check(
@@ -90,7 +94,11 @@ fn tool_call_matches_name_and_argument_subset() {
 #[test]
 fn tool_call_schema_and_count() {
     let tools = declared();
-    let calls = [weather_call("Paris"), weather_call("Rome"), call("search_web", json!({}))];
+    let calls = [
+        weather_call("Paris"),
+        weather_call("Rome"),
+        call("search_web", json!({})),
+    ];
     let o = with(&calls, &tools);
     let schema = a("tool-call").value(json!({
         "name": "get_weather",
@@ -99,7 +107,11 @@ fn tool_call_schema_and_count() {
     }));
     check(&schema.on_obs(&o), true, "2 calls of `get_weather`");
     let one = a("tool-call").value(json!({"name": "get_weather", "count": 1}));
-    check(&one.on_obs(&o), false, "2 calls of `get_weather`, expected 1");
+    check(
+        &one.on_obs(&o),
+        false,
+        "2 calls of `get_weather`, expected 1",
+    );
     let strict = a("tool-call").value(json!({
         "name": "get_weather",
         "schema": {"type": "object", "properties": {"city": {"const": "Oslo"}}}
@@ -118,9 +130,19 @@ fn tool_call_values_are_checked_at_compile_time() {
     let e = compile(&a("tool-call").value(json!({"nmae": "x"})).0, &ctx).unwrap_err();
     check_err(&e, Some("value.nmae"), "no key `nmae`");
     assert_eq!(e.help.as_deref(), Some("did you mean `name`?"));
-    let e = compile(&a("tool-call").value(json!({"name": "x", "count": -1})).0, &ctx).unwrap_err();
+    let e = compile(
+        &a("tool-call").value(json!({"name": "x", "count": -1})).0,
+        &ctx,
+    )
+    .unwrap_err();
     check_err(&e, Some("value.count"), "whole number");
-    let e = compile(&a("tool-call").value(json!({"name": "x", "schema": {"type": 7}})).0, &ctx).unwrap_err();
+    let e = compile(
+        &a("tool-call")
+            .value(json!({"name": "x", "schema": {"type": 7}}))
+            .0,
+        &ctx,
+    )
+    .unwrap_err();
     check_err(&e, Some("value.schema"), "invalid JSON Schema");
     let e = compile(&a("tool-call").0, &ctx).unwrap_err();
     check_err(&e, Some("value"), "needs `value`");
@@ -147,7 +169,10 @@ fn valid_tool_calls_name_declared_tools_with_valid_arguments() {
         false,
         "`search_web` is not a declared tool (declared: get_weather)",
     );
-    let bad_enum = [call("get_weather", json!({"city": "Paris", "unit": "kelvin"}))];
+    let bad_enum = [call(
+        "get_weather",
+        json!({"city": "Paris", "unit": "kelvin"}),
+    )];
     check(
         &a("is-valid-tool-call").on_obs(&with(&bad_enum, &tools)),
         false,
@@ -159,7 +184,11 @@ fn valid_tool_calls_name_declared_tools_with_valid_arguments() {
         false,
         "\"city\" is a required property",
     );
-    let not_json = [ToolCall::from_json_text(None, "get_weather", "{city: Paris")];
+    let not_json = [ToolCall::from_json_text(
+        None,
+        "get_weather",
+        "{city: Paris",
+    )];
     check(
         &a("is-valid-tool-call").on_obs(&with(&not_json, &tools)),
         false,
@@ -187,7 +216,9 @@ fn tool_call_f1_follows_promptfoo() {
     ];
     let o = with(&calls, &tools);
     // called {get_weather, search_web}, expected {get_weather, book_flight}: P = R = 1/2.
-    let half = a("tool-call-f1").value(json!("get_weather, book_flight")).on_obs(&o);
+    let half = a("tool-call-f1")
+        .value(json!("get_weather, book_flight"))
+        .on_obs(&o);
     assert!((half.score - 0.5).abs() < 1e-12, "{half:?}");
     check(&half, false, "precision 0.500, recall 0.500");
     let half_ok = a("tool-call-f1")
@@ -201,7 +232,9 @@ fn tool_call_f1_follows_promptfoo() {
         .on_obs(&o);
     assert!((third.score - 2.0 * 0.5 / 1.5).abs() < 1e-12, "{third:?}");
     // Nothing called: 0.
-    let zero = a("tool-call-f1").value(json!(["get_weather"])).on_obs(&with(&[], &tools));
+    let zero = a("tool-call-f1")
+        .value(json!(["get_weather"]))
+        .on_obs(&with(&[], &tools));
     assert_eq!(zero.score, 0.0);
     check(&zero, false, "called [(none)]");
 }
