@@ -267,10 +267,10 @@ class Tools:
 
 
 def build(profile: str, skip: bool) -> Tools:
-    out = ROOT / "target" / ("release" if profile == "release" else "debug")
-    args = ["cargo", "build", "--locked", "-p", "promptdrift", "-p", "promptdrift-mock", "--bins"]
-    if profile == "release":
-        args.append("--release")
+    # `profiling` is the release profile with line tables, for perf/callgrind (Cargo.toml).
+    out = ROOT / "target" / ("debug" if profile == "dev" else profile)
+    args = ["cargo", "build", "--locked", "-p", "promptdrift", "-p", "promptdrift-mock", "--bins",
+            "--profile", profile]
     if skip and (out / "promptdrift").exists() and (out / "promptdrift-mock").exists():
         log(f"using the binaries already in {out} (--no-build)")
     else:
@@ -468,8 +468,9 @@ def main() -> int:
     ap.add_argument("--j64-reps", type=int, default=3,
                     help="extra promptdrift runs at -j 64 on N=10000 (the concurrency wrk uses)")
     ap.add_argument("--no-latency", action="store_true", help="skip the 200 ms run")
-    ap.add_argument("--profile", choices=["release", "dev"], default=None,
-                    help="cargo profile (default: release; dev with --smoke)")
+    ap.add_argument("--profile", choices=["release", "profiling", "dev"], default=None,
+                    help="cargo profile (default: release; dev with --smoke; profiling = release "
+                         "with line tables, for perf and callgrind)")
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "promptdrift-bench",
                     help="scratch folder: suites, results, logs, the promptfoo install")
     ap.add_argument("--json", type=Path, default=None, help="write every figure here as JSON")

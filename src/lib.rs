@@ -14,6 +14,10 @@
 //! 5. [`results`] is the versioned JSON contract that reports, drift and merge read.
 //! 6. [`snapshot`] keeps the accepted output of every (suite, case, provider) in insta's
 //!    `.snap` format and flags results that differ from it for review.
+//! 7. [`drift`] compares two sides (two providers, or two runs) case by case and decides, with
+//!    statistics, whether the candidate is equivalent, better, worse or not yet known.
+//! 8. [`report`] renders results and comparisons for people: terminal, JUnit XML, Markdown
+//!    and a self-contained HTML page.
 //!
 //! From `cargo test`, [`testing`] runs a suite in one call, offline from cassettes by default,
 //! and fails the test with a readable report:
@@ -28,8 +32,6 @@
 //! # Ok(())
 //! # }
 //! ```
-//! 6. [`drift`] compares two sides (two providers, or two runs) case by case and decides, with
-//!    statistics, whether the candidate is equivalent, better, worse or not yet known.
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -278,9 +278,12 @@ pub(crate) fn load_suites(
             }
         }
     }
-    let mut names: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
-    for (s, f) in suites.iter().zip(files) {
-        if let Some(prev) = names.insert(s.name.clone(), f) {
+    // Each suite carries its own path: zipping `suites` with `files` misaligned them after a
+    // file that failed to load, and blamed the wrong files.
+    let mut names: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for s in &suites {
+        let f = s.path.as_path();
+        if let Some(prev) = names.insert(s.name.as_str(), f) {
             failed = true;
             diags.push(
                 Diagnostic::error(f, "", format!("two suites are named `{}` ({} and {})", s.name, prev.display(), f.display()))

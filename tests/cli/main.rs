@@ -19,6 +19,7 @@ mod providers_cloud;
 mod providers_local;
 mod quickstart;
 mod readme;
+mod release;
 mod reports;
 mod run;
 mod schema;

@@ -121,3 +121,27 @@ fn validate_json(rel: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A file that fails to load must not shift the blame for a later duplicate suite name: the
+/// message names the two files that really share the name (issue 16; `load_suites` used to
+/// zip the loaded suites with the file list).
+#[test]
+fn duplicate_suite_names_blame_the_right_files_after_a_broken_one() {
+    let p = crate::support::Project::new();
+    let suite = "providers: [exec:cat]\nprompts: [\"{{ q }}\"]\ncases:\n  - vars: { q: hi }\n";
+    p.file(
+        "a/broken.yaml",
+        "providers: [exec:cat]\nprompts: [\"x\"]\ncases: [\n",
+    );
+    p.file("b/x.yaml", suite);
+    p.file("c/x.yaml", suite);
+    let run = p.run(&["validate", "a/broken.yaml", "b/x.yaml", "c/x.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("two suites are named `x` (b/x.yaml and c/x.yaml)"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.stderr.contains("a/broken.yaml and"), "{}", run.all());
+}
