@@ -17,13 +17,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::judge::{self, CompileContext, CompiledAssertion};
+use crate::judge::{self, CompileContext, CompiledAssertion, FormatCheck};
 use crate::provider::registry::{BuildContext, BuiltProvider};
 use crate::provider::{Message, Request, build_provider};
 use crate::results::RenderedPrompt;
 use crate::suite::model::{
-    AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, Role, Suite, Tool, ToolCall,
-    ToolChoice,
+    AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, ResponseFormat, Role, Suite,
+    Tool, ToolCall, ToolChoice,
 };
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
@@ -115,7 +115,10 @@ pub struct PlannedSuite {
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
     /// The tools each prompt offers (its own, else the suite's), by prompt index.
-    pub prompt_tools: Vec<PromptTools>,
+    pub prompt_settings: Vec<PromptSettings>,
+    /// The implicit check of answers against their `response_format`, by provider index, then
+    /// prompt index (`None`: no format asked).
+    pub format_checks: Vec<Vec<Option<Arc<FormatCheck>>>>,
     /// Graders and embedders the selected cases need.
     pub helpers: Helpers,
 }
@@ -131,23 +134,27 @@ pub struct PlannedProvider {
     pub cassette_path: PathBuf,
 }
 
-/// The tools one prompt offers and the choice it sets: the prompt's own, else the suite's.
+/// What one prompt adds to its requests: the tools it offers and the choice it sets (its own,
+/// else the suite's), and its structured-output format (which wins over the provider's).
 #[derive(Debug, Clone, Default)]
-pub struct PromptTools {
+pub struct PromptSettings {
     /// Tools the model may call.
     pub tools: Vec<Tool>,
     /// Which tools it may or must call.
     pub tool_choice: Option<ToolChoice>,
+    /// The prompt's own `response_format`.
+    pub response_format: Option<ResponseFormat>,
 }
 
-impl PromptTools {
+impl PromptSettings {
     fn of(suite: &Suite, prompt: &PromptSpec) -> Self {
-        PromptTools {
+        PromptSettings {
             tools: prompt.tools.clone().unwrap_or_else(|| suite.tools.clone()),
             tool_choice: prompt
                 .tool_choice
                 .clone()
                 .or_else(|| suite.tool_choice.clone()),
+            response_format: prompt.response_format.clone(),
         }
     }
 }
@@ -198,7 +205,7 @@ impl Plan {
     pub fn request(&self, job: &Job) -> Request {
         let (s, pc, case, p) = self.parts(job);
         let prompt = job.prompt as usize;
-        request_for(pc, case, p, prompt, &s.prompt_tools[prompt])
+        request_for(pc, case, p, prompt, &s.prompt_settings[prompt])
     }
 }
 
@@ -208,7 +215,7 @@ fn request_for(
     case: &Case,
     p: &PlannedProvider,
     prompt: usize,
-    tools: &PromptTools,
+    tools: &PromptSettings,
 ) -> Request {
     let rendered = pc.prompts[prompt]
         .as_ref()
@@ -226,6 +233,10 @@ fn request_for(
         json_mode: c.json_mode.unwrap_or(false),
         tools: tools.tools.clone(),
         tool_choice: tools.tool_choice.clone(),
+        response_format: tools
+            .response_format
+            .clone()
+            .or_else(|| c.response_format.clone()),
         vars: if p.built.protocol.wants_vars() {
             case.vars
                 .iter()
@@ -250,7 +261,7 @@ fn check_request_warnings(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) 
                     continue;
                 };
                 let case = &s.suite.cases[pc.index];
-                let req = request_for(pc, case, p, qi, &s.prompt_tools[qi]);
+                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
                 for w in p.built.protocol.request_warnings(&req) {
                     diags.push(Diagnostic::warning(
                         &s.suite.path,
@@ -276,7 +287,7 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
                 }) else {
                     continue;
                 };
-                let req = request_for(pc, case, p, qi, &s.prompt_tools[qi]);
+                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
                 if let Err(e) = p.built.protocol.prepare(&req) {
                     let (file, path) = case_location(&s.suite, case);
                     let mut d = Diagnostic::error(
@@ -540,10 +551,10 @@ fn plan_suite(
         }
     }
     let prompt_labels: Vec<String> = suite.prompts.iter().map(|p| p.label.clone()).collect();
-    let prompt_tools: Vec<PromptTools> = suite
+    let prompt_settings: Vec<PromptSettings> = suite
         .prompts
         .iter()
-        .map(|p| PromptTools::of(&suite, p))
+        .map(|p| PromptSettings::of(&suite, p))
         .collect();
     let applicable: Vec<bool> = suite
         .prompts
@@ -681,6 +692,7 @@ fn plan_suite(
         cases.iter().flat_map(|c| c.assertions.iter().map(|a| &**a)),
         diags,
     );
+    let format_checks = format_checks(&suite, &providers, &prompt_settings, diags);
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     (errors_after == errors_before).then_some(PlannedSuite {
         suite,
@@ -688,9 +700,49 @@ fn plan_suite(
         providers,
         cases,
         prompt_labels,
-        prompt_tools,
+        format_checks,
+        prompt_settings,
         helpers,
     })
+}
+
+/// The check of each (provider, prompt)'s answers against the format its requests ask for:
+/// the prompt's `response_format`, else the provider's. (`json_mode` only asks; the suite's
+/// own `is-json` assertions check.)
+fn format_checks(
+    suite: &Suite,
+    providers: &[PlannedProvider],
+    prompts: &[PromptSettings],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Vec<Option<Arc<FormatCheck>>>> {
+    providers
+        .iter()
+        .map(|p| {
+            let c = &p.spec.config;
+            prompts
+                .iter()
+                .zip(&suite.prompts)
+                .map(|(settings, prompt)| {
+                    let format = settings
+                        .response_format
+                        .clone()
+                        .or_else(|| c.response_format.clone())
+                        .filter(|f| *f != ResponseFormat::Text)?;
+                    match FormatCheck::compile(&format) {
+                        Ok(check) => Some(Arc::new(check)),
+                        Err(e) => {
+                            diags.push(Diagnostic::error(
+                                &suite.path,
+                                &prompt.yaml_path,
+                                format!("`response_format`: {e}"),
+                            ));
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// `select-best` compares the answers of one case: it needs at least two (provider, prompt)

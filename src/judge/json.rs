@@ -527,3 +527,64 @@ pub(crate) fn path_value_eq(node: &Value, expected: &Value) -> bool {
         _ => false,
     }
 }
+
+/// The implicit check of an answer against its request's `response_format` (results show it
+/// as a `response-format` assertion): the text must be JSON, an object for `json_object`, valid
+/// against the schema for `json_schema`.
+#[derive(Debug)]
+pub struct FormatCheck {
+    /// `json_object`, or `json_schema `name``.
+    described: String,
+    /// The assertion value results show: `{type, name}`.
+    value: Value,
+    schema: Schema,
+}
+
+impl FormatCheck {
+    /// Compiles the check for a format.
+    pub fn compile(f: &crate::suite::model::ResponseFormat) -> Result<Self, String> {
+        use crate::suite::model::ResponseFormat as F;
+        let value = match f {
+            F::Text => serde_json::json!({"type": "text"}),
+            F::JsonObject => serde_json::json!({"type": "json_object"}),
+            F::JsonSchema(js) => serde_json::json!({"type": "json_schema", "name": js.name}),
+        };
+        let schema = jsonschema::validator_for(&f.check_schema())
+            .map_err(|e| format!("invalid JSON Schema: {e}"))?;
+        Ok(FormatCheck {
+            described: f.describe(),
+            value,
+            schema: Box::new(schema),
+        })
+    }
+
+    /// The value results record for this check.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// Judges an answer's text.
+    pub fn eval(&self, output: &str) -> super::Outcome {
+        let raw = match serde_json::from_str::<Value>(output) {
+            Err(e) => Raw::fail(format!(
+                "the answer is not JSON, as `response_format` ({}) asks: {e}",
+                self.described
+            )),
+            Ok(v) => match violations(&self.schema, &v) {
+                None => Raw::pass(format!(
+                    "the answer is JSON valid against `response_format` ({})",
+                    self.described
+                )),
+                Some(why) => Raw::fail(format!(
+                    "the answer does not match `response_format` ({}): {why}",
+                    self.described
+                )),
+            },
+        };
+        super::Outcome {
+            pass: raw.pass,
+            score: raw.score,
+            reason: raw.reason,
+        }
+    }
+}

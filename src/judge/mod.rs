@@ -34,6 +34,7 @@ use std::path::Path;
 
 use check::{Check, Raw, Transform};
 pub use graded::{GradeContext, Judged, Verdict};
+pub use json::FormatCheck;
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{FinishReason, Tool, ToolCall, Usage};

@@ -140,6 +140,13 @@ impl Anthropic {
         if let Some(choice) = &req.tool_choice {
             body.insert("tool_choice".into(), tools::anthropic_tool_choice(choice));
         }
+        if let Some(config) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::anthropic_output_config)
+        {
+            body.insert("output_config".into(), config);
+        }
         Value::Object(body)
     }
 }
@@ -228,6 +235,10 @@ impl Provider for Anthropic {
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_message(raw, "request-id")
+    }
+
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        super::output::no_json_object_mode(req, &self.id, "Anthropic")
     }
 
     fn warnings(&self) -> Vec<String> {

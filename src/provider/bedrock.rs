@@ -203,6 +203,13 @@ impl Bedrock {
         ) {
             body.insert("toolConfig".into(), config);
         }
+        if let Some(config) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::bedrock_output_config)
+        {
+            body.insert("outputConfig".into(), config);
+        }
         Value::Object(body)
     }
 }
@@ -323,7 +330,7 @@ impl Provider for Bedrock {
     }
 
     fn request_warnings(&self, req: &Request) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = super::output::no_json_object_mode(req, &self.id, "the Bedrock Converse API");
         if req.tool_choice == Some(ToolChoice::None)
             && !req.tools.is_empty()
             && req.conversation_has_tools()

@@ -213,8 +213,8 @@ pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
     if let Some(s) = req.seed {
         config.insert("seed".into(), json!(s));
     }
-    if req.json_mode {
-        config.insert("responseMimeType".into(), json!("application/json"));
+    if let Some(f) = req.output_format() {
+        super::output::gemini_generation_config(&f, &mut config);
     }
     for (k, v) in &extras.generation_config {
         config.insert(k.clone(), v.clone());

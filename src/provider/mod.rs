@@ -18,6 +18,7 @@ pub mod gemini;
 pub mod http;
 pub mod ollama;
 pub mod openai;
+pub mod output;
 pub mod registry;
 mod templating;
 #[cfg(test)]
@@ -32,6 +33,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::suite::model::ResponseFormat;
 use crate::suite::model::Role;
 
 pub use registry::{ProviderFactoryError, build_provider, known_kinds};
@@ -73,6 +75,10 @@ pub struct Request {
     /// Which tools the model may or must call; `None` = the vendor's default (`auto`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tool_choice: Option<ToolChoice>,
+    /// Structured output (the prompt's, else the provider's); `json_mode` is
+    /// [`ResponseFormat::JsonObject`] (see [`Request::output_format`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response_format: Option<ResponseFormat>,
     /// The case's variables, filled only for providers whose request templates read `vars`
     /// ([`Provider::wants_vars`]: `http`, `exec`). Not part of the neutral request's JSON:
     /// what they change reaches the wire request, which is what caches and cassettes key on.
@@ -113,6 +119,17 @@ impl Message {
 }
 
 impl Request {
+    /// The answer's required shape: `response_format` (`None` for `text`), else `json_mode`
+    /// as a JSON object.
+    pub fn output_format(&self) -> Option<ResponseFormat> {
+        match &self.response_format {
+            Some(ResponseFormat::Text) => None,
+            Some(f) => Some(f.clone()),
+            None if self.json_mode => Some(ResponseFormat::JsonObject),
+            None => None,
+        }
+    }
+
     /// Whether the conversation holds tool calls or tool results (Anthropic and Bedrock then
     /// require the tools to be declared).
     pub fn conversation_has_tools(&self) -> bool {

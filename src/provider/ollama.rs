@@ -136,8 +136,12 @@ impl Ollama {
         if !options.is_empty() {
             body.insert("options".into(), Value::Object(options));
         }
-        if req.json_mode {
-            body.insert("format".into(), json!("json"));
+        if let Some(format) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::ollama_format)
+        {
+            body.insert("format".into(), format);
         }
         if let Some(k) = &self.keep_alive {
             body.insert("keep_alive".into(), k.clone());

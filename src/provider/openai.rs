@@ -183,8 +183,11 @@ pub fn chat_body(
     if let Some(s) = req.seed {
         body.insert("seed".into(), json!(s));
     }
-    if req.json_mode {
-        body.insert("response_format".into(), json!({"type": "json_object"}));
+    if let Some(f) = req.output_format() {
+        body.insert(
+            "response_format".into(),
+            super::output::openai_response_format(&f),
+        );
     }
     if !req.tools.is_empty() {
         body.insert("tools".into(), tools::openai_tools(&req.tools));

@@ -4,8 +4,8 @@
 //! Variables: `prompt` (the whole prompt as one string), `system`, `messages` (OpenAI-style
 //! `{role, content}` list, system first), `conversation` (the same without the system
 //! message), and the sampling settings `temperature`, `max_tokens`, `top_p`, `top_k`, `stop`,
-//! `seed`, `json_mode` (none when unset), and the prompt's `tools` and `tool_choice` in
-//! OpenAI's format (none when the prompt offers no tools). `env` is refused here: values from the environment
+//! `seed`, `json_mode` (none when unset), and the prompt's `tools`, `tool_choice` and
+//! `response_format` in OpenAI's format (none when unset). `env` is refused here: values from the environment
 //! are secrets, and URL, body and argv are stored in caches and cassettes. Headers take
 //! `{{ env.NAME }}` instead (see [`super::http::resolve_headers`]).
 //!
@@ -39,8 +39,9 @@ pub(crate) const SETTINGS: &[&str] = &[
 /// Variables that carry the prompt.
 pub(crate) const PROMPT_VARS: &[&str] = &["prompt", "messages", "conversation", "system"];
 
-/// Variables that carry the prompt's tools (OpenAI's format) and tool choice.
-pub(crate) const TOOL_VARS: &[&str] = &["tools", "tool_choice"];
+/// Variables that carry the prompt's tools (OpenAI's format), tool choice and structured-output
+/// format (OpenAI's `response_format`).
+pub(crate) const TOOL_VARS: &[&str] = &["tools", "tool_choice", "response_format"];
 
 /// The case's variables (`{{ vars.city }}`).
 pub(crate) const CASE_VARS: &str = "vars";
@@ -178,6 +179,11 @@ impl RequestTemplates {
                 "provider `{label}`: the prompt offers tools, and neither {what} uses `{{{{ tools }}}}`, so they are not sent"
             ));
         }
+        if req.response_format.is_some() && !self.uses("response_format") {
+            out.push(format!(
+                "provider `{label}`: a `response_format` is set, and neither {what} uses `{{{{ response_format }}}}`, so it is not sent (the answer is still checked against it)"
+            ));
+        }
         out
     }
 
@@ -254,6 +260,7 @@ pub(crate) fn context(req: &Request) -> minijinja::Value {
         "json_mode": req.json_mode,
         "tools": if req.tools.is_empty() { Value::Null } else { super::tools::openai_tools(&req.tools) },
         "tool_choice": req.tool_choice.as_ref().map(super::tools::openai_tool_choice),
+        "response_format": req.output_format().as_ref().map(super::output::openai_response_format),
         "vars": req.vars,
     });
     minijinja::Value::from(minijinja::value::Serde(ctx))

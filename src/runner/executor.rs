@@ -445,6 +445,10 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     )
     .await;
     grading::conclude(&mut result, &pc.assertions, judged, case.threshold);
+    if let Some(check) = &ps.format_checks[job.provider as usize][job.prompt as usize] {
+        let outcome = check.eval(&response.text);
+        grading::add_format_check(&mut result, check, outcome, case.threshold);
+    }
     result.usage = response.usage;
     result.cost_usd = cost;
     result.finish_reason = Some(response.finish);

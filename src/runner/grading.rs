@@ -358,6 +358,29 @@ pub(super) fn conclude(
     }
 }
 
+/// Adds the implicit `response-format` check (first, weight 1) and grades the case again.
+pub(super) fn add_format_check(
+    result: &mut CaseResult,
+    check: &judge::FormatCheck,
+    outcome: judge::Outcome,
+    threshold: Option<f64>,
+) {
+    result.assertions.insert(
+        0,
+        AssertionResult {
+            kind: FORMAT_CHECK.to_string(),
+            value: Some(check.value().clone()),
+            outcome,
+            weight: 1.0,
+            metric: None,
+        },
+    );
+    regrade(result, threshold);
+}
+
+/// The `type` results give the implicit check of an answer against its `response_format`.
+pub const FORMAT_CHECK: &str = "response-format";
+
 fn regrade(result: &mut CaseResult, threshold: Option<f64>) {
     let weighted: Vec<(f64, &judge::Outcome)> = result
         .assertions

@@ -230,15 +230,28 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
         let d = l.error(format!("{yaml_path}.label"), "empty provider label");
         l.push(d);
     }
+    let config = config
+        .map(|c| provider_config(l, c, &yaml_path))
+        .unwrap_or_default();
     ProviderSpec {
         label: label.unwrap_or_else(|| id.clone()),
         id,
-        config: config.map(provider_config).unwrap_or_default(),
+        config,
         yaml_path,
     }
 }
 
-fn provider_config(c: RawProviderConfig) -> ProviderConfig {
+fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) -> ProviderConfig {
+    let at = format!("{yaml_path}.config.response_format");
+    let response_format = c
+        .response_format
+        .and_then(|f| super::output::response_format(l, *f, &at));
+    if c.json_mode == Some(true) && response_format.is_some() {
+        let d = l
+            .error(at, "set `json_mode` or `response_format`, not both")
+            .with_help("`json_mode: true` is `response_format: {type: json_object}`");
+        l.push(d);
+    }
     ProviderConfig {
         temperature: c.temperature,
         max_tokens: c.max_tokens,
@@ -247,6 +260,7 @@ fn provider_config(c: RawProviderConfig) -> ProviderConfig {
         stop: c.stop,
         seed: c.seed,
         json_mode: c.json_mode,
+        response_format,
         base_url: c.base_url,
         api_key_env: c.api_key_env,
         timeout_ms: c.timeout_ms,

@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod output;
 mod prompts;
 pub mod raw;
 mod shape;
@@ -45,6 +46,7 @@ pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
     "stop",
     "seed",
     "json_mode",
+    "response_format",
     "base_url",
     "api_key_env",
     "timeout_ms",

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::output::ResponseFormat;
 pub use super::tools::{Tool, ToolCall, ToolChoice};
 
 /// One suite file, loaded and checked for shape.
@@ -162,6 +163,8 @@ pub struct ProviderConfig {
     pub seed: Option<i64>,
     /// Ask for a JSON object answer.
     pub json_mode: Option<bool>,
+    /// Structured output (a prompt's own `response_format` wins).
+    pub response_format: Option<ResponseFormat>,
     /// Override the API base URL (OpenAI-compatible servers, proxies, tests).
     pub base_url: Option<String>,
     /// Name of the environment variable holding the API key.
@@ -199,6 +202,8 @@ pub struct PromptSpec {
     pub tools: Option<Vec<Tool>>,
     /// Tool choice replacing the suite's; `None` = the suite's.
     pub tool_choice: Option<ToolChoice>,
+    /// Structured output replacing the provider's; `None` = the provider's.
+    pub response_format: Option<ResponseFormat>,
     /// Where this prompt is in the suite (`prompts[0]`), for diagnostics.
     pub yaml_path: String,
 }

@@ -46,6 +46,7 @@ pub(crate) fn prompts(
                     providers: None,
                     tools: None,
                     tool_choice: None,
+                    response_format: None,
                     yaml_path: path,
                 }
             }
@@ -87,6 +88,9 @@ pub(crate) fn prompts(
                     super::tools::tool_choice(l, c, applicable, &join(&path, "tool_choice"))
                 });
                 let tools = declared.map(|d| d.tools);
+                let response_format = p.response_format.and_then(|f| {
+                    super::output::response_format(l, *f, &join(&path, "response_format"))
+                });
                 if p.label.as_deref().is_some_and(|s| s.trim().is_empty()) {
                     let d = l.error(join(&path, "label"), "empty prompt label");
                     l.push(d);
@@ -105,6 +109,7 @@ pub(crate) fn prompts(
                     providers: p.providers,
                     tools,
                     tool_choice,
+                    response_format,
                     yaml_path: path,
                 }
             }

@@ -112,6 +112,9 @@ pub struct RawProviderConfig {
     pub seed: Option<i64>,
     /// Ask for a JSON object answer.
     pub json_mode: Option<bool>,
+    /// Structured output: `{type: json_object}` or `{type: json_schema, json_schema: {name,
+    /// schema}}` (a prompt's own `response_format` wins).
+    pub response_format: Option<Box<RawResponseFormat>>,
     /// API base URL (OpenAI-compatible servers, proxies).
     pub base_url: Option<String>,
     /// Name of the environment variable holding the API key.
@@ -179,6 +182,51 @@ pub struct RawPrompt {
     pub tools: Option<RawTools>,
     /// Tool choice for this prompt, replacing the suite's `tool_choice`.
     pub tool_choice: Option<RawToolChoice>,
+    /// Structured output for this prompt, replacing the provider's `response_format`.
+    pub response_format: Option<Box<RawResponseFormat>>,
+}
+
+/// `response_format:` in OpenAI's shape.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a response format: `{type: json_object}` or `{type: json_schema, json_schema: {name, schema}}`"
+)]
+#[schemars(rename = "ResponseFormat")]
+pub struct RawResponseFormat {
+    /// `text` (the default), `json_object` (any JSON object) or `json_schema`.
+    #[serde(rename = "type")]
+    pub kind: RawResponseFormatType,
+    /// With `type: json_schema`: the schema and its name.
+    pub json_schema: Option<RawJsonSchemaFormat>,
+}
+
+/// The kind of answer asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawResponseFormatType {
+    /// Plain text: nothing is sent.
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON valid against `json_schema.schema`.
+    JsonSchema,
+}
+
+/// A named JSON Schema for the answer.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `name` and `schema`")]
+#[schemars(rename = "JsonSchemaFormat")]
+pub struct RawJsonSchemaFormat {
+    /// The format's name: letters, digits, `_` and `-`, at most 64; default `response`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub name: Option<String>,
+    /// The JSON Schema the answer must be valid against (a mapping, or `file://schema.json`).
+    pub schema: Value,
+    /// Ask for exact schema adherence (OpenAI's `strict`).
+    pub strict: Option<bool>,
+    /// What the format is for.
+    pub description: Option<String>,
 }
 
 /// One chat message of a prompt.

@@ -24,6 +24,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod structured;
 mod terminal;
 mod tools;
 mod transport;
