@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::judge::{self, CompileContext, CompiledAssertion, FormatCheck};
 use crate::provider::registry::{BuildContext, BuiltProvider};
-use crate::provider::{Message, Request, build_provider};
+use crate::provider::{Image, Message, Request, build_provider};
 use crate::results::RenderedPrompt;
 use crate::suite::model::{
     AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, ResponseFormat, Role, Suite,
@@ -536,6 +536,10 @@ fn plan_suite(
                 prompt_ok[pi] = false;
                 diags.push(d);
             }
+            if let Some(d) = compile_image_templates(&mut templates, pi, mi, prompt, &file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
             if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
                 prompt_ok[pi] = false;
                 let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
@@ -630,6 +634,12 @@ fn plan_suite(
             })
             .collect()
     };
+    let mut assembler = Assembler {
+        templates: &templates,
+        suite_file: &file,
+        suite_dir: &suite.dir,
+        images: HashMap::new(),
+    };
     for ((ci, case), mut case_renders) in suite.cases.iter().enumerate().zip(renders) {
         if !selected(case) {
             continue;
@@ -647,9 +657,7 @@ fn plan_suite(
                 file: &case_file,
                 path: &case_path,
             };
-            prompts.push(assemble_prompt(
-                &templates, pi, prompt, texts, &site, &file, diags,
-            ));
+            prompts.push(assembler.assemble(pi, prompt, texts, &site, diags));
         }
         let mut assertions = Vec::with_capacity(case.assert.len());
         for spec in &case.assert {
@@ -829,74 +837,191 @@ struct CaseSite<'a> {
     path: &'a str,
 }
 
-/// One prompt of one case, assembled from its rendered message texts: system texts joined by a
-/// blank line, the conversation's messages with their tool calls (templated arguments
-/// rendered). `None` (with the problem in `diags`) when something does not render.
-fn assemble_prompt(
-    templates: &Templates,
-    pi: usize,
-    prompt: &PromptSpec,
-    texts: Vec<Result<String, TemplateError>>,
-    site: &CaseSite<'_>,
-    suite_file: &Path,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<RenderedPrompt> {
-    let mut rendered = RenderedPrompt::default();
-    let mut texts = texts.into_iter();
-    for (mi, m) in prompt.messages.iter().enumerate() {
-        let text = match texts.next()? {
-            Ok(text) => text,
-            Err(e) => {
-                diags.push(template_diag(
-                    site.file,
-                    site.path,
-                    site.case,
-                    &prompt.label,
-                    &e,
-                ));
-                return None;
-            }
-        };
-        if m.role == Role::System {
-            match &mut rendered.system {
-                Some(s) => {
-                    s.push_str("\n\n");
-                    s.push_str(&text);
+/// Assembles each case's prompts from their rendered message texts, reading `file://` images
+/// once per run (a cache shared by every case).
+struct Assembler<'a> {
+    templates: &'a Templates,
+    suite_file: &'a Path,
+    suite_dir: &'a Path,
+    images: HashMap<String, Result<Image, String>>,
+}
+
+impl Assembler<'_> {
+    /// One prompt of one case: system texts joined by a blank line, the conversation's
+    /// messages with their tool calls (templated arguments rendered) and images (loaded).
+    /// `None` (with the problem in `diags`) when something does not render or load.
+    fn assemble(
+        &mut self,
+        pi: usize,
+        prompt: &PromptSpec,
+        texts: Vec<Result<String, TemplateError>>,
+        site: &CaseSite<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<RenderedPrompt> {
+        let mut rendered = RenderedPrompt::default();
+        let mut texts = texts.into_iter();
+        for (mi, m) in prompt.messages.iter().enumerate() {
+            let text = match texts.next()? {
+                Ok(text) => text,
+                Err(e) => {
+                    diags.push(template_diag(
+                        site.file,
+                        site.path,
+                        site.case,
+                        &prompt.label,
+                        &e,
+                    ));
+                    return None;
                 }
-                None => rendered.system = Some(text),
+            };
+            if m.role == Role::System {
+                match &mut rendered.system {
+                    Some(s) => {
+                        s.push_str("\n\n");
+                        s.push_str(&text);
+                    }
+                    None => rendered.system = Some(text),
+                }
+                continue;
             }
-            continue;
+            let tool_calls =
+                match render_calls(self.templates, pi, mi, &m.tool_calls, &site.case.vars) {
+                    Ok(calls) => calls,
+                    Err(e) => {
+                        diags.push(template_diag(
+                            site.file,
+                            site.path,
+                            site.case,
+                            &prompt.label,
+                            &e,
+                        ));
+                        return None;
+                    }
+                };
+            let images = match self.images(pi, mi, m, site) {
+                Ok(images) => images,
+                Err(ImageProblem::Template(e)) => {
+                    diags.push(template_diag(
+                        site.file,
+                        site.path,
+                        site.case,
+                        &prompt.label,
+                        &e,
+                    ));
+                    return None;
+                }
+                Err(ImageProblem::Load(message)) => {
+                    let d = Diagnostic::error(
+                        self.suite_file,
+                        format!("{}.messages[{mi}].images", prompt.yaml_path),
+                        format!(
+                            "case `{}`: prompt `{}`: {message}",
+                            site.case.id, prompt.label
+                        ),
+                    );
+                    diags.push(at_dataset_row(d, site.case));
+                    return None;
+                }
+            };
+            rendered.messages.push(Message {
+                role: m.role,
+                content: text,
+                tool_calls,
+                tool_call_id: m.tool_call_id.clone(),
+                name: m.name.clone(),
+                images,
+            });
         }
-        let tool_calls = match render_calls(templates, pi, mi, &m.tool_calls, &site.case.vars) {
-            Ok(calls) => calls,
-            Err(e) => {
-                diags.push(template_diag(
-                    site.file,
-                    site.path,
-                    site.case,
-                    &prompt.label,
-                    &e,
-                ));
-                return None;
+        if rendered.messages.is_empty() {
+            diags.push(Diagnostic::error(
+                self.suite_file,
+                &prompt.yaml_path,
+                format!("prompt `{}` has no user or assistant message", prompt.label),
+            ));
+            return None;
+        }
+        Some(rendered)
+    }
+
+    /// A message's images, rendered and loaded: `file://` images read (once per run), URL
+    /// images left for the runner to download.
+    fn images(
+        &mut self,
+        pi: usize,
+        mi: usize,
+        m: &crate::suite::model::PromptMessage,
+        site: &CaseSite<'_>,
+    ) -> Result<Vec<Image>, ImageProblem> {
+        let mut out = Vec::with_capacity(m.images.len());
+        for (ii, src) in m.images.iter().enumerate() {
+            let source = if Templates::is_template(src) {
+                self.templates
+                    .render(&image_template_name(pi, mi, ii), &site.case.vars)
+                    .map_err(ImageProblem::Template)?
+                    .trim()
+                    .to_string()
+            } else {
+                src.clone()
+            };
+            let loaded = self
+                .images
+                .entry(source.clone())
+                .or_insert_with(|| load_image(self.suite_dir, &source));
+            match loaded {
+                Ok(img) => out.push(img.clone()),
+                Err(message) => return Err(ImageProblem::Load(message.clone())),
             }
-        };
-        rendered.messages.push(Message {
-            role: m.role,
-            content: text,
-            tool_calls,
-            tool_call_id: m.tool_call_id.clone(),
-            name: m.name.clone(),
-        });
+        }
+        Ok(out)
     }
-    if rendered.messages.is_empty() {
-        diags.push(Diagnostic::error(
-            suite_file,
-            &prompt.yaml_path,
-            format!("prompt `{}` has no user or assistant message", prompt.label),
-        ));
-        return None;
+}
+
+/// Why a message's images could not be had.
+enum ImageProblem {
+    /// The source template did not render.
+    Template(TemplateError),
+    /// The file is missing, unreadable or not an image.
+    Load(String),
+}
+
+fn image_template_name(prompt: usize, message: usize, image: usize) -> String {
+    format!("prompt{prompt}.message{message}.image{image}")
+}
+
+/// Image sources that are templates (`file://photos/{{ photo }}`) are compiled once.
+fn compile_image_templates(
+    templates: &mut Templates,
+    pi: usize,
+    mi: usize,
+    prompt: &PromptSpec,
+    file: &Path,
+) -> Option<Diagnostic> {
+    for (ii, src) in prompt.messages[mi].images.iter().enumerate() {
+        if Templates::is_template(src)
+            && let Err(e) = templates.add(&image_template_name(pi, mi, ii), src)
+        {
+            return Some(Diagnostic::error(
+                file,
+                format!("{}.messages[{mi}].images[{ii}]", prompt.yaml_path),
+                format!("prompt `{}` has a {e}", prompt.label),
+            ));
+        }
     }
-    Some(rendered)
+    None
+}
+
+/// An image as a rendered source names it: a `file://` image read now, a URL left to the
+/// runner.
+fn load_image(suite_dir: &Path, source: &str) -> Result<Image, String> {
+    if let Some(rel) = crate::suite::file_ref(source) {
+        crate::suite::images::load_file(suite_dir, source, rel)
+    } else if source.starts_with("http://") || source.starts_with("https://") {
+        Ok(Image::url(source))
+    } else {
+        Err(format!(
+            "image `{source}` is neither `file://path` nor an http(s) URL"
+        ))
+    }
 }
 
 /// A message's tool calls with templated arguments rendered for the case.

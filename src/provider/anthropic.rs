@@ -174,7 +174,7 @@ fn messages(req: &Request) -> Vec<Value> {
 
 /// One message's content blocks.
 fn blocks(m: &Message) -> Vec<Value> {
-    let mut out = Vec::with_capacity(1 + m.tool_calls.len());
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
     if m.role == Role::Tool {
         out.push(json!({
             "type": "tool_result",
@@ -183,8 +183,9 @@ fn blocks(m: &Message) -> Vec<Value> {
         }));
         return out;
     }
-    // An empty text block is refused; a turn that only calls tools has none.
-    if !m.content.is_empty() || m.tool_calls.is_empty() {
+    out.extend(m.images.iter().map(super::content::anthropic_image));
+    // An empty text block is refused; a turn that only calls tools (or shows images) has none.
+    if super::content::text_block_needed(m) {
         out.push(json!({"type": "text", "text": m.content}));
     }
     for (i, c) in m.tool_calls.iter().enumerate() {

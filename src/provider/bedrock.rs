@@ -241,9 +241,11 @@ fn converse_blocks(m: &Message) -> Vec<Value> {
             "content": [{"text": m.content}],
         }})];
     }
-    let mut out = Vec::with_capacity(1 + m.tool_calls.len());
-    // Converse refuses a blank text block; a turn that only calls tools has none.
-    if !m.content.is_empty() || m.tool_calls.is_empty() {
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
+    out.extend(m.images.iter().map(super::content::bedrock_image));
+    // Converse refuses a blank text block; a turn that only calls tools (or shows images)
+    // has none.
+    if super::content::text_block_needed(m) {
         out.push(json!({"text": m.content}));
     }
     for (i, c) in m.tool_calls.iter().enumerate() {

@@ -262,8 +262,9 @@ fn parts(m: &Message) -> Vec<Value> {
             "response": tools::gemini_function_response(&m.content),
         }})];
     }
-    let mut out = Vec::with_capacity(1 + m.tool_calls.len());
-    if !m.content.is_empty() || m.tool_calls.is_empty() {
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
+    out.extend(m.images.iter().map(super::content::gemini_image));
+    if super::content::text_block_needed(m) {
         out.push(json!({"text": m.content}));
     }
     for c in &m.tool_calls {

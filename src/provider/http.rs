@@ -204,6 +204,7 @@ impl Provider for Http {
             headers,
             body,
             auth: self.auth.clone(),
+            blobs: Vec::new(),
         }))
     }
 

@@ -33,6 +33,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::suite::images::Image;
 pub use crate::suite::model::ResponseFormat;
 use crate::suite::model::Role;
 
@@ -103,6 +104,9 @@ pub struct Message {
     /// `tool_name`): the name of the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Images of a `user` message (sent before its text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
 }
 
 impl Message {
@@ -114,6 +118,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             name: None,
+            images: Vec::new(),
         }
     }
 }

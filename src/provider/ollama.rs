@@ -156,6 +156,9 @@ fn chat_message(m: &Message) -> Value {
     let mut o = Map::new();
     o.insert("role".into(), json!(m.role.as_str()));
     o.insert("content".into(), json!(m.content));
+    if let Some(images) = super::content::ollama_images(m) {
+        o.insert("images".into(), images);
+    }
     if !m.tool_calls.is_empty() {
         let calls: Vec<Value> = m
             .tool_calls

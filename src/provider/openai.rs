@@ -221,6 +221,7 @@ fn chat_message(m: &Message, calls_seen: &mut usize) -> Value {
             };
             json!({"role": "assistant", "content": content, "tool_calls": calls})
         }
+        Role::User => json!({"role": "user", "content": super::content::openai_content(m)}),
         role => json!({"role": role.as_str(), "content": m.content}),
     }
 }

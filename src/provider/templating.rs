@@ -179,6 +179,11 @@ impl RequestTemplates {
                 "provider `{label}`: the prompt offers tools, and neither {what} uses `{{{{ tools }}}}`, so they are not sent"
             ));
         }
+        if req.messages.iter().any(|m| !m.images.is_empty()) {
+            out.push(format!(
+                "provider `{label}`: the prompt holds images, which request templates cannot send: only its text is sent"
+            ));
+        }
         if req.response_format.is_some() && !self.uses("response_format") {
             out.push(format!(
                 "provider `{label}`: a `response_format` is set, and neither {what} uses `{{{{ response_format }}}}`, so it is not sent (the answer is still checked against it)"

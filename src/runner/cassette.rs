@@ -2,8 +2,9 @@
 //! credentials stripped. `--mode record` writes them; `--mode replay` (and the `replay`
 //! provider) answers only from them.
 //!
-//! An entry holds the request as sent (method, path, non-secret headers, body) and the answer
-//! as received (status, non-secret headers, body). Entries are matched by a key recomputed
+//! An entry holds the request as sent (method, path, non-secret headers, body; an image's data
+//! as `sha256:<hex>` of its bytes) and the answer as received (status, non-secret headers,
+//! body). Entries are matched by a key recomputed
 //! from the stored request on load, so a cassette can be written or edited by hand: keys are
 //! never stored, and JSON key order and `0` vs `0.0` do not matter.
 
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use crate::provider::wire::{
     Auth, ExecRequest, HttpRequest, RawResponse, WireRequest, fingerprint, is_sensitive_header,
+    without_blobs,
 };
 
 /// The `format` marker of a cassette file.
@@ -125,7 +127,8 @@ impl RecordedRequest {
                     .filter(|(k, _)| !is_sensitive_header(k))
                     .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
                     .collect(),
-                body: h.body.clone(),
+                // Images are stored as the digest of their bytes, not as base64.
+                body: without_blobs(&h.body, &h.blobs),
                 ..Default::default()
             },
             WireRequest::Exec(e) => RecordedRequest {
@@ -149,6 +152,7 @@ impl RecordedRequest {
                     .collect(),
                 body: self.body.clone(),
                 auth: Auth::None,
+                blobs: Vec::new(),
             })
         } else {
             WireRequest::Exec(ExecRequest {

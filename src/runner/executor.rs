@@ -13,6 +13,7 @@ use futures_util::{FutureExt, StreamExt};
 use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
 use super::grading;
+use super::images::UrlImages;
 use super::limits::{ProviderLimits, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
@@ -21,7 +22,7 @@ use super::{
 };
 use crate::judge::{self, GradeContext, Observation};
 use crate::plan::{Job, Plan};
-use crate::provider::wire::{RawResponse, WireRequest, fingerprint};
+use crate::provider::wire::{Blob, RawResponse, WireRequest, fingerprint};
 use crate::provider::{ErrorClass, ProviderError, Response, Usage};
 use crate::results::{CaseResult, RenderedPrompt, Status, Summary};
 use crate::suite::model::{Mode, ProviderConfig};
@@ -51,6 +52,8 @@ pub(super) struct Shared<'p> {
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
+    /// Images named by URL, downloaded before the first request.
+    images: UrlImages,
 }
 
 /// Concurrency and rate limits of one suite's (graders, embedders), by index.
@@ -103,6 +106,7 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
     let transport = Transport::new().map_err(RunError::Setup)?;
+    let images = rt.block_on(UrlImages::load(plan, &transport));
     let limits = plan
         .suites
         .iter()
@@ -129,6 +133,7 @@ pub fn run(
         cassettes: RefCell::new(HashMap::new()),
         retries: RefCell::new(Vec::new()),
         warnings: RefCell::new(Vec::new()),
+        images,
     };
     let started = Instant::now();
     let concurrency = opts
@@ -324,7 +329,8 @@ pub(super) struct Answer {
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, pc, case, provider) = plan.parts(&job);
-    let req = plan.request(&job);
+    let mut req = plan.request(&job);
+    let images = shared.images.fill(&mut req);
     let rendered = RenderedPrompt {
         system: req.system.clone(),
         messages: req.messages.clone(),
@@ -354,9 +360,18 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         error: None,
         tool_calls: Vec::new(),
     };
+    if let Err(e) = images {
+        result.error = Some(e);
+        return result;
+    }
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
-        Ok(w) => w,
+        Ok(mut w) => {
+            if let WireRequest::Http(h) = &mut w {
+                h.blobs = Blob::of_images(&req.messages);
+            }
+            w
+        }
         Err(e) => {
             result.error = Some(e);
             return result;

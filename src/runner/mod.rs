@@ -29,6 +29,7 @@ pub mod cassette;
 mod direct;
 mod executor;
 mod grading;
+mod images;
 pub mod limits;
 pub mod retry;
 pub mod sigv4;

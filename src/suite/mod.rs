@@ -16,6 +16,7 @@
 mod convert;
 pub mod dataset;
 pub mod diagnostic;
+pub mod images;
 pub mod load;
 pub mod locate;
 pub mod model;

@@ -234,6 +234,9 @@ pub struct PromptMessage {
     /// A `tool` message: the tool's name (filled from the call it answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A `user` message's images: `file://path` or `http(s)://` URL templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 impl PromptMessage {
@@ -245,6 +248,7 @@ impl PromptMessage {
             tool_calls: Vec::new(),
             tool_call_id: None,
             name: None,
+            images: Vec::new(),
         }
     }
 }

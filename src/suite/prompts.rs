@@ -168,12 +168,48 @@ fn message(l: &mut Loader<'_>, m: RawMessage, path: &str) -> PromptMessage {
         );
         l.push(d);
     }
+    let images = m.images.unwrap_or_default();
+    check_images(l, &images, m.role, path);
     PromptMessage {
         role: m.role,
         content: m.content.unwrap_or_default(),
         tool_calls,
         tool_call_id: m.tool_call_id,
         name: m.name,
+        images,
+    }
+}
+
+/// A message's images: on user turns only, each `file://` or an `http(s)://` URL (or a
+/// template that renders to one; files are read when the suite is planned).
+fn check_images(l: &mut Loader<'_>, images: &[String], role: Role, path: &str) {
+    if images.is_empty() {
+        return;
+    }
+    if role != Role::User {
+        let d = l
+            .error(
+                join(path, "images"),
+                format!("a `{}` message cannot hold images", role.as_str()),
+            )
+            .with_help("images go in `user` messages");
+        l.push(d);
+        return;
+    }
+    for (i, src) in images.iter().enumerate() {
+        let ok = src.starts_with("file://")
+            || src.starts_with("http://")
+            || src.starts_with("https://")
+            || super::template::Templates::is_template(src);
+        if !ok {
+            let d = l
+                .error(
+                    format!("{path}.images[{i}]"),
+                    format!("image `{src}` is neither `file://path` nor an http(s) URL"),
+                )
+                .with_help("write `file://images/cat.png` (found from the suite's folder upwards) or `https://…`");
+            l.push(d);
+        }
     }
 }
 

@@ -252,6 +252,10 @@ pub struct RawMessage {
     pub tool_call_id: Option<String>,
     /// A `tool` message: the tool's name (default: the name of the call it answers).
     pub name: Option<String>,
+    /// A `user` message's images: `file://path` or `http(s)://` URLs (templates), each PNG,
+    /// JPEG, GIF or WebP.
+    #[schemars(length(min = 1), inner(regex(pattern = r"^(file://|https?://|\{)")))]
+    pub images: Option<Vec<String>>,
 }
 
 /// `tools:`: a list of tools, or `file://tools.json`.

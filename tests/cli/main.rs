@@ -10,6 +10,7 @@ mod docs;
 mod drift_reports;
 mod help;
 mod html;
+mod images;
 mod init;
 mod interrupt;
 mod judges;

@@ -168,6 +168,7 @@ fn schema_rejects_shape_errors() {
         "repeat-zero",
         "string-case",
         "tool-bad-name",
+        "image-bad-source",
         "top-level-scalar",
         "unknown-assertion-key",
         "unknown-assertion-type",
