@@ -24,6 +24,8 @@ mod templating;
 #[cfg(test)]
 mod test_support;
 pub mod tools;
+#[cfg(test)]
+mod vendor_shapes;
 pub mod vertex;
 pub mod wire;
 

@@ -21,7 +21,7 @@
 //! 1.153.0 (`ToolConfiguration`, `ToolSpecification`, `ToolChoice`, `ToolUseBlock`);
 //! python-genai `types.py` (2026-08-21: `FunctionDeclaration.parameters_json_schema`,
 //! `FunctionCallingConfig`, `FunctionCall`); ollama `docs/api.md`. The request-body tests in
-//! `provider/tests/vendor_shapes.rs` check our bodies against those shapes.
+//! `provider/vendor_shapes.rs` check our bodies against those shapes.
 
 use serde_json::{Map, Value, json};
 
