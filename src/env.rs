@@ -49,6 +49,36 @@ pub const AWS_REGION: &str = "AWS_REGION";
 pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 /// Bedrock API key: sent as `Authorization: Bearer` instead of SigV4 when set.
 pub const AWS_BEARER_TOKEN_BEDROCK: &str = "AWS_BEARER_TOKEN_BEDROCK";
+/// Web identity token file (EKS IRSA, GitHub Actions OIDC): with [`AWS_ROLE_ARN`], STS
+/// AssumeRoleWithWebIdentity.
+pub const AWS_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+/// The role [`AWS_WEB_IDENTITY_TOKEN_FILE`]'s token assumes.
+pub const AWS_ROLE_ARN: &str = "AWS_ROLE_ARN";
+/// `RoleSessionName` for web identity (default `promptdrift-<millis>`).
+pub const AWS_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+/// Endpoint for every AWS service (STS, SSO, Bedrock Runtime) unless a service-specific one is
+/// set.
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// STS endpoint (AssumeRole, AssumeRoleWithWebIdentity).
+pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+/// IAM Identity Center portal endpoint (GetRoleCredentials).
+pub const AWS_ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
+/// Bedrock Runtime endpoint when the provider sets no `endpoint_url`.
+pub const AWS_ENDPOINT_URL_BEDROCK_RUNTIME: &str = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME";
+/// ECS task credentials path on `169.254.170.2`.
+pub const AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+/// Container credentials URL (EKS Pod Identity, custom endpoints).
+pub const AWS_CONTAINER_CREDENTIALS_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+/// `Authorization` value for the container credentials endpoint.
+pub const AWS_CONTAINER_AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+/// File holding the container endpoint's `Authorization` value (wins; read at every fetch).
+pub const AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// `true` turns EC2 instance metadata credentials off.
+pub const AWS_EC2_METADATA_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+/// EC2 instance metadata endpoint (default `http://169.254.169.254`).
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+/// `IPv6` uses `http://[fd00:ec2::254]`.
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
 /// Home folder, for `~/.aws/…`.
 pub const HOME: &str = "HOME";
 /// Home folder on Windows, when [`HOME`] is not set.
@@ -78,6 +108,50 @@ pub const GOOGLE_CLOUD_LOCATION: &str = "GOOGLE_CLOUD_LOCATION";
 /// OAuth 2 access token for Vertex AI (`gcloud auth print-access-token`), unless
 /// `config.access_token_env` names another variable or `config.access_token_command` is set.
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
+
+/// A Google credentials file: a service-account key, an `external_account` (Workload
+/// Identity Federation) or an `authorized_user` file.
+pub const GOOGLE_APPLICATION_CREDENTIALS: &str = "GOOGLE_APPLICATION_CREDENTIALS";
+/// gcloud's configuration folder (default `~/.config/gcloud`), which holds
+/// `application_default_credentials.json`.
+pub const CLOUDSDK_CONFIG: &str = "CLOUDSDK_CONFIG";
+/// Windows application data folder (gcloud's configuration lives in `%APPDATA%\\gcloud`).
+pub const APPDATA: &str = "APPDATA";
+/// The Google metadata server (`host[:port]`); setting it also says "ask the metadata server".
+pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+/// `true`: never ask the metadata server unless [`GCE_METADATA_HOST`] names one (as Google's
+/// Python library reads it).
+pub const NO_GCE_CHECK: &str = "NO_GCE_CHECK";
+/// Set by Cloud Run services (the metadata server is then asked).
+pub const K_SERVICE: &str = "K_SERVICE";
+/// Set by Cloud Run jobs.
+pub const CLOUD_RUN_JOB: &str = "CLOUD_RUN_JOB";
+
+// --- Microsoft Entra ID (read by `azure:` when no key or token is given) ---
+
+/// Application (client) id: client secret, workload identity, user-assigned managed identity.
+pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+/// Directory (tenant) id.
+pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
+/// Client secret of an app registration.
+pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+/// Client certificate (not supported: a clear error).
+pub const AZURE_CLIENT_CERTIFICATE_PATH: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
+/// Federated token file (AKS workload identity, GitHub Actions via azure/login).
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+/// Entra authority (default `https://login.microsoftonline.com`).
+pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
+/// App Service / Functions / Container Apps managed identity endpoint.
+pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+/// The secret header value for [`IDENTITY_ENDPOINT`].
+pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+/// Azure instance metadata (IMDS) host override (default `http://169.254.169.254`), as the
+/// Azure SDKs read it.
+pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
+
+/// Seconds before expiry at which temporary cloud credentials are fetched again (default 300).
+/// Meant for tests with credentials that last seconds.
+pub const PROMPTDRIFT_CREDENTIALS_REFRESH_SECS: &str = "PROMPTDRIFT_CREDENTIALS_REFRESH_SECS";
 
 /// Whether the environment says we run in CI, by insta's rule (so `cargo insta` and promptdrift
 /// agree): `CI` set to anything but empty, `0` or `false`, or `TF_BUILD` set.

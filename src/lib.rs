@@ -35,6 +35,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod credentials;
 pub mod drift;
 pub mod env;
 pub mod error;

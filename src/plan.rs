@@ -7,9 +7,11 @@
 //! `validate` is exactly "load + plan"; `run` is "load + plan + runner".
 //!
 //! Work that can be done once per suite is done once here: templates are compiled once,
-//! assertions whose value holds no template are compiled once and shared by every case.
+//! assertions whose value holds no template are compiled once and shared by every case that
+//! holds the same assertion (same content and location: see [`shared`]).
 
 mod helpers;
+mod shared;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +61,8 @@ pub struct PlanOptions {
     pub require_keys: bool,
     /// Folder for cassettes (default `<project>/fixtures/cassettes`).
     pub cassette_dir: Option<PathBuf>,
+    /// `--stream`: every provider that has a streaming API uses it.
+    pub stream: bool,
 }
 
 impl std::fmt::Debug for PlanOptions {
@@ -70,6 +74,7 @@ impl std::fmt::Debug for PlanOptions {
             .field("tags", &self.tags)
             .field("repeat", &self.repeat)
             .field("shard", &self.shard)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +91,7 @@ impl Default for PlanOptions {
             env: process_env(),
             require_keys: true,
             cassette_dir: None,
+            stream: false,
         }
     }
 }
@@ -132,6 +138,8 @@ pub struct PlannedProvider {
     pub built: BuiltProvider,
     /// Where record/replay mode reads and writes this provider's cassette.
     pub cassette_path: PathBuf,
+    /// Answers are streamed (`stream: true` in its config, or `--stream`).
+    pub stream: bool,
 }
 
 /// What one prompt adds to its requests: the tools it offers and the choice it sets (its own,
@@ -237,6 +245,7 @@ fn request_for(
             .response_format
             .clone()
             .or_else(|| c.response_format.clone()),
+        stream: p.stream,
         vars: if p.built.protocol.wants_vars() {
             case.vars
                 .iter()
@@ -380,6 +389,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
     }
     check_request_templates(&planned, &mut diags);
     check_request_warnings(&planned, &mut diags);
+    crate::suite::dataset::locate_cells(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -410,6 +420,50 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         jobs,
         warnings: diags,
     })
+}
+
+/// Whether a provider's answers are streamed: `stream: true` in its config or `--stream`
+/// (which wins over `stream: false`). A protocol without a streaming API (`http`, `exec`) is
+/// an error when its config asks to stream, and a warning under `--stream`: its answers are
+/// then not streamed, and say so (no `ttft_ms`).
+fn streams(
+    spec: &ProviderSpec,
+    built: &BuiltProvider,
+    flag: bool,
+    file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let asked = spec.config.stream == Some(true);
+    if !asked && !flag {
+        return false;
+    }
+    if built.protocol.stream_decoder().is_some() {
+        return true;
+    }
+    let what = format!(
+        "provider `{}` ({}) has no streaming API",
+        spec.label,
+        spec.kind()
+    );
+    if asked {
+        diags.push(
+            Diagnostic::error(
+                file,
+                format!("{}.config.stream", spec.yaml_path),
+                format!("{what}; `stream: true` cannot be honoured"),
+            )
+            .with_help("streaming is available for openai, openai-compatible, azure, anthropic, gemini, vertex, ollama and bedrock; remove `stream: true`"),
+        );
+    } else {
+        diags.push(Diagnostic::warning(
+            file,
+            &spec.yaml_path,
+            format!(
+                "{what}: under `--stream` its answers are not streamed (no time to first token)"
+            ),
+        ));
+    }
+    false
 }
 
 fn to_u32(i: usize) -> u32 {
@@ -509,10 +563,12 @@ fn plan_suite(
                         .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
                     );
                 }
+                let stream = streams(spec, &built, opts.stream, &file, diags);
                 providers.push(PlannedProvider {
                     spec: spec.clone(),
                     built,
                     cassette_path,
+                    stream,
                 });
             }
             Err(e) => {
@@ -571,7 +627,7 @@ fn plan_suite(
         dir: &suite.dir,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
-    let mut shared: HashMap<String, Arc<CompiledAssertion>> = HashMap::new();
+    let mut shared = shared::SharedAssertions::default();
     let mut cases = Vec::new();
     let selected = |case: &Case| {
         if let Some(f) = &opts.filter
@@ -697,7 +753,10 @@ fn plan_suite(
             env: &env_fn,
             cassette_root: &cassette_root,
         },
-        cases.iter().flat_map(|c| c.assertions.iter().map(|a| &**a)),
+        cases.iter().flat_map(|c| {
+            let case = &suite.cases[c.index];
+            c.assertions.iter().map(move |a| (case, &**a))
+        }),
         diags,
     );
     let format_checks = format_checks(&suite, &providers, &prompt_settings, diags);
@@ -779,18 +838,27 @@ fn check_select_best(
                     .count()
             })
             .sum::<usize>();
-        if answers < 2 && !diags.iter().any(|d| d.yaml_path == a.spec.yaml_path) {
-            diags.push(
-                Diagnostic::error(
-                    &suite.path,
-                    &a.spec.yaml_path,
-                    format!(
-                        "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
-                        suite.cases[pc.index].id
-                    ),
-                )
-                .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer"),
-            );
+        if answers >= 2 {
+            continue;
+        }
+        let case = &suite.cases[pc.index];
+        let d = assertion_diag(
+            &suite.path,
+            &a.spec,
+            case,
+            None,
+            format!(
+                "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
+                case.id
+            ),
+        )
+        .with_help("run it with at least two providers, or use `llm-rubric` to grade one answer");
+        // One report per assertion written once (in `defaults`), one per dataset row.
+        if !diags
+            .iter()
+            .any(|o| o.file == d.file && o.line == d.line && o.yaml_path == d.yaml_path)
+        {
+            diags.push(d);
         }
     }
 }
@@ -1130,21 +1198,23 @@ fn compile_assertion(
     spec: &AssertionSpec,
     case: &Case,
     ctx: &CompileContext<'_>,
-    shared: &mut HashMap<String, Arc<CompiledAssertion>>,
+    shared: &mut shared::SharedAssertions,
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
     let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.get(&spec.yaml_path) {
-        return Some(a.clone());
+    if !templated && let Some(a) = shared.get(spec) {
+        return Some(a);
     }
     let rendered = if templated {
         match render_spec(spec, case) {
             Ok(s) => s,
             Err(e) => {
-                let mut d = Diagnostic::error(
+                let mut d = assertion_diag(
                     file,
-                    format!("{}.value", spec.yaml_path),
+                    spec,
+                    case,
+                    Some("value"),
                     format!(
                         "assertion `{}` of case `{}`: {e}",
                         spec.type_name(),
@@ -1168,31 +1238,65 @@ fn compile_assertion(
         Ok(c) => {
             let c = Arc::new(c);
             if !templated {
-                shared.insert(spec.yaml_path.clone(), c.clone());
+                shared.insert(spec, c.clone());
             }
             Some(c)
         }
         Err(e) => {
-            // One report per assertion, not one per case sharing it.
-            let path = match &e.at {
-                Some(at) => format!("{}.{at}", spec.yaml_path),
-                None => spec.yaml_path.clone(),
-            };
-            if !diags
-                .iter()
-                .any(|d| d.yaml_path == path && d.severity == Severity::Error)
-            {
-                let mut d = Diagnostic::error(
-                    file,
-                    path,
-                    format!("assertion `{}`: {}", spec.type_name(), e.message),
-                );
-                d.help = e.help;
+            let mut d = assertion_diag(
+                file,
+                spec,
+                case,
+                e.at.as_deref(),
+                format!("assertion `{}`: {}", spec.type_name(), e.message),
+            );
+            d.help = e.help;
+            // One report per assertion, not one per case sharing it (a `defaults` assertion).
+            let reported = diags.iter().any(|o| {
+                o.severity == Severity::Error
+                    && o.file == d.file
+                    && o.line == d.line
+                    && o.yaml_path == d.yaml_path
+                    && o.message == d.message
+            });
+            if !reported {
                 diags.push(d);
             }
             None
         }
     }
+}
+
+/// An error about assertion `spec` of `case` (at key `at` below it), placed by [`at_assertion`].
+fn assertion_diag(
+    file: &Path,
+    spec: &AssertionSpec,
+    case: &Case,
+    at: Option<&str>,
+    message: String,
+) -> Diagnostic {
+    let path = match at {
+        Some(at) => format!("{}.{at}", spec.yaml_path),
+        None => spec.yaml_path.clone(),
+    };
+    at_assertion(Diagnostic::error(file, path, message), spec, case)
+}
+
+/// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
+/// `__expected…` column, its `assert` key) is reported at that row of the dataset, keeping its
+/// path (`__expected2.value`), its column left for [`build`] to find (see
+/// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
+/// at its suite path.
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+    if spec.yaml_path.starts_with("defaults.") {
+        return d;
+    }
+    if let CaseSource::Dataset { file, line, .. } = &case.source {
+        d.file.clone_from(file);
+        d.line = Some(*line);
+        d.column = None;
+    }
+    d
 }
 
 fn value_has_template(v: &Value) -> bool {

@@ -31,6 +31,32 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Secrets obtained while running (temporary cloud credentials and tokens fetched by
+/// `crate::credentials`), for scrubbing: they are not in any request's `Auth` value when it
+/// is built, so the scrubbers ask this registry too.
+static REGISTERED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Remembers a secret obtained at run time, so every scrubber removes it from stored text.
+pub fn register(value: &str) {
+    if value.len() < 4 {
+        return;
+    }
+    let mut list = REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !list.iter().any(|v| v == value) {
+        list.push(value.to_string());
+    }
+}
+
+/// Every secret registered with [`register`] so far.
+pub fn registered() -> Vec<String> {
+    REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 /// Replaces every occurrence of each secret in `text` with `***`.
 ///
 /// Used on provider error messages before they are stored: some servers echo the key back
@@ -49,6 +75,19 @@ pub fn redact(text: &str, secrets: &[&Secret]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_secrets_are_kept_once() {
+        register("tmp-token-registry-1");
+        register("tmp-token-registry-1");
+        register("abc");
+        let all = registered();
+        assert_eq!(
+            all.iter().filter(|v| *v == "tmp-token-registry-1").count(),
+            1
+        );
+        assert!(!all.iter().any(|v| v == "abc"), "too short to scrub");
+    }
 
     #[test]
     fn never_prints() {

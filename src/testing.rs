@@ -265,6 +265,7 @@ impl Suite {
             env: options.env.clone(),
             require_keys: true,
             cassette_dir: options.cassette_dir.clone(),
+            stream: false,
         };
         let plan = plan::build(vec![self.clone()], &plan_opts).map_err(Error::Plan)?;
         let run_opts = RunOptions {
@@ -343,6 +344,7 @@ impl Suite {
                     started_at,
                     planned: plan.jobs.len(),
                     shard: None,
+                    credentials: Vec::new(),
                 },
                 suites,
                 results: sink.results,

@@ -19,6 +19,8 @@ pub(crate) struct AuthConfig {
     pub enabled: bool,
     pub keys: HashMap<Protocol, String>,
     pub aws: Option<AwsCredentials>,
+    /// More accepted credentials (temporary ones handed out over a run), chosen by key id.
+    pub aws_more: Vec<AwsCredentials>,
     pub bedrock_bearer: Option<String>,
 }
 
@@ -28,6 +30,7 @@ impl Default for AuthConfig {
             enabled: true,
             keys: HashMap::new(),
             aws: None,
+            aws_more: Vec::new(),
             bedrock_bearer: None,
         }
     }
@@ -244,6 +247,21 @@ fn anthropic(h: &HeaderMap, inbound: &Inbound, want: Option<&str>) -> Result<(),
     }
 }
 
+/// The accepted credentials whose key id the `Authorization` header names (else `first`).
+fn matching_aws<'a>(
+    h: &HeaderMap,
+    first: &'a AwsCredentials,
+    more: &'a [AwsCredentials],
+) -> &'a AwsCredentials {
+    let akid = header(h, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next());
+    std::iter::once(first)
+        .chain(more)
+        .find(|c| Some(c.access_key_id.as_str()) == akid)
+        .unwrap_or(first)
+}
+
 fn bedrock(parts: &Parts<'_>, cfg: &AuthConfig) -> Result<(), Rejection> {
     let h = parts.headers;
     if let Some(token) = bearer(h) {
@@ -255,7 +273,8 @@ fn bedrock(parts: &Parts<'_>, cfg: &AuthConfig) -> Result<(), Rejection> {
             ))),
         };
     }
-    if let Some(creds) = &cfg.aws {
+    if let Some(first) = &cfg.aws {
+        let creds = matching_aws(h, first, &cfg.aws_more);
         let headers: Vec<(String, String)> = h
             .iter()
             .map(|(k, v)| {

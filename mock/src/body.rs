@@ -27,11 +27,45 @@ pub(crate) enum MockBody {
         part: Option<Bytes>,
         wait: Option<Pin<Box<Sleep>>>,
     },
+    /// A stream sent frame by frame with pauses (`first` before the first frame, `between`
+    /// before each later one); with `cut`, it then breaks (an error: hyper drops the
+    /// connection without ending the chunked body) instead of ending.
+    Paced(Box<Paced>),
+}
+
+/// State of a [`MockBody::Paced`] body.
+#[derive(Debug)]
+pub(crate) struct Paced {
+    chunks: VecDeque<Bytes>,
+    first: Duration,
+    between: Duration,
+    cut: bool,
+    started: bool,
+    wait: Option<Pin<Box<Sleep>>>,
+    /// The pause before the frame (or the cut) being waited for is over.
+    due: bool,
 }
 
 impl MockBody {
     pub(crate) fn full(b: impl Into<Bytes>) -> MockBody {
         MockBody::Full(Some(b.into()))
+    }
+
+    pub(crate) fn paced(
+        chunks: VecDeque<Bytes>,
+        first: Duration,
+        between: Duration,
+        cut: bool,
+    ) -> MockBody {
+        MockBody::Paced(Box::new(Paced {
+            chunks,
+            first,
+            between,
+            cut,
+            started: false,
+            wait: None,
+            due: false,
+        }))
     }
 
     pub(crate) fn truncated(part: impl Into<Bytes>) -> MockBody {
@@ -54,6 +88,36 @@ impl std::fmt::Display for Cut {
 
 impl std::error::Error for Cut {}
 
+impl Paced {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
+        if !self.due {
+            let pause = match (self.chunks.is_empty(), self.started) {
+                (true, _) if !self.cut => return Poll::Ready(None),
+                // A flush pause before the break, so the last frame reaches the socket.
+                (true, _) => TRUNCATE_FLUSH,
+                (false, false) => self.first,
+                (false, true) => self.between,
+            };
+            if !pause.is_zero() {
+                let w = self
+                    .wait
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(pause)));
+                if w.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.wait = None;
+            }
+            self.due = true;
+        }
+        self.due = false;
+        self.started = true;
+        match self.chunks.pop_front() {
+            Some(c) => Poll::Ready(Some(Ok(Frame::data(c)))),
+            None => Poll::Ready(Some(Err(Cut))),
+        }
+    }
+}
+
 impl Body for MockBody {
     type Data = Bytes;
     type Error = Cut;
@@ -75,6 +139,7 @@ impl Body for MockBody {
                     Poll::Pending => Poll::Pending,
                 }
             }
+            MockBody::Paced(p) => p.poll_next(cx),
         }
     }
 
@@ -83,6 +148,7 @@ impl Body for MockBody {
             MockBody::Full(b) => b.is_none(),
             MockBody::Chunks(c) => c.is_empty(),
             MockBody::Truncated { .. } => false,
+            MockBody::Paced(p) => p.chunks.is_empty() && !p.cut,
         }
     }
 
@@ -90,7 +156,9 @@ impl Body for MockBody {
         match self {
             MockBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             MockBody::Full(None) => SizeHint::with_exact(0),
-            MockBody::Chunks(_) | MockBody::Truncated { .. } => SizeHint::default(),
+            MockBody::Chunks(_) | MockBody::Truncated { .. } | MockBody::Paced(_) => {
+                SizeHint::default()
+            }
         }
     }
 }

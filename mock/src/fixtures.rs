@@ -1,5 +1,6 @@
-//! The provider fixtures from `fixtures/` (a copy of `shared/providers/fixtures/`), embedded at
-//! compile time so a test binary needs no files at run time.
+//! The provider fixtures from `fixtures/` (a copy of `shared/providers/fixtures/`, plus the
+//! streamed answers added for streaming, listed in its README), embedded at compile time so a
+//! test binary needs no files at run time.
 
 macro_rules! fixtures {
     ($($name:literal),* $(,)?) => {
@@ -21,6 +22,7 @@ fixtures![
     "anthropic/messages_stop_sequence.json",
     "anthropic/messages_stream.sse",
     "anthropic/messages_stream_error.sse",
+    "anthropic/messages_stream_tool_use.sse",
     "anthropic/messages_success.json",
     "anthropic/messages_tool_use.json",
     "azure/chat_success_with_filter_results.json",
@@ -31,6 +33,7 @@ fixtures![
     "bedrock/converse_max_tokens.json",
     "bedrock/converse_request.json",
     "bedrock/converse_success.json",
+    "bedrock/converse_stream_tool_use.events.json",
     "bedrock/converse_tool_use.json",
     "bedrock/error_400_validation.json",
     "bedrock/error_403_access_denied.json",
@@ -56,10 +59,12 @@ fixtures![
     "gemini/generate_success.json",
     "gemini/generate_success_thinking.json",
     "gemini/stream.sse",
+    "gemini/stream_function_call.sse",
     "gemini/vertex_generate_success.json",
     "ollama/chat_request.json",
     "ollama/chat_stream.ndjson",
     "ollama/chat_stream_error.ndjson",
+    "ollama/chat_stream_tool_calls.ndjson",
     "ollama/chat_success.json",
     "ollama/chat_tool_calls.json",
     "ollama/error_400_bad_request.json",
@@ -75,6 +80,7 @@ fixtures![
     "openai/chat_error_500_server.json",
     "openai/chat_length.json",
     "openai/chat_stream.sse",
+    "openai/chat_stream_tool_calls.sse",
     "openai/chat_success.json",
     "openai/chat_tool_calls.json",
     "openai/embeddings_success.json",

@@ -20,6 +20,10 @@
 //! | Bedrock Titan embeddings | `POST /model/{amazon.titan-embed-…}/invoke` | endpoint `{url}` |
 //! | Ollama embeddings | `POST /api/embed` | `{url}` |
 //!
+//! Cloud credential endpoints (AWS STS, SSO, container and instance metadata; Google's token
+//! endpoint, STS and metadata server; Entra ID and Azure managed identity) are served by a
+//! separate [`IdentityServer`].
+//!
 //! Anything else gets OpenAI's `404 Invalid URL (POST /x)`. `GET /__mock/stats` and
 //! `GET /__mock/requests` report what the server saw (for the standalone binary): the stats are
 //! `{"requests": N, "connections": M}`, M counting the TCP connections accepted.
@@ -87,6 +91,7 @@ mod auth;
 mod body;
 mod eventstream;
 mod fixtures;
+mod identity;
 mod inbound;
 mod pipeline;
 mod protocol;
@@ -101,6 +106,7 @@ pub mod sigv4;
 
 pub use eventstream::EventMessage;
 pub use fixtures::fixture_names;
+pub use identity::{IdentityRequest, IdentityServer, IssuedAws, IssuedToken};
 pub use protocol::Protocol;
 pub use record::RecordedRequest;
 pub use reply::{ErrorKind, Finish, Reply, ToolCall};

@@ -28,7 +28,7 @@ use crate::inbound::Inbound;
 use crate::protocol::{self, Protocol};
 use crate::record::RecordedRequest;
 use crate::render::{self, Ctx, RBody, Rendered};
-use crate::reply::{ErrorKind, Reply, ReplyBody};
+use crate::reply::{ErrorKind, Reply, ReplyBody, StreamFault};
 use crate::rng;
 use crate::rule::ActiveRule;
 
@@ -345,12 +345,25 @@ fn respond(
         ReplyBody::Close => return Err(Closed),
         ReplyBody::Answer(a) => {
             let resolved = render::resolve(a, ctx);
-            to_response(render::success(&resolved, ctx), extra)
+            let mut r = render::success(&resolved, ctx);
+            let cut = a.stream_fault == Some(StreamFault::Cut);
+            if let RBody::Chunks(chunks) = &mut r.body {
+                match a.stream_fault {
+                    // At least one chunk, never the last.
+                    Some(StreamFault::Cut) => chunks.truncate((chunks.len() / 2).max(1)),
+                    Some(StreamFault::Unterminated) => {
+                        chunks.pop();
+                    }
+                    None => {}
+                }
+            }
+            paced(to_response(r, extra), reply.pace, cut)
         }
         ReplyBody::Error(kind) => to_response(render::error(*kind, ctx), extra),
         ReplyBody::StreamError(kind) => {
             let resolved = render::resolve(&echo_answer(), ctx);
-            to_response(render::stream_error(*kind, &resolved, ctx), extra)
+            let r = to_response(render::stream_error(*kind, &resolved, ctx), extra);
+            paced(r, reply.pace, false)
         }
         ReplyBody::Raw {
             status,
@@ -394,6 +407,25 @@ fn respond(
         }
         ReplyBody::Random(_) => unreachable!("concrete() resolves random replies"),
     })
+}
+
+/// A chunked (streamed) body sent with pauses, or cut (see [`Reply::stream_delays`],
+/// [`Reply::cut_stream`]); other bodies are left as they are.
+fn paced(
+    mut resp: Response<MockBody>,
+    pace: Option<(Duration, Duration)>,
+    cut: bool,
+) -> Response<MockBody> {
+    if pace.is_none() && !cut {
+        return resp;
+    }
+    let (first, between) = pace.unwrap_or_default();
+    let body = std::mem::replace(resp.body_mut(), MockBody::full(Bytes::new()));
+    *resp.body_mut() = match body {
+        MockBody::Chunks(chunks) => MockBody::paced(chunks, first, between, cut),
+        other => other,
+    };
+    resp
 }
 
 fn echo_answer() -> crate::reply::Answer {

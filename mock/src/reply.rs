@@ -129,6 +129,16 @@ pub(crate) struct Answer {
     pub served_model: Option<String>,
     pub stop_sequence: Option<String>,
     pub embeddings: Option<Vec<Vec<f32>>>,
+    pub stream_fault: Option<StreamFault>,
+}
+
+/// How a streamed answer goes wrong on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamFault {
+    /// The first half of the chunks, then the connection breaks mid-body.
+    Cut,
+    /// Every chunk but the last (the terminal event), then a clean end.
+    Unterminated,
 }
 
 impl Answer {
@@ -142,6 +152,7 @@ impl Answer {
             served_model: None,
             stop_sequence: None,
             embeddings: None,
+            stream_fault: None,
         }
     }
 }
@@ -211,6 +222,8 @@ pub struct Reply {
     pub(crate) delay: Option<Duration>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) retry_after: Option<Duration>,
+    /// Streamed answers: pause before the first chunk, and between chunks.
+    pub(crate) pace: Option<(Duration, Duration)>,
 }
 
 impl Reply {
@@ -220,6 +233,7 @@ impl Reply {
             delay: None,
             headers: Vec::new(),
             retry_after: None,
+            pace: None,
         }
     }
 
@@ -369,6 +383,42 @@ impl Reply {
     #[must_use]
     pub fn delay(mut self, d: Duration) -> Reply {
         self.delay = Some(d);
+        self
+    }
+
+    /// Streamed answers: wait `first` after the response head before the first chunk, and
+    /// `between` before each later one (each chunk is flushed as it is sent), so a client's
+    /// time to first token is at least `first` (plus [`delay`](Reply::delay), which comes
+    /// before the head). No effect on answers that are not streamed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use promptdrift_mock::Reply;
+    /// let slow_start = Reply::text("Paris is nice")
+    ///     .stream_delays(Duration::from_millis(300), Duration::from_millis(20));
+    /// ```
+    #[must_use]
+    pub fn stream_delays(mut self, first: Duration, between: Duration) -> Reply {
+        self.pace = Some((first, between));
+        self
+    }
+
+    /// Streamed answers: send the first half of the stream's chunks (at least one, never
+    /// the last), then break the connection mid-body (the chunked body never ends), as a
+    /// server dying or a reset mid-answer does. Non-streamed requests get the whole answer.
+    #[must_use]
+    pub fn cut_stream(mut self) -> Reply {
+        self.answer_mut("cut_stream").stream_fault = Some(StreamFault::Cut);
+        self
+    }
+
+    /// Streamed answers: send every chunk but the last, then end the body cleanly: the
+    /// terminal event is missing (OpenAI `data: [DONE]`, Anthropic `message_stop`, Gemini's
+    /// chunk with `finishReason`, Ollama's `"done": true` line, Bedrock's `metadata` event).
+    /// Non-streamed requests get the whole answer.
+    #[must_use]
+    pub fn unterminated_stream(mut self) -> Reply {
+        self.answer_mut("unterminated_stream").stream_fault = Some(StreamFault::Unterminated);
         self
     }
 

@@ -281,6 +281,19 @@ impl MockServer {
         self.state.update_auth(|a| a.aws = Some(creds));
     }
 
+    /// Also accepts these credentials (temporary credentials handed out by an
+    /// [`IdentityServer`](crate::IdentityServer) during a run), chosen by access key id; set
+    /// the first ones with [`expect_aws_credentials`](Self::expect_aws_credentials).
+    pub fn accept_aws_credentials(&self, creds: AwsCredentials) {
+        self.state.update_auth(|a| {
+            if a.aws.is_none() {
+                a.aws = Some(creds);
+            } else {
+                a.aws_more.push(creds);
+            }
+        });
+    }
+
     /// Accepts Bedrock `Authorization: Bearer <token>` (API keys) with this token.
     pub fn expect_bedrock_bearer(&self, token: impl Into<String>) {
         let token = token.into();

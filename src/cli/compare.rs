@@ -36,6 +36,8 @@ Gates (exit 1 when one fails):
                        (or inconclusive at all with --fail-inconclusive)
   no_regression_tags   a regressed case carries a --critical-tag (or suite tag)
   p95_latency / cost   rose by more than --max-p95-latency-increase / --max-cost-increase %
+  p95_ttft             time to first token (streamed answers: run --stream) rose by more
+                       than --max-p95-ttft-increase %
 
 Exit codes:
   0  every gate passed
@@ -61,6 +63,10 @@ pub struct GateArgs {
     /// Largest tolerated p95 latency increase, percent [suite: max_p95_latency_increase; default: not gated].
     #[arg(long, value_name = "PERCENT")]
     pub max_p95_latency_increase: Option<f64>,
+
+    /// Largest tolerated p95 time-to-first-token increase (streamed answers), percent [suite: max_p95_ttft_increase; default: not gated].
+    #[arg(long, value_name = "PERCENT")]
+    pub max_p95_ttft_increase: Option<f64>,
 
     /// Largest tolerated total cost increase, percent [suite: max_cost_increase; default: not gated].
     #[arg(long, value_name = "PERCENT")]
@@ -157,6 +163,11 @@ pub struct CompareArgs {
     #[arg(long = "max-retries", value_name = "N")]
     pub max_retries: Option<u32>,
 
+    /// Stream every answer from providers with a streaming API, recording time to first
+    /// token (compared, and gated by --max-p95-ttft-increase).
+    #[arg(long)]
+    pub stream: bool,
+
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -206,6 +217,9 @@ pub(crate) fn settings(gates: &GateArgs, thresholds: &[&Thresholds]) -> Result<S
     }
     if let Some(x) = gates.max_p95_latency_increase {
         s.max_p95_latency_increase = Some(finite("max-p95-latency-increase", x)?);
+    }
+    if let Some(x) = gates.max_p95_ttft_increase {
+        s.max_p95_ttft_increase = Some(finite("max-p95-ttft-increase", x)?);
     }
     if let Some(x) = gates.max_cost_increase {
         s.max_cost_increase = Some(finite("max-cost-increase", x)?);
@@ -429,6 +443,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             cache_dir: args.cache_dir.clone(),
             cache_ttl: Duration::from_secs(86_400),
             cassette_dir: args.cassette_dir.clone(),
+            stream: args.stream,
             ci: args.ci,
             ..RunArgs::default()
         };

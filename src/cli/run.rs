@@ -66,6 +66,12 @@ pub struct RunArgs {
     #[arg(long = "max-retries", value_name = "N")]
     pub max_retries: Option<u32>,
 
+    /// Stream every answer from providers with a streaming API (SSE, NDJSON, AWS event
+    /// stream), recording time to first token (`ttft_ms`) and output tokens per second, as
+    /// `stream: true` in each provider's config does.
+    #[arg(long)]
+    pub stream: bool,
+
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -416,6 +422,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         repeat: args.repeat,
         shard: args.shard,
         cassette_dir: args.cassette_dir.clone(),
+        stream: args.stream,
         ..PlanOptions::default()
     };
     let plan = match plan::build(suites, &opts) {
@@ -446,6 +453,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
         shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
         .suites
@@ -545,6 +553,24 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// Where each cloud provider's credentials come from, for `run.credentials`.
+fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUse> {
+    plan.suites
+        .iter()
+        .flat_map(|s| {
+            s.providers.iter().filter_map(|p| {
+                let info = p.built.protocol.credential_info()?;
+                Some(crate::results::CredentialUse {
+                    suite: s.suite.name.clone(),
+                    provider: p.spec.label.clone(),
+                    kind: info.kind,
+                    detail: info.detail,
+                })
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

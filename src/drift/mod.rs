@@ -56,6 +56,9 @@ pub struct Settings {
     pub no_regression_tags: Vec<String>,
     /// Largest tolerated p95 latency increase, percent (`None`: not gated).
     pub max_p95_latency_increase: Option<f64>,
+    /// Largest tolerated p95 time-to-first-token increase, percent (`None`: not gated).
+    #[serde(default)]
+    pub max_p95_ttft_increase: Option<f64>,
     /// Largest tolerated total cost increase, percent (`None`: not gated).
     pub max_cost_increase: Option<f64>,
     /// Minimum similarity for `equivalent`, 0–1.
@@ -81,6 +84,7 @@ impl Default for Settings {
             max_pass_rate_drop: DEFAULT_MAX_PASS_RATE_DROP,
             no_regression_tags: Vec::new(),
             max_p95_latency_increase: None,
+            max_p95_ttft_increase: None,
             max_cost_increase: None,
             equivalence_similarity: DEFAULT_EQUIVALENCE_SIMILARITY,
             bootstrap: DEFAULT_BOOTSTRAP,
@@ -105,6 +109,7 @@ impl Settings {
             drop = min(drop, t.max_pass_rate_drop);
             s.max_p95_latency_increase =
                 min(s.max_p95_latency_increase, t.max_p95_latency_increase);
+            s.max_p95_ttft_increase = min(s.max_p95_ttft_increase, t.max_p95_ttft_increase);
             s.max_cost_increase = min(s.max_cost_increase, t.max_cost_increase);
             sim = match (sim, t.equivalence_similarity) {
                 (Some(x), Some(y)) => Some(x.max(y)),

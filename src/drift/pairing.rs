@@ -149,29 +149,34 @@ pub(crate) fn pair_cases<'a>(
     pairs
 }
 
-/// Latency, cost and tokens of every answered sample of the paired cases.
+/// Latency, time to first token, cost and tokens of every answered sample of the paired cases.
 pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measurements {
     let mut m = Measurements::default();
     for (pair, case) in pairs.iter().zip(cases) {
         if case.rate_baseline().is_none() || case.rate_candidate().is_none() {
             continue;
         }
-        for (samples, latency, cost, baseline) in [
+        for (samples, latency, ttft, cost, baseline) in [
             (
                 &pair.baseline,
                 &mut m.latency_baseline,
+                &mut m.ttft_baseline,
                 &mut m.cost_baseline,
                 true,
             ),
             (
                 &pair.candidate,
                 &mut m.latency_candidate,
+                &mut m.ttft_candidate,
                 &mut m.cost_candidate,
                 false,
             ),
         ] {
             for r in samples.iter().filter(|r| answered(r)) {
                 latency.push(r.latency_ms as f64);
+                if let Some(t) = r.ttft_ms {
+                    ttft.push(t as f64);
+                }
                 cost.2 += 1;
                 if let Some(c) = r.cost_usd {
                     cost.0 += c;

@@ -342,6 +342,31 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             "Latency: p50 {b50:.0} → {c50:.0} ms, p95 {b95:.0} → {c95:.0} ms{inc}"
         );
     }
+    let t = &s.ttft;
+    if let (Some(b50), Some(b95), Some(c50), Some(c95)) = (
+        t.baseline_p50,
+        t.baseline_p95,
+        t.candidate_p50,
+        t.candidate_p95,
+    ) {
+        let inc = t
+            .p95_increase_pct
+            .map_or_else(String::new, |x| format!(" ({}%)", signed(x)));
+        let _ = writeln!(
+            out,
+            "Time to first token: p50 {b50:.0} → {c50:.0} ms, p95 {b95:.0} → {c95:.0} ms{inc}"
+        );
+    } else if t.baseline_p50.is_some() || t.candidate_p50.is_some() {
+        let side = if t.baseline_p50.is_some() {
+            "candidate"
+        } else {
+            "baseline"
+        };
+        let _ = writeln!(
+            out,
+            "Time to first token: the {side} has no streamed answers to compare"
+        );
+    }
     let co = &s.cost;
     match (co.baseline_usd, co.candidate_usd) {
         (None, None) => {

@@ -235,6 +235,9 @@ pub struct SuiteStats {
     pub flaky: Flaky,
     /// Latency percentiles.
     pub latency: Latency,
+    /// Time-to-first-token percentiles of streamed answers (empty when none was streamed).
+    #[serde(default)]
+    pub ttft: Latency,
     /// Cost totals.
     pub cost: Cost,
     /// Token totals.
@@ -248,6 +251,10 @@ pub struct Measurements {
     pub latency_baseline: Vec<f64>,
     /// Candidate latencies, ms.
     pub latency_candidate: Vec<f64>,
+    /// Baseline times to first token (streamed answers), ms.
+    pub ttft_baseline: Vec<f64>,
+    /// Candidate times to first token, ms.
+    pub ttft_candidate: Vec<f64>,
     /// Baseline cost sum and (samples with a cost, answered samples).
     pub cost_baseline: (f64, u64, u64),
     /// Candidate cost sum and counts.
@@ -362,22 +369,16 @@ pub fn compute(
     }
 
     let Measurements {
-        mut latency_baseline,
-        mut latency_candidate,
+        latency_baseline,
+        latency_candidate,
+        ttft_baseline,
+        ttft_candidate,
         cost_baseline,
         cost_candidate,
         tokens,
     } = measurements;
-    latency_baseline.sort_by(f64::total_cmp);
-    latency_candidate.sort_by(f64::total_cmp);
-    let pct = |v: &[f64], q: f64| (!v.is_empty()).then(|| bootstrap::quantile_sorted(v, q));
-    let latency = Latency {
-        baseline_p50: pct(&latency_baseline, 0.5),
-        baseline_p95: pct(&latency_baseline, 0.95),
-        candidate_p50: pct(&latency_candidate, 0.5),
-        candidate_p95: pct(&latency_candidate, 0.95),
-        p95_increase_pct: increase_pct(pct(&latency_baseline, 0.95), pct(&latency_candidate, 0.95)),
-    };
+    let latency = Latency::of(latency_baseline, latency_candidate);
+    let ttft = Latency::of(ttft_baseline, ttft_candidate);
     let total = |(sum, with, _): (f64, u64, u64)| (with > 0).then_some(sum);
     let cost = Cost {
         baseline_usd: total(cost_baseline),
@@ -393,8 +394,25 @@ pub fn compute(
         significance,
         flaky,
         latency,
+        ttft,
         cost,
         tokens,
+    }
+}
+
+impl Latency {
+    /// Percentiles (the `quantile_sorted` convention) of two sides' samples, ms.
+    pub fn of(mut baseline: Vec<f64>, mut candidate: Vec<f64>) -> Latency {
+        baseline.sort_by(f64::total_cmp);
+        candidate.sort_by(f64::total_cmp);
+        let pct = |v: &[f64], q: f64| (!v.is_empty()).then(|| bootstrap::quantile_sorted(v, q));
+        Latency {
+            baseline_p50: pct(&baseline, 0.5),
+            baseline_p95: pct(&baseline, 0.95),
+            candidate_p50: pct(&candidate, 0.5),
+            candidate_p95: pct(&candidate, 0.95),
+            p95_increase_pct: increase_pct(pct(&baseline, 0.95), pct(&candidate, 0.95)),
+        }
     }
 }
 

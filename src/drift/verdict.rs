@@ -17,6 +17,7 @@
 //! - `no_regression_tags`: fails when a `regressed` case carries a listed tag; unverified when
 //!   such a case is `errored`;
 //! - `p95_latency`: fails when the p95 latency rose by more than the set percent;
+//! - `p95_ttft`: the same for the p95 time to first token of streamed answers;
 //! - `cost`: fails when the total cost rose by more than the set percent;
 //! - `answered`: unverified when any case is `errored` (no answer on a side).
 //!
@@ -102,7 +103,7 @@ pub enum GateStatus {
 /// One gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
-    /// `pass_rate`, `no_regression_tags`, `p95_latency`, `cost` or `answered`.
+    /// `pass_rate`, `no_regression_tags`, `p95_latency`, `p95_ttft`, `cost` or `answered`.
     pub name: String,
     /// Outcome.
     pub status: GateStatus,
@@ -317,6 +318,13 @@ pub fn decide(
         "p95 latency",
         settings.max_p95_latency_increase,
         stats.latency.p95_increase_pct,
+        "",
+    ));
+    gates.push(increase_gate(
+        "p95_ttft",
+        "p95 time to first token",
+        settings.max_p95_ttft_increase,
+        stats.ttft.p95_increase_pct,
         "",
     ));
     gates.push(increase_gate(

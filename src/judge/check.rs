@@ -1,5 +1,6 @@
 //! The compiled form of each assertion kind and its evaluation before negation, plus
-//! `transform` and the operational checks (`latency`, `cost`, `finish-reason`, `assert-set`).
+//! `transform` and the operational checks (`latency`, `ttft`, `cost`, `finish-reason`,
+//! `assert-set`).
 
 use std::borrow::Cow;
 
@@ -75,6 +76,8 @@ pub(crate) enum Check {
     Levenshtein(Levenshtein),
     /// Maximum milliseconds.
     Latency(f64),
+    /// Maximum milliseconds to the first token.
+    Ttft(f64),
     /// Maximum USD.
     Cost(f64),
     Refusal,
@@ -121,6 +124,20 @@ impl Check {
                     ))
                 }
             }
+            Check::Ttft(max) => match obs.ttft_ms {
+                None => Raw::undetermined(
+                    "no time to first token: the answer was not streamed; set `stream: true` \
+                     in the provider's `config` or run with `--stream`",
+                ),
+                Some(ms) if ms as f64 <= *max => Raw::pass(format!(
+                    "time to first token {ms} ms is within the limit of {} ms",
+                    fmt_num(*max)
+                )),
+                Some(ms) => Raw::fail(format!(
+                    "time to first token {ms} ms is over the limit of {} ms",
+                    fmt_num(*max)
+                )),
+            },
             Check::Cost(max) => match obs.cost_usd {
                 None => Raw::undetermined(format!(
                     "the cost of this answer is unknown: the price of the model is unknown (price table of {}) \
@@ -242,16 +259,16 @@ pub(crate) enum Transform {
 
 impl Transform {
     pub(crate) fn compile(src: &str) -> Result<Self, JudgeError> {
-        let src = src.trim();
-        if src.starts_with('$') {
-            json::compile_path(src)
+        if src.trim_start().starts_with('$') {
+            // A path with whitespace around it is an error (RFC 9535), not a regex.
+            return json::compile_path(src)
                 .map(|p| Transform::Path(p, src.to_string()))
-                .map_err(|m| JudgeError::at("transform", m))
-        } else {
-            text::compile_regex(src)
-                .map(|r| Transform::Regex(r, src.to_string()))
-                .map_err(|m| JudgeError::at("transform", m))
+                .map_err(|m| JudgeError::at("transform", m));
         }
+        let src = src.trim();
+        text::compile_regex(src)
+            .map(|r| Transform::Regex(r, src.to_string()))
+            .map_err(|m| JudgeError::at("transform", m))
     }
 
     pub(crate) fn apply<'a>(&self, output: &'a str) -> Result<Cow<'a, str>, String> {

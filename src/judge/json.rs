@@ -431,8 +431,7 @@ impl JsonPathCheck {
         let src = spec
             .path
             .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
+            .filter(|p| !p.trim().is_empty())
             .ok_or_else(|| {
                 JudgeError::at(
                     "path",
@@ -447,10 +446,8 @@ impl JsonPathCheck {
                 "an RFC 9535 JSONPath starts at `$`: `$.user.name`, `$.items[0]`, `$.items[*].id`",
             )
         })?;
-        let expected = match &spec.value {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.clone()),
-        };
+        // `value: null` expects the value null; only a missing `value` asks for a match.
+        let expected = spec.value.clone();
         Ok(JsonPathCheck {
             path,
             shown: format!("`{src}`"),
@@ -503,8 +500,16 @@ impl JsonPathCheck {
     }
 }
 
-/// Compiles an RFC 9535 JSONPath.
+/// Compiles an RFC 9535 JSONPath. Whitespace before `$` or after the query is an error, as
+/// the RFC has it (a query is `$` and its segments, nothing around them), never trimmed away.
 pub(crate) fn compile_path(src: &str) -> Result<JsonPath, String> {
+    if src.trim() != src {
+        return Err(format!(
+            "invalid JSONPath {src:?}: RFC 9535 allows no whitespace before `$` or after the \
+             query (write `{}`)",
+            src.trim()
+        ));
+    }
     JsonPath::parse(src).map_err(|e| format!("invalid JSONPath `{src}`: {e}"))
 }
 

@@ -100,6 +100,8 @@ pub struct Observation<'a> {
     pub refusal: Option<&'a str>,
     /// Wall-clock latency of the successful attempt, in ms.
     pub latency_ms: u64,
+    /// Time to first token, ms, when the answer was streamed.
+    pub ttft_ms: Option<u64>,
     /// Token usage.
     pub usage: Usage,
     /// Cost in USD, when the price is known.
@@ -156,6 +158,7 @@ pub fn compile(
             if matches!(
                 spec.kind,
                 K::Latency
+                    | K::Ttft
                     | K::Cost
                     | K::FinishReason
                     | K::AssertSet
@@ -256,6 +259,15 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
                 spec,
                 None,
                 "the largest latency that passes, in milliseconds",
+            )?)
+        }
+        K::Ttft => {
+            no_config()?;
+            no_value(true)?;
+            Check::Ttft(args::threshold(
+                spec,
+                None,
+                "the largest time to first token that passes, in milliseconds",
             )?)
         }
         K::Cost => {

@@ -19,7 +19,7 @@ use crate::provider::build_provider;
 use crate::provider::embeddings::{BuiltEmbedder, build_embedder};
 use crate::provider::registry::{BuildContext, BuiltProvider, ProviderFactoryError};
 use crate::suite::Diagnostic;
-use crate::suite::model::{AssertionKind, Mode, ProviderSpec, Suite};
+use crate::suite::model::{AssertionKind, AssertionSpec, Case, Mode, ProviderSpec, Suite};
 
 /// A grader model, built.
 #[derive(Debug)]
@@ -92,47 +92,77 @@ pub(super) struct HelperContext<'a> {
     pub(super) cassette_root: &'a Path,
 }
 
-/// Every (role, `provider:` name) the assertions need, with the first assertion that needs it.
+/// A (role, `provider:` name) some assertion needs, with the first assertion (and its case)
+/// that needs it: diagnostics about it are placed there.
+struct Need<'a> {
+    role: Role,
+    name: Option<String>,
+    spec: &'a AssertionSpec,
+    case: &'a Case,
+}
+
+/// Every (role, `provider:` name) the assertions need.
 fn needs<'a>(
-    assertions: impl Iterator<Item = &'a CompiledAssertion>,
-    out: &mut Vec<(Role, Option<String>, String, AssertionKind)>,
+    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
+    out: &mut Vec<Need<'a>>,
 ) {
-    for a in assertions {
-        let spec = &a.spec;
-        let mut push = |role: Role, name: Option<String>| {
-            if !out.iter().any(|(r, n, _, _)| *r == role && *n == name) {
-                out.push((role, name, spec.yaml_path.clone(), spec.kind));
-            }
+    for (case, a) in assertions {
+        need(case, a, out);
+    }
+}
+
+/// What one assertion (and the assertions of a set) needs.
+fn need<'a>(case: &'a Case, a: &'a CompiledAssertion, out: &mut Vec<Need<'a>>) {
+    let spec = &a.spec;
+    let mut push = |role: Role, name: Option<String>| {
+        if !out.iter().any(|n| n.role == role && n.name == name) {
+            out.push(Need {
+                role,
+                name,
+                spec,
+                case,
+            });
+        }
+    };
+    if crate::judge::needs_grader(spec.kind) {
+        push(Role::Grader, spec.provider.clone());
+    }
+    if crate::judge::needs_embedder(spec.kind) {
+        // `answer-relevance`'s `provider:` names its grader; embeddings come from the suite.
+        let name = if spec.kind == AssertionKind::Similar {
+            spec.provider.clone()
+        } else {
+            None
         };
-        if crate::judge::needs_grader(spec.kind) {
-            push(Role::Grader, spec.provider.clone());
-        }
-        if crate::judge::needs_embedder(spec.kind) {
-            // `answer-relevance`'s `provider:` names its grader; embeddings come from the suite.
-            let name = if spec.kind == AssertionKind::Similar {
-                spec.provider.clone()
-            } else {
-                None
-            };
-            push(Role::Embedder, name);
-        }
-        needs(a.children().iter(), out);
+        push(Role::Embedder, name);
+    }
+    for c in a.children() {
+        need(case, c, out);
     }
 }
 
 /// Builds the graders and embedders the given assertions need; problems go to `diags`.
 pub(super) fn plan_helpers<'a>(
     cx: &HelperContext<'_>,
-    assertions: impl Iterator<Item = &'a CompiledAssertion>,
+    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Helpers {
     let mut wanted = Vec::new();
     needs(assertions, &mut wanted);
     let mut h = Helpers::default();
     let mut by_label: HashMap<(Role, String), usize> = HashMap::new();
-    for (role, name, at, kind) in wanted {
-        let Some(spec) = resolve(cx.suite, role, name.as_deref(), &at, kind, diags) else {
+    for need in wanted {
+        let (role, name) = (need.role, need.name.clone());
+        let Some((spec, from_assertion)) = resolve(cx.suite, &need, diags) else {
             continue;
+        };
+        // An entry made from a dataset row's `provider:` is reported at that row.
+        let place = |d: Diagnostic| {
+            if from_assertion {
+                super::at_assertion(d, need.spec, need.case)
+            } else {
+                d
+            }
         };
         if let Some(&i) = by_label.get(&(role, spec.label.clone())) {
             match role {
@@ -165,7 +195,7 @@ pub(super) fn plan_helpers<'a>(
         let (grader, embedder, fixed) = match built {
             Ok(x) => x,
             Err(e) => {
-                diags.push(build_error(cx.suite, &spec, e));
+                diags.push(place(build_error(cx.suite, &spec, e)));
                 continue;
             }
         };
@@ -182,7 +212,7 @@ pub(super) fn plan_helpers<'a>(
             if let Some(e) = missing.filter(|e| e.missing_credentials) {
                 let mut d = Diagnostic::warning(&cx.suite.path, &spec.yaml_path, e.message);
                 d.help = e.help;
-                diags.push(d);
+                diags.push(place(d));
             }
         }
         let cassette_path = fixed.clone().unwrap_or_else(|| {
@@ -193,7 +223,7 @@ pub(super) fn plan_helpers<'a>(
             ))
         });
         if cx.mode == Mode::Replay && fixed.is_none() && !cassette_path.exists() {
-            diags.push(
+            diags.push(place(
                 Diagnostic::error(
                     &cx.suite.path,
                     &spec.yaml_path,
@@ -205,12 +235,16 @@ pub(super) fn plan_helpers<'a>(
                     ),
                 )
                 .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
-            );
+            ));
         }
         let i = match (grader, embedder) {
             (Some(built), _) => {
                 if let Some(w) = built.protocol.warnings().into_iter().next() {
-                    diags.push(Diagnostic::warning(&cx.suite.path, &spec.yaml_path, w));
+                    diags.push(place(Diagnostic::warning(
+                        &cx.suite.path,
+                        &spec.yaml_path,
+                        w,
+                    )));
                 }
                 h.graders.push(PlannedGrader {
                     spec: spec.clone(),
@@ -236,22 +270,22 @@ pub(super) fn plan_helpers<'a>(
     h
 }
 
-/// The entry an assertion's `provider:` (or its absence) stands for.
+/// The entry an assertion's `provider:` (or its absence) stands for, and whether it was made
+/// from that `provider:` (not a suite entry).
 fn resolve(
     suite: &Suite,
-    role: Role,
-    name: Option<&str>,
-    at: &str,
-    kind: AssertionKind,
+    need: &Need<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<ProviderSpec> {
+) -> Option<(ProviderSpec, bool)> {
+    let role = need.role;
+    let at = &need.spec.yaml_path;
     let default = match role {
         Role::Grader => suite.grader.as_ref(),
         Role::Embedder => suite.embedder.as_ref(),
     };
-    let Some(name) = name else {
+    let Some(name) = need.name.as_deref() else {
         if let Some(d) = default {
-            return Some(d.clone());
+            return Some((d.clone(), false));
         }
         let (what, example) = match role {
             Role::Grader => ("a grader model", "grader: openai:gpt-4.1-mini"),
@@ -261,39 +295,44 @@ fn resolve(
             ),
         };
         let key = role.word();
-        let path = format!("{at}.type");
-        if !diags.iter().any(|d| d.yaml_path == path && d.is_error()) {
-            diags.push(
-                Diagnostic::error(
-                    &suite.path,
-                    path,
-                    format!(
-                        "`{}` needs {what}, and the suite has no `{key}:`",
-                        kind.name()
-                    ),
-                )
-                .with_help(format!(
-                    "add `{example}` at the top level of the suite (any provider works), or `provider:` to the assertion"
-                )),
-            );
+        let d = super::assertion_diag(
+            &suite.path,
+            need.spec,
+            need.case,
+            Some("type"),
+            format!(
+                "`{}` needs {what}, and the suite has no `{key}:`",
+                need.spec.kind.name()
+            ),
+        )
+        .with_help(format!(
+            "add `{example}` at the top level of the suite (any provider works), or `provider:` to the assertion"
+        ));
+        if !diags.iter().any(|o| {
+            o.is_error() && o.file == d.file && o.line == d.line && o.yaml_path == d.yaml_path
+        }) {
+            diags.push(d);
         }
         return None;
     };
     let matches = |p: &ProviderSpec| p.label == name || p.id == name;
     if let Some(d) = default.filter(|d| matches(d)) {
-        return Some(d.clone());
+        return Some((d.clone(), false));
     }
     if role == Role::Grader
         && let Some(p) = suite.providers.iter().find(|p| matches(p))
     {
-        return Some(p.clone());
+        return Some((p.clone(), false));
     }
-    Some(ProviderSpec {
-        id: name.to_string(),
-        label: name.to_string(),
-        config: crate::suite::model::ProviderConfig::default(),
-        yaml_path: format!("{at}.provider"),
-    })
+    Some((
+        ProviderSpec {
+            id: name.to_string(),
+            label: name.to_string(),
+            config: crate::suite::model::ProviderConfig::default(),
+            yaml_path: format!("{at}.provider"),
+        },
+        true,
+    ))
 }
 
 fn build_error(suite: &Suite, spec: &ProviderSpec, e: ProviderFactoryError) -> Diagnostic {

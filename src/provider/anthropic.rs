@@ -18,6 +18,11 @@ use super::{
 };
 use crate::suite::model::{ProviderSpec, Role};
 
+mod stream;
+pub use stream::MessageStream;
+
+use super::stream::StreamDecoder;
+
 /// Default API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// API version sent unless the suite sets `anthropic_version`.
@@ -227,6 +232,11 @@ impl Provider for Anthropic {
             self.auth.clone(),
         )
         .header("anthropic-version", self.version.clone());
+        if req.stream
+            && let Value::Object(body) = &mut http.body
+        {
+            body.insert("stream".into(), json!(true));
+        }
         if let Some(beta) = &self.beta {
             http = http.header("anthropic-beta", beta.clone());
         }
@@ -240,6 +250,10 @@ impl Provider for Anthropic {
 
     fn request_warnings(&self, req: &Request) -> Vec<String> {
         super::output::no_json_object_mode(req, &self.id, "Anthropic")
+    }
+
+    fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
+        Some(Box::new(MessageStream::new("request-id")))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -283,35 +297,9 @@ pub fn parse_message(
         .and_then(Value::as_str)
         .ok_or_else(|| ProviderError::protocol("response has no `stop_reason`"))?
         .to_string();
-    let finish = match finish_raw.as_str() {
-        "end_turn" | "stop_sequence" => FinishReason::Stop,
-        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
-        "tool_use" => FinishReason::ToolCalls,
-        "refusal" => FinishReason::ContentFilter,
-        _ => FinishReason::Other,
-    };
-    let refusal = (finish_raw == "refusal").then(|| {
-        body.pointer("/stop_details/explanation")
-            .and_then(Value::as_str)
-            .unwrap_or("the model refused")
-            .to_string()
-    });
-    let usage = body.get("usage").map_or_else(Usage::default, |u| {
-        let get = |k: &str| u.get(k).and_then(Value::as_u64);
-        let cache_read = get("cache_read_input_tokens");
-        let input = get("input_tokens")
-            .map(|i| i + get("cache_creation_input_tokens").unwrap_or(0) + cache_read.unwrap_or(0));
-        let output = get("output_tokens");
-        Usage {
-            input,
-            output,
-            total: input.zip(output).map(|(i, o)| i + o),
-            cached_input: cache_read,
-            reasoning: u
-                .pointer("/output_tokens_details/thinking_tokens")
-                .and_then(Value::as_u64),
-        }
-    });
+    let finish = finish_reason(&finish_raw);
+    let refusal = refusal_of(&finish_raw, body.get("stop_details"));
+    let usage = body.get("usage").map_or_else(Usage::default, usage_of);
     Ok(Response {
         text,
         finish,
@@ -329,7 +317,49 @@ pub fn parse_message(
     })
 }
 
-fn error_from_body(raw: &RawResponse, body: &Value) -> ProviderError {
+/// Maps a `stop_reason` onto the common set.
+pub(crate) fn finish_reason(raw: &str) -> FinishReason {
+    match raw {
+        "end_turn" | "stop_sequence" => FinishReason::Stop,
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    }
+}
+
+/// The refusal text of a `refusal` stop (`stop_details.explanation`, else a generic one).
+pub(crate) fn refusal_of(stop_reason: &str, stop_details: Option<&Value>) -> Option<String> {
+    (stop_reason == "refusal").then(|| {
+        stop_details
+            .and_then(|d| d.get("explanation"))
+            .and_then(Value::as_str)
+            .unwrap_or("the model refused")
+            .to_string()
+    })
+}
+
+/// A Messages `usage` object, normalised: input counts cache reads and writes too.
+pub(crate) fn usage_of(u: &Value) -> Usage {
+    let get = |k: &str| u.get(k).and_then(Value::as_u64);
+    let cache_read = get("cache_read_input_tokens");
+    let input = get("input_tokens")
+        .map(|i| i + get("cache_creation_input_tokens").unwrap_or(0) + cache_read.unwrap_or(0));
+    let output = get("output_tokens");
+    Usage {
+        input,
+        output,
+        total: input.zip(output).map(|(i, o)| i + o),
+        cached_input: cache_read,
+        reasoning: u
+            .pointer("/output_tokens_details/thinking_tokens")
+            .and_then(Value::as_u64),
+    }
+}
+
+/// `(class, type, message)` of an error body `{"type":"error","error":{type,message}}`;
+/// `status` classifies an unknown type.
+pub(crate) fn error_parts(body: &Value, status: u16) -> (ErrorClass, Option<String>, String) {
     let kind = body
         .pointer("/error/type")
         .and_then(Value::as_str)
@@ -354,8 +384,13 @@ fn error_from_body(raw: &RawResponse, body: &Value) -> ProviderError {
         (Some("invalid_request_error" | "not_found_error" | "request_too_large"), _) => {
             ErrorClass::InvalidRequest
         }
-        _ => class_for_status(raw.status),
+        _ => class_for_status(status),
     };
+    (class, kind, message)
+}
+
+fn error_from_body(raw: &RawResponse, body: &Value) -> ProviderError {
+    let (class, kind, message) = error_parts(body, raw.status);
     http_error(raw, class, kind, message)
 }
 

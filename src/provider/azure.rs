@@ -18,6 +18,7 @@ use super::openai::{self, chat_body, parse_chat_completion};
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{ErrorClass, Provider, ProviderError, Request, Response};
+use crate::credentials::{self, CredentialInfo, Found};
 use crate::suite::model::{Mode, ProviderSpec};
 
 /// `api-version` sent on classic URLs unless `config.api_version` or `OPENAI_API_VERSION` is
@@ -53,6 +54,7 @@ pub struct Azure {
     max_tokens_field: &'static str,
     extra_body: Map<String, Value>,
     warnings: Vec<String>,
+    credentials: Option<CredentialInfo>,
 }
 
 impl Azure {
@@ -122,10 +124,10 @@ impl Azure {
             ),
             AzureApi::V1 => format!("{endpoint}/openai/v1/chat/completions"),
         };
-        let auth = if live {
+        let (auth, credentials) = if live {
             resolve_auth(spec, ctx)?
         } else {
-            Auth::None
+            (Auth::None, None)
         };
         let max_tokens_field = match other_str(spec, "max_tokens_field")? {
             None | Some("max_completion_tokens") => "max_completion_tokens",
@@ -170,29 +172,86 @@ impl Azure {
             max_tokens_field,
             extra_body,
             warnings,
+            credentials,
         })
     }
 }
 
 /// An explicit `api_key_env` wins, then `AZURE_OPENAI_AD_TOKEN` (Bearer), then
-/// `AZURE_OPENAI_API_KEY` (`api-key`).
-fn resolve_auth(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Auth, ProviderFactoryError> {
+/// `AZURE_OPENAI_API_KEY` (`api-key`), then Entra ID ([`credentials::azure`]).
+fn resolve_auth(
+    spec: &ProviderSpec,
+    ctx: &BuildContext<'_>,
+) -> Result<(Auth, Option<CredentialInfo>), ProviderFactoryError> {
     let api_key = |k| Auth::Header {
         name: "api-key".into(),
         value: k,
     };
+    let info = |kind: &str, detail: &str| {
+        if ctx.for_run {
+            tracing::info!("provider `{}`: credentials: {detail}", spec.label);
+        }
+        Some(CredentialInfo::new(kind, detail))
+    };
     if spec.config.api_key_env.is_some() {
-        return Ok(ctx.api_key(spec, None, true)?.map_or(Auth::None, api_key));
+        let key = ctx.api_key(spec, None, true)?;
+        return Ok((
+            key.map_or(Auth::None, api_key),
+            info("azure-api-key", "API key (api_key_env)"),
+        ));
     }
     if let Some(token) = ctx.var(crate::env::AZURE_OPENAI_AD_TOKEN) {
-        return Ok(Auth::Bearer(crate::secret::Secret::new(token.trim())));
+        return Ok((
+            Auth::Bearer(crate::secret::Secret::new(token.trim())),
+            info(
+                "azure-ad-token-env",
+                "Entra ID token from AZURE_OPENAI_AD_TOKEN",
+            ),
+        ));
     }
-    match ctx.api_key(spec, Some(crate::env::AZURE_OPENAI_API_KEY), true) {
-        Ok(k) => Ok(k.map_or(Auth::None, api_key)),
-        Err(e) => Err(e.help(
-            "export AZURE_OPENAI_API_KEY=… (sent as `api-key`) or AZURE_OPENAI_AD_TOKEN=… (a Microsoft Entra ID token, sent as Bearer), or run offline with `--mode replay`",
-        )),
+    if let Some(key) = ctx.var(crate::env::AZURE_OPENAI_API_KEY) {
+        return Ok((
+            api_key(crate::secret::Secret::new(key.trim())),
+            info("azure-api-key", "API key from AZURE_OPENAI_API_KEY"),
+        ));
     }
+    let env = |k: &str| ctx.var(k);
+    let err = |message: String, help: String| {
+        let mut e =
+            ProviderFactoryError::new(format!("provider `{}` (azure): {message}", spec.label))
+                .help(help);
+        e.missing_credentials = true;
+        e
+    };
+    let found = credentials::azure::resolve(&env).map_err(|e| {
+        err(
+            format!(
+                "no credentials: AZURE_OPENAI_API_KEY and AZURE_OPENAI_AD_TOKEN are not set, and Microsoft Entra ID found none: {}",
+                e.full_message()
+            ),
+            format!("{}; or run offline with `--mode replay`", e.help),
+        )
+    })?;
+    let detail = found.info();
+    let Found::Refreshing(r) = found else {
+        unreachable!("Entra ID sources fetch their tokens")
+    };
+    if ctx.for_run {
+        r.prime().map_err(|e| {
+            err(
+                format!("cannot get a Microsoft Entra ID token from {e}"),
+                "check the identity named above (its tenant, client id, secret or federated token file), or `az login` again".into(),
+            )
+        })?;
+    }
+    Ok((
+        Auth::Refreshing {
+            credential: credentials::SharedCredential(r),
+            sigv4: None,
+            headers: Vec::new(),
+        },
+        info(&detail.kind, &detail.detail),
+    ))
 }
 
 impl Provider for Azure {
@@ -212,6 +271,14 @@ impl Provider for Azure {
         parse_azure(raw)
     }
 
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        // Azure streams are OpenAI's (an opening chunk may hold only filter results).
+        Some(Box::new(openai::ChatStream::new(&[
+            "apim-request-id",
+            "x-request-id",
+        ])))
+    }
+
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
@@ -219,6 +286,10 @@ impl Provider for Azure {
     fn price_model(&self) -> Option<&str> {
         // Azure prices per region and deployment type; no first-party table applies.
         None
+    }
+
+    fn credential_info(&self) -> Option<CredentialInfo> {
+        self.credentials.clone()
     }
 }
 

@@ -1,4 +1,5 @@
-//! AWS Bedrock Runtime, Converse API (`POST {endpoint}/model/{modelId}/converse`).
+//! AWS Bedrock Runtime, Converse API (`POST {endpoint}/model/{modelId}/converse`, and
+//! `/converse-stream` for streamed answers: [`ConverseStream`]).
 //!
 //! Wire facts (PROTOCOLS.md §4): the model id (a base model id, an inference-profile id or an
 //! ARN) is one path segment, so `:` and `/` are percent-encoded (`%3A`, `%2F`); requests are
@@ -11,7 +12,6 @@
 
 use serde_json::{Map, Value, json};
 
-use super::aws;
 use super::content::Turns;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
 use super::tools::{self, ToolChoice};
@@ -20,6 +20,8 @@ use super::{
     ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
     class_for_status, http_error,
 };
+use crate::credentials::aws_files::{self, SharedFiles};
+use crate::credentials::{self, CredentialInfo, Found};
 use crate::suite::model::{Mode, ProviderSpec, Role};
 
 /// SigV4 signing name of Bedrock Runtime (not `bedrock-runtime`).
@@ -42,6 +44,7 @@ pub struct Bedrock {
     extra_headers: Vec<(String, String)>,
     extra_fields: Map<String, Value>,
     warnings: Vec<String>,
+    credentials: Option<CredentialInfo>,
 }
 
 impl Bedrock {
@@ -60,51 +63,11 @@ impl Bedrock {
             .at("id")
             .help("write `bedrock:<model id, inference profile id or ARN>`, for example `bedrock:anthropic.claude-3-5-haiku-20241022-v1:0`"));
         };
-        let env = |k: &str| ctx.var(k);
-        let configured_profile = other_str(spec, "profile")?;
-        let profile_name = aws::profile_name(&env, configured_profile);
-        let explicit_profile =
-            configured_profile.is_some() || ctx.var(crate::env::AWS_PROFILE).is_some();
-        let live = ctx.mode != Mode::Replay;
-        let profile = if live {
-            aws::load_profile(&env, &profile_name)?
-        } else {
-            aws::Profile::default()
-        };
-        let region = match aws::resolve_region(other_str(spec, "region")?, &env, &profile) {
-            Some((r, _)) => r,
-            // Replay answers from cassettes, whose keys never include the host.
-            None if !live => "us-east-1".to_string(),
-            None => {
-                let mut e = ProviderFactoryError::new(format!(
-                    "provider `{}` (bedrock) needs an AWS region: none of `config.region`, AWS_REGION, AWS_DEFAULT_REGION or the `region` of AWS profile `{profile_name}` is set",
-                    spec.label
-                ))
-                .at("config")
-                .help("add `region: us-east-1` to the provider's config, or export AWS_REGION");
-                e.missing_credentials = true;
-                return Err(e);
-            }
-        };
-        let endpoint = match (
-            other_str(spec, "endpoint_url")?,
-            spec.config.base_url.as_deref(),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(ProviderFactoryError::new(
-                    "set `endpoint_url` or `base_url`, not both",
-                )
-                .at("config.endpoint_url"));
-            }
-            (Some(u), None) | (None, Some(u)) => u.trim_end_matches('/').to_string(),
-            (None, None) => default_endpoint(&region),
-        };
-        super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
-        let auth = if live {
-            resolve_auth(spec, ctx, &env, &profile, explicit_profile, &region)?
-        } else {
-            Auth::None
-        };
+        let AwsSetup {
+            endpoint,
+            auth,
+            credentials,
+        } = aws_setup(spec, ctx, "provider")?;
         let extra_fields = match spec.config.other.get("additional_model_request_fields") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
@@ -156,6 +119,7 @@ impl Bedrock {
             extra_headers,
             extra_fields,
             warnings,
+            credentials,
         })
     }
 
@@ -258,36 +222,160 @@ fn converse_blocks(m: &Message) -> Vec<Value> {
     out
 }
 
+/// What a Bedrock client (the chat provider, the Titan embedder) needs from AWS.
+pub(crate) struct AwsSetup {
+    /// Endpoint URL, no trailing slash.
+    pub endpoint: String,
+    /// Credentials (none in replay).
+    pub auth: Auth,
+    /// Where they come from.
+    pub credentials: Option<CredentialInfo>,
+}
+
+/// Region, endpoint and credentials for a `bedrock:` entry (`what`: `provider` or `embedder`,
+/// for messages): `config.region` / `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's
+/// region; `endpoint_url` / `base_url` / `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` /
+/// `AWS_ENDPOINT_URL` / the regional endpoint; then [`resolve_auth`].
+pub(crate) fn aws_setup(
+    spec: &ProviderSpec,
+    ctx: &BuildContext<'_>,
+    what: &str,
+) -> Result<AwsSetup, ProviderFactoryError> {
+    let env = |k: &str| ctx.var(k);
+    let configured_profile = other_str(spec, "profile")?;
+    let profile_name = aws_files::profile_name(&env, configured_profile);
+    let explicit_profile =
+        configured_profile.is_some() || ctx.var(crate::env::AWS_PROFILE).is_some();
+    let live = ctx.mode != Mode::Replay;
+    let files = if live {
+        SharedFiles::load(&env).map_err(ProviderFactoryError::new)?
+    } else {
+        SharedFiles::default()
+    };
+    let profile = files.profile(&profile_name);
+    let region = match aws_files::resolve_region(other_str(spec, "region")?, &env, &profile) {
+        Some((r, _)) => r,
+        // Replay answers from cassettes, whose keys never include the host.
+        None if !live => "us-east-1".to_string(),
+        None => {
+            let mut e = ProviderFactoryError::new(format!(
+                "{what} `{}` (bedrock) needs an AWS region: none of `config.region`, AWS_REGION, AWS_DEFAULT_REGION or the `region` of AWS profile `{profile_name}` is set",
+                spec.label
+            ))
+            .at("config")
+            .help(format!("add `region: us-east-1` to the {what}'s config, or export AWS_REGION"));
+            e.missing_credentials = true;
+            return Err(e);
+        }
+    };
+    let endpoint = match (
+        other_str(spec, "endpoint_url")?,
+        spec.config.base_url.as_deref(),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(
+                ProviderFactoryError::new("set `endpoint_url` or `base_url`, not both")
+                    .at("config.endpoint_url"),
+            );
+        }
+        (Some(u), None) | (None, Some(u)) => u.trim_end_matches('/').to_string(),
+        (None, None) => ctx
+            .var(crate::env::AWS_ENDPOINT_URL_BEDROCK_RUNTIME)
+            .or_else(|| ctx.var(crate::env::AWS_ENDPOINT_URL))
+            .map_or_else(
+                || default_endpoint(&region),
+                |u| u.trim().trim_end_matches('/').to_string(),
+            ),
+    };
+    super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
+    let (auth, credentials) = if live {
+        let chain = credentials::aws::ChainInput {
+            env: &env,
+            files: &files,
+            profile: &profile_name,
+            explicit_profile,
+            region: &region,
+        };
+        resolve_auth(spec, ctx, &chain)?
+    } else {
+        (Auth::None, None)
+    };
+    Ok(AwsSetup {
+        endpoint,
+        auth,
+        credentials,
+    })
+}
+
 /// `AWS_BEARER_TOKEN_BEDROCK` (or the variable `api_key_env` names) wins; otherwise SigV4
-/// with the credential chain.
+/// with the AWS credential chain ([`crate::credentials::aws`]). Temporary credentials are
+/// fetched here when a run starts (`validate` fetches nothing), so a failure stops the run
+/// before any request.
 pub(crate) fn resolve_auth(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
-    env: aws::EnvLookup<'_>,
-    profile: &aws::Profile,
-    explicit_profile: bool,
-    region: &str,
-) -> Result<Auth, ProviderFactoryError> {
+    chain: &credentials::aws::ChainInput<'_>,
+) -> Result<(Auth, Option<CredentialInfo>), ProviderFactoryError> {
     if spec.config.api_key_env.is_some() {
         // An explicit variable must be set: a missing one is an error, not a fallback.
         let key = ctx.api_key(spec, None, true)?;
-        return Ok(key.map_or(Auth::None, Auth::Bearer));
+        let info = CredentialInfo::new("bedrock-api-key", "Bedrock API key (api_key_env)");
+        return Ok((key.map_or(Auth::None, Auth::Bearer), Some(info)));
     }
     if let Some(token) = ctx.var(crate::env::AWS_BEARER_TOKEN_BEDROCK) {
-        return Ok(Auth::Bearer(crate::secret::Secret::new(token.trim())));
+        let info = CredentialInfo::new(
+            "bedrock-api-key",
+            "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)",
+        );
+        return Ok((
+            Auth::Bearer(crate::secret::Secret::new(token.trim())),
+            Some(info),
+        ));
     }
-    let creds = aws::resolve_credentials(env, profile, explicit_profile).map_err(|mut e| {
-        e.message = format!("provider `{}` (bedrock): {}", spec.label, e.message);
-        e
+    let found = credentials::aws::resolve(chain).map_err(|e| {
+        let mut err = ProviderFactoryError::new(format!(
+            "provider `{}` (bedrock): {}",
+            spec.label,
+            e.full_message()
+        ))
+        .help(e.help);
+        err.missing_credentials = true;
+        err
     })?;
-    tracing::debug!(source = %creds.source, "bedrock: AWS credentials");
-    Ok(Auth::SigV4(SigV4Credentials {
-        access_key_id: creds.access_key_id,
-        secret_access_key: creds.secret_access_key,
-        session_token: creds.session_token,
-        region: region.to_string(),
-        service: SIGNING_SERVICE.to_string(),
-    }))
+    let info = found.info();
+    let sigv4 = (chain.region.to_string(), SIGNING_SERVICE.to_string());
+    let auth = match found {
+        Found::Static(credentials::Credential::Aws(k), _) => Auth::SigV4(SigV4Credentials {
+            access_key_id: k.access_key_id,
+            secret_access_key: k.secret_access_key,
+            session_token: k.session_token,
+            region: sigv4.0,
+            service: sigv4.1,
+        }),
+        Found::Static(credentials::Credential::Bearer(t), _) => Auth::Bearer(t),
+        Found::Refreshing(r) => {
+            if ctx.for_run {
+                r.prime().map_err(|e| {
+                    let mut err = ProviderFactoryError::new(format!(
+                        "provider `{}` (bedrock): cannot get AWS credentials from {e}",
+                        spec.label
+                    ))
+                    .help("check the source named above (its role, token file, endpoint or login); `-v` shows which source the chain chose");
+                    err.missing_credentials = true;
+                    err
+                })?;
+            }
+            Auth::Refreshing {
+                credential: credentials::SharedCredential(r),
+                sigv4: Some(sigv4),
+                headers: Vec::new(),
+            }
+        }
+    };
+    if ctx.for_run {
+        tracing::info!("provider `{}`: credentials: {}", spec.label, info.detail);
+    }
+    Ok((auth, Some(info)))
 }
 
 /// `https://bedrock-runtime.{region}.amazonaws.com` (`.amazonaws.com.cn` in China regions).
@@ -321,8 +409,18 @@ impl Provider for Bedrock {
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
-        let mut http = HttpRequest::post_json(self.url.clone(), self.body(req), self.auth.clone())
-            .header("accept", "application/json");
+        let mut http = if req.stream {
+            // ConverseStream: same body, `/converse-stream`, an AWS event-stream answer.
+            HttpRequest::post_json(
+                format!("{}-stream", self.url),
+                self.body(req),
+                self.auth.clone(),
+            )
+            .header("accept", "application/vnd.amazon.eventstream")
+        } else {
+            HttpRequest::post_json(self.url.clone(), self.body(req), self.auth.clone())
+                .header("accept", "application/json")
+        };
         http.headers.extend(self.extra_headers.iter().cloned());
         Ok(WireRequest::Http(http))
     }
@@ -345,6 +443,10 @@ impl Provider for Bedrock {
         out
     }
 
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        Some(Box::new(ConverseStream::default()))
+    }
+
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
@@ -352,6 +454,10 @@ impl Provider for Bedrock {
     fn price_model(&self) -> Option<&str> {
         // Bedrock prices per region and tier; no first-party table applies.
         None
+    }
+
+    fn credential_info(&self) -> Option<CredentialInfo> {
+        self.credentials.clone()
     }
 }
 
@@ -393,21 +499,7 @@ pub fn parse_converse(raw: &RawResponse) -> Result<Response, ProviderError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ProviderError::protocol("response has no `stopReason`"))?
         .to_string();
-    let usage = body.get("usage").map_or_else(Usage::default, |u| {
-        let get = |k: &str| u.get(k).and_then(Value::as_u64);
-        let cache_read = get("cacheReadInputTokens");
-        // `inputTokens` excludes prompt-cache reads and writes; normalised input counts all.
-        let input = get("inputTokens")
-            .map(|i| i + cache_read.unwrap_or(0) + get("cacheWriteInputTokens").unwrap_or(0));
-        let output = get("outputTokens");
-        Usage {
-            input,
-            output,
-            total: get("totalTokens").or_else(|| Some(input? + output?)),
-            cached_input: cache_read,
-            reasoning: None,
-        }
-    });
+    let usage = body.get("usage").map_or_else(Usage::default, usage_of);
     Ok(Response {
         text,
         finish: finish_reason(&finish_raw),
@@ -421,6 +513,23 @@ pub fn parse_converse(raw: &RawResponse) -> Result<Response, ProviderError> {
         server_latency_ms: body.pointer("/metrics/latencyMs").and_then(Value::as_u64),
         tool_calls,
     })
+}
+
+/// A Converse `usage` object, normalised.
+pub(crate) fn usage_of(u: &Value) -> Usage {
+    let get = |k: &str| u.get(k).and_then(Value::as_u64);
+    let cache_read = get("cacheReadInputTokens");
+    // `inputTokens` excludes prompt-cache reads and writes; normalised input counts all.
+    let input = get("inputTokens")
+        .map(|i| i + cache_read.unwrap_or(0) + get("cacheWriteInputTokens").unwrap_or(0));
+    let output = get("outputTokens");
+    Usage {
+        input,
+        output,
+        total: get("totalTokens").or_else(|| Some(input? + output?)),
+        cached_input: cache_read,
+        reasoning: None,
+    }
 }
 
 /// The error shape name: `x-amzn-ErrorType` cut at the first `:` (and after a `#`), else the
@@ -490,6 +599,9 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
     );
     http_error(raw, class, shape, message)
 }
+
+mod stream;
+pub use stream::ConverseStream;
 
 #[cfg(test)]
 mod tests;

@@ -31,7 +31,7 @@ pub trait Embedder: Send + Sync + fmt::Debug {
     fn prepare(&self, text: &str) -> Result<WireRequest, ProviderError>;
 
     /// The vector from the raw answer.
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError>;
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError>;
 }
 
 /// Every embeddings provider kind.
@@ -237,19 +237,19 @@ fn json_body(raw: &RawResponse) -> Result<Value, ProviderError> {
         .map_err(|e| ProviderError::protocol(format!("embeddings response is not valid JSON: {e}")))
 }
 
-fn vector(v: Option<&Value>, at: &str) -> Result<Vec<f32>, ProviderError> {
+fn vector(v: Option<&Value>, at: &str) -> Result<Vec<f64>, ProviderError> {
     let items = v.and_then(Value::as_array).ok_or_else(|| {
         ProviderError::protocol(format!("embeddings response has no `{at}` list"))
     })?;
     if items.is_empty() {
         return Err(ProviderError::protocol(format!("`{at}` is empty")));
     }
+    // Kept as f64, as JSON numbers are: an f32 turns a component beyond ±3.4e38 into infinity.
     items
         .iter()
         .map(|x| {
-            #[allow(clippy::cast_possible_truncation)]
             x.as_f64()
-                .map(|f| f as f32)
+                .filter(|f| f.is_finite())
                 .ok_or_else(|| ProviderError::protocol(format!("`{at}` holds a non-number: {x}")))
         })
         .collect()
@@ -341,7 +341,7 @@ impl Embedder for OpenAiEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         let body = json_body(raw)?;
         if let Some(e) = body.get("error").filter(|e| !e.is_null()) {
             return Err(ProviderError::new(ErrorClass::Server, e.to_string()));
@@ -441,7 +441,7 @@ impl Embedder for GeminiEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         if !raw.is_success() {
             return Err(super::gemini::parse_error(raw));
         }
@@ -482,51 +482,9 @@ impl TitanEmbedder {
             .at("id"));
         }
         // Region, endpoint and credentials as the `bedrock:` chat provider resolves them
-        // (environment, then the shared AWS profile; a Bedrock API key wins).
-        let env = |k: &str| ctx.var(k);
-        let configured_profile = other_str(spec, "profile")?;
-        let profile_name = super::aws::profile_name(&env, configured_profile);
-        let explicit_profile =
-            configured_profile.is_some() || ctx.var(crate::env::AWS_PROFILE).is_some();
-        let live = ctx.mode != Mode::Replay;
-        let profile = if live {
-            super::aws::load_profile(&env, &profile_name)?
-        } else {
-            super::aws::Profile::default()
-        };
-        let region = match super::aws::resolve_region(other_str(spec, "region")?, &env, &profile) {
-            Some((r, _)) => r,
-            None if !live => "us-east-1".to_string(),
-            None => {
-                let mut e = ProviderFactoryError::new(format!(
-                    "embedder `{}` (bedrock) needs an AWS region: none of `config.region`, AWS_REGION, AWS_DEFAULT_REGION or the `region` of AWS profile `{profile_name}` is set",
-                    spec.label
-                ))
-                .at("config")
-                .help("add `region: us-east-1` to the embedder's config, or export AWS_REGION");
-                e.missing_credentials = true;
-                return Err(e);
-            }
-        };
-        let endpoint = match (
-            other_str(spec, "endpoint_url")?,
-            spec.config.base_url.as_deref(),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(ProviderFactoryError::new(
-                    "set `endpoint_url` or `base_url`, not both",
-                )
-                .at("config.endpoint_url"));
-            }
-            (Some(u), None) | (None, Some(u)) => u.trim_end_matches('/').to_string(),
-            (None, None) => super::bedrock::default_endpoint(&region),
-        };
-        super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
-        let auth = if live {
-            super::bedrock::resolve_auth(spec, ctx, &env, &profile, explicit_profile, &region)?
-        } else {
-            Auth::None
-        };
+        // (the AWS credential chain; a Bedrock API key wins).
+        let super::bedrock::AwsSetup { endpoint, auth, .. } =
+            super::bedrock::aws_setup(spec, ctx, "embedder")?;
         let normalize = match spec.config.other.get("normalize") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,
@@ -570,7 +528,7 @@ impl Embedder for TitanEmbedder {
         Ok(WireRequest::Http(h))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         if !raw.is_success() {
             return Err(super::bedrock::parse_error(raw));
         }
@@ -631,7 +589,7 @@ impl Embedder for OllamaEmbedder {
         ))
     }
 
-    fn parse(&self, raw: &RawResponse) -> Result<Vec<f32>, ProviderError> {
+    fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError> {
         let body = json_body(raw)?;
         if let Some(Value::String(e)) = body.get("error") {
             return Err(ProviderError::new(ErrorClass::Server, e.clone()));

@@ -24,6 +24,12 @@ use super::{
     class_for_status, http_error,
 };
 use crate::suite::model::{Mode, ProviderSpec, Role};
+use crate::suite::tools::ToolCall;
+
+mod stream;
+pub use stream::GenerateStream;
+
+use super::stream::StreamDecoder;
 
 /// Default API root.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -165,17 +171,21 @@ impl Provider for Gemini {
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
-        let mut http = HttpRequest::post_json(
-            self.url.clone(),
-            generate_body(req, &self.extras),
-            self.auth.clone(),
-        );
-        http.headers.extend(self.extra_headers.iter().cloned());
-        Ok(WireRequest::Http(http))
+        Ok(generate_request(
+            &self.url,
+            req,
+            &self.extras,
+            &self.auth,
+            &self.extra_headers,
+        ))
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_generate(raw, "Gemini")
+    }
+
+    fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
+        Some(Box::new(GenerateStream::new("Gemini")))
     }
 
     fn price_model(&self) -> Option<&str> {
@@ -368,95 +378,180 @@ pub fn parse_generate(raw: &RawResponse, vendor: &str) -> Result<Response, Provi
         .and_then(Value::as_array)
         .and_then(|c| c.first());
     let Some(candidate) = candidate else {
-        if let Some(reason) = feedback
-            .and_then(|f| f.get("blockReason"))
-            .and_then(Value::as_str)
+        return Err(prompt_blocked(vendor, feedback).unwrap_or_else(|| {
+            ProviderError::protocol(format!(
+                "{vendor} returned no candidates and no promptFeedback.blockReason"
+            ))
+        }));
+    };
+    let mut g = Gathered::default();
+    g.parts(candidate);
+    g.candidate_end(candidate);
+    g.envelope(&body);
+    g.request_id = raw.header(REQUEST_ID_HEADER).map(str::to_string);
+    g.answer(vendor)
+}
+
+/// The header holding the request id.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-goog-request-id";
+
+/// The safety error for a blocked prompt (`promptFeedback.blockReason`), if it was blocked.
+pub(crate) fn prompt_blocked(vendor: &str, feedback: Option<&Value>) -> Option<ProviderError> {
+    let reason = feedback?.get("blockReason")?.as_str()?;
+    Some(safety_error(
+        vendor,
+        "prompt",
+        "promptFeedback.blockReason",
+        reason,
+        feedback
+            .and_then(|f| f.get("blockReasonMessage"))
+            .and_then(Value::as_str),
+        feedback.and_then(|f| f.get("safetyRatings")),
+    ))
+}
+
+/// What the first candidate said, gathered from one body or from a stream's chunks, and how
+/// it becomes an answer (the same for both, so a streamed answer equals the whole one).
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    pub(crate) text: String,
+    pub(crate) tool_calls: Vec<ToolCall>,
+    pub(crate) content: bool,
+    pub(crate) finish_raw: Option<String>,
+    pub(crate) finish_message: Option<String>,
+    pub(crate) safety_ratings: Option<Value>,
+    pub(crate) usage: Option<Value>,
+    pub(crate) model: Option<String>,
+    pub(crate) response_id: Option<String>,
+    pub(crate) request_id: Option<String>,
+}
+
+impl Gathered {
+    /// Adds a candidate's parts: text (thoughts skipped) and function calls (Gemini sends no
+    /// call ids; Vertex may; [`ToolCall::id_or`] numbers the missing ones when a tool result
+    /// needs one).
+    pub(crate) fn parts(&mut self, candidate: &Value) {
+        let parts = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array);
+        for part in parts.into_iter().flatten() {
+            if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            if let Some(t) = part.get("text").and_then(Value::as_str) {
+                self.content |= !t.is_empty();
+                self.text.push_str(t);
+            } else if let Some(call) = part.get("functionCall") {
+                self.content = true;
+                self.tool_calls.push(tools::gemini_call(call));
+            }
+        }
+    }
+
+    /// Keeps a candidate's finish fields, when it has them.
+    pub(crate) fn candidate_end(&mut self, candidate: &Value) {
+        if let Some(f) = candidate.get("finishReason").and_then(Value::as_str) {
+            self.finish_raw = Some(f.to_string());
+            self.finish_message = candidate
+                .get("finishMessage")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            self.safety_ratings = candidate.get("safetyRatings").cloned();
+        }
+    }
+
+    /// Keeps the body's usage, model version and response id (the last ones seen win).
+    pub(crate) fn envelope(&mut self, body: &Value) {
+        if let Some(u) = body.get("usageMetadata") {
+            self.usage = Some(u.clone());
+        }
+        let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+        if let Some(m) = s("modelVersion") {
+            self.model = Some(m);
+        }
+        if let Some(id) = s("responseId") {
+            self.response_id = Some(id);
+        }
+    }
+
+    /// The answer; a safety finish with nothing in it is a `content_filter` error.
+    pub(crate) fn answer(self, vendor: &str) -> Result<Response, ProviderError> {
+        let finish_raw = self.finish_raw.unwrap_or_default();
+        let mut finish = finish_reason(&finish_raw);
+        if finish == FinishReason::ContentFilter
+            && self.text.is_empty()
+            && self.tool_calls.is_empty()
         {
             return Err(safety_error(
                 vendor,
-                "prompt",
-                "promptFeedback.blockReason",
-                reason,
-                feedback
-                    .and_then(|f| f.get("blockReasonMessage"))
-                    .and_then(Value::as_str),
-                feedback.and_then(|f| f.get("safetyRatings")),
+                "answer",
+                "finishReason",
+                &finish_raw,
+                self.finish_message.as_deref(),
+                self.safety_ratings.as_ref(),
             ));
         }
-        return Err(ProviderError::protocol(format!(
-            "{vendor} returned no candidates and no promptFeedback.blockReason"
-        )));
+        if finish == FinishReason::Stop && !self.tool_calls.is_empty() {
+            finish = FinishReason::ToolCalls;
+        }
+        Ok(Response {
+            text: self.text,
+            finish,
+            finish_raw,
+            refusal: None,
+            usage: self.usage.as_ref().map_or_else(Usage::default, usage_of),
+            model: self.model,
+            response_id: self.response_id,
+            request_id: self.request_id,
+            server_latency_ms: None,
+            tool_calls: self.tool_calls,
+        })
+    }
+}
+
+/// A `usageMetadata` object, normalised: thinking tokens count as output.
+pub(crate) fn usage_of(u: &Value) -> Usage {
+    let get = |k: &str| u.get(k).and_then(Value::as_u64);
+    let input = get("promptTokenCount");
+    let thoughts = get("thoughtsTokenCount");
+    // Thinking tokens are billed as output; count them there.
+    let output = match (get("candidatesTokenCount"), thoughts) {
+        (None, None) => None,
+        (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
     };
-    let parts: &[Value] = candidate
-        .pointer("/content/parts")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
-    let mut text = String::new();
-    let mut tool_calls = Vec::new();
-    for part in parts {
-        if part.get("thought").and_then(Value::as_bool) == Some(true) {
-            continue;
-        }
-        if let Some(t) = part.get("text").and_then(Value::as_str) {
-            text.push_str(t);
-        } else if let Some(call) = part.get("functionCall") {
-            tool_calls.push(tools::gemini_call(call));
-        }
+    Usage {
+        input,
+        output,
+        total: get("totalTokenCount").or_else(|| Some(input? + output?)),
+        cached_input: get("cachedContentTokenCount"),
+        reasoning: thoughts,
     }
-    let finish_raw = candidate
-        .get("finishReason")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let mut finish = finish_reason(&finish_raw);
-    if finish == FinishReason::ContentFilter && text.is_empty() && tool_calls.is_empty() {
-        return Err(safety_error(
-            vendor,
-            "answer",
-            "finishReason",
-            &finish_raw,
-            candidate.get("finishMessage").and_then(Value::as_str),
-            candidate.get("safetyRatings"),
-        ));
+}
+
+/// The streaming URL for a `…:generateContent` URL: `…:streamGenerateContent?alt=sse`.
+pub(crate) fn stream_url(url: &str) -> String {
+    match url.strip_suffix(":generateContent") {
+        Some(base) => format!("{base}:streamGenerateContent?alt=sse"),
+        None => url.to_string(),
     }
-    if finish == FinishReason::Stop && !tool_calls.is_empty() {
-        finish = FinishReason::ToolCalls;
-    }
-    let usage = body.get("usageMetadata").map_or_else(Usage::default, |u| {
-        let get = |k: &str| u.get(k).and_then(Value::as_u64);
-        let input = get("promptTokenCount");
-        let thoughts = get("thoughtsTokenCount");
-        // Thinking tokens are billed as output; count them there.
-        let output = match (get("candidatesTokenCount"), thoughts) {
-            (None, None) => None,
-            (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
-        };
-        Usage {
-            input,
-            output,
-            total: get("totalTokenCount").or_else(|| Some(input? + output?)),
-            cached_input: get("cachedContentTokenCount"),
-            reasoning: thoughts,
-        }
-    });
-    Ok(Response {
-        text,
-        finish,
-        finish_raw,
-        refusal: None,
-        usage,
-        model: body
-            .get("modelVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        response_id: body
-            .get("responseId")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        request_id: raw.header("x-goog-request-id").map(str::to_string),
-        server_latency_ms: None,
-        tool_calls,
-    })
+}
+
+/// A `generateContent` request: the streaming URL when `req.stream`.
+pub(crate) fn generate_request(
+    url: &str,
+    req: &Request,
+    extras: &GoogleExtras,
+    auth: &Auth,
+    extra_headers: &[(String, String)],
+) -> WireRequest {
+    let url = if req.stream {
+        stream_url(url)
+    } else {
+        url.to_string()
+    };
+    let mut http = HttpRequest::post_json(url, generate_body(req, extras), auth.clone());
+    http.headers.extend(extra_headers.iter().cloned());
+    WireRequest::Http(http)
 }
 
 /// Classifies a non-2xx Gemini / Vertex answer.
@@ -475,7 +570,7 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
     }
 }
 
-fn google_error(raw: &RawResponse, body: &Value) -> ProviderError {
+pub(crate) fn google_error(raw: &RawResponse, body: &Value) -> ProviderError {
     let err = &body["error"];
     let status = err
         .get("status")

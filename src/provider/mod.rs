@@ -6,9 +6,14 @@
 //! retries, never sleeps. The runner owns transport, retries, rate limits, the cache and
 //! cassettes, which is why a replayed cassette goes through exactly the same parser as a live
 //! answer, and why the cache key (the wire request without credentials) can never hold a key.
+//!
+//! Streaming keeps the same split: with [`Request::stream`] set, `prepare` builds the vendor's
+//! streaming request, and [`Provider::stream_decoder`] hands the runner a pure
+//! [`stream::StreamDecoder`] that it feeds the body's bytes as they arrive; the decoder
+//! assembles the same [`Response`] the non-streamed parser would give (see [`stream`]). Caches
+//! and cassettes keep that assembled answer, marked streamed.
 
 pub mod anthropic;
-pub mod aws;
 pub mod azure;
 pub mod bedrock;
 mod content;
@@ -20,6 +25,7 @@ pub mod ollama;
 pub mod openai;
 pub mod output;
 pub mod registry;
+pub mod stream;
 mod templating;
 #[cfg(test)]
 mod test_support;
@@ -82,6 +88,10 @@ pub struct Request {
     /// [`ResponseFormat::JsonObject`] (see [`Request::output_format`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub response_format: Option<ResponseFormat>,
+    /// Use the vendor's streaming API; set only for providers whose
+    /// [`Provider::stream_decoder`] is `Some`.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub stream: bool,
     /// The case's variables, filled only for providers whose request templates read `vars`
     /// ([`Provider::wants_vars`]: `http`, `exec`). Not part of the neutral request's JSON:
     /// what they change reaches the wire request, which is what caches and cassettes key on.
@@ -360,8 +370,15 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// cannot honour were reported by [`Provider::warnings`] at build time.
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError>;
 
-    /// Parses the raw answer to a prepared request.
+    /// Parses the raw answer to a prepared request (for a streamed request: an answer that
+    /// is not a 2xx stream, such as an error status, or a server that ignored `stream`).
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError>;
+
+    /// A fresh decoder for the 2xx body of a request prepared with [`Request::stream`], or
+    /// `None` when this protocol has no streaming API (then `stream` is never set).
+    fn stream_decoder(&self) -> Option<Box<dyn stream::StreamDecoder>> {
+        None
+    }
 
     /// Settings in the suite this provider cannot honour, one line each (validation warnings).
     fn warnings(&self) -> Vec<String> {
@@ -383,6 +400,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// The model name used for the price table.
     fn price_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// Where the credential of a live run comes from (the cloud providers), for `-v` output
+    /// and the results file's `run.credentials`; never a secret.
+    fn credential_info(&self) -> Option<crate::credentials::CredentialInfo> {
         None
     }
 }

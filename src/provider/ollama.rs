@@ -1,7 +1,8 @@
 //! Ollama's native chat API (`POST {base}/api/chat`).
 //!
 //! Wire facts (PROTOCOLS.md §6.1): no auth locally (a bearer key only for hosted Ollama);
-//! `stream` defaults to **true**, so we always send `"stream": false` and read one JSON object;
+//! `stream` defaults to **true**, so we send `"stream": false` and read one JSON object (or,
+//! with `stream: true`, read NDJSON lines: [`ChatStream`]);
 //! sampling settings live under `options` (`num_predict` is the output-token limit); JSON mode
 //! is `format: "json"`; usage is `prompt_eval_count` / `eval_count`; every duration is in
 //! nanoseconds; errors are `{"error": "<message>"}` (404 when the model is not pulled).
@@ -19,6 +20,11 @@ use super::{
     class_for_status, http_error,
 };
 use crate::suite::model::{ProviderSpec, Role};
+
+mod stream;
+pub use stream::ChatStream;
+
+use super::stream::StreamDecoder;
 
 /// Where Ollama listens when neither `base_url` nor `OLLAMA_HOST` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:11434";
@@ -109,7 +115,7 @@ impl Ollama {
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("messages".into(), Value::Array(messages));
-        body.insert("stream".into(), json!(false));
+        body.insert("stream".into(), json!(req.stream));
         // Ollama has no `tool_choice`: `none` is honoured by not offering the tools.
         if !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None) {
             body.insert("tools".into(), tools::openai_tools(&req.tools));
@@ -233,6 +239,10 @@ impl Provider for Ollama {
         }
     }
 
+    fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
+        Some(Box::new(ChatStream::default()))
+    }
+
     fn price_model(&self) -> Option<&str> {
         Some(&self.model)
     }
@@ -274,7 +284,13 @@ pub fn parse_chat(raw: &RawResponse, model: &str) -> Result<Response, ProviderEr
         .and_then(Value::as_array)
         .map(|calls| calls.iter().map(tools::ollama_call).collect())
         .unwrap_or_default();
-    let finish_raw = body
+    Ok(answer(text, tool_calls, &body))
+}
+
+/// The answer from its text, tool calls and the last (`done: true`) object's fields:
+/// `done_reason`, counts (`prompt_eval_count`, `eval_count`), `total_duration` (ns), `model`.
+pub(crate) fn answer(text: String, tool_calls: Vec<ToolCall>, last: &Value) -> Response {
+    let finish_raw = last
         .get("done_reason")
         .and_then(Value::as_str)
         .unwrap_or("")
@@ -285,8 +301,8 @@ pub fn parse_chat(raw: &RawResponse, model: &str) -> Result<Response, ProviderEr
         "length" => FinishReason::Length,
         _ => FinishReason::Other,
     };
-    let input = body.get("prompt_eval_count").and_then(Value::as_u64);
-    let output = body.get("eval_count").and_then(Value::as_u64);
+    let input = last.get("prompt_eval_count").and_then(Value::as_u64);
+    let output = last.get("eval_count").and_then(Value::as_u64);
     let usage = Usage {
         input,
         output,
@@ -294,24 +310,24 @@ pub fn parse_chat(raw: &RawResponse, model: &str) -> Result<Response, ProviderEr
         cached_input: None,
         reasoning: None,
     };
-    Ok(Response {
+    Response {
         text,
         finish,
         finish_raw,
         refusal: None,
         usage,
-        model: body
+        model: last
             .get("model")
             .and_then(Value::as_str)
             .map(str::to_string),
         response_id: None,
         request_id: None,
-        server_latency_ms: body
+        server_latency_ms: last
             .get("total_duration")
             .and_then(Value::as_u64)
             .map(|ns| ns / 1_000_000),
         tool_calls,
-    })
+    }
 }
 
 /// Joins NDJSON chunks (`message.content` concatenated, the last line's stats kept), or

@@ -17,6 +17,11 @@ use super::{
 };
 use crate::suite::model::{ProviderSpec, Role};
 
+mod stream;
+pub use stream::ChatStream;
+
+use super::stream::StreamDecoder;
+
 /// Official API or a compatible server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -198,6 +203,18 @@ pub fn chat_body(
     for (k, v) in extra_body {
         body.insert(k.clone(), v.clone());
     }
+    if req.stream {
+        // After `extra_body`: a stream must be a stream, and must end with its usage chunk
+        // (other `stream_options` the suite sets are kept).
+        body.insert("stream".into(), json!(true));
+        let options = body.entry("stream_options").or_insert_with(|| json!({}));
+        if !options.is_object() {
+            *options = json!({});
+        }
+        if let Value::Object(o) = options {
+            o.insert("include_usage".into(), json!(true));
+        }
+    }
     Value::Object(body)
 }
 
@@ -255,6 +272,10 @@ impl Provider for OpenAi {
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_chat_completion(raw, "x-request-id")
+    }
+
+    fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
+        Some(Box::new(ChatStream::new(&["x-request-id"])))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -322,35 +343,12 @@ fn parse_general(raw: &RawResponse, request_id_header: &str) -> Result<Response,
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let mut finish = match finish_raw.as_str() {
-        "stop" | "" => FinishReason::Stop,
-        "length" | "model_length" => FinishReason::Length,
-        "content_filter" => FinishReason::ContentFilter,
-        "tool_calls" | "function_call" => FinishReason::ToolCalls,
-        "error" | "insufficient_system_resource" => FinishReason::Error,
-        _ => FinishReason::Other,
+    let finish = if refusal.is_some() {
+        FinishReason::ContentFilter
+    } else {
+        finish_reason(&finish_raw)
     };
-    if refusal.is_some() {
-        finish = FinishReason::ContentFilter;
-    }
-    let usage = body.get("usage").map_or_else(Usage::default, |u| {
-        let input = u.get("prompt_tokens").and_then(Value::as_u64);
-        let output = u.get("completion_tokens").and_then(Value::as_u64);
-        Usage {
-            input,
-            output,
-            total: u
-                .get("total_tokens")
-                .and_then(Value::as_u64)
-                .or_else(|| Some(input? + output?)),
-            cached_input: u
-                .pointer("/prompt_tokens_details/cached_tokens")
-                .and_then(Value::as_u64),
-            reasoning: u
-                .pointer("/completion_tokens_details/reasoning_tokens")
-                .and_then(Value::as_u64),
-        }
-    });
+    let usage = body.get("usage").map_or_else(Usage::default, usage_of);
     Ok(Response {
         text,
         finish,
@@ -366,6 +364,39 @@ fn parse_general(raw: &RawResponse, request_id_header: &str) -> Result<Response,
         server_latency_ms: None,
         tool_calls,
     })
+}
+
+/// Maps a chat-completions `finish_reason` onto the common set (a refusal is decided by the
+/// caller: it finishes `stop` with `refusal` set).
+pub(crate) fn finish_reason(raw: &str) -> FinishReason {
+    match raw {
+        "stop" | "" => FinishReason::Stop,
+        "length" | "model_length" => FinishReason::Length,
+        "content_filter" => FinishReason::ContentFilter,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "error" | "insufficient_system_resource" => FinishReason::Error,
+        _ => FinishReason::Other,
+    }
+}
+
+/// A chat-completions `usage` object, normalised.
+pub(crate) fn usage_of(u: &Value) -> Usage {
+    let input = u.get("prompt_tokens").and_then(Value::as_u64);
+    let output = u.get("completion_tokens").and_then(Value::as_u64);
+    Usage {
+        input,
+        output,
+        total: u
+            .get("total_tokens")
+            .and_then(Value::as_u64)
+            .or_else(|| Some(input? + output?)),
+        cached_input: u
+            .pointer("/prompt_tokens_details/cached_tokens")
+            .and_then(Value::as_u64),
+        reasoning: u
+            .pointer("/completion_tokens_details/reasoning_tokens")
+            .and_then(Value::as_u64),
+    }
 }
 
 /// The common answer (a text reply, no tool calls, no error object) read straight into typed
@@ -450,14 +481,7 @@ mod fast {
         let finish = if message.refusal.is_some() {
             FinishReason::ContentFilter
         } else {
-            match finish_raw.as_str() {
-                "stop" | "" => FinishReason::Stop,
-                "length" | "model_length" => FinishReason::Length,
-                "content_filter" => FinishReason::ContentFilter,
-                "tool_calls" | "function_call" => FinishReason::ToolCalls,
-                "error" | "insufficient_system_resource" => FinishReason::Error,
-                _ => FinishReason::Other,
-            }
+            super::finish_reason(&finish_raw)
         };
         let usage = body.usage.map_or_else(Usage::default, |u| Usage {
             input: u.prompt_tokens,
@@ -484,7 +508,7 @@ mod fast {
 }
 
 /// `(class hint, code, message)` from an OpenAI-style `error` value (object or string).
-fn error_fields(err: &Value) -> (Option<ErrorClass>, Option<String>, String) {
+pub(crate) fn error_fields(err: &Value) -> (Option<ErrorClass>, Option<String>, String) {
     match err {
         Value::String(s) => (None, None, s.clone()),
         Value::Object(o) => {

@@ -3,11 +3,14 @@
 //! (`location: global` → host `aiplatform.googleapis.com`).
 //!
 //! Body, answer, safety blocks and errors are Gemini's ([`super::gemini`]). Auth is an OAuth 2
-//! access token as `Authorization: Bearer`, read from `GOOGLE_OAUTH_ACCESS_TOKEN` (or the
-//! variable `config.access_token_env` names), or printed by `config.access_token_command`
-//! (for example `[gcloud, auth, print-access-token]`), which runs once per process, when the
-//! provider is built, within `access_token_timeout_ms` (default 30 s). `validate` never runs
-//! it.
+//! access token as `Authorization: Bearer`, first found: printed by
+//! `config.access_token_command` (for example `[gcloud, auth, print-access-token]`; runs once
+//! per process, when the provider is built, within `access_token_timeout_ms`, default 30 s),
+//! read from `config.access_token_env` / `api_key_env` (then required) or
+//! `GOOGLE_OAUTH_ACCESS_TOKEN`, else Application Default Credentials
+//! ([`crate::credentials::google`]: a key or federation file, gcloud's ADC file, the metadata
+//! server), fetched when the run starts and refreshed before they expire. `validate` never runs
+//! a command or fetches a token.
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -17,10 +20,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::gemini::{GoogleExtras, generate_body, parse_generate};
+use super::gemini::{GoogleExtras, generate_request, parse_generate};
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
-use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
+use super::wire::{Auth, RawResponse, WireRequest};
 use super::{Provider, ProviderError, Request, Response};
+use crate::credentials::{self, CredentialInfo, Found};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
@@ -50,6 +54,7 @@ pub struct Vertex {
     auth: Auth,
     extra_headers: Vec<(String, String)>,
     extras: GoogleExtras,
+    credentials: Option<CredentialInfo>,
 }
 
 impl Vertex {
@@ -79,14 +84,19 @@ impl Vertex {
                 .at("config.api_version"));
             }
         };
-        let project = match other_str(spec, "project")?
+        let configured_project = other_str(spec, "project")?
             .map(str::to_string)
-            .or_else(|| ctx.var(crate::env::GOOGLE_CLOUD_PROJECT))
-        {
+            .or_else(|| ctx.var(crate::env::GOOGLE_CLOUD_PROJECT));
+        let creds = if live {
+            resolve_auth(spec, ctx, configured_project.is_none())?
+        } else {
+            GoogleAuth::none()
+        };
+        let project = match configured_project.or(creds.project) {
             Some(p) => p,
             None if live => {
                 let mut e = ProviderFactoryError::new(format!(
-                    "provider `{}` (vertex) needs a Google Cloud project: set `config.project` or GOOGLE_CLOUD_PROJECT",
+                    "provider `{}` (vertex) needs a Google Cloud project: set `config.project` or GOOGLE_CLOUD_PROJECT (the credentials name none)",
                     spec.label
                 ))
                 .at("config");
@@ -113,11 +123,6 @@ impl Vertex {
             None => default_base_url(&location),
         };
         super::openai::check_base_url(&base)?;
-        let auth = if live {
-            resolve_token(spec, ctx)?.map_or(Auth::None, Auth::Bearer)
-        } else {
-            Auth::None
-        };
         let seg = super::bedrock::encode_segment;
         let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         Ok(Vertex {
@@ -128,9 +133,10 @@ impl Vertex {
                 seg(&location),
                 seg(model)
             ),
-            auth: auth.with_secret_headers(secret_headers),
+            auth: creds.auth.with_secret_headers(secret_headers),
             extra_headers,
             extras: GoogleExtras::from_spec(spec)?,
+            credentials: creds.info,
         })
     }
 }
@@ -145,16 +151,41 @@ pub fn default_base_url(location: &str) -> String {
     }
 }
 
-/// The access token: from `access_token_command` when set (unless this is `validate`), else
-/// from `access_token_env` / `api_key_env` / `GOOGLE_OAUTH_ACCESS_TOKEN`.
-fn resolve_token(
+/// What Vertex authenticates with, where it came from, and the project the credentials name.
+struct GoogleAuth {
+    auth: Auth,
+    info: Option<CredentialInfo>,
+    project: Option<String>,
+}
+
+impl GoogleAuth {
+    fn none() -> Self {
+        GoogleAuth {
+            auth: Auth::None,
+            info: None,
+            project: None,
+        }
+    }
+}
+
+/// The access token, first found: `access_token_command` (unless this is `validate`),
+/// `access_token_env` / `api_key_env` (then required), `GOOGLE_OAUTH_ACCESS_TOKEN`, then
+/// Application Default Credentials. `want_project`: look up the metadata server's project when
+/// that is the source (no `config.project` or `GOOGLE_CLOUD_PROJECT`).
+fn resolve_auth(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
-) -> Result<Option<Secret>, ProviderFactoryError> {
+    want_project: bool,
+) -> Result<GoogleAuth, ProviderFactoryError> {
+    let fixed = |auth: Auth, kind: &str, detail: String| GoogleAuth {
+        auth,
+        info: Some(CredentialInfo::new(kind, detail)),
+        project: None,
+    };
     if let Some(cmd) = spec.config.other.get("access_token_command") {
         let argv = command_argv(cmd)?;
         if !ctx.for_run {
-            return Ok(None);
+            return Ok(GoogleAuth::none());
         }
         let timeout = match spec.config.other.get("access_token_timeout_ms") {
             None | Some(Value::Null) => DEFAULT_TOKEN_TIMEOUT,
@@ -163,30 +194,101 @@ fn resolve_token(
                     .at("config.access_token_timeout_ms")
             })?),
         };
-        return token_from_command(&argv, timeout).map(Some).map_err(|m| {
+        let token = token_from_command(&argv, timeout).map_err(|m| {
             let mut e =
                 ProviderFactoryError::new(format!("provider `{}` (vertex): {m}", spec.label))
                     .at("config.access_token_command");
             e.missing_credentials = true;
             e
-        });
+        })?;
+        log_source(spec, ctx, "access_token_command");
+        return Ok(fixed(
+            Auth::Bearer(token),
+            "google-access-token-command",
+            format!("access_token_command `{}`", argv[0]),
+        ));
     }
-    let var = other_str(spec, "access_token_env")?
-        .or(spec.config.api_key_env.as_deref())
-        .unwrap_or(crate::env::GOOGLE_OAUTH_ACCESS_TOKEN);
-    match ctx.var(var) {
-        Some(t) => Ok(Some(Secret::new(t.trim()))),
-        None => {
-            let mut e = ProviderFactoryError::new(format!(
-                "provider `{}` (vertex) needs an OAuth access token in the environment variable `{var}`, which is not set",
-                spec.label
-            ))
-            .help(format!(
-                "export {var}=\"$(gcloud auth print-access-token)\", or set `access_token_command: [gcloud, auth, print-access-token]`, or run offline with `--mode replay`"
-            ));
-            e.missing_credentials = true;
-            Err(e)
+    let explicit = other_str(spec, "access_token_env")?.or(spec.config.api_key_env.as_deref());
+    let var = explicit.unwrap_or(crate::env::GOOGLE_OAUTH_ACCESS_TOKEN);
+    if let Some(t) = ctx.var(var) {
+        log_source(spec, ctx, var);
+        return Ok(fixed(
+            Auth::Bearer(Secret::new(t.trim())),
+            "google-access-token-env",
+            format!("access token from {var}"),
+        ));
+    }
+    if explicit.is_some() {
+        let mut e = ProviderFactoryError::new(format!(
+            "provider `{}` (vertex) needs an OAuth access token in the environment variable `{var}`, which is not set",
+            spec.label
+        ))
+        .help(format!(
+            "export {var}=\"$(gcloud auth print-access-token)\", or remove `access_token_env` to use Application Default Credentials"
+        ));
+        e.missing_credentials = true;
+        return Err(e);
+    }
+    adc_auth(spec, ctx, want_project)
+}
+
+/// Application Default Credentials: fetched now (runs only), refreshed during the run.
+fn adc_auth(
+    spec: &ProviderSpec,
+    ctx: &BuildContext<'_>,
+    want_project: bool,
+) -> Result<GoogleAuth, ProviderFactoryError> {
+    let env = |k: &str| ctx.var(k);
+    let err = |message: String, help: String| {
+        let mut e =
+            ProviderFactoryError::new(format!("provider `{}` (vertex): {message}", spec.label))
+                .help(help);
+        e.missing_credentials = true;
+        e
+    };
+    let adc = credentials::google::resolve(&env).map_err(|e| {
+        err(
+            format!(
+                "no OAuth access token: GOOGLE_OAUTH_ACCESS_TOKEN is not set, and Application Default Credentials found none: {}",
+                e.full_message()
+            ),
+            format!("export GOOGLE_OAUTH_ACCESS_TOKEN=\"$(gcloud auth print-access-token)\"; or {}", e.help),
+        )
+    })?;
+    let info = adc.found.info();
+    let mut project = adc.project;
+    let Found::Refreshing(r) = adc.found else {
+        unreachable!("ADC sources fetch their tokens")
+    };
+    if ctx.for_run {
+        r.prime().map_err(|e| {
+            err(
+                format!("cannot get a Google access token from {e}"),
+                "check the credentials file or the metadata server named above; `gcloud auth application-default login` makes a fresh one on a laptop".into(),
+            )
+        })?;
+        if want_project
+            && project.is_none()
+            && let Some(host) = &adc.metadata_host
+        {
+            project = credentials::google::metadata_project(host).ok();
         }
+        tracing::info!("provider `{}`: credentials: {}", spec.label, info.detail);
+    }
+    Ok(GoogleAuth {
+        auth: Auth::Refreshing {
+            credential: credentials::SharedCredential(r),
+            sigv4: None,
+            headers: Vec::new(),
+        },
+        info: Some(info),
+        project,
+    })
+}
+
+fn log_source(spec: &ProviderSpec, ctx: &BuildContext<'_>, what: &str) {
+    if ctx.for_run {
+        tracing::info!("provider `{}`: credentials: {what}", spec.label);
     }
 }
 
@@ -286,22 +388,30 @@ impl Provider for Vertex {
     }
 
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
-        let mut http = HttpRequest::post_json(
-            self.url.clone(),
-            generate_body(req, &self.extras),
-            self.auth.clone(),
-        );
-        http.headers.extend(self.extra_headers.iter().cloned());
-        Ok(WireRequest::Http(http))
+        Ok(generate_request(
+            &self.url,
+            req,
+            &self.extras,
+            &self.auth,
+            &self.extra_headers,
+        ))
     }
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_generate(raw, "Vertex AI")
     }
 
+    fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
+        Some(Box::new(super::gemini::GenerateStream::new("Vertex AI")))
+    }
+
     fn price_model(&self) -> Option<&str> {
         // Vertex prices per region; no first-party table applies.
         None
+    }
+
+    fn credential_info(&self) -> Option<CredentialInfo> {
+        self.credentials.clone()
     }
 }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::credentials::{Credential, SharedCredential};
 use crate::secret::Secret;
 
 /// What a provider wants sent: an HTTP call or a local command.
@@ -179,13 +180,24 @@ pub enum Auth {
     /// Several secret headers (`authorization` plus gateway headers whose values came from
     /// the environment, as `{{ env.NAME }}` in a suite's `headers`).
     Headers(Vec<(String, Secret)>),
+    /// Temporary cloud credentials (`crate::credentials`), fetched and refreshed at send
+    /// time: a bearer token, or AWS keys signed with SigV4 for `sigv4` = (region, service).
+    Refreshing {
+        /// The cached, refreshing credential.
+        credential: SharedCredential,
+        /// SigV4 region and service, for AWS keys.
+        sigv4: Option<(String, String)>,
+        /// Extra secret headers sent with a bearer token (`{{ env.NAME }}` headers).
+        headers: Vec<(String, Secret)>,
+    },
 }
 
 impl Auth {
     /// This credential plus extra secret headers: a bearer token or a named key header
-    /// becomes one more entry of an [`Auth::Headers`] list. `SigV4` cannot carry extra secret
-    /// headers (they would have to be signed), so it is returned unchanged with `extra` empty,
-    /// and callers check [`Auth::can_add_headers`] first.
+    /// becomes one more entry of an [`Auth::Headers`] list; a refreshing bearer token carries
+    /// them along. `SigV4` cannot carry extra secret headers (they would have to be signed),
+    /// so it is returned unchanged with `extra` empty, and callers check
+    /// [`Auth::can_add_headers`] first.
     #[must_use]
     pub fn with_secret_headers(self, extra: Vec<(String, Secret)>) -> Auth {
         if extra.is_empty() {
@@ -199,7 +211,19 @@ impl Auth {
             )],
             Auth::Header { name, value } => vec![(name, value)],
             Auth::Headers(h) => h,
-            sig @ Auth::SigV4(_) => return sig,
+            Auth::Refreshing {
+                credential,
+                sigv4: None,
+                mut headers,
+            } => {
+                headers.extend(extra);
+                return Auth::Refreshing {
+                    credential,
+                    sigv4: None,
+                    headers,
+                };
+            }
+            sig @ (Auth::SigV4(_) | Auth::Refreshing { .. }) => return sig,
         };
         list.extend(extra);
         Auth::Headers(list)
@@ -207,7 +231,40 @@ impl Auth {
 
     /// Whether [`Auth::with_secret_headers`] can add headers to this credential.
     pub fn can_add_headers(&self) -> bool {
-        !matches!(self, Auth::SigV4(_))
+        !matches!(
+            self,
+            Auth::SigV4(_) | Auth::Refreshing { sigv4: Some(_), .. }
+        )
+    }
+
+    /// The credential to apply now: a [`Auth::Refreshing`] one is looked up (and fetched
+    /// again when it is about to expire); any other is itself.
+    ///
+    /// # Errors
+    /// No working credential is left (the source's error).
+    pub async fn current(&self) -> Result<std::borrow::Cow<'_, Auth>, String> {
+        let Auth::Refreshing {
+            credential,
+            sigv4,
+            headers,
+        } = self
+        else {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        };
+        let now = credential.0.current().await?;
+        Ok(std::borrow::Cow::Owned(match (now, sigv4) {
+            (Credential::Bearer(t), _) => Auth::Bearer(t).with_secret_headers(headers.clone()),
+            (Credential::Aws(k), Some((region, service))) => Auth::SigV4(SigV4Credentials {
+                access_key_id: k.access_key_id,
+                secret_access_key: k.secret_access_key,
+                session_token: k.session_token,
+                region: region.clone(),
+                service: service.clone(),
+            }),
+            (Credential::Aws(_), None) => {
+                return Err("AWS keys given where a bearer token was expected".into());
+            }
+        }))
     }
 
     /// Every secret value this credential holds, for scrubbing echoes from stored text.
@@ -231,6 +288,8 @@ impl Auth {
                     v.strip_prefix("Bearer ").unwrap_or(v)
                 })
                 .collect(),
+            // Every value it fetched is in `crate::secret::registered()`.
+            Auth::Refreshing { headers, .. } => headers.iter().map(|(_, v)| v.expose()).collect(),
         }
     }
 }
@@ -260,6 +319,9 @@ impl fmt::Debug for Auth {
             Auth::Headers(h) => {
                 let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
                 write!(f, "Headers({}: ***)", names.join(", "))
+            }
+            Auth::Refreshing { credential, .. } => {
+                write!(f, "Refreshing({})", credential.0.info().detail)
             }
         }
     }
@@ -509,6 +571,55 @@ mod tests {
         canonical_json(&b, &mut cb);
         assert_eq!(ca, cb);
         assert_eq!(ca, r#"{"a":[1,{"x":"s","y":2.5}],"b":0}"#);
+    }
+
+    struct FixedToken;
+
+    impl crate::credentials::Source for FixedToken {
+        fn fetch(&self) -> crate::credentials::Fetching<'_> {
+            Box::pin(async {
+                Ok(crate::credentials::Obtained {
+                    credential: Credential::Bearer(Secret::new("fetched-token-1")),
+                    expires: None,
+                })
+            })
+        }
+        fn describe(&self) -> String {
+            "fixed".into()
+        }
+        fn kind(&self) -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn refreshing_bearer_tokens_keep_env_headers_and_sigv4_refuses_them() {
+        let r = std::sync::Arc::new(crate::credentials::Refreshing::new(Box::new(FixedToken)));
+        let bearer = Auth::Refreshing {
+            credential: SharedCredential(r.clone()),
+            sigv4: None,
+            headers: Vec::new(),
+        };
+        assert!(bearer.can_add_headers());
+        let with = bearer.with_secret_headers(vec![("x-team".into(), Secret::new("team-secret"))]);
+        assert_eq!(with.secret_values(), vec!["team-secret"]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let now = rt.block_on(with.current()).unwrap().into_owned();
+        let Auth::Headers(h) = now else {
+            panic!("{now:?}")
+        };
+        assert_eq!(h[0].0, "authorization");
+        assert_eq!(h[0].1.expose(), "Bearer fetched-token-1");
+        assert_eq!(h[1].1.expose(), "team-secret");
+        let sig = Auth::Refreshing {
+            credential: SharedCredential(r),
+            sigv4: Some(("us-east-1".into(), "bedrock".into())),
+            headers: Vec::new(),
+        };
+        assert!(!sig.can_add_headers());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! are absent are reported (and make the merged run incomplete).
 //!
 //! The merged file: `run.mode` is the common mode (else `mixed`), `started_at` the earliest,
+//! `credentials` every input's sources (each once),
 //! `planned` the sum, no `shard`; each suite's `cases` is the sum over inputs; results are
 //! sorted by (suite, case id, provider, prompt, sample); the summary is recounted, with
 //! `duration_ms` the longest input's (shards run side by side) and `unfinished` the sum;
@@ -157,6 +158,8 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
     let mut modes = BTreeSet::new();
     let mut started_at: Option<String> = None;
     let mut planned = 0;
+    // Every input's credential sources, each once, in input order.
+    let mut credentials: Vec<super::CredentialUse> = Vec::new();
     let mut duration_ms = 0;
     let mut unfinished = 0;
     for (i, inp) in inputs.iter().enumerate() {
@@ -171,6 +174,11 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
             started_at = Some(inp.file.run.started_at.clone());
         }
         planned += inp.file.run.planned;
+        for c in &inp.file.run.credentials {
+            if !credentials.contains(c) {
+                credentials.push(c.clone());
+            }
+        }
         duration_ms = duration_ms.max(inp.file.summary.duration_ms);
         unfinished += inp.file.summary.unfinished;
         for s in &inp.file.suites {
@@ -259,6 +267,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
                 started_at: started_at.unwrap_or_default(),
                 planned,
                 shard: None,
+                credentials,
             },
             suites,
             results,
@@ -330,6 +339,9 @@ mod tests {
             finish_raw: None,
             usage: crate::provider::Usage::default(),
             latency_ms: 1,
+            streamed: false,
+            ttft_ms: None,
+            output_tokens_per_second: None,
             cost_usd: None,
             model: None,
             source: None,
@@ -354,6 +366,7 @@ mod tests {
                 started_at: "2026-01-01T00:00:00Z".into(),
                 planned: results.len(),
                 shard: shard.map(Into::into),
+                credentials: Vec::new(),
             },
             suites: vec![SuiteInfo {
                 name: "s".into(),

@@ -175,6 +175,17 @@ pub struct CaseResult {
     /// Wall-clock latency of the answering attempt, ms (0 when from cache or cassette).
     #[serde(default)]
     pub latency_ms: u64,
+    /// The answer was streamed (the provider's streaming API; `stream: true` or `--stream`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
+    /// Streamed answers: time to first token, ms, from sending the request to the first
+    /// content delta (text, refusal or tool call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    /// Streamed answers: output tokens per second after the first token,
+    /// `usage.output / (latency_ms − ttft_ms)`; absent without output tokens or time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_second: Option<f64>,
     /// Cost in USD, when the price is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -251,6 +262,23 @@ pub struct RunInfo {
     /// `--shard K/N`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Where each cloud provider's credentials came from (added within version 1; older
+    /// files and runs without cloud providers have none). Never a secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialUse>,
+}
+
+/// One provider's credential source, as the results file records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialUse {
+    /// Suite name.
+    pub suite: String,
+    /// Provider label.
+    pub provider: String,
+    /// Source kind (`aws-web-identity`, `google-service-account`, `azure-managed-identity`…).
+    pub kind: String,
+    /// What `-v` prints (`web identity, role arn:aws:iam::123456789012:role/ci`).
+    pub detail: String,
 }
 
 /// Counts over a run.

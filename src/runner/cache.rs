@@ -3,6 +3,8 @@
 //! written atomically so a killed run never leaves a corrupt entry.
 //!
 //! Only successful answers are cached. Entries older than the TTL are ignored (and replaced).
+//! A streamed answer is kept as assembled (`streamed`: the answer and its time to first
+//! token); its key differs from the non-streamed request's (the body or URL says `stream`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::cassette::write_atomic;
+use crate::provider::Response;
 use crate::provider::wire::RawResponse;
 
 /// Default folder, relative to the project root.
@@ -31,6 +34,16 @@ struct CacheEntry {
     headers: Vec<(String, String)>,
     body: String,
     latency_ms: u64,
+    /// A streamed answer, assembled (the stream itself is not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    streamed: Option<StreamedEntry>,
+}
+
+/// What a streamed answer's cache entry holds besides the head.
+#[derive(Debug, Serialize, Deserialize)]
+struct StreamedEntry {
+    answer: Response,
+    ttft_ms: Option<u64>,
 }
 
 /// What a cache folder holds.
@@ -63,6 +76,56 @@ impl Cache {
 
     /// A cached answer and its original latency, if present and fresh.
     pub fn get(&self, key: &str) -> Option<(RawResponse, u64)> {
+        let entry = self.entry(key)?;
+        if entry.streamed.is_some() {
+            return None;
+        }
+        Some((
+            RawResponse {
+                status: entry.status,
+                headers: entry.headers,
+                body: entry.body.into_bytes(),
+                stderr: None,
+            },
+            entry.latency_ms,
+        ))
+    }
+
+    /// A cached streamed answer, its latency and time to first token, if present and fresh.
+    pub fn get_streamed(&self, key: &str) -> Option<(Response, u64, Option<u64>)> {
+        let entry = self.entry(key)?;
+        let s = entry.streamed?;
+        Some((s.answer, entry.latency_ms, s.ttft_ms))
+    }
+
+    /// Stores a streamed answer as assembled (its strings already scrubbed of secrets).
+    pub fn put_streamed(
+        &self,
+        key: &str,
+        provider: &str,
+        answer: &Response,
+        latency_ms: u64,
+        ttft_ms: Option<u64>,
+    ) -> std::io::Result<()> {
+        let entry = CacheEntry {
+            version: 1,
+            provider: provider.to_string(),
+            created_unix: now_unix(),
+            status: 200,
+            headers: Vec::new(),
+            body: String::new(),
+            latency_ms,
+            streamed: Some(StreamedEntry {
+                answer: answer.clone(),
+                ttft_ms,
+            }),
+        };
+        let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        write_atomic(&self.path_for(key), &bytes)
+    }
+
+    /// A fresh entry of this format version.
+    fn entry(&self, key: &str) -> Option<CacheEntry> {
         let text = std::fs::read(self.path_for(key)).ok()?;
         let entry: CacheEntry = serde_json::from_slice(&text).ok()?;
         if entry.version != 1 {
@@ -74,15 +137,7 @@ impl Cache {
                 return None;
             }
         }
-        Some((
-            RawResponse {
-                status: entry.status,
-                headers: entry.headers,
-                body: entry.body.into_bytes(),
-                stderr: None,
-            },
-            entry.latency_ms,
-        ))
+        Some(entry)
     }
 
     /// Stores an answer. Errors are reported to the caller, who logs them: a cache that cannot
@@ -107,6 +162,7 @@ impl Cache {
                 .collect(),
             body: String::from_utf8_lossy(&raw.body).into_owned(),
             latency_ms,
+            streamed: None,
         };
         let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         write_atomic(&self.path_for(key), &bytes)

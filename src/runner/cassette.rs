@@ -4,7 +4,8 @@
 //!
 //! An entry holds the request as sent (method, path, non-secret headers, body; an image's data
 //! as `sha256:<hex>` of its bytes) and the answer as received (status, non-secret headers,
-//! body). Entries are matched by a key recomputed
+//! body); for a streamed answer, the answer as assembled from the stream, marked
+//! `streamed: true`, with its time to first token. Entries are matched by a key recomputed
 //! from the stored request on load, so a cassette can be written or edited by hand: keys are
 //! never stored, and JSON key order and `0` vs `0.0` do not matter.
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::provider::Response;
 use crate::provider::wire::{
     Auth, ExecRequest, HttpRequest, RawResponse, WireRequest, fingerprint, is_sensitive_header,
     without_blobs,
@@ -112,6 +114,16 @@ pub struct RecordedResponse {
     /// Latency of the recorded call, ms.
     #[serde(default)]
     pub latency_ms: u64,
+    /// The answer was streamed: `answer` holds it as assembled from the stream (the stream's
+    /// events are not kept), and a replay uses it as it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
+    /// Time to first token of the recorded stream, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    /// A streamed answer, assembled (text, finish, usage, tool calls, ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Response>,
 }
 
 impl RecordedRequest {
@@ -185,6 +197,35 @@ impl RecordedResponse {
             body_text,
             stderr: raw.stderr.as_deref().map(|s| scrub(s, secrets)),
             latency_ms,
+            streamed: false,
+            ttft_ms: None,
+            answer: None,
+        }
+    }
+
+    /// A streamed answer as recorded: the head (status, kept headers) and the assembled
+    /// answer, whose strings were scrubbed of `secrets` by the caller.
+    pub fn streamed(
+        head: &RawResponse,
+        answer: &Response,
+        latency_ms: u64,
+        ttft_ms: Option<u64>,
+    ) -> Self {
+        let mut r = RecordedResponse::from_raw(head, latency_ms, &[]);
+        r.body = Value::Null;
+        r.body_text = None;
+        r.streamed = true;
+        r.ttft_ms = ttft_ms;
+        r.answer = Some(answer.clone());
+        r
+    }
+
+    /// The assembled answer of a streamed recording (`None` for a whole body).
+    pub fn streamed_answer(&self) -> Result<Option<(Response, Option<u64>)>, String> {
+        match (self.streamed, &self.answer) {
+            (false, _) => Ok(None),
+            (true, Some(a)) => Ok(Some((a.clone(), self.ttft_ms))),
+            (true, None) => Err("the recording says `streamed: true` but holds no `answer`".into()),
         }
     }
 

@@ -111,25 +111,44 @@ impl Direct {
         &self,
         origin: &Origin,
         method: hyper::Method,
-        mut headers: HeaderMap,
+        headers: HeaderMap,
         body: Vec<u8>,
         user_agent: &HeaderValue,
         timeout: Duration,
     ) -> Result<Answer, Failure> {
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, user_agent.clone());
-        }
-        if !headers.contains_key(ACCEPT) {
-            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        }
-        if !headers.contains_key(HOST) {
-            headers.insert(HOST, origin.host.clone());
-        }
-        let mut req = hyper::Request::new(Full::new(Bytes::from(body)));
-        *req.method_mut() = method;
-        *req.uri_mut() = origin.target.clone();
-        *req.headers_mut() = headers;
+        let req = request(origin, method, headers, body, user_agent);
         match tokio::time::timeout(timeout, self.exchange(origin, req)).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure::Timeout),
+        }
+    }
+
+    /// Sends one request and hands the answer to `sink` as it arrives: the head, then each
+    /// piece of the body (a streamed answer), all within `timeout`. A sink that stops
+    /// reading early leaves the connection to be closed, not reused.
+    pub(super) async fn send_streaming(
+        &self,
+        origin: &Origin,
+        req: hyper::Request<Full<Bytes>>,
+        timeout: Duration,
+        sink: &mut dyn BodySink,
+    ) -> Result<(), Failure> {
+        let exchange = async {
+            let (resp, sender) = self.open(origin, req).await?;
+            let (parts, mut body) = resp.into_parts();
+            sink.head(parts.status.as_u16(), header_list(&parts.headers));
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(Failure::Body)?;
+                if let Ok(data) = frame.into_data()
+                    && !sink.data(&data)
+                {
+                    return Ok(());
+                }
+            }
+            self.checkin(origin.addr, sender);
+            Ok(())
+        };
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(Failure::Timeout),
         }
@@ -140,6 +159,28 @@ impl Direct {
         origin: &Origin,
         req: hyper::Request<Full<Bytes>>,
     ) -> Result<Answer, Failure> {
+        let (resp, sender) = self.open(origin, req).await?;
+        let status = resp.status().as_u16();
+        tracing::trace!(status, path = origin.target.path(), "answer head");
+        let (parts, body) = resp.into_parts();
+        let headers = header_list(&parts.headers);
+        let body = body.collect().await.map_err(Failure::Body)?.to_bytes();
+        self.checkin(origin.addr, sender);
+        Ok((status, headers, Vec::from(body)))
+    }
+
+    /// Sends the request on an idle connection (or a new one) and reads the answer's head.
+    async fn open(
+        &self,
+        origin: &Origin,
+        req: hyper::Request<Full<Bytes>>,
+    ) -> Result<
+        (
+            hyper::Response<hyper::body::Incoming>,
+            SendRequest<Full<Bytes>>,
+        ),
+        Failure,
+    > {
         let (mut sender, reused) = self.checkout(origin.addr).await?;
         // The path only: a query string may carry something a log should not.
         tracing::trace!(method = %req.method(), path = req.uri().path(), addr = %origin.addr, reused, "sending");
@@ -155,22 +196,7 @@ impl Direct {
                 _ => return Err(Failure::Request(e.into_error())),
             },
         };
-        let status = resp.status().as_u16();
-        tracing::trace!(status, path = origin.target.path(), "answer head");
-        let (parts, body) = resp.into_parts();
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = body.collect().await.map_err(Failure::Body)?.to_bytes();
-        self.checkin(origin.addr, sender);
-        Ok((status, headers, Vec::from(body)))
+        Ok((resp, sender))
     }
 
     /// An idle connection to `addr` that is still open, or a new one; and whether it was
@@ -211,6 +237,50 @@ impl Direct {
             });
         }
     }
+}
+
+/// Receives a streamed answer: its head, then the body piece by piece.
+pub(super) trait BodySink {
+    /// The status and headers (lower-case names).
+    fn head(&mut self, status: u16, headers: Vec<(String, String)>);
+    /// The next piece of the body; `false` stops reading.
+    fn data(&mut self, bytes: &[u8]) -> bool;
+}
+
+/// The request as sent: `user-agent`, `accept: */*` and `Host` added unless set.
+pub(super) fn request(
+    origin: &Origin,
+    method: hyper::Method,
+    mut headers: HeaderMap,
+    body: Vec<u8>,
+    user_agent: &HeaderValue,
+) -> hyper::Request<Full<Bytes>> {
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(USER_AGENT, user_agent.clone());
+    }
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if !headers.contains_key(HOST) {
+        headers.insert(HOST, origin.host.clone());
+    }
+    let mut req = hyper::Request::new(Full::new(Bytes::from(body)));
+    *req.method_mut() = method;
+    *req.uri_mut() = origin.target.clone();
+    *req.headers_mut() = headers;
+    req
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Opens a connection; its I/O runs as a task on the current runtime.

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::judge::{self, GradeContext, Observation};
 use crate::plan::{Job, Plan};
+use crate::provider::stream::StreamDecoder;
 use crate::provider::wire::{Blob, RawResponse, WireRequest, fingerprint};
 use crate::provider::{ErrorClass, ProviderError, Response, Usage};
 use crate::results::{CaseResult, RenderedPrompt, Status, Summary};
@@ -48,7 +49,7 @@ pub(super) struct Shared<'p> {
     pub(super) helper_limits: Vec<HelperLimits>,
     /// Embeddings fetched (or being fetched) in this run, by request key: a reference text
     /// shared by many cases is embedded once, even by cases running at the same time.
-    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f32>>>>>,
+    pub(super) embeddings: RefCell<HashMap<String, std::rc::Rc<tokio::sync::OnceCell<Vec<f64>>>>>,
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
@@ -83,6 +84,8 @@ pub(super) struct Target<'p> {
     /// Whether a 2xx answer is usable (parsing it; the usage corrects the token estimate);
     /// a failure may be retried.
     pub(super) check: &'p dyn Fn(&RawResponse) -> Result<Option<Usage>, ProviderError>,
+    /// Streamed requests: a fresh decoder for each attempt's stream.
+    pub(super) stream: Option<&'p dyn Fn() -> Box<dyn StreamDecoder>>,
 }
 
 fn limits_of<'a>(configs: impl Iterator<Item = &'a ProviderConfig>) -> Vec<ProviderLimits> {
@@ -324,6 +327,14 @@ pub(super) struct Answer {
     pub(super) latency_ms: u64,
     pub(super) source: Source,
     pub(super) attempts: u32,
+    /// A streamed answer, assembled (then `raw` holds only the head).
+    pub(super) streamed: Option<StreamedAnswer>,
+}
+
+/// A streamed answer as assembled, with its time to first token.
+pub(super) struct StreamedAnswer {
+    pub(super) response: Response,
+    pub(super) ttft_ms: Option<u64>,
 }
 
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
@@ -352,6 +363,9 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         finish_raw: None,
         usage: crate::provider::Usage::default(),
         latency_ms: 0,
+        streamed: provider.stream,
+        ttft_ms: None,
+        output_tokens_per_second: None,
         cost_usd: None,
         model: None,
         source: None,
@@ -379,6 +393,11 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     };
     // The answer that passes the check is parsed once: the check keeps it for judging.
     let parsed: RefCell<Option<Response>> = RefCell::new(None);
+    let decoder = || {
+        protocol
+            .stream_decoder()
+            .expect("only providers with a stream decoder are planned to stream")
+    };
     let check = |raw: &RawResponse| {
         let r = protocol.parse(raw)?;
         let usage = r.usage;
@@ -395,9 +414,10 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         limits: &shared.limits[job.suite as usize][job.provider as usize],
         estimated_tokens: estimate_tokens(&req),
         check: &check,
+        stream: provider.stream.then_some(&decoder),
     };
     let answer = obtain(shared, &target, &wire, &case.id, job.sample).await;
-    let answer = match answer {
+    let mut answer = match answer {
         Ok(a) => a,
         Err((e, attempts)) => {
             result.attempts = attempts;
@@ -408,11 +428,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.attempts = answer.attempts;
     result.latency_ms = answer.latency_ms;
     result.source = Some(answer.source.as_str().to_string());
-    let reparsed = match (answer.source, parsed.take()) {
-        (Source::Live, Some(r)) => Ok(r),
-        _ => protocol.parse(&answer.raw),
-    };
-    let response: Response = match reparsed {
+    let ttft_ms = answer.streamed.as_ref().and_then(|s| s.ttft_ms);
+    let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
         Err(mut e) => {
             e.message = scrub_auth(&e.message, &wire);
@@ -420,6 +437,9 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             return result;
         }
     };
+    result.ttft_ms = ttft_ms;
+    result.output_tokens_per_second =
+        output_tokens_per_second(response.usage.output, answer.latency_ms, ttft_ms);
     let cfg = &provider.spec.config;
     // The built-in table holds first-party prices only: a reseller (Azure, Bedrock, a
     // compatible server) gets a cost only from the provider's own price settings.
@@ -439,6 +459,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         finish: response.finish,
         refusal: response.refusal.as_deref(),
         latency_ms: answer.latency_ms,
+        ttft_ms,
         usage: response.usage,
         cost_usd: cost,
         vars: &case.vars,
@@ -474,7 +495,38 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result
 }
 
-/// Gets the raw answer to `wire` from the right source: the target's cassette (replay), the
+/// The answer as judged: a streamed one as assembled, a live one as the check parsed it,
+/// anything else (cache, cassette) parsed now by the same parser.
+fn response_of(
+    protocol: &dyn crate::provider::Provider,
+    answer: &mut Answer,
+    parsed: Option<Response>,
+) -> Result<Response, ProviderError> {
+    if let Some(s) = answer.streamed.take() {
+        return Ok(s.response);
+    }
+    match (answer.source, parsed) {
+        (Source::Live, Some(r)) => Ok(r),
+        _ => protocol.parse(&answer.raw),
+    }
+}
+
+/// Output tokens per second after the first token: `output / (latency − ttft)`, for a
+/// streamed answer with output tokens and a positive span.
+pub(crate) fn output_tokens_per_second(
+    output: Option<u64>,
+    latency_ms: u64,
+    ttft_ms: Option<u64>,
+) -> Option<f64> {
+    let span = latency_ms.checked_sub(ttft_ms?)?;
+    let output = output.filter(|&o| o > 0)?;
+    (span > 0).then(|| {
+        let tps = output as f64 * 1000.0 / span as f64;
+        (tps * 100.0).round() / 100.0
+    })
+}
+
+/// Gets the answer to `wire` from the right source: the target's cassette (replay), the
 /// response cache (live), or the network with retries (recording it in record mode).
 pub(super) async fn obtain(
     shared: &Shared<'_>,
@@ -484,58 +536,166 @@ pub(super) async fn obtain(
     sample: u32,
 ) -> Result<Answer, (ProviderError, u32)> {
     let ps = &shared.plan.suites[target.suite as usize];
-    let id = target.id;
     if target.forced || ps.mode == Mode::Replay {
-        let key = fingerprint(id, wire, sample, false);
-        let path = target.cassette_path.to_path_buf();
-        let mut cassettes = shared.cassettes.borrow_mut();
-        let entry = cassettes
-            .entry(path.clone())
-            .or_insert_with(|| Cassette::load(&path, id, false));
-        let cassette = entry
-            .as_ref()
-            .map_err(|e| (ProviderError::new(ErrorClass::NotRecorded, e.clone()), 0))?;
-        return match cassette.lookup(&key) {
-            Some(rec) => Ok(Answer {
-                raw: rec.to_raw(),
-                latency_ms: rec.latency_ms,
-                source: Source::Cassette,
-                attempts: 0,
-            }),
-            None => {
-                let why = cassette
-                    .explain_miss(case_id, wire)
-                    .map(|d| format!("; the recording for this case differs in {d}"))
-                    .unwrap_or_default();
-                Err((
-                    ProviderError::new(
-                        ErrorClass::NotRecorded,
-                        format!(
-                            "no recording for case `{case_id}` ({}, sample {sample}) in {}{why}; the prompt or settings changed since it was recorded: re-record with `--mode record`",
-                            target.label,
-                            path.display()
-                        ),
-                    ),
-                    0,
-                ))
-            }
-        };
+        return from_cassette(shared, target, wire, case_id, sample);
     }
     let cache_key = shared
         .cache
         .as_ref()
         .filter(|_| ps.mode == Mode::Live)
-        .map(|_| fingerprint(id, wire, sample, true));
-    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
-        && let Some((raw, latency_ms)) = cache.get(key)
+        .map(|_| fingerprint(target.id, wire, sample, true));
+    if let Some(answer) = cache_key
+        .as_deref()
+        .and_then(|key| from_cache(shared, target, key))
     {
+        return Ok(answer);
+    }
+    live(shared, target, wire, case_id, sample, cache_key.as_deref()).await
+}
+
+/// Replay: the recorded answer, or a `not_recorded` error saying what changed.
+fn from_cassette(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    case_id: &str,
+    sample: u32,
+) -> Result<Answer, (ProviderError, u32)> {
+    let id = target.id;
+    let key = fingerprint(id, wire, sample, false);
+    let path = target.cassette_path.to_path_buf();
+    let mut cassettes = shared.cassettes.borrow_mut();
+    let entry = cassettes
+        .entry(path.clone())
+        .or_insert_with(|| Cassette::load(&path, id, false));
+    let cassette = entry
+        .as_ref()
+        .map_err(|e| (ProviderError::new(ErrorClass::NotRecorded, e.clone()), 0))?;
+    if let Some(rec) = cassette.lookup(&key) {
+        let streamed = rec.streamed_answer().map_err(|e| {
+            (
+                ProviderError::new(
+                    ErrorClass::NotRecorded,
+                    format!("case `{case_id}` in {}: {e}", path.display()),
+                ),
+                0,
+            )
+        })?;
         return Ok(Answer {
-            raw,
+            raw: rec.to_raw(),
+            latency_ms: rec.latency_ms,
+            source: Source::Cassette,
+            attempts: 0,
+            streamed: streamed.map(|(response, ttft_ms)| StreamedAnswer { response, ttft_ms }),
+        });
+    }
+    let why = cassette
+        .explain_miss(case_id, wire)
+        .map(|d| format!("; the recording for this case differs in {d}"))
+        .unwrap_or_default();
+    Err((
+        ProviderError::new(
+            ErrorClass::NotRecorded,
+            format!(
+                "no recording for case `{case_id}` ({}, sample {sample}) in {}{why}; the prompt or settings changed since it was recorded: re-record with `--mode record`",
+                target.label,
+                path.display()
+            ),
+        ),
+        0,
+    ))
+}
+
+/// A fresh cached answer of the right kind (streamed for a streamed request).
+fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Answer> {
+    let cache = shared.cache.as_ref()?;
+    if target.stream.is_some() {
+        let (response, latency_ms, ttft_ms) = cache.get_streamed(key)?;
+        return Some(Answer {
+            raw: RawResponse {
+                status: 200,
+                ..RawResponse::default()
+            },
             latency_ms,
             source: Source::Cache,
             attempts: 0,
+            streamed: Some(StreamedAnswer { response, ttft_ms }),
         });
     }
+    let (raw, latency_ms) = cache.get(key)?;
+    Some(Answer {
+        raw,
+        latency_ms,
+        source: Source::Cache,
+        attempts: 0,
+        streamed: None,
+    })
+}
+
+/// What one attempt on the network brought back.
+enum Sent {
+    /// A whole body (or a streamed request's answer that was not a stream: an error status).
+    Whole(RawResponse, Duration),
+    /// A 2xx stream.
+    Stream(Box<StreamSent>),
+}
+
+/// A 2xx stream: the head, the assembled answer or why there is none, and the times.
+struct StreamSent {
+    head: RawResponse,
+    outcome: Result<Response, ProviderError>,
+    ttft: Option<Duration>,
+    took: Duration,
+}
+
+/// A failed attempt, and the raw answer to record should the failure be final (none for a
+/// stream that failed midway).
+struct Failed {
+    error: ProviderError,
+    raw: Option<(RawResponse, u64)>,
+}
+
+/// Sends `wire` once: streamed when the target streams an HTTP request.
+async fn send_once(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    timeout: Duration,
+) -> Result<Sent, ProviderError> {
+    match (target.stream, wire) {
+        (Some(decoder), WireRequest::Http(http)) => {
+            let s = shared
+                .transport
+                .send_stream(http, timeout, decoder())
+                .await?;
+            Ok(match s.outcome {
+                None => Sent::Whole(s.head, s.elapsed),
+                Some(outcome) => Sent::Stream(Box::new(StreamSent {
+                    head: s.head,
+                    outcome,
+                    ttft: s.ttft,
+                    took: s.elapsed,
+                })),
+            })
+        }
+        _ => {
+            let (raw, took) = shared.transport.send(wire, timeout).await?;
+            Ok(Sent::Whole(raw, took))
+        }
+    }
+}
+
+/// The network, with retries: each usable answer is cached and recorded before it is
+/// returned; a final failure from the server is recorded too (a replay reproduces it).
+async fn live(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    case_id: &str,
+    sample: u32,
+    cache_key: Option<&str>,
+) -> Result<Answer, (ProviderError, u32)> {
+    let ps = &shared.plan.suites[target.suite as usize];
     let cfg = target.config;
     let timeout = shared
         .opts
@@ -566,59 +726,33 @@ pub(super) async fn obtain(
                     attempt,
                 ));
             };
-            shared.transport.send(wire, timeout).await
+            send_once(shared, target, wire, timeout).await
         };
-        let failure = match sent {
-            Ok((raw, took)) => {
-                let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
-                let checked = (target.check)(&raw);
-                target.limits.settle(
-                    target.estimated_tokens,
-                    checked.as_ref().ok().and_then(Option::as_ref),
-                );
-                match checked {
-                    Ok(_) => {
-                        if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
-                            && let Err(e) = cache.put(key, id, &raw, latency_ms)
-                        {
-                            shared
-                                .warnings
-                                .borrow_mut()
-                                .push(format!("cannot write the response cache: {e}"));
-                        }
-                        record(shared, target, wire, &raw, latency_ms, case_id, sample);
-                        return Ok(Answer {
-                            raw,
-                            latency_ms,
-                            source: Source::Live,
-                            attempts: attempt,
-                        });
-                    }
-                    Err(e) => {
-                        let decision = decide(&e, attempt, &policy, fastrand::f64());
-                        if decision == Decision::GiveUp {
-                            // A final answer from the server (a 400, a content filter) is kept
-                            // in the cassette too, so a replay reproduces it.
-                            record(shared, target, wire, &raw, latency_ms, case_id, sample);
-                            let mut e = e;
-                            e.message = scrub_auth(&e.message, wire);
-                            return Err((e, attempt));
-                        }
-                        (e, decision)
-                    }
+        let Failed {
+            error,
+            raw: final_raw,
+        } = match sent {
+            Ok(sent) => match settle(shared, target, wire, sent, case_id, sample, cache_key) {
+                Ok(mut answer) => {
+                    answer.attempts = attempt;
+                    return Ok(answer);
                 }
-            }
-            Err(e) => {
+                Err(failed) => *failed,
+            },
+            Err(error) => {
                 target.limits.settle(target.estimated_tokens, None);
-                let decision = decide(&e, attempt, &policy, fastrand::f64());
-                if decision == Decision::GiveUp {
-                    return Err((e, attempt));
-                }
-                (e, decision)
+                Failed { error, raw: None }
             }
         };
-        let (error, Decision::Retry(delay)) = failure else {
-            unreachable!("GiveUp returned above")
+        let Decision::Retry(delay) = decide(&error, attempt, &policy, fastrand::f64()) else {
+            // A final answer from the server (a 400, a content filter) is kept in the
+            // cassette too, so a replay reproduces it.
+            if let Some((raw, latency_ms)) = &final_raw {
+                record(shared, target, wire, raw, *latency_ms, case_id, sample);
+            }
+            let mut error = error;
+            error.message = scrub_auth(&error.message, wire);
+            return Err((error, attempt));
         };
         shared.retries.borrow_mut().push(RetryNote {
             case_id: case_id.to_string(),
@@ -631,6 +765,86 @@ pub(super) async fn obtain(
     }
 }
 
+/// Checks an attempt's answer; a usable one is cached and recorded.
+fn settle(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    sent: Sent,
+    case_id: &str,
+    sample: u32,
+    cache_key: Option<&str>,
+) -> Result<Answer, Box<Failed>> {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    match sent {
+        Sent::Whole(raw, took) => {
+            let latency_ms = ms(took);
+            let checked = (target.check)(&raw);
+            target.limits.settle(
+                target.estimated_tokens,
+                checked.as_ref().ok().and_then(Option::as_ref),
+            );
+            if let Err(e) = checked {
+                return Err(Box::new(Failed {
+                    error: e,
+                    raw: Some((raw, latency_ms)),
+                }));
+            }
+            if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
+                && let Err(e) = cache.put(key, target.id, &raw, latency_ms)
+            {
+                cache_warning(shared, &e);
+            }
+            record(shared, target, wire, &raw, latency_ms, case_id, sample);
+            Ok(Answer {
+                raw,
+                latency_ms,
+                source: Source::Live,
+                attempts: 0,
+                streamed: None,
+            })
+        }
+        Sent::Stream(s) => {
+            let StreamSent {
+                head,
+                outcome,
+                ttft,
+                took,
+            } = *s;
+            let latency_ms = ms(took);
+            let ttft_ms = ttft.map(ms);
+            target.limits.settle(
+                target.estimated_tokens,
+                outcome.as_ref().ok().map(|r| &r.usage),
+            );
+            let mut response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
+            scrub_response(&mut response, wire);
+            if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
+                && let Err(e) = cache.put_streamed(key, target.id, &response, latency_ms, ttft_ms)
+            {
+                cache_warning(shared, &e);
+            }
+            record_streamed(
+                shared, target, wire, &head, &response, latency_ms, ttft_ms, case_id, sample,
+            );
+            Ok(Answer {
+                raw: head,
+                latency_ms,
+                source: Source::Live,
+                attempts: 0,
+                streamed: Some(StreamedAnswer { response, ttft_ms }),
+            })
+        }
+    }
+}
+
+fn cache_warning(shared: &Shared<'_>, e: &std::io::Error) {
+    shared
+        .warnings
+        .borrow_mut()
+        .push(format!("cannot write the response cache: {e}"));
+}
+
 /// Record mode: keeps the exchange in the target's cassette.
 fn record(
     shared: &Shared<'_>,
@@ -640,6 +854,43 @@ fn record(
     latency_ms: u64,
     case_id: &str,
     sample: u32,
+) {
+    let secrets = secrets_of(wire);
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    keep(
+        shared,
+        target,
+        wire,
+        case_id,
+        sample,
+        RecordedResponse::from_raw(raw, latency_ms, &secrets),
+    );
+}
+
+/// Record mode: keeps a streamed exchange, the answer as assembled (already scrubbed).
+#[allow(clippy::too_many_arguments)]
+fn record_streamed(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    head: &RawResponse,
+    answer: &Response,
+    latency_ms: u64,
+    ttft_ms: Option<u64>,
+    case_id: &str,
+    sample: u32,
+) {
+    let response = RecordedResponse::streamed(head, answer, latency_ms, ttft_ms);
+    keep(shared, target, wire, case_id, sample, response);
+}
+
+fn keep(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    case_id: &str,
+    sample: u32,
+    response: RecordedResponse,
 ) {
     let ps = &shared.plan.suites[target.suite as usize];
     if ps.mode != Mode::Record || target.forced {
@@ -652,26 +903,22 @@ fn record(
         .entry(path.clone())
         .or_insert_with(|| Cassette::load(&path, id, true));
     match entry {
-        Ok(c) => {
-            let secrets = secrets_of(wire);
-            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            c.record(
-                fingerprint(id, wire, sample, false),
-                Entry {
-                    case: Some(case_id.to_string()),
-                    sample,
-                    request: RecordedRequest::from_wire(wire),
-                    response: RecordedResponse::from_raw(raw, latency_ms, &secrets),
-                },
-            );
-        }
+        Ok(c) => c.record(
+            fingerprint(id, wire, sample, false),
+            Entry {
+                case: Some(case_id.to_string()),
+                sample,
+                request: RecordedRequest::from_wire(wire),
+                response,
+            },
+        ),
         Err(e) => shared.warnings.borrow_mut().push(e.clone()),
     }
 }
 
 /// The credential values of a request, for scrubbing echoes of them from stored text.
 fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    match wire {
+    let mut out: Vec<String> = match wire {
         WireRequest::Http(h) => h
             .auth
             .secret_values()
@@ -679,11 +926,80 @@ fn secrets_of(wire: &WireRequest) -> Vec<String> {
             .map(str::to_string)
             .collect(),
         WireRequest::Exec(_) => Vec::new(),
-    }
+    };
+    // Temporary credentials fetched during the run (src/credentials).
+    out.extend(crate::secret::registered());
+    out
 }
 
 pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {
     let secrets = secrets_of(wire);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     super::cassette::scrub(text, &secrets)
+}
+
+/// Scrubs the request's credentials from every string of an assembled (streamed) answer
+/// before it is judged, cached, recorded or written: a stream's pieces are joined first, so
+/// a secret split across two events is still found whole.
+fn scrub_response(r: &mut Response, wire: &WireRequest) {
+    let secrets = secrets_of(wire);
+    if secrets.iter().all(|s| s.len() < 4) {
+        return;
+    }
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let scrub = |s: &mut String| {
+        if secrets.iter().any(|x| x.len() >= 4 && s.contains(x)) {
+            *s = super::cassette::scrub(s, &secrets);
+        }
+    };
+    scrub(&mut r.text);
+    scrub(&mut r.finish_raw);
+    for s in [
+        &mut r.refusal,
+        &mut r.model,
+        &mut r.response_id,
+        &mut r.request_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        scrub(s);
+    }
+    for call in &mut r.tool_calls {
+        scrub(&mut call.name);
+        for s in [&mut call.id, &mut call.raw_arguments]
+            .into_iter()
+            .flatten()
+        {
+            scrub(s);
+        }
+        scrub_json(&mut call.arguments, &scrub);
+    }
+}
+
+fn scrub_json(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
+    match v {
+        serde_json::Value::String(s) => scrub(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::output_tokens_per_second as tps;
+
+    #[test]
+    fn output_tokens_per_second_counts_after_the_first_token() {
+        // 40 tokens in the 800 ms after a 200 ms first token.
+        assert_eq!(tps(Some(40), 1000, Some(200)), Some(50.0));
+        assert_eq!(tps(Some(7), 1000, Some(700)), Some(23.33));
+        // Not streamed, no tokens, or nothing after the first token: no figure.
+        assert_eq!(tps(Some(40), 1000, None), None);
+        assert_eq!(tps(None, 1000, Some(200)), None);
+        assert_eq!(tps(Some(0), 1000, Some(200)), None);
+        assert_eq!(tps(Some(40), 200, Some(200)), None);
+        assert_eq!(tps(Some(40), 100, Some(200)), None);
+    }
 }

@@ -135,6 +135,7 @@ fn with_settings(req: &Request, c: &ProviderConfig) -> Request {
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        stream: false,
         vars: req.vars.clone(),
         ..Request::default()
     }
@@ -180,6 +181,7 @@ async fn grader(
         limits: &shared.helper_limits[suite as usize].0[gi],
         estimated_tokens: estimate_tokens(&request),
         check: &check,
+        stream: None,
     };
     let answer = obtain(shared, &target, &wire, case_id, 0)
         .await
@@ -223,6 +225,7 @@ async fn embed(
         limits: &shared.helper_limits[suite as usize].1[ei],
         estimated_tokens: 0,
         check: &check,
+        stream: None,
     };
     let vectors = futures_util::future::join_all(
         texts
@@ -243,11 +246,13 @@ async fn embed_one(
     label: &str,
     case_id: &str,
     text: &str,
-) -> Result<Vec<f32>, Failure> {
+) -> Result<Vec<f64>, Failure> {
     let wire = protocol
         .prepare(text)
         .map_err(|err| failed("embedder", label, &err, 0))?;
-    let key = fingerprint(protocol.id(), &wire, 0, false);
+    // The host counts: two embedders with one id at two servers (two suites of one run) must
+    // not answer for each other.
+    let key = fingerprint(protocol.id(), &wire, 0, true);
     let cell = shared
         .embeddings
         .borrow_mut()

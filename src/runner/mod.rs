@@ -5,6 +5,8 @@
 //!  run(plan, opts, sink) ── block_on ──┐
 //!                                      │  driver loop: keeps ≤ N job futures in flight
 //!                                      │   ├─ job: prepare → cassette | cache | transport ──► HTTP I/O (hyper, same thread)
+//!                                      │   │        ↳ streamed: the body fed to the provider's decoder as it
+//!                                      │   │          arrives (streaming.rs), timing the first token
 //!                                      │   │        ↳ retry with backoff / Retry-After
 //!                                      │   ├─ job: parse (once) → judge → CaseResult
 //!                                      │   │        ↳ grader / embedder / command calls (grading.rs),
@@ -33,6 +35,7 @@ mod images;
 pub mod limits;
 pub mod retry;
 pub mod sigv4;
+mod streaming;
 pub mod transport;
 
 use std::time::Duration;

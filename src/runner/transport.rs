@@ -24,11 +24,11 @@ use crate::provider::{ErrorClass, ProviderError};
 pub struct Transport {
     /// Built on first use: loading the system's root certificates takes milliseconds that a
     /// run whose requests all go direct (or to commands) does not need to wait for.
-    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    pub(super) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
     /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
     /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
-    direct: Option<Arc<Direct>>,
-    user_agent: HeaderValue,
+    pub(super) direct: Option<Arc<Direct>>,
+    pub(super) user_agent: HeaderValue,
 }
 
 const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
@@ -44,7 +44,7 @@ impl Transport {
     }
 
     /// The reqwest client (HTTPS, host names, proxies), built on first use.
-    fn client(&self) -> Result<&reqwest::Client, ProviderError> {
+    pub(super) fn client(&self) -> Result<&reqwest::Client, ProviderError> {
         self.client
             .get_or_init(|| {
                 // reqwest is built without a default crypto provider (ring builds faster than
@@ -83,24 +83,7 @@ impl Transport {
         http: &HttpRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
-            ProviderError::new(
-                ErrorClass::Config,
-                format!("bad HTTP method `{}`", http.method),
-            )
-        })?;
-        let mut headers = HeaderMap::with_capacity(http.headers.len() + 2);
-        for (k, v) in &http.headers {
-            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
-                ProviderError::new(ErrorClass::Config, format!("bad header name `{k}`"))
-            })?;
-            let value = HeaderValue::from_str(v).map_err(|_| {
-                ProviderError::new(ErrorClass::Config, format!("bad value for header `{k}`"))
-            })?;
-            headers.append(name, value);
-        }
-        let body = http.body_bytes();
-        apply_auth(http, &body, &mut headers, std::time::SystemTime::now())?;
+        let (method, headers, body) = wire_parts(http).await?;
         if let Some(direct) = &self.direct
             && let Some(origin) = direct.origin(&http.url)
         {
@@ -171,17 +154,54 @@ impl Transport {
     }
 }
 
+/// The method, headers (credentials applied) and body bytes of an HTTP request.
+pub(super) async fn wire_parts(
+    http: &HttpRequest,
+) -> Result<(reqwest::Method, HeaderMap, Vec<u8>), ProviderError> {
+    let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|_| {
+        ProviderError::new(
+            ErrorClass::Config,
+            format!("bad HTTP method `{}`", http.method),
+        )
+    })?;
+    let mut headers = HeaderMap::with_capacity(http.headers.len() + 2);
+    for (k, v) in &http.headers {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+            ProviderError::new(ErrorClass::Config, format!("bad header name `{k}`"))
+        })?;
+        let value = HeaderValue::from_str(v).map_err(|_| {
+            ProviderError::new(ErrorClass::Config, format!("bad value for header `{k}`"))
+        })?;
+        headers.append(name, value);
+    }
+    let body = http.body_bytes();
+    // Temporary cloud credentials are looked up (and refreshed when about to expire) here.
+    let auth = http
+        .auth
+        .current()
+        .await
+        .map_err(|e| ProviderError::new(ErrorClass::Auth, format!("credentials: {e}")))?;
+    apply_auth(
+        http,
+        &auth,
+        &body,
+        &mut headers,
+        std::time::SystemTime::now(),
+    )?;
+    Ok((method, headers, body))
+}
+
 /// Adds credentials to the headers. The only place keys are exposed.
 ///
 /// SigV4 signs `http`'s method, URL, headers and `body` — the exact bytes about to be sent —
 /// at `now`; the cache key was computed before, from the request without credentials.
 fn apply_auth(
     http: &HttpRequest,
+    auth: &Auth,
     body: &[u8],
     headers: &mut HeaderMap,
     now: std::time::SystemTime,
 ) -> Result<(), ProviderError> {
-    let auth = &http.auth;
     let secret_header = |v: &str| {
         let mut hv = HeaderValue::from_str(v).map_err(|_| {
             ProviderError::new(
@@ -193,7 +213,8 @@ fn apply_auth(
         Ok::<_, ProviderError>(hv)
     };
     match auth {
-        Auth::None => {}
+        // Resolved by `Auth::current` before this is called.
+        Auth::None | Auth::Refreshing { .. } => {}
         Auth::Bearer(token) => {
             headers.insert(
                 reqwest::header::AUTHORIZATION,
@@ -242,7 +263,11 @@ fn apply_auth(
     Ok(())
 }
 
-fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -> ProviderError {
+pub(super) fn classify_reqwest(
+    e: &reqwest::Error,
+    http: &HttpRequest,
+    timeout: Duration,
+) -> ProviderError {
     // reqwest's Display includes the URL; ours names only the path, and never headers.
     let path = http.path_and_query();
     if e.is_timeout() {
@@ -281,7 +306,11 @@ fn classify_reqwest(e: &reqwest::Error, http: &HttpRequest, timeout: Duration) -
 }
 
 /// [`classify_reqwest`] for the direct path: the same classes and words.
-fn classify_direct(e: direct::Failure, http: &HttpRequest, timeout: Duration) -> ProviderError {
+pub(super) fn classify_direct(
+    e: direct::Failure,
+    http: &HttpRequest,
+    timeout: Duration,
+) -> ProviderError {
     let path = http.path_and_query();
     match e {
         direct::Failure::Timeout | direct::Failure::ConnectTimeout => ProviderError::new(
@@ -315,7 +344,7 @@ fn host_of(url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

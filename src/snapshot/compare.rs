@@ -78,19 +78,44 @@ fn cmp_rate(a: (u32, u32), b: (u32, u32)) -> std::cmp::Ordering {
     (u64::from(a.0) * u64::from(b.1)).cmp(&(u64::from(b.0) * u64::from(a.1)))
 }
 
-/// Key of an assertion across sides: type, value and occurrence among equal ones.
-type AssertionKey<'a> = (&'a str, Option<&'a serde_json::Value>, usize);
+/// Key of an assertion across sides: type, value (numbers [`canonical`]) and occurrence among
+/// equal ones.
+type AssertionKey<'a> = (&'a str, Option<serde_json::Value>, usize);
 
 fn keyed(list: &[AssertionInfo]) -> Vec<(AssertionKey<'_>, &AssertionInfo)> {
+    let values: Vec<Option<serde_json::Value>> = list
+        .iter()
+        .map(|a| a.value.as_ref().map(canonical))
+        .collect();
     let mut out = Vec::with_capacity(list.len());
     for (j, a) in list.iter().enumerate() {
-        let occ = list[..j]
-            .iter()
-            .filter(|p| p.kind == a.kind && p.value == a.value)
+        let occ = (0..j)
+            .filter(|&i| list[i].kind == a.kind && values[i] == values[j])
             .count();
-        out.push(((a.kind.as_str(), a.value.as_ref(), occ), a));
+        out.push(((a.kind.as_str(), values[j].clone(), occ), a));
     }
     out
+}
+
+/// An assertion value with its numbers in one form, for matching: integral ones up to 2^53
+/// as integers, larger ones as floats. `30.0` and `30` are one value here: insta writes both
+/// as `30` (so a snapshot re-saved by `cargo insta accept` holds `30` for a suite's `30.0`),
+/// and insta's reader turns an integer beyond `i64` into a float.
+pub(crate) fn canonical(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
+            Some(f) => Value::from(f),
+            None => v.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, x)| (k.clone(), canonical(x))).collect())
+        }
+        _ => v.clone(),
+    }
 }
 
 fn fraction((p, n): (u32, u32)) -> String {
@@ -195,7 +220,7 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                         let pass = i < a.rate().0;
                         AssertionResult {
                             kind: a.kind.clone(),
-                            value: a.value.clone(),
+                            value: a.value.as_ref().map(canonical),
                             outcome: Outcome {
                                 pass,
                                 score: a.score.unwrap_or(if pass { 1.0 } else { 0.0 }),
@@ -234,6 +259,9 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                     ..Usage::default()
                 },
                 latency_ms: info.metrics.latency_ms.unwrap_or(0),
+                streamed: false,
+                ttft_ms: None,
+                output_tokens_per_second: None,
                 cost_usd: info.metrics.cost_usd,
                 model: info.model.clone(),
                 source: None,

@@ -63,26 +63,62 @@ pub fn normalize_body(text: &str) -> String {
     s
 }
 
-/// The header as YAML sees it; unknown keys are ignored, as insta does.
+/// The header as YAML sees it; unknown keys are ignored, as insta does. Its text fields take
+/// any scalar (a hand-written `description: 2024` is the text `2024`, not an unreadable file).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Header {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "scalar_text"
+    )]
     source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     assertion_line: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "scalar_text"
+    )]
     description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "scalar_text"
+    )]
     expression: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     info: Option<Info>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "scalar_text"
+    )]
     input_file: Option<String>,
 }
 
+/// A text field of the header: a string, or a number or boolean as written; `~` is none.
+fn scalar_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+        serde_json::Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(D::Error::custom(format!(
+            "expected text, found {}",
+            if other.is_array() {
+                "a list"
+            } else {
+                "a mapping"
+            }
+        ))),
+    }
+}
+
 impl SnapFile {
-    /// The file's text, as insta would write it.
-    pub fn to_text(&self) -> String {
+    /// The header as a JSON value: its keys in the file's order, each only when set.
+    pub fn header_value(&self) -> serde_json::Value {
         let header = Header {
             source: self.source.clone(),
             assertion_line: self.assertion_line,
@@ -91,8 +127,12 @@ impl SnapFile {
             info: self.info.clone(),
             input_file: self.input_file.clone(),
         };
-        let value = serde_json::to_value(&header).expect("snapshot headers serialise to JSON");
-        let mut out = super::yaml::to_document(&value);
+        serde_json::to_value(&header).expect("snapshot headers serialise to JSON")
+    }
+
+    /// The file's text, as insta would write it (see [`super::yaml`] for the one difference).
+    pub fn to_text(&self) -> String {
+        let mut out = super::yaml::to_document(&self.header_value());
         out.push_str("---\n");
         out.push_str(&normalize_body(&self.body));
         out.push('\n');

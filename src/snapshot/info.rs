@@ -33,6 +33,7 @@ pub struct Info {
     /// serve the case (see [`answered`]), else `failed`.
     pub status: Status,
     /// Weighted assertion score, mean over answered samples (4 decimals).
+    #[serde(serialize_with = "compact::f64")]
     pub score: f64,
     /// Finish reason of the representative sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,8 +71,12 @@ pub struct AssertionInfo {
     /// Type as written (`not-contains`).
     #[serde(rename = "type")]
     pub kind: String,
-    /// Expected value, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Expected value, if any (`value: ~` is the value null, not no value).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub value: Option<Value>,
     /// Named metric, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +91,11 @@ pub struct AssertionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of: Option<u32>,
     /// Mean score, when it says more than pass/fail (4 decimals).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compact::opt_f64"
+    )]
     pub score: Option<f64>,
     /// The first failing sample's reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,14 +146,60 @@ pub struct Metrics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
     /// Cost, USD, when the price is known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compact::opt_f64"
+    )]
     pub cost_usd: Option<f64>,
     /// Input tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compact::opt_f64"
+    )]
     pub input_tokens: Option<f64>,
     /// Output tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compact::opt_f64"
+    )]
     pub output_tokens: Option<f64>,
+}
+
+/// A key that is present holds a value, null included (serde's `Option` would read null as
+/// absent: a `json-path` assertion expecting null would lose its value on the way back).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The typed numbers of the info block, serialised as integers when integral (`1`, not `1.0`):
+/// what insta writes for them, so `cargo insta accept` leaves their lines alone. (The YAML
+/// writer gives an integral *float* a `.0`, so that an assertion value keeps its type.)
+mod compact {
+    use serde::Serializer;
+
+    /// Integral values of `f64` that convert to `i64` exactly (|x| ≤ 2^53).
+    fn integral(x: f64) -> Option<i64> {
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        (x.fract() == 0.0 && x.abs() <= EXACT).then_some(x as i64)
+    }
+
+    pub(super) fn f64<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match integral(*x) {
+            Some(i) => s.serialize_i64(i),
+            None => s.serialize_f64(*x),
+        }
+    }
+
+    #[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option<T>`.
+    pub(super) fn opt_f64<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match x {
+            Some(x) => f64(x, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// Sample statistics of a repeated case.
@@ -157,6 +212,7 @@ pub struct Samples {
     /// Samples that passed.
     pub passed: u32,
     /// `passed / answered` (4 decimals).
+    #[serde(serialize_with = "compact::f64")]
     pub pass_rate: f64,
     /// Distinct outputs among the answered samples.
     pub distinct_outputs: u32,

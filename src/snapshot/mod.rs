@@ -13,8 +13,9 @@
 //! `.snap.new` files and accepts (atomic rename to `.snap`, `assertion_line` dropped) or rejects
 //! (deletes) them; [`review`] is the interactive walk through them, as a pure state machine.
 //!
-//! [`mod@format`] and [`yaml`] write and read the files byte for byte as insta does, so
-//! `cargo insta review` / `accept` work on them and never churn them.
+//! [`mod@format`] and [`yaml`] write and read the files as insta does, so `cargo insta review`
+//! / `accept` work on them; every value reads back as written (the few lines insta would write
+//! differently are listed in [`yaml`]).
 //!
 //! This module reads and writes only under the snapshot folder; it never prints.
 

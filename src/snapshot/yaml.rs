@@ -10,16 +10,27 @@
 //! - strings are plain unless [`need_quotes`] says otherwise, then double-quoted with
 //!   JSON-like escapes ([`write_quoted`]);
 //! - integers as written; other numbers with Rust's `f64` `Display` (shortest round-trip form,
-//!   never an exponent; `1.0` is written `1`, which insta reads back as the integer 1 and writes
-//!   again as `1`); `null` is `~`.
+//!   never an exponent); `null` is `~`.
+//!
+//! One departure, so that every value reads back as written: a float with an integral value
+//! is written with `.0` (`30.0`, `1000.0`), where insta writes `30`, which reads back as the
+//! integer 30: an assertion `value: 30.0` (text `30.0` to `contains`) would come back as `30`.
+//! The typed numbers of [`super::info::Info`] (scores, rates, costs, tokens) are serialised as
+//! integers when integral, so only such assertion values look different to insta, and
+//! `cargo insta accept` rewrites those (`30.0` → `30`); [`super::compare`] matches `30` and
+//! `30.0` as the same assertion value, so a file accepted either way stays unchanged.
 //!
 //! Values come in as `serde_json::Value` (with `preserve_order`, so fields keep the order of
 //! the struct they were serialised from).
 //!
 //! [`from_document`] reads a header back the way insta's reader does (`yaml-rust`'s scalar
 //! resolution: only plain scalars can be numbers, booleans or null, and `yes`/`no`/`0b101`
-//! stay strings), so a file means the same to us and to `cargo insta`. Anchors and aliases
-//! are refused: no file we write has one, and expanding them is how a small file eats memory.
+//! stay strings), so a file means the same to us and to `cargo insta`, with two exceptions
+//! where insta's reader disagrees with its own writer: a plain `0o17` or `+.inf` can only be a
+//! string insta's writer forgot to quote (it writes numbers in decimal), so it reads as that
+//! string, not 15 or infinity; and an integer beyond `i64` (up to `u64::MAX`) stays exact.
+//! Anchors and aliases are refused: no file we write has one, and expanding them is how a small
+//! file eats memory.
 
 use std::fmt::Write as _;
 
@@ -144,7 +155,12 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     } else if let Some(u) = n.as_u64() {
         let _ = write!(out, "{u}");
     } else if let Some(f) = n.as_f64() {
+        let start = out.len();
         let _ = write!(out, "{f}");
+        // `30` would read back as the integer 30.
+        if f.is_finite() && !out[start..].contains(['.', 'e', 'E']) {
+            out.push_str(".0");
+        }
     } else {
         out.push_str(&n.to_string());
     }
@@ -312,17 +328,22 @@ impl EventReceiver for TreeBuilder {
     }
 }
 
-/// insta's (yaml-rust's) resolution of a plain scalar.
+/// insta's (yaml-rust's) resolution of a plain scalar, except for the strings insta's writer
+/// leaves plain although its reader takes them for numbers (see the module docs).
 fn resolve_plain(v: &str) -> Value {
+    if insta_reads_as_number(v) {
+        return Value::String(v.to_string());
+    }
     let int = if let Some(hex) = v.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()
-    } else if let Some(oct) = v.strip_prefix("0o") {
-        i64::from_str_radix(oct, 8).ok()
     } else {
         v.parse::<i64>().ok()
     };
     if let Some(i) = int {
         return Value::from(i);
+    }
+    if let Ok(u) = v.parse::<u64>() {
+        return Value::from(u);
     }
     match v {
         "~" | "null" => Value::Null,
@@ -378,7 +399,7 @@ info:
       - b
     - - 1.5
   none: ~
-  float_one: 1
+  float_one: 1.0
 ";
         assert_eq!(to_document(&v), expected);
     }
@@ -431,6 +452,33 @@ info:
             r,
             json!({"a": "yes", "b": "0b101", "c": 16, "d": 3, "e": null, "f": "12", "g": 2.5})
         );
+        // Plain `0o17` and `+.inf` are strings insta's writer left unquoted.
+        let r = from_document("a: 0o17\nb: +.inf\nc: 0o-7\nd: 0o\n").unwrap();
+        assert_eq!(
+            r,
+            json!({"a": "0o17", "b": "+.inf", "c": "0o-7", "d": "0o"})
+        );
+        // Floats keep their type; integers beyond i64 stay exact.
+        let v = json!({
+            "f": [30.0, 1e3, -0.0, 1e18, 1e300, 5e-324, 0.1, -2.5],
+            "i": [i64::MIN, i64::MAX, u64::MAX, 0]
+        });
+        let text = to_document(&v);
+        assert!(
+            text.contains("- 30.0\n") && text.contains("- 1000.0\n"),
+            "{text}"
+        );
+        let back = from_document(&text).unwrap();
+        assert_eq!(back, v);
+        for (a, b) in back["f"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(v["f"].as_array().unwrap())
+        {
+            assert!(a.is_f64() && a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits));
+        }
+        assert_eq!(back["i"][2].as_u64(), Some(u64::MAX));
         assert!(
             from_document("a: &x [1]\nb: *x\n")
                 .unwrap_err()

@@ -175,6 +175,42 @@ impl Dataset {
         }
     }
 
+    /// `(line, column, width)` of what `path` names in the row at `line`: an assertion's cell
+    /// or key (`__expected2.value` → the `__expected2` cell), a case-mapping path
+    /// (`assert[0].type`, `[3].assert[0].value`).
+    fn locate_in_row(&self, line: usize, path: &str) -> Option<(usize, usize, usize)> {
+        let head = path.split(['.', '[']).next().unwrap_or(path);
+        match self.format {
+            Format::Yaml => self
+                .index
+                .get_or_init(|| YamlIndex::new(&self.source))
+                .locate(path),
+            Format::Jsonl => {
+                let text = self.source.lines().nth(line.checked_sub(1)?)?;
+                let (_, col, width) = super::locate::locate(text, path)
+                    .or_else(|| super::locate::locate(text, head))?;
+                Some((line, col, width))
+            }
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .from_reader(self.source.as_bytes());
+                let field = reader
+                    .headers()
+                    .ok()?
+                    .iter()
+                    .position(|h| h.trim() == head)?;
+                let start: usize = self
+                    .source
+                    .split_inclusive('\n')
+                    .take(line.checked_sub(1)?)
+                    .map(str::len)
+                    .sum();
+                Some(csv_cell(&self.source, start, line, field))
+            }
+        }
+    }
+
     fn yaml_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
         let cases: Vec<RawCase> = if self.source.trim().is_empty() {
             Vec::new()
@@ -508,6 +544,32 @@ fn json_kind(v: &Value) -> &'static str {
 
 /// `(line, column, width)` of field `field` of the CSV record starting at byte `start` on
 /// `line`. Quoted fields may span lines.
+/// Places diagnostics found after loading (by the planner) that know their dataset row but not
+/// their column (`line` set, `column` not): at the cell or key their `yaml_path` names, reading
+/// each dataset once; at the row's first column when it cannot be found.
+pub(crate) fn locate_cells(diags: &mut [Diagnostic]) {
+    let mut files: std::collections::HashMap<PathBuf, Option<Dataset>> =
+        std::collections::HashMap::new();
+    for d in diags
+        .iter_mut()
+        .filter(|d| d.line.is_some() && d.column.is_none())
+    {
+        let line = d.line.unwrap_or(1);
+        let ds = files.entry(d.file.clone()).or_insert_with(|| {
+            let format = Format::from_path(&d.file)?;
+            let source = std::fs::read_to_string(&d.file).ok()?;
+            Some(Dataset::new(d.file.clone(), source, format))
+        });
+        let (line, col, width) = ds
+            .as_ref()
+            .and_then(|ds| ds.locate_in_row(line, &d.yaml_path))
+            .unwrap_or((line, 1, 1));
+        d.line = Some(line);
+        d.column = Some(col);
+        d.width = width.max(1);
+    }
+}
+
 fn csv_cell(source: &str, start: usize, line: usize, field: usize) -> (usize, usize, usize) {
     let bytes = source.as_bytes();
     let mut i = start.min(bytes.len());

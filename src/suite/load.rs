@@ -261,6 +261,7 @@ fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) ->
         seed: c.seed,
         json_mode: c.json_mode,
         response_format,
+        stream: c.stream,
         base_url: c.base_url,
         api_key_env: c.api_key_env,
         timeout_ms: c.timeout_ms,
@@ -367,6 +368,14 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
         &site,
         "max_p95_latency_increase",
         t.max_p95_latency_increase,
+        0.0,
+        f64::MAX,
+        pct,
+    );
+    l.check_range(
+        &site,
+        "max_p95_ttft_increase",
+        t.max_p95_ttft_increase,
         0.0,
         f64::MAX,
         pct,

@@ -48,6 +48,7 @@ pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
     "seed",
     "json_mode",
     "response_format",
+    "stream",
     "base_url",
     "api_key_env",
     "timeout_ms",

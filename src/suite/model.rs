@@ -107,6 +107,8 @@ pub struct Thresholds {
     pub no_regression_tags: Vec<String>,
     /// Largest allowed increase of p95 latency, in percent.
     pub max_p95_latency_increase: Option<f64>,
+    /// Largest allowed increase of p95 time to first token (streamed answers), in percent.
+    pub max_p95_ttft_increase: Option<f64>,
     /// Largest allowed increase of total cost, in percent.
     pub max_cost_increase: Option<f64>,
     /// Minimum similarity for an "equivalent" text (0–1).
@@ -165,6 +167,8 @@ pub struct ProviderConfig {
     pub json_mode: Option<bool>,
     /// Structured output (a prompt's own `response_format` wins).
     pub response_format: Option<ResponseFormat>,
+    /// Use the vendor's streaming API and record time to first token.
+    pub stream: Option<bool>,
     /// Override the API base URL (OpenAI-compatible servers, proxies, tests).
     pub base_url: Option<String>,
     /// Name of the environment variable holding the API key.
@@ -445,6 +449,8 @@ assertion_kinds! {
     Levenshtein = "levenshtein",
     /// Wall-clock latency is at most `threshold` ms.
     Latency = "latency",
+    /// Time to first token of a streamed answer is at most `threshold` ms.
+    Ttft = "ttft",
     /// Cost is at most `threshold` USD, from the price table.
     Cost = "cost",
     /// Output looks like a refusal.

@@ -115,6 +115,9 @@ pub struct RawProviderConfig {
     /// Structured output: `{type: json_object}` or `{type: json_schema, json_schema: {name,
     /// schema}}` (a prompt's own `response_format` wins).
     pub response_format: Option<Box<RawResponseFormat>>,
+    /// Use the vendor's streaming API (SSE, NDJSON or AWS event stream) and record the time
+    /// to first token; `run --stream` turns it on for every provider.
+    pub stream: Option<bool>,
     /// API base URL (OpenAI-compatible servers, proxies).
     pub base_url: Option<String>,
     /// Name of the environment variable holding the API key.
@@ -466,7 +469,9 @@ pub struct RawAssertion {
     #[serde(rename = "type")]
     #[schemars(schema_with = "assertion_type_schema")]
     pub kind: String,
-    /// Expected value or reference.
+    /// Expected value or reference (`value: null` is the value null, not no value).
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(transform = no_default)]
     pub value: Option<Value>,
     /// Kind-specific bound (minimum score, maximum distance, ms, USD…).
     pub threshold: Option<f64>,
@@ -718,4 +723,16 @@ fn unwrap_descriptions(schema: &mut Schema) {
             .collect();
         *d = paragraphs.join("\n\n");
     }
+}
+
+/// A key that is present holds a value, null included: serde reads `key: null` into an
+/// `Option` as absent, which would turn `json-path`'s `value: null` (expect null) into "any
+/// value".
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// `value` has no default (absent and null differ): no `"default": null` in the schema.
+fn no_default(schema: &mut Schema) {
+    schema.remove("default");
 }

@@ -79,10 +79,7 @@ pub(crate) fn apply_special(
         }
         _ if is_special(name) && name.starts_with("__expected") => {
             if !cell.is_empty() {
-                let a = parse_expected(cell).map_err(|m| {
-                    (m, Some("write `type:value`, `type(threshold):value`, or plain text for `equals`".to_string()))
-                })?;
-                asserts.push((a, name.to_string()));
+                asserts.push((parse_expected(cell)?, name.to_string()));
             }
         }
         _ => {
@@ -97,8 +94,19 @@ pub(crate) fn apply_special(
 /// Parses a promptfoo assertion string: `contains:Paris`, `not-icontains:x`, `regex:^a`,
 /// `is-json`, `levenshtein(3):ref` (the number in parentheses is the threshold),
 /// `contains-any:a,b` (a list), `grade:rubric` (= `llm-rubric`). Text without a known
-/// `type:` prefix means `equals` with the whole text.
-pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, String> {
+/// `type:` prefix means `equals` with the whole text; a promptfoo type promptdrift does not
+/// have (`javascript:…`, `fn:…`, `is-xml`) is an error, not an `equals`.
+pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, SpecialError> {
+    let syntax = |m: String| {
+        let help = "write `type:value`, `type(threshold):value`, or plain text for `equals`";
+        (m, Some(help.to_string()))
+    };
+    let unsupported = |m: String| {
+        let help = "write it in a case mapping (YAML, or JSONL with `vars`) as a promptdrift \
+                    assertion, e.g. `command` to run a program; `equals:<text>` compares with \
+                    the text as written";
+        (m, Some(help.to_string()))
+    };
     let equals = || RawAssertion::new("equals", Some(Value::String(text.to_string())));
     if let Some(rubric) = text.strip_prefix("grade:") {
         return Ok(RawAssertion::new(
@@ -111,10 +119,36 @@ pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, String> {
         .unwrap_or(text.len());
     let name = &text[..name_end];
     let base = name.strip_prefix("not-").unwrap_or(name);
+    let typed = |rest: &str| rest.is_empty() || rest.starts_with([':', '(']);
     let Some(kind) = AssertionKind::from_name(base) else {
+        if PROMPTFOO_ONLY.contains(&base) && typed(&text[name_end..]) {
+            return Err(unsupported(format!(
+                "`{base}` is a promptfoo assertion type that promptdrift does not have"
+            )));
+        }
+        if code_file(text) {
+            return Err(unsupported(format!(
+                "`{text}` names a code file, a promptfoo JavaScript or Python assertion that promptdrift does not run"
+            )));
+        }
         return Ok(equals());
     };
     let mut rest = &text[name_end..];
+    // promptfoo's `similar:cosine` is `similar`; its dot-product and Euclidean variants are not.
+    if kind == AssertionKind::Similar {
+        for metric in [":cosine", ":dot", ":euclidean"] {
+            if let Some(after) = rest.strip_prefix(metric)
+                && typed(after)
+            {
+                if metric != ":cosine" {
+                    return Err(unsupported(format!(
+                        "`similar{metric}` is a promptfoo assertion type that promptdrift does not have (`similar` is cosine similarity)"
+                    )));
+                }
+                rest = after;
+            }
+        }
+    }
     let mut threshold = None;
     if let Some(after) = rest.strip_prefix('(') {
         let Some(close) = after.find(')') else {
@@ -122,7 +156,9 @@ pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, String> {
         };
         let inner = after[..close].trim();
         threshold = Some(inner.parse::<f64>().map_err(|_| {
-            format!("the threshold `{inner}` in `{name}({inner})` is not a number")
+            syntax(format!(
+                "the threshold `{inner}` in `{name}({inner})` is not a number"
+            ))
         })?);
         rest = &after[close + 1..];
     }
@@ -144,8 +180,72 @@ pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, String> {
         return Ok(equals());
     };
     let mut a = RawAssertion::new(name, value);
-    a.threshold = threshold;
+    a.threshold = threshold.or_else(|| promptfoo_default_threshold(kind));
     Ok(a)
+}
+
+/// promptfoo assertion types (its `BaseAssertionTypesSchema`) and code prefixes (`fn:`,
+/// `eval:`) with no promptdrift type: in a dataset cell they are errors, where reading them as
+/// `equals` with the whole text would fail every answer without saying why.
+const PROMPTFOO_ONLY: &[&str] = &[
+    "classifier",
+    "contains-html",
+    "contains-sql",
+    "contains-xml",
+    "context-faithfulness",
+    "context-recall",
+    "context-relevance",
+    "conversation-relevance",
+    "eval",
+    "fn",
+    "g-eval",
+    "gleu",
+    "guardrails",
+    "human",
+    "is-html",
+    "is-sql",
+    "is-valid-function-call",
+    "is-valid-openai-function-call",
+    "is-valid-openai-tools-call",
+    "is-xml",
+    "javascript",
+    "moderation",
+    "perplexity",
+    "perplexity-score",
+    "pi",
+    "python",
+    "rouge-s",
+    "ruby",
+    "skill-used",
+    "tool-call-f1",
+    "trace-error-spans",
+    "trace-span-count",
+    "trace-span-duration",
+    "trajectory",
+    "webhook",
+];
+
+/// `file://…` naming a `.js`, `.ts` or `.py` file (optionally `:function`): promptfoo runs it.
+fn code_file(text: &str) -> bool {
+    let Some(path) = text.strip_prefix("file://") else {
+        return false;
+    };
+    [".js", ".ts", ".py"]
+        .iter()
+        .any(|ext| path.ends_with(ext) || path.contains(&format!("{ext}:")))
+}
+
+/// The threshold promptfoo's CSV reader (`assertionFromString` in its `src/csv.ts`) gives a
+/// type written without `(n)`, where that differs from the type's own default: 0.8 for
+/// `similar`, 0.75 for `levenshtein` (so: an exact match) and `answer-relevance`. promptfoo
+/// also sets 0.75 on `latency` and `cost`; there it would be 0.75 ms and $0.75, so those stay
+/// an error without a bound (`latency(500):`), as in a suite.
+fn promptfoo_default_threshold(kind: AssertionKind) -> Option<f64> {
+    match kind {
+        AssertionKind::Similar => Some(0.8),
+        AssertionKind::Levenshtein | AssertionKind::AnswerRelevance => Some(0.75),
+        _ => None,
+    }
 }
 
 impl RawAssertion {
@@ -194,6 +294,18 @@ mod tests {
         );
         let a = parse_expected("contains-any:a, b ,c").unwrap();
         assert_eq!(a.value, Some(json!(["a", "b", "c"])));
+        // promptfoo's CSV defaults where they differ from the type's own.
+        let a = parse_expected("similar:a cat").unwrap();
+        assert_eq!((a.kind.as_str(), a.threshold), ("similar", Some(0.8)));
+        let a = parse_expected("not-levenshtein:tac").unwrap();
+        assert_eq!(
+            (a.kind.as_str(), a.threshold),
+            ("not-levenshtein", Some(0.75))
+        );
+        let a = parse_expected("similar(0.5):a cat").unwrap();
+        assert_eq!(a.threshold, Some(0.5));
+        let a = parse_expected("latency").unwrap();
+        assert_eq!(a.threshold, None, "no silent 0.75 ms bound");
         let a = parse_expected("grade:is polite").unwrap();
         assert_eq!(
             (a.kind.as_str(), a.value),
@@ -214,7 +326,28 @@ mod tests {
                 "{plain}"
             );
         }
-        let err = parse_expected("levenshtein(abc):x").unwrap_err();
+        // promptfoo types promptdrift does not have are errors, not `equals`.
+        for code in [
+            "javascript:output.length < 10",
+            "fn:output.includes('a')",
+            "not-is-xml",
+            "python:len(output) > 2",
+            "file://checks/grade.py:check",
+            "file://checks/grade.js",
+            "trajectory:goal-success:done",
+            "similar:dot(0.5):a cat",
+        ] {
+            assert!(parse_expected(code).is_err(), "{code}");
+        }
+        for plain in ["javascript is fun", "file://notes.txt", "pythonic"] {
+            assert_eq!(parse_expected(plain).unwrap().kind, "equals", "{plain}");
+        }
+        let a = parse_expected("similar:cosine(0.9):a cat").unwrap();
+        assert_eq!(
+            (a.kind.as_str(), a.threshold, a.value),
+            ("similar", Some(0.9), Some(json!("a cat")))
+        );
+        let err = parse_expected("levenshtein(abc):x").unwrap_err().0;
         assert_eq!(
             err,
             "the threshold `abc` in `levenshtein(abc)` is not a number"

@@ -240,7 +240,7 @@ fn compare_writes_every_report_kind_and_the_step_summary() {
     let xml_path = p.path().join("out/drift.xml");
     let xml = p.read("out/drift.xml");
     assert!(
-        xml.contains(r#"<testsuites name="promptdrift drift" tests="10" failures="4" errors="2">"#),
+        xml.contains(r#"<testsuites name="promptdrift drift" tests="11" failures="4" errors="2">"#),
         "{xml}"
     );
     assert!(!xml.contains("<script>"), "model output is escaped:\n{xml}");
@@ -267,9 +267,9 @@ fn compare_writes_every_report_kind_and_the_step_summary() {
         );
         assert_eq!(
             junit_names(&xml_path, "gates", "skipped").unwrap(),
-            ["cost", "p95_latency"]
+            ["cost", "p95_latency", "p95_ttft"]
         );
-        assert_eq!(xml_count(&xml_path, "//testcase"), Some(10));
+        assert_eq!(xml_count(&xml_path, "//testcase"), Some(11));
         assert_eq!(
             xpath(&xml_path, "string(//property[@name='verdict']/@value)").unwrap(),
             "inconclusive"
@@ -323,6 +323,7 @@ fn compare_writes_every_report_kind_and_the_step_summary() {
             ("pass_rate", "fail"),
             ("no_regression_tags", "fail"),
             ("p95_latency", "skipped"),
+            ("p95_ttft", "skipped"),
             ("cost", "skipped"),
             ("answered", "unverified")
         ]

@@ -482,6 +482,160 @@ fn similar_above_and_below_the_threshold_and_embeddings_are_cached() {
     }
 }
 
+/// An OpenAI embeddings response holding `vector` as it is written (no f32 in the way).
+fn raw_embedding(vector: &str) -> Reply {
+    Reply::raw(
+        200,
+        &[("content-type", "application/json")],
+        format!(
+            r#"{{"object":"list","data":[{{"object":"embedding","index":0,"embedding":{vector}}}],"model":"embed-model","usage":{{"prompt_tokens":2,"total_tokens":2}}}}"#
+        ),
+    )
+}
+
+/// Issue 11 §4: embedding components beyond f32's range (±3.4e38) are kept as f64, and the
+/// cosine of vectors whose squares overflow even f64 is still right; a component JSON cannot
+/// hold as a number (`1e400`) is a clear error on the case, never `-inf` or `NaN`.
+#[test]
+fn similar_keeps_embeddings_in_f64() {
+    let mock = MockServer::start();
+    answers(
+        &mock,
+        &[
+            ("beyond f32", "answer-one"),
+            ("beyond f64 squares", "answer-two"),
+            ("out of range", "answer-three"),
+        ],
+    );
+    for (text, vector) in [
+        ("answer-one", "[1e39, 1e39]"),
+        ("reference-one", "[2e39, 0]"),
+        ("answer-two", "[1e200, 0, 1e200]"),
+        ("reference-two", "[1e-200, 0, 1e-200]"),
+        ("answer-three", "[1e400, 0]"),
+        ("reference-three", "[1, 0]"),
+    ] {
+        mock.add_rule(
+            Rule::new()
+                .protocol(Protocol::OpenAiEmbeddings)
+                .prompt_contains(text)
+                .reply(raw_embedding(vector)),
+        );
+    }
+    let p = project();
+    p.file(
+        "suites/judges.yaml",
+        &suite(
+            &mock,
+            r#"  - id: beyond-f32
+    vars: { question: "beyond f32" }
+    assert:
+      - { type: similar, value: reference-one, threshold: 0.7 }
+  - id: beyond-f64-squares
+    vars: { question: "beyond f64 squares" }
+    assert:
+      - { type: similar, value: reference-two, threshold: 0.99 }
+  - id: out-of-range
+    vars: { question: "out of range" }
+    assert:
+      - { type: similar, value: reference-three }
+"#,
+        ),
+    );
+    let r = p.run(&[
+        "run",
+        "suites/judges.yaml",
+        "--no-cache",
+        "-o",
+        "out/results.json",
+    ]);
+    assert_eq!(
+        r.code,
+        3,
+        "the out-of-range vector is an error: {}",
+        r.all()
+    );
+    let doc = results(&p);
+    let one = result(&doc, "beyond-f32", "gpt-a");
+    assert_eq!(one["status"], "passed", "{one:#}");
+    let score = one["assertions"][0]["score"].as_f64().unwrap();
+    assert!(
+        (score - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12,
+        "{score}"
+    );
+    assert_eq!(
+        one["assertions"][0]["reason"],
+        "cosine similarity 0.707 with the reference (≥ threshold 0.7)"
+    );
+    let two = result(&doc, "beyond-f64-squares", "gpt-a");
+    assert_eq!(two["status"], "passed", "{two:#}");
+    assert!((two["assertions"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let three = result(&doc, "out-of-range", "gpt-a");
+    assert_eq!(three["status"], "error", "{three:#}");
+    let why = three["error"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("embed") && why.contains("out of range"),
+        "{why}"
+    );
+    assert!(
+        !r.stdout.contains("inf") && !r.stdout.contains("NaN"),
+        "{}",
+        r.all()
+    );
+}
+
+/// Two suites of one run, each with its embedder `openai:embed-model` on its own server: each
+/// suite's `similar` uses its own server's vectors (the in-run embeddings memo is keyed by
+/// the host too).
+#[test]
+fn embedders_with_one_id_on_two_servers_do_not_answer_for_each_other() {
+    let (near, far) = (MockServer::start(), MockServer::start());
+    for (mock, reference) in [(&near, "[1, 0]"), (&far, "[0, 1]")] {
+        answers(mock, &[("capital", "Paris")]);
+        mock.add_rule(
+            Rule::new()
+                .protocol(Protocol::OpenAiEmbeddings)
+                .prompt_contains("Paris")
+                .reply(raw_embedding("[1, 0]")),
+        );
+        mock.add_rule(
+            Rule::new()
+                .protocol(Protocol::OpenAiEmbeddings)
+                .prompt_contains("the reference")
+                .reply(raw_embedding(reference)),
+        );
+    }
+    let p = project();
+    let cases = r#"  - id: capital
+    vars: { question: "capital" }
+    assert:
+      - { type: similar, value: the reference, threshold: 0.5 }
+"#;
+    p.file("suites/near.yaml", &suite(&near, cases));
+    p.file("suites/far.yaml", &suite(&far, cases));
+    let r = p.run(&[
+        "run",
+        "suites/near.yaml",
+        "suites/far.yaml",
+        "--no-cache",
+        "-o",
+        "out/results.json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let doc = results(&p);
+    let by_suite = |s: &str| {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["suite"] == s)
+            .unwrap()["assertions"][0]["score"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!((by_suite("near"), by_suite("far")), (1.0, 0.0), "{doc:#}");
+}
+
 #[test]
 fn similar_through_gemini_bedrock_titan_and_ollama_embedders() {
     let mock = MockServer::start();

@@ -646,3 +646,95 @@ fn duplicate_case_ids_stop_a_snapshot_run() {
     );
     assert!(!p.exists("snapshots"));
 }
+
+/// Issue 11 §4: values YAML reads as something else survive the `.snap` file. Assertion values
+/// written as floats (`30.0`, `1e3`), a description `0o17`, a `~`-looking string and a null:
+/// accepted with `promptdrift accept` or with cargo insta's accept (insta's own reader and
+/// writer, which write `30.0` as `30` and `0o17` unquoted), then run again: unchanged.
+#[cfg(unix)]
+#[test]
+fn values_yaml_reads_differently_stay_unchanged_after_accept() {
+    let p = Project::new();
+    p.file(
+        "suites/values.yaml",
+        r#"prompts: ["{{ q }}"]
+providers:
+  - id: exec:cat
+    config: { command: [cat] }
+cases:
+  - id: floats
+    description: "0o17"
+    tags: ["0o17", "~", "+.inf"]
+    vars: { q: "costs 30.0 and 1000.0; {\"n\": null, \"x\": 30}" }
+    assert:
+      - type: contains
+        value: 30.0
+      - type: contains
+        value: 1e3
+      - type: not-contains
+        value: "+.inf"
+      - type: contains
+        value: "~"
+        weight: 0
+      - type: contains-any
+        value: ["0o17", 1.5, 18446744073709551615]
+        weight: 0
+"#,
+    );
+    let run = ["run", "suites/values.yaml", "--snapshot", "--no-cache"];
+    let r = p.run(&run);
+    assert_eq!(r.code, 1, "new snapshot: {}", r.all());
+    let pending = "snapshots/values/exec-cat/floats.snap.new";
+    let written = p.read(pending);
+    assert!(
+        written.contains("value: 30.0\n") && written.contains("value: 1000.0\n"),
+        "{written}"
+    );
+    assert!(written.contains("description: \"0o17\"\n"), "{written}");
+
+    // Accepted by promptdrift, run again: unchanged, nothing written.
+    let r = p.run(&["accept"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = p.run(&run);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 new, 0 changed, 1 unchanged"),
+        "{}",
+        r.all()
+    );
+    assert!(!p.exists(pending));
+
+    // Accepted by cargo insta (its reader, then `Snapshot::save`, as `cargo insta accept`).
+    let accepted = "snapshots/values/exec-cat/floats.snap";
+    std::fs::remove_file(p.path().join(accepted)).unwrap();
+    p.file(pending, &written);
+    insta::Snapshot::from_file(&p.path().join(pending))
+        .unwrap()
+        .save(&p.path().join(accepted))
+        .unwrap();
+    std::fs::remove_file(p.path().join(pending)).unwrap();
+    let by_insta = p.read(accepted);
+    assert!(
+        by_insta.contains("description: 0o17\n") && by_insta.contains("value: 30\n"),
+        "insta writes these its own way:\n{by_insta}"
+    );
+    let r = p.run(&run);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 new, 0 changed, 1 unchanged"),
+        "{}",
+        r.all()
+    );
+    assert!(!p.exists(pending), "{}", r.all());
+    // A forced rewrite writes it our way again.
+    let r = p.run(&[
+        "run",
+        "suites/values.yaml",
+        "--snapshot",
+        "--no-cache",
+        "--snapshot-mode",
+        "force",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(p.read(accepted).contains("description: \"0o17\"\n"));
+}

@@ -42,6 +42,35 @@ const SCRUB: &[&str] = &[
     "OLLAMA_HOST",
     "OLLAMA_API_KEY",
     "INSTA_UPDATE",
+    // Cloud credential chains (src/credentials): nothing from the developer's machine.
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "CLOUDSDK_CONFIG",
+    "GCE_METADATA_HOST",
+    "K_SERVICE",
+    "CLOUD_RUN_JOB",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "PROMPTDRIFT_CREDENTIALS_REFRESH_SECS",
 ];
 
 /// A project in a temporary folder: `suites/`, `fixtures/`, files written by the test.
@@ -114,6 +143,10 @@ impl Project {
             c.env_remove(k);
         }
         c.env("NO_COLOR", "1");
+        // No test ever asks a real instance metadata service (tests that want one point
+        // AWS_EC2_METADATA_SERVICE_ENDPOINT / GCE_METADATA_HOST at a local server, which wins).
+        c.env("AWS_EC2_METADATA_DISABLED", "true");
+        c.env("NO_GCE_CHECK", "true");
         for (k, v) in &self.env {
             c.env(k, v);
         }

@@ -42,6 +42,9 @@ pub struct AwsCredentials {
     /// Largest accepted distance between `x-amz-date` and the server clock; `None` (the
     /// default) accepts any date, so fixed test vectors verify.
     pub max_skew: Option<Duration>,
+    /// When these (temporary) credentials stop working: later requests get
+    /// `ExpiredTokenException`. `None`: they never expire.
+    pub not_after: Option<SystemTime>,
 }
 
 impl std::fmt::Debug for AwsCredentials {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for AwsCredentials {
             .field("session_token", &self.session_token.as_ref().map(|_| "***"))
             .field("region", &self.region)
             .field("max_skew", &self.max_skew)
+            .field("not_after", &self.not_after)
             .finish()
     }
 }
@@ -69,7 +73,16 @@ impl AwsCredentials {
             session_token: None,
             region: region.into(),
             max_skew: None,
+            not_after: None,
         }
+    }
+
+    /// Rejects requests signed with these credentials after `t` (`ExpiredTokenException`),
+    /// as AWS does once temporary credentials expire.
+    #[must_use]
+    pub fn expires_at(mut self, t: SystemTime) -> AwsCredentials {
+        self.not_after = Some(t);
+        self
     }
 
     /// Requires (and signs, for [`sign`]) `x-amz-security-token`.
@@ -118,6 +131,8 @@ pub enum SigV4Error {
     Scope(String),
     /// `x-amz-date` is too far from the server clock.
     Expired(String),
+    /// The (temporary) credentials have expired.
+    ExpiredToken,
     /// Recomputed signature differs.
     Mismatch {
         /// What the server computed.
@@ -144,6 +159,10 @@ impl SigV4Error {
             SigV4Error::Scope(m) | SigV4Error::Expired(m) => {
                 ("InvalidSignatureException", m.clone())
             }
+            SigV4Error::ExpiredToken => (
+                "ExpiredTokenException",
+                "The security token included in the request is expired".into(),
+            ),
             SigV4Error::Mismatch { .. } => (
                 "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided. \
@@ -163,6 +182,7 @@ impl std::fmt::Display for SigV4Error {
                 f.write_str(m)
             }
             SigV4Error::UnrecognizedClient(m) => write!(f, "unrecognized client: {m}"),
+            SigV4Error::ExpiredToken => f.write_str("the security token is expired"),
             SigV4Error::Mismatch {
                 canonical_request,
                 string_to_sign,
@@ -434,6 +454,19 @@ pub fn verify(
     req: &SignableRequest<'_>,
     now: Option<SystemTime>,
 ) -> Result<(), SigV4Error> {
+    verify_for(SERVICE, creds, req, now)
+}
+
+/// [`verify`] for another service's signing name (`sts` for `AssumeRole`).
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_for(
+    service: &str,
+    creds: &AwsCredentials,
+    req: &SignableRequest<'_>,
+    now: Option<SystemTime>,
+) -> Result<(), SigV4Error> {
     let auth = header(req.headers, "authorization").ok_or(SigV4Error::Missing)?;
     let p = parse_authorization(auth)?;
     if p.access_key_id != creds.access_key_id {
@@ -461,9 +494,9 @@ pub fn verify(
             p.region, creds.region
         )));
     }
-    if p.service != SERVICE {
+    if p.service != service {
         return Err(SigV4Error::Scope(format!(
-            "Credential should be scoped to correct service: '{SERVICE}'. (got `{}`)",
+            "Credential should be scoped to correct service: '{service}'. (got `{}`)",
             p.service
         )));
     }
@@ -511,6 +544,12 @@ pub fn verify(
     }
     if let Some(skew) = creds.max_skew {
         check_skew(amz_date, now.unwrap_or_else(SystemTime::now), skew)?;
+    }
+    if creds
+        .not_after
+        .is_some_and(|t| now.unwrap_or_else(SystemTime::now) >= t)
+    {
+        return Err(SigV4Error::ExpiredToken);
     }
     let creq = canonical_request(req, &p.signed_headers)?;
     let scope = format!("{}/{}/{}/{}", p.date, p.region, p.service, p.terminator);

@@ -336,3 +336,204 @@ fn errors_inside_streams() {
     // Not streamed: the plain error.
     assert_eq!(send(&mock, Protocol::OpenAiChat, "x").status, 503);
 }
+
+/// Sends `request` raw and returns each read with the time since sending it.
+fn timed_reads(addr: std::net::SocketAddr, request: &[u8]) -> Vec<(std::time::Duration, Vec<u8>)> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let sent = std::time::Instant::now();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                out.push((sent.elapsed(), buf[..n].to_vec()));
+                if buf[..n].ends_with(b"0\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn stream_delays_pace_the_chunks() {
+    use std::time::Duration;
+    let mock = MockServer::start();
+    mock.add_rule(
+        Rule::new().reply(
+            Reply::text("one two three four five")
+                .stream_delays(Duration::from_millis(200), Duration::from_millis(30)),
+        ),
+    );
+    let mut body = chat_body("m", "x");
+    body["stream"] = true.into();
+    let reads = timed_reads(
+        mock.addr(),
+        &raw_post(
+            "/v1/chat/completions",
+            &body,
+            "authorization: Bearer sk-test\r\n",
+        ),
+    );
+    let all: Vec<u8> = reads.iter().flat_map(|(_, b)| b.clone()).collect();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("data: [DONE]"), "{text}");
+    // The head comes at once; the first chunk only after the first delay.
+    let (head_at, _) = reads[0];
+    let first_data = reads
+        .iter()
+        .find(|(_, b)| String::from_utf8_lossy(b).contains("data: "))
+        .unwrap()
+        .0;
+    assert!(head_at < Duration::from_millis(150), "{head_at:?}");
+    assert!(first_data >= Duration::from_millis(200), "{first_data:?}");
+    // Role chunk, five words, finish chunk, [DONE]: eight later chunks, 30 ms apart.
+    let (last_at, _) = reads.last().unwrap();
+    assert!(
+        *last_at >= Duration::from_millis(200 + 7 * 30),
+        "{last_at:?} for {} reads",
+        reads.len()
+    );
+    // Non-streamed answers ignore the pacing.
+    let r = post(
+        &format!("{}/v1/chat/completions", mock.url()),
+        &[],
+        &chat_body("m", "x"),
+    );
+    assert_eq!(
+        r.json()["choices"][0]["message"]["content"],
+        "one two three four five"
+    );
+}
+
+#[test]
+fn cut_stream_breaks_the_connection_mid_body() {
+    let mock = MockServer::start();
+    mock.add_rule(Rule::new().reply(Reply::text("Paris is the capital of France").cut_stream()));
+    let mut body = anthropic_body("claude", "x");
+    body["stream"] = true.into();
+    let e = try_post(
+        &format!("{}/v1/messages", mock.url()),
+        ANTHROPIC_HEADERS,
+        body.to_string().into_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert!(e.is_body() || e.is_decode() || e.is_request(), "{e:?}");
+    let reads = timed_reads(
+        mock.addr(),
+        &raw_post(
+            "/v1/messages",
+            &body,
+            "x-api-key: k\r\nanthropic-version: 2023-06-01\r\n",
+        ),
+    );
+    let all: Vec<u8> = reads.iter().flat_map(|(_, b)| b.clone()).collect();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("event: message_start"), "{text}");
+    assert!(!text.contains("message_stop"), "{text}");
+    assert!(
+        !text.ends_with("0\r\n\r\n"),
+        "the chunked body never ends: {text}"
+    );
+    // A request that is not streamed gets the whole answer.
+    let r = post(
+        &format!("{}/v1/messages", mock.url()),
+        ANTHROPIC_HEADERS,
+        &anthropic_body("claude", "x"),
+    );
+    assert_eq!(
+        r.json()["content"][0]["text"],
+        "Paris is the capital of France"
+    );
+}
+
+#[test]
+fn unterminated_stream_lacks_only_the_terminal_event() {
+    let mock = MockServer::start();
+    mock.add_rule(Rule::new().reply(Reply::text("Paris is nice").unterminated_stream()));
+    let mut body = chat_body("m", "x");
+    body["stream"] = true.into();
+    let r = post(&format!("{}/v1/chat/completions", mock.url()), &[], &body);
+    assert_eq!(r.status, 200);
+    let ev = sse_events(&r.text());
+    assert!(ev.iter().all(|(_, d)| d != "[DONE]"), "{}", r.text());
+    let text: String = ev
+        .iter()
+        .filter_map(|(_, d)| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(text, "Paris is nice", "everything else is there");
+    let c = creds();
+    mock.expect_aws_credentials(c.clone());
+    let r = bedrock_post(&mock, &c, "/model/m-1/converse-stream", &converse_body("x"));
+    let frames = decode_event_stream(&r.body).unwrap();
+    assert_eq!(frames.last().unwrap().event_type(), Some("messageStop"));
+}
+
+#[test]
+fn event_stream_frames_decode_with_the_aws_crate() {
+    use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
+    use aws_smithy_types::event_stream::HeaderValue;
+    let mock = MockServer::start();
+    mock.add_rule(
+        Rule::new()
+            .reply(Reply::text("Paris is nice").tool_call("get_weather", json!({"city": "Paris"}))),
+    );
+    let c = creds();
+    mock.expect_aws_credentials(c.clone());
+    let r = bedrock_post(&mock, &c, "/model/m-1/converse-stream", &converse_body("x"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ours = decode_event_stream(&r.body).unwrap();
+    let mut buf = bytes::BytesMut::from(&r.body[..]);
+    let mut decoder = MessageFrameDecoder::new();
+    let mut theirs = Vec::new();
+    while let DecodedFrame::Complete(m) = decoder.decode_frame(&mut buf).unwrap() {
+        theirs.push(m);
+    }
+    assert!(buf.is_empty(), "nothing left over");
+    assert_eq!(theirs.len(), ours.len());
+    for (m, o) in theirs.iter().zip(&ours) {
+        let header = |name: &str| {
+            m.headers()
+                .iter()
+                .find(|h| h.name().as_str() == name)
+                .and_then(|h| match h.value() {
+                    HeaderValue::String(s) => Some(s.as_str().to_string()),
+                    _ => None,
+                })
+        };
+        assert_eq!(header(":event-type").as_deref(), o.event_type());
+        assert_eq!(header(":message-type").as_deref(), Some("event"));
+        assert_eq!(header(":content-type").as_deref(), Some("application/json"));
+        assert_eq!(m.payload().as_ref(), o.payload.as_slice());
+    }
+    let names: Vec<&str> = ours.iter().map(|f| f.event_type().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "messageStart",
+            "contentBlockDelta",
+            "contentBlockDelta",
+            "contentBlockDelta",
+            "contentBlockStop",
+            "contentBlockStart",
+            "contentBlockDelta",
+            "contentBlockStop",
+            "messageStop",
+            "metadata"
+        ]
+    );
+}

@@ -42,6 +42,9 @@ pub(crate) fn res(
             ..Usage::default()
         },
         latency_ms: 1000,
+        streamed: false,
+        ttft_ms: None,
+        output_tokens_per_second: None,
         cost_usd: Some(0.001),
         model: None,
         source: None,

@@ -155,6 +155,44 @@ fn latency_and_cost_gates() {
 }
 
 #[test]
+fn ttft_gate_and_percentiles() {
+    let l = stats::Latency::of(
+        vec![100.0, 120.0, 110.0, 130.0],
+        vec![300.0, 280.0, 320.0, 310.0],
+    );
+    assert_eq!(l.baseline_p50, Some(115.0));
+    assert_eq!(l.candidate_p50, Some(305.0));
+    // Type 7 p95 of [100,110,120,130] = 128.5; of [280,300,310,320] = 318.5.
+    assert_eq!(l.baseline_p95, Some(128.5));
+    assert_eq!(l.candidate_p95, Some(318.5));
+    let mut st = stats_with(0.0, 0.0, 0.0, 0.0, 10);
+    st.ttft = l;
+    let s = Settings {
+        max_p95_ttft_increase: Some(50.0),
+        ..Settings::default()
+    };
+    let (_, g, code) = verdict::decide(&[], &st, &s);
+    let ttft = g.iter().find(|g| g.name == "p95_ttft").unwrap();
+    assert_eq!(
+        (ttft.status, code),
+        (GateStatus::Fail, 1),
+        "{}",
+        ttft.detail
+    );
+    assert!(
+        ttft.detail
+            .starts_with("p95 time to first token rose 147.9%, more than the 50% tolerated"),
+        "{}",
+        ttft.detail
+    );
+    // No streamed answers on a side: nothing to gate on.
+    st.ttft = stats::Latency::of(vec![100.0], Vec::new());
+    let (_, g, _) = verdict::decide(&[], &st, &s);
+    let ttft = g.iter().find(|g| g.name == "p95_ttft").unwrap();
+    assert_eq!(ttft.status, GateStatus::Skipped, "{}", ttft.detail);
+}
+
+#[test]
 fn critical_tag_gate() {
     let mut b = res("refund", "a", 0, "30 days", &[contains("30 days", true)]);
     let mut c = res("refund", "b", 0, "14 days", &[contains("30 days", false)]);
@@ -262,6 +300,7 @@ fn settings_take_the_strictest_threshold() {
         max_pass_rate_drop: Some(5.0),
         no_regression_tags: vec!["critical".into()],
         max_p95_latency_increase: Some(30.0),
+        max_p95_ttft_increase: Some(50.0),
         max_cost_increase: None,
         equivalence_similarity: Some(0.7),
     };
@@ -269,6 +308,7 @@ fn settings_take_the_strictest_threshold() {
         max_pass_rate_drop: Some(1.0),
         no_regression_tags: vec!["critical".into(), "legal".into()],
         max_p95_latency_increase: None,
+        max_p95_ttft_increase: Some(40.0),
         max_cost_increase: Some(10.0),
         equivalence_similarity: Some(0.9),
     };
@@ -276,6 +316,7 @@ fn settings_take_the_strictest_threshold() {
     assert_eq!(s.max_pass_rate_drop, 1.0);
     assert_eq!(s.no_regression_tags, vec!["critical", "legal"]);
     assert_eq!(s.max_p95_latency_increase, Some(30.0));
+    assert_eq!(s.max_p95_ttft_increase, Some(40.0));
     assert_eq!(s.max_cost_increase, Some(10.0));
     assert_eq!(s.equivalence_similarity, 0.9);
     let d = Settings::from_thresholds([]);
@@ -375,6 +416,7 @@ fn results_round_trip_through_the_reader() {
             started_at: "2026-01-01T00:00:00Z".into(),
             planned: 2,
             shard: None,
+            credentials: Vec::new(),
         },
         suites: Vec::new(),
         results: vec![a, b],

@@ -51,7 +51,7 @@ pub enum Reply {
     /// The grader's answer text.
     Text(String),
     /// One vector per text, in order.
-    Embeddings(Vec<Vec<f32>>),
+    Embeddings(Vec<Vec<f64>>),
     /// How the command ended.
     Command(CommandResult),
 }
@@ -590,6 +590,7 @@ pub fn select_best<'a>(
         finish: crate::provider::FinishReason::Stop,
         refusal: None,
         latency_ms: 0,
+        ttft_ms: None,
         usage: crate::provider::Usage::default(),
         cost_usd: None,
         vars: obs_vars,
@@ -1003,7 +1004,7 @@ fn retry<'a>(
 }
 
 /// Cosine similarity of the first vector with each of the others.
-fn similarities(vs: &[Vec<f32>], want: usize) -> Result<Vec<f64>, Failure> {
+fn similarities(vs: &[Vec<f64>], want: usize) -> Result<Vec<f64>, Failure> {
     if vs.len() != want {
         return Err(Failure::new(
             ErrorClass::Protocol,
@@ -1032,20 +1033,24 @@ fn similarities(vs: &[Vec<f32>], want: usize) -> Result<Vec<f64>, Failure> {
         .collect()
 }
 
-/// Cosine similarity (0 when either vector is all zeros).
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+/// Cosine similarity (0 when either vector is all zeros), in f64. Each vector is first scaled
+/// by its largest component (cosine does not change), so no square overflows however large
+/// the components are (`1e200` squared is infinity), and the result is clamped to −1…1
+/// against rounding.
+pub fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let largest = |v: &[f64]| v.iter().fold(0f64, |m, x| m.max(x.abs()));
+    let (sa, sb) = (largest(a), largest(b));
+    if sa == 0.0 || sb == 0.0 || !sa.is_finite() || !sb.is_finite() {
+        return 0.0;
+    }
     let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
     for (x, y) in a.iter().zip(b) {
-        let (x, y) = (f64::from(*x), f64::from(*y));
+        let (x, y) = (x / sa, y / sb);
         dot += x * y;
         na += x * x;
         nb += y * y;
     }
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na.sqrt() * nb.sqrt())
-    }
+    (dot / (na.sqrt() * nb.sqrt())).clamp(-1.0, 1.0)
 }
 
 fn or_none(s: &str) -> Cow<'_, str> {
@@ -1078,7 +1083,20 @@ mod tests {
         assert!(cosine(&[1.0, 0.0], &[0.0, 1.0]).abs() < 1e-12);
         assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]) - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-7);
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 0.0]), 0.0);
-        assert!((cosine(&[1.0, 2.0, 3.0], &[-1.0, -2.0, -3.0]) + 1.0).abs() < 1e-7);
+        assert!((cosine(&[1.0, 2.0, 3.0], &[-1.0, -2.0, -3.0]) + 1.0).abs() < 1e-12);
+        // Beyond f32 (±3.4e38), and where squares overflow f64 (1e200² = inf) or underflow.
+        let half = std::f64::consts::FRAC_1_SQRT_2;
+        assert!((cosine(&[1e39, 1e39], &[2e39, 0.0]) - half).abs() < 1e-12);
+        assert!((cosine(&[1e200, 1e200], &[1e-200, 0.0]) - half).abs() < 1e-12);
+        assert!((cosine(&[f64::MAX, f64::MAX], &[f64::MAX, -f64::MAX])).abs() < 1e-12);
+        assert!((cosine(&[5e-324, 0.0], &[1.0, 0.0]) - 1.0).abs() < 1e-12);
+        // A mixed-scale pair, by hand: (1e200·1 + 1·1e200) / (√(1e400+1))² = 2e-200.
+        let c = cosine(&[1e200, 1.0], &[1.0, 1e200]);
+        assert!(((c - 2e-200) / 2e-200).abs() < 1e-12, "{c}");
+        for (a, b) in [([1e308, -1e308], [1e308, 1e308]), ([1.0, 1.0], [1.0, 1.0])] {
+            let c = cosine(&a, &b);
+            assert!((-1.0..=1.0).contains(&c), "{c}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `is-json`, `contains-json`, `json-schema`, `json-path`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{a, check, check_err};
 
@@ -333,5 +333,59 @@ fn json_path_with_and_without_value() {
         &a("json-path").path("$[?@.a ==]").err(),
         Some("path"),
         "invalid JSONPath",
+    );
+}
+
+/// RFC 9535: a query is `$` and its segments, with no whitespace around it; such a path is
+/// an error at `path` (or `transform`), not trimmed into another query.
+#[test]
+fn json_path_with_surrounding_whitespace_is_an_error() {
+    for path in [" $", "$ ", " $.a", "$.a ", "\t$.a", "$.a\n"] {
+        check_err(
+            &a("json-path").path(path).err(),
+            Some("path"),
+            "RFC 9535 allows no whitespace before `$` or after the query",
+        );
+        check_err(
+            &a("contains").value(json!("x")).transform(path).err(),
+            Some("transform"),
+            "RFC 9535 allows no whitespace",
+        );
+    }
+    // Whitespace inside a query, between segments, is the RFC's own.
+    check(
+        &a("json-path")
+            .path("$.a [0]")
+            .value(json!(1))
+            .on(r#"{"a": [1]}"#),
+        true,
+        "has the value 1",
+    );
+}
+
+/// `value: null` expects the value null: a missing key, or any other value, fails.
+#[test]
+fn json_path_value_null_expects_null() {
+    let out = r#"{"a": null, "b": 0, "c": "null", "list": [1, null]}"#;
+    let null = |path: &str| a("json-path").path(path).value(Value::Null);
+    check(&null("$.a").on(out), true, "`$.a` has the value null");
+    check(&null("$.b").on(out), false, "`$.b` is 0 instead of null");
+    check(&null("$.c").on(out), false, "is \"null\" instead of null");
+    check(
+        &null("$.missing").on(out),
+        false,
+        "matches nothing in the output (expected null)",
+    );
+    check(&null("$.list[*]").on(out), true, "has the value null");
+    check(
+        &a("not-json-path").path("$.b").value(Value::Null).on(out),
+        true,
+        "passes",
+    );
+    // Without `value`, any value passes, null included.
+    check(
+        &a("json-path").path("$.a").on(out),
+        true,
+        "matches 1 value(s)",
     );
 }

@@ -116,6 +116,7 @@ pub(super) fn obs(output: &str) -> Observation<'_> {
         finish: FinishReason::Stop,
         refusal: None,
         latency_ms: 100,
+        ttft_ms: None,
         usage: Usage::default(),
         cost_usd: None,
         vars: &NO_VARS,
@@ -355,6 +356,14 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
         latency_ms: 5_000,
         ..obs("x")
     };
+    let first_token_fast = Observation {
+        ttft_ms: Some(200),
+        ..obs("x")
+    };
+    let first_token_slow = Observation {
+        ttft_ms: Some(2_000),
+        ..obs("x")
+    };
     let cheap = Observation {
         cost_usd: Some(0.001),
         ..obs("x")
@@ -439,6 +448,11 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
             obs("Rome"),
         ),
         (a("latency").threshold(1000.0), obs("x"), slow),
+        (
+            a("ttft").threshold(1000.0),
+            first_token_fast,
+            first_token_slow,
+        ),
         (a("cost").threshold(0.01), cheap, dear),
         (
             a("is-refusal"),

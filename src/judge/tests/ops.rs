@@ -1,4 +1,4 @@
-//! `latency`, `cost`, `is-refusal`, `finish-reason`, the metric kinds, `assert-set`.
+//! `latency`, `ttft`, `cost`, `is-refusal`, `finish-reason`, the metric kinds, `assert-set`.
 
 use serde_json::json;
 
@@ -34,6 +34,51 @@ fn latency() {
     let e = a("latency").value(json!(1000)).err();
     check_err(&e, Some("value"), "takes no `value`");
     assert_eq!(e.help.as_deref(), Some("the limit goes in `threshold`"));
+}
+
+#[test]
+fn ttft() {
+    let o = super::Observation {
+        ttft_ms: Some(450),
+        ..obs("x")
+    };
+    check(
+        &a("ttft").threshold(400.0).on_obs(&o),
+        false,
+        "time to first token 450 ms is over the limit of 400 ms",
+    );
+    check(
+        &a("ttft").threshold(450.0).on_obs(&o),
+        true,
+        "time to first token 450 ms is within the limit of 450 ms",
+    );
+    check(
+        &a("not-ttft").threshold(400.0).on_obs(&o),
+        true,
+        "`not-ttft` passes",
+    );
+    // Not streamed: undetermined, so neither `ttft` nor `not-ttft` passes.
+    let plain = obs("x");
+    check(
+        &a("ttft").threshold(1e9).on_obs(&plain),
+        false,
+        "the answer was not streamed",
+    );
+    check(
+        &a("not-ttft").threshold(0.0).on_obs(&plain),
+        false,
+        "the answer was not streamed",
+    );
+    check_err(
+        &a("ttft").err(),
+        Some("threshold"),
+        "`ttft` needs `threshold`",
+    );
+    check_err(
+        &a("ttft").threshold(5.0).transform("$.a").err(),
+        Some("transform"),
+        "`transform` has no effect on `ttft`",
+    );
 }
 
 #[test]

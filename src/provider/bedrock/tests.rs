@@ -15,6 +15,7 @@ fn provider() -> Bedrock {
         extra_headers: Vec::new(),
         extra_fields: Map::new(),
         warnings: Vec::new(),
+        credentials: None,
     }
 }
 

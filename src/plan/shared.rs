@@ -1,0 +1,161 @@
+//! Compiled assertions shared between cases.
+//!
+//! An assertion written once (under `defaults.assert`, or the same expectation in many rows of
+//! a dataset) is compiled once and every case holding it points at the same
+//! [`CompiledAssertion`]. Sharing is keyed by the **whole assertion as written**: type,
+//! negation, value, threshold, weight, metric, path, provider, transform, config, nested
+//! assertions and location. Two cases share a compiled assertion only when compiling either
+//! would give the same result, so no case can be judged by another case's expectation.
+//!
+//! (Keying by location alone was wrong: every row of a CSV dataset has its `__expected` at
+//! the same column, and every row of two YAML datasets has its first assertion at
+//! `[0].assert[0]`; issue 11 §1.)
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::judge::CompiledAssertion;
+use crate::suite::model::AssertionSpec;
+
+/// Compiled assertions of one suite, by content.
+#[derive(Default)]
+pub(super) struct SharedAssertions {
+    /// Hash of the spec → the compiled assertions with that hash (almost always one).
+    by_hash: HashMap<u64, Vec<Arc<CompiledAssertion>>>,
+}
+
+impl SharedAssertions {
+    /// The assertion compiled from a spec equal to `spec`, if there is one.
+    pub(super) fn get(&self, spec: &AssertionSpec) -> Option<Arc<CompiledAssertion>> {
+        self.by_hash
+            .get(&spec_hash(spec))?
+            .iter()
+            .find(|c| c.spec == *spec)
+            .cloned()
+    }
+
+    /// Keeps `compiled` (compiled from `spec` as it is, untemplated) for the next equal spec.
+    pub(super) fn insert(&mut self, spec: &AssertionSpec, compiled: Arc<CompiledAssertion>) {
+        debug_assert!(compiled.spec == *spec, "shared under a different spec");
+        self.by_hash
+            .entry(spec_hash(spec))
+            .or_default()
+            .push(compiled);
+    }
+}
+
+/// A hash of every field of a spec (floats by their bits, children recursively). Equal specs
+/// hash equally (`0.0` and `-0.0` are equal but hash apart: they only miss the cache).
+fn spec_hash(spec: &AssertionSpec) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    hash_spec(spec, &mut h);
+    h.finish()
+}
+
+fn hash_spec(spec: &AssertionSpec, h: &mut impl Hasher) {
+    let AssertionSpec {
+        kind,
+        negate,
+        value,
+        threshold,
+        weight,
+        metric,
+        path,
+        provider,
+        transform,
+        config,
+        children,
+        yaml_path,
+    } = spec;
+    kind.hash(h);
+    negate.hash(h);
+    value.hash(h);
+    threshold.map(f64::to_bits).hash(h);
+    weight.to_bits().hash(h);
+    metric.hash(h);
+    path.hash(h);
+    provider.hash(h);
+    transform.hash(h);
+    config.hash(h);
+    yaml_path.hash(h);
+    children.len().hash(h);
+    for c in children {
+        hash_spec(c, h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::CompileContext;
+    use crate::suite::model::AssertionKind;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn spec(value: &str, yaml_path: &str) -> AssertionSpec {
+        AssertionSpec {
+            kind: AssertionKind::Contains,
+            negate: false,
+            value: Some(json!(value)),
+            threshold: None,
+            weight: 1.0,
+            metric: None,
+            path: None,
+            provider: None,
+            transform: None,
+            config: Default::default(),
+            children: Vec::new(),
+            yaml_path: yaml_path.into(),
+        }
+    }
+
+    fn compiled(s: &AssertionSpec) -> Arc<CompiledAssertion> {
+        let ctx = CompileContext {
+            dir: Path::new("."),
+            grader_prompts: None,
+        };
+        Arc::new(crate::judge::compile(s, &ctx).expect("compiles"))
+    }
+
+    /// Two rows of one CSV column: same location, different expectations.
+    #[test]
+    fn same_location_different_content_is_not_shared() {
+        let mut shared = SharedAssertions::default();
+        let alpha = spec("alpha", "__expected");
+        shared.insert(&alpha, compiled(&alpha));
+        let beta = spec("beta", "__expected");
+        assert!(shared.get(&beta).is_none());
+        assert_eq!(shared.get(&alpha).unwrap().spec.value, Some(json!("alpha")));
+        let mut weighted = alpha.clone();
+        weighted.weight = 2.0;
+        assert!(shared.get(&weighted).is_none(), "every field counts");
+        let mut negated = alpha.clone();
+        negated.negate = true;
+        assert!(shared.get(&negated).is_none());
+        let mut elsewhere = alpha.clone();
+        elsewhere.yaml_path = "__expected2".into();
+        assert!(
+            shared.get(&elsewhere).is_none(),
+            "results name the location"
+        );
+    }
+
+    #[test]
+    fn equal_specs_share_one_compiled_assertion() {
+        let mut shared = SharedAssertions::default();
+        let a = spec("x", "defaults.assert[0]");
+        let c = compiled(&a);
+        shared.insert(&a, c.clone());
+        assert!(Arc::ptr_eq(&shared.get(&a.clone()).unwrap(), &c));
+        let mut set = spec("x", "defaults.assert[1]");
+        set.kind = AssertionKind::AssertSet;
+        set.value = None;
+        set.children = vec![spec("y", "defaults.assert[1].assert[0]")];
+        let mut other = set.clone();
+        other.children[0].value = Some(json!("z"));
+        shared.insert(&set, compiled(&set));
+        assert!(shared.get(&set).is_some());
+        assert!(shared.get(&other).is_none(), "nested assertions count");
+    }
+}
