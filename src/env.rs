@@ -18,6 +18,9 @@ pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 pub const PROMPTDRIFT_LOG: &str = "PROMPTDRIFT_LOG";
 /// Response cache folder (default `.promptdrift/cache`).
 pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
+/// The day (`YYYY-MM-DD`) model lifecycle checks count from, instead of today's UTC date: pins
+/// `validate` and `run` output in reproducible runs (see `provider::lifecycle`).
+pub const PROMPTDRIFT_TODAY: &str = "PROMPTDRIFT_TODAY";
 /// Set by CI systems; turns on CI behaviour (no colour, no prompts, no snapshot writes; see
 /// [`is_ci`]).
 pub const CI: &str = "CI";

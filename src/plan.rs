@@ -20,6 +20,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::judge::{self, CompileContext, CompiledAssertion, FormatCheck};
+use crate::provider::lifecycle;
 use crate::provider::registry::{BuildContext, BuiltProvider};
 use crate::provider::{Image, Message, Request, build_provider};
 use crate::results::RenderedPrompt;
@@ -63,6 +64,9 @@ pub struct PlanOptions {
     pub cassette_dir: Option<PathBuf>,
     /// `--stream`: every provider that has a streaming API uses it.
     pub stream: bool,
+    /// `--deny-retired`: a model that is retired, or retires within
+    /// [`lifecycle::WINDOW_DAYS`], is an error instead of a warning.
+    pub deny_retired: bool,
 }
 
 impl std::fmt::Debug for PlanOptions {
@@ -92,6 +96,7 @@ impl Default for PlanOptions {
             require_keys: true,
             cassette_dir: None,
             stream: false,
+            deny_retired: false,
         }
     }
 }
@@ -470,6 +475,64 @@ fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+/// How this plan checks models against the lifecycle table: the day to count from (`None`
+/// when `PROMPTDRIFT_TODAY` is not a date, reported once) and whether a notice is an error.
+pub(crate) struct LifecycleCheck {
+    today: Option<i64>,
+    deny: bool,
+}
+
+fn lifecycle_check(
+    file: &Path,
+    opts: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> LifecycleCheck {
+    let today = match lifecycle::today(env) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(Diagnostic::error(file, "", e));
+            None
+        }
+    };
+    LifecycleCheck {
+        today,
+        deny: opts.deny_retired,
+    }
+}
+
+impl LifecycleCheck {
+    /// A warning (an error with `--deny-retired`) when `spec`'s model is retired or retires
+    /// soon; `role` names it (`provider`, `grader`, `embedder`).
+    pub(crate) fn diagnostic(
+        &self,
+        file: &Path,
+        spec: &ProviderSpec,
+        role: &str,
+    ) -> Option<Diagnostic> {
+        let notice = lifecycle::check(spec.kind(), spec.model()?, self.today?)?;
+        let message = format!("{role} `{}`: {}", spec.label, notice.message());
+        let mut help = match notice.successor {
+            Some(s) => format!("move to `{}:{s}`", spec.kind()),
+            None => "move to a current model".to_string(),
+        };
+        help.push_str(&format!(
+            "; dates from {} (promptdrift's model table, dated {})",
+            notice.source,
+            lifecycle::TABLE_DATE
+        ));
+        if !self.deny {
+            help.push_str("; `--deny-retired` makes this an error");
+        }
+        let d = if self.deny {
+            Diagnostic::error(file, &spec.yaml_path, message)
+        } else {
+            Diagnostic::warning(file, &spec.yaml_path, message)
+        };
+        Some(d.with_help(help))
+    }
+}
+
 fn plan_suite(
     suite: Suite,
     opts: &PlanOptions,
@@ -512,6 +575,7 @@ fn plan_suite(
         .cassette_dir
         .clone()
         .unwrap_or_else(|| root.join("fixtures").join("cassettes"));
+    let lifecycle = lifecycle_check(&file, opts, &env_fn, diags);
     let mut providers = Vec::with_capacity(selected.len());
     for spec in selected {
         let ctx = BuildContext {
@@ -530,6 +594,7 @@ fn plan_suite(
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
+                diags.extend(lifecycle.diagnostic(&file, spec, "provider"));
                 if !opts.require_keys && mode != Mode::Replay {
                     // validate: keys are a run-time need; say so without failing.
                     let live_ctx = BuildContext {
@@ -752,6 +817,7 @@ fn plan_suite(
             require_keys: opts.require_keys,
             env: &env_fn,
             cassette_root: &cassette_root,
+            lifecycle: &lifecycle,
         },
         cases.iter().flat_map(|c| {
             let case = &suite.cases[c.index];

@@ -90,6 +90,7 @@ pub(super) struct HelperContext<'a> {
     pub(super) require_keys: bool,
     pub(super) env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub(super) cassette_root: &'a Path,
+    pub(super) lifecycle: &'a super::LifecycleCheck,
 }
 
 /// A (role, `provider:` name) some assertion needs, with the first assertion (and its case)
@@ -199,6 +200,12 @@ pub(super) fn plan_helpers<'a>(
                 continue;
             }
         };
+        if let Some(d) = cx
+            .lifecycle
+            .diagnostic(&cx.suite.path, &spec, role.word())
+        {
+            diags.push(place(d));
+        }
         if !cx.require_keys && cx.mode != Mode::Replay {
             // validate: a missing key is a run-time need; say so without failing.
             let live = BuildContext {
