@@ -352,7 +352,7 @@ pub fn project_root(suite_dir: &Path) -> PathBuf {
     start.to_path_buf()
 }
 
-/// A file-name-safe form of a label (`openai:gpt-4o-mini` → `openai-gpt-4o-mini`).
+/// A file-name-safe form of a label (`openai:gpt-5.4-mini` → `openai-gpt-5.4-mini`).
 pub fn slug(label: &str) -> String {
     let mut out = String::with_capacity(label.len());
     let mut dash = false;
@@ -1419,7 +1419,7 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("openai:gpt-4o-mini"), "openai-gpt-4o-mini");
+        assert_eq!(slug("openai:gpt-5.4-mini"), "openai-gpt-5.4-mini");
         assert_eq!(slug("Claude 3.5 Haiku!"), "claude-3.5-haiku");
         assert_eq!(slug("::"), "provider");
     }

@@ -132,7 +132,7 @@ impl Settings {
 pub struct Side<'a> {
     /// Provider label.
     pub label: String,
-    /// Provider id (`openai:gpt-4o-mini`).
+    /// Provider id (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// Where the results came from (a file, or `run`).
     pub source: Option<String>,

@@ -56,7 +56,7 @@ impl Anthropic {
                 spec.id
             ))
             .at("id")
-            .help("write `anthropic:<model>`, for example `anthropic:claude-3-5-haiku-latest`"));
+            .help("write `anthropic:<model>`, for example `anthropic:claude-haiku-4-5`"));
         };
         let base = spec
             .config

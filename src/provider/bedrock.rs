@@ -61,7 +61,7 @@ impl Bedrock {
                 spec.id
             ))
             .at("id")
-            .help("write `bedrock:<model id, inference profile id or ARN>`, for example `bedrock:anthropic.claude-3-5-haiku-20241022-v1:0`"));
+            .help("write `bedrock:<model id, inference profile id or ARN>`, for example `bedrock:anthropic.claude-haiku-4-5-20251001-v1:0`"));
         };
         let AwsSetup {
             endpoint,

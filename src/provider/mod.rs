@@ -364,7 +364,7 @@ impl ProviderError {
 
 /// One vendor's protocol.
 pub trait Provider: Send + Sync + fmt::Debug {
-    /// The id as written in the suite (`openai:gpt-4o-mini`).
+    /// The id as written in the suite (`openai:gpt-5.4-mini`).
     fn id(&self) -> &str;
 
     /// Builds the exact wire request for `req` (without sending it). Settings the provider

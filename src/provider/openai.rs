@@ -65,7 +65,7 @@ impl OpenAi {
             ))
             .at("id")
             .help(format!(
-                "write `{}:<model>`, for example `openai:gpt-4o-mini`",
+                "write `{}:<model>`, for example `openai:gpt-5.4-mini`",
                 spec.kind()
             )));
         };

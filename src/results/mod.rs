@@ -144,7 +144,7 @@ pub struct CaseResult {
     pub tags: Vec<String>,
     /// Provider label.
     pub provider: String,
-    /// Provider id as written (`openai:gpt-4o-mini`).
+    /// Provider id as written (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// Prompt label.
     pub prompt: String,

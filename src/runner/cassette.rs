@@ -321,8 +321,15 @@ impl Cassette {
                 entries: Vec::new(),
             }
         } else {
-            Self::read_file(path)
-                .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?
+            let mut file = Self::read_file(path)
+                .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?;
+            if create {
+                // Recording under a provider that has changed its model (the label, and so the
+                // file, stayed): the file's header names who answers from now on, else replay
+                // would key every new entry under the old id and miss.
+                file.provider = provider.to_string();
+            }
+            file
         };
         let mut index = HashMap::with_capacity(file.entries.len());
         for (i, e) in file.entries.iter().enumerate() {
@@ -548,6 +555,36 @@ mod tests {
         assert_eq!(hit.status, 200);
         assert_eq!(hit.latency_ms, 12);
         assert_eq!(c.provider(), "anthropic:m");
+    }
+
+    #[test]
+    fn re_recording_under_a_new_model_renames_the_cassette_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        let entry = || Entry {
+            case: Some("c1".into()),
+            sample: 0,
+            request: RecordedRequest::from_wire(&wire()),
+            response: RecordedResponse::default(),
+        };
+        let mut c = Cassette::load(&path, "anthropic:old", true).unwrap();
+        c.record(fingerprint("anthropic:old", &wire(), 0, false), entry());
+        c.save(true).unwrap();
+        // The suite's provider moved to another model; its label (and file) did not.
+        let mut c = Cassette::load(&path, "anthropic:new", true).unwrap();
+        let key = fingerprint("anthropic:new", &wire(), 0, false);
+        c.record(key.clone(), entry());
+        c.save(true).unwrap();
+        let c = Cassette::load(&path, "anthropic:new", false).unwrap();
+        assert_eq!(c.provider(), "anthropic:new");
+        assert!(c.lookup(&key).is_some(), "replay finds the new recording");
+        // Replay alone never rewrites who recorded a file.
+        assert_eq!(
+            Cassette::load(&path, "anthropic:other", false)
+                .unwrap()
+                .provider(),
+            "anthropic:new"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct Info {
     pub case: String,
     /// Provider label.
     pub provider: String,
-    /// Provider id as written (`openai:gpt-4o-mini`).
+    /// Provider id as written (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// The model the server reported (the resolved model id).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -172,7 +172,7 @@ fn providers(l: &mut Loader<'_>, raw: Vec<RawProviderItem>) -> Vec<ProviderSpec>
         let d = l
             .error("providers", "the suite has no providers")
             .with_label("empty list")
-            .with_help("add at least one, e.g. `providers: [openai:gpt-4o-mini]`");
+            .with_help("add at least one, e.g. `providers: [openai:gpt-5.4-mini]`");
         l.push(d);
     }
     let mut explicit_label = Vec::new();
@@ -218,12 +218,12 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
     if id.trim().is_empty() {
         let d = l
             .error(id_path, "empty provider id")
-            .with_help("for example `openai:gpt-4o-mini`");
+            .with_help("for example `openai:gpt-5.4-mini`");
         l.push(d);
     } else if id.chars().any(char::is_whitespace) {
         let d = l
             .error(id_path, format!("provider id `{id}` contains whitespace"))
-            .with_help("write it as `kind:model` with no spaces, e.g. `openai:gpt-4o-mini`");
+            .with_help("write it as `kind:model` with no spaces, e.g. `openai:gpt-5.4-mini`");
         l.push(d);
     }
     if label.as_deref().is_some_and(|s| s.trim().is_empty()) {

@@ -118,7 +118,7 @@ pub struct Thresholds {
 /// A provider entry of a suite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderSpec {
-    /// The provider id as written: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`,
+    /// The provider id as written: `openai:gpt-5.4-mini`, `anthropic:claude-haiku-4-5`,
     /// `openai-compatible:llama3`, `replay`, …
     pub id: String,
     /// Display label; unique within the suite. Defaults to the id.

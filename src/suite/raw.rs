@@ -4,7 +4,7 @@
 //! [`JsonSchema`]), so the schema and the loader cannot drift apart. Every struct denies unknown
 //! keys, so a typo is a shape error that serde reports at the key's own line and column.
 //!
-//! Items that are "a string or a mapping" (a provider written as `openai:gpt-4o-mini` or as
+//! Items that are "a string or a mapping" (a provider written as `openai:gpt-5.4-mini` or as
 //! `{ id, label, config }`, a case or a `file://` dataset, a prompt or its mapping) have a small
 //! hand-written `Deserialize` that looks at the YAML node's kind and hands a mapping straight to
 //! the derived impl of the mapping struct. That keeps serde_yaml's positions and paths for errors
@@ -38,7 +38,7 @@ use super::model::{AssertionKind, Mode, Role, Thresholds};
 pub struct RawSuite {
     /// Free-text description of the suite.
     pub description: Option<String>,
-    /// Providers to run every case on: `openai:gpt-4o-mini`, or a mapping with `id`, `label`
+    /// Providers to run every case on: `openai:gpt-5.4-mini`, or a mapping with `id`, `label`
     /// and `config`.
     #[schemars(length(min = 1))]
     pub providers: Vec<RawProviderItem>,
@@ -71,7 +71,7 @@ pub struct RawSuite {
 /// A provider entry: an id string or a mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawProviderItem {
-    /// `openai:gpt-4o-mini`: the id alone (label = id, no config).
+    /// `openai:gpt-5.4-mini`: the id alone (label = id, no config).
     Id(String),
     /// `{ id, label, config }`.
     Full(Box<RawProvider>),
@@ -82,7 +82,7 @@ pub enum RawProviderItem {
 #[serde(deny_unknown_fields, expecting = "a provider mapping with `id`")]
 #[schemars(rename = "Provider")]
 pub struct RawProvider {
-    /// Provider id: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`, `replay`, …
+    /// Provider id: `openai:gpt-5.4-mini`, `anthropic:claude-haiku-4-5`, `replay`, …
     #[schemars(regex(pattern = r"\S"))]
     pub id: String,
     /// Display label, unique within the suite; defaults to the id.
@@ -555,7 +555,7 @@ macro_rules! string_or_mapping {
 
 string_or_mapping!(
     RawProviderItem,
-    "a provider id (like `openai:gpt-4o-mini`) or a mapping with `id`",
+    "a provider id (like `openai:gpt-5.4-mini`) or a mapping with `id`",
     str(s) => RawProviderItem::Id(s.to_string()),
     map(m) => RawProvider::deserialize(MapAccessDeserializer::new(m)).map(|p| RawProviderItem::Full(Box::new(p)))
 );
@@ -605,7 +605,7 @@ impl JsonSchema for RawProviderItem {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A provider id (`openai:gpt-4o-mini`) or a provider mapping.",
+            "description": "A provider id (`openai:gpt-5.4-mini`) or a provider mapping.",
             "anyOf": [
                 { "type": "string", "pattern": "\\S", "description": "Provider id; the label is the id." },
                 generator.subschema_for::<RawProvider>(),

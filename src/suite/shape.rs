@@ -332,7 +332,7 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
         let key = path.rsplit('.').next().unwrap_or("");
         return match key {
             "providers" if found.starts_with("the string") => {
-                d.with_help("write a list: `providers: [openai:gpt-4o-mini]`")
+                d.with_help("write a list: `providers: [openai:gpt-5.4-mini]`")
             }
             "cases" if found.starts_with("the string") => d.with_help(
                 "write a list of cases, or `cases: [file://path/to/cases.csv]` for a dataset",
@@ -347,7 +347,7 @@ fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind
         let field = names.first().cloned().unwrap_or_default();
         let (text, help) = if path.is_empty() && kind == FileKind::Suite {
             let example = match field.as_str() {
-                "providers" => "for example `providers: [openai:gpt-4o-mini]`",
+                "providers" => "for example `providers: [openai:gpt-5.4-mini]`",
                 "prompts" => "for example `prompts: [\"Answer briefly: {{ question }}\"]`",
                 _ => "for example `cases: [{ vars: { question: \"…\" } }]`",
             };

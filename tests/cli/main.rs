@@ -18,6 +18,7 @@ mod interrupt;
 mod json_path;
 mod judges;
 mod leaks;
+mod lifecycle;
 mod merge;
 mod providers_cloud;
 mod providers_local;
