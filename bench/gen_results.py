@@ -92,7 +92,8 @@ def write(path, provider, rows, cases):
         head = {
             "schema": "promptdrift-results", "version": 1,
             "tool": {"name": "promptdrift", "version": "0.1.0"},
-            "run": {"mode": "live", "started_at": "2026-01-01T00:00:00Z", "planned": len(rows)},
+            "run": {"mode": "live", "started_at": "2026-01-01T00:00:00Z", "planned": len(rows),
+                    "cache": "off", "thresholds": {}},
             "suites": [{"name": "support", "path": "suites/support.yaml",
                         "providers": [{"label": provider, "id": "openai:" + provider}], "cases": cases}],
         }

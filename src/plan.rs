@@ -143,6 +143,8 @@ pub struct PlannedProvider {
     pub built: BuiltProvider,
     /// Where record/replay mode reads and writes this provider's cassette.
     pub cassette_path: PathBuf,
+    /// Code run on this provider's answers before the case's `transform`.
+    pub transform: Option<Arc<crate::script::CompiledTransform>>,
     /// Answers are streamed (`stream: true` in its config, or `--stream`).
     pub stream: bool,
 }
@@ -184,6 +186,8 @@ pub struct PlannedCase {
     pub assertions: Vec<Arc<CompiledAssertion>>,
     /// Samples to take.
     pub repeat: u32,
+    /// Code run on every answer before the assertions.
+    pub transform: Option<Arc<crate::script::CompiledTransform>>,
 }
 
 /// One request to make.
@@ -534,10 +538,11 @@ impl LifecycleCheck {
 }
 
 fn plan_suite(
-    suite: Suite,
+    mut suite: Suite,
     opts: &PlanOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<PlannedSuite> {
+    transform_vars(&mut suite, &|c| case_selected(opts, c), diags);
     let file = suite.path.clone();
     let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
@@ -591,6 +596,11 @@ fn plan_suite(
         };
         match build_provider(spec, &ctx) {
             Ok(built) => {
+                if let crate::provider::ids::IdForm::Mapped { note, .. } =
+                    crate::provider::ids::promptfoo_form(&spec.id, crate::provider::ids::Role::Chat)
+                {
+                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
+                }
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
@@ -628,11 +638,19 @@ fn plan_suite(
                         .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
                     );
                 }
+                let transform = compile_transform(
+                    spec.config.transform.as_ref(),
+                    &suite.dir,
+                    &file,
+                    &format!("{}.config.transform", spec.yaml_path),
+                    diags,
+                );
                 let stream = streams(spec, &built, opts.stream, &file, diags);
                 providers.push(PlannedProvider {
                     spec: spec.clone(),
                     built,
                     cassette_path,
+                    transform,
                     stream,
                 });
             }
@@ -694,23 +712,7 @@ fn plan_suite(
     };
     let mut shared = shared::SharedAssertions::default();
     let mut cases = Vec::new();
-    let selected = |case: &Case| {
-        if let Some(f) = &opts.filter
-            && !f.is_match(&case.id)
-            && !case.description.as_deref().is_some_and(|d| f.is_match(d))
-        {
-            return false;
-        }
-        if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
-            return false;
-        }
-        if let Some((k, n)) = opts.shard
-            && shard_of(&case.id, n) != k - 1
-        {
-            return false;
-        }
-        true
-    };
+    let selected = |case: &Case| case_selected(opts, case);
     // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
     // threads (in case order; the loop below reads the texts and reports errors in order).
     let names: Vec<Vec<String>> = suite
@@ -792,11 +794,19 @@ fn plan_suite(
             .or(suite.options.repeat)
             .unwrap_or(1)
             .max(1);
+        let transform = compile_transform(
+            case.transform.as_ref(),
+            &suite.dir,
+            &case_file,
+            &format!("{case_path}.transform"),
+            diags,
+        );
         cases.push(PlannedCase {
             index: ci,
             prompts,
             assertions,
             repeat,
+            transform,
         });
     }
     if !suite.cases.is_empty()
@@ -876,6 +886,90 @@ fn format_checks(
                 .collect()
         })
         .collect()
+}
+
+/// Whether the filter, tags and shard of `opts` select `case`.
+fn case_selected(opts: &PlanOptions, case: &Case) -> bool {
+    if let Some(f) = &opts.filter
+        && !f.is_match(&case.id)
+        && !case.description.as_deref().is_some_and(|d| f.is_match(d))
+    {
+        return false;
+    }
+    if !opts.tags.is_empty() && !case.tags.iter().any(|t| opts.tags.contains(t)) {
+        return false;
+    }
+    if let Some((k, n)) = opts.shard
+        && shard_of(&case.id, n) != k - 1
+    {
+        return false;
+    }
+    true
+}
+
+/// Compiles a provider's or case's answer transform; an error is a diagnostic at `at`.
+fn compile_transform(
+    spec: Option<&crate::suite::model::TransformSpec>,
+    dir: &Path,
+    file: &Path,
+    at: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<crate::script::CompiledTransform>> {
+    let (python, code) = spec?.script()?;
+    match crate::script::CompiledTransform::compile(python, code, dir) {
+        Ok(t) => Some(Arc::new(t)),
+        Err(e) => {
+            diags.push(Diagnostic::error(file, at, e));
+            None
+        }
+    }
+}
+
+/// Runs each selected case's `transform_vars` (before its prompts are rendered): the object
+/// it returns is merged over the case's vars. An error is a diagnostic on the case.
+fn transform_vars(
+    suite: &mut Suite,
+    selected: &dyn Fn(&Case) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let dir = suite.dir.clone();
+    for i in 0..suite.cases.len() {
+        let case = &suite.cases[i];
+        let Some((python, code)) = case.transform_vars.as_ref().and_then(|t| t.script()) else {
+            continue;
+        };
+        if !selected(case) {
+            continue;
+        }
+        let (file, path) = case_location(suite, case);
+        let at = format!("{path}.transform_vars");
+        let result = crate::script::CompiledTransform::compile(python, code, &dir).and_then(|t| {
+            let vars = serde_json::to_value(&case.vars).unwrap_or(Value::Null);
+            let context = serde_json::json!({ "vars": vars, "test": { "vars": vars } });
+            t.run_blocking(crate::script::Input::Vars, &vars, &context)
+        });
+        match result {
+            Ok(Value::Object(map)) => {
+                let case = &mut suite.cases[i];
+                for (k, v) in map {
+                    case.vars.insert(k, v);
+                }
+            }
+            Ok(other) => diags.push(Diagnostic::error(
+                &file,
+                at,
+                format!(
+                    "case `{}`: `transform_vars` must return an object of vars, not {other}",
+                    suite.cases[i].id
+                ),
+            )),
+            Err(e) => diags.push(Diagnostic::error(
+                &file,
+                at,
+                format!("case `{}`: {e}", suite.cases[i].id),
+            )),
+        }
+    }
 }
 
 /// `select-best` compares the answers of one case: it needs at least two (provider, prompt)

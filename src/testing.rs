@@ -355,6 +355,10 @@ impl Suite {
                     started_at,
                     planned: plan.jobs.len(),
                     shard: None,
+                    cache: Some("off".into()),
+                    thresholds: Some(crate::suite::model::Thresholds::strictest(
+                        plan.suites.iter().map(|s| &s.suite.thresholds),
+                    )),
                     credentials: Vec::new(),
                 },
                 suites,

@@ -7,9 +7,11 @@
 //! - output is plain: no colour, no progress bar; progress is one line at a time on stderr
 //!   (every tenth of the plan or every second, see [`crate::report::progress_lines`]);
 //! - nothing asks a question (commands that need a terminal refuse instead of waiting);
-//! - nothing is written that the command line did not ask for: no snapshots, and no response
-//!   cache unless `--cache-dir` or `PROMPTDRIFT_CACHE_DIR` names one (a folder a CI cache step
-//!   restores); `-o` files and `$GITHUB_STEP_SUMMARY` are written as asked;
+//! - no cached answer decides a gate: the response cache is read only with `--use-cache`;
+//!   answers are stored only when asked (`--use-cache`, or a folder named by `--cache-dir` or
+//!   `PROMPTDRIFT_CACHE_DIR`, then write-only);
+//! - nothing is written that the command line did not ask for: no snapshots; `-o` files and
+//!   `$GITHUB_STEP_SUMMARY` are written as asked;
 //! - the exit code is the gate: 1 on failed assertions (or drift over a threshold), 3 when
 //!   cases were left unanswered.
 
@@ -18,9 +20,10 @@ use clap::Args;
 /// The `--ci` / `--no-ci` flags.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct CiArgs {
-    /// CI mode: plain progress lines on stderr, no colour, no prompts; writes only what -o
-    /// names (no snapshots; no response cache unless --cache-dir names one); the exit code is
-    /// the gate. On when CI is set (CI=true, TF_BUILD) unless --ci=false or --no-ci.
+    /// CI mode: plain progress lines on stderr, no colour, no prompts; no cached answers
+    /// unless --use-cache (a --cache-dir is written, not read); writes only what -o names (no
+    /// snapshots); the exit code is the gate. On when CI is set (CI=true, TF_BUILD) unless
+    /// --ci=false or --no-ci.
     #[arg(
         long = "ci",
         value_name = "BOOL",

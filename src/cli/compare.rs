@@ -25,13 +25,17 @@ numbers, similarity >= --similarity), changed, regressed (a pass rate fell), imp
 new, missing, errored (no answer on a side). Each with its reason.
 
 Verdict, from the 95% interval [lo, hi] of the pass-rate difference (candidate - baseline,
-points; paired bootstrap over cases) and the margin D = --max-pass-rate-drop:
+points) and the margin D = --max-pass-rate-drop. The interval is the paired bootstrap's,
+widened to a guard interval that holds its error rate at every sample size: exact with one
+sample a case and side, by betting with repeated samples. Each claim below is wrong at most
+2.5% of the time:
   better        lo > 0
   equivalent    -D <= lo <= 0 (any drop is within the margin)
   worse         hi < -D
-  inconclusive  lo < -D <= hi (prints how many more samples or cases would decide)
+  inconclusive  lo < -D <= hi (prints how many more samples or cases would decide, with
+                80% power)
 
-Gates (exit 1 when one fails):
+Gates (exit 1 when one fails; a limit that was set but cannot be checked fails too):
   pass_rate            verdict worse, or inconclusive with the estimate itself below -D
                        (or inconclusive at all with --fail-inconclusive)
   no_regression_tags   a regressed case carries a --critical-tag (or suite tag)
@@ -39,10 +43,18 @@ Gates (exit 1 when one fails):
   p95_ttft             time to first token (streamed answers: run --stream) rose by more
                        than --max-p95-ttft-increase %
 
+Thresholds: flags, else the suites' `thresholds:`; with --results (and in `diff`), the
+thresholds the results files recorded, unless suites are named.
+
+Cache: outside CI mode answers may come from the response cache (--no-cache: never); in CI
+mode (--ci, or CI set) only with --use-cache. The report says how many did and how old the
+oldest is.
+
 Exit codes:
   0  every gate passed
   1  a gate failed (drift over a threshold)
-  2  bad input: flags, suites, a file that is not a results file, an unknown provider
+  2  bad input: flags, suites, a file that is not a results file, an unknown provider,
+     results files that record no thresholds (without suites or --max-pass-rate-drop)
   3  no gate failed, but some cases have no answer on a side (errors), so a gate could
      not be checked
   130  interrupted by Ctrl-C (compare only; the comparison covers finished results)
@@ -116,7 +128,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Suite files or folders (default: suites/). With --results they are read only for
-    /// their `thresholds:`.
+    /// their `thresholds:` (without them, the thresholds recorded in the results files).
     pub files: Vec<PathBuf>,
 
     /// Baseline provider: a label or id from the suites (or the results).
@@ -175,6 +187,12 @@ pub struct CompareArgs {
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Use cached answers in CI mode too (a gate run asks the providers unless this is given;
+    /// outside CI mode the cache is used by default). The comparison says how many answers
+    /// came from the cache and how old the oldest is.
+    #[arg(long, conflicts_with = "no_cache")]
+    pub use_cache: bool,
 
     /// Response cache folder.
     #[arg(long, value_name = "DIR", env = crate::env::PROMPTDRIFT_CACHE_DIR)]
@@ -268,6 +286,76 @@ pub(crate) fn read_results(paths: &[PathBuf]) -> Result<Vec<crate::results::Resu
         }
     }
     Ok(out)
+}
+
+/// The thresholds for comparing saved results: the suites' when suite files are named
+/// (`suites`), else those the results files recorded in `run.thresholds`. When no file
+/// recorded them (written by an older promptdrift), the command line must give the margin
+/// (`--max-pass-rate-drop`), and a note says what gates with defaults; otherwise it is bad
+/// input. Never a silent default.
+pub(crate) fn results_thresholds(
+    files: &[(&PathBuf, &crate::results::ResultsFile)],
+    suites: &[PathBuf],
+    gates: &GateArgs,
+    how_to_name_suites: &str,
+) -> Result<Vec<Thresholds>, u8> {
+    if !suites.is_empty() {
+        return suite_thresholds(suites);
+    }
+    let (with, without): (Vec<_>, Vec<_>) =
+        files.iter().partition(|(_, f)| f.run.thresholds.is_some());
+    let names = |v: &[&(&PathBuf, &crate::results::ResultsFile)]| {
+        let list = v
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("{list} {}", if v.len() == 1 { "records" } else { "record" })
+    };
+    if !with.is_empty() {
+        if !without.is_empty() {
+            eprintln!(
+                "note: {} no thresholds (written by an older promptdrift); gating with the thresholds in {}",
+                names(&without),
+                with.iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        return Ok(with
+            .iter()
+            .filter_map(|(_, f)| f.run.thresholds.clone())
+            .collect());
+    }
+    if gates.max_pass_rate_drop.is_none() {
+        eprintln!(
+            "error: {} no thresholds (written by an older promptdrift), so the suites' margin and critical tags are unknown; {how_to_name_suites}, or give the thresholds on the command line (--max-pass-rate-drop POINTS, and --critical-tag, --max-p95-latency-increase, --max-cost-increase as needed)",
+            names(&without)
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    let mut unset = Vec::new();
+    if gates.critical_tags.is_empty() {
+        unset.push("no critical tags");
+    }
+    if gates.max_p95_latency_increase.is_none() {
+        unset.push("no latency limit");
+    }
+    if gates.max_cost_increase.is_none() {
+        unset.push("no cost limit");
+    }
+    if gates.similarity.is_none() {
+        unset.push("similarity 0.8 for `equivalent`");
+    }
+    if !unset.is_empty() {
+        eprintln!(
+            "note: {} no thresholds; gating with the command line's, and {}",
+            names(&without),
+            unset.join(", ")
+        );
+    }
+    Ok(Vec::new())
 }
 
 /// Loads suites only for their thresholds.
@@ -444,6 +532,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             timeout_ms: args.timeout_ms,
             max_retries: args.max_retries,
             no_cache: args.no_cache,
+            use_cache: args.use_cache,
             cache_dir: args.cache_dir.clone(),
             cache_ttl: Duration::from_secs(86_400),
             cassette_dir: args.cassette_dir.clone(),
@@ -475,7 +564,13 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             Ok(f) => f,
             Err(code) => return code,
         };
-        let thresholds = match suite_thresholds(&args.files) {
+        let named: Vec<_> = args.results.iter().zip(&files).collect();
+        let thresholds = match results_thresholds(
+            &named,
+            &args.files,
+            &args.gates,
+            "name the suites (`compare --results FILE… suites/`)",
+        ) {
             Ok(t) => t,
             Err(code) => return code,
         };

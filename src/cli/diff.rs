@@ -8,8 +8,8 @@ use crate::drift::{self, ComparisonFile, Side};
 use crate::error::EXIT_BAD_INPUT;
 
 use super::compare::{
-    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, read_results, settings,
-    suite_thresholds,
+    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, read_results,
+    results_thresholds, settings,
 };
 
 /// Arguments of `promptdrift diff`.
@@ -31,7 +31,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub candidate_provider: Option<String>,
 
-    /// Suite files to read `thresholds:` from (nothing is run); repeatable.
+    /// Suite files to read `thresholds:` from (nothing is run); repeatable. Without them, the
+    /// thresholds the results files recorded.
     #[arg(long = "suite", value_name = "FILE")]
     pub suites: Vec<PathBuf>,
 
@@ -74,7 +75,13 @@ pub fn diff(args: &DiffArgs) -> u8 {
         ms = started.elapsed().as_millis() as u64,
         "read both results files"
     );
-    let thresholds = match suite_thresholds(&args.suites) {
+    let named = [(&args.old, &files[0]), (&args.new, &files[1])];
+    let thresholds = match results_thresholds(
+        &named,
+        &args.suites,
+        &args.gates,
+        "name the suites (`--suite FILE`)",
+    ) {
         Ok(t) => t,
         Err(code) => return code,
     };

@@ -6,6 +6,7 @@ mod cache;
 pub mod ci;
 mod compare;
 mod diff;
+mod import;
 mod init;
 mod merge;
 mod outputs;
@@ -125,6 +126,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Inspect or clear the response cache.
     Cache(cache::CacheArgs),
+    /// Translate a promptfoo config into a native suite (comments say what was mapped).
+    Import(import::ImportArgs),
     /// Join the results files of a sharded run (--shard K/N) and report as if it were one run.
     Merge(merge::MergeArgs),
     /// Walk pending snapshots (.snap.new) interactively: diff, accept, reject or skip.
@@ -160,6 +163,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Run(args) => run::run(
             &args,
@@ -172,6 +176,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(&args),
         Command::Init(args) => init::init(&args),
         Command::Cache(args) => cache::cache(&args),
+        Command::Import(args) => import::import(&args),
         Command::Merge(args) => merge::merge(&args, cli.color),
         Command::Review(args) => snapshots::review(&args, cli.color.stdout()),
         Command::Accept(args) => snapshots::accept_or_reject(&args, true),
@@ -224,14 +229,26 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// promptfoo config names a bare `run` / `validate` picks up when there is no `suites/`.
+const PROMPTFOO_CONFIGS: &[&str] = &[
+    "promptfooconfig.yaml",
+    "promptfooconfig.yml",
+    "promptfooconfig.json",
+];
+
 /// Expands the suite arguments: files as given, folders to their `.yaml`/`.yml` files; none
 /// given = `suites/` in the working directory.
 pub(crate) fn suite_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let given: Vec<PathBuf> = if args.is_empty() {
         if Path::new("suites").is_dir() {
             vec![PathBuf::from("suites")]
+        } else if let Some(config) = PROMPTFOO_CONFIGS.iter().find(|c| Path::new(c).is_file()) {
+            vec![PathBuf::from(config)]
         } else {
-            return Err("no suite files given, and there is no `suites/` folder here".into());
+            return Err(
+                "no suite files given, and there is no `suites/` folder (or promptfoo config) here"
+                    .into(),
+            );
         }
     } else {
         args.to_vec()
@@ -298,11 +315,20 @@ pub(crate) fn load_suites(
     }
 }
 
-/// Prints diagnostics to stderr.
+/// `-v` was given: notes are printed with the other diagnostics.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints diagnostics to stderr; notes ([`crate::suite::Severity::Note`]) only with `-v`.
 pub(crate) fn print_diagnostics(diags: &mut [Diagnostic]) {
-    if diags.is_empty() {
+    let verbose = VERBOSE.load(std::sync::atomic::Ordering::Relaxed);
+    let mut shown: Vec<Diagnostic> = diags
+        .iter()
+        .filter(|d| verbose || d.severity != crate::suite::Severity::Note)
+        .cloned()
+        .collect();
+    if shown.is_empty() {
         return;
     }
-    let text = crate::report::diagnostics::render_all(diags);
+    let text = crate::report::diagnostics::render_all(&mut shown);
     eprint!("{text}");
 }

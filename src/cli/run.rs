@@ -24,8 +24,13 @@ use crate::suite::model::Mode;
 /// Arguments of `promptdrift run`.
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
-    /// Suite files or folders (default: suites/).
+    /// Suite files or folders (default: suites/, else a promptfooconfig.yaml here). promptfoo
+    /// configs run as they are (docs/migrating-from-promptfoo.md).
     pub files: Vec<PathBuf>,
+
+    /// A suite or promptfoo config file, as promptfoo's `-c`; repeatable (same as naming it).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
 
     /// Only these providers (label or id); repeatable.
     #[arg(short = 'p', long = "provider", value_name = "PROVIDER")]
@@ -80,6 +85,12 @@ pub struct RunArgs {
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Use cached answers in CI mode too. A gate run (--ci, or CI set) asks the providers
+    /// unless this is given; outside CI mode the cache is used by default. Every report says
+    /// how many answers came from the cache and how old the oldest is.
+    #[arg(long, conflicts_with = "no_cache")]
+    pub use_cache: bool,
 
     /// Response cache folder (default: .promptdrift/cache in the project).
     #[arg(long, value_name = "DIR", env = crate::env::PROMPTDRIFT_CACHE_DIR)]
@@ -325,7 +336,10 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         )
     );
     let snaps = crate::snapshot::apply(&ex.plan, &ex.results, &snapshot_options(args));
-    print!("{}", crate::report::snapshots::render(&snaps));
+    print!(
+        "{}",
+        crate::report::snapshots::render(&snaps, ex.summary.cache_use(), ex.summary.total)
+    );
     let file = ResultsFile {
         schema: crate::results::SCHEMA_NAME.into(),
         version: crate::results::SCHEMA_VERSION,
@@ -363,6 +377,43 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         EXIT_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+/// How a run uses the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CacheMode {
+    /// Neither read nor written.
+    Off,
+    /// Cached answers are used; new ones stored.
+    ReadWrite,
+    /// New answers stored; cached ones never used.
+    WriteOnly,
+}
+
+impl CacheMode {
+    /// Outside CI mode the cache is read and written unless `--no-cache`. In CI mode (a gate)
+    /// cached answers are used only with `--use-cache`, and answers are stored only when asked
+    /// (`--use-cache`, or a folder named by `--cache-dir` / `PROMPTDRIFT_CACHE_DIR`).
+    pub(crate) fn of(args: &RunArgs) -> CacheMode {
+        if args.no_cache {
+            CacheMode::Off
+        } else if !args.ci.enabled() || args.use_cache {
+            CacheMode::ReadWrite
+        } else if args.cache_dir.is_some() {
+            CacheMode::WriteOnly
+        } else {
+            CacheMode::Off
+        }
+    }
+
+    /// `off`, `read-write`, `write-only` (the results file's `run.cache`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CacheMode::Off => "off",
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::WriteOnly => "write-only",
+        }
     }
 }
 
@@ -404,7 +455,8 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_BAD_INPUT);
         }
     };
-    let files = match super::suite_files(&args.files) {
+    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
+    let files = match super::suite_files(&named) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -415,6 +467,14 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         Ok(x) => x,
         Err(mut d) => {
             super::print_diagnostics(&mut d);
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    // Reports a suite asks for (`options.output`), as if given with `-o`.
+    let outputs = match suite_outputs(&suites, outputs) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
             return Err(EXIT_BAD_INPUT);
         }
     };
@@ -449,6 +509,12 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     }
     super::print_diagnostics(&mut warnings);
 
+    // The cache answers live requests only: with every suite replaying or recording it is off.
+    let cache_mode = if plan.suites.iter().any(|s| s.mode == Mode::Live) {
+        CacheMode::of(args)
+    } else {
+        CacheMode::Off
+    };
     let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
     let run_info = RunInfo {
         mode: if modes.iter().all(|m| *m == modes[0]) {
@@ -459,6 +525,10 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
         shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        cache: Some(cache_mode.as_str().into()),
+        thresholds: Some(crate::suite::model::Thresholds::strictest(
+            plan.suites.iter().map(|s| &s.suite.thresholds),
+        )),
         credentials: credential_uses(&plan),
     };
     let suite_infos: Vec<SuiteInfo> = plan
@@ -489,13 +559,17 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             }
         }
     }
-    // CI mode writes nothing it was not asked for: no cache unless a folder is named.
-    let cache = (!(args.no_cache || ci && args.cache_dir.is_none())).then(|| {
+    let cache = (cache_mode != CacheMode::Off).then(|| {
         let dir = args
             .cache_dir
             .clone()
             .unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
-        Cache::new(dir, Some(args.cache_ttl))
+        let cache = Cache::new(dir, Some(args.cache_ttl));
+        if cache_mode == CacheMode::WriteOnly {
+            cache.write_only()
+        } else {
+            cache
+        }
     });
     let run_opts = RunOptions {
         concurrency: args.concurrency.map(|c| c as usize),
@@ -577,6 +651,23 @@ fn credential_uses(plan: &crate::plan::Plan) -> Vec<crate::results::CredentialUs
             })
         })
         .collect()
+}
+
+/// `-o` outputs plus each suite's `options.output` (relative to the suite's folder), each
+/// path once.
+fn suite_outputs(
+    suites: &[crate::suite::Suite],
+    mut outputs: Vec<(PathBuf, OutputKind)>,
+) -> Result<Vec<(PathBuf, OutputKind)>, String> {
+    let extra: Vec<PathBuf> = suites
+        .iter()
+        .flat_map(|s| s.options.output.iter().map(|o| s.dir.join(o)))
+        .filter(|p| !outputs.iter().any(|(q, _)| q == p))
+        .collect();
+    if !extra.is_empty() {
+        outputs.extend(super::outputs::parse(&extra, false)?);
+    }
+    Ok(outputs)
 }
 
 #[cfg(test)]

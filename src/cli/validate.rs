@@ -10,8 +10,12 @@ use crate::plan::{self, PlanOptions};
 /// Arguments of `promptdrift validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Suite files or folders (default: suites/).
+    /// Suite files or folders (default: suites/, else a promptfooconfig.yaml here).
     pub files: Vec<PathBuf>,
+
+    /// A suite or promptfoo config file (as promptfoo's `-c`); repeatable.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
 
     /// Output format: `text` (file:line:column with the source line) or `json` (one array).
     #[arg(long, value_enum, default_value = "text")]
@@ -34,7 +38,8 @@ pub enum Format {
 
 /// Runs `promptdrift validate`; returns the exit code.
 pub fn validate(args: &ValidateArgs) -> u8 {
-    let files = match super::suite_files(&args.files) {
+    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
+    let files = match super::suite_files(&named) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");

@@ -164,6 +164,20 @@ fn tally_assertions<'a>(
     tallies
 }
 
+/// The tags of a case on either side, baseline's first: a tag added in the candidate's suite
+/// (a case newly marked critical) counts for the tag gates as much as one already there.
+fn union_of_tags(pair: &Pair<'_>) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for r in pair.baseline.iter().chain(pair.candidate.iter()) {
+        for t in &r.tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+    }
+    tags
+}
+
 /// Classifies one case (see the module docs for the rules).
 pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     let first = pair
@@ -179,7 +193,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         prompt: pair.prompt.to_string(),
         candidate_prompt: pair.candidate_prompt.map(str::to_string),
         description: first.description.clone(),
-        tags: first.tags.clone(),
+        tags: union_of_tags(pair),
         class: CaseClass::Unchanged,
         reasons: Vec::new(),
         baseline: None,

@@ -15,14 +15,19 @@
 //! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
 //! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
 
+pub mod betting;
 pub mod bootstrap;
 pub mod case;
 pub mod classify;
+pub mod exact;
 mod findings;
+pub mod guard;
 pub mod jsondiff;
+mod needed;
 mod pairing;
 pub mod render;
 pub mod similarity;
+pub mod special;
 pub mod stats;
 pub mod textdiff;
 mod tools;
@@ -98,32 +103,18 @@ impl Settings {
     /// Settings from the `thresholds:` of every suite compared. When suites disagree the
     /// strictest value wins (smallest drop and increases, highest similarity, union of tags).
     pub fn from_thresholds<'a>(all: impl IntoIterator<Item = &'a Thresholds>) -> Self {
-        let mut s = Settings::default();
-        let mut drop: Option<f64> = None;
-        let mut sim: Option<f64> = None;
-        for t in all {
-            let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, y) => x.or(y),
-            };
-            drop = min(drop, t.max_pass_rate_drop);
-            s.max_p95_latency_increase =
-                min(s.max_p95_latency_increase, t.max_p95_latency_increase);
-            s.max_p95_ttft_increase = min(s.max_p95_ttft_increase, t.max_p95_ttft_increase);
-            s.max_cost_increase = min(s.max_cost_increase, t.max_cost_increase);
-            sim = match (sim, t.equivalence_similarity) {
-                (Some(x), Some(y)) => Some(x.max(y)),
-                (x, y) => x.or(y),
-            };
-            for tag in &t.no_regression_tags {
-                if !s.no_regression_tags.contains(tag) {
-                    s.no_regression_tags.push(tag.clone());
-                }
-            }
+        let t = Thresholds::strictest(all);
+        Settings {
+            max_pass_rate_drop: t.max_pass_rate_drop.unwrap_or(DEFAULT_MAX_PASS_RATE_DROP),
+            no_regression_tags: t.no_regression_tags,
+            max_p95_latency_increase: t.max_p95_latency_increase,
+            max_p95_ttft_increase: t.max_p95_ttft_increase,
+            max_cost_increase: t.max_cost_increase,
+            equivalence_similarity: t
+                .equivalence_similarity
+                .unwrap_or(DEFAULT_EQUIVALENCE_SIMILARITY),
+            ..Settings::default()
         }
-        s.max_pass_rate_drop = drop.unwrap_or(DEFAULT_MAX_PASS_RATE_DROP);
-        s.equivalence_similarity = sim.unwrap_or(DEFAULT_EQUIVALENCE_SIMILARITY);
-        s
     }
 }
 
@@ -154,20 +145,52 @@ pub struct SideInfo {
     pub source: Option<String>,
     /// Results on this side.
     pub results: usize,
+    /// Of those, answered from the response cache (0 in files written before it was counted).
+    #[serde(default)]
+    pub cached: usize,
+    /// When the oldest cached answer was first received (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_cached_at: Option<String>,
+    /// Its age when the comparison was made, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_cache_age_s: Option<u64>,
 }
 
 impl SideInfo {
+    /// Where this side's answers came from: "3 of 20 answers came from the response cache
+    /// (the oldest 2h old)", or `None` when none did.
+    pub fn cache_sentence(&self) -> Option<String> {
+        let c = crate::results::cached::CacheUse {
+            answers: self.cached,
+            oldest_unix: self
+                .oldest_cached_at
+                .as_deref()
+                .and_then(crate::results::parse_rfc3339),
+        };
+        // The age as of the comparison: `oldest_unix + age`.
+        let now = c
+            .oldest_unix
+            .zip(self.oldest_cache_age_s)
+            .map_or_else(crate::results::now_unix, |(t, a)| t + a);
+        c.sentence(self.results, now)
+    }
+
     fn of(side: &Side<'_>) -> Self {
         let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
         seen.extend(side.results.iter().filter_map(|r| r.model.as_deref()));
         let mut models: Vec<String> = seen.into_iter().map(str::to_string).collect();
         models.sort();
+        let cache = crate::results::cached::CacheUse::of(side.results.iter().copied());
+        let now = crate::results::now_unix();
         SideInfo {
             provider: side.label.clone(),
             provider_id: side.provider_id.clone(),
             models,
             source: side.source.clone(),
             results: side.results.len(),
+            cached: cache.answers,
+            oldest_cached_at: cache.oldest_unix.map(crate::results::rfc3339),
+            oldest_cache_age_s: cache.oldest_age(now),
         }
     }
 }
@@ -249,7 +272,13 @@ pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
     let t = std::time::Instant::now();
     let measurements = pairing::measure(&pairs, &cases);
-    let stats = stats::compute(&mut cases, measurements, settings.bootstrap, settings.seed);
+    let stats = stats::compute(
+        &mut cases,
+        measurements,
+        settings.bootstrap,
+        settings.seed,
+        settings.max_pass_rate_drop,
+    );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
     let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
     Comparison {

@@ -96,10 +96,16 @@ pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Baseline  {}\nCandidate {}\n",
+        "Baseline  {}\nCandidate {}",
         side(&c.baseline),
         side(&c.candidate)
     );
+    for (name, s) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
+        if let Some(line) = s.cache_sentence() {
+            let _ = writeln!(out, "  {name}: {line}: what the model said then, not now");
+        }
+    }
+    out.push('\n');
     let names = Names::of(c);
     table(&mut out, c, opts, &names);
     diffs(&mut out, c, opts, &names);
@@ -243,10 +249,11 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     if p.cases == 0 {
         let _ = writeln!(out, "Pass rate: no case was answered on both sides");
     } else {
-        let widened = if super::verdict::widened(s) {
-            "; widened to the small-sample (Agresti–Min) interval"
-        } else {
-            ""
+        let widened = match p.guard {
+            Some(g) if super::verdict::widened(s) => {
+                format!("; widened to the {} interval", g.label())
+            }
+            _ => String::new(),
         };
         let ci = match super::verdict::interval(s) {
             Some([lo, hi]) if p.ci_points.is_some() => format!(
@@ -412,6 +419,9 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         if let Some(m) = n.cases {
             ways.push(format!("≈ {m} cases (now {})", n.current_cases));
         }
+        let power = n
+            .power
+            .map_or_else(String::new, |p| format!(" with {:.0}% power", p * 100.0));
         if ways.is_empty() {
             let _ = writeln!(
                 out,
@@ -420,7 +430,7 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         } else {
             let _ = writeln!(
                 out,
-                "  To decide, if the observed difference holds: {}.",
+                "  To decide{power}, if the observed difference and spread hold: {}.",
                 ways.join(", or ")
             );
         }

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{self, ln_choose};
+use super::guard::{self, GuardMethod};
 use super::{CaseClass, CaseComparison};
 
 /// Significance level for "significant on its own".
@@ -96,33 +97,18 @@ pub struct PassRate {
     pub seed: u64,
     /// Sample standard deviation of the per-case differences, in points.
     pub sd_points: f64,
-    /// The small-sample guard: Agresti–Min's adjusted Wald interval of `diff_points` (half a
-    /// pseudo-case at each of +1 and −1 and one at 0; see [`adjusted_interval`]), in points.
-    /// The verdict uses the hull of this and `ci_points`, so a handful of agreeing cases
-    /// cannot make a zero-width interval.
+    /// The guard interval of `diff_points` ([`super::guard`]), in points: exact with single
+    /// samples, by betting with repeated samples. The verdict uses the hull of this and
+    /// `ci_points`, so its error rates are at most the guard's (2.5 % a side). The name is
+    /// kept from the first version of the comparison file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjusted_points: Option<[f64; 2]>,
-}
-
-/// Agresti and Min's adjusted Wald interval for a paired difference of proportions
-/// (Statistics in Medicine 24 (2005) 729–740): add ½ to each cell of the 2×2 table of paired
-/// outcomes, then take the Wald interval. On per-case differences `d_i ∈ [−1, 1]` that is the
-/// mean and variance over the cases plus half a pseudo-case at +1, half at −1 and one at 0
-/// (`n + 2` in all), which reduces to the published formula when every `d_i` is −1, 0 or 1
-/// and extends it to pass rates over several samples. `z` is the normal quantile; `None`
-/// without cases.
-pub fn adjusted_interval(diffs: &[f64], z: f64) -> Option<[f64; 2]> {
-    if diffs.is_empty() {
-        return None;
-    }
-    let n = diffs.len() as f64 + 2.0;
-    let mean = diffs.iter().sum::<f64>() / n;
-    let second = (diffs.iter().map(|d| d * d).sum::<f64>() + 1.0) / n;
-    let se = ((second - mean * mean).max(0.0) / n).sqrt();
-    Some([
-        (mean - z * se).max(-1.0) * 100.0,
-        (mean + z * se).min(1.0) * 100.0,
-    ])
+    /// Which guard interval `adjusted_points` is (absent in files from before it was named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardMethod>,
+    /// True when every paired case has exactly one answered sample on each side.
+    #[serde(default)]
+    pub single_samples: bool,
 }
 
 /// A case whose own exact test is significant.
@@ -263,22 +249,64 @@ pub struct Measurements {
     pub tokens: Tokens,
 }
 
+/// The per-case pass-rate differences (candidate − baseline) of the paired cases, in case
+/// order, and whether every one of them has a single answered sample a side.
+pub fn paired_diffs(cases: &[CaseComparison]) -> (Vec<f64>, bool) {
+    let mut diffs = Vec::new();
+    let mut single = true;
+    for case in cases {
+        if let (Some(b), Some(c)) = (case.rate_baseline(), case.rate_candidate()) {
+            diffs.push(c - b);
+            let answered = |s: &Option<super::SideSummary>| s.as_ref().map_or(0, |s| s.answered);
+            single &= answered(&case.baseline) == 1 && answered(&case.candidate) == 1;
+        }
+    }
+    (diffs, single)
+}
+
 /// Computes the suite statistics. `cases` must already carry their p-values; this fills in
-/// each case's `q_value`.
+/// each case's `q_value`. `margin` is the largest tolerated drop (points): the guard interval
+/// is checked against the decision points `−margin` and 0 ([`guard::interval`]).
 pub fn compute(
     cases: &mut [CaseComparison],
     measurements: Measurements,
     bootstrap_replicates: u32,
     seed: u64,
+    margin: f64,
 ) -> SuiteStats {
     let classes = ClassCounts::of(cases);
+    let pass_rate = pass_rate(cases, bootstrap_replicates, seed, margin);
+    let significance = significance(cases);
+    let flaky = flaky(cases);
+    let Measured {
+        latency,
+        ttft,
+        cost,
+        tokens,
+    } = measured(measurements);
+    SuiteStats {
+        classes,
+        pass_rate,
+        significance,
+        flaky,
+        latency,
+        ttft,
+        cost,
+        tokens,
+    }
+}
 
-    // Pass rates of paired cases.
-    let mut diffs: Vec<f64> = Vec::new();
+/// The pass-rate difference over paired cases, with the bootstrap and guard intervals.
+fn pass_rate(
+    cases: &[CaseComparison],
+    bootstrap_replicates: u32,
+    seed: u64,
+    margin: f64,
+) -> PassRate {
+    let (diffs, single) = paired_diffs(cases);
     let (mut sum_b, mut sum_c) = (0.0, 0.0);
-    for case in cases.iter() {
+    for case in cases {
         if let (Some(b), Some(c)) = (case.rate_baseline(), case.rate_candidate()) {
-            diffs.push(c - b);
             sum_b += b;
             sum_c += c;
         }
@@ -291,9 +319,18 @@ pub fn compute(
     } else {
         0.0
     };
-    let ci = bootstrap::mean_interval(&diffs, bootstrap_replicates, 0.95, seed)
-        .map(|iv| [iv.lo * 100.0, iv.hi * 100.0]);
-    let pass_rate = PassRate {
+    let data = guard::Data {
+        diffs: &diffs,
+        single,
+    };
+    let (ci, guard_interval) = rayon::join(
+        || {
+            bootstrap::mean_interval(&diffs, bootstrap_replicates, 0.95, seed)
+                .map(|iv| [iv.lo * 100.0, iv.hi * 100.0])
+        },
+        || guard::interval(data, &[-margin / 100.0, 0.0]),
+    );
+    PassRate {
         cases: n,
         baseline: mean(sum_b),
         candidate: mean(sum_c),
@@ -303,9 +340,14 @@ pub fn compute(
         bootstrap: bootstrap_replicates,
         seed,
         sd_points: sd * 100.0,
-        adjusted_points: adjusted_interval(&diffs, Z95),
-    };
+        adjusted_points: guard_interval.map(|[lo, hi]| [lo * 100.0, hi * 100.0]),
+        guard: (n > 0).then(|| data.method()),
+        single_samples: n > 0 && single,
+    }
+}
 
+/// Per-case Fisher tests with the Benjamini–Hochberg adjustment (fills each case's `q_value`).
+fn significance(cases: &mut [CaseComparison]) -> Significance {
     // Benjamini–Hochberg over every tested case.
     let mut tested: Vec<(usize, f64)> = cases
         .iter()
@@ -344,13 +386,15 @@ pub fn compute(
             q_value: q,
         });
     }
-    let significance = Significance {
+    Significance {
         tested: tested.len(),
         cases: significant,
         after_adjustment,
-    };
+    }
+}
 
-    // Flaky cases.
+/// Cases whose pass rate is strictly between 0 and 1 on a side.
+fn flaky(cases: &[CaseComparison]) -> Flaky {
     let mut flaky = Flaky::default();
     for c in cases.iter() {
         let is_flaky = |r: Option<f64>| r.is_some_and(|r| r > 0.0 && r < 1.0);
@@ -367,7 +411,19 @@ pub fn compute(
             });
         }
     }
+    flaky
+}
 
+/// Latency and time-to-first-token percentiles, cost and token totals.
+struct Measured {
+    latency: Latency,
+    ttft: Latency,
+    cost: Cost,
+    tokens: Tokens,
+}
+
+/// Latency and time-to-first-token percentiles, cost and token totals.
+fn measured(measurements: Measurements) -> Measured {
     let Measurements {
         latency_baseline,
         latency_candidate,
@@ -387,12 +443,7 @@ pub fn compute(
         partial: (cost_baseline.1 > 0 && cost_baseline.1 < cost_baseline.2)
             || (cost_candidate.1 > 0 && cost_candidate.1 < cost_candidate.2),
     };
-
-    SuiteStats {
-        classes,
-        pass_rate,
-        significance,
-        flaky,
+    Measured {
         latency,
         ttft,
         cost,

@@ -72,6 +72,10 @@ pub struct SamplesNeeded {
     /// True when a side has single samples, so within-case variance could not be estimated
     /// and `per_case` is a lower bound.
     pub lower_bound: bool,
+    /// The power the figures are computed for (0.8; absent in files written before, whose
+    /// figures were for about 50 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<f64>,
 }
 
 /// The verdict with its evidence.
@@ -120,10 +124,10 @@ fn gate(name: &str, status: GateStatus, detail: impl Into<String>) -> Gate {
 }
 
 /// The interval used for the verdict: the bootstrap's (else, with `--bootstrap 0`, the normal
-/// approximation `Δ ± 1.96·s/√n`), widened to the small-sample adjusted interval
-/// ([`super::stats::adjusted_interval`]) where that is wider. The percentile bootstrap is
-/// too narrow with few cases (all cases agreeing gives a zero-width interval); the hull keeps
-/// a verdict from claiming more than its cases show.
+/// approximation `Δ ± 1.96·s/√n`), widened to the guard interval ([`super::guard`]: exact
+/// with single samples, by betting with repeated samples) where that is wider. The percentile
+/// bootstrap is too narrow with few cases (all cases agreeing gives a zero-width interval);
+/// the hull's error rates are at most the guard's, 2.5 % a side.
 pub fn interval(stats: &SuiteStats) -> Option<[f64; 2]> {
     let p = &stats.pass_rate;
     if p.cases == 0 {
@@ -145,7 +149,7 @@ fn unadjusted(stats: &SuiteStats) -> [f64; 2] {
     })
 }
 
-/// Whether the small-sample adjustment widened the verdict's interval.
+/// Whether the guard interval widened the verdict's interval.
 pub fn widened(stats: &SuiteStats) -> bool {
     let (Some(wide), base) = (interval(stats), unadjusted(stats)) else {
         return false;
@@ -203,7 +207,7 @@ pub fn decide(
                         "the 95% interval of the pass-rate difference ({range}) straddles −{} points, the largest tolerated drop",
                         num(d)
                     ),
-                    samples_needed: Some(samples_needed(cases, stats, d)),
+                    samples_needed: Some(super::needed::samples_needed(cases, stats, d)),
                 }
             }
         }
@@ -304,29 +308,45 @@ pub fn decide(
             )
         } else {
             let n = cases.iter().filter(tagged).count();
-            gate(
-                "no_regression_tags",
-                GateStatus::Pass,
-                format!("none of the {n} case(s) tagged {tag_list} regressed"),
-            )
+            if n == 0 {
+                // Asked for, but nothing to check: a misspelt tag must not pass quietly.
+                gate(
+                    "no_regression_tags",
+                    GateStatus::Fail,
+                    format!(
+                        "cannot check: no compared case carries {tag_list}; check the tag names (suite `no_regression_tags`, --critical-tag) and the --tag/--filter selection"
+                    ),
+                )
+            } else {
+                gate(
+                    "no_regression_tags",
+                    GateStatus::Pass,
+                    format!("none of the {n} case(s) tagged {tag_list} regressed"),
+                )
+            }
         }
     });
 
     // Latency and cost.
+    let l = &stats.latency;
     gates.push(increase_gate(
         "p95_latency",
         "p95 latency",
         settings.max_p95_latency_increase,
         stats.latency.p95_increase_pct,
         "",
+        || missing_latency(l.baseline_p95, l.candidate_p95),
     ));
+    let t = &stats.ttft;
     gates.push(increase_gate(
         "p95_ttft",
         "p95 time to first token",
         settings.max_p95_ttft_increase,
         stats.ttft.p95_increase_pct,
         "",
+        || missing_ttft(t.baseline_p95, t.candidate_p95),
     ));
+    let c = &stats.cost;
     gates.push(increase_gate(
         "cost",
         "total cost",
@@ -337,6 +357,7 @@ pub fn decide(
         } else {
             ""
         },
+        || missing_cost(c.baseline_usd, c.candidate_usd),
     ));
 
     // Answers.
@@ -365,7 +386,16 @@ pub fn decide(
     (verdict, gates, exit)
 }
 
-fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, note: &str) -> Gate {
+/// A gate on a percent increase. A limit that was set but cannot be checked (`why_not`
+/// says why) fails the gate: a gate the user asked for is never skipped.
+fn increase_gate(
+    name: &str,
+    what: &str,
+    max: Option<f64>,
+    got: Option<f64>,
+    note: &str,
+    why_not: impl Fn() -> String,
+) -> Gate {
     match (max, got) {
         (None, Some(g)) => gate(
             name,
@@ -373,10 +403,10 @@ fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, not
             format!("{what} {}%, no limit set{note}", signed(g)),
         ),
         (None, None) => gate(name, GateStatus::Skipped, "no limit set"),
-        (Some(_), None) => gate(
+        (Some(m), None) => gate(
             name,
-            GateStatus::Skipped,
-            format!("no {what} on one side to compare"),
+            GateStatus::Fail,
+            format!("cannot check the {}% limit: {}", num(m), why_not()),
         ),
         (Some(m), Some(g)) if g > m => gate(
             name,
@@ -399,89 +429,36 @@ fn increase_gate(name: &str, what: &str, max: Option<f64>, got: Option<f64>, not
     }
 }
 
-/// Estimates the data that would decide an inconclusive verdict.
-///
-/// Model: case `i`'s difference `d_i` varies because cases differ (between-case variance `B`)
-/// and because each rate is a mean of `r` Bernoulli samples (within-case variance `W`, which
-/// shrinks as `1/r`). Observed: `V = var(d_i)`; `W = mean of b(1−b)/(r_b−1) + c(1−c)/(r_c−1)`
-/// (unbiased per case); `B = max(V − W, 0)`. The interval decides once its half-width
-/// `1.96·√(V'/n)` is below the gap `g = |Δ + D|` between the estimate and the margin, i.e.
-/// `V' < T = n·(g/1.96)²`. With `k`-fold samples per case `V' = B + W/k`, so
-/// `k = W / (T − B)` and `per_case = ⌈r·k⌉` (impossible when `T ≤ B`). More cases of the same
-/// kind: `n' = ⌈V·(1.96/g)²⌉`. With single samples `W` cannot be estimated; it is taken as `V`
-/// (all variance within cases), which gives a lower bound.
-fn samples_needed(cases: &[CaseComparison], stats: &SuiteStats, d: f64) -> SamplesNeeded {
-    let mut within = 0.0;
-    let mut single = false;
-    let mut per: Vec<u32> = Vec::new();
-    for c in cases {
-        let (Some(b), Some(s)) = (c.baseline.as_ref(), c.candidate.as_ref()) else {
-            continue;
-        };
-        let (Some(pb), Some(pc)) = (b.pass_rate, s.pass_rate) else {
-            continue;
-        };
-        per.push(b.answered.min(s.answered));
-        if b.answered < 2 || s.answered < 2 {
-            single = true;
-        } else {
-            within += pb * (1.0 - pb) / f64::from(b.answered - 1)
-                + pc * (1.0 - pc) / f64::from(s.answered - 1);
+/// Why the p95 latency increase is unknown.
+fn missing_latency(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    match (baseline, candidate) {
+        (None, _) | (_, None) => {
+            "no case was answered on both sides, so there is no latency to compare".into()
+        }
+        (Some(_), Some(_)) => "the baseline's p95 latency is 0 ms (answers replayed or cached without a latency), so an increase in percent is undefined".into(),
+    }
+}
+
+/// Why the p95 time-to-first-token increase is unknown.
+fn missing_ttft(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    match (baseline, candidate) {
+        (None, _) => "no baseline answer has a time to first token (only streamed answers have one: `stream: true` in the provider's config, or `--stream`)".into(),
+        (_, None) => "no candidate answer has a time to first token (only streamed answers have one: `stream: true` in the provider's config, or `--stream`)".into(),
+        (Some(_), Some(_)) => "the baseline's p95 time to first token is 0 ms, so an increase in percent is undefined".into(),
+    }
+}
+
+/// Why the total cost increase is unknown.
+fn missing_cost(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    const HOW: &str = "the built-in price table (docs/prices.md) has no price for its model; set `input_cost_per_mtok` and `output_cost_per_mtok` in the provider's config, or drop the cost limit";
+    match (baseline, candidate) {
+        (None, None) => format!("neither side's answers have a cost; {HOW}"),
+        (None, Some(_)) => format!("the baseline's answers have no cost; {HOW}"),
+        (Some(_), None) => format!("the candidate's answers have no cost; {HOW}"),
+        (Some(_), Some(_)) => {
+            "the baseline's total cost is $0, so an increase in percent is undefined".into()
         }
     }
-    let n = per.len();
-    per.sort_unstable();
-    let r = per.get(n / 2).copied().unwrap_or(1).max(1);
-    let v = (stats.pass_rate.sd_points / 100.0).powi(2);
-    let w = if single || n == 0 {
-        v
-    } else {
-        within / n as f64
-    };
-    let between = (v - w).max(0.0);
-    let g = ((stats.pass_rate.diff_points + d) / 100.0).abs();
-    let mut out = SamplesNeeded {
-        per_case: None,
-        current_per_case: r,
-        cases: None,
-        current_cases: n,
-        lower_bound: single,
-    };
-    if g < 1e-12 || n == 0 {
-        return out;
-    }
-    let target = n as f64 * (g / Z95).powi(2);
-    if target > between && w > 0.0 {
-        let k = w / (target - between);
-        let needed = (f64::from(r) * k).ceil();
-        if needed.is_finite() && needed < 1e9 {
-            out.per_case = Some((needed as u32).max(r + 1));
-        }
-    }
-    // Cases of the same kind: the interval's half-width must fall below `g`, the bootstrap's
-    // (`1.96·√(V/n')`) and the small-sample adjusted one's, with the observed mean and
-    // spread of the differences.
-    let mu = stats.pass_rate.diff_points / 100.0;
-    let second = v * (n.saturating_sub(1)) as f64 / n as f64 + mu * mu;
-    let decides = |m: f64| {
-        let adj_n = m + 2.0;
-        let adj_mean = m * mu / adj_n;
-        let adj_var = ((m * second + 1.0) / adj_n - adj_mean * adj_mean).max(0.0);
-        Z95 * (v / m).sqrt() < g && Z95 * (adj_var / adj_n).sqrt() < g
-    };
-    let (mut lo, mut hi) = (n as f64, (n as f64 + 1.0).max(1.0));
-    while !decides(hi) && hi < 1e15 {
-        lo = hi;
-        hi *= 2.0;
-    }
-    if decides(hi) {
-        while hi - lo > 1.0 {
-            let mid = ((lo + hi) / 2.0).floor();
-            if decides(mid) { hi = mid } else { lo = mid }
-        }
-        out.cases = Some((hi as u64).max(n as u64 + 1));
-    }
-    out
 }
 
 /// `+1.5` / `−2.0` with one decimal.

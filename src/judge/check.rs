@@ -88,6 +88,8 @@ pub(crate) enum Check {
     Overlap(Overlap),
     /// Needs a grader, an embedder or a command: judged through `judge::start`.
     Graded(Box<Graded>),
+    /// `javascript` (run in `judge::start`, which has the prompt) or `python` (a command).
+    Script(super::scripted::Scripted),
     Set {
         children: Vec<CompiledAssertion>,
         threshold: Option<f64>,
@@ -176,7 +178,8 @@ impl Check {
                 children,
                 threshold,
             } => eval_set(children, *threshold, obs),
-            Check::Graded(_) => Raw::undetermined(
+            Check::Script(s) if !s.is_python() => s.eval_js(obs, None),
+            Check::Script(_) | Check::Graded(_) => Raw::undetermined(
                 "this assertion needs a grader, an embedder or a command: the runner judges it",
             ),
         }
@@ -251,14 +254,33 @@ pub(crate) fn set_raw(
 /// `transform`: narrows the output before the check. A string starting with `$` is a JSONPath
 /// into the output's JSON (its first match; strings as they are, other values as compact
 /// JSON); anything else is a regex (its first capture group if it has one, else the match).
+/// Code (`{ javascript: … }`, `{ python: … }`) gets `output` and `context` and its result is
+/// what the check sees (a non-string as JSON text; `javascript`/`python` checks get the value).
 #[derive(Debug)]
 pub(crate) enum Transform {
     Path(JsonPath, String),
     Regex(Regex, String),
+    Script(crate::script::CompiledTransform),
 }
 
+/// A transformed answer: its text, and the value code returned (if any).
+pub(crate) type Transformed<'a> = (Cow<'a, str>, Option<Value>);
+
 impl Transform {
-    pub(crate) fn compile(src: &str) -> Result<Self, JudgeError> {
+    pub(crate) fn compile(
+        spec: &crate::suite::model::TransformSpec,
+        dir: &std::path::Path,
+    ) -> Result<Self, JudgeError> {
+        use crate::suite::model::TransformSpec;
+        let src = match spec {
+            TransformSpec::Text(src) => src.as_str(),
+            TransformSpec::Javascript(code) | TransformSpec::Python(code) => {
+                let python = matches!(spec, TransformSpec::Python(_));
+                return crate::script::CompiledTransform::compile(python, code, dir)
+                    .map(Transform::Script)
+                    .map_err(|m| JudgeError::at("transform", m));
+            }
+        };
         if src.trim_start().starts_with('$') {
             // A path with whitespace around it is an error (RFC 9535), not a regex.
             return json::compile_path(src)
@@ -271,15 +293,21 @@ impl Transform {
             .map_err(|m| JudgeError::at("transform", m))
     }
 
-    pub(crate) fn apply<'a>(&self, output: &'a str) -> Result<Cow<'a, str>, String> {
+    /// Applies the transform to an answer (`value`: what an earlier transform returned).
+    pub(crate) fn apply<'a>(
+        &self,
+        output: &'a str,
+        value: Option<&Value>,
+        vars: &crate::suite::model::Vars,
+    ) -> Result<Transformed<'a>, String> {
         match self {
             Transform::Path(path, src) => {
                 let doc = json::find_json(output)
                     .ok_or_else(|| format!("`transform: {src}` found no JSON in the output"))?;
                 match path.query(&doc).first() {
                     None => Err(format!("`transform: {src}` matched nothing in the output")),
-                    Some(Value::String(s)) => Ok(Cow::Owned(s.clone())),
-                    Some(v) => Ok(Cow::Owned(v.to_string())),
+                    Some(Value::String(s)) => Ok((Cow::Owned(s.clone()), None)),
+                    Some(v) => Ok((Cow::Owned(v.to_string()), None)),
                 }
             }
             Transform::Regex(re, src) => {
@@ -287,7 +315,15 @@ impl Transform {
                     format!("`transform: {}` matched nothing in the output", quote(src))
                 })?;
                 let m = caps.iter().skip(1).flatten().next().or_else(|| caps.get(0));
-                Ok(Cow::Borrowed(m.map_or("", |m| m.as_str())))
+                Ok((Cow::Borrowed(m.map_or("", |m| m.as_str())), None))
+            }
+            Transform::Script(t) => {
+                let input = value
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(output.to_string()));
+                let context = serde_json::json!({ "vars": vars, "test": { "vars": vars } });
+                let v = t.run_blocking(crate::script::Input::Output, &input, &context)?;
+                Ok((Cow::Owned(crate::script::output_text(&v)), Some(v)))
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod metrics;
 mod overlap;
 pub mod prices;
 pub mod refusal;
+mod scripted;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -112,6 +113,9 @@ pub struct Observation<'a> {
     pub tool_calls: &'a [ToolCall],
     /// The tools the prompt offered.
     pub tools: &'a [Tool],
+    /// What a transform made of the answer, when it returned something other than text
+    /// (`output` is then its JSON): what `javascript` and `python` checks get as `output`.
+    pub value: Option<&'a serde_json::Value>,
 }
 
 /// The result of one assertion on one answer.
@@ -177,14 +181,18 @@ pub fn compile(
                 "it only changes the text the text and JSON checks look at; tool checks read the answer's tool calls"
             }));
         }
-        Some(t) => Some(Transform::compile(t)?),
+        Some(t) => Some(Transform::compile(t, ctx.dir)?),
     };
     let check = compile_check(spec, ctx)?;
-    let external = match &check {
-        Check::Graded(_) => true,
-        Check::Set { children, .. } => children.iter().any(|c| c.external),
-        _ => false,
-    };
+    // Code transforms go through `start` too: their failure is an error of the case (as in
+    // promptfoo), which only `start` can report.
+    let script_transform = matches!(transform, Some(Transform::Script(_)));
+    let external = script_transform
+        || match &check {
+            Check::Graded(_) | Check::Script(_) => true,
+            Check::Set { children, .. } => children.iter().any(|c| c.external),
+            _ => false,
+        };
     Ok(CompiledAssertion {
         spec: spec.clone(),
         check,
@@ -316,6 +324,7 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
         | K::SelectBest
         | K::Similar
         | K::Command => Check::Graded(Box::new(graded::Graded::compile(spec, ctx)?)),
+        K::Javascript | K::Python => Check::Script(scripted::Scripted::compile(spec, ctx.dir)?),
     };
     Ok(check)
 }
@@ -406,9 +415,10 @@ fn compile_set(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check, 
 pub fn evaluate(a: &CompiledAssertion, obs: &Observation<'_>) -> Outcome {
     let raw = match &a.transform {
         None => a.check.eval(obs),
-        Some(t) => match t.apply(obs.output) {
-            Ok(text) => a.check.eval(&Observation {
+        Some(t) => match t.apply(obs.output, obs.value, obs.vars) {
+            Ok((text, value)) => a.check.eval(&Observation {
                 output: &text,
+                value: value.as_ref(),
                 ..*obs
             }),
             Err(reason) => Raw::undetermined(reason),
@@ -429,10 +439,16 @@ pub fn start<'a>(
     if !a.external {
         return Verdict::Done(Judged::ok(evaluate(a, obs)));
     }
-    let text = match &a.transform {
-        None => Cow::Borrowed(obs.output),
-        Some(t) => match t.apply(obs.output) {
-            Ok(text) => text,
+    let (text, value) = match &a.transform {
+        None => (Cow::Borrowed(obs.output), None),
+        Some(t) => match t.apply(obs.output, obs.value, obs.vars) {
+            Ok(x) => x,
+            Err(reason) if matches!(t, Transform::Script(_)) => {
+                return Verdict::Done(Judged::failed(
+                    a,
+                    graded::Failure::new(crate::provider::ErrorClass::InvalidRequest, reason),
+                ));
+            }
             Err(reason) => {
                 return Verdict::Done(Judged::ok(conclude(a, Raw::undetermined(reason))));
             }
@@ -440,15 +456,18 @@ pub fn start<'a>(
     };
     let obs = Observation {
         output: &text,
+        value: value.as_ref().or(obs.value),
         ..*obs
     };
     match &a.check {
         Check::Graded(g) => g.start(a, &text, &obs, ctx),
+        Check::Script(s) if s.is_python() => graded::python_pending(a, s.python_call(&obs, ctx)),
+        Check::Script(s) => Verdict::Done(Judged::ok(conclude(a, s.eval_js(&obs, Some(ctx))))),
         Check::Set { children, .. } => Verdict::Set(graded::SetPending::new(
             a,
             children.iter().map(|c| start(c, &obs, ctx)).collect(),
         )),
-        _ => Verdict::Done(Judged::ok(evaluate(a, &obs))),
+        _ => Verdict::Done(Judged::ok(conclude(a, a.check.eval(&obs)))),
     }
 }
 

@@ -200,10 +200,7 @@ pub(super) fn plan_helpers<'a>(
                 continue;
             }
         };
-        if let Some(d) = cx
-            .lifecycle
-            .diagnostic(&cx.suite.path, &spec, role.word())
-        {
+        if let Some(d) = cx.lifecycle.diagnostic(&cx.suite.path, &spec, role.word()) {
             diags.push(place(d));
         }
         if !cx.require_keys && cx.mode != Mode::Replay {

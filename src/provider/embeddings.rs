@@ -60,6 +60,18 @@ pub fn build_embedder(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltEmbedder, ProviderFactoryError> {
+    use super::ids::{IdForm, Role, promptfoo_form};
+    match promptfoo_form(&spec.id, Role::Embeddings) {
+        IdForm::Native => {}
+        IdForm::Mapped { id, .. } => {
+            let mut mapped = spec.clone();
+            mapped.id = id;
+            return build_embedder(&mapped, ctx);
+        }
+        IdForm::Rejected { message, help } => {
+            return Err(ProviderFactoryError::new(message).at("id").help(help));
+        }
+    }
     let protocol: Arc<dyn Embedder> = match spec.kind() {
         "openai" => Arc::new(OpenAiEmbedder::build(spec, ctx, false)?),
         "openai-compatible" => Arc::new(OpenAiEmbedder::build(spec, ctx, true)?),

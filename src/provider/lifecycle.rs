@@ -203,7 +203,20 @@ pub fn parse_day(s: &str) -> Option<i64> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[usize::try_from(m - 1).ok()?] {
         return None;
     }
@@ -283,7 +296,11 @@ mod tests {
         );
         // The retirement day itself counts as retired; the 90th day before it warns, the 91st
         // does not.
-        assert!(check("openai", "gpt-4o", day("2027-01-14")).unwrap().retired());
+        assert!(
+            check("openai", "gpt-4o", day("2027-01-14"))
+                .unwrap()
+                .retired()
+        );
         assert!(check("openai", "gpt-4o", day("2026-10-16")).is_some());
         assert!(check("openai", "gpt-4o", day("2026-10-15")).is_none());
         // Current models, unknown models and self-hosted kinds: nothing.
@@ -306,11 +323,18 @@ mod tests {
         // Azure retired gpt-4o on 2026-10-01; OpenAI retires it on 2027-01-14.
         let azure = check("azure", "gpt-4o", today).unwrap();
         assert!(azure.retired());
-        assert_eq!((azure.retires, azure.successor), ("2026-10-01", Some("gpt-5.1")));
+        assert_eq!(
+            (azure.retires, azure.successor),
+            ("2026-10-01", Some("gpt-5.1"))
+        );
         let openai = check("openai", "gpt-4o", today).unwrap();
         assert_eq!(openai.retires, "2027-01-14");
         // Vertex retired gemini-2.5-flash; the Gemini API announced no date.
-        assert!(check("vertex", "gemini-2.5-flash", today).unwrap().retired());
+        assert!(
+            check("vertex", "gemini-2.5-flash", today)
+                .unwrap()
+                .retired()
+        );
         assert_eq!(check("gemini", "gemini-2.5-flash", today), None);
         // Bedrock's own date, with or without an inference-profile prefix; case does not
         // matter.
@@ -348,7 +372,11 @@ mod tests {
         }
         let env = |v: &'static str| move |k: &str| (k == TODAY_VAR).then(|| v.to_string());
         assert_eq!(today(&env("2026-12-07")), Ok(20_794));
-        assert!(today(&env("next tuesday")).unwrap_err().contains("YYYY-MM-DD"));
+        assert!(
+            today(&env("next tuesday"))
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
         assert!(today(&|_: &str| None).unwrap() > 20_000);
     }
 }

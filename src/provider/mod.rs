@@ -21,6 +21,7 @@ pub mod embeddings;
 pub mod exec;
 pub mod gemini;
 pub mod http;
+pub mod ids;
 pub mod lifecycle;
 pub mod ollama;
 pub mod openai;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ollama, openai, vertex};
+use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ids, ollama, openai, vertex};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
@@ -133,6 +133,17 @@ pub fn build_provider(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltProvider, ProviderFactoryError> {
+    match ids::promptfoo_form(&spec.id, ids::Role::Chat) {
+        ids::IdForm::Native => {}
+        ids::IdForm::Mapped { id, .. } => {
+            let mut mapped = spec.clone();
+            mapped.id = id;
+            return build_provider(&mapped, ctx);
+        }
+        ids::IdForm::Rejected { message, help } => {
+            return Err(ProviderFactoryError::new(message).at("id").help(help));
+        }
+    }
     let protocol: Arc<dyn Provider> = match spec.kind() {
         "openai" => Arc::new(openai::OpenAi::build(spec, ctx, openai::Flavor::OpenAi)?),
         "openai-compatible" => Arc::new(openai::OpenAi::build(

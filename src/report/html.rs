@@ -139,6 +139,9 @@ struct Model<'a> {
     prompts: Vec<&'a RenderedPrompt>,
     /// Named metrics (`metric:` on assertions), per provider.
     metrics: Vec<crate::results::metrics::MetricSummary>,
+    /// "3 of 20 answers came from the response cache (the oldest 2h old)", when any did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -321,7 +324,12 @@ impl<'a> Model<'a> {
                 column_of.get(m.provider.as_str()).copied(),
             )
         });
+        let cache_note = file.summary.cache_use().sentence(
+            file.summary.total,
+            crate::results::cached::reference_time(&file.run.started_at),
+        );
         Model {
+            cache_note,
             kind: "results",
             tool: format!("{} {}", file.tool.name, file.tool.version),
             run: &file.run,
@@ -362,6 +370,8 @@ struct ComparisonView<'a> {
     exit_code: u8,
     /// Cases, most severe class first (the file's order within a class).
     cases: Vec<Value>,
+    /// Where each side's answers came from, when some came from the response cache.
+    cache_notes: Vec<String>,
 }
 
 impl<'a> ComparisonModel<'a> {
@@ -382,7 +392,14 @@ impl<'a> ComparisonModel<'a> {
                         v
                     })
                     .collect();
+                let cache_notes = [("baseline", &c.baseline), ("candidate", &c.candidate)]
+                    .into_iter()
+                    .filter_map(|(name, side)| {
+                        side.cache_sentence().map(|l| format!("{name}: {l}"))
+                    })
+                    .collect();
                 ComparisonView {
+                    cache_notes,
                     baseline: &c.baseline,
                     candidate: &c.candidate,
                     verdict: &c.verdict,

@@ -80,6 +80,16 @@ fn testsuite(out: &mut String, file: &ResultsFile, groups: &[CaseGroup<'_>]) {
     if let Some(s) = &file.run.shard {
         props.push(("shard", s.clone()));
     }
+    if let Some(c) = &file.run.cache {
+        props.push(("cache", c.clone()));
+    }
+    // Answers from the response cache in this suite × provider.
+    let cache =
+        crate::results::cached::CacheUse::of(groups.iter().flat_map(|g| g.results.iter().copied()));
+    props.push(("cached_answers", cache.answers.to_string()));
+    if let Some(t) = cache.oldest_unix {
+        props.push(("oldest_cached_at", crate::results::rfc3339(t)));
+    }
     if let Some(info) = file.suites.iter().find(|s| s.name == g0.suite) {
         props.push(("suite_path", info.path.clone()));
     }
@@ -325,6 +335,26 @@ fn comparison_cases(out: &mut String, c: &crate::drift::Comparison, version: &st
     }
     if let Some(src) = &c.candidate.source {
         props.push(("candidate_source", src.clone()));
+    }
+    for (name, side) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
+        props.push((
+            if name == "baseline" {
+                "baseline_cached_answers"
+            } else {
+                "candidate_cached_answers"
+            },
+            side.cached.to_string(),
+        ));
+        if let Some(t) = &side.oldest_cached_at {
+            props.push((
+                if name == "baseline" {
+                    "baseline_oldest_cached_at"
+                } else {
+                    "candidate_oldest_cached_at"
+                },
+                t.clone(),
+            ));
+        }
     }
     for (k, v) in props {
         let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", attr(&v));

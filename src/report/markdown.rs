@@ -93,6 +93,15 @@ pub fn render(file: &ResultsFile, footer: &Footer) -> String {
     if !file.complete {
         out.push_str("\n> [!WARNING]\n> The run did not finish (interrupted, or shards are missing): cases may be missing from this summary.\n");
     }
+    if let Some(line) = file.summary.cache_use().sentence(
+        s.total,
+        crate::results::cached::reference_time(&file.run.started_at),
+    ) {
+        let _ = writeln!(
+            out,
+            "\n> [!NOTE]\n> {line}: what the models said then, not now (`--no-cache` asks the providers again)."
+        );
+    }
     out.push('\n');
 
     // Counts per suite × provider.
@@ -342,11 +351,19 @@ impl DriftView {
                 ways.push(format!("about {m} cases (now {})", n.current_cases));
             }
             if !ways.is_empty() {
+                let power = n
+                    .power
+                    .map_or_else(String::new, |p| format!(" with {:.0}% power", p * 100.0));
                 let _ = write!(
                     evidence,
-                    " Inconclusive; to decide, if the difference holds: {}.",
+                    " Inconclusive; to decide{power}, if the difference and spread hold: {}.",
                     ways.join(", or ")
                 );
+            }
+        }
+        for (name, side) in [("Baseline", &c.baseline), ("Candidate", &c.candidate)] {
+            if let Some(line) = side.cache_sentence() {
+                let _ = write!(evidence, " {name}: {line}.");
             }
         }
         let gates = c

@@ -9,7 +9,9 @@ use crate::snapshot::{Class, Mode, Outcome, Report, Written};
 pub const MAX_LISTED: usize = 50;
 
 /// Renders the snapshot part of a run's report (empty when no suite was snapshotted).
-pub fn render(r: &Report) -> String {
+/// `cache` is where the run's answers came from: snapshots compared with cached answers say
+/// so, since they show what a model said then, not now.
+pub fn render(r: &Report, cache: crate::results::cached::CacheUse, answers: usize) -> String {
     let mut out = String::new();
     if r.dirs.is_empty() {
         return out;
@@ -53,6 +55,12 @@ pub fn render(r: &Report) -> String {
         counts.join(", "),
         dirs.join(", ")
     );
+    if let Some(line) = cache.sentence(answers, crate::results::now_unix()) {
+        let _ = writeln!(
+            out,
+            "  compared with cached answers: {line}; --no-cache asks the providers again"
+        );
+    }
     let listed: Vec<_> = r
         .entries
         .iter()

@@ -121,7 +121,7 @@ pub struct Tally {
     failed: Details,
     errored: Details,
     metrics: crate::results::metrics::MetricsAcc,
-    from_cache: usize,
+    cache: crate::results::cached::CacheUse,
 }
 
 /// The first [`MAX_DETAILS`] results of one kind in report order, and how many there were.
@@ -192,7 +192,7 @@ impl Tally {
             failed: Details::default(),
             errored: Details::default(),
             metrics: crate::results::metrics::MetricsAcc::default(),
-            from_cache: 0,
+            cache: crate::results::cached::CacheUse::default(),
         }
     }
 
@@ -216,9 +216,7 @@ impl Tally {
             Status::Error => self.errored.add(r),
         }
         self.metrics.add(r);
-        if r.source.as_deref() == Some("cache") {
-            self.from_cache += 1;
-        }
+        self.cache.add(r);
     }
 
     fn cell(&self, suite: usize, row: usize, column: usize) -> Cell {
@@ -438,13 +436,11 @@ pub fn render_tally_tables(
     #[allow(clippy::cast_precision_loss)]
     let secs = summary.duration_ms as f64 / 1000.0;
     let _ = writeln!(out, " in {secs:.2}s");
-    if tally.from_cache > 0 {
-        let _ = writeln!(
-            out,
-            "{} answer{} came from the response cache (use --no-cache to ask the providers again)",
-            tally.from_cache,
-            plural(tally.from_cache)
-        );
+    if let Some(line) = tally
+        .cache
+        .sentence(summary.total, crate::results::now_unix())
+    {
+        let _ = writeln!(out, "{line}; --no-cache asks the providers again");
     }
     if interrupted {
         let _ = writeln!(

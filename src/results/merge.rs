@@ -156,6 +156,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
     let mut case_counts: HashMap<String, usize> = HashMap::new();
     let mut incomplete = Vec::new();
     let mut modes = BTreeSet::new();
+    let mut cache_modes = BTreeSet::new();
     let mut started_at: Option<String> = None;
     let mut planned = 0;
     // Every input's credential sources, each once, in input order.
@@ -167,6 +168,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
             incomplete.push(inp.name.clone());
         }
         modes.insert(inp.file.run.mode.clone());
+        cache_modes.insert(inp.file.run.cache.clone());
         if started_at
             .as_deref()
             .is_none_or(|s| inp.file.run.started_at.as_str() < s)
@@ -240,7 +242,7 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
     });
     let mut summary = Summary::default();
     for r in &results {
-        summary.add(r.status);
+        summary.add_result(r);
     }
     summary.duration_ms = duration_ms;
     summary.unfinished = unfinished;
@@ -257,6 +259,18 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
         "mixed".into()
     };
     let complete = incomplete.is_empty() && missing_shards.is_empty();
+    // The cache mode of the shards, `mixed` when they differ; the thresholds only when every
+    // shard recorded them (the strictest, though shards of one run agree).
+    let cache = if cache_modes.len() == 1 {
+        cache_modes.pop_first().flatten()
+    } else {
+        Some("mixed".into())
+    };
+    let recorded: Option<Vec<&crate::suite::model::Thresholds>> = inputs
+        .iter()
+        .map(|i| i.file.run.thresholds.as_ref())
+        .collect();
+    let thresholds = recorded.map(crate::suite::model::Thresholds::strictest);
     Ok(Merged {
         file: ResultsFile {
             schema: super::SCHEMA_NAME.into(),
@@ -267,6 +281,8 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
                 started_at: started_at.unwrap_or_default(),
                 planned,
                 shard: None,
+                cache,
+                thresholds,
                 credentials,
             },
             suites,
@@ -345,6 +361,7 @@ mod tests {
             cost_usd: None,
             model: None,
             source: None,
+            cached_at: None,
             attempts: 1,
             assertions: vec![],
             error: None,
@@ -354,7 +371,7 @@ mod tests {
     fn file(shard: Option<&str>, results: Vec<CaseResult>) -> ResultsFile {
         let mut summary = Summary::default();
         for r in &results {
-            summary.add(r.status);
+            summary.add_result(r);
         }
         summary.duration_ms = 100 * results.len() as u64;
         ResultsFile {
@@ -366,6 +383,8 @@ mod tests {
                 started_at: "2026-01-01T00:00:00Z".into(),
                 planned: results.len(),
                 shard: shard.map(Into::into),
+                cache: None,
+                thresholds: None,
                 credentials: Vec::new(),
             },
             suites: vec![SuiteInfo {

@@ -14,6 +14,7 @@
 //! on Ctrl-C with `"complete": false`. [`read`] also accepts a file cut short by a crash, keeping
 //! every whole result in it.
 
+pub mod cached;
 pub mod merge;
 pub mod metrics;
 pub mod read;
@@ -195,6 +196,9 @@ pub struct CaseResult {
     /// Where the answer came from: `live`, `cache` or `cassette`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// For an answer from the response cache: when the provider first gave it (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_at: Option<String>,
     /// Attempts made (1 = no retry).
     #[serde(default)]
     pub attempts: u32,
@@ -262,6 +266,15 @@ pub struct RunInfo {
     /// `--shard K/N`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The response cache: `read-write` (cached answers used, new ones stored), `write-only`
+    /// (answers stored, never read: CI mode with a cache folder), or `off`. Absent in files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
+    /// The thresholds of the suites run (the strictest of each; see docs/drift.md), so that
+    /// `compare --results` and `diff` gate with them. Absent in files written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<crate::suite::model::Thresholds>,
     /// Where each cloud provider's credentials came from (added within version 1; older
     /// files and runs without cloud providers have none). Never a secret.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -296,16 +309,44 @@ pub struct Summary {
     pub unfinished: usize,
     /// Wall time of the run, ms.
     pub duration_ms: u64,
+    /// Results answered from the response cache (0 in files written before it was counted).
+    #[serde(default)]
+    pub cached: usize,
+    /// When the oldest of them was first received (Unix seconds; RFC 3339 in the file).
+    #[serde(
+        default,
+        rename = "oldest_cached_at",
+        skip_serializing_if = "Option::is_none",
+        with = "cached::rfc3339_opt"
+    )]
+    pub oldest_cached_unix: Option<u64>,
 }
 
 impl Summary {
-    /// Adds one result.
+    /// Adds one result's status.
     pub fn add(&mut self, status: Status) {
         self.total += 1;
         match status {
             Status::Passed => self.passed += 1,
             Status::Failed => self.failed += 1,
             Status::Error => self.errors += 1,
+        }
+    }
+
+    /// Adds one result: its status and whether it came from the response cache.
+    pub fn add_result(&mut self, r: &CaseResult) {
+        self.add(r.status);
+        if let Some(at) = cached::cached_unix(r) {
+            self.cached += 1;
+            self.oldest_cached_unix = Some(self.oldest_cached_unix.map_or(at, |o| o.min(at)));
+        }
+    }
+
+    /// The cache use these counts describe.
+    pub fn cache_use(&self) -> cached::CacheUse {
+        cached::CacheUse {
+            answers: self.cached,
+            oldest_unix: self.oldest_cached_unix,
         }
     }
 }
@@ -360,6 +401,45 @@ pub(crate) fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Parses the RFC 3339 UTC times this crate writes (`2026-11-25T14:03:07Z`, also with a
+/// fraction or a `+00:00` offset) into Unix seconds.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (date, time) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: i64 = d.next()?.parse().ok()?;
+    let day: i64 = d.next()?.parse().ok()?;
+    let time = time
+        .strip_suffix(['Z', 'z'])
+        .or_else(|| time.strip_suffix("+00:00"))?;
+    let time = time.split('.').next()?;
+    let mut t = time.splitn(3, ':');
+    let hh: u64 = t.next()?.parse().ok()?;
+    let mm: u64 = t.next()?.parse().ok()?;
+    let ss: u64 = t.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm), the inverse of `rfc3339`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let days = u64::try_from(days).ok()?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
 /// Seconds since the Unix epoch as RFC 3339 UTC.
 pub(crate) fn rfc3339(secs: u64) -> String {
     // Civil-from-days (Howard Hinnant's algorithm), UTC.
@@ -392,6 +472,26 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_736_942_400), "2025-01-15T12:00:00Z");
         assert!(now_rfc3339().ends_with('Z'));
+        for secs in [
+            0u64,
+            951_782_400,
+            1_736_942_400,
+            4_102_444_799,
+            1_709_164_800,
+        ] {
+            assert_eq!(
+                parse_rfc3339(&rfc3339(secs)),
+                Some(secs),
+                "{}",
+                rfc3339(secs)
+            );
+        }
+        assert_eq!(
+            parse_rfc3339("2025-01-15T12:00:00.250+00:00"),
+            Some(1_736_942_400)
+        );
+        assert_eq!(parse_rfc3339("2025-13-15T12:00:00Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     /// What `AssertionResult` derived before: its hand-written `Serialize` writes the same.

@@ -90,7 +90,7 @@ fn recover(bytes: &[u8]) -> Option<ResultsFile> {
     }
     let mut summary = Summary::default();
     for r in &results {
-        summary.add(r.status);
+        summary.add_result(r);
     }
     let obj = head.as_object_mut()?;
     obj.insert("results".into(), serde_json::Value::Array(Vec::new()));

@@ -5,6 +5,9 @@
 //! Only successful answers are cached. Entries older than the TTL are ignored (and replaced).
 //! A streamed answer is kept as assembled (`streamed`: the answer and its time to first
 //! token); its key differs from the non-streamed request's (the body or URL says `stream`).
+//! A hit carries the time the answer was first received, so every report can say how old the
+//! answers it used are. A write-only cache (CI mode without `--use-cache`) stores answers but
+//! never reads them.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,6 +26,18 @@ pub const DEFAULT_DIR: &str = ".promptdrift/cache";
 pub struct Cache {
     dir: PathBuf,
     ttl: Option<Duration>,
+    read: bool,
+}
+
+/// A cached answer.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The answer as received.
+    pub raw: RawResponse,
+    /// Its original latency, ms.
+    pub latency_ms: u64,
+    /// When it was received, Unix seconds.
+    pub created_unix: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -61,7 +76,20 @@ impl Cache {
         Cache {
             dir: dir.into(),
             ttl,
+            read: true,
         }
+    }
+
+    /// The same cache, written but never read: answers are stored for later runs, and this run
+    /// asks the providers.
+    pub fn write_only(mut self) -> Self {
+        self.read = false;
+        self
+    }
+
+    /// Whether cached answers are used.
+    pub fn reads(&self) -> bool {
+        self.read
     }
 
     /// The folder.
@@ -74,28 +102,31 @@ impl Cache {
         self.dir.join(shard).join(format!("{key}.json"))
     }
 
-    /// A cached answer and its original latency, if present and fresh.
-    pub fn get(&self, key: &str) -> Option<(RawResponse, u64)> {
+    /// A cached answer, if present and fresh (never, for a write-only cache).
+    pub fn get(&self, key: &str) -> Option<Hit> {
         let entry = self.entry(key)?;
         if entry.streamed.is_some() {
             return None;
         }
-        Some((
-            RawResponse {
+        Some(Hit {
+            raw: RawResponse {
                 status: entry.status,
                 headers: entry.headers,
                 body: entry.body.into_bytes(),
                 stderr: None,
             },
-            entry.latency_ms,
-        ))
+            latency_ms: entry.latency_ms,
+            created_unix: entry.created_unix,
+        })
     }
 
-    /// A cached streamed answer, its latency and time to first token, if present and fresh.
-    pub fn get_streamed(&self, key: &str) -> Option<(Response, u64, Option<u64>)> {
+    /// A cached streamed answer, its latency, time to first token and when it was received
+    /// (Unix seconds), if present and fresh (never, for a write-only cache).
+    pub fn get_streamed(&self, key: &str) -> Option<(Response, u64, Option<u64>, u64)> {
         let entry = self.entry(key)?;
+        let created = entry.created_unix;
         let s = entry.streamed?;
-        Some((s.answer, entry.latency_ms, s.ttft_ms))
+        Some((s.answer, entry.latency_ms, s.ttft_ms, created))
     }
 
     /// Stores a streamed answer as assembled (its strings already scrubbed of secrets).
@@ -124,8 +155,11 @@ impl Cache {
         write_atomic(&self.path_for(key), &bytes)
     }
 
-    /// A fresh entry of this format version.
+    /// A fresh entry of this format version (none for a write-only cache).
     fn entry(&self, key: &str) -> Option<CacheEntry> {
+        if !self.read {
+            return None;
+        }
         let text = std::fs::read(self.path_for(key)).ok()?;
         let entry: CacheEntry = serde_json::from_slice(&text).ok()?;
         if entry.version != 1 {
@@ -225,31 +259,39 @@ mod tests {
         };
         assert!(cache.get("abcdef").is_none());
         cache.put("abcdef", "openai:m", &raw, 42).unwrap();
-        let (got, ms) = cache.get("abcdef").unwrap();
-        assert_eq!(ms, 42);
-        assert_eq!(got.body, b"{}");
-        assert_eq!(got.headers.len(), 1, "sensitive headers are not stored");
-        assert_eq!(cache.stats().unwrap().entries, 1);
-        assert_eq!(cache.clear().unwrap().entries, 1);
+        let hit = cache.get("abcdef").unwrap();
+        assert_eq!(hit.latency_ms, 42);
+        assert_eq!(hit.raw.body, b"{}");
+        assert_eq!(hit.raw.headers.len(), 1, "sensitive headers are not stored");
+        assert!(hit.created_unix.abs_diff(now_unix()) < 5);
+        // A write-only cache stores but never answers.
+        let wo = Cache::new(dir.path().join("c"), None).write_only();
+        assert!(wo.get("abcdef").is_none());
+        wo.put("fedcba", "openai:m", &raw, 1).unwrap();
+        assert!(cache.get("fedcba").is_some());
+        assert_eq!(cache.stats().unwrap().entries, 2);
+        assert_eq!(cache.clear().unwrap().entries, 2);
         assert_eq!(cache.stats().unwrap().entries, 0);
     }
 
     #[test]
     fn expired_entries_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        // A minute of time to live: a loaded machine may cross a second boundary between
+        // `put` and `get`, so a zero TTL would make this test flaky.
+        let cache = Cache::new(dir.path(), Some(Duration::from_secs(60)));
         let raw = RawResponse {
             status: 200,
             body: b"{}".to_vec(),
             ..Default::default()
         };
         cache.put("abcdef", "p", &raw, 1).unwrap();
-        // created now, age 0 <= ttl 0: still fresh
+        // created just now, well within the TTL: fresh
         assert!(cache.get("abcdef").is_some());
-        let old = Cache::new(dir.path(), Some(Duration::from_secs(0)));
+        let old = Cache::new(dir.path(), Some(Duration::from_secs(60)));
         let path = old.path_for("abcdef");
         let mut entry: CacheEntry = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        entry.created_unix -= 10;
+        entry.created_unix -= 120;
         std::fs::write(&path, serde_json::to_vec(&entry).unwrap()).unwrap();
         assert!(old.get("abcdef").is_none());
     }

@@ -202,7 +202,7 @@ pub fn run(
                                 held.entry(GroupKey::of(&job)).or_default().push((job, result));
                                 continue;
                             }
-                            summary.add(result.status);
+                            summary.add_result(&result);
                             sink.event(RunEvent::Finished(&result));
                         }
                     }
@@ -227,7 +227,7 @@ pub fn run(
                             }
                             continue;
                         }
-                        summary.add(result.status);
+                        summary.add_result(&result);
                         sink.event(RunEvent::Finished(&result));
                     }
                 }
@@ -241,7 +241,7 @@ pub fn run(
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
             for (_, mut r) in rest {
                 grading::interrupted(&mut r);
-                summary.add(r.status);
+                summary.add_result(&r);
                 sink.event(RunEvent::Finished(&r));
             }
         }
@@ -327,6 +327,8 @@ pub(super) struct Answer {
     pub(super) latency_ms: u64,
     pub(super) source: Source,
     pub(super) attempts: u32,
+    /// For a cached answer: when it was received, Unix seconds.
+    pub(super) cached_unix: Option<u64>,
     /// A streamed answer, assembled (then `raw` holds only the head).
     pub(super) streamed: Option<StreamedAnswer>,
 }
@@ -369,6 +371,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cost_usd: None,
         model: None,
         source: None,
+        cached_at: None,
         attempts: 0,
         assertions: Vec::new(),
         error: None,
@@ -428,6 +431,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.attempts = answer.attempts;
     result.latency_ms = answer.latency_ms;
     result.source = Some(answer.source.as_str().to_string());
+    result.cached_at = answer.cached_unix.map(crate::results::rfc3339);
     let ttft_ms = answer.streamed.as_ref().and_then(|s| s.ttft_ms);
     let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
@@ -454,8 +458,22 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         cfg.input_cost_per_mtok,
         cfg.output_cost_per_mtok,
     );
+    let transformed = match transform_answer(provider, pc, case, &req, &response.text).await {
+        Ok(t) => t,
+        Err(e) => {
+            result.error = Some(crate::provider::ProviderError::new(
+                crate::provider::ErrorClass::InvalidRequest,
+                e,
+            ));
+            return result;
+        }
+    };
+    let (output, value) = match &transformed {
+        Some((text, value)) => (text.as_str(), Some(value)),
+        None => (response.text.as_str(), None),
+    };
     let obs = Observation {
-        output: &response.text,
+        output,
         finish: response.finish,
         refusal: response.refusal.as_deref(),
         latency_ms: answer.latency_ms,
@@ -465,6 +483,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         vars: &case.vars,
         tool_calls: &response.tool_calls,
         tools: &req.tools,
+        value,
     };
     let ctx = GradeContext {
         system: req.system.as_deref(),
@@ -493,6 +512,43 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.output = Some(response.text);
     result.tool_calls = response.tool_calls;
     result
+}
+
+/// Runs the provider's and then the case's `transform` on an answer: `None` when there is
+/// none, else the text the checks see and the value code returned. An error fails the case
+/// (as in promptfoo).
+async fn transform_answer(
+    provider: &crate::plan::PlannedProvider,
+    pc: &crate::plan::PlannedCase,
+    case: &crate::suite::model::Case,
+    req: &crate::provider::Request,
+    text: &str,
+) -> Result<Option<(String, serde_json::Value)>, String> {
+    let steps: Vec<&crate::script::CompiledTransform> = [&provider.transform, &pc.transform]
+        .into_iter()
+        .filter_map(|t| t.as_deref())
+        .collect();
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    let prompt = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == crate::suite::model::Role::User)
+        .map_or("", |m| m.content.as_str());
+    let context = serde_json::json!({
+        "vars": case.vars,
+        "test": { "vars": case.vars },
+        "prompt": { "raw": prompt, "label": "" },
+    });
+    let mut value = serde_json::Value::String(text.to_string());
+    for t in steps {
+        value = t
+            .run(crate::script::Input::Output, &value, &context)
+            .await?;
+    }
+    Ok(Some((crate::script::output_text(&value), value)))
 }
 
 /// The answer as judged: a streamed one as assembled, a live one as the check parsed it,
@@ -586,6 +642,7 @@ fn from_cassette(
             latency_ms: rec.latency_ms,
             source: Source::Cassette,
             attempts: 0,
+            cached_unix: None,
             streamed: streamed.map(|(response, ttft_ms)| StreamedAnswer { response, ttft_ms }),
         });
     }
@@ -610,7 +667,7 @@ fn from_cassette(
 fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Answer> {
     let cache = shared.cache.as_ref()?;
     if target.stream.is_some() {
-        let (response, latency_ms, ttft_ms) = cache.get_streamed(key)?;
+        let (response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
         return Some(Answer {
             raw: RawResponse {
                 status: 200,
@@ -619,15 +676,17 @@ fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Ans
             latency_ms,
             source: Source::Cache,
             attempts: 0,
+            cached_unix: Some(created),
             streamed: Some(StreamedAnswer { response, ttft_ms }),
         });
     }
-    let (raw, latency_ms) = cache.get(key)?;
+    let hit = cache.get(key)?;
     Some(Answer {
-        raw,
-        latency_ms,
+        raw: hit.raw,
+        latency_ms: hit.latency_ms,
         source: Source::Cache,
         attempts: 0,
+        cached_unix: Some(hit.created_unix),
         streamed: None,
     })
 }
@@ -801,6 +860,7 @@ fn settle(
                 latency_ms,
                 source: Source::Live,
                 attempts: 0,
+                cached_unix: None,
                 streamed: None,
             })
         }
@@ -832,6 +892,7 @@ fn settle(
                 latency_ms,
                 source: Source::Live,
                 attempts: 0,
+                cached_unix: None,
                 streamed: Some(StreamedAnswer { response, ttft_ms }),
             })
         }

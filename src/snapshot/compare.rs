@@ -265,6 +265,7 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                 cost_usd: info.metrics.cost_usd,
                 model: info.model.clone(),
                 source: None,
+                cached_at: None,
                 attempts: 1,
                 assertions,
                 error: refused.map(|e| ProviderError {

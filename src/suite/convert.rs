@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::dataset::{Dataset, Format, RowLoc};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::locate::{YamlIndex, locate_one};
-use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, Vars};
+use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, TransformSpec, Vars};
 use super::raw::{RawAssertion, RawCase};
 use super::{file_ref, resolve_relative};
 
@@ -53,6 +53,8 @@ pub(crate) struct Defaults {
     pub vars: Vars,
     pub assert: Vec<AssertionSpec>,
     pub threshold: Option<f64>,
+    pub transform: Option<TransformSpec>,
+    pub transform_vars: Option<TransformSpec>,
 }
 
 /// State of one suite load.
@@ -70,6 +72,9 @@ pub(crate) struct Loader<'a> {
     /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
     collided: Vec<(String, IdClaim)>,
     cases: usize,
+    /// Locate diagnostics in `source` (off for generated suites, whose diagnostics are put
+    /// back on the file they came from).
+    pub locate: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -86,6 +91,7 @@ impl<'a> Loader<'a> {
             ids: HashMap::new(),
             collided: Vec::new(),
             cases: 0,
+            locate: true,
         }
     }
 
@@ -138,7 +144,7 @@ impl<'a> Loader<'a> {
         }
         let source = self.source;
         for d in &mut self.diags {
-            if d.line.is_none() && d.file == self.path && !d.yaml_path.is_empty() {
+            if self.locate && d.line.is_none() && d.file == self.path && !d.yaml_path.is_empty() {
                 locate_one(self.index.get_or_init(|| YamlIndex::new(source)), d);
             }
         }
@@ -495,7 +501,11 @@ impl Ctx<'_> {
             metric: raw.metric,
             path: raw.path,
             provider: raw.provider,
-            transform: raw.transform,
+            transform: raw.transform.and_then(|t| {
+                transform_spec(t, true)
+                    .map_err(|m| out.push(self.site_diag(site, &join(&sub(), "transform"), m)))
+                    .ok()
+            }),
             config: raw.config.unwrap_or_default(),
             children,
             yaml_path,
@@ -569,6 +579,16 @@ impl Ctx<'_> {
                 "a number between 0 and 1",
             );
         }
+        let mut case_transform = |t: Option<super::raw::RawTransform>, key: &str| {
+            t.and_then(|t| {
+                transform_spec(t, false)
+                    .map_err(|m| diags.push(self.site_diag(site, key, m)))
+                    .ok()
+            })
+        };
+        let transform = case_transform(raw.transform, "transform").or(defaults.transform.clone());
+        let transform_vars = case_transform(raw.transform_vars, "transform_vars")
+            .or(defaults.transform_vars.clone());
         if let Some(tags) = &raw.tags {
             for (k, t) in tags.iter().enumerate() {
                 if t.trim().is_empty() {
@@ -585,6 +605,8 @@ impl Ctx<'_> {
                 tags: raw.tags.unwrap_or_default(),
                 repeat: raw.repeat,
                 threshold: raw.threshold.or(defaults.threshold),
+                transform,
+                transform_vars,
                 source,
             },
             diags,
@@ -593,6 +615,28 @@ impl Ctx<'_> {
         }
     }
 }
+/// A transform as written -> the model. `text_allowed`: a regex or JSONPath string is
+/// accepted (assertions); elsewhere a transform is code.
+pub(crate) fn transform_spec(
+    raw: super::raw::RawTransform,
+    text_allowed: bool,
+) -> Result<TransformSpec, String> {
+    use super::raw::RawTransform;
+    match raw {
+        RawTransform::Text(t) if text_allowed => Ok(TransformSpec::Text(t)),
+        RawTransform::Text(t) => Err(format!(
+            "this transform is code: write `{{ javascript: {} }}` (or `python:`)",
+            serde_json::to_string(&t).unwrap_or_default()
+        )),
+        RawTransform::Code(c) => match (c.javascript, c.python) {
+            (Some(js), None) if !js.trim().is_empty() => Ok(TransformSpec::Javascript(js)),
+            (None, Some(py)) if !py.trim().is_empty() => Ok(TransformSpec::Python(py)),
+            (Some(_), Some(_)) => Err("a transform has `javascript` or `python`, not both".into()),
+            _ => Err("empty transform code".into()),
+        },
+    }
+}
+
 /// The value, if it is set and not a finite number within `min..=max`.
 fn out_of_range(value: Option<f64>, min: f64, max: f64) -> Option<f64> {
     value.filter(|v| !v.is_finite() || *v < min || *v > max)

@@ -17,6 +17,10 @@ pub enum Severity {
     Error,
     /// The suite runs, but something is probably not what the author meant.
     Warning,
+    /// Something was read in a documented way worth knowing (a promptfoo-style provider id
+    /// mapped onto promptdrift's): shown by `validate -v` and `run -v`, and in
+    /// `validate --format json`.
+    Note,
 }
 
 /// A problem in a suite or dataset file.
@@ -93,6 +97,18 @@ impl Diagnostic {
         self
     }
 
+    /// A note at a YAML path of a file (see [`Severity::Note`]).
+    pub fn note(
+        file: impl Into<PathBuf>,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Self::error(file, yaml_path, message)
+        }
+    }
+
     /// Sets a known position.
     #[must_use]
     pub fn at(mut self, line: usize, column: usize, width: usize) -> Self {
@@ -123,6 +139,7 @@ impl Diagnostic {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         let _ = writeln!(out, "{sev}: {}", self.message);
         let _ = writeln!(out, "  --> {}", self.location());

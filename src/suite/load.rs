@@ -43,6 +43,9 @@ pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<D
         }]
     })?;
     match String::from_utf8(bytes) {
+        Ok(source) if crate::promptfoo::detect(path, &source) => {
+            crate::promptfoo::load(path, &source)
+        }
         Ok(source) => load_str_with_warnings(path, &source),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -67,10 +70,27 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
     load_str_with_warnings(path, source).map(|(suite, _)| suite)
 }
 
+/// Loads a suite generated from another file (a promptfoo config): diagnostics keep their
+/// YAML paths in the generated text, unlocated, for the caller to put back on its file.
+pub(crate) fn load_generated(
+    path: &Path,
+    source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, false)
+}
+
 /// [`load_str`], returning warnings beside the suite.
 pub fn load_str_with_warnings(
     path: &Path,
     source: &str,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_inner(path, source, true)
+}
+
+fn load_inner(
+    path: &Path,
+    source: &str,
+    locate: bool,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let blank = source
         .lines()
@@ -85,6 +105,7 @@ pub fn load_str_with_warnings(
     let raw = split::parse_suite(source)
         .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
     let mut loader = Loader::new(path, source);
+    loader.locate = locate;
     let suite = convert(&mut loader, raw);
     let failed = loader.has_errors();
     let diags = loader.finish();
@@ -252,7 +273,16 @@ fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) ->
             .with_help("`json_mode: true` is `response_format: {type: json_object}`");
         l.push(d);
     }
+    let transform = c.transform.and_then(|t| {
+        super::convert::transform_spec(t, false)
+            .map_err(|m| {
+                let d = l.error(format!("{yaml_path}.config.transform"), m);
+                l.push(d);
+            })
+            .ok()
+    });
     ProviderConfig {
+        transform,
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -296,10 +326,24 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
         1.0,
         "a number between 0 and 1",
     );
+    let mut code = |t: Option<super::raw::RawTransform>, key: &str| {
+        t.and_then(|t| {
+            super::convert::transform_spec(t, false)
+                .map_err(|m| {
+                    let d = l.error(format!("defaults.{key}"), m);
+                    l.push(d);
+                })
+                .ok()
+        })
+    };
+    let transform = code(raw.transform, "transform");
+    let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
         assert,
         threshold: raw.threshold,
+        transform,
+        transform_vars,
     }
 }
 
@@ -350,6 +394,7 @@ fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
         mode: raw.mode,
         grader_prompts,
         snapshot: raw.snapshot,
+        output: raw.output.unwrap_or_default(),
     }
 }
 

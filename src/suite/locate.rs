@@ -39,6 +39,11 @@ pub fn locate_all(diags: &mut [Diagnostic]) {
         if d.line.is_some() {
             continue;
         }
+        // A diagnostic about a promptfoo config's translation goes back on the config.
+        crate::promptfoo::translate(d);
+        if d.line.is_some() {
+            continue;
+        }
         let entry = indexes
             .entry(d.file.clone())
             .or_insert_with(|| std::fs::read_to_string(&d.file).ok().map(|s| (s, None)));

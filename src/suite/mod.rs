@@ -59,6 +59,7 @@ pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
     "headers",
     "input_cost_per_mtok",
     "output_cost_per_mtok",
+    "transform",
 ];
 
 /// Resolves a relative path written in a suite (`file://fixtures/x.txt`, a cassette path):

@@ -66,6 +66,9 @@ pub struct SuiteOptions {
     pub grader_prompts: BTreeMap<String, String>,
     /// Snapshot this suite's results on every run (`run --snapshot` for every suite).
     pub snapshot: Option<bool>,
+    /// Reports every run writes, as `run -o FILE` (paths relative to the suite's folder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output: Vec<String>,
 }
 
 /// How requests reach providers.
@@ -113,6 +116,36 @@ pub struct Thresholds {
     pub max_cost_increase: Option<f64>,
     /// Minimum similarity for an "equivalent" text (0–1).
     pub equivalence_similarity: Option<f64>,
+}
+
+impl Thresholds {
+    /// The strictest of several: smallest drop and increases, highest similarity, union of
+    /// tags (in first-seen order). Unset where every one is unset.
+    pub fn strictest<'a>(all: impl IntoIterator<Item = &'a Thresholds>) -> Thresholds {
+        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        let mut out = Thresholds::default();
+        for t in all {
+            out.max_pass_rate_drop = min(out.max_pass_rate_drop, t.max_pass_rate_drop);
+            out.max_p95_latency_increase =
+                min(out.max_p95_latency_increase, t.max_p95_latency_increase);
+            out.max_p95_ttft_increase = min(out.max_p95_ttft_increase, t.max_p95_ttft_increase);
+            out.max_cost_increase = min(out.max_cost_increase, t.max_cost_increase);
+            out.equivalence_similarity =
+                match (out.equivalence_similarity, t.equivalence_similarity) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
+            for tag in &t.no_regression_tags {
+                if !out.no_regression_tags.contains(tag) {
+                    out.no_regression_tags.push(tag.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A provider entry of a suite.
@@ -189,6 +222,8 @@ pub struct ProviderConfig {
     pub input_cost_per_mtok: Option<f64>,
     /// Price per million output tokens, USD (overrides the built-in table).
     pub output_cost_per_mtok: Option<f64>,
+    /// Code run on every answer of this provider before the case's own `transform`.
+    pub transform: Option<TransformSpec>,
     /// Provider-specific keys (`cassette`, `anthropic_version`, `region`, …).
     pub other: BTreeMap<String, Value>,
 }
@@ -300,8 +335,35 @@ pub struct Case {
     pub repeat: Option<u32>,
     /// Weighted-score pass bar; `None` = every assertion must pass.
     pub threshold: Option<f64>,
+    /// Code run on every answer before the assertions (its result is what they see).
+    pub transform: Option<TransformSpec>,
+    /// Code run on the vars before the prompt is rendered (it returns the new vars, merged
+    /// over the old).
+    pub transform_vars: Option<TransformSpec>,
     /// Where the case came from, for diagnostics.
     pub source: CaseSource,
+}
+
+/// A transform as written: text (a regex capture or a `$` JSONPath) or code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TransformSpec {
+    /// A regex (first capture group, else the match) or a `$…` JSONPath.
+    Text(String),
+    /// JavaScript: an expression, a function body, or `file://x.js[:function]`.
+    Javascript(String),
+    /// Python: an expression, a function body, or `file://x.py[:function]`.
+    Python(String),
+}
+
+impl TransformSpec {
+    /// The code of a script transform (`None` for a regex or JSONPath).
+    pub fn script(&self) -> Option<(bool, &str)> {
+        match self {
+            TransformSpec::Text(_) => None,
+            TransformSpec::Javascript(c) => Some((false, c)),
+            TransformSpec::Python(c) => Some((true, c)),
+        }
+    }
 }
 
 /// Where a case was written.
@@ -351,8 +413,9 @@ pub struct AssertionSpec {
     pub path: Option<String>,
     /// Grader / embedder provider for model-graded and semantic assertions.
     pub provider: Option<String>,
-    /// A transform applied to the output before this assertion (regex capture or JSON path).
-    pub transform: Option<String>,
+    /// A transform applied to the output before this assertion (regex capture, JSON path, or
+    /// JavaScript / Python code).
+    pub transform: Option<TransformSpec>,
     /// Kind-specific settings (`min`, `max`, `n`, `command`, `timeout_ms`, …).
     pub config: BTreeMap<String, Value>,
     /// Nested assertions of an `assert-set`.
@@ -489,6 +552,13 @@ assertion_kinds! {
     Meteor = "meteor",
     /// An external command judges the output.
     Command = "command",
+    /// JavaScript code judges the output (promptfoo's conventions): an expression, a function
+    /// body, or `file://check.js[:function]`; returns a boolean, a number or `{pass, score,
+    /// reason}`.
+    Javascript = "javascript",
+    /// Python code judges the output (promptfoo's conventions), run with `python3`: an
+    /// expression, a function body, or `file://check.py[:function]` (default `get_assert`).
+    Python = "python",
     /// A group of assertions with its own threshold.
     AssertSet = "assert-set",
 }

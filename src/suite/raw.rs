@@ -138,6 +138,9 @@ pub struct RawProviderConfig {
     pub input_cost_per_mtok: Option<f64>,
     /// Price per million output tokens, USD.
     pub output_cost_per_mtok: Option<f64>,
+    /// Code run on every answer of this provider before the case's `transform`:
+    /// `{ javascript: CODE }` or `{ python: CODE }`.
+    pub transform: Option<RawTransform>,
     /// Provider-specific keys (`cassette`, `region`, …).
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
@@ -389,6 +392,10 @@ pub struct RawDefaults {
     /// Pass bar for cases that set none.
     #[schemars(range(min = 0, max = 1))]
     pub threshold: Option<f64>,
+    /// `transform` for cases that set none.
+    pub transform: Option<RawTransform>,
+    /// `transform_vars` for cases that set none.
+    pub transform_vars: Option<RawTransform>,
 }
 
 /// `options:`.
@@ -415,6 +422,9 @@ pub struct RawOptions {
     pub grader_prompts: Option<BTreeMap<String, String>>,
     /// Compare every run with the accepted snapshots (as `run --snapshot` does).
     pub snapshot: Option<bool>,
+    /// Reports every run writes, as `run -o FILE` (`.json`, `.html`, `.xml`, `.md`; relative
+    /// to the suite's folder).
+    pub output: Option<Vec<String>>,
 }
 
 /// An entry of `cases:`: a case mapping or a dataset.
@@ -452,6 +462,41 @@ pub struct RawCase {
     /// Weighted-score pass bar between 0 and 1; default: every assertion must pass.
     #[schemars(range(min = 0, max = 1))]
     pub threshold: Option<f64>,
+    /// Code run on every answer before the assertions, which see its result:
+    /// `{ javascript: CODE }` or `{ python: CODE }` (CODE: an expression, a function body, or
+    /// `file://x.js[:function]`). Overrides `defaults.transform`.
+    pub transform: Option<RawTransform>,
+    /// Code run on the vars before the prompt is rendered; it returns vars merged over the
+    /// case's. Overrides `defaults.transform_vars`.
+    pub transform_vars: Option<RawTransform>,
+}
+
+/// A transform: a string (regex or `$` JSONPath; assertions only) or code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawTransform {
+    /// A regex or JSONPath.
+    Text(String),
+    /// `{ javascript: … }` or `{ python: … }`.
+    Code(RawTransformCode),
+}
+
+/// A transform written as code: exactly one of `javascript` and `python`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `javascript` or `python`"
+)]
+#[schemars(
+    rename = "TransformCode",
+    extend("oneOf" = [{ "required": ["javascript"] }, { "required": ["python"] }])
+)]
+pub struct RawTransformCode {
+    /// JavaScript (promptfoo's conventions): an expression of `output` and `context`, a
+    /// function body, or `file://x.js[:function]`.
+    pub javascript: Option<String>,
+    /// Python (run with `python3`): an expression, a function body, or
+    /// `file://x.py[:function]` (default function `get_transform`).
+    pub python: Option<String>,
 }
 
 /// One assertion.
@@ -484,8 +529,9 @@ pub struct RawAssertion {
     pub path: Option<String>,
     /// Grader or embedder provider id.
     pub provider: Option<String>,
-    /// Transform applied to the output before checking.
-    pub transform: Option<String>,
+    /// Transform applied to the output before checking: a regex (its first capture group) or a
+    /// `$…` JSONPath, or code: `{ javascript: CODE }` / `{ python: CODE }`.
+    pub transform: Option<RawTransform>,
     /// Kind-specific settings.
     pub config: Option<BTreeMap<String, Value>>,
     /// Nested assertions (`assert-set` only).
@@ -592,6 +638,13 @@ string_or_mapping!(
 );
 
 string_or_mapping!(
+    RawTransform,
+    "a transform: a regex or `$` JSONPath string, or `{ javascript: CODE }` / `{ python: CODE }`",
+    str(s) => RawTransform::Text(s.to_string()),
+    map(m) => RawTransformCode::deserialize(MapAccessDeserializer::new(m)).map(RawTransform::Code)
+);
+
+string_or_mapping!(
     RawCaseItem,
     "a case mapping, or a `file://path` dataset",
     str(s) => RawCaseItem::Dataset(s.to_string()),
@@ -672,6 +725,22 @@ impl JsonSchema for RawToolChoice {
             "anyOf": [
                 { "enum": ["auto", "none", "required"] },
                 generator.subschema_for::<RawNamedToolChoice>(),
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawTransform {
+    fn schema_name() -> Cow<'static, str> {
+        "Transform".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A regex (first capture group) or `$…` JSONPath, or code: `{ javascript: CODE }` / `{ python: CODE }`.",
+            "anyOf": [
+                { "type": "string", "pattern": "\\S" },
+                generator.subschema_for::<RawTransformCode>(),
             ]
         })
     }

@@ -108,6 +108,34 @@ pub(crate) fn parse_expected(text: &str) -> Result<RawAssertion, SpecialError> {
         (m, Some(help.to_string()))
     };
     let equals = || RawAssertion::new("equals", Some(Value::String(text.to_string())));
+    // promptfoo's code forms: `fn:`/`eval:` are JavaScript, and a `file://` script runs by its
+    // extension (`javascript:` and `python:` are type names, read below).
+    for prefix in ["fn:", "eval:"] {
+        if let Some(code) = text.strip_prefix(prefix) {
+            return Ok(RawAssertion::new(
+                "javascript",
+                Some(Value::String(code.trim().to_string())),
+            ));
+        }
+    }
+    if code_file(text) {
+        let file = text.trim_start_matches("file://");
+        let file = crate::script::split_function(file).0;
+        let kind = if file.ends_with(".py") {
+            "python"
+        } else {
+            "javascript"
+        };
+        if file.ends_with(".ts") {
+            return Err(unsupported(format!(
+                "`{text}` is TypeScript, which promptdrift does not run (compile it to .js)"
+            )));
+        }
+        return Ok(RawAssertion::new(
+            kind,
+            Some(Value::String(text.to_string())),
+        ));
+    }
     if let Some(rubric) = text.strip_prefix("grade:") {
         return Ok(RawAssertion::new(
             "llm-rubric",
@@ -196,8 +224,6 @@ const PROMPTFOO_ONLY: &[&str] = &[
     "context-recall",
     "context-relevance",
     "conversation-relevance",
-    "eval",
-    "fn",
     "g-eval",
     "gleu",
     "guardrails",
@@ -208,12 +234,10 @@ const PROMPTFOO_ONLY: &[&str] = &[
     "is-valid-openai-function-call",
     "is-valid-openai-tools-call",
     "is-xml",
-    "javascript",
     "moderation",
     "perplexity",
     "perplexity-score",
     "pi",
-    "python",
     "rouge-s",
     "ruby",
     "skill-used",
@@ -328,16 +352,44 @@ mod tests {
         }
         // promptfoo types promptdrift does not have are errors, not `equals`.
         for code in [
-            "javascript:output.length < 10",
-            "fn:output.includes('a')",
             "not-is-xml",
-            "python:len(output) > 2",
-            "file://checks/grade.py:check",
-            "file://checks/grade.js",
+            "file://checks/grade.ts",
             "trajectory:goal-success:done",
             "similar:dot(0.5):a cat",
         ] {
             assert!(parse_expected(code).is_err(), "{code}");
+        }
+        // promptfoo's code forms run as `javascript` / `python`.
+        for (code, kind, value) in [
+            (
+                "javascript:output.length < 10",
+                "javascript",
+                "output.length < 10",
+            ),
+            (
+                "fn:output.includes('a')",
+                "javascript",
+                "output.includes('a')",
+            ),
+            ("eval: output === 'x'", "javascript", "output === 'x'"),
+            ("python:len(output) > 2", "python", "len(output) > 2"),
+            (
+                "file://checks/grade.py:check",
+                "python",
+                "file://checks/grade.py:check",
+            ),
+            (
+                "file://checks/grade.js",
+                "javascript",
+                "file://checks/grade.js",
+            ),
+        ] {
+            let a = parse_expected(code).unwrap();
+            assert_eq!(
+                (a.kind.as_str(), a.value),
+                (kind, Some(json!(value))),
+                "{code}"
+            );
         }
         for plain in ["javascript is fun", "file://notes.txt", "pythonic"] {
             assert_eq!(parse_expected(plain).unwrap().kind, "equals", "{plain}");

@@ -59,6 +59,23 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(1_000_000));
+        // promptfoo's (Nunjucks') `dump`: the value as compact JSON (JSON.stringify).
+        env.add_filter("dump", |v: minijinja::Value| {
+            serde_json::to_string(&v).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+            })
+        });
+        // promptfoo's `load`: JSON text parsed into a value (JSON.parse).
+        env.add_filter("load", |s: String| {
+            serde_json::from_str::<serde_json::Value>(&s)
+                .map(|v| minijinja::Value::from(Serde(v)))
+                .map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("`load` needs JSON text: {e}"),
+                    )
+                })
+        });
         Templates { env }
     }
 
@@ -144,6 +161,27 @@ mod tests {
         assert_eq!(
             t.render("p", &vars(json!({"x": "{{ y }}"}))).unwrap(),
             "{{ y }}"
+        );
+    }
+
+    #[test]
+    fn dump_is_compact_json() {
+        let mut t = Templates::new();
+        t.add("p", "{{ x | dump }}").unwrap();
+        assert_eq!(
+            t.render("p", &vars(json!({"x": {"a": [1, "b"]}}))).unwrap(),
+            r#"{"a":[1,"b"]}"#
+        );
+    }
+
+    #[test]
+    fn load_parses_json_text() {
+        let mut t = Templates::new();
+        t.add("p", "{{ (x | load).tone }}").unwrap();
+        assert_eq!(
+            t.render("p", &vars(json!({"x": "{\"tone\": \"formal\"}"})))
+                .unwrap(),
+            "formal"
         );
     }
 

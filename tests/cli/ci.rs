@@ -159,14 +159,27 @@ fn ci_mode_writes_only_the_outputs_asked_for_and_uses_a_named_cache() {
         };
         assert_eq!(mode("out/junit.xml"), mode("out/results.json"));
     }
-    // A cache folder named on the command line (a CI cache step restores it) is used.
+    // A cache folder named in CI mode is written, not read: a gate asks the providers…
     let r = p.run(&["run", "--ci", "--cache-dir", "ci-cache"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(p.exists("ci-cache"));
+    let before = mock.requests().len();
     let r = p.run(&["run", "--ci", "--cache-dir", "ci-cache"]);
     assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        mock.requests().len() - before,
+        3,
+        "every answer asked again"
+    );
+    assert!(!r.stdout.contains("response cache"), "{}", r.all());
+    // …unless asked to use it.
+    let before = mock.requests().len();
+    let r = p.run(&["run", "--ci", "--use-cache", "--cache-dir", "ci-cache"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(mock.requests().len(), before, "no request");
     assert!(
-        r.stdout.contains("3 answers came from the response cache"),
+        r.stdout
+            .contains("3 of 3 answers came from the response cache (the oldest "),
         "{}",
         r.all()
     );

@@ -80,7 +80,7 @@ pub(crate) fn results_file(rows: &[Row<'_>]) -> String {
         "schema": "promptdrift-results",
         "version": 1,
         "tool": {"name": "promptdrift", "version": "0.1.0"},
-        "run": {"mode": "replay", "started_at": "2026-01-01T00:00:00Z", "planned": rows.len()},
+        "run": {"mode": "replay", "started_at": "2026-01-01T00:00:00Z", "planned": rows.len(), "thresholds": {}},
         "suites": [{"name": "support", "path": "suites/support.yaml", "providers": [], "cases": rows.len()}],
     })
     .to_string();
@@ -131,11 +131,10 @@ fn identical_files_are_all_unchanged() {
         r.all()
     );
     // Three cases cannot show that the pass rate holds within 2 points, even when nothing
-    // changed: the small-sample interval says so instead of a zero-width bootstrap interval.
+    // changed: the exact interval says so instead of a zero-width bootstrap interval.
     assert!(r.stdout.contains("Verdict: INCONCLUSIVE"), "{}", r.all());
     assert!(
-        r.stdout
-            .contains("widened to the small-sample (Agresti–Min) interval"),
+        r.stdout.contains("widened to the exact interval"),
         "{}",
         r.all()
     );

@@ -12,7 +12,9 @@
 //!   suite's case;
 //! - a list of provider entries (strings, or mappings with only `id`, `label`, `config`) is a
 //!   `providers:` list; any other list is a `cases:` list;
-//! - `<!-- example: skip (why) -->` on the line before a block leaves it out.
+//! - `<!-- example: skip (why) -->` on the line before a block leaves it out;
+//! - `<!-- example: promptfoo -->` marks a promptfoo config: it is validated as one, as it is
+//!   (docs/migrating-from-promptfoo.md).
 //!
 //! Files the examples name with `file://` are in `tests/fixtures/docs/`, copied into the
 //! project the examples are validated in.
@@ -55,6 +57,8 @@ struct Example {
     /// A file name for the suite (`docs-assertions-L120.yaml`).
     file: String,
     text: String,
+    /// A promptfoo config (`<!-- example: promptfoo -->`), validated as one.
+    promptfoo: bool,
 }
 
 /// The ```yaml blocks of a doc that are not marked `<!-- example: skip … -->`.
@@ -75,16 +79,16 @@ fn examples(doc: &Path) -> Vec<Example> {
                 body.push('\n');
                 i += 1;
             }
-            let skip = lines[..start]
-                .iter()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .is_some_and(|l| l.trim_start().starts_with("<!-- example: skip"));
+            let before = lines[..start].iter().rev().find(|l| !l.trim().is_empty());
+            let skip = before.is_some_and(|l| l.trim_start().starts_with("<!-- example: skip"));
+            let promptfoo =
+                before.is_some_and(|l| l.trim_start().starts_with("<!-- example: promptfoo"));
             if !skip {
                 out.push(Example {
                     place: format!("{rel}:{}", start + 1),
                     file: format!("{stem}-L{}.yaml", start + 1),
                     text: body,
+                    promptfoo,
                 });
             }
         }
@@ -166,12 +170,27 @@ fn every_yaml_example_in_the_docs_is_a_valid_suite() {
     .unwrap();
     let schema = jsonschema::validator_for(&schema).unwrap();
     let mut count = 0;
+    let mut promptfoo_count = 0;
     let mut per_doc = Vec::new();
     let mut schema_errors = Vec::new();
     for doc in docs() {
         let list = examples(&doc);
         per_doc.push((doc.clone(), list.len()));
         for ex in list {
+            if ex.promptfoo {
+                let dir = format!("promptfoo-examples/{}", ex.file.trim_end_matches(".yaml"));
+                p.file(&format!("{dir}/promptfooconfig.yaml"), &ex.text);
+                let v = p.run(&["validate", &format!("{dir}/promptfooconfig.yaml")]);
+                assert_eq!(
+                    v.code,
+                    0,
+                    "{}: the promptfoo example does not validate: {}",
+                    ex.place,
+                    v.all()
+                );
+                promptfoo_count += 1;
+                continue;
+            }
             let suite = as_suite(&ex);
             let value: Value = serde_yaml::from_str(&suite).unwrap();
             for e in schema.iter_errors(&value) {
@@ -202,6 +221,10 @@ fn every_yaml_example_in_the_docs_is_a_valid_suite() {
         }
     }
     assert!(count >= 50, "only {count} examples found");
+    assert!(
+        promptfoo_count >= 1,
+        "no promptfoo example found in docs/migrating-from-promptfoo.md"
+    );
     // `--deny-retired`: no example targets a retired model or one retiring within 90 days.
     let r = p.run(&["validate", "--deny-retired", "suites"]);
     assert_eq!(

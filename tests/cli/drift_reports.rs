@@ -355,12 +355,18 @@ fn diff_writes_reports_for_each_provider_pair() {
             &[("30 days", false)],
         )
     };
-    new.push(row(
-        "refund",
-        "claude",
-        "Refunds within 30 days.",
-        &[("30 days", true)],
-    ));
+    // In a real run every provider's answer to a case carries the case's tags: the claude pair
+    // has the critical case too (unregressed), so its tag gate is checked and passes rather than
+    // failing as "no compared case carries the tag".
+    new.push(Row {
+        tags: &["critical"],
+        ..row(
+            "refund",
+            "claude",
+            "Refunds within 30 days.",
+            &[("30 days", true)],
+        )
+    });
     p.file("old.json", &results_file(&old));
     p.file("new.json", &results_file(&new));
     // The step summary gets the drift summary even without `-o *.md`.

@@ -84,7 +84,10 @@ fn validate_warns_naming_the_date_the_successor_and_the_source() {
         out.contains("warning: grader `openai:gpt-4o`: OpenAI retires `gpt-4o` on 2027-01-14"),
         "{out}"
     );
-    assert!(out.contains("`--deny-retired` makes this an error"), "{out}");
+    assert!(
+        out.contains("`--deny-retired` makes this an error"),
+        "{out}"
+    );
     // A current model gets no notice.
     assert!(!out.contains("`haiku`"), "{out}");
     assert!(out.contains("ok: 1 suite"), "{out}");
@@ -103,7 +106,9 @@ fn deny_retired_is_an_error_before_any_request() {
     let r = p.run(&["validate", "--deny-retired", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.all().contains("error: provider `old-haiku`: Anthropic retired `claude-3-5-haiku-latest` on 2026-02-19"),
+        r.all().contains(
+            "error: provider `old-haiku`: Anthropic retired `claude-3-5-haiku-latest` on 2026-02-19"
+        ),
         "{}",
         r.all()
     );
@@ -111,10 +116,26 @@ fn deny_retired_is_an_error_before_any_request() {
 
     let r = p.run(&["run", "--deny-retired", "--mode", "live", "suites/s.yaml"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.all().contains("error: provider `mini`: OpenAI retires `gpt-4o-mini` on 2027-01-14 (in 38 days)"), "{}", r.all());
+    assert!(
+        r.all().contains(
+            "error: provider `mini`: OpenAI retires `gpt-4o-mini` on 2027-01-14 (in 38 days)"
+        ),
+        "{}",
+        r.all()
+    );
     assert_eq!(mock.request_count(), 0, "refused before asking anyone");
 
-    let r = p.run(&["compare", "--deny-retired", "--mode", "live", "suites/s.yaml", "--baseline", "haiku", "--candidate", "mini"]);
+    let r = p.run(&[
+        "compare",
+        "--deny-retired",
+        "--mode",
+        "live",
+        "suites/s.yaml",
+        "--baseline",
+        "haiku",
+        "--candidate",
+        "mini",
+    ]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert_eq!(mock.request_count(), 0);
 
@@ -138,7 +159,10 @@ fn the_day_counts_from_promptdrift_today() {
     let (code, all) = validate_on(&p, "2026-10-01");
     assert_eq!(code, 0, "{all}");
     assert!(!all.contains("gpt-4o-mini"), "{all}");
-    assert!(all.contains("`claude-3-5-haiku-latest` on 2026-02-19"), "{all}");
+    assert!(
+        all.contains("`claude-3-5-haiku-latest` on 2026-02-19"),
+        "{all}"
+    );
     // The 90th day before it: warned.
     let (_, all) = validate_on(&p, "2026-10-16");
     assert!(
@@ -155,7 +179,9 @@ fn the_day_counts_from_promptdrift_today() {
     let (code, all) = validate_on(&p, "next tuesday");
     assert_eq!(code, 2, "{all}");
     assert!(
-        all.contains("PROMPTDRIFT_TODAY is `next tuesday`, which is not a date; write it as YYYY-MM-DD"),
+        all.contains(
+            "PROMPTDRIFT_TODAY is `next tuesday`, which is not a date; write it as YYYY-MM-DD"
+        ),
         "{all}"
     );
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod ci;
 mod compare;
 mod credentials;
@@ -20,6 +21,8 @@ mod judges;
 mod leaks;
 mod lifecycle;
 mod merge;
+mod promptfoo;
+mod provider_ids;
 mod providers_cloud;
 mod providers_local;
 mod quickstart;
@@ -29,6 +32,7 @@ mod reports;
 mod run;
 mod schema;
 mod snapshots;
+mod stats;
 mod streaming;
 mod structured;
 mod terminal;

@@ -231,3 +231,11 @@ pub fn result_for<'a>(
         .find(|r| r["case_id"] == case && r["provider"] == provider)
         .unwrap_or_else(|| panic!("no result for {case} × {provider}"))
 }
+
+/// Whether `python3` is missing from PATH (tests that need it say so).
+pub fn python3_missing() -> bool {
+    std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+}

@@ -2,6 +2,8 @@
 //! gates and rendering (`suite`).
 
 mod cases;
+mod intervals;
+mod needed;
 mod suite;
 
 use serde_json::{Value, json};
@@ -48,6 +50,7 @@ pub(crate) fn res(
         cost_usd: Some(0.001),
         model: None,
         source: None,
+        cached_at: None,
         attempts: 1,
         assertions: asserts
             .iter()

@@ -94,7 +94,7 @@ impl Judged {
         }
     }
 
-    fn failed(a: &CompiledAssertion, f: Failure) -> Self {
+    pub(crate) fn failed(a: &CompiledAssertion, f: Failure) -> Self {
         Judged {
             outcome: Outcome {
                 pass: false,
@@ -223,6 +223,7 @@ enum State {
     },
     Similar,
     Command,
+    Python,
     SelectBest {
         attempt: u8,
         request: Request,
@@ -532,6 +533,15 @@ impl Graded {
     }
 }
 
+/// A `python` assertion waiting for its command.
+pub(crate) fn python_pending<'a>(a: &'a CompiledAssertion, call: CommandCall) -> Verdict<'a> {
+    Verdict::Need(Box::new(Pending {
+        a,
+        call: Call::Command(call),
+        state: State::Python,
+    }))
+}
+
 /// Starts `select-best` over the answers of one case (one per provider and prompt, already
 /// in a stable order). Resolve the returned verdict; it ends in [`Verdict::Picked`] or in a
 /// [`Verdict::Done`] holding the failure. Turn that into each answer's outcome with
@@ -569,8 +579,8 @@ pub fn select_best<'a>(
         Some(t) => {
             let mut v = Vec::with_capacity(outputs.len());
             for (i, o) in outputs.iter().enumerate() {
-                match t.apply(o) {
-                    Ok(x) => v.push(x.into_owned()),
+                match t.apply(o, None, obs_vars) {
+                    Ok((x, _)) => v.push(x.into_owned()),
                     Err(why) => {
                         return Verdict::Done(Judged::failed(
                             a,
@@ -596,6 +606,7 @@ pub fn select_best<'a>(
         vars: obs_vars,
         tool_calls: &[],
         tools: &[],
+        value: None,
     };
     let mut vars = g.vars(&a.spec, obs.output, &obs, ctx);
     vars.insert(
@@ -663,6 +674,19 @@ impl<'a> Pending<'a> {
     /// Continues with the reply to [`Pending::call`] (or the call's failure).
     pub fn finish(self, reply: Result<Reply, Failure>) -> Verdict<'a> {
         let a = self.a;
+        if let (State::Python, super::check::Check::Script(s)) = (&self.state, &a.check) {
+            return match reply {
+                Ok(Reply::Command(r)) => done(a, s.python_verdict(&r)),
+                Ok(other) => Verdict::Done(Judged::failed(
+                    a,
+                    Failure::new(
+                        ErrorClass::Protocol,
+                        format!("`python` got a {}", reply_kind(&other)),
+                    ),
+                )),
+                Err(f) => Verdict::Done(Judged::failed(a, f)),
+            };
+        }
         let Some(g) = graded(a) else {
             return Verdict::Done(Judged::failed(
                 a,

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use super::{A, a};
@@ -37,7 +39,17 @@ fn to_spec(v: &Value) -> A {
             "weight" => s = s.weight(val.as_f64().expect("number")),
             "metric" | "provider" => {}
             "path" => s = s.path(val.as_str().expect("string")),
-            "transform" => s = s.transform(val.as_str().expect("string")),
+            "transform" => {
+                s = match val {
+                    Value::String(t) => s.transform(t),
+                    code => s.transform_spec(match code.get("python").and_then(Value::as_str) {
+                        Some(py) => crate::suite::model::TransformSpec::Python(py.into()),
+                        None => crate::suite::model::TransformSpec::Javascript(
+                            code["javascript"].as_str().expect("code").into(),
+                        ),
+                    }),
+                }
+            }
             "config" => {
                 let cfg: BTreeMap<String, Value> =
                     serde_json::from_value(val.clone()).expect("mapping");
@@ -64,6 +76,16 @@ fn every_documented_example_compiles() {
         r#"{"type": "object"}"#,
     )
     .expect("write");
+    std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
+    for f in ["check.js", "check.py"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/docs/fixtures")
+                .join(f),
+            dir.path().join("fixtures").join(f),
+        )
+        .expect("copy");
+    }
 
     let blocks = yaml_blocks(DOC);
     assert!(blocks.len() >= 20, "found only {} examples", blocks.len());

@@ -221,7 +221,8 @@ fn contains_json_on_hostile_input_is_fast() {
     check(&a("contains-json").on(&nasty), false, "no JSON");
     let braces = "{ ".repeat(200_000);
     check(&a("contains-json").on(&braces), false, "no JSON");
-    assert!(start.elapsed().as_millis() < 500, "{:?}", start.elapsed());
+    // A quadratic scan would take minutes; the bound leaves room for a loaded debug build.
+    assert!(start.elapsed().as_millis() < 3_000, "{:?}", start.elapsed());
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //                cost_usd, tokens_in, tokens_out}],            (the grid's columns)
 //   tags: [string], rows: [{suite, id, description?, tags?, cells: [[p, f, e] | null], results: [i]}],
 //   results: [CaseResult fields + column, rendered (index into prompts)], prompts: [{system?, messages}],
-//   metrics: [{provider, metric, count, passed, mean}] }
+//   metrics: [{provider, metric, count, passed, mean}], cache_note? }
 (function () {
   'use strict';
 
@@ -170,6 +170,7 @@
         h('span', { class: 'meta', text: suites + ' · ' + D.run.mode + ' · ' + D.run.started_at })),
       h('div', { class: 'verdict ' + D.verdict.status, id: 'verdict', 'data-status': D.verdict.status },
         h('span', { class: 'word', text: word }), h('span', { text: D.verdict.headline })),
+      D.cache_note ? h('p', { class: 'evidence', id: 'cache-note', text: D.cache_note + ': what the models said then, not now.' }) : null,
       h('div', { class: 'cards' },
         card('total', s.total, 'results'), card('passed', s.passed, 'passed'),
         card('failed', s.failed, 'failed'), card('errors', s.errors, 'errors'),
@@ -549,9 +550,9 @@
   // ---- the comparison view (compare, diff) ----------------------------------------------------
   //
   // Data: { kind: "comparison", tool, settings, exit_code,
-  //   comparisons: [{ baseline: {provider, provider_id, models, source?, results},
+  //   comparisons: [{ baseline: {provider, provider_id, models, source?, results, cached, …},
   //     candidate: {…}, verdict: {kind, explanation, samples_needed?}, interval: [lo, hi] | null,
-  //     gates: [{name, status, detail}], stats, exit_code,
+  //     gates: [{name, status, detail}], stats, exit_code, cache_notes: [string],
   //     cases: [{suite, case_id, prompt, candidate_prompt?, description?, tags?, class, reasons,
   //              baseline?: side, candidate?: side, assertions?, similarity?, json?, deltas,
   //              p_value?, q_value?}] }] }   (docs/drift.md; cases most severe class first)
@@ -620,6 +621,7 @@
         h('span', { class: 'word', text: C.verdict.kind }),
         h('span', { text: C.verdict.explanation })),
       h('p', { class: 'evidence', id: 'evidence', text: evidence }),
+      (C.cache_notes || []).length ? h('p', { class: 'evidence', id: 'cache-note', text: C.cache_notes.join('; ') + ': what the models said then, not now.' }) : null,
       h('div', { class: 'cards' },
         card('cases', C.cases.length, 'cases'),
         CLASSES.map(function (c) { return card(c, counts[c], c); }))));
