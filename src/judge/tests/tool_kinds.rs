@@ -149,7 +149,7 @@ fn tool_call_values_are_checked_at_compile_time() {
     let e = compile(&a("is-valid-tool-call").value(json!("x")).0, &ctx).unwrap_err();
     check_err(&e, Some("value"), "takes no `value`");
     let mut t = a("tool-call").value(json!("x"));
-    t.0.transform = Some("$.a".into());
+    t.0.transform = Some(crate::suite::model::TransformSpec::Text("$.a".into()));
     let e = compile(&t.0, &ctx).unwrap_err();
     check_err(&e, Some("transform"), "no effect");
 }
