@@ -8,7 +8,7 @@
 //!
 //! Work that can be done once per suite is done once here: templates are compiled once,
 //! assertions whose value holds no template are compiled once and shared by every case that
-//! holds the same assertion (same content and location: see [`shared`]).
+//! holds the same assertion (same content and location: see `shared`).
 
 mod helpers;
 mod shared;
@@ -601,6 +601,9 @@ fn plan_suite(
                 {
                     diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
                 }
+                if let Some(note) = crate::provider::endpoint::root_from_env(spec, &ctx) {
+                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
+                }
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
@@ -655,13 +658,16 @@ fn plan_suite(
                 });
             }
             Err(e) => {
-                let path = match &e.at {
-                    Some(at) => format!("{}.{at}", spec.yaml_path),
-                    None => spec.yaml_path.clone(),
-                };
-                let mut d = Diagnostic::error(&file, path, e.message);
-                d.help = e.help;
-                diags.push(d);
+                // Every problem the check found (each unknown config key), each on its own.
+                for e in e.all() {
+                    let path = match &e.at {
+                        Some(at) => format!("{}.{at}", spec.yaml_path),
+                        None => spec.yaml_path.clone(),
+                    };
+                    let mut d = Diagnostic::error(&file, path, e.message);
+                    d.help = e.help;
+                    diags.push(d);
+                }
             }
         }
     }

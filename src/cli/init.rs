@@ -39,7 +39,10 @@ fn files() -> Vec<(&'static str, String)> {
             include_str!("init/cassettes/claude-haiku.yaml").into(),
         ),
         ("snapshots/.gitkeep", String::new()),
-        ("suite.schema.json", crate::suite::raw::suite_schema_json()),
+        (
+            "suite.schema.json",
+            crate::provider::schema::suite_schema_json(),
+        ),
         (
             ".gitignore",
             "# promptdrift's response cache (live answers, 24 h)\n/.promptdrift/\n".into(),

@@ -284,7 +284,7 @@ pub(crate) fn load_suites(
     let mut diags = Vec::new();
     let mut failed = false;
     for f in files {
-        match crate::suite::load::load_with_warnings(f) {
+        match with_provider_checks(crate::suite::load_partial(f)).into_result() {
             Ok((s, w)) => {
                 diags.extend(w);
                 suites.push(s);
@@ -313,6 +313,50 @@ pub(crate) fn load_suites(
     } else {
         Ok((suites, diags))
     }
+}
+
+/// A suite that failed to load still has providers worth checking: their problems (an unknown
+/// kind, misspelt config keys, no model) are found when the plan builds them, which a failed
+/// suite never reaches. Building them here reports them in the same pass as the loader's
+/// errors, as rustc reports every error it can; a provider problem at (or around) a place the
+/// loader already reported is left out.
+fn with_provider_checks(mut loaded: crate::suite::Loaded) -> crate::suite::Loaded {
+    if !loaded.has_errors() {
+        return loaded;
+    }
+    let Some(suite) = loaded.suite.take() else {
+        return loaded;
+    };
+    let opts = crate::plan::PlanOptions {
+        require_keys: false,
+        ..crate::plan::PlanOptions::default()
+    };
+    let Err(found) = crate::plan::build(vec![suite], &opts) else {
+        return loaded;
+    };
+    let is_provider = |p: &str| {
+        ["providers[", "grader", "embedder"]
+            .iter()
+            .any(|s| p.starts_with(s))
+            || p.ends_with(".provider")
+    };
+    let reported: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.yaml_path.clone())
+        .collect();
+    let overlaps = |p: &str| {
+        reported
+            .iter()
+            .any(|r| r == p || r.starts_with(&format!("{p}.")) || p.starts_with(&format!("{r}.")))
+    };
+    loaded.diagnostics.extend(
+        found
+            .into_iter()
+            .filter(|d| d.is_error() && is_provider(&d.yaml_path) && !overlaps(&d.yaml_path)),
+    );
+    loaded
 }
 
 /// `-v` was given: notes are printed with the other diagnostics.

@@ -17,7 +17,7 @@ pub struct SchemaArgs {
 
 /// Runs `promptdrift schema`; returns the exit code.
 pub fn schema(args: &SchemaArgs) -> u8 {
-    let text = crate::suite::raw::suite_schema_json();
+    let text = crate::provider::schema::suite_schema_json();
     match &args.output {
         None => {
             print!("{text}");

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use super::case::{CaseClass, CaseComparison, fmt_p};
+use super::stats::{ClassCounts, Cost, Flaky, Latency, Significance, SuiteStats, Tokens};
 use super::textdiff::render_plain;
-use super::verdict::{GateStatus, VerdictKind, signed};
+use super::verdict::{Gate, GateStatus, Verdict, VerdictKind, signed};
 use super::{Comparison, ComparisonFile};
 
 /// What to show.
@@ -229,9 +230,24 @@ fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) 
     }
 }
 
+/// The summary under the table: case classes, then one line per statistic, the verdict and
+/// the gates, in the order of the comparison file's `stats`.
 fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     let s = &c.stats;
-    let k = &s.classes;
+    write_classes(out, &s.classes);
+    write_pass_rate(out, s);
+    write_significance(out, &s.significance, opts);
+    write_flaky(out, &s.flaky, opts);
+    write_latency(out, &s.latency);
+    write_ttft(out, &s.ttft);
+    write_cost(out, &s.cost);
+    write_tokens(out, &s.tokens);
+    write_verdict(out, &c.verdict);
+    write_gates(out, &c.gates);
+}
+
+/// `Cases: 1 regressed, …`.
+fn write_classes(out: &mut String, k: &ClassCounts) {
     let _ = writeln!(
         out,
         "\nCases: {} regressed, {} errored, {} changed, {} improved, {} missing, {} new, {} equivalent, {} unchanged ({} in all)",
@@ -245,6 +261,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
         k.unchanged,
         k.total()
     );
+}
+
+/// The pass-rate line with its interval and how it was computed.
+fn write_pass_rate(out: &mut String, s: &SuiteStats) {
     let p = &s.pass_rate;
     if p.cases == 0 {
         let _ = writeln!(out, "Pass rate: no case was answered on both sides");
@@ -280,7 +300,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             signed(p.diff_points)
         );
     }
-    let sig = &s.significance;
+}
+
+/// Fisher-significant cases, the first `max_named` listed.
+fn write_significance(out: &mut String, sig: &Significance, opts: &RenderOptions) {
     let _ = writeln!(
         out,
         "Significant cases (Fisher exact, p < 0.05): {} of {} tested; {} after Benjamini–Hochberg (q < 0.05)",
@@ -303,7 +326,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
     if sig.cases.len() > opts.max_named {
         let _ = writeln!(out, "  … {} more", sig.cases.len() - opts.max_named);
     }
-    let f = &s.flaky;
+}
+
+/// Flaky cases per side, the first `max_named` named.
+fn write_flaky(out: &mut String, f: &Flaky, opts: &RenderOptions) {
     if f.cases.is_empty() {
         let _ = writeln!(out, "Flaky cases: none");
     } else {
@@ -334,7 +360,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             named.join(", ")
         );
     }
-    let l = &s.latency;
+}
+
+/// p50 and p95 latency, when both sides have them.
+fn write_latency(out: &mut String, l: &Latency) {
     if let (Some(b50), Some(b95), Some(c50), Some(c95)) = (
         l.baseline_p50,
         l.baseline_p95,
@@ -349,7 +378,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             "Latency: p50 {b50:.0} → {c50:.0} ms, p95 {b95:.0} → {c95:.0} ms{inc}"
         );
     }
-    let t = &s.ttft;
+}
+
+/// Time to first token, or which side has no streamed answers.
+fn write_ttft(out: &mut String, t: &Latency) {
     if let (Some(b50), Some(b95), Some(c50), Some(c95)) = (
         t.baseline_p50,
         t.baseline_p95,
@@ -374,7 +406,10 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             "Time to first token: the {side} has no streamed answers to compare"
         );
     }
-    let co = &s.cost;
+}
+
+/// Total cost per side, flagged when partial.
+fn write_cost(out: &mut String, co: &Cost) {
     match (co.baseline_usd, co.candidate_usd) {
         (None, None) => {
             let _ = writeln!(out, "Cost: unknown on both sides");
@@ -391,14 +426,19 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             let _ = writeln!(out, "Cost: {} → {}{inc}{partial}", money(b), money(n));
         }
     }
-    let t = &s.tokens;
+}
+
+/// Input and output tokens per side.
+fn write_tokens(out: &mut String, t: &Tokens) {
     let _ = writeln!(
         out,
         "Tokens: input {} → {}, output {} → {}",
         t.baseline_input, t.candidate_input, t.baseline_output, t.candidate_output
     );
+}
 
-    let v = &c.verdict;
+/// The verdict, and for an inconclusive one how much more data would decide.
+fn write_verdict(out: &mut String, v: &Verdict) {
     let _ = writeln!(
         out,
         "\nVerdict: {}: {}",
@@ -435,8 +475,12 @@ fn summary(out: &mut String, c: &Comparison, opts: &RenderOptions) {
             );
         }
     }
+}
+
+/// One line per gate.
+fn write_gates(out: &mut String, gates: &[Gate]) {
     let _ = writeln!(out, "Gates:");
-    for g in &c.gates {
+    for g in gates {
         let status = match g.status {
             GateStatus::Pass => "pass",
             GateStatus::Fail => "FAIL",

@@ -157,16 +157,34 @@ pub fn widened(stats: &SuiteStats) -> bool {
     wide[0] < base[0] - 1e-9 || wide[1] > base[1] + 1e-9
 }
 
-/// Decides the verdict, the gates and the exit code.
+/// Decides the verdict, the gates and the exit code: the steps follow the module's table
+/// (verdict from the interval), then its list of gates in order, then the exit code.
 pub fn decide(
     cases: &[CaseComparison],
     stats: &SuiteStats,
     settings: &Settings,
 ) -> (Verdict, Vec<Gate>, u8) {
     let d = settings.max_pass_rate_drop;
-    let delta = stats.pass_rate.diff_points;
     let ci = interval(stats);
-    let verdict = match ci {
+    let verdict = verdict_for(ci, d, cases, stats);
+    let mut gates = vec![
+        pass_rate_gate(&verdict, ci, stats.pass_rate.diff_points, settings),
+        tags_gate(cases, &settings.no_regression_tags),
+    ];
+    gates.extend(increase_gates(stats, settings));
+    gates.push(answered_gate(stats.classes.errored));
+    let exit = exit_code(&gates);
+    (verdict, gates, exit)
+}
+
+/// The verdict from the interval `ci` and the margin `d` (the module's table).
+fn verdict_for(
+    ci: Option<[f64; 2]>,
+    d: f64,
+    cases: &[CaseComparison],
+    stats: &SuiteStats,
+) -> Verdict {
+    match ci {
         None => Verdict {
             kind: VerdictKind::Inconclusive,
             explanation: "no case was answered on both sides".into(),
@@ -211,12 +229,24 @@ pub fn decide(
                 }
             }
         }
-    };
+    }
+}
 
-    let mut gates = Vec::new();
-    // Pass rate.
-    gates.push(match (verdict.kind, ci) {
-        (_, None) => gate("pass_rate", GateStatus::Unverified, "no case was answered on both sides"),
+/// `pass_rate`: fails when worse, or inconclusive past the margin (or at all with
+/// `fail_inconclusive`); unverified when no case is paired.
+fn pass_rate_gate(
+    verdict: &Verdict,
+    ci: Option<[f64; 2]>,
+    delta: f64,
+    settings: &Settings,
+) -> Gate {
+    let d = settings.max_pass_rate_drop;
+    match (verdict.kind, ci) {
+        (_, None) => gate(
+            "pass_rate",
+            GateStatus::Unverified,
+            "no case was answered on both sides",
+        ),
         (VerdictKind::Worse, _) => gate(
             "pass_rate",
             GateStatus::Fail,
@@ -234,7 +264,10 @@ pub fn decide(
         (VerdictKind::Inconclusive, _) if settings.fail_inconclusive => gate(
             "pass_rate",
             GateStatus::Fail,
-            format!("inconclusive, and --fail-inconclusive is set: {}", verdict.explanation),
+            format!(
+                "inconclusive, and --fail-inconclusive is set: {}",
+                verdict.explanation
+            ),
         ),
         (kind, _) => gate(
             "pass_rate",
@@ -246,11 +279,13 @@ pub fn decide(
                 kind.as_str()
             ),
         ),
-    });
+    }
+}
 
-    // Tags that must not regress.
-    let tags = &settings.no_regression_tags;
-    gates.push(if tags.is_empty() {
+/// `no_regression_tags`: fails when a case with a listed tag regressed, or when no compared
+/// case carries any listed tag; unverified when such a case errored.
+fn tags_gate(cases: &[CaseComparison], tags: &[String]) -> Gate {
+    if tags.is_empty() {
         gate("no_regression_tags", GateStatus::Skipped, "no tags set")
     } else {
         let tagged = |c: &&CaseComparison| c.tags.iter().any(|t| tags.contains(t));
@@ -264,23 +299,6 @@ pub fn decide(
             .filter(tagged)
             .filter(|c| c.class == CaseClass::Errored)
             .collect();
-        let list = |v: &[&CaseComparison]| {
-            let mut names: Vec<String> = v
-                .iter()
-                .take(5)
-                .map(|c| {
-                    format!(
-                        "{} ({})",
-                        c.name(),
-                        c.reasons.first().map_or("", String::as_str)
-                    )
-                })
-                .collect();
-            if v.len() > 5 {
-                names.push(format!("and {} more", v.len() - 5));
-            }
-            names.join("; ")
-        };
         let tag_list = tags
             .iter()
             .map(|t| format!("`{t}`"))
@@ -293,7 +311,7 @@ pub fn decide(
                 format!(
                     "{} case(s) tagged {tag_list} regressed: {}",
                     regressed.len(),
-                    list(&regressed)
+                    tagged_list(&regressed)
                 ),
             )
         } else if !errored.is_empty() {
@@ -303,7 +321,7 @@ pub fn decide(
                 format!(
                     "{} case(s) tagged {tag_list} have no answer on a side: {}",
                     errored.len(),
-                    list(&errored)
+                    tagged_list(&errored)
                 ),
             )
         } else {
@@ -325,44 +343,68 @@ pub fn decide(
                 )
             }
         }
-    });
+    }
+}
 
-    // Latency and cost.
+/// The first five cases of `v` with their first reason, `; `-separated.
+fn tagged_list(v: &[&CaseComparison]) -> String {
+    let mut names: Vec<String> = v
+        .iter()
+        .take(5)
+        .map(|c| {
+            format!(
+                "{} ({})",
+                c.name(),
+                c.reasons.first().map_or("", String::as_str)
+            )
+        })
+        .collect();
+    if v.len() > 5 {
+        names.push(format!("and {} more", v.len() - 5));
+    }
+    names.join("; ")
+}
+
+/// `p95_latency`, `p95_ttft` and `cost`: percent increases against their limits.
+fn increase_gates(stats: &SuiteStats, settings: &Settings) -> [Gate; 3] {
     let l = &stats.latency;
-    gates.push(increase_gate(
-        "p95_latency",
-        "p95 latency",
-        settings.max_p95_latency_increase,
-        stats.latency.p95_increase_pct,
-        "",
-        || missing_latency(l.baseline_p95, l.candidate_p95),
-    ));
     let t = &stats.ttft;
-    gates.push(increase_gate(
-        "p95_ttft",
-        "p95 time to first token",
-        settings.max_p95_ttft_increase,
-        stats.ttft.p95_increase_pct,
-        "",
-        || missing_ttft(t.baseline_p95, t.candidate_p95),
-    ));
     let c = &stats.cost;
-    gates.push(increase_gate(
-        "cost",
-        "total cost",
-        settings.max_cost_increase,
-        stats.cost.increase_pct,
-        if stats.cost.partial {
-            " (some answers have no cost; totals are partial)"
-        } else {
-            ""
-        },
-        || missing_cost(c.baseline_usd, c.candidate_usd),
-    ));
+    [
+        increase_gate(
+            "p95_latency",
+            "p95 latency",
+            settings.max_p95_latency_increase,
+            stats.latency.p95_increase_pct,
+            "",
+            || missing_latency(l.baseline_p95, l.candidate_p95),
+        ),
+        increase_gate(
+            "p95_ttft",
+            "p95 time to first token",
+            settings.max_p95_ttft_increase,
+            stats.ttft.p95_increase_pct,
+            "",
+            || missing_ttft(t.baseline_p95, t.candidate_p95),
+        ),
+        increase_gate(
+            "cost",
+            "total cost",
+            settings.max_cost_increase,
+            stats.cost.increase_pct,
+            if stats.cost.partial {
+                " (some answers have no cost; totals are partial)"
+            } else {
+                ""
+            },
+            || missing_cost(c.baseline_usd, c.candidate_usd),
+        ),
+    ]
+}
 
-    // Answers.
-    let errored = stats.classes.errored;
-    gates.push(if errored > 0 {
+/// `answered`: unverified when any case has no answer on a side.
+fn answered_gate(errored: usize) -> Gate {
+    if errored > 0 {
         gate(
             "answered",
             GateStatus::Unverified,
@@ -374,16 +416,18 @@ pub fn decide(
             GateStatus::Pass,
             "every paired case was answered on both sides",
         )
-    });
+    }
+}
 
-    let exit = if gates.iter().any(|g| g.status == GateStatus::Fail) {
+/// 1 when any gate fails, else 3 when any is unverified, else 0.
+fn exit_code(gates: &[Gate]) -> u8 {
+    if gates.iter().any(|g| g.status == GateStatus::Fail) {
         crate::error::EXIT_FAILED
     } else if gates.iter().any(|g| g.status == GateStatus::Unverified) {
         crate::error::EXIT_UNANSWERED
     } else {
         crate::error::EXIT_OK
-    };
-    (verdict, gates, exit)
+    }
 }
 
 /// A gate on a percent increase. A limit that was set but cannot be checked (`why_not`

@@ -196,7 +196,9 @@ pub(super) fn plan_helpers<'a>(
         let (grader, embedder, fixed) = match built {
             Ok(x) => x,
             Err(e) => {
-                diags.push(place(build_error(cx.suite, &spec, e)));
+                for e in e.all() {
+                    diags.push(place(build_error(cx.suite, &spec, e)));
+                }
                 continue;
             }
         };

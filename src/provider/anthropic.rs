@@ -30,6 +30,9 @@ pub const DEFAULT_VERSION: &str = "2023-06-01";
 /// `max_tokens` sent when the suite sets none (the field is required).
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &["anthropic_version", "anthropic_beta"];
+
 /// The Anthropic Messages protocol.
 #[derive(Debug)]
 pub struct Anthropic {
@@ -49,7 +52,7 @@ impl Anthropic {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["anthropic_version", "anthropic_beta"])?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

@@ -25,7 +25,8 @@ use crate::suite::model::{Mode, ProviderSpec};
 /// set: the GA version PROTOCOLS.md §2.1 names.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "endpoint",
     "api",
     "api_version",
@@ -63,7 +64,7 @@ impl Azure {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(deployment) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no deployment",

@@ -27,8 +27,8 @@ use crate::suite::model::{Mode, ProviderSpec, Role};
 /// SigV4 signing name of Bedrock Runtime (not `bedrock-runtime`).
 pub const SIGNING_SERVICE: &str = "bedrock";
 
-/// Provider-specific config keys.
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "region",
     "endpoint_url",
     "profile",
@@ -54,7 +54,7 @@ impl Bedrock {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model_id) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

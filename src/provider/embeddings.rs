@@ -46,6 +46,24 @@ pub fn embedder_kinds() -> &'static [&'static str] {
     ]
 }
 
+// Config keys each embedder takes besides the common ones (the registry's table).
+/// `replay` embedder keys.
+pub(crate) const REPLAY_CONFIG_KEYS: &[&str] = &["cassette", "provider"];
+/// `openai` and `openai-compatible` embedder keys.
+pub(crate) const OPENAI_CONFIG_KEYS: &[&str] = &["dimensions", "organization", "project"];
+/// `gemini` embedder keys.
+pub(crate) const GEMINI_CONFIG_KEYS: &[&str] = &["dimensions", "task_type", "api_version"];
+/// `bedrock` (Titan) embedder keys.
+pub(crate) const TITAN_CONFIG_KEYS: &[&str] = &[
+    "dimensions",
+    "normalize",
+    "region",
+    "endpoint_url",
+    "profile",
+];
+/// `ollama` embedder keys.
+pub(crate) const OLLAMA_CONFIG_KEYS: &[&str] = &["dimensions", "truncate", "keep_alive"];
+
 /// An embedder ready to use; a `replay` entry answers only from its cassette.
 #[derive(Debug, Clone)]
 pub struct BuiltEmbedder {
@@ -105,7 +123,7 @@ fn build_replay(
     spec: &ProviderSpec,
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltEmbedder, ProviderFactoryError> {
-    check_other_keys(spec, &["cassette", "provider"])?;
+    check_other_keys(spec, REPLAY_CONFIG_KEYS)?;
     let Some(cassette) = other_str(spec, "cassette")? else {
         return Err(ProviderFactoryError::new(format!(
             "embedder `{}` (replay) needs `config.cassette`: the path of a cassette file",
@@ -284,7 +302,7 @@ impl OpenAiEmbedder {
         ctx: &BuildContext<'_>,
         compatible: bool,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["dimensions", "organization", "project"])?;
+        check_other_keys(spec, OPENAI_CONFIG_KEYS)?;
         let model = model_of(spec, "openai:text-embedding-3-small")?;
         let base = if compatible {
             let Some(b) = &spec.config.base_url else {
@@ -379,7 +397,7 @@ pub const GEMINI_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 
 impl GeminiEmbedder {
     fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["dimensions", "task_type", "api_version"])?;
+        check_other_keys(spec, GEMINI_CONFIG_KEYS)?;
         let model = model_of(spec, "gemini:gemini-embedding-001")?;
         let model = model.strip_prefix("models/").unwrap_or(model);
         let base = base_url(spec, None, GEMINI_BASE_URL)?;
@@ -475,16 +493,7 @@ pub struct TitanEmbedder {
 
 impl TitanEmbedder {
     fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(
-            spec,
-            &[
-                "dimensions",
-                "normalize",
-                "region",
-                "endpoint_url",
-                "profile",
-            ],
-        )?;
+        check_other_keys(spec, TITAN_CONFIG_KEYS)?;
         let model = model_of(spec, "bedrock:amazon.titan-embed-text-v2:0")?;
         if !model.contains("titan-embed") {
             return Err(ProviderFactoryError::new(format!(
@@ -565,7 +574,7 @@ pub const OLLAMA_DEFAULT_HOST: &str = "http://localhost:11434";
 
 impl OllamaEmbedder {
     fn build(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["dimensions", "truncate", "keep_alive"])?;
+        check_other_keys(spec, OLLAMA_CONFIG_KEYS)?;
         let model = model_of(spec, "ollama:nomic-embed-text")?;
         let host = ctx.var(crate::env::OLLAMA_HOST).map(|h| {
             if h.starts_with("http://") || h.starts_with("https://") {

@@ -25,6 +25,10 @@ pub const EXIT_TEMPFAIL: u16 = 75;
 /// Most characters of standard error kept in an error message (its end is kept).
 pub const STDERR_LIMIT: usize = 2000;
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] =
+    &["command", "stdin", "cwd", "response_path", "response_regex"];
+
 /// The `exec` protocol.
 #[derive(Debug)]
 pub struct Exec {
@@ -44,10 +48,7 @@ impl Exec {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(
-            spec,
-            &["command", "stdin", "cwd", "response_path", "response_regex"],
-        )?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let argv: Vec<String> = match spec.config.other.get("command") {
             Some(Value::Array(items)) => items
                 .iter()

@@ -37,7 +37,8 @@ pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// (system instructions, JSON mode, thinking) for every model.
 pub const DEFAULT_API_VERSION: &str = "v1beta";
 
-const KEYS: &[&str] = &["api_version", "safety_settings", "generation_config"];
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &["api_version", "safety_settings", "generation_config"];
 
 /// Settings both Gemini and Vertex read from `config`: `safety_settings` (a list passed as
 /// `safetySettings`) and `generation_config` (a mapping merged into `generationConfig`).
@@ -94,7 +95,7 @@ impl Gemini {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

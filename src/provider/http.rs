@@ -21,8 +21,8 @@ use super::{
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
-/// Config keys of the `http` provider.
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "url",
     "method",
     "body",
@@ -60,7 +60,7 @@ impl Http {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let mut templates = RequestTemplates::new();
         let url = match (other_str(spec, "url")?, &spec.config.base_url) {
             (Some(u), _) => u.to_string(),

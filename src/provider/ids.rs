@@ -41,7 +41,7 @@ pub enum Role {
 const EMBEDDING_WORDS: &[&str] = &["embedding", "embeddings"];
 
 /// promptfoo's vendor prefixes promptdrift speaks, with the kind they map to.
-const VENDORS: &[(&str, &str)] = &[
+pub(crate) const VENDORS: &[(&str, &str)] = &[
     ("openai", "openai"),
     ("anthropic", "anthropic"),
     ("azure", "azure"),

@@ -18,6 +18,7 @@ pub mod azure;
 pub mod bedrock;
 mod content;
 pub mod embeddings;
+pub mod endpoint;
 pub mod exec;
 pub mod gemini;
 pub mod http;
@@ -27,6 +28,7 @@ pub mod ollama;
 pub mod openai;
 pub mod output;
 pub mod registry;
+pub mod schema;
 pub mod stream;
 mod templating;
 #[cfg(test)]

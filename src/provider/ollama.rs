@@ -31,6 +31,9 @@ pub const DEFAULT_BASE_URL: &str = "http://localhost:11434";
 /// Ollama's default port, added to an `OLLAMA_HOST` that names none.
 pub const DEFAULT_PORT: u16 = 11434;
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &["keep_alive", "options"];
+
 /// The Ollama native chat protocol.
 #[derive(Debug)]
 pub struct Ollama {
@@ -49,7 +52,7 @@ impl Ollama {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, &["keep_alive", "options"])?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

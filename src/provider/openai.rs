@@ -47,6 +47,10 @@ pub struct OpenAi {
 /// Default API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] =
+    &["organization", "project", "max_tokens_field", "extra_body"];
+
 impl OpenAi {
     /// Builds from a suite entry.
     pub fn build(
@@ -54,10 +58,7 @@ impl OpenAi {
         ctx: &BuildContext<'_>,
         flavor: Flavor,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(
-            spec,
-            &["organization", "project", "max_tokens_field", "extra_body"],
-        )?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

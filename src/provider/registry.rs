@@ -1,12 +1,21 @@
 //! From a suite's provider entry to a protocol object: the one place that knows every provider
 //! kind, reads keys from the environment, and checks provider-specific config keys.
+//!
+//! [`chat_kind_table`] and [`embedder_kind_table`] are the tables of kinds: for each, whether its id names
+//! a model and which config keys it takes besides the common ones (each provider module's
+//! `CONFIG_KEYS`). The providers check a suite's keys against those same constants
+//! (`check_other_keys`), and `promptdrift schema` writes them into the suite JSON Schema
+//! ([`super::schema`]), so an editor and `validate` agree on every key.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Provider, anthropic, azure, bedrock, exec, gemini, http, ids, ollama, openai, vertex};
+use super::{
+    Provider, anthropic, azure, bedrock, embeddings, exec, gemini, http, ids, ollama, openai,
+    vertex,
+};
 use crate::secret::Secret;
 use crate::suite::model::{Mode, ProviderSpec};
 
@@ -27,6 +36,173 @@ pub fn known_kinds() -> &'static [&'static str] {
     ]
 }
 
+/// Whether a kind's id names a model after the `:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelPart {
+    /// `kind:model`, the model required (`openai:gpt-4o-mini`).
+    Required,
+    /// `kind` alone or `kind:name`, the name free text (`http:gateway`, `replay`).
+    Optional,
+}
+
+/// One provider kind, as a suite names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The part of the id before the first `:`.
+    pub kind: &'static str,
+    /// Whether the id must name a model.
+    pub model: ModelPart,
+    /// Config keys this kind takes besides the common ones.
+    pub config_keys: &'static [&'static str],
+    /// One line for editors: what the kind speaks and how its id is written.
+    pub summary: &'static str,
+}
+
+const fn kind(
+    kind: &'static str,
+    model: ModelPart,
+    config_keys: &'static [&'static str],
+    summary: &'static str,
+) -> KindInfo {
+    KindInfo {
+        kind,
+        model,
+        config_keys,
+        summary,
+    }
+}
+
+/// Config keys of a `replay` entry of its own; the recorded provider's keys are allowed too
+/// (they shape its request path) and that provider checks them.
+const REPLAY_CONFIG_KEYS: &[&str] = &["cassette", "provider"];
+
+/// The kinds that answer prompts (`providers:`, `grader:`), in [`known_kinds`] order.
+pub fn chat_kind_table() -> &'static [KindInfo] {
+    use ModelPart::{Optional, Required};
+    const KINDS: &[KindInfo] = &[
+        kind(
+            "openai",
+            Required,
+            openai::CONFIG_KEYS,
+            "OpenAI Chat Completions: `openai:<model>`",
+        ),
+        kind(
+            "openai-compatible",
+            Required,
+            openai::CONFIG_KEYS,
+            "An OpenAI-compatible server (`config.base_url` required): `openai-compatible:<model>`",
+        ),
+        kind(
+            "anthropic",
+            Required,
+            anthropic::CONFIG_KEYS,
+            "Anthropic Messages: `anthropic:<model>`",
+        ),
+        kind(
+            "azure",
+            Required,
+            azure::CONFIG_KEYS,
+            "Azure OpenAI: `azure:<deployment>`",
+        ),
+        kind(
+            "bedrock",
+            Required,
+            bedrock::CONFIG_KEYS,
+            "AWS Bedrock Converse: `bedrock:<model id, inference profile or ARN>`",
+        ),
+        kind(
+            "gemini",
+            Required,
+            gemini::CONFIG_KEYS,
+            "Google Gemini API: `gemini:<model>`",
+        ),
+        kind(
+            "vertex",
+            Required,
+            vertex::CONFIG_KEYS,
+            "Google Vertex AI: `vertex:<model>`",
+        ),
+        kind(
+            "ollama",
+            Required,
+            ollama::CONFIG_KEYS,
+            "Ollama's native API: `ollama:<model>`",
+        ),
+        kind(
+            "http",
+            Optional,
+            http::CONFIG_KEYS,
+            "A generic HTTP API: `http` or `http:<name>`",
+        ),
+        kind(
+            "exec",
+            Optional,
+            exec::CONFIG_KEYS,
+            "A local command: `exec` or `exec:<name>`",
+        ),
+        kind(
+            "replay",
+            Optional,
+            REPLAY_CONFIG_KEYS,
+            "Answers from a recorded cassette (`config.cassette`): `replay`",
+        ),
+    ];
+    KINDS
+}
+
+/// The kinds that serve embeddings (`embedder:`, `similar`'s `provider:`).
+pub fn embedder_kind_table() -> &'static [KindInfo] {
+    use ModelPart::{Optional, Required};
+    const KINDS: &[KindInfo] = &[
+        kind(
+            "openai",
+            Required,
+            embeddings::OPENAI_CONFIG_KEYS,
+            "OpenAI embeddings: `openai:<model>`",
+        ),
+        kind(
+            "openai-compatible",
+            Required,
+            embeddings::OPENAI_CONFIG_KEYS,
+            "An OpenAI-compatible /embeddings endpoint: `openai-compatible:<model>`",
+        ),
+        kind(
+            "gemini",
+            Required,
+            embeddings::GEMINI_CONFIG_KEYS,
+            "Gemini embedContent: `gemini:<model>`",
+        ),
+        kind(
+            "bedrock",
+            Required,
+            embeddings::TITAN_CONFIG_KEYS,
+            "Amazon Titan text embeddings on Bedrock: `bedrock:<model id>`",
+        ),
+        kind(
+            "ollama",
+            Required,
+            embeddings::OLLAMA_CONFIG_KEYS,
+            "Ollama /api/embed: `ollama:<model>`",
+        ),
+        kind(
+            "replay",
+            Optional,
+            embeddings::REPLAY_CONFIG_KEYS,
+            "Embeddings from a recorded cassette (`config.cassette`): `replay`",
+        ),
+    ];
+    KINDS
+}
+
+/// The config keys a chat provider kind takes besides the common ones; `None` for an unknown
+/// kind.
+pub fn config_keys(kind: &str) -> Option<&'static [&'static str]> {
+    chat_kind_table()
+        .iter()
+        .find(|k| k.kind == kind)
+        .map(|k| k.config_keys)
+}
+
 /// A provider entry that cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
@@ -39,6 +215,9 @@ pub struct ProviderFactoryError {
     pub help: Option<String>,
     /// Whether this is about credentials (so `validate` can skip it: keys are a run-time need).
     pub missing_credentials: bool,
+    /// More problems of the same entry found by the same check (every unknown config key, not
+    /// only the first), each reported on its own.
+    pub also: Vec<ProviderFactoryError>,
 }
 
 impl ProviderFactoryError {
@@ -48,7 +227,16 @@ impl ProviderFactoryError {
             message: message.into(),
             help: None,
             missing_credentials: false,
+            also: Vec::new(),
         }
+    }
+
+    /// This problem and the ones found with it ([`Self::also`]), in order.
+    pub fn all(self) -> Vec<ProviderFactoryError> {
+        let mut out = vec![self];
+        let more = std::mem::take(&mut out[0].also);
+        out.extend(more.into_iter().flat_map(ProviderFactoryError::all));
+        out
     }
 
     pub(crate) fn at(mut self, at: impl Into<String>) -> Self {
@@ -234,30 +422,39 @@ fn build_replay(
     })
 }
 
-/// Checks that `config` holds no key outside the common set and `allowed`.
+/// Checks that `config` holds no key outside the common set and `allowed` (the provider's
+/// `CONFIG_KEYS`). Every unknown key is reported: the first as the error, the rest in
+/// [`ProviderFactoryError::also`].
 pub(crate) fn check_other_keys(
     spec: &ProviderSpec,
     allowed: &[&str],
 ) -> Result<(), ProviderFactoryError> {
-    for key in spec.config.other.keys() {
-        if !allowed.contains(&key.as_str()) {
-            let mut known: Vec<&str> = crate::suite::COMMON_PROVIDER_CONFIG_KEYS.to_vec();
-            known.extend_from_slice(allowed);
-            let mut e = ProviderFactoryError::new(format!(
-                "unknown config key `{key}` for provider `{}`",
-                spec.kind()
-            ))
-            .at(format!("config.{key}"));
-            e.help = Some(
-                match crate::suite::diagnostic::did_you_mean(key, known.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("known keys: {}", known.join(", ")),
-                },
-            );
-            return Err(e);
-        }
-    }
-    Ok(())
+    let mut unknown = spec
+        .config
+        .other
+        .keys()
+        .filter(|key| !allowed.contains(&key.as_str()))
+        .map(|key| unknown_key(spec, key, allowed));
+    let Some(mut first) = unknown.next() else {
+        return Ok(());
+    };
+    first.also = unknown.collect();
+    Err(first)
+}
+
+fn unknown_key(spec: &ProviderSpec, key: &str, allowed: &[&str]) -> ProviderFactoryError {
+    let mut known: Vec<&str> = crate::suite::COMMON_PROVIDER_CONFIG_KEYS.to_vec();
+    known.extend_from_slice(allowed);
+    let help = match crate::suite::diagnostic::did_you_mean(key, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("known keys: {}", known.join(", ")),
+    };
+    ProviderFactoryError::new(format!(
+        "unknown config key `{key}` for provider `{}`",
+        spec.kind()
+    ))
+    .at(format!("config.{key}"))
+    .help(help)
 }
 
 /// Reads an optional string key from `config.other`.

@@ -35,7 +35,8 @@ pub const DEFAULT_LOCATION: &str = "global";
 /// How long `access_token_command` may run unless `access_token_timeout_ms` says otherwise.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
-const KEYS: &[&str] = &[
+/// Config keys this provider takes besides the common ones (the registry's table).
+pub(crate) const CONFIG_KEYS: &[&str] = &[
     "project",
     "location",
     "api_version",
@@ -63,7 +64,7 @@ impl Vertex {
         spec: &ProviderSpec,
         ctx: &BuildContext<'_>,
     ) -> Result<Self, ProviderFactoryError> {
-        check_other_keys(spec, KEYS)?;
+        check_other_keys(spec, CONFIG_KEYS)?;
         let Some(model) = spec.model() else {
             return Err(ProviderFactoryError::new(format!(
                 "provider id `{}` names no model",

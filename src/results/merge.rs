@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo};
+use super::{CaseResult, ProviderInfo, ResultsFile, RunInfo, SuiteInfo, Summary, ToolInfo};
 
 /// One input: where it came from (for messages) and what it holds.
 #[derive(Debug, Clone)]
@@ -86,121 +86,161 @@ pub enum MergeError {
     Shards(String),
 }
 
-/// Merges inputs, in the order given (which only matters for messages).
+/// Merges inputs, in the order given (which only matters for messages): the inputs are
+/// checked to be of one run, their shards to fit together and their results to be disjoint;
+/// then the results are sorted, the summary recounted and the run described.
 pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
+    check_compatible(&inputs)?;
+    let shards = ShardSet::from_inputs(&inputs)?;
+    let mut results = collect_results(&inputs)?;
+    let first = &inputs[0].file;
+    sort_results(&mut results, &first.suites);
+    let summary = recount(&results, &inputs);
+    let incomplete: Vec<String> = inputs
+        .iter()
+        .filter(|i| !i.file.complete)
+        .map(|i| i.name.clone())
+        .collect();
+    let complete = incomplete.is_empty() && shards.missing.is_empty();
+    Ok(Merged {
+        file: ResultsFile {
+            schema: super::SCHEMA_NAME.into(),
+            version: first.version,
+            tool: ToolInfo::current(),
+            run: merged_run_info(&inputs),
+            suites: summed_suites(&inputs),
+            results,
+            summary,
+            complete,
+        },
+        shard_count: shards.count,
+        missing_shards: shards.missing,
+        incomplete,
+    })
+}
+
+/// Every input has the first one's schema version and the same suites and providers.
+fn check_compatible(inputs: &[Input]) -> Result<(), MergeError> {
     let first = inputs.first().ok_or(MergeError::NoInput)?;
-    let first_name = first.name.clone();
     let version = first.file.version;
-    let suites0 = first.file.suites.clone();
     for inp in &inputs[1..] {
         if inp.file.version != version {
             return Err(MergeError::Version {
-                a: first_name,
+                a: first.name.clone(),
                 va: version,
                 b: inp.name.clone(),
                 vb: inp.file.version,
             });
         }
-        if let Some(detail) = suites_differ(&suites0, &inp.file.suites) {
+        if let Some(detail) = suites_differ(&first.file.suites, &inp.file.suites) {
             return Err(MergeError::DifferentSuites {
-                a: first_name,
+                a: first.name.clone(),
                 b: inp.name.clone(),
                 detail,
             });
         }
     }
+    Ok(())
+}
 
-    // Shards.
-    let mut shard_count: Option<u32> = None;
-    let mut seen_shards: HashMap<u32, String> = HashMap::new();
-    let mut unsharded = Vec::new();
-    for inp in &inputs {
-        match inp.file.run.shard.as_deref() {
-            None => unsharded.push(inp.name.clone()),
-            Some(s) => {
-                let (k, n) = parse_shard(s).ok_or_else(|| {
-                    MergeError::Shards(format!("{}: `run.shard` is `{s}`, not K/N", inp.name))
-                })?;
-                match shard_count {
-                    Some(m) if m != n => {
-                        return Err(MergeError::Shards(format!(
-                            "{} is shard {k}/{n} but other files are shards of {m}; merge the shards of one run",
-                            inp.name
-                        )));
-                    }
-                    _ => shard_count = Some(n),
-                }
-                if let Some(prev) = seen_shards.insert(k, inp.name.clone()) {
+/// The inputs' shards: all of one N (or none sharded), each K once.
+struct ShardSet {
+    /// `N` when the inputs are shards of N.
+    count: Option<u32>,
+    /// Shards (1-based) of N that no input holds.
+    missing: Vec<u32>,
+}
+
+impl ShardSet {
+    fn from_inputs(inputs: &[Input]) -> Result<ShardSet, MergeError> {
+        let mut count: Option<u32> = None;
+        let mut seen: HashMap<u32, String> = HashMap::new();
+        let mut unsharded = Vec::new();
+        for inp in inputs {
+            let Some(s) = inp.file.run.shard.as_deref() else {
+                unsharded.push(inp.name.clone());
+                continue;
+            };
+            let (k, n) = parse_shard(s).ok_or_else(|| {
+                MergeError::Shards(format!("{}: `run.shard` is `{s}`, not K/N", inp.name))
+            })?;
+            match count {
+                Some(m) if m != n => {
                     return Err(MergeError::Shards(format!(
-                        "{prev} and {} are both shard {k}/{n}",
+                        "{} is shard {k}/{n} but other files are shards of {m}; merge the shards of one run",
                         inp.name
                     )));
                 }
+                _ => count = Some(n),
+            }
+            if let Some(prev) = seen.insert(k, inp.name.clone()) {
+                return Err(MergeError::Shards(format!(
+                    "{prev} and {} are both shard {k}/{n}",
+                    inp.name
+                )));
             }
         }
+        if count.is_some() && !unsharded.is_empty() {
+            return Err(MergeError::Shards(format!(
+                "{} {} not sharded but other files are; merge the shards of one run",
+                unsharded.join(", "),
+                if unsharded.len() == 1 { "is" } else { "are" }
+            )));
+        }
+        let missing = count.map_or_else(Vec::new, |n| {
+            (1..=n).filter(|k| !seen.contains_key(k)).collect()
+        });
+        Ok(ShardSet { count, missing })
     }
-    if shard_count.is_some() && !unsharded.is_empty() {
-        return Err(MergeError::Shards(format!(
-            "{} {} not sharded but other files are; merge the shards of one run",
-            unsharded.join(", "),
-            if unsharded.len() == 1 { "is" } else { "are" }
-        )));
-    }
-    let missing_shards: Vec<u32> = shard_count.map_or_else(Vec::new, |n| {
-        (1..=n).filter(|k| !seen_shards.contains_key(k)).collect()
-    });
+}
 
-    // Results, checking duplicates.
-    let mut owner: HashMap<(String, String, String, String, u32), usize> = HashMap::new();
+/// What identifies one result over all inputs.
+#[derive(PartialEq, Eq, Hash)]
+struct ResultKey<'r> {
+    suite: &'r str,
+    case_id: &'r str,
+    provider: &'r str,
+    prompt: &'r str,
+    sample: u32,
+}
+
+impl<'r> ResultKey<'r> {
+    fn of(r: &'r CaseResult) -> Self {
+        ResultKey {
+            suite: &r.suite,
+            case_id: &r.case_id,
+            provider: &r.provider,
+            prompt: &r.prompt,
+            sample: r.sample,
+        }
+    }
+}
+
+/// `suite/case × provider [prompt]`, and ` (sample N)` (1-based) past the first sample.
+impl std::fmt::Display for ResultKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} × {} [{}]",
+            self.suite, self.case_id, self.provider, self.prompt
+        )?;
+        if self.sample > 0 {
+            write!(f, " (sample {})", self.sample + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every input's results in input order; a key in two inputs is an error naming both.
+fn collect_results(inputs: &[Input]) -> Result<Vec<CaseResult>, MergeError> {
+    let mut owner: HashMap<ResultKey<'_>, usize> = HashMap::new();
     let mut results = Vec::new();
-    let mut case_counts: HashMap<String, usize> = HashMap::new();
-    let mut incomplete = Vec::new();
-    let mut modes = BTreeSet::new();
-    let mut cache_modes = BTreeSet::new();
-    let mut started_at: Option<String> = None;
-    let mut planned = 0;
-    // Every input's credential sources, each once, in input order.
-    let mut credentials: Vec<super::CredentialUse> = Vec::new();
-    let mut duration_ms = 0;
-    let mut unfinished = 0;
     for (i, inp) in inputs.iter().enumerate() {
-        if !inp.file.complete {
-            incomplete.push(inp.name.clone());
-        }
-        modes.insert(inp.file.run.mode.clone());
-        cache_modes.insert(inp.file.run.cache.clone());
-        if started_at
-            .as_deref()
-            .is_none_or(|s| inp.file.run.started_at.as_str() < s)
-        {
-            started_at = Some(inp.file.run.started_at.clone());
-        }
-        planned += inp.file.run.planned;
-        for c in &inp.file.run.credentials {
-            if !credentials.contains(c) {
-                credentials.push(c.clone());
-            }
-        }
-        duration_ms = duration_ms.max(inp.file.summary.duration_ms);
-        unfinished += inp.file.summary.unfinished;
-        for s in &inp.file.suites {
-            *case_counts.entry(s.name.clone()).or_default() += s.cases;
-        }
         for r in &inp.file.results {
-            let key = (
-                r.suite.clone(),
-                r.case_id.clone(),
-                r.provider.clone(),
-                r.prompt.clone(),
-                r.sample,
-            );
+            let key = ResultKey::of(r);
             if let Some(&j) = owner.get(&key) {
-                let mut k = format!("{}/{} × {} [{}]", r.suite, r.case_id, r.provider, r.prompt);
-                if r.sample > 0 {
-                    k.push_str(&format!(" (sample {})", r.sample + 1));
-                }
                 return Err(MergeError::Duplicate {
-                    key: k,
+                    key: key.to_string(),
                     a: inputs[j].name.clone(),
                     b: inp.name.clone(),
                 });
@@ -209,12 +249,18 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
             results.push(r.clone());
         }
     }
-    let rank: HashMap<&str, usize> = suites0
+    Ok(results)
+}
+
+/// Sorts by (suite, case id, provider, prompt, sample), suites and providers in the order
+/// the files list them.
+fn sort_results(results: &mut [CaseResult], suites: &[SuiteInfo]) {
+    let rank: HashMap<&str, usize> = suites
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-    let prank: HashMap<(&str, &str), usize> = suites0
+    let prank: HashMap<(&str, &str), usize> = suites
         .iter()
         .flat_map(|s| {
             s.providers
@@ -240,60 +286,79 @@ pub fn merge(inputs: Vec<Input>) -> Result<Merged, MergeError> {
         );
         ka.cmp(&kb)
     });
+}
+
+/// The summary recounted from the merged results; `duration_ms` the longest input's (shards
+/// run side by side), `unfinished` the sum.
+fn recount(results: &[CaseResult], inputs: &[Input]) -> Summary {
     let mut summary = Summary::default();
-    for r in &results {
+    for r in results {
         summary.add_result(r);
     }
-    summary.duration_ms = duration_ms;
-    summary.unfinished = unfinished;
-    let suites = suites0
-        .into_iter()
-        .map(|mut s| {
-            s.cases = case_counts.get(&s.name).copied().unwrap_or(0);
-            s
+    summary.duration_ms = inputs
+        .iter()
+        .map(|i| i.file.summary.duration_ms)
+        .fold(0, Ord::max);
+    summary.unfinished = inputs.iter().map(|i| i.file.summary.unfinished).sum();
+    summary
+}
+
+/// The first input's suites, each with its `cases` summed over the inputs.
+fn summed_suites(inputs: &[Input]) -> Vec<SuiteInfo> {
+    let mut case_counts: HashMap<&str, usize> = HashMap::new();
+    for s in inputs.iter().flat_map(|i| &i.file.suites) {
+        *case_counts.entry(s.name.as_str()).or_default() += s.cases;
+    }
+    inputs[0]
+        .file
+        .suites
+        .iter()
+        .map(|s| SuiteInfo {
+            cases: case_counts.get(s.name.as_str()).copied().unwrap_or(0),
+            ..s.clone()
         })
-        .collect();
+        .collect()
+}
+
+/// The merged `run`: the common mode (else `mixed`), the earliest start, planned summed, no
+/// shard, the common cache mode (else `mixed`), the strictest thresholds when every input
+/// recorded them, and every input's credential sources once, in input order.
+fn merged_run_info(inputs: &[Input]) -> RunInfo {
+    let runs = || inputs.iter().map(|i| &i.file.run);
+    let mut modes: BTreeSet<String> = runs().map(|r| r.mode.clone()).collect();
     let mode = if modes.len() == 1 {
         modes.pop_first().unwrap_or_default()
     } else {
         "mixed".into()
     };
-    let complete = incomplete.is_empty() && missing_shards.is_empty();
-    // The cache mode of the shards, `mixed` when they differ; the thresholds only when every
-    // shard recorded them (the strictest, though shards of one run agree).
+    let mut cache_modes: BTreeSet<Option<String>> = runs().map(|r| r.cache.clone()).collect();
     let cache = if cache_modes.len() == 1 {
         cache_modes.pop_first().flatten()
     } else {
         Some("mixed".into())
     };
-    let recorded: Option<Vec<&crate::suite::model::Thresholds>> = inputs
-        .iter()
-        .map(|i| i.file.run.thresholds.as_ref())
-        .collect();
-    let thresholds = recorded.map(crate::suite::model::Thresholds::strictest);
-    Ok(Merged {
-        file: ResultsFile {
-            schema: super::SCHEMA_NAME.into(),
-            version,
-            tool: ToolInfo::current(),
-            run: RunInfo {
-                mode,
-                started_at: started_at.unwrap_or_default(),
-                planned,
-                shard: None,
-                cache,
-                thresholds,
-                credentials,
-            },
-            suites,
-            results,
-            summary,
-            complete,
-        },
-        shard_count,
-        missing_shards,
-        incomplete,
-    })
+    let started_at = runs()
+        .map(|r| r.started_at.as_str())
+        .min()
+        .unwrap_or_default()
+        .to_string();
+    let mut credentials: Vec<super::CredentialUse> = Vec::new();
+    for c in runs().flat_map(|r| &r.credentials) {
+        if !credentials.contains(c) {
+            credentials.push(c.clone());
+        }
+    }
+    let recorded: Option<Vec<&crate::suite::model::Thresholds>> =
+        runs().map(|r| r.thresholds.as_ref()).collect();
+    RunInfo {
+        mode,
+        started_at,
+        planned: runs().map(|r| r.planned).sum(),
+        shard: None,
+        cache,
+        thresholds: recorded.map(crate::suite::model::Thresholds::strictest),
+        credentials,
+    }
 }
 
 fn parse_shard(s: &str) -> Option<(u32, u32)> {

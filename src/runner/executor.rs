@@ -435,7 +435,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let ttft_ms = answer.streamed.as_ref().and_then(|s| s.ttft_ms);
     let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
-        Err(mut e) => {
+        Err(e) => {
+            let mut e = crate::provider::endpoint::name_url_of_not_found(e, &wire);
             e.message = scrub_auth(&e.message, &wire);
             result.error = Some(e);
             return result;
@@ -809,7 +810,7 @@ async fn live(
             if let Some((raw, latency_ms)) = &final_raw {
                 record(shared, target, wire, raw, *latency_ms, case_id, sample);
             }
-            let mut error = error;
+            let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
             error.message = scrub_auth(&error.message, wire);
             return Err((error, attempt));
         };

@@ -20,6 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::body::normalize_body;
 use super::info::Info;
 
 /// One snapshot file, read or about to be written.
@@ -51,16 +52,6 @@ pub enum FormatError {
     /// The header is not valid YAML, or not what a snapshot header holds.
     #[error("the header is not a valid snapshot header: {0}")]
     Header(String),
-}
-
-/// insta's body normalisation: trailing whitespace trimmed, CRLF → LF. Also applied to
-/// `\r\r\n` and the like until no CRLF is left, so the text reads back exactly as stored.
-pub fn normalize_body(text: &str) -> String {
-    let mut s = text.trim_end().to_string();
-    while s.contains("\r\n") {
-        s = s.replace("\r\n", "\n");
-    }
-    s
 }
 
 /// The header as YAML sees it; unknown keys are ignored, as insta does. Its text fields take

@@ -263,7 +263,7 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn representative<'a>(answered: &[&'a CaseResult]) -> &'a CaseResult {
     let norm: Vec<String> = answered
         .iter()
-        .map(|r| super::format::normalize_body(&r.shown_output().unwrap_or_default()))
+        .map(|r| super::body::normalize_body(&r.shown_output().unwrap_or_default()))
         .collect();
     let mut best = 0;
     let mut best_count = 0;
@@ -351,7 +351,7 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
     let samples_info = repeated.then(|| {
         let mut distinct: Vec<String> = ans
             .iter()
-            .map(|r| super::format::normalize_body(&r.shown_output().unwrap_or_default()))
+            .map(|r| super::body::normalize_body(&r.shown_output().unwrap_or_default()))
             .collect();
         distinct.sort_unstable();
         distinct.dedup();

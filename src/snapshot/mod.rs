@@ -15,11 +15,13 @@
 //!
 //! [`mod@format`] and [`yaml`] write and read the files as insta does, so `cargo insta review`
 //! / `accept` work on them; every value reads back as written (the few lines insta would write
-//! differently are listed in [`yaml`]).
+//! differently are listed in [`yaml`]). [`body`] holds insta's body normalisation, which both
+//! the format and [`info`] use.
 //!
 //! This module reads and writes only under the snapshot folder; it never prints.
 
 pub mod apply;
+pub mod body;
 pub mod compare;
 pub mod format;
 pub mod info;

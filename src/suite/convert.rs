@@ -151,11 +151,6 @@ impl<'a> Loader<'a> {
         self.diags
     }
 
-    /// Whether any error was recorded.
-    pub(crate) fn has_errors(&self) -> bool {
-        self.errors > 0
-    }
-
     // ---- values ------------------------------------------------------------------------------
 
     /// Replaces a `file://` string with the file's content (text, or parsed `.json`/`.yaml`).

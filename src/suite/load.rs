@@ -1,11 +1,13 @@
 //! Suite file -> serde_yaml -> raw structs -> [`Suite`]. The only serde_yaml user (with
 //! [`super::dataset`] for YAML datasets).
 //!
-//! Two layers of errors: the *shape* error serde finds first (a typo'd key, a wrong type, bad
-//! YAML), phrased by `shape`; then every *meaning* error the conversion finds
-//! (duplicate labels and ids, unknown assertion types and roles, missing files, bad datasets),
-//! all collected. Warnings (a case with no assertions…) come back beside the suite from
-//! [`load_with_warnings`].
+//! Two layers of errors: the *shape* errors (a typo'd key, a wrong type, bad YAML): the first
+//! serde finds, phrased by `shape`, and the rest found by `recover`; then every *meaning* error
+//! the conversion finds (duplicate labels and ids, unknown assertion types and roles, missing
+//! files, bad datasets), all collected. When the shape errors could all be cut out by keys, the
+//! meaning checks run on the rest, so one pass reports both. Warnings (a case with no
+//! assertions…) come back beside the suite from [`load_with_warnings`]; [`load_partial`] also
+//! gives back a suite that has errors, for checks of its other parts (the providers').
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +23,7 @@ use super::model::{
 use super::raw::{
     RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
+use super::recover::{self, Recovered};
 use super::shape::{self, FileKind};
 use super::{file_ref, split};
 
@@ -34,19 +37,70 @@ pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
 /// `Err` holds every diagnostic (errors first found, warnings too) when there is at least one
 /// error.
 pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let d = Diagnostic::error(path, "", format!("cannot read suite file: {e}"));
-        vec![if e.kind() == std::io::ErrorKind::NotFound {
-            d.with_help("check the path; suites usually live in `suites/`")
-        } else {
-            d
-        }]
-    })?;
+    load_partial(path).into_result()
+}
+
+/// A suite file loaded as far as it goes: every diagnostic, and the suite whenever the file
+/// could be read into the suite's shape (after cutting the parts with shape errors).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The suite. When [`Loaded::has_errors`], it is incomplete (what had errors is missing or
+    /// cut): fit for checking its other parts, such as its providers, never for a run.
+    pub suite: Option<Suite>,
+    /// Every diagnostic, errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    fn failed(diagnostics: Vec<Diagnostic>) -> Loaded {
+        Loaded {
+            suite: None,
+            diagnostics,
+        }
+    }
+
+    fn from_result(result: Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>>) -> Loaded {
+        match result {
+            Ok((suite, diagnostics)) => Loaded {
+                suite: Some(suite),
+                diagnostics,
+            },
+            Err(diagnostics) => Loaded::failed(diagnostics),
+        }
+    }
+
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The suite and its warnings, or every diagnostic when there is an error.
+    pub fn into_result(self) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+        match self.suite {
+            Some(suite) if !self.has_errors() => Ok((suite, self.diagnostics)),
+            _ => Err(self.diagnostics),
+        }
+    }
+}
+
+/// Reads and loads a suite file as far as it goes (see [`Loaded`]).
+pub fn load_partial(path: &Path) -> Loaded {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = Diagnostic::error(path, "", format!("cannot read suite file: {e}"));
+            return Loaded::failed(vec![if e.kind() == std::io::ErrorKind::NotFound {
+                d.with_help("check the path; suites usually live in `suites/`")
+            } else {
+                d
+            }]);
+        }
+    };
     match String::from_utf8(bytes) {
         Ok(source) if crate::promptfoo::detect(path, &source) => {
-            crate::promptfoo::load(path, &source)
+            Loaded::from_result(crate::promptfoo::load(path, &source))
         }
-        Ok(source) => load_str_with_warnings(path, &source),
+        Ok(source) => load_str_partial(path, &source),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -55,7 +109,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<D
                 .chars()
                 .count()
                 + 1;
-            Err(vec![
+            Loaded::failed(vec![
                 Diagnostic::error(path, "", "the suite file is not UTF-8 text")
                     .at(line, col, 1)
                     .with_label("invalid UTF-8 here")
@@ -76,7 +130,7 @@ pub(crate) fn load_generated(
     path: &Path,
     source: &str,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load_inner(path, source, false)
+    load_inner(path, source, false).into_result()
 }
 
 /// [`load_str`], returning warnings beside the suite.
@@ -84,36 +138,78 @@ pub fn load_str_with_warnings(
     path: &Path,
     source: &str,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_str_partial(path, source).into_result()
+}
+
+/// Loads a suite from its source text as far as it goes (see [`Loaded`]).
+pub fn load_str_partial(path: &Path, source: &str) -> Loaded {
     load_inner(path, source, true)
 }
 
-fn load_inner(
-    path: &Path,
-    source: &str,
-    locate: bool,
-) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+/// `locate`: whether positions in `source` mean anything (not in a generated suite, whose
+/// diagnostics its caller puts back on its own file by their paths).
+fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
     let blank = source
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
     if blank {
-        return Err(vec![
+        return Loaded::failed(vec![
             Diagnostic::error(path, "", "the suite file is empty")
                 .at(1, 1, 1)
                 .with_help("a suite needs `providers`, `prompts` and `cases`; `promptdrift init` writes an example"),
         ]);
     }
-    let raw = split::parse_suite(source)
-        .map_err(|e| vec![shape::yaml_error(path, source, &e, FileKind::Suite)])?;
+    match split::parse_suite(source) {
+        Ok(raw) => {
+            let (suite, diagnostics) = convert_checked(path, source, raw, locate);
+            Loaded {
+                suite: Some(suite),
+                diagnostics,
+            }
+        }
+        // A generated suite's shape errors are the generator's: the first is enough.
+        Err(e) if !locate => {
+            Loaded::failed(vec![shape::yaml_error(path, source, &e, FileKind::Suite)])
+        }
+        Err(e) => load_after_shape_error(path, source, &e),
+    }
+}
+
+/// serde's first shape error, every other one `recover` finds, and the meaning errors of the
+/// rest when the shape errors could be cut out. Not its warnings: with parts cut, "case `x` has
+/// no assertions" may only mean that its misspelt `asert:` (or the suite's `defaultTest:`) was.
+fn load_after_shape_error(path: &Path, source: &str, e: &serde_yaml::Error) -> Loaded {
+    let first = shape::yaml_error(path, source, e, FileKind::Suite);
+    let Recovered { diags, raw, cut } = recover::recover(path, source, &first);
+    let recovered = Recovered {
+        cut,
+        ..Recovered::default()
+    };
+    let mut diagnostics = vec![first];
+    diagnostics.extend(diags);
+    let suite = raw.map(|raw| {
+        let (suite, meaning) = convert_checked(path, source, raw, true);
+        diagnostics.extend(
+            meaning
+                .into_iter()
+                .filter(|d| d.is_error() && !recovered.touches_cut(&d.yaml_path)),
+        );
+        suite
+    });
+    Loaded { suite, diagnostics }
+}
+
+/// The meaning checks: the suite, with every diagnostic they found.
+fn convert_checked(
+    path: &Path,
+    source: &str,
+    raw: RawSuite,
+    locate: bool,
+) -> (Suite, Vec<Diagnostic>) {
     let mut loader = Loader::new(path, source);
     loader.locate = locate;
     let suite = convert(&mut loader, raw);
-    let failed = loader.has_errors();
-    let diags = loader.finish();
-    if failed {
-        Err(diags)
-    } else {
-        Ok((suite, diags))
-    }
+    (suite, loader.finish())
 }
 
 fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {

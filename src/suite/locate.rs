@@ -307,14 +307,17 @@ fn parent_path(path: &str) -> Option<&str> {
     Some(&path[..cut]).filter(|p| !p.is_empty())
 }
 
-#[derive(Debug, PartialEq)]
-enum Segment {
+/// One step of a YAML path.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Segment {
+    /// A mapping's key.
     Key(String),
+    /// A list's item.
     Index(usize),
 }
 
 /// Splits `cases[3].assert[0].type` (or `[2].vars.q`, or `` for the root) into segments.
-fn parse_path(path: &str) -> Option<Vec<Segment>> {
+pub(crate) fn parse_path(path: &str) -> Option<Vec<Segment>> {
     let mut out = Vec::new();
     let mut rest = path;
     while !rest.is_empty() {

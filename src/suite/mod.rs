@@ -3,7 +3,8 @@
 //! Reads only suite and dataset files (and the `file://` files they name); calls no provider.
 //!
 //! [`load()`] turns a file into a [`model::Suite`]: `serde_yaml` fills the flat structs of
-//! [`raw`] (the first *shape* error per file stops it, located and phrased by `shape`), then
+//! [`raw`] (serde stops at the first *shape* error, located and phrased by `shape`; `recover`
+//! then cuts each faulty node and reads again, to report every shape error of the file), then
 //! `convert` (cases, assertions, ids, `file://` values) and `prompts` check what serde cannot
 //! (duplicate labels and case ids, unknown assertion types, missing files…) and collect
 //! *every* such error. Datasets are read by [`dataset`] (special columns in `special`); big
@@ -23,6 +24,7 @@ pub mod model;
 pub mod output;
 mod prompts;
 pub mod raw;
+mod recover;
 mod shape;
 mod special;
 mod split;
@@ -34,7 +36,10 @@ pub mod tools;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{load, load_str, load_str_with_warnings, load_with_warnings};
+pub use load::{
+    Loaded, load, load_partial, load_str, load_str_partial, load_str_with_warnings,
+    load_with_warnings,
+};
 pub use locate::{locate, locate_all};
 pub use model::Suite;
 

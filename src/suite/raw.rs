@@ -765,21 +765,51 @@ impl JsonSchema for RawCaseItem {
     }
 }
 
-/// The JSON Schema of the suite format, generated from these types (`promptdrift schema`;
-/// committed as `docs/suite.schema.json`).
-pub fn suite_schema() -> Schema {
+/// The JSON Schema of these types: the suite format's shape, every integer bounded by its Rust
+/// type. `promptdrift schema` prints it with the provider tables added
+/// (`provider::schema::suite_schema`: provider ids and each kind's config keys).
+pub fn types_schema() -> Schema {
     let settings = schemars::generate::SchemaSettings::draft2020_12()
-        .with_transform(schemars::transform::RecursiveTransform(unwrap_descriptions));
+        .with_transform(schemars::transform::RecursiveTransform(unwrap_descriptions))
+        .with_transform(schemars::transform::RecursiveTransform(integer_bounds));
     settings.into_generator().into_root_schema_for::<RawSuite>()
 }
 
-/// [`suite_schema`] as pretty JSON with a trailing newline: what `promptdrift schema` prints and
-/// `docs/suite.schema.json` holds.
-pub fn suite_schema_json() -> String {
-    let mut text =
-        serde_json::to_string_pretty(&suite_schema()).expect("a schema is always valid JSON");
-    text.push('\n');
-    text
+/// An integer field accepts exactly what its Rust type holds: `max_tokens: 4294967296` is an
+/// error in an editor as it is in `validate`. schemars writes the type as `format` (`uint32`)
+/// and only a minimum of 0 for unsigned types; a bound written on the field (`range(min = 1)`)
+/// is kept when it is tighter.
+fn integer_bounds(schema: &mut Schema) {
+    let Some(Value::String(format)) = schema.get("format") else {
+        return;
+    };
+    let (min, max): (i128, i128) = match format.as_str() {
+        "uint8" => (0, u8::MAX.into()),
+        "uint16" => (0, u16::MAX.into()),
+        "uint32" => (0, u32::MAX.into()),
+        "uint64" | "uint" => (0, u64::MAX.into()),
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return,
+    };
+    let number =
+        |n: i128| -> Value { u64::try_from(n).map_or_else(|_| Value::from(n as i64), Value::from) };
+    let tighter_min = schema
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m > min as f64);
+    if !tighter_min {
+        schema.insert("minimum".into(), number(min));
+    }
+    let tighter_max = schema
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m < max as f64);
+    if !tighter_max {
+        schema.insert("maximum".into(), number(max));
+    }
 }
 
 /// Doc comments wrap at 100 columns; editors show descriptions as flowing text, so single line

@@ -52,17 +52,9 @@ pub(crate) fn yaml_error(
     err: &serde_yaml::Error,
     kind: FileKind,
 ) -> Diagnostic {
-    let mut text = err.to_string();
     let loc = err.location();
-    if let Some(l) = &loc {
-        let suffix = format!(" at line {} column {}", l.line(), l.column());
-        if let Some(at) = text.find(&suffix) {
-            text.replace_range(at..at + suffix.len(), "");
-        }
-    }
-    let (path, message) = split_path(&text);
-    // serde_yaml writes a list item of the root as `.[1]`.
-    let path = path.strip_prefix('.').unwrap_or(path);
+    let (path, message) = path_and_message(err);
+    let (path, message) = (path.as_str(), message.as_str());
     let mut d = classify(file, source, path, message, kind);
     if d.line.is_none()
         && let Some(l) = &loc
@@ -70,8 +62,9 @@ pub(crate) fn yaml_error(
         let width = width_at(source, l.line(), l.column());
         d = d.at(l.line(), l.column(), width);
     }
-    if d.line.is_none() || needs_key_position(message) {
-        relocate_on_key(&mut d, source, path, message);
+    let problem = SerdeProblem::parse(message);
+    if d.line.is_none() || problem.on_key().is_some() {
+        relocate_on_key(&mut d, source, path, &problem);
     }
     if message.starts_with("found character that cannot start any token")
         && let Some(l) = &loc
@@ -82,6 +75,21 @@ pub(crate) fn yaml_error(
         }
     }
     d
+}
+
+/// serde_yaml's error text without its position, as (YAML path, serde's message).
+pub(crate) fn path_and_message(err: &serde_yaml::Error) -> (String, String) {
+    let mut text = err.to_string();
+    if let Some(l) = err.location() {
+        let suffix = format!(" at line {} column {}", l.line(), l.column());
+        if let Some(at) = text.find(&suffix) {
+            text.replace_range(at..at + suffix.len(), "");
+        }
+    }
+    let (path, message) = split_path(&text);
+    // serde_yaml writes a list item of the root as `.[1]`.
+    let path = path.strip_prefix('.').unwrap_or(path);
+    (path.to_string(), message.to_string())
 }
 
 /// A diagnostic for a `serde_json` error in line `line` of `file` (JSONL datasets, JSON prompt
@@ -135,18 +143,14 @@ pub(crate) fn reparse_error<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn needs_key_position(message: &str) -> bool {
-    message.starts_with("unknown field") || message.starts_with("duplicate field")
-}
-
 /// serde_yaml reports unknown and duplicate keys at their mapping's start; point at the key.
-fn relocate_on_key(d: &mut Diagnostic, source: &str, path: &str, message: &str) {
-    let Some(key) = backticked(message).into_iter().next() else {
+fn relocate_on_key(d: &mut Diagnostic, source: &str, path: &str, problem: &SerdeProblem<'_>) {
+    let Some(key) = problem.on_key() else {
         return;
     };
     let index = YamlIndex::new(source);
-    let full = join_path(path, &key);
-    let found = if message.starts_with("duplicate field") {
+    let full = join_path(path, key);
+    let found = if matches!(problem, SerdeProblem::DuplicateField(_)) {
         index.locate_nth_key(&full, 1)
     } else {
         index.locate_key(&full)
@@ -240,197 +244,358 @@ fn subject(path: &str) -> String {
     }
 }
 
-/// Builds the message, label and help for a serde message at `path`.
-fn classify(file: &Path, source: &str, path: &str, message: &str, kind: FileKind) -> Diagnostic {
-    let names = backticked(message);
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let field = names.first().cloned().unwrap_or_default();
-        let expected: Vec<&str> = names.iter().skip(1).map(String::as_str).collect();
-        let d = Diagnostic::error(
-            file,
-            join_path(path, &field),
-            format!("unknown key `{field}` in {}", noun_for(path, kind)),
+/// One serde error message, parsed. [`SerdeProblem::parse`] is the only code that knows the
+/// wording of serde's messages (and serde_yaml's own); everything else matches on this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SerdeProblem<'m> {
+    /// ``unknown field `x`, expected one of `a`, `b` ``: a key the mapping does not take.
+    UnknownField {
+        /// The key written.
+        field: String,
+        /// The keys the mapping takes.
+        expected: Vec<String>,
+    },
+    /// ``unknown variant `x`, expected one of …``: a value outside an enumeration.
+    UnknownVariant {
+        /// The value written.
+        value: String,
+        /// The values allowed.
+        expected: Vec<String>,
+    },
+    /// `invalid type: string "x", expected f64`: a value of the wrong kind.
+    InvalidType {
+        /// serde's `Unexpected` (`string "x"`, `map`…).
+        found: &'m str,
+        /// serde's "expected" text (`f64`, `a sequence`…).
+        expected: &'m str,
+    },
+    /// ``invalid value: integer `-1`, expected u32``: the right kind, out of range.
+    InvalidValue {
+        /// serde's `Unexpected`.
+        found: &'m str,
+        /// serde's "expected" text.
+        expected: &'m str,
+    },
+    /// ``missing field `x` ``.
+    MissingField(String),
+    /// ``duplicate field `x` ``.
+    DuplicateField(String),
+    /// serde_yaml's alias expansion limit (a YAML bomb).
+    RepetitionLimit,
+    /// serde_yaml's nesting limit.
+    RecursionLimit,
+    /// More than one YAML document in the file.
+    MultipleDocuments,
+    /// A YAML syntax error (libyaml's text), or any other message.
+    Syntax(&'m str),
+}
+
+impl<'m> SerdeProblem<'m> {
+    /// Parses a serde message (without its path and position).
+    pub(crate) fn parse(message: &'m str) -> SerdeProblem<'m> {
+        let first = || backticked(message).into_iter().next().unwrap_or_default();
+        let found_expected = |rest: &'m str| {
+            rest.split_once(", expected ")
+                .unwrap_or((rest, "something else"))
+        };
+        if let Some(rest) = message.strip_prefix("unknown field ") {
+            let (field, expected) = name_and_expected(rest);
+            SerdeProblem::UnknownField { field, expected }
+        } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+            let (value, expected) = name_and_expected(rest);
+            SerdeProblem::UnknownVariant { value, expected }
+        } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+            let (found, expected) = found_expected(rest);
+            SerdeProblem::InvalidType { found, expected }
+        } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+            let (found, expected) = found_expected(rest);
+            SerdeProblem::InvalidValue { found, expected }
+        } else if message.starts_with("missing field ") {
+            SerdeProblem::MissingField(first())
+        } else if message.starts_with("duplicate field ") {
+            SerdeProblem::DuplicateField(first())
+        } else if message.starts_with("repetition limit exceeded") {
+            SerdeProblem::RepetitionLimit
+        } else if message.starts_with("recursion limit exceeded") {
+            SerdeProblem::RecursionLimit
+        } else if message.starts_with("deserializing from YAML containing more than one document") {
+            SerdeProblem::MultipleDocuments
+        } else {
+            SerdeProblem::Syntax(message)
+        }
+    }
+
+    /// The key the problem is about, when the diagnostic belongs on the key rather than on the
+    /// mapping serde points at (an unknown or a duplicate key).
+    pub(crate) fn on_key(&self) -> Option<&str> {
+        match self {
+            SerdeProblem::UnknownField { field, .. } | SerdeProblem::DuplicateField(field) => {
+                Some(field)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The name of ``unknown field `x`, expected one of `a`, `b` `` (which may hold backticks of
+/// its own: serde does not escape it) and the names expected.
+fn name_and_expected(rest: &str) -> (String, Vec<String>) {
+    let Some(quoted) = rest.strip_prefix('`') else {
+        return (
+            backticked(rest).into_iter().next().unwrap_or_default(),
+            Vec::new(),
+        );
+    };
+    let end = ["`, expected ", "`, there are no "]
+        .iter()
+        .filter_map(|tail| quoted.find(tail))
+        .min()
+        .or_else(|| quoted.rfind('`'))
+        .unwrap_or(quoted.len());
+    let name = quoted[..end].to_string();
+    let expected = backticked(quoted.get(end + 1..).unwrap_or(""));
+    (name, expected)
+}
+
+/// Where a serde problem is: the file, its text, the YAML path serde gave and the file's kind.
+struct Site<'a> {
+    file: &'a Path,
+    source: &'a str,
+    path: &'a str,
+    kind: FileKind,
+}
+
+impl Site<'_> {
+    fn error(&self, path: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(self.file, path, message)
+    }
+
+    /// What the mapping at the path is, for "unknown key `x` in {noun}".
+    fn noun(&self) -> &'static str {
+        noun_for(self.path, self.kind)
+    }
+}
+
+/// Builds the message, label and help for a serde message at `path` (not yet located unless
+/// the problem has a position of its own).
+pub(crate) fn classify(
+    file: &Path,
+    source: &str,
+    path: &str,
+    message: &str,
+    kind: FileKind,
+) -> Diagnostic {
+    let site = Site {
+        file,
+        source,
+        path,
+        kind,
+    };
+    match SerdeProblem::parse(message) {
+        SerdeProblem::UnknownField { field, expected } => unknown_field(&site, &field, &expected),
+        SerdeProblem::UnknownVariant { value, expected } => {
+            unknown_variant(&site, &value, &expected)
+        }
+        SerdeProblem::InvalidType { found, expected } => {
+            wrong_value(&site, found, &expected_words(expected))
+        }
+        SerdeProblem::InvalidValue { found, expected } => {
+            wrong_value(&site, found, &range_words(expected))
+        }
+        SerdeProblem::MissingField(field) => missing_field(&site, &field),
+        SerdeProblem::DuplicateField(field) => duplicate_field(&site, &field),
+        SerdeProblem::RepetitionLimit => repetition_limit(&site),
+        SerdeProblem::RecursionLimit => site
+            .error(path, "the YAML nests too deeply")
+            .with_label("too deep here"),
+        SerdeProblem::MultipleDocuments => multiple_documents(&site),
+        SerdeProblem::Syntax(message) => syntax(&site, message),
+    }
+}
+
+fn unknown_field(site: &Site<'_>, field: &str, expected: &[String]) -> Diagnostic {
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let d = site
+        .error(
+            join_path(site.path, field),
+            format!("unknown key `{field}` in {}", site.noun()),
         )
         .with_label("unknown key");
-        let migration = (path.is_empty() && kind == FileKind::Suite)
-            .then(|| MIGRATIONS.iter().find(|(old, _)| *old == field))
-            .flatten();
-        let _ = rest;
-        return if let Some((old, new)) = migration {
-            d.with_help(format!(
-                "promptfoo's `{old}` is called `{new}` in promptdrift"
-            ))
-        } else if field == "<<" {
-            d.with_help(
-                "YAML merge keys (`<<`) are not supported; use `defaults:` for shared vars and \
-                 assertions, or repeat the keys",
-            )
-        } else if let Some(s) = did_you_mean(&field, expected.iter().copied()) {
-            d.with_help(format!(
-                "did you mean `{s}`? (expected one of {})",
-                list(&expected)
-            ))
-        } else if noun_for(path, kind) == "this provider" {
-            // `- openai: gpt-4o` is a mapping to YAML: the space after `:` split the id.
-            d.with_help(format!(
-                "a provider is an id with no space after `:` (`{field}:model`), or a mapping \
-                 with `id`, `label` and `config`"
-            ))
-        } else if expected.is_empty() {
-            d
-        } else {
-            d.with_help(format!("expected one of {}", list(&expected)))
-        };
-    }
-    if message.starts_with("unknown variant ") {
-        let value = names.first().cloned().unwrap_or_default();
-        let expected: Vec<&str> = names.iter().skip(1).map(String::as_str).collect();
-        let what = path.rsplit('.').next().unwrap_or("value");
-        let d = Diagnostic::error(file, path, format!("unknown {what} `{value}`"))
-            .with_label(format!("not a {what}"));
-        return match did_you_mean(&value, expected.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None => d.with_help(format!("expected one of {}", list(&expected))),
-        };
-    }
-    if let Some(rest) = message
-        .strip_prefix("invalid type: ")
-        .or_else(|| message.strip_prefix("invalid value: "))
-    {
-        let (found, expected) = rest
-            .split_once(", expected ")
-            .unwrap_or((rest, "something else"));
-        let expected = expected_words(expected);
-        let found = found_words(found);
-        let text = if path.is_empty() {
-            match kind {
-                FileKind::Suite => format!(
-                    "a suite must be a mapping with `providers`, `prompts` and `cases`, found {found}"
-                ),
-                FileKind::Dataset => {
-                    format!("a YAML dataset must be a list of cases, found {found}")
-                }
-                FileKind::Prompt => {
-                    format!(
-                        "a prompt file must be a list of `role`/`content` messages, found {found}"
-                    )
-                }
-                FileKind::Case => format!("a case must be a mapping, found {found}"),
-                FileKind::Tools => format!(
-                    "a tools file must be a list of `{{type: function, function: {{…}}}}` tools, found {found}"
-                ),
-            }
-        } else {
-            format!("{} must be {expected}, found {found}", subject(path))
-        };
-        let label = if path.is_empty() {
-            "expected a mapping".to_string()
-        } else {
-            format!("expected {expected}")
-        };
-        let d = Diagnostic::error(file, path, text).with_label(label);
-        let key = path.rsplit('.').next().unwrap_or("");
-        return match key {
-            "providers" if found.starts_with("the string") => {
-                d.with_help("write a list: `providers: [openai:gpt-5.4-mini]`")
-            }
-            "cases" if found.starts_with("the string") => d.with_help(
-                "write a list of cases, or `cases: [file://path/to/cases.csv]` for a dataset",
-            ),
-            _ if key.starts_with("cases[") && !found.starts_with("the string") => d.with_help(
-                "each case is a mapping such as `- vars: { question: … }`, or a `file://` dataset",
-            ),
-            _ => d,
-        };
-    }
-    if message.starts_with("missing field ") {
-        let field = names.first().cloned().unwrap_or_default();
-        let (text, help) = if path.is_empty() && kind == FileKind::Suite {
-            let example = match field.as_str() {
-                "providers" => "for example `providers: [openai:gpt-5.4-mini]`",
-                "prompts" => "for example `prompts: [\"Answer briefly: {{ question }}\"]`",
-                _ => "for example `cases: [{ vars: { question: \"…\" } }]`",
-            };
-            (
-                format!("the suite has no `{field}`"),
-                Some(example.to_string()),
-            )
-        } else {
-            let noun = noun_for(path, kind).trim_start_matches("this ").to_string();
-            (format!("{noun} has no `{field}`"), None)
-        };
-        let mut d = Diagnostic::error(file, path, text);
-        if !path.is_empty() {
-            d = d.with_label(format!("needs `{field}`"));
-        }
-        d.help = help;
-        return d;
-    }
-    if message.starts_with("duplicate field ") {
-        let field = names.first().cloned().unwrap_or_default();
-        return Diagnostic::error(
-            file,
-            join_path(path, &field),
-            format!("duplicate key `{field}` in {}", noun_for(path, kind)),
+    let migration = (site.path.is_empty() && site.kind == FileKind::Suite)
+        .then(|| MIGRATIONS.iter().find(|(old, _)| *old == field))
+        .flatten();
+    if let Some((old, new)) = migration {
+        d.with_help(format!(
+            "promptfoo's `{old}` is called `{new}` in promptdrift"
+        ))
+    } else if field == "<<" {
+        d.with_help(
+            "YAML merge keys (`<<`) are not supported; use `defaults:` for shared vars and \
+             assertions, or repeat the keys",
         )
-        .with_label("written a second time")
-        .with_help("remove one of them");
+    } else if let Some(s) = did_you_mean(field, expected.iter().copied()) {
+        d.with_help(format!(
+            "did you mean `{s}`? (expected one of {})",
+            list(&expected)
+        ))
+    } else if site.noun() == "this provider" {
+        // `- openai: gpt-4o` is a mapping to YAML: the space after `:` split the id.
+        d.with_help(format!(
+            "a provider is an id with no space after `:` (`{field}:model`), or a mapping \
+             with `id`, `label` and `config`"
+        ))
+    } else if expected.is_empty() {
+        d
+    } else {
+        d.with_help(format!("expected one of {}", list(&expected)))
     }
-    if message.starts_with("repetition limit exceeded") {
-        let d = Diagnostic::error(
-            file,
-            path,
+}
+
+fn unknown_variant(site: &Site<'_>, value: &str, expected: &[String]) -> Diagnostic {
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let what = site.path.rsplit('.').next().unwrap_or("value");
+    let d = site
+        .error(site.path, format!("unknown {what} `{value}`"))
+        .with_label(format!("not a {what}"));
+    match did_you_mean(value, expected.iter().copied()) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d.with_help(format!("expected one of {}", list(&expected))),
+    }
+}
+
+/// A value of the wrong type or out of range: "`x` must be {expected}, found {found}".
+fn wrong_value(site: &Site<'_>, found: &str, expected: &str) -> Diagnostic {
+    let found = found_words(found);
+    let (text, label) = if site.path.is_empty() {
+        (
+            wrong_root(site.kind, &found),
+            "expected a mapping".to_string(),
+        )
+    } else {
+        (
+            format!("{} must be {expected}, found {found}", subject(site.path)),
+            format!("expected {expected}"),
+        )
+    };
+    let d = site.error(site.path, text).with_label(label);
+    let key = site.path.rsplit('.').next().unwrap_or("");
+    match key {
+        "providers" if found.starts_with("the string") => {
+            d.with_help("write a list: `providers: [openai:gpt-5.4-mini]`")
+        }
+        "cases" if found.starts_with("the string") => d.with_help(
+            "write a list of cases, or `cases: [file://path/to/cases.csv]` for a dataset",
+        ),
+        _ if key.starts_with("cases[") && !found.starts_with("the string") => d.with_help(
+            "each case is a mapping such as `- vars: { question: … }`, or a `file://` dataset",
+        ),
+        _ => d,
+    }
+}
+
+/// The whole file is not what its kind needs.
+fn wrong_root(kind: FileKind, found: &str) -> String {
+    match kind {
+        FileKind::Suite => format!(
+            "a suite must be a mapping with `providers`, `prompts` and `cases`, found {found}"
+        ),
+        FileKind::Dataset => format!("a YAML dataset must be a list of cases, found {found}"),
+        FileKind::Prompt => {
+            format!("a prompt file must be a list of `role`/`content` messages, found {found}")
+        }
+        FileKind::Case => format!("a case must be a mapping, found {found}"),
+        FileKind::Tools => format!(
+            "a tools file must be a list of `{{type: function, function: {{…}}}}` tools, found {found}"
+        ),
+    }
+}
+
+fn missing_field(site: &Site<'_>, field: &str) -> Diagnostic {
+    if site.path.is_empty() && site.kind == FileKind::Suite {
+        let example = match field {
+            "providers" => "for example `providers: [openai:gpt-5.4-mini]`",
+            "prompts" => "for example `prompts: [\"Answer briefly: {{ question }}\"]`",
+            _ => "for example `cases: [{ vars: { question: \"…\" } }]`",
+        };
+        return site
+            .error(site.path, format!("the suite has no `{field}`"))
+            .with_help(example);
+    }
+    let noun = site.noun().trim_start_matches("this ");
+    let d = site.error(site.path, format!("{noun} has no `{field}`"));
+    if site.path.is_empty() {
+        d
+    } else {
+        d.with_label(format!("needs `{field}`"))
+    }
+}
+
+fn duplicate_field(site: &Site<'_>, field: &str) -> Diagnostic {
+    site.error(
+        join_path(site.path, field),
+        format!("duplicate key `{field}` in {}", site.noun()),
+    )
+    .with_label("written a second time")
+    .with_help("remove one of them")
+}
+
+fn repetition_limit(site: &Site<'_>) -> Diagnostic {
+    let d = site
+        .error(
+            site.path,
             "the YAML expands to too much data through aliases (`*name`)",
         )
         .with_help("use fewer nested aliases");
-        // serde_yaml gives no position: show the first alias.
-        return match first_alias(source) {
-            Some((line, col, width)) => d.at(line, col, width).with_label("first alias"),
-            None => d,
-        };
+    // serde_yaml gives no position: show the first alias.
+    match first_alias(site.source) {
+        Some((line, col, width)) => d.at(line, col, width).with_label("first alias"),
+        None => d,
     }
-    if message.starts_with("recursion limit exceeded") {
-        return Diagnostic::error(file, path, "the YAML nests too deeply")
-            .with_label("too deep here");
-    }
-    if message.starts_with("deserializing from YAML containing more than one document") {
-        let noun = match kind {
-            FileKind::Suite => "a suite file",
-            FileKind::Dataset => "a dataset file",
-            FileKind::Prompt => "a prompt file",
-            FileKind::Case => "a case",
-            FileKind::Tools => "a tools file",
-        };
-        let d = Diagnostic::error(
-            file,
-            path,
+}
+
+fn multiple_documents(site: &Site<'_>) -> Diagnostic {
+    let noun = match site.kind {
+        FileKind::Suite => "a suite file",
+        FileKind::Dataset => "a dataset file",
+        FileKind::Prompt => "a prompt file",
+        FileKind::Case => "a case",
+        FileKind::Tools => "a tools file",
+    };
+    let d = site
+        .error(
+            site.path,
             format!("{noun} holds one YAML document, found several"),
         )
         .with_help("remove the `---` separators, or split the file");
-        return match second_document(source) {
-            Some(line) => d.at(line, 1, 3).with_label("a second document starts here"),
-            None => d,
-        };
+    match second_document(site.source) {
+        Some(line) => d.at(line, 1, 3).with_label("a second document starts here"),
+        None => d,
     }
-    // A libyaml syntax error (or anything else): keep its text, add hints for common ones.
-    let d = Diagnostic::error(file, path, format!("invalid YAML: {message}")).with_label("here");
-    if message.starts_with("did not find expected key")
+}
+
+/// A libyaml syntax error (or anything else): keep its text, add hints for common ones.
+fn syntax(site: &Site<'_>, message: &str) -> Diagnostic {
+    let d = site
+        .error(site.path, format!("invalid YAML: {message}"))
+        .with_label("here");
+    let help = if message.starts_with("did not find expected key")
         || message.starts_with("did not find expected '-' indicator")
     {
-        d.with_help("check the indentation: keys of one mapping must line up")
+        "check the indentation: keys of one mapping must line up"
     } else if message.starts_with("mapping values are not allowed in this context") {
-        d.with_help("quote a value that contains `: `, e.g. `\"a: b\"`")
+        "quote a value that contains `: `, e.g. `\"a: b\"`"
     } else if message.starts_with("found unexpected end of stream")
         || message.contains("did not find expected ',' or")
     {
-        d.with_help("a quote or a bracket is not closed")
+        "a quote or a bracket is not closed"
     } else if message.starts_with("found undefined alias") {
-        d.with_help("define the anchor (`&name`) before using it (`*name`)")
+        "define the anchor (`&name`) before using it (`*name`)"
     } else if message.contains("control characters are not allowed") {
-        d.with_help("this does not look like a text file")
+        "this does not look like a text file"
     } else {
-        d
-    }
+        return d;
+    };
+    d.with_help(help)
 }
 
 fn list(names: &[&str]) -> String {
@@ -453,6 +618,22 @@ fn expected_words(expected: &str) -> String {
         "a borrowed string" => "a string".into(),
         "any valid JSON value" => "a plain value (string, number, list or mapping)".into(),
         other => other.to_string(),
+    }
+}
+
+/// serde's "expected …" for a value out of range, in words: the range of an integer type.
+fn range_words(expected: &str) -> String {
+    let range = |min: i128, max: i128| format!("a whole number from {min} to {max}");
+    match expected {
+        "u8" => range(0, u8::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "u64" | "usize" => range(0, u64::MAX.into()),
+        "i8" => range(i8::MIN.into(), i8::MAX.into()),
+        "i16" => range(i16::MIN.into(), i16::MAX.into()),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" => range(i64::MIN.into(), i64::MAX.into()),
+        other => expected_words(other),
     }
 }
 
@@ -596,6 +777,47 @@ mod tests {
             Some("did you mean `cases`? (expected one of `cases`, `providers`)")
         );
         assert_eq!(d.yaml_path, "casse");
+    }
+
+    #[test]
+    fn problems_parse() {
+        assert_eq!(
+            SerdeProblem::parse("unknown field `ca`s`, expected one of `cases`, `providers`"),
+            SerdeProblem::UnknownField {
+                field: "ca`s".into(),
+                expected: vec!["cases".into(), "providers".into()]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("unknown field `x`, there are no fields"),
+            SerdeProblem::UnknownField {
+                field: "x".into(),
+                expected: vec![]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("unknown variant `fast`, expected one of `live`, `replay`"),
+            SerdeProblem::UnknownVariant {
+                value: "fast".into(),
+                expected: vec!["live".into(), "replay".into()]
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("invalid value: integer `-1`, expected u32"),
+            SerdeProblem::InvalidValue {
+                found: "integer `-1`",
+                expected: "u32"
+            }
+        );
+        assert_eq!(
+            SerdeProblem::parse("missing field `type`"),
+            SerdeProblem::MissingField("type".into())
+        );
+        assert_eq!(
+            SerdeProblem::parse("did not find expected key"),
+            SerdeProblem::Syntax("did not find expected key")
+        );
+        assert_eq!(range_words("u32"), "a whole number from 0 to 4294967295");
     }
 
     #[test]

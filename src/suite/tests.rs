@@ -122,15 +122,24 @@ fn wrong_type_positions() {
             4
         )
     );
+    // Two mistakes, both reported: the shape error, then the meaning error of the rest.
     let src = format!("{HEAD}options: {{ repeat: -1 }}\ncases: []\n");
+    let errs = errors(&src);
+    let found: Vec<_> = errs
+        .iter()
+        .map(|d| (d.message.as_str(), d.line, d.column, d.width))
+        .collect();
     assert_eq!(
-        one_error(&src),
-        (
-            "`repeat` must be a whole number (0 or more), found the number `-1`".into(),
-            3,
-            20,
-            2
-        )
+        found,
+        [
+            (
+                "`repeat` must be a whole number (0 or more), found the number `-1`",
+                Some(3),
+                Some(20),
+                2
+            ),
+            ("the suite has no cases", Some(4), Some(1), 5)
+        ]
     );
     let src = "providers: foo\nprompts: [x]\ncases: []\n";
     assert_eq!(
@@ -506,7 +515,7 @@ fn case_diagnostics_land_in_the_right_file() {
 
 #[test]
 fn schema_is_generated_from_the_raw_types() {
-    let schema = serde_json::to_value(super::raw::suite_schema()).unwrap();
+    let schema = serde_json::to_value(super::raw::types_schema()).unwrap();
     let props = schema["properties"].as_object().unwrap();
     for key in [
         "providers",

@@ -11,6 +11,7 @@ mod datasets;
 mod diff;
 mod docs;
 mod drift_reports;
+mod endpoints;
 mod help;
 mod html;
 mod images;

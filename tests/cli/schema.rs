@@ -141,52 +141,103 @@ fn schema_accepts_valid_suites() {
     }
 }
 
-/// Shape mistakes the loader rejects are rejected by the schema too, so an editor flags them
-/// as they are typed. (The rest of `tests/fixtures/invalid/` are meaning errors a schema cannot
-/// see: duplicate ids, missing files, unknown template variables…)
+/// The corpus files the schema must reject: `tests/fixtures/invalid/schema-rejects.txt`.
+fn schema_rejects() -> Vec<String> {
+    let list = std::fs::read_to_string(root().join("tests/fixtures/invalid/schema-rejects.txt"))
+        .expect("the list is committed");
+    list.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Mistakes the loader rejects are rejected by the schema too, so an editor flags them as they
+/// are typed: shape errors, unknown provider kinds, misspelt config keys, an id with no model
+/// or with a space, integers out of their type's range (issue 16). Each is a file of the
+/// broken-suite corpus, so `validate` rejecting it is checked there
+/// (`validate::broken_suites_fail_with_located_errors`).
 #[test]
 fn schema_rejects_shape_errors() {
     let v = compiled_schema();
-    let shape_errors = [
-        "assert-set-without-children",
-        "case-threshold-out-of-range",
-        "cases-missing",
-        "empty-cases",
-        "empty-providers",
-        "invalid-case-id",
-        "merge-key",
-        "negative-weight",
-        "nested-assert-outside-set",
-        "non-mapping-case",
-        "prompt-text-and-messages",
-        "promptfoo-default-test",
-        "promptfoo-tests",
-        "prompts-missing",
-        "provider-id-with-space",
-        "provider-missing-id",
-        "providers-not-a-list",
-        "repeat-zero",
-        "string-case",
-        "tool-bad-name",
-        "image-bad-source",
-        "top-level-scalar",
-        "unknown-assertion-key",
-        "unknown-assertion-type",
-        "unknown-case-key",
-        "unknown-mode",
-        "unknown-role",
-        "unknown-top-level-key",
-        "unsupported-dataset",
-        "wrong-type-provider-config",
-        "wrong-type-repeat",
-        "wrong-type-threshold",
-    ];
-    for name in shape_errors {
+    let names = schema_rejects();
+    assert!(names.len() >= 35, "{names:?}");
+    for name in [
+        "plan-unknown-provider",
+        "plan-unknown-provider-config-key",
+        "plan-missing-model",
+        "provider-id-leading-space",
+        "max-tokens-above-u32",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} is not in the list");
+    }
+    for name in &names {
         let path = root().join(format!("tests/fixtures/invalid/{name}.yaml"));
+        assert!(path.exists(), "{name}.yaml is listed but missing");
         let doc = yaml_as_json(&path);
         assert!(
             !schema_errors(&v, &doc).is_empty(),
             "the schema accepts {name}.yaml, which the loader rejects"
+        );
+    }
+}
+
+/// Instance paths of an error's innermost causes (through `anyOf`/`oneOf` branches).
+fn leaf_paths(e: &jsonschema::ValidationError<'_>, out: &mut Vec<String>) {
+    use jsonschema::error::ValidationErrorKind as K;
+    match e.kind() {
+        K::AnyOf { context } | K::OneOfNotValid { context } => {
+            for e in context.iter().flatten() {
+                leaf_paths(e, out);
+            }
+        }
+        _ => out.push(format!("{} ({e})", e.instance_path())),
+    }
+}
+
+/// Each schema error is where the mistake is: the instance path of the listed provider
+/// mistakes.
+#[test]
+fn schema_errors_point_at_the_provider_mistake() {
+    let v = compiled_schema();
+    for (name, at) in [
+        (
+            "plan-unknown-provider",
+            "/providers/0 (\"opnai:gpt-4o-mini\" does not match",
+        ),
+        (
+            "plan-unknown-provider-config-key",
+            "/providers/0/config (Additional properties are not allowed ('base_ulr'",
+        ),
+        (
+            "plan-unknown-provider-config-keys",
+            "/providers/0/config (Additional properties are not allowed ('temprature', 'max_token'",
+        ),
+        (
+            "plan-missing-model",
+            "/providers/0 (\"anthropic\" does not match",
+        ),
+        (
+            "provider-id-leading-space",
+            "/providers/0 (\" openai:gpt-4o-mini\" does not match",
+        ),
+        (
+            "max-tokens-above-u32",
+            "/providers/0/config/max_tokens (4294967296 is greater than the maximum of 4294967295",
+        ),
+        (
+            "plan-embedder-config-key",
+            "/embedder/config (Additional properties are not allowed ('dimension'",
+        ),
+    ] {
+        let doc = yaml_as_json(&root().join(format!("tests/fixtures/invalid/{name}.yaml")));
+        let mut errors = Vec::new();
+        for e in v.iter_errors(&doc) {
+            leaf_paths(&e, &mut errors);
+        }
+        assert!(
+            errors.iter().any(|p| p.starts_with(at)),
+            "{name}: no error at {at}: {errors:?}"
         );
     }
 }

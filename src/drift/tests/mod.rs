@@ -4,6 +4,7 @@
 mod cases;
 mod intervals;
 mod needed;
+mod rendering;
 mod suite;
 
 use serde_json::{Value, json};
