@@ -24,7 +24,7 @@
 //! 7. otherwise `changed`, with the first condition of rule 6 that failed as the reason.
 //!
 //! Before rules 5–7, a case whose outcomes are equal but whose tool calls differ (another
-//! tool, other arguments, a call added or dropped: [`super::tools`]) is `changed`, naming the
+//! tool, other arguments, a call added or dropped: `drift::tools`) is `changed`, naming the
 //! change; a regressed or improved case lists its tool-call changes among its reasons.
 
 use serde_json::Value;

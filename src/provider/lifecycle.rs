@@ -1,6 +1,6 @@
 //! Model lifecycle: is a suite's model retired, or retiring soon?
 //!
-//! - [`table`]: the dated table of vendors' retirement dates and named successors, with the
+//! - `table`: the dated table of vendors' retirement dates and named successors, with the
 //!   pages they come from ([`TABLE_DATE`] says when it was last brought up to date).
 //! - [`platform_of`]: which table a provider kind reads (`openai`, `azure`, `anthropic`,
 //!   `bedrock`, `gemini`, `vertex`; none for `ollama`, `openai-compatible`, `http`, `exec`,
