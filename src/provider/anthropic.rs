@@ -67,7 +67,7 @@ impl Anthropic {
             .clone()
             .or_else(|| ctx.var(crate::env::ANTHROPIC_BASE_URL))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        super::openai::check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         let key = ctx.api_key(spec, Some(crate::env::ANTHROPIC_API_KEY), true)?;
         let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         let auth = key
@@ -405,7 +405,7 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
             raw,
             class_for_status(raw.status),
             None,
-            super::openai::truncate(&raw.text()),
+            super::wire::body_excerpt(&raw.text()),
         ),
     }
 }

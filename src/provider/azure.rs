@@ -112,16 +112,16 @@ impl Azure {
             },
         };
         let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-        openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint"))?;
+        super::endpoint::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint"))?;
         let api_version = other_str(spec, "api_version")?
             .map(str::to_string)
             .or_else(|| ctx.var(crate::env::OPENAI_API_VERSION))
             .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
-        let segment = super::bedrock::encode_segment(deployment);
+        let segment = super::endpoint::encode_segment(deployment);
         let url = match api {
             AzureApi::Classic => format!(
                 "{endpoint}/openai/deployments/{segment}/chat/completions?api-version={}",
-                super::bedrock::encode_segment(&api_version)
+                super::endpoint::encode_segment(&api_version)
             ),
             AzureApi::V1 => format!("{endpoint}/openai/v1/chat/completions"),
         };

@@ -114,7 +114,10 @@ impl Bedrock {
         let auth = auth.with_secret_headers(secret_headers);
         Ok(Bedrock {
             id: spec.id.clone(),
-            url: format!("{endpoint}/model/{}/converse", encode_segment(model_id)),
+            url: format!(
+                "{endpoint}/model/{}/converse",
+                super::endpoint::encode_segment(model_id)
+            ),
             auth,
             extra_headers,
             extra_fields,
@@ -287,7 +290,7 @@ pub(crate) fn aws_setup(
                 |u| u.trim().trim_end_matches('/').to_string(),
             ),
     };
-    super::openai::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
+    super::endpoint::check_base_url(&endpoint).map_err(|e| e.at("config.endpoint_url"))?;
     let (auth, credentials) = if live {
         let chain = credentials::aws::ChainInput {
             env: &env,
@@ -386,21 +389,6 @@ pub fn default_endpoint(region: &str) -> String {
         "amazonaws.com"
     };
     format!("https://bedrock-runtime.{region}.{suffix}")
-}
-
-/// Percent-encodes `s` as one URL path segment: everything but `A-Z a-z 0-9 - _ . ~`
-/// (so `:` → `%3A`, `/` → `%2F`), as the AWS SDK encodes `modelId`.
-pub fn encode_segment(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len() + 16);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 impl Provider for Bedrock {
@@ -592,7 +580,7 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
                 .iter()
                 .find_map(|k| b.get(*k).and_then(Value::as_str))
         })
-        .map_or_else(|| super::openai::truncate(&raw.text()), str::to_string);
+        .map_or_else(|| super::wire::body_excerpt(&raw.text()), str::to_string);
     let class = shape.as_deref().map_or_else(
         || class_for_status(raw.status),
         |s| class_for_shape(s, raw.status),

@@ -194,7 +194,7 @@ fn base_url(
         .clone()
         .or(env_default)
         .unwrap_or_else(|| default.to_string());
-    super::openai::check_base_url(&base)?;
+    super::endpoint::check_base_url(&base)?;
     Ok(base.trim_end_matches('/').to_string())
 }
 
@@ -235,7 +235,7 @@ fn error(raw: &RawResponse) -> ProviderError {
                 .and_then(|b| b.get("message"))
                 .and_then(Value::as_str)
         })
-        .map_or_else(|| super::openai::truncate(&raw.text()), str::to_string);
+        .map_or_else(|| super::wire::body_excerpt(&raw.text()), str::to_string);
     let code = err
         .and_then(|e| {
             e.get("status")
@@ -313,7 +313,7 @@ impl OpenAiEmbedder {
                 .at("config")
                 .help("for example `base_url: http://localhost:11434/v1`"));
             };
-            super::openai::check_base_url(b)?;
+            super::endpoint::check_base_url(b)?;
             b.trim_end_matches('/').to_string()
         } else {
             base_url(
@@ -520,7 +520,7 @@ impl TitanEmbedder {
             id: spec.id.clone(),
             url: format!(
                 "{endpoint}/model/{}/invoke",
-                super::bedrock::encode_segment(model)
+                super::endpoint::encode_segment(model)
             ),
             auth,
             headers: headers(spec),

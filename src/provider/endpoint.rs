@@ -9,10 +9,16 @@
 //!
 //! An API root taken from the environment (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`) rather
 //! than the suite is said, as a note of `validate -v` / `run -v` ([`root_from_env`]).
+//!
+//! The URL helpers every provider shares live here too, so no vendor module reaches into
+//! another's: `check_base_url` (a root reqwest can use, checked when the provider is built)
+//! and `encode_segment` (one percent-encoded path segment, as the AWS SDK encodes `modelId`;
+//! Bedrock, Azure deployments and Vertex model names use it). Error-body excerpts are
+//! `wire::body_excerpt`.
 
-use super::ProviderError;
 use super::registry::BuildContext;
 use super::wire::WireRequest;
+use super::{ProviderError, ProviderFactoryError};
 use crate::suite::model::ProviderSpec;
 
 /// Query parameters whose values are never shown (compared without case, `-` and `_`).
@@ -102,6 +108,33 @@ pub fn root_from_env(spec: &ProviderSpec, ctx: &BuildContext<'_>) -> Option<Stri
         spec.label,
         shown_url(root.trim())
     ))
+}
+
+/// Rejects base URLs that reqwest could not use, at build time rather than per case.
+pub(crate) fn check_base_url(base: &str) -> Result<(), ProviderFactoryError> {
+    if base.starts_with("http://") || base.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ProviderFactoryError::new(format!(
+            "base URL `{base}` must start with http:// or https://"
+        ))
+        .at("config.base_url"))
+    }
+}
+
+/// Percent-encodes `s` as one URL path segment: everything but `A-Z a-z 0-9 - _ . ~`
+/// (so `:` → `%3A`, `/` → `%2F`), as the AWS SDK encodes `modelId`.
+pub(crate) fn encode_segment(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 16);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ impl Gemini {
             .base_url
             .clone()
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        super::openai::check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         // `gemini-2.5-flash` → `models/gemini-2.5-flash`; `models/…` and `tunedModels/…` as given.
         let model_path = if model.contains('/') {
             model.to_string()
@@ -566,7 +566,7 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
             raw,
             class_for_status(raw.status),
             None,
-            super::openai::truncate(&raw.text()),
+            super::wire::body_excerpt(&raw.text()),
         ),
     }
 }

@@ -245,7 +245,7 @@ pub(crate) fn error_message(raw: &RawResponse) -> String {
             return s.to_string();
         }
     }
-    super::openai::truncate(&raw.text())
+    super::wire::body_excerpt(&raw.text())
 }
 
 fn parse_error(raw: &RawResponse) -> ProviderError {

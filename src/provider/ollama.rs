@@ -68,7 +68,7 @@ impl Ollama {
                 None => DEFAULT_BASE_URL.to_string(),
             },
         };
-        super::openai::check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         // Local Ollama takes no key; hosted Ollama takes a bearer key from `api_key_env`.
         let key = ctx.api_key(spec, None, false)?;
         let (headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
@@ -371,7 +371,7 @@ pub fn parse_error(raw: &RawResponse, model: &str) -> ProviderError {
                 other => other.to_string(),
             })
         })
-        .unwrap_or_else(|| super::openai::truncate(&raw.text()));
+        .unwrap_or_else(|| super::wire::body_excerpt(&raw.text()));
     let class = class_for_status(raw.status);
     let message = if raw.status == 404 && message.contains("not found") {
         format!("{message} (run `ollama pull {model}` on the Ollama server)")

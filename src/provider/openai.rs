@@ -84,7 +84,7 @@ impl OpenAi {
                 .help("for example `base_url: http://localhost:11434/v1` for Ollama"));
             }
         };
-        check_base_url(&base)?;
+        super::endpoint::check_base_url(&base)?;
         let key = match flavor {
             Flavor::OpenAi => ctx.api_key(spec, Some(crate::env::OPENAI_API_KEY), true)?,
             Flavor::Compatible => ctx.api_key(spec, None, false)?,
@@ -241,18 +241,6 @@ fn chat_message(m: &Message, calls_seen: &mut usize) -> Value {
         }
         Role::User => json!({"role": "user", "content": super::content::openai_content(m)}),
         role => json!({"role": role.as_str(), "content": m.content}),
-    }
-}
-
-/// Rejects base URLs that reqwest could not use, at build time rather than per case.
-pub(crate) fn check_base_url(base: &str) -> Result<(), ProviderFactoryError> {
-    if base.starts_with("http://") || base.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(ProviderFactoryError::new(format!(
-            "base URL `{base}` must start with http:// or https://"
-        ))
-        .at("config.base_url"))
     }
 }
 
@@ -540,29 +528,12 @@ pub fn parse_error(raw: &RawResponse) -> ProviderError {
     let (hint, code, message) = match raw.json() {
         Ok(v) => match v.get("error") {
             Some(err) => error_fields(err),
-            None => (None, None, truncate(&raw.text())),
+            None => (None, None, super::wire::body_excerpt(&raw.text())),
         },
-        Err(_) => (None, None, truncate(&raw.text())),
+        Err(_) => (None, None, super::wire::body_excerpt(&raw.text())),
     };
     let class = hint.unwrap_or_else(|| class_for_status(raw.status));
     http_error(raw, class, code, message)
-}
-
-pub(crate) fn truncate(s: &str) -> String {
-    const MAX: usize = 500;
-    let s = s.trim();
-    if s.is_empty() {
-        return "empty body".into();
-    }
-    if s.len() <= MAX {
-        s.to_string()
-    } else {
-        let mut end = MAX;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &s[..end])
-    }
 }
 
 #[cfg(test)]

@@ -284,7 +284,7 @@ pub fn parse_json(text: &str, vendor: &str) -> Result<Value, ProviderError> {
     serde_json::from_str(text).map_err(|e| {
         ProviderError::protocol(format!(
             "a streamed {vendor} event is not valid JSON ({e}): {}",
-            super::openai::truncate(text)
+            super::wire::body_excerpt(text)
         ))
     })
 }

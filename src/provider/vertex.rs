@@ -123,8 +123,8 @@ impl Vertex {
             Some(b) => b.trim_end_matches('/').to_string(),
             None => default_base_url(&location),
         };
-        super::openai::check_base_url(&base)?;
-        let seg = super::bedrock::encode_segment;
+        super::endpoint::check_base_url(&base)?;
+        let seg = super::endpoint::encode_segment;
         let (extra_headers, secret_headers) = super::http::resolve_headers(spec, ctx)?;
         Ok(Vertex {
             id: spec.id.clone(),
@@ -367,7 +367,7 @@ pub fn token_from_command(argv: &[String], timeout: Duration) -> Result<Secret, 
     let stderr = err_reader.join().unwrap_or_default();
     if !status.success() {
         let stderr = String::from_utf8_lossy(&stderr);
-        let stderr = super::openai::truncate(stderr.trim());
+        let stderr = super::wire::body_excerpt(stderr.trim());
         return Err(format!(
             "access_token_command `{shown}` failed ({status}): {stderr}"
         ));

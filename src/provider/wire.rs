@@ -517,6 +517,23 @@ pub fn canonical_json_with(v: &Value, out: &mut String, blobs: &[Blob]) {
     }
 }
 
+pub(crate) fn body_excerpt(s: &str) -> String {
+    const MAX: usize = 500;
+    let s = s.trim();
+    if s.is_empty() {
+        return "empty body".into();
+    }
+    if s.len() <= MAX {
+        s.to_string()
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Converse body, answers, stop reasons and errors against the documented fixtures.
 use super::*;
 use crate::provider::Message;
+use crate::provider::endpoint::encode_segment;
 use crate::provider::test_support::raw;
 
 fn fixture(name: &str) -> String {
