@@ -31,7 +31,7 @@ use crate::suite::model::{
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
 
-pub use helpers::{Helpers, PlannedEmbedder, PlannedGrader};
+pub use helpers::{Helpers, PlannedEmbedder, PlannedGrader, PlannedJudge};
 
 /// Reads an environment variable; injectable so tests and the library control the environment.
 pub type EnvFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -431,6 +431,63 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
     })
 }
 
+/// Plans only the equivalence judges (`drift.equivalence`) of the suites that have one, for
+/// `compare` and `diff`: no provider, case or job. Suites without a judge are left out.
+pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut planned = Vec::new();
+    for suite in suites.into_iter().filter(|s| s.drift.equivalence.is_some()) {
+        let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
+        let env = opts.env.clone();
+        let env_fn = move |k: &str| env(k);
+        let root = cassette_root(&suite, opts);
+        let lifecycle = lifecycle_check(&suite.path, opts, &env_fn, &mut diags);
+        let helpers = helpers::plan_judge(
+            &helpers::HelperContext {
+                suite: &suite,
+                mode,
+                require_keys: opts.require_keys,
+                env: &env_fn,
+                cassette_root: &root,
+                lifecycle: &lifecycle,
+            },
+            &mut diags,
+        );
+        planned.push(PlannedSuite {
+            prompt_labels: Vec::new(),
+            suite,
+            mode,
+            providers: Vec::new(),
+            cases: Vec::new(),
+            helpers,
+            prompt_settings: Vec::new(),
+            format_checks: Vec::new(),
+        });
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(Plan {
+        suites: planned,
+        jobs: Vec::new(),
+        warnings: diags,
+    })
+}
+
+/// Where a suite's cassettes live: `--cassette-dir`, else `fixtures/cassettes` in the project.
+fn cassette_root(suite: &Suite, opts: &PlanOptions) -> PathBuf {
+    let root = project_root(&suite.dir);
+    // Keep paths relative to the working folder readable (`fixtures/…`, not `./fixtures/…`).
+    let root = if root == Path::new(".") {
+        PathBuf::new()
+    } else {
+        root
+    };
+    opts.cassette_dir
+        .clone()
+        .unwrap_or_else(|| root.join("fixtures").join("cassettes"))
+}
+
 /// Whether a provider's answers are streamed: `stream: true` in its config or `--stream`
 /// (which wins over `stream: false`). A protocol without a streaming API (`http`, `exec`) is
 /// an error when its config asks to stream, and a warning under `--stream`: its answers are
@@ -569,17 +626,7 @@ fn plan_suite(
     }
     let env = opts.env.clone();
     let env_fn = move |k: &str| env(k);
-    let root = project_root(&suite.dir);
-    // Keep paths relative to the working folder readable (`fixtures/…`, not `./fixtures/…`).
-    let root = if root == Path::new(".") {
-        PathBuf::new()
-    } else {
-        root
-    };
-    let cassette_root = opts
-        .cassette_dir
-        .clone()
-        .unwrap_or_else(|| root.join("fixtures").join("cassettes"));
+    let cassette_root = cassette_root(&suite, opts);
     let lifecycle = lifecycle_check(&file, opts, &env_fn, diags);
     let mut providers = Vec::with_capacity(selected.len());
     for spec in selected {

@@ -20,9 +20,11 @@ use crate::report::markdown::Footer;
 
 /// Shown after `compare --help` and `diff --help`.
 pub(crate) const VERDICT_HELP: &str = "\
-Per case: unchanged, equivalent (reworded: same assertion outcomes, same JSON shape and
-numbers, similarity >= --similarity), changed, regressed (a pass rate fell), improved,
-new, missing, errored (no answer on a side). Each with its reason.
+Per case: unchanged, equivalent (same assertion outcomes and only formatting differs:
+whitespace, case, punctuation, Markdown, number format, JSON key order; or, with a suite's
+`drift.equivalence` judge, a rewording it accepts), changed (with what changed: negation,
+numbers, yes/no, names, roles, list items, hedging, refusal, words), regressed (a pass rate
+fell), improved, new, missing, errored (no answer on a side). Each with its reason.
 
 Verdict, from the 95% interval [lo, hi] of the pass-rate difference (candidate - baseline,
 points) and the margin D = --max-pass-rate-drop. The interval is the paired bootstrap's,
@@ -84,8 +86,9 @@ pub struct GateArgs {
     #[arg(long, value_name = "PERCENT")]
     pub max_cost_increase: Option<f64>,
 
-    /// Minimum text similarity (0-1) for `equivalent` [suite: equivalence_similarity; default 0.8].
-    #[arg(long, value_name = "RATIO")]
+    /// No longer used (accepted with a warning): only formatting changes are `equivalent`,
+    /// unless a suite names a judge (`drift.equivalence`).
+    #[arg(long, value_name = "RATIO", hide = true)]
     pub similarity: Option<f64>,
 
     /// Bootstrap replicates for the interval (0: normal approximation).
@@ -213,6 +216,15 @@ pub struct CompareArgs {
     /// CI mode.
     #[command(flatten)]
     pub ci: super::ci::CiArgs,
+}
+
+/// Warns that `--similarity` no longer decides anything.
+pub(crate) fn warn_similarity(gates: &GateArgs) {
+    if gates.similarity.is_some() {
+        eprintln!(
+            "warning: --similarity no longer decides `equivalent`: only changes of formatting are equivalent, unless a suite names a judge model (`drift.equivalence`, docs/drift.md); the value is ignored"
+        );
+    }
 }
 
 /// Builds the settings: suite thresholds (strictest wins), then flags.
@@ -494,6 +506,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    warn_similarity(&args.gates);
     if args.baseline == args.candidate {
         eprintln!(
             "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
@@ -519,7 +532,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     if let Err(code) = outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files)) {
         return code;
     }
-    let (results, thresholds, interrupted, source) = if args.results.is_empty() {
+    let (results, thresholds, interrupted, source, suites) = if args.results.is_empty() {
         let run_args = RunArgs {
             files: args.files.clone(),
             providers: vec![args.baseline.clone(), args.candidate.clone()],
@@ -554,7 +567,8 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             .iter()
             .map(|s| s.suite.thresholds.clone())
             .collect();
-        (ex.results, thresholds, ex.interrupted, None)
+        let suites = ex.plan.suites.iter().map(|s| s.suite.clone()).collect();
+        (ex.results, thresholds, ex.interrupted, None, suites)
     } else {
         if args.save_results.is_some() {
             eprintln!("error: --save-results writes a run's results; with --results nothing runs");
@@ -581,7 +595,11 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        (results, thresholds, false, Some(source))
+        let suites = match super::equivalence::load(&args.files) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        (results, thresholds, false, Some(source), suites)
     };
     let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
         Ok(s) => s,
@@ -594,13 +612,30 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let comparison = drift::compare(&b, &c, &settings);
+    let judges = super::equivalence::Judges::of(
+        &suites,
+        &super::equivalence::JudgeFlags {
+            mode: args.mode.map(Into::into),
+            cassette_dir: args.cassette_dir.clone(),
+            no_cache: args.no_cache,
+            cache_dir: args.cache_dir.as_deref(),
+            ci: args.ci.enabled(),
+            concurrency: args.concurrency.map(|c| c as usize),
+            timeout: args.timeout_ms.map(Duration::from_millis),
+            max_retries: args.max_retries,
+        },
+    );
+    let sides = [(b, c)];
+    let comparisons = match super::equivalence::compare_all(&sides, &settings, judges.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let code = finish(
-        ComparisonFile::new(settings, vec![comparison]),
+        ComparisonFile::new(settings, comparisons),
         &args.show,
         &outputs,
     );
-    drop((b, c));
+    drop(sides);
     // As in `finish`: the process exits next.
     std::mem::forget(results);
     if interrupted {

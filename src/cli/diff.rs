@@ -31,7 +31,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub candidate_provider: Option<String>,
 
-    /// Suite files to read `thresholds:` from (nothing is run); repeatable. Without them, the
+    /// Suite files to read `thresholds:` and `drift.equivalence` from (nothing is run but
+    /// the equivalence judge, when a suite names one); repeatable. Without them, the
     /// thresholds the results files recorded.
     #[arg(long = "suite", value_name = "FILE")]
     pub suites: Vec<PathBuf>,
@@ -56,6 +57,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    super::compare::warn_similarity(&args.gates);
     let outputs = match parse_outputs(&args.show) {
         Ok(o) => o,
         Err(code) => return code,
@@ -108,7 +110,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
     for n in notes {
         eprintln!("note: {n}");
     }
-    let mut comparisons = Vec::with_capacity(pairs.len());
+    let mut sides = Vec::with_capacity(pairs.len());
     for p in pairs {
         let pick = |results, label: &str, path: &PathBuf| {
             drift::select_side(results, label, &path.display().to_string()).map(
@@ -130,10 +132,32 @@ pub fn diff(args: &DiffArgs) -> u8 {
                 return EXIT_BAD_INPUT;
             }
         };
-        let t = std::time::Instant::now();
-        comparisons.push(drift::compare(&b, &c, &settings));
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "compared");
+        sides.push((b, c));
     }
+    let suites = match super::equivalence::load(&args.suites) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let judges = super::equivalence::Judges::of(
+        &suites,
+        &super::equivalence::JudgeFlags {
+            mode: None,
+            cassette_dir: None,
+            no_cache: false,
+            cache_dir: None,
+            ci: args.ci.enabled(),
+            concurrency: None,
+            timeout: None,
+            max_retries: None,
+        },
+    );
+    let t = std::time::Instant::now();
+    let comparisons = match super::equivalence::compare_all(&sides, &settings, judges.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "compared");
+    drop(sides);
     let t = std::time::Instant::now();
     let code = finish(
         ComparisonFile::new(settings, comparisons),

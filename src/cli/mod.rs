@@ -6,6 +6,7 @@ mod cache;
 pub mod ci;
 mod compare;
 mod diff;
+mod equivalence;
 mod import;
 mod init;
 mod merge;

@@ -55,13 +55,30 @@ pub fn validate(args: &ValidateArgs) -> u8 {
                 ..PlanOptions::default()
             };
             let n_suites = suites.len();
+            // `drift.equivalence` judges are built too (compare and diff use them).
+            let judged: Vec<_> = suites
+                .iter()
+                .filter(|s| s.drift.equivalence.is_some())
+                .cloned()
+                .collect();
+            let judges = plan::build_judges(judged, &opts);
             match plan::build(suites, &opts) {
+                Ok(p) if judges.is_err() => {
+                    let mut d = judges.err().unwrap_or_default();
+                    d.extend(p.warnings);
+                    d.append(&mut warnings);
+                    (d, None)
+                }
                 Ok(p) => {
                     let cases: usize = p.suites.iter().map(|s| s.cases.len()).sum();
                     warnings.extend(p.warnings);
+                    warnings.extend(judges.map(|j| j.warnings).unwrap_or_default());
                     (warnings, Some((n_suites, cases, p.jobs.len())))
                 }
                 Err(mut d) => {
+                    if let Err(j) = judges {
+                        d.extend(j);
+                    }
                     d.append(&mut warnings);
                     (d, None)
                 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::provider::FinishReason;
 
 use super::jsondiff::{JsonDiff, shorten};
+use super::meaning::MeaningSignal;
 use super::similarity::Similarity;
 use super::textdiff::{self, DiffOp};
 
@@ -225,6 +226,10 @@ pub struct CaseComparison {
     /// Word diff of the first outputs (when computed, see `Comparison::attach_diffs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<Vec<DiffOp>>,
+    /// What changed in meaning between the first sample pair that differs in more than
+    /// formatting (see [`super::meaning`]); empty when none does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<MeaningSignal>,
 }
 
 impl CaseComparison {

@@ -17,11 +17,13 @@
 //!    some rose and none fell → `improved`;
 //! 5. the answered outputs are the same set of distinct strings → `unchanged` (how often each
 //!    appears may differ: the outcome rates above already agree);
-//! 6. `equivalent` when, for every pair of samples (matched by sample order): neither side
-//!    alone reads as a refusal, both or neither are JSON, JSON answers have the same shape and the
-//!    same numbers and booleans, the texts mention the same numbers, the finish reasons agree,
-//!    and the mean similarity (see [`super::similarity`]) is at least the threshold;
-//! 7. otherwise `changed`, with the first condition of rule 6 that failed as the reason.
+//! 6. `equivalent` when every pair of samples (matched by sample order) differs only in
+//!    formatting ([`super::meaning`]: whitespace, case, punctuation, Markdown, contractions,
+//!    number formatting, JSON key order and fences) and the finish reasons agree; or, with an
+//!    equivalence judge configured for the suite ([`super::equivalence`]), when every other pair
+//!    carries only soft signals and the judge calls each pair equivalent;
+//! 7. otherwise `changed`, with the meaning signals as reasons (hard ones first: negation,
+//!    numbers, yes/no, names, roles…, then the word diff), and the judge's answer if asked.
 //!
 //! Before rules 5–7, a case whose outcomes are equal but whose tool calls differ (another
 //! tool, other arguments, a call added or dropped: `drift::tools`) is `changed`, naming the
@@ -32,11 +34,11 @@ use serde_json::Value;
 use crate::provider::ErrorClass;
 use crate::results::{CaseResult, Status};
 
-use super::Settings;
 use super::case::{
     AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary, fmt_p,
 };
-use super::findings::{examine, text_reasons};
+use super::equivalence::{JudgeRequest, Judgments, case_requests};
+use super::findings::{TextFindings, examine, text_reasons};
 use super::jsondiff::shorten;
 use super::pairing::Pair;
 use super::stats::{fisher_exact, increase_pct};
@@ -178,8 +180,12 @@ fn union_of_tags(pair: &Pair<'_>) -> Vec<String> {
     tags
 }
 
-/// Classifies one case (see the module docs for the rules).
-pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
+/// Classifies one case (see the module docs for the rules); also returns the questions for an
+/// equivalence judge that `judgments` did not answer yet.
+pub(crate) fn classify(
+    pair: &Pair<'_>,
+    judgments: &Judgments,
+) -> (CaseComparison, Vec<JudgeRequest>) {
     let first = pair
         .baseline
         .first()
@@ -205,6 +211,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         p_value: None,
         q_value: None,
         diff: None,
+        signals: Vec::new(),
     };
     let (sb, sc) = match (b, c) {
         (Some(b), Some(c)) => (b, c),
@@ -221,7 +228,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
             });
             out.baseline = b;
             out.candidate = c;
-            return out;
+            return (out, Vec::new());
         }
     };
     out.deltas = deltas(&sb, &sc);
@@ -245,7 +252,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
         out.reasons = why;
         out.baseline = Some(sb);
         out.candidate = Some(sc);
-        return out;
+        return (out, Vec::new());
     }
 
     out.p_value = Some(fisher_exact(
@@ -332,7 +339,7 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
 
     let texts = examine(&pair.baseline, &pair.candidate);
     let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
-    let threshold = settings.equivalence_similarity;
+    let mut asks = Vec::new();
     let mut notes = side_notes(&sb, &sc);
     let case_line = |better: bool| {
         if single {
@@ -391,23 +398,19 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
                     "same output, same outcomes".into()
                 });
                 CaseClass::Unchanged
+            } else if texts.format_only {
+                reasons.push("formatting only (whitespace, case, punctuation, Markdown, number format), same outcomes".into());
+                CaseClass::Equivalent
             } else {
-                let why = text_reasons(&texts, threshold);
-                if why.is_empty() {
-                    let s = texts.similarity.map_or(1.0, |s| s.score);
-                    reasons.push(format!(
-                        "reworded: similarity {s:.2} ≥ {threshold:.2}, same outcomes"
-                    ));
-                    CaseClass::Equivalent
-                } else {
-                    reasons.extend(why);
-                    CaseClass::Changed
-                }
+                let (class, why, missing) = judged(pair, &texts, judgments);
+                reasons.extend(why);
+                asks = missing;
+                class
             }
         }
     };
     if matches!(out.class, CaseClass::Regressed | CaseClass::Improved) && !texts.identical {
-        reasons.extend(text_reasons(&texts, threshold));
+        reasons.extend(text_reasons(&texts));
     }
     reasons.append(&mut tool_changes);
     reasons.append(&mut notes);
@@ -415,9 +418,68 @@ pub(crate) fn classify(pair: &Pair<'_>, settings: &Settings) -> CaseComparison {
     out.reasons = reasons;
     out.similarity = texts.similarity;
     out.json = texts.json;
+    out.signals = texts.signals;
     out.baseline = Some(sb);
     out.candidate = Some(sc);
-    out
+    (out, asks)
+}
+
+/// Rule 6 and 7 for a case whose answers differ in more than formatting: `changed` with the
+/// meaning signals as reasons, unless the suite's judge called every open pair equivalent.
+/// Also returns the pairs the judge should be asked about and has not answered.
+fn judged(
+    pair: &Pair<'_>,
+    texts: &TextFindings,
+    judgments: &Judgments,
+) -> (CaseClass, Vec<String>, Vec<JudgeRequest>) {
+    let mut reasons = text_reasons(texts);
+    if !judgments.judges(pair.suite) {
+        return (CaseClass::Changed, reasons, Vec::new());
+    }
+    if texts.hard {
+        reasons.push("not sent to the equivalence judge: a hard change decides".into());
+        return (CaseClass::Changed, reasons, Vec::new());
+    }
+    fn side<'r>(s: &[&'r CaseResult]) -> Vec<&'r CaseResult> {
+        s.iter().copied().filter(|r| answered(r)).collect()
+    }
+    let (b, c) = (side(&pair.baseline), side(&pair.candidate));
+    let requests = case_requests(&b, &c, &texts.open);
+    let mut missing = Vec::new();
+    let mut verdicts = Vec::new();
+    for r in requests {
+        match judgments.get(&r) {
+            Some(v) => verdicts.push(v.clone()),
+            None => missing.push(r),
+        }
+    }
+    if !missing.is_empty() {
+        reasons.push("the equivalence judge has not answered".into());
+        return (CaseClass::Changed, reasons, missing);
+    }
+    let failed = verdicts.iter().find_map(|v| v.as_ref().err());
+    let different = verdicts
+        .iter()
+        .find_map(|v| v.as_ref().ok().filter(|j| !j.equivalent));
+    match (failed, different) {
+        (_, Some(j)) => {
+            reasons.push(j.reason.clone());
+            (CaseClass::Changed, reasons, Vec::new())
+        }
+        (Some(e), None) => {
+            reasons.push(format!("equivalence judge failed: {e}"));
+            (CaseClass::Changed, reasons, Vec::new())
+        }
+        (None, None) => {
+            let first = verdicts
+                .iter()
+                .find_map(|v| v.as_ref().ok())
+                .map_or_else(String::new, |j| j.reason.clone());
+            let mut why = vec![format!("{first}, same outcomes")];
+            why.extend(reasons);
+            (CaseClass::Equivalent, why, Vec::new())
+        }
+    }
 }
 
 /// Notes about refused and unanswered samples.

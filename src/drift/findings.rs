@@ -1,13 +1,14 @@
-//! What the texts of a case's sample pairs show beyond outcomes: identical outputs, similarity,
-//! refusals, JSON presence, shape and values, numbers, finish reasons; and the reasons they give
-//! for `changed` (rule 6 of [`super::classify`]).
+//! What the texts of a case's sample pairs show beyond outcomes: identical outputs, similarity
+//! (shown, not decisive), the meaning signals of each pair ([`super::meaning`]: refusals, JSON,
+//! negation, numbers, names, roles, lists, hedging, words) and finish reasons; and the reasons
+//! they give for `changed` (rule 6 of [`super::classify`]).
 
-use crate::judge::refusal::refusal_phrase;
 use crate::provider::FinishReason;
 use crate::results::CaseResult;
 
 use super::classify::answered;
-use super::jsondiff::{self, JsonChangeKind, JsonDiff, shorten};
+use super::jsondiff::{self, JsonDiff};
+use super::meaning::{self, MeaningSignal, SignalKind};
 use super::similarity::{self, Similarity};
 
 /// What the texts of the sample pairs show.
@@ -16,11 +17,16 @@ pub(crate) struct TextFindings {
     pub(crate) identical: bool,
     pub(crate) similarity: Option<Similarity>,
     pub(crate) json: Option<JsonDiff>,
-    json_presence: Option<(bool, bool)>,
-    json_values: Option<String>,
-    numbers: Option<(Vec<String>, Vec<String>)>,
-    refusal: Option<(Option<String>, Option<String>)>,
-    finish: Option<(FinishReason, FinishReason)>,
+    /// Every sample pair differs at most in formatting (and finish reasons agree).
+    pub(crate) format_only: bool,
+    /// Why not: the signals of the first pair that differs in more than formatting, then
+    /// finish-reason changes.
+    pub(crate) signals: Vec<MeaningSignal>,
+    /// Some pair has a hard signal (a judge may not call the case equivalent).
+    pub(crate) hard: bool,
+    /// The sample pairs (baseline, candidate) that differ in more than formatting, for an
+    /// equivalence judge.
+    pub(crate) open: Vec<(usize, usize)>,
 }
 
 pub(crate) fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> TextFindings {
@@ -38,10 +44,13 @@ pub(crate) fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> Te
     let mut f = TextFindings::default();
     if sorted_b == sorted_c {
         f.identical = true;
+        f.format_only = true;
         return f;
     }
+    f.format_only = true;
     let (mut edit, mut jac, mut score, mut approx, mut n) = (0.0, 0.0, 0.0, false, 0u32);
-    for (rb, rc) in out_b.iter().zip(&out_c) {
+    let mut finish: Option<(FinishReason, FinishReason)> = None;
+    for (k, (rb, rc)) in out_b.iter().zip(&out_c).enumerate() {
         let (tb, tc) = (text(rb), text(rc));
         let s = similarity::similarity(tb, tc);
         edit += s.edit_ratio;
@@ -49,59 +58,42 @@ pub(crate) fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> Te
         score += s.score;
         approx |= s.approximate;
         n += 1;
+        if let (Some(fb), Some(fc)) = (rb.finish_reason, rc.finish_reason)
+            && fb != fc
+        {
+            f.format_only = false;
+            f.hard = true;
+            finish.get_or_insert((fb, fc));
+        }
         if tb == tc {
             continue;
         }
-        if f.refusal.is_none() {
-            let (qb, qc) = (refusal_phrase(tb), refusal_phrase(tc));
-            if qb.is_some() != qc.is_some() {
-                f.refusal = Some((qb.map(str::to_string), qc.map(str::to_string)));
-            }
-        }
-        let (jb, jc) = (jsondiff::extract(tb), jsondiff::extract(tc));
-        match (&jb, &jc) {
-            (Some(vb), Some(vc)) => {
-                let d = jsondiff::diff(vb, vc);
-                if f.json_values.is_none() && d.scalar_changed > 0 {
-                    f.json_values = d
-                        .changes
-                        .iter()
-                        .find(|c| {
-                            c.kind == JsonChangeKind::ValueChanged
-                                && !c.baseline.as_deref().is_some_and(|v| v.starts_with('"'))
-                        })
-                        .map(ToString::to_string);
-                }
-                if f.json
-                    .as_ref()
-                    .is_none_or(|j| j.same_shape() && !d.same_shape())
-                {
-                    f.json = Some(d);
-                }
-            }
-            (None, None) => {}
-            _ => {
-                if f.json_presence.is_none() {
-                    f.json_presence = Some((jb.is_some(), jc.is_some()));
-                }
-            }
-        }
-        if f.numbers.is_none() {
-            let (nb, nc) = (similarity::numbers(tb), similarity::numbers(tc));
-            if nb != nc {
-                let removed: Vec<String> = nb.iter().filter(|x| !nc.contains(x)).cloned().collect();
-                let added: Vec<String> = nc.iter().filter(|x| !nb.contains(x)).cloned().collect();
-                f.numbers = Some((removed, added));
-            }
-        }
-        if f.finish.is_none() {
-            let (fb, fc) = (rb.finish_reason, rc.finish_reason);
-            if let (Some(fb), Some(fc)) = (fb, fc)
-                && fb != fc
+        if let (Some(vb), Some(vc)) = (jsondiff::extract(tb), jsondiff::extract(tc)) {
+            let d = jsondiff::diff(&vb, &vc);
+            if f.json
+                .as_ref()
+                .is_none_or(|j| j.same_shape() && !d.same_shape())
             {
-                f.finish = Some((fb, fc));
+                f.json = Some(d);
             }
         }
+        let m = meaning::compare(tb, tc);
+        if m.format_only {
+            continue;
+        }
+        f.format_only = false;
+        f.hard |= m.has_hard();
+        f.open.push((k, k));
+        if f.signals.is_empty() {
+            f.signals = m.signals;
+        }
+    }
+    if let Some((a, b)) = finish {
+        f.signals.push(MeaningSignal {
+            kind: SignalKind::Finish,
+            hard: true,
+            reason: format!("finish reason {} → {}", a.as_str(), b.as_str()),
+        });
     }
     if n > 0 {
         let n = f64::from(n);
@@ -115,60 +107,9 @@ pub(crate) fn examine(baseline: &[&CaseResult], candidate: &[&CaseResult]) -> Te
     f
 }
 
-/// Reasons the text is not merely reworded, most telling first.
-pub(crate) fn text_reasons(f: &TextFindings, threshold: f64) -> Vec<String> {
-    let mut r = Vec::new();
-    match &f.refusal {
-        Some((None, Some(q))) => r.push(format!("candidate refuses (\"{}\")", shorten(q, 40))),
-        Some((Some(q), None)) => r.push(format!(
-            "baseline refused (\"{}\"), candidate answers",
-            shorten(q, 40)
-        )),
-        _ => {}
-    }
-    match f.json_presence {
-        Some((true, false)) => r.push("baseline answered JSON, candidate does not".into()),
-        Some((false, true)) => r.push("candidate answers JSON, baseline did not".into()),
-        _ => {}
-    }
-    if let Some(j) = &f.json
-        && !j.same_shape()
-    {
-        let shape_changes = j.added + j.removed + j.type_changed;
-        let first = j
-            .changes
-            .iter()
-            .find(|c| c.kind != JsonChangeKind::ValueChanged)
-            .map_or_else(String::new, ToString::to_string);
-        let more = if shape_changes > 1 {
-            format!(" (+{} more)", shape_changes - 1)
-        } else {
-            String::new()
-        };
-        r.push(format!("JSON shape differs: {first}{more}"));
-    }
-    if let Some(v) = &f.json_values {
-        r.push(format!("JSON values differ: {v}"));
-    }
-    if let Some((removed, added)) = &f.numbers {
-        r.push(match (removed.as_slice(), added.as_slice()) {
-            ([a], [b]) => format!("numbers differ: {a} → {b}"),
-            ([], add) => format!("numbers added: {}", add.join(", ")),
-            (rem, []) => format!("numbers removed: {}", rem.join(", ")),
-            (rem, add) => format!(
-                "numbers differ: removed {}; added {}",
-                rem.join(", "),
-                add.join(", ")
-            ),
-        });
-    }
-    if let Some((a, b)) = f.finish {
-        r.push(format!("finish reason {} → {}", a.as_str(), b.as_str()));
-    }
-    if let Some(s) = f.similarity
-        && s.score + 1e-12 < threshold
-    {
-        r.push(format!("similarity {:.2} < {threshold:.2}", s.score));
-    }
-    r
+/// Reasons the text is not merely reformatted, most telling first (hard signals first).
+pub(crate) fn text_reasons(f: &TextFindings) -> Vec<String> {
+    let mut signals: Vec<&MeaningSignal> = f.signals.iter().collect();
+    signals.sort_by_key(|s| !s.hard);
+    signals.into_iter().map(|s| s.reason.clone()).collect()
 }

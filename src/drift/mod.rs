@@ -19,10 +19,12 @@ pub mod betting;
 pub mod bootstrap;
 pub mod case;
 pub mod classify;
+pub mod equivalence;
 pub mod exact;
 mod findings;
 pub mod guard;
 pub mod jsondiff;
+pub mod meaning;
 mod needed;
 mod pairing;
 pub mod render;
@@ -42,6 +44,8 @@ use crate::suite::model::Thresholds;
 pub use case::{
     AssertionChange, AssertionDelta, CaseClass, CaseComparison, Deltas, Rate, SideSummary,
 };
+pub use equivalence::{JudgeRequest, JudgeSummary, Judgment, Judgments};
+pub use meaning::{MeaningSignal, SignalKind};
 pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
 pub use similarity::Similarity;
 pub use stats::SuiteStats;
@@ -212,6 +216,9 @@ pub struct Comparison {
     pub gates: Vec<Gate>,
     /// 0 (gates pass), 1 (a gate failed) or 3 (a gate could not be checked).
     pub exit_code: u8,
+    /// What the equivalence judge did, when a suite has one (`drift.equivalence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equivalence: Option<JudgeSummary>,
 }
 
 /// A comparison file: one or more comparisons (one per provider pair).
@@ -255,8 +262,40 @@ pub fn combined_exit(codes: impl IntoIterator<Item = u8>) -> u8 {
     })
 }
 
-/// Compares two sides.
+/// Compares two sides, without an equivalence judge.
 pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -> Comparison {
+    compare_with(baseline, candidate, settings, &Judgments::none())
+}
+
+/// The questions for the equivalence judges of `judgments`' suites: one per sample pair of
+/// each case that would otherwise be `changed` on soft signals alone (see [`equivalence`]),
+/// each asked once.
+pub fn judge_requests(
+    baseline: &Side<'_>,
+    candidate: &Side<'_>,
+    judgments: &Judgments,
+) -> Vec<JudgeRequest> {
+    let pairs = pairing::pair_cases(&baseline.results, &candidate.results);
+    let asks: Vec<Vec<JudgeRequest>> = pairs
+        .par_iter()
+        .filter(|p| judgments.judges(p.suite))
+        .map(|p| classify::classify(p, judgments).1)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    asks.into_iter()
+        .flatten()
+        .filter(|r| seen.insert(r.clone()))
+        .collect()
+}
+
+/// Compares two sides; cases the deterministic rules find changed on soft signals alone are
+/// `equivalent` when `judgments` say so (see [`equivalence`]).
+pub fn compare_with(
+    baseline: &Side<'_>,
+    candidate: &Side<'_>,
+    settings: &Settings,
+    judgments: &Judgments,
+) -> Comparison {
     let t = std::time::Instant::now();
     let pairs = pairing::pair_cases(&baseline.results, &candidate.results);
     tracing::debug!(
@@ -267,7 +306,7 @@ pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -
     let t = std::time::Instant::now();
     let mut cases: Vec<CaseComparison> = pairs
         .par_iter()
-        .map(|p| classify::classify(p, settings))
+        .map(|p| classify::classify(p, judgments).0)
         .collect();
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
     let t = std::time::Instant::now();
@@ -289,6 +328,7 @@ pub fn compare(baseline: &Side<'_>, candidate: &Side<'_>, settings: &Settings) -
         verdict,
         gates,
         exit_code,
+        equivalence: None,
     }
 }
 

@@ -109,6 +109,7 @@ pub fn comparison(c: &Comparison, opts: &RenderOptions) -> String {
     out.push('\n');
     let names = Names::of(c);
     table(&mut out, c, opts, &names);
+    judge_line(&mut out, c);
     diffs(&mut out, c, opts, &names);
     summary(&mut out, c, opts);
     out
@@ -185,6 +186,52 @@ fn table(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) 
             hidden_quiet
         );
     }
+}
+
+/// What the equivalence judge did, when a suite has one.
+fn judge_line(out: &mut String, c: &Comparison) {
+    if let Some(j) = &c.equivalence {
+        let _ = writeln!(out, "\n{}", judge_summary(j));
+    }
+}
+
+/// `Equivalence judge openai:… (embeddings, cosine ≥ 0.9): 4 answer pairs asked …`.
+pub fn judge_summary(j: &super::JudgeSummary) -> String {
+    let mut t = format!("Equivalence judge {}: ", j.judges.join(", "));
+    if j.asked == 0 {
+        t.push_str("nothing to ask (no case was changed by soft differences alone)");
+        return t;
+    }
+    let _ = write!(
+        t,
+        "{} answer pair(s) asked, {} equivalent, {} different",
+        j.asked, j.equivalent, j.different
+    );
+    if j.failed > 0 {
+        let _ = write!(
+            t,
+            ", {} failed (left `changed`: {})",
+            j.failed,
+            j.errors.join("; ")
+        );
+    }
+    let _ = write!(t, "; {} request(s)", j.requests);
+    if j.from_cache > 0 {
+        let _ = write!(t, ", {} from the cache", j.from_cache);
+    }
+    if j.from_cassette > 0 {
+        let _ = write!(t, ", {} from cassettes", j.from_cassette);
+    }
+    match (j.cost_usd, j.unpriced) {
+        (Some(usd), 0) => {
+            let _ = write!(t, ", cost ${usd:.6}");
+        }
+        (Some(usd), n) => {
+            let _ = write!(t, ", cost ${usd:.6} (+{n} request(s) without a price)");
+        }
+        (None, _) => t.push_str(", cost unknown (no usage or price)"),
+    }
+    t
 }
 
 fn diffs(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) {

@@ -244,7 +244,7 @@ pub fn numbers(text: &str) -> Vec<String> {
 }
 
 /// `1,000,000` → `1000000` (thousands separators), `3.50` → `3.5`, `007` → `7`.
-fn normalise_number(raw: &str) -> String {
+pub(crate) fn normalise_number(raw: &str) -> String {
     let dots = raw.matches('.').count();
     let int_part = raw.split('.').next().unwrap_or(raw);
     let groups: Vec<&str> = int_part.split(',').collect();

@@ -10,6 +10,9 @@
 //! Their exchanges have cassettes of their own, next to the providers':
 //! `fixtures/cassettes/<suite>/grader-<label>.yaml` and `…/embedder-<label>.yaml`, so a replayed
 //! suite replays its grading too.
+//!
+//! The equivalence judge of `drift.equivalence` (used by `compare` and `diff`, never by `run`)
+//! is a grader (chat) or an embedder (embeddings) too, planned only by [`plan_judge`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,7 +22,9 @@ use crate::provider::build_provider;
 use crate::provider::embeddings::{BuiltEmbedder, build_embedder};
 use crate::provider::registry::{BuildContext, BuiltProvider, ProviderFactoryError};
 use crate::suite::Diagnostic;
-use crate::suite::model::{AssertionKind, AssertionSpec, Case, Mode, ProviderSpec, Suite};
+use crate::suite::model::{
+    AssertionKind, AssertionSpec, Case, EquivalenceMethod, Mode, ProviderSpec, Suite,
+};
 
 /// A grader model, built.
 #[derive(Debug)]
@@ -52,6 +57,17 @@ pub struct Helpers {
     pub embedders: Vec<PlannedEmbedder>,
     grader_by_name: HashMap<Option<String>, usize>,
     embedder_by_name: HashMap<Option<String>, usize>,
+    /// The equivalence judge: an index into `graders` (chat) or `embedders` (embeddings).
+    pub equivalence: Option<PlannedJudge>,
+}
+
+/// The equivalence judge of a suite, planned.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedJudge {
+    /// Embeddings (an index into [`Helpers::embedders`]) or chat (into [`Helpers::graders`]).
+    pub method: EquivalenceMethod,
+    /// The index.
+    pub index: usize,
 }
 
 impl Helpers {
@@ -158,122 +174,161 @@ pub(super) fn plan_helpers<'a>(
             continue;
         };
         // An entry made from a dataset row's `provider:` is reported at that row.
-        let place = |d: Diagnostic| {
+        let mut found = Vec::new();
+        add(cx, &mut h, &mut by_label, role, name, &spec, &mut found);
+        diags.extend(found.into_iter().map(|d| {
             if from_assertion {
                 super::at_assertion(d, need.spec, need.case)
             } else {
                 d
             }
-        };
-        if let Some(&i) = by_label.get(&(role, spec.label.clone())) {
-            match role {
-                Role::Grader => h.grader_by_name.insert(name, i),
-                Role::Embedder => h.embedder_by_name.insert(name, i),
-            };
-            continue;
-        }
-        let ctx = BuildContext {
-            mode: if cx.require_keys {
-                cx.mode
-            } else {
-                Mode::Replay
-            },
-            env: cx.env,
-            suite_dir: &cx.suite.dir,
-            suite_name: &cx.suite.name,
-            for_run: cx.require_keys,
-        };
-        let built = match role {
-            Role::Grader => build_provider(&spec, &ctx).map(|b| {
-                let c = b.cassette.clone();
-                (Some(b), None, c)
-            }),
-            Role::Embedder => build_embedder(&spec, &ctx).map(|b| {
-                let c = b.cassette.clone();
-                (None, Some(b), c)
-            }),
-        };
-        let (grader, embedder, fixed) = match built {
-            Ok(x) => x,
-            Err(e) => {
-                for e in e.all() {
-                    diags.push(place(build_error(cx.suite, &spec, e)));
-                }
-                continue;
-            }
-        };
-        if let Some(d) = cx.lifecycle.diagnostic(&cx.suite.path, &spec, role.word()) {
-            diags.push(place(d));
-        }
-        if !cx.require_keys && cx.mode != Mode::Replay {
-            // validate: a missing key is a run-time need; say so without failing.
-            let live = BuildContext {
-                mode: Mode::Live,
-                ..ctx
-            };
-            let missing = match role {
-                Role::Grader => build_provider(&spec, &live).err(),
-                Role::Embedder => build_embedder(&spec, &live).err(),
-            };
-            if let Some(e) = missing.filter(|e| e.missing_credentials) {
-                let mut d = Diagnostic::warning(&cx.suite.path, &spec.yaml_path, e.message);
-                d.help = e.help;
-                diags.push(place(d));
-            }
-        }
-        let cassette_path = fixed.clone().unwrap_or_else(|| {
-            cx.cassette_root.join(&cx.suite.name).join(format!(
-                "{}-{}.yaml",
-                role.word(),
-                super::slug(&spec.label)
-            ))
-        });
-        if cx.mode == Mode::Replay && fixed.is_none() && !cassette_path.exists() {
-            diags.push(place(
-                Diagnostic::error(
-                    &cx.suite.path,
-                    &spec.yaml_path,
-                    format!(
-                        "replay mode needs a cassette for {} `{}`, and `{}` does not exist",
-                        role.word(),
-                        spec.label,
-                        cassette_path.display()
-                    ),
-                )
-                .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
-            ));
-        }
-        let i = match (grader, embedder) {
-            (Some(built), _) => {
-                if let Some(w) = built.protocol.warnings().into_iter().next() {
-                    diags.push(place(Diagnostic::warning(
-                        &cx.suite.path,
-                        &spec.yaml_path,
-                        w,
-                    )));
-                }
-                h.graders.push(PlannedGrader {
-                    spec: spec.clone(),
-                    built,
-                    cassette_path,
-                });
-                h.grader_by_name.insert(name, h.graders.len() - 1);
-                h.graders.len() - 1
-            }
-            (None, Some(built)) => {
-                h.embedders.push(PlannedEmbedder {
-                    spec: spec.clone(),
-                    built,
-                    cassette_path,
-                });
-                h.embedder_by_name.insert(name, h.embedders.len() - 1);
-                h.embedders.len() - 1
-            }
-            (None, None) => continue,
-        };
-        by_label.insert((role, spec.label.clone()), i);
+        }));
     }
     h
+}
+
+/// Helpers holding only the suite's equivalence judge (`drift.equivalence`), when it has one.
+pub(super) fn plan_judge(cx: &HelperContext<'_>, diags: &mut Vec<Diagnostic>) -> Helpers {
+    let mut h = Helpers::default();
+    let Some(judge) = &cx.suite.drift.equivalence else {
+        return h;
+    };
+    let role = match judge.method {
+        EquivalenceMethod::Embeddings { .. } => Role::Embedder,
+        EquivalenceMethod::Chat => Role::Grader,
+    };
+    let mut by_label = HashMap::new();
+    if let Some(index) = add(
+        cx,
+        &mut h,
+        &mut by_label,
+        role,
+        None,
+        &judge.provider,
+        diags,
+    ) {
+        h.equivalence = Some(PlannedJudge {
+            method: judge.method,
+            index,
+        });
+    }
+    h
+}
+
+/// Builds one helper (or finds it built under another name) and returns its index.
+fn add(
+    cx: &HelperContext<'_>,
+    h: &mut Helpers,
+    by_label: &mut HashMap<(Role, String), usize>,
+    role: Role,
+    name: Option<String>,
+    spec: &ProviderSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    if let Some(&i) = by_label.get(&(role, spec.label.clone())) {
+        match role {
+            Role::Grader => h.grader_by_name.insert(name, i),
+            Role::Embedder => h.embedder_by_name.insert(name, i),
+        };
+        return Some(i);
+    }
+    let ctx = BuildContext {
+        mode: if cx.require_keys {
+            cx.mode
+        } else {
+            Mode::Replay
+        },
+        env: cx.env,
+        suite_dir: &cx.suite.dir,
+        suite_name: &cx.suite.name,
+        for_run: cx.require_keys,
+    };
+    let built = match role {
+        Role::Grader => build_provider(spec, &ctx).map(|b| {
+            let c = b.cassette.clone();
+            (Some(b), None, c)
+        }),
+        Role::Embedder => build_embedder(spec, &ctx).map(|b| {
+            let c = b.cassette.clone();
+            (None, Some(b), c)
+        }),
+    };
+    let (grader, embedder, fixed) = match built {
+        Ok(x) => x,
+        Err(e) => {
+            for e in e.all() {
+                diags.push(build_error(cx.suite, spec, e));
+            }
+            return None;
+        }
+    };
+    diags.extend(cx.lifecycle.diagnostic(&cx.suite.path, spec, role.word()));
+    if !cx.require_keys && cx.mode != Mode::Replay {
+        // validate: a missing key is a run-time need; say so without failing.
+        let live = BuildContext {
+            mode: Mode::Live,
+            ..ctx
+        };
+        let missing = match role {
+            Role::Grader => build_provider(spec, &live).err(),
+            Role::Embedder => build_embedder(spec, &live).err(),
+        };
+        if let Some(e) = missing.filter(|e| e.missing_credentials) {
+            let mut d = Diagnostic::warning(&cx.suite.path, &spec.yaml_path, e.message);
+            d.help = e.help;
+            diags.push(d);
+        }
+    }
+    let cassette_path = fixed.clone().unwrap_or_else(|| {
+        cx.cassette_root.join(&cx.suite.name).join(format!(
+            "{}-{}.yaml",
+            role.word(),
+            super::slug(&spec.label)
+        ))
+    });
+    if cx.mode == Mode::Replay && fixed.is_none() && !cassette_path.exists() {
+        diags.push(
+            Diagnostic::error(
+                &cx.suite.path,
+                &spec.yaml_path,
+                format!(
+                    "replay mode needs a cassette for {} `{}`, and `{}` does not exist",
+                    role.word(),
+                    spec.label,
+                    cassette_path.display()
+                ),
+            )
+            .with_help(
+                "record one with `--mode record` (needs the provider's key), or use `--mode live`",
+            ),
+        );
+    }
+    let i = match (grader, embedder) {
+        (Some(built), _) => {
+            if let Some(w) = built.protocol.warnings().into_iter().next() {
+                diags.push(Diagnostic::warning(&cx.suite.path, &spec.yaml_path, w));
+            }
+            h.graders.push(PlannedGrader {
+                spec: spec.clone(),
+                built,
+                cassette_path,
+            });
+            h.grader_by_name.insert(name, h.graders.len() - 1);
+            h.graders.len() - 1
+        }
+        (None, Some(built)) => {
+            h.embedders.push(PlannedEmbedder {
+                spec: spec.clone(),
+                built,
+                cassette_path,
+            });
+            h.embedder_by_name.insert(name, h.embedders.len() - 1);
+            h.embedders.len() - 1
+        }
+        (None, None) => return None,
+    };
+    by_label.insert((role, spec.label.clone()), i);
+    Some(i)
 }
 
 /// The entry an assertion's `provider:` (or its absence) stands for, and whether it was made
@@ -342,9 +397,12 @@ fn resolve(
 }
 
 fn build_error(suite: &Suite, spec: &ProviderSpec, e: ProviderFactoryError) -> Diagnostic {
-    // An entry made from an assertion's `provider:` string has no keys below it.
+    // An entry made from an assertion's `provider:` string (or the equivalence judge's) has no
+    // keys below it.
+    let from_string =
+        spec.yaml_path.ends_with(".provider") || spec.yaml_path.starts_with("drift.equivalence.");
     let path = match &e.at {
-        Some(at) if !spec.yaml_path.ends_with(".provider") => format!("{}.{at}", spec.yaml_path),
+        Some(at) if !from_string => format!("{}.{at}", spec.yaml_path),
         _ => spec.yaml_path.clone(),
     };
     let mut d = Diagnostic::error(&suite.path, path, e.message);

@@ -32,6 +32,16 @@ pub trait Embedder: Send + Sync + fmt::Debug {
 
     /// The vector from the raw answer.
     fn parse(&self, raw: &RawResponse) -> Result<Vec<f64>, ProviderError>;
+
+    /// The tokens the request used, when the answer says (for its cost).
+    fn usage(&self, _raw: &RawResponse) -> crate::provider::Usage {
+        crate::provider::Usage::default()
+    }
+
+    /// The model name used for the price table.
+    fn price_model(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Every embeddings provider kind.
@@ -377,6 +387,23 @@ impl Embedder for OpenAiEmbedder {
             return Err(ProviderError::new(ErrorClass::Server, e.to_string()));
         }
         vector(body.pointer("/data/0/embedding"), "data[0].embedding")
+    }
+
+    /// `usage.prompt_tokens` (embeddings have no output tokens).
+    fn usage(&self, raw: &RawResponse) -> crate::provider::Usage {
+        let input = json_body(raw)
+            .ok()
+            .and_then(|b| b.pointer("/usage/prompt_tokens").and_then(Value::as_u64));
+        crate::provider::Usage {
+            input,
+            output: input.map(|_| 0),
+            total: input,
+            ..crate::provider::Usage::default()
+        }
+    }
+
+    fn price_model(&self) -> Option<&str> {
+        Some(&self.model)
     }
 }
 

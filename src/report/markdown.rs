@@ -361,6 +361,13 @@ impl DriftView {
                 );
             }
         }
+        if let Some(j) = &c.equivalence {
+            let _ = write!(
+                evidence,
+                " {}.",
+                crate::drift::render::judge_summary(j).trim_end_matches('.')
+            );
+        }
         for (name, side) in [("Baseline", &c.baseline), ("Candidate", &c.candidate)] {
             if let Some(line) = side.cache_sentence() {
                 let _ = write!(evidence, " {name}: {line}.");

@@ -92,6 +92,60 @@ fn limits_of<'a>(configs: impl Iterator<Item = &'a ProviderConfig>) -> Vec<Provi
     configs.map(ProviderLimits::from_config).collect()
 }
 
+impl<'p> Shared<'p> {
+    /// The state of a run of `plan` (limits per provider and helper, transport, cache).
+    pub(super) fn new(plan: &'p Plan, opts: &'p RunOptions) -> Result<Self, RunError> {
+        let transport = Transport::new().map_err(RunError::Setup)?;
+        let limits = plan
+            .suites
+            .iter()
+            .map(|s| limits_of(s.providers.iter().map(|p| &p.spec.config)))
+            .collect();
+        let helper_limits = plan
+            .suites
+            .iter()
+            .map(|s| {
+                (
+                    limits_of(s.helpers.graders.iter().map(|g| &g.spec.config)),
+                    limits_of(s.helpers.embedders.iter().map(|e| &e.spec.config)),
+                )
+            })
+            .collect();
+        Ok(Shared {
+            plan,
+            transport,
+            cache: opts.cache.clone(),
+            opts,
+            limits,
+            helper_limits,
+            embeddings: RefCell::new(HashMap::new()),
+            cassettes: RefCell::new(HashMap::new()),
+            retries: RefCell::new(Vec::new()),
+            warnings: RefCell::new(Vec::new()),
+            // Loaded by `run` on its runtime, before any job.
+            images: UrlImages::default(),
+        })
+    }
+
+    /// Record mode: writes the cassettes this run recorded into; returns what failed.
+    pub(super) fn save_cassettes(&self, prune: bool) -> Vec<String> {
+        let mut failed = Vec::new();
+        for (path, c) in self.cassettes.borrow_mut().iter_mut() {
+            if let Ok(c) = c
+                && let Err(e) = c.save(prune)
+            {
+                failed.push(format!("cannot save cassette {}: {e}", path.display()));
+            }
+        }
+        failed
+    }
+
+    /// Warnings gathered so far (cache writes that failed…), emptied.
+    pub(super) fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.borrow_mut())
+    }
+}
+
 /// Runs every job of `plan`, calling `sink` on this thread for each event. Blocks; builds and
 /// owns its tokio runtime, so callers need none (and must not call it from inside one).
 pub fn run(
@@ -108,36 +162,8 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let transport = Transport::new().map_err(RunError::Setup)?;
-    let images = rt.block_on(UrlImages::load(plan, &transport));
-    let limits = plan
-        .suites
-        .iter()
-        .map(|s| limits_of(s.providers.iter().map(|p| &p.spec.config)))
-        .collect();
-    let helper_limits = plan
-        .suites
-        .iter()
-        .map(|s| {
-            (
-                limits_of(s.helpers.graders.iter().map(|g| &g.spec.config)),
-                limits_of(s.helpers.embedders.iter().map(|e| &e.spec.config)),
-            )
-        })
-        .collect();
-    let shared = Shared {
-        plan,
-        transport,
-        cache: opts.cache.clone(),
-        opts,
-        limits,
-        helper_limits,
-        embeddings: RefCell::new(HashMap::new()),
-        cassettes: RefCell::new(HashMap::new()),
-        retries: RefCell::new(Vec::new()),
-        warnings: RefCell::new(Vec::new()),
-        images,
-    };
+    let mut shared = Shared::new(plan, opts)?;
+    shared.images = rt.block_on(UrlImages::load(plan, &shared.transport));
     let started = Instant::now();
     let concurrency = opts
         .concurrency
@@ -256,13 +282,8 @@ pub fn run(
         });
     }
     // Record mode: write cassettes (also after Ctrl-C: what was recorded is kept).
-    for (path, c) in shared.cassettes.borrow_mut().iter_mut() {
-        if let Ok(c) = c
-            && let Err(e) = c.save(opts.prune_cassettes && !interrupted)
-        {
-            let msg = format!("cannot save cassette {}: {e}", path.display());
-            sink.event(RunEvent::Warning(&msg));
-        }
+    for msg in shared.save_cassettes(opts.prune_cassettes && !interrupted) {
+        sink.event(RunEvent::Warning(&msg));
     }
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(RunReport {

@@ -29,6 +29,7 @@
 pub mod cache;
 pub mod cassette;
 mod direct;
+pub mod equivalence;
 mod executor;
 mod grading;
 mod images;

@@ -8,7 +8,7 @@
 //!
 //! [`classify_all`] is the drift engine's per-case classification ([`crate::drift`]) with the
 //! accepted snapshot as baseline and the new one as candidate: `unchanged` and `equivalent`
-//! (reworded, same outcomes, similar enough) keep the accepted snapshot; `regressed`,
+//! (same outcomes, only formatting differs: see `drift::meaning`) keep the accepted snapshot; `regressed`,
 //! `improved` and `changed` write a `.snap.new`. An assertion added or removed is `changed`
 //! whatever the texts say. [`classify`] is the strict rule used when the engine cannot
 //! classify a pair: any rate change, then any text change.
@@ -32,7 +32,7 @@ pub enum Class {
     Changed,
     /// An outcome got better.
     Improved,
-    /// Reworded: every outcome agrees and the texts are close.
+    /// Reformatted: every outcome agrees and only formatting differs.
     Equivalent,
     /// Same output, same outcomes.
     Unchanged,
@@ -127,7 +127,8 @@ fn fraction((p, n): (u32, u32)) -> String {
 }
 
 /// Compares many (accepted, new) pairs with the drift engine's per-case classification
-/// ([`crate::drift`]), in one batch; `thresholds` are the suite's (`equivalence_similarity`).
+/// ([`crate::drift`]), in one batch, without an equivalence judge; `thresholds` are the
+/// suite's.
 ///
 /// Each snapshot stands for its samples: `answered` copies of its body, passing as its counts
 /// say (see [`samples_of`]). An assertion added or removed makes a pair `changed` even when
@@ -490,15 +491,22 @@ mod tests {
                 reasons: vec!["assertion `regex` \"x\" added".into()]
             }
         );
-        // A suite's equivalence threshold applies.
-        let strict = Thresholds {
-            equivalence_similarity: Some(0.999),
-            ..Thresholds::default()
-        };
+        // A reworded answer is `changed` (a new snapshot to review), a reformatted one is not.
         let b = "You may ask for a refund within 30 days.";
-        assert_eq!(all(side(&pass, a), side(&pass, b)).class, Class::Equivalent);
-        let v = classify_all(&[(side(&pass, a), side(&pass, b))], &strict);
-        assert_eq!(v[0].class, Class::Changed, "{v:?}");
+        let v = all(side(&pass, a), side(&pass, b));
+        assert_eq!(v.class, Class::Changed, "{v:?}");
+        assert_eq!(v.reasons, ["words changed: 'can' → 'may'"]);
+        let v = all(
+            side(&pass, "Yes, the jacket is waterproof."),
+            side(&pass, "No, the jacket is not waterproof."),
+        );
+        assert_eq!(v.class, Class::Changed, "{v:?}");
+        assert_eq!(v.reasons[0], "yes/no flipped: Yes → No");
+        let v = all(
+            side(&pass, a),
+            side(&pass, "**You can ask for a refund within 30 days.**"),
+        );
+        assert_eq!(v.class, Class::Equivalent, "{v:?}");
         // Batches keep their order.
         let v = classify_all(
             &[

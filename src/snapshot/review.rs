@@ -234,7 +234,7 @@ pub fn render(
     }
     match (old, old.and_then(|o| o.info.as_ref()), new.info.as_ref()) {
         (Some(o), Some(oi), Some(ni)) => {
-            // The suite's `equivalence_similarity` is not known here: the default applies.
+            // Thresholds do not change the per-case class (only formatting is equivalent).
             let pair = (
                 Side {
                     info: oi,
@@ -649,7 +649,7 @@ mod tests {
         Source: suites/support.yaml:12
         Description: refund window
         Provider: gpt-a (openai:gpt-a), model gpt-a-1 → gpt-a-2
-        Verdict: regressed: `contains` "30 days" passed, now fails: output does not contain "30 days"; numbers removed: 30; similarity 0.50 < 0.80
+        Verdict: regressed: `contains` "30 days" passed, now fails: output does not contain "30 days"; number dropped: 30; unit days → month; words changed: '30 days' → 'a month'
         Assertions:
           `contains` "30 days"  passed → failed  (output does not contain "30 days")
           `is-refusal`  failed

@@ -228,6 +228,13 @@ fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
     let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
     let options = options(l, raw.options.unwrap_or_default());
     let thresholds = thresholds(l, raw.thresholds.unwrap_or_default());
+    let drift = drift(
+        l,
+        raw.drift.unwrap_or_default(),
+        &providers,
+        grader.as_ref(),
+        embedder.as_ref(),
+    );
     let defaults = defaults(l, raw.defaults.unwrap_or_default());
     let cases = cases(l, raw.cases, &defaults);
     let path = l.path;
@@ -247,6 +254,7 @@ fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
         thresholds,
         tools,
         tool_choice,
+        drift,
     }
 }
 
@@ -537,7 +545,101 @@ fn thresholds(l: &mut Loader<'_>, t: Thresholds) -> Thresholds {
         1.0,
         "a number between 0 and 1",
     );
+    if t.equivalence_similarity.is_some() {
+        let d = l
+            .warning(
+                "thresholds.equivalence_similarity",
+                "`equivalence_similarity` no longer decides `equivalent`: only changes of formatting are equivalent, unless `drift.equivalence` names a judge model; the value is ignored",
+            )
+            .with_help("remove it; see docs/drift.md#classes");
+        l.push(d);
+    }
     t
+}
+
+fn drift(
+    l: &mut Loader<'_>,
+    raw: super::raw::RawDrift,
+    providers: &[ProviderSpec],
+    grader: Option<&ProviderSpec>,
+    embedder: Option<&ProviderSpec>,
+) -> super::model::DriftSettings {
+    use super::model::{DriftSettings, EquivalenceJudge, EquivalenceMethod};
+    let Some(e) = raw.equivalence else {
+        return DriftSettings::default();
+    };
+    let at = "drift.equivalence";
+    let (name, method, key) = match (e.embeddings, e.chat) {
+        (Some(_), Some(_)) => {
+            let d = l
+                .error(format!("{at}.chat"), "set `embeddings` or `chat`, not both")
+                .with_help(
+                    "one judge decides: an embeddings model with a `threshold`, or a chat model",
+                );
+            l.push(d);
+            return DriftSettings::default();
+        }
+        (None, None) => {
+            let d = l
+                .error(at, "`drift.equivalence` names no judge")
+                .with_help("add `embeddings: openai:text-embedding-3-small` with `threshold: 0.9`, or `chat: openai:gpt-4o-mini`");
+            l.push(d);
+            return DriftSettings::default();
+        }
+        (Some(name), None) => {
+            let Some(threshold) = e.threshold else {
+                let d = l
+                    .error(format!("{at}.embeddings"), "an embeddings judge needs a `threshold`")
+                    .with_help("add `threshold:` (0–1), the cosine similarity from which two answers count as equivalent; scales differ between embedding models, so measure yours");
+                l.push(d);
+                return DriftSettings::default();
+            };
+            if !(0.0..=1.0).contains(&threshold) {
+                let d = l.error(
+                    format!("{at}.threshold"),
+                    format!("`threshold` must be a number between 0 and 1, found {threshold}"),
+                );
+                l.push(d);
+                return DriftSettings::default();
+            }
+            (
+                name,
+                EquivalenceMethod::Embeddings { threshold },
+                "embeddings",
+            )
+        }
+        (None, Some(name)) => {
+            if e.threshold.is_some() {
+                let d = l
+                    .error(
+                        format!("{at}.threshold"),
+                        "`threshold` applies to an `embeddings` judge, not to `chat`",
+                    )
+                    .with_help(
+                        "a chat judge answers yes or no with its reason; remove `threshold`",
+                    );
+                l.push(d);
+                return DriftSettings::default();
+            }
+            (name, EquivalenceMethod::Chat, "chat")
+        }
+    };
+    let matches = |p: &&ProviderSpec| p.label == name || p.id == name;
+    let named = match method {
+        EquivalenceMethod::Embeddings { .. } => embedder.filter(matches),
+        EquivalenceMethod::Chat => grader
+            .filter(matches)
+            .or_else(|| providers.iter().find(matches)),
+    };
+    let provider = named.cloned().unwrap_or_else(|| ProviderSpec {
+        id: name.clone(),
+        label: name.clone(),
+        config: ProviderConfig::default(),
+        yaml_path: format!("{at}.{key}"),
+    });
+    DriftSettings {
+        equivalence: Some(EquivalenceJudge { provider, method }),
+    }
 }
 
 /// Fewest cases per parallel task (below this, spawning costs more than it saves).

@@ -45,6 +45,48 @@ pub struct Suite {
     pub tools: Vec<Tool>,
     /// Which tools the model may or must call (a prompt's own choice wins).
     pub tool_choice: Option<ToolChoice>,
+    /// Drift settings (`drift:`).
+    pub drift: DriftSettings,
+}
+
+/// `drift:` of a suite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DriftSettings {
+    /// The opt-in equivalence judge.
+    pub equivalence: Option<EquivalenceJudge>,
+}
+
+/// `drift.equivalence:`: the model that may call reworded answers equivalent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquivalenceJudge {
+    /// The provider: a suite entry it names, or one made from the id (default settings).
+    pub provider: ProviderSpec,
+    /// Embeddings with a threshold, or chat.
+    pub method: EquivalenceMethod,
+}
+
+/// How the equivalence judge decides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EquivalenceMethod {
+    /// Equivalent when the cosine similarity of the answers' embeddings is at least this.
+    Embeddings {
+        /// Minimum cosine similarity.
+        threshold: f64,
+    },
+    /// A chat model says whether the answers mean the same for the prompt.
+    Chat,
+}
+
+impl EquivalenceJudge {
+    /// `openai:text-embedding-3-small (embeddings, cosine ≥ 0.92)` / `openai:gpt-4o-mini (chat)`.
+    pub fn describe(&self) -> String {
+        match self.method {
+            EquivalenceMethod::Embeddings { threshold } => {
+                format!("{} (embeddings, cosine ≥ {threshold})", self.provider.label)
+            }
+            EquivalenceMethod::Chat => format!("{} (chat)", self.provider.label),
+        }
+    }
 }
 
 /// Suite-wide run options (`options:` in YAML). Command-line flags override them.

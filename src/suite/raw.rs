@@ -52,6 +52,8 @@ pub struct RawSuite {
     pub options: Option<RawOptions>,
     /// Drift gate thresholds; `compare` flags override them.
     pub thresholds: Option<Thresholds>,
+    /// How `compare` and `diff` decide that two answers are equivalent (an opt-in judge model).
+    pub drift: Option<RawDrift>,
     /// Grader provider for model-graded assertions that name none.
     pub grader: Option<RawProviderItem>,
     /// Embedding provider for `similar` assertions that name none.
@@ -66,6 +68,39 @@ pub struct RawSuite {
     /// rows become cases.
     #[schemars(length(min = 1))]
     pub cases: Vec<RawCaseItem>,
+}
+
+/// `drift:` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping of drift settings")]
+#[schemars(rename = "Drift")]
+pub struct RawDrift {
+    /// A model that may call reworded answers `equivalent` (off by default: then only changes of
+    /// formatting are). Answers with a hard change (negation, numbers, yes/no, names, roles…)
+    /// are never sent to it.
+    pub equivalence: Option<RawEquivalence>,
+}
+
+/// `drift.equivalence:`: an embeddings model with a cosine threshold, or a chat model.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `embeddings` (and `threshold`) or `chat`"
+)]
+#[schemars(rename = "EquivalenceJudge")]
+pub struct RawEquivalence {
+    /// Embeddings provider: an id (`openai:text-embedding-3-small`) or the label of the suite's
+    /// `embedder:`. Two answers are equivalent when their cosine similarity is at least
+    /// `threshold`.
+    #[schemars(regex(pattern = r"\S"))]
+    pub embeddings: Option<String>,
+    /// Minimum cosine similarity (0–1) with `embeddings`; required with it.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub threshold: Option<f64>,
+    /// Chat provider: an id (`openai:gpt-4o-mini`) or the label of the suite's `grader:` or of
+    /// an entry of `providers:`. Asked whether the two answers mean the same for the prompt.
+    #[schemars(regex(pattern = r"\S"))]
+    pub chat: Option<String>,
 }
 
 /// A provider entry: an id string or a mapping.

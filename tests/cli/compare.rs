@@ -57,7 +57,7 @@ fn known_differences_are_classified() {
     // Same answer.
     answer(&mock, "model-a", "capital of France", Reply::text("Paris"));
     answer(&mock, "model-b", "capital of France", Reply::text("Paris"));
-    // Same meaning, different wording.
+    // Different wording: `changed` (no equivalence judge is configured).
     answer(
         &mock,
         "model-a",
@@ -69,6 +69,19 @@ fn known_differences_are_classified() {
         "model-b",
         "refund window",
         Reply::text("The refund window is 30 days."),
+    );
+    // Only formatting differs: `equivalent`.
+    answer(
+        &mock,
+        "model-a",
+        "opening hours",
+        Reply::text("We open at 9:00 on weekdays."),
+    );
+    answer(
+        &mock,
+        "model-b",
+        "opening hours",
+        Reply::text("**We open at 9:00 on weekdays!**"),
     );
     // Broken JSON.
     answer(
@@ -108,6 +121,9 @@ fn known_differences_are_classified() {
   - id: refund
     vars: { question: "What is the refund window?" }
     assert: [{ type: contains, value: 30 days }]
+  - id: hours
+    vars: { question: "What are the opening hours?" }
+    assert: [{ type: contains, value: "9:00" }]
   - id: city-json
     tags: [critical]
     vars: { question: "Give the city of the Colosseum as JSON" }
@@ -142,7 +158,14 @@ fn known_differences_are_classified() {
     let doc = comparison(&p, "comparison.json");
     let class = |id: &str| case(&doc, id)["class"].as_str().unwrap().to_string();
     assert_eq!(class("capital"), "unchanged");
-    assert_eq!(class("refund"), "equivalent");
+    assert_eq!(class("refund"), "changed");
+    assert_eq!(
+        case(&doc, "refund")["reasons"],
+        serde_json::json!(["words changed: 'Our' → 'The'"])
+    );
+    assert_eq!(case(&doc, "refund")["signals"][0]["kind"], "words");
+    assert_eq!(case(&doc, "refund")["signals"][0]["hard"], false);
+    assert_eq!(class("hours"), "equivalent");
     assert_eq!(class("city-json"), "regressed");
     assert_eq!(class("password"), "regressed");
     let reason = |id: &str| case(&doc, id)["reasons"][0].as_str().unwrap().to_string();
@@ -158,7 +181,7 @@ fn known_differences_are_classified() {
     );
     let password_reasons = case(&doc, "password")["reasons"].to_string();
     assert!(
-        password_reasons.contains("candidate refuses"),
+        password_reasons.contains("refusal added"),
         "{password_reasons}"
     );
     assert_eq!(doc["comparisons"][0]["baseline"]["provider"], "old");
@@ -176,7 +199,7 @@ fn known_differences_are_classified() {
         "critical",
     ]);
     assert_eq!(r2.code, 1, "{}", r2.all());
-    assert!(r2.stdout.contains("2 regressed, 0 errored, 0 changed, 0 improved, 0 missing, 0 new, 1 equivalent, 1 unchanged"), "{}", r2.all());
+    assert!(r2.stdout.contains("2 regressed, 0 errored, 1 changed, 0 improved, 0 missing, 0 new, 1 equivalent, 1 unchanged"), "{}", r2.all());
 }
 
 /// `n` cases asking `question i`, each answered by `reply(i)` from one model.

@@ -20,7 +20,7 @@ const REFUSAL: &str =
     "I'm sorry, but I can't help with that. <script>alert(1)</script> ]]> & | pipe |";
 
 /// `old` (model-a) and `new` (model-b) on the mock, answering five cases in known ways: one
-/// unchanged, one reworded (equivalent), two regressed (one tagged critical), one with no answer
+/// unchanged, one reformatted (equivalent), two regressed (one tagged critical), one with no answer
 /// from the candidate (errored).
 fn drift_project() -> (MockServer, Project) {
     let mock = MockServer::start();
@@ -44,7 +44,7 @@ fn drift_project() -> (MockServer, Project) {
     answer(
         "model-b",
         "refund window",
-        Reply::text("The refund window is 30 days."),
+        Reply::text("**Our refund window is 30 days!**"),
     );
     answer(
         "model-a",

@@ -68,7 +68,7 @@ fn first_answers(mock: &MockServer) {
 
 /// The same, except three (case, provider) answers: gpt-a on `refund` drops the 30 days (an
 /// assertion now fails), claude-b on `capital` answers at length (same outcome, different
-/// text) and claude-b on `refund` changes one word (equivalent: no review needed).
+/// text) and claude-b on `refund` only changes punctuation (equivalent: no review needed).
 fn second_answers(mock: &MockServer) {
     mock.clear_rules();
     mock.add_rule(
@@ -554,7 +554,9 @@ fn review_in_a_terminal() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Verdict: changed: similarity 0.29 < 0.80"),
+        stdout.contains(
+            "Verdict: changed: name added: France; words changed: added 'The capital of France is'"
+        ),
         "{stdout}"
     );
     assert!(
