@@ -95,6 +95,7 @@ mod identity;
 mod inbound;
 mod pipeline;
 mod protocol;
+mod ratelimit;
 mod record;
 mod render;
 mod reply;
@@ -103,6 +104,7 @@ mod rule;
 mod server;
 mod shapes;
 pub mod sigv4;
+mod tls;
 
 pub use eventstream::EventMessage;
 pub use fixtures::fixture_names;

@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod run;
 mod schema;
+mod shard;
 mod snapshots;
 mod validate;
 
@@ -45,6 +46,10 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  PROMPTDRIFT_CA_CERTS                PEM file(s) of extra CAs to trust for HTTPS (a corporate
+                                      proxy's); SSL_CERT_FILE replaces the system's on Linux
+  PROMPTDRIFT_SHARD, …_SHARD_TOTAL    --shard auto: K/N (GitHub Actions), or N for Kubernetes
+  HTTP_PROXY, HTTPS_PROXY, ALL_PROXY  send requests through a proxy
   NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
   CI, TF_BUILD                        CI mode (see --ci): no colour, no progress bar, plain
                                       progress lines, no snapshot writes; --no-ci turns it off

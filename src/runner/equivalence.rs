@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use super::executor::{Shared, Source, Target, obtain, scrub_auth};
+use super::executor::{LearnedLimits, Shared, Source, Target, obtain, scrub_auth};
 use super::limits::estimate_tokens;
 use super::{DEFAULT_CONCURRENCY, RunError, RunOptions};
 use crate::drift::equivalence::{self, JudgeRequest, JudgeSummary, Judgments};
@@ -56,7 +56,7 @@ pub fn judge(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let shared = Shared::new(plan, opts)?;
+    let shared = Shared::new(plan, opts, &mut LearnedLimits::for_run(plan, opts))?;
     let mut judgments = Judgments::for_suites(
         plan.suites
             .iter()
@@ -199,7 +199,7 @@ async fn by_embeddings(
         cassette_path: &e.cassette_path,
         forced: e.built.cassette.is_some(),
         limits: &asker.shared.helper_limits[asker.suite].1[judge.index],
-        estimated_tokens: 0,
+        estimated_tokens: crate::runner::limits::TokenEstimate::default(),
         check: &check,
         stream: None,
     };

@@ -14,7 +14,7 @@ use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
 use super::grading;
 use super::images::UrlImages;
-use super::limits::{ProviderLimits, estimate_tokens};
+use super::limits::{Learned, ProviderLimits, TokenEstimate, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
 use super::{
@@ -79,8 +79,8 @@ pub(super) struct Target<'p> {
     pub(super) forced: bool,
     /// Concurrency and rate limits.
     pub(super) limits: &'p ProviderLimits,
-    /// Tokens the request may use (for `tokens_per_minute`).
-    pub(super) estimated_tokens: u64,
+    /// Tokens the request may use (for tokens-per-minute limits).
+    pub(super) estimated_tokens: TokenEstimate,
     /// Whether a 2xx answer is usable (parsing it; the usage corrects the token estimate);
     /// a failure may be retried.
     pub(super) check: &'p dyn Fn(&RawResponse) -> Result<Option<Usage>, ProviderError>,
@@ -88,26 +88,80 @@ pub(super) struct Target<'p> {
     pub(super) stream: Option<&'p dyn Fn() -> Box<dyn StreamDecoder>>,
 }
 
-fn limits_of<'a>(configs: impl Iterator<Item = &'a ProviderConfig>) -> Vec<ProviderLimits> {
-    configs.map(ProviderLimits::from_config).collect()
+/// Limits learned from answers, by what the vendor counts together: the same model at the
+/// same endpoint with the same key setting (every entry of every suite calling it shares them).
+#[derive(Default)]
+pub(super) struct LearnedLimits {
+    by_key: HashMap<String, std::sync::Arc<Learned>>,
+    /// Each distinct one, with the label of the first entry calling it (for the report).
+    named: Vec<(String, std::sync::Arc<Learned>)>,
+    concurrency: usize,
+}
+
+impl LearnedLimits {
+    /// None learned yet; windows capped at the run's concurrency.
+    pub(super) fn for_run(plan: &Plan, opts: &RunOptions) -> Self {
+        LearnedLimits {
+            concurrency: run_concurrency(plan, opts),
+            ..LearnedLimits::default()
+        }
+    }
+
+    fn limits<'a>(
+        &mut self,
+        specs: impl Iterator<Item = &'a crate::suite::model::ProviderSpec>,
+    ) -> Vec<ProviderLimits> {
+        specs
+            .map(|spec| {
+                let c = &spec.config;
+                let key = format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    spec.id,
+                    c.base_url.as_deref().unwrap_or(""),
+                    c.api_key_env.as_deref().unwrap_or(""),
+                    c.other
+                        .get("endpoint")
+                        .or_else(|| c.other.get("region"))
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                );
+                let learned = self
+                    .by_key
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let l = std::sync::Arc::<Learned>::default();
+                        l.cap_window(self.concurrency);
+                        self.named.push((spec.label.clone(), l.clone()));
+                        l
+                    })
+                    .clone();
+                ProviderLimits::sharing(c, learned)
+            })
+            .collect()
+    }
 }
 
 impl<'p> Shared<'p> {
     /// The state of a run of `plan` (limits per provider and helper, transport, cache).
-    pub(super) fn new(plan: &'p Plan, opts: &'p RunOptions) -> Result<Self, RunError> {
+    /// Providers that the vendor counts together share one [`LearnedLimits`] entry.
+    pub(super) fn new(
+        plan: &'p Plan,
+        opts: &'p RunOptions,
+        learned: &mut LearnedLimits,
+    ) -> Result<Self, RunError> {
         let transport = Transport::new().map_err(RunError::Setup)?;
         let limits = plan
             .suites
             .iter()
-            .map(|s| limits_of(s.providers.iter().map(|p| &p.spec.config)))
+            .map(|s| learned.limits(s.providers.iter().map(|p| &p.spec)))
             .collect();
         let helper_limits = plan
             .suites
             .iter()
             .map(|s| {
                 (
-                    limits_of(s.helpers.graders.iter().map(|g| &g.spec.config)),
-                    limits_of(s.helpers.embedders.iter().map(|e| &e.spec.config)),
+                    learned.limits(s.helpers.graders.iter().map(|g| &g.spec)),
+                    learned.limits(s.helpers.embedders.iter().map(|e| &e.spec)),
                 )
             })
             .collect();
@@ -162,19 +216,11 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let mut shared = Shared::new(plan, opts)?;
+    let concurrency = run_concurrency(plan, opts);
+    let mut learned = LearnedLimits::for_run(plan, opts);
+    let mut shared = Shared::new(plan, opts, &mut learned)?;
     shared.images = rt.block_on(UrlImages::load(plan, &shared.transport));
     let started = Instant::now();
-    let concurrency = opts
-        .concurrency
-        .or_else(|| {
-            plan.suites
-                .iter()
-                .filter_map(|s| s.suite.options.concurrency)
-                .max()
-        })
-        .unwrap_or(DEFAULT_CONCURRENCY)
-        .max(1);
     sink.event(RunEvent::Started {
         planned: plan.jobs.len(),
     });
@@ -286,10 +332,30 @@ pub fn run(
         sink.event(RunEvent::Warning(&msg));
     }
     rt.shutdown_timeout(Duration::from_millis(100));
+    let rate_limits = learned
+        .named
+        .iter()
+        .map(|(label, l)| (label.clone(), l.report()))
+        .filter(|(_, r)| r.rate_limited > 0 || r.announced.iter().any(Option::is_some))
+        .collect();
     Ok(RunReport {
         summary,
         interrupted,
+        rate_limits,
     })
+}
+
+/// Requests in flight at most: `-j`, else the largest `options.concurrency`, else 16.
+fn run_concurrency(plan: &Plan, opts: &RunOptions) -> usize {
+    opts.concurrency
+        .or_else(|| {
+            plan.suites
+                .iter()
+                .filter_map(|s| s.suite.options.concurrency)
+                .max()
+        })
+        .unwrap_or(DEFAULT_CONCURRENCY)
+        .max(1)
 }
 
 /// The answers `select-best` compares: one case, one sample, every provider and prompt.
@@ -721,6 +787,16 @@ enum Sent {
     Stream(Box<StreamSent>),
 }
 
+impl Sent {
+    /// Status and headers.
+    fn head(&self) -> &RawResponse {
+        match self {
+            Sent::Whole(raw, _) => raw,
+            Sent::Stream(s) => &s.head,
+        }
+    }
+}
+
 /// A 2xx stream: the head, the assembled answer or why there is none, and the times.
 struct StreamSent {
     head: RawResponse,
@@ -768,6 +844,10 @@ async fn send_once(
 
 /// The network, with retries: each usable answer is cached and recorded before it is
 /// returned; a final failure from the server is recorded too (a replay reproduces it).
+///
+/// Two budgets: faults (timeouts, 5xx, broken connections) are retried `max_retries` times;
+/// a 429 (rate limited) instead waits its turn, as long as the request has waited less than
+/// the run's `rate_limit_wait` for it (the retry budget is for faults, not for pacing).
 async fn live(
     shared: &Shared<'_>,
     target: &Target<'_>,
@@ -776,38 +856,16 @@ async fn live(
     sample: u32,
     cache_key: Option<&str>,
 ) -> Result<Answer, (ProviderError, u32)> {
-    let ps = &shared.plan.suites[target.suite as usize];
-    let cfg = target.config;
-    let timeout = shared
-        .opts
-        .timeout
-        .or(cfg.timeout_ms.map(Duration::from_millis))
-        .or(ps.suite.options.timeout_ms.map(Duration::from_millis))
-        .unwrap_or(DEFAULT_TIMEOUT);
-    let policy = RetryPolicy {
-        max_retries: shared
-            .opts
-            .max_retries
-            .or(cfg.max_retries)
-            .or(ps.suite.options.max_retries)
-            .unwrap_or(shared.opts.retry.max_retries),
-        ..shared.opts.retry
-    };
+    let timeout = request_timeout(shared, target);
+    let mut budget = Budget::new(shared, target);
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let sent = {
-            let Some(_admission) = target
-                .limits
-                .acquire(target.estimated_tokens, &target.label)
-                .await
-            else {
-                return Err((
-                    ProviderError::new(ErrorClass::Cancelled, "run stopped"),
-                    attempt,
-                ));
-            };
-            send_once(shared, target, wire, timeout).await
+        let Some(sent) = attempt_once(shared, target, wire, timeout).await else {
+            return Err((
+                ProviderError::new(ErrorClass::Cancelled, "run stopped"),
+                attempt,
+            ));
         };
         let Failed {
             error,
@@ -825,16 +883,31 @@ async fn live(
                 Failed { error, raw: None }
             }
         };
-        let Decision::Retry(delay) = decide(&error, attempt, &policy, fastrand::f64()) else {
-            // A final answer from the server (a 400, a content filter) is kept in the
-            // cassette too, so a replay reproduces it.
-            if let Some((raw, latency_ms)) = &final_raw {
-                record(shared, target, wire, raw, *latency_ms, case_id, sample);
+        let delay = match budget.next(&error) {
+            Ok(delay) => delay,
+            Err(why) => {
+                // A final answer from the server (a 400, a content filter) is kept in the
+                // cassette too, so a replay reproduces it.
+                if let Some((raw, latency_ms)) = &final_raw {
+                    record(shared, target, wire, raw, *latency_ms, case_id, sample);
+                }
+                let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
+                if let Some(why) = why {
+                    error.message = format!("{} ({why})", error.message);
+                }
+                error.message = scrub_auth(&error.message, wire);
+                return Err((error, attempt));
             }
-            let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
-            error.message = scrub_auth(&error.message, wire);
-            return Err((error, attempt));
         };
+        if error.class == ErrorClass::RateLimited {
+            // The whole provider waits, not just this request: its other requests would get
+            // 429s too (a delay from the body, Gemini's RetryInfo or Azure's message, counts
+            // as a `retry-after` header does; without one, this request's backoff).
+            target
+                .limits
+                .learned()
+                .pause(tokio::time::Instant::now(), delay);
+        }
         shared.retries.borrow_mut().push(RetryNote {
             case_id: case_id.to_string(),
             provider: target.label.clone(),
@@ -844,6 +917,104 @@ async fn live(
         });
         tokio::time::sleep(delay).await;
     }
+}
+
+/// The per-request timeout: `--timeout-ms`, the provider's, the suite's, else 120 s.
+fn request_timeout(shared: &Shared<'_>, target: &Target<'_>) -> Duration {
+    let ps = &shared.plan.suites[target.suite as usize];
+    shared
+        .opts
+        .timeout
+        .or(target.config.timeout_ms.map(Duration::from_millis))
+        .or(ps.suite.options.timeout_ms.map(Duration::from_millis))
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// What a request may still spend on failed attempts: retries for faults, time for rate
+/// limits.
+struct Budget {
+    policy: RetryPolicy,
+    faults: u32,
+    rate_limited: u32,
+    patience: Duration,
+    started: Instant,
+}
+
+impl Budget {
+    fn new(shared: &Shared<'_>, target: &Target<'_>) -> Self {
+        let ps = &shared.plan.suites[target.suite as usize];
+        Budget {
+            policy: RetryPolicy {
+                max_retries: shared
+                    .opts
+                    .max_retries
+                    .or(target.config.max_retries)
+                    .or(ps.suite.options.max_retries)
+                    .unwrap_or(shared.opts.retry.max_retries),
+                ..shared.opts.retry
+            },
+            faults: 0,
+            rate_limited: 0,
+            patience: shared
+                .opts
+                .rate_limit_wait
+                .unwrap_or(super::DEFAULT_RATE_LIMIT_WAIT),
+            started: Instant::now(),
+        }
+    }
+
+    /// How long to wait before the next attempt after `error`, or why not to make one
+    /// (`None`: the error says it all).
+    fn next(&mut self, error: &ProviderError) -> Result<Duration, Option<String>> {
+        let waits_its_turn = error.class == ErrorClass::RateLimited
+            && error.should_retry != Some(false)
+            && !self.patience.is_zero();
+        if waits_its_turn {
+            self.rate_limited += 1;
+            let delay = error.retry_after.unwrap_or_else(|| {
+                super::retry::backoff(self.rate_limited, &self.policy, fastrand::f64())
+            });
+            if self.started.elapsed() + delay <= self.patience {
+                return Ok(delay);
+            }
+            return Err(Some(format!(
+                "still rate limited after {} answers 429 over {} s; a request waits at most {} s for its turn (--rate-limit-wait)",
+                self.rate_limited,
+                self.started.elapsed().as_secs(),
+                self.patience.as_secs()
+            )));
+        }
+        self.faults += 1;
+        match decide(error, self.faults, &self.policy, fastrand::f64()) {
+            Decision::Retry(d) => Ok(d),
+            Decision::GiveUp => Err(None),
+        }
+    }
+}
+
+/// One attempt: admitted by the provider's limits, sent, and its answer's rate-limit headers
+/// learned from. `None`: the run stopped while it waited.
+async fn attempt_once(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    timeout: Duration,
+) -> Option<Result<Sent, ProviderError>> {
+    let admission = target
+        .limits
+        .acquire(target.estimated_tokens, &target.label)
+        .await?;
+    let sent = send_once(shared, target, wire, timeout).await;
+    if let Ok(s) = &sent {
+        let head = s.head();
+        let retry_after = if head.status == 429 {
+            crate::provider::retry_after(head)
+        } else {
+            None
+        };
+        target.limits.observe(&admission, head, retry_after);
+    }
+    Some(sent)
 }
 
 /// Checks an attempt's answer; a usable one is cached and recorded.

@@ -21,7 +21,7 @@ use futures_util::future::LocalBoxFuture;
 use tokio::io::AsyncWriteExt;
 
 use super::executor::{Shared, Target, obtain};
-use super::limits::estimate_tokens;
+use super::limits::{TokenEstimate, estimate_tokens};
 use crate::judge::graded::{self, Call, CommandCall, CommandResult, Failure, Reply};
 use crate::judge::{self, CompiledAssertion, GradeContext, Judged, Observation, Verdict};
 use crate::plan::{Job, Plan};
@@ -223,7 +223,7 @@ async fn embed(
         cassette_path: &e.cassette_path,
         forced: e.built.cassette.is_some(),
         limits: &shared.helper_limits[suite as usize].1[ei],
-        estimated_tokens: 0,
+        estimated_tokens: TokenEstimate::default(),
         check: &check,
         stream: None,
     };

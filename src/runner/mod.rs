@@ -37,6 +37,7 @@ pub mod limits;
 pub mod retry;
 pub mod sigv4;
 mod streaming;
+pub mod tls;
 pub mod transport;
 
 use std::time::Duration;
@@ -65,10 +66,16 @@ pub struct RunOptions {
     pub handle_ctrl_c: bool,
     /// Record mode: drop cassette entries this run did not touch (a full, unfiltered run).
     pub prune_cassettes: bool,
+    /// How long one request may keep waiting its turn after 429 answers (rate limited)
+    /// before it ends as a `rate_limited` error; `None`: [`DEFAULT_RATE_LIMIT_WAIT`]. Such
+    /// waits do not count against `max_retries`; zero makes a 429 count as any other fault.
+    pub rate_limit_wait: Option<Duration>,
 }
 
 /// Default requests in flight.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default for [`RunOptions::rate_limit_wait`].
+pub const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(600);
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -178,12 +185,15 @@ impl EventSink for CollectSink {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {
     /// Counts.
     pub summary: Summary,
     /// Stopped by Ctrl-C.
     pub interrupted: bool,
+    /// Providers whose answers announced rate limits or were rate limited (429), by the label
+    /// of the first entry calling them: what the run learned and did about it.
+    pub rate_limits: Vec<(String, limits::LearnedReport)>,
 }
 
 /// A run that could not start.

@@ -5,9 +5,10 @@
 //! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
 //! URL's path, never headers.
 //!
-//! Plain `http://` to an IP address (a local model server, the benchmark's mock) goes straight
-//! over hyper (`runner/direct.rs`), with the same headers, timeouts, connection reuse and error
-//! words; HTTPS, host names and proxied requests go through reqwest.
+//! Requests go straight over hyper (`runner/direct.rs`), plain or over TLS, with the same
+//! headers, timeouts, connection reuse, TLS settings (`runner/tls.rs`) and error words as
+//! reqwest; requests through a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) go through
+//! reqwest.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::direct::{self, Direct};
+use super::tls::TlsConfig;
 
 use crate::provider::wire::{Auth, ExecRequest, HttpRequest, RawResponse, WireRequest};
 use crate::provider::{ErrorClass, ProviderError};
@@ -25,10 +27,12 @@ pub struct Transport {
     /// Built on first use: loading the system's root certificates takes milliseconds that a
     /// run whose requests all go direct (or to commands) does not need to wait for.
     pub(super) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
-    /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
-    /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
+    /// Requests go straight over hyper (`direct.rs`), plain or TLS; `None` when a proxy is
+    /// configured for both schemes.
     pub(super) direct: Option<Arc<Direct>>,
     pub(super) user_agent: HeaderValue,
+    /// TLS settings, shared by the direct path and reqwest.
+    tls: TlsConfig,
 }
 
 const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
@@ -36,26 +40,31 @@ const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
 impl Transport {
     /// Builds the transport. Timeouts are per request (see [`Transport::send`]).
     pub fn new() -> Result<Self, String> {
+        let tls = TlsConfig::default();
         Ok(Transport {
             client: Arc::new(OnceLock::new()),
-            direct: Direct::from_env().map(Arc::new),
+            direct: Direct::from_env(tls.clone()).map(Arc::new),
             user_agent: HeaderValue::from_static(USER_AGENT),
+            tls,
         })
     }
 
-    /// The reqwest client (HTTPS, host names, proxies), built on first use.
+    /// The reqwest client (requests through a proxy), built on first use, with the same
+    /// TLS settings as the direct path.
     pub(super) fn client(&self) -> Result<&reqwest::Client, ProviderError> {
         self.client
             .get_or_init(|| {
                 // reqwest is built without a default crypto provider (ring builds faster than
                 // aws-lc-rs); install ring once per process. A second install is a no-op.
                 let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls = self.tls.get()?;
                 reqwest::Client::builder()
                     .user_agent(USER_AGENT)
                     .tcp_nodelay(true)
                     .pool_max_idle_per_host(1024)
                     .pool_idle_timeout(Duration::from_secs(60))
                     .connect_timeout(direct::CONNECT_TIMEOUT)
+                    .use_preconfigured_tls((*tls).clone())
                     .build()
                     .map_err(|e| format!("cannot build the HTTP client: {e}"))
             })
@@ -336,6 +345,7 @@ pub(super) fn classify_direct(
             ErrorClass::Connection,
             format!("request to {path} failed: {}", root_cause(&e)),
         ),
+        direct::Failure::Setup(e) => ProviderError::new(ErrorClass::Config, e),
     }
 }
 
