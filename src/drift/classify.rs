@@ -24,6 +24,10 @@
 //!    carries only soft signals and the judge calls each pair equivalent;
 //! 7. otherwise `changed`, with the meaning signals as reasons (hard ones first: negation,
 //!    numbers, yes/no, names, roles…, then the word diff), and the judge's answer if asked.
+//!
+//! Before rules 5–7, a case whose outcomes are equal but whose tool calls differ (another
+//! tool, other arguments, a call added or dropped: `drift::tools`) is `changed`, naming the
+//! change; a regressed or improved case lists its tool-call changes among its reasons.
 
 use serde_json::Value;
 
@@ -91,7 +95,8 @@ fn summarize(samples: &[&CaseResult]) -> SideSummary {
             .filter(|r| r.status == Status::Error)
             .count() as u32,
         pass_rate: (answered > 0).then(|| f64::from(passed) / f64::from(answered)),
-        output: first.and_then(|r| r.output.clone()),
+        output: first.and_then(|r| r.shown_output()),
+        tool_calls: first.map(|r| r.tool_calls.clone()).unwrap_or_default(),
         finish_reason: first.and_then(|r| r.finish_reason),
         model: samples.iter().find_map(|r| r.model.clone()),
         latency_ms: mean(answered_samples.iter().map(|r| r.latency_ms as f64)),
@@ -333,6 +338,7 @@ pub(crate) fn classify(
     }
 
     let texts = examine(&pair.baseline, &pair.candidate);
+    let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
     let mut asks = Vec::new();
     let mut notes = side_notes(&sb, &sc);
     let case_line = |better: bool| {
@@ -379,6 +385,11 @@ pub(crate) fn classify(
             reasons.append(&mut rose);
             CaseClass::Improved
         }
+        // Same outcomes, other tool calls: changed, naming them (texts cannot show it).
+        std::cmp::Ordering::Equal if !tool_changes.is_empty() => {
+            reasons.append(&mut tool_changes);
+            CaseClass::Changed
+        }
         std::cmp::Ordering::Equal => {
             if texts.identical {
                 reasons.push(if sb.answered > 1 || sc.answered > 1 {
@@ -401,6 +412,7 @@ pub(crate) fn classify(
     if matches!(out.class, CaseClass::Regressed | CaseClass::Improved) && !texts.identical {
         reasons.extend(text_reasons(&texts));
     }
+    reasons.append(&mut tool_changes);
     reasons.append(&mut notes);
     reasons.append(&mut out.reasons);
     out.reasons = reasons;

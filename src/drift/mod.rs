@@ -12,7 +12,7 @@
 //!
 //! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
 //! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
-//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
+//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
 //! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
 
 pub mod betting;
@@ -32,6 +32,7 @@ pub mod similarity;
 pub mod special;
 pub mod stats;
 pub mod textdiff;
+mod tools;
 pub mod verdict;
 
 use rayon::prelude::*;
@@ -126,7 +127,7 @@ impl Settings {
 pub struct Side<'a> {
     /// Provider label.
     pub label: String,
-    /// Provider id (`openai:gpt-4o-mini`).
+    /// Provider id (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// Where the results came from (a file, or `run`).
     pub source: Option<String>,

@@ -15,6 +15,7 @@ use super::overlap::Overlap;
 use super::text::{
     self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
 };
+use super::tools::{ToolCallCheck, ToolCallF1};
 use super::{
     CompiledAssertion, JudgeError, Observation, Outcome, evaluate, grade, prices, refusal,
 };
@@ -81,6 +82,9 @@ pub(crate) enum Check {
     Cost(f64),
     Refusal,
     FinishReason(FinishReason),
+    ToolCall(ToolCallCheck),
+    ValidToolCall,
+    ToolCallF1(ToolCallF1),
     Overlap(Overlap),
     /// Needs a grader, an embedder or a command: judged through `judge::start`.
     Graded(Box<Graded>),
@@ -167,6 +171,9 @@ impl Check {
                     ))
                 }
             }
+            Check::ToolCall(c) => c.eval(obs.tool_calls),
+            Check::ValidToolCall => super::tools::eval_valid(obs.tool_calls, obs.tools),
+            Check::ToolCallF1(c) => c.eval(obs.tool_calls),
             Check::Set {
                 children,
                 threshold,

@@ -604,6 +604,8 @@ pub fn select_best<'a>(
         usage: crate::provider::Usage::default(),
         cost_usd: None,
         vars: obs_vars,
+        tool_calls: &[],
+        tools: &[],
         value: None,
     };
     let mut vars = g.vars(&a.spec, obs.output, &obs, ctx);
@@ -1011,14 +1013,13 @@ fn retry<'a>(
         ));
     }
     let mut repaired = request;
-    repaired.messages.push(Message {
-        role: Role::Assistant,
-        content: answer.to_string(),
-    });
-    repaired.messages.push(Message {
-        role: Role::User,
-        content: format!("Your reply could not be read: {why}. {again}"),
-    });
+    repaired
+        .messages
+        .push(Message::new(Role::Assistant, answer.to_string()));
+    repaired.messages.push(Message::new(
+        Role::User,
+        format!("Your reply could not be read: {why}. {again}"),
+    ));
     Verdict::Need(Box::new(Pending {
         a,
         call: Call::Grader(repaired.clone()),
