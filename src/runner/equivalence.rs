@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use super::executor::{LearnedLimits, Shared, Source, Target, obtain};
+use super::fetch::{LearnedLimits, Shared, Source, Target, obtain};
 use super::limits::estimate_tokens;
 use super::{DEFAULT_CONCURRENCY, RunError, RunOptions};
 use crate::drift::equivalence::{self, JudgeRequest, JudgeSummary, Judgments};

@@ -20,7 +20,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use tokio::io::AsyncWriteExt;
 
-use super::executor::{Shared, Target, obtain};
+use super::fetch::{Shared, Target, obtain};
 use super::limits::{TokenEstimate, estimate_tokens};
 use crate::judge::graded::{self, Call, CommandCall, CommandResult, Failure, Reply};
 use crate::judge::{self, CompiledAssertion, GradeContext, Judged, Observation, Verdict};

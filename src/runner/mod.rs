@@ -5,6 +5,8 @@
 //!  run(plan, opts, sink) ── block_on ──┐
 //!                                      │  driver loop: keeps ≤ N job futures in flight
 //!                                      │   ├─ job: prepare → cassette | cache | transport ──► HTTP I/O (hyper, same thread)
+//!                                      │   │        ↳ fetch.rs: the one way to an answer, for jobs, graders,
+//!                                      │   │          embedders and the equivalence judge alike
 //!                                      │   │        ↳ streamed: the body fed to the provider's decoder as it
 //!                                      │   │          arrives (streaming.rs), timing the first token
 //!                                      │   │        ↳ retry with backoff / Retry-After
@@ -32,6 +34,7 @@ mod direct;
 pub mod equivalence;
 mod executor;
 pub mod fdlimit;
+mod fetch;
 mod grading;
 mod images;
 pub mod limits;
@@ -80,6 +83,19 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(600);
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Requests in flight at most: `-j`, else the largest `options.concurrency`, else 16.
+fn run_concurrency(plan: &crate::plan::Plan, opts: &RunOptions) -> usize {
+    opts.concurrency
+        .or_else(|| {
+            plan.suites
+                .iter()
+                .filter_map(|s| s.suite.options.concurrency)
+                .max()
+        })
+        .unwrap_or(DEFAULT_CONCURRENCY)
+        .max(1)
+}
 
 /// Something that happened during a run, handed to the [`EventSink`] on the caller's thread.
 #[derive(Debug)]
