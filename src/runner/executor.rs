@@ -30,15 +30,7 @@ pub fn run(
     opts: &RunOptions,
     sink: &mut dyn EventSink,
 ) -> Result<RunReport, RunError> {
-    // One thread: the job futures, the HTTP connections and the sink all run here. Measured
-    // (bench/RESULTS.md), a multi-thread runtime spent about a quarter more CPU per answer
-    // on cross-thread wake-ups for no gain: the work per answer is a few microseconds of
-    // JSON and judging, and the other cores are better left to the provider (a local model
-    // server, the benchmark's mock). Heavy work goes to `spawn_blocking`'s threads.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| RunError::Setup(e.to_string()))?;
+    let rt = runtime()?;
     // At most what the open-file limit can hold (raised to its hard limit first).
     let (concurrency, fd_warning) = super::fdlimit::cap_concurrency(run_concurrency(plan, opts));
     let mut learned = LearnedLimits::capped(concurrency);
@@ -51,104 +43,8 @@ pub fn run(
     sink.event(RunEvent::Started {
         planned: plan.jobs.len(),
     });
-
-    // `select-best` compares every answer of a case (per sample): those results are held until
-    // the last one arrives, graded together, then reported. Everything else streams.
-    let mut group_sizes: HashMap<GroupKey, usize> = HashMap::new();
-    for job in &plan.jobs {
-        if grading::has_select_best(plan, job) {
-            *group_sizes.entry(GroupKey::of(job)).or_default() += 1;
-        }
-    }
-    let (summary, interrupted) = rt.block_on(async {
-        let mut summary = Summary::default();
-        let mut next = 0usize;
-        let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
-        let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
-        let ctrl_c = async {
-            if opts.handle_ctrl_c && crate::signals::install() {
-                crate::signals::wait().await
-            } else {
-                std::future::pending().await
-            }
-        };
-        tokio::pin!(ctrl_c);
-        let mut interrupted = None;
-        let shared = &shared;
-        loop {
-            while in_flight.len() < concurrency && next < plan.jobs.len() {
-                let job = plan.jobs[next];
-                in_flight.push(
-                    async move { vec![(Some(job), run_job(shared, job).await)] }.boxed_local(),
-                );
-                next += 1;
-            }
-            if in_flight.is_empty() {
-                break;
-            }
-            tokio::select! {
-                biased;
-                signal = &mut ctrl_c => {
-                    interrupted = Some(signal);
-                    // Results that finished while the signal arrived are kept too: their
-                    // answers are already cached, and a result is never lost to Ctrl-C.
-                    while let Some(Some(done)) = in_flight.next().now_or_never() {
-                        shared.flush_notes(sink);
-                        for (job, result) in done {
-                            if let Some(job) = job
-                                && group_sizes.contains_key(&GroupKey::of(&job))
-                            {
-                                held.entry(GroupKey::of(&job)).or_default().push((job, result));
-                                continue;
-                            }
-                            summary.add_result(&result);
-                            sink.event(RunEvent::Finished(&result));
-                        }
-                    }
-                    break;
-                }
-                Some(done) = in_flight.next() => {
-                    shared.flush_notes(sink);
-                    for (job, result) in done {
-                        if let Some(job) = job
-                            && let Some(&size) = group_sizes.get(&GroupKey::of(&job))
-                        {
-                            let key = GroupKey::of(&job);
-                            let group = held.entry(key).or_default();
-                            group.push((job, result));
-                            if group.len() == size {
-                                let group = held.remove(&key).unwrap_or_default();
-                                in_flight.push(
-                                    grading::grade_group(shared, group)
-                                        .map(|rs| rs.into_iter().map(|r| (None, r)).collect())
-                                        .boxed_local(),
-                                );
-                            }
-                            continue;
-                        }
-                        summary.add_result(&result);
-                        sink.event(RunEvent::Finished(&result));
-                    }
-                }
-            }
-        }
-        drop(in_flight);
-        shared.flush_notes(sink);
-        if interrupted.is_some() {
-            // Answers held for `select-best` are finished results too: keep them, as errors.
-            let mut rest: Vec<(Job, CaseResult)> = held.into_values().flatten().collect();
-            rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
-            for (_, mut r) in rest {
-                grading::interrupted(&mut r);
-                summary.add_result(&r);
-                sink.event(RunEvent::Finished(&r));
-            }
-        }
-        (summary, interrupted)
-    });
-    let signal = interrupted;
+    let (mut summary, signal) = rt.block_on(drive(&shared, opts, concurrency, sink));
     let interrupted = signal.is_some();
-    let mut summary = summary;
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if interrupted {
         summary.unfinished = plan.jobs.len() - summary.total;
@@ -161,13 +57,223 @@ pub fn run(
         sink.event(RunEvent::Warning(&msg));
     }
     rt.shutdown_timeout(Duration::from_millis(100));
-    let rate_limits = learned.report();
     Ok(RunReport {
         summary,
         interrupted,
-        rate_limits,
+        rate_limits: learned.report(),
         signal,
     })
+}
+
+/// The run's runtime.
+///
+/// One thread: the job futures, the HTTP connections and the sink all run here. Measured
+/// (bench/RESULTS.md), a multi-thread runtime spent about a quarter more CPU per answer
+/// on cross-thread wake-ups for no gain: the work per answer is a few microseconds of
+/// JSON and judging, and the other cores are better left to the provider (a local model
+/// server, the benchmark's mock). Heavy work goes to `spawn_blocking`'s threads.
+fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Setup(e.to_string()))
+}
+
+/// What wakes the driver loop.
+enum LoopEvent {
+    /// Ctrl-C, SIGTERM or SIGHUP: stop.
+    CtrlC(crate::signals::Signal),
+    /// A job (or a `select-best` group's grading) finished.
+    Done(Vec<(Option<Job>, CaseResult)>),
+}
+
+/// The driver loop: keeps at most `concurrency` jobs in flight until all are done or a signal
+/// stops the run. Returns the tally and the signal, if one stopped it.
+async fn drive(
+    shared: &Shared<'_>,
+    opts: &RunOptions,
+    concurrency: usize,
+    sink: &mut dyn EventSink,
+) -> (Summary, Option<crate::signals::Signal>) {
+    let mut driver = Driver {
+        shared,
+        next: 0,
+        in_flight: FuturesUnordered::new(),
+        groups: SelectBestGroups::of(shared.plan),
+        summary: Summary::default(),
+    };
+    let ctrl_c = async {
+        if opts.handle_ctrl_c && crate::signals::install() {
+            crate::signals::wait().await
+        } else {
+            std::future::pending().await
+        }
+    };
+    tokio::pin!(ctrl_c);
+    let mut interrupted = None;
+    loop {
+        driver.start_jobs(concurrency);
+        if driver.in_flight.is_empty() {
+            break;
+        }
+        let event = tokio::select! {
+            biased;
+            signal = &mut ctrl_c => LoopEvent::CtrlC(signal),
+            Some(done) = driver.in_flight.next() => LoopEvent::Done(done),
+        };
+        match event {
+            LoopEvent::CtrlC(signal) => {
+                interrupted = Some(signal);
+                driver.keep_finished(sink);
+                break;
+            }
+            LoopEvent::Done(done) => {
+                shared.flush_notes(sink);
+                driver.deliver(done, sink);
+            }
+        }
+    }
+    let Driver {
+        in_flight,
+        groups,
+        mut summary,
+        ..
+    } = driver;
+    drop(in_flight);
+    shared.flush_notes(sink);
+    if interrupted.is_some() {
+        // Answers held for `select-best` are finished results too: keep them, as errors.
+        for r in groups.drain_interrupted() {
+            summary.add_result(&r);
+            sink.event(RunEvent::Finished(&r));
+        }
+    }
+    (summary, interrupted)
+}
+
+/// The driver loop's state.
+struct Driver<'s, 'p> {
+    shared: &'s Shared<'p>,
+    /// The next job of the plan to start.
+    next: usize,
+    in_flight: FuturesUnordered<Finished<'s>>,
+    groups: SelectBestGroups,
+    summary: Summary,
+}
+
+impl<'s> Driver<'s, '_> {
+    /// Starts jobs until `concurrency` are in flight or none is left.
+    fn start_jobs(&mut self, concurrency: usize) {
+        let plan = self.shared.plan;
+        let shared = self.shared;
+        while self.in_flight.len() < concurrency && self.next < plan.jobs.len() {
+            let job = plan.jobs[self.next];
+            self.in_flight
+                .push(async move { vec![(Some(job), run_job(shared, job).await)] }.boxed_local());
+            self.next += 1;
+        }
+    }
+
+    /// Reports finished results, holds those of `select-best` groups, and starts grading a
+    /// group once its last answer is in.
+    fn deliver(&mut self, done: Vec<(Option<Job>, CaseResult)>, sink: &mut dyn EventSink) {
+        for (job, result) in done {
+            match self.groups.offer(job, result) {
+                Offer::Deliver(result) => {
+                    self.summary.add_result(&result);
+                    sink.event(RunEvent::Finished(&result));
+                }
+                Offer::Held => {}
+                Offer::Complete(group) => self.in_flight.push(
+                    grading::grade_group(self.shared, group)
+                        .map(|rs| rs.into_iter().map(|r| (None, r)).collect())
+                        .boxed_local(),
+                ),
+            }
+        }
+    }
+
+    /// After a signal: results that finished while it arrived are kept too (their answers are
+    /// already cached, and a result is never lost to Ctrl-C); no group is graded any more.
+    fn keep_finished(&mut self, sink: &mut dyn EventSink) {
+        self.groups.stop();
+        while let Some(Some(done)) = self.in_flight.next().now_or_never() {
+            self.shared.flush_notes(sink);
+            self.deliver(done, sink);
+        }
+    }
+}
+
+/// `select-best` compares every answer of a case (per sample): those results are held until
+/// the last one arrives, graded together, then reported. Everything else streams.
+struct SelectBestGroups {
+    /// Answers per group.
+    sizes: HashMap<GroupKey, usize>,
+    held: HashMap<GroupKey, Vec<(Job, CaseResult)>>,
+    /// The run is stopping: complete groups stay held (they are not graded).
+    stopped: bool,
+}
+
+/// What to do with a finished result.
+// Lives only from `offer` to the match on it: boxing the result would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum Offer {
+    /// Report it now.
+    Deliver(CaseResult),
+    /// Held until its group is complete.
+    Held,
+    /// Its group is complete: grade these together.
+    Complete(Vec<(Job, CaseResult)>),
+}
+
+impl SelectBestGroups {
+    fn of(plan: &Plan) -> Self {
+        let mut sizes: HashMap<GroupKey, usize> = HashMap::new();
+        for job in &plan.jobs {
+            if grading::has_select_best(plan, job) {
+                *sizes.entry(GroupKey::of(job)).or_default() += 1;
+            }
+        }
+        SelectBestGroups {
+            sizes,
+            held: HashMap::new(),
+            stopped: false,
+        }
+    }
+
+    /// A finished result: a job's (`Some`), or a graded group's (`None`: final).
+    fn offer(&mut self, job: Option<Job>, result: CaseResult) -> Offer {
+        let Some(job) = job else {
+            return Offer::Deliver(result);
+        };
+        let key = GroupKey::of(&job);
+        let Some(&size) = self.sizes.get(&key) else {
+            return Offer::Deliver(result);
+        };
+        let group = self.held.entry(key).or_default();
+        group.push((job, result));
+        if self.stopped || group.len() < size {
+            return Offer::Held;
+        }
+        Offer::Complete(self.held.remove(&key).unwrap_or_default())
+    }
+
+    /// Stops grading: complete groups are held from now on.
+    fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// After a signal: every held result, in plan order, marked as interrupted.
+    fn drain_interrupted(self) -> Vec<CaseResult> {
+        let mut rest: Vec<(Job, CaseResult)> = self.held.into_values().flatten().collect();
+        rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
+        rest.into_iter()
+            .map(|(_, mut r)| {
+                grading::interrupted(&mut r);
+                r
+            })
+            .collect()
+    }
 }
 
 /// The answers `select-best` compares: one case, one sample, every provider and prompt.
