@@ -220,6 +220,22 @@ struct CliSink {
     lines: Option<ProgressLines>,
 }
 
+impl CliSink {
+    /// After the run: closes each results file (a write error is kept, not fatal) and prints
+    /// the last CI progress line.
+    fn finish(&mut self, summary: &Summary, complete: bool) {
+        for w in self.writers.drain(..) {
+            let path = w.path().to_path_buf();
+            if let Err(e) = w.finish(summary, complete) {
+                self.write_errors.push(format!("{}: {e}", path.display()));
+            }
+        }
+        if let Some(line) = self.lines.as_mut().and_then(|p| p.end(Instant::now())) {
+            eprintln!("{line}");
+        }
+    }
+}
+
 impl EventSink for CliSink {
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
@@ -476,169 +492,30 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     let ci = args.ci.enabled();
     // CI mode: no colour unless asked for with `--color always`.
     let color = ui.color && (!ci || ui.color_forced);
-    let outputs = match super::outputs::parse(&args.outputs, false) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: --filter is not a valid regular expression: {e}");
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
-    let files = match super::suite_files(&named) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    let (suites, mut warnings) = match super::load_suites(&files) {
-        Ok(x) => x,
-        Err(mut d) => {
-            super::print_diagnostics(&mut d);
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    // Reports a suite asks for (`options.output`), as if given with `-o`.
-    let outputs = match suite_outputs(&suites, outputs) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
-    let shard = resolve_shard(args)?;
-    if let Err(e) = crate::runner::tls::check_ca_certs_env() {
-        eprintln!("error: {e}");
-        return Err(EXIT_BAD_INPUT);
-    }
-    let opts = PlanOptions {
-        mode: args.mode.map(Mode::from),
-        providers: args.providers.clone(),
-        filter,
-        tags: args.tags.clone(),
-        repeat: args.repeat,
-        shard: shard.as_ref().map(|r| (r.k, r.n)),
-        cassette_dir: args.cassette_dir.clone(),
-        stream: args.stream,
-        deny_retired: args.deny_retired,
-        ..PlanOptions::default()
-    };
-    let mut plan = match plan::build(suites, &opts) {
-        Ok(p) => p,
-        Err(mut d) => {
-            d.append(&mut warnings);
-            super::print_diagnostics(&mut d);
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    warnings.extend(plan.warnings.iter().cloned());
-    let snap_opts = snapshot_options(args);
-    let mut layout = crate::snapshot::apply::check_layout(&plan, &snap_opts);
-    if !layout.is_empty() {
-        layout.append(&mut warnings);
-        super::print_diagnostics(&mut layout);
-        return Err(EXIT_BAD_INPUT);
-    }
-    super::print_diagnostics(&mut warnings);
-    if let Some(r) = &shard {
-        for note in super::shard::share_limits(&mut plan, r.n) {
-            eprintln!("{note}");
-        }
-    }
-
+    let Prepared {
+        plan,
+        outputs,
+        project,
+        shard,
+        snap_opts,
+    } = prepare(args)?;
     // The cache answers live requests only: with every suite replaying or recording it is off.
     let cache_mode = if plan.suites.iter().any(|s| s.mode == Mode::Live) {
         CacheMode::of(args)
     } else {
         CacheMode::Off
     };
-    let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
-    let run_info = RunInfo {
-        mode: if modes.iter().all(|m| *m == modes[0]) {
-            modes.first().copied().unwrap_or("live").to_string()
-        } else {
-            "mixed".into()
-        },
-        started_at: crate::results::now_rfc3339(),
-        planned: plan.jobs.len(),
-        shard: shard.as_ref().map(|r| format!("{}/{}", r.k, r.n)),
-        cache: Some(cache_mode.as_str().into()),
-        thresholds: Some(crate::suite::model::Thresholds::strictest(
-            plan.suites.iter().map(|s| &s.suite.thresholds),
-        )),
-        credentials: credential_uses(&plan),
-    };
-    let suite_infos: Vec<SuiteInfo> = plan
-        .suites
-        .iter()
-        .map(|s| SuiteInfo {
-            name: s.suite.name.clone(),
-            path: s.suite.path.display().to_string(),
-            description: s.suite.description.clone(),
-            providers: s
-                .providers
-                .iter()
-                .map(|p| ProviderInfo {
-                    label: p.spec.label.clone(),
-                    id: p.spec.id.clone(),
-                })
-                .collect(),
-            cases: s.cases.len(),
-        })
-        .collect();
-    let mut writers = Vec::new();
-    for (path, _) in outputs.iter().filter(|(_, k)| *k == OutputKind::Json) {
-        match ResultsWriter::create(path, &run_info, &suite_infos) {
-            Ok(w) => writers.push(w),
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Err(EXIT_BAD_INPUT);
-            }
-        }
-    }
-    let cache = (cache_mode != CacheMode::Off).then(|| {
-        let dir = args
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
-        let cache = Cache::new(dir, Some(args.cache_ttl));
-        if cache_mode == CacheMode::WriteOnly {
-            cache.write_only()
-        } else {
-            cache
-        }
-    });
-    let run_opts = RunOptions {
-        concurrency: args.concurrency.map(|c| c as usize),
-        timeout: args.timeout_ms.map(Duration::from_millis),
-        max_retries: args.max_retries,
-        rate_limit_wait: args.rate_limit_wait,
-        cache,
-        handle_ctrl_c: true,
-        prune_cassettes: args.filter.is_none()
-            && args.tags.is_empty()
-            && args.shard.is_none()
-            && args.providers.is_empty(),
-        ..RunOptions::default()
-    };
+    let run_info = run_info(&plan, shard.as_ref(), cache_mode);
+    let suite_infos = suite_infos(&plan);
+    let writers = open_writers(&outputs, &run_info, &suite_infos)?;
+    let run_opts = run_options(args, &project, cache_mode);
     let mut sink = CliSink {
         writers,
         tally: Tally::new(&plan),
         // The results file streams; only snapshots and the reports written at the end need every
         // result.
-        results: (keep_all
-            || plan.suites.iter().any(|s| snap_opts.enabled_for(s))
-            || outputs.iter().any(|(_, k)| *k != OutputKind::Json)
-            || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty()))
-        .then(|| Vec::with_capacity(plan.jobs.len())),
+        results: (keep_all || needs_every_result(&plan, &snap_opts, &outputs))
+            .then(|| Vec::with_capacity(plan.jobs.len())),
         verbose: ui.verbose,
         write_errors: Vec::new(),
         progress: Progress::new(progress::wanted(ci), color),
@@ -663,15 +540,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
     if !complete {
         summary.unfinished = plan.jobs.len().saturating_sub(summary.total);
     }
-    for w in sink.writers.drain(..) {
-        let path = w.path().to_path_buf();
-        if let Err(e) = w.finish(&summary, complete) {
-            sink.write_errors.push(format!("{}: {e}", path.display()));
-        }
-    }
-    if let Some(line) = sink.lines.as_mut().and_then(|p| p.end(Instant::now())) {
-        eprintln!("{line}");
-    }
+    sink.finish(&summary, complete);
     Ok(Executed {
         plan,
         results: sink.results.unwrap_or_default(),
@@ -685,6 +554,198 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         outputs,
         color,
     })
+}
+
+/// What a run needs before it starts: the plan and where its results go.
+struct Prepared {
+    plan: plan::Plan,
+    outputs: Vec<(PathBuf, OutputKind)>,
+    /// The first suite's project root (the default cache directory is under it).
+    project: PathBuf,
+    shard: Option<super::shard::Resolved>,
+    snap_opts: SnapshotOptions,
+}
+
+/// Reads the arguments and the suites and plans the run; prints the warnings, or the errors
+/// and returns [`EXIT_BAD_INPUT`].
+fn prepare(args: &RunArgs) -> Result<Prepared, u8> {
+    let outputs = super::outputs::parse(&args.outputs, false).map_err(bad_input)?;
+    let filter = args
+        .filter
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| bad_input(format!("--filter is not a valid regular expression: {e}")))?;
+    let named: Vec<PathBuf> = args.files.iter().chain(&args.configs).cloned().collect();
+    let files = super::suite_files(&named).map_err(bad_input)?;
+    let (suites, mut warnings) = super::load_suites(&files).map_err(|mut d| {
+        super::print_diagnostics(&mut d);
+        EXIT_BAD_INPUT
+    })?;
+    // Reports a suite asks for (`options.output`), as if given with `-o`.
+    let outputs = suite_outputs(&suites, outputs).map_err(bad_input)?;
+    let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
+    let shard = resolve_shard(args)?;
+    crate::runner::tls::check_ca_certs_env().map_err(bad_input)?;
+    let opts = plan_options(args, filter, shard.as_ref());
+    let mut plan = plan::build(suites, &opts).map_err(|mut d| {
+        d.append(&mut warnings);
+        super::print_diagnostics(&mut d);
+        EXIT_BAD_INPUT
+    })?;
+    warnings.extend(plan.warnings.iter().cloned());
+    let snap_opts = snapshot_options(args);
+    let mut layout = crate::snapshot::apply::check_layout(&plan, &snap_opts);
+    if !layout.is_empty() {
+        layout.append(&mut warnings);
+        super::print_diagnostics(&mut layout);
+        return Err(EXIT_BAD_INPUT);
+    }
+    super::print_diagnostics(&mut warnings);
+    if let Some(r) = &shard {
+        for note in super::shard::share_limits(&mut plan, r.n) {
+            eprintln!("{note}");
+        }
+    }
+    Ok(Prepared {
+        plan,
+        outputs,
+        project,
+        shard,
+        snap_opts,
+    })
+}
+
+/// Prints `error: {e}`; the exit code of bad input.
+fn bad_input(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    EXIT_BAD_INPUT
+}
+
+/// What to plan, from the arguments.
+fn plan_options(
+    args: &RunArgs,
+    filter: Option<regex::Regex>,
+    shard: Option<&super::shard::Resolved>,
+) -> PlanOptions {
+    PlanOptions {
+        mode: args.mode.map(Mode::from),
+        providers: args.providers.clone(),
+        filter,
+        tags: args.tags.clone(),
+        repeat: args.repeat,
+        shard: shard.map(|r| (r.k, r.n)),
+        cassette_dir: args.cassette_dir.clone(),
+        stream: args.stream,
+        deny_retired: args.deny_retired,
+        ..PlanOptions::default()
+    }
+}
+
+/// The run as results files describe it.
+fn run_info(
+    plan: &plan::Plan,
+    shard: Option<&super::shard::Resolved>,
+    cache_mode: CacheMode,
+) -> RunInfo {
+    let modes: Vec<&str> = plan.suites.iter().map(|s| s.mode.as_str()).collect();
+    RunInfo {
+        mode: if modes.iter().all(|m| *m == modes[0]) {
+            modes.first().copied().unwrap_or("live").to_string()
+        } else {
+            "mixed".into()
+        },
+        started_at: crate::results::now_rfc3339(),
+        planned: plan.jobs.len(),
+        shard: shard.map(|r| format!("{}/{}", r.k, r.n)),
+        cache: Some(cache_mode.as_str().into()),
+        thresholds: Some(crate::suite::model::Thresholds::strictest(
+            plan.suites.iter().map(|s| &s.suite.thresholds),
+        )),
+        credentials: credential_uses(plan),
+    }
+}
+
+/// The suites as results files list them.
+fn suite_infos(plan: &plan::Plan) -> Vec<SuiteInfo> {
+    plan.suites
+        .iter()
+        .map(|s| SuiteInfo {
+            name: s.suite.name.clone(),
+            path: s.suite.path.display().to_string(),
+            description: s.suite.description.clone(),
+            providers: s
+                .providers
+                .iter()
+                .map(|p| ProviderInfo {
+                    label: p.spec.label.clone(),
+                    id: p.spec.id.clone(),
+                })
+                .collect(),
+            cases: s.cases.len(),
+        })
+        .collect()
+}
+
+/// A results file for each JSON output, its header written.
+fn open_writers(
+    outputs: &[(PathBuf, OutputKind)],
+    run_info: &RunInfo,
+    suite_infos: &[SuiteInfo],
+) -> Result<Vec<ResultsWriter>, u8> {
+    let mut writers = Vec::new();
+    for (path, _) in outputs.iter().filter(|(_, k)| *k == OutputKind::Json) {
+        match ResultsWriter::create(path, run_info, suite_infos) {
+            Ok(w) => writers.push(w),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Err(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    Ok(writers)
+}
+
+/// How to run, from the arguments: limits, the response cache (under `project` unless
+/// `--cache-dir`), and whether recording may prune cassettes (only a run of everything may).
+fn run_options(args: &RunArgs, project: &Path, cache_mode: CacheMode) -> RunOptions {
+    let cache = (cache_mode != CacheMode::Off).then(|| {
+        let dir = args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| project.join(runner::cache::DEFAULT_DIR));
+        let cache = Cache::new(dir, Some(args.cache_ttl));
+        if cache_mode == CacheMode::WriteOnly {
+            cache.write_only()
+        } else {
+            cache
+        }
+    });
+    RunOptions {
+        concurrency: args.concurrency.map(|c| c as usize),
+        timeout: args.timeout_ms.map(Duration::from_millis),
+        max_retries: args.max_retries,
+        rate_limit_wait: args.rate_limit_wait,
+        cache,
+        handle_ctrl_c: true,
+        prune_cassettes: args.filter.is_none()
+            && args.tags.is_empty()
+            && args.shard.is_none()
+            && args.providers.is_empty(),
+        ..RunOptions::default()
+    }
+}
+
+/// Whether something written at the end needs every result: snapshots, a report other than
+/// the (streamed) results file, or the GitHub step summary.
+fn needs_every_result(
+    plan: &plan::Plan,
+    snap_opts: &SnapshotOptions,
+    outputs: &[(PathBuf, OutputKind)],
+) -> bool {
+    plan.suites.iter().any(|s| snap_opts.enabled_for(s))
+        || outputs.iter().any(|(_, k)| *k != OutputKind::Json)
+        || std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty())
 }
 
 /// Where each cloud provider's credentials come from, for `run.credentials`.
