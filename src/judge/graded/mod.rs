@@ -25,7 +25,8 @@ pub use command::{CommandCall, CommandResult, DEFAULT_TIMEOUT as DEFAULT_COMMAND
 pub(crate) use prompt::builtin as builtin_prompt;
 
 use super::args::{self, quote};
-use super::check::Raw;
+use super::raw::Raw;
+use super::set::set_raw;
 use super::text::fmt_num;
 use super::{CompileContext, CompiledAssertion, JudgeError, Observation, Outcome, conclude};
 use crate::provider::{ErrorClass, Message, Request};
@@ -186,6 +187,8 @@ pub struct Pending<'a> {
 #[derive(Debug)]
 pub struct SetPending<'a> {
     a: &'a CompiledAssertion,
+    /// The set's `threshold` (`None`: all must pass).
+    threshold: Option<f64>,
     /// The children's verdicts, in order. Resolve each, then call [`SetPending::finish`].
     pub children: Vec<Verdict<'a>>,
 }
@@ -552,7 +555,7 @@ pub fn select_best<'a>(
     obs_vars: &Vars,
     ctx: &GradeContext<'_>,
 ) -> Verdict<'a> {
-    let super::check::Check::Graded(g) = &a.check else {
+    let Some(g) = a.graded() else {
         return Verdict::Done(Judged::failed(
             a,
             Failure::new(ErrorClass::Config, "not a `select-best` assertion"),
@@ -674,10 +677,10 @@ impl<'a> Pending<'a> {
     /// or reply ends in the catch-all "unexpected reply".
     pub fn finish(self, reply: Result<Reply, Failure>) -> Verdict<'a> {
         let a = self.a;
-        if let (State::Python, super::check::Check::Script(s)) = (&self.state, &a.check) {
-            return finish_python(a, s, reply);
+        if let State::Python = self.state {
+            return finish_python(a, reply);
         }
-        let Some(g) = graded(a) else {
+        let Some(g) = a.graded() else {
             return Verdict::Done(Judged::failed(
                 a,
                 Failure::new(ErrorClass::Config, "not a graded assertion"),
@@ -745,13 +748,15 @@ impl<'a> Pending<'a> {
 }
 
 /// `python`: the script's verdict from its command's result.
-fn finish_python<'a>(
-    a: &'a CompiledAssertion,
-    s: &super::scripted::Scripted,
-    reply: Result<Reply, Failure>,
-) -> Verdict<'a> {
+fn finish_python(a: &CompiledAssertion, reply: Result<Reply, Failure>) -> Verdict<'_> {
     match reply {
-        Ok(Reply::Command(r)) => done(a, s.python_verdict(&r)),
+        Ok(Reply::Command(r)) => match a.python_verdict(&r) {
+            Some(raw) => done(a, raw),
+            None => Verdict::Done(Judged::failed(
+                a,
+                Failure::new(ErrorClass::Config, "not a `python` assertion"),
+            )),
+        },
         Ok(other) => Verdict::Done(Judged::failed(
             a,
             Failure::new(
@@ -1042,22 +1047,24 @@ fn finish_select_best<'a>(
 }
 
 impl<'a> SetPending<'a> {
-    pub(crate) fn new(a: &'a CompiledAssertion, children: Vec<Verdict<'a>>) -> Self {
-        SetPending { a, children }
+    pub(crate) fn new(
+        a: &'a CompiledAssertion,
+        threshold: Option<f64>,
+        children: Vec<Verdict<'a>>,
+    ) -> Self {
+        SetPending {
+            a,
+            threshold,
+            children,
+        }
     }
 
     /// The set's result from its children's, in order.
     pub fn finish(self, children: Vec<Judged>) -> Judged {
         let a = self.a;
-        let super::check::Check::Set {
-            children: specs,
-            threshold,
-        } = &a.check
-        else {
-            return Judged::failed(a, Failure::new(ErrorClass::Config, "not an `assert-set`"));
-        };
+        let specs = a.children();
         let outcomes: Vec<Outcome> = children.iter().map(|j| j.outcome.clone()).collect();
-        let raw = super::check::set_raw(specs, &outcomes, *threshold);
+        let raw = set_raw(specs, &outcomes, self.threshold);
         let failure = specs
             .iter()
             .zip(&children)
@@ -1071,13 +1078,6 @@ impl<'a> SetPending<'a> {
 }
 
 const JSON_AGAIN: &str = "Reply again with only the JSON object described above.";
-
-fn graded(a: &CompiledAssertion) -> Option<&Graded> {
-    match &a.check {
-        super::check::Check::Graded(g) => Some(g),
-        _ => None,
-    }
-}
 
 fn done(a: &CompiledAssertion, raw: Raw) -> Verdict<'_> {
     Verdict::Done(Judged::ok(conclude(a, raw)))
