@@ -27,7 +27,6 @@
 
 use serde_json::Value;
 
-use crate::provider::ErrorClass;
 use crate::results::{CaseResult, Status};
 
 use super::case::{
@@ -37,20 +36,8 @@ use super::equivalence::{JudgeRequest, Judgments, case_requests};
 use super::findings::{TextFindings, examine, text_reasons};
 use super::jsondiff::shorten;
 use super::pairing::Pair;
+use super::sample::answered;
 use super::stats::{fisher_exact, increase_pct};
-
-/// Whether a result counts as an answer (see the module docs).
-pub(crate) fn answered(r: &CaseResult) -> bool {
-    match r.status {
-        Status::Passed | Status::Failed => true,
-        Status::Error => r.error.as_ref().is_some_and(|e| {
-            matches!(
-                e.class,
-                ErrorClass::ContentFilter | ErrorClass::InvalidRequest
-            )
-        }),
-    }
-}
 
 fn error_text(r: &CaseResult) -> Option<String> {
     r.error
