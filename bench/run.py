@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
+import scale
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTFOO_VERSION = "0.121.20"
 PROVIDERS = ("bench-a", "bench-b")
@@ -441,71 +443,9 @@ def fmt(x: float, digits: int = 3) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke", action="store_true",
-                    help="N=100, one repetition, promptdrift only, debug build (a CI check)")
-    ap.add_argument("--sizes", default="100,1000,10000,100000", help="case counts")
-    ap.add_argument("--reps", type=int, default=5, help="repetitions per tool and size")
-    ap.add_argument("--reps-100k", type=int, default=3, help="promptdrift repetitions at N=100000")
-    ap.add_argument("--promptfoo-reps", type=int, default=3, help="promptfoo repetitions per size")
-    ap.add_argument("--promptfoo-max", type=int, default=10000,
-                    help="largest N promptfoo runs (100000 would take ~10 min and ~10 GB per run)")
-    ap.add_argument("--concurrency", type=int, default=16, help="-j for both tools at 0 ms")
-    ap.add_argument("--latency-cases", type=int, default=5000,
-                    help="cases for the 200 ms run (x2 providers; 5000 -> ideal 31.25 s at -j 64)")
-    ap.add_argument("--latency-reps", type=int, default=3)
-    ap.add_argument("--no-promptfoo", action="store_true")
-    ap.add_argument("--baseline", type=Path, default=None,
-                    help="another promptdrift binary (an older build) to run beside this one at "
-                         "N=10000 and 100000, interleaved: a before/after measured in the same run")
-    ap.add_argument("--baseline-label", default="baseline")
-    ap.add_argument("--no-build", action="store_true",
-                    help="use the binaries already in target/ (CI: the ones `cargo test` built)")
-    ap.add_argument("--nice", type=int, default=0,
-                    help="run the mock, wrk and both tools at this nice value (e.g. -10 on a "
-                         "machine shared with compiles; needs root for negative values)")
-    ap.add_argument("--j64-reps", type=int, default=3,
-                    help="extra promptdrift runs at -j 64 on N=10000 (the concurrency wrk uses)")
-    ap.add_argument("--no-latency", action="store_true", help="skip the 200 ms run")
-    ap.add_argument("--profile", choices=["release", "profiling", "dev"], default=None,
-                    help="cargo profile (default: release; dev with --smoke; profiling = release "
-                         "with line tables, for perf and callgrind)")
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "promptdrift-bench",
-                    help="scratch folder: suites, results, logs, the promptfoo install")
-    ap.add_argument("--json", type=Path, default=None, help="write every figure here as JSON")
-    ap.add_argument("--report", type=Path, default=None,
-                    help="write the Markdown report here (default: WORK/report.md)")
-    a = ap.parse_args()
-
-    if a.smoke:
-        a.sizes, a.reps, a.no_promptfoo, a.no_latency = "100", 1, True, True
-        a.profile = a.profile or "dev"
-    profile = a.profile or "release"
-    sizes = [int(x) for x in a.sizes.split(",") if x]
-    work: Path = a.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    out_dir = work / "out"
-    out_dir.mkdir(exist_ok=True)
-    report_path = a.report or work / "report.md"
-
-    env_info = machine_info()
-    env_info["load_start"] = loadavg()
-    tools = build(profile, a.no_build)
-    env_info["promptdrift_commit"] = tools.commit
-    env_info["profile"] = profile
-    if not a.no_promptfoo:
-        tools.promptfoo = install_promptfoo(work)
-        printed = subprocess.run([str(tools.promptfoo), "--version"], capture_output=True,
-                                 text=True, env=promptfoo_env(work), check=False).stdout
-        m = re.search(r"\d+\.\d+\.\d+", printed)
-        env_info["promptfoo"] = [m.group(0) if m else "?"]
-    if a.nice:
-        # Every process from here on (mock, wrk, both tools) inherits the same priority.
-        os.setpriority(os.PRIO_PROCESS, 0, a.nice)
-        env_info["nice"] = a.nice
-
-    results: dict = {"machine": env_info, "argv": sys.argv[1:], "rows": [], "targets": []}
+def main_benchmark(a, tools: Tools, work: Path, out_dir: Path, sizes: list[int],
+                   results: dict):
+    """The issue-7 benchmark: mock capacity, both tools at 0 ms, validate, diff, 200 ms."""
     mock0 = Mock(tools.mock, 0)
     try:
         # 1. The mock alone.
@@ -638,21 +578,116 @@ def main() -> int:
         finally:
             mock200.stop()
 
+    return rows, cap, vrow, drow, lrow
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true",
+                    help="N=100, one repetition, promptdrift only, debug build (a CI check)")
+    ap.add_argument("--sizes", default="100,1000,10000,100000", help="case counts")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per tool and size")
+    ap.add_argument("--reps-100k", type=int, default=3, help="promptdrift repetitions at N=100000")
+    ap.add_argument("--promptfoo-reps", type=int, default=3, help="promptfoo repetitions per size")
+    ap.add_argument("--promptfoo-max", type=int, default=10000,
+                    help="largest N promptfoo runs (100000 would take ~10 min and ~10 GB per run)")
+    ap.add_argument("--concurrency", type=int, default=16, help="-j for both tools at 0 ms")
+    ap.add_argument("--latency-cases", type=int, default=5000,
+                    help="cases for the 200 ms run (x2 providers; 5000 -> ideal 31.25 s at -j 64)")
+    ap.add_argument("--latency-reps", type=int, default=3)
+    ap.add_argument("--no-promptfoo", action="store_true")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another promptdrift binary (an older build) to run beside this one at "
+                         "N=10000 and 100000, interleaved: a before/after measured in the same run")
+    ap.add_argument("--baseline-label", default="baseline")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use the binaries already in target/ (CI: the ones `cargo test` built)")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run the mock, wrk and both tools at this nice value (e.g. -10 on a "
+                         "machine shared with compiles; needs root for negative values)")
+    ap.add_argument("--j64-reps", type=int, default=3,
+                    help="extra promptdrift runs at -j 64 on N=10000 (the concurrency wrk uses)")
+    ap.add_argument("--no-latency", action="store_true", help="skip the 200 ms run")
+    ap.add_argument("--scenarios", default=None,
+                    help="comma-separated: main (the issue-7 benchmark), rate (rate limits), tls "
+                         "(HTTPS against plain HTTP), memory (RSS growth, diff, 1M-row dataset); "
+                         "default all (--smoke: main,rate,tls)")
+    ap.add_argument("--rate-reps", type=int, default=3, help="runs of each rate-limit scenario")
+    ap.add_argument("--tls-reps", type=int, default=5, help="runs of each HTTPS/HTTP row")
+    ap.add_argument("--profile", choices=["release", "profiling", "dev"], default=None,
+                    help="cargo profile (default: release; dev with --smoke; profiling = release "
+                         "with line tables, for perf and callgrind)")
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "promptdrift-bench",
+                    help="scratch folder: suites, results, logs, the promptfoo install")
+    ap.add_argument("--json", type=Path, default=None, help="write every figure here as JSON")
+    ap.add_argument("--report", type=Path, default=None,
+                    help="write the Markdown report here (default: WORK/report.md)")
+    a = ap.parse_args()
+
+    if a.smoke:
+        a.sizes, a.reps, a.no_promptfoo, a.no_latency = "100", 1, True, True
+        a.profile = a.profile or "dev"
+        a.scenarios = a.scenarios or "main,rate,tls"
+    a.scenarios = a.scenarios or "main,rate,tls,memory"
+    profile = a.profile or "release"
+    sizes = [int(x) for x in a.sizes.split(",") if x]
+    work: Path = a.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    out_dir = work / "out"
+    out_dir.mkdir(exist_ok=True)
+    report_path = a.report or work / "report.md"
+
+    env_info = machine_info()
+    env_info["load_start"] = loadavg()
+    tools = build(profile, a.no_build)
+    env_info["promptdrift_commit"] = tools.commit
+    env_info["profile"] = profile
+    if not a.no_promptfoo:
+        tools.promptfoo = install_promptfoo(work)
+        printed = subprocess.run([str(tools.promptfoo), "--version"], capture_output=True,
+                                 text=True, env=promptfoo_env(work), check=False).stdout
+        m = re.search(r"\d+\.\d+\.\d+", printed)
+        env_info["promptfoo"] = [m.group(0) if m else "?"]
+    if a.nice:
+        # Every process from here on (mock, wrk, both tools) inherits the same priority.
+        os.setpriority(os.PRIO_PROCESS, 0, a.nice)
+        env_info["nice"] = a.nice
+
+    results: dict = {"machine": env_info, "argv": sys.argv[1:], "rows": [], "targets": []}
+    scenarios = set(a.scenarios.split(","))
+    unknown = scenarios - {"main", "rate", "tls", "memory"}
+    if unknown:
+        raise SystemExit(f"unknown --scenarios: {', '.join(sorted(unknown))}")
+    rows: dict = {}
+    cap = vrow = drow = lrow = None
+    if "main" in scenarios:
+        rows, cap, vrow, drow, lrow = main_benchmark(a, tools, work, out_dir, sizes, results)
+    if "rate" in scenarios:
+        results["rate_limits"] = scale.rate_limit_scenarios(tools, work, a.smoke, a.rate_reps)
+    if "tls" in scenarios:
+        results["tls"] = scale.tls_scenario(tools, work, a.smoke, a.tls_reps,
+                                            a.baseline.resolve() if a.baseline else None,
+                                            a.baseline_label)
+    if "memory" in scenarios:
+        results["memory"] = scale.memory_scenario(tools, work, a.smoke)
     env_info["load_end"] = loadavg()
     summaries = [r.summary() for r in rows.values()]
     results["rows"] = summaries
-    results["validate"] = vrow.summary() | {"samples_ms": [round(s.wall_s * 1000, 1) for s in vrow.samples]}
-    results["diff"] = drow.summary() if drow else "not measured: `promptdrift diff` is not in this build"
-    results["latency"] = lrow.summary() if lrow else None
-    results["targets"] = targets(results, rows, cap, vrow, drow, lrow)
-    report = render(results, a)
+    if vrow:
+        results["validate"] = vrow.summary() | {"samples_ms": [round(s.wall_s * 1000, 1) for s in vrow.samples]}
+        results["diff"] = drow.summary() if drow else "not measured: `promptdrift diff` is not in this build"
+        results["latency"] = lrow.summary() if lrow else None
+        results["targets"] = targets(results, rows, cap, vrow, drow, lrow)
+    results["targets"] += scale.targets(results)
+    report = render(results, a) + scale.render(results)
     report_path.write_text(report)
     if a.json:
         a.json.write_text(json.dumps(results, indent=2, default=str))
     print(report)
     log(f"report: {report_path}")
     bad = [s for r in summaries for s in [r] if r["ok_runs"] < r["runs"]]
-    return 1 if bad or not all(s.ok for s in vrow.samples) else 0
+    bad += scale.failures(results)
+    return 1 if bad or (vrow and not all(s.ok for s in vrow.samples)) else 0
 
 
 def machine_info() -> dict:
@@ -738,9 +773,8 @@ def targets(results: dict, rows: dict, cap: dict | None, vrow: Row, drow: Row | 
     return out
 
 
-def render(results: dict, a) -> str:
+def render_machine(results: dict) -> str:
     m = results["machine"]
-    cap = results.get("mock_capacity")
     lines = ["## Figures", ""]
     lines.append(f"- machine: {m['cores']} cores, {m['memory']}, {m['cpu']}, Linux {m['kernel']}")
     lines.append(f"- load average (1/5/15 min): {m['load_start']} at the start, {m['load_end']} at the end")
@@ -748,6 +782,14 @@ def render(results: dict, a) -> str:
                  f"promptfoo {' '.join(m.get('promptfoo') or ['not run'])}, {m['wrk']}")
     lines.append(f"- command: `python3 bench/run.py {' '.join(results['argv'])}`"
                  + (f" (mock, wrk and both tools at nice {m['nice']})" if m.get("nice") else ""))
+    return "\n".join(lines)
+
+
+def render(results: dict, a) -> str:
+    if "validate" not in results:
+        return render_machine(results) + "\n"
+    cap = results.get("mock_capacity")
+    lines = render_machine(results).split("\n")
     if cap:
         lines.append(f"- mock capacity alone (`{cap['command']}`, median of {len(cap['all'])}): "
                      f"**{cap['rps']:,.0f} req/s** (runs: {', '.join(f'{x:,.0f}' for x in cap['all'])}); "

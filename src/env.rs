@@ -18,6 +18,14 @@ pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 pub const PROMPTDRIFT_LOG: &str = "PROMPTDRIFT_LOG";
 /// Response cache folder (default `.promptdrift/cache`).
 pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
+/// PEM files of certificate authorities to trust besides the system's (a corporate proxy's CA,
+/// a private model server's), separated like `PATH` (see `runner::tls`).
+pub const PROMPTDRIFT_CA_CERTS: &str = "PROMPTDRIFT_CA_CERTS";
+/// `--shard auto`: `K/N` for any CI engine (GitHub Actions sets it from its matrix).
+pub const PROMPTDRIFT_SHARD: &str = "PROMPTDRIFT_SHARD";
+/// `--shard auto` in a Kubernetes Indexed Job: the Job's `completions` (Kubernetes does not
+/// export it).
+pub const PROMPTDRIFT_SHARD_TOTAL: &str = "PROMPTDRIFT_SHARD_TOTAL";
 /// Set by CI systems; turns on CI behaviour (no colour, no prompts, no snapshot writes; see
 /// [`is_ci`]).
 pub const CI: &str = "CI";

@@ -48,6 +48,7 @@ pub mod results;
 pub mod runner;
 pub mod script;
 pub mod secret;
+pub mod signals;
 pub mod snapshot;
 pub mod suite;
 pub mod testing;

@@ -251,31 +251,7 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
     }
 }
 
-/// The folder `fixtures/`, snapshots and the cache hang off: the nearest ancestor of the suite's
-/// folder (itself included) holding `promptdrift.toml`, `fixtures/`, `Cargo.toml` or `.git`;
-/// else the suite's folder.
-pub fn project_root(suite_dir: &Path) -> PathBuf {
-    let start = if suite_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        suite_dir
-    };
-    let mut cur = Some(start);
-    while let Some(d) = cur {
-        for marker in ["promptdrift.toml", "fixtures", "Cargo.toml", ".git"] {
-            if d.join(marker).exists() {
-                return d.to_path_buf();
-            }
-        }
-        // A relative suite folder (`suites`) has an empty parent: that is the working folder.
-        cur = match d.parent() {
-            Some(p) if p.as_os_str().is_empty() && d != Path::new(".") => Some(Path::new(".")),
-            Some(p) if !p.as_os_str().is_empty() => Some(p),
-            _ => None,
-        };
-    }
-    start.to_path_buf()
-}
+pub use crate::suite::files::project_root;
 
 /// A file-name-safe form of a label (`openai:gpt-4o-mini` → `openai-gpt-4o-mini`).
 pub fn slug(label: &str) -> String {
@@ -322,7 +298,25 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let mut jobs = Vec::new();
+    // Counted before anything is allocated: a suite's `repeat` times a big dataset times its
+    // providers must fail with a clear error, not grow until the machine runs out of memory.
+    let count = job_count(&planned);
+    if count > MAX_JOBS {
+        if let Some(first) = planned.first() {
+            diags.push(
+                Diagnostic::error(
+                    &first.suite.path,
+                    "",
+                    format!(
+                        "the plan has {count} requests (cases × providers × prompts × samples); at most {MAX_JOBS} fit in one run"
+                    ),
+                )
+                .with_help("split the run with `--shard K/N`, select cases with `--filter` or `--tag`, or lower `repeat`"),
+            );
+        }
+        return Err(diags);
+    }
+    let mut jobs = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     for (si, s) in planned.iter().enumerate() {
         for (ci, pc) in s.cases.iter().enumerate() {
             for (pi, _) in s.providers.iter().enumerate() {
@@ -349,6 +343,29 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         jobs,
         warnings: diags,
     })
+}
+
+/// Most requests one run plans (a job is 20 bytes, a result a few hundred: 10 million is a
+/// few GB of results already).
+pub const MAX_JOBS: u64 = 10_000_000;
+
+/// The jobs [`build`] would make, counted without making them.
+fn job_count(planned: &[PlannedSuite]) -> u64 {
+    let mut count = 0u64;
+    for s in planned {
+        for pc in &s.cases {
+            for p in &s.providers {
+                let prompts = pc
+                    .prompts
+                    .iter()
+                    .enumerate()
+                    .filter(|(qi, r)| r.is_some() && s.suite.prompts[*qi].applies_to(&p.spec))
+                    .count();
+                count = count.saturating_add((prompts as u64).saturating_mul(u64::from(pc.repeat)));
+            }
+        }
+    }
+    count
 }
 
 /// Plans only the equivalence judges (`drift.equivalence`) of the suites that have one, for
@@ -604,10 +621,13 @@ fn plan_suite(
     // Cases: selection, rendering, assertion compilation.
     let ctx = CompileContext {
         dir: &suite.dir,
+        files: &suite.files,
         grader_prompts: Some(&suite.options.grader_prompts),
     };
     let mut shared = shared::SharedAssertions::default();
-    let mut cases = Vec::new();
+    // Sized once: a dataset of a million rows would otherwise leave up to half this vector
+    // unused after its last doubling.
+    let mut cases = Vec::with_capacity(suite.cases.len());
     let selected = |case: &Case| case_selected(opts, case);
     // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
     // threads (in case order; the loop below reads the texts and reports errors in order).
@@ -743,6 +763,7 @@ fn plan_suite(
             "no case matches the filter",
         ));
     }
+    cases.shrink_to_fit();
     check_select_best(&suite, &providers, &cases, diags);
     let helpers = helpers::plan_helpers(
         &helpers::HelperContext {
@@ -1020,12 +1041,15 @@ fn compile_assertion(
     } else {
         spec.clone()
     };
+    if templated && let Some(a) = shared.get(&rendered) {
+        return Some(a);
+    }
     match judge::compile(&rendered, ctx) {
         Ok(c) => {
             let c = Arc::new(c);
-            if !templated {
-                shared.insert(spec, c.clone());
-            }
+            // Templated or not, by the assertion as compiled: rows whose templates render
+            // the same (a dataset's `__expected: positive`) share one.
+            shared.insert(&rendered, c.clone());
             Some(c)
         }
         Err(e) => {

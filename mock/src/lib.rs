@@ -91,6 +91,7 @@ mod identity;
 mod inbound;
 mod pipeline;
 mod protocol;
+mod ratelimit;
 mod record;
 mod render;
 mod reply;
@@ -98,6 +99,7 @@ mod rng;
 mod rule;
 mod server;
 pub mod sigv4;
+mod tls;
 
 pub use eventstream::EventMessage;
 pub use fixtures::fixture_names;

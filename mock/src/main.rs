@@ -14,6 +14,7 @@ use promptdrift_mock::MockServer;
 const USAGE: &str = "\
 usage: promptdrift-mock [--port N] [--latency-ms N] [--error-rate 0.0-1.0] [--seed S]
                         [--no-record] [--record-limit N] [--threads N] [--no-checks]
+                        [--rpm N --burst N] [--tpm N --token-burst N] [--tls --tls-ca FILE]
 
 Serves the OpenAI, Azure, Anthropic, Bedrock, Gemini, Vertex and Ollama protocols on
 127.0.0.1 and prints `listening on http://127.0.0.1:PORT`.
@@ -26,6 +27,16 @@ Serves the OpenAI, Azure, Anthropic, Bedrock, Gemini, Vertex and Ollama protocol
   --record-limit N  keep at most N requests for GET /__mock/requests (default 100000)
   --threads N       tokio worker threads (default: number of CPUs)
   --no-checks       skip auth/version checks
+  --rpm N           allow N requests per minute, at most --burst at once; beyond, 429 with
+                    retry-after; every answer carries the vendor's rate-limit headers
+                    (x-ratelimit-*, anthropic-ratelimit-*)
+  --burst N         the request bucket's size (default: N/60, at least 1)
+  --tpm N           allow N tokens per minute (prompt characters / 4 + max_tokens)
+  --token-burst N   the token bucket's size (default: N/60, at least 1)
+  --tls             serve HTTPS with a certificate signed by a CA made at start (prints
+                    `listening on https://127.0.0.1:PORT`)
+  --tls-ca FILE     with --tls: write that CA's certificate (PEM) to FILE, for the client
+                    to trust (PROMPTDRIFT_CA_CERTS=FILE)
 ";
 
 struct Args {
@@ -37,6 +48,12 @@ struct Args {
     record_limit: usize,
     threads: usize,
     checks: bool,
+    tls: bool,
+    tls_ca: Option<std::path::PathBuf>,
+    rpm: Option<u32>,
+    burst: Option<u32>,
+    tpm: Option<u32>,
+    token_burst: Option<u32>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -49,6 +66,12 @@ fn parse() -> Result<Args, String> {
         record_limit: 100_000,
         threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         checks: true,
+        tls: false,
+        tls_ca: None,
+        rpm: None,
+        burst: None,
+        tpm: None,
+        token_burst: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,6 +120,20 @@ fn parse() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--record-limit: {e}"))?;
             }
+            "--rpm" | "--burst" | "--tpm" | "--token-burst" => {
+                let n: u32 = value(&name)?.parse().map_err(|e| format!("{name}: {e}"))?;
+                if n == 0 {
+                    return Err(format!("{name} must be at least 1"));
+                }
+                match name.as_str() {
+                    "--rpm" => a.rpm = Some(n),
+                    "--burst" => a.burst = Some(n),
+                    "--tpm" => a.tpm = Some(n),
+                    _ => a.token_burst = Some(n),
+                }
+            }
+            "--tls" => a.tls = true,
+            "--tls-ca" => a.tls_ca = Some(value("--tls-ca")?.into()),
             "--no-record" => a.record = false,
             "--no-checks" => a.checks = false,
             "-h" | "--help" => return Err(String::new()),
@@ -119,7 +156,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let server = MockServer::builder()
+    let mut builder = MockServer::builder();
+    if let Some(rpm) = args.rpm {
+        builder = builder.rate_limit_requests(rpm, args.burst.unwrap_or((rpm / 60).max(1)));
+    }
+    if let Some(tpm) = args.tpm {
+        builder = builder.rate_limit_tokens(tpm, args.token_burst.unwrap_or((tpm / 60).max(1)));
+    }
+    if args.tls_ca.is_some() && !args.tls {
+        eprintln!("promptdrift-mock: --tls-ca needs --tls\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    let server = builder
+        .tls(args.tls)
         .port(args.port)
         .record(args.record)
         .record_limit(args.record_limit)
@@ -139,6 +188,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let (Some(path), Some(pem)) = (&args.tls_ca, server.ca_pem())
+        && let Err(e) = std::fs::write(path, pem)
+    {
+        eprintln!("promptdrift-mock: cannot write {}: {e}", path.display());
+        return ExitCode::from(1);
+    }
     let mut out = std::io::stdout().lock();
     // Ignore a closed stdout: the parent may read the line and close the pipe.
     let _ = writeln!(out, "listening on {}", server.url());

@@ -41,6 +41,8 @@ pub(crate) struct Settings {
     pub error_rate: f64,
     pub seed: u64,
     pub check_requests: bool,
+    /// Requests and tokens per minute the server allows (none by default).
+    pub limits: crate::ratelimit::Limits,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             error_rate: 0.0,
             seed: 0,
             check_requests: true,
+            limits: crate::ratelimit::Limits::default(),
         }
     }
 }
@@ -82,6 +85,10 @@ pub(crate) struct State {
     echo: Reply,
     server_error: Reply,
     bench: Bench,
+    /// The rate limit, when one is set.
+    limiter: Option<crate::ratelimit::Limiter>,
+    /// Requests the rate limit refused (429).
+    pub(crate) rate_limited: AtomicU64,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -128,6 +135,9 @@ impl State {
                 error_rate: b.error_rate,
                 seed: b.seed,
             },
+            limiter: (b.limits != crate::ratelimit::Limits::default())
+                .then(|| crate::ratelimit::Limiter::new(b.limits)),
+            rate_limited: AtomicU64::new(0),
         }
     }
 
@@ -280,6 +290,22 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
         }
         return Ok(to_response(render::rejection(&rej, &ctx), &[]));
     }
+    let limited = state
+        .limiter
+        .as_ref()
+        .map(|l| l.check(p, crate::ratelimit::request_tokens(inbound.json.as_ref())));
+    if let Some(refused) = limited.as_ref().and_then(|v| v.refused) {
+        state.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if let (Some(r), true) = (record, recording) {
+            state.keep(r);
+        }
+        ctx.retry_after = Some(refused);
+        let mut resp = to_response(render::error(ErrorKind::RateLimited, &ctx), &[]);
+        if let Some(v) = &limited {
+            announce(&mut resp, &v.headers);
+        }
+        return Ok(resp);
+    }
     let owned = choose(&state, record.as_mut().filter(|_| has_rules));
     if let (Some(r), true) = (record, recording) {
         state.keep(r);
@@ -295,7 +321,34 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Mo
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    respond(reply, &ctx, &extra)
+    let mut resp = respond(reply, &ctx, &extra)?;
+    if let Some(v) = &limited {
+        announce(&mut resp, &v.headers);
+    }
+    Ok(resp)
+}
+
+/// The rate limit's own headers replace the canned ones a renderer wrote.
+fn announce(resp: &mut Response<MockBody>, headers: &[(String, String)]) {
+    let h = resp.headers_mut();
+    let canned: Vec<HeaderName> = h
+        .keys()
+        .filter(|k| {
+            k.as_str().starts_with("x-ratelimit-") || k.as_str().starts_with("anthropic-ratelimit-")
+        })
+        .cloned()
+        .collect();
+    for k in canned {
+        h.remove(k);
+    }
+    for (k, v) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(n, v);
+        }
+    }
 }
 
 /// The protocol checks, under the configuration lock only if a test changed it.
@@ -442,6 +495,7 @@ fn introspect(state: &State, path: &str) -> Response<MockBody> {
         "/__mock/stats" => serde_json::json!({
             "requests": count,
             "connections": state.connections.load(Ordering::Relaxed),
+            "rate_limited": state.rate_limited.load(Ordering::Relaxed),
         }),
         "/__mock/requests" => {
             let list: Vec<serde_json::Value> = lock(&state.requests)
@@ -469,6 +523,7 @@ fn introspect(state: &State, path: &str) -> Response<MockBody> {
 pub(crate) async fn serve(
     listener: StdListener,
     state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: oneshot::Receiver<()>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -487,12 +542,21 @@ pub(crate) async fn serve(
                 let _ = stream.set_nodelay(true);
                 state.connections.fetch_add(1, Ordering::Relaxed);
                 let state = Arc::clone(&state);
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(Arc::clone(&state), req));
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let http = http1::Builder::new().keep_alive(true).clone();
+                    match tls {
+                        // A client that does not trust the CA gives up in the handshake.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
                 });
             }
         }

@@ -31,6 +31,7 @@ pub struct MockServerBuilder {
     port: u16,
     worker_threads: usize,
     settings: Settings,
+    tls: bool,
 }
 
 impl MockServerBuilder {
@@ -78,6 +79,32 @@ impl MockServerBuilder {
         self
     }
 
+    /// Allows `per_minute` requests a minute, at most `burst` at once (a token bucket refilled
+    /// continuously, full at start); beyond, a 429 with `retry-after` (and `retry-after-ms`
+    /// where the vendor sends it). Every answer announces the limit in the vendor's
+    /// rate-limit headers (OpenAI and Azure `x-ratelimit-*`, Anthropic
+    /// `anthropic-ratelimit-*`; the other protocols announce nothing).
+    pub fn rate_limit_requests(mut self, per_minute: u32, burst: u32) -> Self {
+        self.settings.limits.requests = Some(crate::ratelimit::Limit { per_minute, burst });
+        self
+    }
+
+    /// Allows `per_minute` tokens a minute, at most `burst` at once, counted as OpenAI counts
+    /// them before answering (prompt characters / 4 plus the requested output limit); as
+    /// [`rate_limit_requests`](Self::rate_limit_requests) otherwise.
+    pub fn rate_limit_tokens(mut self, per_minute: u32, burst: u32) -> Self {
+        self.settings.limits.tokens = Some(crate::ratelimit::Limit { per_minute, burst });
+        self
+    }
+
+    /// Serve HTTPS: a certificate authority is made at start, and a server certificate it
+    /// signed for `127.0.0.1`, `::1` and `localhost`; [`MockServer::url`] is then
+    /// `https://127.0.0.1:PORT` and [`MockServer::ca_pem`] the CA a client must trust.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Run the protocol checks (auth, versions) — default on.
     pub fn check_requests(mut self, on: bool) -> Self {
         self.settings.check_requests = on;
@@ -103,6 +130,12 @@ impl MockServerBuilder {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(&self.settings));
+        let tls = if self.tls {
+            Some(crate::tls::Tls::generate().map_err(io::Error::other)?)
+        } else {
+            None
+        };
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let runtime = if self.worker_threads == 0 {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -118,13 +151,14 @@ impl MockServerBuilder {
         let thread = std::thread::Builder::new()
             .name(format!("promptdrift-mock-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(serve(listener, st, rx));
+                runtime.block_on(serve(listener, st, acceptor, rx));
                 // Dropping the runtime cancels open connections and pending delays.
                 drop(runtime);
             })?;
         Ok(MockServer {
             addr,
             state,
+            ca_pem: tls.map(|t| t.ca_pem),
             shutdown: Some(tx),
             thread: Some(thread),
         })
@@ -150,6 +184,8 @@ impl MockServerBuilder {
 pub struct MockServer {
     addr: SocketAddr,
     state: Arc<State>,
+    /// The CA that signed the server's certificate, when it serves HTTPS.
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -177,11 +213,24 @@ impl MockServer {
         MockServerBuilder::default()
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash). OpenAI clients want
-    /// `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and Ollama want `{url}`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`MockServerBuilder::tls`]; no trailing
+    /// slash). OpenAI clients want `{url}/v1`; Anthropic, Azure, Gemini, Vertex, Bedrock and
+    /// Ollama want `{url}`.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The certificate authority (PEM) that signed the server's certificate, when it serves
+    /// HTTPS ([`MockServerBuilder::tls`]).
+    #[must_use]
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The bound address.
@@ -241,6 +290,12 @@ impl MockServer {
         let n =
             self.state.seq.load(Ordering::Relaxed) - self.state.count_base.load(Ordering::Relaxed);
         usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// Requests the rate limit ([`MockServerBuilder::rate_limit_requests`]) refused with a 429.
+    #[must_use]
+    pub fn rate_limited_count(&self) -> u64 {
+        self.state.rate_limited.load(Ordering::Relaxed)
     }
 
     /// TCP connections accepted since the server started (not reset by

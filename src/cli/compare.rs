@@ -59,7 +59,8 @@ Exit codes:
      results files that record no thresholds (without suites or --max-pass-rate-drop)
   3  no gate failed, but some cases have no answer on a side (errors), so a gate could
      not be checked
-  130  interrupted by Ctrl-C (compare only; the comparison covers finished results)
+  130  interrupted by Ctrl-C (compare only; the comparison covers finished results);
+       143 after SIGTERM, 129 after SIGHUP
 
 Docs: docs/drift.md";
 
@@ -273,12 +274,15 @@ pub(crate) fn read_results(paths: &[PathBuf]) -> Result<Vec<crate::results::Resu
     use rayon::prelude::*;
     let read: Vec<_> = paths
         .par_iter()
-        .map(|p| crate::results::read::read(p))
+        .map(|p| crate::results::read::read_recovering(p))
         .collect();
     let mut out = Vec::with_capacity(read.len());
     for (p, r) in paths.iter().zip(read) {
         match r {
-            Ok(f) => {
+            Ok((f, recovered)) => {
+                if let Some(rec) = recovered {
+                    eprintln!("warning: {}", rec.warning(p));
+                }
                 if !f.complete {
                     eprintln!(
                         "note: {} is incomplete (interrupted or cut short); cases it lacks show as missing or new",
@@ -430,6 +434,9 @@ pub(crate) fn finish(
         ..RenderOptions::default()
     };
     let text = render::terminal(&file, &opts);
+    // Answers, reasons and served model names are outside text: control characters shown,
+    // never sent raw (the rendering has no colour codes of its own).
+    let text = crate::report::escape::terminal(&text);
     // A closed pipe (`| head`) is not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if outputs.iter().any(|(_, k)| *k == OutputKind::Json) {
@@ -562,8 +569,12 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             .iter()
             .map(|s| s.suite.thresholds.clone())
             .collect();
+        let interrupted = ex
+            .signal
+            .map(crate::signals::Signal::exit_code)
+            .or(ex.interrupted.then_some(EXIT_INTERRUPTED));
         let suites = ex.plan.suites.iter().map(|s| s.suite.clone()).collect();
-        (ex.results, thresholds, ex.interrupted, None, suites)
+        (ex.results, thresholds, interrupted, None, suites)
     } else {
         if args.save_results.is_some() {
             eprintln!("error: --save-results writes a run's results; with --results nothing runs");
@@ -594,7 +605,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             Ok(s) => s,
             Err(code) => return code,
         };
-        (results, thresholds, false, Some(source), suites)
+        (results, thresholds, None, Some(source), suites)
     };
     let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
         Ok(s) => s,
@@ -633,9 +644,12 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     drop(sides);
     // As in `finish`: the process exits next.
     std::mem::forget(results);
-    if interrupted {
+    // A signal that came after the requests (while comparing) stops the command too.
+    let interrupted =
+        interrupted.or_else(|| crate::signals::received().map(crate::signals::Signal::exit_code));
+    if let Some(exit) = interrupted {
         eprintln!("interrupted: the comparison covers only the results that finished");
-        EXIT_INTERRUPTED
+        exit
     } else {
         code
     }

@@ -59,11 +59,16 @@ pub(crate) fn merge(args: &MergeArgs, color: super::ColorWhen) -> u8 {
     }
     let mut inputs = Vec::with_capacity(args.files.len());
     for f in &args.files {
-        match crate::results::read::read(f) {
-            Ok(file) => inputs.push(Input {
-                name: f.display().to_string(),
-                file,
-            }),
+        match crate::results::read::read_recovering(f) {
+            Ok((file, recovered)) => {
+                if let Some(rec) = recovered {
+                    eprintln!("warning: {}", rec.warning(f));
+                }
+                inputs.push(Input {
+                    name: f.display().to_string(),
+                    file,
+                });
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;

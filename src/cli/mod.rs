@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod run;
 mod schema;
+mod shard;
 mod snapshots;
 mod validate;
 
@@ -33,7 +34,8 @@ Exit codes:
   1    assertions failed, snapshots new or changed (or drift crossed a threshold)
   2    bad input: suite, dataset or flags
   3    provider errors left cases unanswered
-  130  interrupted by Ctrl-C (finished results were kept)
+  130  interrupted by Ctrl-C (finished results were kept); 143 after SIGTERM, 129 after
+       SIGHUP, handled the same way
 
 Environment:
   OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys (or each provider's `api_key_env`)
@@ -45,6 +47,10 @@ Environment:
   PROMPTDRIFT_MODE                    default for --mode
   PROMPTDRIFT_CACHE_DIR               response cache folder
   PROMPTDRIFT_LOG                     log filter, e.g. `debug`
+  PROMPTDRIFT_CA_CERTS                PEM file(s) of extra CAs to trust for HTTPS (a corporate
+                                      proxy's); SSL_CERT_FILE replaces the system's on Linux
+  PROMPTDRIFT_SHARD, …_SHARD_TOTAL    --shard auto: K/N (GitHub Actions), or N for Kubernetes
+  HTTP_PROXY, HTTPS_PROXY, ALL_PROXY  send requests through a proxy
   NO_COLOR, CLICOLOR_FORCE            colour off / on for `--color auto`
   CI, TF_BUILD                        CI mode (see --ci): no colour, no progress bar, plain
                                       progress lines, no snapshot writes; --no-ci turns it off
@@ -74,10 +80,18 @@ pub struct Cli {
     )]
     pub color: ColorWhen,
 
+    /// Let suites read `file://` paths outside their project folder (by default a suite may
+    /// only read files inside it; see `options.allow_files_outside_project`).
+    #[arg(long, global = true)]
+    pub allow_files_outside_project: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// How this process loads suites (`--allow-files-outside-project`), set once in [`main`].
+static LOAD_OPTIONS: std::sync::OnceLock<crate::suite::LoadOptions> = std::sync::OnceLock::new();
 
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,8 +177,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Every command, before it reads a file or starts a credential process: a value from an
+    // environment variable named like a secret never reaches an output.
+    crate::secret::register_environment();
+    install_panic_hook();
     init_logging(cli.verbose);
     VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
+    let _ = LOAD_OPTIONS.set(crate::suite::LoadOptions {
+        allow_files_outside_project: cli.allow_files_outside_project,
+    });
+    // Many requests in flight need many sockets: lift the soft open-file limit to the hard one.
+    crate::runner::fdlimit::raise_open_file_limit();
     let code = match cli.command {
         Command::Run(args) => run::run(
             &args,
@@ -211,6 +234,47 @@ where
         .map_err(|e| e.to_string())
 }
 
+/// A panic (a bug) is reported as the standard hook reports it, location, message and
+/// `RUST_BACKTRACE` backtrace, but scrubbed of every registered secret first: the message may
+/// quote a value that came from outside.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "Box<dyn Any>".into());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+            .then(|| backtrace.to_string());
+        let text = panic_report(
+            thread.name().unwrap_or("<unnamed>"),
+            &location,
+            &payload,
+            backtrace.as_deref(),
+        );
+        let _ = std::io::stderr().write_all(crate::secret::scrub(&text).as_bytes());
+    }));
+}
+
+/// The text of a panic report (what the standard hook prints).
+fn panic_report(thread: &str, location: &str, message: &str, backtrace: Option<&str>) -> String {
+    let mut out = format!("\nthread '{thread}' panicked at {location}:\n{message}\n");
+    match backtrace {
+        Some(b) => out.push_str(&format!("stack backtrace:\n{b}")),
+        None => out.push_str(
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        ),
+    }
+    out
+}
+
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var(crate::env::PROMPTDRIFT_LOG).ok().map_or_else(
@@ -225,9 +289,32 @@ fn init_logging(verbose: u8) {
     );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr(Vec::new()))
         .with_target(false)
         .try_init();
+}
+
+/// A log line on its way to stderr: every registered secret scrubbed first
+/// ([`crate::secret`]), whatever logged it (libraries log requests, signing inputs,
+/// credentials' ids at `trace`).
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let line = std::mem::take(&mut self.0);
+        std::io::stderr().write_all(&crate::secret::scrub_bytes(&line))
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 /// promptfoo config names a bare `run` / `validate` picks up when there is no `suites/`.
@@ -285,7 +372,9 @@ pub(crate) fn load_suites(
     let mut diags = Vec::new();
     let mut failed = false;
     for f in files {
-        match with_provider_checks(crate::suite::load_partial(f)).into_result() {
+        let opts = LOAD_OPTIONS.get().cloned().unwrap_or_default();
+        match with_provider_checks(crate::suite::load_partial_with_options(f, &opts)).into_result()
+        {
             Ok((s, w)) => {
                 diags.extend(w);
                 suites.push(s);
@@ -376,4 +465,24 @@ pub(crate) fn print_diagnostics(diags: &mut [Diagnostic]) {
     }
     let text = crate::report::diagnostics::render_all(&mut shown);
     eprint!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_report_is_scrubbed_and_shaped_like_the_standard_one() {
+        crate::secret::register("sk-panic-report-0123456789");
+        let text = super::panic_report(
+            "main",
+            "src/x.rs:1:2",
+            "bad answer: sk-panic-report-0123456789",
+            None,
+        );
+        assert_eq!(
+            crate::secret::scrub(&text),
+            "\nthread 'main' panicked at src/x.rs:1:2:\nbad answer: ***\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+        );
+        let with = super::panic_report("w", "a.rs:1:1", "m", Some("  0: f\n"));
+        assert!(with.ends_with("stack backtrace:\n  0: f\n"), "{with}");
+    }
 }

@@ -52,8 +52,13 @@ pub fn report(args: &ReportArgs) -> u8 {
             }
         }
     } else {
-        let file = match crate::results::read::parse(&bytes) {
-            Ok(f) => f,
+        let file = match crate::results::read::parse_recovering(&bytes) {
+            Ok((f, recovered)) => {
+                if let Some(rec) = recovered {
+                    eprintln!("warning: {}", rec.warning(&args.input));
+                }
+                f
+            }
             Err(message) => {
                 eprintln!(
                     "error: {}",

@@ -67,9 +67,16 @@ pub struct RunArgs {
     #[arg(long = "timeout-ms", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
 
-    /// Retries after a failed attempt (429, 5xx, timeouts), overriding suites and providers.
+    /// Retries after a failed attempt (5xx, timeouts, broken connections), overriding suites
+    /// and providers. A 429 (rate limited) waits its turn instead: see --rate-limit-wait.
     #[arg(long = "max-retries", value_name = "N")]
     pub max_retries: Option<u32>,
+
+    /// How long one request keeps waiting its turn after 429 answers (rate limited) before
+    /// it ends as an error (`90s`, `30m`, `1h`; default 10m). These waits do not use up
+    /// --max-retries; `0` makes a 429 a fault like any other.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub rate_limit_wait: Option<Duration>,
 
     /// Stream every answer from providers with a streaming API (SSE, NDJSON, AWS event
     /// stream), recording time to first token (`ttft_ms`) and output tokens per second, as
@@ -100,8 +107,11 @@ pub struct RunArgs {
     pub cassette_dir: Option<PathBuf>,
 
     /// Run only shard K of N (1-based), split by case id: N jobs cover every case once.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<(u32, u32)>,
+    /// `auto`: K and N from the CI engine's parallel-job variables (GitLab, Buildkite,
+    /// CircleCI, Kubernetes Indexed Jobs, or PROMPTDRIFT_SHARD=K/N; docs/ci.md). The shards
+    /// share each provider's `requests_per_minute`/`tokens_per_minute`: each gets 1/N.
+    #[arg(long, value_name = "K/N|auto", value_parser = super::shard::parse)]
+    pub shard: Option<super::shard::ShardArg>,
 
     /// Compare every result with its accepted snapshot under snapshots/; new and changed
     /// results are written as .snap.new for `promptdrift review` (see --snapshot-mode).
@@ -188,24 +198,6 @@ fn parse_age(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (k, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}` is not K/N (e.g. 2/4)"))?;
-    let k: u32 = k
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{k}` is not a number"))?;
-    let n: u32 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{n}` is not a number"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
-    }
-    Ok((k, n))
-}
-
 /// Writes results files as results arrive; adds them up for the terminal report (which keeps
 /// counts and the first few failures, not the results). Results are kept in memory only when
 /// something needs them all: `compare`, or a report written at the end (HTML, JUnit,
@@ -248,6 +240,14 @@ impl EventSink for CliSink {
                             .push(format!("{}: {e}", w.path().display()));
                     }
                 }
+                for w in &r.warnings {
+                    self.progress.println(&format!(
+                        "warning: {} × {}: {}",
+                        crate::report::escape::terminal(&r.case_id),
+                        crate::report::escape::terminal(&r.provider),
+                        crate::report::escape::terminal(w)
+                    ));
+                }
                 self.tally.add(r);
                 if let Some(all) = &mut self.results {
                     all.push(r.clone());
@@ -263,7 +263,7 @@ impl EventSink for CliSink {
                 if self.verbose {
                     self.progress.println(&format!(
                         "retry: {case_id} × {provider}: attempt {attempt} failed ({}), retrying in {} ms",
-                        error,
+                        crate::report::escape::terminal_line(&error.to_string()),
                         delay.as_millis()
                     ));
                 }
@@ -275,7 +275,9 @@ impl EventSink for CliSink {
                     "retrying"
                 );
             }
-            RunEvent::Warning(w) => self.progress.println(&format!("warning: {w}")),
+            RunEvent::Warning(w) => self
+                .progress
+                .println(&format!("warning: {}", crate::report::escape::terminal(w))),
             RunEvent::Interrupted { unfinished } => {
                 self.progress.clear();
                 eprintln!(
@@ -300,8 +302,10 @@ pub(crate) struct Executed {
     pub(crate) tally: Tally,
     /// Counts.
     pub(crate) summary: Summary,
-    /// Stopped by Ctrl-C.
+    /// Stopped by Ctrl-C, SIGTERM or SIGHUP.
     pub(crate) interrupted: bool,
+    /// The signal that stopped it.
+    pub(crate) signal: Option<crate::signals::Signal>,
     /// Results files that could not be written.
     pub(crate) write_errors: Vec<String>,
     /// Run information (for reports).
@@ -364,7 +368,19 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
     for e in &snaps.errors {
         eprintln!("error: cannot write snapshot: {e}");
     }
-    if ex.interrupted {
+    // A signal that arrived after the requests (while snapshots were written) stops the
+    // command too: what was written is whole, the rest is for the next run.
+    let signal = ex.signal.or_else(crate::signals::received);
+    if let Some(s) = signal.filter(|_| !ex.interrupted) {
+        eprintln!(
+            "interrupted ({}): every result was kept; {} snapshot(s) were not written: run again to write them",
+            s.name(),
+            snaps.interrupted
+        );
+    }
+    if let Some(s) = signal {
+        s.exit_code()
+    } else if ex.interrupted {
         EXIT_INTERRUPTED
     } else if !ex.write_errors.is_empty() || !snaps.errors.is_empty() || ex.summary.errors > 0 {
         EXIT_UNANSWERED
@@ -372,6 +388,25 @@ pub(crate) fn run(args: &RunArgs, ui: Ui) -> u8 {
         EXIT_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+/// `--shard`, with `auto` read from the CI engine's variables (said on stderr).
+fn resolve_shard(args: &RunArgs) -> Result<Option<super::shard::Resolved>, u8> {
+    let Some(arg) = args.shard else {
+        return Ok(None);
+    };
+    match super::shard::resolve(arg, &|k| std::env::var(k).ok()) {
+        Ok(r) => {
+            if arg == super::shard::ShardArg::Auto {
+                eprintln!("shard {}/{} ({})", r.k, r.n, r.source);
+            }
+            Ok(Some(r))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_BAD_INPUT)
+        }
     }
 }
 
@@ -474,18 +509,23 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         }
     };
     let project = plan::project_root(suites.first().map_or(Path::new("."), |s| s.dir.as_path()));
+    let shard = resolve_shard(args)?;
+    if let Err(e) = crate::runner::tls::check_ca_certs_env() {
+        eprintln!("error: {e}");
+        return Err(EXIT_BAD_INPUT);
+    }
     let opts = PlanOptions {
         mode: args.mode.map(Mode::from),
         providers: args.providers.clone(),
         filter,
         tags: args.tags.clone(),
         repeat: args.repeat,
-        shard: args.shard,
+        shard: shard.as_ref().map(|r| (r.k, r.n)),
         cassette_dir: args.cassette_dir.clone(),
         stream: args.stream,
         ..PlanOptions::default()
     };
-    let plan = match plan::build(suites, &opts) {
+    let mut plan = match plan::build(suites, &opts) {
         Ok(p) => p,
         Err(mut d) => {
             d.append(&mut warnings);
@@ -502,6 +542,11 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         return Err(EXIT_BAD_INPUT);
     }
     super::print_diagnostics(&mut warnings);
+    if let Some(r) = &shard {
+        for note in super::shard::share_limits(&mut plan, r.n) {
+            eprintln!("{note}");
+        }
+    }
 
     // The cache answers live requests only: with every suite replaying or recording it is off.
     let cache_mode = if plan.suites.iter().any(|s| s.mode == Mode::Live) {
@@ -518,7 +563,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         },
         started_at: crate::results::now_rfc3339(),
         planned: plan.jobs.len(),
-        shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        shard: shard.as_ref().map(|r| format!("{}/{}", r.k, r.n)),
         cache: Some(cache_mode.as_str().into()),
         thresholds: Some(crate::suite::model::Thresholds::strictest(
             plan.suites.iter().map(|s| &s.suite.thresholds),
@@ -569,6 +614,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         concurrency: args.concurrency.map(|c| c as usize),
         timeout: args.timeout_ms.map(Duration::from_millis),
         max_retries: args.max_retries,
+        rate_limit_wait: args.rate_limit_wait,
         cache,
         handle_ctrl_c: true,
         prune_cassettes: args.filter.is_none()
@@ -601,6 +647,11 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
             return Err(EXIT_UNANSWERED);
         }
     };
+    for (label, learned) in &report.rate_limits {
+        if let Some(line) = learned.describe(label) {
+            eprintln!("{line}");
+        }
+    }
     let complete = !report.interrupted;
     let mut summary: Summary = report.summary;
     if !complete {
@@ -621,6 +672,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         tally: sink.tally,
         summary,
         interrupted: report.interrupted,
+        signal: report.signal,
         write_errors: sink.write_errors,
         run_info,
         suite_infos,
@@ -673,8 +725,5 @@ mod tests {
         assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
         assert!(parse_age("3w").is_err());
-        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
-        assert!(parse_shard("5/4").is_err());
-        assert!(parse_shard("0/4").is_err());
     }
 }

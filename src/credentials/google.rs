@@ -255,6 +255,8 @@ impl Source for ServiceAccount {
     fn fetch(&self) -> Fetching<'_> {
         Box::pin(async move {
             let jwt = self.assertion()?;
+            // A signed assertion gets tokens for an hour: as secret as the token it asks for.
+            crate::secret::register(&jwt);
             let call = Call::post_form(
                 &self.token_uri,
                 &[

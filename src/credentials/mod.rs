@@ -253,15 +253,17 @@ impl Refreshing {
                 self.store(&o);
                 Ok(o.credential)
             }
-            Err(e) => match old {
-                Some((o, _)) if o.expires.is_none_or(|e| e > now) => {
+            // A token endpoint may echo what it was sent (a client secret, a refresh token,
+            // an assertion) in its error: scrubbed before the message goes anywhere.
+            Err(e) => match (old, crate::secret::scrub(&e)) {
+                (Some((o, _)), e) if o.expires.is_none_or(|e| e > now) => {
                     tracing::warn!(
                         "credentials: refreshing {} failed ({e}); the current credentials stay in use until they expire",
                         self.source.describe()
                     );
                     Ok(o.credential)
                 }
-                _ => Err(format!("{}: {e}", self.source.describe())),
+                (_, e) => Err(format!("{}: {e}", self.source.describe())),
             },
         }
     }
@@ -399,6 +401,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Reads a small text file (a token file); a missing or unreadable file is an error naming it.
+/// The token is registered with the scrubber before anyone sends it.
 pub(crate) fn read_token_file(path: &str, what: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the {what} file {path}: {e}"))?;
@@ -406,6 +409,7 @@ pub(crate) fn read_token_file(path: &str, what: &str) -> Result<String, String> 
     if text.is_empty() {
         return Err(format!("the {what} file {path} is empty"));
     }
+    crate::secret::register(&text);
     Ok(text)
 }
 

@@ -108,9 +108,13 @@ impl Reply {
 /// Connection failures and timeouts, naming the host; the answer's status is not checked.
 pub async fn send(call: Call) -> Result<Reply, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The run's TLS settings: the platform's roots and PROMPTDRIFT_CA_CERTS (a corporate
+    // proxy's CA signs the token endpoints' certificates as it signs the providers').
+    let tls = crate::runner::tls::process_config()?;
     let mut builder = reqwest::Client::builder()
         .timeout(TIMEOUT)
-        .user_agent(concat!("promptdrift/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!("promptdrift/", env!("CARGO_PKG_VERSION")))
+        .use_preconfigured_tls(tls);
     if call.metadata {
         builder = builder.no_proxy().connect_timeout(METADATA_CONNECT_TIMEOUT);
     }

@@ -1,8 +1,6 @@
 //! JSON checks: `is-json`, `contains-json`, `json-schema`, `json-path`, and the structural
 //! equality `equals` uses.
 
-use std::path::Path;
-
 use jsonschema::Validator;
 use serde_json::Value;
 use serde_json_path::JsonPath;
@@ -10,6 +8,7 @@ use serde_json_path::JsonPath;
 use super::JudgeError;
 use super::Raw;
 use super::args::{self, quote};
+use crate::suite::files::Files;
 use crate::suite::model::AssertionSpec;
 
 /// Structural equality where numbers compare by value (`1 == 1.0`) and object key order is
@@ -104,7 +103,7 @@ pub(crate) type Schema = Box<Validator>;
 /// `required` is false.
 pub(crate) fn schema(
     spec: &AssertionSpec,
-    dir: &Path,
+    files: Files<'_>,
     required: bool,
 ) -> Result<Option<Schema>, JudgeError> {
     let what = "a JSON Schema (a mapping, or `file://schema.json`)";
@@ -123,7 +122,7 @@ pub(crate) fn schema(
                 )
                 .with_help("write the schema inline as a mapping, or point at a file with `file://schema.json`"));
             };
-            loaded = load_schema_file(dir, rel)?;
+            loaded = load_schema_file(files, rel)?;
             &loaded
         }
         other => {
@@ -154,17 +153,15 @@ pub(crate) fn schema(
         })
 }
 
-fn load_schema_file(dir: &Path, rel: &str) -> Result<Value, JudgeError> {
-    let path = crate::suite::resolve_relative(dir, rel).map_err(|looked| {
-        JudgeError::at("value", format!("schema file `{rel}` not found"))
-            .with_help(format!("looked at: {looked}"))
-    })?;
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        JudgeError::at(
-            "value",
-            format!("cannot read schema file `{}`: {e}", path.display()),
-        )
-    })?;
+fn load_schema_file(files: Files<'_>, rel: &str) -> Result<Value, JudgeError> {
+    let (path, text) = crate::suite::files::read_text(files.dir, rel, files.access, "schema file")
+        .map_err(|e| {
+            let err = JudgeError::at("value", e.message);
+            match e.help {
+                Some(h) => err.with_help(h),
+                None => err,
+            }
+        })?;
     let yaml = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
@@ -222,11 +219,11 @@ pub(crate) struct IsJson {
 impl IsJson {
     pub(crate) fn compile(
         spec: &AssertionSpec,
-        dir: &Path,
+        files: Files<'_>,
         schema_required: bool,
     ) -> Result<Self, JudgeError> {
         Ok(IsJson {
-            schema: schema(spec, dir, schema_required)?,
+            schema: schema(spec, files, schema_required)?,
         })
     }
 
@@ -349,9 +346,9 @@ pub(crate) struct ContainsJson {
 }
 
 impl ContainsJson {
-    pub(crate) fn compile(spec: &AssertionSpec, dir: &Path) -> Result<Self, JudgeError> {
+    pub(crate) fn compile(spec: &AssertionSpec, files: Files<'_>) -> Result<Self, JudgeError> {
         Ok(ContainsJson {
-            schema: schema(spec, dir, false)?,
+            schema: schema(spec, files, false)?,
         })
     }
 

@@ -49,8 +49,20 @@ use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars
 pub struct CompileContext<'a> {
     /// The suite's folder, for `file://` values (JSON Schemas, grading prompts, programs).
     pub dir: &'a Path,
+    /// The suite's file rules (inside the project, size limit: [`crate::suite::files`]).
+    pub files: &'a crate::suite::files::FileAccess,
     /// The suite's grading-prompt overrides (`options.grader_prompts`), by assertion type.
     pub grader_prompts: Option<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> CompileContext<'a> {
+    /// The suite's folder with its file rules.
+    pub fn files(&self) -> crate::suite::files::Files<'a> {
+        crate::suite::files::Files {
+            dir: self.dir,
+            access: self.files,
+        }
+    }
 }
 
 /// An assertion ready to evaluate: its spec (value already templated) and whatever was
@@ -250,13 +262,13 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
             no_config()?;
             Check::IsJson(json::IsJson::compile(
                 spec,
-                ctx.dir,
+                ctx.files(),
                 spec.kind == K::JsonSchema,
             )?)
         }
         K::ContainsJson => {
             no_config()?;
-            Check::ContainsJson(json::ContainsJson::compile(spec, ctx.dir)?)
+            Check::ContainsJson(json::ContainsJson::compile(spec, ctx.files())?)
         }
         K::JsonPath => {
             no_config()?;

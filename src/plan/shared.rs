@@ -35,7 +35,8 @@ impl SharedAssertions {
             .cloned()
     }
 
-    /// Keeps `compiled` (compiled from `spec` as it is, untemplated) for the next equal spec.
+    /// Keeps `compiled` (compiled from `spec`: as written, or as rendered for a case when it
+    /// has templates) for the next equal spec.
     pub(super) fn insert(&mut self, spec: &AssertionSpec, compiled: Arc<CompiledAssertion>) {
         debug_assert!(compiled.spec == *spec, "shared under a different spec");
         self.by_hash
@@ -111,8 +112,10 @@ mod tests {
     }
 
     fn compiled(s: &AssertionSpec) -> Arc<CompiledAssertion> {
+        let files = crate::suite::files::FileAccess::for_suite_dir(Path::new("."));
         let ctx = CompileContext {
             dir: Path::new("."),
+            files: &files,
             grader_prompts: None,
         };
         Arc::new(crate::judge::compile(s, &ctx).expect("compiles"))

@@ -184,6 +184,15 @@ pub(crate) struct Translated {
 
 /// Loads a promptfoo config as a suite (what `run` and `validate` do with one).
 pub fn load(path: &Path, source: &str) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_with_options(path, source, &crate::suite::LoadOptions::default())
+}
+
+/// [`load`] with settings from the command line (`--allow-files-outside-project`).
+pub fn load_with_options(
+    path: &Path,
+    source: &str,
+    opts: &crate::suite::LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let t = convert::translate(path, source, &dir);
     if t.diags.iter().any(Diagnostic::is_error) {
@@ -192,7 +201,7 @@ pub fn load(path: &Path, source: &str) -> Result<(Suite, Vec<Diagnostic>), Vec<D
     if let Ok(mut r) = registry().lock() {
         r.insert(path.to_path_buf(), Arc::new(t.map));
     }
-    match crate::suite::load::load_generated(path, &t.native) {
+    match crate::suite::load::load_generated(path, &t.native, opts) {
         Ok((suite, mut warnings)) => {
             let mut diags = t.diags;
             diags.append(&mut warnings);

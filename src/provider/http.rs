@@ -438,6 +438,11 @@ pub(crate) fn resolve_headers(
             .help("header values are fixed text plus environment variables, e.g. `Bearer {{ env.GATEWAY_TOKEN }}`"));
         }
         if refs.is_empty() {
+            // A credential written into the suite itself: never stored (the header's name
+            // keeps it out of cassettes and cache keys), and scrubbed from what comes back.
+            if super::wire::is_sensitive_header(&lower) {
+                crate::secret::register(value.trim());
+            }
             plain.push((lower, value.clone()));
             continue;
         }
@@ -451,7 +456,11 @@ pub(crate) fn resolve_headers(
                     missing.get_or_insert_with(|| c[1].to_string());
                     String::new()
                 },
-                |v| v.trim().to_string(),
+                |v| {
+                    // The variable alone is what a server would echo back.
+                    crate::secret::register(v.trim());
+                    v.trim().to_string()
+                },
             )
         });
         if let Some(var) = missing {

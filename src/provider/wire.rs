@@ -202,7 +202,7 @@ impl Auth {
         }))
     }
 
-    /// Every secret value this credential holds, for scrubbing echoes from stored text.
+    /// Every secret value this credential holds (each is also in [`crate::secret`]'s registry).
     pub fn secret_values(&self) -> Vec<&str> {
         match self {
             Auth::None => Vec::new(),
@@ -300,10 +300,92 @@ impl RawResponse {
         String::from_utf8_lossy(&self.body)
     }
 
-    /// Parses the body as JSON.
+    /// Parses the body as JSON. Leniently: invalid UTF-8 and lone UTF-16 surrogate escapes
+    /// (`"\ud800"`), which a strict parser refuses (losing the whole answer), become U+FFFD;
+    /// [`RawResponse::decoding_warning`] says when that happened.
     pub fn json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_slice(&self.body)
+        serde_json::from_slice(&self.body).or_else(|strict| match lenient_json(&self.body) {
+            Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| strict),
+            None => Err(strict),
+        })
     }
+
+    /// Why the body could only be decoded leniently (see [`RawResponse::json`]), if it had to.
+    pub fn decoding_warning(&self) -> Option<String> {
+        let surrogates = lone_surrogates(&self.body, &mut None);
+        let utf8 = std::str::from_utf8(&self.body).is_err();
+        let what = match (surrogates, utf8) {
+            (0, false) => return None,
+            (n, false) => format!(
+                "{n} lone UTF-16 surrogate escape{} (such as `\\ud800`)",
+                if n == 1 { "" } else { "s" }
+            ),
+            (0, true) => "bytes that are not UTF-8".to_string(),
+            (n, true) => {
+                format!("bytes that are not UTF-8 and {n} lone UTF-16 surrogate escape(s)")
+            }
+        };
+        Some(format!(
+            "the answer held invalid Unicode ({what}); it was kept, with U+FFFD in their place"
+        ))
+    }
+}
+
+/// `body` made parseable by a strict JSON parser: invalid UTF-8 replaced, each lone surrogate
+/// escape written as `\ufffd`. `None` when there was nothing to replace.
+fn lenient_json(body: &[u8]) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(body);
+    let mut out = Some(Vec::with_capacity(text.len()));
+    let lone = lone_surrogates(text.as_bytes(), &mut out);
+    let changed = lone > 0 || matches!(text, std::borrow::Cow::Owned(_));
+    changed.then(|| out.unwrap_or_default())
+}
+
+/// Counts the `\uXXXX` escapes in `json` that are UTF-16 surrogates without their pair; when
+/// `out` is given, copies `json` into it with each of them replaced by `\ufffd`.
+fn lone_surrogates(json: &[u8], out: &mut Option<Vec<u8>>) -> usize {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = json.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut lone = 0;
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] != b'\\' {
+            let next = json[i..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .map_or(json.len(), |p| i + p);
+            if let Some(o) = out {
+                o.extend_from_slice(&json[i..next]);
+            }
+            i = next;
+            continue;
+        }
+        let step = match unit(i) {
+            Some(0xD800..=0xDBFF) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => 12,
+            Some(0xD800..=0xDFFF) => {
+                lone += 1;
+                if let Some(o) = out {
+                    o.extend_from_slice(b"\\ufffd");
+                }
+                i += 6;
+                continue;
+            }
+            Some(_) => 6,
+            // Any other escape is two bytes (`\n`, `\"`, `\\`); a stray one is left as it is.
+            None => 2,
+        };
+        let end = (i + step).min(json.len());
+        if let Some(o) = out {
+            o.extend_from_slice(&json[i..end]);
+        }
+        i = end;
+    }
+    lone
 }
 
 /// Headers that never enter a key, a cassette or a log, whatever provider sets them.
@@ -561,6 +643,27 @@ mod tests {
             headers: Vec::new(),
         };
         assert!(!sig.can_add_headers());
+    }
+
+    #[test]
+    fn lone_surrogates_are_replaced_not_fatal() {
+        let raw = |body: &[u8]| RawResponse {
+            status: 200,
+            body: body.to_vec(),
+            ..RawResponse::default()
+        };
+        let r = raw(br#"{"text":"a\ud800b \udc00 ok \ud83d\ude00 \\ud800 \n"}"#);
+        let v = r.json().unwrap();
+        assert_eq!(v["text"], "a\u{fffd}b \u{fffd} ok \u{1f600} \\ud800 \n");
+        let w = r.decoding_warning().unwrap();
+        assert!(w.contains("2 lone UTF-16 surrogate escapes"), "{w}");
+        let r = raw(b"{\"text\":\"caf\xe9\"}");
+        assert_eq!(r.json().unwrap()["text"], "caf\u{fffd}");
+        assert!(r.decoding_warning().unwrap().contains("not UTF-8"));
+        // Well-formed answers: no warning; broken JSON stays broken.
+        let r = raw(br#"{"text":"\ud83d\ude00 fine"}"#);
+        assert_eq!(r.decoding_warning(), None);
+        assert!(raw(br#"{"text":"\ud800"#).json().is_err());
     }
 
     #[test]

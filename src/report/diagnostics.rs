@@ -15,8 +15,9 @@ pub fn render_all(diags: &mut [Diagnostic]) -> String {
     for d in sorted {
         let src = sources
             .entry(d.file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&d.file).ok());
-        out.push_str(&d.render(src.as_deref()));
+            .or_insert_with(|| crate::suite::files::source_text(&d.file));
+        // A dataset or suite line may hold control characters: shown, never sent raw.
+        out.push_str(&super::escape::terminal(&d.render(src.as_deref())));
         out.push('\n');
     }
     out

@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::results::{CaseResult, RenderedPrompt, ResultsFile, Status, Summary};
@@ -135,7 +136,9 @@ struct Model<'a> {
     providers: Vec<ProviderView>,
     tags: Vec<&'a str>,
     rows: Vec<Row<'a>>,
-    results: Vec<Value>,
+    /// Each result's JSON text, not a `Value` tree: a tree of every result of a 100 000-case
+    /// run took gigabytes (bench/RESULTS.md, memory).
+    results: Vec<Box<RawValue>>,
     prompts: Vec<&'a RenderedPrompt>,
     /// Named metrics (`metric:` on assertions), per provider.
     metrics: Vec<crate::results::metrics::MetricSummary>,
@@ -247,7 +250,7 @@ impl<'a> Model<'a> {
         // Keyed by the prompt's JSON (messages are not `Hash`).
         let mut prompt_index: HashMap<String, usize> = HashMap::new();
         let mut rows: Vec<Row<'a>> = Vec::new();
-        let mut results: Vec<Value> = Vec::with_capacity(order.len());
+        let mut results: Vec<Box<RawValue>> = Vec::with_capacity(order.len());
         let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); columns.len()];
         let mut costs: Vec<Option<f64>> = vec![None; columns.len()];
         let mut models: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); columns.len()];
@@ -437,8 +440,8 @@ fn column<'a>(
 
 /// One result as the page needs it: the `CaseResult` JSON (so fields added to results show up
 /// without changes here) without what the row already says, plus the provider column and the
-/// index of its rendered prompt.
-fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Value {
+/// index of its rendered prompt. Kept as JSON text (the tree lives only while it is built).
+fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Box<RawValue> {
     let mut v = serde_json::to_value(r).expect("a result is always JSON");
     if let Value::Object(m) = &mut v {
         for k in [
@@ -454,7 +457,7 @@ fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Value {
         m.insert("column".into(), column.into());
         m.insert("rendered".into(), prompt.into());
     }
-    v
+    serde_json::value::to_raw_value(&v).expect("a result is always JSON")
 }
 
 /// Nearest-rank percentile of sorted values.

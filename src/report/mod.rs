@@ -1,6 +1,7 @@
 //! Renderers: they read results and diagnostics and produce text; they never run anything.
 
 pub mod diagnostics;
+pub mod escape;
 pub mod group;
 pub mod html;
 pub mod junit;

@@ -39,6 +39,9 @@ pub fn render(r: &Report, cache: crate::results::cached::CacheUse, answers: usiz
     if r.incomplete > 0 {
         skipped.push(format!("{} unfinished", r.incomplete));
     }
+    if r.interrupted > 0 {
+        skipped.push(format!("{} not written (interrupted)", r.interrupted));
+    }
     if !skipped.is_empty() {
         counts.push(format!("skipped: {}", skipped.join(", ")));
     }
@@ -74,12 +77,16 @@ pub fn render(r: &Report, cache: crate::results::cached::CacheUse, answers: usiz
                 if v.reasons.is_empty() {
                     String::new()
                 } else {
-                    format!("  {}", v.reasons.join("; "))
+                    format!("  {}", super::escape::terminal_line(&v.reasons.join("; ")))
                 },
             ),
-            Outcome::Unreadable(msg) => {
-                ("changed", format!("  accepted snapshot unreadable: {msg}"))
-            }
+            Outcome::Unreadable(msg) => (
+                "changed",
+                format!(
+                    "  accepted snapshot unreadable: {}",
+                    super::escape::terminal_line(msg)
+                ),
+            ),
             Outcome::Matched(_) => continue,
         };
         let file = match e.written {

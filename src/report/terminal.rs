@@ -327,11 +327,13 @@ pub fn render_tally_tables(
 ) -> String {
     let mut out = String::new();
     for (si, s) in tables.iter().enumerate() {
-        let providers = &s.providers;
+        // Names from a results file (`merge`) are outside text too: escaped for the terminal.
+        let escaped: Vec<String> = s.providers.iter().map(|p| esc(p)).collect();
+        let providers: Vec<&str> = escaped.iter().map(String::as_str).collect();
         let _ = writeln!(
             out,
             "{}: {} case{} × {} provider{} ({})",
-            opts.paint(BOLD, s.name),
+            opts.paint(BOLD, &esc(s.name)),
             s.cases.len(),
             plural(s.cases.len()),
             providers.len(),
@@ -360,7 +362,7 @@ pub fn render_tally_tables(
         }
         let case_w = shown
             .iter()
-            .map(|(id, _)| id.chars().count().min(48))
+            .map(|(id, _)| esc(id).chars().count().min(48))
             .max()
             .unwrap_or(4)
             .max(4);
@@ -390,7 +392,7 @@ pub fn render_tally_tables(
         out.push_str(header.trim_end());
         out.push('\n');
         for (id, row) in &shown {
-            let mut line = format!("  {:case_w$}", truncate(id, 48));
+            let mut line = format!("  {:case_w$}", truncate(&esc(id), 48));
             for (c, w) in row.iter().zip(&widths) {
                 let text = c.render();
                 let _ = write!(line, "  {}", pad(&text, opts.status(&text), *w));
@@ -522,6 +524,7 @@ fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
     names.dedup();
     let mut providers: Vec<&str> = all.iter().map(|m| m.provider.as_str()).collect();
     providers.dedup();
+    let shown = |p: &str| esc(p);
     let cell = |p: &str, n: &str| {
         all.iter()
             .find(|m| m.provider == p && m.metric == n)
@@ -532,7 +535,7 @@ fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
     };
     let first_w = providers
         .iter()
-        .map(|p| p.chars().count())
+        .map(|p| shown(p).chars().count())
         .max()
         .unwrap_or(0)
         .max("provider".len());
@@ -555,7 +558,7 @@ fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
     out.push_str(header.trim_end());
     out.push('\n');
     for p in &providers {
-        let mut line = format!("  {p:first_w$}");
+        let mut line = format!("  {:first_w$}", shown(p));
         for (n, w) in names.iter().zip(&widths) {
             let _ = write!(line, "  {:w$}", cell(p, n));
         }
@@ -566,14 +569,23 @@ fn metrics(out: &mut String, all: &[crate::results::metrics::MetricSummary]) {
 }
 
 fn title(r: &CaseResult) -> String {
-    let mut t = format!("{} × {}", r.case_id, r.provider);
+    let mut t = format!(
+        "{} × {}",
+        super::escape::terminal_line(&r.case_id),
+        super::escape::terminal_line(&r.provider)
+    );
     if r.prompt != "prompt-1" {
-        let _ = write!(t, " [{}]", r.prompt);
+        let _ = write!(t, " [{}]", super::escape::terminal_line(&r.prompt));
     }
     if r.sample > 0 {
         let _ = write!(t, " (sample {})", r.sample + 1);
     }
     t
+}
+
+/// Outside text for one line of the terminal ([`super::escape::terminal_line`]).
+fn esc(s: &str) -> String {
+    super::escape::terminal_line(s).into_owned()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -590,13 +602,14 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// Collapses whitespace (newlines included) and shortens, for one-line display.
+/// Collapses whitespace (newlines included) and shortens, for one-line display; control
+/// characters are shown escaped (`\x1b`), never sent raw ([`super::escape`]).
 pub fn one_line(s: &str, max: usize) -> String {
     let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.is_empty() {
         "(empty)".into()
     } else {
-        truncate(&collapsed, max)
+        truncate(&super::escape::terminal_line(&collapsed), max)
     }
 }
 

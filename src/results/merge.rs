@@ -429,6 +429,7 @@ mod tests {
             attempts: 1,
             assertions: vec![],
             error: None,
+            warnings: Vec::new(),
         }
     }
 

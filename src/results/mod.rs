@@ -205,6 +205,10 @@ pub struct CaseResult {
     /// Why there is no answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ProviderError>,
+    /// Things worth knowing about the answer that did not stop it from being judged (an
+    /// answer with invalid Unicode, decoded with U+FFFD).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The prompt exactly as sent, provider-neutral.

@@ -1,6 +1,12 @@
 //! Streams a results file: head first, then each result on its own line as it finishes,
 //! then the tail. A result is flushed to the OS at most 50 ms after it finishes, and
-//! immediately at the end or on Ctrl-C, so finished results survive an interruption.
+//! immediately at the end or on Ctrl-C (SIGTERM, SIGHUP), so finished results survive an
+//! interruption; a run killed outright leaves whole lines that `read` recovers.
+//!
+//! The file is written in place (so a killed run leaves what it finished where the user
+//! looks), under an exclusive lock held until the tail is written: a second run writing the
+//! same file is refused before it truncates anything, instead of interleaving two runs into
+//! invalid JSON.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -49,12 +55,13 @@ struct TailSummary<'a> {
 }
 
 impl ResultsWriter {
-    /// Creates (or truncates) the file and writes the head.
+    /// Locks the file (refusing one another run is writing), truncates it and writes the
+    /// head.
     pub fn create(path: &Path, run: &RunInfo, suites: &[SuiteInfo]) -> std::io::Result<Self> {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = File::create(path)?;
+        let file = lock_for_writing(path)?;
         let mut out = BufWriter::with_capacity(1 << 16, file);
         let head = serde_json::to_string(&Head {
             schema: SCHEMA_NAME,
@@ -118,5 +125,55 @@ impl ResultsWriter {
     /// Flushes what was written so far (called on Ctrl-C before the tail).
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Opens `path` for writing without truncating it, takes an exclusive lock, then truncates:
+/// a file another run holds is left as it is.
+fn lock_for_writing(path: &Path) -> std::io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another promptdrift run is writing this file (it holds its lock); wait for it to finish or write to another path",
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_info() -> RunInfo {
+        serde_json::from_value(serde_json::json!({
+            "mode": "live", "started_at": "2026-01-01T00:00:00Z", "planned": 0
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_and_the_first_file_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let first = ResultsWriter::create(&path, &run_info(), &[]).unwrap();
+        let e = ResultsWriter::create(&path, &run_info(), &[]).unwrap_err();
+        assert!(e.to_string().contains("another promptdrift run"), "{e}");
+        first.finish(&Summary::default(), true).unwrap();
+        let f = crate::results::read::read(&path).unwrap();
+        assert!(f.complete);
+        // Released at the end: the next run may write it.
+        let again = ResultsWriter::create(&path, &run_info(), &[]).unwrap();
+        again.finish(&Summary::default(), false).unwrap();
+        assert!(!crate::results::read::read(&path).unwrap().complete);
     }
 }

@@ -174,11 +174,16 @@ impl RecordedRequest {
 }
 
 impl RecordedResponse {
-    /// From a raw answer, with sensitive headers dropped and `secrets` scrubbed from the body.
-    pub fn from_raw(raw: &RawResponse, latency_ms: u64, secrets: &[&str]) -> Self {
-        let text = scrub(&raw.text(), secrets);
+    /// From a raw answer, with sensitive headers dropped and every registered secret
+    /// ([`crate::secret`]) scrubbed.
+    pub fn from_raw(raw: &RawResponse, latency_ms: u64) -> Self {
+        let text = crate::secret::scrub(&raw.text()).into_owned();
         let (body, body_text) = match serde_json::from_str::<Value>(&text) {
-            Ok(v) if !text.trim().is_empty() => (v, None),
+            Ok(mut v) if !text.trim().is_empty() => {
+                // Decoded: a key the body held only in `\u` escapes is whole now.
+                crate::secret::scrub_json(&mut v);
+                (v, None)
+            }
             _ => (Value::Null, Some(text)),
         };
         RecordedResponse {
@@ -187,11 +192,14 @@ impl RecordedResponse {
                 .headers
                 .iter()
                 .filter(|(k, _)| !is_sensitive_header(k) && keep_response_header(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), crate::secret::scrub(v).into_owned()))
                 .collect(),
             body,
             body_text,
-            stderr: raw.stderr.as_deref().map(|s| scrub(s, secrets)),
+            stderr: raw
+                .stderr
+                .as_deref()
+                .map(|s| crate::secret::scrub(s).into_owned()),
             latency_ms,
             streamed: false,
             ttft_ms: None,
@@ -200,19 +208,21 @@ impl RecordedResponse {
     }
 
     /// A streamed answer as recorded: the head (status, kept headers) and the assembled
-    /// answer, whose strings were scrubbed of `secrets` by the caller.
+    /// answer, its strings scrubbed of every registered secret ([`crate::secret`]).
     pub fn streamed(
         head: &RawResponse,
         answer: &Response,
         latency_ms: u64,
         ttft_ms: Option<u64>,
     ) -> Self {
-        let mut r = RecordedResponse::from_raw(head, latency_ms, &[]);
+        let mut r = RecordedResponse::from_raw(head, latency_ms);
+        let mut answer = answer.clone();
+        crate::secret::scrub_answer(&mut answer);
         r.body = Value::Null;
         r.body_text = None;
         r.streamed = true;
         r.ttft_ms = ttft_ms;
-        r.answer = Some(answer.clone());
+        r.answer = Some(answer);
         r
     }
 
@@ -259,17 +269,6 @@ fn keep_response_header(name: &str) -> bool {
             | "retry-after-ms"
             | "x-should-retry"
     ) || name.starts_with("x-amzn-bedrock-")
-}
-
-/// Replaces every occurrence of a secret (at least 4 characters) with `***`.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if s.len() >= 4 && out.contains(s) {
-            out = out.replace(s, "***");
-        }
-    }
-    out
 }
 
 /// A cassette loaded for replay or record.
@@ -516,13 +515,14 @@ mod tests {
             stderr: None,
         };
         let key = fingerprint("anthropic:m", &wire(), 0, false);
+        crate::secret::register("sk-ant-secret");
         c.record(
             key.clone(),
             Entry {
                 case: Some("c1".into()),
                 sample: 0,
                 request: RecordedRequest::from_wire(&wire()),
-                response: RecordedResponse::from_raw(&raw, 12, &["sk-ant-secret"]),
+                response: RecordedResponse::from_raw(&raw, 12),
             },
         );
         c.save(true).unwrap();

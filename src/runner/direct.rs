@@ -1,18 +1,21 @@
-//! Plain-HTTP requests to an IP address, straight over hyper's HTTP/1.1 connections.
+//! Requests to a provider straight over hyper's HTTP/1.1 connections, over TLS (rustls) for
+//! `https://`.
 //!
-//! reqwest spends several microseconds per request on machinery a request to a local model
-//! server or the benchmark's mock does not use: parsing the URL again at three places
-//! (request builder, redirect policy, response), its redirect and retry layers, the
-//! connection pool's bookkeeping. At tens of thousands of answers per second on one thread,
-//! that was about an eighth of the runner's CPU time (bench/RESULTS.md). This module sends
-//! such requests itself; everything else (HTTPS, host names, proxies) stays on reqwest.
+//! reqwest spends several microseconds per request on machinery a run does not use: parsing
+//! the URL again at three places (request builder, redirect policy, response), its redirect
+//! and retry layers, the connection pool's bookkeeping. At tens of thousands of answers per
+//! second on one thread, that was about an eighth of the runner's CPU time (bench/RESULTS.md).
+//! This module sends every request itself, plain or TLS, to an IP address or a host name;
+//! reqwest sends them only through a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`).
 //!
 //! What it keeps from reqwest, so the wire and the errors are the same: the URL parsed by the
 //! same parser (once per distinct URL, then cached), the `Host` header hyper-util would write,
 //! `user-agent` and `accept: */*` unless the request sets them, `TCP_NODELAY`, a 10 s connect
-//! timeout, idle connections reused (and dropped after 60 s idle), a request that a reused
-//! connection closed before sending it sent again on a new one, and one total timeout over
-//! connecting, sending and reading the whole answer.
+//! timeout (resolving the name, connecting, and the TLS handshake), the addresses of a name
+//! tried in order, the same TLS settings and roots (`tls.rs`, shared with reqwest), idle
+//! connections reused (and dropped after 60 s idle), a request that a reused connection
+//! closed before sending it sent again on a new one, and one total timeout over connecting,
+//! sending and reading the whole answer.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -23,11 +26,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use reqwest::header::{ACCEPT, HOST, HeaderMap, HeaderValue, USER_AGENT};
+use rustls::pki_types::ServerName;
+
+use super::tls::TlsConfig;
 
 /// Distinct URLs remembered (a run uses a handful: one or two per provider).
 const MAX_ORIGINS: usize = 256;
-/// Idle connections kept per address (as reqwest is configured in `transport.rs`).
-const MAX_IDLE_PER_ADDR: usize = 1024;
+/// Idle connections kept per origin (as reqwest is configured in `transport.rs`).
+const MAX_IDLE_PER_ORIGIN: usize = 1024;
 /// An idle connection older than this is closed rather than reused.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to open a connection.
@@ -36,20 +42,42 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where a request goes, parsed once per URL.
 #[derive(Debug)]
 pub(super) struct Origin {
-    addr: SocketAddr,
-    /// The `Host` header: the host, with the port unless it is 80.
+    /// Scheme, host and port: connections are pooled by it.
+    key: Arc<str>,
+    /// An address, or a name to resolve when connecting.
+    dest: Dest,
+    /// The server name for TLS (`https://` only).
+    tls: Option<ServerName<'static>>,
+    /// The `Host` header: the host, with the port unless it is the scheme's default.
     host: HeaderValue,
     /// The request target (origin form: path and query).
     target: hyper::Uri,
 }
 
+#[derive(Debug, Clone)]
+enum Dest {
+    Addr(SocketAddr),
+    Name(String, u16),
+}
+
+impl std::fmt::Display for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dest::Addr(a) => write!(f, "{a}"),
+            Dest::Name(h, p) => write!(f, "{h}:{p}"),
+        }
+    }
+}
+
 /// Why a direct request failed; `transport.rs` words it as it words reqwest's errors.
 #[derive(Debug)]
 pub(super) enum Failure {
-    /// Connecting (or the connection's handshake) failed.
+    /// Resolving, connecting or the TLS or HTTP handshake failed.
     Connect(Box<dyn std::error::Error + Send + Sync>),
     /// Connecting took longer than [`CONNECT_TIMEOUT`].
     ConnectTimeout,
+    /// The TLS settings could not be made (a bad `PROMPTDRIFT_CA_CERTS`).
+    Setup(String),
     /// Sending the request or reading the answer's head failed.
     Request(hyper::Error),
     /// Reading the answer's body failed.
@@ -76,23 +104,44 @@ impl std::fmt::Debug for Idle {
 #[derive(Debug, Default)]
 pub(super) struct Direct {
     origins: Mutex<HashMap<String, Option<Arc<Origin>>>>,
-    idle: Mutex<HashMap<SocketAddr, Vec<Idle>>>,
+    idle: Mutex<HashMap<Arc<str>, Vec<Idle>>>,
+    /// Schemes that go through a proxy (reqwest sends those).
+    proxied_http: bool,
+    proxied_https: bool,
+    tls: TlsConfig,
 }
 
 impl Direct {
-    /// The direct client, unless a proxy is configured for plain HTTP (reqwest honours the
-    /// proxy variables; requests then all go through it).
-    pub(super) fn from_env() -> Option<Direct> {
-        let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-            .iter()
-            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
-        (!proxied).then(Direct::default)
+    /// The direct client, for the schemes no proxy variable covers (reqwest honours the
+    /// proxy variables; those requests all go through it).
+    pub(super) fn from_env(tls: TlsConfig) -> Option<Direct> {
+        let set = |names: &[&str]| {
+            names
+                .iter()
+                .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+        };
+        let all = set(&["ALL_PROXY", "all_proxy"]);
+        let d = Direct {
+            proxied_http: all || set(&["HTTP_PROXY", "http_proxy"]),
+            proxied_https: all || set(&["HTTPS_PROXY", "https_proxy"]),
+            tls,
+            ..Direct::default()
+        };
+        (!(d.proxied_http && d.proxied_https)).then_some(d)
     }
 
-    /// Where `url` goes, when this client can send it: `http://` to an IP address with
-    /// nothing unusual (no user name or password). `None`: reqwest sends it.
+    /// Where `url` goes, when this client can send it: `http://` or `https://` with nothing
+    /// unusual (no user name or password), and no proxy for its scheme. `None`: reqwest
+    /// sends it.
     pub(super) fn origin(&self, url: &str) -> Option<Arc<Origin>> {
-        if !url.starts_with("http://") {
+        let proxied = if url.starts_with("https://") {
+            self.proxied_https
+        } else if url.starts_with("http://") {
+            self.proxied_http
+        } else {
+            true
+        };
+        if proxied {
             return None;
         }
         let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
@@ -145,7 +194,7 @@ impl Direct {
                     return Ok(());
                 }
             }
-            self.checkin(origin.addr, sender);
+            self.checkin(origin, sender);
             Ok(())
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -165,7 +214,7 @@ impl Direct {
         let (parts, body) = resp.into_parts();
         let headers = header_list(&parts.headers);
         let body = body.collect().await.map_err(Failure::Body)?.to_bytes();
-        self.checkin(origin.addr, sender);
+        self.checkin(origin, sender);
         Ok((status, headers, Vec::from(body)))
     }
 
@@ -181,16 +230,16 @@ impl Direct {
         ),
         Failure,
     > {
-        let (mut sender, reused) = self.checkout(origin.addr).await?;
+        let (mut sender, reused) = self.checkout(origin).await?;
         // The path only: a query string may carry something a log should not.
-        tracing::trace!(method = %req.method(), path = req.uri().path(), addr = %origin.addr, reused, "sending");
+        tracing::trace!(method = %req.method(), path = req.uri().path(), to = %origin.dest, reused, "sending");
         let resp = match sender.try_send_request(req).await {
             Ok(r) => r,
             Err(mut e) => match e.take_message() {
                 // A reused connection the server closed before the request went out: the
                 // request was not sent, so it is sent again on a new connection.
                 Some(req) if reused => {
-                    sender = Box::pin(connect(origin.addr)).await?;
+                    sender = Box::pin(self.connect(origin)).await?;
                     sender.send_request(req).await.map_err(Failure::Request)?
                 }
                 _ => return Err(Failure::Request(e.into_error())),
@@ -199,16 +248,13 @@ impl Direct {
         Ok((resp, sender))
     }
 
-    /// An idle connection to `addr` that is still open, or a new one; and whether it was
+    /// An idle connection to `origin` that is still open, or a new one; and whether it was
     /// reused.
-    async fn checkout(
-        &self,
-        addr: SocketAddr,
-    ) -> Result<(SendRequest<Full<Bytes>>, bool), Failure> {
+    async fn checkout(&self, origin: &Origin) -> Result<(SendRequest<Full<Bytes>>, bool), Failure> {
         loop {
             let idle = {
                 let mut pool = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                pool.get_mut(&addr).and_then(Vec::pop)
+                pool.get_mut(&origin.key).and_then(Vec::pop)
             };
             let Some(mut idle) = idle else { break };
             if idle.sender.is_closed() || idle.since.elapsed() > IDLE_TIMEOUT {
@@ -221,22 +267,81 @@ impl Direct {
             }
         }
         // Boxed: the handshake's future is large, and is needed once per connection.
-        Ok((Box::pin(connect(addr)).await?, false))
+        Ok((Box::pin(self.connect(origin)).await?, false))
     }
 
-    fn checkin(&self, addr: SocketAddr, sender: SendRequest<Full<Bytes>>) {
+    fn checkin(&self, origin: &Origin, sender: SendRequest<Full<Bytes>>) {
         if sender.is_closed() {
             return;
         }
         let mut pool = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = pool.entry(addr).or_default();
-        if list.len() < MAX_IDLE_PER_ADDR {
+        let list = pool.entry(origin.key.clone()).or_default();
+        if list.len() < MAX_IDLE_PER_ORIGIN {
             list.push(Idle {
                 sender,
                 since: Instant::now(),
             });
         }
     }
+
+    /// Opens a connection (TLS for `https://`); its I/O runs as a task on the current
+    /// runtime.
+    async fn connect(&self, origin: &Origin) -> Result<SendRequest<Full<Bytes>>, Failure> {
+        let open = async {
+            let stream = tcp(&origin.dest).await?;
+            let _ = stream.set_nodelay(true);
+            tracing::trace!(to = %origin.dest, tls = origin.tls.is_some(), "connected");
+            match &origin.tls {
+                None => handshake(hyper_util::rt::TokioIo::new(stream)).await,
+                Some(name) => {
+                    let config = self.tls.get().map_err(Failure::Setup)?;
+                    let stream = tokio_rustls::TlsConnector::from(config)
+                        .connect(name.clone(), stream)
+                        .await
+                        .map_err(|e| Failure::Connect(Box::new(e)))?;
+                    handshake(hyper_util::rt::TokioIo::new(stream)).await
+                }
+            }
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, open)
+            .await
+            .map_err(|_| Failure::ConnectTimeout)?
+    }
+}
+
+/// A TCP connection to `dest`: a name is resolved, and its addresses tried in order.
+async fn tcp(dest: &Dest) -> Result<tokio::net::TcpStream, Failure> {
+    let addrs: Vec<SocketAddr> = match dest {
+        Dest::Addr(a) => vec![*a],
+        Dest::Name(host, port) => tokio::net::lookup_host((host.as_str(), *port))
+            .await
+            .map_err(|e| Failure::Connect(Box::new(e)))?
+            .collect(),
+    };
+    let mut last = None;
+    for addr in addrs {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Failure::Connect(Box::new(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the name has no address")
+    }))))
+}
+
+/// HTTP/1.1 over an open connection; the connection's task is spawned.
+async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, Failure>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| Failure::Connect(Box::new(e)))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 /// Receives a streamed answer: its head, then the body piece by piece.
@@ -283,44 +388,40 @@ fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Opens a connection; its I/O runs as a task on the current runtime.
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, Failure> {
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
-        .await
-        .map_err(|_| Failure::ConnectTimeout)?
-        .map_err(|e| Failure::Connect(Box::new(e)))?;
-    let _ = stream.set_nodelay(true);
-    tracing::trace!(%addr, "connected");
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| Failure::Connect(Box::new(e)))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
-}
-
 /// Parses `url` the way reqwest does (the WHATWG parser, then `http::Uri`); `None` unless
-/// it is `http://` to an IP address, without credentials.
+/// it is `http://` or `https://`, without credentials.
 fn parse_origin(url: &str) -> Option<Origin> {
     let parsed = reqwest::Url::parse(url).ok()?;
-    if parsed.scheme() != "http" || !parsed.username().is_empty() || parsed.password().is_some() {
+    let tls = match parsed.scheme() {
+        "http" => false,
+        "https" => true,
+        _ => return None,
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
         return None;
     }
     let host = parsed.host_str()?;
-    let ip: IpAddr = host
+    let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
-        .parse()
-        .ok()?;
+        .unwrap_or(host);
     let port = parsed.port_or_known_default()?;
+    let ip: Option<IpAddr> = bare.parse().ok();
+    let dest = match ip {
+        Some(ip) => Dest::Addr(SocketAddr::new(ip, port)),
+        None => Dest::Name(bare.to_string(), port),
+    };
+    let server_name = if tls {
+        Some(ServerName::try_from(bare.to_string()).ok()?)
+    } else {
+        None
+    };
     let uri: hyper::Uri = parsed.as_str().parse().ok()?;
-    let host = uri.host()?;
-    let host = match uri.port_u16() {
-        Some(p) if p != 80 => HeaderValue::from_str(&format!("{host}:{p}")).ok()?,
-        _ => HeaderValue::from_str(host).ok()?,
+    let uri_host = uri.host()?;
+    // The URL parser drops a port that is the scheme's default; any other is written.
+    let host_header = match parsed.port() {
+        Some(p) => HeaderValue::from_str(&format!("{uri_host}:{p}")).ok()?,
+        None => HeaderValue::from_str(uri_host).ok()?,
     };
     let target = match uri.path_and_query() {
         Some(pq) if pq.as_str() != "/" => {
@@ -329,8 +430,10 @@ fn parse_origin(url: &str) -> Option<Origin> {
         _ => hyper::Uri::from_static("/"),
     };
     Some(Origin {
-        addr: SocketAddr::new(ip, port),
-        host,
+        key: format!("{}://{}:{port}", parsed.scheme(), bare).into(),
+        dest,
+        tls: server_name,
+        host: host_header,
         target,
     })
 }
@@ -339,14 +442,22 @@ fn parse_origin(url: &str) -> Option<Origin> {
 mod tests {
     use super::*;
 
+    fn addr(o: &Origin) -> SocketAddr {
+        match &o.dest {
+            Dest::Addr(a) => *a,
+            Dest::Name(h, p) => panic!("a name: {h}:{p}"),
+        }
+    }
+
     #[test]
     fn origins_are_parsed_as_reqwest_parses_them() {
         let o = parse_origin("http://127.0.0.1:8080/v1/chat/completions?a=1").unwrap();
-        assert_eq!(o.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(addr(&o), "127.0.0.1:8080".parse().unwrap());
         assert_eq!(o.host, "127.0.0.1:8080");
         assert_eq!(o.target, "/v1/chat/completions?a=1");
+        assert!(o.tls.is_none());
         let o = parse_origin("http://127.0.0.1/").unwrap();
-        assert_eq!(o.addr.port(), 80);
+        assert_eq!(addr(&o).port(), 80);
         assert_eq!(o.host, "127.0.0.1");
         assert_eq!(o.target, "/");
         // The WHATWG parser normalises the path as reqwest would send it.
@@ -354,13 +465,34 @@ mod tests {
         assert_eq!(o.host, "127.0.0.1");
         assert_eq!(o.target, "/b%20c");
         let o = parse_origin("http://[::1]:9/x").unwrap();
-        assert_eq!(o.addr, "[::1]:9".parse().unwrap());
+        assert_eq!(addr(&o), "[::1]:9".parse().unwrap());
         assert_eq!(o.host, "[::1]:9");
+        // HTTPS and host names: TLS with the host as server name; the default port is not
+        // written in `Host`, another one is (also 80 on https).
+        let o = parse_origin("https://api.openai.com/v1/chat/completions").unwrap();
+        assert!(matches!(&o.dest, Dest::Name(h, 443) if h == "api.openai.com"));
+        assert_eq!(o.host, "api.openai.com");
+        assert_eq!(
+            o.tls,
+            Some(ServerName::try_from("api.openai.com".to_string()).unwrap())
+        );
+        assert_eq!(&*o.key, "https://api.openai.com:443");
+        let o = parse_origin("https://127.0.0.1:8443/v1").unwrap();
+        assert_eq!(addr(&o).port(), 8443);
+        assert_eq!(o.host, "127.0.0.1:8443");
+        assert!(o.tls.is_some());
+        assert_eq!(
+            parse_origin("https://example.com:80/").unwrap().host,
+            "example.com:80"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:11434/api").unwrap().host,
+            "localhost:11434"
+        );
         // Everything else goes through reqwest.
-        assert!(parse_origin("https://127.0.0.1:8080/x").is_none());
-        assert!(parse_origin("http://localhost:8080/x").is_none());
         assert!(parse_origin("http://user:pw@127.0.0.1:8080/x").is_none());
         assert!(parse_origin("http://127.0.0.1:99999/x").is_none());
+        assert!(parse_origin("ftp://127.0.0.1/x").is_none());
     }
 
     /// A server on 127.0.0.1 that answers `answers_per_conn` requests per connection (then

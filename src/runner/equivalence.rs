@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use super::executor::{Shared, Source, Target, obtain, scrub_auth};
+use super::executor::{LearnedLimits, Shared, Source, Target, obtain};
 use super::limits::estimate_tokens;
 use super::{DEFAULT_CONCURRENCY, RunError, RunOptions};
 use crate::drift::equivalence::{self, JudgeRequest, JudgeSummary, Judgments};
@@ -56,7 +56,7 @@ pub fn judge(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let shared = Shared::new(plan, opts)?;
+    let shared = Shared::new(plan, opts, &mut LearnedLimits::for_run(plan, opts))?;
     let mut judgments = Judgments::for_suites(
         plan.suites
             .iter()
@@ -199,7 +199,7 @@ async fn by_embeddings(
         cassette_path: &e.cassette_path,
         forced: e.built.cassette.is_some(),
         limits: &asker.shared.helper_limits[asker.suite].1[judge.index],
-        estimated_tokens: 0,
+        estimated_tokens: crate::runner::limits::TokenEstimate::default(),
         check: &check,
         stream: None,
     };
@@ -263,7 +263,7 @@ async fn embed_text(
         &e.spec.config,
     );
     let vector = protocol.parse(&got.raw).map_err(|mut err| {
-        err.message = scrub_auth(&err.message, &wire);
+        crate::secret::scrub_string(&mut err.message);
         format!("embedder `{label}`: {err}")
     })?;
     Ok((
@@ -384,9 +384,12 @@ async fn ask_chat(
         .await
         .map_err(|(err, _)| format!("chat judge `{label}`: {err}"))?;
     let response = protocol.parse(&got.raw).map_err(|mut err| {
-        err.message = scrub_auth(&err.message, &wire);
+        crate::secret::scrub_string(&mut err.message);
         format!("chat judge `{label}`: {err}")
     })?;
+    // What the parser decoded (a key in `\u` escapes is whole now).
+    let mut response = response;
+    crate::secret::scrub_answer(&mut response);
     let cost = cost(g.spec.kind(), protocol.price_model(), &response.usage, c);
     let text = if response.text.trim().is_empty() {
         response.refusal.unwrap_or_default()

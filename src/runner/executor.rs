@@ -13,7 +13,7 @@ use futures_util::{FutureExt, StreamExt};
 use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
 use super::grading;
-use super::limits::{ProviderLimits, estimate_tokens};
+use super::limits::{Learned, ProviderLimits, TokenEstimate, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
 use super::{
@@ -76,8 +76,8 @@ pub(super) struct Target<'p> {
     pub(super) forced: bool,
     /// Concurrency and rate limits.
     pub(super) limits: &'p ProviderLimits,
-    /// Tokens the request may use (for `tokens_per_minute`).
-    pub(super) estimated_tokens: u64,
+    /// Tokens the request may use (for tokens-per-minute limits).
+    pub(super) estimated_tokens: TokenEstimate,
     /// Whether a 2xx answer is usable (parsing it; the usage corrects the token estimate);
     /// a failure may be retried.
     pub(super) check: &'p dyn Fn(&RawResponse) -> Result<Option<Usage>, ProviderError>,
@@ -85,26 +85,83 @@ pub(super) struct Target<'p> {
     pub(super) stream: Option<&'p dyn Fn() -> Box<dyn StreamDecoder>>,
 }
 
-fn limits_of<'a>(configs: impl Iterator<Item = &'a ProviderConfig>) -> Vec<ProviderLimits> {
-    configs.map(ProviderLimits::from_config).collect()
+/// Limits learned from answers, by what the vendor counts together: the same model at the
+/// same endpoint with the same key setting (every entry of every suite calling it shares them).
+#[derive(Default)]
+pub(super) struct LearnedLimits {
+    by_key: HashMap<String, std::sync::Arc<Learned>>,
+    /// Each distinct one, with the label of the first entry calling it (for the report).
+    named: Vec<(String, std::sync::Arc<Learned>)>,
+    concurrency: usize,
+}
+
+impl LearnedLimits {
+    /// None learned yet; windows capped at the run's concurrency.
+    pub(super) fn for_run(plan: &Plan, opts: &RunOptions) -> Self {
+        LearnedLimits {
+            concurrency: run_concurrency(plan, opts),
+            ..LearnedLimits::default()
+        }
+    }
+
+    fn limits<'a>(
+        &mut self,
+        specs: impl Iterator<Item = &'a crate::suite::model::ProviderSpec>,
+    ) -> Vec<ProviderLimits> {
+        specs
+            .map(|spec| {
+                let c = &spec.config;
+                let key = format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    spec.id,
+                    c.base_url.as_deref().unwrap_or(""),
+                    c.api_key_env.as_deref().unwrap_or(""),
+                    c.other
+                        .get("endpoint")
+                        .or_else(|| c.other.get("region"))
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                );
+                let learned = self
+                    .by_key
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let l = std::sync::Arc::<Learned>::default();
+                        l.cap_window(self.concurrency);
+                        self.named.push((spec.label.clone(), l.clone()));
+                        l
+                    })
+                    .clone();
+                ProviderLimits::sharing(c, learned)
+            })
+            .collect()
+    }
 }
 
 impl<'p> Shared<'p> {
     /// The state of a run of `plan` (limits per provider and helper, transport, cache).
-    pub(super) fn new(plan: &'p Plan, opts: &'p RunOptions) -> Result<Self, RunError> {
+    /// Providers that the vendor counts together share one [`LearnedLimits`] entry.
+    pub(super) fn new(
+        plan: &'p Plan,
+        opts: &'p RunOptions,
+        learned: &mut LearnedLimits,
+    ) -> Result<Self, RunError> {
         let transport = Transport::new().map_err(RunError::Setup)?;
+        // An `exec` command inherits the environment and could print any key in it (the CLI
+        // registers it at start; a library caller gets it here).
+        crate::secret::register_environment();
         let limits = plan
             .suites
             .iter()
-            .map(|s| limits_of(s.providers.iter().map(|p| &p.spec.config)))
+            .map(|s| learned.limits(s.providers.iter().map(|p| &p.spec)))
             .collect();
         let helper_limits = plan
             .suites
             .iter()
             .map(|s| {
                 (
-                    limits_of(s.helpers.graders.iter().map(|g| &g.spec.config)),
-                    limits_of(s.helpers.embedders.iter().map(|e| &e.spec.config)),
+                    learned.limits(s.helpers.graders.iter().map(|g| &g.spec)),
+                    learned.limits(s.helpers.embedders.iter().map(|e| &e.spec)),
                 )
             })
             .collect();
@@ -157,18 +214,17 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))?;
-    let shared = Shared::new(plan, opts)?;
+    // At most what the open-file limit can hold (raised to its hard limit first).
+    let (concurrency, fd_warning) = super::fdlimit::cap_concurrency(run_concurrency(plan, opts));
+    let mut learned = LearnedLimits {
+        concurrency,
+        ..LearnedLimits::default()
+    };
+    let shared = Shared::new(plan, opts, &mut learned)?;
     let started = Instant::now();
-    let concurrency = opts
-        .concurrency
-        .or_else(|| {
-            plan.suites
-                .iter()
-                .filter_map(|s| s.suite.options.concurrency)
-                .max()
-        })
-        .unwrap_or(DEFAULT_CONCURRENCY)
-        .max(1);
+    if let Some(w) = fd_warning {
+        sink.event(RunEvent::Warning(&w));
+    }
     sink.event(RunEvent::Started {
         planned: plan.jobs.len(),
     });
@@ -187,14 +243,14 @@ pub fn run(
         let mut in_flight: FuturesUnordered<Finished<'_>> = FuturesUnordered::new();
         let mut held: HashMap<GroupKey, Vec<(Job, CaseResult)>> = HashMap::new();
         let ctrl_c = async {
-            if opts.handle_ctrl_c {
-                let _ = tokio::signal::ctrl_c().await;
+            if opts.handle_ctrl_c && crate::signals::install() {
+                crate::signals::wait().await
             } else {
-                std::future::pending::<()>().await;
+                std::future::pending().await
             }
         };
         tokio::pin!(ctrl_c);
-        let mut interrupted = false;
+        let mut interrupted = None;
         let shared = &shared;
         loop {
             while in_flight.len() < concurrency && next < plan.jobs.len() {
@@ -209,8 +265,8 @@ pub fn run(
             }
             tokio::select! {
                 biased;
-                () = &mut ctrl_c => {
-                    interrupted = true;
+                signal = &mut ctrl_c => {
+                    interrupted = Some(signal);
                     // Results that finished while the signal arrived are kept too: their
                     // answers are already cached, and a result is never lost to Ctrl-C.
                     while let Some(Some(done)) = in_flight.next().now_or_never() {
@@ -255,7 +311,7 @@ pub fn run(
         }
         drop(in_flight);
         flush_notes(shared, sink);
-        if interrupted {
+        if interrupted.is_some() {
             // Answers held for `select-best` are finished results too: keep them, as errors.
             let mut rest: Vec<(Job, CaseResult)> = held.into_values().flatten().collect();
             rest.sort_by_key(|(j, _)| (j.suite, j.case, j.sample, j.provider, j.prompt));
@@ -267,6 +323,8 @@ pub fn run(
         }
         (summary, interrupted)
     });
+    let signal = interrupted;
+    let interrupted = signal.is_some();
     let mut summary = summary;
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if interrupted {
@@ -280,10 +338,31 @@ pub fn run(
         sink.event(RunEvent::Warning(&msg));
     }
     rt.shutdown_timeout(Duration::from_millis(100));
+    let rate_limits = learned
+        .named
+        .iter()
+        .map(|(label, l)| (label.clone(), l.report()))
+        .filter(|(_, r)| r.rate_limited > 0 || r.announced.iter().any(Option::is_some))
+        .collect();
     Ok(RunReport {
         summary,
         interrupted,
+        rate_limits,
+        signal,
     })
+}
+
+/// Requests in flight at most: `-j`, else the largest `options.concurrency`, else 16.
+fn run_concurrency(plan: &Plan, opts: &RunOptions) -> usize {
+    opts.concurrency
+        .or_else(|| {
+            plan.suites
+                .iter()
+                .filter_map(|s| s.suite.options.concurrency)
+                .max()
+        })
+        .unwrap_or(DEFAULT_CONCURRENCY)
+        .max(1)
 }
 
 /// The answers `select-best` compares: one case, one sample, every provider and prompt.
@@ -358,10 +437,17 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, pc, case, provider) = plan.parts(&job);
     let req = plan.request(&job);
-    let rendered = RenderedPrompt {
+    let mut rendered = RenderedPrompt {
         system: req.system.clone(),
         messages: req.messages.clone(),
     };
+    // A key a prompt was given (a `file://` var, a dataset column) is sent, never stored.
+    if let Some(system) = &mut rendered.system {
+        crate::secret::scrub_string(system);
+    }
+    for m in &mut rendered.messages {
+        crate::secret::scrub_string(&mut m.content);
+    }
     let mut result = CaseResult {
         suite: ps.suite.name.clone(),
         case_id: case.id.clone(),
@@ -389,6 +475,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         attempts: 0,
         assertions: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
@@ -406,7 +493,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             .expect("only providers with a stream decoder are planned to stream")
     };
     let check = |raw: &RawResponse| {
-        let r = protocol.parse(raw)?;
+        let r = parse_scrubbed(protocol.as_ref(), raw)?;
         let usage = r.usage;
         *parsed.borrow_mut() = Some(r);
         Ok(Some(usage))
@@ -441,11 +528,14 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         Ok(r) => r,
         Err(e) => {
             let mut e = crate::provider::endpoint::name_url_of_not_found(e, &wire);
-            e.message = scrub_auth(&e.message, &wire);
+            crate::secret::scrub_string(&mut e.message);
             result.error = Some(e);
             return result;
         }
     };
+    if let Some(w) = answer.raw.decoding_warning() {
+        result.warnings.push(w);
+    }
     result.ttft_ms = ttft_ms;
     result.output_tokens_per_second =
         output_tokens_per_second(response.usage.output, answer.latency_ms, ttft_ms);
@@ -561,7 +651,28 @@ fn response_of(
     }
     match (answer.source, parsed) {
         (Source::Live, Some(r)) => Ok(r),
-        _ => protocol.parse(&answer.raw),
+        _ => parse_scrubbed(protocol, &answer.raw),
+    }
+}
+
+/// Parses a (scrubbed) raw answer and scrubs what the parser decoded: a key the body held
+/// only in JSON `\u` escapes (`\u0073\u006b…`) is whole once decoded.
+fn parse_scrubbed(
+    protocol: &dyn crate::provider::Provider,
+    raw: &RawResponse,
+) -> Result<Response, ProviderError> {
+    match protocol.parse(raw) {
+        Ok(mut r) => {
+            crate::secret::scrub_answer(&mut r);
+            Ok(r)
+        }
+        Err(mut e) => {
+            crate::secret::scrub_string(&mut e.message);
+            if let Some(code) = &mut e.code {
+                crate::secret::scrub_string(code);
+            }
+            Err(e)
+        }
     }
 }
 
@@ -636,12 +747,15 @@ fn from_cassette(
             )
         })?;
         return Ok(Answer {
-            raw: rec.to_raw(),
+            raw: scrubbed(rec.to_raw()),
             latency_ms: rec.latency_ms,
             source: Source::Cassette,
             attempts: 0,
             cached_unix: None,
-            streamed: streamed.map(|(response, ttft_ms)| StreamedAnswer { response, ttft_ms }),
+            streamed: streamed.map(|(mut response, ttft_ms)| {
+                crate::secret::scrub_answer(&mut response);
+                StreamedAnswer { response, ttft_ms }
+            }),
         });
     }
     let why = cassette
@@ -665,7 +779,8 @@ fn from_cassette(
 fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Answer> {
     let cache = shared.cache.as_ref()?;
     if target.stream.is_some() {
-        let (response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
+        let (mut response, latency_ms, ttft_ms, created) = cache.get_streamed(key)?;
+        crate::secret::scrub_answer(&mut response);
         return Some(Answer {
             raw: RawResponse {
                 status: 200,
@@ -680,7 +795,7 @@ fn from_cache(shared: &Shared<'_>, target: &Target<'_>, key: &str) -> Option<Ans
     }
     let hit = cache.get(key)?;
     Some(Answer {
-        raw: hit.raw,
+        raw: scrubbed(hit.raw),
         latency_ms: hit.latency_ms,
         source: Source::Cache,
         attempts: 0,
@@ -695,6 +810,16 @@ enum Sent {
     Whole(RawResponse, Duration),
     /// A 2xx stream.
     Stream(Box<StreamSent>),
+}
+
+impl Sent {
+    /// Status and headers.
+    fn head(&self) -> &RawResponse {
+        match self {
+            Sent::Whole(raw, _) => raw,
+            Sent::Stream(s) => &s.head,
+        }
+    }
 }
 
 /// A 2xx stream: the head, the assembled answer or why there is none, and the times.
@@ -744,6 +869,10 @@ async fn send_once(
 
 /// The network, with retries: each usable answer is cached and recorded before it is
 /// returned; a final failure from the server is recorded too (a replay reproduces it).
+///
+/// Two budgets: faults (timeouts, 5xx, broken connections) are retried `max_retries` times;
+/// a 429 (rate limited) instead waits its turn, as long as the request has waited less than
+/// the run's `rate_limit_wait` for it (the retry budget is for faults, not for pacing).
 async fn live(
     shared: &Shared<'_>,
     target: &Target<'_>,
@@ -752,38 +881,16 @@ async fn live(
     sample: u32,
     cache_key: Option<&str>,
 ) -> Result<Answer, (ProviderError, u32)> {
-    let ps = &shared.plan.suites[target.suite as usize];
-    let cfg = target.config;
-    let timeout = shared
-        .opts
-        .timeout
-        .or(cfg.timeout_ms.map(Duration::from_millis))
-        .or(ps.suite.options.timeout_ms.map(Duration::from_millis))
-        .unwrap_or(DEFAULT_TIMEOUT);
-    let policy = RetryPolicy {
-        max_retries: shared
-            .opts
-            .max_retries
-            .or(cfg.max_retries)
-            .or(ps.suite.options.max_retries)
-            .unwrap_or(shared.opts.retry.max_retries),
-        ..shared.opts.retry
-    };
+    let timeout = request_timeout(shared, target);
+    let mut budget = Budget::new(shared, target);
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let sent = {
-            let Some(_admission) = target
-                .limits
-                .acquire(target.estimated_tokens, &target.label)
-                .await
-            else {
-                return Err((
-                    ProviderError::new(ErrorClass::Cancelled, "run stopped"),
-                    attempt,
-                ));
-            };
-            send_once(shared, target, wire, timeout).await
+        let Some(sent) = attempt_once(shared, target, wire, timeout).await else {
+            return Err((
+                ProviderError::new(ErrorClass::Cancelled, "run stopped"),
+                attempt,
+            ));
         };
         let Failed {
             error,
@@ -801,16 +908,31 @@ async fn live(
                 Failed { error, raw: None }
             }
         };
-        let Decision::Retry(delay) = decide(&error, attempt, &policy, fastrand::f64()) else {
-            // A final answer from the server (a 400, a content filter) is kept in the
-            // cassette too, so a replay reproduces it.
-            if let Some((raw, latency_ms)) = &final_raw {
-                record(shared, target, wire, raw, *latency_ms, case_id, sample);
+        let delay = match budget.next(&error) {
+            Ok(delay) => delay,
+            Err(why) => {
+                // A final answer from the server (a 400, a content filter) is kept in the
+                // cassette too, so a replay reproduces it.
+                if let Some((raw, latency_ms)) = &final_raw {
+                    record(shared, target, wire, raw, *latency_ms, case_id, sample);
+                }
+                let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
+                if let Some(why) = why {
+                    error.message = format!("{} ({why})", error.message);
+                }
+                crate::secret::scrub_string(&mut error.message);
+                return Err((error, attempt));
             }
-            let mut error = crate::provider::endpoint::name_url_of_not_found(error, wire);
-            error.message = scrub_auth(&error.message, wire);
-            return Err((error, attempt));
         };
+        if error.class == ErrorClass::RateLimited {
+            // The whole provider waits, not just this request: its other requests would get
+            // 429s too (a delay from the body, Gemini's RetryInfo or Azure's message, counts
+            // as a `retry-after` header does; without one, this request's backoff).
+            target
+                .limits
+                .learned()
+                .pause(tokio::time::Instant::now(), delay);
+        }
         shared.retries.borrow_mut().push(RetryNote {
             case_id: case_id.to_string(),
             provider: target.label.clone(),
@@ -820,6 +942,104 @@ async fn live(
         });
         tokio::time::sleep(delay).await;
     }
+}
+
+/// The per-request timeout: `--timeout-ms`, the provider's, the suite's, else 120 s.
+fn request_timeout(shared: &Shared<'_>, target: &Target<'_>) -> Duration {
+    let ps = &shared.plan.suites[target.suite as usize];
+    shared
+        .opts
+        .timeout
+        .or(target.config.timeout_ms.map(Duration::from_millis))
+        .or(ps.suite.options.timeout_ms.map(Duration::from_millis))
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// What a request may still spend on failed attempts: retries for faults, time for rate
+/// limits.
+struct Budget {
+    policy: RetryPolicy,
+    faults: u32,
+    rate_limited: u32,
+    patience: Duration,
+    started: Instant,
+}
+
+impl Budget {
+    fn new(shared: &Shared<'_>, target: &Target<'_>) -> Self {
+        let ps = &shared.plan.suites[target.suite as usize];
+        Budget {
+            policy: RetryPolicy {
+                max_retries: shared
+                    .opts
+                    .max_retries
+                    .or(target.config.max_retries)
+                    .or(ps.suite.options.max_retries)
+                    .unwrap_or(shared.opts.retry.max_retries),
+                ..shared.opts.retry
+            },
+            faults: 0,
+            rate_limited: 0,
+            patience: shared
+                .opts
+                .rate_limit_wait
+                .unwrap_or(super::DEFAULT_RATE_LIMIT_WAIT),
+            started: Instant::now(),
+        }
+    }
+
+    /// How long to wait before the next attempt after `error`, or why not to make one
+    /// (`None`: the error says it all).
+    fn next(&mut self, error: &ProviderError) -> Result<Duration, Option<String>> {
+        let waits_its_turn = error.class == ErrorClass::RateLimited
+            && error.should_retry != Some(false)
+            && !self.patience.is_zero();
+        if waits_its_turn {
+            self.rate_limited += 1;
+            let delay = error.retry_after.unwrap_or_else(|| {
+                super::retry::backoff(self.rate_limited, &self.policy, fastrand::f64())
+            });
+            if self.started.elapsed() + delay <= self.patience {
+                return Ok(delay);
+            }
+            return Err(Some(format!(
+                "still rate limited after {} answers 429 over {} s; a request waits at most {} s for its turn (--rate-limit-wait)",
+                self.rate_limited,
+                self.started.elapsed().as_secs(),
+                self.patience.as_secs()
+            )));
+        }
+        self.faults += 1;
+        match decide(error, self.faults, &self.policy, fastrand::f64()) {
+            Decision::Retry(d) => Ok(d),
+            Decision::GiveUp => Err(None),
+        }
+    }
+}
+
+/// One attempt: admitted by the provider's limits, sent, and its answer's rate-limit headers
+/// learned from. `None`: the run stopped while it waited.
+async fn attempt_once(
+    shared: &Shared<'_>,
+    target: &Target<'_>,
+    wire: &WireRequest,
+    timeout: Duration,
+) -> Option<Result<Sent, ProviderError>> {
+    let admission = target
+        .limits
+        .acquire(target.estimated_tokens, &target.label)
+        .await?;
+    let sent = send_once(shared, target, wire, timeout).await;
+    if let Ok(s) = &sent {
+        let head = s.head();
+        let retry_after = if head.status == 429 {
+            crate::provider::retry_after(head)
+        } else {
+            None
+        };
+        target.limits.observe(&admission, head, retry_after);
+    }
+    Some(sent)
 }
 
 /// Checks an attempt's answer; a usable one is cached and recorded.
@@ -875,8 +1095,8 @@ fn settle(
                 target.estimated_tokens,
                 outcome.as_ref().ok().map(|r| &r.usage),
             );
-            let mut response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
-            scrub_response(&mut response, wire);
+            // Scrubbed by the transport, as assembled (`streaming.rs`).
+            let response = outcome.map_err(|error| Box::new(Failed { error, raw: None }))?;
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key)
                 && let Err(e) = cache.put_streamed(key, target.id, &response, latency_ms, ttft_ms)
             {
@@ -914,15 +1134,13 @@ fn record(
     case_id: &str,
     sample: u32,
 ) {
-    let secrets = secrets_of(wire);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     keep(
         shared,
         target,
         wire,
         case_id,
         sample,
-        RecordedResponse::from_raw(raw, latency_ms, &secrets),
+        RecordedResponse::from_raw(raw, latency_ms),
     );
 }
 
@@ -975,67 +1193,11 @@ fn keep(
     }
 }
 
-/// The credential values of a request, for scrubbing echoes of them from stored text.
-fn secrets_of(wire: &WireRequest) -> Vec<String> {
-    let mut out: Vec<String> = match wire {
-        WireRequest::Http(h) => h
-            .auth
-            .secret_values()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        WireRequest::Exec(_) => Vec::new(),
-    };
-    // Temporary credentials fetched during the run (src/credentials).
-    out.extend(crate::secret::registered());
-    out
-}
-
-pub(super) fn scrub_auth(text: &str, wire: &WireRequest) -> String {
-    let secrets = secrets_of(wire);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    super::cassette::scrub(text, &secrets)
-}
-
-/// Scrubs the request's credentials from every string of an assembled (streamed) answer
-/// before it is judged, cached, recorded or written: a stream's pieces are joined first, so
-/// a secret split across two events is still found whole.
-fn scrub_response(r: &mut Response, wire: &WireRequest) {
-    let secrets = secrets_of(wire);
-    if secrets.iter().all(|s| s.len() < 4) {
-        return;
-    }
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let scrub = |s: &mut String| {
-        if secrets.iter().any(|x| x.len() >= 4 && s.contains(x)) {
-            *s = super::cassette::scrub(s, &secrets);
-        }
-    };
-    scrub(&mut r.text);
-    scrub(&mut r.finish_raw);
-    for s in [
-        &mut r.refusal,
-        &mut r.model,
-        &mut r.response_id,
-        &mut r.request_id,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        scrub(s);
-    }
-    for call in &mut r.tool_calls {
-        scrub_json(call, &scrub);
-    }
-}
-
-fn scrub_json(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
-    match v {
-        serde_json::Value::String(s) => scrub(s),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
-        _ => {}
-    }
+/// An answer read back from the cache or a cassette, scrubbed as a live one is (a file
+/// written by an older version, or by hand, may hold a key).
+fn scrubbed(mut raw: RawResponse) -> RawResponse {
+    crate::secret::scrub_response(&mut raw);
+    raw
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use futures_util::future::LocalBoxFuture;
 use tokio::io::AsyncWriteExt;
 
 use super::executor::{Shared, Target, obtain};
-use super::limits::estimate_tokens;
+use super::limits::{TokenEstimate, estimate_tokens};
 use crate::judge::graded::{self, Call, CommandCall, CommandResult, Failure, Reply};
 use crate::judge::{self, CompiledAssertion, GradeContext, Judged, Observation, Verdict};
 use crate::plan::{Job, Plan};
@@ -185,10 +185,9 @@ async fn grader(
     let answer = obtain(shared, &target, &wire, case_id, 0)
         .await
         .map_err(|(e, n)| failed("grader", label, &e, n))?;
-    let response = protocol.parse(&answer.raw).map_err(|mut e| {
-        e.message = super::executor::scrub_auth(&e.message, &wire);
-        failed("grader", label, &e, answer.attempts)
-    })?;
+    let response = protocol
+        .parse(&answer.raw)
+        .map_err(|e| failed("grader", label, &e, answer.attempts))?;
     let text = if response.text.trim().is_empty() {
         response.refusal.unwrap_or_default()
     } else {
@@ -222,7 +221,7 @@ async fn embed(
         cassette_path: &e.cassette_path,
         forced: e.built.cassette.is_some(),
         limits: &shared.helper_limits[suite as usize].1[ei],
-        estimated_tokens: 0,
+        estimated_tokens: TokenEstimate::default(),
         check: &check,
         stream: None,
     };

@@ -1,23 +1,38 @@
-//! Per-provider limits: requests in flight (`max_concurrency`), requests per minute
-//! (`requests_per_minute`) and tokens per minute (`tokens_per_minute`).
+//! Per-provider limits: the suite's ceilings (`max_concurrency`, `requests_per_minute`,
+//! `tokens_per_minute`) and what the provider's own answers say (`learned.rs`: announced
+//! limits, `retry-after` pauses, AIMD when it says nothing).
 //!
-//! Rates are paced, not bucketed: each request reserves its share of the minute
+//! ```text
+//!  acquire ─► window slot (AIMD, learned) ─► max_concurrency ─► reserve: ceilings + learned
+//!             buckets + retry-after pause ─► sleep ─► (still paused? sleep on) ─► sent
+//!  answer  ─► observe: headers → buckets; 429 → pause, window ─► Admission dropped
+//! ```
+//!
+//! Ceilings are paced, not bucketed: each request reserves its share of the minute
 //! (`60 s / rpm` for a request, `tokens × 60 s / tpm` for its tokens) on a schedule and
-//! waits for its slot, so requests leave evenly spaced, which is how providers enforce the
-//! limits in practice (OpenAI quantises 60 000 RPM into 1 000 per second). Tokens are
-//! estimated before sending (prompt characters / 4, plus `max_tokens`) and corrected with the
-//! answer's reported usage; a request that gets no answer gives its tokens back.
+//! waits for its slot, so requests leave evenly spaced. Tokens are estimated before sending
+//! (prompt characters / 4, plus `max_tokens`, as OpenAI counts them against a limit) and
+//! corrected with the answer's reported usage; a request that gets no answer gives its tokens
+//! back. Learned limits mirror the server's bucket instead (its burst included) and are
+//! corrected by every answer's `remaining`.
 //!
 //! Waiting is reported as a `tracing` event (`rate limit: waiting`), at info level the first
 //! time a provider waits and at debug level after that.
 
-use std::sync::Mutex;
+mod headers;
+mod learned;
+
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+pub use headers::{Announced, Announcement, Dim, go_duration, parse as parse_headers, rfc3339};
+pub use learned::{Learned, LearnedReport, Outcome, Ticket};
+
+use crate::provider::wire::RawResponse;
 use crate::provider::{Request, Usage};
 use crate::suite::model::ProviderConfig;
 
@@ -81,15 +96,50 @@ pub enum LimitKind {
     Requests,
     /// `tokens_per_minute`.
     Tokens,
+    /// A limit the provider announced in its headers.
+    Announced(Dim),
+    /// A 429's `retry-after`.
+    RetryAfter,
 }
 
 impl LimitKind {
-    /// The config key.
+    /// The config key, or what the provider said.
     pub fn as_str(self) -> &'static str {
         match self {
             LimitKind::Requests => "requests_per_minute",
             LimitKind::Tokens => "tokens_per_minute",
+            LimitKind::Announced(Dim::Requests) => "announced requests/min",
+            LimitKind::Announced(Dim::Tokens) => "announced tokens/min",
+            LimitKind::Announced(Dim::InputTokens) => "announced input tokens/min",
+            LimitKind::Announced(Dim::OutputTokens) => "announced output tokens/min",
+            LimitKind::RetryAfter => "retry-after",
         }
+    }
+}
+
+/// Tokens a request may use, estimated before sending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenEstimate {
+    /// Prompt tokens: about four characters each.
+    pub input: u64,
+    /// The output limit (`max_tokens`), 0 when unset.
+    pub output: u64,
+}
+
+impl TokenEstimate {
+    /// Input and output together (what a tokens-per-minute limit counts).
+    pub fn total(self) -> u64 {
+        self.input.saturating_add(self.output)
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn units(self) -> learned::Units {
+        [
+            1.0,
+            self.total() as f64,
+            self.input as f64,
+            self.output as f64,
+        ]
     }
 }
 
@@ -99,87 +149,168 @@ pub struct ProviderLimits {
     concurrency: Option<Semaphore>,
     requests: Option<Pacer>,
     tokens: Option<Pacer>,
+    learned: Arc<Learned>,
     waited_before: AtomicBool,
 }
 
-/// What [`ProviderLimits::acquire`] hands back: hold it while the request is in flight.
+/// What [`ProviderLimits::acquire`] hands back: hold it while the request is in flight, and
+/// hand its answer to [`ProviderLimits::observe`].
 #[derive(Debug)]
 pub struct Admission<'a> {
     _permit: Option<SemaphorePermit<'a>>,
+    ticket: Ticket<'a>,
     /// Tokens reserved (to correct once the usage is known).
-    pub estimated_tokens: u64,
+    pub estimated_tokens: TokenEstimate,
     /// Total time spent waiting for rate limits.
     pub waited: Duration,
 }
 
 impl ProviderLimits {
-    /// From a provider's config; `None` limits are off.
+    /// From a provider's config; `None` limits are off. Learns on its own.
     pub fn from_config(c: &ProviderConfig) -> Self {
+        Self::sharing(c, Arc::default())
+    }
+
+    /// From a provider's config, learning into `learned` (shared by the entries that call
+    /// the same model at the same endpoint).
+    pub fn sharing(c: &ProviderConfig, learned: Arc<Learned>) -> Self {
         ProviderLimits {
             concurrency: c.max_concurrency.map(|n| Semaphore::new(n.max(1))),
             requests: c.requests_per_minute.map(Pacer::new),
             tokens: c.tokens_per_minute.map(Pacer::new),
+            learned,
             waited_before: AtomicBool::new(false),
         }
     }
 
-    /// Whether any limit is set.
+    /// Whether any ceiling is set in the suite.
     pub fn is_limited(&self) -> bool {
         self.concurrency.is_some() || self.requests.is_some() || self.tokens.is_some()
     }
 
-    /// Waits for the rate limits (the requests pacer, then the tokens pacer), then for a
-    /// concurrency slot. `provider` names the provider in the tracing event.
-    pub async fn acquire(&self, estimated_tokens: u64, provider: &str) -> Option<Admission<'_>> {
-        let mut waited = Duration::ZERO;
+    /// What the provider's answers taught the run.
+    pub fn learned(&self) -> &Arc<Learned> {
+        &self.learned
+    }
+
+    /// Waits for room in the learned window, a concurrency slot, then the rate limits (the
+    /// suite's ceilings, the announced limits and any `retry-after` pause, the longest wait
+    /// wins). `provider` names the provider in the tracing event.
+    pub async fn acquire(&self, estimate: TokenEstimate, provider: &str) -> Option<Admission<'_>> {
+        let ticket = self.learned.admit(estimate.units()).await;
+        let permit = match &self.concurrency {
+            Some(s) => Some(s.acquire().await.ok()?),
+            None => None,
+        };
         let now = Instant::now();
-        let mut wait = Duration::ZERO;
-        let mut kind = LimitKind::Requests;
+        let (wait, kind) = self.reserve(&ticket, estimate, now);
+        let mut held = !wait.is_zero() && !matches!(kind, LimitKind::Requests | LimitKind::Tokens);
+        if !wait.is_zero() {
+            self.log_wait(provider, kind, wait);
+            tokio::time::sleep_until(now + wait).await;
+        }
+        held |= self.sit_out_pause(provider).await;
+        let waited = now.elapsed();
+        if held {
+            self.learned.held(waited);
+        }
+        self.learned.sent(&ticket, Instant::now());
+        Some(Admission {
+            _permit: permit,
+            ticket,
+            estimated_tokens: estimate,
+            waited,
+        })
+    }
+
+    /// Reserves a request's units with every limit at `now`: the longest wait, and which limit
+    /// set it.
+    fn reserve(
+        &self,
+        ticket: &Ticket<'_>,
+        estimate: TokenEstimate,
+        now: Instant,
+    ) -> (Duration, LimitKind) {
+        let (mut wait, why) = self.learned.reserve(ticket, now);
+        let mut kind = why.map_or(LimitKind::RetryAfter, LimitKind::Announced);
         if let Some(p) = &self.requests {
-            wait = p.reserve(1.0, now);
+            let w = p.reserve(1.0, now);
+            if w > wait {
+                wait = w;
+                kind = LimitKind::Requests;
+            }
         }
         if let Some(p) = &self.tokens {
             #[allow(clippy::cast_precision_loss)]
-            let w = p.reserve(estimated_tokens as f64, now);
+            let w = p.reserve(estimate.total() as f64, now);
             if w > wait {
                 wait = w;
                 kind = LimitKind::Tokens;
             }
         }
-        if !wait.is_zero() {
-            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-            if self.waited_before.swap(true, Ordering::Relaxed) {
-                tracing::debug!(
-                    provider,
-                    limit = kind.as_str(),
-                    wait_ms,
-                    "rate limit: waiting"
-                );
-            } else {
-                tracing::info!(
-                    provider,
-                    limit = kind.as_str(),
-                    wait_ms,
-                    "rate limit: waiting"
-                );
+        (wait, kind)
+    }
+
+    /// Sleeps out a `retry-after` pause that began while the request waited; whether there was
+    /// one.
+    async fn sit_out_pause(&self, provider: &str) -> bool {
+        let mut paused_at_all = false;
+        loop {
+            let paused = self.learned.paused_for(Instant::now());
+            if paused.is_zero() {
+                return paused_at_all;
             }
-            tokio::time::sleep_until(now + wait).await;
-            waited = wait;
+            paused_at_all = true;
+            self.log_wait(provider, LimitKind::RetryAfter, paused);
+            tokio::time::sleep(paused).await;
         }
-        let permit = match &self.concurrency {
-            Some(s) => Some(s.acquire().await.ok()?),
-            None => None,
+    }
+
+    fn log_wait(&self, provider: &str, kind: LimitKind, wait: Duration) {
+        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        if self.waited_before.swap(true, Ordering::Relaxed) {
+            tracing::debug!(
+                provider,
+                limit = kind.as_str(),
+                wait_ms,
+                "rate limit: waiting"
+            );
+        } else {
+            tracing::info!(
+                provider,
+                limit = kind.as_str(),
+                wait_ms,
+                "rate limit: waiting"
+            );
+        }
+    }
+
+    /// Learns from the answer to an admitted request: its rate-limit headers, and whether it
+    /// was a 429 (with its `retry-after`).
+    pub fn observe(
+        &self,
+        admission: &Admission<'_>,
+        raw: &RawResponse,
+        retry_after: Option<Duration>,
+    ) {
+        let announced = headers::parse(&raw.headers, std::time::SystemTime::now());
+        let outcome = if raw.status == 429 {
+            Outcome::RateLimited
+        } else {
+            Outcome::Answered
         };
-        Some(Admission {
-            _permit: permit,
-            estimated_tokens,
-            waited,
-        })
+        self.learned.observe(
+            &admission.ticket,
+            &announced,
+            outcome,
+            retry_after,
+            Instant::now(),
+        );
     }
 
     /// Corrects the tokens reserved for a request with what the answer reported; a request
     /// with no answer (`None`) gives its estimate back.
-    pub fn settle(&self, estimated: u64, usage: Option<&Usage>) {
+    pub fn settle(&self, estimated: TokenEstimate, usage: Option<&Usage>) {
         let Some(p) = &self.tokens else { return };
         let actual = match usage {
             Some(u) => match u.total.or_else(|| Some(u.input? + u.output?)) {
@@ -189,21 +320,23 @@ impl ProviderLimits {
             None => 0,
         };
         #[allow(clippy::cast_precision_loss)]
-        p.adjust(actual as f64 - estimated as f64);
+        p.adjust(actual as f64 - estimated.total() as f64);
     }
 }
 
 /// Tokens a request may use, estimated before sending: about four characters per token of
 /// prompt, plus the output limit (what providers themselves count against a TPM limit).
-pub fn estimate_tokens(req: &Request) -> u64 {
+pub fn estimate_tokens(req: &Request) -> TokenEstimate {
     let chars: usize = req.system.as_deref().map_or(0, |s| s.chars().count())
         + req
             .messages
             .iter()
             .map(|m| m.content.chars().count())
             .sum::<usize>();
-    let prompt = u64::try_from(chars.div_ceil(4)).unwrap_or(u64::MAX);
-    prompt + u64::from(req.max_tokens.unwrap_or(0))
+    TokenEstimate {
+        input: u64::try_from(chars.div_ceil(4)).unwrap_or(u64::MAX),
+        output: u64::from(req.max_tokens.unwrap_or(0)),
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +344,13 @@ mod tests {
     use super::*;
     use crate::provider::Message;
     use crate::suite::model::Role;
+
+    fn tok(n: u64) -> TokenEstimate {
+        TokenEstimate {
+            input: n,
+            output: 0,
+        }
+    }
 
     fn config(rpm: Option<u32>, tpm: Option<u32>, conc: Option<usize>) -> ProviderConfig {
         ProviderConfig {
@@ -227,7 +367,7 @@ mod tests {
         let start = Instant::now();
         let mut sent = Vec::new();
         for _ in 0..5 {
-            let a = limits.acquire(0, "p").await.unwrap();
+            let a = limits.acquire(TokenEstimate::default(), "p").await.unwrap();
             sent.push((Instant::now() - start, a.waited));
         }
         let times: Vec<u128> = sent.iter().map(|(t, _)| t.as_millis()).collect();
@@ -242,15 +382,15 @@ mod tests {
         let start = Instant::now();
         let (a, b, c) = tokio::join!(
             async {
-                limits.acquire(0, "p").await.unwrap();
+                limits.acquire(TokenEstimate::default(), "p").await.unwrap();
                 Instant::now() - start
             },
             async {
-                limits.acquire(0, "p").await.unwrap();
+                limits.acquire(TokenEstimate::default(), "p").await.unwrap();
                 Instant::now() - start
             },
             async {
-                limits.acquire(0, "p").await.unwrap();
+                limits.acquire(TokenEstimate::default(), "p").await.unwrap();
                 Instant::now() - start
             },
         );
@@ -264,32 +404,32 @@ mod tests {
         // 6000 tokens a minute = 100 a second.
         let limits = ProviderLimits::from_config(&config(None, Some(6000), None));
         let start = Instant::now();
-        limits.acquire(200, "p").await.unwrap();
+        limits.acquire(tok(200), "p").await.unwrap();
         assert_eq!(Instant::now() - start, Duration::ZERO);
         // The first request reserved 2 s; its answer used only 50 tokens: 1.5 s come back.
         limits.settle(
-            200,
+            tok(200),
             Some(&Usage {
                 total: Some(50),
                 ..Usage::default()
             }),
         );
-        limits.acquire(100, "p").await.unwrap();
+        limits.acquire(tok(100), "p").await.unwrap();
         assert_eq!((Instant::now() - start).as_millis(), 500);
         // No answer: the estimate is returned entirely.
-        limits.settle(100, None);
-        limits.acquire(300, "p").await.unwrap();
+        limits.settle(tok(100), None);
+        limits.acquire(tok(300), "p").await.unwrap();
         assert_eq!((Instant::now() - start).as_millis(), 500);
         // More than estimated: later requests wait longer.
         limits.settle(
-            300,
+            tok(300),
             Some(&Usage {
                 input: Some(400),
                 output: Some(200),
                 ..Usage::default()
             }),
         );
-        limits.acquire(1, "p").await.unwrap();
+        limits.acquire(tok(1), "p").await.unwrap();
         assert_eq!((Instant::now() - start).as_millis(), 500 + 6000);
     }
 
@@ -298,10 +438,10 @@ mod tests {
         let limits = ProviderLimits::from_config(&config(Some(600), Some(600), Some(1)));
         assert!(limits.is_limited());
         let start = Instant::now();
-        let first = limits.acquire(10, "p").await.unwrap();
+        let first = limits.acquire(tok(10), "p").await.unwrap();
         // 10 tokens at 600/min = 1 s; 1 request at 600/min = 0.1 s: tokens decide.
         let second = async {
-            let a = limits.acquire(1, "p").await.unwrap();
+            let a = limits.acquire(tok(1), "p").await.unwrap();
             (Instant::now() - start, a.waited)
         };
         let release = async {
@@ -309,12 +449,20 @@ mod tests {
             drop(first);
         };
         let ((at, waited), ()) = tokio::join!(second, release);
-        assert_eq!(waited, Duration::from_secs(1));
         assert_eq!(
             at,
             Duration::from_secs(3),
             "held back by max_concurrency: 1"
         );
+        // Its rate slot (1 s after the first) had passed by then: no further wait.
+        assert_eq!(waited, Duration::ZERO);
+        // Without a concurrency wait, the tokens decide.
+        let limits = ProviderLimits::from_config(&config(Some(600), Some(600), None));
+        let start = Instant::now();
+        limits.acquire(tok(10), "p").await.unwrap();
+        let a = limits.acquire(tok(1), "p").await.unwrap();
+        assert_eq!(a.waited, Duration::from_secs(1));
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
     }
 
     #[test]
@@ -328,8 +476,15 @@ mod tests {
             max_tokens: Some(100),
             ..Request::default()
         };
-        assert_eq!(estimate_tokens(&req), 3 + 100);
-        assert_eq!(estimate_tokens(&Request::default()), 0);
+        assert_eq!(estimate_tokens(&req).total(), 3 + 100);
+        assert_eq!(
+            estimate_tokens(&req),
+            TokenEstimate {
+                input: 3,
+                output: 100
+            }
+        );
+        assert_eq!(estimate_tokens(&Request::default()).total(), 0);
         assert!(!ProviderLimits::from_config(&ProviderConfig::default()).is_limited());
     }
 }

@@ -14,7 +14,7 @@
 //!                                      │   ├─ select-best: a case's results held until all arrive,
 //!                                      │   │          graded together, then reported
 //!                                      │   └─ on each finished job: sink.event(Finished(&result))
-//!                                      │  Ctrl-C: stop, report Interrupted, keep every finished result
+//!                                      │  Ctrl-C / SIGTERM / SIGHUP: stop, report Interrupted, keep every finished result
 //!  ◄────────────── RunReport ──────────┘
 //! ```
 //!
@@ -31,11 +31,13 @@ pub mod cassette;
 mod direct;
 pub mod equivalence;
 mod executor;
+pub mod fdlimit;
 mod grading;
 pub mod limits;
 pub mod retry;
 pub mod sigv4;
 mod streaming;
+pub mod tls;
 pub mod transport;
 
 use std::time::Duration;
@@ -60,14 +62,21 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// Response cache (live mode only); `None` = off.
     pub cache: Option<Cache>,
-    /// Stop cleanly on Ctrl-C, keeping finished results.
+    /// Stop cleanly on Ctrl-C, SIGTERM and SIGHUP, keeping finished results
+    /// ([`crate::signals`]).
     pub handle_ctrl_c: bool,
     /// Record mode: drop cassette entries this run did not touch (a full, unfiltered run).
     pub prune_cassettes: bool,
+    /// How long one request may keep waiting its turn after 429 answers (rate limited)
+    /// before it ends as a `rate_limited` error; `None`: [`DEFAULT_RATE_LIMIT_WAIT`]. Such
+    /// waits do not count against `max_retries`; zero makes a 429 count as any other fault.
+    pub rate_limit_wait: Option<Duration>,
 }
 
 /// Default requests in flight.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default for [`RunOptions::rate_limit_wait`].
+pub const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(600);
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -177,12 +186,17 @@ impl EventSink for CollectSink {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {
     /// Counts.
     pub summary: Summary,
-    /// Stopped by Ctrl-C.
+    /// Stopped by Ctrl-C, SIGTERM or SIGHUP.
     pub interrupted: bool,
+    /// Providers whose answers announced rate limits or were rate limited (429), by the label
+    /// of the first entry calling them: what the run learned and did about it.
+    pub rate_limits: Vec<(String, limits::LearnedReport)>,
+    /// The signal that stopped it ([`crate::signals`]).
+    pub signal: Option<crate::signals::Signal>,
 }
 
 /// A run that could not start.

@@ -144,8 +144,33 @@ impl Collect {
 }
 
 impl Transport {
-    /// Sends a streamed request, feeding a 2xx body to `decoder` as it arrives.
+    /// Sends a streamed request, feeding a 2xx body to `decoder` as it arrives. Like
+    /// [`Transport::send`], what comes back is scrubbed of every registered secret: the head,
+    /// the assembled answer (pieces joined first) and any error message ([`crate::secret`]).
     pub(super) async fn send_stream(
+        &self,
+        http: &HttpRequest,
+        timeout: Duration,
+        decoder: Box<dyn StreamDecoder>,
+    ) -> Result<Streamed, ProviderError> {
+        match self.send_stream_raw(http, timeout, decoder).await {
+            Ok(mut s) => {
+                crate::secret::scrub_response(&mut s.head);
+                match &mut s.outcome {
+                    Some(Ok(answer)) => crate::secret::scrub_answer(answer),
+                    Some(Err(e)) => crate::secret::scrub_string(&mut e.message),
+                    None => {}
+                }
+                Ok(s)
+            }
+            Err(mut e) => {
+                crate::secret::scrub_string(&mut e.message);
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_stream_raw(
         &self,
         http: &HttpRequest,
         timeout: Duration,

@@ -3,11 +3,19 @@
 //!
 //! This is the only place that calls [`Secret::expose`](crate::secret::Secret::expose) for
 //! API keys (with [`super::sigv4`], which it calls to sign AWS requests). Errors carry the
-//! URL's path, never headers.
+//! URL's path, never headers. It is also where every outside string enters: [`Transport::send`]
+//! scrubs each answer (body, headers, a command's stderr) and each error message of every
+//! registered secret ([`crate::secret`]) before returning it. A streamed answer must go
+//! through a [`crate::secret::StreamScrubber`] chunk by chunk, here, before anything parses it.
 //!
-//! Plain `http://` to an IP address (a local model server, the benchmark's mock) goes straight
-//! over hyper (`runner/direct.rs`), with the same headers, timeouts, connection reuse and error
-//! words; HTTPS, host names and proxied requests go through reqwest.
+//! A connection that breaks after the answer's head (a reset, an early close) is a
+//! `connection` error, retried like a failed connect; a body that arrives whole and does not
+//! parse is the provider's `protocol` error.
+//!
+//! Requests go straight over hyper (`runner/direct.rs`), plain or over TLS, with the same
+//! headers, timeouts, connection reuse, TLS settings (`runner/tls.rs`) and error words as
+//! reqwest; requests through a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) go through
+//! reqwest.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,6 +23,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::direct::{self, Direct};
+use super::tls::TlsConfig;
 
 use crate::provider::wire::{Auth, ExecRequest, HttpRequest, RawResponse, WireRequest};
 use crate::provider::{ErrorClass, ProviderError};
@@ -25,10 +34,12 @@ pub struct Transport {
     /// Built on first use: loading the system's root certificates takes milliseconds that a
     /// run whose requests all go direct (or to commands) does not need to wait for.
     pub(super) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
-    /// Plain HTTP to an IP address (a local model server, the benchmark's mock) goes
-    /// straight over hyper (`direct.rs`); `None` when a proxy is configured.
+    /// Requests go straight over hyper (`direct.rs`), plain or TLS; `None` when a proxy is
+    /// configured for both schemes.
     pub(super) direct: Option<Arc<Direct>>,
     pub(super) user_agent: HeaderValue,
+    /// TLS settings, shared by the direct path and reqwest.
+    tls: TlsConfig,
 }
 
 const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
@@ -36,26 +47,31 @@ const USER_AGENT: &str = concat!("promptdrift/", env!("CARGO_PKG_VERSION"));
 impl Transport {
     /// Builds the transport. Timeouts are per request (see [`Transport::send`]).
     pub fn new() -> Result<Self, String> {
+        let tls = TlsConfig::default();
         Ok(Transport {
             client: Arc::new(OnceLock::new()),
-            direct: Direct::from_env().map(Arc::new),
+            direct: Direct::from_env(tls.clone()).map(Arc::new),
             user_agent: HeaderValue::from_static(USER_AGENT),
+            tls,
         })
     }
 
-    /// The reqwest client (HTTPS, host names, proxies), built on first use.
+    /// The reqwest client (requests through a proxy), built on first use, with the same
+    /// TLS settings as the direct path.
     pub(super) fn client(&self) -> Result<&reqwest::Client, ProviderError> {
         self.client
             .get_or_init(|| {
                 // reqwest is built without a default crypto provider (ring builds faster than
                 // aws-lc-rs); install ring once per process. A second install is a no-op.
                 let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls = self.tls.get()?;
                 reqwest::Client::builder()
                     .user_agent(USER_AGENT)
                     .tcp_nodelay(true)
                     .pool_max_idle_per_host(1024)
                     .pool_idle_timeout(Duration::from_secs(60))
                     .connect_timeout(direct::CONNECT_TIMEOUT)
+                    .use_preconfigured_tls((*tls).clone())
                     .build()
                     .map_err(|e| format!("cannot build the HTTP client: {e}"))
             })
@@ -65,16 +81,30 @@ impl Transport {
 
     /// Sends one request and reads the whole answer, within `timeout`.
     /// Returns the raw answer (any status) and the wall time it took.
+    ///
+    /// Every outside string enters here: the answer (body, headers, a command's stderr) and
+    /// the error message are scrubbed of every registered secret ([`crate::secret`]) before
+    /// anything parses, stores or prints them.
     pub async fn send(
         &self,
         req: &WireRequest,
         timeout: Duration,
     ) -> Result<(RawResponse, Duration), ProviderError> {
-        match req {
+        let sent = match req {
             WireRequest::Http(http) => self.send_http(http, timeout).await,
             // Boxed: its future is large, and every HTTP request's future would otherwise be
             // as large (and copied whole when a job's future is boxed).
             WireRequest::Exec(exec) => Box::pin(send_exec(exec, timeout)).await,
+        };
+        match sent {
+            Ok((mut raw, took)) => {
+                crate::secret::scrub_response(&mut raw);
+                Ok((raw, took))
+            }
+            Err(mut e) => {
+                crate::secret::scrub_string(&mut e.message);
+                Err(e)
+            }
         }
     }
 
@@ -284,13 +314,14 @@ pub(super) fn classify_reqwest(
                 root_cause(e)
             ),
         )
-    } else if e.is_body() || e.is_decode() {
+    } else if e.is_body() || (e.is_decode() && broke_in_transit(e)) {
+        // reqwest words a failure while reading the body (no decoders are enabled) as a
+        // decode error: a reset or an early close underneath is a connection fault.
+        cut_short(path, &root_cause(e))
+    } else if e.is_decode() {
         ProviderError::new(
             ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(e)
-            ),
+            format!("the answer from {path} was unreadable: {}", root_cause(e)),
         )
     } else if e.is_builder() {
         ProviderError::new(
@@ -325,18 +356,38 @@ pub(super) fn classify_direct(
                 root_cause(e.as_ref())
             ),
         ),
-        direct::Failure::Body(e) => ProviderError::new(
-            ErrorClass::Protocol,
-            format!(
-                "the answer from {path} was cut short or unreadable: {}",
-                root_cause(&e)
-            ),
-        ),
+        direct::Failure::Body(e) => cut_short(path, &root_cause(&e)),
         direct::Failure::Request(e) => ProviderError::new(
             ErrorClass::Connection,
             format!("request to {path} failed: {}", root_cause(&e)),
         ),
+        direct::Failure::Setup(e) => ProviderError::new(ErrorClass::Config, e),
     }
+}
+
+/// The connection broke after the answer's head, mid-body (a reset, a close before the
+/// announced length): a transient fault, retried like a failed connection. A body that
+/// arrives whole but cannot be parsed is a `protocol` error instead (the provider's parser).
+fn cut_short(path: &str, cause: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Connection,
+        format!("the answer from {path} was cut short (the connection broke mid-body): {cause}"),
+    )
+}
+
+/// Whether an error came from the connection (an I/O error or hyper's, somewhere in its
+/// chain) rather than from the bytes themselves.
+fn broke_in_transit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<std::io::Error>().is_some()
+            || c.downcast_ref::<hyper::Error>().is_some()
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn host_of(url: &str) -> &str {

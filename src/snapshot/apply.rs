@@ -123,6 +123,9 @@ pub struct Report {
     pub unanswered: usize,
     /// Cases left alone because the run was interrupted before all their samples finished.
     pub incomplete: usize,
+    /// Snapshots not written because a signal (Ctrl-C, SIGTERM, SIGHUP) stopped the writing;
+    /// every file that was written is whole (each goes to a temporary file, then a rename).
+    pub interrupted: usize,
     /// Files that could not be written or deleted.
     pub errors: Vec<String>,
     /// `.snap` files in a snapshotted provider folder that no case of the run produced
@@ -397,7 +400,10 @@ pub fn apply(plan: &Plan, results: &[CaseResult], opts: &SnapshotOptions) -> Rep
     }
     let entries = settle_all(work, mode);
     for (entry, mut errors) in entries {
-        report.entries.push(entry);
+        if entry.written == Written::Nothing && entry.unwritten_by_signal {
+            report.interrupted += 1;
+        }
+        report.entries.push(entry.entry);
         report.errors.append(&mut errors);
     }
     report
@@ -435,7 +441,7 @@ fn read_accepted(path: &Path) -> Accepted {
 /// Reads the accepted files, classifies, writes: files in parallel (file creation, not CPU,
 /// is what a run with thousands of snapshots waits on), the classification in one batch per
 /// set of thresholds.
-fn settle_all(work: Vec<Work<'_>>, mode: Mode) -> Vec<(Entry, Vec<String>)> {
+fn settle_all(work: Vec<Work<'_>>, mode: Mode) -> Vec<(Settled, Vec<String>)> {
     let accepted: Vec<Accepted> = work.par_iter().map(|w| read_accepted(&w.path)).collect();
     let mut verdicts: Vec<Option<Verdict>> = vec![None; work.len()];
     let mut batches: Vec<(&Thresholds, Vec<usize>)> = Vec::new();
@@ -485,10 +491,35 @@ fn settle_all(work: Vec<Work<'_>>, mode: Mode) -> Vec<(Entry, Vec<String>)> {
                 }
             };
             let mut errors = Vec::new();
+            // Ctrl-C, SIGTERM or SIGHUP: stop writing (what was written is whole).
+            let stopped = crate::signals::received().is_some();
+            let mode = if stopped { Mode::No } else { mode };
             let entry = write(w.path, w.rel, &w.new, outcome, mode, &mut errors);
-            (entry, errors)
+            let unwritten_by_signal = stopped && entry.unaccepted();
+            (
+                Settled {
+                    entry,
+                    unwritten_by_signal,
+                },
+                errors,
+            )
         })
         .collect()
+}
+
+/// A snapshot compared (and written, unless a signal stopped the writing).
+struct Settled {
+    entry: Entry,
+    /// New or changed, and not written because a signal arrived first.
+    unwritten_by_signal: bool,
+}
+
+impl std::ops::Deref for Settled {
+    type Target = Entry;
+
+    fn deref(&self) -> &Entry {
+        &self.entry
+    }
 }
 
 /// `.snap` files in `dir` whose names are not in `referenced`, sorted.
@@ -524,9 +555,9 @@ fn settle(
         }],
         mode,
     );
-    let (entry, mut errs) = out.pop().expect("one in, one out");
+    let (settled, mut errs) = out.pop().expect("one in, one out");
     errors.append(&mut errs);
-    entry
+    settled.entry
 }
 
 /// Writes per `mode` what the comparison found.

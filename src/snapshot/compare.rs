@@ -276,6 +276,7 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                     retry_after: None,
                     should_retry: None,
                 }),
+                warnings: Vec::new(),
             }
         })
         .collect()

@@ -167,6 +167,11 @@ pub fn drive(
 
 /// How long one diff may search before `similar` approximates (a model can answer megabytes).
 pub const DIFF_TIMEOUT: Duration = Duration::from_millis(500);
+/// Outside text for one line of the terminal (control characters shown, not sent).
+fn esc(s: &str) -> String {
+    crate::report::escape::terminal_line(s).into_owned()
+}
+
 /// Unchanged lines shown around each change.
 const CONTEXT: usize = 4;
 
@@ -201,27 +206,32 @@ pub fn render(
         "{}",
         st.paint(
             "1",
-            &format!("Reviewing [{}/{}] {}", position.0, position.1, item.rel)
+            &format!(
+                "Reviewing [{}/{}] {}",
+                position.0,
+                position.1,
+                esc(&item.rel)
+            )
         )
     );
     if let Some(src) = &new.source {
         match new.assertion_line {
             Some(l) => {
-                let _ = writeln!(out, "Source: {src}:{l}");
+                let _ = writeln!(out, "Source: {}:{l}", esc(src));
             }
             None => {
-                let _ = writeln!(out, "Source: {src}");
+                let _ = writeln!(out, "Source: {}", esc(src));
             }
         }
     }
     if let Some(f) = &new.input_file {
-        let _ = writeln!(out, "Input file: {f}");
+        let _ = writeln!(out, "Input file: {}", esc(f));
     }
     if let Some(d) = &new.description {
-        let _ = writeln!(out, "Description: {d}");
+        let _ = writeln!(out, "Description: {}", esc(d));
     }
     if let Some(info) = &new.info {
-        let model = |i: &Info| i.model.clone().unwrap_or_else(|| "?".into());
+        let model = |i: &Info| esc(i.model.as_deref().unwrap_or("?"));
         let models = match old.and_then(|o| o.info.as_ref()) {
             Some(oi) if oi.model != info.model => format!("{} → {}", model(oi), model(info)),
             _ => model(info),
@@ -229,7 +239,8 @@ pub fn render(
         let _ = writeln!(
             out,
             "Provider: {} ({}), model {models}",
-            info.provider, info.provider_id
+            esc(&info.provider),
+            esc(&info.provider_id)
         );
     }
     match (old, old.and_then(|o| o.info.as_ref()), new.info.as_ref()) {
@@ -251,7 +262,7 @@ pub fn render(
             let why = if v.reasons.is_empty() {
                 String::new()
             } else {
-                format!(": {}", v.reasons.join("; "))
+                format!(": {}", esc(&v.reasons.join("; ")))
             };
             let code = match v.class {
                 compare::Class::Regressed => "31",
@@ -315,9 +326,9 @@ fn render_assertions(out: &mut String, old: Option<&Info>, new: &Info, st: &Styl
             None if old.is_some() => format!("{now} (new assertion)"),
             None => now,
         };
-        let _ = write!(out, "  {}  {line}", a.label());
+        let _ = write!(out, "  {}  {line}", esc(&a.label()));
         if let Some(r) = a.reason.as_deref().filter(|_| a.rate().0 < a.rate().1) {
-            let short: String = r.chars().take(120).collect();
+            let short: String = esc(r).chars().take(120).collect();
             let _ = write!(out, "  ({short})");
         }
         out.push('\n');
@@ -325,7 +336,7 @@ fn render_assertions(out: &mut String, old: Option<&Info>, new: &Info, st: &Styl
     if let Some(o) = old {
         for (j, b) in o.assertions.iter().enumerate() {
             if !used[j] {
-                let _ = writeln!(out, "  {}  {} (removed)", b.label(), b.outcome_text());
+                let _ = writeln!(out, "  {}  {} (removed)", esc(&b.label()), b.outcome_text());
             }
         }
     }
@@ -416,7 +427,9 @@ fn render_diff_styled(old: &str, new: &str, has_old: bool, st: &Style) -> String
                     .map(|(emph, v)| (emph, v.trim_end_matches(['\n', '\r']).to_string()))
                     .collect();
                 for (emph, value) in merge_emphasis(segments) {
-                    let value = value.as_str();
+                    // Outside text: control characters shown, never sent to the terminal.
+                    let value = crate::report::escape::terminal(&value);
+                    let value = value.as_ref();
                     if emph && !whole && change.tag() != ChangeTag::Equal {
                         if st.color {
                             line.push_str(&format!("\x1b[4;{code}m{value}\x1b[0;{code}m"));

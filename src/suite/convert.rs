@@ -8,16 +8,18 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::dataset::{Dataset, Format, RowLoc};
 use super::diagnostic::{Diagnostic, did_you_mean};
+use super::file_ref;
+use super::files::{self, FileAccess};
 use super::locate::{YamlIndex, locate_one};
 use super::model::{AssertionKind, AssertionSpec, Case, CaseSource, TransformSpec, Vars};
 use super::raw::{RawAssertion, RawCase};
-use super::{file_ref, resolve_relative};
 
 /// After this many errors, the rest are counted, not listed.
 const MAX_ERRORS: usize = 200;
@@ -43,8 +45,15 @@ struct IdClaim {
 
 /// Where a case that claimed an id is.
 enum IdOwner {
-    Suite { path: String, explicit: bool },
-    Row { file: PathBuf, line: usize },
+    Suite {
+        path: String,
+        explicit: bool,
+    },
+    /// The dataset's path is shared by its rows (one allocation, not one per row).
+    Row {
+        file: Arc<Path>,
+        line: usize,
+    },
 }
 
 /// The parts of `defaults:` every case starts from.
@@ -72,6 +81,11 @@ pub(crate) struct Loader<'a> {
     /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
     collided: Vec<(String, IdClaim)>,
     cases: usize,
+    /// Where the suite's files may be, and how big (set from `options` before anything is
+    /// read).
+    pub access: FileAccess,
+    /// The dataset whose rows are being claimed ([`Loader::row_file`]).
+    row_file: Option<Arc<Path>>,
     /// Locate diagnostics in `source` (off for generated suites, whose diagnostics are put
     /// back on the file they came from).
     pub locate: bool,
@@ -79,10 +93,13 @@ pub(crate) struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     pub(crate) fn new(path: &'a Path, source: &'a str) -> Self {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Loader {
             path,
             source,
-            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            access: FileAccess::for_suite_dir(&dir),
+            row_file: None,
+            dir,
             diags: Vec::new(),
             errors: 0,
             suppressed: 0,
@@ -169,7 +186,7 @@ impl<'a> Loader<'a> {
         let sub = &sub();
         let rel = rel.to_string();
         if !self.files.contains_key(&rel) {
-            let loaded = load_file(&self.dir, &rel);
+            let loaded = load_file(&self.dir, &rel, &self.access);
             self.files.insert(rel.clone(), loaded);
         }
         match &self.files[&rel] {
@@ -255,6 +272,18 @@ impl<'a> Loader<'a> {
 
     /// Records that `id` is used at `site`; a second use is an error naming the first, unless
     /// both ids are derived from different content and only their short hashes collide.
+    /// The dataset path of a row's id claim, shared by the rows of one dataset.
+    fn row_file(&mut self, file: &Path) -> Arc<Path> {
+        match &self.row_file {
+            Some(f) if **f == *file => f.clone(),
+            _ => {
+                let f: Arc<Path> = Arc::from(file);
+                self.row_file = Some(f.clone());
+                f
+            }
+        }
+    }
+
     fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>) {
         let explicit = digest.is_none();
         let owner = match site {
@@ -263,7 +292,7 @@ impl<'a> Loader<'a> {
                 explicit,
             },
             Site::Row(ds, loc) => IdOwner::Row {
-                file: ds.file.clone(),
+                file: self.row_file(&ds.file),
                 line: loc.line,
             },
         };
@@ -564,6 +593,20 @@ impl Ctx<'_> {
                 .with_label("0 samples");
             diags.push(d);
         }
+        if let Some(n) = raw.repeat.filter(|&n| n > super::load::MAX_REPEAT) {
+            let d = self
+                .site_diag(
+                    site,
+                    "repeat",
+                    format!(
+                        "`repeat` is {n}; at most {} samples per case",
+                        super::load::MAX_REPEAT
+                    ),
+                )
+                .with_label("too many samples")
+                .with_help("the same limit as `--repeat`");
+            diags.push(d);
+        }
         if let Some(v) = out_of_range(raw.threshold, 0.0, 1.0) {
             self.range_error(
                 &mut diags,
@@ -765,15 +808,9 @@ fn write_json_string(out: &mut String, s: &str) {
 }
 
 /// Reads a `file://` value: text, or parsed `.json` / `.yaml` / `.yml`.
-fn load_file(dir: &Path, rel: &str) -> FileResult {
-    let path = resolve_relative(dir, rel).map_err(|looked| {
-        (
-            format!("file `{rel}` not found"),
-            Some(format!("looked in: {looked}")),
-        )
-    })?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| (format!("cannot read `{}`: {e}", path.display()), None))?;
+fn load_file(dir: &Path, rel: &str, access: &FileAccess) -> FileResult {
+    let (path, text) =
+        files::read_text(dir, rel, access, "file").map_err(|e| (e.message, e.help))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -800,6 +837,7 @@ fn load_file(dir: &Path, rel: &str) -> FileResult {
 pub(crate) fn open_dataset(
     dir: &Path,
     rel: &str,
+    access: &FileAccess,
 ) -> Result<Dataset, (String, Option<String>, &'static str)> {
     let format = Format::from_path(Path::new(rel)).ok_or_else(|| {
         let help = if rel.to_ascii_lowercase().ends_with(".json") {
@@ -813,27 +851,8 @@ pub(crate) fn open_dataset(
             "not a dataset file",
         )
     })?;
-    let path = resolve_relative(dir, rel).map_err(|looked| {
-        (
-            format!("dataset `{rel}` not found"),
-            Some(format!("looked in: {looked}")),
-            "no such file",
-        )
-    })?;
-    let text = std::fs::read(&path).map_err(|e| {
-        (
-            format!("cannot read dataset `{}`: {e}", path.display()),
-            None,
-            "cannot read",
-        )
-    })?;
-    let text = String::from_utf8(text).map_err(|_| {
-        (
-            format!("dataset `{}` is not UTF-8 text", path.display()),
-            Some("save it as UTF-8".to_string()),
-            "not UTF-8",
-        )
-    })?;
+    let (path, text) =
+        files::read_text(dir, rel, access, "dataset").map_err(|e| (e.message, e.help, e.label))?;
     Ok(Dataset::new(path, text, format))
 }
 

@@ -17,15 +17,20 @@ use rayon::prelude::*;
 use super::convert::{Defaults, Loader, Prepared, Site, open_dataset};
 use super::dataset::{Dataset, RowLoc};
 use super::diagnostic::Diagnostic;
+use super::files::{self, FileAccess, LoadOptions, Outside};
 use super::model::{
     AssertionKind, CaseSource, ProviderConfig, ProviderSpec, Suite, SuiteOptions, Thresholds,
 };
+use super::raw::RawAllowOutside;
 use super::raw::{
     RawCase, RawCaseItem, RawDefaults, RawOptions, RawProviderConfig, RawProviderItem, RawSuite,
 };
 use super::recover::{self, Recovered};
 use super::shape::{self, FileKind};
 use super::{file_ref, split};
+
+/// Most samples per case (`repeat`), as the `--repeat` flag allows.
+pub const MAX_REPEAT: u32 = 10_000;
 
 /// Reads and loads a suite file. Errors (and any warnings) come back as located diagnostics.
 pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
@@ -37,7 +42,15 @@ pub fn load(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
 /// `Err` holds every diagnostic (errors first found, warnings too) when there is at least one
 /// error.
 pub fn load_with_warnings(path: &Path) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load_partial(path).into_result()
+    load_with_options(path, &LoadOptions::default())
+}
+
+/// [`load_with_warnings`] with settings from the command line.
+pub fn load_with_options(
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_partial_with_options(path, opts).into_result()
 }
 
 /// A suite file loaded as far as it goes: every diagnostic, and the suite whenever the file
@@ -85,6 +98,21 @@ impl Loaded {
 
 /// Reads and loads a suite file as far as it goes (see [`Loaded`]).
 pub fn load_partial(path: &Path) -> Loaded {
+    load_partial_with_options(path, &LoadOptions::default())
+}
+
+/// [`load_partial`] with settings from the command line.
+pub fn load_partial_with_options(path: &Path, opts: &LoadOptions) -> Loaded {
+    // A FIFO or a device named as a suite would block or never end: metadata first.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return Loaded::failed(vec![
+            Diagnostic::error(path, "", "the suite is not a regular file")
+                .with_help("name a `.yaml` suite file or a folder of them"),
+        ]);
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -98,9 +126,9 @@ pub fn load_partial(path: &Path) -> Loaded {
     };
     match String::from_utf8(bytes) {
         Ok(source) if crate::promptfoo::detect(path, &source) => {
-            Loaded::from_result(crate::promptfoo::load(path, &source))
+            Loaded::from_result(crate::promptfoo::load_with_options(path, &source, opts))
         }
-        Ok(source) => load_str_partial(path, &source),
+        Ok(source) => load_str_partial_with_options(path, &source, opts),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -129,8 +157,9 @@ pub fn load_str(path: &Path, source: &str) -> Result<Suite, Vec<Diagnostic>> {
 pub(crate) fn load_generated(
     path: &Path,
     source: &str,
+    opts: &LoadOptions,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load_inner(path, source, false).into_result()
+    load_inner(path, source, false, opts).into_result()
 }
 
 /// [`load_str`], returning warnings beside the suite.
@@ -138,17 +167,31 @@ pub fn load_str_with_warnings(
     path: &Path,
     source: &str,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load_str_partial(path, source).into_result()
+    load_str_with_options(path, source, &LoadOptions::default())
+}
+
+/// [`load_str_with_warnings`] with settings from the command line.
+pub fn load_str_with_options(
+    path: &Path,
+    source: &str,
+    opts: &LoadOptions,
+) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_str_partial_with_options(path, source, opts).into_result()
 }
 
 /// Loads a suite from its source text as far as it goes (see [`Loaded`]).
 pub fn load_str_partial(path: &Path, source: &str) -> Loaded {
-    load_inner(path, source, true)
+    load_str_partial_with_options(path, source, &LoadOptions::default())
+}
+
+/// [`load_str_partial`] with settings from the command line.
+pub fn load_str_partial_with_options(path: &Path, source: &str, opts: &LoadOptions) -> Loaded {
+    load_inner(path, source, true, opts)
 }
 
 /// `locate`: whether positions in `source` mean anything (not in a generated suite, whose
 /// diagnostics its caller puts back on its own file by their paths).
-fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
+fn load_inner(path: &Path, source: &str, locate: bool, opts: &LoadOptions) -> Loaded {
     let blank = source
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
@@ -161,7 +204,7 @@ fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
     }
     match split::parse_suite(source) {
         Ok(raw) => {
-            let (suite, diagnostics) = convert_checked(path, source, raw, locate);
+            let (suite, diagnostics) = convert_checked(path, source, raw, locate, opts);
             Loaded {
                 suite: Some(suite),
                 diagnostics,
@@ -171,14 +214,19 @@ fn load_inner(path: &Path, source: &str, locate: bool) -> Loaded {
         Err(e) if !locate => {
             Loaded::failed(vec![shape::yaml_error(path, source, &e, FileKind::Suite)])
         }
-        Err(e) => load_after_shape_error(path, source, &e),
+        Err(e) => load_after_shape_error(path, source, &e, opts),
     }
 }
 
 /// serde's first shape error, every other one `recover` finds, and the meaning errors of the
 /// rest when the shape errors could be cut out. Not its warnings: with parts cut, "case `x` has
 /// no assertions" may only mean that its misspelt `asert:` (or the suite's `defaultTest:`) was.
-fn load_after_shape_error(path: &Path, source: &str, e: &serde_yaml::Error) -> Loaded {
+fn load_after_shape_error(
+    path: &Path,
+    source: &str,
+    e: &serde_yaml::Error,
+    opts: &LoadOptions,
+) -> Loaded {
     let first = shape::yaml_error(path, source, e, FileKind::Suite);
     let Recovered { diags, raw, cut } = recover::recover(path, source, &first);
     let recovered = Recovered {
@@ -188,7 +236,7 @@ fn load_after_shape_error(path: &Path, source: &str, e: &serde_yaml::Error) -> L
     let mut diagnostics = vec![first];
     diagnostics.extend(diags);
     let suite = raw.map(|raw| {
-        let (suite, meaning) = convert_checked(path, source, raw, true);
+        let (suite, meaning) = convert_checked(path, source, raw, true, opts);
         diagnostics.extend(
             meaning
                 .into_iter()
@@ -205,19 +253,23 @@ fn convert_checked(
     source: &str,
     raw: RawSuite,
     locate: bool,
+    opts: &LoadOptions,
 ) -> (Suite, Vec<Diagnostic>) {
     let mut loader = Loader::new(path, source);
     loader.locate = locate;
-    let suite = convert(&mut loader, raw);
+    let suite = convert(&mut loader, raw, opts);
     (suite, loader.finish())
 }
 
-fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
+fn convert(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOptions) -> Suite {
+    // Options first: they say which files the rest may read.
+    let raw_options = raw.options.take().unwrap_or_default();
+    l.access = file_access(l, &raw_options, opts);
+    let options = options(l, raw_options);
     let providers = providers(l, raw.providers);
     let prompts = super::prompts::prompts(l, raw.prompts, &providers);
     let grader = raw.grader.map(|g| provider(l, g, "grader".into()));
     let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
-    let options = options(l, raw.options.unwrap_or_default());
     let thresholds = thresholds(l, raw.thresholds.unwrap_or_default());
     let drift = drift(
         l,
@@ -243,8 +295,50 @@ fn convert(l: &mut Loader<'_>, raw: RawSuite) -> Suite {
         grader,
         embedder,
         thresholds,
+        files: l.access.clone(),
         drift,
     }
+}
+
+/// The file rules of a suite: its project only and 16 MB, unless its options or the command
+/// line say otherwise.
+fn file_access(l: &mut Loader<'_>, raw: &RawOptions, opts: &LoadOptions) -> FileAccess {
+    let mut access = FileAccess::for_suite_dir(&l.dir);
+    match &raw.allow_files_outside_project {
+        _ if opts.allow_files_outside_project => access.outside = Outside::Anywhere,
+        None | Some(RawAllowOutside::All(false)) => {}
+        Some(RawAllowOutside::All(true)) => access.outside = Outside::Anywhere,
+        Some(RawAllowOutside::Folders(dirs)) => {
+            let mut resolved = Vec::new();
+            for (i, d) in dirs.iter().enumerate() {
+                let p = l.dir.join(d);
+                if p.is_dir() {
+                    resolved.push(files::resolved(&p));
+                } else {
+                    let e = l
+                        .error(
+                            format!("options.allow_files_outside_project[{i}]"),
+                            format!("folder `{d}` does not exist"),
+                        )
+                        .with_label("no such folder")
+                        .with_help("folders are relative to the suite's folder, or absolute");
+                    l.push(e);
+                }
+            }
+            access.outside = Outside::Under(resolved);
+        }
+    }
+    match raw.max_file_mb {
+        Some(0) => {
+            let d = l
+                .error("options.max_file_mb", "`max_file_mb` must be at least 1")
+                .with_label("0 here");
+            l.push(d);
+        }
+        Some(mb) => access.max_bytes = mb.saturating_mul(files::MB),
+        None => {}
+    }
+    access
 }
 
 // ---- providers -------------------------------------------------------------------------------
@@ -397,6 +491,16 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
 }
 
 fn options(l: &mut Loader<'_>, raw: RawOptions) -> SuiteOptions {
+    if let Some(n) = raw.repeat.filter(|&n| n > MAX_REPEAT) {
+        let d = l
+            .error(
+                "options.repeat",
+                format!("`repeat` is {n}; at most {MAX_REPEAT} samples per case"),
+            )
+            .with_label("too many samples")
+            .with_help("the same limit as `--repeat`");
+        l.push(d);
+    }
     for (key, zero) in [
         ("repeat", raw.repeat == Some(0)),
         ("concurrency", raw.concurrency == Some(0)),
@@ -589,6 +693,8 @@ fn drift(
 
 /// Fewest cases per parallel task (below this, spawning costs more than it saves).
 const PAR_MIN: usize = 64;
+/// Dataset rows converted per parallel batch (see `dataset_cases`).
+const ROW_CHUNK: usize = 16_384;
 
 /// More cases without assertions than this get one warning, not one each.
 const MAX_BARE_WARNINGS: usize = 10;
@@ -660,7 +766,7 @@ fn cases(
             l.push(d);
             continue;
         };
-        match open_dataset(&l.dir, rel) {
+        match open_dataset(&l.dir, rel, &l.access) {
             Ok(mut ds) => {
                 if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
                     dataset_failed = true;
@@ -735,28 +841,36 @@ fn dataset_cases(
         l.push(d);
     }
     let mut bare = 0;
-    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order.
+    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order. A
+    // chunk at a time: the converted rows waiting for their turn are one chunk, not the
+    // whole dataset beside its cases.
     let (raws, locs): (Vec<RawCase>, Vec<RowLoc>) = rows.into_iter().unzip();
+    // Sized once: a million rows would otherwise leave up to half the vector unused.
+    out.reserve(raws.len());
     let ctx = l.ctx();
-    let prepared: Vec<Prepared> = raws
-        .into_par_iter()
-        .zip(locs.par_iter())
-        .with_min_len(PAR_MIN)
-        .map(|(raw, loc)| {
-            let source = CaseSource::Dataset {
-                file: ds.file.clone(),
-                line: loc.line,
-                yaml_path: path.to_string(),
-            };
-            ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
-        })
-        .collect();
-    for (p, loc) in prepared.into_iter().zip(&locs) {
-        let case = l.finish_case(p, &Site::Row(ds, loc));
-        if case.assert.is_empty() {
-            bare += 1;
+    let mut raws = raws.into_iter();
+    for locs in locs.chunks(ROW_CHUNK) {
+        let chunk: Vec<RawCase> = raws.by_ref().take(locs.len()).collect();
+        let prepared: Vec<Prepared> = chunk
+            .into_par_iter()
+            .zip(locs.par_iter())
+            .with_min_len(PAR_MIN)
+            .map(|(raw, loc)| {
+                let source = CaseSource::Dataset {
+                    file: ds.file.clone(),
+                    line: loc.line,
+                    yaml_path: path.to_string(),
+                };
+                ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
+            })
+            .collect();
+        for (p, loc) in prepared.into_iter().zip(locs) {
+            let case = l.finish_case(p, &Site::Row(ds, loc));
+            if case.assert.is_empty() {
+                bare += 1;
+            }
+            out.push(case);
         }
-        out.push(case);
     }
     if bare > 0 {
         let d = l

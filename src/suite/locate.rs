@@ -46,7 +46,7 @@ pub fn locate_all(diags: &mut [Diagnostic]) {
         }
         let entry = indexes
             .entry(d.file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&d.file).ok().map(|s| (s, None)));
+            .or_insert_with(|| super::files::source_text(&d.file).map(|s| (s, None)));
         let Some((source, index)) = entry else {
             continue;
         };

@@ -17,6 +17,7 @@
 mod convert;
 pub mod dataset;
 pub mod diagnostic;
+pub mod files;
 pub mod load;
 pub mod locate;
 pub mod model;
@@ -33,9 +34,10 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use files::LoadOptions;
 pub use load::{
-    Loaded, load, load_partial, load_str, load_str_partial, load_str_with_warnings,
-    load_with_warnings,
+    Loaded, load, load_partial, load_partial_with_options, load_str, load_str_partial,
+    load_str_with_warnings, load_with_options, load_with_warnings,
 };
 pub use locate::{locate, locate_all};
 pub use model::Suite;

@@ -38,6 +38,8 @@ pub struct Suite {
     pub embedder: Option<ProviderSpec>,
     /// Drift gate thresholds set in the suite (overridden by the command line).
     pub thresholds: Thresholds,
+    /// Where the files the suite names may be, and how big ([`super::files`]).
+    pub files: super::files::FileAccess,
     /// Drift settings (`drift:`).
     pub drift: DriftSettings,
 }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use super::convert::{Loader, join};
 use super::diagnostic::did_you_mean;
+use super::file_ref;
 use super::model::{PromptMessage, PromptSpec, ProviderSpec, Role};
 use super::raw::{RawMessage, RawPromptItem, RawPrompts};
 use super::shape::{self, FileKind};
-use super::{file_ref, resolve_relative};
 
 pub(crate) fn prompts(
     l: &mut Loader<'_>,
@@ -191,24 +191,11 @@ fn text_messages(l: &mut Loader<'_>, text: &str, path: &str) -> Vec<PromptMessag
         }
         return user(text.to_string());
     };
-    let file = match resolve_relative(&l.dir, rel) {
-        Ok(f) => f,
-        Err(looked) => {
-            let d = l
-                .error(path, format!("prompt file `{rel}` not found"))
-                .with_label("no such file")
-                .with_help(format!("looked in: {looked}"));
-            l.push(d);
-            return Vec::new();
-        }
-    };
-    let content = match std::fs::read_to_string(&file) {
-        Ok(c) => c,
+    let (file, content) = match super::files::read_text(&l.dir, rel, &l.access, "prompt file") {
+        Ok(x) => x,
         Err(e) => {
-            let d = l.error(
-                path,
-                format!("cannot read prompt file `{}`: {e}", file.display()),
-            );
+            let mut d = l.error(path, e.message).with_label(e.label);
+            d.help = e.help;
             l.push(d);
             return Vec::new();
         }

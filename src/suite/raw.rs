@@ -271,9 +271,26 @@ pub struct RawOptions {
     pub grader_prompts: Option<BTreeMap<String, String>>,
     /// Compare every run with the accepted snapshots (as `run --snapshot` does).
     pub snapshot: Option<bool>,
+    /// Let `file://` paths (vars, prompts, datasets, schemas, grading prompts) reach outside
+    /// the project folder: `true` for anywhere, or a list of folders (relative to the suite's
+    /// folder, or absolute). Default: inside the project only.
+    pub allow_files_outside_project: Option<RawAllowOutside>,
+    /// Largest file a `file://` path may name, in MB (1 MB = 1 048 576 bytes); default 16.
+    #[schemars(range(min = 1))]
+    pub max_file_mb: Option<u64>,
     /// Reports every run writes, as `run -o FILE` (`.json`, `.html`, `.xml`, `.md`; relative
     /// to the suite's folder).
     pub output: Option<Vec<String>>,
+}
+
+/// `options.allow_files_outside_project`: yes or no, or the folders allowed.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged, expecting = "`true`, `false` or a list of folders")]
+pub enum RawAllowOutside {
+    /// Anywhere (`true`) or inside the project only (`false`).
+    All(bool),
+    /// These folders too.
+    Folders(Vec<String>),
 }
 
 /// An entry of `cases:`: a case mapping or a dataset.

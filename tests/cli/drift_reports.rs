@@ -630,6 +630,7 @@ fn comparison_view_in_headless_chromium() {
             ["pass_rate", "fail"],
             ["no_regression_tags", "fail"],
             ["p95_latency", "skipped"],
+            ["p95_ttft", "skipped"],
             ["cost", "skipped"],
             ["answered", "unverified"]
         ])

@@ -173,6 +173,218 @@ fn sigint_kills_running_exec_commands_and_their_children() {
     );
 }
 
+/// A suite of `n` cases on one provider at `url`.
+fn numbered_suite(p: &Project, url: &str, n: usize) {
+    let cases: String = (0..n)
+        .map(|i| {
+            format!(
+                "  - id: q{i:04}\n    vars: {{ question: \"question {i:04}\" }}\n    assert: [ {{ type: contains, value: \"question {i:04}\" }} ]\n"
+            )
+        })
+        .collect();
+    p.file(
+        "suites/long.yaml",
+        &format!(
+            "providers:\n  - id: openai-compatible:slow\n    label: slow\n    config: {{ base_url: \"{url}/v1\" }}\nprompts: [\"{{{{ question }}}}\"]\ncases:\n{cases}"
+        ),
+    );
+}
+
+/// Starts `args` and waits until at least `n` results are in `results.json`. The caller
+/// waits for the child it gets back.
+#[allow(clippy::zombie_processes)]
+fn spawn_until_results(p: &Project, args: &[&str], n: usize) -> std::process::Child {
+    let mut child = p
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn promptdrift");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(p.path().join("results.json")).unwrap_or_default();
+        if finished_lines(&text) >= n {
+            return child;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no results appeared: {text}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &std::process::Child, s: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, s).unwrap();
+}
+
+/// SIGTERM (`docker stop`, `timeout`, CI cancellation) and SIGHUP are handled as Ctrl-C is:
+/// the results file is closed validly, the reports are written, and the exit code is
+/// 128 + the signal (143, 129).
+#[test]
+fn sigterm_and_sighup_close_the_results_file_and_write_the_reports() {
+    for (sig, code, name) in [
+        (rustix::process::Signal::TERM, 143, "SIGTERM"),
+        (rustix::process::Signal::HUP, 129, "SIGHUP"),
+    ] {
+        let mock = MockServer::start();
+        mock.set_default_reply(Reply::echo().delay(Duration::from_millis(300)));
+        let p = Project::new();
+        numbered_suite(&p, &mock.url(), CASES);
+        let child = spawn_until_results(
+            &p,
+            &[
+                "run",
+                "suites/long.yaml",
+                "-j",
+                "2",
+                "-o",
+                "results.json",
+                "-o",
+                "report.html",
+                "-o",
+                "junit.xml",
+                "-o",
+                "summary.md",
+            ],
+            3,
+        );
+        signal(&child, sig);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{name}: {stderr}");
+        assert!(stderr.contains("interrupted:"), "{name}: {stderr}");
+        let doc: Value = serde_json::from_str(&p.read("results.json")).expect("valid JSON");
+        assert_eq!(doc["complete"], false, "{name}");
+        let n = doc["results"].as_array().unwrap().len();
+        assert!((3..CASES).contains(&n), "{name}: {n} results");
+        assert_eq!(doc["summary"]["unfinished"], CASES - n, "{name}");
+        // Every finished result is in the cache, and nothing more.
+        assert_eq!(cache_entries(&p), n, "{name}");
+        // The reports were written, from the finished results.
+        let html = p.read("report.html");
+        assert!(html.contains("q00"), "{name}");
+        let junit = p.read("junit.xml");
+        assert_eq!(junit.matches("<testcase ").count(), n, "{name}: {junit}");
+        assert!(p.read("summary.md").contains("unfinished"), "{name}");
+    }
+}
+
+/// Ctrl-C while snapshots are being written: the command stops, exits 130, and every
+/// snapshot file it wrote is whole.
+#[test]
+fn ctrl_c_while_snapshots_are_written_stops_cleanly() {
+    const N: usize = 3000;
+    let mock = MockServer::start();
+    let p = Project::new();
+    numbered_suite(&p, &mock.url(), N);
+    let mut child = p
+        .cmd(&[
+            "run",
+            "suites/long.yaml",
+            "--snapshot",
+            "--no-cache",
+            "-j",
+            "64",
+            "-o",
+            "results.json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let snaps = p.path().join("snapshots/long/slow");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let written = std::fs::read_dir(&snaps).map_or(0, Iterator::count);
+        if written > 0 {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before it could be interrupted");
+        }
+        assert!(Instant::now() < deadline, "no snapshot appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&child, rustix::process::Signal::INT);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Every result was kept (the requests had all finished).
+    let doc: Value = serde_json::from_str(&p.read("results.json")).unwrap();
+    assert_eq!(doc["results"].as_array().unwrap().len(), N);
+    // Every snapshot written is whole: header, separator, the answer, a final newline.
+    let mut whole = 0;
+    for e in std::fs::read_dir(&snaps).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // a temporary file is never the snapshot itself
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let id = name.trim_end_matches(".snap.new");
+        assert!(text.starts_with("---\n"), "{name}: {text}");
+        assert!(
+            text.ends_with(&format!("question {}\n", id.trim_start_matches('q'))),
+            "{name}: {text}"
+        );
+        whole += 1;
+    }
+    assert!(whole > 0);
+}
+
+/// `kill -9` leaves the results file as it was: `report`, `diff` and `merge` read it up to
+/// its last whole result and say how many they recovered.
+#[test]
+fn a_killed_run_leaves_a_file_report_diff_and_merge_recover() {
+    let mock = MockServer::start();
+    mock.set_default_reply(Reply::echo().delay(Duration::from_millis(300)));
+    let p = Project::new();
+    numbered_suite(&p, &mock.url(), CASES);
+    let mut child = spawn_until_results(
+        &p,
+        &["run", "suites/long.yaml", "-j", "2", "-o", "results.json"],
+        3,
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+    let text = p.read("results.json");
+    let whole = finished_lines(&text);
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "cut short");
+    let r = p.run(&["report", "results.json", "-o", "report.html"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains("was cut short")
+            && r.stderr.contains(&format!("{whole} results recovered")),
+        "{}",
+        r.all()
+    );
+    // Cut one more result in half, as a kill mid-write would.
+    let cut = text.trim_end().len() - 20;
+    p.file("cut.json", &text[..cut]);
+    let expect = format!("{} result", whole - 1);
+    for args in [
+        &["report", "cut.json", "-o", "cut.html"][..],
+        &["diff", "results.json", "cut.json"][..],
+        &["merge", "cut.json", "-o", "merged.json"][..],
+    ] {
+        let r = p.run(args);
+        assert!(
+            r.stderr.contains("cut.json was cut short")
+                && r.stderr.contains(&expect)
+                && r.stderr.contains("a result cut mid-line was dropped"),
+            "{args:?}: {}",
+            r.all()
+        );
+        assert_ne!(r.code, 2, "{args:?} read the file: {}", r.all());
+    }
+    let merged: Value = serde_json::from_str(&p.read("merged.json")).unwrap();
+    assert_eq!(merged["results"].as_array().unwrap().len(), whole - 1);
+}
+
 /// Ctrl-C while a `select-best` group is held: two of three providers have answered, the third
 /// is slow. The two held answers are finished results: they are kept (as errors naming the
 /// interruption, since they were never compared), their answers are cached, the grader is never

@@ -291,7 +291,18 @@ fn bedrock_error_shapes_become_case_errors() {
             "options: { max_retries: 1 }",
         ),
     );
-    let r = p.run(&["run", "suites/errors.yaml", "-o", "results.json", "-j", "8"]);
+    // `--rate-limit-wait 0`: a ThrottlingException counts against `max_retries` like any
+    // fault (by default it would wait its turn for up to 10 minutes: tests/cli/ratelimit.rs).
+    let r = p.run(&[
+        "run",
+        "suites/errors.yaml",
+        "-o",
+        "results.json",
+        "-j",
+        "8",
+        "--rate-limit-wait",
+        "0",
+    ]);
     assert_eq!(r.code, 3, "{}", r.all());
     let doc = results(&p, "results.json");
     let ok = result_for(&doc, "throttled-once", "br");

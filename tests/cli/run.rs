@@ -430,3 +430,77 @@ fn http_connections_are_reused() {
         "300 requests at -j 4 opened {connections} connections"
     );
 }
+
+/// Two runs writing the same `-o results.json`: the second is refused before it touches the
+/// file (exit 2, a clear message), and the first finishes a valid file.
+#[test]
+fn a_second_run_writing_the_same_results_file_is_refused() {
+    let mock = MockServer::start();
+    mock.set_default_reply(Reply::echo().delay(std::time::Duration::from_millis(200)));
+    let p = Project::new();
+    let cases: String = (0..10)
+        .map(|i| format!("  - {{ id: c{i}, vars: {{ q: \"q{i}\" }}, assert: [ {{ type: contains, value: \"q{i}\" }} ] }}\n"))
+        .collect();
+    p.file(
+        "suites/s.yaml",
+        &format!(
+            "providers:\n  - id: openai-compatible:m\n    label: m\n    config: {{ base_url: \"{}/v1\" }}\nprompts: [\"{{{{ q }}}}\"]\ncases:\n{cases}",
+            mock.url()
+        ),
+    );
+    let first = p
+        .cmd(&[
+            "run",
+            "suites/s.yaml",
+            "--no-cache",
+            "-j",
+            "1",
+            "-o",
+            "out/results.json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first run has the file (its head is written once it holds the lock).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !p
+        .read_opt("out/results.json")
+        .is_some_and(|t| t.contains("\"results\":["))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = p.run(&[
+        "run",
+        "suites/s.yaml",
+        "--no-cache",
+        "-o",
+        "out/results.json",
+    ]);
+    assert_eq!(second.code, 2, "{}", second.all());
+    assert!(
+        second.stderr.contains(
+            "cannot write out/results.json: another promptdrift run is writing this file"
+        ),
+        "{}",
+        second.all()
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&p.read("out/results.json")).expect("valid JSON");
+    assert_eq!(doc["complete"], true);
+    assert_eq!(doc["results"].as_array().unwrap().len(), 10);
+    // Once the first run is done, the file can be written again.
+    let again = p.run(&["run", "suites/s.yaml", "-o", "out/results.json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+}

@@ -125,6 +125,11 @@ impl Project {
             .unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
+    /// The file's text, if it can be read.
+    pub fn read_opt(&self, rel: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join(rel)).ok()
+    }
+
     pub fn exists(&self, rel: &str) -> bool {
         self.dir.path().join(rel).exists()
     }

@@ -201,3 +201,159 @@ fn progress_bar_on_a_terminal_only() {
     };
     assert!(!nc.contains("\x1b[32mPASS"), "{nc:?}");
 }
+
+/// Control sequences a model (or a hostile server) could send: a clipboard write (OSC 52), a
+/// screen clear, a window title, a bell, a carriage return, a bidirectional override.
+const HOSTILE: &str =
+    "caught \x1b]52;c;aGVsbG8=\x07 \x1b[2J\x1b]0;owned\x07 back\roverwritten \u{202e}txt done";
+
+/// What must never reach a terminal raw (a pseudo-terminal turns every `\n` into `\r\n`
+/// itself, so carriage returns are checked only on pipes).
+fn assert_no_raw_controls(what: &str, text: &str) {
+    let pty = what == "review";
+    for bad in ["\x1b]52", "\x1b[2J", "\x1b]0;", "\x07", "\r", "\u{202e}"] {
+        if pty && bad == "\r" {
+            continue;
+        }
+        assert!(!text.contains(bad), "{what}: raw {bad:?} in {text:?}");
+    }
+}
+
+fn hostile_project(mock: &MockServer) -> Project {
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("answer")
+            .reply(Reply::text(HOSTILE)),
+    );
+    let error = serde_json::json!({"error": {"message": HOSTILE, "type": "invalid_request_error", "code": HOSTILE}});
+    mock.add_rule(Rule::new().prompt_contains("error").reply(Reply::raw(
+        400,
+        &[("content-type", "application/json")],
+        error.to_string(),
+    )));
+    let p = Project::new().env("OPENAI_API_KEY", KEY);
+    p.file(
+        "suites/hostile.yaml",
+        &format!(
+            r#"providers:
+  - id: openai:gpt-a
+    label: gpt-a
+    config: {{ base_url: "{url}/v1" }}
+prompts: ["{{{{ q }}}}"]
+cases:
+  - id: answered
+    vars: {{ q: "answer me" }}
+    assert: [{{ type: equals, value: something else }}]
+  - id: rejected
+    vars: {{ q: "error me" }}
+    assert: [{{ type: contains, value: x }}]
+"#,
+            url = mock.url()
+        ),
+    );
+    p
+}
+
+#[test]
+fn control_characters_from_models_are_shown_never_sent_to_the_terminal() {
+    let mock = MockServer::start();
+    let p = hostile_project(&mock);
+    let r = p.run(&[
+        "-v",
+        "run",
+        "--no-cache",
+        "--max-retries",
+        "0",
+        "--snapshot",
+        "-o",
+        "old.json",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    // NO_COLOR: nothing of ours needs an escape character, so none may appear at all.
+    assert!(
+        !r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'),
+        "{:?}",
+        r.all()
+    );
+    assert_no_raw_controls("run", &r.all());
+    // Shown visibly instead, in the failure details and the error details.
+    assert!(
+        r.stdout.contains("output: caught \\x1b]52;c;aGVsbG8=\\x07"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\\u{202e}txt"), "{}", r.stdout);
+    assert!(
+        r.stdout.matches("caught \\x1b]52").count() >= 2,
+        "{}",
+        r.stdout
+    );
+    // The results file keeps the answer exactly as it came.
+    let doc: serde_json::Value = serde_json::from_str(&p.read("old.json")).unwrap();
+    assert_eq!(
+        crate::support::result_for(&doc, "answered", "gpt-a")["output"],
+        HOSTILE
+    );
+
+    // `diff` and `compare`: word diffs of hostile answers, escaped.
+    mock.clear_rules();
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("answer")
+            .reply(Reply::text(format!("{HOSTILE} and \x1b[31mmore\x1b[0m"))),
+    );
+    let r = p.run(&["run", "--no-cache", "-o", "new.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let r = p.run(&["diff", "old.json", "new.json", "--all"]);
+    assert!(!r.stdout.contains('\x1b'), "diff: {:?}", r.stdout);
+    assert!(r.stdout.contains("\\x1b[31mmore"), "diff: {}", r.stdout);
+    assert_no_raw_controls("diff", &r.all());
+
+    // `review`, in a terminal: the pending snapshot's hostile body is shown escaped.
+    let Some(tty) = review_in_terminal(&p) else {
+        return;
+    };
+    assert!(tty.contains("Reviewing [1/"), "{tty:?}");
+    assert!(tty.contains("answered.snap"), "{tty:?}");
+    assert!(tty.contains("\\x1b]52;c;aGVsbG8="), "{tty:?}");
+    assert_no_raw_controls("review", &tty);
+}
+
+/// `promptdrift review` in a pseudo-terminal, answering `q`; what the terminal got.
+fn review_in_terminal(p: &Project) -> Option<String> {
+    use std::io::Write as _;
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("notice: `script` (util-linux) is missing; skipping the review check");
+        return None;
+    }
+    let bin = env!("CARGO_BIN_EXE_promptdrift");
+    let c = p.cmd(&[]);
+    let mut script = Command::new("script");
+    script.args(["-qec", &format!("'{bin}' review"), "/dev/null"]);
+    script.current_dir(p.path());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    script
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = script.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.stdin.as_mut().unwrap().write_all(b"q");
+    let _ = child.stdin.as_mut().unwrap().flush();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -21,29 +21,59 @@ fn workflow() -> Value {
 
 /// Every `run:` script, with its job name.
 fn scripts(wf: &Value) -> Vec<(String, String)> {
+    steps(wf)
+        .into_iter()
+        .map(|(job, run, _)| (job, run))
+        .collect()
+}
+
+/// A `run:` step: its job name, script and `env` (names and unevaluated values).
+type Step = (String, String, Vec<(String, String)>);
+
+/// Every `run:` step.
+fn steps(wf: &Value) -> Vec<Step> {
     let mut out = Vec::new();
     for (job_name, job) in wf["jobs"].as_mapping().expect("jobs") {
         for step in job["steps"].as_sequence().expect("steps") {
             if let Some(run) = step.get("run").and_then(Value::as_str) {
-                out.push((job_name.as_str().unwrap().to_string(), run.to_string()));
+                let env = step
+                    .get("env")
+                    .and_then(Value::as_mapping)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().unwrap().to_string(),
+                                    v.as_str().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push((job_name.as_str().unwrap().to_string(), run.to_string(), env));
             }
         }
     }
     out
 }
 
+/// The value of a workflow text for matrix job `shard` of `total`: `${{ matrix.shard }}`
+/// becomes `shard`, `${{ strategy.job-total }}` `total`, other expressions `X`.
+fn evaluate(text: &str, shard: u32, total: u32) -> String {
+    let expr = regex::Regex::new(r"\$\{\{\s*([^}]*?)\s*\}\}").unwrap();
+    expr.replace_all(text, |c: &regex::Captures<'_>| match &c[1] {
+        "matrix.shard" => shard.to_string(),
+        "strategy.job-total" => total.to_string(),
+        _ => "X".to_string(),
+    })
+    .into_owned()
+}
+
 /// Splits a shell script into simple commands (lines joined at `\`, split at `&&`, `||`, `;`)
 /// of words (quotes removed); `${{ matrix.shard }}` becomes `shard`, other expressions `X`.
 pub(crate) fn commands(script: &str, shard: u32) -> Vec<Vec<String>> {
     let script = script.replace("\\\n", " ");
-    let expr = regex::Regex::new(r"\$\{\{\s*([^}]*?)\s*\}\}").unwrap();
-    let script = expr.replace_all(&script, |c: &regex::Captures<'_>| {
-        if &c[1] == "matrix.shard" {
-            shard.to_string()
-        } else {
-            "X".to_string()
-        }
-    });
+    let script = evaluate(&script, shard, 0);
     let mut out = Vec::new();
     for line in script.lines() {
         let mut words: Vec<String> = Vec::new();
@@ -126,14 +156,24 @@ fn every_promptdrift_command_in_the_workflow_parses() {
     let n = u32::try_from(shards.len()).unwrap();
     assert_eq!(shards, (1..=u64::from(n)).collect::<Vec<_>>());
     let mut seen = Vec::new();
-    for (job, script) in scripts(&wf) {
+    for (job, script, env) in steps(&wf) {
         for cmd in promptdrift_commands(commands(&script, 1)) {
             let sub = cmd[1].clone();
             if let Some(i) = cmd.iter().position(|w| w == "--shard") {
+                // `--shard auto` reads PROMPTDRIFT_SHARD, which the step sets from the matrix.
+                let shard = if cmd[i + 1] == "auto" {
+                    let (_, v) = env
+                        .iter()
+                        .find(|(k, _)| k == "PROMPTDRIFT_SHARD")
+                        .unwrap_or_else(|| panic!("{job}: --shard auto without PROMPTDRIFT_SHARD"));
+                    evaluate(v, 1, n)
+                } else {
+                    cmd[i + 1].clone()
+                };
                 assert_eq!(
-                    cmd[i + 1],
+                    shard,
                     format!("1/{n}"),
-                    "{job}: --shard K/N must match the matrix"
+                    "{job}: the shard must match the matrix"
                 );
             }
             if let Err(e) = promptdrift::cli::check_args(&cmd) {
@@ -174,13 +214,31 @@ fn the_shard_and_merge_steps_work_as_written() {
             .flat_map(|(_, s)| promptdrift_commands(commands(&s, shard)))
             .collect()
     };
-    for k in 1..=u32::try_from(n).unwrap() {
+    let total = u32::try_from(n).unwrap();
+    for k in 1..=total {
         let cmds = job_commands("suites", k);
         assert_eq!(cmds.len(), 1);
         let args: Vec<&str> = cmds[0][1..].iter().map(String::as_str).collect();
-        let r = p.run(&args);
-        assert_eq!(r.code, 0, "shard {k}: {}", r.all());
-        assert!(r.stderr.contains("progress: "), "CI mode: {}", r.all());
+        // The step's env, as GitHub evaluates it for matrix job k of n.
+        let (_, _, env) = steps(&wf)
+            .into_iter()
+            .find(|(j, s, _)| j == "suites" && s.contains("promptdrift run"))
+            .unwrap();
+        let mut cmd = p.cmd(&args);
+        for (key, v) in &env {
+            cmd.env(key, evaluate(v, k, total));
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(0), "shard {k}: {stdout}\n{stderr}");
+        assert!(stderr.contains("progress: "), "CI mode: {stderr}");
+        assert!(
+            stderr.contains(&format!("shard {k}/{n} (PROMPTDRIFT_SHARD={k}/{n})")),
+            "--shard auto says where K/N came from: {stderr}"
+        );
     }
     // The download step merges every shard's folder into results/.
     let cmds = job_commands("report", 1);

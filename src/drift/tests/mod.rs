@@ -75,6 +75,7 @@ pub(crate) fn res(
             })
             .collect(),
         error: None,
+        warnings: Vec::new(),
     }
 }
 

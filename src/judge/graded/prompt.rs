@@ -7,7 +7,7 @@
 //! list of `{role, content}` messages (promptfoo's `rubricPrompt` convention), which is sent as
 //! that conversation.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -73,7 +73,7 @@ impl GraderPrompt {
         let kind = spec.kind;
         let (text, source, at) = match spec.config.get("prompt") {
             Some(Value::String(s)) => {
-                let (text, source) = read(s, ctx.dir, "config.prompt")?;
+                let (text, source) = read(s, ctx.files(), "config.prompt")?;
                 (text, source, "config.prompt".to_string())
             }
             Some(other) => {
@@ -88,7 +88,7 @@ impl GraderPrompt {
             }
             None => match ctx.grader_prompts.and_then(|m| m.get(kind.name())) {
                 Some(s) => {
-                    let (text, source) = read(s, ctx.dir, "options.grader_prompts")?;
+                    let (text, source) = read(s, ctx.files(), "options.grader_prompts")?;
                     (text, source, "options.grader_prompts".to_string())
                 }
                 None => (
@@ -155,20 +155,23 @@ impl GraderPrompt {
 }
 
 /// Reads inline text or a `file://` prompt.
-fn read(s: &str, dir: &Path, at: &str) -> Result<(String, Source), JudgeError> {
+fn read(
+    s: &str,
+    files: crate::suite::files::Files<'_>,
+    at: &str,
+) -> Result<(String, Source), JudgeError> {
     match crate::suite::file_ref(s) {
         None => Ok((s.to_string(), Source::Inline)),
         Some(rel) => {
-            let path = crate::suite::resolve_relative(dir, rel).map_err(|looked| {
-                JudgeError::at(at, format!("grading prompt `{rel}` not found"))
-                    .with_help(format!("looked in: {looked}"))
-            })?;
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                JudgeError::at(
-                    at,
-                    format!("cannot read grading prompt `{}`: {e}", path.display()),
-                )
-            })?;
+            let (path, text) =
+                crate::suite::files::read_text(files.dir, rel, files.access, "grading prompt")
+                    .map_err(|e| {
+                        let err = JudgeError::at(at, e.message);
+                        match e.help {
+                            Some(h) => err.with_help(h),
+                            None => err,
+                        }
+                    })?;
             Ok((text, Source::File(path)))
         }
     }

@@ -483,6 +483,7 @@ fn compile_with(
         &spec.0,
         &CompileContext {
             dir,
+            files: &crate::suite::files::FileAccess::for_suite_dir(dir),
             grader_prompts: overrides,
         },
     )

@@ -112,6 +112,8 @@ fn schema_from_file_relative_to_the_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let suite_dir = dir.path().join("suites");
     std::fs::create_dir_all(suite_dir.join("schemas")).expect("mkdir");
+    // The project folder (files outside it are refused).
+    std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
     std::fs::write(
         suite_dir.join("schemas/person.json"),
         person_schema().to_string(),
@@ -141,7 +143,7 @@ fn schema_from_file_relative_to_the_suite() {
         .compile_in(&suite_dir)
         .expect_err("fails");
     check_err(&e, Some("value"), "schema file `missing.json` not found");
-    assert!(e.help.as_deref().unwrap_or("").contains("looked at"));
+    assert!(e.help.as_deref().unwrap_or("").contains("looked in"));
     let e = a("json-schema")
         .value(json!("file://bad.json"))
         .compile_in(&suite_dir)

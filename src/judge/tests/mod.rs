@@ -86,6 +86,7 @@ impl A {
             &self.0,
             &CompileContext {
                 dir,
+                files: &crate::suite::files::FileAccess::for_suite_dir(dir),
                 grader_prompts: None,
             },
         )
