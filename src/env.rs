@@ -18,6 +18,9 @@ pub const PROMPTDRIFT_MODE: &str = "PROMPTDRIFT_MODE";
 pub const PROMPTDRIFT_LOG: &str = "PROMPTDRIFT_LOG";
 /// Response cache folder (default `.promptdrift/cache`).
 pub const PROMPTDRIFT_CACHE_DIR: &str = "PROMPTDRIFT_CACHE_DIR";
+/// The day (`YYYY-MM-DD`) model lifecycle checks count from, instead of today's UTC date: pins
+/// `validate` and `run` output in reproducible runs (see `provider::lifecycle`).
+pub const PROMPTDRIFT_TODAY: &str = "PROMPTDRIFT_TODAY";
 /// PEM files of certificate authorities to trust besides the system's (a corporate proxy's CA,
 /// a private model server's), separated like `PATH` (see `runner::tls`).
 pub const PROMPTDRIFT_CA_CERTS: &str = "PROMPTDRIFT_CA_CERTS";

@@ -13,16 +13,21 @@
 mod helpers;
 mod shared;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::judge::{self, CompileContext, CompiledAssertion};
+use crate::judge::{self, CompileContext, CompiledAssertion, FormatCheck};
+use crate::provider::lifecycle;
 use crate::provider::registry::{BuildContext, BuiltProvider};
-use crate::provider::{Message, Request, build_provider};
+use crate::provider::{Image, Message, Request, build_provider};
 use crate::results::RenderedPrompt;
-use crate::suite::model::{AssertionSpec, Case, CaseSource, Mode, ProviderSpec, Role, Suite};
+use crate::suite::model::{
+    AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, ResponseFormat, Role, Suite,
+    Tool, ToolCall, ToolChoice,
+};
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
 
@@ -59,6 +64,9 @@ pub struct PlanOptions {
     pub cassette_dir: Option<PathBuf>,
     /// `--stream`: every provider that has a streaming API uses it.
     pub stream: bool,
+    /// `--deny-retired`: a model that is retired, or retires within
+    /// [`lifecycle::WINDOW_DAYS`], is an error instead of a warning.
+    pub deny_retired: bool,
 }
 
 impl std::fmt::Debug for PlanOptions {
@@ -88,6 +96,7 @@ impl Default for PlanOptions {
             require_keys: true,
             cassette_dir: None,
             stream: false,
+            deny_retired: false,
         }
     }
 }
@@ -116,6 +125,11 @@ pub struct PlannedSuite {
     pub cases: Vec<PlannedCase>,
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
+    /// The tools each prompt offers (its own, else the suite's), by prompt index.
+    pub prompt_settings: Vec<PromptSettings>,
+    /// The implicit check of answers against their `response_format`, by provider index, then
+    /// prompt index (`None`: no format asked).
+    pub format_checks: Vec<Vec<Option<Arc<FormatCheck>>>>,
     /// Graders and embedders the selected cases need.
     pub helpers: Helpers,
 }
@@ -133,6 +147,31 @@ pub struct PlannedProvider {
     pub transform: Option<Arc<crate::script::CompiledTransform>>,
     /// Answers are streamed (`stream: true` in its config, or `--stream`).
     pub stream: bool,
+}
+
+/// What one prompt adds to its requests: the tools it offers and the choice it sets (its own,
+/// else the suite's), and its structured-output format (which wins over the provider's).
+#[derive(Debug, Clone, Default)]
+pub struct PromptSettings {
+    /// Tools the model may call.
+    pub tools: Vec<Tool>,
+    /// Which tools it may or must call.
+    pub tool_choice: Option<ToolChoice>,
+    /// The prompt's own `response_format`.
+    pub response_format: Option<ResponseFormat>,
+}
+
+impl PromptSettings {
+    fn of(suite: &Suite, prompt: &PromptSpec) -> Self {
+        PromptSettings {
+            tools: prompt.tools.clone().unwrap_or_else(|| suite.tools.clone()),
+            tool_choice: prompt
+                .tool_choice
+                .clone()
+                .or_else(|| suite.tool_choice.clone()),
+            response_format: prompt.response_format.clone(),
+        }
+    }
 }
 
 /// One case, rendered and compiled.
@@ -181,13 +220,20 @@ impl Plan {
 
     /// The neutral request for a job: rendered prompt + the provider's sampling settings.
     pub fn request(&self, job: &Job) -> Request {
-        let (_, pc, case, p) = self.parts(job);
-        request_for(pc, case, p, job.prompt as usize)
+        let (s, pc, case, p) = self.parts(job);
+        let prompt = job.prompt as usize;
+        request_for(pc, case, p, prompt, &s.prompt_settings[prompt])
     }
 }
 
 /// The neutral request of one case, prompt and provider.
-fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize) -> Request {
+fn request_for(
+    pc: &PlannedCase,
+    case: &Case,
+    p: &PlannedProvider,
+    prompt: usize,
+    tools: &PromptSettings,
+) -> Request {
     let rendered = pc.prompts[prompt]
         .as_ref()
         .expect("jobs are only planned for prompts that were rendered");
@@ -202,6 +248,12 @@ fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize
         stop: c.stop.clone().unwrap_or_default(),
         seed: c.seed,
         json_mode: c.json_mode.unwrap_or(false),
+        tools: tools.tools.clone(),
+        tool_choice: tools.tool_choice.clone(),
+        response_format: tools
+            .response_format
+            .clone()
+            .or_else(|| c.response_format.clone()),
         stream: p.stream,
         vars: if p.built.protocol.wants_vars() {
             case.vars
@@ -211,6 +263,32 @@ fn request_for(pc: &PlannedCase, case: &Case, p: &PlannedProvider, prompt: usize
         } else {
             serde_json::Map::new()
         },
+    }
+}
+
+/// What each provider cannot honour in each prompt's request (a tool choice, a response
+/// format), asked once per (provider, prompt) with the first case that renders the prompt.
+fn check_request_warnings(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) {
+    for s in suites {
+        for p in &s.providers {
+            for (qi, prompt) in s.suite.prompts.iter().enumerate() {
+                if !prompt.applies_to(&p.spec) {
+                    continue;
+                }
+                let Some(pc) = s.cases.iter().find(|pc| pc.prompts[qi].is_some()) else {
+                    continue;
+                };
+                let case = &s.suite.cases[pc.index];
+                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
+                for w in p.built.protocol.request_warnings(&req) {
+                    diags.push(Diagnostic::warning(
+                        &s.suite.path,
+                        &prompt.yaml_path,
+                        format!("prompt `{}`: {w}", prompt.label),
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -227,7 +305,8 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
                 }) else {
                     continue;
                 };
-                if let Err(e) = p.built.protocol.prepare(&request_for(pc, case, p, qi)) {
+                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
+                if let Err(e) = p.built.protocol.prepare(&req) {
                     let (file, path) = case_location(&s.suite, case);
                     let mut d = Diagnostic::error(
                         &file,
@@ -253,7 +332,7 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
 
 pub use crate::suite::files::project_root;
 
-/// A file-name-safe form of a label (`openai:gpt-4o-mini` → `openai-gpt-4o-mini`).
+/// A file-name-safe form of a label (`openai:gpt-5.4-mini` → `openai-gpt-5.4-mini`).
 pub fn slug(label: &str) -> String {
     let mut out = String::with_capacity(label.len());
     let mut dash = false;
@@ -294,6 +373,7 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
         }
     }
     check_request_templates(&planned, &mut diags);
+    check_request_warnings(&planned, &mut diags);
     crate::suite::dataset::locate_cells(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
@@ -378,6 +458,7 @@ pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<
         let env = opts.env.clone();
         let env_fn = move |k: &str| env(k);
         let root = cassette_root(&suite, opts);
+        let lifecycle = lifecycle_check(&suite.path, opts, &env_fn, &mut diags);
         let helpers = helpers::plan_judge(
             &helpers::HelperContext {
                 suite: &suite,
@@ -385,6 +466,7 @@ pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<
                 require_keys: opts.require_keys,
                 env: &env_fn,
                 cassette_root: &root,
+                lifecycle: &lifecycle,
             },
             &mut diags,
         );
@@ -395,6 +477,8 @@ pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<
             providers: Vec::new(),
             cases: Vec::new(),
             helpers,
+            prompt_settings: Vec::new(),
+            format_checks: Vec::new(),
         });
     }
     if diags.iter().any(Diagnostic::is_error) {
@@ -469,6 +553,64 @@ fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+/// How this plan checks models against the lifecycle table: the day to count from (`None`
+/// when `PROMPTDRIFT_TODAY` is not a date, reported once) and whether a notice is an error.
+pub(crate) struct LifecycleCheck {
+    today: Option<i64>,
+    deny: bool,
+}
+
+fn lifecycle_check(
+    file: &Path,
+    opts: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> LifecycleCheck {
+    let today = match lifecycle::today(env) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(Diagnostic::error(file, "", e));
+            None
+        }
+    };
+    LifecycleCheck {
+        today,
+        deny: opts.deny_retired,
+    }
+}
+
+impl LifecycleCheck {
+    /// A warning (an error with `--deny-retired`) when `spec`'s model is retired or retires
+    /// soon; `role` names it (`provider`, `grader`, `embedder`).
+    pub(crate) fn diagnostic(
+        &self,
+        file: &Path,
+        spec: &ProviderSpec,
+        role: &str,
+    ) -> Option<Diagnostic> {
+        let notice = lifecycle::check(spec.kind(), spec.model()?, self.today?)?;
+        let message = format!("{role} `{}`: {}", spec.label, notice.message());
+        let mut help = match notice.successor {
+            Some(s) => format!("move to `{}:{s}`", spec.kind()),
+            None => "move to a current model".to_string(),
+        };
+        help.push_str(&format!(
+            "; dates from {} (promptdrift's model table, dated {})",
+            notice.source,
+            lifecycle::TABLE_DATE
+        ));
+        if !self.deny {
+            help.push_str("; `--deny-retired` makes this an error");
+        }
+        let d = if self.deny {
+            Diagnostic::error(file, &spec.yaml_path, message)
+        } else {
+            Diagnostic::warning(file, &spec.yaml_path, message)
+        };
+        Some(d.with_help(help))
+    }
+}
+
 fn plan_suite(
     mut suite: Suite,
     opts: &PlanOptions,
@@ -502,6 +644,7 @@ fn plan_suite(
     let env = opts.env.clone();
     let env_fn = move |k: &str| env(k);
     let cassette_root = cassette_root(&suite, opts);
+    let lifecycle = lifecycle_check(&file, opts, &env_fn, diags);
     let mut providers = Vec::with_capacity(selected.len());
     for spec in selected {
         let ctx = BuildContext {
@@ -528,6 +671,7 @@ fn plan_suite(
                 for w in built.protocol.warnings() {
                     diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
                 }
+                diags.extend(lifecycle.diagnostic(&file, spec, "provider"));
                 if !opts.require_keys && mode != Mode::Replay {
                     // validate: keys are a run-time need; say so without failing.
                     let live_ctx = BuildContext {
@@ -597,6 +741,14 @@ fn plan_suite(
     let mut prompt_ok = vec![true; suite.prompts.len()];
     for (pi, prompt) in suite.prompts.iter().enumerate() {
         for (mi, m) in prompt.messages.iter().enumerate() {
+            if let Some(d) = compile_call_templates(&mut templates, pi, mi, prompt, &file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
+            if let Some(d) = compile_image_templates(&mut templates, pi, mi, prompt, &file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
             if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
                 prompt_ok[pi] = false;
                 let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
@@ -612,6 +764,11 @@ fn plan_suite(
         }
     }
     let prompt_labels: Vec<String> = suite.prompts.iter().map(|p| p.label.clone()).collect();
+    let prompt_settings: Vec<PromptSettings> = suite
+        .prompts
+        .iter()
+        .map(|p| PromptSettings::of(&suite, p))
+        .collect();
     let applicable: Vec<bool> = suite
         .prompts
         .iter()
@@ -673,6 +830,13 @@ fn plan_suite(
             })
             .collect()
     };
+    let mut assembler = Assembler {
+        templates: &templates,
+        suite_file: &file,
+        suite_dir: &suite.dir,
+        files: &suite.files,
+        images: HashMap::new(),
+    };
     for ((ci, case), mut case_renders) in suite.cases.iter().enumerate().zip(renders) {
         if !selected(case) {
             continue;
@@ -684,47 +848,13 @@ fn plan_suite(
                 prompts.push(None);
                 continue;
             }
-            let mut rendered = RenderedPrompt::default();
-            let mut ok = true;
-            let mut texts = std::mem::take(&mut case_renders[pi]).into_iter();
-            for m in &prompt.messages {
-                let Some(text) = texts.next() else { break };
-                match text {
-                    Ok(text) => match m.role {
-                        Role::System => match &mut rendered.system {
-                            Some(s) => {
-                                s.push_str("\n\n");
-                                s.push_str(&text);
-                            }
-                            None => rendered.system = Some(text),
-                        },
-                        role => rendered.messages.push(Message {
-                            role,
-                            content: text,
-                        }),
-                    },
-                    Err(e) => {
-                        ok = false;
-                        diags.push(template_diag(
-                            &case_file,
-                            &case_path,
-                            case,
-                            &prompt.label,
-                            &e,
-                        ));
-                        break;
-                    }
-                }
-            }
-            if ok && rendered.messages.is_empty() {
-                ok = false;
-                diags.push(Diagnostic::error(
-                    &file,
-                    &prompt.yaml_path,
-                    format!("prompt `{}` has no user or assistant message", prompt.label),
-                ));
-            }
-            prompts.push(ok.then_some(rendered));
+            let texts = std::mem::take(&mut case_renders[pi]);
+            let site = CaseSite {
+                case,
+                file: &case_file,
+                path: &case_path,
+            };
+            prompts.push(assembler.assemble(pi, prompt, texts, &site, diags));
         }
         let mut assertions = Vec::with_capacity(case.assert.len());
         for spec in &case.assert {
@@ -772,6 +902,7 @@ fn plan_suite(
             require_keys: opts.require_keys,
             env: &env_fn,
             cassette_root: &cassette_root,
+            lifecycle: &lifecycle,
         },
         cases.iter().flat_map(|c| {
             let case = &suite.cases[c.index];
@@ -779,6 +910,7 @@ fn plan_suite(
         }),
         diags,
     );
+    let format_checks = format_checks(&suite, &providers, &prompt_settings, diags);
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     (errors_after == errors_before).then_some(PlannedSuite {
         suite,
@@ -786,8 +918,49 @@ fn plan_suite(
         providers,
         cases,
         prompt_labels,
+        format_checks,
+        prompt_settings,
         helpers,
     })
+}
+
+/// The check of each (provider, prompt)'s answers against the format its requests ask for:
+/// the prompt's `response_format`, else the provider's. (`json_mode` only asks; the suite's
+/// own `is-json` assertions check.)
+fn format_checks(
+    suite: &Suite,
+    providers: &[PlannedProvider],
+    prompts: &[PromptSettings],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Vec<Option<Arc<FormatCheck>>>> {
+    providers
+        .iter()
+        .map(|p| {
+            let c = &p.spec.config;
+            prompts
+                .iter()
+                .zip(&suite.prompts)
+                .map(|(settings, prompt)| {
+                    let format = settings
+                        .response_format
+                        .clone()
+                        .or_else(|| c.response_format.clone())
+                        .filter(|f| *f != ResponseFormat::Text)?;
+                    match FormatCheck::compile(&format) {
+                        Ok(check) => Some(Arc::new(check)),
+                        Err(e) => {
+                            diags.push(Diagnostic::error(
+                                &suite.path,
+                                &prompt.yaml_path,
+                                format!("`response_format`: {e}"),
+                            ));
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Whether the filter, tags and shard of `opts` select `case`.
@@ -927,6 +1100,267 @@ fn check_select_best(
 
 fn template_name(prompt: usize, message: usize) -> String {
     format!("prompt{prompt}.message{message}")
+}
+
+fn call_template_name(prompt: usize, message: usize, call: usize) -> String {
+    format!("prompt{prompt}.message{message}.call{call}")
+}
+
+/// A conversation's tool-call arguments that hold a template (`{"city": "{{ city }}"}`) are
+/// compiled as one template over their JSON text; the problem, if one does not compile.
+fn compile_call_templates(
+    templates: &mut Templates,
+    pi: usize,
+    mi: usize,
+    prompt: &PromptSpec,
+    file: &Path,
+) -> Option<Diagnostic> {
+    for (ci, c) in prompt.messages[mi].tool_calls.iter().enumerate() {
+        let text = c.arguments_text();
+        if Templates::is_template(&text)
+            && let Err(e) = templates.add(&call_template_name(pi, mi, ci), &text)
+        {
+            return Some(Diagnostic::error(
+                file,
+                format!(
+                    "{}.messages[{mi}].tool_calls[{ci}].function.arguments",
+                    prompt.yaml_path
+                ),
+                format!("prompt `{}` has a {e}", prompt.label),
+            ));
+        }
+    }
+    None
+}
+
+/// The case a prompt is rendered for, and where to report its problems.
+struct CaseSite<'a> {
+    case: &'a Case,
+    file: &'a Path,
+    path: &'a str,
+}
+
+/// Assembles each case's prompts from their rendered message texts, reading `file://` images
+/// once per run (a cache shared by every case).
+struct Assembler<'a> {
+    templates: &'a Templates,
+    suite_file: &'a Path,
+    suite_dir: &'a Path,
+    /// The suite's file rules (images are files the suite names, read under them).
+    files: &'a crate::suite::files::FileAccess,
+    images: HashMap<String, Result<Image, String>>,
+}
+
+impl Assembler<'_> {
+    /// One prompt of one case: system texts joined by a blank line, the conversation's
+    /// messages with their tool calls (templated arguments rendered) and images (loaded).
+    /// `None` (with the problem in `diags`) when something does not render or load.
+    fn assemble(
+        &mut self,
+        pi: usize,
+        prompt: &PromptSpec,
+        texts: Vec<Result<String, TemplateError>>,
+        site: &CaseSite<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<RenderedPrompt> {
+        let mut rendered = RenderedPrompt::default();
+        let mut texts = texts.into_iter();
+        for (mi, m) in prompt.messages.iter().enumerate() {
+            let text = match texts.next()? {
+                Ok(text) => text,
+                Err(e) => {
+                    diags.push(template_diag(
+                        site.file,
+                        site.path,
+                        site.case,
+                        &prompt.label,
+                        &e,
+                    ));
+                    return None;
+                }
+            };
+            if m.role == Role::System {
+                match &mut rendered.system {
+                    Some(s) => {
+                        s.push_str("\n\n");
+                        s.push_str(&text);
+                    }
+                    None => rendered.system = Some(text),
+                }
+                continue;
+            }
+            let tool_calls =
+                match render_calls(self.templates, pi, mi, &m.tool_calls, &site.case.vars) {
+                    Ok(calls) => calls,
+                    Err(e) => {
+                        diags.push(template_diag(
+                            site.file,
+                            site.path,
+                            site.case,
+                            &prompt.label,
+                            &e,
+                        ));
+                        return None;
+                    }
+                };
+            let images = match self.images(pi, mi, m, site) {
+                Ok(images) => images,
+                Err(ImageProblem::Template(e)) => {
+                    diags.push(template_diag(
+                        site.file,
+                        site.path,
+                        site.case,
+                        &prompt.label,
+                        &e,
+                    ));
+                    return None;
+                }
+                Err(ImageProblem::Load(message)) => {
+                    let d = Diagnostic::error(
+                        self.suite_file,
+                        format!("{}.messages[{mi}].images", prompt.yaml_path),
+                        format!(
+                            "case `{}`: prompt `{}`: {message}",
+                            site.case.id, prompt.label
+                        ),
+                    );
+                    diags.push(at_dataset_row(d, site.case));
+                    return None;
+                }
+            };
+            rendered.messages.push(Message {
+                role: m.role,
+                content: text,
+                tool_calls,
+                tool_call_id: m.tool_call_id.clone(),
+                name: m.name.clone(),
+                images,
+            });
+        }
+        if rendered.messages.is_empty() {
+            diags.push(Diagnostic::error(
+                self.suite_file,
+                &prompt.yaml_path,
+                format!("prompt `{}` has no user or assistant message", prompt.label),
+            ));
+            return None;
+        }
+        Some(rendered)
+    }
+
+    /// A message's images, rendered and loaded: `file://` images read (once per run), URL
+    /// images left for the runner to download.
+    fn images(
+        &mut self,
+        pi: usize,
+        mi: usize,
+        m: &crate::suite::model::PromptMessage,
+        site: &CaseSite<'_>,
+    ) -> Result<Vec<Image>, ImageProblem> {
+        let mut out = Vec::with_capacity(m.images.len());
+        for (ii, src) in m.images.iter().enumerate() {
+            let source = if Templates::is_template(src) {
+                self.templates
+                    .render(&image_template_name(pi, mi, ii), &site.case.vars)
+                    .map_err(ImageProblem::Template)?
+                    .trim()
+                    .to_string()
+            } else {
+                src.clone()
+            };
+            let loaded = self
+                .images
+                .entry(source.clone())
+                .or_insert_with(|| load_image(self.suite_dir, self.files, &source));
+            match loaded {
+                Ok(img) => out.push(img.clone()),
+                Err(message) => return Err(ImageProblem::Load(message.clone())),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Why a message's images could not be had.
+enum ImageProblem {
+    /// The source template did not render.
+    Template(TemplateError),
+    /// The file is missing, unreadable or not an image.
+    Load(String),
+}
+
+fn image_template_name(prompt: usize, message: usize, image: usize) -> String {
+    format!("prompt{prompt}.message{message}.image{image}")
+}
+
+/// Image sources that are templates (`file://photos/{{ photo }}`) are compiled once.
+fn compile_image_templates(
+    templates: &mut Templates,
+    pi: usize,
+    mi: usize,
+    prompt: &PromptSpec,
+    file: &Path,
+) -> Option<Diagnostic> {
+    for (ii, src) in prompt.messages[mi].images.iter().enumerate() {
+        if Templates::is_template(src)
+            && let Err(e) = templates.add(&image_template_name(pi, mi, ii), src)
+        {
+            return Some(Diagnostic::error(
+                file,
+                format!("{}.messages[{mi}].images[{ii}]", prompt.yaml_path),
+                format!("prompt `{}` has a {e}", prompt.label),
+            ));
+        }
+    }
+    None
+}
+
+/// An image as a rendered source names it: a `file://` image read now, a URL left to the
+/// runner.
+fn load_image(
+    suite_dir: &Path,
+    files: &crate::suite::files::FileAccess,
+    source: &str,
+) -> Result<Image, String> {
+    if let Some(rel) = crate::suite::file_ref(source) {
+        crate::suite::images::load_file(suite_dir, files, source, rel)
+    } else if source.starts_with("http://") || source.starts_with("https://") {
+        Ok(Image::url(source))
+    } else {
+        Err(format!(
+            "image `{source}` is neither `file://path` nor an http(s) URL"
+        ))
+    }
+}
+
+/// A message's tool calls with templated arguments rendered for the case.
+fn render_calls(
+    templates: &Templates,
+    pi: usize,
+    mi: usize,
+    calls: &[ToolCall],
+    vars: &crate::suite::model::Vars,
+) -> Result<Vec<ToolCall>, TemplateError> {
+    let mut out = Vec::with_capacity(calls.len());
+    for (ci, c) in calls.iter().enumerate() {
+        let text = c.arguments_text();
+        if !Templates::is_template(&text) {
+            out.push(c.clone());
+            continue;
+        }
+        let rendered = templates.render(&call_template_name(pi, mi, ci), vars)?;
+        let call = ToolCall::from_json_text(c.id.clone(), c.name.clone(), &rendered);
+        if call.raw_arguments.is_some() {
+            return Err(TemplateError::Render {
+                message: format!(
+                    "the arguments of tool call `{}` are not JSON once rendered ({rendered}); put `| tojson` on values that may hold quotes",
+                    c.name
+                ),
+            });
+        }
+        out.push(call);
+    }
+    Ok(out)
 }
 
 /// Where to point a diagnostic about a case: its dataset row, or its suite entry.
@@ -1163,7 +1597,7 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("openai:gpt-4o-mini"), "openai-gpt-4o-mini");
+        assert_eq!(slug("openai:gpt-5.4-mini"), "openai-gpt-5.4-mini");
         assert_eq!(slug("Claude 3.5 Haiku!"), "claude-3.5-haiku");
         assert_eq!(slug("::"), "provider");
     }

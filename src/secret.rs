@@ -321,7 +321,14 @@ pub fn scrub_answer(r: &mut crate::provider::Response) {
         scrub_string(s);
     }
     for call in &mut r.tool_calls {
-        scrub_json(call);
+        scrub_string(&mut call.name);
+        for s in [&mut call.id, &mut call.raw_arguments]
+            .into_iter()
+            .flatten()
+        {
+            scrub_string(s);
+        }
+        scrub_json(&mut call.arguments);
     }
 }
 

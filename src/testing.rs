@@ -55,6 +55,7 @@ pub struct Options {
     concurrency: Option<usize>,
     cassette_dir: Option<PathBuf>,
     env: EnvFn,
+    deny_retired: bool,
 }
 
 impl fmt::Debug for Options {
@@ -91,6 +92,7 @@ impl Options {
             concurrency: None,
             cassette_dir: None,
             env: plan::process_env(),
+            deny_retired: false,
         }
     }
 
@@ -134,6 +136,14 @@ impl Options {
     #[must_use]
     pub fn repeat(mut self, n: u32) -> Self {
         self.repeat = Some(n);
+        self
+    }
+
+    /// Fails planning when a provider's model is retired or retires within 90 days (see
+    /// `provider::lifecycle`), as `promptdrift run --deny-retired` does.
+    #[must_use]
+    pub fn deny_retired(mut self) -> Self {
+        self.deny_retired = true;
         self
     }
 
@@ -266,6 +276,7 @@ impl Suite {
             require_keys: true,
             cassette_dir: options.cassette_dir.clone(),
             stream: false,
+            deny_retired: options.deny_retired,
         };
         let plan = plan::build(vec![self.clone()], &plan_opts).map_err(Error::Plan)?;
         let run_opts = RunOptions {

@@ -38,7 +38,7 @@ fn quickstart_copy(suite: &str) -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for rel in [
         "fixtures/quickstart/policy.txt",
-        "fixtures/cassettes/quickstart/gpt-4o-mini.yaml",
+        "fixtures/cassettes/quickstart/gpt-5.4-mini.yaml",
         "fixtures/cassettes/quickstart/claude-haiku.yaml",
     ] {
         let to = dir.path().join(rel);
@@ -92,7 +92,7 @@ fn load_errors_print_as_located_diagnostics() {
     let path = dir.path().join("broken.yaml");
     std::fs::write(
         &path,
-        "providers: [openai:gpt-4o-mini]\nprompts: [\"{{ q }}\"]\ncases:\n  - vars: { q: hi }\n    asert: []\n",
+        "providers: [openai:gpt-5.4-mini]\nprompts: [\"{{ q }}\"]\ncases:\n  - vars: { q: hi }\n    asert: []\n",
     )
     .unwrap();
     let err = Suite::load(&path).unwrap_err();
@@ -267,7 +267,7 @@ mod snapshots {
         }
         // An accepted answer that differs: insta fails it, and outside CI writes a `.snap.new`
         // with the case's metadata for `cargo insta review`.
-        let refund = snaps.join("gpt-4o-mini/refund-window.snap");
+        let refund = snaps.join("gpt-5.4-mini/refund-window.snap");
         std::fs::write(
             &refund,
             "---\nsource: suites/quickstart.yaml\nexpression: old\n---\nReturns within 14 days.\n",
@@ -276,17 +276,17 @@ mod snapshots {
         let panic = std::panic::catch_unwind(|| report.assert_snapshots()).unwrap_err();
         let message = panic.downcast_ref::<String>().unwrap();
         assert!(
-            message.starts_with("promptdrift: 1 snapshot new or changed:\n  quickstart/gpt-4o-mini/refund-window.snap (quickstart/refund-window @ gpt-4o-mini)\n"),
+            message.starts_with("promptdrift: 1 snapshot new or changed:\n  quickstart/gpt-5.4-mini/refund-window.snap (quickstart/refund-window @ gpt-5.4-mini)\n"),
             "{message}"
         );
         assert!(message.contains("cargo insta review"), "{message}");
-        let pending = snaps.join("gpt-4o-mini/refund-window.snap.new");
+        let pending = snaps.join("gpt-5.4-mini/refund-window.snap.new");
         if promptdrift::env::is_ci(|k| std::env::var(k).ok()) {
             assert!(!pending.exists(), "CI: insta writes nothing");
         } else {
             let text = std::fs::read_to_string(&pending).unwrap();
             assert!(
-                text.contains("expression: quickstart/refund-window @ gpt-4o-mini"),
+                text.contains("expression: quickstart/refund-window @ gpt-5.4-mini"),
                 "{text}"
             );
             assert!(
@@ -295,7 +295,7 @@ mod snapshots {
             );
             assert!(text.contains("  case: refund-window"), "{text}");
             assert!(
-                text.contains("  provider_id: \"openai:gpt-4o-mini\""),
+                text.contains("  provider_id: \"openai:gpt-5.4-mini\""),
                 "{text}"
             );
             assert!(text.contains("    - type: icontains"), "{text}");
@@ -412,7 +412,7 @@ mod snapshots {
             );
         }
         let refund =
-            String::from_utf8_lossy(&accepted_lib["quickstart/gpt-4o-mini/refund-window.snap"])
+            String::from_utf8_lossy(&accepted_lib["quickstart/gpt-5.4-mini/refund-window.snap"])
                 .into_owned();
         assert!(
             refund.starts_with("---\nsource: suites/quickstart.yaml\ndescription: "),

@@ -1,5 +1,6 @@
 //! Checks a real server makes before answering: credentials, required version headers and
-//! query parameters, Anthropic `2026-10-21` sampling rules. On by default; a server can turn
+//! query parameters, Anthropic `2026-10-21` sampling rules, then the body's tools, images and
+//! structured-output settings (`shapes.rs`). On by default; a server can turn
 //! them off ([`MockServer::check_requests`](crate::MockServer::check_requests)).
 //!
 //! Without a configured key a check only requires the credential to be *present* (with the
@@ -187,7 +188,8 @@ pub(crate) fn check(
             }
         }
     }
-    Ok(())
+    // Authenticated: now the body's tools, tool calls, images and output settings.
+    crate::shapes::check(p, inbound.json.as_ref())
 }
 
 /// Anthropic: key (`x-api-key` wins over Bearer), `anthropic-version`, and the 2026-10-21

@@ -82,6 +82,10 @@
 //! - Gemini: `x-goog-api-key` or `?key=` (403 when missing, 400 `API_KEY_INVALID` when
 //!   wrong); Vertex: Bearer (401 `UNAUTHENTICATED`).
 //! - Ollama native: Bearer only when a key is expected.
+//! - Every protocol, once authenticated: the body's tools, tool choice, tool calls and
+//!   results in the conversation, images and structured-output settings have the vendor's
+//!   documented shapes (400 in the vendor's error format otherwise; the rules and their
+//!   sources are listed in `src/shapes.rs`).
 
 mod auth;
 mod body;
@@ -98,6 +102,7 @@ mod reply;
 mod rng;
 mod rule;
 mod server;
+mod shapes;
 pub mod sigv4;
 mod tls;
 

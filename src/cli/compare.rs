@@ -184,6 +184,10 @@ pub struct CompareArgs {
     #[arg(long)]
     pub stream: bool,
 
+    /// Fail (exit 2) instead of warning when a model is retired or retires within 90 days.
+    #[arg(long)]
+    pub deny_retired: bool,
+
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -553,6 +557,7 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             cache_ttl: Duration::from_secs(86_400),
             cassette_dir: args.cassette_dir.clone(),
             stream: args.stream,
+            deny_retired: args.deny_retired,
             ci: args.ci,
             ..RunArgs::default()
         };

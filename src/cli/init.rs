@@ -31,8 +31,8 @@ fn files() -> Vec<(&'static str, String)> {
             include_str!("init/policy.txt").into(),
         ),
         (
-            "fixtures/cassettes/support/gpt-4o-mini.yaml",
-            include_str!("init/cassettes/gpt-4o-mini.yaml").into(),
+            "fixtures/cassettes/support/gpt-5.4-mini.yaml",
+            include_str!("init/cassettes/gpt-5.4-mini.yaml").into(),
         ),
         (
             "fixtures/cassettes/support/claude-haiku.yaml",

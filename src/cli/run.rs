@@ -84,6 +84,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub stream: bool,
 
+    /// Fail (exit 2) instead of warning when a provider, grader or embedder model is retired
+    /// or retires within 90 days, per promptdrift's dated model table (docs/model-lifecycle.md).
+    #[arg(long)]
+    pub deny_retired: bool,
+
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -523,6 +528,7 @@ fn execute_keeping(args: &RunArgs, ui: Ui, keep_all: bool) -> Result<Executed, u
         shard: shard.as_ref().map(|r| (r.k, r.n)),
         cassette_dir: args.cassette_dir.clone(),
         stream: args.stream,
+        deny_retired: args.deny_retired,
         ..PlanOptions::default()
     };
     let mut plan = match plan::build(suites, &opts) {

@@ -20,6 +20,11 @@ pub struct ValidateArgs {
     /// Output format: `text` (file:line:column with the source line) or `json` (one array).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// Make a retired model, or one retiring within 90 days, an error (exit 2) instead of a
+    /// warning (docs/model-lifecycle.md).
+    #[arg(long)]
+    pub deny_retired: bool,
 }
 
 /// `--format` values.
@@ -46,6 +51,7 @@ pub fn validate(args: &ValidateArgs) -> u8 {
         Ok((suites, mut warnings)) => {
             let opts = PlanOptions {
                 require_keys: false,
+                deny_retired: args.deny_retired,
                 ..PlanOptions::default()
             };
             let n_suites = suites.len();

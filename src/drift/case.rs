@@ -63,9 +63,12 @@ pub struct SideSummary {
     pub refused: u32,
     /// `passed / answered`, when anything was answered.
     pub pass_rate: Option<f64>,
-    /// Output of the first answered sample.
+    /// Output of the first answered sample, as shown (its tool calls listed after the text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// Tool calls of the first answered sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<crate::provider::ToolCall>,
     /// Finish reason of the first answered sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,

@@ -24,6 +24,10 @@
 //!    carries only soft signals and the judge calls each pair equivalent;
 //! 7. otherwise `changed`, with the meaning signals as reasons (hard ones first: negation,
 //!    numbers, yes/no, names, roles…, then the word diff), and the judge's answer if asked.
+//!
+//! Before rules 5–7, a case whose outcomes are equal but whose tool calls differ (another
+//! tool, other arguments, a call added or dropped: `drift::tools`) is `changed`, naming the
+//! change; a regressed or improved case lists its tool-call changes among its reasons.
 
 use serde_json::Value;
 
@@ -78,7 +82,8 @@ fn summarize(samples: &[&CaseResult]) -> SideSummary {
             .filter(|r| r.status == Status::Error)
             .count() as u32,
         pass_rate: (answered > 0).then(|| f64::from(passed) / f64::from(answered)),
-        output: first.and_then(|r| r.output.clone()),
+        output: first.and_then(|r| r.shown_output()),
+        tool_calls: first.map(|r| r.tool_calls.clone()).unwrap_or_default(),
         finish_reason: first.and_then(|r| r.finish_reason),
         model: samples.iter().find_map(|r| r.model.clone()),
         latency_ms: mean(answered_samples.iter().map(|r| r.latency_ms as f64)),
@@ -193,13 +198,17 @@ pub(crate) fn classify(
     let (assertions, moves) = compare_assertions(&pair.baseline, &pair.candidate);
     out.assertions = assertions;
     let texts = examine(&pair.baseline, &pair.candidate);
+    let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
     let (class, mut reasons, asks) = match by_outcomes(&sb, &sc, out.p_value, moves) {
         Some((class, mut reasons)) => {
             if !texts.identical {
                 reasons.extend(text_reasons(&texts));
             }
+            reasons.append(&mut tool_changes);
             (class, reasons, Vec::new())
         }
+        // Same outcomes, other tool calls: changed, naming them (texts cannot show it).
+        None if !tool_changes.is_empty() => (CaseClass::Changed, tool_changes, Vec::new()),
         None => by_texts(pair, &sb, &sc, &texts, judgments),
     };
     out.class = class;

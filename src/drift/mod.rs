@@ -13,9 +13,9 @@
 //! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
 //! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
 //! one step: `pairing` (sides and their cases), [`classify`] (per case, into a
-//! [`case::CaseComparison`]), `findings` (texts), [`similarity`], [`jsondiff`], [`textdiff`],
-//! [`stats`] and [`bootstrap`] (suite level), [`verdict`] (thresholds and gates); `sample` says
-//! which results count as answers, for all of them.
+//! [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`],
+//! [`jsondiff`], [`textdiff`], [`stats`] and [`bootstrap`] (suite level), [`verdict`]
+//! (thresholds and gates); `sample` says which results count as answers, for all of them.
 
 pub mod betting;
 pub mod bootstrap;
@@ -35,6 +35,7 @@ pub mod similarity;
 pub mod special;
 pub mod stats;
 pub mod textdiff;
+mod tools;
 pub mod verdict;
 
 use rayon::prelude::*;
@@ -129,7 +130,7 @@ impl Settings {
 pub struct Side<'a> {
     /// Provider label.
     pub label: String,
-    /// Provider id (`openai:gpt-4o-mini`).
+    /// Provider id (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// Where the results came from (a file, or `run`).
     pub source: Option<String>,

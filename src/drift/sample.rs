@@ -1,5 +1,6 @@
 //! What one sample (a [`CaseResult`]) counts as on its side, shared by the steps that read
-//! samples (`pairing`, `classify`, `findings`) so none of them reaches into another for it.
+//! samples (`pairing`, `classify`, `findings`, `tools`) so none of them reaches into another
+//! for it.
 
 use crate::provider::ErrorClass;
 use crate::results::{CaseResult, Status};

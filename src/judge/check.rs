@@ -17,6 +17,7 @@ use super::set::set_raw;
 use super::text::{
     self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
 };
+use super::tools::{ToolCallCheck, ToolCallF1};
 use super::{CompiledAssertion, JudgeError, Observation, evaluate, prices, refusal};
 use crate::provider::FinishReason;
 
@@ -41,6 +42,9 @@ pub(crate) enum Check {
     Cost(f64),
     Refusal,
     FinishReason(FinishReason),
+    ToolCall(ToolCallCheck),
+    ValidToolCall,
+    ToolCallF1(ToolCallF1),
     Overlap(Overlap),
     /// Needs a grader, an embedder or a command: judged through `judge::start`.
     Graded(Box<Graded>),
@@ -127,6 +131,9 @@ impl Check {
                     ))
                 }
             }
+            Check::ToolCall(c) => c.eval(obs.tool_calls),
+            Check::ValidToolCall => super::tools::eval_valid(obs.tool_calls, obs.tools),
+            Check::ToolCallF1(c) => c.eval(obs.tool_calls),
             Check::Set {
                 children,
                 threshold,

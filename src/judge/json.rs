@@ -90,7 +90,7 @@ fn display_path(p: &str) -> &str {
 }
 
 /// Compact JSON, shortened for a reason.
-fn short_json(v: &Value) -> String {
+pub(crate) fn short_json(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 { quote(&s) } else { s }
 }
@@ -111,52 +111,59 @@ pub(crate) fn schema(
         None | Some(Value::Null) if !required => return Ok(None),
         _ => args::required_value(spec, what)?,
     };
+    schema_from(v, files, "value", &spec.type_name()).map(Some)
+}
+
+/// Compiles a JSON Schema written at key `at` of an assertion: an inline mapping, a boolean
+/// schema, or `file://x.json` (JSON or YAML, looked up from the suite's folder upwards).
+pub(crate) fn schema_from(
+    v: &Value,
+    files: Files<'_>,
+    at: &str,
+    type_name: &str,
+) -> Result<Schema, JudgeError> {
+    let what = "a JSON Schema (a mapping, or `file://schema.json`)";
     let loaded;
     let doc = match v {
         Value::Object(_) | Value::Bool(_) => v,
         Value::String(s) => {
             let Some(rel) = crate::suite::file_ref(s) else {
                 return Err(JudgeError::at(
-                    "value",
-                    format!("`{}` needs `value`: {what}, not a plain string", spec.type_name()),
+                    at,
+                    format!("`{type_name}` needs `{at}`: {what}, not a plain string"),
                 )
                 .with_help("write the schema inline as a mapping, or point at a file with `file://schema.json`"));
             };
-            loaded = load_schema_file(files, rel)?;
+            loaded = load_schema_file(files, rel, at)?;
             &loaded
         }
         other => {
             return Err(JudgeError::at(
-                "value",
+                at,
                 format!(
-                    "`{}` needs `value`: {what}, not {}",
-                    spec.type_name(),
+                    "`{type_name}` needs `{at}`: {what}, not {}",
                     args::describe(other)
                 ),
             ));
         }
     };
-    jsonschema::validator_for(doc)
-        .map(|v| Some(Box::new(v)))
-        .map_err(|e| {
-            let err = JudgeError::at("value", format!("invalid JSON Schema: {e}"));
-            if matches!(
-                e.kind(),
-                jsonschema::error::ValidationErrorKind::Referencing(_)
-            ) {
-                err.with_help(
-                    "remote `$ref`s are not fetched: put the referenced schema under `$defs`",
-                )
-            } else {
-                err
-            }
-        })
+    jsonschema::validator_for(doc).map(Box::new).map_err(|e| {
+        let err = JudgeError::at(at, format!("invalid JSON Schema: {e}"));
+        if matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::Referencing(_)
+        ) {
+            err.with_help("remote `$ref`s are not fetched: put the referenced schema under `$defs`")
+        } else {
+            err
+        }
+    })
 }
 
-fn load_schema_file(files: Files<'_>, rel: &str) -> Result<Value, JudgeError> {
+fn load_schema_file(files: Files<'_>, rel: &str, at: &str) -> Result<Value, JudgeError> {
     let (path, text) = crate::suite::files::read_text(files.dir, rel, files.access, "schema file")
         .map_err(|e| {
-            let err = JudgeError::at("value", e.message);
+            let err = JudgeError::at(at, e.message);
             match e.help {
                 Some(h) => err.with_help(h),
                 None => err,
@@ -173,14 +180,14 @@ fn load_schema_file(files: Files<'_>, rel: &str) -> Result<Value, JudgeError> {
     };
     parsed.map_err(|e| {
         JudgeError::at(
-            "value",
+            at,
             format!("schema file `{}` does not parse: {e}", path.display()),
         )
     })
 }
 
 /// Up to three schema violations with their instance paths, for a reason.
-fn violations(schema: &Validator, instance: &Value) -> Option<String> {
+pub(crate) fn violations(schema: &Validator, instance: &Value) -> Option<String> {
     const SHOWN: usize = 3;
     let mut shown = Vec::with_capacity(SHOWN);
     let mut total = 0usize;
@@ -505,7 +512,7 @@ pub(crate) fn compile_path(src: &str) -> Result<JsonPath, String> {
 
 /// A matched node equals the expected value: structurally, or, for a string expected value
 /// (values templated from vars are strings), a number or boolean with the same text.
-fn path_value_eq(node: &Value, expected: &Value) -> bool {
+pub(crate) fn path_value_eq(node: &Value, expected: &Value) -> bool {
     if json_eq(node, expected) {
         return true;
     }
@@ -520,5 +527,66 @@ fn path_value_eq(node: &Value, expected: &Value) -> bool {
         }
         (Value::Bool(b), Value::String(s)) => s.trim() == b.to_string(),
         _ => false,
+    }
+}
+
+/// The implicit check of an answer against its request's `response_format` (results show it
+/// as a `response-format` assertion): the text must be JSON, an object for `json_object`, valid
+/// against the schema for `json_schema`.
+#[derive(Debug)]
+pub struct FormatCheck {
+    /// `json_object`, or `json_schema `name``.
+    described: String,
+    /// The assertion value results show: `{type, name}`.
+    value: Value,
+    schema: Schema,
+}
+
+impl FormatCheck {
+    /// Compiles the check for a format.
+    pub fn compile(f: &crate::suite::model::ResponseFormat) -> Result<Self, String> {
+        use crate::suite::model::ResponseFormat as F;
+        let value = match f {
+            F::Text => serde_json::json!({"type": "text"}),
+            F::JsonObject => serde_json::json!({"type": "json_object"}),
+            F::JsonSchema(js) => serde_json::json!({"type": "json_schema", "name": js.name}),
+        };
+        let schema = jsonschema::validator_for(&f.check_schema())
+            .map_err(|e| format!("invalid JSON Schema: {e}"))?;
+        Ok(FormatCheck {
+            described: f.describe(),
+            value,
+            schema: Box::new(schema),
+        })
+    }
+
+    /// The value results record for this check.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// Judges an answer's text.
+    pub fn eval(&self, output: &str) -> super::Outcome {
+        let raw = match serde_json::from_str::<Value>(output) {
+            Err(e) => Raw::fail(format!(
+                "the answer is not JSON, as `response_format` ({}) asks: {e}",
+                self.described
+            )),
+            Ok(v) => match violations(&self.schema, &v) {
+                None => Raw::pass(format!(
+                    "the answer is JSON valid against `response_format` ({})",
+                    self.described
+                )),
+                Some(why) => Raw::fail(format!(
+                    "the answer does not match `response_format` ({}): {why}",
+                    self.described
+                )),
+            },
+        };
+        super::Outcome {
+            pass: raw.pass,
+            score: raw.score,
+            reason: raw.reason,
+        }
     }
 }

@@ -31,6 +31,7 @@ mod set;
 #[cfg(test)]
 mod tests;
 mod text;
+mod tools;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -38,10 +39,11 @@ use std::path::Path;
 
 use check::{Check, Transform};
 pub use graded::{GradeContext, Judged, Verdict};
+pub use json::FormatCheck;
 use raw::Raw;
 use serde::{Deserialize, Serialize};
 
-use crate::provider::{FinishReason, Usage};
+use crate::provider::{FinishReason, Tool, ToolCall, Usage};
 use crate::suite::model::{AssertionKind, AssertionKind as K, AssertionSpec, Vars};
 
 /// What compiling needs besides the assertion.
@@ -141,6 +143,10 @@ pub struct Observation<'a> {
     pub cost_usd: Option<f64>,
     /// The case's vars.
     pub vars: &'a Vars,
+    /// The answer's tool calls.
+    pub tool_calls: &'a [ToolCall],
+    /// The tools the prompt offered.
+    pub tools: &'a [Tool],
     /// What a transform made of the answer, when it returned something other than text
     /// (`output` is then its JSON): what `javascript` and `python` checks get as `output`.
     pub value: Option<&'a serde_json::Value>,
@@ -189,7 +195,14 @@ pub fn compile(
         Some(_)
             if matches!(
                 spec.kind,
-                K::Latency | K::Ttft | K::Cost | K::FinishReason | K::AssertSet
+                K::Latency
+                    | K::Ttft
+                    | K::Cost
+                    | K::FinishReason
+                    | K::AssertSet
+                    | K::ToolCall
+                    | K::IsValidToolCall
+                    | K::ToolCallF1
             ) =>
         {
             return Err(JudgeError::at(
@@ -199,7 +212,7 @@ pub fn compile(
             .with_help(if spec.kind == K::AssertSet {
                 "put the `transform` on the assertions inside the set"
             } else {
-                "it only changes the text the text and JSON checks look at"
+                "it only changes the text the text and JSON checks look at; tool checks read the answer's tool calls"
             }));
         }
         Some(t) => Some(Transform::compile(t, ctx.dir)?),
@@ -317,6 +330,19 @@ fn compile_check(spec: &AssertionSpec, ctx: &CompileContext<'_>) -> Result<Check
         K::FinishReason => {
             no_config()?;
             Check::FinishReason(compile_finish_reason(spec)?)
+        }
+        K::ToolCall => {
+            no_config()?;
+            Check::ToolCall(tools::ToolCallCheck::compile(spec, ctx.files())?)
+        }
+        K::IsValidToolCall => {
+            no_config()?;
+            no_value(false)?;
+            Check::ValidToolCall
+        }
+        K::ToolCallF1 => {
+            no_config()?;
+            Check::ToolCallF1(tools::ToolCallF1::compile(spec)?)
         }
         K::RougeN | K::RougeL | K::Bleu | K::Meteor => {
             Check::Overlap(overlap::Overlap::compile(spec)?)

@@ -106,6 +106,7 @@ pub(super) struct HelperContext<'a> {
     pub(super) require_keys: bool,
     pub(super) env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub(super) cassette_root: &'a Path,
+    pub(super) lifecycle: &'a super::LifecycleCheck,
 }
 
 /// A (role, `provider:` name) some assertion needs, with the first assertion (and its case)
@@ -261,6 +262,7 @@ fn add(
             return None;
         }
     };
+    diags.extend(cx.lifecycle.diagnostic(&cx.suite.path, spec, role.word()));
     if !cx.require_keys && cx.mode != Mode::Replay {
         // validate: a missing key is a run-time need; say so without failing.
         let live = BuildContext {

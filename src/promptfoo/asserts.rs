@@ -42,7 +42,27 @@ const SAME: &[&str] = &[
     "javascript",
     "python",
     "assert-set",
+    "tool-call-f1",
 ];
+
+/// promptfoo's names for checks promptdrift has under another name.
+const RENAMED: &[(&str, &str)] = &[
+    ("is-valid-openai-tools-call", "is-valid-tool-call"),
+    ("is-valid-openai-function-call", "is-valid-tool-call"),
+    ("is-valid-function-call", "is-valid-tool-call"),
+];
+
+/// The native name of a promptfoo assertion type (`not-` kept).
+fn native_type(ty: &str) -> String {
+    let (not, base) = match ty.strip_prefix("not-") {
+        Some(b) => ("not-", b),
+        None => ("", ty),
+    };
+    match RENAMED.iter().find(|(n, _)| *n == base) {
+        Some((_, to)) => format!("{not}{to}"),
+        None => ty.to_string(),
+    }
+}
 
 /// Types promptdrift does not have, with what to use instead.
 const OTHER: &[(&str, &str)] = &[
@@ -57,22 +77,6 @@ const OTHER: &[(&str, &str)] = &[
     (
         "contains-sql",
         "use `javascript` or `command` with your SQL parser",
-    ),
-    (
-        "is-valid-function-call",
-        "tool calls are not yet available (issue 14)",
-    ),
-    (
-        "is-valid-openai-function-call",
-        "tool calls are not yet available (issue 14)",
-    ),
-    (
-        "is-valid-openai-tools-call",
-        "tool calls are not yet available (issue 14)",
-    ),
-    (
-        "tool-call-f1",
-        "tool calls are not yet available (issue 14)",
     ),
     ("gleu", "use `bleu` or `rouge-n`"),
     (
@@ -214,7 +218,7 @@ impl Conv<'_> {
             );
             return None;
         }
-        if !SAME.contains(&base) {
+        if !SAME.contains(&base) && !RENAMED.iter().any(|(n, _)| *n == base) {
             let help = crate::suite::diagnostic::did_you_mean(base, SAME.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"));
             self.error_in(
@@ -225,7 +229,7 @@ impl Conv<'_> {
             return None;
         }
         let mut out = Map::new();
-        out.insert("type".into(), Value::String(ty.to_string()));
+        out.insert("type".into(), Value::String(native_type(ty)));
         if let Some(v) = m.get("value") {
             let value = self.assertion_value(origin, base, v)?;
             out.insert("value".into(), value);
@@ -382,7 +386,11 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
     }
     let re = regex::Regex::new(r"^(not-)?(similar:(?:cosine|dot|euclidean)|[a-z][a-z0-9-]*)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$")
         .expect("valid regex");
-    let known = |t: &str| SAME.contains(&t) || OTHER.iter().any(|(n, _)| *n == t);
+    let known = |t: &str| {
+        SAME.contains(&t)
+            || RENAMED.iter().any(|(n, _)| *n == t)
+            || OTHER.iter().any(|(n, _)| *n == t)
+    };
     if let Some(c) = re.captures(s)
         && known(&c[2])
     {
@@ -390,8 +398,10 @@ pub(crate) fn from_string(s: &str) -> Map<String, Value> {
         let full = format!("{}{ty}", c.get(1).map_or("", |m| m.as_str()));
         let threshold = c.get(3).and_then(|m| m.as_str().parse::<f64>().ok());
         let value = c.get(4).map(|m| m.as_str());
+        let full = native_type(&full);
         let mut m = match ty {
-            "contains-all" | "contains-any" | "icontains-all" | "icontains-any" => mk(
+            "contains-all" | "contains-any" | "icontains-all" | "icontains-any"
+            | "tool-call-f1" => mk(
                 &full,
                 value.map(|v| {
                     Value::Array(split_commas(v).into_iter().map(Value::String).collect())

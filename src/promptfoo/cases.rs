@@ -757,11 +757,22 @@ impl Conv<'_> {
                 );
                 None
             }
-            "png" | "jpg" | "jpeg" | "gif" | "webp" | "pdf" | "mp3" | "wav" => {
+            "png" | "jpg" | "jpeg" | "gif" | "webp" => {
+                // promptfoo reads the file as base64 for a `data:` URL; promptdrift's image
+                // (`file://{{ var }}`, from the prompt's image block) reads the file itself.
+                let url = self.file_url(&path);
+                let rel = url.strip_prefix("file://").unwrap_or(&url).to_string();
+                self.note_in(
+                    origin,
+                    format!("image var kept as its path `{rel}`: an image block of the prompt shows the image; in text it is the path, not base64"),
+                );
+                Some(Value::String(rel))
+            }
+            "pdf" | "mp3" | "wav" => {
                 self.unsupported(
                     origin,
-                    "image, audio or PDF var",
-                    "media in prompts is not yet available (issue 14)",
+                    "audio or PDF var",
+                    "promptdrift's messages hold text and images",
                     "tests",
                 );
                 None

@@ -88,6 +88,18 @@ impl<'a> Conv<'a> {
         self.at(path, d);
     }
 
+    /// A note at wherever `origin` is (located in the config; elsewhere at the file's top).
+    pub(crate) fn note_in(&mut self, origin: &Origin, msg: impl Into<String>) {
+        match origin {
+            Origin::Yaml { file, path } if file == self.path => self.note(path, msg),
+            Origin::Yaml { file, .. } => self.diags.push(Diagnostic::note(file, "", msg)),
+            Origin::Row { file, line } => {
+                self.diags
+                    .push(Diagnostic::note(file, "", msg).at(*line, 1, 1));
+            }
+        }
+    }
+
     /// An error at wherever `origin` is (the config, another YAML file, or a row).
     pub(crate) fn error_in(
         &mut self,
@@ -321,6 +333,7 @@ impl Conv<'_> {
         }
         out.insert("providers".into(), Value::Array(provider_items));
         out.insert("prompts".into(), Value::Array(prompt_items));
+        self.lift_tools(&providers, &mut out);
         let tests = self.tests(config);
         if let Some(g) = tests.grader {
             out.insert("grader".into(), g);

@@ -10,6 +10,7 @@
 //! - `convert` (+ `prompts`, `providers`, `cases`, `asserts`): promptfoo's semantics onto
 //!   native keys; anything promptdrift cannot do is an error naming the key, what to do
 //!   instead and the migration doc, never dropped;
+//! - `tools`: providers' `tools` / `tool_choice` lifted to the suite's, and `response_format`;
 //! - `emit`: the native suite as commented YAML;
 //! - [`load`], [`import`]: the two entry points. Diagnostics about the native text are put
 //!   back on the promptfoo file by path translation ([`translate`], called by
@@ -22,6 +23,7 @@ mod emit;
 mod files;
 mod prompts;
 mod providers;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -272,8 +272,8 @@ impl Conv<'_> {
                     return None;
                 }
             };
-            let content = match m.get("content") {
-                Some(Value::String(s)) => s.clone(),
+            let (content, images) = match m.get("content") {
+                Some(Value::String(s)) => (s.clone(), Vec::new()),
                 Some(Value::Array(blocks)) => self.blocks(at, blocks)?,
                 _ => {
                     self.error(
@@ -284,16 +284,22 @@ impl Conv<'_> {
                     return None;
                 }
             };
-            messages.push(json!({ "role": role, "content": keep_final_newline(&content) }));
+            let mut message = json!({ "role": role, "content": keep_final_newline(&content) });
+            if !images.is_empty() {
+                message["images"] = json!(images);
+            }
+            messages.push(message);
         }
         let mut b = Map::new();
         b.insert("messages".into(), Value::Array(messages));
         Some(b)
     }
 
-    /// Content blocks: text blocks joined by a line break; `cache_control` is not sent.
-    fn blocks(&mut self, at: &str, blocks: &[Value]) -> Option<String> {
+    /// Content blocks: text blocks joined by a line break (`cache_control` is not sent), and
+    /// image blocks as the message's `images`.
+    fn blocks(&mut self, at: &str, blocks: &[Value]) -> Option<(String, Vec<String>)> {
         let mut texts = Vec::new();
+        let mut images = Vec::new();
         for b in blocks {
             match b {
                 Value::String(s) => texts.push(s.clone()),
@@ -309,12 +315,13 @@ impl Conv<'_> {
                             self.warn(at, "`cache_control` (prompt caching) is not sent: the text is, so answers are the same, but cached-input pricing does not apply", None);
                         }
                     }
+                    Some("image_url" | "image") => images.push(self.image_block(at, b)?),
                     other => {
                         let origin = self.here(at);
                         self.unsupported(
                             &origin,
                             &format!("`{}` content block", other.unwrap_or("?")),
-                            "images and other media in prompts are not yet available (issue 14); text blocks are",
+                            "promptdrift's messages hold text and images (`image_url` and `image` blocks)",
                             "prompts",
                         );
                         return None;
@@ -326,7 +333,57 @@ impl Conv<'_> {
                 }
             }
         }
-        Some(texts.join("\n"))
+        Some((texts.join("\n"), images))
+    }
+
+    /// An image block (OpenAI `image_url`, Anthropic `image`) → a native image: a URL (or a
+    /// template of one) as it is; a base64 data template of a var (`data:…;base64,{{img}}`,
+    /// Anthropic `{type: base64, data: "{{img}}"}`) → `file://{{ img }}`, the image var
+    /// holding the file's path (promptfoo reads an image var's file as base64; promptdrift
+    /// reads the file itself).
+    fn image_block(&mut self, at: &str, b: &Value) -> Option<String> {
+        let var_template = |data: &str| -> Option<String> {
+            let name = data.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+            (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| format!("file://{{{{ {name} }}}}"))
+        };
+        let mapped = match b.get("type").and_then(Value::as_str) {
+            Some("image_url") => {
+                let url = b
+                    .get("image_url")
+                    .and_then(|u| u.get("url").or(Some(u)))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                match url.strip_prefix("data:") {
+                    Some(rest) => rest
+                        .split_once(";base64,")
+                        .and_then(|(_, d)| var_template(d)),
+                    None if !url.is_empty() => Some(url.to_string()),
+                    None => None,
+                }
+            }
+            _ => match b.pointer("/source/type").and_then(Value::as_str) {
+                Some("base64") => b
+                    .pointer("/source/data")
+                    .and_then(Value::as_str)
+                    .and_then(var_template),
+                Some("url") => b
+                    .pointer("/source/url")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                _ => None,
+            },
+        };
+        if mapped.is_none() {
+            let origin = self.here(at);
+            self.unsupported(
+                &origin,
+                "image block with inline base64 or no URL",
+                "give the image as a URL, or as a var holding an image file (`{{image}}` with `image: file://photo.png`)",
+                "prompts",
+            );
+        }
+        mapped
     }
 
     /// Final native prompt items: labels (`prompt-N` unless the config gave one) and, for

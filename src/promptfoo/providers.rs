@@ -18,6 +18,10 @@ pub(crate) struct Provider {
     pub prompts: Option<Vec<String>>,
     /// Where it is in the config.
     pub at: String,
+    /// Its `tools` (or legacy `functions`), in the native (OpenAI function) format.
+    pub tools: Option<Value>,
+    /// Its `tool_choice` (or legacy `function_call`), native.
+    pub tool_choice: Option<Value>,
 }
 
 /// Keys of a provider mapping.
@@ -181,6 +185,9 @@ impl Conv<'_> {
             .unwrap_or_default();
         let (native_id, mut native_config) = self.provider_id(at, &id, &config)?;
         self.provider_config(at, &native_at, &native_id, &config, &mut native_config);
+        // Tools are the suite's in promptdrift: carried beside the provider, lifted later.
+        let tools = native_config.remove("tools");
+        let tool_choice = native_config.remove("tool_choice");
         if let Some(t) = obj.get("transform")
             && let Some(code) = self.code(&format!("{at}.transform"), t)
         {
@@ -237,6 +244,8 @@ impl Conv<'_> {
             label,
             prompts,
             at: at.to_string(),
+            tools,
+            tool_choice,
         })
     }
 
@@ -449,17 +458,17 @@ impl Conv<'_> {
                 }
                 "apiKeyEnvar" => renamed(self, "api_key_env", v.clone()),
                 "apiKey" => self.secret_warning(&key_at),
-                "response_format" => match v.get("type").and_then(Value::as_str) {
-                    Some("json_object") => renamed(self, "json_mode", Value::Bool(true)),
-                    Some("text") => {}
-                    _ => self.unsupported(&origin, "`response_format` other than `json_object`", "structured output with a JSON Schema is not yet available (issue 14); use `json_object` and an `is-json` assertion with the schema", "providers"),
-                },
-                "tools" | "tool_choice" | "functions" | "function_call" => self.unsupported(
-                    &origin,
-                    &format!("`{k}`"),
-                    "tool calling is not yet available in promptdrift (issue 14)",
-                    "providers",
-                ),
+                "response_format" => self.response_format_value(&key_at, v, out),
+                "tools" | "functions" => {
+                    if let Some(t) = self.tools_value(&key_at, v, k == "functions") {
+                        out.insert("tools".into(), t);
+                    }
+                }
+                "tool_choice" | "function_call" => {
+                    if let Some(c) = self.tool_choice_value(&key_at, v) {
+                        out.insert("tool_choice".into(), c);
+                    }
+                }
                 "region" if kind == "bedrock" => renamed(self, "region", v.clone()),
                 "region" if kind == "vertex" => renamed(self, "location", v.clone()),
                 "projectId" if kind == "vertex" => renamed(self, "project", v.clone()),
@@ -481,7 +490,7 @@ impl Conv<'_> {
                 _ => self.unsupported(
                     &origin,
                     &format!("provider config key `{k}`"),
-                    "promptdrift maps temperature, max_tokens, top_p, top_k, seed, stop, headers, apiBaseUrl/apiHost, apiKeyEnvar and response_format; see docs/providers.md for the rest",
+                    "promptdrift maps temperature, max_tokens, top_p, top_k, seed, stop, headers, apiBaseUrl/apiHost, apiKeyEnvar, response_format, tools and tool_choice; see docs/providers.md for the rest",
                     "providers",
                 ),
             }

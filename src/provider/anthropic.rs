@@ -8,11 +8,13 @@
 
 use serde_json::{Map, Value, json};
 
+use super::content::Turns;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::tools;
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
 use crate::suite::model::{ProviderSpec, Role};
 
@@ -57,7 +59,7 @@ impl Anthropic {
                 spec.id
             ))
             .at("id")
-            .help("write `anthropic:<model>`, for example `anthropic:claude-3-5-haiku-latest`"));
+            .help("write `anthropic:<model>`, for example `anthropic:claude-haiku-4-5`"));
         };
         let base = spec
             .config
@@ -113,23 +115,9 @@ impl Anthropic {
         })
     }
 
-    /// The Messages body for `req` (shared with Bedrock's InvokeModel, which drops `model`).
+    /// The Messages body for `req` (`model` left out when `None`).
     pub fn body(req: &Request, model: Option<&str>) -> Value {
-        let mut messages: Vec<Value> = Vec::with_capacity(req.messages.len());
-        let mut last_role: Option<Role> = None;
-        for m in &req.messages {
-            // Same-role turns are merged, as the API would do, so the request is explicit.
-            if last_role == Some(m.role)
-                && let Some(Value::Object(prev)) = messages.last_mut()
-                && let Some(Value::String(c)) = prev.get_mut("content")
-            {
-                c.push_str("\n\n");
-                c.push_str(&m.content);
-                continue;
-            }
-            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
-            last_role = Some(m.role);
-        }
+        let messages = messages(req);
         let mut body = Map::new();
         if let Some(model) = model {
             body.insert("model".into(), json!(model));
@@ -154,8 +142,85 @@ impl Anthropic {
         if !req.stop.is_empty() {
             body.insert("stop_sequences".into(), json!(req.stop));
         }
+        if !req.tools.is_empty() {
+            body.insert("tools".into(), tools::anthropic_tools(&req.tools));
+        }
+        if let Some(choice) = &req.tool_choice {
+            body.insert("tool_choice".into(), tools::anthropic_tool_choice(choice));
+        }
+        if let Some(config) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::anthropic_output_config)
+        {
+            body.insert("output_config".into(), config);
+        }
         Value::Object(body)
     }
+}
+
+/// The conversation as Messages turns. Consecutive turns of one role are merged, as the
+/// API would do, so the request is explicit: plain texts are joined by a blank line; turns
+/// with tool calls or results become content blocks (`tool_use` in the assistant turn,
+/// `tool_result` first in the following user turn).
+fn messages(req: &Request) -> Vec<Value> {
+    let mut turns = Turns::default();
+    for m in &req.messages {
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
+        turns.push(role, blocks(m), m.role == Role::Tool);
+    }
+    turns
+        .into_inner()
+        .into_iter()
+        .map(|(role, blocks)| json!({"role": role, "content": content(blocks)}))
+        .collect()
+}
+
+/// One message's content blocks.
+fn blocks(m: &Message) -> Vec<Value> {
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
+    if m.role == Role::Tool {
+        out.push(json!({
+            "type": "tool_result",
+            "tool_use_id": m.tool_call_id.clone().unwrap_or_default(),
+            "content": m.content,
+        }));
+        return out;
+    }
+    out.extend(m.images.iter().map(super::content::anthropic_image));
+    // An empty text block is refused; a turn that only calls tools (or shows images) has none.
+    if super::content::text_block_needed(m) {
+        out.push(json!({"type": "text", "text": m.content}));
+    }
+    for (i, c) in m.tool_calls.iter().enumerate() {
+        out.push(json!({
+            "type": "tool_use",
+            "id": c.id_or(i),
+            "name": c.name,
+            "input": tools::arguments_object(c),
+        }));
+    }
+    out
+}
+
+/// A turn's `content`: a string when it holds only text (merged texts joined by a blank
+/// line), else the blocks.
+fn content(blocks: Vec<Value>) -> Value {
+    if blocks
+        .iter()
+        .all(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+    {
+        let texts: Vec<&str> = blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect();
+        return json!(texts.join("\n\n"));
+    }
+    Value::Array(blocks)
 }
 
 impl Provider for Anthropic {
@@ -184,6 +249,10 @@ impl Provider for Anthropic {
 
     fn parse(&self, raw: &RawResponse) -> Result<Response, ProviderError> {
         parse_message(raw, "request-id")
+    }
+
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        super::output::no_json_object_mode(req, &self.id, "Anthropic")
     }
 
     fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
@@ -222,11 +291,7 @@ pub fn parse_message(
     for block in content {
         match block.get("type").and_then(Value::as_str) {
             Some("text") => text.push_str(block.get("text").and_then(Value::as_str).unwrap_or("")),
-            Some("tool_use") => tool_calls.push(json!({
-                "id": block.get("id"),
-                "name": block.get("name"),
-                "arguments": block.get("input").cloned().unwrap_or(Value::Null),
-            })),
+            Some("tool_use") => tool_calls.push(tools::anthropic_call(block)),
             _ => {}
         }
     }
@@ -363,16 +428,7 @@ mod tests {
     fn body_has_top_level_system_and_merged_turns() {
         let req = Request {
             system: Some("Be brief.".into()),
-            messages: vec![
-                Message {
-                    role: Role::User,
-                    content: "a".into(),
-                },
-                Message {
-                    role: Role::User,
-                    content: "b".into(),
-                },
-            ],
+            messages: vec![Message::new(Role::User, "a"), Message::new(Role::User, "b")],
             temperature: Some(0.0),
             ..Request::default()
         };

@@ -71,7 +71,7 @@ impl Azure {
                 spec.id
             ))
             .at("id")
-            .help("write `azure:<deployment name>`, for example `azure:gpt-4o-mini`"));
+            .help("write `azure:<deployment name>`, for example `azure:gpt-5.4-mini`"));
         };
         let api = match other_str(spec, "api")? {
             None | Some("classic") => AzureApi::Classic,

@@ -12,11 +12,13 @@
 
 use serde_json::{Map, Value, json};
 
+use super::content::Turns;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::tools::{self, ToolChoice};
 use super::wire::{Auth, HttpRequest, RawResponse, SigV4Credentials, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
 use crate::credentials::aws_files::{self, SharedFiles};
 use crate::credentials::{self, CredentialInfo, Found};
@@ -59,7 +61,7 @@ impl Bedrock {
                 spec.id
             ))
             .at("id")
-            .help("write `bedrock:<model id, inference profile id or ARN>`, for example `bedrock:anthropic.claude-3-5-haiku-20241022-v1:0`"));
+            .help("write `bedrock:<model id, inference profile id or ARN>`, for example `bedrock:anthropic.claude-haiku-4-5-20251001-v1:0`"));
         };
         let AwsSetup {
             endpoint,
@@ -126,21 +128,7 @@ impl Bedrock {
 
     /// The Converse body for `req`.
     pub fn body(&self, req: &Request) -> Value {
-        let mut messages: Vec<Value> = Vec::with_capacity(req.messages.len());
-        let mut last_role: Option<Role> = None;
-        for m in &req.messages {
-            let block = json!({"text": m.content});
-            // Same-role turns become one message with several blocks (Converse alternates).
-            if last_role == Some(m.role)
-                && let Some(Value::Array(content)) =
-                    messages.last_mut().and_then(|v| v.get_mut("content"))
-            {
-                content.push(block);
-                continue;
-            }
-            messages.push(json!({"role": m.role.as_str(), "content": [block]}));
-            last_role = Some(m.role);
-        }
+        let messages = converse_messages(req);
         let mut body = Map::new();
         if let Some(system) = &req.system {
             body.insert("system".into(), json!([{"text": system}]));
@@ -175,8 +163,66 @@ impl Bedrock {
                 Value::Object(additional),
             );
         }
+        if let Some(config) = tools::bedrock_tool_config(
+            &req.tools,
+            req.tool_choice.as_ref(),
+            req.conversation_has_tools(),
+        ) {
+            body.insert("toolConfig".into(), config);
+        }
+        if let Some(config) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::bedrock_output_config)
+        {
+            body.insert("outputConfig".into(), config);
+        }
         Value::Object(body)
     }
+}
+
+/// The conversation as Converse messages: content blocks are one-key unions (`text`,
+/// `toolUse`, `toolResult`); same-role turns become one message (Converse alternates roles),
+/// a tool result being a `user` turn.
+fn converse_messages(req: &Request) -> Vec<Value> {
+    let mut turns = Turns::default();
+    for m in &req.messages {
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
+        turns.push(role, converse_blocks(m), m.role == Role::Tool);
+    }
+    turns
+        .into_inner()
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect()
+}
+
+fn converse_blocks(m: &Message) -> Vec<Value> {
+    if m.role == Role::Tool {
+        return vec![json!({"toolResult": {
+            "toolUseId": m.tool_call_id.clone().unwrap_or_default(),
+            "content": [{"text": m.content}],
+        }})];
+    }
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
+    out.extend(m.images.iter().map(super::content::bedrock_image));
+    // Converse refuses a blank text block; a turn that only calls tools (or shows images)
+    // has none.
+    if super::content::text_block_needed(m) {
+        out.push(json!({"text": m.content}));
+    }
+    for (i, c) in m.tool_calls.iter().enumerate() {
+        out.push(json!({"toolUse": {
+            "toolUseId": c.id_or(i),
+            "name": c.name,
+            "input": tools::arguments_object(c),
+        }}));
+    }
+    out
 }
 
 /// What a Bedrock client (the chat provider, the Titan embedder) needs from AWS.
@@ -371,6 +417,20 @@ impl Provider for Bedrock {
         parse_converse(raw)
     }
 
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        let mut out = super::output::no_json_object_mode(req, &self.id, "the Bedrock Converse API");
+        if req.tool_choice == Some(ToolChoice::None)
+            && !req.tools.is_empty()
+            && req.conversation_has_tools()
+        {
+            out.push(format!(
+                "provider `{}`: Converse has no `none` tool choice, and a conversation with tool calls needs its tools declared, so the tools are sent with no `toolChoice` (the model may call one)",
+                self.id
+            ));
+        }
+        out
+    }
+
     fn stream_decoder(&self) -> Option<Box<dyn super::stream::StreamDecoder>> {
         Some(Box::new(ConverseStream::default()))
     }
@@ -419,11 +479,7 @@ pub fn parse_converse(raw: &RawResponse) -> Result<Response, ProviderError> {
         if let Some(t) = block.get("text").and_then(Value::as_str) {
             text.push_str(t);
         } else if let Some(u) = block.get("toolUse") {
-            tool_calls.push(json!({
-                "id": u.get("toolUseId"),
-                "name": u.get("name"),
-                "arguments": u.get("input").cloned().unwrap_or(Value::Null),
-            }));
+            tool_calls.push(tools::bedrock_call(u));
         }
     }
     let finish_raw = body

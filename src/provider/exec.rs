@@ -142,6 +142,11 @@ impl Provider for Exec {
         self.templates.uses(CASE_VARS)
     }
 
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        self.templates
+            .unsent_parts(req, &self.id, "the arguments nor `stdin`")
+    }
+
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
         let ctx = context(req);
         let mut argv = Vec::with_capacity(self.args + 1);
@@ -231,10 +236,7 @@ mod tests {
     fn req(text: &str) -> Request {
         Request {
             system: Some("sys".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: text.into(),
-            }],
+            messages: vec![Message::new(Role::User, text)],
             ..Request::default()
         }
     }

@@ -15,13 +15,16 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::content::Turns;
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::tools;
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
 use crate::suite::model::{Mode, ProviderSpec, Role};
+use crate::suite::tools::ToolCall;
 
 mod stream;
 pub use stream::GenerateStream;
@@ -193,24 +196,7 @@ impl Provider for Gemini {
 
 /// The `generateContent` body for `req` (Gemini and Vertex).
 pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
-    let mut contents: Vec<Value> = Vec::with_capacity(req.messages.len());
-    let mut last_role: Option<Role> = None;
-    for m in &req.messages {
-        let part = json!({"text": m.content});
-        // Consecutive turns of one role become one content with several parts.
-        if last_role == Some(m.role)
-            && let Some(Value::Array(parts)) = contents.last_mut().and_then(|c| c.get_mut("parts"))
-        {
-            parts.push(part);
-            continue;
-        }
-        let role = match m.role {
-            Role::Assistant => "model",
-            _ => "user",
-        };
-        contents.push(json!({"role": role, "parts": [part]}));
-        last_role = Some(m.role);
-    }
+    let contents = contents(req);
     let mut body = Map::new();
     if let Some(system) = &req.system {
         body.insert(
@@ -238,8 +224,8 @@ pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
     if let Some(s) = req.seed {
         config.insert("seed".into(), json!(s));
     }
-    if req.json_mode {
-        config.insert("responseMimeType".into(), json!("application/json"));
+    if let Some(f) = req.output_format() {
+        super::output::gemini_generation_config(&f, &mut config);
     }
     for (k, v) in &extras.generation_config {
         config.insert(k.clone(), v.clone());
@@ -250,7 +236,52 @@ pub fn generate_body(req: &Request, extras: &GoogleExtras) -> Value {
     if let Some(s) = &extras.safety_settings {
         body.insert("safetySettings".into(), s.clone());
     }
+    if !req.tools.is_empty() {
+        body.insert("tools".into(), tools::gemini_tools(&req.tools));
+        if let Some(choice) = &req.tool_choice {
+            body.insert("toolConfig".into(), tools::gemini_tool_config(choice));
+        }
+    }
     Value::Object(body)
+}
+
+/// The conversation as `contents`: the assistant role is `model`; consecutive turns of one
+/// role become one content with several parts; a tool result is a `functionResponse` part of
+/// a `user` turn, named after the call it answers. Call ids are not sent: Gemini pairs calls
+/// and results by name and order.
+fn contents(req: &Request) -> Vec<Value> {
+    let mut turns = Turns::default();
+    for m in &req.messages {
+        let role = if m.role == Role::Assistant {
+            "model"
+        } else {
+            "user"
+        };
+        turns.push(role, parts(m), m.role == Role::Tool);
+    }
+    turns
+        .into_inner()
+        .into_iter()
+        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .collect()
+}
+
+fn parts(m: &Message) -> Vec<Value> {
+    if m.role == Role::Tool {
+        return vec![json!({"functionResponse": {
+            "name": m.name.clone().unwrap_or_default(),
+            "response": tools::gemini_function_response(&m.content),
+        }})];
+    }
+    let mut out = Vec::with_capacity(1 + m.tool_calls.len() + m.images.len());
+    out.extend(m.images.iter().map(super::content::gemini_image));
+    if super::content::text_block_needed(m) {
+        out.push(json!({"text": m.content}));
+    }
+    for c in &m.tool_calls {
+        out.push(json!({"functionCall": {"name": c.name, "args": tools::arguments_object(c)}}));
+    }
+    out
 }
 
 /// Maps a `finishReason` onto the common set (PROTOCOLS.md §8.2); `STOP` with function
@@ -385,7 +416,7 @@ pub(crate) fn prompt_blocked(vendor: &str, feedback: Option<&Value>) -> Option<P
 #[derive(Debug, Default)]
 pub(crate) struct Gathered {
     pub(crate) text: String,
-    pub(crate) tool_calls: Vec<Value>,
+    pub(crate) tool_calls: Vec<ToolCall>,
     pub(crate) content: bool,
     pub(crate) finish_raw: Option<String>,
     pub(crate) finish_message: Option<String>,
@@ -397,8 +428,9 @@ pub(crate) struct Gathered {
 }
 
 impl Gathered {
-    /// Adds a candidate's parts: text (thoughts skipped) and function calls, whose ids,
-    /// absent in Gemini, are synthesized from their order (`call_0`, `call_1`…).
+    /// Adds a candidate's parts: text (thoughts skipped) and function calls (Gemini sends no
+    /// call ids; Vertex may; [`ToolCall::id_or`] numbers the missing ones when a tool result
+    /// needs one).
     pub(crate) fn parts(&mut self, candidate: &Value) {
         let parts = candidate
             .pointer("/content/parts")
@@ -412,12 +444,7 @@ impl Gathered {
                 self.text.push_str(t);
             } else if let Some(call) = part.get("functionCall") {
                 self.content = true;
-                let n = self.tool_calls.len();
-                self.tool_calls.push(json!({
-                    "id": call.get("id").cloned().unwrap_or_else(|| json!(format!("call_{n}"))),
-                    "name": call.get("name"),
-                    "arguments": call.get("args").cloned().unwrap_or(Value::Null),
-                }));
+                self.tool_calls.push(tools::gemini_call(call));
             }
         }
     }

@@ -152,6 +152,11 @@ impl Provider for Http {
         self.templates.uses(CASE_VARS)
     }
 
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        self.templates
+            .unsent_parts(req, &self.id, "the URL nor the body template")
+    }
+
     fn prepare(&self, req: &Request) -> Result<WireRequest, ProviderError> {
         let ctx = context(req);
         let url = self.templates.render("url", &ctx)?;
@@ -199,6 +204,7 @@ impl Provider for Http {
             headers,
             body,
             auth: self.auth.clone(),
+            blobs: Vec::new(),
         }))
     }
 
@@ -516,10 +522,7 @@ mod tests {
 
     fn req(text: &str) -> Request {
         Request {
-            messages: vec![Message {
-                role: Role::User,
-                content: text.into(),
-            }],
+            messages: vec![Message::new(Role::User, text)],
             temperature: Some(0.5),
             ..Request::default()
         }

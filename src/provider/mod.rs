@@ -16,20 +16,26 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+mod content;
 pub mod embeddings;
 pub mod endpoint;
 pub mod exec;
 pub mod gemini;
 pub mod http;
 pub mod ids;
+pub mod lifecycle;
 pub mod ollama;
 pub mod openai;
+pub mod output;
 pub mod registry;
 pub mod schema;
 pub mod stream;
 mod templating;
 #[cfg(test)]
 mod test_support;
+pub mod tools;
+#[cfg(test)]
+mod vendor_shapes;
 pub mod vertex;
 pub mod wire;
 
@@ -39,9 +45,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::suite::images::Image;
+pub use crate::suite::model::ResponseFormat;
 use crate::suite::model::Role;
 
 pub use registry::{ProviderFactoryError, build_provider, known_kinds};
+pub use tools::{Tool, ToolCall, ToolChoice};
 pub use wire::{Auth, RawResponse, WireRequest};
 
 /// A provider-neutral request: what the suite asked for, before any vendor mapping.
@@ -73,6 +82,16 @@ pub struct Request {
     /// Ask for a JSON object answer.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub json_mode: bool,
+    /// Tools the model may call (the prompt's, else the suite's).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tools: Vec<Tool>,
+    /// Which tools the model may or must call; `None` = the vendor's default (`auto`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tool_choice: Option<ToolChoice>,
+    /// Structured output (the prompt's, else the provider's); `json_mode` is
+    /// [`ResponseFormat::JsonObject`] (see [`Request::output_format`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response_format: Option<ResponseFormat>,
     /// Use the vendor's streaming API; set only for providers whose
     /// [`Provider::stream_decoder`] is `Some`.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
@@ -87,10 +106,58 @@ pub struct Request {
 /// One chat message of a [`Request`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// `user` or `assistant` (system text lives in [`Request::system`]).
+    /// `user`, `assistant` or `tool` (system text lives in [`Request::system`]).
     pub role: Role,
-    /// Text content.
+    /// Text content (a `tool` message: the tool's result).
     pub content: String,
+    /// Tool calls of an `assistant` turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// The tool a `tool` message comes from (Gemini's `functionResponse.name`, Ollama's
+    /// `tool_name`): the name of the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Images of a `user` message (sent before its text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+}
+
+impl Message {
+    /// A plain text message.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+            images: Vec::new(),
+        }
+    }
+}
+
+impl Request {
+    /// The answer's required shape: `response_format` (`None` for `text`), else `json_mode`
+    /// as a JSON object.
+    pub fn output_format(&self) -> Option<ResponseFormat> {
+        match &self.response_format {
+            Some(ResponseFormat::Text) => None,
+            Some(f) => Some(f.clone()),
+            None if self.json_mode => Some(ResponseFormat::JsonObject),
+            None => None,
+        }
+    }
+
+    /// Whether the conversation holds tool calls or tool results (Anthropic and Bedrock then
+    /// require the tools to be declared).
+    pub fn conversation_has_tools(&self) -> bool {
+        self.messages
+            .iter()
+            .any(|m| !m.tool_calls.is_empty() || m.role == Role::Tool)
+    }
 }
 
 /// Why generation stopped, normalised across providers (the raw value is kept too).
@@ -172,9 +239,9 @@ pub struct Response {
     /// Server-side latency when the provider reports one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_latency_ms: Option<u64>,
-    /// Tool calls requested by the model, as `{id, name, arguments}` objects.
+    /// Tool calls requested by the model.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub tool_calls: Vec<Value>,
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// How a failure should be treated.
@@ -300,7 +367,7 @@ impl ProviderError {
 
 /// One vendor's protocol.
 pub trait Provider: Send + Sync + fmt::Debug {
-    /// The id as written in the suite (`openai:gpt-4o-mini`).
+    /// The id as written in the suite (`openai:gpt-5.4-mini`).
     fn id(&self) -> &str;
 
     /// Builds the exact wire request for `req` (without sending it). Settings the provider
@@ -319,6 +386,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// Settings in the suite this provider cannot honour, one line each (validation warnings).
     fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// What this provider cannot honour exactly in `req` (a tool choice, a response format it
+    /// has no field for…), one line each. The planner asks once per provider and prompt, with
+    /// the first case's request, and reports the lines as warnings of that prompt.
+    fn request_warnings(&self, _req: &Request) -> Vec<String> {
         Vec::new()
     }
 

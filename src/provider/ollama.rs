@@ -13,12 +13,13 @@
 use serde_json::{Map, Value, json};
 
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys};
+use super::tools::{self, ToolCall, ToolChoice};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
-use crate::suite::model::ProviderSpec;
+use crate::suite::model::{ProviderSpec, Role};
 
 mod stream;
 pub use stream::ChatStream;
@@ -112,12 +113,16 @@ impl Ollama {
             messages.push(json!({"role": "system", "content": system}));
         }
         for m in &req.messages {
-            messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+            messages.push(chat_message(m));
         }
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("messages".into(), Value::Array(messages));
         body.insert("stream".into(), json!(req.stream));
+        // Ollama has no `tool_choice`: `none` is honoured by not offering the tools.
+        if !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None) {
+            body.insert("tools".into(), tools::openai_tools(&req.tools));
+        }
         let mut options = self.extra_options.clone();
         if let Some(t) = req.temperature {
             options.insert("temperature".into(), json!(t));
@@ -140,14 +145,43 @@ impl Ollama {
         if !options.is_empty() {
             body.insert("options".into(), Value::Object(options));
         }
-        if req.json_mode {
-            body.insert("format".into(), json!("json"));
+        if let Some(format) = req
+            .output_format()
+            .as_ref()
+            .and_then(super::output::ollama_format)
+        {
+            body.insert("format".into(), format);
         }
         if let Some(k) = &self.keep_alive {
             body.insert("keep_alive".into(), k.clone());
         }
         Value::Object(body)
     }
+}
+
+/// One `/api/chat` message: an assistant turn's `tool_calls` carry arguments as objects; a
+/// tool result is `role: tool` with the tool's name in `tool_name` (ollama `docs/api.md`).
+fn chat_message(m: &Message) -> Value {
+    let mut o = Map::new();
+    o.insert("role".into(), json!(m.role.as_str()));
+    o.insert("content".into(), json!(m.content));
+    if let Some(images) = super::content::ollama_images(m) {
+        o.insert("images".into(), images);
+    }
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({"function": {"name": c.name, "arguments": tools::arguments_object(c)}}))
+            .collect();
+        o.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if m.role == Role::Tool
+        && let Some(name) = &m.name
+    {
+        o.insert("tool_name".into(), json!(name));
+    }
+    Value::Object(o)
 }
 
 /// `OLLAMA_HOST` as a base URL: a scheme is optional (`http` assumed), and so is the port
@@ -195,6 +229,19 @@ impl Provider for Ollama {
         parse_chat(raw, &self.model)
     }
 
+    fn request_warnings(&self, req: &Request) -> Vec<String> {
+        match &req.tool_choice {
+            Some(c @ (ToolChoice::Required | ToolChoice::Tool(_))) if !req.tools.is_empty() => {
+                vec![format!(
+                    "provider `{}`: Ollama has no `tool_choice`; `{}` is not sent, so the model may answer without calling a tool",
+                    self.id,
+                    c.describe()
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn stream_decoder(&self) -> Option<Box<dyn StreamDecoder>> {
         Some(Box::new(ChatStream::default()))
     }
@@ -235,27 +282,17 @@ pub fn parse_chat(raw: &RawResponse, model: &str) -> Result<Response, ProviderEr
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let tool_calls: Vec<Value> = message
+    let tool_calls: Vec<ToolCall> = message
         .get("tool_calls")
         .and_then(Value::as_array)
-        .map(|calls| calls.iter().map(tool_call).collect())
+        .map(|calls| calls.iter().map(tools::ollama_call).collect())
         .unwrap_or_default();
     Ok(answer(text, tool_calls, &body))
 }
 
-/// One `tool_calls` entry as the answer holds it: `{id, name, arguments}`.
-pub(crate) fn tool_call(c: &Value) -> Value {
-    let f = c.get("function").cloned().unwrap_or(Value::Null);
-    json!({
-        "id": c.get("id").cloned().unwrap_or(Value::Null),
-        "name": f.get("name").cloned().unwrap_or(Value::Null),
-        "arguments": f.get("arguments").cloned().unwrap_or(Value::Null),
-    })
-}
-
 /// The answer from its text, tool calls and the last (`done: true`) object's fields:
 /// `done_reason`, counts (`prompt_eval_count`, `eval_count`), `total_duration` (ns), `model`.
-pub(crate) fn answer(text: String, tool_calls: Vec<Value>, last: &Value) -> Response {
+pub(crate) fn answer(text: String, tool_calls: Vec<ToolCall>, last: &Value) -> Response {
     let finish_raw = last
         .get("done_reason")
         .and_then(Value::as_str)
@@ -382,10 +419,10 @@ mod tests {
         let p = provider("{temperature: 0, max_tokens: 64, seed: 7, stop: [\"\\n\\n\"]}");
         let req = Request {
             system: Some("Answer in one word.".into()),
-            messages: vec![crate::provider::Message {
-                role: Role::User,
-                content: "Capital of France?".into(),
-            }],
+            messages: vec![crate::provider::Message::new(
+                Role::User,
+                "Capital of France?",
+            )],
             temperature: Some(0.0),
             max_tokens: Some(64),
             seed: Some(7),
@@ -439,8 +476,8 @@ mod tests {
         let r = parse_chat(&raw(200, &fixture("chat_tool_calls.json")), "llama3.2").unwrap();
         assert_eq!(r.finish, FinishReason::ToolCalls);
         assert_eq!(r.tool_calls.len(), 1);
-        assert_eq!(r.tool_calls[0]["name"], "get_weather");
-        assert_eq!(r.tool_calls[0]["arguments"]["city"], "Paris");
+        assert_eq!(r.tool_calls[0].name, "get_weather");
+        assert_eq!(r.tool_calls[0].arguments["city"], "Paris");
     }
 
     #[test]

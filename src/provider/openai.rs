@@ -9,12 +9,13 @@
 use serde_json::{Map, Value, json};
 
 use super::registry::{BuildContext, ProviderFactoryError, check_other_keys, other_str};
+use super::tools::{self, ToolCall};
 use super::wire::{Auth, HttpRequest, RawResponse, WireRequest};
 use super::{
-    ErrorClass, FinishReason, Provider, ProviderError, Request, Response, Usage, class_for_status,
-    http_error,
+    ErrorClass, FinishReason, Message, Provider, ProviderError, Request, Response, Usage,
+    class_for_status, http_error,
 };
-use crate::suite::model::ProviderSpec;
+use crate::suite::model::{ProviderSpec, Role};
 
 mod stream;
 pub use stream::ChatStream;
@@ -65,7 +66,7 @@ impl OpenAi {
             ))
             .at("id")
             .help(format!(
-                "write `{}:<model>`, for example `openai:gpt-4o-mini`",
+                "write `{}:<model>`, for example `openai:gpt-5.4-mini`",
                 spec.kind()
             )));
         };
@@ -164,8 +165,9 @@ pub fn chat_body(
     if let Some(system) = &req.system {
         messages.push(json!({"role": "system", "content": system}));
     }
+    let mut calls_seen = 0;
     for m in &req.messages {
-        messages.push(json!({"role": m.role.as_str(), "content": m.content}));
+        messages.push(chat_message(m, &mut calls_seen));
     }
     let mut body = Map::new();
     if let Some(model) = model {
@@ -187,8 +189,17 @@ pub fn chat_body(
     if let Some(s) = req.seed {
         body.insert("seed".into(), json!(s));
     }
-    if req.json_mode {
-        body.insert("response_format".into(), json!({"type": "json_object"}));
+    if let Some(f) = req.output_format() {
+        body.insert(
+            "response_format".into(),
+            super::output::openai_response_format(&f),
+        );
+    }
+    if !req.tools.is_empty() {
+        body.insert("tools".into(), tools::openai_tools(&req.tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        body.insert("tool_choice".into(), tools::openai_tool_choice(choice));
     }
     for (k, v) in extra_body {
         body.insert(k.clone(), v.clone());
@@ -206,6 +217,31 @@ pub fn chat_body(
         }
     }
     Value::Object(body)
+}
+
+/// One conversation message in chat-completions form: a `tool` message carries its
+/// `tool_call_id`; an assistant turn that calls tools carries `tool_calls` (`content` is
+/// `null` when it says nothing). `calls_seen` numbers calls that have no id.
+fn chat_message(m: &Message, calls_seen: &mut usize) -> Value {
+    match m.role {
+        Role::Tool => json!({
+            "role": "tool",
+            "tool_call_id": m.tool_call_id.clone().unwrap_or_default(),
+            "content": m.content,
+        }),
+        Role::Assistant if !m.tool_calls.is_empty() => {
+            let calls = tools::openai_calls(&m.tool_calls, *calls_seen);
+            *calls_seen += m.tool_calls.len();
+            let content = if m.content.is_empty() {
+                Value::Null
+            } else {
+                json!(m.content)
+            };
+            json!({"role": "assistant", "content": content, "tool_calls": calls})
+        }
+        Role::User => json!({"role": "user", "content": super::content::openai_content(m)}),
+        role => json!({"role": role.as_str(), "content": m.content}),
+    }
 }
 
 impl Provider for OpenAi {
@@ -286,21 +322,10 @@ fn parse_general(raw: &RawResponse, request_id_header: &str) -> Result<Response,
         .get("refusal")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let tool_calls: Vec<Value> = message
+    let tool_calls: Vec<ToolCall> = message
         .get("tool_calls")
         .and_then(Value::as_array)
-        .map(|calls| {
-            calls
-                .iter()
-                .map(|c| {
-                    let f = c.get("function").cloned().unwrap_or(Value::Null);
-                    let args_raw = f.get("arguments").and_then(Value::as_str).unwrap_or("");
-                    let args = serde_json::from_str::<Value>(args_raw)
-                        .unwrap_or_else(|_| Value::String(args_raw.to_string()));
-                    json!({"id": c.get("id"), "name": f.get("name"), "arguments": args})
-                })
-                .collect()
-        })
+        .map(|calls| calls.iter().map(tools::openai_call).collect())
         .unwrap_or_default();
     let finish_raw = choice
         .get("finish_reason")

@@ -39,7 +39,7 @@ pub fn known_kinds() -> &'static [&'static str] {
 /// Whether a kind's id names a model after the `:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelPart {
-    /// `kind:model`, the model required (`openai:gpt-4o-mini`).
+    /// `kind:model`, the model required (`openai:gpt-5.4-mini`).
     Required,
     /// `kind` alone or `kind:name`, the name free text (`http:gateway`, `replay`).
     Optional,

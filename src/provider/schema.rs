@@ -128,10 +128,10 @@ fn id_schema(role: Role) -> Value {
         Role::Chat => (
             "A provider id: `kind:model` (no spaces), the kind one of:",
             json!([
-                "openai:gpt-4o-mini",
-                "anthropic:claude-3-5-haiku-latest",
-                "gemini:gemini-2.5-flash",
-                "bedrock:anthropic.claude-3-5-haiku-20241022-v1:0",
+                "openai:gpt-5.4-mini",
+                "anthropic:claude-haiku-4-5",
+                "gemini:gemini-3.5-flash",
+                "bedrock:anthropic.claude-haiku-4-5-20251001-v1:0",
                 "azure:my-deployment",
                 "ollama:llama3.2",
                 "replay"

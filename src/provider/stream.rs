@@ -28,9 +28,10 @@
 //! [`StreamDecoder::content_started`] is true.
 
 use bytes::{Buf as _, BytesMut};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{ErrorClass, ProviderError, Response, wire::RawResponse};
+use crate::suite::tools::ToolCall;
 
 /// Decodes one streamed answer. Pure: fed bytes, returns data; the runner does the I/O.
 pub trait StreamDecoder: Send {
@@ -290,17 +291,6 @@ pub fn parse_json(text: &str, vendor: &str) -> Result<Value, ProviderError> {
 
 // ---- assembly -------------------------------------------------------------------------------
 
-/// How a vendor's tool-call arguments become the answer's `arguments` value, as its
-/// non-streamed parser does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ArgsStyle {
-    /// OpenAI: arguments are a JSON string; parsed when valid, else kept as the string.
-    #[default]
-    JsonString,
-    /// Anthropic, Bedrock: an object sent as JSON text fragments; no fragment means `{}`.
-    Object,
-}
-
 #[derive(Debug, Clone, Default)]
 struct ToolDraft {
     key: u64,
@@ -319,8 +309,6 @@ pub struct Assembly {
     /// Refusal text so far (OpenAI `delta.refusal`).
     pub refusal: Option<String>,
     tools: Vec<ToolDraft>,
-    /// How tool-call arguments are read.
-    pub args_style: ArgsStyle,
     /// The vendor's finish value, once sent.
     pub finish_raw: Option<String>,
     /// Model the server reports.
@@ -335,14 +323,6 @@ pub struct Assembly {
 }
 
 impl Assembly {
-    /// An empty answer whose tool arguments are read `args_style`.
-    pub fn new(args_style: ArgsStyle) -> Self {
-        Assembly {
-            args_style,
-            ..Assembly::default()
-        }
-    }
-
     /// Appends text.
     pub fn push_text(&mut self, s: &str) {
         if !s.is_empty() {
@@ -399,21 +379,20 @@ impl Assembly {
         self.tools.len()
     }
 
-    /// The tool calls as the answer holds them: `{id, name, arguments}` in order of first
-    /// appearance.
-    pub fn tool_calls(&self) -> Vec<Value> {
+    /// The tool calls in order of first appearance, read as the non-streamed parsers read
+    /// them: a whole arguments value (Gemini, Ollama) as it is, argument text through
+    /// [`ToolCall::from_json_text`] (no text = no arguments; text that is not JSON is kept as
+    /// `raw_arguments`).
+    pub fn tool_calls(&self) -> Vec<ToolCall> {
         self.tools
             .iter()
             .map(|t| {
-                let arguments = match (&t.args_value, self.args_style) {
-                    (Some(v), _) => v.clone(),
-                    (None, ArgsStyle::Object) if t.args_text.trim().is_empty() => json!({}),
-                    (None, ArgsStyle::Object) => serde_json::from_str(&t.args_text)
-                        .unwrap_or_else(|_| Value::String(t.args_text.clone())),
-                    (None, ArgsStyle::JsonString) => serde_json::from_str(&t.args_text)
-                        .unwrap_or_else(|_| Value::String(t.args_text.clone())),
-                };
-                json!({"id": t.id, "name": t.name, "arguments": arguments})
+                let id = t.id.as_str().map(str::to_string);
+                let name = t.name.as_str().unwrap_or_default();
+                match &t.args_value {
+                    Some(v) => ToolCall::from_value(id, name, v.clone()),
+                    None => ToolCall::from_json_text(id, name, &t.args_text),
+                }
             })
             .collect()
     }
@@ -434,6 +413,7 @@ pub fn stream_error(class: ErrorClass, code: Option<String>, message: String) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn events(items: Vec<SseItem>) -> Vec<(Option<String>, String)> {
         items
@@ -533,7 +513,7 @@ mod tests {
 
     #[test]
     fn assembly_joins_tool_fragments_by_index() {
-        let mut a = Assembly::new(ArgsStyle::JsonString);
+        let mut a = Assembly::default();
         assert!(!a.content_started());
         a.tool_start(1, Some(&json!("c2")), Some(&json!("g")));
         a.tool_start(0, Some(&json!("c1")), Some(&json!("f")));
@@ -541,15 +521,20 @@ mod tests {
         a.tool_args_fragment(1, "not json");
         a.tool_args_fragment(0, "1}");
         assert!(a.content_started());
+        let calls = a.tool_calls();
         assert_eq!(
-            a.tool_calls(),
-            vec![
-                json!({"id": "c2", "name": "g", "arguments": "not json"}),
-                json!({"id": "c1", "name": "f", "arguments": {"a": 1}}),
-            ]
+            (calls[0].id.as_deref(), calls[0].name.as_str()),
+            (Some("c2"), "g")
         );
-        let mut b = Assembly::new(ArgsStyle::Object);
+        assert_eq!(calls[0].arguments, Value::Null);
+        assert_eq!(calls[0].raw_arguments.as_deref(), Some("not json"));
+        assert_eq!(
+            (calls[1].id.as_deref(), calls[1].name.as_str()),
+            (Some("c1"), "f")
+        );
+        assert_eq!(calls[1].arguments, json!({"a": 1}));
+        let mut b = Assembly::default();
         b.tool_start(0, Some(&json!("t")), Some(&json!("f")));
-        assert_eq!(b.tool_calls()[0]["arguments"], json!({}));
+        assert_eq!(b.tool_calls()[0].arguments, json!({}));
     }
 }

@@ -4,7 +4,8 @@
 //! Variables: `prompt` (the whole prompt as one string), `system`, `messages` (OpenAI-style
 //! `{role, content}` list, system first), `conversation` (the same without the system
 //! message), and the sampling settings `temperature`, `max_tokens`, `top_p`, `top_k`, `stop`,
-//! `seed`, `json_mode` (none when unset). `env` is refused here: values from the environment
+//! `seed`, `json_mode` (none when unset), and the prompt's `tools`, `tool_choice` and
+//! `response_format` in OpenAI's format (none when unset). `env` is refused here: values from the environment
 //! are secrets, and URL, body and argv are stored in caches and cassettes. Headers take
 //! `{{ env.NAME }}` instead (see [`super::http::resolve_headers`]).
 //!
@@ -37,6 +38,10 @@ pub(crate) const SETTINGS: &[&str] = &[
 
 /// Variables that carry the prompt.
 pub(crate) const PROMPT_VARS: &[&str] = &["prompt", "messages", "conversation", "system"];
+
+/// Variables that carry the prompt's tools (OpenAI's format), tool choice and structured-output
+/// format (OpenAI's `response_format`).
+pub(crate) const TOOL_VARS: &[&str] = &["tools", "tool_choice", "response_format"];
 
 /// The case's variables (`{{ vars.city }}`).
 pub(crate) const CASE_VARS: &str = "vars";
@@ -112,6 +117,7 @@ impl RequestTemplates {
         let known: Vec<&str> = SETTINGS
             .iter()
             .chain(PROMPT_VARS)
+            .chain(TOOL_VARS)
             .chain(std::iter::once(&CASE_VARS))
             .copied()
             .collect();
@@ -164,6 +170,28 @@ impl RequestTemplates {
         })
     }
 
+    /// What `req` carries that no template reads (its tools), for the provider's request
+    /// warnings; `what` names the templates (`the URL and body templates`).
+    pub(crate) fn unsent_parts(&self, req: &Request, label: &str, what: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if !req.tools.is_empty() && !self.uses("tools") {
+            out.push(format!(
+                "provider `{label}`: the prompt offers tools, and neither {what} uses `{{{{ tools }}}}`, so they are not sent"
+            ));
+        }
+        if req.messages.iter().any(|m| !m.images.is_empty()) {
+            out.push(format!(
+                "provider `{label}`: the prompt holds images, which request templates cannot send: only its text is sent"
+            ));
+        }
+        if req.response_format.is_some() && !self.uses("response_format") {
+            out.push(format!(
+                "provider `{label}`: a `response_format` is set, and neither {what} uses `{{{{ response_format }}}}`, so it is not sent (the answer is still checked against it)"
+            ));
+        }
+        out
+    }
+
     /// One warning per sampling setting the suite sets that no template reads.
     pub(crate) fn unused_settings(&self, config: &ProviderConfig) -> Vec<&'static str> {
         let set = |name: &str| match name {
@@ -195,13 +223,29 @@ pub(crate) fn flat_prompt(req: &Request) -> String {
     parts.join("\n\n")
 }
 
+/// A conversation message as a template sees it: OpenAI's chat shape (`tool_calls` on an
+/// assistant turn that calls tools, `tool_call_id` on a tool result).
+fn template_message(m: &crate::provider::Message) -> Value {
+    let mut o = Map::new();
+    o.insert("role".into(), json!(m.role.as_str()));
+    o.insert("content".into(), json!(m.content));
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(crate::suite::tools::openai_shape)
+            .collect();
+        o.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if let Some(id) = &m.tool_call_id {
+        o.insert("tool_call_id".into(), json!(id));
+    }
+    Value::Object(o)
+}
+
 /// The variables a request template sees.
 pub(crate) fn context(req: &Request) -> minijinja::Value {
-    let conversation: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
+    let conversation: Vec<Value> = req.messages.iter().map(template_message).collect();
     let mut messages = Vec::with_capacity(conversation.len() + 1);
     if let Some(s) = &req.system {
         messages.push(json!({"role": "system", "content": s}));
@@ -219,6 +263,9 @@ pub(crate) fn context(req: &Request) -> minijinja::Value {
         "stop": req.stop,
         "seed": req.seed,
         "json_mode": req.json_mode,
+        "tools": if req.tools.is_empty() { Value::Null } else { super::tools::openai_tools(&req.tools) },
+        "tool_choice": req.tool_choice.as_ref().map(super::tools::openai_tool_choice),
+        "response_format": req.output_format().as_ref().map(super::output::openai_response_format),
         "vars": req.vars,
     });
     minijinja::Value::from(minijinja::value::Serde(ctx))
@@ -350,10 +397,7 @@ mod tests {
     fn req() -> Request {
         Request {
             system: Some("Be \"brief\".".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "Say \"hi\"\nand go\\".into(),
-            }],
+            messages: vec![Message::new(Role::User, "Say \"hi\"\nand go\\")],
             temperature: Some(0.2),
             max_tokens: Some(32),
             ..Request::default()

@@ -39,6 +39,70 @@ pub struct HttpRequest {
     /// Credentials, applied by the transport. Never serialised.
     #[serde(skip)]
     pub auth: Auth,
+    /// Image data in the body (base64 strings and data URLs), each with the placeholder that
+    /// stands for it in cache keys and cassettes: the SHA-256 of the image's bytes, never
+    /// megabytes of base64. Never serialised.
+    #[serde(skip)]
+    pub blobs: Vec<Blob>,
+}
+
+/// A string of the body that keys and recordings replace with a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    /// The exact string in the body.
+    pub text: std::sync::Arc<str>,
+    /// What stands for it: `sha256:<hex>` or `data:image/png;sha256:<hex>`.
+    pub placeholder: String,
+}
+
+impl Blob {
+    /// The blobs of every image in `messages`: the raw base64 and the data-URL form (whichever
+    /// a vendor put in its body).
+    pub fn of_images(messages: &[super::Message]) -> Vec<Blob> {
+        let mut out = Vec::new();
+        for img in messages.iter().flat_map(|m| &m.images) {
+            if let (Some(b64), Some(p)) = (&img.data, img.placeholder()) {
+                out.push(Blob {
+                    text: b64.clone(),
+                    placeholder: p,
+                });
+            }
+            if let (Some(url), Some(p)) = (img.data_url(), img.data_url_placeholder()) {
+                out.push(Blob {
+                    text: url.into(),
+                    placeholder: p,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// `body` with every blob string replaced by its placeholder (what cassettes store and keys
+/// hash).
+pub fn without_blobs(body: &Value, blobs: &[Blob]) -> Value {
+    if blobs.is_empty() {
+        return body.clone();
+    }
+    match body {
+        Value::String(s) => match blob_for(s, blobs) {
+            Some(b) => Value::String(b.placeholder.clone()),
+            None => body.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(|x| without_blobs(x, blobs)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), without_blobs(x, blobs)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn blob_for<'b>(s: &str, blobs: &'b [Blob]) -> Option<&'b Blob> {
+    blobs
+        .iter()
+        .find(|b| b.text.len() == s.len() && &*b.text == s)
 }
 
 impl HttpRequest {
@@ -50,6 +114,7 @@ impl HttpRequest {
             headers: vec![("content-type".into(), "application/json".into())],
             body,
             auth,
+            blobs: Vec::new(),
         }
     }
 
@@ -450,7 +515,7 @@ pub fn fingerprint(provider_id: &str, req: &WireRequest, sample: u32, with_host:
                 Value::String(s) => h.update(s.as_bytes()),
                 other => {
                     let mut canon = String::new();
-                    canonical_json(other, &mut canon);
+                    canonical_json_with(other, &mut canon, &r.blobs);
                     h.update(canon.as_bytes());
                 }
             }
@@ -476,6 +541,12 @@ pub fn fingerprint(provider_id: &str, req: &WireRequest, sample: u32, with_host:
 /// Writes `v` as JSON with object keys sorted and integral numbers written as integers, so
 /// that a body re-read from a hand-edited YAML cassette hashes like the one we sent.
 pub fn canonical_json(v: &Value, out: &mut String) {
+    canonical_json_with(v, out, &[]);
+}
+
+/// [`canonical_json`], each blob string written as its placeholder (so a request keys on its
+/// images' digests, exactly as the cassette that stores the placeholders does).
+pub fn canonical_json_with(v: &Value, out: &mut String, blobs: &[Blob]) {
     use std::fmt::Write as _;
     match v {
         Value::Null => out.push_str("null"),
@@ -494,16 +565,21 @@ pub fn canonical_json(v: &Value, out: &mut String) {
                 }
             }
         }
-        Value::String(s) => {
-            let _ = write!(out, "{}", Value::String(s.clone()));
-        }
+        Value::String(s) => match blob_for(s, blobs) {
+            Some(b) => {
+                let _ = write!(out, "{}", Value::String(b.placeholder.clone()));
+            }
+            None => {
+                let _ = write!(out, "{}", Value::String(s.clone()));
+            }
+        },
         Value::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                canonical_json(x, out);
+                canonical_json_with(x, out, blobs);
             }
             out.push(']');
         }
@@ -516,7 +592,7 @@ pub fn canonical_json(v: &Value, out: &mut String) {
                     out.push(',');
                 }
                 let _ = write!(out, "{}:", Value::String(k.clone()));
-                canonical_json(&o[k], out);
+                canonical_json_with(&o[k], out, blobs);
             }
             out.push('}');
         }

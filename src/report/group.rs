@@ -17,7 +17,7 @@ pub struct CaseGroup<'a> {
     pub case_id: &'a str,
     /// Provider label.
     pub provider: &'a str,
-    /// Provider id (`openai:gpt-4o-mini`).
+    /// Provider id (`openai:gpt-5.4-mini`).
     pub provider_id: &'a str,
     /// Case description, if any.
     pub description: Option<&'a str>,

@@ -440,7 +440,8 @@ fn column<'a>(
 
 /// One result as the page needs it: the `CaseResult` JSON (so fields added to results show up
 /// without changes here) without what the row already says, plus the provider column and the
-/// index of its rendered prompt. Kept as JSON text (the tree lives only while it is built).
+/// index of its rendered prompt; `output` is the answer as shown (tool calls listed after the
+/// text). Kept as JSON text (the tree lives only while it is built).
 fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Box<RawValue> {
     let mut v = serde_json::to_value(r).expect("a result is always JSON");
     if let Value::Object(m) = &mut v {
@@ -456,6 +457,12 @@ fn result_view(r: &CaseResult, column: usize, prompt: usize) -> Box<RawValue> {
         }
         m.insert("column".into(), column.into());
         m.insert("rendered".into(), prompt.into());
+        // The answer as shown: the text, then one line per tool call.
+        if !r.tool_calls.is_empty()
+            && let Some(shown) = r.shown_output()
+        {
+            m.insert("output".into(), shown.into());
+        }
     }
     serde_json::value::to_raw_value(&v).expect("a result is always JSON")
 }

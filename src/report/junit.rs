@@ -223,9 +223,10 @@ fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
         let _ = writeln!(sysout, "{d}");
     }
     for r in &g.results {
-        let Some(o) = r.output.as_deref() else {
+        let Some(o) = r.shown_output() else {
             continue;
         };
+        let o = o.as_str();
         let l = label(r);
         if !l.is_empty() {
             let _ = writeln!(sysout, "--- {l} ({})", r.status.as_str());

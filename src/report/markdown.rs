@@ -229,9 +229,9 @@ fn failed_case(out: &mut String, file: &ResultsFile, g: &CaseGroup<'_>) {
             fenced(out, &d, "  ");
         }
     }
-    if let Some(o) = first.output.as_deref() {
+    if let Some(o) = first.shown_output() {
         out.push_str("\nAnswer:\n\n");
-        fenced(out, &clip_keep_lines(o, MAX_OUTPUT), "");
+        fenced(out, &clip_keep_lines(&o, MAX_OUTPUT), "");
     }
     let suite_path = file
         .suites

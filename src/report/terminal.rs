@@ -471,7 +471,7 @@ fn details(out: &mut String, tally: &Tally, opts: RenderOptions) {
             let _ = writeln!(
                 out,
                 "       output: {}",
-                one_line(r.output.as_deref().unwrap_or(""), 160)
+                one_line(&r.shown_output().unwrap_or_default(), 160)
             );
         }
         if failed_count > MAX_DETAILS {

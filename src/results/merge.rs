@@ -415,6 +415,7 @@ mod tests {
             status,
             score: 1.0,
             output: Some("x".into()),
+            tool_calls: Vec::new(),
             finish_reason: None,
             finish_raw: None,
             usage: crate::provider::Usage::default(),

@@ -23,7 +23,7 @@ pub mod writer;
 use serde::{Deserialize, Serialize};
 
 use crate::judge::Outcome;
-use crate::provider::{FinishReason, Message, ProviderError, Usage};
+use crate::provider::{FinishReason, Message, ProviderError, ToolCall, Usage};
 
 /// Version of the results schema this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -145,7 +145,7 @@ pub struct CaseResult {
     pub tags: Vec<String>,
     /// Provider label.
     pub provider: String,
-    /// Provider id as written (`openai:gpt-4o-mini`).
+    /// Provider id as written (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// Prompt label.
     pub prompt: String,
@@ -161,6 +161,9 @@ pub struct CaseResult {
     /// The answer text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// Tool calls in the answer (name and arguments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
     /// Normalised finish reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
@@ -209,6 +212,15 @@ pub struct CaseResult {
     /// answer with invalid Unicode, decoded with U+FFFD).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+impl CaseResult {
+    /// The answer as people see it: its text, then one `→ tool name({…})` line per tool call
+    /// (`None` when there is no answer). Reports, snapshots and diffs show this.
+    pub fn shown_output(&self) -> Option<String> {
+        let text = self.output.as_deref()?;
+        Some(crate::provider::tools::shown_output(text, &self.tool_calls))
+    }
 }
 
 /// The prompt exactly as sent, provider-neutral.

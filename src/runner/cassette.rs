@@ -2,9 +2,10 @@
 //! credentials stripped. `--mode record` writes them; `--mode replay` (and the `replay`
 //! provider) answers only from them.
 //!
-//! An entry holds the request as sent (method, path, non-secret headers, body) and the answer
-//! as received (status, non-secret headers, body); for a streamed answer, the answer as
-//! assembled from the stream, marked `streamed: true`, with its time to first token. Entries are matched by a key recomputed
+//! An entry holds the request as sent (method, path, non-secret headers, body; an image's data
+//! as `sha256:<hex>` of its bytes) and the answer as received (status, non-secret headers,
+//! body); for a streamed answer, the answer as assembled from the stream, marked
+//! `streamed: true`, with its time to first token. Entries are matched by a key recomputed
 //! from the stored request on load, so a cassette can be written or edited by hand: keys are
 //! never stored, and JSON key order and `0` vs `0.0` do not matter.
 
@@ -18,6 +19,7 @@ use serde_json::Value;
 use crate::provider::Response;
 use crate::provider::wire::{
     Auth, ExecRequest, HttpRequest, RawResponse, WireRequest, fingerprint, is_sensitive_header,
+    without_blobs,
 };
 
 /// The `format` marker of a cassette file.
@@ -137,7 +139,8 @@ impl RecordedRequest {
                     .filter(|(k, _)| !is_sensitive_header(k))
                     .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
                     .collect(),
-                body: h.body.clone(),
+                // Images are stored as the digest of their bytes, not as base64.
+                body: without_blobs(&h.body, &h.blobs),
                 ..Default::default()
             },
             WireRequest::Exec(e) => RecordedRequest {
@@ -161,6 +164,7 @@ impl RecordedRequest {
                     .collect(),
                 body: self.body.clone(),
                 auth: Auth::None,
+                blobs: Vec::new(),
             })
         } else {
             WireRequest::Exec(ExecRequest {
@@ -316,8 +320,15 @@ impl Cassette {
                 entries: Vec::new(),
             }
         } else {
-            Self::read_file(path)
-                .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?
+            let mut file = Self::read_file(path)
+                .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?;
+            if create {
+                // Recording under a provider that has changed its model (the label, and so the
+                // file, stayed): the file's header names who answers from now on, else replay
+                // would key every new entry under the old id and miss.
+                file.provider = provider.to_string();
+            }
+            file
         };
         let mut index = HashMap::with_capacity(file.entries.len());
         for (i, e) in file.entries.iter().enumerate() {
@@ -544,6 +555,36 @@ mod tests {
         assert_eq!(hit.status, 200);
         assert_eq!(hit.latency_ms, 12);
         assert_eq!(c.provider(), "anthropic:m");
+    }
+
+    #[test]
+    fn re_recording_under_a_new_model_renames_the_cassette_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        let entry = || Entry {
+            case: Some("c1".into()),
+            sample: 0,
+            request: RecordedRequest::from_wire(&wire()),
+            response: RecordedResponse::default(),
+        };
+        let mut c = Cassette::load(&path, "anthropic:old", true).unwrap();
+        c.record(fingerprint("anthropic:old", &wire(), 0, false), entry());
+        c.save(true).unwrap();
+        // The suite's provider moved to another model; its label (and file) did not.
+        let mut c = Cassette::load(&path, "anthropic:new", true).unwrap();
+        let key = fingerprint("anthropic:new", &wire(), 0, false);
+        c.record(key.clone(), entry());
+        c.save(true).unwrap();
+        let c = Cassette::load(&path, "anthropic:new", false).unwrap();
+        assert_eq!(c.provider(), "anthropic:new");
+        assert!(c.lookup(&key).is_some(), "replay finds the new recording");
+        // Replay alone never rewrites who recorded a file.
+        assert_eq!(
+            Cassette::load(&path, "anthropic:other", false)
+                .unwrap()
+                .provider(),
+            "anthropic:new"
+        );
     }
 
     #[test]

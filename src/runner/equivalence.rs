@@ -337,10 +337,7 @@ async fn by_chat(
 fn chat_request(c: &crate::suite::model::ProviderConfig, r: &JudgeRequest) -> Request {
     Request {
         system: Some(equivalence::CHAT_SYSTEM.to_string()),
-        messages: vec![Message {
-            role: Role::User,
-            content: equivalence::chat_prompt(r),
-        }],
+        messages: vec![Message::new(Role::User, equivalence::chat_prompt(r))],
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -350,6 +347,7 @@ fn chat_request(c: &crate::suite::model::ProviderConfig, r: &JudgeRequest) -> Re
         json_mode: c.json_mode.unwrap_or(false),
         vars: serde_json::Map::new(),
         stream: false,
+        ..Request::default()
     }
 }
 

@@ -13,6 +13,7 @@ use futures_util::{FutureExt, StreamExt};
 use super::cache::Cache;
 use super::cassette::{Cassette, Entry, RecordedRequest, RecordedResponse};
 use super::grading;
+use super::images::UrlImages;
 use super::limits::{Learned, ProviderLimits, TokenEstimate, estimate_tokens};
 use super::retry::{Decision, RetryPolicy, decide};
 use super::transport::Transport;
@@ -22,7 +23,7 @@ use super::{
 use crate::judge::{self, GradeContext, Observation};
 use crate::plan::{Job, Plan};
 use crate::provider::stream::StreamDecoder;
-use crate::provider::wire::{RawResponse, WireRequest, fingerprint};
+use crate::provider::wire::{Blob, RawResponse, WireRequest, fingerprint};
 use crate::provider::{ErrorClass, ProviderError, Response, Usage};
 use crate::results::{CaseResult, RenderedPrompt, Status, Summary};
 use crate::suite::model::{Mode, ProviderConfig};
@@ -52,6 +53,8 @@ pub(super) struct Shared<'p> {
     cassettes: RefCell<HashMap<PathBuf, Result<Cassette, String>>>,
     retries: RefCell<Vec<RetryNote>>,
     warnings: RefCell<Vec<String>>,
+    /// Images named by URL, downloaded before the first request.
+    images: UrlImages,
 }
 
 /// Concurrency and rate limits of one suite's (graders, embedders), by index.
@@ -176,6 +179,8 @@ impl<'p> Shared<'p> {
             cassettes: RefCell::new(HashMap::new()),
             retries: RefCell::new(Vec::new()),
             warnings: RefCell::new(Vec::new()),
+            // Loaded by `run` on its runtime, before any job.
+            images: UrlImages::default(),
         })
     }
 
@@ -220,7 +225,8 @@ pub fn run(
         concurrency,
         ..LearnedLimits::default()
     };
-    let shared = Shared::new(plan, opts, &mut learned)?;
+    let mut shared = Shared::new(plan, opts, &mut learned)?;
+    shared.images = rt.block_on(UrlImages::load(plan, &shared.transport));
     let started = Instant::now();
     if let Some(w) = fd_warning {
         sink.event(RunEvent::Warning(&w));
@@ -436,7 +442,8 @@ pub(super) struct StreamedAnswer {
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, pc, case, provider) = plan.parts(&job);
-    let req = plan.request(&job);
+    let mut req = plan.request(&job);
+    let images = shared.images.fill(&mut req);
     let mut rendered = RenderedPrompt {
         system: req.system.clone(),
         messages: req.messages.clone(),
@@ -476,10 +483,20 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         assertions: Vec::new(),
         error: None,
         warnings: Vec::new(),
+        tool_calls: Vec::new(),
     };
+    if let Err(e) = images {
+        result.error = Some(e);
+        return result;
+    }
     let protocol = &provider.built.protocol;
     let wire = match protocol.prepare(&req) {
-        Ok(w) => w,
+        Ok(mut w) => {
+            if let WireRequest::Http(h) = &mut w {
+                h.blobs = Blob::of_images(&req.messages);
+            }
+            w
+        }
         Err(e) => {
             result.error = Some(e);
             return result;
@@ -576,6 +593,8 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         usage: response.usage,
         cost_usd: cost,
         vars: &case.vars,
+        tool_calls: &response.tool_calls,
+        tools: &req.tools,
         value,
     };
     let ctx = GradeContext {
@@ -593,12 +612,17 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     )
     .await;
     grading::conclude(&mut result, &pc.assertions, judged, case.threshold);
+    if let Some(check) = &ps.format_checks[job.provider as usize][job.prompt as usize] {
+        let outcome = check.eval(&response.text);
+        grading::add_format_check(&mut result, check, outcome, case.threshold);
+    }
     result.usage = response.usage;
     result.cost_usd = cost;
     result.finish_reason = Some(response.finish);
     result.finish_raw = Some(response.finish_raw);
     result.model = response.model;
     result.output = Some(response.text);
+    result.tool_calls = response.tool_calls;
     result
 }
 

@@ -137,6 +137,7 @@ fn with_settings(req: &Request, c: &ProviderConfig) -> Request {
         json_mode: c.json_mode.unwrap_or(false),
         stream: false,
         vars: req.vars.clone(),
+        ..Request::default()
     }
 }
 
@@ -360,6 +361,29 @@ pub(super) fn conclude(
         result.error = Some(ProviderError::new(class, message));
     }
 }
+
+/// Adds the implicit `response-format` check (first, weight 1) and grades the case again.
+pub(super) fn add_format_check(
+    result: &mut CaseResult,
+    check: &judge::FormatCheck,
+    outcome: judge::Outcome,
+    threshold: Option<f64>,
+) {
+    result.assertions.insert(
+        0,
+        AssertionResult {
+            kind: FORMAT_CHECK.to_string(),
+            value: Some(check.value().clone()),
+            outcome,
+            weight: 1.0,
+            metric: None,
+        },
+    );
+    regrade(result, threshold);
+}
+
+/// The `type` results give the implicit check of an answer against its `response_format`.
+pub const FORMAT_CHECK: &str = "response-format";
 
 fn regrade(result: &mut CaseResult, threshold: Option<f64>) {
     let weighted: Vec<(f64, &judge::Outcome)> = result

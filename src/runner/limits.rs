@@ -469,10 +469,7 @@ mod tests {
     fn estimates() {
         let req = Request {
             system: Some("abcd".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "hello".into(),
-            }],
+            messages: vec![Message::new(Role::User, "hello")],
             max_tokens: Some(100),
             ..Request::default()
         };

@@ -33,6 +33,7 @@ pub mod equivalence;
 mod executor;
 pub mod fdlimit;
 mod grading;
+mod images;
 pub mod limits;
 pub mod retry;
 pub mod sigv4;

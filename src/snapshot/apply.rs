@@ -681,6 +681,7 @@ mod tests {
                 status: Status::Passed,
                 score: 1.0,
                 finish_reason: None,
+                tool_calls: Vec::new(),
                 error: None,
                 assertions: vec![],
                 metrics: Metrics::default(),

@@ -250,7 +250,8 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
                 rendered: RenderedPrompt::default(),
                 status,
                 score: info.score,
-                output: Some(side.body.to_string()),
+                output: Some(text_of(side.body, &info.tool_calls)),
+                tool_calls: info.tool_calls.clone(),
                 finish_reason: info.finish_reason,
                 finish_raw: None,
                 usage: Usage {
@@ -280,6 +281,18 @@ pub fn samples_of(suite: &str, side: Side<'_>) -> Vec<CaseResult> {
             }
         })
         .collect()
+}
+
+/// The answer text of a snapshot body: the body less the tool-call lines it ends with.
+fn text_of(body: &str, calls: &[crate::provider::ToolCall]) -> String {
+    if calls.is_empty() {
+        return body.to_string();
+    }
+    let lines = crate::provider::tools::display_lines(calls);
+    match body.strip_suffix(lines.as_str()) {
+        Some(text) => text.trim_end_matches('\n').to_string(),
+        None => body.to_string(),
+    }
 }
 
 /// `assertion … added` / `removed`: the assertions of the two sides, matched by type, value
@@ -383,6 +396,7 @@ mod tests {
             status,
             score: 1.0,
             finish_reason: None,
+            tool_calls: Vec::new(),
             error: None,
             assertions: asserts
                 .iter()

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::provider::{ErrorClass, FinishReason};
+use crate::provider::{ErrorClass, FinishReason, ToolCall};
 use crate::results::{CaseResult, Status};
 
 /// Everything a snapshot records besides the output. Field order is the file's key order.
@@ -19,7 +19,7 @@ pub struct Info {
     pub case: String,
     /// Provider label.
     pub provider: String,
-    /// Provider id as written (`openai:gpt-4o-mini`).
+    /// Provider id as written (`openai:gpt-5.4-mini`).
     pub provider_id: String,
     /// The model the server reported (the resolved model id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +38,10 @@ pub struct Info {
     /// Finish reason of the representative sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
+    /// Tool calls of the representative sample (the body lists them after the text, one
+    /// `→ tool name({…})` line each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
     /// Why the provider refused, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
@@ -259,7 +263,7 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn representative<'a>(answered: &[&'a CaseResult]) -> &'a CaseResult {
     let norm: Vec<String> = answered
         .iter()
-        .map(|r| super::body::normalize_body(r.output.as_deref().unwrap_or("")))
+        .map(|r| super::body::normalize_body(&r.shown_output().unwrap_or_default()))
         .collect();
     let mut best = 0;
     let mut best_count = 0;
@@ -347,7 +351,7 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
     let samples_info = repeated.then(|| {
         let mut distinct: Vec<String> = ans
             .iter()
-            .map(|r| super::body::normalize_body(r.output.as_deref().unwrap_or("")))
+            .map(|r| super::body::normalize_body(&r.shown_output().unwrap_or_default()))
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
@@ -370,6 +374,7 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
         status,
         score: round(mean(ans.iter().map(|r| r.score)).unwrap_or(0.0), 4),
         finish_reason: rep.finish_reason,
+        tool_calls: rep.tool_calls.clone(),
         error: rep
             .error
             .as_ref()
@@ -382,7 +387,7 @@ pub fn build(samples: &[&CaseResult]) -> Option<(Info, String)> {
         metrics,
         samples: samples_info,
     };
-    Some((info, rep.output.clone().unwrap_or_default()))
+    Some((info, rep.shown_output().unwrap_or_default()))
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ fn info_with(strings: &[&str], values: Vec<Value>) -> Info {
         status: Status::Failed,
         score: 0.6667,
         finish_reason: Some(FinishReason::Length),
+        tool_calls: Vec::new(),
         error: Some(ErrorInfo {
             class: ErrorClass::ContentFilter,
             message: "blocked: \"x\"".into(),
@@ -524,6 +525,14 @@ fn gen_snap(rng: &mut fastrand::Rng) -> SnapFile {
         status: [Status::Passed, Status::Failed, Status::Error][rng.usize(..3)],
         score: gen_f64(rng),
         finish_reason: rng.bool().then_some(FinishReason::Stop),
+        tool_calls: (0..rng.usize(0..3))
+            .map(|_| crate::suite::tools::ToolCall {
+                id: opt(rng),
+                name: gen_string(rng),
+                arguments: gen_value(rng, 0),
+                raw_arguments: opt(rng),
+            })
+            .collect(),
         error: rng.bool().then(|| ErrorInfo {
             class: ErrorClass::ContentFilter,
             message: gen_string(rng),

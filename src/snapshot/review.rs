@@ -609,6 +609,7 @@ mod tests {
             status: if pass { Status::Passed } else { Status::Failed },
             score: 1.0,
             finish_reason: None,
+            tool_calls: Vec::new(),
             error: None,
             assertions: vec![
                 AssertionInfo {

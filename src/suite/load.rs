@@ -267,7 +267,16 @@ fn convert(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOptions) -> Suite {
     l.access = file_access(l, &raw_options, opts);
     let options = options(l, raw_options);
     let providers = providers(l, raw.providers);
-    let prompts = super::prompts::prompts(l, raw.prompts, &providers);
+    let declared = raw
+        .tools
+        .map(|t| super::tools::tools(l, t, "tools"))
+        .unwrap_or_default();
+    let tool_choice = raw
+        .tool_choice
+        .and_then(|c| super::tools::tool_choice(l, c, &declared, "tool_choice"));
+    let prompts = super::prompts::prompts(l, raw.prompts, &providers, &declared);
+    let tools = declared.tools;
+    warn_tool_conversations_without_tools(l, &prompts, &tools);
     let grader = raw.grader.map(|g| provider(l, g, "grader".into()));
     let embedder = raw.embedder.map(|e| provider(l, e, "embedder".into()));
     let thresholds = thresholds(l, raw.thresholds.unwrap_or_default());
@@ -296,6 +305,8 @@ fn convert(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOptions) -> Suite {
         embedder,
         thresholds,
         files: l.access.clone(),
+        tools,
+        tool_choice,
         drift,
     }
 }
@@ -341,6 +352,38 @@ fn file_access(l: &mut Loader<'_>, raw: &RawOptions, opts: &LoadOptions) -> File
     access
 }
 
+/// Anthropic and Bedrock refuse a conversation holding tool calls or results when no tools
+/// are declared: say so while the suite is loaded.
+fn warn_tool_conversations_without_tools(
+    l: &mut Loader<'_>,
+    prompts: &[super::model::PromptSpec],
+    suite_tools: &[super::model::Tool],
+) {
+    for p in prompts {
+        let declared = p.tools.as_deref().unwrap_or(suite_tools);
+        let uses = p
+            .messages
+            .iter()
+            .any(|m| !m.tool_calls.is_empty() || m.role == super::model::Role::Tool);
+        if uses && declared.is_empty() {
+            let d = l
+                .warning(
+                    join_path(&p.yaml_path, "messages"),
+                    format!(
+                        "prompt `{}` holds tool calls but offers no tools; Anthropic and Bedrock reject such a conversation",
+                        p.label
+                    ),
+                )
+                .with_help("declare the tools the conversation calls under `tools:`");
+            l.push(d);
+        }
+    }
+}
+
+fn join_path(prefix: &str, sub: &str) -> String {
+    super::convert::join(prefix, sub)
+}
+
 // ---- providers -------------------------------------------------------------------------------
 
 fn providers(l: &mut Loader<'_>, raw: Vec<RawProviderItem>) -> Vec<ProviderSpec> {
@@ -348,7 +391,7 @@ fn providers(l: &mut Loader<'_>, raw: Vec<RawProviderItem>) -> Vec<ProviderSpec>
         let d = l
             .error("providers", "the suite has no providers")
             .with_label("empty list")
-            .with_help("add at least one, e.g. `providers: [openai:gpt-4o-mini]`");
+            .with_help("add at least one, e.g. `providers: [openai:gpt-5.4-mini]`");
         l.push(d);
     }
     let mut explicit_label = Vec::new();
@@ -394,29 +437,40 @@ fn provider(l: &mut Loader<'_>, item: RawProviderItem, yaml_path: String) -> Pro
     if id.trim().is_empty() {
         let d = l
             .error(id_path, "empty provider id")
-            .with_help("for example `openai:gpt-4o-mini`");
+            .with_help("for example `openai:gpt-5.4-mini`");
         l.push(d);
     } else if id.chars().any(char::is_whitespace) {
         let d = l
             .error(id_path, format!("provider id `{id}` contains whitespace"))
-            .with_help("write it as `kind:model` with no spaces, e.g. `openai:gpt-4o-mini`");
+            .with_help("write it as `kind:model` with no spaces, e.g. `openai:gpt-5.4-mini`");
         l.push(d);
     }
     if label.as_deref().is_some_and(|s| s.trim().is_empty()) {
         let d = l.error(format!("{yaml_path}.label"), "empty provider label");
         l.push(d);
     }
+    let config = config
+        .map(|c| provider_config(l, c, &yaml_path))
+        .unwrap_or_default();
     ProviderSpec {
         label: label.unwrap_or_else(|| id.clone()),
         id,
-        config: config
-            .map(|c| provider_config(l, c, &yaml_path))
-            .unwrap_or_default(),
+        config,
         yaml_path,
     }
 }
 
 fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) -> ProviderConfig {
+    let at = format!("{yaml_path}.config.response_format");
+    let response_format = c
+        .response_format
+        .and_then(|f| super::output::response_format(l, *f, &at));
+    if c.json_mode == Some(true) && response_format.is_some() {
+        let d = l
+            .error(at, "set `json_mode` or `response_format`, not both")
+            .with_help("`json_mode: true` is `response_format: {type: json_object}`");
+        l.push(d);
+    }
     let transform = c.transform.and_then(|t| {
         super::convert::transform_spec(t, false)
             .map_err(|m| {
@@ -434,6 +488,7 @@ fn provider_config(l: &mut Loader<'_>, c: RawProviderConfig, yaml_path: &str) ->
         stop: c.stop,
         seed: c.seed,
         json_mode: c.json_mode,
+        response_format,
         stream: c.stream,
         base_url: c.base_url,
         api_key_env: c.api_key_env,

@@ -18,9 +18,11 @@ mod convert;
 pub mod dataset;
 pub mod diagnostic;
 pub mod files;
+pub mod images;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod output;
 mod prompts;
 pub mod raw;
 mod recover;
@@ -30,6 +32,7 @@ mod split;
 pub mod template;
 #[cfg(test)]
 mod tests;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +54,7 @@ pub const COMMON_PROVIDER_CONFIG_KEYS: &[&str] = &[
     "stop",
     "seed",
     "json_mode",
+    "response_format",
     "stream",
     "base_url",
     "api_key_env",

@@ -13,6 +13,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::output::ResponseFormat;
+pub use super::tools::{Tool, ToolCall, ToolChoice};
+
 /// One suite file, loaded and checked for shape.
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -40,6 +43,10 @@ pub struct Suite {
     pub thresholds: Thresholds,
     /// Where the files the suite names may be, and how big ([`super::files`]).
     pub files: super::files::FileAccess,
+    /// Tools every prompt offers (a prompt's own `tools` replace them).
+    pub tools: Vec<Tool>,
+    /// Which tools the model may or must call (a prompt's own choice wins).
+    pub tool_choice: Option<ToolChoice>,
     /// Drift settings (`drift:`).
     pub drift: DriftSettings,
 }
@@ -188,7 +195,7 @@ impl Thresholds {
 /// A provider entry of a suite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderSpec {
-    /// The provider id as written: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`,
+    /// The provider id as written: `openai:gpt-5.4-mini`, `anthropic:claude-haiku-4-5`,
     /// `openai-compatible:llama3`, `replay`, …
     pub id: String,
     /// Display label; unique within the suite. Defaults to the id.
@@ -235,6 +242,8 @@ pub struct ProviderConfig {
     pub seed: Option<i64>,
     /// Ask for a JSON object answer.
     pub json_mode: Option<bool>,
+    /// Structured output (a prompt's own `response_format` wins).
+    pub response_format: Option<ResponseFormat>,
     /// Use the vendor's streaming API and record time to first token.
     pub stream: Option<bool>,
     /// Override the API base URL (OpenAI-compatible servers, proxies, tests).
@@ -272,6 +281,12 @@ pub struct PromptSpec {
     pub messages: Vec<PromptMessage>,
     /// Provider labels (or ids) this prompt is limited to; `None` = every provider.
     pub providers: Option<Vec<String>>,
+    /// Tools this prompt offers, replacing the suite's; `None` = the suite's.
+    pub tools: Option<Vec<Tool>>,
+    /// Tool choice replacing the suite's; `None` = the suite's.
+    pub tool_choice: Option<ToolChoice>,
+    /// Structured output replacing the provider's; `None` = the provider's.
+    pub response_format: Option<ResponseFormat>,
     /// Where this prompt is in the suite (`prompts[0]`), for diagnostics.
     pub yaml_path: String,
 }
@@ -293,6 +308,32 @@ pub struct PromptMessage {
     pub role: Role,
     /// Template source (minijinja syntax over the case's vars).
     pub content: String,
+    /// An assistant turn's tool calls (literal, not templated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// A `tool` message: the tool's name (filled from the call it answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A `user` message's images: `file://path` or `http(s)://` URL templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+
+impl PromptMessage {
+    /// A plain templated message.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        PromptMessage {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+            images: Vec::new(),
+        }
+    }
 }
 
 /// Chat roles.
@@ -303,8 +344,10 @@ pub enum Role {
     System,
     /// The user's turn.
     User,
-    /// A model turn (few-shot examples, prefill).
+    /// A model turn (few-shot examples, prefill, earlier tool calls).
     Assistant,
+    /// A tool's result, answering an assistant turn's tool call (`tool_call_id`).
+    Tool,
 }
 
 impl Role {
@@ -314,6 +357,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -520,6 +564,16 @@ assertion_kinds! {
     IsRefusal = "is-refusal" | "refusal",
     /// The provider's normalised finish reason equals `value`.
     FinishReason = "finish-reason",
+    /// The answer calls a tool: `value` names it, or is `{name, arguments, schema, count}`
+    /// (arguments matched as a subset, or validated against a JSON Schema; `count`: exactly
+    /// that many matching calls).
+    ToolCall = "tool-call",
+    /// Every tool call names a tool the prompt offers, with arguments valid against its
+    /// `parameters` schema.
+    IsValidToolCall = "is-valid-tool-call",
+    /// F1 of the called tool names against the names in `value` (promptfoo's); passes at
+    /// `threshold` (default 1).
+    ToolCallF1 = "tool-call-f1",
     /// A grader model judges the output against a rubric.
     LlmRubric = "llm-rubric",
     /// A grader model compares the output with a reference answer (five categories).

@@ -9,11 +9,13 @@ use super::file_ref;
 use super::model::{PromptMessage, PromptSpec, ProviderSpec, Role};
 use super::raw::{RawMessage, RawPromptItem, RawPrompts};
 use super::shape::{self, FileKind};
+use super::tools::Declared;
 
 pub(crate) fn prompts(
     l: &mut Loader<'_>,
     raw: RawPrompts,
     providers: &[ProviderSpec],
+    suite_tools: &Declared,
 ) -> Vec<PromptSpec> {
     let (items, single) = match raw {
         RawPrompts::One(item) => (vec![item], true),
@@ -42,6 +44,9 @@ pub(crate) fn prompts(
                     label: default_label,
                     messages: text_messages(l, &text, &path),
                     providers: None,
+                    tools: None,
+                    tool_choice: None,
+                    response_format: None,
                     yaml_path: path,
                 }
             }
@@ -71,9 +76,21 @@ pub(crate) fn prompts(
                             let d = l.error(join(&path, "messages"), "`messages` is empty");
                             l.push(d);
                         }
-                        messages.into_iter().map(message).collect()
+                        let at = join(&path, "messages");
+                        conversation(l, messages, &at)
                     }
                 };
+                let declared = p
+                    .tools
+                    .map(|t| super::tools::tools(l, t, &join(&path, "tools")));
+                let applicable = declared.as_ref().unwrap_or(suite_tools);
+                let tool_choice = p.tool_choice.and_then(|c| {
+                    super::tools::tool_choice(l, c, applicable, &join(&path, "tool_choice"))
+                });
+                let tools = declared.map(|d| d.tools);
+                let response_format = p.response_format.and_then(|f| {
+                    super::output::response_format(l, *f, &join(&path, "response_format"))
+                });
                 if p.label.as_deref().is_some_and(|s| s.trim().is_empty()) {
                     let d = l.error(join(&path, "label"), "empty prompt label");
                     l.push(d);
@@ -90,6 +107,9 @@ pub(crate) fn prompts(
                     label: p.label.unwrap_or(default_label),
                     messages,
                     providers: p.providers,
+                    tools,
+                    tool_choice,
+                    response_format,
                     yaml_path: path,
                 }
             }
@@ -125,10 +145,71 @@ pub(crate) fn prompts(
     specs
 }
 
-fn message(m: RawMessage) -> PromptMessage {
+/// A prompt's messages: each message's tool calls read, then the conversation checked
+/// (tool calls on assistant turns, each `tool` message answering an earlier call).
+fn conversation(l: &mut Loader<'_>, raw: Vec<RawMessage>, path: &str) -> Vec<PromptMessage> {
+    let mut messages: Vec<PromptMessage> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| message(l, m, &format!("{path}[{i}]")))
+        .collect();
+    super::tools::check_conversation(l, &mut messages, path);
+    messages
+}
+
+fn message(l: &mut Loader<'_>, m: RawMessage, path: &str) -> PromptMessage {
+    let tool_calls = m
+        .tool_calls
+        .map(|c| super::tools::message_calls(l, c, &join(path, "tool_calls")))
+        .unwrap_or_default();
+    if m.content.is_none() && tool_calls.is_empty() {
+        let d = l.error(path, "this message has no `content`").with_help(
+            "add `content: \"…\"` (only an assistant turn that calls tools may leave it out)",
+        );
+        l.push(d);
+    }
+    let images = m.images.unwrap_or_default();
+    check_images(l, &images, m.role, path);
     PromptMessage {
         role: m.role,
-        content: m.content,
+        content: m.content.unwrap_or_default(),
+        tool_calls,
+        tool_call_id: m.tool_call_id,
+        name: m.name,
+        images,
+    }
+}
+
+/// A message's images: on user turns only, each `file://` or an `http(s)://` URL (or a
+/// template that renders to one; files are read when the suite is planned).
+fn check_images(l: &mut Loader<'_>, images: &[String], role: Role, path: &str) {
+    if images.is_empty() {
+        return;
+    }
+    if role != Role::User {
+        let d = l
+            .error(
+                join(path, "images"),
+                format!("a `{}` message cannot hold images", role.as_str()),
+            )
+            .with_help("images go in `user` messages");
+        l.push(d);
+        return;
+    }
+    for (i, src) in images.iter().enumerate() {
+        let ok = src.starts_with("file://")
+            || src.starts_with("http://")
+            || src.starts_with("https://")
+            || super::template::Templates::is_template(src);
+        if !ok {
+            let d = l
+                .error(
+                    format!("{path}.images[{i}]"),
+                    format!("image `{src}` is neither `file://path` nor an http(s) URL"),
+                )
+                .with_help("write `file://images/cat.png` (found from the suite's folder upwards) or `https://…`");
+            l.push(d);
+        }
     }
 }
 
@@ -178,12 +259,7 @@ fn check_prompt_providers(
 /// A prompt string: template text (one user message) or `file://` (a text file, or a
 /// `.json`/`.yaml` list of messages).
 fn text_messages(l: &mut Loader<'_>, text: &str, path: &str) -> Vec<PromptMessage> {
-    let user = |content: String| {
-        vec![PromptMessage {
-            role: Role::User,
-            content,
-        }]
-    };
+    let user = |content: String| vec![PromptMessage::new(Role::User, content)];
     let Some(rel) = file_ref(text) else {
         if text.trim().is_empty() {
             let d = l.error(path, "empty prompt");
@@ -223,7 +299,7 @@ fn text_messages(l: &mut Loader<'_>, text: &str, path: &str) -> Vec<PromptMessag
             l.push(d);
             Vec::new()
         }
-        Ok(messages) => messages.into_iter().map(message).collect(),
+        Ok(messages) => conversation(l, messages, path),
         Err(d) => {
             l.push(d);
             Vec::new()

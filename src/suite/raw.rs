@@ -4,7 +4,7 @@
 //! [`JsonSchema`]), so the schema and the loader cannot drift apart. Every struct denies unknown
 //! keys, so a typo is a shape error that serde reports at the key's own line and column.
 //!
-//! Items that are "a string or a mapping" (a provider written as `openai:gpt-4o-mini` or as
+//! Items that are "a string or a mapping" (a provider written as `openai:gpt-5.4-mini` or as
 //! `{ id, label, config }`, a case or a `file://` dataset, a prompt or its mapping) have a small
 //! hand-written `Deserialize` that looks at the YAML node's kind and hands a mapping straight to
 //! the derived impl of the mapping struct. That keeps serde_yaml's positions and paths for errors
@@ -38,7 +38,7 @@ use super::model::{AssertionKind, Mode, Role, Thresholds};
 pub struct RawSuite {
     /// Free-text description of the suite.
     pub description: Option<String>,
-    /// Providers to run every case on: `openai:gpt-4o-mini`, or a mapping with `id`, `label`
+    /// Providers to run every case on: `openai:gpt-5.4-mini`, or a mapping with `id`, `label`
     /// and `config`.
     #[schemars(length(min = 1))]
     pub providers: Vec<RawProviderItem>,
@@ -58,6 +58,12 @@ pub struct RawSuite {
     pub grader: Option<RawProviderItem>,
     /// Embedding provider for `similar` assertions that name none.
     pub embedder: Option<RawProviderItem>,
+    /// Tools every prompt offers the model (a prompt's own `tools` replace them), in OpenAI's
+    /// function format: a list, or `file://tools.json` (a JSON or YAML list).
+    pub tools: Option<RawTools>,
+    /// Which tools the model may or must call: `auto`, `none`, `required`, or
+    /// `{type: function, function: {name: …}}`. Default: the vendor's (`auto`).
+    pub tool_choice: Option<RawToolChoice>,
     /// Test cases: case mappings, or `file://path` datasets (`.csv`, `.jsonl`, `.yaml`) whose
     /// rows become cases.
     #[schemars(length(min = 1))]
@@ -100,7 +106,7 @@ pub struct RawEquivalence {
 /// A provider entry: an id string or a mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawProviderItem {
-    /// `openai:gpt-4o-mini`: the id alone (label = id, no config).
+    /// `openai:gpt-5.4-mini`: the id alone (label = id, no config).
     Id(String),
     /// `{ id, label, config }`.
     Full(Box<RawProvider>),
@@ -111,7 +117,7 @@ pub enum RawProviderItem {
 #[serde(deny_unknown_fields, expecting = "a provider mapping with `id`")]
 #[schemars(rename = "Provider")]
 pub struct RawProvider {
-    /// Provider id: `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`, `replay`, …
+    /// Provider id: `openai:gpt-5.4-mini`, `anthropic:claude-haiku-4-5`, `replay`, …
     #[schemars(regex(pattern = r"\S"))]
     pub id: String,
     /// Display label, unique within the suite; defaults to the id.
@@ -141,6 +147,9 @@ pub struct RawProviderConfig {
     pub seed: Option<i64>,
     /// Ask for a JSON object answer.
     pub json_mode: Option<bool>,
+    /// Structured output: `{type: json_object}` or `{type: json_schema, json_schema: {name,
+    /// schema}}` (a prompt's own `response_format` wins).
+    pub response_format: Option<Box<RawResponseFormat>>,
     /// Use the vendor's streaming API (SSE, NDJSON or AWS event stream) and record the time
     /// to first token; `run --stream` turns it on for every provider.
     pub stream: Option<bool>,
@@ -210,6 +219,55 @@ pub struct RawPrompt {
     /// Only for these providers (labels or ids); default: every provider.
     #[schemars(length(min = 1))]
     pub providers: Option<Vec<String>>,
+    /// Tools this prompt offers, replacing the suite's `tools`.
+    pub tools: Option<RawTools>,
+    /// Tool choice for this prompt, replacing the suite's `tool_choice`.
+    pub tool_choice: Option<RawToolChoice>,
+    /// Structured output for this prompt, replacing the provider's `response_format`.
+    pub response_format: Option<Box<RawResponseFormat>>,
+}
+
+/// `response_format:` in OpenAI's shape.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a response format: `{type: json_object}` or `{type: json_schema, json_schema: {name, schema}}`"
+)]
+#[schemars(rename = "ResponseFormat")]
+pub struct RawResponseFormat {
+    /// `text` (the default), `json_object` (any JSON object) or `json_schema`.
+    #[serde(rename = "type")]
+    pub kind: RawResponseFormatType,
+    /// With `type: json_schema`: the schema and its name.
+    pub json_schema: Option<RawJsonSchemaFormat>,
+}
+
+/// The kind of answer asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawResponseFormatType {
+    /// Plain text: nothing is sent.
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON valid against `json_schema.schema`.
+    JsonSchema,
+}
+
+/// A named JSON Schema for the answer.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `name` and `schema`")]
+#[schemars(rename = "JsonSchemaFormat")]
+pub struct RawJsonSchemaFormat {
+    /// The format's name: letters, digits, `_` and `-`, at most 64; default `response`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub name: Option<String>,
+    /// The JSON Schema the answer must be valid against (a mapping, or `file://schema.json`).
+    pub schema: Value,
+    /// Ask for exact schema adherence (OpenAI's `strict`).
+    pub strict: Option<bool>,
+    /// What the format is for.
+    pub description: Option<String>,
 }
 
 /// One chat message of a prompt.
@@ -220,10 +278,138 @@ pub struct RawPrompt {
 )]
 #[schemars(rename = "Message")]
 pub struct RawMessage {
-    /// `system`, `user` or `assistant`.
+    /// `system`, `user`, `assistant` or `tool`.
     pub role: Role,
-    /// Template text.
-    pub content: String,
+    /// Template text (a `tool` message: the tool's result). May be left out on an assistant
+    /// turn that only calls tools.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// An assistant turn's tool calls, in OpenAI's format (`arguments` as JSON text or as a
+    /// mapping).
+    #[schemars(length(min = 1))]
+    pub tool_calls: Option<Vec<RawToolCall>>,
+    /// A `tool` message: the `id` of the call it answers.
+    #[schemars(regex(pattern = r"\S"))]
+    pub tool_call_id: Option<String>,
+    /// A `tool` message: the tool's name (default: the name of the call it answers).
+    pub name: Option<String>,
+    /// A `user` message's images: `file://path` or `http(s)://` URLs (templates), each PNG,
+    /// JPEG, GIF or WebP.
+    #[schemars(length(min = 1), inner(regex(pattern = r"^(file://|https?://|\{)")))]
+    pub images: Option<Vec<String>>,
+}
+
+/// `tools:`: a list of tools, or `file://tools.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawTools {
+    /// `file://path`: a JSON or YAML list of tools.
+    File(String),
+    /// The tools, inline.
+    List(Vec<RawTool>),
+}
+
+/// A tool in OpenAI's function format.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a tool mapping: `{type: function, function: {name, description, parameters}}`"
+)]
+#[schemars(rename = "Tool")]
+pub struct RawTool {
+    /// Always `function`.
+    #[serde(rename = "type")]
+    pub kind: RawToolType,
+    /// The function.
+    pub function: RawFunction,
+}
+
+/// The type of a tool: `function`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawToolType {
+    /// A function the model may call.
+    Function,
+}
+
+/// A function declaration.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a function mapping with `name`")]
+#[schemars(rename = "Function")]
+pub struct RawFunction {
+    /// Function name: letters, digits, `_` and `-`, at most 64 (the rule every vendor accepts).
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub name: String,
+    /// What the function does; the model reads it.
+    pub description: Option<String>,
+    /// JSON Schema of the arguments (an object schema); default: no arguments.
+    pub parameters: Option<Value>,
+    /// Ask for exact schema adherence (OpenAI, Anthropic and Bedrock `strict`).
+    pub strict: Option<bool>,
+}
+
+/// `tool_choice:`: a mode or a named function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawToolChoice {
+    /// `auto`, `none` or `required`.
+    Mode(String),
+    /// `{type: function, function: {name}}`.
+    Named(RawNamedToolChoice),
+}
+
+/// A named tool choice, in OpenAI's format.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "`{type: function, function: {name: …}}`"
+)]
+#[schemars(rename = "NamedToolChoice")]
+pub struct RawNamedToolChoice {
+    /// Always `function`.
+    #[serde(rename = "type")]
+    pub kind: RawToolType,
+    /// The function to call.
+    pub function: RawFunctionName,
+}
+
+/// `{name: …}` of a named tool choice.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `name`")]
+#[schemars(rename = "FunctionName")]
+pub struct RawFunctionName {
+    /// The function's name.
+    pub name: String,
+}
+
+/// A tool call of an assistant turn, in OpenAI's format.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a tool call: `{id, type: function, function: {name, arguments}}`"
+)]
+#[schemars(rename = "ToolCall")]
+pub struct RawToolCall {
+    /// The call's id; the `tool` message with the result names it in `tool_call_id`.
+    #[schemars(regex(pattern = r"\S"))]
+    pub id: String,
+    /// Always `function` (may be left out).
+    #[serde(rename = "type")]
+    pub kind: Option<RawToolType>,
+    /// The function called.
+    pub function: RawCalledFunction,
+}
+
+/// The function of a tool call.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `name` and `arguments`"
+)]
+#[schemars(rename = "CalledFunction")]
+pub struct RawCalledFunction {
+    /// The function's name.
+    pub name: String,
+    /// The arguments: JSON text (as OpenAI writes them) or a mapping. Default: none.
+    pub arguments: Option<Value>,
 }
 
 /// `defaults:`: merged into every case.
@@ -467,7 +653,7 @@ macro_rules! string_or_mapping {
 
 string_or_mapping!(
     RawProviderItem,
-    "a provider id (like `openai:gpt-4o-mini`) or a mapping with `id`",
+    "a provider id (like `openai:gpt-5.4-mini`) or a mapping with `id`",
     str(s) => RawProviderItem::Id(s.to_string()),
     map(m) => RawProvider::deserialize(MapAccessDeserializer::new(m)).map(|p| RawProviderItem::Full(Box::new(p)))
 );
@@ -486,6 +672,21 @@ string_or_mapping!(
     map(m) => RawPrompt::deserialize(MapAccessDeserializer::new(m))
         .map(|p| RawPrompts::One(RawPromptItem::Full(p))),
     seq(q) => Vec::<RawPromptItem>::deserialize(SeqAccessDeserializer::new(q)).map(RawPrompts::Many)
+);
+
+string_or_mapping!(
+    RawTools,
+    "a list of tools, or `file://tools.json`",
+    str(s) => RawTools::File(s.to_string()),
+    map(_m) => Err(de::Error::custom("`tools` must be a list of tools (`- type: function`), or `file://tools.json`")),
+    seq(q) => Vec::<RawTool>::deserialize(SeqAccessDeserializer::new(q)).map(RawTools::List)
+);
+
+string_or_mapping!(
+    RawToolChoice,
+    "`auto`, `none`, `required`, or `{type: function, function: {name: …}}`",
+    str(s) => RawToolChoice::Mode(s.to_string()),
+    map(m) => RawNamedToolChoice::deserialize(MapAccessDeserializer::new(m)).map(RawToolChoice::Named)
 );
 
 string_or_mapping!(
@@ -509,7 +710,7 @@ impl JsonSchema for RawProviderItem {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A provider id (`openai:gpt-4o-mini`) or a provider mapping.",
+            "description": "A provider id (`openai:gpt-5.4-mini`) or a provider mapping.",
             "anyOf": [
                 { "type": "string", "pattern": "\\S", "description": "Provider id; the label is the id." },
                 generator.subschema_for::<RawProvider>(),
@@ -544,6 +745,38 @@ impl JsonSchema for RawPrompts {
             "anyOf": [
                 generator.subschema_for::<RawPromptItem>(),
                 { "type": "array", "items": generator.subschema_for::<RawPromptItem>(), "minItems": 1 },
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawTools {
+    fn schema_name() -> Cow<'static, str> {
+        "Tools".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Tools in OpenAI's function format, or `file://tools.json` (a JSON or YAML list of them).",
+            "anyOf": [
+                { "type": "string", "pattern": "^file://" },
+                { "type": "array", "items": generator.subschema_for::<RawTool>() },
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawToolChoice {
+    fn schema_name() -> Cow<'static, str> {
+        "ToolChoice".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`auto` (the model decides), `none` (no tool call), `required` (at least one call), or a named function.",
+            "anyOf": [
+                { "enum": ["auto", "none", "required"] },
+                generator.subschema_for::<RawNamedToolChoice>(),
             ]
         })
     }

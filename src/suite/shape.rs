@@ -22,6 +22,8 @@ pub(crate) enum FileKind {
     Prompt,
     /// One case on its own (a JSONL line).
     Case,
+    /// A `file://` tools file (a list of OpenAI-format tools).
+    Tools,
 }
 
 /// promptfoo's top-level names and ours.
@@ -205,11 +207,13 @@ fn noun_for(path: &str, kind: FileKind) -> &'static str {
     match (last, is_item) {
         ("", true) if kind == FileKind::Dataset => "this case",
         ("", true) if kind == FileKind::Prompt => "this message",
+        ("", true) if kind == FileKind::Tools => "this tool",
         ("", _) => match kind {
             FileKind::Suite => "the suite's top level",
             FileKind::Dataset => "this dataset",
             FileKind::Prompt => "this prompt file",
             FileKind::Case => "this case",
+            FileKind::Tools => "this tools file",
         },
         ("providers" | "grader" | "embedder", _) => "this provider",
         ("config", _) => "this config",
@@ -217,6 +221,10 @@ fn noun_for(path: &str, kind: FileKind) -> &'static str {
         ("messages", _) => "this message",
         ("cases", _) => "this case",
         ("assert", _) => "this assertion",
+        ("tools", _) => "this tool",
+        ("function", _) => "this function",
+        ("tool_calls", _) => "this tool call",
+        ("tool_choice", _) => "this tool choice",
         ("defaults", _) => "`defaults`",
         ("options", _) => "`options`",
         ("thresholds", _) => "`thresholds`",
@@ -473,7 +481,7 @@ fn wrong_value(site: &Site<'_>, found: &str, expected: &str) -> Diagnostic {
     let key = site.path.rsplit('.').next().unwrap_or("");
     match key {
         "providers" if found.starts_with("the string") => {
-            d.with_help("write a list: `providers: [openai:gpt-4o-mini]`")
+            d.with_help("write a list: `providers: [openai:gpt-5.4-mini]`")
         }
         "cases" if found.starts_with("the string") => d.with_help(
             "write a list of cases, or `cases: [file://path/to/cases.csv]` for a dataset",
@@ -496,13 +504,16 @@ fn wrong_root(kind: FileKind, found: &str) -> String {
             format!("a prompt file must be a list of `role`/`content` messages, found {found}")
         }
         FileKind::Case => format!("a case must be a mapping, found {found}"),
+        FileKind::Tools => format!(
+            "a tools file must be a list of `{{type: function, function: {{…}}}}` tools, found {found}"
+        ),
     }
 }
 
 fn missing_field(site: &Site<'_>, field: &str) -> Diagnostic {
     if site.path.is_empty() && site.kind == FileKind::Suite {
         let example = match field {
-            "providers" => "for example `providers: [openai:gpt-4o-mini]`",
+            "providers" => "for example `providers: [openai:gpt-5.4-mini]`",
             "prompts" => "for example `prompts: [\"Answer briefly: {{ question }}\"]`",
             _ => "for example `cases: [{ vars: { question: \"…\" } }]`",
         };
@@ -548,6 +559,7 @@ fn multiple_documents(site: &Site<'_>) -> Diagnostic {
         FileKind::Dataset => "a dataset file",
         FileKind::Prompt => "a prompt file",
         FileKind::Case => "a case",
+        FileKind::Tools => "a tools file",
     };
     let d = site
         .error(

@@ -27,9 +27,9 @@ use crate::support::Project;
 
 /// The suite fragments are completed with.
 const MINIMAL: &str = r#"{
-  "providers": ["openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest"],
+  "providers": ["openai:gpt-5.4-mini", "anthropic:claude-haiku-4-5"],
   "prompts": ["Answer briefly."],
-  "grader": "openai:gpt-4o-mini",
+  "grader": "openai:gpt-5.4-mini",
   "embedder": "openai:text-embedding-3-small",
   "cases": [{ "vars": { "question": "What is the capital of France?", "expected": "Paris" } }]
 }"#;
@@ -225,7 +225,8 @@ fn every_yaml_example_in_the_docs_is_a_valid_suite() {
         promptfoo_count >= 1,
         "no promptfoo example found in docs/migrating-from-promptfoo.md"
     );
-    let r = p.run(&["validate", "suites"]);
+    // `--deny-retired`: no example targets a retired model or one retiring within 90 days.
+    let r = p.run(&["validate", "--deny-retired", "suites"]);
     assert_eq!(
         r.code,
         0,

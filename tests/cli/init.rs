@@ -35,7 +35,7 @@ const ANSWERS: &[(&str, &str, &str)] = &[
 const SCAFFOLD: &[&str] = &[
     "suites/support.yaml",
     "fixtures/policy.txt",
-    "fixtures/cassettes/support/gpt-4o-mini.yaml",
+    "fixtures/cassettes/support/gpt-5.4-mini.yaml",
     "fixtures/cassettes/support/claude-haiku.yaml",
     "snapshots/.gitkeep",
     "suite.schema.json",
@@ -135,15 +135,15 @@ fn regenerate_init_cassettes() {
     for (question, gpt, claude) in ANSWERS {
         mock.add_rule(
             Rule::new()
-                .model("gpt-4o-mini")
+                .model("gpt-5.4-mini")
                 .prompt_contains(*question)
-                .reply(Reply::text(*gpt).served_model("gpt-4o-mini-2024-07-18")),
+                .reply(Reply::text(*gpt).served_model("gpt-5.4-mini-2026-03-17")),
         );
         mock.add_rule(
             Rule::new()
-                .model("claude-3-5-haiku-latest")
+                .model("claude-haiku-4-5")
                 .prompt_contains(*question)
-                .reply(Reply::text(*claude).served_model("claude-3-5-haiku-20241022")),
+                .reply(Reply::text(*claude).served_model("claude-haiku-4-5-20251001")),
         );
     }
     let p = Project::new()
@@ -165,9 +165,9 @@ fn regenerate_init_cassettes() {
     );
     assert_eq!(mock.request_count(), 6);
     let dest = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli/init/cassettes");
-    for name in ["gpt-4o-mini", "claude-haiku"] {
+    for name in ["gpt-5.4-mini", "claude-haiku"] {
         let text = p.read(&format!("scaffold/fixtures/cassettes/support/{name}.yaml"));
-        let vendor = if name == "gpt-4o-mini" {
+        let vendor = if name == "gpt-5.4-mini" {
             "OpenAI Chat Completions API's"
         } else {
             "Anthropic Messages API's"
@@ -177,6 +177,12 @@ fn regenerate_init_cassettes() {
              recording the scaffolded suite against promptdrift's local mock server (see \
              tests/cli/init.rs). Not captured from the live API.\n"
         );
+        // Recording keeps the note the scaffold's cassette had; write it once, fresh.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("note: "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         let at = text.find("entries:").expect("a cassette has entries");
         let text = format!("{}{note}{}", &text[..at], &text[at..]);
         assert!(!text.contains("sk-"), "a key in the cassette");

@@ -207,14 +207,14 @@ fn what_promptdrift_cannot_do_is_a_validation_error_at_the_key_naming_the_migrat
     let p = Project::new();
     p.file(
         "promptfooconfig.yaml",
-        "prompts: [\"Hi {{name}}\"]\nproviders:\n  - id: openai:chat:gpt-4o-mini\n    config:\n      tools: []\n  - openai:assistant:asst_123\ntests:\n  - vars: { name: a }\n    assert:\n      - type: is-xml\n      - type: contains\n        value: a\n        contextTransform: output\nderivedMetrics: []\n",
+        "prompts: [\"Hi {{name}}\"]\nproviders:\n  - id: openai:chat:gpt-4o-mini\n    config:\n      tools: [{ type: web_search_preview }]\n  - openai:assistant:asst_123\ntests:\n  - vars: { name: a }\n    assert:\n      - type: is-xml\n      - type: contains\n        value: a\n        contextTransform: output\nderivedMetrics: []\n",
     );
     let v = p.run(&["validate", "promptfooconfig.yaml"]);
     assert_eq!(v.code, 2, "{}", v.all());
     for (want, at) in [
         (
-            "promptfoo's `tools` is not supported",
-            "promptfooconfig.yaml:5:7",
+            "promptfoo's `web_search_preview` tool is not supported",
+            "promptfooconfig.yaml:5:15",
         ),
         (
             "`openai:assistant:asst_123` names promptfoo's `openai:assistant:` API",
@@ -323,6 +323,203 @@ fn python_assertions_without_python3_are_a_clear_validation_error() {
     );
     assert!(
         v.stderr.contains("promptfooconfig.yaml:6:16"),
+        "{}",
+        v.all()
+    );
+}
+
+/// A promptfoo config's tools (OpenAI's format on one provider, Anthropic's on the other: the
+/// same tool), `tool_choice` (`required` / Anthropic's `any`), an image block fed by an image
+/// var, and promptfoo's tool assertions: lifted to the suite's `tools`, sent in each vendor's
+/// format, the image shown to both, the assertions judged natively; `import` writes it.
+#[test]
+fn promptfoo_tools_tool_choice_images_and_tool_assertions_map_onto_native_keys() {
+    use promptdrift_mock::{Protocol, Reply, Rule};
+    use serde_json::json;
+    let mock = MockServer::start();
+    mock.add_rule(
+        Rule::new()
+            .prompt_contains("Weather in Paris")
+            .reply(Reply::tool("get_weather", json!({"city": "Paris"}))),
+    );
+    let p = Project::new()
+        .env("OPENAI_BASE_URL", &format!("{}/v1", mock.url()))
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("ANTHROPIC_BASE_URL", &mock.url())
+        .env("ANTHROPIC_API_KEY", "sk-ant-test");
+    let png = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs/photos/receipt.png"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.path().join("photos")).unwrap();
+    std::fs::write(p.path().join("photos/paris.png"), &png).unwrap();
+    p.file(
+        "chat.json",
+        r#"[{"role": "user", "content": [
+  {"type": "text", "text": "Weather in {{city}}? Look at the sky."},
+  {"type": "image_url", "image_url": {"url": "data:image/png;base64,{{photo}}"}}
+]}]"#,
+    );
+    p.file(
+        "promptfooconfig.yaml",
+        r#"prompts: [file://chat.json]
+providers:
+  - id: openai:chat:gpt-5.4-mini
+    config:
+      tool_choice: required
+      tools:
+        - type: function
+          function:
+            name: get_weather
+            description: Current weather for a city
+            parameters: { type: object, properties: { city: { type: string } }, required: [city] }
+  - id: anthropic:messages:claude-haiku-4-5
+    config:
+      max_tokens: 200
+      tool_choice: { type: any }
+      tools:
+        - name: get_weather
+          description: Current weather for a city
+          input_schema: { type: object, properties: { city: { type: string } }, required: [city] }
+tests:
+  - vars: { city: Paris, photo: file://photos/paris.png }
+    assert:
+      - type: is-valid-openai-tools-call
+      - type: tool-call-f1
+        value: [get_weather]
+      - type: not-tool-call-f1
+        value: get_forecast
+"#,
+    );
+    let v = p.run(&["-v", "validate", "promptfooconfig.yaml"]);
+    assert_eq!(v.code, 0, "{}", v.all());
+    assert!(
+        v.all()
+            .contains("image var kept as its path `photos/paris.png`"),
+        "the image var's mapping is said: {}",
+        v.all()
+    );
+    let r = p.run(&["run", "promptfooconfig.yaml", "--no-cache", "-o", "r.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let body = |proto: Protocol| -> Value {
+        let req = mock
+            .requests()
+            .into_iter()
+            .find(|q| q.protocol == Some(proto))
+            .unwrap_or_else(|| panic!("no {proto:?} request"));
+        assert!(req.rejection.is_none(), "{proto:?}: {:?}", req.rejection);
+        req.body_json().unwrap()
+    };
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    };
+    let o = body(Protocol::OpenAiChat);
+    assert_eq!(o["tools"][0]["function"]["name"], "get_weather", "{o}");
+    assert_eq!(
+        o["tools"][0]["function"]["parameters"]["required"],
+        json!(["city"])
+    );
+    assert_eq!(o["tool_choice"], "required", "{o}");
+    let parts = o["messages"][0]["content"].as_array().expect("parts");
+    assert!(
+        parts
+            .iter()
+            .any(|x| x["image_url"]["url"] == json!(format!("data:image/png;base64,{b64}"))),
+        "{o}"
+    );
+    let a = body(Protocol::Anthropic);
+    assert_eq!(a["tools"][0]["name"], "get_weather", "{a}");
+    assert_eq!(a["tools"][0]["input_schema"]["required"], json!(["city"]));
+    assert_eq!(a["tool_choice"], json!({"type": "any"}), "{a}");
+    let blocks = a["messages"][0]["content"].as_array().expect("blocks");
+    assert!(
+        blocks.iter().any(|x| x["type"] == "image"
+            && x["source"]["data"] == json!(b64)
+            && x["source"]["media_type"] == "image/png"),
+        "{a}"
+    );
+    let results: Value = serde_json::from_str(&p.read("r.json")).unwrap();
+    let line = results["results"].to_string();
+    assert!(line.contains("is-valid-tool-call"), "{line}");
+    assert!(line.contains("get_weather"), "{line}");
+
+    let i = p.run(&[
+        "import",
+        "promptfooconfig.yaml",
+        "-o",
+        "suites/imported.yaml",
+    ]);
+    assert_eq!(i.code, 0, "{}", i.all());
+    let native = p.read("suites/imported.yaml");
+    for want in [
+        "tools:",
+        "tool_choice: \"required\"",
+        "type: \"is-valid-tool-call\"",
+        "type: \"tool-call-f1\"",
+        "images:",
+        "file://{{ photo }}",
+    ] {
+        assert!(native.contains(want), "{want} in:\n{native}");
+    }
+    assert!(!native.contains("input_schema"), "one format: {native}");
+}
+
+/// Tools that differ between providers, a built-in vendor tool and a JSON-schema
+/// `response_format`: the first two are refused at their keys, the third is mapped and said.
+#[test]
+fn promptfoo_per_provider_tools_are_refused_and_response_format_is_mapped() {
+    let p = Project::new();
+    p.file(
+        "promptfooconfig.yaml",
+        r#"prompts: ["Hi {{name}}"]
+providers:
+  - id: openai:chat:gpt-5.4-mini
+    config:
+      tools: [{ type: function, function: { name: lookup, parameters: { type: object } } }]
+  - id: openai:chat:gpt-5.4
+    config:
+      tools: [{ type: function, function: { name: search, parameters: { type: object } } }]
+tests:
+  - vars: { name: a }
+"#,
+    );
+    let v = p.run(&["validate", "promptfooconfig.yaml"]);
+    assert_eq!(v.code, 2, "{}", v.all());
+    assert!(
+        v.stderr.contains("promptfoo's per-provider tools (`openai:chat:gpt-5.4` declares other tools or tool_choice than `openai:chat:gpt-5.4-mini`) is not supported"),
+        "{}",
+        v.all()
+    );
+    assert!(v.stderr.contains("promptfooconfig.yaml:6:5"), "{}", v.all());
+
+    p.file(
+        "promptfooconfig.yaml",
+        r#"prompts: ["Hi {{name}}"]
+providers:
+  - id: openai:chat:gpt-5.4-mini
+    config:
+      tools: [{ type: web_search_preview }]
+  - id: openai:chat:gpt-5.4
+    config:
+      response_format:
+        type: json_schema
+        json_schema: { name: greeting, schema: { type: object, properties: { hi: { type: string } } } }
+tests:
+  - vars: { name: a }
+"#,
+    );
+    let v = p.run(&["validate", "promptfooconfig.yaml"]);
+    assert_eq!(v.code, 2, "{}", v.all());
+    assert!(
+        v.stderr
+            .contains("promptfoo's `web_search_preview` tool is not supported"),
+        "{}",
+        v.all()
+    );
+    assert!(
+        v.all()
+            .contains("promptdrift also checks each answer against the schema"),
         "{}",
         v.all()
     );

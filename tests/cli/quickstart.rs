@@ -41,15 +41,15 @@ fn regenerate_quickstart_cassettes() {
     for (question, gpt, claude) in ANSWERS {
         mock.add_rule(
             Rule::new()
-                .model("gpt-4o-mini")
+                .model("gpt-5.4-mini")
                 .prompt_contains(*question)
-                .reply(Reply::text(*gpt).served_model("gpt-4o-mini-2024-07-18")),
+                .reply(Reply::text(*gpt).served_model("gpt-5.4-mini-2026-03-17")),
         );
         mock.add_rule(
             Rule::new()
-                .model("claude-3-5-haiku-latest")
+                .model("claude-haiku-4-5")
                 .prompt_contains(*question)
-                .reply(Reply::text(*claude).served_model("claude-3-5-haiku-20241022")),
+                .reply(Reply::text(*claude).served_model("claude-haiku-4-5-20251001")),
         );
     }
     let root = env!("CARGO_MANIFEST_DIR");

@@ -90,7 +90,7 @@ fn schema_describes_the_format() {
         .iter()
         .map(|r| r["const"].as_str().unwrap())
         .collect();
-    assert_eq!(roles, ["system", "user", "assistant"]);
+    assert_eq!(roles, ["system", "user", "assistant", "tool"]);
     let modes: Vec<&str> = defs["Mode"]["oneOf"]
         .as_array()
         .unwrap()
@@ -203,7 +203,7 @@ fn schema_errors_point_at_the_provider_mistake() {
     for (name, at) in [
         (
             "plan-unknown-provider",
-            "/providers/0 (\"opnai:gpt-4o-mini\" does not match",
+            "/providers/0 (\"opnai:gpt-5.4-mini\" does not match",
         ),
         (
             "plan-unknown-provider-config-key",
@@ -219,7 +219,7 @@ fn schema_errors_point_at_the_provider_mistake() {
         ),
         (
             "provider-id-leading-space",
-            "/providers/0 (\" openai:gpt-4o-mini\" does not match",
+            "/providers/0 (\" openai:gpt-5.4-mini\" does not match",
         ),
         (
             "max-tokens-above-u32",

@@ -118,6 +118,15 @@ fn comparable(r: &Value) -> Value {
     ] {
         r.as_object_mut().unwrap().remove(k);
     }
+    // The mock makes up a fresh call id for each answer.
+    for call in r
+        .get_mut("tool_calls")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        call.as_object_mut().unwrap().remove("id");
+    }
     r
 }
 
@@ -884,4 +893,68 @@ fn streams_through_the_reqwest_path_too() {
         assert_eq!(flaky["status"], "passed", "{label}: {flaky}");
         assert_eq!(flaky["attempts"], 2, "{flaky}");
     }
+}
+
+/// Declared tools with `--stream`, on every vendor: the streamed request carries the vendor's
+/// tools field (the mock checks the shape), the call is assembled from the stream's pieces and
+/// judged by `tool-call` and `is-valid-tool-call` as a whole answer's would be.
+#[test]
+fn streamed_tool_calls_are_judged_like_whole_ones_for_every_vendor() {
+    let mock = mock();
+    mock.add_rule(Rule::new().prompt_contains("weather").reply(
+        Reply::text("").tool_call("get_weather", json!({"city": "Paris", "unit": "celsius"})),
+    ));
+    let home = tempfile::tempdir().unwrap();
+    let p = project(home.path());
+    let tools = "tools:\n  - type: function\n    function:\n      name: get_weather\n      description: Current weather for a city\n      parameters:\n        type: object\n        properties: { city: { type: string }, unit: { type: string, enum: [celsius, fahrenheit] } }\n        required: [city]\n";
+    p.file(
+        "suites/s.yaml",
+        &suite(
+            &providers(&mock.url(), ""),
+            &case(
+                "weather",
+                "What is the weather in Paris?",
+                "[ { type: tool-call, value: { name: get_weather, arguments: { city: Paris } } }, { type: is-valid-tool-call } ]",
+            ),
+            tools,
+        ),
+    );
+    run_ok(
+        &p,
+        &[
+            "run",
+            "suites/s.yaml",
+            "--stream",
+            "--no-cache",
+            "-o",
+            "r.json",
+        ],
+    );
+    let doc = results(&p, "r.json");
+    for (label, proto) in VENDORS {
+        let r = result_for(&doc, "weather", label);
+        assert_eq!(r["status"], "passed", "{label}: {r}");
+        assert_eq!(r["streamed"], true, "{label}: {r}");
+        assert_eq!(r["tool_calls"][0]["name"], "get_weather", "{label}: {r}");
+        assert_eq!(
+            r["tool_calls"][0]["arguments"]["unit"], "celsius",
+            "{label}: {r}"
+        );
+        let req = mock
+            .requests()
+            .into_iter()
+            .find(|q| q.protocol == Some(proto))
+            .unwrap_or_else(|| panic!("no {proto:?} request"));
+        assert!(req.rejection.is_none(), "{label}: {:?}", req.rejection);
+        assert!(req.stream, "{label}: not a streaming request");
+        let body = req.body_json().unwrap();
+        let declared = match label {
+            "gemini" | "vertex" => &body["tools"][0]["functionDeclarations"][0]["name"],
+            "bedrock" => &body["toolConfig"]["tools"][0]["toolSpec"]["name"],
+            "openai" | "azure" | "ollama" => &body["tools"][0]["function"]["name"],
+            _ => &body["tools"][0]["name"],
+        };
+        assert_eq!(declared, "get_weather", "{label}: {body}");
+    }
+    assert_no_secrets(&p, &run_ok(&p, &["validate", "suites/s.yaml"]), &secrets());
 }

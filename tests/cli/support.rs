@@ -152,6 +152,9 @@ impl Project {
         // AWS_EC2_METADATA_SERVICE_ENDPOINT / GCE_METADATA_HOST at a local server, which wins).
         c.env("AWS_EC2_METADATA_DISABLED", "true");
         c.env("NO_GCE_CHECK", "true");
+        // Model lifecycle notices count days from this fixed day, not the clock, so output is
+        // the same every day (a test may set another day with `.env`).
+        c.env("PROMPTDRIFT_TODAY", "2026-12-07");
         for (k, v) in &self.env {
             c.env(k, v);
         }

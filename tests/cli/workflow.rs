@@ -347,7 +347,7 @@ fn the_compare_gate_works_as_written() {
     let md_path = outputs.iter().find(|o| o.ends_with(".md")).unwrap();
     let md = p.read(md_path);
     assert!(
-        md.starts_with("## :white_check_mark: promptdrift verdict: gpt-4o-mini → claude-haiku is inconclusive, every gate passed"),
+        md.starts_with("## :white_check_mark: promptdrift verdict: gpt-5.4-mini → claude-haiku is inconclusive, every gate passed"),
         "{md}"
     );
     assert_eq!(

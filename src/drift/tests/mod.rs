@@ -36,6 +36,7 @@ pub(crate) fn res(
         status: if pass { Status::Passed } else { Status::Failed },
         score: if pass { 1.0 } else { 0.0 },
         output: Some(output.into()),
+        tool_calls: Vec::new(),
         finish_reason: Some(FinishReason::Stop),
         finish_raw: None,
         usage: Usage {

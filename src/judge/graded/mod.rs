@@ -607,6 +607,8 @@ pub fn select_best<'a>(
         usage: crate::provider::Usage::default(),
         cost_usd: None,
         vars: obs_vars,
+        tool_calls: &[],
+        tools: &[],
         value: None,
     };
     let mut vars = g.vars(&a.spec, obs.output, &obs, ctx);
@@ -1106,14 +1108,13 @@ fn retry<'a>(
         ));
     }
     let mut repaired = request;
-    repaired.messages.push(Message {
-        role: Role::Assistant,
-        content: answer.to_string(),
-    });
-    repaired.messages.push(Message {
-        role: Role::User,
-        content: format!("Your reply could not be read: {why}. {again}"),
-    });
+    repaired
+        .messages
+        .push(Message::new(Role::Assistant, answer.to_string()));
+    repaired.messages.push(Message::new(
+        Role::User,
+        format!("Your reply could not be read: {why}. {again}"),
+    ));
     Verdict::Need(Box::new(Pending {
         a,
         call: Call::Grader(repaired.clone()),

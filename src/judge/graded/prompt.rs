@@ -197,14 +197,10 @@ fn messages_request(text: &str) -> Request {
                     }
                     None => system = Some(c.to_string()),
                 },
-                (Some("user"), Some(c)) => messages.push(Message {
-                    role: Role::User,
-                    content: c.to_string(),
-                }),
-                (Some("assistant"), Some(c)) => messages.push(Message {
-                    role: Role::Assistant,
-                    content: c.to_string(),
-                }),
+                (Some("user"), Some(c)) => messages.push(Message::new(Role::User, c.to_string())),
+                (Some("assistant"), Some(c)) => {
+                    messages.push(Message::new(Role::Assistant, c.to_string()))
+                }
                 _ => ok = false,
             }
         }
@@ -217,10 +213,7 @@ fn messages_request(text: &str) -> Request {
         }
     }
     Request {
-        messages: vec![Message {
-            role: Role::User,
-            content: text.to_string(),
-        }],
+        messages: vec![Message::new(Role::User, text.to_string())],
         ..Request::default()
     }
 }

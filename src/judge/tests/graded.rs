@@ -17,10 +17,7 @@ use crate::provider::{ErrorClass, Message};
 use crate::suite::model::{Role, Vars};
 
 fn messages() -> Vec<Message> {
-    vec![Message {
-        role: Role::User,
-        content: "What is the capital of France?".into(),
-    }]
+    vec![Message::new(Role::User, "What is the capital of France?")]
 }
 
 fn with_ctx<R>(f: impl FnOnce(&GradeContext<'_>) -> R) -> R {

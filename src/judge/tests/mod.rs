@@ -6,6 +6,7 @@ mod graded;
 mod json_kinds;
 mod ops;
 mod text_kinds;
+mod tool_kinds;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -126,6 +127,8 @@ pub(super) fn obs(output: &str) -> Observation<'_> {
         usage: Usage::default(),
         cost_usd: None,
         vars: &NO_VARS,
+        tool_calls: &[],
+        tools: &[],
         value: None,
     }
 }
@@ -383,6 +386,19 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
         finish: FinishReason::Length,
         ..obs("x")
     };
+    let weather = tool_kinds::weather_call("Paris");
+    let other = tool_kinds::call("search_web", json!({"q": "Paris"}));
+    let declared = tool_kinds::declared();
+    let calls_weather = Observation {
+        tool_calls: std::slice::from_ref(&weather),
+        tools: &declared,
+        ..obs("")
+    };
+    let calls_other = Observation {
+        tool_calls: std::slice::from_ref(&other),
+        tools: &declared,
+        ..obs("")
+    };
     let table: Vec<(A, Observation<'_>, Observation<'_>)> = vec![
         (a("equals").value(json!("Paris")), obs("Paris"), obs("Rome")),
         (a("contains").value(json!("Par")), obs("Paris"), obs("Rome")),
@@ -478,6 +494,17 @@ fn every_kind_passes_fails_negates_and_survives_edge_outputs() {
             a("assert-set").children(vec![a("contains").value(json!("P"))]),
             obs("Paris"),
             obs("Rome"),
+        ),
+        (
+            a("tool-call").value(json!({"name": "get_weather", "arguments": {"city": "Paris"}})),
+            calls_weather,
+            calls_other,
+        ),
+        (a("is-valid-tool-call"), calls_weather, calls_other),
+        (
+            a("tool-call-f1").value(json!(["get_weather"])),
+            calls_weather,
+            calls_other,
         ),
         (
             a("javascript").value(json!("output.startsWith('P')")),

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::super::stream::{
-    ArgsStyle, Assembly, SseFramer, SseItem, StreamDecoder, parse_json, stream_error, unterminated,
+    Assembly, SseFramer, SseItem, StreamDecoder, parse_json, stream_error, unterminated,
 };
 use super::super::{ProviderError, Response};
 use super::{error_parts, finish_reason, refusal_of, usage_of};
@@ -31,7 +31,7 @@ impl MessageStream {
     pub fn new(request_id_header: &'static str) -> Self {
         MessageStream {
             sse: SseFramer::default(),
-            answer: Assembly::new(ArgsStyle::Object),
+            answer: Assembly::default(),
             usage: Map::new(),
             stop_details: None,
             request_id_header,

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::super::stream::{
-    ArgsStyle, Assembly, EventMessage, EventStreamFramer, StreamDecoder, parse_json, stream_error,
+    Assembly, EventMessage, EventStreamFramer, StreamDecoder, parse_json, stream_error,
     unterminated,
 };
 use super::super::{ProviderError, Response, Usage};
@@ -20,23 +20,12 @@ use super::{class_for_shape, finish_reason, usage_of};
 use crate::provider::wire::RawResponse;
 
 /// Decodes a ConverseStream answer.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ConverseStream {
     frames: EventStreamFramer,
     answer: Assembly,
     usage: Option<Usage>,
     metadata: bool,
-}
-
-impl Default for ConverseStream {
-    fn default() -> Self {
-        ConverseStream {
-            frames: EventStreamFramer::default(),
-            answer: Assembly::new(ArgsStyle::Object),
-            usage: None,
-            metadata: false,
-        }
-    }
 }
 
 /// `throttlingException` → `ThrottlingException`.

@@ -47,10 +47,7 @@ fn model_ids_and_arns_are_one_segment() {
 fn body_matches_the_documented_request() {
     let req = Request {
         system: Some("Answer in one word.".into()),
-        messages: vec![Message {
-            role: Role::User,
-            content: "Capital of France?".into(),
-        }],
+        messages: vec![Message::new(Role::User, "Capital of France?")],
         temperature: Some(0.0),
         max_tokens: Some(64),
         stop: vec!["\n\n".into()],
@@ -69,18 +66,9 @@ fn body_matches_the_documented_request() {
 fn same_role_turns_merge_and_top_k_goes_to_additional_fields() {
     let req = Request {
         messages: vec![
-            Message {
-                role: Role::User,
-                content: "a".into(),
-            },
-            Message {
-                role: Role::User,
-                content: "b".into(),
-            },
-            Message {
-                role: Role::Assistant,
-                content: "c".into(),
-            },
+            Message::new(Role::User, "a"),
+            Message::new(Role::User, "b"),
+            Message::new(Role::Assistant, "c"),
         ],
         top_k: Some(40),
         top_p: Some(0.9),

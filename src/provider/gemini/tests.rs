@@ -13,10 +13,7 @@ fn fixture(name: &str) -> String {
 }
 
 fn msg(role: Role, content: &str) -> Message {
-    Message {
-        role,
-        content: content.into(),
-    }
+    Message::new(role, content)
 }
 
 #[test]

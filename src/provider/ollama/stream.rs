@@ -7,30 +7,21 @@
 use serde_json::Value;
 
 use super::super::stream::{
-    ArgsStyle, Assembly, LineFramer, StreamDecoder, parse_json, stream_error, unterminated,
+    Assembly, LineFramer, StreamDecoder, parse_json, stream_error, unterminated,
 };
 use super::super::{ErrorClass, ProviderError, Response};
-use super::{answer, tool_call};
+use super::answer;
+use crate::provider::tools::ollama_call;
 use crate::provider::wire::RawResponse;
+use crate::suite::tools::ToolCall;
 
 /// Decodes a streamed Ollama chat answer.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ChatStream {
     lines: LineFramer,
     answer: Assembly,
-    tool_calls: Vec<Value>,
+    tool_calls: Vec<ToolCall>,
     last: Option<Value>,
-}
-
-impl Default for ChatStream {
-    fn default() -> Self {
-        ChatStream {
-            lines: LineFramer::default(),
-            answer: Assembly::new(ArgsStyle::Object),
-            tool_calls: Vec::new(),
-            last: None,
-        }
-    }
 }
 
 impl ChatStream {
@@ -56,7 +47,7 @@ impl ChatStream {
                 // Ollama sends whole calls; the assembly only marks the first token.
                 self.answer
                     .tool_start(self.tool_calls.len() as u64, None, None);
-                self.tool_calls.push(tool_call(c));
+                self.tool_calls.push(ollama_call(c));
             }
         }
         if v.get("done").and_then(Value::as_bool) == Some(true) {

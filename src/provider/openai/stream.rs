@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use super::super::stream::{
-    ArgsStyle, Assembly, SseFramer, SseItem, StreamDecoder, parse_json, stream_error, unterminated,
+    Assembly, SseFramer, SseItem, StreamDecoder, parse_json, stream_error, unterminated,
 };
 use super::super::{ErrorClass, FinishReason, ProviderError, Response, Usage};
 use super::{error_fields, finish_reason, usage_of};
@@ -32,7 +32,7 @@ impl ChatStream {
     pub fn new(request_id_headers: &'static [&'static str]) -> Self {
         ChatStream {
             sse: SseFramer::default(),
-            answer: Assembly::new(ArgsStyle::JsonString),
+            answer: Assembly::default(),
             usage: None,
             request_id_headers,
         }
