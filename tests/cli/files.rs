@@ -245,3 +245,63 @@ fn repeat_and_the_planned_requests_are_bounded() {
         started.elapsed()
     );
 }
+
+/// Tools files, JSON Schema files and images are files a suite names too: confined the same
+/// way (each error names what was read and where it is in the suite).
+#[test]
+fn tools_schemas_and_images_outside_the_project_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let tools = outside.path().join("tools.json");
+    std::fs::write(
+        &tools,
+        r#"[{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]"#,
+    )
+    .unwrap();
+    let schema = outside.path().join("schema.json");
+    std::fs::write(&schema, r#"{"type": "object"}"#).unwrap();
+    let image = outside.path().join("pic.png");
+    std::fs::write(&image, b"\x89PNG\r\n\x1a\n0000").unwrap();
+    let p = Project::new();
+    let provider = "providers: [ { id: \"openai-compatible:m\", config: { base_url: \"http://127.0.0.1:9/v1\" } } ]\n";
+    let cases = "cases:\n  - id: one\n    assert: [ { type: contains, value: x } ]\n";
+    for (yaml, what) in [
+        (
+            format!(
+                "{provider}tools: \"file://{}\"\nprompts: [\"hi\"]\n{cases}",
+                tools.display()
+            ),
+            "tools file",
+        ),
+        (
+            format!(
+                "{provider}prompts: [\"hi\"]\ncases:\n  - id: one\n    assert: [ {{ type: is-json, value: \"file://{}\" }} ]\n",
+                schema.display()
+            ),
+            "schema file",
+        ),
+        (
+            format!(
+                "{provider}prompts:\n  - messages:\n      - role: user\n        content: hi\n        images: [\"file://{}\"]\n{cases}",
+                image.display()
+            ),
+            "image file",
+        ),
+    ] {
+        p.file("suites/s.yaml", &yaml);
+        let r = p.run(&["validate", "suites/s.yaml"]);
+        assert_eq!(r.code, 2, "{what}: {}", r.all());
+        assert!(
+            r.stderr.contains(what) && r.stderr.contains("outside the project folder"),
+            "{what}: {}",
+            r.all()
+        );
+        assert!(r.stderr.contains("suites/s.yaml:"), "{what}: {}", r.all());
+        // Allowed from the command line: read.
+        let r = p.run(&["validate", "suites/s.yaml", "--allow-files-outside-project"]);
+        assert!(
+            !r.stderr.contains("outside the project folder"),
+            "{what}: {}",
+            r.all()
+        );
+    }
+}

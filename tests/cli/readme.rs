@@ -178,6 +178,8 @@ fn the_outputs_shown_in_the_readme_are_real() {
     let p = crate::support::Project::new();
     crate::workflow::copy_dir(&root.join("suites"), &p.path().join("suites"));
     crate::workflow::copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    // The quickstart compares its answers with its committed snapshots.
+    crate::workflow::copy_dir(&root.join("snapshots"), &p.path().join("snapshots"));
     let time = regex::Regex::new(r"in [0-9.]+s$").unwrap();
 
     let r = p.run(&["run", "suites/quickstart.yaml"]);

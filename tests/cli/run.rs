@@ -385,6 +385,11 @@ fn quickstart_runs_offline_from_the_repository() {
         stdout.contains("8 results: 8 passed, 0 failed, 0 errors"),
         "{stdout}"
     );
+    // Its committed snapshots (snapshots/quickstart/) match the cassettes' answers.
+    assert!(
+        stdout.contains("snapshots: 0 new, 0 changed, 8 unchanged in snapshots/"),
+        "{stdout}"
+    );
 }
 
 /// No file the run wrote, and nothing it printed, holds an API key.
@@ -503,4 +508,21 @@ fn a_second_run_writing_the_same_results_file_is_refused() {
     // Once the first run is done, the file can be written again.
     let again = p.run(&["run", "suites/s.yaml", "-o", "out/results.json"]);
     assert_eq!(again.code, 0, "{}", again.all());
+}
+
+/// The top level holds what the design card names: `Cargo.toml`, `src`, `suites`, `fixtures`,
+/// `snapshots` (the quickstart's accepted answers) and `tests`.
+#[test]
+fn the_top_level_layout_is_the_design_cards() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("Cargo.toml").is_file());
+    for dir in ["src", "suites", "fixtures", "snapshots", "tests"] {
+        assert!(root.join(dir).is_dir(), "no `{dir}/` at the top level");
+    }
+    let snaps: Vec<_> = std::fs::read_dir(root.join("snapshots/quickstart/claude-haiku"))
+        .expect("the quickstart's snapshots")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
+        .collect();
+    assert_eq!(snaps.len(), 4, "one snapshot per quickstart case");
 }
