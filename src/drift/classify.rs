@@ -31,7 +31,6 @@
 
 use serde_json::Value;
 
-use crate::provider::ErrorClass;
 use crate::results::{CaseResult, Status};
 
 use super::case::{
@@ -41,20 +40,8 @@ use super::equivalence::{JudgeRequest, Judgments, case_requests};
 use super::findings::{TextFindings, examine, text_reasons};
 use super::jsondiff::shorten;
 use super::pairing::Pair;
+use super::sample::answered;
 use super::stats::{fisher_exact, increase_pct};
-
-/// Whether a result counts as an answer (see the module docs).
-pub(crate) fn answered(r: &CaseResult) -> bool {
-    match r.status {
-        Status::Passed | Status::Failed => true,
-        Status::Error => r.error.as_ref().is_some_and(|e| {
-            matches!(
-                e.class,
-                ErrorClass::ContentFilter | ErrorClass::InvalidRequest
-            )
-        }),
-    }
-}
 
 fn error_text(r: &CaseResult) -> Option<String> {
     r.error
@@ -186,14 +173,64 @@ pub(crate) fn classify(
     pair: &Pair<'_>,
     judgments: &Judgments,
 ) -> (CaseComparison, Vec<JudgeRequest>) {
+    let mut out = blank(pair);
+    let b = (!pair.baseline.is_empty()).then(|| summarize(&pair.baseline));
+    let c = (!pair.candidate.is_empty()).then(|| summarize(&pair.candidate));
+    let (sb, sc) = match (b, c) {
+        (Some(b), Some(c)) => (b, c),
+        (b, c) => return (one_sided(out, b, c), Vec::new()),
+    };
+    out.deltas = deltas(&sb, &sc);
+    if let Some(pc) = pair.candidate_prompt {
+        out.reasons
+            .push(format!("prompt `{}` vs `{pc}`", pair.prompt));
+    }
+    if sb.answered == 0 || sc.answered == 0 {
+        return (errored(out, sb, sc), Vec::new());
+    }
+
+    out.p_value = Some(fisher_exact(
+        u64::from(sb.passed),
+        u64::from(sb.answered - sb.passed),
+        u64::from(sc.passed),
+        u64::from(sc.answered - sc.passed),
+    ));
+    let (assertions, moves) = compare_assertions(&pair.baseline, &pair.candidate);
+    out.assertions = assertions;
+    let texts = examine(&pair.baseline, &pair.candidate);
+    let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
+    let (class, mut reasons, asks) = match by_outcomes(&sb, &sc, out.p_value, moves) {
+        Some((class, mut reasons)) => {
+            if !texts.identical {
+                reasons.extend(text_reasons(&texts));
+            }
+            reasons.append(&mut tool_changes);
+            (class, reasons, Vec::new())
+        }
+        // Same outcomes, other tool calls: changed, naming them (texts cannot show it).
+        None if !tool_changes.is_empty() => (CaseClass::Changed, tool_changes, Vec::new()),
+        None => by_texts(pair, &sb, &sc, &texts, judgments),
+    };
+    out.class = class;
+    reasons.append(&mut side_notes(&sb, &sc));
+    reasons.append(&mut out.reasons);
+    out.reasons = reasons;
+    out.similarity = texts.similarity;
+    out.json = texts.json;
+    out.signals = texts.signals;
+    out.baseline = Some(sb);
+    out.candidate = Some(sc);
+    (out, asks)
+}
+
+/// The comparison of a case before any rule: who it is, `unchanged`, nothing measured yet.
+fn blank(pair: &Pair<'_>) -> CaseComparison {
     let first = pair
         .baseline
         .first()
         .or(pair.candidate.first())
         .expect("a pair holds at least one result");
-    let b = (!pair.baseline.is_empty()).then(|| summarize(&pair.baseline));
-    let c = (!pair.candidate.is_empty()).then(|| summarize(&pair.candidate));
-    let mut out = CaseComparison {
+    CaseComparison {
         suite: pair.suite.to_string(),
         case_id: pair.case_id.to_string(),
         prompt: pair.prompt.to_string(),
@@ -212,157 +249,162 @@ pub(crate) fn classify(
         q_value: None,
         diff: None,
         signals: Vec::new(),
-    };
-    let (sb, sc) = match (b, c) {
-        (Some(b), Some(c)) => (b, c),
-        (b, c) => {
-            out.class = if b.is_some() {
-                CaseClass::Missing
-            } else {
-                CaseClass::New
-            };
-            out.reasons.push(if b.is_some() {
-                "only in the baseline".into()
-            } else {
-                "only in the candidate".into()
-            });
-            out.baseline = b;
-            out.candidate = c;
-            return (out, Vec::new());
-        }
-    };
-    out.deltas = deltas(&sb, &sc);
-    if let Some(pc) = pair.candidate_prompt {
-        out.reasons
-            .push(format!("prompt `{}` vs `{pc}`", pair.prompt));
     }
-    if sb.answered == 0 || sc.answered == 0 {
-        out.class = CaseClass::Errored;
-        let mut why = Vec::new();
-        for (name, s) in [("baseline", &sb), ("candidate", &sc)] {
-            if s.answered == 0 {
-                let e = s.errors.first().map_or("no result", String::as_str);
-                why.push(format!(
-                    "{name}: no answer in {} sample(s) ({e})",
-                    s.samples
-                ));
-            }
+}
+
+/// Rule 1: a case on one side only is `missing` (baseline only) or `new` (candidate only).
+fn one_sided(
+    mut out: CaseComparison,
+    b: Option<SideSummary>,
+    c: Option<SideSummary>,
+) -> CaseComparison {
+    out.class = if b.is_some() {
+        CaseClass::Missing
+    } else {
+        CaseClass::New
+    };
+    out.reasons.push(if b.is_some() {
+        "only in the baseline".into()
+    } else {
+        "only in the candidate".into()
+    });
+    out.baseline = b;
+    out.candidate = c;
+    out
+}
+
+/// Rule 2: no answered sample on a side → `errored`, naming the side and its first error.
+fn errored(mut out: CaseComparison, sb: SideSummary, sc: SideSummary) -> CaseComparison {
+    out.class = CaseClass::Errored;
+    let mut why = Vec::new();
+    for (name, s) in [("baseline", &sb), ("candidate", &sc)] {
+        if s.answered == 0 {
+            let e = s.errors.first().map_or("no result", String::as_str);
+            why.push(format!(
+                "{name}: no answer in {} sample(s) ({e})",
+                s.samples
+            ));
         }
-        why.append(&mut out.reasons);
-        out.reasons = why;
-        out.baseline = Some(sb);
-        out.candidate = Some(sc);
-        return (out, Vec::new());
     }
+    why.append(&mut out.reasons);
+    out.reasons = why;
+    out.baseline = Some(sb);
+    out.candidate = Some(sc);
+    out
+}
 
-    out.p_value = Some(fisher_exact(
-        u64::from(sb.passed),
-        u64::from(sb.answered - sb.passed),
-        u64::from(sc.passed),
-        u64::from(sc.answered - sc.passed),
-    ));
-    let single = sb.answered == 1 && sc.answered == 1;
-    let rate_b = Rate {
-        passed: sb.passed,
-        total: sb.answered,
-    };
-    let rate_c = Rate {
-        passed: sc.passed,
-        total: sc.answered,
-    };
-    let case_move = rate_c.cmp(rate_b);
+/// The lines for assertions whose rate fell or rose (rule 4's material), in tally order.
+#[derive(Default)]
+struct Moves {
+    fell: Vec<String>,
+    rose: Vec<String>,
+}
 
-    // Assertions.
-    let tallies = tally_assertions(&pair.baseline, &pair.candidate);
-    let (mut fell, mut rose) = (Vec::new(), Vec::new());
-    for t in &tallies {
-        let side = |i: usize| {
-            (t.sides[i].1 > 0).then_some(Rate {
-                passed: t.sides[i].0,
-                total: t.sides[i].1,
-            })
-        };
-        let (rb, rc) = (side(0), side(1));
-        let change = match (rb, rc) {
-            (Some(x), Some(y)) => match y.cmp(x) {
-                std::cmp::Ordering::Less => AssertionChange::Fell,
-                std::cmp::Ordering::Greater => AssertionChange::Rose,
-                std::cmp::Ordering::Equal => AssertionChange::Same,
-            },
-            (Some(_), None) => AssertionChange::OnlyBaseline,
-            _ => AssertionChange::OnlyCandidate,
-        };
-        let delta = AssertionDelta {
-            kind: t.kind.to_string(),
-            value: t.value.cloned(),
-            baseline: rb,
-            candidate: rc,
-            change,
-        };
-        let (x, y) = (
-            rb.unwrap_or(Rate {
-                passed: 0,
-                total: 0,
-            }),
-            rc.unwrap_or(Rate {
-                passed: 0,
-                total: 0,
-            }),
-        );
-        let line = |verb_single: &str, reason: Option<&str>| {
-            // Negated assertions explain themselves as "`not-x` fails: …"; the label says it.
-            let reason = reason.map(|r| {
-                let own = format!("`{}` fails: ", delta.kind);
-                r.strip_prefix(own.as_str()).unwrap_or(r)
-            });
-            let tail = reason.map_or_else(String::new, |r| format!(": {}", shorten(r, 100)));
-            if x.total == 1 && y.total == 1 {
-                format!("{} {verb_single}{tail}", delta.label())
-            } else {
-                format!(
-                    "{}: passed {}/{} → {}/{}{tail}",
-                    delta.label(),
-                    x.passed,
-                    x.total,
-                    y.passed,
-                    y.total
-                )
+/// Each assertion's rate on both sides, and the lines for those that fell or rose.
+fn compare_assertions(
+    baseline: &[&CaseResult],
+    candidate: &[&CaseResult],
+) -> (Vec<AssertionDelta>, Moves) {
+    let mut deltas = Vec::new();
+    let mut moves = Moves::default();
+    for t in &tally_assertions(baseline, candidate) {
+        let delta = assertion_delta(t);
+        match delta.change {
+            AssertionChange::Fell => {
+                moves
+                    .fell
+                    .push(assertion_line(&delta, "passed, now fails", t.sides[1].2))
             }
-        };
-        match change {
-            AssertionChange::Fell => fell.push(line("passed, now fails", t.sides[1].2)),
-            AssertionChange::Rose => rose.push(line("failed, now passes", None)),
+            AssertionChange::Rose => {
+                moves
+                    .rose
+                    .push(assertion_line(&delta, "failed, now passes", None))
+            }
             _ => {}
         }
-        out.assertions.push(delta);
+        deltas.push(delta);
     }
+    (deltas, moves)
+}
 
-    let texts = examine(&pair.baseline, &pair.candidate);
-    let mut tool_changes = super::tools::changes(&pair.baseline, &pair.candidate);
-    let mut asks = Vec::new();
-    let mut notes = side_notes(&sb, &sc);
-    let case_line = |better: bool| {
-        if single {
-            if better {
-                "failed, now passes".to_string()
-            } else {
-                "passed, now fails".to_string()
-            }
-        } else {
-            format!(
-                "pass rate {} → {} (Fisher p = {})",
-                sb.fraction(),
-                sc.fraction(),
-                fmt_p(out.p_value.unwrap_or(1.0))
-            )
-        }
+/// One assertion's rates on both sides (`None` where it was never judged) and how it moved.
+fn assertion_delta(t: &Tally<'_>) -> AssertionDelta {
+    let side = |i: usize| {
+        (t.sides[i].1 > 0).then_some(Rate {
+            passed: t.sides[i].0,
+            total: t.sides[i].1,
+        })
+    };
+    let (rb, rc) = (side(0), side(1));
+    let change = match (rb, rc) {
+        (Some(x), Some(y)) => match y.cmp(x) {
+            std::cmp::Ordering::Less => AssertionChange::Fell,
+            std::cmp::Ordering::Greater => AssertionChange::Rose,
+            std::cmp::Ordering::Equal => AssertionChange::Same,
+        },
+        (Some(_), None) => AssertionChange::OnlyBaseline,
+        _ => AssertionChange::OnlyCandidate,
+    };
+    AssertionDelta {
+        kind: t.kind.to_string(),
+        value: t.value.cloned(),
+        baseline: rb,
+        candidate: rc,
+        change,
+    }
+}
+
+/// The reason line for an assertion that moved: `verb_single` with one sample a side, else
+/// its counts on both sides; then the candidate's failure reason, if given.
+fn assertion_line(delta: &AssertionDelta, verb_single: &str, reason: Option<&str>) -> String {
+    let none = Rate {
+        passed: 0,
+        total: 0,
+    };
+    let (x, y) = (
+        delta.baseline.unwrap_or(none),
+        delta.candidate.unwrap_or(none),
+    );
+    // Negated assertions explain themselves as "`not-x` fails: …"; the label says it.
+    let reason = reason.map(|r| {
+        let own = format!("`{}` fails: ", delta.kind);
+        r.strip_prefix(own.as_str()).unwrap_or(r)
+    });
+    let tail = reason.map_or_else(String::new, |r| format!(": {}", shorten(r, 100)));
+    if x.total == 1 && y.total == 1 {
+        format!("{} {verb_single}{tail}", delta.label())
+    } else {
+        format!(
+            "{}: passed {}/{} → {}/{}{tail}",
+            delta.label(),
+            x.passed,
+            x.total,
+            y.passed,
+            y.total
+        )
+    }
+}
+
+/// Rules 3 and 4: the case's pass rate moved, or with it equal an assertion's did →
+/// `regressed` or `improved` with their reasons; `None` when the outcomes agree.
+fn by_outcomes(
+    sb: &SideSummary,
+    sc: &SideSummary,
+    p_value: Option<f64>,
+    moves: Moves,
+) -> Option<(CaseClass, Vec<String>)> {
+    let Moves { mut fell, mut rose } = moves;
+    let single = sb.answered == 1 && sc.answered == 1;
+    let rate = |s: &SideSummary| Rate {
+        passed: s.passed,
+        total: s.answered,
     };
     let mut reasons: Vec<String> = Vec::new();
-    out.class = match case_move {
+    let class = match rate(sc).cmp(rate(sb)) {
         std::cmp::Ordering::Less => {
             // With one sample a side, a failing assertion says it all.
             if !single || fell.is_empty() {
-                reasons.push(case_line(false));
+                reasons.push(case_line(sb, sc, p_value, false));
             }
             reasons.append(&mut fell);
             reasons.append(&mut rose);
@@ -370,7 +412,7 @@ pub(crate) fn classify(
         }
         std::cmp::Ordering::Greater => {
             if !single || rose.is_empty() {
-                reasons.push(case_line(true));
+                reasons.push(case_line(sb, sc, p_value, true));
             }
             reasons.append(&mut rose);
             reasons.append(&mut fell);
@@ -385,43 +427,55 @@ pub(crate) fn classify(
             reasons.append(&mut rose);
             CaseClass::Improved
         }
-        // Same outcomes, other tool calls: changed, naming them (texts cannot show it).
-        std::cmp::Ordering::Equal if !tool_changes.is_empty() => {
-            reasons.append(&mut tool_changes);
-            CaseClass::Changed
-        }
-        std::cmp::Ordering::Equal => {
-            if texts.identical {
-                reasons.push(if sb.answered > 1 || sc.answered > 1 {
-                    "same outputs, same outcomes".to_string()
-                } else {
-                    "same output, same outcomes".into()
-                });
-                CaseClass::Unchanged
-            } else if texts.format_only {
-                reasons.push("formatting only (whitespace, case, punctuation, Markdown, number format), same outcomes".into());
-                CaseClass::Equivalent
-            } else {
-                let (class, why, missing) = judged(pair, &texts, judgments);
-                reasons.extend(why);
-                asks = missing;
-                class
-            }
-        }
+        std::cmp::Ordering::Equal => return None,
     };
-    if matches!(out.class, CaseClass::Regressed | CaseClass::Improved) && !texts.identical {
-        reasons.extend(text_reasons(&texts));
+    Some((class, reasons))
+}
+
+/// How the case's pass rate moved: "failed, now passes" with one sample a side, else both
+/// rates and Fisher's p.
+fn case_line(sb: &SideSummary, sc: &SideSummary, p_value: Option<f64>, better: bool) -> String {
+    if sb.answered == 1 && sc.answered == 1 {
+        if better {
+            "failed, now passes".to_string()
+        } else {
+            "passed, now fails".to_string()
+        }
+    } else {
+        format!(
+            "pass rate {} → {} (Fisher p = {})",
+            sb.fraction(),
+            sc.fraction(),
+            fmt_p(p_value.unwrap_or(1.0))
+        )
     }
-    reasons.append(&mut tool_changes);
-    reasons.append(&mut notes);
-    reasons.append(&mut out.reasons);
-    out.reasons = reasons;
-    out.similarity = texts.similarity;
-    out.json = texts.json;
-    out.signals = texts.signals;
-    out.baseline = Some(sb);
-    out.candidate = Some(sc);
-    (out, asks)
+}
+
+/// Rules 5 to 7, for a case whose outcomes agree: the answers' texts decide (`unchanged`,
+/// `equivalent` by formatting, else [`judged`]).
+fn by_texts(
+    pair: &Pair<'_>,
+    sb: &SideSummary,
+    sc: &SideSummary,
+    texts: &TextFindings,
+    judgments: &Judgments,
+) -> (CaseClass, Vec<String>, Vec<JudgeRequest>) {
+    if texts.identical {
+        let same = if sb.answered > 1 || sc.answered > 1 {
+            "same outputs, same outcomes"
+        } else {
+            "same output, same outcomes"
+        };
+        (CaseClass::Unchanged, vec![same.to_string()], Vec::new())
+    } else if texts.format_only {
+        (
+            CaseClass::Equivalent,
+            vec!["formatting only (whitespace, case, punctuation, Markdown, number format), same outcomes".into()],
+            Vec::new(),
+        )
+    } else {
+        judged(pair, texts, judgments)
+    }
 }
 
 /// Rule 6 and 7 for a case whose answers differ in more than formatting: `changed` with the

@@ -6,9 +6,9 @@
 use crate::provider::FinishReason;
 use crate::results::CaseResult;
 
-use super::classify::answered;
 use super::jsondiff::{self, JsonDiff};
 use super::meaning::{self, MeaningSignal, SignalKind};
+use super::sample::answered;
 use super::similarity::{self, Similarity};
 
 /// What the texts of the sample pairs show.

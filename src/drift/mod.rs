@@ -12,8 +12,10 @@
 //!
 //! This module never opens a file or prints: the CLI (`cli/compare.rs`, `cli/diff.rs`) reads
 //! results and renders [`render::terminal`]. The rules are in `docs/drift.md`; each file holds
-//! one step: [`classify`] (per case, into a [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`], [`jsondiff`], [`textdiff`], [`stats`] and
-//! [`bootstrap`] (suite level), [`verdict`] (thresholds and gates).
+//! one step: `pairing` (sides and their cases), [`classify`] (per case, into a
+//! [`case::CaseComparison`]), `findings` (texts), `tools` (tool calls), [`similarity`],
+//! [`jsondiff`], [`textdiff`], [`stats`] and [`bootstrap`] (suite level), [`verdict`]
+//! (thresholds and gates); `sample` says which results count as answers, for all of them.
 
 pub mod betting;
 pub mod bootstrap;
@@ -28,6 +30,7 @@ pub mod meaning;
 mod needed;
 mod pairing;
 pub mod render;
+mod sample;
 pub mod similarity;
 pub mod special;
 pub mod stats;

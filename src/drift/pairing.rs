@@ -17,7 +17,7 @@ use rayon::slice::ParallelSliceMut as _;
 use crate::results::CaseResult;
 
 use super::CaseComparison;
-use super::classify::answered;
+use super::sample::answered;
 use super::stats::Measurements;
 
 /// The results of one case on both sides.

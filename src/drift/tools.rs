@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::provider::ToolCall;
 use crate::results::CaseResult;
 
-use super::classify::answered;
+use super::sample::answered;
 
 /// At most this many lines per case.
 const MAX_LINES: usize = 5;

@@ -12,54 +12,14 @@ use super::args::quote;
 use super::graded::Graded;
 use super::json::{self, ContainsJson, IsJson, JsonPathCheck};
 use super::overlap::Overlap;
+use super::raw::Raw;
+use super::set::set_raw;
 use super::text::{
     self, Affix, Contains, ContainsList, Count, Equals, Levenshtein, Pattern, fmt_num,
 };
 use super::tools::{ToolCallCheck, ToolCallF1};
-use super::{
-    CompiledAssertion, JudgeError, Observation, Outcome, evaluate, grade, prices, refusal,
-};
+use super::{CompiledAssertion, JudgeError, Observation, evaluate, prices, refusal};
 use crate::provider::FinishReason;
-
-/// A verdict before negation.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Raw {
-    pub(crate) pass: bool,
-    pub(crate) score: f64,
-    pub(crate) reason: String,
-    /// False when the check could not be decided (unknown cost, a transform that found
-    /// nothing): the assertion then fails whether or not it is negated.
-    pub(crate) decided: bool,
-}
-
-impl Raw {
-    pub(crate) fn pass(reason: impl Into<String>) -> Raw {
-        Raw {
-            pass: true,
-            score: 1.0,
-            reason: reason.into(),
-            decided: true,
-        }
-    }
-
-    pub(crate) fn fail(reason: impl Into<String>) -> Raw {
-        Raw {
-            pass: false,
-            score: 0.0,
-            reason: reason.into(),
-            decided: true,
-        }
-    }
-
-    pub(crate) fn undetermined(reason: impl Into<String>) -> Raw {
-        Raw {
-            pass: false,
-            score: 0.0,
-            reason: reason.into(),
-            decided: false,
-        }
-    }
-}
 
 /// What each kind precompiled.
 #[derive(Debug)]
@@ -196,59 +156,6 @@ fn usd(x: f64) -> String {
 fn eval_set(children: &[CompiledAssertion], threshold: Option<f64>, obs: &Observation<'_>) -> Raw {
     let outcomes: Vec<_> = children.iter().map(|c| evaluate(c, obs)).collect();
     set_raw(children, &outcomes, threshold)
-}
-
-/// A set's verdict from its children's outcomes (in order).
-pub(crate) fn set_raw(
-    children: &[CompiledAssertion],
-    outcomes: &[Outcome],
-    threshold: Option<f64>,
-) -> Raw {
-    let weighted: Vec<_> = children
-        .iter()
-        .zip(outcomes)
-        .map(|(c, o)| (c.spec.weight, o))
-        .collect();
-    let (pass, score) = grade(&weighted, threshold);
-    let n = outcomes.len();
-    let passed = outcomes.iter().filter(|o| o.pass).count();
-    let rule = match threshold {
-        Some(t) => format!(
-            "score {score:.2} {} threshold {}",
-            if pass { "≥" } else { "<" },
-            fmt_num(t)
-        ),
-        None => "all must pass".to_string(),
-    };
-    let mut reason = format!("{passed} of {n} assertions in the set passed ({rule})");
-    let failed: Vec<String> = children
-        .iter()
-        .zip(outcomes)
-        .filter(|(_, o)| !o.pass)
-        .take(3)
-        .map(|(c, o)| {
-            let name = format!("`{}`", c.spec.type_name());
-            // Negated reasons already start with the type name.
-            if o.reason.starts_with(&name) {
-                o.reason.clone()
-            } else {
-                format!("{name}: {}", o.reason)
-            }
-        })
-        .collect();
-    if !failed.is_empty() {
-        reason.push_str("; failed: ");
-        reason.push_str(&failed.join("; "));
-        if n - passed > failed.len() {
-            reason.push_str(&format!("; and {} more", n - passed - failed.len()));
-        }
-    }
-    Raw {
-        pass,
-        score,
-        reason,
-        decided: true,
-    }
 }
 
 /// `transform`: narrows the output before the check. A string starting with `$` is a JSONPath

@@ -9,10 +9,12 @@
 //! `similar`, `command`) go through [`start`] instead of [`evaluate`]: it returns what they need
 //! ([`Verdict`]), the runner sends it, and [`graded`] reads the reply. judge never awaits.
 //!
-//! Layout: `args` reads and checks an assertion's keys; `check` holds the compiled form of each
-//! kind (plus `transform`, `latency`, `cost`, `finish-reason`, `assert-set`); `text`, `json`,
-//! `overlap` (+ [`metrics`]), [`refusal`] and [`graded`] implement the kinds; [`prices`] is the
-//! price table. Grading prompts are the files in `prompts/graders/`, embedded at build time.
+//! Layout: `args` reads and checks an assertion's keys; `raw` is the verdict before negation
+//! that every check returns; `check` holds the compiled form of each kind (plus `transform`,
+//! `latency`, `cost`, `finish-reason`, `assert-set`, whose verdict is `set`'s); `text`, `json`,
+//! `overlap` (+ [`metrics`]), [`refusal`], `scripted` and [`graded`] implement the kinds;
+//! [`prices`] is the price table. Dependencies run one way: `check` names the kinds, the kinds
+//! never name `check` (what `graded` needs of a compiled assertion it asks this module). Grading prompts are the files in `prompts/graders/`, embedded at build time.
 //! The user-facing reference is `docs/assertions.md` (its examples are compiled by a test).
 
 mod args;
@@ -22,8 +24,10 @@ mod json;
 pub mod metrics;
 mod overlap;
 pub mod prices;
+mod raw;
 pub mod refusal;
 mod scripted;
+mod set;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -33,9 +37,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use check::{Check, Raw, Transform};
+use check::{Check, Transform};
 pub use graded::{GradeContext, Judged, Verdict};
 pub use json::FormatCheck;
+use raw::Raw;
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{FinishReason, Tool, ToolCall, Usage};
@@ -86,6 +91,23 @@ impl CompiledAssertion {
         match &self.check {
             Check::Set { children, .. } => children,
             _ => &[],
+        }
+    }
+
+    /// The compiled form of a grader, embedder or `command` assertion (`None` for other
+    /// types), for `graded`, which does not look into `Check` itself.
+    fn graded(&self) -> Option<&graded::Graded> {
+        match &self.check {
+            Check::Graded(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// A `python` assertion's verdict on its program's result (`None` for other types).
+    fn python_verdict(&self, r: &graded::CommandResult) -> Option<Raw> {
+        match &self.check {
+            Check::Script(s) if s.is_python() => Some(s.python_verdict(r)),
+            _ => None,
         }
     }
 }
@@ -475,8 +497,12 @@ pub fn start<'a>(
         Check::Graded(g) => g.start(a, &text, &obs, ctx),
         Check::Script(s) if s.is_python() => graded::python_pending(a, s.python_call(&obs, ctx)),
         Check::Script(s) => Verdict::Done(Judged::ok(conclude(a, s.eval_js(&obs, Some(ctx))))),
-        Check::Set { children, .. } => Verdict::Set(graded::SetPending::new(
+        Check::Set {
+            children,
+            threshold,
+        } => Verdict::Set(graded::SetPending::new(
             a,
+            *threshold,
             children.iter().map(|c| start(c, &obs, ctx)).collect(),
         )),
         _ => Verdict::Done(Judged::ok(conclude(a, a.check.eval(&obs)))),

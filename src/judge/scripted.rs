@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::check::Raw;
 use super::graded::{CommandCall, CommandResult, GradeContext};
+use super::raw::Raw;
 use super::{JudgeError, Observation, args};
 use crate::script::{self, Code, js, python};
 use crate::suite::model::{AssertionKind, AssertionSpec};

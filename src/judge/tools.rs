@@ -22,8 +22,8 @@ use serde_json::Value;
 
 use super::JudgeError;
 use super::args::{self, quote};
-use super::check::Raw;
 use super::json::{self, Schema, path_value_eq, short_json, violations};
+use super::raw::Raw;
 use crate::provider::{Tool, ToolCall};
 use crate::suite::model::AssertionSpec;
 

@@ -85,6 +85,8 @@ fn project() -> Project {
     let p = Project::new().env("CI", "true");
     copy_dir(&root.join("suites"), &p.path().join("suites"));
     copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    // The quickstart compares its answers with its committed snapshots.
+    copy_dir(&root.join("snapshots"), &p.path().join("snapshots"));
     p
 }
 

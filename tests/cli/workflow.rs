@@ -199,6 +199,8 @@ fn the_shard_and_merge_steps_work_as_written() {
     let p = Project::new();
     copy_dir(&root.join("suites"), &p.path().join("suites"));
     copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    // The quickstart compares its answers with its committed snapshots.
+    copy_dir(&root.join("snapshots"), &p.path().join("snapshots"));
     let step_summary = p.path().join("step-summary.md");
     let p = p
         .env("CI", "true")
@@ -300,6 +302,8 @@ fn the_compare_gate_works_as_written() {
     let p = Project::new();
     copy_dir(&root.join("suites"), &p.path().join("suites"));
     copy_dir(&root.join("fixtures"), &p.path().join("fixtures"));
+    // The quickstart compares its answers with its committed snapshots.
+    copy_dir(&root.join("snapshots"), &p.path().join("snapshots"));
     let step_summary = p.path().join("step-summary.md");
     let p = p
         .env("CI", "true")

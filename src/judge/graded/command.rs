@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::super::args::{self, quote};
-use super::super::check::Raw;
+use super::super::raw::Raw;
 use super::super::{CompileContext, JudgeError};
 use super::{Failure, GradeContext};
 use crate::provider::ErrorClass;

@@ -25,7 +25,8 @@ pub use command::{CommandCall, CommandResult, DEFAULT_TIMEOUT as DEFAULT_COMMAND
 pub(crate) use prompt::builtin as builtin_prompt;
 
 use super::args::{self, quote};
-use super::check::Raw;
+use super::raw::Raw;
+use super::set::set_raw;
 use super::text::fmt_num;
 use super::{CompileContext, CompiledAssertion, JudgeError, Observation, Outcome, conclude};
 use crate::provider::{ErrorClass, Message, Request};
@@ -186,6 +187,8 @@ pub struct Pending<'a> {
 #[derive(Debug)]
 pub struct SetPending<'a> {
     a: &'a CompiledAssertion,
+    /// The set's `threshold` (`None`: all must pass).
+    threshold: Option<f64>,
     /// The children's verdicts, in order. Resolve each, then call [`SetPending::finish`].
     pub children: Vec<Verdict<'a>>,
 }
@@ -552,7 +555,7 @@ pub fn select_best<'a>(
     obs_vars: &Vars,
     ctx: &GradeContext<'_>,
 ) -> Verdict<'a> {
-    let super::check::Check::Graded(g) = &a.check else {
+    let Some(g) = a.graded() else {
         return Verdict::Done(Judged::failed(
             a,
             Failure::new(ErrorClass::Config, "not a `select-best` assertion"),
@@ -671,23 +674,15 @@ impl<'a> Pending<'a> {
         self.a
     }
 
-    /// Continues with the reply to [`Pending::call`] (or the call's failure).
+    /// Continues with the reply to [`Pending::call`] (or the call's failure): the state, the
+    /// assertion's kind and the reply pick one step below; a state that does not fit its kind
+    /// or reply ends in the catch-all "unexpected reply".
     pub fn finish(self, reply: Result<Reply, Failure>) -> Verdict<'a> {
         let a = self.a;
-        if let (State::Python, super::check::Check::Script(s)) = (&self.state, &a.check) {
-            return match reply {
-                Ok(Reply::Command(r)) => done(a, s.python_verdict(&r)),
-                Ok(other) => Verdict::Done(Judged::failed(
-                    a,
-                    Failure::new(
-                        ErrorClass::Protocol,
-                        format!("`python` got a {}", reply_kind(&other)),
-                    ),
-                )),
-                Err(f) => Verdict::Done(Judged::failed(a, f)),
-            };
+        if let State::Python = self.state {
+            return finish_python(a, reply);
         }
-        let Some(g) = graded(a) else {
+        let Some(g) = a.graded() else {
             return Verdict::Done(Judged::failed(
                 a,
                 Failure::new(ErrorClass::Config, "not a graded assertion"),
@@ -697,247 +692,53 @@ impl<'a> Pending<'a> {
             Ok(r) => r,
             Err(f) => return Verdict::Done(Judged::failed(a, f)),
         };
-        match (self.state, reply) {
-            (State::Rubric { attempt, request }, Reply::Text(t)) => match parse::rubric(&t) {
-                Ok(v) => {
-                    let Kind::Rubric { threshold, .. } = &g.kind else {
-                        unreachable!()
-                    };
-                    let pass = v.pass && threshold.is_none_or(|th| v.score + 1e-12 >= th);
-                    let mut reason = format!("grader: {}", or_none(&v.reason));
-                    reason.push_str(&format!(" (score {})", fmt_num(v.score)));
-                    if let Some(th) = threshold
-                        && v.pass
-                        && !pass
-                    {
-                        reason.push_str(&format!(", below the threshold {}", fmt_num(*th)));
-                    }
-                    done(
-                        a,
-                        Raw {
-                            pass,
-                            score: v.score,
-                            reason,
-                            decided: true,
-                        },
-                    )
-                }
-                Err(why) => retry(
-                    a,
-                    attempt,
-                    request,
-                    &t,
-                    &why,
-                    JSON_AGAIN,
-                    |attempt, request| State::Rubric { attempt, request },
-                ),
-            },
-            (State::Factuality { attempt, request }, Reply::Text(t)) => match parse::factuality(&t)
-            {
-                Ok((c, why)) => {
-                    let Kind::Factuality {
-                        scores, threshold, ..
-                    } = &g.kind
-                    else {
-                        unreachable!()
-                    };
-                    let score = scores[c];
-                    let pass = match threshold {
-                        Some(th) => score + 1e-12 >= *th,
-                        None => score > 0.0,
-                    };
-                    let letter = ['A', 'B', 'C', 'D', 'E'][c];
-                    let mut reason = format!("grader: ({letter}) {}", FACTUALITY_CATEGORIES[c].1);
-                    if !why.is_empty() {
-                        reason.push_str(": ");
-                        reason.push_str(&why);
-                    }
-                    done(
-                        a,
-                        Raw {
-                            pass,
-                            score,
-                            reason,
-                            decided: true,
-                        },
-                    )
-                }
-                Err(why) => retry(
-                    a,
-                    attempt,
-                    request,
-                    &t,
-                    &why,
-                    JSON_AGAIN,
-                    |attempt, request| State::Factuality { attempt, request },
-                ),
-            },
-            (State::ClosedQa { attempt, request }, Reply::Text(t)) => match parse::closed_qa(&t) {
-                Ok((pass, why)) => {
-                    let verdict = if pass {
-                        "meets the criterion"
-                    } else {
-                        "does not meet the criterion"
-                    };
-                    let reason = if why.is_empty() {
-                        format!("grader: the answer {verdict}")
-                    } else {
-                        format!("grader: the answer {verdict}: {}", one_line(&why))
-                    };
-                    done(
-                        a,
-                        if pass {
-                            Raw::pass(reason)
-                        } else {
-                            Raw::fail(reason)
-                        },
-                    )
-                }
-                Err(why) => retry(
-                    a,
-                    attempt,
-                    request,
-                    &t,
-                    &why,
-                    "Reply again: reason briefly, then write Y or N alone on the last line.",
-                    |attempt, request| State::ClosedQa { attempt, request },
-                ),
-            },
+        match (self.state, &g.kind, reply) {
+            (
+                State::Rubric { attempt, request },
+                Kind::Rubric { threshold, .. },
+                Reply::Text(t),
+            ) => finish_rubric(a, *threshold, attempt, request, &t),
+            (
+                State::Factuality { attempt, request },
+                Kind::Factuality {
+                    scores, threshold, ..
+                },
+                Reply::Text(t),
+            ) => finish_factuality(a, scores, *threshold, attempt, request, &t),
+            (State::ClosedQa { attempt, request }, Kind::ClosedQa { .. }, Reply::Text(t)) => {
+                finish_closed_qa(a, attempt, request, &t)
+            }
             (
                 State::Questions {
                     attempt,
                     request,
                     query,
                 },
+                Kind::Relevance { .. },
                 Reply::Text(t),
-            ) => match parse::questions(&t) {
-                Ok(questions) => {
-                    let mut texts = Vec::with_capacity(questions.len() + 1);
-                    texts.push(query);
-                    texts.extend(questions.iter().cloned());
-                    Verdict::Need(Box::new(Pending {
-                        a,
-                        call: Call::Embed(texts),
-                        state: State::Relevance { questions },
-                    }))
-                }
-                Err(why) => retry(
-                    a,
-                    attempt,
-                    request,
-                    &t,
-                    &why,
-                    JSON_AGAIN,
-                    move |attempt, request| State::Questions {
-                        attempt,
-                        request,
-                        query: query.clone(),
-                    },
-                ),
+            ) => finish_questions(a, attempt, request, query, &t),
+            (
+                State::Relevance { questions },
+                Kind::Relevance { threshold, .. },
+                Reply::Embeddings(vs),
+            ) => finish_relevance(a, *threshold, &questions, &vs),
+            (State::Similar, Kind::Similar { refs, threshold }, Reply::Embeddings(vs)) => {
+                finish_similar(a, refs, *threshold, &vs)
+            }
+            (State::Command, Kind::Command(c), Reply::Command(r)) => match c.verdict(&r) {
+                Ok(raw) => done(a, raw),
+                Err(f) => Verdict::Done(Judged::failed(a, f)),
             },
-            (State::Relevance { questions }, Reply::Embeddings(vs)) => {
-                let Kind::Relevance { threshold, .. } = &g.kind else {
-                    unreachable!()
-                };
-                match similarities(&vs, questions.len() + 1) {
-                    Err(f) => Verdict::Done(Judged::failed(a, f)),
-                    Ok(sims) => {
-                        let mean = sims.iter().sum::<f64>() / sims.len() as f64;
-                        let score = mean.clamp(0.0, 1.0);
-                        let pass = score + 1e-12 >= *threshold;
-                        let (worst_i, worst) = sims.iter().copied().enumerate().fold(
-                            (0, f64::INFINITY),
-                            |acc, (i, s)| if s < acc.1 { (i, s) } else { acc },
-                        );
-                        let reason = format!(
-                            "mean similarity {:.2} between the question and {} question{} the answer responds to ({} threshold {}); least similar: {} ({:.2})",
-                            mean,
-                            sims.len(),
-                            if sims.len() == 1 { "" } else { "s" },
-                            if pass { "≥" } else { "<" },
-                            fmt_num(*threshold),
-                            quote(&questions[worst_i]),
-                            worst
-                        );
-                        done(
-                            a,
-                            Raw {
-                                pass,
-                                score,
-                                reason,
-                                decided: true,
-                            },
-                        )
-                    }
-                }
-            }
-            (State::Similar, Reply::Embeddings(vs)) => {
-                let Kind::Similar { refs, threshold } = &g.kind else {
-                    unreachable!()
-                };
-                match similarities(&vs, refs.len() + 1) {
-                    Err(f) => Verdict::Done(Judged::failed(a, f)),
-                    Ok(sims) => {
-                        let (best_i, best) = sims.iter().copied().enumerate().fold(
-                            (0, f64::NEG_INFINITY),
-                            |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
-                        );
-                        let pass = best + 1e-12 >= *threshold;
-                        let which = if refs.len() == 1 {
-                            "the reference".to_string()
-                        } else {
-                            format!("reference {} of {}", best_i + 1, refs.len())
-                        };
-                        let reason = format!(
-                            "cosine similarity {best:.3} with {which} ({} threshold {})",
-                            if pass { "≥" } else { "<" },
-                            fmt_num(*threshold)
-                        );
-                        done(
-                            a,
-                            Raw {
-                                pass,
-                                score: best.clamp(0.0, 1.0),
-                                reason,
-                                decided: true,
-                            },
-                        )
-                    }
-                }
-            }
-            (State::Command, Reply::Command(r)) => {
-                let Kind::Command(c) = &g.kind else {
-                    unreachable!()
-                };
-                match c.verdict(&r) {
-                    Ok(raw) => done(a, raw),
-                    Err(f) => Verdict::Done(Judged::failed(a, f)),
-                }
-            }
             (
                 State::SelectBest {
                     attempt,
                     request,
                     n,
                 },
+                Kind::SelectBest { .. },
                 Reply::Text(t),
-            ) => match parse::best(&t, n) {
-                Ok((best, reason)) => Verdict::Picked(Picked { best, reason }),
-                Err(why) => retry(
-                    a,
-                    attempt,
-                    request,
-                    &t,
-                    &why,
-                    JSON_AGAIN,
-                    move |attempt, request| State::SelectBest {
-                        attempt,
-                        request,
-                        n,
-                    },
-                ),
-            },
-            (_, other) => Verdict::Done(Judged::failed(
+            ) => finish_select_best(a, attempt, request, n, &t),
+            (_, _, other) => Verdict::Done(Judged::failed(
                 a,
                 Failure::new(
                     ErrorClass::Protocol,
@@ -948,23 +749,324 @@ impl<'a> Pending<'a> {
     }
 }
 
+/// `python`: the script's verdict from its command's result.
+fn finish_python(a: &CompiledAssertion, reply: Result<Reply, Failure>) -> Verdict<'_> {
+    match reply {
+        Ok(Reply::Command(r)) => match a.python_verdict(&r) {
+            Some(raw) => done(a, raw),
+            None => Verdict::Done(Judged::failed(
+                a,
+                Failure::new(ErrorClass::Config, "not a `python` assertion"),
+            )),
+        },
+        Ok(other) => Verdict::Done(Judged::failed(
+            a,
+            Failure::new(
+                ErrorClass::Protocol,
+                format!("`python` got a {}", reply_kind(&other)),
+            ),
+        )),
+        Err(f) => Verdict::Done(Judged::failed(a, f)),
+    }
+}
+
+/// `llm-rubric`: the grader's pass and score, held to `threshold` when there is one.
+fn finish_rubric<'a>(
+    a: &'a CompiledAssertion,
+    threshold: Option<f64>,
+    attempt: u8,
+    request: Request,
+    text: &str,
+) -> Verdict<'a> {
+    let v = match parse::rubric(text) {
+        Ok(v) => v,
+        Err(why) => {
+            return retry(
+                a,
+                attempt,
+                request,
+                text,
+                &why,
+                JSON_AGAIN,
+                |attempt, request| State::Rubric { attempt, request },
+            );
+        }
+    };
+    let pass = v.pass && threshold.is_none_or(|th| v.score + 1e-12 >= th);
+    let mut reason = format!("grader: {}", or_none(&v.reason));
+    reason.push_str(&format!(" (score {})", fmt_num(v.score)));
+    if let Some(th) = threshold
+        && v.pass
+        && !pass
+    {
+        reason.push_str(&format!(", below the threshold {}", fmt_num(th)));
+    }
+    done(
+        a,
+        Raw {
+            pass,
+            score: v.score,
+            reason,
+            decided: true,
+        },
+    )
+}
+
+/// `factuality`: the category the grader chose, scored by `scores`.
+fn finish_factuality<'a>(
+    a: &'a CompiledAssertion,
+    scores: &[f64; 5],
+    threshold: Option<f64>,
+    attempt: u8,
+    request: Request,
+    text: &str,
+) -> Verdict<'a> {
+    let (c, why) = match parse::factuality(text) {
+        Ok(x) => x,
+        Err(why) => {
+            return retry(
+                a,
+                attempt,
+                request,
+                text,
+                &why,
+                JSON_AGAIN,
+                |attempt, request| State::Factuality { attempt, request },
+            );
+        }
+    };
+    let score = scores[c];
+    let pass = match threshold {
+        Some(th) => score + 1e-12 >= th,
+        None => score > 0.0,
+    };
+    let letter = ['A', 'B', 'C', 'D', 'E'][c];
+    let mut reason = format!("grader: ({letter}) {}", FACTUALITY_CATEGORIES[c].1);
+    if !why.is_empty() {
+        reason.push_str(": ");
+        reason.push_str(&why);
+    }
+    done(
+        a,
+        Raw {
+            pass,
+            score,
+            reason,
+            decided: true,
+        },
+    )
+}
+
+/// `model-graded-closedqa`: the grader's Y or N.
+fn finish_closed_qa<'a>(
+    a: &'a CompiledAssertion,
+    attempt: u8,
+    request: Request,
+    text: &str,
+) -> Verdict<'a> {
+    let (pass, why) = match parse::closed_qa(text) {
+        Ok(x) => x,
+        Err(why) => {
+            return retry(
+                a,
+                attempt,
+                request,
+                text,
+                &why,
+                "Reply again: reason briefly, then write Y or N alone on the last line.",
+                |attempt, request| State::ClosedQa { attempt, request },
+            );
+        }
+    };
+    let verdict = if pass {
+        "meets the criterion"
+    } else {
+        "does not meet the criterion"
+    };
+    let reason = if why.is_empty() {
+        format!("grader: the answer {verdict}")
+    } else {
+        format!("grader: the answer {verdict}: {}", one_line(&why))
+    };
+    done(
+        a,
+        if pass {
+            Raw::pass(reason)
+        } else {
+            Raw::fail(reason)
+        },
+    )
+}
+
+/// `answer-relevance`, first step: the grader's questions, then a call to embed them with the
+/// query.
+fn finish_questions<'a>(
+    a: &'a CompiledAssertion,
+    attempt: u8,
+    request: Request,
+    query: String,
+    text: &str,
+) -> Verdict<'a> {
+    match parse::questions(text) {
+        Ok(questions) => {
+            let mut texts = Vec::with_capacity(questions.len() + 1);
+            texts.push(query);
+            texts.extend(questions.iter().cloned());
+            Verdict::Need(Box::new(Pending {
+                a,
+                call: Call::Embed(texts),
+                state: State::Relevance { questions },
+            }))
+        }
+        Err(why) => retry(
+            a,
+            attempt,
+            request,
+            text,
+            &why,
+            JSON_AGAIN,
+            move |attempt, request| State::Questions {
+                attempt,
+                request,
+                query: query.clone(),
+            },
+        ),
+    }
+}
+
+/// `answer-relevance`, second step: the mean similarity of the query with the questions.
+fn finish_relevance<'a>(
+    a: &'a CompiledAssertion,
+    threshold: f64,
+    questions: &[String],
+    vs: &[Vec<f64>],
+) -> Verdict<'a> {
+    let sims = match similarities(vs, questions.len() + 1) {
+        Ok(sims) => sims,
+        Err(f) => return Verdict::Done(Judged::failed(a, f)),
+    };
+    let mean = sims.iter().sum::<f64>() / sims.len() as f64;
+    let score = mean.clamp(0.0, 1.0);
+    let pass = score + 1e-12 >= threshold;
+    let (worst_i, worst) =
+        sims.iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |acc, (i, s)| {
+                    if s < acc.1 { (i, s) } else { acc }
+                },
+            );
+    let reason = format!(
+        "mean similarity {:.2} between the question and {} question{} the answer responds to ({} threshold {}); least similar: {} ({:.2})",
+        mean,
+        sims.len(),
+        if sims.len() == 1 { "" } else { "s" },
+        if pass { "≥" } else { "<" },
+        fmt_num(threshold),
+        quote(&questions[worst_i]),
+        worst
+    );
+    done(
+        a,
+        Raw {
+            pass,
+            score,
+            reason,
+            decided: true,
+        },
+    )
+}
+
+/// `similar`: the best cosine similarity of the answer with a reference.
+fn finish_similar<'a>(
+    a: &'a CompiledAssertion,
+    refs: &[String],
+    threshold: f64,
+    vs: &[Vec<f64>],
+) -> Verdict<'a> {
+    let sims = match similarities(vs, refs.len() + 1) {
+        Ok(sims) => sims,
+        Err(f) => return Verdict::Done(Judged::failed(a, f)),
+    };
+    let (best_i, best) =
+        sims.iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |acc, (i, s)| {
+                    if s > acc.1 { (i, s) } else { acc }
+                },
+            );
+    let pass = best + 1e-12 >= threshold;
+    let which = if refs.len() == 1 {
+        "the reference".to_string()
+    } else {
+        format!("reference {} of {}", best_i + 1, refs.len())
+    };
+    let reason = format!(
+        "cosine similarity {best:.3} with {which} ({} threshold {})",
+        if pass { "≥" } else { "<" },
+        fmt_num(threshold)
+    );
+    done(
+        a,
+        Raw {
+            pass,
+            score: best.clamp(0.0, 1.0),
+            reason,
+            decided: true,
+        },
+    )
+}
+
+/// `select-best`: the answer the grader picked, out of `n`.
+fn finish_select_best<'a>(
+    a: &'a CompiledAssertion,
+    attempt: u8,
+    request: Request,
+    n: usize,
+    text: &str,
+) -> Verdict<'a> {
+    match parse::best(text, n) {
+        Ok((best, reason)) => Verdict::Picked(Picked { best, reason }),
+        Err(why) => retry(
+            a,
+            attempt,
+            request,
+            text,
+            &why,
+            JSON_AGAIN,
+            move |attempt, request| State::SelectBest {
+                attempt,
+                request,
+                n,
+            },
+        ),
+    }
+}
+
 impl<'a> SetPending<'a> {
-    pub(crate) fn new(a: &'a CompiledAssertion, children: Vec<Verdict<'a>>) -> Self {
-        SetPending { a, children }
+    pub(crate) fn new(
+        a: &'a CompiledAssertion,
+        threshold: Option<f64>,
+        children: Vec<Verdict<'a>>,
+    ) -> Self {
+        SetPending {
+            a,
+            threshold,
+            children,
+        }
     }
 
     /// The set's result from its children's, in order.
     pub fn finish(self, children: Vec<Judged>) -> Judged {
         let a = self.a;
-        let super::check::Check::Set {
-            children: specs,
-            threshold,
-        } = &a.check
-        else {
-            return Judged::failed(a, Failure::new(ErrorClass::Config, "not an `assert-set`"));
-        };
+        let specs = a.children();
         let outcomes: Vec<Outcome> = children.iter().map(|j| j.outcome.clone()).collect();
-        let raw = super::check::set_raw(specs, &outcomes, *threshold);
+        let raw = set_raw(specs, &outcomes, self.threshold);
         let failure = specs
             .iter()
             .zip(&children)
@@ -978,13 +1080,6 @@ impl<'a> SetPending<'a> {
 }
 
 const JSON_AGAIN: &str = "Reply again with only the JSON object described above.";
-
-fn graded(a: &CompiledAssertion) -> Option<&Graded> {
-    match &a.check {
-        super::check::Check::Graded(g) => Some(g),
-        _ => None,
-    }
-}
 
 fn done(a: &CompiledAssertion, raw: Raw) -> Verdict<'_> {
     Verdict::Done(Judged::ok(conclude(a, raw)))
