@@ -611,6 +611,24 @@ impl LifecycleCheck {
     }
 }
 
+/// What every step of planning one suite reads: the suite, the options, and what
+/// [`plan_suite`] settles before the first step (mode, environment, cassette folder, model
+/// table).
+struct SuiteContext<'a> {
+    suite: &'a Suite,
+    opts: &'a PlanOptions,
+    file: &'a Path,
+    mode: Mode,
+    env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    cassette_root: &'a Path,
+    lifecycle: &'a LifecycleCheck,
+}
+
+/// One suite's plan, in steps whose diagnostics come in this order: the cases' variable
+/// transforms, the `-p` selection, the model table's date, each provider
+/// ([`plan_provider`]), the prompts' templates ([`compile_templates`]), each case
+/// ([`render_cases`], then [`plan_case`]), the empty filter, `select-best` groups, the helper
+/// providers (graders, embedders) and the format checks. `None` when any step found an error.
 fn plan_suite(
     mut suite: Suite,
     opts: &PlanOptions,
@@ -621,148 +639,26 @@ fn plan_suite(
     let mode = opts.mode.or(suite.options.mode).unwrap_or_default();
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
 
-    // Providers: selection, then build.
-    let mut selected: Vec<&ProviderSpec> = suite
-        .providers
-        .iter()
-        .filter(|p| {
-            opts.providers.is_empty() || opts.providers.iter().any(|f| f == &p.label || f == &p.id)
-        })
-        .collect();
-    if selected.is_empty() && !opts.providers.is_empty() {
-        let known: Vec<&str> = suite.providers.iter().map(|p| p.label.as_str()).collect();
-        let wanted = opts.providers.join(", ");
-        let mut d = Diagnostic::error(
-            &file,
-            "providers",
-            format!("no provider matches `-p {wanted}`"),
-        );
-        d.help = Some(format!("providers in this suite: {}", known.join(", ")));
-        diags.push(d);
-        selected.clear();
-    }
+    let selected = select_providers(&suite, opts, &file, diags);
     let env = opts.env.clone();
     let env_fn = move |k: &str| env(k);
     let cassette_root = cassette_root(&suite, opts);
     let lifecycle = lifecycle_check(&file, opts, &env_fn, diags);
-    let mut providers = Vec::with_capacity(selected.len());
-    for spec in selected {
-        let ctx = BuildContext {
-            mode: if opts.require_keys {
-                mode
-            } else {
-                Mode::Replay
-            },
-            env: &env_fn,
-            suite_dir: &suite.dir,
-            suite_name: &suite.name,
-            for_run: opts.require_keys,
-        };
-        match build_provider(spec, &ctx) {
-            Ok(built) => {
-                if let crate::provider::ids::IdForm::Mapped { note, .. } =
-                    crate::provider::ids::promptfoo_form(&spec.id, crate::provider::ids::Role::Chat)
-                {
-                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
-                }
-                if let Some(note) = crate::provider::endpoint::root_from_env(spec, &ctx) {
-                    diags.push(Diagnostic::note(&file, &spec.yaml_path, note));
-                }
-                for w in built.protocol.warnings() {
-                    diags.push(Diagnostic::warning(&file, &spec.yaml_path, w));
-                }
-                diags.extend(lifecycle.diagnostic(&file, spec, "provider"));
-                if !opts.require_keys && mode != Mode::Replay {
-                    // validate: keys are a run-time need; say so without failing.
-                    let live_ctx = BuildContext {
-                        mode: Mode::Live,
-                        ..ctx
-                    };
-                    if let Err(e) = build_provider(spec, &live_ctx)
-                        && e.missing_credentials
-                    {
-                        let mut d = Diagnostic::warning(&file, &spec.yaml_path, e.message);
-                        d.help = e.help;
-                        diags.push(d);
-                    }
-                }
-                let cassette_path = built.cassette.clone().unwrap_or_else(|| {
-                    cassette_root
-                        .join(&suite.name)
-                        .join(format!("{}.yaml", slug(&spec.label)))
-                });
-                if mode == Mode::Replay && built.cassette.is_none() && !cassette_path.exists() {
-                    diags.push(
-                        Diagnostic::error(
-                            &file,
-                            &spec.yaml_path,
-                            format!(
-                                "replay mode needs a cassette for provider `{}`, and `{}` does not exist",
-                                spec.label,
-                                cassette_path.display()
-                            ),
-                        )
-                        .with_help("record one with `--mode record` (needs the provider's key), or use `--mode live`"),
-                    );
-                }
-                let transform = compile_transform(
-                    spec.config.transform.as_ref(),
-                    &suite.dir,
-                    &file,
-                    &format!("{}.config.transform", spec.yaml_path),
-                    diags,
-                );
-                let stream = streams(spec, &built, opts.stream, &file, diags);
-                providers.push(PlannedProvider {
-                    spec: spec.clone(),
-                    built,
-                    cassette_path,
-                    transform,
-                    stream,
-                });
-            }
-            Err(e) => {
-                // Every problem the check found (each unknown config key), each on its own.
-                for e in e.all() {
-                    let path = match &e.at {
-                        Some(at) => format!("{}.{at}", spec.yaml_path),
-                        None => spec.yaml_path.clone(),
-                    };
-                    let mut d = Diagnostic::error(&file, path, e.message);
-                    d.help = e.help;
-                    diags.push(d);
-                }
-            }
-        }
-    }
+    let cx = SuiteContext {
+        suite: &suite,
+        opts,
+        file: &file,
+        mode,
+        env: &env_fn,
+        cassette_root: &cassette_root,
+        lifecycle: &lifecycle,
+    };
+    let providers: Vec<PlannedProvider> = selected
+        .into_iter()
+        .filter_map(|spec| plan_provider(&cx, spec, diags))
+        .collect();
 
-    // Templates, compiled once.
-    let mut templates = Templates::new();
-    let mut prompt_ok = vec![true; suite.prompts.len()];
-    for (pi, prompt) in suite.prompts.iter().enumerate() {
-        for (mi, m) in prompt.messages.iter().enumerate() {
-            if let Some(d) = compile_call_templates(&mut templates, pi, mi, prompt, &file) {
-                prompt_ok[pi] = false;
-                diags.push(d);
-            }
-            if let Some(d) = compile_image_templates(&mut templates, pi, mi, prompt, &file) {
-                prompt_ok[pi] = false;
-                diags.push(d);
-            }
-            if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
-                prompt_ok[pi] = false;
-                let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
-                    prompt.yaml_path.clone()
-                } else {
-                    format!("{}.messages[{mi}].content", prompt.yaml_path)
-                };
-                diags.push(
-                    Diagnostic::error(&file, at, format!("prompt `{}` has a {e}", prompt.label))
-                        .with_help("template syntax is Jinja (minijinja): `{{ var }}`; write a literal `{{` as `{{ '{{' }}`"),
-                );
-            }
-        }
-    }
+    let (templates, prompt_ok) = compile_templates(&suite, &file, diags);
     let prompt_labels: Vec<String> = suite.prompts.iter().map(|p| p.label.clone()).collect();
     let prompt_settings: Vec<PromptSettings> = suite
         .prompts
@@ -774,126 +670,13 @@ fn plan_suite(
         .iter()
         .map(|p| providers.iter().any(|pp| p.applies_to(&pp.spec)))
         .collect();
-
-    // Cases: selection, rendering, assertion compilation.
-    let ctx = CompileContext {
-        dir: &suite.dir,
-        files: &suite.files,
-        grader_prompts: Some(&suite.options.grader_prompts),
-    };
-    let mut shared = shared::SharedAssertions::default();
-    // Sized once: a dataset of a million rows would otherwise leave up to half this vector
-    // unused after its last doubling.
-    let mut cases = Vec::with_capacity(suite.cases.len());
-    let selected = |case: &Case| case_selected(opts, case);
-    // Rendering every case's prompts is most of planning a large suite: it runs on rayon's
-    // threads (in case order; the loop below reads the texts and reports errors in order).
-    let names: Vec<Vec<String>> = suite
-        .prompts
+    let usable: Vec<bool> = prompt_ok
         .iter()
-        .enumerate()
-        .map(|(pi, p)| {
-            (0..p.messages.len())
-                .map(|mi| template_name(pi, mi))
-                .collect()
-        })
+        .zip(&applicable)
+        .map(|(o, a)| *o && *a)
         .collect();
-    let renders: Vec<Vec<Vec<Result<String, TemplateError>>>> = {
-        use rayon::prelude::*;
-        suite
-            .cases
-            .par_iter()
-            .with_min_len(256)
-            .map(|case| {
-                if !selected(case) {
-                    return Vec::new();
-                }
-                names
-                    .iter()
-                    .enumerate()
-                    .map(|(pi, names)| {
-                        if !prompt_ok[pi] || !applicable[pi] {
-                            return Vec::new();
-                        }
-                        let mut texts = Vec::with_capacity(names.len());
-                        for name in names {
-                            let text = templates.render(name, &case.vars);
-                            let failed = text.is_err();
-                            texts.push(text);
-                            if failed {
-                                break;
-                            }
-                        }
-                        texts
-                    })
-                    .collect()
-            })
-            .collect()
-    };
-    let mut assembler = Assembler {
-        templates: &templates,
-        suite_file: &file,
-        suite_dir: &suite.dir,
-        files: &suite.files,
-        images: HashMap::new(),
-    };
-    for ((ci, case), mut case_renders) in suite.cases.iter().enumerate().zip(renders) {
-        if !selected(case) {
-            continue;
-        }
-        let (case_file, case_path) = case_location(&suite, case);
-        let mut prompts = Vec::with_capacity(suite.prompts.len());
-        for (pi, prompt) in suite.prompts.iter().enumerate() {
-            if !prompt_ok[pi] || !applicable[pi] {
-                prompts.push(None);
-                continue;
-            }
-            let texts = std::mem::take(&mut case_renders[pi]);
-            let site = CaseSite {
-                case,
-                file: &case_file,
-                path: &case_path,
-            };
-            prompts.push(assembler.assemble(pi, prompt, texts, &site, diags));
-        }
-        let mut assertions = Vec::with_capacity(case.assert.len());
-        for spec in &case.assert {
-            if let Some(a) = compile_assertion(spec, case, &ctx, &mut shared, &case_file, diags) {
-                assertions.push(a);
-            }
-        }
-        let repeat = opts
-            .repeat
-            .or(case.repeat)
-            .or(suite.options.repeat)
-            .unwrap_or(1)
-            .max(1);
-        let transform = compile_transform(
-            case.transform.as_ref(),
-            &suite.dir,
-            &case_file,
-            &format!("{case_path}.transform"),
-            diags,
-        );
-        cases.push(PlannedCase {
-            index: ci,
-            prompts,
-            assertions,
-            repeat,
-            transform,
-        });
-    }
-    if !suite.cases.is_empty()
-        && cases.is_empty()
-        && (opts.filter.is_some() || !opts.tags.is_empty())
-    {
-        diags.push(Diagnostic::warning(
-            &file,
-            "cases",
-            "no case matches the filter",
-        ));
-    }
-    cases.shrink_to_fit();
+
+    let cases = plan_cases(&cx, &templates, &usable, diags);
     check_select_best(&suite, &providers, &cases, diags);
     let helpers = helpers::plan_helpers(
         &helpers::HelperContext {
@@ -922,6 +705,362 @@ fn plan_suite(
         prompt_settings,
         helpers,
     })
+}
+
+/// The providers `-p` selects (all without `-p`); an error naming the suite's providers when
+/// `-p` matches none.
+fn select_providers<'s>(
+    suite: &'s Suite,
+    opts: &PlanOptions,
+    file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<&'s ProviderSpec> {
+    let selected: Vec<&ProviderSpec> = suite
+        .providers
+        .iter()
+        .filter(|p| {
+            opts.providers.is_empty() || opts.providers.iter().any(|f| f == &p.label || f == &p.id)
+        })
+        .collect();
+    if selected.is_empty() && !opts.providers.is_empty() {
+        let known: Vec<&str> = suite.providers.iter().map(|p| p.label.as_str()).collect();
+        let wanted = opts.providers.join(", ");
+        let mut d = Diagnostic::error(
+            file,
+            "providers",
+            format!("no provider matches `-p {wanted}`"),
+        );
+        d.help = Some(format!("providers in this suite: {}", known.join(", ")));
+        diags.push(d);
+    }
+    selected
+}
+
+/// One selected provider: built, with its notes and warnings (id mapping, endpoint from the
+/// environment, protocol, model table, a key `validate` finds missing), its cassette, response
+/// transform and streaming. `None` (and each problem as an error) when it does not build.
+fn plan_provider(
+    cx: &SuiteContext<'_>,
+    spec: &ProviderSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PlannedProvider> {
+    let (suite, opts, file, mode) = (cx.suite, cx.opts, cx.file, cx.mode);
+    let ctx = BuildContext {
+        mode: if opts.require_keys {
+            mode
+        } else {
+            Mode::Replay
+        },
+        env: cx.env,
+        suite_dir: &suite.dir,
+        suite_name: &suite.name,
+        for_run: opts.require_keys,
+    };
+    let built = match build_provider(spec, &ctx) {
+        Ok(built) => built,
+        Err(e) => {
+            // Every problem the check found (each unknown config key), each on its own.
+            for e in e.all() {
+                let path = match &e.at {
+                    Some(at) => format!("{}.{at}", spec.yaml_path),
+                    None => spec.yaml_path.clone(),
+                };
+                let mut d = Diagnostic::error(file, path, e.message);
+                d.help = e.help;
+                diags.push(d);
+            }
+            return None;
+        }
+    };
+    if let crate::provider::ids::IdForm::Mapped { note, .. } =
+        crate::provider::ids::promptfoo_form(&spec.id, crate::provider::ids::Role::Chat)
+    {
+        diags.push(Diagnostic::note(file, &spec.yaml_path, note));
+    }
+    if let Some(note) = crate::provider::endpoint::root_from_env(spec, &ctx) {
+        diags.push(Diagnostic::note(file, &spec.yaml_path, note));
+    }
+    for w in built.protocol.warnings() {
+        diags.push(Diagnostic::warning(file, &spec.yaml_path, w));
+    }
+    diags.extend(cx.lifecycle.diagnostic(file, spec, "provider"));
+    if !opts.require_keys && mode != Mode::Replay {
+        // validate: keys are a run-time need; say so without failing.
+        let live_ctx = BuildContext {
+            mode: Mode::Live,
+            ..ctx
+        };
+        if let Err(e) = build_provider(spec, &live_ctx)
+            && e.missing_credentials
+        {
+            let mut d = Diagnostic::warning(file, &spec.yaml_path, e.message);
+            d.help = e.help;
+            diags.push(d);
+        }
+    }
+    let cassette_path = provider_cassette(cx, spec, &built, diags);
+    let transform = compile_transform(
+        spec.config.transform.as_ref(),
+        &suite.dir,
+        file,
+        &format!("{}.config.transform", spec.yaml_path),
+        diags,
+    );
+    let stream = streams(spec, &built, opts.stream, file, diags);
+    Some(PlannedProvider {
+        spec: spec.clone(),
+        built,
+        cassette_path,
+        transform,
+        stream,
+    })
+}
+
+/// Where a provider's cassette lives (its own `cassette:`, else under the cassette folder);
+/// an error in replay mode when that file does not exist.
+fn provider_cassette(
+    cx: &SuiteContext<'_>,
+    spec: &ProviderSpec,
+    built: &BuiltProvider,
+    diags: &mut Vec<Diagnostic>,
+) -> PathBuf {
+    let cassette_path = built.cassette.clone().unwrap_or_else(|| {
+        cx.cassette_root
+            .join(&cx.suite.name)
+            .join(format!("{}.yaml", slug(&spec.label)))
+    });
+    if cx.mode == Mode::Replay && built.cassette.is_none() && !cassette_path.exists() {
+        diags.push(
+            Diagnostic::error(
+                cx.file,
+                &spec.yaml_path,
+                format!(
+                    "replay mode needs a cassette for provider `{}`, and `{}` does not exist",
+                    spec.label,
+                    cassette_path.display()
+                ),
+            )
+            .with_help(
+                "record one with `--mode record` (needs the provider's key), or use `--mode live`",
+            ),
+        );
+    }
+    cassette_path
+}
+
+/// Every prompt's templates (message texts, tool-call arguments, image references), compiled
+/// once; with, per prompt, whether all of its templates compiled.
+fn compile_templates(
+    suite: &Suite,
+    file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> (Templates, Vec<bool>) {
+    let mut templates = Templates::new();
+    let mut prompt_ok = vec![true; suite.prompts.len()];
+    for (pi, prompt) in suite.prompts.iter().enumerate() {
+        for (mi, m) in prompt.messages.iter().enumerate() {
+            if let Some(d) = compile_call_templates(&mut templates, pi, mi, prompt, file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
+            if let Some(d) = compile_image_templates(&mut templates, pi, mi, prompt, file) {
+                prompt_ok[pi] = false;
+                diags.push(d);
+            }
+            if let Err(e) = templates.add(&template_name(pi, mi), &m.content) {
+                prompt_ok[pi] = false;
+                let at = if prompt.messages.len() == 1 && prompt.yaml_path.ends_with(']') {
+                    prompt.yaml_path.clone()
+                } else {
+                    format!("{}.messages[{mi}].content", prompt.yaml_path)
+                };
+                diags.push(
+                    Diagnostic::error(file, at, format!("prompt `{}` has a {e}", prompt.label))
+                        .with_help("template syntax is Jinja (minijinja): `{{ var }}`; write a literal `{{` as `{{ '{{' }}`"),
+                );
+            }
+        }
+    }
+    (templates, prompt_ok)
+}
+
+/// One case's rendered message texts, per prompt, per message (empty for a prompt not
+/// `usable`; stopping at a message that fails to render).
+type CaseRenders = Vec<Vec<Result<String, TemplateError>>>;
+
+/// The selected cases, each planned in case order: prompts assembled, assertions compiled
+/// (shared when written once), repeat and transform settled; a warning when a filter left
+/// no case.
+fn plan_cases(
+    cx: &SuiteContext<'_>,
+    templates: &Templates,
+    usable: &[bool],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<PlannedCase> {
+    let (suite, opts) = (cx.suite, cx.opts);
+    let compile = CompileContext {
+        dir: &suite.dir,
+        files: &suite.files,
+        grader_prompts: Some(&suite.options.grader_prompts),
+    };
+    let mut shared = shared::SharedAssertions::default();
+    // Sized once: a dataset of a million rows would otherwise leave up to half this vector
+    // unused after its last doubling.
+    let mut cases = Vec::with_capacity(suite.cases.len());
+    let renders = render_cases(suite, opts, templates, usable);
+    let mut assembler = Assembler {
+        templates,
+        suite_file: cx.file,
+        suite_dir: &suite.dir,
+        files: &suite.files,
+        images: HashMap::new(),
+    };
+    for ((ci, case), case_renders) in suite.cases.iter().enumerate().zip(renders) {
+        if !case_selected(opts, case) {
+            continue;
+        }
+        let mut case_cx = CaseContext {
+            assembler: &mut assembler,
+            compile: &compile,
+            shared: &mut shared,
+            usable,
+        };
+        cases.push(plan_case(cx, &mut case_cx, ci, case, case_renders, diags));
+    }
+    if !suite.cases.is_empty()
+        && cases.is_empty()
+        && (opts.filter.is_some() || !opts.tags.is_empty())
+    {
+        diags.push(Diagnostic::warning(
+            cx.file,
+            "cases",
+            "no case matches the filter",
+        ));
+    }
+    cases.shrink_to_fit();
+    cases
+}
+
+/// Every selected case's message texts. Rendering is most of planning a large suite: it runs
+/// on rayon's threads, in case order ([`plan_cases`] reads the texts and reports errors in
+/// order).
+fn render_cases(
+    suite: &Suite,
+    opts: &PlanOptions,
+    templates: &Templates,
+    usable: &[bool],
+) -> Vec<CaseRenders> {
+    use rayon::prelude::*;
+    let names: Vec<Vec<String>> = suite
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            (0..p.messages.len())
+                .map(|mi| template_name(pi, mi))
+                .collect()
+        })
+        .collect();
+    suite
+        .cases
+        .par_iter()
+        .with_min_len(256)
+        .map(|case| {
+            if !case_selected(opts, case) {
+                return Vec::new();
+            }
+            names
+                .iter()
+                .enumerate()
+                .map(|(pi, names)| {
+                    if !usable[pi] {
+                        return Vec::new();
+                    }
+                    let mut texts = Vec::with_capacity(names.len());
+                    for name in names {
+                        let text = templates.render(name, &case.vars);
+                        let failed = text.is_err();
+                        texts.push(text);
+                        if failed {
+                            break;
+                        }
+                    }
+                    texts
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What [`plan_case`] carries from one case to the next: the image cache, the assertion
+/// compiler's context and the assertions already compiled.
+struct CaseContext<'a, 'b> {
+    assembler: &'a mut Assembler<'b>,
+    compile: &'a CompileContext<'b>,
+    shared: &'a mut shared::SharedAssertions,
+    usable: &'a [bool],
+}
+
+/// One selected case: its prompts assembled from `renders` (`None` for a prompt not usable),
+/// its assertions compiled, its repeat count and its transform.
+fn plan_case(
+    cx: &SuiteContext<'_>,
+    case_cx: &mut CaseContext<'_, '_>,
+    index: usize,
+    case: &Case,
+    mut renders: CaseRenders,
+    diags: &mut Vec<Diagnostic>,
+) -> PlannedCase {
+    let suite = cx.suite;
+    let (case_file, case_path) = case_location(suite, case);
+    let mut prompts = Vec::with_capacity(suite.prompts.len());
+    for (pi, prompt) in suite.prompts.iter().enumerate() {
+        if !case_cx.usable[pi] {
+            prompts.push(None);
+            continue;
+        }
+        let texts = std::mem::take(&mut renders[pi]);
+        let site = CaseSite {
+            case,
+            file: &case_file,
+            path: &case_path,
+        };
+        prompts.push(case_cx.assembler.assemble(pi, prompt, texts, &site, diags));
+    }
+    let mut assertions = Vec::with_capacity(case.assert.len());
+    for spec in &case.assert {
+        if let Some(a) = compile_assertion(
+            spec,
+            case,
+            case_cx.compile,
+            case_cx.shared,
+            &case_file,
+            diags,
+        ) {
+            assertions.push(a);
+        }
+    }
+    let repeat = cx
+        .opts
+        .repeat
+        .or(case.repeat)
+        .or(suite.options.repeat)
+        .unwrap_or(1)
+        .max(1);
+    let transform = compile_transform(
+        case.transform.as_ref(),
+        &suite.dir,
+        &case_file,
+        &format!("{case_path}.transform"),
+        diags,
+    );
+    PlannedCase {
+        index,
+        prompts,
+        assertions,
+        repeat,
+        transform,
+    }
 }
 
 /// The check of each (provider, prompt)'s answers against the format its requests ask for:
