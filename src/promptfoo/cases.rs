@@ -2,8 +2,6 @@
 //! columns, YAML, JSON, JSONL) and globs, `vars` from files, `defaultTest`, `scenarios`, var
 //! arrays expanded into one case per value, and test `options`.
 
-use std::path::Path;
-
 use serde_json::{Map, Value, json};
 
 use super::convert::Conv;
@@ -340,12 +338,7 @@ impl Conv<'_> {
             return Vec::new();
         };
         let (file_part, function) = crate::script::split_function(rel);
-        if function.is_some()
-            || matches!(
-                files::ext(Path::new(file_part)).as_str(),
-                "js" | "ts" | "py" | "mjs" | "cjs"
-            )
-        {
+        if function.is_some() || files::is_script(file_part) {
             self.unsupported(
                 &origin,
                 "test generator script",
@@ -354,22 +347,8 @@ impl Conv<'_> {
             );
             return Vec::new();
         }
-        let paths = match files::expand(&self.dir, file_part) {
-            Ok(p) => p,
-            Err(e) => {
-                self.error(at, e, None);
-                return Vec::new();
-            }
-        };
         let mut out = Vec::new();
-        for path in paths {
-            let text = match files::read(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.error(at, e, None);
-                    continue;
-                }
-            };
+        for (path, text) in self.read_matching(at, file_part) {
             match files::ext(&path).as_str() {
                 "csv" => match files::csv_rows(&path, &text) {
                     Ok(rows) => {

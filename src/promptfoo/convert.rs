@@ -128,6 +128,30 @@ impl<'a> Conv<'a> {
         }
     }
 
+    /// Every file `file_part` names (a path or a glob, from the config's folder), read; a
+    /// pattern that matches nothing or a file that cannot be read is an error at `at`.
+    pub(crate) fn read_matching(
+        &mut self,
+        at: &str,
+        file_part: &str,
+    ) -> Vec<(std::path::PathBuf, String)> {
+        let paths = match super::files::expand(&self.dir, file_part) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(at, e, None);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            match super::files::read(&path) {
+                Ok(text) => out.push((path, text)),
+                Err(e) => self.error(at, e, None),
+            }
+        }
+        out
+    }
+
     /// "promptfoo's `what` is not supported": an error naming what to do instead and the
     /// migration doc's section.
     pub(crate) fn unsupported(

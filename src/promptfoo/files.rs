@@ -124,6 +124,14 @@ pub(crate) fn names_a_file(dir: &Path, s: &str) -> bool {
 }
 
 /// Lower-case extension.
+/// A file promptfoo would run rather than read (JavaScript, TypeScript or Python).
+pub(crate) fn is_script(file: &str) -> bool {
+    matches!(
+        ext(Path::new(file)).as_str(),
+        "js" | "cjs" | "mjs" | "ts" | "py"
+    )
+}
+
 pub(crate) fn ext(p: &Path) -> String {
     p.extension()
         .and_then(|e| e.to_str())

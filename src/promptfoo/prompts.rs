@@ -116,12 +116,7 @@ impl Conv<'_> {
         };
         let (file_part, function) = crate::script::split_function(rel);
         let origin = self.here(at);
-        if function.is_some()
-            || matches!(
-                files::ext(Path::new(file_part)).as_str(),
-                "js" | "cjs" | "mjs" | "ts" | "py"
-            )
-        {
+        if function.is_some() || files::is_script(file_part) {
             self.unsupported(
                 &origin,
                 "prompt function (a .js/.ts/.py file that builds the prompt)",
@@ -130,22 +125,8 @@ impl Conv<'_> {
             );
             return Vec::new();
         }
-        let paths = match files::expand(&self.dir, file_part) {
-            Ok(p) => p,
-            Err(e) => {
-                self.error(at, e, None);
-                return Vec::new();
-            }
-        };
         let mut out = Vec::new();
-        for path in paths {
-            let text = match files::read(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.error(at, e, None);
-                    continue;
-                }
-            };
+        for (path, text) in self.read_matching(at, file_part) {
             let mut found = self.prompt_file(at, &path, &text);
             let n = found.len();
             for (k, p) in found.iter_mut().enumerate() {
