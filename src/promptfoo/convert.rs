@@ -45,6 +45,9 @@ pub(crate) struct Conv<'a> {
     /// Where the native suite is loaded from (or written to): paths written into it are
     /// relative to this.
     pub out_dir: PathBuf,
+    /// The file rules the prompt and test files it reads obey (those of a native suite:
+    /// inside the project unless allowed, regular files, bounded in size).
+    pub access: crate::suite::files::FileAccess,
     source: &'a str,
     index: Option<YamlIndex>,
     /// Other YAML files' sources, for locating their diagnostics.
@@ -128,8 +131,9 @@ impl<'a> Conv<'a> {
         }
     }
 
-    /// Every file `file_part` names (a path or a glob, from the config's folder), read; a
-    /// pattern that matches nothing or a file that cannot be read is an error at `at`.
+    /// Every file `file_part` names (a path or a glob, from the config's folder), read under
+    /// the suite file rules; a pattern that matches nothing, a file outside the project (unless
+    /// allowed) or one that cannot be read is an error at `at`.
     pub(crate) fn read_matching(
         &mut self,
         at: &str,
@@ -144,9 +148,10 @@ impl<'a> Conv<'a> {
         };
         let mut out = Vec::with_capacity(paths.len());
         for path in paths {
-            match super::files::read(&path) {
-                Ok(text) => out.push((path, text)),
-                Err(e) => self.error(at, e, None),
+            let rel = path.to_string_lossy();
+            match crate::suite::files::read_text(&self.dir, &rel, &self.access, "file") {
+                Ok((_, text)) => out.push((path, text)),
+                Err(e) => self.error(at, e.message, e.help),
             }
         }
         out
@@ -204,12 +209,22 @@ impl<'a> Conv<'a> {
 }
 
 /// Translates a config (its text) into a native suite loaded from (or written to) `out_dir`.
-pub(crate) fn translate(path: &Path, source: &str, out_dir: &Path) -> Translated {
+pub(crate) fn translate(
+    path: &Path,
+    source: &str,
+    out_dir: &Path,
+    allow_files_outside_project: bool,
+) -> Translated {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut access = crate::suite::files::FileAccess::for_suite_dir(&dir);
+    if allow_files_outside_project {
+        access.outside = crate::suite::files::Outside::Anywhere;
+    }
     let mut c = Conv {
         path,
         dir,
         out_dir: out_dir.to_path_buf(),
+        access,
         source,
         index: None,
         others: BTreeMap::new(),

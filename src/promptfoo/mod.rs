@@ -196,7 +196,7 @@ pub fn load_with_options(
     opts: &crate::suite::LoadOptions,
 ) -> Result<(Suite, Vec<Diagnostic>), Vec<Diagnostic>> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let t = convert::translate(path, source, &dir);
+    let t = convert::translate(path, source, &dir, opts.allow_files_outside_project);
     if t.diags.iter().any(Diagnostic::is_error) {
         return Err(t.diags);
     }
@@ -229,7 +229,7 @@ pub fn import(path: &Path, out: &Path) -> Result<(String, Vec<Diagnostic>), Vec<
         )]
     })?;
     let out_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
-    let t = convert::translate(path, &source, &out_dir);
+    let t = convert::translate(path, &source, &out_dir, false);
     if t.diags.iter().any(Diagnostic::is_error) {
         return Err(t.diags);
     }

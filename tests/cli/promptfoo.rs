@@ -524,3 +524,38 @@ tests:
         v.all()
     );
 }
+
+/// The prompt and test files a promptfoo config names obey the native suite's file rules:
+/// outside the project they are refused (at file:line:column) unless allowed.
+#[test]
+fn promptfoo_prompt_and_test_files_outside_the_project_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let prompt = outside.path().join("prompt.txt");
+    std::fs::write(&prompt, "Answer {{ q }}").unwrap();
+    let tests = outside.path().join("tests.yaml");
+    std::fs::write(&tests, "- vars: { q: hi }\n").unwrap();
+    let p = crate::support::Project::new();
+    p.file(
+        "promptfooconfig.yaml",
+        &format!(
+            "prompts:\n  - file://{}\nproviders:\n  - id: openai:chat:gpt-5.4-mini\ntests: file://{}\n",
+            prompt.display(),
+            tests.display()
+        ),
+    );
+    let r = p.run(&["validate", "promptfooconfig.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert_eq!(
+        r.stderr.matches("is outside the project folder").count(),
+        2,
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("promptfooconfig.yaml:2:5"), "{}", r.all());
+    let r = p.run(&[
+        "validate",
+        "promptfooconfig.yaml",
+        "--allow-files-outside-project",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
