@@ -78,7 +78,8 @@ enum IdOwner {
 #[derive(Default)]
 pub(crate) struct Defaults {
     pub vars: Vars,
-    pub assert: Vec<AssertionSpec>,
+    /// Shared by every case (one allocation each, not one per case).
+    pub assert: Vec<Arc<AssertionSpec>>,
     pub threshold: Option<f64>,
     pub transform: Option<TransformSpec>,
     pub transform_vars: Option<TransformSpec>,
@@ -603,7 +604,11 @@ impl Ctx<'_> {
                 Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
                 Site::Row(ds, loc) => ds.assertion_path(loc, k, "assert"),
             };
-            assert.extend(self.assertions(&mut diags, own, site, "assert", &path_of));
+            assert.extend(
+                self.assertions(&mut diags, own, site, "assert", &path_of)
+                    .into_iter()
+                    .map(Arc::new),
+            );
         }
         if raw.repeat == Some(0) {
             let d = self
@@ -1151,7 +1156,7 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
     let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
-        assert,
+        assert: assert.into_iter().map(Arc::new).collect(),
         threshold: raw.threshold,
         transform,
         transform_vars,

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -371,8 +372,9 @@ pub struct Case {
     pub description: Option<String>,
     /// Variables for templates (defaults merged under the case's own).
     pub vars: IndexMap<String, Value>,
-    /// Assertions: the defaults' first, then the case's own.
-    pub assert: Vec<AssertionSpec>,
+    /// Assertions: the defaults' first (shared by every case: one allocation each), then the
+    /// case's own.
+    pub assert: Vec<Arc<AssertionSpec>>,
     /// Tags (`critical`, …) for filters and gates.
     pub tags: Vec<String>,
     /// Samples for this case (overrides the suite's `repeat`).

@@ -17,6 +17,9 @@ use super::raw::{RawCaseItem, RawSuite};
 
 /// Below this many items per chunk, splitting is not worth it.
 const MIN_ITEMS_PER_CHUNK: usize = 400;
+/// Above this many items per chunk, serde_yaml's event buffer of a chunk costs more than
+/// the parallel parse saves.
+const MAX_ITEMS_PER_CHUNK: usize = 2_000;
 /// Files smaller than this are parsed in one piece.
 const MIN_BYTES: usize = 128 * 1024;
 
@@ -42,7 +45,15 @@ pub(crate) fn parse_yaml_list<T: DeserializeOwned + Send>(
     serde_yaml::from_str(source)
 }
 
-fn parse_suite_split(source: &str) -> Option<RawSuite> {
+/// The suite without the items of its `cases:` list (`cases: []` in their place), when the
+/// list can be cut out (see [`parse_suite`]): what the rest of the file says, for checks that
+/// look only at top-level keys (promptfoo detection), without parsing every case.
+pub(crate) fn suite_head(source: &str) -> Option<String> {
+    cases_split(source).map(|(head, _, _)| head)
+}
+
+/// The head (see [`suite_head`]), the items of the `cases:` list and where the list ends.
+fn cases_split(source: &str) -> Option<(String, Vec<(usize, usize)>, usize)> {
     if source.len() < MIN_BYTES || !is_simple(source) {
         return None;
     }
@@ -68,6 +79,11 @@ fn parse_suite_split(source: &str) -> Option<RawSuite> {
         return None;
     }
     let head = format!("{}cases: []\n{}", &source[..line_start], &source[end..]);
+    Some((head, items, end))
+}
+
+fn parse_suite_split(source: &str) -> Option<RawSuite> {
+    let (head, items, end) = cases_split(source)?;
     let (suite, cases) = rayon::join(
         || serde_yaml::from_str::<RawSuite>(&head).ok(),
         || parse_chunks::<RawCaseItem>(source, &items, end),
@@ -83,7 +99,10 @@ fn parse_chunks<T: DeserializeOwned + Send>(
     items: &[(usize, usize)],
     end: usize,
 ) -> Option<Vec<T>> {
+    // serde_yaml holds every event of a document until it is deserialised (~100 bytes each,
+    // ~20 per case), so chunks are also capped in size: that buffer stays small.
     let chunks = (rayon::current_num_threads() * 2)
+        .max(items.len() / MAX_ITEMS_PER_CHUNK)
         .min(items.len() / MIN_ITEMS_PER_CHUNK)
         .max(1);
     let per = items.len().div_ceil(chunks);

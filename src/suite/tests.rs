@@ -400,7 +400,7 @@ fn full_suite_loads_to_the_expected_model() {
     let fr_kinds: Vec<String> = fr
         .assert
         .iter()
-        .map(super::model::AssertionSpec::type_name)
+        .map(|a| a.type_name())
         .collect();
     assert_eq!(
         fr_kinds,
