@@ -1440,8 +1440,8 @@ fn cases(
             continue;
         };
         match open_dataset(&l.dir, rel, &l.access) {
-            Ok(mut ds) => {
-                if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
+            Ok(ds) => {
+                if !dataset_cases(l, &ds, &path, defaults, &mut out) {
                     dataset_failed = true;
                 }
             }
@@ -1495,55 +1495,31 @@ fn cases(
 /// Adds a dataset's rows as cases; `false` if the dataset had errors.
 fn dataset_cases(
     l: &mut Loader<'_>,
-    ds: &mut Dataset,
+    ds: &Dataset,
     path: &str,
     defaults: &Defaults,
     out: &mut Vec<super::model::Case>,
 ) -> bool {
-    let mut diags = Vec::new();
-    let rows = ds.rows(&mut diags);
-    let had_errors = diags.iter().any(Diagnostic::is_error);
-    for d in diags {
-        l.push(d);
-    }
-    let ds: &Dataset = ds;
-    if rows.is_empty() && !had_errors {
+    // Sized once (from the file's line count, an upper bound): a million rows would otherwise
+    // leave up to half the vector unused.
+    out.reserve(ds.max_rows());
+    let (mut had_errors, mut rows, mut bare) = (false, 0, 0);
+    // Rows are read and converted a chunk at a time, so the raw rows held are one chunk, not
+    // the whole dataset beside its cases. A chunk's rows convert in parallel; ids, `file://`
+    // vars and diagnostics then go in order.
+    ds.row_chunks(&mut Vec::new(), ROW_CHUNK, &mut |chunk, diags| {
+        for d in diags.drain(..) {
+            had_errors |= d.is_error();
+            l.push(d);
+        }
+        rows += chunk.len();
+        bare += dataset_chunk(l, ds, path, defaults, chunk, out);
+    });
+    if rows == 0 && !had_errors {
         let d = l
             .warning(path, format!("dataset `{}` has no rows", ds.file.display()))
             .with_label("empty dataset");
         l.push(d);
-    }
-    let mut bare = 0;
-    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order. A
-    // chunk at a time: the converted rows waiting for their turn are one chunk, not the
-    // whole dataset beside its cases.
-    let (raws, locs): (Vec<RawCase>, Vec<RowLoc>) = rows.into_iter().unzip();
-    // Sized once: a million rows would otherwise leave up to half the vector unused.
-    out.reserve(raws.len());
-    let ctx = l.ctx();
-    let mut raws = raws.into_iter();
-    for locs in locs.chunks(ROW_CHUNK) {
-        let chunk: Vec<RawCase> = raws.by_ref().take(locs.len()).collect();
-        let prepared: Vec<Prepared> = chunk
-            .into_par_iter()
-            .zip(locs.par_iter())
-            .with_min_len(PAR_MIN)
-            .map(|(raw, loc)| {
-                let source = CaseSource::Dataset {
-                    file: ds.file.clone(),
-                    line: loc.line,
-                    yaml_path: path.to_string(),
-                };
-                ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
-            })
-            .collect();
-        for (p, loc) in prepared.into_iter().zip(locs) {
-            let case = l.finish_case(p, &Site::Row(ds, loc));
-            if case.assert.is_empty() {
-                bare += 1;
-            }
-            out.push(case);
-        }
     }
     if bare > 0 {
         let d = l
@@ -1562,6 +1538,42 @@ fn dataset_cases(
         l.push(d);
     }
     !had_errors
+}
+
+/// Converts one chunk of a dataset's rows into `out`; returns how many have no assertions.
+fn dataset_chunk(
+    l: &mut Loader<'_>,
+    ds: &Dataset,
+    path: &str,
+    defaults: &Defaults,
+    chunk: Vec<(RawCase, RowLoc)>,
+    out: &mut Vec<super::model::Case>,
+) -> usize {
+    let ctx = l.ctx();
+    let prepared: Vec<(Prepared, RowLoc)> = chunk
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|(raw, loc)| {
+            let source = CaseSource::Dataset {
+                file: ds.file.clone(),
+                line: loc.line,
+                yaml_path: path.to_string(),
+            };
+            (
+                ctx.prepare(raw, defaults, &Site::Row(ds, &loc), source),
+                loc,
+            )
+        })
+        .collect();
+    let mut bare = 0;
+    for (p, loc) in prepared {
+        let case = l.finish_case(p, &Site::Row(ds, &loc));
+        if case.assert.is_empty() {
+            bare += 1;
+        }
+        out.push(case);
+    }
+    bare
 }
 
 fn short(text: &str) -> String {
