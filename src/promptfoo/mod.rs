@@ -66,8 +66,7 @@ const PROMPTFOO_KEYS: &[&str] = &[
 pub fn detect(path: &Path, source: &str) -> bool {
     let head = crate::suite::split::suite_head(source);
     let top = head.as_deref().unwrap_or(source);
-    let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str::<serde_yaml::Value>(top)
-    else {
+    let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str::<serde_yaml::Value>(top) else {
         return false;
     };
     let has = |k: &str| map.contains_key(serde_yaml::Value::String(k.to_string()));
