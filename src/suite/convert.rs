@@ -596,9 +596,12 @@ impl Ctx<'_> {
         } else {
             let mut vars = defaults.vars.clone();
             vars.extend(own_vars);
+            vars.shrink_to_fit();
             vars
         };
-        let mut assert = defaults.assert.clone();
+        let own_len = raw.assert.as_ref().map_or(0, Vec::len);
+        let mut assert = Vec::with_capacity(defaults.assert.len() + own_len);
+        assert.extend(defaults.assert.iter().cloned());
         if let Some(own) = raw.assert {
             let path_of = |k: usize| match site {
                 Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
@@ -1383,74 +1386,16 @@ fn cases(
     let mut dataset_failed = false;
     let no_cases = raw.is_empty();
     let mut bare = Vec::new();
-    // The suite's own cases convert in parallel; ids, `file://` vars, datasets and
-    // diagnostics then go in file order.
-    let total = raw.len();
-    let mut own = Vec::new();
-    let mut datasets = Vec::new();
-    for (i, item) in raw.into_iter().enumerate() {
-        match item {
-            RawCaseItem::Case(c) => own.push((i, c)),
-            RawCaseItem::Dataset(text) => datasets.push((i, text)),
+    // A chunk at a time, so the raw cases and the converted ones waiting for their turn are
+    // one chunk, not the whole suite twice.
+    let mut items = raw.into_iter().enumerate();
+    loop {
+        let chunk: Vec<(usize, RawCaseItem)> = items.by_ref().take(ROW_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
         }
-    }
-    let ctx = l.ctx();
-    let prepared: Vec<(usize, Prepared)> = own
-        .into_par_iter()
-        .with_min_len(PAR_MIN)
-        .map(|(i, c)| {
-            let path = format!("cases[{i}]");
-            let site = Site::Suite(path.clone());
-            (
-                i,
-                ctx.prepare(c, defaults, &site, CaseSource::Suite { yaml_path: path }),
-            )
-        })
-        .collect();
-    let mut prepared = prepared.into_iter().peekable();
-    let mut datasets = datasets.into_iter().peekable();
-    for i in 0..total {
-        let path = format!("cases[{i}]");
-        if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
-            let case = l.finish_case(p, &Site::Suite(path.clone()));
-            if case.assert.is_empty() {
-                bare.push((path, out.len()));
-            }
-            out.push(case);
-            continue;
-        }
-        let Some((_, text)) = datasets.next_if(|(j, _)| *j == i) else {
-            continue;
-        };
-        let Some(rel) = file_ref(&text) else {
-            let d = l
-                .error(
-                    path,
-                    format!(
-                        "a case must be a mapping, found the string `{}`",
-                        short(&text)
-                    ),
-                )
-                .with_label("not a case")
-                .with_help(
-                    "write a case as `- vars: { … }`, or name a dataset as \
-                     `- file://fixtures/cases.csv`",
-                );
-            l.push(d);
-            continue;
-        };
-        match open_dataset(&l.dir, rel, &l.access) {
-            Ok(ds) => {
-                if !dataset_cases(l, &ds, &path, defaults, &mut out) {
-                    dataset_failed = true;
-                }
-            }
-            Err((msg, help, label)) => {
-                dataset_failed = true;
-                let mut d = l.error(path, msg).with_label(label);
-                d.help = help;
-                l.push(d);
-            }
+        if !case_chunk(l, chunk, defaults, &mut out, &mut bare) {
+            dataset_failed = true;
         }
     }
     l.lengthen_collided_ids(&mut out);
@@ -1490,6 +1435,88 @@ fn cases(
         l.push(d);
     }
     out
+}
+
+/// Converts one chunk of the suite's `cases:` items into `out` (cases without assertions
+/// into `bare`); `false` if a dataset it names had errors. The suite's own cases convert in
+/// parallel; ids, `file://` vars, datasets and diagnostics then go in file order.
+fn case_chunk(
+    l: &mut Loader<'_>,
+    chunk: Vec<(usize, RawCaseItem)>,
+    defaults: &Defaults,
+    out: &mut Vec<super::model::Case>,
+    bare: &mut Vec<(String, usize)>,
+) -> bool {
+    let mut dataset_failed = false;
+    let mut own = Vec::with_capacity(chunk.len());
+    let mut datasets = Vec::new();
+    let (first, total) = (chunk[0].0, chunk.len());
+    for (i, item) in chunk {
+        match item {
+            RawCaseItem::Case(c) => own.push((i, c)),
+            RawCaseItem::Dataset(text) => datasets.push((i, text)),
+        }
+    }
+    let ctx = l.ctx();
+    let prepared: Vec<(usize, Prepared)> = own
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|(i, c)| {
+            let path = format!("cases[{i}]");
+            let site = Site::Suite(path.clone());
+            (
+                i,
+                ctx.prepare(c, defaults, &site, CaseSource::Suite { yaml_path: path }),
+            )
+        })
+        .collect();
+    let mut prepared = prepared.into_iter().peekable();
+    let mut datasets = datasets.into_iter().peekable();
+    for i in first..first + total {
+        let path = format!("cases[{i}]");
+        if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
+            let case = l.finish_case(p, &Site::Suite(path.clone()));
+            if case.assert.is_empty() {
+                bare.push((path, out.len()));
+            }
+            out.push(case);
+            continue;
+        }
+        let Some((_, text)) = datasets.next_if(|(j, _)| *j == i) else {
+            continue;
+        };
+        let Some(rel) = file_ref(&text) else {
+            let d = l
+                .error(
+                    path,
+                    format!(
+                        "a case must be a mapping, found the string `{}`",
+                        short(&text)
+                    ),
+                )
+                .with_label("not a case")
+                .with_help(
+                    "write a case as `- vars: { … }`, or name a dataset as \
+                     `- file://fixtures/cases.csv`",
+                );
+            l.push(d);
+            continue;
+        };
+        match open_dataset(&l.dir, rel, &l.access) {
+            Ok(ds) => {
+                if !dataset_cases(l, &ds, &path, defaults, out) {
+                    dataset_failed = true;
+                }
+            }
+            Err((msg, help, label)) => {
+                dataset_failed = true;
+                let mut d = l.error(path, msg).with_label(label);
+                d.help = help;
+                l.push(d);
+            }
+        }
+    }
+    !dataset_failed
 }
 
 /// Adds a dataset's rows as cases; `false` if the dataset had errors.
