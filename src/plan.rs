@@ -1575,7 +1575,7 @@ fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
 }
 
 fn compile_assertion(
-    spec: &AssertionSpec,
+    spec: &Arc<AssertionSpec>,
     case: &Case,
     ctx: &CompileContext<'_>,
     shared: &mut shared::SharedAssertions,
@@ -1588,7 +1588,7 @@ fn compile_assertion(
     }
     let rendered = if templated {
         match render_spec(spec, case) {
-            Ok(s) => s,
+            Ok(s) => Arc::new(s),
             Err(e) => {
                 let mut d = assertion_diag(
                     file,
@@ -1612,12 +1612,13 @@ fn compile_assertion(
             }
         }
     } else {
-        spec.clone()
+        // The case's own spec, not a copy: the compiled assertion points at it.
+        Arc::clone(spec)
     };
     if templated && let Some(a) = shared.get(&rendered) {
         return Some(a);
     }
-    match judge::compile(&rendered, ctx) {
+    match judge::compile_shared(&rendered, ctx) {
         Ok(c) => {
             let c = Arc::new(c);
             // Templated or not, by the assertion as compiled: rows whose templates render
