@@ -1531,6 +1531,8 @@ fn dataset_cases(
     // leave up to half the vector unused.
     out.reserve(ds.max_rows());
     let (mut had_errors, mut rows, mut bare) = (false, 0, 0);
+    // Every row's source names the same file and `cases:` entry: one allocation each.
+    let (file, entry): (Arc<Path>, Arc<str>) = (Arc::from(ds.file.as_path()), Arc::from(path));
     // Rows are read and converted a chunk at a time, so the raw rows held are one chunk, not
     // the whole dataset beside its cases. A chunk's rows convert in parallel; ids, `file://`
     // vars and diagnostics then go in order.
@@ -1540,7 +1542,7 @@ fn dataset_cases(
             l.push(d);
         }
         rows += chunk.len();
-        bare += dataset_chunk(l, ds, path, defaults, chunk, out);
+        bare += dataset_chunk(l, (ds, &file, &entry), defaults, chunk, out);
     });
     if rows == 0 && !had_errors {
         let d = l
@@ -1570,8 +1572,7 @@ fn dataset_cases(
 /// Converts one chunk of a dataset's rows into `out`; returns how many have no assertions.
 fn dataset_chunk(
     l: &mut Loader<'_>,
-    ds: &Dataset,
-    path: &str,
+    (ds, file, entry): (&Dataset, &Arc<Path>, &Arc<str>),
     defaults: &Defaults,
     chunk: Vec<(RawCase, RowLoc)>,
     out: &mut Vec<super::model::Case>,
@@ -1582,9 +1583,9 @@ fn dataset_chunk(
         .with_min_len(PAR_MIN)
         .map(|(raw, loc)| {
             let source = CaseSource::Dataset {
-                file: ds.file.clone(),
+                file: Arc::clone(file),
                 line: loc.line,
-                yaml_path: path.to_string(),
+                yaml_path: Arc::clone(entry),
             };
             (
                 ctx.prepare(raw, defaults, &Site::Row(ds, &loc), source),

@@ -410,7 +410,7 @@ fn full_suite_loads_to_the_expected_model() {
             yaml_path,
         } => {
             assert!(file.ends_with("data/cases.csv"), "{}", file.display());
-            assert_eq!((*line, yaml_path.as_str()), (2, "cases[3]"));
+            assert_eq!((*line, &**yaml_path), (2, "cases[3]"));
         }
         other => panic!("{other:?}"),
     }
