@@ -114,7 +114,7 @@ impl Dataset {
         &self,
         diags: &mut Vec<Diagnostic>,
         chunk: usize,
-        each: &mut dyn FnMut(Vec<(RawCase, RowLoc)>, &mut Vec<Diagnostic>),
+        each: &mut RowChunkFn<'_>,
     ) {
         let mut sink = RowSink {
             rows: Vec::new(),
@@ -546,11 +546,14 @@ impl Dataset {
     }
 }
 
+/// What receives a chunk of rows and the problems found before them ([`Dataset::row_chunks`]).
+pub(crate) type RowChunkFn<'a> = dyn FnMut(Vec<(RawCase, RowLoc)>, &mut Vec<Diagnostic>) + 'a;
+
 /// Rows on their way to [`Dataset::row_chunks`]' receiver, `chunk` at a time.
 struct RowSink<'a> {
     rows: Vec<(RawCase, RowLoc)>,
     chunk: usize,
-    each: &'a mut dyn FnMut(Vec<(RawCase, RowLoc)>, &mut Vec<Diagnostic>),
+    each: &'a mut RowChunkFn<'a>,
 }
 
 impl RowSink<'_> {

@@ -52,8 +52,12 @@ pub(crate) fn suite_head(source: &str) -> Option<String> {
     cases_split(source).map(|(head, _, _)| head)
 }
 
-/// The head (see [`suite_head`]), the items of the `cases:` list and where the list ends.
-fn cases_split(source: &str) -> Option<(String, Vec<(usize, usize)>, usize)> {
+/// A suite cut at its `cases:` list: the head (see [`suite_head`]), the list's items (byte
+/// offset and line of each) and the offset where the list ends.
+type CasesSplit = (String, Vec<(usize, usize)>, usize);
+
+/// The suite cut at its `cases:` list ([`CasesSplit`]), when it can be.
+fn cases_split(source: &str) -> Option<CasesSplit> {
     if source.len() < MIN_BYTES || !is_simple(source) {
         return None;
     }
