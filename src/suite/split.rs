@@ -231,6 +231,7 @@ pub(crate) fn block_items(
 mod tests {
     use super::*;
     use crate::suite::raw::RawCase;
+    use indexmap::IndexMap;
 
     #[test]
     fn finds_items() {
@@ -285,6 +286,24 @@ mod tests {
         let split = parse_yaml_list::<RawCase>(&list).unwrap();
         let plain: Vec<RawCase> = serde_yaml::from_str(&list).unwrap();
         assert_eq!(split, plain);
+    }
+
+    /// serde_yaml gives no length hint: a one-item list would keep room for four, ~1 KB a
+    /// case once the suite's cases are all held (issue 15 §2).
+    #[test]
+    fn cases_are_read_with_no_spare_room() {
+        let suite = parse_suite(&big_suite(1000)).unwrap();
+        assert_eq!(suite.cases.len(), 1000);
+        for item in &suite.cases {
+            let RawCaseItem::Case(c) = item else {
+                panic!("{item:?}")
+            };
+            assert_eq!(c.assert.as_ref().map(Vec::capacity), Some(1));
+            assert_eq!(c.vars.as_ref().map(IndexMap::capacity), Some(1));
+        }
+        // The top level of the suite, with its cases cut out (promptfoo detection reads this).
+        let head = suite_head(&big_suite(3000)).unwrap();
+        assert!(head.contains("cases: []\noptions: { repeat: 2 }"), "{head}");
     }
 
     #[test]
