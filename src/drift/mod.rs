@@ -32,6 +32,7 @@ mod pairing;
 pub mod render;
 mod sample;
 pub mod similarity;
+pub mod streamed;
 pub mod special;
 pub mod stats;
 pub mod textdiff;
@@ -49,7 +50,10 @@ pub use case::{
 };
 pub use equivalence::{JudgeRequest, JudgeSummary, Judgment, Judgments};
 pub use meaning::{MeaningSignal, SignalKind};
-pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
+pub use pairing::{
+    Labels, ProviderPair, SelectError, pair_providers, pair_providers_by, select_side,
+    select_side_by,
+};
 pub use similarity::Similarity;
 pub use stats::SuiteStats;
 pub use verdict::{Gate, GateStatus, SamplesNeeded, Verdict, VerdictKind};
@@ -188,13 +192,32 @@ impl SideInfo {
         let mut models: Vec<String> = seen.into_iter().map(str::to_string).collect();
         models.sort();
         let cache = crate::results::cached::CacheUse::of(side.results.iter().copied());
+        Self::from_parts(
+            &side.label,
+            &side.provider_id,
+            side.source.clone(),
+            models,
+            side.results.len(),
+            cache,
+        )
+    }
+
+    /// A side's information from what was counted of its results (`models` sorted).
+    fn from_parts(
+        label: &str,
+        provider_id: &str,
+        source: Option<String>,
+        models: Vec<String>,
+        results: usize,
+        cache: crate::results::cached::CacheUse,
+    ) -> Self {
         let now = crate::results::now_unix();
         SideInfo {
-            provider: side.label.clone(),
-            provider_id: side.provider_id.clone(),
+            provider: label.to_string(),
+            provider_id: provider_id.to_string(),
             models,
-            source: side.source.clone(),
-            results: side.results.len(),
+            source,
+            results,
             cached: cache.answers,
             oldest_cached_at: cache.oldest_unix.map(crate::results::rfc3339),
             oldest_cache_age_s: cache.oldest_age(now),
@@ -307,13 +330,31 @@ pub fn compare_with(
         "paired"
     );
     let t = std::time::Instant::now();
-    let mut cases: Vec<CaseComparison> = pairs
+    let cases: Vec<CaseComparison> = pairs
         .par_iter()
         .map(|p| classify::classify(p, judgments).0)
         .collect();
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
-    let t = std::time::Instant::now();
     let measurements = pairing::measure(&pairs, &cases);
+    drop(pairs);
+    conclude(
+        SideInfo::of(baseline),
+        SideInfo::of(candidate),
+        cases,
+        measurements,
+        settings,
+    )
+}
+
+/// The suite statistics, verdict and gates of classified cases.
+fn conclude(
+    baseline: SideInfo,
+    candidate: SideInfo,
+    mut cases: Vec<CaseComparison>,
+    measurements: stats::Measurements,
+    settings: &Settings,
+) -> Comparison {
+    let t = std::time::Instant::now();
     let stats = stats::compute(
         &mut cases,
         measurements,
@@ -324,8 +365,8 @@ pub fn compare_with(
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
     let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
     Comparison {
-        baseline: SideInfo::of(baseline),
-        candidate: SideInfo::of(candidate),
+        baseline,
+        candidate,
         cases,
         stats,
         verdict,

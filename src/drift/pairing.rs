@@ -20,9 +20,10 @@ use super::CaseComparison;
 use super::sample::answered;
 use super::stats::Measurements;
 
-/// The results of one case on both sides.
+/// The results of one case on both sides: the results themselves (`R` = [`CaseResult`]), or
+/// where to read them (a streamed comparison pairs index entries, see `super::streamed`).
 #[derive(Debug)]
-pub(crate) struct Pair<'a> {
+pub(crate) struct Pair<'a, R = CaseResult> {
     pub(crate) suite: &'a str,
     pub(crate) case_id: &'a str,
     /// The baseline's prompt label (the candidate's for a `new` case).
@@ -30,18 +31,19 @@ pub(crate) struct Pair<'a> {
     /// The candidate's prompt label when it differs from the baseline's.
     pub(crate) candidate_prompt: Option<&'a str>,
     /// Baseline samples, by sample index.
-    pub(crate) baseline: Vec<&'a CaseResult>,
+    pub(crate) baseline: Vec<&'a R>,
     /// Candidate samples, by sample index.
-    pub(crate) candidate: Vec<&'a CaseResult>,
+    pub(crate) candidate: Vec<&'a R>,
 }
 
-type Key<'a> = (&'a str, &'a str, &'a str);
+/// (suite, case id, prompt label): what pairs results across the sides.
+pub(crate) type Key<'a> = (&'a str, &'a str, &'a str);
 
 /// The samples of one key on each side (either may be empty).
-type Grouped<'a> = (Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>));
+type Grouped<'a, R> = (Key<'a>, (Vec<&'a R>, Vec<&'a R>));
 
 /// (suite, case id) → the prompts found on one side only, with their samples.
-type Unmatched<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>>;
+type Unmatched<'a, R> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a R>)>>;
 
 fn key(r: &CaseResult) -> Key<'_> {
     (&r.suite, &r.case_id, &r.prompt)
@@ -52,26 +54,37 @@ pub(crate) fn pair_cases<'a>(
     baseline: &[&'a CaseResult],
     candidate: &[&'a CaseResult],
 ) -> Vec<Pair<'a>> {
+    pair_cases_by(baseline, candidate, key, |r| r.sample)
+}
+
+/// [`pair_cases`] for anything that has a key and a sample index (the results themselves, or
+/// index entries that say where to read them).
+pub(crate) fn pair_cases_by<'a, R: Sync>(
+    baseline: &[&'a R],
+    candidate: &[&'a R],
+    key: impl Fn(&'a R) -> Key<'a> + Sync,
+    sample: impl Fn(&R) -> u32,
+) -> Vec<Pair<'a, R>> {
     // Each side is grouped on its own thread; then the baseline's groups look up the
     // candidate's.
-    let group = |side: &[&'a CaseResult]| {
-        let mut m: HashMap<Key<'a>, Vec<&'a CaseResult>> = HashMap::with_capacity(side.len());
+    let group = |side: &[&'a R]| {
+        let mut m: HashMap<Key<'a>, Vec<&'a R>> = HashMap::with_capacity(side.len());
         for r in side {
             m.entry(key(r)).or_default().push(*r);
         }
         m
     };
     let (mb, mut mc) = rayon::join(|| group(baseline), || group(candidate));
-    let mut map: Vec<Grouped<'a>> = Vec::with_capacity(mb.len().max(mc.len()));
+    let mut map: Vec<Grouped<'a, R>> = Vec::with_capacity(mb.len().max(mc.len()));
     for (k, b) in mb {
         let c = mc.remove(&k).unwrap_or_default();
         map.push((k, (b, c)));
     }
     map.extend(mc.into_iter().map(|(k, c)| (k, (Vec::new(), c))));
-    let mut pairs: Vec<Pair<'a>> = Vec::with_capacity(map.len());
+    let mut pairs: Vec<Pair<'a, R>> = Vec::with_capacity(map.len());
     // (suite, case) → unmatched prompts on each side.
-    let mut only_b: Unmatched<'a> = HashMap::new();
-    let mut only_c: Unmatched<'a> = HashMap::new();
+    let mut only_b: Unmatched<'a, R> = HashMap::new();
+    let mut only_c: Unmatched<'a, R> = HashMap::new();
     for ((suite, case_id, prompt), (b, c)) in map {
         match (b.is_empty(), c.is_empty()) {
             (false, false) => pairs.push(Pair {
@@ -138,8 +151,8 @@ pub(crate) fn pair_cases<'a>(
     for p in &mut pairs {
         for side in [&mut p.baseline, &mut p.candidate] {
             if side.len() > 1 {
-                side.sort_by_key(|r| r.sample);
-                side.dedup_by_key(|r| r.sample);
+                side.sort_by_key(|r| sample(r));
+                side.dedup_by_key(|r| sample(r));
             }
         }
     }
@@ -236,13 +249,23 @@ pub enum SelectError {
     },
 }
 
+/// A result's provider label and id (`|r| (&r.provider, &r.provider_id)` for a
+/// [`CaseResult`]; index entries look theirs up).
+pub trait Labels<'a, R: ?Sized + 'a>: Fn(&'a R) -> (&'a str, &'a str) {}
+impl<'a, R: ?Sized + 'a, F: Fn(&'a R) -> (&'a str, &'a str)> Labels<'a, R> for F {}
+
+fn result_labels(r: &CaseResult) -> (&str, &str) {
+    (&r.provider, &r.provider_id)
+}
+
 /// Provider labels and ids in first-seen order.
-fn providers(results: &[CaseResult]) -> Vec<(&str, &str)> {
+fn providers<'a, R>(results: &'a [R], labels: &impl Labels<'a, R>) -> Vec<(&'a str, &'a str)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for r in results {
-        if seen.insert(r.provider.as_str()) {
-            out.push((r.provider.as_str(), r.provider_id.as_str()));
+        let (label, id) = labels(r);
+        if seen.insert(label) {
+            out.push((label, id));
         }
     }
     out
@@ -255,7 +278,17 @@ pub fn select_side<'a>(
     wanted: &str,
     where_: &str,
 ) -> Result<(String, String, Vec<&'a CaseResult>), SelectError> {
-    let known = providers(results);
+    select_side_by(results, &result_labels, wanted, where_)
+}
+
+/// [`select_side`] over anything whose provider label and id `labels` reads.
+pub fn select_side_by<'a, R>(
+    results: &'a [R],
+    labels: &impl Labels<'a, R>,
+    wanted: &str,
+    where_: &str,
+) -> Result<(String, String, Vec<&'a R>), SelectError> {
+    let known = providers(results, labels);
     let label = if let Some((l, _)) = known.iter().find(|(l, _)| *l == wanted) {
         (*l).to_string()
     } else {
@@ -293,10 +326,10 @@ pub fn select_side<'a>(
             }
         }
     };
-    let picked: Vec<&CaseResult> = results.iter().filter(|r| r.provider == label).collect();
+    let picked: Vec<&R> = results.iter().filter(|r| labels(r).0 == label).collect();
     let id = picked
         .first()
-        .map_or_else(String::new, |r| r.provider_id.clone());
+        .map_or_else(String::new, |r| labels(r).1.to_string());
     Ok((label, id, picked))
 }
 
@@ -317,6 +350,17 @@ pub fn pair_providers(
     baseline: Option<&str>,
     candidate: Option<&str>,
 ) -> Result<(Vec<ProviderPair>, Vec<String>), SelectError> {
+    pair_providers_by(old, new, &result_labels, baseline, candidate)
+}
+
+/// [`pair_providers`] over anything whose provider label and id `labels` reads.
+pub fn pair_providers_by<'a, R>(
+    old: &'a [R],
+    new: &'a [R],
+    labels: &impl Labels<'a, R>,
+    baseline: Option<&str>,
+    candidate: Option<&str>,
+) -> Result<(Vec<ProviderPair>, Vec<String>), SelectError> {
     if old.is_empty() {
         return Err(SelectError::Empty {
             what: "the baseline file".into(),
@@ -327,23 +371,24 @@ pub fn pair_providers(
             what: "the candidate file".into(),
         });
     }
-    let po = providers(old);
-    let pn = providers(new);
-    let labels = |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
+    let po = providers(old, labels);
+    let pn = providers(new, labels);
+    let label_list =
+        |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
     if baseline.is_some() || candidate.is_some() {
         let b = match baseline {
-            Some(b) => select_side(old, b, "the baseline file")?.0,
+            Some(b) => select_side_by(old, labels, b, "the baseline file")?.0,
             None if po.len() == 1 => po[0].0.to_string(),
             None => candidate.map(str::to_string).unwrap_or_default(),
         };
         let c = match candidate {
-            Some(c) => select_side(new, c, "the candidate file")?.0,
+            Some(c) => select_side_by(new, labels, c, "the candidate file")?.0,
             None if pn.len() == 1 => pn[0].0.to_string(),
             None => b.clone(),
         };
         // Validate defaults too.
-        select_side(old, &b, "the baseline file")?;
-        select_side(new, &c, "the candidate file")?;
+        select_side_by(old, labels, &b, "the baseline file")?;
+        select_side_by(new, labels, &c, "the candidate file")?;
         return Ok((
             vec![ProviderPair {
                 baseline: b,
@@ -373,8 +418,8 @@ pub fn pair_providers(
             ));
         }
         return Err(SelectError::NoCommonProvider {
-            baseline: labels(&po),
-            candidate: labels(&pn),
+            baseline: label_list(&po),
+            candidate: label_list(&pn),
         });
     }
     let mut notes = Vec::new();
