@@ -59,36 +59,32 @@ impl Inputs {
     }
 }
 
-/// Reads results files, indexed when every one of them can be (in parallel), else whole
-/// ([`super::compare::read_results`]); warns about files cut short or incomplete and exits 2
-/// on the first file, in argument order, that is not a results file.
+/// Reads results files, indexed when every one of them can be (one after the other, into one
+/// index: indexing them side by side and merging the indexes cost a quarter more peak
+/// memory), else whole ([`super::compare::read_results`]); warns about files cut short or
+/// incomplete and exits 2 on the first file, in argument order, that is not a results file.
 pub(crate) fn read_inputs(paths: &[PathBuf]) -> Result<Inputs, u8> {
-    let indexed: Vec<Result<Option<(Index, Indexed)>, ReadError>> = paths
-        .par_iter()
-        .map(|p| {
-            let mut index = Index::default();
-            Ok(index.add(p)?.map(|i| (index, i)))
-        })
-        .collect();
-    if indexed.iter().any(|r| matches!(r, Ok(None))) {
-        return super::compare::read_results(paths).map(Inputs::Whole);
-    }
     let mut index = Index::default();
+    let mut read: Vec<Result<Indexed, ReadError>> = Vec::with_capacity(paths.len());
+    for p in paths {
+        match index.add(p) {
+            Ok(Some(file)) => read.push(Ok(file)),
+            Ok(None) => return super::compare::read_results(paths).map(Inputs::Whole),
+            Err(e) => read.push(Err(e)),
+        }
+    }
     let mut heads = Vec::with_capacity(paths.len());
     let mut ranges = Vec::with_capacity(paths.len());
-    for (p, r) in paths.iter().zip(indexed) {
+    for (p, r) in paths.iter().zip(read) {
         match r {
-            Ok(Some((one, read))) => {
-                if let Some(rec) = read.recovered {
+            Ok(file) => {
+                if let Some(rec) = file.recovered {
                     eprintln!("warning: {}", rec.warning(p));
                 }
-                super::compare::note_incomplete(p, &read.file);
-                let start = index.entries.len();
-                index.append(one);
-                ranges.push(start..index.entries.len());
-                heads.push(read.file);
+                super::compare::note_incomplete(p, &file.file);
+                ranges.push(file.range);
+                heads.push(file.file);
             }
-            Ok(None) => unreachable!("files that cannot be indexed are read whole above"),
             Err(e) => {
                 eprintln!("error: {e}");
                 return Err(EXIT_BAD_INPUT);

@@ -245,6 +245,21 @@ pub struct Comparison {
     /// What the equivalence judge did, when a suite has one (`drift.equivalence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equivalence: Option<JudgeSummary>,
+    /// What a streamed comparison left out of `cases` because only a terminal report reads
+    /// it (see [`streamed::Keep::Listed`]); empty otherwise, and never written.
+    #[serde(skip)]
+    pub omitted: Omitted,
+}
+
+/// The cases a streamed comparison counted but did not keep (unchanged and equivalent ones,
+/// when no report lists them): already in the statistics, verdict and gates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Omitted {
+    /// How many.
+    pub cases: usize,
+    /// (suite, case id) of the cases that run with several prompts, among every case (the
+    /// terminal names those cases with their prompt label).
+    pub multi_prompt: std::collections::HashSet<(String, String)>,
 }
 
 /// A comparison file: one or more comparisons (one per provider pair).
@@ -350,10 +365,24 @@ pub fn compare_with(
 fn conclude(
     baseline: SideInfo,
     candidate: SideInfo,
-    mut cases: Vec<CaseComparison>,
+    cases: Vec<CaseComparison>,
     measurements: stats::Measurements,
     settings: &Settings,
 ) -> Comparison {
+    let (cases, mut c) = conclude_facts(baseline, candidate, cases, measurements, settings);
+    c.cases = cases;
+    c
+}
+
+/// [`conclude`] for any kind of case: returns the cases (their q-values set) and the
+/// comparison without them.
+fn conclude_facts<C: case::CaseFacts>(
+    baseline: SideInfo,
+    candidate: SideInfo,
+    mut cases: Vec<C>,
+    measurements: stats::Measurements,
+    settings: &Settings,
+) -> (Vec<C>, Comparison) {
     let t = std::time::Instant::now();
     let stats = stats::compute(
         &mut cases,
@@ -364,16 +393,18 @@ fn conclude(
     );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
     let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
-    Comparison {
+    let comparison = Comparison {
         baseline,
         candidate,
-        cases,
+        cases: Vec::new(),
         stats,
         verdict,
         gates,
         exit_code,
         equivalence: None,
-    }
+        omitted: Omitted::default(),
+    };
+    (cases, comparison)
 }
 
 impl Comparison {

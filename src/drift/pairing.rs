@@ -20,10 +20,9 @@ use super::CaseComparison;
 use super::sample::answered;
 use super::stats::Measurements;
 
-/// The results of one case on both sides: the results themselves (`R` = [`CaseResult`]), or
-/// where to read them (a streamed comparison pairs index entries, see `super::streamed`).
+/// The results of one case on both sides.
 #[derive(Debug)]
-pub(crate) struct Pair<'a, R = CaseResult> {
+pub(crate) struct Pair<'a> {
     pub(crate) suite: &'a str,
     pub(crate) case_id: &'a str,
     /// The baseline's prompt label (the candidate's for a `new` case).
@@ -31,19 +30,18 @@ pub(crate) struct Pair<'a, R = CaseResult> {
     /// The candidate's prompt label when it differs from the baseline's.
     pub(crate) candidate_prompt: Option<&'a str>,
     /// Baseline samples, by sample index.
-    pub(crate) baseline: Vec<&'a R>,
+    pub(crate) baseline: Vec<&'a CaseResult>,
     /// Candidate samples, by sample index.
-    pub(crate) candidate: Vec<&'a R>,
+    pub(crate) candidate: Vec<&'a CaseResult>,
 }
 
-/// (suite, case id, prompt label): what pairs results across the sides.
-pub(crate) type Key<'a> = (&'a str, &'a str, &'a str);
+type Key<'a> = (&'a str, &'a str, &'a str);
 
 /// The samples of one key on each side (either may be empty).
-type Grouped<'a, R> = (Key<'a>, (Vec<&'a R>, Vec<&'a R>));
+type Grouped<'a> = (Key<'a>, (Vec<&'a CaseResult>, Vec<&'a CaseResult>));
 
 /// (suite, case id) → the prompts found on one side only, with their samples.
-type Unmatched<'a, R> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a R>)>>;
+type Unmatched<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Vec<&'a CaseResult>)>>;
 
 fn key(r: &CaseResult) -> Key<'_> {
     (&r.suite, &r.case_id, &r.prompt)
@@ -54,37 +52,26 @@ pub(crate) fn pair_cases<'a>(
     baseline: &[&'a CaseResult],
     candidate: &[&'a CaseResult],
 ) -> Vec<Pair<'a>> {
-    pair_cases_by(baseline, candidate, key, |r| r.sample)
-}
-
-/// [`pair_cases`] for anything that has a key and a sample index (the results themselves, or
-/// index entries that say where to read them).
-pub(crate) fn pair_cases_by<'a, R: Sync>(
-    baseline: &[&'a R],
-    candidate: &[&'a R],
-    key: impl Fn(&'a R) -> Key<'a> + Sync,
-    sample: impl Fn(&R) -> u32,
-) -> Vec<Pair<'a, R>> {
     // Each side is grouped on its own thread; then the baseline's groups look up the
     // candidate's.
-    let group = |side: &[&'a R]| {
-        let mut m: HashMap<Key<'a>, Vec<&'a R>> = HashMap::with_capacity(side.len());
+    let group = |side: &[&'a CaseResult]| {
+        let mut m: HashMap<Key<'a>, Vec<&'a CaseResult>> = HashMap::with_capacity(side.len());
         for r in side {
             m.entry(key(r)).or_default().push(*r);
         }
         m
     };
     let (mb, mut mc) = rayon::join(|| group(baseline), || group(candidate));
-    let mut map: Vec<Grouped<'a, R>> = Vec::with_capacity(mb.len().max(mc.len()));
+    let mut map: Vec<Grouped<'a>> = Vec::with_capacity(mb.len().max(mc.len()));
     for (k, b) in mb {
         let c = mc.remove(&k).unwrap_or_default();
         map.push((k, (b, c)));
     }
     map.extend(mc.into_iter().map(|(k, c)| (k, (Vec::new(), c))));
-    let mut pairs: Vec<Pair<'a, R>> = Vec::with_capacity(map.len());
+    let mut pairs: Vec<Pair<'a>> = Vec::with_capacity(map.len());
     // (suite, case) → unmatched prompts on each side.
-    let mut only_b: Unmatched<'a, R> = HashMap::new();
-    let mut only_c: Unmatched<'a, R> = HashMap::new();
+    let mut only_b: Unmatched<'a> = HashMap::new();
+    let mut only_c: Unmatched<'a> = HashMap::new();
     for ((suite, case_id, prompt), (b, c)) in map {
         match (b.is_empty(), c.is_empty()) {
             (false, false) => pairs.push(Pair {
@@ -151,8 +138,8 @@ pub(crate) fn pair_cases_by<'a, R: Sync>(
     for p in &mut pairs {
         for side in [&mut p.baseline, &mut p.candidate] {
             if side.len() > 1 {
-                side.sort_by_key(|r| sample(r));
-                side.dedup_by_key(|r| sample(r));
+                side.sort_by_key(|r| r.sample);
+                side.dedup_by_key(|r| r.sample);
             }
         }
     }

@@ -145,8 +145,15 @@ impl Index {
         };
         let file_no = u32::try_from(self.files.len()).expect("fewer than 2^32 files");
         let start = self.entries.len();
-        let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
-        let scanned = self.scan(&mut reader, file_no).map_err(io)?;
+        let mut file = File::open(path).map_err(io)?;
+        // One entry a line, allocated once: growing the index by doubling left as much memory
+        // again in freed buffers.
+        self.entries.reserve_exact(count_lines(&mut file).map_err(io)?);
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let scanned = self.scan(&mut reader, file_no).map_err(|e| {
+            self.entries.truncate(start);
+            io(e)
+        })?;
         let Some((head, end, summary)) = scanned else {
             self.entries.truncate(start);
             return Ok(None);
@@ -166,9 +173,12 @@ impl Index {
             self.entries.truncate(start);
             return Ok(None);
         };
-        let file = check(file).map_err(|message| ReadError::Invalid {
-            path: path.display().to_string(),
-            message,
+        let file = check(file).map_err(|message| {
+            self.entries.truncate(start);
+            ReadError::Invalid {
+                path: path.display().to_string(),
+                message,
+            }
         })?;
         self.files.push(path.to_path_buf());
         Ok(Some(Indexed {
@@ -252,29 +262,6 @@ impl Index {
         }
     }
 
-    /// Adds the files and entries of another index after these (files indexed on several
-    /// threads, then put together in argument order).
-    pub fn append(&mut self, other: Index) {
-        let files = u32::try_from(self.files.len()).expect("fewer than 2^32 files");
-        let remap: Vec<u32> = other.strings.all.iter().map(|s| self.strings.id(s)).collect();
-        let id = |i: u32| remap[i as usize];
-        self.entries.extend(other.entries.into_iter().map(|e| Entry {
-            file: e.file + files,
-            suite: id(e.suite),
-            case_id: id(e.case_id),
-            prompt: id(e.prompt),
-            provider: id(e.provider),
-            provider_id: id(e.provider_id),
-            model: if e.model == NO_MODEL {
-                NO_MODEL
-            } else {
-                id(e.model)
-            },
-            ..e
-        }));
-        self.files.extend(other.files);
-    }
-
     /// A result's provider label and id.
     pub fn labels<'a>(&'a self, e: &'a Entry) -> (&'a str, &'a str) {
         (self.strings.get(e.provider), self.strings.get(e.provider_id))
@@ -313,6 +300,21 @@ impl Index {
             })
             .collect()
     }
+}
+
+/// The number of lines of a file; leaves it at its start.
+fn count_lines(file: &mut File) -> std::io::Result<usize> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut lines = 0;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(lines)
 }
 
 /// A result line without its line end and the comma that separates it from the next.
