@@ -384,7 +384,7 @@ fn conclude_facts<C: case::CaseFacts>(
     settings: &Settings,
 ) -> (Vec<C>, Comparison) {
     let t = std::time::Instant::now();
-    let stats = stats::compute(
+    let stats = stats::compute_facts(
         &mut cases,
         measurements,
         settings.bootstrap,
@@ -392,7 +392,7 @@ fn conclude_facts<C: case::CaseFacts>(
         settings.max_pass_rate_drop,
     );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
-    let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
+    let (verdict, gates, exit_code) = verdict::decide_facts(&cases, &stats, settings);
     let comparison = Comparison {
         baseline,
         candidate,

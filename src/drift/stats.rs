@@ -296,7 +296,18 @@ pub fn paired_diffs<C: CaseFacts>(cases: &[C]) -> (Vec<f64>, bool) {
 /// Computes the suite statistics. `cases` must already carry their p-values; this fills in
 /// each case's `q_value`. `margin` is the largest tolerated drop (points): the guard interval
 /// is checked against the decision points `−margin` and 0 ([`guard::interval`]).
-pub fn compute<C: CaseFacts>(
+pub fn compute(
+    cases: &mut [super::CaseComparison],
+    measurements: Measurements,
+    bootstrap_replicates: u32,
+    seed: u64,
+    margin: f64,
+) -> SuiteStats {
+    compute_facts(cases, measurements, bootstrap_replicates, seed, margin)
+}
+
+/// [`compute`] for any kind of case ([`CaseFacts`]).
+pub(crate) fn compute_facts<C: CaseFacts>(
     cases: &mut [C],
     measurements: Measurements,
     bootstrap_replicates: u32,

@@ -159,7 +159,16 @@ pub fn widened(stats: &SuiteStats) -> bool {
 
 /// Decides the verdict, the gates and the exit code: the steps follow the module's table
 /// (verdict from the interval), then its list of gates in order, then the exit code.
-pub fn decide<C: CaseFacts>(
+pub fn decide(
+    cases: &[super::CaseComparison],
+    stats: &SuiteStats,
+    settings: &Settings,
+) -> (Verdict, Vec<Gate>, u8) {
+    decide_facts(cases, stats, settings)
+}
+
+/// [`decide`] for any kind of case ([`CaseFacts`]).
+pub(crate) fn decide_facts<C: CaseFacts>(
     cases: &[C],
     stats: &SuiteStats,
     settings: &Settings,

@@ -345,3 +345,134 @@ fn head_file(mut head: serde_json::Value, summary: Summary, complete: bool) -> O
     obj.insert("complete".into(), serde_json::Value::Bool(complete));
     serde_json::from_value(head).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(case: &str, provider: &str, sample: u32, model: Option<&str>) -> String {
+        let mut v = serde_json::json!({
+            "suite": "s", "case_id": case, "provider": provider,
+            "provider_id": format!("openai:{provider}"), "prompt": "p", "sample": sample,
+            "rendered": {"messages": []}, "status": "passed", "score": 1.0, "output": "ok",
+            "attempts": 1, "assertions": [],
+        });
+        if let Some(m) = model {
+            v["model"] = serde_json::json!(m);
+            v["source"] = serde_json::json!("cache");
+            v["cached_at"] = serde_json::json!("2026-01-01T00:00:00Z");
+        }
+        v.to_string()
+    }
+
+    /// The writer's layout: head, marker, lines, `],`, tail.
+    fn file(lines: &[String], tail: bool) -> String {
+        let mut t = String::from(
+            "{\"schema\":\"promptdrift-results\",\"version\":1,\"tool\":{\"name\":\"promptdrift\",\"version\":\"0\"},\"run\":{\"mode\":\"live\",\"started_at\":\"x\",\"planned\":3},\"suites\":[],\n\"results\":[\n",
+        );
+        t.push_str(&lines.join(",\n"));
+        if tail {
+            t.push_str("\n],\n\"summary\":{\"total\":3,\"passed\":3,\"failed\":0,\"errors\":0,\"unfinished\":0,\"duration_ms\":5},\"complete\":true}\n");
+        }
+        t
+    }
+
+    fn indexed(text: &str) -> (Index, Option<Indexed>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, text).unwrap();
+        let mut index = Index::default();
+        let read = index.add(&path).unwrap();
+        // Read back while the file exists.
+        if let Some(r) = &read {
+            let entries: Vec<&Entry> = index.entries[r.range.clone()].iter().collect();
+            let loaded = index.load(&entries).unwrap();
+            let whole = super::super::read::read(&path).unwrap();
+            assert_eq!(loaded, whole.results, "read back as the whole read reads them");
+        }
+        (index, read)
+    }
+
+    #[test]
+    fn a_whole_file_is_indexed_with_its_tail() {
+        let lines = [
+            line("a", "gpt", 0, None),
+            line("a", "claude", 0, Some("c-1")),
+            line("b", "gpt", 1, None),
+        ];
+        let (index, read) = indexed(&file(&lines, true));
+        let read = read.unwrap();
+        assert!(read.recovered.is_none());
+        assert!(read.file.complete);
+        assert_eq!(read.file.summary.duration_ms, 5);
+        assert!(read.file.results.is_empty());
+        assert_eq!(index.entries.len(), 3);
+        let e = index.entries[1];
+        assert_eq!(index.labels(&e), ("claude", "openai:claude"));
+        assert_eq!(index.strings.get(e.model), "c-1");
+        assert_eq!(e.cached_unix(), Some(1_767_225_600));
+        assert_eq!(index.entries[0].model, NO_MODEL);
+        assert_eq!(index.entries[0].cached_unix(), None);
+        assert_eq!(index.entries[2].sample, 1);
+        // Strings are stored once.
+        assert_eq!(index.entries[0].provider, index.entries[2].provider);
+    }
+
+    #[test]
+    fn a_file_cut_short_keeps_its_whole_results() {
+        let lines = [line("a", "gpt", 0, None), line("b", "gpt", 0, None)];
+        // Cut after a whole line: nothing dropped.
+        let (index, read) = indexed(&format!("{},\n", file(&lines, false)));
+        let read = read.unwrap();
+        assert_eq!(
+            read.recovered,
+            Some(Recovered {
+                results: 2,
+                dropped_partial: false
+            })
+        );
+        assert!(!read.file.complete);
+        assert_eq!(read.file.summary.total, 2);
+        assert_eq!(index.entries.len(), 2);
+        // Cut in the middle of the last line: it is dropped, and said so.
+        let text = file(&lines, false);
+        let (index, read) = indexed(&text[..text.len() - 10]);
+        assert_eq!(
+            read.unwrap().recovered,
+            Some(Recovered {
+                results: 1,
+                dropped_partial: true
+            })
+        );
+        assert_eq!(index.entries.len(), 1);
+    }
+
+    #[test]
+    fn other_layouts_and_damage_in_the_middle_are_left_to_the_whole_read() {
+        let lines = [line("a", "gpt", 0, None), line("b", "gpt", 0, None)];
+        let whole = file(&lines, true);
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&whole).unwrap(),
+        )
+        .unwrap();
+        let (index_, read) = indexed(&pretty);
+        assert!(read.is_none() && index_.entries.is_empty());
+        let broken = whole.replacen("\"status\":\"passed\"", "\"status\":\"bogus\"", 1);
+        let (index_, read) = indexed(&broken);
+        assert!(read.is_none() && index_.entries.is_empty());
+        // A tail that does not read as the writer's.
+        let (_, read) = indexed(&whole.replace("\"complete\":true}", "\"complete\":true"));
+        assert!(read.is_none());
+    }
+
+    #[test]
+    fn another_schema_is_refused() {
+        let lines = [line("a", "gpt", 0, None)];
+        let text = file(&lines, true).replace("promptdrift-results", "something-else");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, text).unwrap();
+        let err = Index::default().add(&path).unwrap_err().to_string();
+        assert!(err.contains("is not a promptdrift results file"), "{err}");
+    }
+}
