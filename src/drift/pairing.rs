@@ -152,6 +152,13 @@ pub(crate) fn pair_cases<'a>(
 /// Latency, time to first token, cost and tokens of every answered sample of the paired cases.
 pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measurements {
     let mut m = Measurements::default();
+    measure_into(&mut m, pairs, cases);
+    m
+}
+
+/// [`measure`], adding to `m` (a streamed comparison measures a chunk of cases at a time,
+/// in case order: the sums are the same, to the last bit, as in one pass).
+pub(crate) fn measure_into(m: &mut Measurements, pairs: &[Pair<'_>], cases: &[CaseComparison]) {
     for (pair, case) in pairs.iter().zip(cases) {
         if case.rate_baseline().is_none() || case.rate_candidate().is_none() {
             continue;
@@ -193,7 +200,6 @@ pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measureme
             }
         }
     }
-    m
 }
 
 /// A provider that cannot be picked.

@@ -250,30 +250,6 @@ pub struct Measurements {
     pub tokens: Tokens,
 }
 
-impl Measurements {
-    /// Adds another chunk's measurements after these (a streamed comparison measures chunk by
-    /// chunk, in case order).
-    pub fn absorb(&mut self, other: Measurements) {
-        self.latency_baseline.extend(other.latency_baseline);
-        self.latency_candidate.extend(other.latency_candidate);
-        self.ttft_baseline.extend(other.ttft_baseline);
-        self.ttft_candidate.extend(other.ttft_candidate);
-        for (mine, theirs) in [
-            (&mut self.cost_baseline, other.cost_baseline),
-            (&mut self.cost_candidate, other.cost_candidate),
-        ] {
-            mine.0 += theirs.0;
-            mine.1 += theirs.1;
-            mine.2 += theirs.2;
-        }
-        let (t, o) = (&mut self.tokens, other.tokens);
-        t.baseline_input += o.baseline_input;
-        t.baseline_output += o.baseline_output;
-        t.candidate_input += o.candidate_input;
-        t.candidate_output += o.candidate_output;
-    }
-}
-
 /// The per-case pass-rate differences (candidate − baseline) of the paired cases, in case
 /// order, and whether every one of them has a single answered sample a side.
 pub fn paired_diffs<C: CaseFacts>(cases: &[C]) -> (Vec<f64>, bool) {

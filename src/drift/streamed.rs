@@ -181,8 +181,7 @@ pub fn compare_indexed(
     let mut cases: Vec<Slot<'_>> = Vec::with_capacity(pairs.len());
     let mut measurements = Measurements::default();
     for chunk in pairs.chunks(CHUNK) {
-        let (classified, measured) = classify_chunk(index, chunk, &none)?;
-        measurements.absorb(measured);
+        let classified = classify_chunk(index, chunk, &none, &mut measurements)?;
         cases.extend(classified.into_iter().zip(chunk).map(|(c, p)| {
             if keep == Keep::Listed && quiet(&c) {
                 Slot::Quiet(Quiet::of(&c, p))
@@ -324,7 +323,8 @@ fn classify_chunk(
     index: &Index,
     chunk: &[IndexedPair<'_>],
     judgments: &Judgments,
-) -> Result<(Vec<CaseComparison>, Measurements), String> {
+    measurements: &mut Measurements,
+) -> Result<Vec<CaseComparison>, String> {
     let wanted: Vec<&Entry> = chunk
         .iter()
         .flat_map(|p| p.baseline.iter().chain(p.candidate).copied())
@@ -346,8 +346,8 @@ fn classify_chunk(
         .par_iter()
         .map(|p| classify::classify(p, judgments).0)
         .collect();
-    let measured = pairing::measure(&pairs, &cases);
-    Ok((cases, measured))
+    pairing::measure_into(measurements, &pairs, &cases);
+    Ok(cases)
 }
 
 /// The side's models, result count and cache use, from its entries.
