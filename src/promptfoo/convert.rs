@@ -263,29 +263,104 @@ pub(crate) fn translate(
 
 /// Replaces `{$ref: '#/a/b'}` anywhere in the config by the value it points at (JSON
 /// Pointer into the config itself, as promptfoo's `$ref` dereferencing does).
+///
+/// A hostile or mistaken config cannot make this unbounded: a reference chain deeper than
+/// [`REF_DEPTH`] (a cycle such as `a: {$ref: '#/a'}`) and an expansion past [`REF_NODES`] values
+/// (references that double at every level) are errors, not a hang or a memory blow-up.
 fn resolve_refs(c: &mut Conv<'_>, config: &Map<String, Value>) -> Map<String, Value> {
     let root = Value::Object(config.clone());
     let mut out = root.clone();
-    walk_refs(c, &root, &mut out, String::new(), 0);
+    let mut walk = RefWalk {
+        root: &root,
+        nodes: 0,
+        stopped: false,
+    };
+    walk.walk(c, &mut out, String::new(), 0);
     match out {
         Value::Object(m) => m,
         _ => config.clone(),
     }
 }
 
-fn walk_refs(c: &mut Conv<'_>, root: &Value, v: &mut Value, path: String, depth: usize) {
-    if depth > 64 {
-        return;
+/// How deep `$ref`s may nest inside what other `$ref`s point at.
+const REF_DEPTH: usize = 64;
+/// How many values the config's `$ref`s may bring in once expanded.
+const REF_NODES: usize = 1_000_000;
+
+/// The state of one `$ref` expansion: the config it points into and the values seen so far.
+struct RefWalk<'a> {
+    root: &'a Value,
+    nodes: usize,
+    stopped: bool,
+}
+
+impl RefWalk<'_> {
+    /// Expands the refs in `v`; `depth` counts the `$ref`s followed to reach it.
+    fn walk(&mut self, c: &mut Conv<'_>, v: &mut Value, path: String, depth: usize) {
+        if self.stopped {
+            return;
+        }
+        if depth > 0 {
+            self.nodes += 1;
+        }
+        if depth > REF_DEPTH || self.nodes > REF_NODES {
+            self.stopped = true;
+            let what = if depth > REF_DEPTH {
+                format!("`$ref`s nest more than {REF_DEPTH} levels deep here (a reference cycle?)")
+            } else {
+                format!("the config's `$ref`s expand to more than {REF_NODES} values")
+            };
+            c.error(
+                &path,
+                what,
+                Some(
+                    "make each `$ref` point at a value that holds no reference back to itself"
+                        .into(),
+                ),
+            );
+            return;
+        }
+        if let Value::Object(m) = v
+            && matches!(m.get("$ref"), Some(Value::String(_)))
+        {
+            self.replace(c, v, path, depth);
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    self.walk(c, x, p, depth);
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter_mut().enumerate() {
+                    self.walk(c, x, format!("{path}[{i}]"), depth);
+                }
+            }
+            _ => {}
+        }
     }
-    if let Value::Object(m) = v
-        && let Some(Value::String(r)) = m.get("$ref")
-    {
+
+    /// Replaces the `{$ref: …}` mapping `v` by its target, then expands the target's own refs.
+    fn replace(&mut self, c: &mut Conv<'_>, v: &mut Value, path: String, depth: usize) {
+        let Value::Object(m) = v else { return };
+        let Some(Value::String(r)) = m.get("$ref") else {
+            return;
+        };
         let r = r.clone();
-        let target = r.strip_prefix('#').and_then(|p| root.pointer(p)).cloned();
+        let target = r
+            .strip_prefix('#')
+            .and_then(|p| self.root.pointer(p))
+            .cloned();
         match target {
             Some(t) if m.len() == 1 => {
                 *v = t;
-                walk_refs(c, root, v, path, depth + 1);
+                self.walk(c, v, path, depth + 1);
             }
             Some(_) => c.error(
                 &path,
@@ -298,25 +373,6 @@ fn walk_refs(c: &mut Conv<'_>, root: &Value, v: &mut Value, path: String, depth:
                 Some("write `$ref: '#/assertionTemplates/NAME'` naming a key of the config (references to other files are not supported)".into()),
             ),
         }
-        return;
-    }
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                walk_refs(c, root, x, p, depth + 1);
-            }
-        }
-        Value::Array(items) => {
-            for (i, x) in items.iter_mut().enumerate() {
-                walk_refs(c, root, x, format!("{path}[{i}]"), depth + 1);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -25,7 +25,7 @@
 use std::fmt::Write as _;
 
 use super::group::{self, CaseGroup};
-use crate::results::{ResultsFile, Status};
+use crate::results::{CaseResult, ResultsFile, Status};
 
 /// Longest answer copied into `<system-out>` per result, in characters.
 pub const MAX_OUTPUT_CHARS: usize = 16_000;
@@ -103,6 +103,7 @@ fn testsuite(out: &mut String, file: &ResultsFile, groups: &[CaseGroup<'_>]) {
     out.push_str("  </testsuite>\n");
 }
 
+/// One `<testcase>`: its failure or error element (if any), then the answers as system-out.
 fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
     let _ = write!(
         out,
@@ -112,112 +113,141 @@ fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
         g.seconds()
     );
     let (several_prompts, several_samples) = group::spans(&g.results);
-    let label = |r| group::sample_label(r, several_prompts, several_samples);
-    let mut body = String::new();
+    let label = |r: &CaseResult| group::sample_label(r, several_prompts, several_samples);
     match g.status {
         Status::Passed => {}
-        Status::Failed => {
-            let failed: Vec<_> = g.failed().collect();
-            let first = failed[0];
-            let first_bad = first.assertions.iter().find(|a| !a.outcome.pass);
-            let (kind, reason) = first_bad.map_or(
-                ("assertions", "the case's score is below its threshold"),
-                |a| (a.kind.as_str(), a.outcome.reason.as_str()),
-            );
-            let mut message = format!("{kind}: {reason}");
-            let more_assertions = failed
-                .iter()
-                .map(|r| r.assertions.iter().filter(|a| !a.outcome.pass).count())
-                .sum::<usize>()
-                .saturating_sub(1);
-            if g.is_multi() {
-                let _ = write!(
-                    message,
-                    " ({} of {} answers failed",
-                    failed.len(),
-                    g.results.len()
-                );
-                if more_assertions > 0 {
-                    let _ = write!(message, ", {more_assertions} more failed assertions");
-                }
-                message.push(')');
-            } else if more_assertions > 0 {
-                let _ = write!(message, " (+{more_assertions} more)");
-            }
-            for r in &failed {
-                let l = label(r);
-                if !l.is_empty() {
-                    let _ = writeln!(body, "{l}:");
-                }
-                for a in r.assertions.iter().filter(|a| !a.outcome.pass) {
-                    let _ = write!(body, "  {}", a.kind);
-                    if let Some(v) = &a.value {
-                        let _ = write!(body, " {}", compact(v));
-                    }
-                    let _ = writeln!(body, ": {}", a.outcome.reason);
-                }
-            }
-            for r in g.errored() {
-                let l = label(r);
-                let _ = writeln!(
-                    body,
-                    "{}no answer: {}",
-                    if l.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{l}: ")
-                    },
-                    r.error
-                        .as_ref()
-                        .map_or_else(|| "unknown error".to_string(), ToString::to_string)
-                );
-            }
-            let _ = write!(
-                out,
-                ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
-                attr(kind),
-                attr(&message),
-                text(&body)
-            );
+        Status::Failed => failure(out, g, &label),
+        Status::Error => error(out, g, &label),
+    }
+    let sysout = system_out(g, &label);
+    if g.status == Status::Passed && sysout.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    if g.status == Status::Passed {
+        out.push_str(">\n");
+    }
+    if !sysout.is_empty() {
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&sysout));
+    }
+    out.push_str("    </testcase>\n");
+}
+
+/// The `<failure>` of a failed case: the first failed assertion as the message, every failed
+/// assertion (and any unanswered sample) in the body.
+fn failure(out: &mut String, g: &CaseGroup<'_>, label: &dyn Fn(&CaseResult) -> String) {
+    let failed: Vec<_> = g.failed().collect();
+    let first_bad = failed[0].assertions.iter().find(|a| !a.outcome.pass);
+    let (kind, reason) = first_bad.map_or(
+        ("assertions", "the case's score is below its threshold"),
+        |a| (a.kind.as_str(), a.outcome.reason.as_str()),
+    );
+    let message = failure_message(g, &failed, kind, reason);
+    let mut body = String::new();
+    for r in &failed {
+        let l = label(r);
+        if !l.is_empty() {
+            let _ = writeln!(body, "{l}:");
         }
-        Status::Error => {
-            let errored: Vec<_> = g.errored().collect();
-            let first = errored[0].error.as_ref();
-            let class = first.map_or("error", |e| e.class.as_str());
-            let mut message = first.map_or_else(|| "no answer".to_string(), ToString::to_string);
-            if g.is_multi() {
-                let _ = write!(
-                    message,
-                    " ({} of {} requests unanswered)",
-                    errored.len(),
-                    g.results.len()
-                );
+        for a in r.assertions.iter().filter(|a| !a.outcome.pass) {
+            let _ = write!(body, "  {}", a.kind);
+            if let Some(v) = &a.value {
+                let _ = write!(body, " {}", compact(v));
             }
-            for r in &errored {
-                let l = label(r);
-                if !l.is_empty() {
-                    let _ = write!(body, "{l}: ");
-                }
-                match &r.error {
-                    Some(e) => {
-                        let _ = write!(body, "{}: {e}", e.class.as_str());
-                    }
-                    None => body.push_str("no answer"),
-                }
-                if r.attempts > 1 {
-                    let _ = write!(body, " (after {} attempts)", r.attempts);
-                }
-                body.push('\n');
-            }
-            let _ = write!(
-                out,
-                ">\n      <error type=\"{}\" message=\"{}\">{}</error>\n",
-                attr(class),
-                attr(&message),
-                text(&body)
-            );
+            let _ = writeln!(body, ": {}", a.outcome.reason);
         }
     }
+    for r in g.errored() {
+        let l = label(r);
+        let _ = writeln!(
+            body,
+            "{}no answer: {}",
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{l}: ")
+            },
+            r.error
+                .as_ref()
+                .map_or_else(|| "unknown error".to_string(), ToString::to_string)
+        );
+    }
+    let _ = write!(
+        out,
+        ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
+        attr(kind),
+        attr(&message),
+        text(&body)
+    );
+}
+
+/// `kind: reason`, with how many answers and further assertions failed beside it.
+fn failure_message(g: &CaseGroup<'_>, failed: &[&CaseResult], kind: &str, reason: &str) -> String {
+    let mut message = format!("{kind}: {reason}");
+    let more_assertions = failed
+        .iter()
+        .map(|r| r.assertions.iter().filter(|a| !a.outcome.pass).count())
+        .sum::<usize>()
+        .saturating_sub(1);
+    if g.is_multi() {
+        let _ = write!(
+            message,
+            " ({} of {} answers failed",
+            failed.len(),
+            g.results.len()
+        );
+        if more_assertions > 0 {
+            let _ = write!(message, ", {more_assertions} more failed assertions");
+        }
+        message.push(')');
+    } else if more_assertions > 0 {
+        let _ = write!(message, " (+{more_assertions} more)");
+    }
+    message
+}
+
+/// The `<error>` of a case left unanswered: the first error as the message, each in the body.
+fn error(out: &mut String, g: &CaseGroup<'_>, label: &dyn Fn(&CaseResult) -> String) {
+    let errored: Vec<_> = g.errored().collect();
+    let first = errored[0].error.as_ref();
+    let class = first.map_or("error", |e| e.class.as_str());
+    let mut message = first.map_or_else(|| "no answer".to_string(), ToString::to_string);
+    if g.is_multi() {
+        let _ = write!(
+            message,
+            " ({} of {} requests unanswered)",
+            errored.len(),
+            g.results.len()
+        );
+    }
+    let mut body = String::new();
+    for r in &errored {
+        let l = label(r);
+        if !l.is_empty() {
+            let _ = write!(body, "{l}: ");
+        }
+        match &r.error {
+            Some(e) => {
+                let _ = write!(body, "{}: {e}", e.class.as_str());
+            }
+            None => body.push_str("no answer"),
+        }
+        if r.attempts > 1 {
+            let _ = write!(body, " (after {} attempts)", r.attempts);
+        }
+        body.push('\n');
+    }
+    let _ = write!(
+        out,
+        ">\n      <error type=\"{}\" message=\"{}\">{}</error>\n",
+        attr(class),
+        attr(&message),
+        text(&body)
+    );
+}
+
+/// The case's description and its answers (each cut at [`MAX_OUTPUT_CHARS`]).
+fn system_out(g: &CaseGroup<'_>, label: &dyn Fn(&CaseResult) -> String) -> String {
     let mut sysout = String::new();
     if let Some(d) = g.description {
         let _ = writeln!(sysout, "{d}");
@@ -242,17 +272,7 @@ fn testcase(out: &mut String, classname: &str, g: &CaseGroup<'_>) {
         }
         sysout.push('\n');
     }
-    if g.status == Status::Passed && sysout.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    if g.status == Status::Passed {
-        out.push_str(">\n");
-    }
-    if !sysout.is_empty() {
-        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&sysout));
-    }
-    out.push_str("    </testcase>\n");
+    sysout
 }
 
 // ---- comparisons (`compare`, `diff`) ------------------------------------------------------------

@@ -244,6 +244,41 @@ fn what_promptdrift_cannot_do_is_a_validation_error_at_the_key_naming_the_migrat
 }
 
 #[test]
+fn ref_cycles_and_ref_bombs_are_errors_not_hangs() {
+    // A cycle: the template points at itself.
+    let p = Project::new();
+    p.file(
+        "promptfooconfig.yaml",
+        "assertionTemplates:\n  loop: { $ref: \"#/assertionTemplates/loop\" }\nprompts: [\"Hi\"]\nproviders: [echo]\ntests:\n  - assert:\n      - $ref: \"#/assertionTemplates/loop\"\n",
+    );
+    let v = p.run(&["validate", "promptfooconfig.yaml"]);
+    assert_eq!(v.code, 2, "{}", v.all());
+    assert!(v.stderr.contains("nest more than 64"), "{}", v.all());
+    assert!(v.stderr.contains("promptfooconfig.yaml:"), "{}", v.all());
+
+    // A bomb: each level holds the one below twice, 2^40 values once expanded.
+    let p = Project::new();
+    let mut cfg = String::from("t:\n  l0: [x, x]\n");
+    for i in 1..=40 {
+        let below = i - 1;
+        cfg.push_str(&format!(
+            "  l{i}: [{{ $ref: \"#/t/l{below}\" }}, {{ $ref: \"#/t/l{below}\" }}]\n"
+        ));
+    }
+    cfg.push_str(
+        "prompts: [\"Hi\"]\nproviders: [echo]\ntests:\n  - vars: { big: { $ref: \"#/t/l40\" } }\n",
+    );
+    p.file("promptfooconfig.yaml", &cfg);
+    let v = p.run(&["validate", "promptfooconfig.yaml"]);
+    assert_eq!(v.code, 2, "{}", v.all());
+    assert!(
+        v.stderr.contains("expand to more than 1000000 values"),
+        "{}",
+        v.all()
+    );
+}
+
+#[test]
 fn errors_in_the_translation_point_at_the_promptfoo_file() {
     let p = Project::new();
     p.file(
