@@ -13,8 +13,7 @@ use crate::results::ResultsFile;
 use crate::results::index::Index;
 
 use super::compare::{
-    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, results_thresholds,
-    settings,
+    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, results_thresholds, settings,
 };
 use super::indexed::{self, Inputs};
 
@@ -173,7 +172,10 @@ fn provider_pairs(inputs: &Inputs, args: &DiffArgs) -> Result<Vec<ProviderPair>,
     let (pairs, notes) = match inputs {
         Inputs::Indexed { index, ranges, .. } => {
             let labels = |e| index.labels(e);
-            let (old, new) = (&index.entries[ranges[0].clone()], &index.entries[ranges[1].clone()]);
+            let (old, new) = (
+                &index.entries[ranges[0].clone()],
+                &index.entries[ranges[1].clone()],
+            );
             drift::pair_providers_by(old, new, &labels, b, c)?
         }
         Inputs::Whole(files) => drift::pair_providers(&files[0].results, &files[1].results, b, c)?,
@@ -193,7 +195,10 @@ fn compare_indexed(
     settings: &Settings,
     keep: Keep,
 ) -> Result<Vec<Comparison>, u8> {
-    let (old, new) = (&index.entries[ranges[0].clone()], &index.entries[ranges[1].clone()]);
+    let (old, new) = (
+        &index.entries[ranges[0].clone()],
+        &index.entries[ranges[1].clone()],
+    );
     let mut out = Vec::with_capacity(pairs.len());
     for p in pairs {
         let pick = |entries, label: &str, path: &PathBuf| {
@@ -205,7 +210,10 @@ fn compare_indexed(
                 Some(path.display().to_string()),
             )
         };
-        let (b, c) = match (pick(old, &p.baseline, &args.old), pick(new, &p.candidate, &args.new)) {
+        let (b, c) = match (
+            pick(old, &p.baseline, &args.old),
+            pick(new, &p.candidate, &args.new),
+        ) {
             (Ok(b), Ok(c)) => (b, c),
             (Err(e), _) | (_, Err(e)) => {
                 eprintln!("error: {e}");

@@ -101,8 +101,8 @@ pub(crate) fn read_inputs(paths: &[PathBuf]) -> Result<Inputs, u8> {
 /// What a streamed comparison keeps of each case: every case whole when a report lists
 /// every case (`-o`, `--all`, the GitHub step summary), else what the terminal shows.
 pub(crate) fn keep(show: &ShowArgs, outputs: &[(PathBuf, OutputKind)]) -> Keep {
-    let step_summary = std::env::var_os(crate::env::GITHUB_STEP_SUMMARY)
-        .is_some_and(|v| !v.is_empty());
+    let step_summary =
+        std::env::var_os(crate::env::GITHUB_STEP_SUMMARY).is_some_and(|v| !v.is_empty());
     if outputs.is_empty() && !show.all && !step_summary {
         Keep::Listed
     } else {

@@ -366,8 +366,7 @@ pub fn pair_providers_by<'a, R>(
     }
     let po = providers(old, labels);
     let pn = providers(new, labels);
-    let label_list =
-        |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
+    let label_list = |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
     if baseline.is_some() || candidate.is_some() {
         let b = match baseline {
             Some(b) => select_side_by(old, labels, b, "the baseline file")?.0,

@@ -8,10 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{self, ln_choose};
-use super::guard::{self, GuardMethod};
-use super::case::{CaseFacts, Which};
 use super::CaseClass;
+use super::bootstrap::{self, ln_choose};
+use super::case::{CaseFacts, Which};
+use super::guard::{self, GuardMethod};
 
 /// Significance level for "significant on its own".
 pub const ALPHA: f64 = 0.05;
@@ -257,10 +257,7 @@ pub fn paired_diffs<C: CaseFacts>(cases: &[C]) -> (Vec<f64>, bool) {
     let mut single = true;
     for case in cases {
         let (bs, cs) = (case.counts(Which::Baseline), case.counts(Which::Candidate));
-        if let (Some(b), Some(c)) = (
-            bs.and_then(|s| s.pass_rate),
-            cs.and_then(|s| s.pass_rate),
-        ) {
+        if let (Some(b), Some(c)) = (bs.and_then(|s| s.pass_rate), cs.and_then(|s| s.pass_rate)) {
             diffs.push(c - b);
             let answered = |s: Option<super::case::Counts>| s.map_or(0, |s| s.answered);
             single &= answered(bs) == 1 && answered(cs) == 1;
@@ -390,8 +387,10 @@ fn significance<C: CaseFacts>(cases: &mut [C]) -> Significance {
             after_adjustment += 1;
         }
         let (suite, case_id, prompt) = c.key();
-        let fraction =
-            |side| c.counts(side).map_or_else(String::new, |s: super::case::Counts| s.fraction());
+        let fraction = |side| {
+            c.counts(side)
+                .map_or_else(String::new, |s: super::case::Counts| s.fraction())
+        };
         significant.push(SignificantCase {
             suite: suite.to_string(),
             case_id: case_id.to_string(),

@@ -93,8 +93,12 @@ fn pair_entries<'a>(index: &'a Index, sides: &'a [Vec<&'a Entry>; 2]) -> Vec<Ind
     // The unmatched prompts of each (suite, case), both sides sorted by it.
     let case = |g: &(Ids, &[&Entry])| (g.0.0, g.0.1);
     let (bs, cs) = (
-        only_b.chunk_by(|a, b| case(a) == case(b)).collect::<Vec<_>>(),
-        only_c.chunk_by(|a, b| case(a) == case(b)).collect::<Vec<_>>(),
+        only_b
+            .chunk_by(|a, b| case(a) == case(b))
+            .collect::<Vec<_>>(),
+        only_c
+            .chunk_by(|a, b| case(a) == case(b))
+            .collect::<Vec<_>>(),
     );
     let (mut i, mut j) = (0, 0);
     while i < bs.len() || j < cs.len() {
@@ -132,7 +136,7 @@ fn pair_entries<'a>(index: &'a Index, sides: &'a [Vec<&'a Entry>; 2]) -> Vec<Ind
     pairs
 }
 use super::stats::Measurements;
-use super::{Comparison, Judgments, Omitted, SideInfo, Settings, classify};
+use super::{Comparison, Judgments, Omitted, Settings, SideInfo, classify};
 
 /// Cases classified and read back together: a few megabytes of results at a time.
 const CHUNK: usize = 512;

@@ -148,7 +148,8 @@ impl Index {
         let mut file = File::open(path).map_err(io)?;
         // One entry a line, allocated once: growing the index by doubling left as much memory
         // again in freed buffers.
-        self.entries.reserve_exact(count_lines(&mut file).map_err(io)?);
+        self.entries
+            .reserve_exact(count_lines(&mut file).map_err(io)?);
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let scanned = self.scan(&mut reader, file_no).map_err(|e| {
             self.entries.truncate(start);
@@ -264,7 +265,10 @@ impl Index {
 
     /// A result's provider label and id.
     pub fn labels<'a>(&'a self, e: &'a Entry) -> (&'a str, &'a str) {
-        (self.strings.get(e.provider), self.strings.get(e.provider_id))
+        (
+            self.strings.get(e.provider),
+            self.strings.get(e.provider_id),
+        )
     }
 
     /// Reads back the results of `entries`, in their order.
@@ -388,7 +392,10 @@ mod tests {
             let entries: Vec<&Entry> = index.entries[r.range.clone()].iter().collect();
             let loaded = index.load(&entries).unwrap();
             let whole = super::super::read::read(&path).unwrap();
-            assert_eq!(loaded, whole.results, "read back as the whole read reads them");
+            assert_eq!(
+                loaded, whole.results,
+                "read back as the whole read reads them"
+            );
         }
         (index, read)
     }

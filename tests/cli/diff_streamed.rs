@@ -77,7 +77,7 @@ fn side(new: bool) -> Vec<Value> {
                 _ if i % 89 == 6 && !new => continue,
                 _ if i % 50 == 7 => {
                     for s in 0..3 {
-                        let pass = (s + u32::from(new) + i as u32) % 3 != 0;
+                        let pass = !(s + u32::from(new) + i as u32).is_multiple_of(3);
                         push(&mut out, "default", s, &base, pass);
                     }
                 }
@@ -87,7 +87,11 @@ fn side(new: bool) -> Vec<Value> {
                 }
                 _ if i % 400 == 11 => {
                     push(&mut out, "default", 0, &base, true);
-                    let other = if new { base.replace("30", "31") } else { base.clone() };
+                    let other = if new {
+                        base.replace("30", "31")
+                    } else {
+                        base.clone()
+                    };
                     push(&mut out, "short", 0, &other, true);
                 }
                 0 if new => push(&mut out, "default", 0, &base.replace("30", "45"), true),
@@ -180,8 +184,16 @@ fn indexed_and_whole_reads_print_the_same_diff() {
     let r = same_both_ways(&p, &["diff", "{}/old.json", "{}/new.json"]);
     // Every kind of case is there, and the gates ran.
     for want in [
-        "regressed", "errored", "changed", "improved", "missing", "new", "equivalent",
-        "unchanged", "Flaky cases:", "Word diffs",
+        "regressed",
+        "errored",
+        "changed",
+        "improved",
+        "missing",
+        "new",
+        "equivalent",
+        "unchanged",
+        "Flaky cases:",
+        "Word diffs",
     ] {
         assert!(r.stdout.contains(want), "{want}: {}", r.all());
     }
@@ -189,9 +201,29 @@ fn indexed_and_whole_reads_print_the_same_diff() {
     assert!(r.stdout.contains("Baseline  `claude`"), "{}", r.all());
     same_both_ways(
         &p,
-        &["diff", "{}/old.json", "{}/new.json", "--critical-tag", "critical", "--max-rows", "0"],
+        &[
+            "diff",
+            "{}/old.json",
+            "{}/new.json",
+            "--critical-tag",
+            "critical",
+            "--max-rows",
+            "0",
+        ],
     );
-    same_both_ways(&p, &["diff", "{}/old.json", "{}/new.json", "--all", "--baseline-provider", "gpt", "--candidate-provider", "claude"]);
+    same_both_ways(
+        &p,
+        &[
+            "diff",
+            "{}/old.json",
+            "{}/new.json",
+            "--all",
+            "--baseline-provider",
+            "gpt",
+            "--candidate-provider",
+            "claude",
+        ],
+    );
 }
 
 #[test]
@@ -199,10 +231,20 @@ fn indexed_and_whole_reads_write_the_same_reports() {
     let p = project();
     same_both_ways(
         &p,
-        &["diff", "{}/old.json", "{}/new.json", "-o", "{}/cmp.json", "-o", "{}/cmp.md"],
+        &[
+            "diff",
+            "{}/old.json",
+            "{}/new.json",
+            "-o",
+            "{}/cmp.json",
+            "-o",
+            "{}/cmp.md",
+        ],
     );
     for out in ["cmp.json", "cmp.md"] {
-        let s = p.read(&format!("streamed/{out}")).replace("streamed/", "whole/");
+        let s = p
+            .read(&format!("streamed/{out}"))
+            .replace("streamed/", "whole/");
         let w = p.read(&format!("whole/{out}"));
         if let Some(at) = s.bytes().zip(w.bytes()).position(|(a, b)| a != b) {
             let around = |t: &str| t[at.saturating_sub(300)..(at + 300).min(t.len())].to_string();
@@ -216,7 +258,11 @@ fn indexed_and_whole_reads_write_the_same_reports() {
     }
     let json: Value = serde_json::from_str(&p.read("streamed/cmp.json")).unwrap();
     let cases = json["comparisons"][0]["cases"].as_array().unwrap();
-    assert!(cases.len() > CASES, "every case is in the JSON report: {}", cases.len());
+    assert!(
+        cases.len() > CASES,
+        "every case is in the JSON report: {}",
+        cases.len()
+    );
 }
 
 #[test]
@@ -224,12 +270,30 @@ fn indexed_and_whole_reads_print_the_same_compare() {
     let p = project();
     let r = same_both_ways(
         &p,
-        &["compare", "--results", "{}/new.json", "--baseline", "gpt", "--candidate", "openai:claude"],
+        &[
+            "compare",
+            "--results",
+            "{}/new.json",
+            "--baseline",
+            "gpt",
+            "--candidate",
+            "openai:claude",
+        ],
     );
     assert!(r.stdout.contains("Baseline  `gpt`"), "{}", r.all());
     same_both_ways(
         &p,
-        &["compare", "--results", "{}/old.json", "{}/new.json", "--baseline", "gpt", "--candidate", "claude", "--all"],
+        &[
+            "compare",
+            "--results",
+            "{}/old.json",
+            "{}/new.json",
+            "--baseline",
+            "gpt",
+            "--candidate",
+            "claude",
+            "--all",
+        ],
     );
 }
 
@@ -254,7 +318,8 @@ fn the_runs_layout_is_indexed_and_a_cut_file_recovered() {
     assert!(r.stderr.contains("paired (indexed)"), "{}", r.all());
     assert!(
         r.stderr.contains("cut.json was cut short")
-            && r.stderr.contains("1000 results recovered; a result cut mid-line was dropped"),
+            && r.stderr
+                .contains("1000 results recovered; a result cut mid-line was dropped"),
         "{}",
         r.all()
     );
