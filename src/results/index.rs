@@ -126,6 +126,18 @@ struct Tail {
     complete: bool,
 }
 
+/// Result lines parsed together when a file is indexed.
+const BATCH: usize = 2048;
+
+/// What ended a batch of result lines.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// The end of the file.
+    Eof,
+    /// The `]` that closes the results.
+    Bracket,
+}
+
 /// How a scan ended.
 enum End {
     /// The tail was read.
@@ -216,33 +228,55 @@ impl Index {
             return Ok(None);
         }
         let mut summary = Summary::default();
+        let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
         loop {
-            let (n, at) = next(reader, &mut line)?;
-            if n == 0 {
-                return Ok(Some((head, End::CutShort(false), summary)));
-            }
-            let object = trim_result(&line);
-            if object.is_empty() {
-                continue;
-            }
-            if object[0] == b']' {
-                return Ok(read_tail(reader, &line)?.map(|t| (head, End::Tail(t), summary)));
-            }
-            match serde_json::from_slice::<CaseResult>(object) {
-                Ok(r) => {
-                    summary.add_result(&r);
+            // A batch of result lines, parsed on every core, then indexed in file order.
+            batch.clear();
+            let mut stop = None;
+            while batch.len() < BATCH {
+                let (n, at) = next(reader, &mut line)?;
+                let object = trim_result(&line);
+                if n == 0 {
+                    stop = Some(Stop::Eof);
+                    break;
+                } else if object.first() == Some(&b']') {
+                    stop = Some(Stop::Bracket);
+                    break;
+                } else if !object.is_empty() {
                     // `object` starts the line: only its end was trimmed.
-                    let entry = self.entry(&r, file_no, at, object.len());
-                    self.entries.push(entry);
+                    batch.push((at, object.to_vec()));
                 }
-                // A broken last line is a result cut by the crash; one in the middle is
-                // damage the whole read describes.
-                Err(_) => {
-                    let mut rest = Vec::new();
-                    reader.read_to_end(&mut rest)?;
-                    let at_end = rest.trim_ascii().is_empty();
+            }
+            let parsed: Vec<Option<CaseResult>> = batch
+                .par_iter()
+                .map(|(_, bytes)| serde_json::from_slice(bytes).ok())
+                .collect();
+            for (k, ((at, bytes), r)) in batch.iter().zip(parsed).enumerate() {
+                let Some(r) = r else {
+                    // A broken last line is a result cut by the crash; one in the middle is
+                    // damage the whole read describes.
+                    let at_end = k + 1 == batch.len()
+                        && match stop {
+                            Some(Stop::Eof) => true,
+                            Some(Stop::Bracket) => false,
+                            None => {
+                                let mut rest = Vec::new();
+                                reader.read_to_end(&mut rest)?;
+                                rest.trim_ascii().is_empty()
+                            }
+                        };
                     return Ok(at_end.then_some((head, End::CutShort(true), summary)));
+                };
+                summary.add_result(&r);
+                let entry = self.entry(&r, file_no, *at, bytes.len());
+                self.entries.push(entry);
+            }
+            match stop {
+                Some(Stop::Eof) => return Ok(Some((head, End::CutShort(false), summary))),
+                Some(Stop::Bracket) => {
+                    return Ok(read_tail(reader, &line)?.map(|t| (head, End::Tail(t), summary)));
                 }
+                None => {}
             }
         }
     }
