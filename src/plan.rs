@@ -888,6 +888,9 @@ fn compile_templates(
 /// `usable`; stopping at a message that fails to render).
 type CaseRenders = Vec<Vec<Result<String, TemplateError>>>;
 
+/// Cases rendered at once (in parallel) before they are assembled in order.
+const RENDER_CHUNK: usize = 16_384;
+
 /// The selected cases, each planned in case order: prompts assembled, assertions compiled
 /// (shared when written once), repeat and transform settled; a warning when a filter left
 /// no case.
@@ -907,7 +910,6 @@ fn plan_cases(
     // Sized once: a dataset of a million rows would otherwise leave up to half this vector
     // unused after its last doubling.
     let mut cases = Vec::with_capacity(suite.cases.len());
-    let renders = render_cases(suite, opts, templates, usable);
     let mut assembler = Assembler {
         templates,
         suite_file: cx.file,
@@ -915,17 +917,23 @@ fn plan_cases(
         files: &suite.files,
         images: HashMap::new(),
     };
-    for ((ci, case), case_renders) in suite.cases.iter().enumerate().zip(renders) {
-        if !case_selected(opts, case) {
-            continue;
+    // A chunk of cases at a time: the rendered texts waiting to be assembled are one
+    // chunk's, not the whole suite's.
+    for (chunk_no, chunk) in suite.cases.chunks(RENDER_CHUNK).enumerate() {
+        let renders = render_cases(suite, chunk, opts, templates, usable);
+        for ((i, case), case_renders) in chunk.iter().enumerate().zip(renders) {
+            if !case_selected(opts, case) {
+                continue;
+            }
+            let mut case_cx = CaseContext {
+                assembler: &mut assembler,
+                compile: &compile,
+                shared: &mut shared,
+                usable,
+            };
+            let ci = chunk_no * RENDER_CHUNK + i;
+            cases.push(plan_case(cx, &mut case_cx, ci, case, case_renders, diags));
         }
-        let mut case_cx = CaseContext {
-            assembler: &mut assembler,
-            compile: &compile,
-            shared: &mut shared,
-            usable,
-        };
-        cases.push(plan_case(cx, &mut case_cx, ci, case, case_renders, diags));
     }
     if !suite.cases.is_empty()
         && cases.is_empty()
@@ -946,6 +954,7 @@ fn plan_cases(
 /// order).
 fn render_cases(
     suite: &Suite,
+    cases: &[Case],
     opts: &PlanOptions,
     templates: &Templates,
     usable: &[bool],
@@ -961,8 +970,7 @@ fn render_cases(
                 .collect()
         })
         .collect();
-    suite
-        .cases
+    cases
         .par_iter()
         .with_min_len(256)
         .map(|case| {
@@ -1506,7 +1514,7 @@ fn render_calls(
 fn case_location(suite: &Suite, case: &Case) -> (PathBuf, String) {
     match &case.source {
         CaseSource::Suite { yaml_path } => (suite.path.clone(), yaml_path.clone()),
-        CaseSource::Dataset { yaml_path, .. } => (suite.path.clone(), yaml_path.clone()),
+        CaseSource::Dataset { yaml_path, .. } => (suite.path.clone(), yaml_path.to_string()),
     }
 }
 
@@ -1567,7 +1575,7 @@ fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
         file: dfile, line, ..
     } = &case.source
     {
-        d.file = dfile.clone();
+        d.file = dfile.to_path_buf();
         d.yaml_path = String::new();
         d = d.at(*line, 1, 1);
     }
@@ -1575,7 +1583,7 @@ fn at_dataset_row(mut d: Diagnostic, case: &Case) -> Diagnostic {
 }
 
 fn compile_assertion(
-    spec: &AssertionSpec,
+    spec: &Arc<AssertionSpec>,
     case: &Case,
     ctx: &CompileContext<'_>,
     shared: &mut shared::SharedAssertions,
@@ -1588,7 +1596,7 @@ fn compile_assertion(
     }
     let rendered = if templated {
         match render_spec(spec, case) {
-            Ok(s) => s,
+            Ok(s) => Arc::new(s),
             Err(e) => {
                 let mut d = assertion_diag(
                     file,
@@ -1612,12 +1620,13 @@ fn compile_assertion(
             }
         }
     } else {
-        spec.clone()
+        // The case's own spec, not a copy: the compiled assertion points at it.
+        Arc::clone(spec)
     };
     if templated && let Some(a) = shared.get(&rendered) {
         return Some(a);
     }
-    match judge::compile(&rendered, ctx) {
+    match judge::compile_shared(&rendered, ctx) {
         Ok(c) => {
             let c = Arc::new(c);
             // Templated or not, by the assertion as compiled: rows whose templates render
@@ -1675,7 +1684,7 @@ fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnos
         return d;
     }
     if let CaseSource::Dataset { file, line, .. } = &case.source {
-        d.file.clone_from(file);
+        d.file = file.to_path_buf();
         d.line = Some(*line);
         d.column = None;
     }

@@ -36,6 +36,7 @@ mod tools;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use check::{Check, Transform};
 pub use graded::{GradeContext, Judged, Verdict};
@@ -71,8 +72,9 @@ impl<'a> CompileContext<'a> {
 /// precompiled from it.
 #[derive(Debug)]
 pub struct CompiledAssertion {
-    /// The assertion as written, with its value rendered for the case.
-    pub spec: AssertionSpec,
+    /// The assertion as written, with its value rendered for the case (shared with the case
+    /// when nothing was rendered: [`compile_shared`]).
+    pub spec: Arc<AssertionSpec>,
     check: Check,
     transform: Option<Transform>,
     /// Needs a grader, an embedder or a command (itself or, for a set, inside).
@@ -169,6 +171,14 @@ pub fn compile(
     spec: &AssertionSpec,
     ctx: &CompileContext<'_>,
 ) -> Result<CompiledAssertion, JudgeError> {
+    compile_shared(&Arc::new(spec.clone()), ctx)
+}
+
+/// [`compile`], keeping `spec` itself (not a copy) in the compiled assertion.
+pub fn compile_shared(
+    spec: &Arc<AssertionSpec>,
+    ctx: &CompileContext<'_>,
+) -> Result<CompiledAssertion, JudgeError> {
     if spec.weight.is_nan() || spec.weight < 0.0 {
         return Err(JudgeError::at(
             "weight",
@@ -228,7 +238,7 @@ pub fn compile(
             _ => false,
         };
     Ok(CompiledAssertion {
-        spec: spec.clone(),
+        spec: Arc::clone(spec),
         check,
         transform,
         external,

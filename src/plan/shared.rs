@@ -31,14 +31,14 @@ impl SharedAssertions {
         self.by_hash
             .get(&spec_hash(spec))?
             .iter()
-            .find(|c| c.spec == *spec)
+            .find(|c| *c.spec == *spec)
             .cloned()
     }
 
     /// Keeps `compiled` (compiled from `spec`: as written, or as rendered for a case when it
     /// has templates) for the next equal spec.
     pub(super) fn insert(&mut self, spec: &AssertionSpec, compiled: Arc<CompiledAssertion>) {
-        debug_assert!(compiled.spec == *spec, "shared under a different spec");
+        debug_assert!(*compiled.spec == *spec, "shared under a different spec");
         self.by_hash
             .entry(spec_hash(spec))
             .or_default()

@@ -60,9 +60,13 @@ const PROMPTFOO_KEYS: &[&str] = &[
 /// `cases` key that has a key only promptfoo has (`tests`, `defaultTest`, …), a provider id in a
 /// form only promptfoo uses (`openai:chat:…`), or no `cases` and a name starting with
 /// `promptfooconfig`.
+///
+/// Only top-level keys matter, so a big native suite's `cases:` items are cut out first (when
+/// they can be: `suite::split`) rather than parsed into a YAML tree as large as the suite.
 pub fn detect(path: &Path, source: &str) -> bool {
-    let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str::<serde_yaml::Value>(source)
-    else {
+    let head = crate::suite::split::suite_head(source);
+    let top = head.as_deref().unwrap_or(source);
+    let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str::<serde_yaml::Value>(top) else {
         return false;
     };
     let has = |k: &str| map.contains_key(serde_yaml::Value::String(k.to_string()));

@@ -78,7 +78,8 @@ enum IdOwner {
 #[derive(Default)]
 pub(crate) struct Defaults {
     pub vars: Vars,
-    pub assert: Vec<AssertionSpec>,
+    /// Shared by every case (one allocation each, not one per case).
+    pub assert: Vec<Arc<AssertionSpec>>,
     pub threshold: Option<f64>,
     pub transform: Option<TransformSpec>,
     pub transform_vars: Option<TransformSpec>,
@@ -595,15 +596,22 @@ impl Ctx<'_> {
         } else {
             let mut vars = defaults.vars.clone();
             vars.extend(own_vars);
+            vars.shrink_to_fit();
             vars
         };
-        let mut assert = defaults.assert.clone();
+        let own_len = raw.assert.as_ref().map_or(0, Vec::len);
+        let mut assert = Vec::with_capacity(defaults.assert.len() + own_len);
+        assert.extend(defaults.assert.iter().cloned());
         if let Some(own) = raw.assert {
             let path_of = |k: usize| match site {
                 Site::Suite(prefix) => format!("{prefix}.assert[{k}]"),
                 Site::Row(ds, loc) => ds.assertion_path(loc, k, "assert"),
             };
-            assert.extend(self.assertions(&mut diags, own, site, "assert", &path_of));
+            assert.extend(
+                self.assertions(&mut diags, own, site, "assert", &path_of)
+                    .into_iter()
+                    .map(Arc::new),
+            );
         }
         if raw.repeat == Some(0) {
             let d = self
@@ -1151,7 +1159,7 @@ fn defaults(l: &mut Loader<'_>, raw: RawDefaults) -> Defaults {
     let transform_vars = code(raw.transform_vars, "transform_vars");
     Defaults {
         vars,
-        assert,
+        assert: assert.into_iter().map(Arc::new).collect(),
         threshold: raw.threshold,
         transform,
         transform_vars,
@@ -1378,74 +1386,16 @@ fn cases(
     let mut dataset_failed = false;
     let no_cases = raw.is_empty();
     let mut bare = Vec::new();
-    // The suite's own cases convert in parallel; ids, `file://` vars, datasets and
-    // diagnostics then go in file order.
-    let total = raw.len();
-    let mut own = Vec::new();
-    let mut datasets = Vec::new();
-    for (i, item) in raw.into_iter().enumerate() {
-        match item {
-            RawCaseItem::Case(c) => own.push((i, c)),
-            RawCaseItem::Dataset(text) => datasets.push((i, text)),
+    // A chunk at a time, so the raw cases and the converted ones waiting for their turn are
+    // one chunk, not the whole suite twice.
+    let mut items = raw.into_iter().enumerate();
+    loop {
+        let chunk: Vec<(usize, RawCaseItem)> = items.by_ref().take(ROW_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
         }
-    }
-    let ctx = l.ctx();
-    let prepared: Vec<(usize, Prepared)> = own
-        .into_par_iter()
-        .with_min_len(PAR_MIN)
-        .map(|(i, c)| {
-            let path = format!("cases[{i}]");
-            let site = Site::Suite(path.clone());
-            (
-                i,
-                ctx.prepare(c, defaults, &site, CaseSource::Suite { yaml_path: path }),
-            )
-        })
-        .collect();
-    let mut prepared = prepared.into_iter().peekable();
-    let mut datasets = datasets.into_iter().peekable();
-    for i in 0..total {
-        let path = format!("cases[{i}]");
-        if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
-            let case = l.finish_case(p, &Site::Suite(path.clone()));
-            if case.assert.is_empty() {
-                bare.push((path, out.len()));
-            }
-            out.push(case);
-            continue;
-        }
-        let Some((_, text)) = datasets.next_if(|(j, _)| *j == i) else {
-            continue;
-        };
-        let Some(rel) = file_ref(&text) else {
-            let d = l
-                .error(
-                    path,
-                    format!(
-                        "a case must be a mapping, found the string `{}`",
-                        short(&text)
-                    ),
-                )
-                .with_label("not a case")
-                .with_help(
-                    "write a case as `- vars: { … }`, or name a dataset as \
-                     `- file://fixtures/cases.csv`",
-                );
-            l.push(d);
-            continue;
-        };
-        match open_dataset(&l.dir, rel, &l.access) {
-            Ok(mut ds) => {
-                if !dataset_cases(l, &mut ds, &path, defaults, &mut out) {
-                    dataset_failed = true;
-                }
-            }
-            Err((msg, help, label)) => {
-                dataset_failed = true;
-                let mut d = l.error(path, msg).with_label(label);
-                d.help = help;
-                l.push(d);
-            }
+        if !case_chunk(l, chunk, defaults, &mut out, &mut bare) {
+            dataset_failed = true;
         }
     }
     l.lengthen_collided_ids(&mut out);
@@ -1487,58 +1437,118 @@ fn cases(
     out
 }
 
+/// Converts one chunk of the suite's `cases:` items into `out` (cases without assertions
+/// into `bare`); `false` if a dataset it names had errors. The suite's own cases convert in
+/// parallel; ids, `file://` vars, datasets and diagnostics then go in file order.
+fn case_chunk(
+    l: &mut Loader<'_>,
+    chunk: Vec<(usize, RawCaseItem)>,
+    defaults: &Defaults,
+    out: &mut Vec<super::model::Case>,
+    bare: &mut Vec<(String, usize)>,
+) -> bool {
+    let mut dataset_failed = false;
+    let mut own = Vec::with_capacity(chunk.len());
+    let mut datasets = Vec::new();
+    let (first, total) = (chunk[0].0, chunk.len());
+    for (i, item) in chunk {
+        match item {
+            RawCaseItem::Case(c) => own.push((i, c)),
+            RawCaseItem::Dataset(text) => datasets.push((i, text)),
+        }
+    }
+    let ctx = l.ctx();
+    let prepared: Vec<(usize, Prepared)> = own
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|(i, c)| {
+            let path = format!("cases[{i}]");
+            let site = Site::Suite(path.clone());
+            (
+                i,
+                ctx.prepare(c, defaults, &site, CaseSource::Suite { yaml_path: path }),
+            )
+        })
+        .collect();
+    let mut prepared = prepared.into_iter().peekable();
+    let mut datasets = datasets.into_iter().peekable();
+    for i in first..first + total {
+        let path = format!("cases[{i}]");
+        if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
+            let case = l.finish_case(p, &Site::Suite(path.clone()));
+            if case.assert.is_empty() {
+                bare.push((path, out.len()));
+            }
+            out.push(case);
+            continue;
+        }
+        let Some((_, text)) = datasets.next_if(|(j, _)| *j == i) else {
+            continue;
+        };
+        let Some(rel) = file_ref(&text) else {
+            let d = l
+                .error(
+                    path,
+                    format!(
+                        "a case must be a mapping, found the string `{}`",
+                        short(&text)
+                    ),
+                )
+                .with_label("not a case")
+                .with_help(
+                    "write a case as `- vars: { … }`, or name a dataset as \
+                     `- file://fixtures/cases.csv`",
+                );
+            l.push(d);
+            continue;
+        };
+        match open_dataset(&l.dir, rel, &l.access) {
+            Ok(ds) => {
+                if !dataset_cases(l, &ds, &path, defaults, out) {
+                    dataset_failed = true;
+                }
+            }
+            Err((msg, help, label)) => {
+                dataset_failed = true;
+                let mut d = l.error(path, msg).with_label(label);
+                d.help = help;
+                l.push(d);
+            }
+        }
+    }
+    !dataset_failed
+}
+
 /// Adds a dataset's rows as cases; `false` if the dataset had errors.
 fn dataset_cases(
     l: &mut Loader<'_>,
-    ds: &mut Dataset,
+    ds: &Dataset,
     path: &str,
     defaults: &Defaults,
     out: &mut Vec<super::model::Case>,
 ) -> bool {
-    let mut diags = Vec::new();
-    let rows = ds.rows(&mut diags);
-    let had_errors = diags.iter().any(Diagnostic::is_error);
-    for d in diags {
-        l.push(d);
-    }
-    let ds: &Dataset = ds;
-    if rows.is_empty() && !had_errors {
+    // Sized once (from the file's line count, an upper bound): a million rows would otherwise
+    // leave up to half the vector unused.
+    out.reserve(ds.max_rows());
+    let (mut had_errors, mut rows, mut bare) = (false, 0, 0);
+    // Every row's source names the same file and `cases:` entry: one allocation each.
+    let (file, entry): (Arc<Path>, Arc<str>) = (Arc::from(ds.file.as_path()), Arc::from(path));
+    // Rows are read and converted a chunk at a time, so the raw rows held are one chunk, not
+    // the whole dataset beside its cases. A chunk's rows convert in parallel; ids, `file://`
+    // vars and diagnostics then go in order.
+    ds.row_chunks(&mut Vec::new(), ROW_CHUNK, &mut |chunk, diags| {
+        for d in diags.drain(..) {
+            had_errors |= d.is_error();
+            l.push(d);
+        }
+        rows += chunk.len();
+        bare += dataset_chunk(l, (ds, &file, &entry), defaults, chunk, out);
+    });
+    if rows == 0 && !had_errors {
         let d = l
             .warning(path, format!("dataset `{}` has no rows", ds.file.display()))
             .with_label("empty dataset");
         l.push(d);
-    }
-    let mut bare = 0;
-    // Rows convert in parallel; ids, `file://` vars and diagnostics then go in order. A
-    // chunk at a time: the converted rows waiting for their turn are one chunk, not the
-    // whole dataset beside its cases.
-    let (raws, locs): (Vec<RawCase>, Vec<RowLoc>) = rows.into_iter().unzip();
-    // Sized once: a million rows would otherwise leave up to half the vector unused.
-    out.reserve(raws.len());
-    let ctx = l.ctx();
-    let mut raws = raws.into_iter();
-    for locs in locs.chunks(ROW_CHUNK) {
-        let chunk: Vec<RawCase> = raws.by_ref().take(locs.len()).collect();
-        let prepared: Vec<Prepared> = chunk
-            .into_par_iter()
-            .zip(locs.par_iter())
-            .with_min_len(PAR_MIN)
-            .map(|(raw, loc)| {
-                let source = CaseSource::Dataset {
-                    file: ds.file.clone(),
-                    line: loc.line,
-                    yaml_path: path.to_string(),
-                };
-                ctx.prepare(raw, defaults, &Site::Row(ds, loc), source)
-            })
-            .collect();
-        for (p, loc) in prepared.into_iter().zip(locs) {
-            let case = l.finish_case(p, &Site::Row(ds, loc));
-            if case.assert.is_empty() {
-                bare += 1;
-            }
-            out.push(case);
-        }
     }
     if bare > 0 {
         let d = l
@@ -1557,6 +1567,41 @@ fn dataset_cases(
         l.push(d);
     }
     !had_errors
+}
+
+/// Converts one chunk of a dataset's rows into `out`; returns how many have no assertions.
+fn dataset_chunk(
+    l: &mut Loader<'_>,
+    (ds, file, entry): (&Dataset, &Arc<Path>, &Arc<str>),
+    defaults: &Defaults,
+    chunk: Vec<(RawCase, RowLoc)>,
+    out: &mut Vec<super::model::Case>,
+) -> usize {
+    let ctx = l.ctx();
+    let prepared: Vec<(Prepared, RowLoc)> = chunk
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|(raw, loc)| {
+            let source = CaseSource::Dataset {
+                file: Arc::clone(file),
+                line: loc.line,
+                yaml_path: Arc::clone(entry),
+            };
+            (
+                ctx.prepare(raw, defaults, &Site::Row(ds, &loc), source),
+                loc,
+            )
+        })
+        .collect();
+    let mut bare = 0;
+    for (p, loc) in prepared {
+        let case = l.finish_case(p, &Site::Row(ds, &loc));
+        if case.assert.is_empty() {
+            bare += 1;
+        }
+        out.push(case);
+    }
+    bare
 }
 
 fn short(text: &str) -> String {

@@ -55,8 +55,8 @@ pub(crate) struct Dataset {
     pub file: PathBuf,
     pub source: String,
     pub format: Format,
-    /// CSV header names.
-    header: Vec<String>,
+    /// CSV header names (set when the rows are read).
+    header: OnceLock<Vec<String>>,
     index: OnceLock<YamlIndex>,
 }
 
@@ -94,18 +94,44 @@ impl Dataset {
             file,
             source,
             format,
-            header: Vec::new(),
+            header: OnceLock::new(),
             index: OnceLock::new(),
         }
     }
 
     /// Every row as a raw case with its location. Problems go to `diags`; a bad row is skipped.
-    pub(crate) fn rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+    #[cfg(test)]
+    pub(crate) fn rows(&self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+        let mut all = Vec::new();
+        self.row_chunks(diags, usize::MAX, &mut |chunk, _| all.extend(chunk));
+        all
+    }
+
+    /// The rows in file order, handed to `each` `chunk` at a time with the problems found so
+    /// far (in `diags`, for `each` to take): a big CSV or JSONL file's rows are never all held
+    /// as raw cases at once. A bad row is skipped.
+    pub(crate) fn row_chunks(
+        &self,
+        diags: &mut Vec<Diagnostic>,
+        chunk: usize,
+        each: &mut RowChunkFn<'_>,
+    ) {
+        let mut sink = RowSink {
+            rows: Vec::new(),
+            chunk,
+            each,
+        };
         match self.format {
-            Format::Csv => self.csv_rows(diags),
-            Format::Jsonl => self.jsonl_rows(diags),
-            Format::Yaml => self.yaml_rows(diags),
+            Format::Csv => self.csv_rows(diags, &mut sink),
+            Format::Jsonl => self.jsonl_rows(diags, &mut sink),
+            Format::Yaml => self.yaml_rows(diags, &mut sink),
         }
+        sink.flush(diags);
+    }
+
+    /// At most how many rows the file holds (its lines), to size what receives them.
+    pub(crate) fn max_rows(&self) -> usize {
+        self.source.lines().count()
     }
 
     /// The yaml_path recorded on assertion `k` of a row (`[3].assert[0]`, `assert[0]`, or the
@@ -164,7 +190,7 @@ impl Dataset {
                 let column = special_key(sub, asserts);
                 let idx = column
                     .as_ref()
-                    .and_then(|c| self.header.iter().position(|h| h == c));
+                    .and_then(|c| self.header.get()?.iter().position(|h| h == c));
                 let (line, col, width) = match idx {
                     Some(i) => csv_cell(&self.source, *start, loc.line, i),
                     None => (loc.line, 1, 1),
@@ -211,7 +237,7 @@ impl Dataset {
         }
     }
 
-    fn yaml_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+    fn yaml_rows(&self, diags: &mut Vec<Diagnostic>, sink: &mut RowSink<'_>) {
         let cases: Vec<RawCase> = if self.source.trim().is_empty() {
             Vec::new()
         } else {
@@ -224,7 +250,7 @@ impl Dataset {
                         &e,
                         FileKind::Dataset,
                     ));
-                    return Vec::new();
+                    return;
                 }
             }
         };
@@ -237,24 +263,14 @@ impl Dataset {
                 index.item_lines("").unwrap_or_default()
             }
         };
-        cases
-            .into_iter()
-            .enumerate()
-            .map(|(item, case)| {
-                let line = lines.get(item).copied().unwrap_or(1);
-                (
-                    case,
-                    RowLoc {
-                        line,
-                        kind: RowKind::Yaml { item },
-                    },
-                )
-            })
-            .collect()
+        for (item, case) in cases.into_iter().enumerate() {
+            let line = lines.get(item).copied().unwrap_or(1);
+            let kind = RowKind::Yaml { item };
+            sink.push((case, RowLoc { line, kind }), diags);
+        }
     }
 
-    fn jsonl_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
-        let mut rows = Vec::new();
+    fn jsonl_rows(&self, diags: &mut Vec<Diagnostic>, sink: &mut RowSink<'_>) {
         let mut warned_assert = false;
         let mut start = 0;
         for (n, raw_line) in self.source.split_inclusive('\n').enumerate() {
@@ -293,17 +309,20 @@ impl Dataset {
             };
             if obj.contains_key("vars") {
                 match RawCase::deserialize(Value::Object(obj)) {
-                    Ok(case) => rows.push((
-                        case,
-                        RowLoc {
-                            line: line_no,
-                            kind: RowKind::Json {
-                                start: line_start,
-                                end,
-                                special: None,
+                    Ok(case) => sink.push(
+                        (
+                            case,
+                            RowLoc {
+                                line: line_no,
+                                kind: RowKind::Json {
+                                    start: line_start,
+                                    end,
+                                    special: None,
+                                },
                             },
-                        },
-                    )),
+                        ),
+                        diags,
+                    ),
                     Err(_) => {
                         // Parse the text again for a located error with a path.
                         if let Some(d) = shape::reparse_error::<RawCase>(
@@ -376,19 +395,22 @@ impl Dataset {
             if !raw_asserts.is_empty() {
                 case.assert = Some(raw_asserts);
             }
-            rows.push((
-                case,
-                RowLoc {
-                    line: line_no,
-                    kind: RowKind::Json {
-                        start: line_start,
-                        end,
-                        special: Some(keys),
+            let kind = RowKind::Json {
+                start: line_start,
+                end,
+                special: Some(keys),
+            };
+            sink.push(
+                (
+                    case,
+                    RowLoc {
+                        line: line_no,
+                        kind,
                     },
-                },
-            ));
+                ),
+                diags,
+            );
         }
-        rows
     }
 
     fn json_key_error(
@@ -407,7 +429,7 @@ impl Dataset {
         }
     }
 
-    fn csv_rows(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<(RawCase, RowLoc)> {
+    fn csv_rows(&self, diags: &mut Vec<Diagnostic>, sink: &mut RowSink<'_>) {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .from_reader(self.source.as_bytes());
@@ -418,10 +440,10 @@ impl Dataset {
                     Diagnostic::error(&self.file, "", format!("cannot read the CSV header: {e}"))
                         .at(1, 1, 1),
                 );
-                return Vec::new();
+                return;
             }
         };
-        self.header.clone_from(&header);
+        let _ = self.header.set(header.clone());
         let mut bad_header = false;
         for (i, name) in header.iter().enumerate() {
             let (line, col, width) = csv_cell(&self.source, 0, 1, i);
@@ -459,9 +481,8 @@ impl Dataset {
             }
         }
         if bad_header {
-            return Vec::new();
+            return;
         }
-        let mut rows = Vec::new();
         let mut record = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut record) {
@@ -516,18 +537,37 @@ impl Dataset {
             if !raw_asserts.is_empty() {
                 case.assert = Some(raw_asserts);
             }
-            rows.push((
-                case,
-                RowLoc {
-                    line,
-                    kind: RowKind::Csv {
-                        start,
-                        asserts: keys,
-                    },
-                },
-            ));
+            let kind = RowKind::Csv {
+                start,
+                asserts: keys,
+            };
+            sink.push((case, RowLoc { line, kind }), diags);
         }
-        rows
+    }
+}
+
+/// What receives a chunk of rows and the problems found before them ([`Dataset::row_chunks`]).
+pub(crate) type RowChunkFn<'a> = dyn FnMut(Vec<(RawCase, RowLoc)>, &mut Vec<Diagnostic>) + 'a;
+
+/// Rows on their way to [`Dataset::row_chunks`]' receiver, `chunk` at a time.
+struct RowSink<'a> {
+    rows: Vec<(RawCase, RowLoc)>,
+    chunk: usize,
+    each: &'a mut RowChunkFn<'a>,
+}
+
+impl RowSink<'_> {
+    fn push(&mut self, row: (RawCase, RowLoc), diags: &mut Vec<Diagnostic>) {
+        self.rows.push(row);
+        if self.rows.len() >= self.chunk {
+            self.flush(diags);
+        }
+    }
+
+    fn flush(&mut self, diags: &mut Vec<Diagnostic>) {
+        if !self.rows.is_empty() || !diags.is_empty() {
+            (self.each)(std::mem::take(&mut self.rows), diags);
+        }
     }
 }
 
@@ -637,7 +677,7 @@ mod tests {
 
     fn read(name: &str, text: &str) -> (Vec<(RawCase, RowLoc)>, Vec<Diagnostic>, Dataset) {
         let path = PathBuf::from(name);
-        let mut ds = Dataset::new(
+        let ds = Dataset::new(
             path.clone(),
             text.to_string(),
             Format::from_path(&path).unwrap(),
@@ -645,6 +685,34 @@ mod tests {
         let mut diags = Vec::new();
         let rows = ds.rows(&mut diags);
         (rows, diags, ds)
+    }
+
+    /// Rows reach the loader a chunk at a time, in order, each chunk after the problems of
+    /// the rows before it: a big dataset's raw rows are never all held at once (issue 15).
+    #[test]
+    fn rows_come_in_chunks() {
+        for (name, text, first) in [
+            ("d.csv", "q,r\n1,a\n2,b\nbad\n6,c\n7,d\n", 2),
+            (
+                "d.jsonl",
+                "{\"q\": 1}\n{\"q\": 2}\nnope\n{\"q\": 6}\n{\"q\": 7}\n",
+                1,
+            ),
+        ] {
+            let path = PathBuf::from(name);
+            let ds = Dataset::new(path.clone(), text.into(), Format::from_path(&path).unwrap());
+            let mut seen: Vec<(Vec<usize>, usize)> = Vec::new();
+            ds.row_chunks(&mut Vec::new(), 2, &mut |chunk, diags| {
+                let lines = chunk.iter().map(|(_, loc)| loc.line).collect();
+                seen.push((lines, diags.len()));
+                diags.clear();
+            });
+            assert_eq!(
+                seen,
+                [(vec![first, first + 1], 0), (vec![first + 3, first + 4], 1)],
+                "{name}: rows by chunk, with the errors read before each"
+            );
+        }
     }
 
     #[test]

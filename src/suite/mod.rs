@@ -28,7 +28,7 @@ pub mod raw;
 mod recover;
 mod shape;
 mod special;
-mod split;
+pub(crate) mod split;
 pub mod template;
 #[cfg(test)]
 mod tests;

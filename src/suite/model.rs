@@ -6,7 +6,8 @@
 //! position up in the source only when it renders the error.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -371,8 +372,9 @@ pub struct Case {
     pub description: Option<String>,
     /// Variables for templates (defaults merged under the case's own).
     pub vars: IndexMap<String, Value>,
-    /// Assertions: the defaults' first, then the case's own.
-    pub assert: Vec<AssertionSpec>,
+    /// Assertions: the defaults' first (shared by every case: one allocation each), then the
+    /// case's own.
+    pub assert: Vec<Arc<AssertionSpec>>,
     /// Tags (`critical`, …) for filters and gates.
     pub tags: Vec<String>,
     /// Samples for this case (overrides the suite's `repeat`).
@@ -420,12 +422,12 @@ pub enum CaseSource {
     },
     /// A row of a dataset file.
     Dataset {
-        /// The dataset file as resolved.
-        file: PathBuf,
+        /// The dataset file as resolved (shared by its rows).
+        file: Arc<Path>,
         /// 1-based line of the row in that file.
         line: usize,
-        /// YAML path of the `cases:` entry that names the dataset.
-        yaml_path: String,
+        /// YAML path of the `cases:` entry that names the dataset (shared by its rows).
+        yaml_path: Arc<str>,
     },
 }
 
@@ -433,7 +435,8 @@ impl CaseSource {
     /// The YAML path of the suite item this case comes from.
     pub fn yaml_path(&self) -> &str {
         match self {
-            CaseSource::Suite { yaml_path } | CaseSource::Dataset { yaml_path, .. } => yaml_path,
+            CaseSource::Suite { yaml_path } => yaml_path,
+            CaseSource::Dataset { yaml_path, .. } => yaml_path,
         }
     }
 }
@@ -626,8 +629,8 @@ impl Suite {
                 file,
                 line,
                 yaml_path: entry,
-            } if !yaml_path.starts_with("defaults") && !yaml_path.starts_with(entry.as_str()) => {
-                let d = super::Diagnostic::error(file, yaml_path, message);
+            } if !yaml_path.starts_with("defaults") && !yaml_path.starts_with(&**entry) => {
+                let d = super::Diagnostic::error(&**file, yaml_path, message);
                 let yaml = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                     e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
                 });

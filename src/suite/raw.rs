@@ -502,8 +502,11 @@ pub struct RawCase {
     /// Free text.
     pub description: Option<String>,
     /// Template variables; a string `file://path` is replaced by the file's content.
+    #[serde(default, deserialize_with = "compact")]
+    #[schemars(transform = no_default)]
     pub vars: Option<IndexMap<String, Value>>,
     /// Assertions, checked after the defaults'.
+    #[serde(default, deserialize_with = "compact")]
     pub assert: Option<Vec<RawAssertion>>,
     /// Tags for filters and gates.
     #[schemars(inner(regex(pattern = r"\S")))]
@@ -881,6 +884,37 @@ fn unwrap_descriptions(schema: &mut Schema) {
 /// value".
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// A case's list or mapping, read with no spare room: serde_yaml gives no length hint, so a
+/// one-assertion list would otherwise keep room for four (~1 KB a case, on 100 000 cases).
+fn compact<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Compact,
+{
+    let mut v = Option::<T>::deserialize(d)?;
+    if let Some(v) = &mut v {
+        v.compact();
+    }
+    Ok(v)
+}
+
+/// Drops spare capacity ([`compact`]).
+trait Compact {
+    fn compact(&mut self);
+}
+
+impl<T> Compact for Vec<T> {
+    fn compact(&mut self) {
+        self.shrink_to_fit();
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Compact for IndexMap<K, V> {
+    fn compact(&mut self) {
+        self.shrink_to_fit();
+    }
 }
 
 /// `value` has no default (absent and null differ): no `"default": null` in the schema.

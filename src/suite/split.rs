@@ -17,6 +17,9 @@ use super::raw::{RawCaseItem, RawSuite};
 
 /// Below this many items per chunk, splitting is not worth it.
 const MIN_ITEMS_PER_CHUNK: usize = 400;
+/// Above this many items per chunk, serde_yaml's event buffer of a chunk costs more than
+/// the parallel parse saves.
+const MAX_ITEMS_PER_CHUNK: usize = 2_000;
 /// Files smaller than this are parsed in one piece.
 const MIN_BYTES: usize = 128 * 1024;
 
@@ -42,7 +45,19 @@ pub(crate) fn parse_yaml_list<T: DeserializeOwned + Send>(
     serde_yaml::from_str(source)
 }
 
-fn parse_suite_split(source: &str) -> Option<RawSuite> {
+/// The suite without the items of its `cases:` list (`cases: []` in their place), when the
+/// list can be cut out (see [`parse_suite`]): what the rest of the file says, for checks that
+/// look only at top-level keys (promptfoo detection), without parsing every case.
+pub(crate) fn suite_head(source: &str) -> Option<String> {
+    cases_split(source).map(|(head, _, _)| head)
+}
+
+/// A suite cut at its `cases:` list: the head (see [`suite_head`]), the list's items (byte
+/// offset and line of each) and the offset where the list ends.
+type CasesSplit = (String, Vec<(usize, usize)>, usize);
+
+/// The suite cut at its `cases:` list ([`CasesSplit`]), when it can be.
+fn cases_split(source: &str) -> Option<CasesSplit> {
     if source.len() < MIN_BYTES || !is_simple(source) {
         return None;
     }
@@ -68,6 +83,11 @@ fn parse_suite_split(source: &str) -> Option<RawSuite> {
         return None;
     }
     let head = format!("{}cases: []\n{}", &source[..line_start], &source[end..]);
+    Some((head, items, end))
+}
+
+fn parse_suite_split(source: &str) -> Option<RawSuite> {
+    let (head, items, end) = cases_split(source)?;
     let (suite, cases) = rayon::join(
         || serde_yaml::from_str::<RawSuite>(&head).ok(),
         || parse_chunks::<RawCaseItem>(source, &items, end),
@@ -83,7 +103,10 @@ fn parse_chunks<T: DeserializeOwned + Send>(
     items: &[(usize, usize)],
     end: usize,
 ) -> Option<Vec<T>> {
+    // serde_yaml holds every event of a document until it is deserialised (~100 bytes each,
+    // ~20 per case), so chunks are also capped in size: that buffer stays small.
     let chunks = (rayon::current_num_threads() * 2)
+        .max(items.len() / MAX_ITEMS_PER_CHUNK)
         .min(items.len() / MIN_ITEMS_PER_CHUNK)
         .max(1);
     let per = items.len().div_ceil(chunks);
@@ -208,6 +231,7 @@ pub(crate) fn block_items(
 mod tests {
     use super::*;
     use crate::suite::raw::RawCase;
+    use indexmap::IndexMap;
 
     #[test]
     fn finds_items() {
@@ -262,6 +286,24 @@ mod tests {
         let split = parse_yaml_list::<RawCase>(&list).unwrap();
         let plain: Vec<RawCase> = serde_yaml::from_str(&list).unwrap();
         assert_eq!(split, plain);
+    }
+
+    /// serde_yaml gives no length hint: a one-item list would keep room for four, ~1 KB a
+    /// case once the suite's cases are all held (issue 15 §2).
+    #[test]
+    fn cases_are_read_with_no_spare_room() {
+        let suite = parse_suite(&big_suite(1000)).unwrap();
+        assert_eq!(suite.cases.len(), 1000);
+        for item in &suite.cases {
+            let RawCaseItem::Case(c) = item else {
+                panic!("{item:?}")
+            };
+            assert_eq!(c.assert.as_ref().map(Vec::capacity), Some(1));
+            assert_eq!(c.vars.as_ref().map(IndexMap::capacity), Some(1));
+        }
+        // The top level of the suite, with its cases cut out (promptfoo detection reads this).
+        let head = suite_head(&big_suite(3000)).unwrap();
+        assert!(head.contains("cases: []\noptions: { repeat: 2 }"), "{head}");
     }
 
     #[test]

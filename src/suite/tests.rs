@@ -397,11 +397,7 @@ fn full_suite_loads_to_the_expected_model() {
     let fr = &suite.cases[3];
     assert_eq!(fr.vars["question"], json!("What is the capital of France?"));
     assert_eq!(fr.tags, vec!["geo".to_string()]);
-    let fr_kinds: Vec<String> = fr
-        .assert
-        .iter()
-        .map(super::model::AssertionSpec::type_name)
-        .collect();
+    let fr_kinds: Vec<String> = fr.assert.iter().map(|a| a.type_name()).collect();
     assert_eq!(
         fr_kinds,
         vec!["not-is-refusal", "contains", "not-icontains"]
@@ -414,7 +410,7 @@ fn full_suite_loads_to_the_expected_model() {
             yaml_path,
         } => {
             assert!(file.ends_with("data/cases.csv"), "{}", file.display());
-            assert_eq!((*line, yaml_path.as_str()), (2, "cases[3]"));
+            assert_eq!((*line, &**yaml_path), (2, "cases[3]"));
         }
         other => panic!("{other:?}"),
     }
