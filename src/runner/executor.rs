@@ -15,10 +15,11 @@ use super::images::UrlImages;
 use super::limits::estimate_tokens;
 use super::{EventSink, RunError, RunEvent, RunOptions, RunReport, run_concurrency};
 use crate::judge::{self, GradeContext, Observation};
-use crate::plan::{Job, Plan};
+use crate::plan::{Job, Plan, PlannedProvider, PlannedSuite};
 use crate::provider::wire::{Blob, RawResponse, WireRequest};
-use crate::provider::{ProviderError, Response};
+use crate::provider::{ProviderError, Request, Response};
 use crate::results::{CaseResult, RenderedPrompt, Status, Summary};
+use crate::suite::model::Case;
 
 /// A job's results (one), or a `select-best` group's (several, no job: they are final).
 type Finished<'a> = LocalBoxFuture<'a, Vec<(Option<Job>, CaseResult)>>;
@@ -296,62 +297,17 @@ impl GroupKey {
 
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
-    let (ps, pc, case, provider) = plan.parts(&job);
+    let (ps, _, case, provider) = plan.parts(&job);
     let mut req = plan.request(&job);
     let images = shared.images.fill(&mut req);
-    let mut rendered = RenderedPrompt {
-        system: req.system.clone(),
-        messages: req.messages.clone(),
-    };
-    // A key a prompt was given (a `file://` var, a dataset column) is sent, never stored.
-    if let Some(system) = &mut rendered.system {
-        crate::secret::scrub_string(system);
-    }
-    for m in &mut rendered.messages {
-        crate::secret::scrub_string(&mut m.content);
-    }
-    let mut result = CaseResult {
-        suite: ps.suite.name.clone(),
-        case_id: case.id.clone(),
-        description: case.description.clone(),
-        tags: case.tags.clone(),
-        provider: provider.spec.label.clone(),
-        provider_id: provider.spec.id.clone(),
-        prompt: ps.prompt_labels[job.prompt as usize].clone(),
-        sample: job.sample,
-        rendered,
-        status: Status::Error,
-        score: 0.0,
-        output: None,
-        finish_reason: None,
-        finish_raw: None,
-        usage: crate::provider::Usage::default(),
-        latency_ms: 0,
-        streamed: provider.stream,
-        ttft_ms: None,
-        output_tokens_per_second: None,
-        cost_usd: None,
-        model: None,
-        source: None,
-        cached_at: None,
-        attempts: 0,
-        assertions: Vec::new(),
-        error: None,
-        warnings: Vec::new(),
-        tool_calls: Vec::new(),
-    };
+    let mut result = blank_result(ps, case, provider, &job, &req);
     if let Err(e) = images {
         result.error = Some(e);
         return result;
     }
     let protocol = &provider.built.protocol;
-    let wire = match protocol.prepare(&req) {
-        Ok(mut w) => {
-            if let WireRequest::Http(h) = &mut w {
-                h.blobs = Blob::of_images(&req.messages);
-            }
-            w
-        }
+    let wire = match prepare_wire(protocol.as_ref(), &req) {
+        Ok(w) => w,
         Err(e) => {
             result.error = Some(e);
             return result;
@@ -395,6 +351,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.latency_ms = answer.latency_ms;
     result.source = Some(answer.source.as_str().to_string());
     result.cached_at = answer.cached_unix.map(crate::results::rfc3339);
+    // Read before `response_of`, which takes the stream's parts.
     let ttft_ms = answer.streamed.as_ref().and_then(|s| s.ttft_ms);
     let response: Response = match response_of(protocol.as_ref(), &mut answer, parsed.take()) {
         Ok(r) => r,
@@ -408,31 +365,115 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     if let Some(w) = answer.raw.decoding_warning() {
         result.warnings.push(w);
     }
-    result.ttft_ms = ttft_ms;
-    result.output_tokens_per_second =
-        output_tokens_per_second(response.usage.output, answer.latency_ms, ttft_ms);
+    let timing = (answer.latency_ms, ttft_ms);
+    grade(shared, &job, &req, timing, response, &mut result).await;
+    result
+}
+
+/// The result of a job before it is answered: who, what was asked (keys scrubbed), and an
+/// error status until an answer is graded.
+fn blank_result(
+    ps: &PlannedSuite,
+    case: &Case,
+    provider: &PlannedProvider,
+    job: &Job,
+    req: &Request,
+) -> CaseResult {
+    let mut rendered = RenderedPrompt {
+        system: req.system.clone(),
+        messages: req.messages.clone(),
+    };
+    // A key a prompt was given (a `file://` var, a dataset column) is sent, never stored.
+    if let Some(system) = &mut rendered.system {
+        crate::secret::scrub_string(system);
+    }
+    for m in &mut rendered.messages {
+        crate::secret::scrub_string(&mut m.content);
+    }
+    CaseResult {
+        suite: ps.suite.name.clone(),
+        case_id: case.id.clone(),
+        description: case.description.clone(),
+        tags: case.tags.clone(),
+        provider: provider.spec.label.clone(),
+        provider_id: provider.spec.id.clone(),
+        prompt: ps.prompt_labels[job.prompt as usize].clone(),
+        sample: job.sample,
+        rendered,
+        status: Status::Error,
+        score: 0.0,
+        output: None,
+        finish_reason: None,
+        finish_raw: None,
+        usage: crate::provider::Usage::default(),
+        latency_ms: 0,
+        streamed: provider.stream,
+        ttft_ms: None,
+        output_tokens_per_second: None,
+        cost_usd: None,
+        model: None,
+        source: None,
+        cached_at: None,
+        attempts: 0,
+        assertions: Vec::new(),
+        error: None,
+        warnings: Vec::new(),
+        tool_calls: Vec::new(),
+    }
+}
+
+/// The request on the wire, with the images it carries attached as blobs.
+fn prepare_wire(
+    protocol: &dyn crate::provider::Provider,
+    req: &Request,
+) -> Result<WireRequest, ProviderError> {
+    let mut w = protocol.prepare(req)?;
+    if let WireRequest::Http(h) = &mut w {
+        h.blobs = Blob::of_images(&req.messages);
+    }
+    Ok(w)
+}
+
+/// The answer's cost: the built-in table holds first-party prices only, so a reseller (Azure,
+/// Bedrock, a compatible server) gets a cost only from the provider's own price settings.
+fn cost_of(provider: &PlannedProvider, usage: &crate::provider::Usage) -> Option<f64> {
     let cfg = &provider.spec.config;
-    // The built-in table holds first-party prices only: a reseller (Azure, Bedrock, a
-    // compatible server) gets a cost only from the provider's own price settings.
     let price_model = if judge::prices::table_applies_to(provider.spec.kind()) {
-        protocol.price_model().unwrap_or("")
+        provider.built.protocol.price_model().unwrap_or("")
     } else {
         ""
     };
-    let cost = judge::prices::cost_usd(
+    judge::prices::cost_usd(
         price_model,
-        &response.usage,
+        usage,
         cfg.input_cost_per_mtok,
         cfg.output_cost_per_mtok,
-    );
-    let transformed = match transform_answer(provider, pc, case, &req, &response.text).await {
+    )
+}
+
+/// Transforms the answer, runs the case's assertions (and the implicit format check) on it,
+/// and fills the result with the answer and its outcome.
+async fn grade(
+    shared: &Shared<'_>,
+    job: &Job,
+    req: &Request,
+    (latency_ms, ttft_ms): (u64, Option<u64>),
+    response: Response,
+    result: &mut CaseResult,
+) {
+    let (ps, pc, case, provider) = shared.plan.parts(job);
+    result.ttft_ms = ttft_ms;
+    result.output_tokens_per_second =
+        output_tokens_per_second(response.usage.output, latency_ms, ttft_ms);
+    let cost = cost_of(provider, &response.usage);
+    let transformed = match transform_answer(provider, pc, case, req, &response.text).await {
         Ok(t) => t,
         Err(e) => {
-            result.error = Some(crate::provider::ProviderError::new(
+            result.error = Some(ProviderError::new(
                 crate::provider::ErrorClass::InvalidRequest,
                 e,
             ));
-            return result;
+            return;
         }
     };
     let (output, value) = match &transformed {
@@ -443,7 +484,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         output,
         finish: response.finish,
         refusal: response.refusal.as_deref(),
-        latency_ms: answer.latency_ms,
+        latency_ms,
         ttft_ms,
         usage: response.usage,
         cost_usd: cost,
@@ -466,10 +507,10 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
             .map(|a| grading::judge(shared, job.suite, a, &obs, &ctx)),
     )
     .await;
-    grading::conclude(&mut result, &pc.assertions, judged, case.threshold);
+    grading::conclude(result, &pc.assertions, judged, case.threshold);
     if let Some(check) = &ps.format_checks[job.provider as usize][job.prompt as usize] {
         let outcome = check.eval(&response.text);
-        grading::add_format_check(&mut result, check, outcome, case.threshold);
+        grading::add_format_check(result, check, outcome, case.threshold);
     }
     result.usage = response.usage;
     result.cost_usd = cost;
@@ -478,7 +519,6 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     result.model = response.model;
     result.output = Some(response.text);
     result.tool_calls = response.tool_calls;
-    result
 }
 
 /// Runs the provider's and then the case's `transform` on an answer: `None` when there is
