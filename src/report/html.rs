@@ -194,137 +194,203 @@ struct Row<'a> {
     results: Vec<usize>,
 }
 
-impl<'a> Model<'a> {
-    fn from_results(file: &'a ResultsFile) -> Self {
-        // Provider columns: every label, in the order the suites list them.
-        let mut columns: Vec<ProviderView> = Vec::new();
-        let mut column_of: HashMap<&str, usize> = HashMap::new();
-        let mut suite_providers: Vec<BTreeSet<usize>> = Vec::new();
-        let mut suite_of: HashMap<&str, usize> = HashMap::new();
-        let mut suites: Vec<SuiteView<'a>> = Vec::new();
+/// The grid's frame: provider columns (every label, in the order the suites list them) and
+/// suites, with which columns each suite uses.
+struct Layout<'a> {
+    columns: Vec<ProviderView>,
+    column_of: HashMap<&'a str, usize>,
+    suites: Vec<SuiteView<'a>>,
+    suite_of: HashMap<&'a str, usize>,
+    suite_providers: Vec<BTreeSet<usize>>,
+}
+
+impl<'a> Layout<'a> {
+    fn of(file: &'a ResultsFile) -> Self {
+        let mut l = Layout {
+            columns: Vec::new(),
+            column_of: HashMap::new(),
+            suites: Vec::new(),
+            suite_of: HashMap::new(),
+            suite_providers: Vec::new(),
+        };
         for s in &file.suites {
-            suite_of.insert(&s.name, suites.len());
-            suites.push(SuiteView {
+            l.suite_of.insert(&s.name, l.suites.len());
+            l.suites.push(SuiteView {
                 name: &s.name,
                 path: &s.path,
                 description: s.description.as_deref(),
             });
             let mut set = BTreeSet::new();
             for p in &s.providers {
-                let col = column(&mut columns, &mut column_of, &p.label);
-                if !columns[col].ids.contains(&p.id) {
-                    columns[col].ids.push(p.id.clone());
-                }
-                set.insert(col);
+                set.insert(l.column(&p.label, &p.id));
             }
-            suite_providers.push(set);
+            l.suite_providers.push(set);
         }
         // Results that name a suite or provider the head does not list (a merged or hand-made
         // file) still get a row and a column.
         for r in &file.results {
-            if !suite_of.contains_key(r.suite.as_str()) {
-                suite_of.insert(&r.suite, suites.len());
-                suites.push(SuiteView {
+            if !l.suite_of.contains_key(r.suite.as_str()) {
+                l.suite_of.insert(&r.suite, l.suites.len());
+                l.suites.push(SuiteView {
                     name: &r.suite,
                     path: "",
                     description: None,
                 });
-                suite_providers.push(BTreeSet::new());
+                l.suite_providers.push(BTreeSet::new());
             }
-            let col = column(&mut columns, &mut column_of, &r.provider);
-            if !columns[col].ids.contains(&r.provider_id) {
-                columns[col].ids.push(r.provider_id.clone());
-            }
-            suite_providers[suite_of[r.suite.as_str()]].insert(col);
+            let col = l.column(&r.provider, &r.provider_id);
+            l.suite_providers[l.suite_of[r.suite.as_str()]].insert(col);
         }
+        l
+    }
 
-        // Results in a stable order: suite, case, prompt, sample, provider column.
+    /// The column of a provider label (added if new), noting the provider id under it.
+    fn column(&mut self, label: &'a str, id: &str) -> usize {
+        let col = column(&mut self.columns, &mut self.column_of, label);
+        if !self.columns[col].ids.iter().any(|i| i == id) {
+            self.columns[col].ids.push(id.to_string());
+        }
+        col
+    }
+
+    /// Results in a stable order: suite, case, prompt, sample, provider column.
+    fn sorted(&self, file: &'a ResultsFile) -> Vec<&'a CaseResult> {
         let mut order: Vec<&'a CaseResult> = file.results.iter().collect();
         order.sort_by(|a, b| {
-            (suite_of[a.suite.as_str()], &a.case_id, &a.prompt, a.sample)
-                .cmp(&(suite_of[b.suite.as_str()], &b.case_id, &b.prompt, b.sample))
-                .then(column_of[a.provider.as_str()].cmp(&column_of[b.provider.as_str()]))
+            (
+                self.suite_of[a.suite.as_str()],
+                &a.case_id,
+                &a.prompt,
+                a.sample,
+            )
+                .cmp(&(
+                    self.suite_of[b.suite.as_str()],
+                    &b.case_id,
+                    &b.prompt,
+                    b.sample,
+                ))
+                .then(self.column_of[a.provider.as_str()].cmp(&self.column_of[b.provider.as_str()]))
         });
+        order
+    }
+}
 
-        let mut prompts: Vec<&'a RenderedPrompt> = Vec::new();
-        // Keyed by the prompt's JSON (messages are not `Hash`).
-        let mut prompt_index: HashMap<String, usize> = HashMap::new();
-        let mut rows: Vec<Row<'a>> = Vec::new();
-        let mut results: Vec<Box<RawValue>> = Vec::with_capacity(order.len());
-        let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); columns.len()];
-        let mut costs: Vec<Option<f64>> = vec![None; columns.len()];
-        let mut models: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); columns.len()];
-        let mut tags: BTreeSet<&'a str> = BTreeSet::new();
-        for r in order {
-            let suite = suite_of[r.suite.as_str()];
-            let col = column_of[r.provider.as_str()];
-            let new_row = rows
-                .last()
-                .is_none_or(|row| row.suite != suite || row.id != r.case_id);
-            if new_row {
-                let cells = (0..columns.len())
-                    .map(|c| suite_providers[suite].contains(&c).then_some([0; 3]))
-                    .collect();
-                rows.push(Row {
-                    suite,
-                    id: &r.case_id,
-                    description: r.description.as_deref(),
-                    tags: &r.tags,
-                    cells,
-                    results: Vec::new(),
-                });
-                tags.extend(r.tags.iter().map(String::as_str));
-            }
-            let row = rows.last_mut().expect("a row was just pushed");
-            let cell = row.cells[col].get_or_insert([0; 3]);
-            let p = &mut columns[col];
-            match r.status {
-                Status::Passed => {
-                    cell[0] += 1;
-                    p.passed += 1;
-                }
-                Status::Failed => {
-                    cell[1] += 1;
-                    p.failed += 1;
-                }
-                Status::Error => {
-                    cell[2] += 1;
-                    p.errors += 1;
-                }
-            }
-            if r.status != Status::Error {
-                latencies[col].push(r.latency_ms);
-                p.tokens_in += r.usage.input.unwrap_or(0);
-                p.tokens_out += r.usage.output.unwrap_or(0);
-            }
-            if let Some(c) = r.cost_usd {
-                *costs[col].get_or_insert(0.0) += c;
-            }
-            if let Some(m) = &r.model {
-                models[col].insert(m);
-            }
-            let key = serde_json::to_string(&r.rendered).expect("a prompt is always JSON");
-            let rp = *prompt_index.entry(key).or_insert_with(|| {
-                prompts.push(&r.rendered);
-                prompts.len() - 1
-            });
-            row.results.push(results.len());
-            results.push(result_view(r, col, rp));
+/// What the grid collects while it walks the results in order.
+struct Grid<'a> {
+    rows: Vec<Row<'a>>,
+    results: Vec<Box<RawValue>>,
+    prompts: Vec<&'a RenderedPrompt>,
+    /// Keyed by the prompt's JSON (messages are not `Hash`).
+    prompt_index: HashMap<String, usize>,
+    latencies: Vec<Vec<u64>>,
+    costs: Vec<Option<f64>>,
+    models: Vec<BTreeSet<&'a str>>,
+    tags: BTreeSet<&'a str>,
+}
+
+impl<'a> Grid<'a> {
+    fn new(columns: usize, results: usize) -> Self {
+        Grid {
+            rows: Vec::new(),
+            results: Vec::with_capacity(results),
+            prompts: Vec::new(),
+            prompt_index: HashMap::new(),
+            latencies: vec![Vec::new(); columns],
+            costs: vec![None; columns],
+            models: vec![BTreeSet::new(); columns],
+            tags: BTreeSet::new(),
         }
+    }
+
+    /// Adds one result: a new row when its case starts, its cell's and column's counts, its
+    /// prompt (once) and its view.
+    fn add(&mut self, layout: &mut Layout<'a>, r: &'a CaseResult) {
+        let suite = layout.suite_of[r.suite.as_str()];
+        let col = layout.column_of[r.provider.as_str()];
+        let new_row = self
+            .rows
+            .last()
+            .is_none_or(|row| row.suite != suite || row.id != r.case_id);
+        if new_row {
+            let cells = (0..layout.columns.len())
+                .map(|c| layout.suite_providers[suite].contains(&c).then_some([0; 3]))
+                .collect();
+            self.rows.push(Row {
+                suite,
+                id: &r.case_id,
+                description: r.description.as_deref(),
+                tags: &r.tags,
+                cells,
+                results: Vec::new(),
+            });
+            self.tags.extend(r.tags.iter().map(String::as_str));
+        }
+        let row = self.rows.last_mut().expect("a row was just pushed");
+        let cell = row.cells[col].get_or_insert([0; 3]);
+        let p = &mut layout.columns[col];
+        match r.status {
+            Status::Passed => {
+                cell[0] += 1;
+                p.passed += 1;
+            }
+            Status::Failed => {
+                cell[1] += 1;
+                p.failed += 1;
+            }
+            Status::Error => {
+                cell[2] += 1;
+                p.errors += 1;
+            }
+        }
+        if r.status != Status::Error {
+            self.latencies[col].push(r.latency_ms);
+            p.tokens_in += r.usage.input.unwrap_or(0);
+            p.tokens_out += r.usage.output.unwrap_or(0);
+        }
+        if let Some(c) = r.cost_usd {
+            *self.costs[col].get_or_insert(0.0) += c;
+        }
+        if let Some(m) = &r.model {
+            self.models[col].insert(m);
+        }
+        let key = serde_json::to_string(&r.rendered).expect("a prompt is always JSON");
+        let prompts = &mut self.prompts;
+        let rp = *self.prompt_index.entry(key).or_insert_with(|| {
+            prompts.push(&r.rendered);
+            prompts.len() - 1
+        });
+        row.results.push(self.results.len());
+        self.results.push(result_view(r, col, rp));
+    }
+
+    /// Each column's latency percentiles, cost and models.
+    fn finish_columns(&mut self, columns: &mut [ProviderView]) {
         for (i, p) in columns.iter_mut().enumerate() {
-            let l = &mut latencies[i];
+            let l = &mut self.latencies[i];
             l.sort_unstable();
             p.latency_p50 = percentile(l, 50);
             p.latency_p95 = percentile(l, 95);
-            p.cost_usd = costs[i];
-            p.models = models[i].iter().map(|m| (*m).to_string()).collect();
+            p.cost_usd = self.costs[i];
+            p.models = self.models[i].iter().map(|m| (*m).to_string()).collect();
         }
+    }
+}
+
+impl<'a> Model<'a> {
+    fn from_results(file: &'a ResultsFile) -> Self {
+        let mut layout = Layout::of(file);
+        let order = layout.sorted(file);
+        let mut grid = Grid::new(layout.columns.len(), order.len());
+        for r in order {
+            grid.add(&mut layout, r);
+        }
+        grid.finish_columns(&mut layout.columns);
         // Metrics in grid order: by name, then provider column.
         let mut metrics = crate::results::metrics::aggregate(&file.results);
         metrics.sort_by_key(|m| {
             (
                 m.metric.clone(),
-                column_of.get(m.provider.as_str()).copied(),
+                layout.column_of.get(m.provider.as_str()).copied(),
             )
         });
         let cache_note = file.summary.cache_use().sentence(
@@ -339,12 +405,12 @@ impl<'a> Model<'a> {
             complete: file.complete,
             summary: &file.summary,
             verdict: verdict(&file.summary, file.complete),
-            suites,
-            providers: columns,
-            tags: tags.into_iter().collect(),
-            rows,
-            results,
-            prompts,
+            suites: layout.suites,
+            providers: layout.columns,
+            tags: grid.tags.into_iter().collect(),
+            rows: grid.rows,
+            results: grid.results,
+            prompts: grid.prompts,
             metrics,
         }
     }
