@@ -12,7 +12,10 @@ use crate::drift::render::{self, RenderOptions};
 use crate::drift::{self, ComparisonFile, Settings, Side};
 use crate::error::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
 use crate::results::CaseResult;
+use crate::results::index::Index;
 use crate::suite::model::Thresholds;
+
+use super::indexed::{self, Inputs};
 
 use super::outputs::OutputKind;
 use super::run::{ModeArg, RunArgs};
@@ -287,12 +290,7 @@ pub(crate) fn read_results(paths: &[PathBuf]) -> Result<Vec<crate::results::Resu
                 if let Some(rec) = recovered {
                     eprintln!("warning: {}", rec.warning(p));
                 }
-                if !f.complete {
-                    eprintln!(
-                        "note: {} is incomplete (interrupted or cut short); cases it lacks show as missing or new",
-                        p.display()
-                    );
-                }
+                note_incomplete(p, &f);
                 out.push(f);
             }
             Err(e) => {
@@ -302,6 +300,16 @@ pub(crate) fn read_results(paths: &[PathBuf]) -> Result<Vec<crate::results::Resu
         }
     }
     Ok(out)
+}
+
+/// Notes that a results file is incomplete (interrupted or cut short).
+pub(crate) fn note_incomplete(path: &std::path::Path, f: &crate::results::ResultsFile) {
+    if !f.complete {
+        eprintln!(
+            "note: {} is incomplete (interrupted or cut short); cases it lacks show as missing or new",
+            path.display()
+        );
+    }
 }
 
 /// The thresholds for comparing saved results: the suites' when suite files are named
@@ -506,6 +514,65 @@ fn sides<'a>(
     Ok((side(bl, bid, br), side(cl, cid, cr)))
 }
 
+/// `compare --results` from indexed files, without a judge: the sides picked from the index,
+/// compared a chunk of cases at a time.
+fn compare_indexed(
+    args: &CompareArgs,
+    index: &Index,
+    thresholds: &[Thresholds],
+    source: String,
+    outputs: &[(PathBuf, OutputKind)],
+) -> u8 {
+    let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let pick = |wanted: &str| {
+        indexed::side(index, &index.entries, wanted, "", Some(source.clone())).map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        })
+    };
+    let b = match pick(&args.baseline) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let c = match pick(&args.candidate) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if b.label == c.label {
+        eprintln!(
+            "error: --baseline and --candidate both name provider `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
+            b.label
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let keep = indexed::keep(&args.show, outputs);
+    let comparison = match drift::streamed::compare_indexed(index, &b, &c, &settings, keep) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let code = finish(
+        ComparisonFile::new(settings, vec![comparison]),
+        &args.show,
+        outputs,
+    );
+    // A signal that came while comparing stops the command too.
+    if let Some(signal) = crate::signals::received() {
+        eprintln!("interrupted: the comparison covers only the results that finished");
+        signal.exit_code()
+    } else {
+        code
+    }
+}
+
 /// Runs `promptdrift compare`; returns the exit code.
 pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     // Check the flags before spending anything on a run.
@@ -585,11 +652,11 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             eprintln!("error: --save-results writes a run's results; with --results nothing runs");
             return EXIT_BAD_INPUT;
         }
-        let files = match read_results(&args.results) {
+        let inputs = match indexed::read_inputs(&args.results) {
             Ok(f) => f,
             Err(code) => return code,
         };
-        let named: Vec<_> = args.results.iter().zip(&files).collect();
+        let named: Vec<_> = args.results.iter().zip(inputs.heads()).collect();
         let thresholds = match results_thresholds(
             &named,
             &args.files,
@@ -599,7 +666,6 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             Ok(t) => t,
             Err(code) => return code,
         };
-        let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
         let source = args
             .results
             .iter()
@@ -610,6 +676,17 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
             Ok(s) => s,
             Err(code) => return code,
         };
+        // Without a judge, the files are compared a chunk of cases at a time.
+        if let Inputs::Indexed { index, .. } = &inputs
+            && !suites.iter().any(|s| s.drift.equivalence.is_some())
+        {
+            return compare_indexed(args, index, &thresholds, source, &outputs);
+        }
+        let files = match inputs.into_whole(&args.results) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
         (results, thresholds, None, Some(source), suites)
     };
     let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {

@@ -1,16 +1,21 @@
-//! `promptdrift diff OLD.json NEW.json`: the comparison of two saved results files.
+//! `promptdrift diff OLD.json NEW.json`: the comparison of two saved results files, indexed
+//! and read back a chunk of cases at a time (`super::indexed`), or read whole when a file is
+//! not in promptdrift's layout or a suite's equivalence judge is asked.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::drift::{self, ComparisonFile, Side};
+use crate::drift::streamed::Keep;
+use crate::drift::{self, Comparison, ComparisonFile, ProviderPair, SelectError, Settings, Side};
 use crate::error::EXIT_BAD_INPUT;
+use crate::results::ResultsFile;
+use crate::results::index::Index;
 
 use super::compare::{
-    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, read_results,
-    results_thresholds, settings,
+    GateArgs, ShowArgs, finish, outputs_are_not_inputs, parse_outputs, results_thresholds, settings,
 };
+use super::indexed::{self, Inputs};
 
 /// Arguments of `promptdrift diff`.
 #[derive(Debug, Args)]
@@ -69,7 +74,8 @@ pub fn diff(args: &DiffArgs) -> u8 {
         return code;
     }
     let started = std::time::Instant::now();
-    let files = match read_results(&[args.old.clone(), args.new.clone()]) {
+    let paths = [args.old.clone(), args.new.clone()];
+    let inputs = match indexed::read_inputs(&paths) {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -77,7 +83,8 @@ pub fn diff(args: &DiffArgs) -> u8 {
         ms = started.elapsed().as_millis() as u64,
         "read both results files"
     );
-    let named = [(&args.old, &files[0]), (&args.new, &files[1])];
+    let heads = inputs.heads();
+    let named = [(&args.old, &heads[0]), (&args.new, &heads[1])];
     let thresholds = match results_thresholds(
         &named,
         &args.suites,
@@ -94,22 +101,143 @@ pub fn diff(args: &DiffArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let (old, new) = (&files[0].results, &files[1].results);
-    let (pairs, notes) = match drift::pair_providers(
-        old,
-        new,
-        args.baseline_provider.as_deref(),
-        args.candidate_provider.as_deref(),
-    ) {
-        Ok(x) => x,
+    let pairs = match provider_pairs(&inputs, args) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    let suites = match super::equivalence::load(&args.suites) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let judges = super::equivalence::Judges::of(
+        &suites,
+        &super::equivalence::JudgeFlags {
+            mode: None,
+            cassette_dir: None,
+            no_cache: false,
+            cache_dir: None,
+            ci: args.ci.enabled(),
+            concurrency: None,
+            timeout: None,
+            max_retries: None,
+        },
+    );
+    let t = std::time::Instant::now();
+    let comparisons = match (inputs, &judges) {
+        (
+            Inputs::Indexed {
+                index,
+                heads: _,
+                ranges,
+            },
+            None,
+        ) => {
+            let keep = indexed::keep(&args.show, &outputs);
+            compare_indexed(args, &index, &ranges, &pairs, &settings, keep)
+        }
+        (inputs, judges) => match inputs.into_whole(&paths) {
+            Ok(files) => {
+                let compared = compare_whole(args, &files, &pairs, &settings, judges.as_ref());
+                // The process exits soon: skip freeing a million small allocations one by one.
+                std::mem::forget(files);
+                compared
+            }
+            Err(code) => Err(code),
+        },
+    };
+    let comparisons = match comparisons {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "compared");
+    let t = std::time::Instant::now();
+    let code = finish(
+        ComparisonFile::new(settings, comparisons),
+        &args.show,
+        &outputs,
+    );
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "rendered");
+    code
+}
+
+/// Which provider of OLD is compared with which of NEW; prints the notes about the others.
+fn provider_pairs(inputs: &Inputs, args: &DiffArgs) -> Result<Vec<ProviderPair>, SelectError> {
+    let (b, c) = (
+        args.baseline_provider.as_deref(),
+        args.candidate_provider.as_deref(),
+    );
+    let (pairs, notes) = match inputs {
+        Inputs::Indexed { index, ranges, .. } => {
+            let labels = |e| index.labels(e);
+            let (old, new) = (
+                &index.entries[ranges[0].clone()],
+                &index.entries[ranges[1].clone()],
+            );
+            drift::pair_providers_by(old, new, &labels, b, c)?
+        }
+        Inputs::Whole(files) => drift::pair_providers(&files[0].results, &files[1].results, b, c)?,
+    };
     for n in notes {
         eprintln!("note: {n}");
     }
+    Ok(pairs)
+}
+
+/// Each provider pair compared from the indexed files, a chunk of cases at a time.
+fn compare_indexed(
+    args: &DiffArgs,
+    index: &Index,
+    ranges: &[std::ops::Range<usize>],
+    pairs: &[ProviderPair],
+    settings: &Settings,
+    keep: Keep,
+) -> Result<Vec<Comparison>, u8> {
+    let (old, new) = (
+        &index.entries[ranges[0].clone()],
+        &index.entries[ranges[1].clone()],
+    );
+    let mut out = Vec::with_capacity(pairs.len());
+    for p in pairs {
+        let pick = |entries, label: &str, path: &PathBuf| {
+            indexed::side(
+                index,
+                entries,
+                label,
+                &path.display().to_string(),
+                Some(path.display().to_string()),
+            )
+        };
+        let (b, c) = match (
+            pick(old, &p.baseline, &args.old),
+            pick(new, &p.candidate, &args.new),
+        ) {
+            (Ok(b), Ok(c)) => (b, c),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        };
+        let cmp = drift::streamed::compare_indexed(index, &b, &c, settings, keep).map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        })?;
+        out.push(cmp);
+    }
+    Ok(out)
+}
+
+/// Each provider pair compared from the files read whole (with the suites' judges).
+fn compare_whole(
+    args: &DiffArgs,
+    files: &[ResultsFile],
+    pairs: &[ProviderPair],
+    settings: &Settings,
+    judges: Option<&super::equivalence::Judges>,
+) -> Result<Vec<Comparison>, u8> {
+    let (old, new) = (&files[0].results, &files[1].results);
     let mut sides = Vec::with_capacity(pairs.len());
     for p in pairs {
         let pick = |results, label: &str, path: &PathBuf| {
@@ -129,43 +257,10 @@ pub fn diff(args: &DiffArgs) -> u8 {
             (Ok(b), Ok(c)) => (b, c),
             (Err(e), _) | (_, Err(e)) => {
                 eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
+                return Err(EXIT_BAD_INPUT);
             }
         };
         sides.push((b, c));
     }
-    let suites = match super::equivalence::load(&args.suites) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let judges = super::equivalence::Judges::of(
-        &suites,
-        &super::equivalence::JudgeFlags {
-            mode: None,
-            cassette_dir: None,
-            no_cache: false,
-            cache_dir: None,
-            ci: args.ci.enabled(),
-            concurrency: None,
-            timeout: None,
-            max_retries: None,
-        },
-    );
-    let t = std::time::Instant::now();
-    let comparisons = match super::equivalence::compare_all(&sides, &settings, judges.as_ref()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    tracing::debug!(ms = t.elapsed().as_millis() as u64, "compared");
-    drop(sides);
-    let t = std::time::Instant::now();
-    let code = finish(
-        ComparisonFile::new(settings, comparisons),
-        &args.show,
-        &outputs,
-    );
-    tracing::debug!(ms = t.elapsed().as_millis() as u64, "rendered");
-    // The process exits next: skip freeing a million small allocations one by one.
-    std::mem::forget(files);
-    code
+    super::equivalence::compare_all(&sides, settings, judges)
 }

@@ -8,6 +8,7 @@ mod compare;
 mod diff;
 mod equivalence;
 mod import;
+mod indexed;
 mod init;
 mod merge;
 mod outputs;

@@ -261,6 +261,101 @@ impl CaseComparison {
     }
 }
 
+/// What the statistics, the verdict and the gates read of a case: implemented by
+/// [`CaseComparison`], and by the compact form a streamed comparison keeps of the cases no
+/// report lists (`super::streamed`).
+pub trait CaseFacts {
+    /// The class.
+    fn class(&self) -> CaseClass;
+    /// (suite, case id, prompt label).
+    fn key(&self) -> (&str, &str, &str);
+    /// Case tags.
+    fn tags(&self) -> &[String];
+    /// The first reason (the headline).
+    fn headline(&self) -> &str;
+    /// One side's answered and passed samples and pass rate (absent for `new`/`missing`).
+    fn counts(&self, side: Which) -> Option<Counts>;
+    /// Fisher exact p-value.
+    fn p_value(&self) -> Option<f64>;
+    /// Benjamini–Hochberg adjusted p-value.
+    fn q_value(&self) -> Option<f64>;
+    /// Sets the adjusted p-value.
+    fn set_q_value(&mut self, q: f64);
+
+    /// Baseline pass rate when answered.
+    fn rate_of(&self, side: Which) -> Option<f64> {
+        self.counts(side).and_then(|c| c.pass_rate)
+    }
+
+    /// `suite/case-id`.
+    fn case_name(&self) -> String {
+        let (suite, case_id, _) = self.key();
+        format!("{suite}/{case_id}")
+    }
+}
+
+/// A side of a case, for [`CaseFacts::counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The baseline.
+    Baseline,
+    /// The candidate.
+    Candidate,
+}
+
+/// Answered and passed samples of one side of a case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counts {
+    /// Answered samples.
+    pub answered: u32,
+    /// Passed samples.
+    pub passed: u32,
+    /// `passed / answered`, when anything was answered.
+    pub pass_rate: Option<f64>,
+}
+
+impl Counts {
+    /// `passed/answered`.
+    pub fn fraction(&self) -> String {
+        format!("{}/{}", self.passed, self.answered)
+    }
+}
+
+impl CaseFacts for CaseComparison {
+    fn class(&self) -> CaseClass {
+        self.class
+    }
+    fn key(&self) -> (&str, &str, &str) {
+        (&self.suite, &self.case_id, &self.prompt)
+    }
+    fn tags(&self) -> &[String] {
+        &self.tags
+    }
+    fn headline(&self) -> &str {
+        self.reasons.first().map_or("", String::as_str)
+    }
+    fn counts(&self, side: Which) -> Option<Counts> {
+        let s = match side {
+            Which::Baseline => self.baseline.as_ref(),
+            Which::Candidate => self.candidate.as_ref(),
+        }?;
+        Some(Counts {
+            answered: s.answered,
+            passed: s.passed,
+            pass_rate: s.pass_rate,
+        })
+    }
+    fn p_value(&self) -> Option<f64> {
+        self.p_value
+    }
+    fn q_value(&self) -> Option<f64> {
+        self.q_value
+    }
+    fn set_q_value(&mut self, q: f64) {
+        self.q_value = Some(q);
+    }
+}
+
 /// A p-value for people: 3 significant digits, `< 0.0001` below that.
 pub fn fmt_p(p: f64) -> String {
     if p < 1e-4 {

@@ -34,6 +34,7 @@ mod sample;
 pub mod similarity;
 pub mod special;
 pub mod stats;
+pub mod streamed;
 pub mod textdiff;
 mod tools;
 pub mod verdict;
@@ -49,7 +50,10 @@ pub use case::{
 };
 pub use equivalence::{JudgeRequest, JudgeSummary, Judgment, Judgments};
 pub use meaning::{MeaningSignal, SignalKind};
-pub use pairing::{ProviderPair, SelectError, pair_providers, select_side};
+pub use pairing::{
+    Labels, ProviderPair, SelectError, pair_providers, pair_providers_by, select_side,
+    select_side_by,
+};
 pub use similarity::Similarity;
 pub use stats::SuiteStats;
 pub use verdict::{Gate, GateStatus, SamplesNeeded, Verdict, VerdictKind};
@@ -188,13 +192,32 @@ impl SideInfo {
         let mut models: Vec<String> = seen.into_iter().map(str::to_string).collect();
         models.sort();
         let cache = crate::results::cached::CacheUse::of(side.results.iter().copied());
+        Self::from_parts(
+            &side.label,
+            &side.provider_id,
+            side.source.clone(),
+            models,
+            side.results.len(),
+            cache,
+        )
+    }
+
+    /// A side's information from what was counted of its results (`models` sorted).
+    fn from_parts(
+        label: &str,
+        provider_id: &str,
+        source: Option<String>,
+        models: Vec<String>,
+        results: usize,
+        cache: crate::results::cached::CacheUse,
+    ) -> Self {
         let now = crate::results::now_unix();
         SideInfo {
-            provider: side.label.clone(),
-            provider_id: side.provider_id.clone(),
+            provider: label.to_string(),
+            provider_id: provider_id.to_string(),
             models,
-            source: side.source.clone(),
-            results: side.results.len(),
+            source,
+            results,
             cached: cache.answers,
             oldest_cached_at: cache.oldest_unix.map(crate::results::rfc3339),
             oldest_cache_age_s: cache.oldest_age(now),
@@ -222,6 +245,21 @@ pub struct Comparison {
     /// What the equivalence judge did, when a suite has one (`drift.equivalence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equivalence: Option<JudgeSummary>,
+    /// What a streamed comparison left out of `cases` because only a terminal report reads
+    /// it (see [`streamed::Keep::Listed`]); empty otherwise, and never written.
+    #[serde(skip)]
+    pub omitted: Omitted,
+}
+
+/// The cases a streamed comparison counted but did not keep (unchanged and equivalent ones,
+/// when no report lists them): already in the statistics, verdict and gates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Omitted {
+    /// How many.
+    pub cases: usize,
+    /// (suite, case id) of the cases that run with several prompts, among every case (the
+    /// terminal names those cases with their prompt label).
+    pub multi_prompt: std::collections::HashSet<(String, String)>,
 }
 
 /// A comparison file: one or more comparisons (one per provider pair).
@@ -307,14 +345,46 @@ pub fn compare_with(
         "paired"
     );
     let t = std::time::Instant::now();
-    let mut cases: Vec<CaseComparison> = pairs
+    let cases: Vec<CaseComparison> = pairs
         .par_iter()
         .map(|p| classify::classify(p, judgments).0)
         .collect();
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "classified");
-    let t = std::time::Instant::now();
     let measurements = pairing::measure(&pairs, &cases);
-    let stats = stats::compute(
+    drop(pairs);
+    conclude(
+        SideInfo::of(baseline),
+        SideInfo::of(candidate),
+        cases,
+        measurements,
+        settings,
+    )
+}
+
+/// The suite statistics, verdict and gates of classified cases.
+fn conclude(
+    baseline: SideInfo,
+    candidate: SideInfo,
+    cases: Vec<CaseComparison>,
+    measurements: stats::Measurements,
+    settings: &Settings,
+) -> Comparison {
+    let (cases, mut c) = conclude_facts(baseline, candidate, cases, measurements, settings);
+    c.cases = cases;
+    c
+}
+
+/// [`conclude`] for any kind of case: returns the cases (their q-values set) and the
+/// comparison without them.
+fn conclude_facts<C: case::CaseFacts>(
+    baseline: SideInfo,
+    candidate: SideInfo,
+    mut cases: Vec<C>,
+    measurements: stats::Measurements,
+    settings: &Settings,
+) -> (Vec<C>, Comparison) {
+    let t = std::time::Instant::now();
+    let stats = stats::compute_facts(
         &mut cases,
         measurements,
         settings.bootstrap,
@@ -322,17 +392,19 @@ pub fn compare_with(
         settings.max_pass_rate_drop,
     );
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "statistics");
-    let (verdict, gates, exit_code) = verdict::decide(&cases, &stats, settings);
-    Comparison {
-        baseline: SideInfo::of(baseline),
-        candidate: SideInfo::of(candidate),
-        cases,
+    let (verdict, gates, exit_code) = verdict::decide_facts(&cases, &stats, settings);
+    let comparison = Comparison {
+        baseline,
+        candidate,
+        cases: Vec::new(),
         stats,
         verdict,
         gates,
         exit_code,
         equivalence: None,
-    }
+        omitted: Omitted::default(),
+    };
+    (cases, comparison)
 }
 
 impl Comparison {

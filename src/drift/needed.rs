@@ -23,7 +23,7 @@
 //!   case agrees (`V = 0`) more samples per case cannot help: the guard must allow for samples
 //!   of one case being identical, so only more cases narrow it.
 
-use super::case::CaseComparison;
+use super::case::{CaseFacts, Which};
 use super::guard::{self, Data};
 use super::stats::{SuiteStats, Z95, paired_diffs};
 use super::verdict::SamplesNeeded;
@@ -200,8 +200,8 @@ fn smallest(from: u64, to: u64, ok: impl Fn(u64) -> bool) -> Option<u64> {
 }
 
 /// Estimates the data that would decide an inconclusive verdict (see the module docs).
-pub(crate) fn samples_needed(
-    cases: &[CaseComparison],
+pub(crate) fn samples_needed<C: CaseFacts>(
+    cases: &[C],
     stats: &SuiteStats,
     margin_points: f64,
 ) -> SamplesNeeded {
@@ -250,12 +250,12 @@ pub(crate) fn samples_needed(
 /// The mean over paired cases of the unbiased within-case variance of the difference (`None`
 /// when some case has a single answered sample on a side: then it cannot be estimated), and
 /// the answered samples per case (the smaller side).
-fn within_variance(cases: &[CaseComparison]) -> (Option<f64>, Vec<u32>) {
+fn within_variance<C: CaseFacts>(cases: &[C]) -> (Option<f64>, Vec<u32>) {
     let mut within = 0.0;
     let mut unknown = false;
     let mut per = Vec::new();
     for c in cases {
-        let (Some(b), Some(s)) = (c.baseline.as_ref(), c.candidate.as_ref()) else {
+        let (Some(b), Some(s)) = (c.counts(Which::Baseline), c.counts(Which::Candidate)) else {
             continue;
         };
         let (Some(pb), Some(pc)) = (b.pass_rate, s.pass_rate) else {

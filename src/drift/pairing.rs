@@ -152,6 +152,13 @@ pub(crate) fn pair_cases<'a>(
 /// Latency, time to first token, cost and tokens of every answered sample of the paired cases.
 pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measurements {
     let mut m = Measurements::default();
+    measure_into(&mut m, pairs, cases);
+    m
+}
+
+/// [`measure`], adding to `m` (a streamed comparison measures a chunk of cases at a time,
+/// in case order: the sums are the same, to the last bit, as in one pass).
+pub(crate) fn measure_into(m: &mut Measurements, pairs: &[Pair<'_>], cases: &[CaseComparison]) {
     for (pair, case) in pairs.iter().zip(cases) {
         if case.rate_baseline().is_none() || case.rate_candidate().is_none() {
             continue;
@@ -193,7 +200,6 @@ pub(crate) fn measure(pairs: &[Pair<'_>], cases: &[CaseComparison]) -> Measureme
             }
         }
     }
-    m
 }
 
 /// A provider that cannot be picked.
@@ -236,13 +242,23 @@ pub enum SelectError {
     },
 }
 
+/// A result's provider label and id (`|r| (&r.provider, &r.provider_id)` for a
+/// [`CaseResult`]; index entries look theirs up).
+pub trait Labels<'a, R: ?Sized + 'a>: Fn(&'a R) -> (&'a str, &'a str) {}
+impl<'a, R: ?Sized + 'a, F: Fn(&'a R) -> (&'a str, &'a str)> Labels<'a, R> for F {}
+
+fn result_labels(r: &CaseResult) -> (&str, &str) {
+    (&r.provider, &r.provider_id)
+}
+
 /// Provider labels and ids in first-seen order.
-fn providers(results: &[CaseResult]) -> Vec<(&str, &str)> {
+fn providers<'a, R>(results: &'a [R], labels: &impl Labels<'a, R>) -> Vec<(&'a str, &'a str)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for r in results {
-        if seen.insert(r.provider.as_str()) {
-            out.push((r.provider.as_str(), r.provider_id.as_str()));
+        let (label, id) = labels(r);
+        if seen.insert(label) {
+            out.push((label, id));
         }
     }
     out
@@ -255,7 +271,17 @@ pub fn select_side<'a>(
     wanted: &str,
     where_: &str,
 ) -> Result<(String, String, Vec<&'a CaseResult>), SelectError> {
-    let known = providers(results);
+    select_side_by(results, &result_labels, wanted, where_)
+}
+
+/// [`select_side`] over anything whose provider label and id `labels` reads.
+pub fn select_side_by<'a, R>(
+    results: &'a [R],
+    labels: &impl Labels<'a, R>,
+    wanted: &str,
+    where_: &str,
+) -> Result<(String, String, Vec<&'a R>), SelectError> {
+    let known = providers(results, labels);
     let label = if let Some((l, _)) = known.iter().find(|(l, _)| *l == wanted) {
         (*l).to_string()
     } else {
@@ -293,10 +319,10 @@ pub fn select_side<'a>(
             }
         }
     };
-    let picked: Vec<&CaseResult> = results.iter().filter(|r| r.provider == label).collect();
+    let picked: Vec<&R> = results.iter().filter(|r| labels(r).0 == label).collect();
     let id = picked
         .first()
-        .map_or_else(String::new, |r| r.provider_id.clone());
+        .map_or_else(String::new, |r| labels(r).1.to_string());
     Ok((label, id, picked))
 }
 
@@ -317,6 +343,17 @@ pub fn pair_providers(
     baseline: Option<&str>,
     candidate: Option<&str>,
 ) -> Result<(Vec<ProviderPair>, Vec<String>), SelectError> {
+    pair_providers_by(old, new, &result_labels, baseline, candidate)
+}
+
+/// [`pair_providers`] over anything whose provider label and id `labels` reads.
+pub fn pair_providers_by<'a, R>(
+    old: &'a [R],
+    new: &'a [R],
+    labels: &impl Labels<'a, R>,
+    baseline: Option<&str>,
+    candidate: Option<&str>,
+) -> Result<(Vec<ProviderPair>, Vec<String>), SelectError> {
     if old.is_empty() {
         return Err(SelectError::Empty {
             what: "the baseline file".into(),
@@ -327,23 +364,23 @@ pub fn pair_providers(
             what: "the candidate file".into(),
         });
     }
-    let po = providers(old);
-    let pn = providers(new);
-    let labels = |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
+    let po = providers(old, labels);
+    let pn = providers(new, labels);
+    let label_list = |p: &[(&str, &str)]| p.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ");
     if baseline.is_some() || candidate.is_some() {
         let b = match baseline {
-            Some(b) => select_side(old, b, "the baseline file")?.0,
+            Some(b) => select_side_by(old, labels, b, "the baseline file")?.0,
             None if po.len() == 1 => po[0].0.to_string(),
             None => candidate.map(str::to_string).unwrap_or_default(),
         };
         let c = match candidate {
-            Some(c) => select_side(new, c, "the candidate file")?.0,
+            Some(c) => select_side_by(new, labels, c, "the candidate file")?.0,
             None if pn.len() == 1 => pn[0].0.to_string(),
             None => b.clone(),
         };
         // Validate defaults too.
-        select_side(old, &b, "the baseline file")?;
-        select_side(new, &c, "the candidate file")?;
+        select_side_by(old, labels, &b, "the baseline file")?;
+        select_side_by(new, labels, &c, "the candidate file")?;
         return Ok((
             vec![ProviderPair {
                 baseline: b,
@@ -373,8 +410,8 @@ pub fn pair_providers(
             ));
         }
         return Err(SelectError::NoCommonProvider {
-            baseline: labels(&po),
-            candidate: labels(&pn),
+            baseline: label_list(&po),
+            candidate: label_list(&pn),
         });
     }
     let mut notes = Vec::new();

@@ -73,7 +73,7 @@ struct Names {
 impl Names {
     fn of(c: &Comparison) -> Self {
         let mut seen = std::collections::HashSet::new();
-        let mut multi = std::collections::HashSet::new();
+        let mut multi = c.omitted.multi_prompt.clone();
         for k in &c.cases {
             let key = (k.suite.clone(), k.case_id.clone());
             if !seen.insert(key.clone()) {
@@ -122,7 +122,7 @@ fn table(out: &mut String, c: &Comparison, opts: &RenderOptions, names: &Names) 
         .filter(|k| opts.all || !matches!(k.class, CaseClass::Unchanged | CaseClass::Equivalent))
         .collect();
     rows.sort_by_key(|k| k.class);
-    let hidden_quiet = c.cases.len() - rows.len();
+    let hidden_quiet = c.cases.len() - rows.len() + c.omitted.cases;
     if rows.is_empty() {
         let _ = writeln!(out, "Every case is unchanged or equivalent.");
     } else {

@@ -8,9 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::CaseClass;
 use super::bootstrap::{self, ln_choose};
+use super::case::{CaseFacts, Which};
 use super::guard::{self, GuardMethod};
-use super::{CaseClass, CaseComparison};
 
 /// Significance level for "significant on its own".
 pub const ALPHA: f64 = 0.05;
@@ -38,10 +39,10 @@ pub struct ClassCounts {
 
 impl ClassCounts {
     /// Counts the classes of `cases`.
-    pub fn of(cases: &[CaseComparison]) -> Self {
+    pub fn of<C: CaseFacts>(cases: &[C]) -> Self {
         let mut c = ClassCounts::default();
         for case in cases {
-            *c.slot(case.class) += 1;
+            *c.slot(case.class()) += 1;
         }
         c
     }
@@ -251,14 +252,15 @@ pub struct Measurements {
 
 /// The per-case pass-rate differences (candidate − baseline) of the paired cases, in case
 /// order, and whether every one of them has a single answered sample a side.
-pub fn paired_diffs(cases: &[CaseComparison]) -> (Vec<f64>, bool) {
+pub fn paired_diffs<C: CaseFacts>(cases: &[C]) -> (Vec<f64>, bool) {
     let mut diffs = Vec::new();
     let mut single = true;
     for case in cases {
-        if let (Some(b), Some(c)) = (case.rate_baseline(), case.rate_candidate()) {
+        let (bs, cs) = (case.counts(Which::Baseline), case.counts(Which::Candidate));
+        if let (Some(b), Some(c)) = (bs.and_then(|s| s.pass_rate), cs.and_then(|s| s.pass_rate)) {
             diffs.push(c - b);
-            let answered = |s: &Option<super::SideSummary>| s.as_ref().map_or(0, |s| s.answered);
-            single &= answered(&case.baseline) == 1 && answered(&case.candidate) == 1;
+            let answered = |s: Option<super::case::Counts>| s.map_or(0, |s| s.answered);
+            single &= answered(bs) == 1 && answered(cs) == 1;
         }
     }
     (diffs, single)
@@ -268,7 +270,18 @@ pub fn paired_diffs(cases: &[CaseComparison]) -> (Vec<f64>, bool) {
 /// each case's `q_value`. `margin` is the largest tolerated drop (points): the guard interval
 /// is checked against the decision points `−margin` and 0 ([`guard::interval`]).
 pub fn compute(
-    cases: &mut [CaseComparison],
+    cases: &mut [super::CaseComparison],
+    measurements: Measurements,
+    bootstrap_replicates: u32,
+    seed: u64,
+    margin: f64,
+) -> SuiteStats {
+    compute_facts(cases, measurements, bootstrap_replicates, seed, margin)
+}
+
+/// [`compute`] for any kind of case ([`CaseFacts`]).
+pub(crate) fn compute_facts<C: CaseFacts>(
+    cases: &mut [C],
     measurements: Measurements,
     bootstrap_replicates: u32,
     seed: u64,
@@ -297,8 +310,8 @@ pub fn compute(
 }
 
 /// The pass-rate difference over paired cases, with the bootstrap and guard intervals.
-fn pass_rate(
-    cases: &[CaseComparison],
+fn pass_rate<C: CaseFacts>(
+    cases: &[C],
     bootstrap_replicates: u32,
     seed: u64,
     margin: f64,
@@ -306,7 +319,10 @@ fn pass_rate(
     let (diffs, single) = paired_diffs(cases);
     let (mut sum_b, mut sum_c) = (0.0, 0.0);
     for case in cases {
-        if let (Some(b), Some(c)) = (case.rate_baseline(), case.rate_candidate()) {
+        if let (Some(b), Some(c)) = (
+            case.rate_of(Which::Baseline),
+            case.rate_of(Which::Candidate),
+        ) {
             sum_b += b;
             sum_c += c;
         }
@@ -347,16 +363,16 @@ fn pass_rate(
 }
 
 /// Per-case Fisher tests with the Benjamini–Hochberg adjustment (fills each case's `q_value`).
-fn significance(cases: &mut [CaseComparison]) -> Significance {
+fn significance<C: CaseFacts>(cases: &mut [C]) -> Significance {
     // Benjamini–Hochberg over every tested case.
     let mut tested: Vec<(usize, f64)> = cases
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| c.p_value.map(|p| (i, p)))
+        .filter_map(|(i, c)| c.p_value().map(|p| (i, p)))
         .collect();
     let qs = benjamini_hochberg(&tested.iter().map(|&(_, p)| p).collect::<Vec<_>>());
     for (&(i, _), q) in tested.iter().zip(&qs) {
-        cases[i].q_value = Some(*q);
+        cases[i].set_q_value(*q);
     }
     tested.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     let mut significant = Vec::new();
@@ -366,22 +382,21 @@ fn significance(cases: &mut [CaseComparison]) -> Significance {
             break;
         }
         let c = &cases[i];
-        let q = c.q_value.unwrap_or(1.0);
+        let q = c.q_value().unwrap_or(1.0);
         if q < ALPHA {
             after_adjustment += 1;
         }
+        let (suite, case_id, prompt) = c.key();
+        let fraction = |side| {
+            c.counts(side)
+                .map_or_else(String::new, |s: super::case::Counts| s.fraction())
+        };
         significant.push(SignificantCase {
-            suite: c.suite.clone(),
-            case_id: c.case_id.clone(),
-            prompt: c.prompt.clone(),
-            baseline: c
-                .baseline
-                .as_ref()
-                .map_or_else(String::new, |s| s.fraction()),
-            candidate: c
-                .candidate
-                .as_ref()
-                .map_or_else(String::new, |s| s.fraction()),
+            suite: suite.to_string(),
+            case_id: case_id.to_string(),
+            prompt: prompt.to_string(),
+            baseline: fraction(Which::Baseline),
+            candidate: fraction(Which::Candidate),
             p_value: p,
             q_value: q,
         });
@@ -394,20 +409,22 @@ fn significance(cases: &mut [CaseComparison]) -> Significance {
 }
 
 /// Cases whose pass rate is strictly between 0 and 1 on a side.
-fn flaky(cases: &[CaseComparison]) -> Flaky {
+fn flaky<C: CaseFacts>(cases: &[C]) -> Flaky {
     let mut flaky = Flaky::default();
     for c in cases.iter() {
         let is_flaky = |r: Option<f64>| r.is_some_and(|r| r > 0.0 && r < 1.0);
-        let (fb, fc) = (is_flaky(c.rate_baseline()), is_flaky(c.rate_candidate()));
+        let (rb, rc) = (c.rate_of(Which::Baseline), c.rate_of(Which::Candidate));
+        let (fb, fc) = (is_flaky(rb), is_flaky(rc));
         flaky.baseline += usize::from(fb);
         flaky.candidate += usize::from(fc);
         if fb || fc {
+            let (suite, case_id, prompt) = c.key();
             flaky.cases.push(FlakyCase {
-                suite: c.suite.clone(),
-                case_id: c.case_id.clone(),
-                prompt: c.prompt.clone(),
-                baseline: c.rate_baseline(),
-                candidate: c.rate_candidate(),
+                suite: suite.to_string(),
+                case_id: case_id.to_string(),
+                prompt: prompt.to_string(),
+                baseline: rb,
+                candidate: rc,
             });
         }
     }

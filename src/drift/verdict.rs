@@ -26,7 +26,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Settings;
-use super::case::{CaseClass, CaseComparison};
+use super::case::{CaseClass, CaseFacts};
 use super::stats::SuiteStats;
 
 use super::stats::Z95;
@@ -160,7 +160,16 @@ pub fn widened(stats: &SuiteStats) -> bool {
 /// Decides the verdict, the gates and the exit code: the steps follow the module's table
 /// (verdict from the interval), then its list of gates in order, then the exit code.
 pub fn decide(
-    cases: &[CaseComparison],
+    cases: &[super::CaseComparison],
+    stats: &SuiteStats,
+    settings: &Settings,
+) -> (Verdict, Vec<Gate>, u8) {
+    decide_facts(cases, stats, settings)
+}
+
+/// [`decide`] for any kind of case ([`CaseFacts`]).
+pub(crate) fn decide_facts<C: CaseFacts>(
+    cases: &[C],
     stats: &SuiteStats,
     settings: &Settings,
 ) -> (Verdict, Vec<Gate>, u8) {
@@ -178,10 +187,10 @@ pub fn decide(
 }
 
 /// The verdict from the interval `ci` and the margin `d` (the module's table).
-fn verdict_for(
+fn verdict_for<C: CaseFacts>(
     ci: Option<[f64; 2]>,
     d: f64,
-    cases: &[CaseComparison],
+    cases: &[C],
     stats: &SuiteStats,
 ) -> Verdict {
     match ci {
@@ -284,20 +293,20 @@ fn pass_rate_gate(
 
 /// `no_regression_tags`: fails when a case with a listed tag regressed, or when no compared
 /// case carries any listed tag; unverified when such a case errored.
-fn tags_gate(cases: &[CaseComparison], tags: &[String]) -> Gate {
+fn tags_gate<C: CaseFacts>(cases: &[C], tags: &[String]) -> Gate {
     if tags.is_empty() {
         gate("no_regression_tags", GateStatus::Skipped, "no tags set")
     } else {
-        let tagged = |c: &&CaseComparison| c.tags.iter().any(|t| tags.contains(t));
-        let regressed: Vec<&CaseComparison> = cases
+        let tagged = |c: &&C| c.tags().iter().any(|t| tags.contains(t));
+        let regressed: Vec<&C> = cases
             .iter()
             .filter(tagged)
-            .filter(|c| c.class == CaseClass::Regressed)
+            .filter(|c| c.class() == CaseClass::Regressed)
             .collect();
-        let errored: Vec<&CaseComparison> = cases
+        let errored: Vec<&C> = cases
             .iter()
             .filter(tagged)
-            .filter(|c| c.class == CaseClass::Errored)
+            .filter(|c| c.class() == CaseClass::Errored)
             .collect();
         let tag_list = tags
             .iter()
@@ -347,17 +356,11 @@ fn tags_gate(cases: &[CaseComparison], tags: &[String]) -> Gate {
 }
 
 /// The first five cases of `v` with their first reason, `; `-separated.
-fn tagged_list(v: &[&CaseComparison]) -> String {
+fn tagged_list<C: CaseFacts>(v: &[&C]) -> String {
     let mut names: Vec<String> = v
         .iter()
         .take(5)
-        .map(|c| {
-            format!(
-                "{} ({})",
-                c.name(),
-                c.reasons.first().map_or("", String::as_str)
-            )
-        })
+        .map(|c| format!("{} ({})", c.case_name(), c.headline()))
         .collect();
     if v.len() > 5 {
         names.push(format!("and {} more", v.len() - 5));

@@ -12,9 +12,11 @@
 //! [`writer::ResultsWriter`] streams it: the head is written first, each result is appended and
 //! flushed as soon as it finishes, and the tail (summary, `complete`) is written at the end, or
 //! on Ctrl-C with `"complete": false`. [`read`] also accepts a file cut short by a crash, keeping
-//! every whole result in it.
+//! every whole result in it; [`index`] reads the same files without holding their results
+//! (`diff`, `compare --results`).
 
 pub mod cached;
+pub mod index;
 pub mod merge;
 pub mod metrics;
 pub mod read;

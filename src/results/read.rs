@@ -87,7 +87,8 @@ pub fn parse_recovering(bytes: &[u8]) -> Result<(ResultsFile, Option<Recovered>)
     }
 }
 
-fn check(f: ResultsFile) -> Result<ResultsFile, String> {
+/// Refuses a file of another schema or of a newer version.
+pub(crate) fn check(f: ResultsFile) -> Result<ResultsFile, String> {
     if f.schema != SCHEMA_NAME {
         return Err(format!(
             "`schema` is `{}`, expected `{SCHEMA_NAME}`",

@@ -9,6 +9,7 @@ mod compare;
 mod credentials;
 mod datasets;
 mod diff;
+mod diff_streamed;
 mod docs;
 mod drift_reports;
 mod endpoints;
