@@ -576,118 +576,24 @@ fn compare_indexed(
 /// Runs `promptdrift compare`; returns the exit code.
 pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     // Check the flags before spending anything on a run.
-    if let Err(e) = settings(&args.gates, &[]) {
-        eprintln!("error: {e}");
-        return EXIT_BAD_INPUT;
-    }
-    warn_similarity(&args.gates);
-    if args.baseline == args.candidate {
-        eprintln!(
-            "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
-            args.baseline
-        );
-        return EXIT_BAD_INPUT;
-    }
-    let outputs = match parse_outputs(&args.show) {
+    let outputs = match check_flags(args) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    if let Some(saved) = &args.save_results
-        && outputs
-            .iter()
-            .any(|(p, _)| p == saved || super::merge::same_file(p, saved))
-    {
-        eprintln!(
-            "error: `{}` is given both as --save-results and as -o",
-            saved.display()
-        );
-        return EXIT_BAD_INPUT;
-    }
-    if let Err(code) = outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files)) {
-        return code;
-    }
-    let (results, thresholds, interrupted, source, suites) = if args.results.is_empty() {
-        let run_args = RunArgs {
-            files: args.files.clone(),
-            providers: vec![args.baseline.clone(), args.candidate.clone()],
-            filter: args.filter.clone(),
-            tags: args.tags.clone(),
-            concurrency: args.concurrency,
-            outputs: args.save_results.iter().cloned().collect(),
-            mode: args.mode,
-            repeat: args.repeat,
-            timeout_ms: args.timeout_ms,
-            max_retries: args.max_retries,
-            no_cache: args.no_cache,
-            use_cache: args.use_cache,
-            cache_dir: args.cache_dir.clone(),
-            cache_ttl: Duration::from_secs(86_400),
-            cassette_dir: args.cassette_dir.clone(),
-            stream: args.stream,
-            deny_retired: args.deny_retired,
-            ci: args.ci,
-            ..RunArgs::default()
-        };
-        let ex = match super::run::execute(&run_args, ui) {
-            Ok(ex) => ex,
-            Err(code) => return code,
-        };
-        for e in &ex.write_errors {
-            eprintln!("error: cannot write results: {e}");
-        }
-        let thresholds: Vec<Thresholds> = ex
-            .plan
-            .suites
-            .iter()
-            .map(|s| s.suite.thresholds.clone())
-            .collect();
-        let interrupted = ex
-            .signal
-            .map(crate::signals::Signal::exit_code)
-            .or(ex.interrupted.then_some(EXIT_INTERRUPTED));
-        let suites = ex.plan.suites.iter().map(|s| s.suite.clone()).collect();
-        (ex.results, thresholds, interrupted, None, suites)
+    let gathered = if args.results.is_empty() {
+        run_both(args, ui)
     } else {
-        if args.save_results.is_some() {
-            eprintln!("error: --save-results writes a run's results; with --results nothing runs");
-            return EXIT_BAD_INPUT;
-        }
-        let inputs = match indexed::read_inputs(&args.results) {
-            Ok(f) => f,
-            Err(code) => return code,
-        };
-        let named: Vec<_> = args.results.iter().zip(inputs.heads()).collect();
-        let thresholds = match results_thresholds(
-            &named,
-            &args.files,
-            &args.gates,
-            "name the suites (`compare --results FILE… suites/`)",
-        ) {
-            Ok(t) => t,
-            Err(code) => return code,
-        };
-        let source = args
-            .results
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let suites = match super::equivalence::load(&args.files) {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
-        // Without a judge, the files are compared a chunk of cases at a time.
-        if let Inputs::Indexed { index, .. } = &inputs
-            && !suites.iter().any(|s| s.drift.equivalence.is_some())
-        {
-            return compare_indexed(args, index, &thresholds, source, &outputs);
-        }
-        let files = match inputs.into_whole(&args.results) {
-            Ok(f) => f,
-            Err(code) => return code,
-        };
-        let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
-        (results, thresholds, None, Some(source), suites)
+        compared_files(args, &outputs)
+    };
+    let Gathered {
+        results,
+        thresholds,
+        interrupted,
+        source,
+        suites,
+    } = match gathered {
+        Ok(g) => g,
+        Err(code) => return code,
     };
     let settings = match settings(&args.gates, &thresholds.iter().collect::<Vec<_>>()) {
         Ok(s) => s,
@@ -735,4 +641,147 @@ pub(crate) fn compare(args: &CompareArgs, ui: super::Ui) -> u8 {
     } else {
         code
     }
+}
+
+/// What `compare` compares: the results of both sides, the suites' thresholds and suites (for
+/// an equivalence judge), where they came from, and the exit code of a signal that stopped
+/// the run.
+struct Gathered {
+    results: Vec<CaseResult>,
+    thresholds: Vec<Thresholds>,
+    interrupted: Option<u8>,
+    source: Option<String>,
+    suites: Vec<crate::suite::model::Suite>,
+}
+
+/// The outputs (`-o`), once the flags are checked: flags that contradict each other or the
+/// outputs are refused before anything runs.
+fn check_flags(args: &CompareArgs) -> Result<Vec<(PathBuf, OutputKind)>, u8> {
+    if let Err(e) = settings(&args.gates, &[]) {
+        eprintln!("error: {e}");
+        return Err(EXIT_BAD_INPUT);
+    }
+    warn_similarity(&args.gates);
+    if args.baseline == args.candidate {
+        eprintln!(
+            "error: --baseline and --candidate are both `{}`; to compare two runs of one provider, use `promptdrift diff OLD.json NEW.json`",
+            args.baseline
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    let outputs = parse_outputs(&args.show)?;
+    if let Some(saved) = &args.save_results
+        && outputs
+            .iter()
+            .any(|(p, _)| p == saved || super::merge::same_file(p, saved))
+    {
+        eprintln!(
+            "error: `{}` is given both as --save-results and as -o",
+            saved.display()
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    outputs_are_not_inputs(&outputs, args.results.iter().chain(&args.files))?;
+    Ok(outputs)
+}
+
+/// Runs the suites on both providers (`compare` without `--results`).
+fn run_both(args: &CompareArgs, ui: super::Ui) -> Result<Gathered, u8> {
+    let run_args = RunArgs {
+        files: args.files.clone(),
+        providers: vec![args.baseline.clone(), args.candidate.clone()],
+        filter: args.filter.clone(),
+        tags: args.tags.clone(),
+        concurrency: args.concurrency,
+        outputs: args.save_results.iter().cloned().collect(),
+        mode: args.mode,
+        repeat: args.repeat,
+        timeout_ms: args.timeout_ms,
+        max_retries: args.max_retries,
+        no_cache: args.no_cache,
+        use_cache: args.use_cache,
+        cache_dir: args.cache_dir.clone(),
+        cache_ttl: Duration::from_secs(86_400),
+        cassette_dir: args.cassette_dir.clone(),
+        stream: args.stream,
+        deny_retired: args.deny_retired,
+        ci: args.ci,
+        ..RunArgs::default()
+    };
+    let ex = match super::run::execute(&run_args, ui) {
+        Ok(ex) => ex,
+        Err(code) => return Err(code),
+    };
+    for e in &ex.write_errors {
+        eprintln!("error: cannot write results: {e}");
+    }
+    let thresholds: Vec<Thresholds> = ex
+        .plan
+        .suites
+        .iter()
+        .map(|s| s.suite.thresholds.clone())
+        .collect();
+    let interrupted = ex
+        .signal
+        .map(crate::signals::Signal::exit_code)
+        .or(ex.interrupted.then_some(EXIT_INTERRUPTED));
+    let suites = ex.plan.suites.iter().map(|s| s.suite.clone()).collect();
+    Ok(Gathered {
+        results: ex.results,
+        thresholds,
+        interrupted,
+        source: None,
+        suites,
+    })
+}
+
+/// Reads `--results` files. `Err` holds the exit code when the command ends here: an error,
+/// or the whole comparison done a chunk of cases at a time (indexed files, no judge).
+fn compared_files(args: &CompareArgs, outputs: &[(PathBuf, OutputKind)]) -> Result<Gathered, u8> {
+    if args.save_results.is_some() {
+        eprintln!("error: --save-results writes a run's results; with --results nothing runs");
+        return Err(EXIT_BAD_INPUT);
+    }
+    let inputs = match indexed::read_inputs(&args.results) {
+        Ok(f) => f,
+        Err(code) => return Err(code),
+    };
+    let named: Vec<_> = args.results.iter().zip(inputs.heads()).collect();
+    let thresholds = match results_thresholds(
+        &named,
+        &args.files,
+        &args.gates,
+        "name the suites (`compare --results FILE… suites/`)",
+    ) {
+        Ok(t) => t,
+        Err(code) => return Err(code),
+    };
+    let source = args
+        .results
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let suites = match super::equivalence::load(&args.files) {
+        Ok(s) => s,
+        Err(code) => return Err(code),
+    };
+    // Without a judge, the files are compared a chunk of cases at a time.
+    if let Inputs::Indexed { index, .. } = &inputs
+        && !suites.iter().any(|s| s.drift.equivalence.is_some())
+    {
+        return Err(compare_indexed(args, index, &thresholds, source, outputs));
+    }
+    let files = match inputs.into_whole(&args.results) {
+        Ok(f) => f,
+        Err(code) => return Err(code),
+    };
+    let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
+    Ok(Gathered {
+        results,
+        thresholds,
+        interrupted: None,
+        source: Some(source),
+        suites,
+    })
 }
