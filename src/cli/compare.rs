@@ -708,10 +708,7 @@ fn run_both(args: &CompareArgs, ui: super::Ui) -> Result<Gathered, u8> {
         ci: args.ci,
         ..RunArgs::default()
     };
-    let ex = match super::run::execute(&run_args, ui) {
-        Ok(ex) => ex,
-        Err(code) => return Err(code),
-    };
+    let ex = super::run::execute(&run_args, ui)?;
     for e in &ex.write_errors {
         eprintln!("error: cannot write results: {e}");
     }
@@ -742,40 +739,28 @@ fn compared_files(args: &CompareArgs, outputs: &[(PathBuf, OutputKind)]) -> Resu
         eprintln!("error: --save-results writes a run's results; with --results nothing runs");
         return Err(EXIT_BAD_INPUT);
     }
-    let inputs = match indexed::read_inputs(&args.results) {
-        Ok(f) => f,
-        Err(code) => return Err(code),
-    };
+    let inputs = indexed::read_inputs(&args.results)?;
     let named: Vec<_> = args.results.iter().zip(inputs.heads()).collect();
-    let thresholds = match results_thresholds(
+    let thresholds = results_thresholds(
         &named,
         &args.files,
         &args.gates,
         "name the suites (`compare --results FILE… suites/`)",
-    ) {
-        Ok(t) => t,
-        Err(code) => return Err(code),
-    };
+    )?;
     let source = args
         .results
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let suites = match super::equivalence::load(&args.files) {
-        Ok(s) => s,
-        Err(code) => return Err(code),
-    };
+    let suites = super::equivalence::load(&args.files)?;
     // Without a judge, the files are compared a chunk of cases at a time.
     if let Inputs::Indexed { index, .. } = &inputs
         && !suites.iter().any(|s| s.drift.equivalence.is_some())
     {
         return Err(compare_indexed(args, index, &thresholds, source, outputs));
     }
-    let files = match inputs.into_whole(&args.results) {
-        Ok(f) => f,
-        Err(code) => return Err(code),
-    };
+    let files = inputs.into_whole(&args.results)?;
     let results: Vec<CaseResult> = files.into_iter().flat_map(|f| f.results).collect();
     Ok(Gathered {
         results,
