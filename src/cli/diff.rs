@@ -186,6 +186,17 @@ fn provider_pairs(inputs: &Inputs, args: &DiffArgs) -> Result<Vec<ProviderPair>,
     Ok(pairs)
 }
 
+/// Both sides of a provider pair, or the first side's error said (exit 2).
+fn both<B, C, E: std::fmt::Display>(b: Result<B, E>, c: Result<C, E>) -> Result<(B, C), u8> {
+    match (b, c) {
+        (Ok(b), Ok(c)) => Ok((b, c)),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
 /// Each provider pair compared from the indexed files, a chunk of cases at a time.
 fn compare_indexed(
     args: &DiffArgs,
@@ -210,16 +221,10 @@ fn compare_indexed(
                 Some(path.display().to_string()),
             )
         };
-        let (b, c) = match (
+        let (b, c) = both(
             pick(old, &p.baseline, &args.old),
             pick(new, &p.candidate, &args.new),
-        ) {
-            (Ok(b), Ok(c)) => (b, c),
-            (Err(e), _) | (_, Err(e)) => {
-                eprintln!("error: {e}");
-                return Err(EXIT_BAD_INPUT);
-            }
-        };
+        )?;
         let cmp = drift::streamed::compare_indexed(index, &b, &c, settings, keep).map_err(|e| {
             eprintln!("error: {e}");
             EXIT_BAD_INPUT
@@ -250,16 +255,10 @@ fn compare_whole(
                 },
             )
         };
-        let (b, c) = match (
+        let (b, c) = both(
             pick(old, &p.baseline, &args.old),
             pick(new, &p.candidate, &args.new),
-        ) {
-            (Ok(b), Ok(c)) => (b, c),
-            (Err(e), _) | (_, Err(e)) => {
-                eprintln!("error: {e}");
-                return Err(EXIT_BAD_INPUT);
-            }
-        };
+        )?;
         sides.push((b, c));
     }
     super::equivalence::compare_all(&sides, settings, judges)
