@@ -85,7 +85,7 @@ fn readme_starts_with_the_two_commands() {
     let first = lines.next().unwrap();
     let second = lines.next().unwrap();
     assert!(
-        first.starts_with("cargo run --release -- run suites/quickstart.yaml   # "),
+        first.starts_with("cargo run -- run suites/quickstart.yaml   # "),
         "{first}"
     );
     assert!(
