@@ -298,7 +298,17 @@ impl GroupKey {
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, _, case, provider) = plan.parts(&job);
-    let mut req = plan.request(&job);
+    let mut req = match plan.request(&job) {
+        Ok(req) => req,
+        Err(e) => {
+            let mut result = blank_result(ps, case, provider, &job, &Request::default());
+            result.error = Some(ProviderError::new(
+                crate::provider::ErrorClass::InvalidRequest,
+                e,
+            ));
+            return result;
+        }
+    };
     let images = shared.images.fill(&mut req);
     let mut result = blank_result(ps, case, provider, &job, &req);
     if let Err(e) = images {
