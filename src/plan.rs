@@ -126,6 +126,9 @@ pub struct PlannedSuite {
     /// What renders a case's prompt when its request is made: the compiled templates and the
     /// images planning loaded.
     renderer: Renderer,
+    /// The compiled assertions shared by many cases ([`PlannedSuite::assertions`] compiles the
+    /// others again).
+    shared: shared::SharedAssertions,
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
     /// The tools each prompt offers (its own, else the suite's), by prompt index.
@@ -186,8 +189,8 @@ pub struct PlannedCase {
     /// Per prompt index, whether the prompt rendered for this case (`false` where the prompt
     /// applies to no selected provider). Shared by the cases with the same pattern.
     rendered: Arc<[bool]>,
-    /// Compiled assertions, defaults first.
-    pub assertions: Vec<Arc<CompiledAssertion>>,
+    /// Whether one of its assertions is `select-best` (its answers are graded together).
+    select_best: bool,
     /// Samples to take.
     pub repeat: u32,
     /// Code run on every answer before the assertions.
@@ -198,6 +201,12 @@ impl PlannedCase {
     /// Whether prompt `prompt` rendered for this case (jobs are planned only for those).
     pub fn rendered(&self, prompt: usize) -> bool {
         self.rendered.get(prompt).copied().unwrap_or(false)
+    }
+
+    /// Whether one of its assertions is `select-best`: its results wait for the case's other
+    /// answers.
+    pub fn has_select_best(&self) -> bool {
+        self.select_best
     }
 
     /// The prompt indexes that rendered for this case.
@@ -244,6 +253,29 @@ impl PlannedSuite {
             path: &path,
         };
         assembler.assemble(prompt, spec, texts, &site)
+    }
+
+    /// The compiled assertions of `case`, defaults first: those many cases share as planning
+    /// compiled them, the case's own compiled again (planning keeps none per case). An error
+    /// only if one no longer compiles as it did when planned.
+    pub fn assertions(&self, case: &Case) -> Result<Vec<Arc<CompiledAssertion>>, String> {
+        let ctx = self.compile_context();
+        case.assert
+            .iter()
+            .map(|spec| {
+                compile_for_case(spec, case, &ctx, |s| self.shared.get(s))
+                    .map(|(c, _)| c)
+                    .map_err(|p| p.message(spec, case))
+            })
+            .collect()
+    }
+
+    fn compile_context(&self) -> CompileContext<'_> {
+        CompileContext {
+            dir: &self.suite.dir,
+            files: &self.suite.files,
+            grader_prompts: Some(&self.suite.options.grader_prompts),
+        }
     }
 
     /// Every image the selected cases' prompts show (`file://` images read, URL images not
@@ -544,6 +576,7 @@ pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<
             mode,
             providers: Vec::new(),
             cases: Vec::new(),
+            shared: shared::SharedAssertions::default(),
             renderer: Renderer {
                 templates: Templates::new(),
                 names: Vec::new(),
@@ -751,7 +784,7 @@ fn plan_suite(
 
     let names = template_names(&suite);
     let mut images = HashMap::new();
-    let cases = plan_cases(&cx, (&templates, &names, &mut images), &usable, diags);
+    let (cases, shared, needs) = plan_cases(&cx, (&templates, &names, &mut images), &usable, diags);
     check_select_best(&suite, &providers, &cases, diags);
     let helpers = helpers::plan_helpers(
         &helpers::HelperContext {
@@ -762,10 +795,7 @@ fn plan_suite(
             cassette_root: &cassette_root,
             lifecycle: &lifecycle,
         },
-        cases.iter().flat_map(|c| {
-            let case = &suite.cases[c.index];
-            c.assertions.iter().map(move |a| (case, &**a))
-        }),
+        needs,
         diags,
     );
     let format_checks = format_checks(&suite, &providers, &prompt_settings, diags);
@@ -775,6 +805,7 @@ fn plan_suite(
         mode,
         providers,
         cases,
+        shared,
         renderer: Renderer {
             templates,
             names,
@@ -980,14 +1011,19 @@ type RenderParts<'a> = (
 );
 
 /// The selected cases, each planned in case order: prompts rendered and assembled (to find
-/// their problems; the texts are dropped), assertions compiled (shared when written once),
-/// repeat and transform settled; a warning when a filter left no case.
+/// their problems; the texts are dropped), assertions compiled (to find theirs; only those
+/// shared by many cases are kept), repeat and transform settled; a warning when a filter left
+/// no case. With the shared assertions and what the assertions need (graders, embedders).
 fn plan_cases(
     cx: &SuiteContext<'_>,
     (templates, names, images): RenderParts<'_>,
     usable: &[bool],
     diags: &mut Vec<Diagnostic>,
-) -> Vec<PlannedCase> {
+) -> (
+    Vec<PlannedCase>,
+    shared::SharedAssertions,
+    Vec<helpers::Need>,
+) {
     let (suite, opts) = (cx.suite, cx.opts);
     let compile = CompileContext {
         dir: &suite.dir,
@@ -1006,6 +1042,7 @@ fn plan_cases(
         images: ImageCache::Fill(images),
     };
     let mut patterns = HashMap::new();
+    let mut needs = Vec::new();
     // A chunk of cases at a time: the rendered texts waiting to be assembled are one
     // chunk's, not the whole suite's.
     for (chunk_no, chunk) in suite.cases.chunks(RENDER_CHUNK).enumerate() {
@@ -1020,6 +1057,7 @@ fn plan_cases(
                 shared: &mut shared,
                 usable,
                 patterns: &mut patterns,
+                needs: &mut needs,
             };
             let ci = chunk_no * RENDER_CHUNK + i;
             cases.push(plan_case(cx, &mut case_cx, ci, case, case_renders, diags));
@@ -1036,7 +1074,8 @@ fn plan_cases(
         ));
     }
     cases.shrink_to_fit();
-    cases
+    shared.keep_shared();
+    (cases, shared, needs)
 }
 
 /// Every selected case's message texts. Rendering is most of planning a large suite: it runs
@@ -1112,6 +1151,7 @@ struct CaseContext<'a, 'b> {
     shared: &'a mut shared::SharedAssertions,
     usable: &'a [bool],
     patterns: &'a mut HashMap<Vec<bool>, Arc<[bool]>>,
+    needs: &'a mut Vec<helpers::Need>,
 }
 
 /// One selected case: its prompts assembled from `renders` (`None` for a prompt not usable),
@@ -1150,7 +1190,7 @@ fn plan_case(
             shared
         }
     };
-    let mut assertions = Vec::with_capacity(case.assert.len());
+    let mut select_best = false;
     for spec in &case.assert {
         if let Some(a) = compile_assertion(
             spec,
@@ -1160,7 +1200,8 @@ fn plan_case(
             &case_file,
             diags,
         ) {
-            assertions.push(a);
+            select_best |= a.spec.kind == crate::suite::model::AssertionKind::SelectBest;
+            helpers::need(case, &a, case_cx.needs);
         }
     }
     let repeat = cx
@@ -1180,7 +1221,7 @@ fn plan_case(
     PlannedCase {
         index,
         rendered,
-        assertions,
+        select_best,
         repeat,
         transform,
     }
@@ -1317,11 +1358,12 @@ fn check_select_best(
     cases: &[PlannedCase],
     diags: &mut Vec<Diagnostic>,
 ) {
-    for pc in cases {
-        let Some(a) = pc
-            .assertions
+    for pc in cases.iter().filter(|pc| pc.select_best) {
+        let case = &suite.cases[pc.index];
+        let Some(spec) = case
+            .assert
             .iter()
-            .find(|a| a.spec.kind == crate::suite::model::AssertionKind::SelectBest)
+            .find(|a| a.kind == crate::suite::model::AssertionKind::SelectBest)
         else {
             continue;
         };
@@ -1336,11 +1378,10 @@ fn check_select_best(
         if answers >= 2 {
             continue;
         }
-        let case = &suite.cases[pc.index];
         let d = assertion_diag(
             &suite.path,
-            &a.spec,
-            case,
+            spec,
+            &case.source,
             None,
             format!(
                 "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
@@ -1690,55 +1731,43 @@ fn compile_assertion(
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
-    let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.get(spec) {
-        return Some(a);
-    }
-    let rendered = if templated {
-        match render_spec(spec, case) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                let mut d = assertion_diag(
-                    file,
-                    spec,
-                    case,
-                    Some("value"),
-                    format!(
-                        "assertion `{}` of case `{}`: {e}",
-                        spec.type_name(),
-                        case.id
-                    ),
-                );
-                if let TemplateError::Missing { .. } = e {
-                    d.help = Some(format!(
-                        "the case defines: {}",
-                        case.vars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
-                }
-                diags.push(d);
-                return None;
-            }
-        }
-    } else {
-        // The case's own spec, not a copy: the compiled assertion points at it.
-        Arc::clone(spec)
-    };
-    if templated && let Some(a) = shared.get(&rendered) {
-        return Some(a);
-    }
-    match judge::compile_shared(&rendered, ctx) {
-        Ok(c) => {
-            let c = Arc::new(c);
+    // Written once for many cases (its spec is shared: counted before the compiled
+    // assertion holds it too), it is kept for the run.
+    let many = !spec_has_template(spec) && Arc::strong_count(spec) > 1;
+    match compile_for_case(spec, case, ctx, |s| shared.get_again(s)) {
+        Ok((c, true)) => {
             // Templated or not, by the assertion as compiled: rows whose templates render
             // the same (a dataset's `__expected: positive`) share one.
-            shared.insert(&rendered, c.clone());
+            shared.insert(&c.spec, c.clone(), many);
             Some(c)
         }
-        Err(e) => {
+        Ok((c, false)) => Some(c),
+        Err(AssertionProblem::Render(e)) => {
             let mut d = assertion_diag(
                 file,
                 spec,
-                case,
+                &case.source,
+                Some("value"),
+                format!(
+                    "assertion `{}` of case `{}`: {e}",
+                    spec.type_name(),
+                    case.id
+                ),
+            );
+            if let TemplateError::Missing { .. } = e {
+                d.help = Some(format!(
+                    "the case defines: {}",
+                    case.vars.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            diags.push(d);
+            None
+        }
+        Err(AssertionProblem::Compile(e)) => {
+            let mut d = assertion_diag(
+                file,
+                spec,
+                &case.source,
                 e.at.as_deref(),
                 format!("assertion `{}`: {}", spec.type_name(), e.message),
             );
@@ -1759,11 +1788,60 @@ fn compile_assertion(
     }
 }
 
+/// Why an assertion of a case does not compile.
+enum AssertionProblem {
+    /// Its value's template does not render for the case.
+    Render(TemplateError),
+    /// It does not compile.
+    Compile(judge::JudgeError),
+}
+
+impl AssertionProblem {
+    fn message(&self, spec: &AssertionSpec, case: &Case) -> String {
+        match self {
+            AssertionProblem::Render(e) => format!(
+                "assertion `{}` of case `{}`: {e}",
+                spec.type_name(),
+                case.id
+            ),
+            AssertionProblem::Compile(e) => {
+                format!("assertion `{}`: {}", spec.type_name(), e.message)
+            }
+        }
+    }
+}
+
+/// One assertion of `case`: as `lookup` finds it (as written, else as rendered for the case),
+/// else compiled now (then `true`).
+fn compile_for_case(
+    spec: &Arc<AssertionSpec>,
+    case: &Case,
+    ctx: &CompileContext<'_>,
+    mut lookup: impl FnMut(&AssertionSpec) -> Option<Arc<CompiledAssertion>>,
+) -> Result<(Arc<CompiledAssertion>, bool), AssertionProblem> {
+    let templated = spec_has_template(spec);
+    if !templated && let Some(a) = lookup(spec) {
+        return Ok((a, false));
+    }
+    let rendered = if templated {
+        let rendered = Arc::new(render_spec(spec, case).map_err(AssertionProblem::Render)?);
+        if let Some(a) = lookup(&rendered) {
+            return Ok((a, false));
+        }
+        rendered
+    } else {
+        // The case's own spec, not a copy: the compiled assertion points at it.
+        Arc::clone(spec)
+    };
+    let c = judge::compile_shared(&rendered, ctx).map_err(AssertionProblem::Compile)?;
+    Ok((Arc::new(c), true))
+}
+
 /// An error about assertion `spec` of `case` (at key `at` below it), placed by [`at_assertion`].
 fn assertion_diag(
     file: &Path,
     spec: &AssertionSpec,
-    case: &Case,
+    source: &CaseSource,
     at: Option<&str>,
     message: String,
 ) -> Diagnostic {
@@ -1771,7 +1849,7 @@ fn assertion_diag(
         Some(at) => format!("{}.{at}", spec.yaml_path),
         None => spec.yaml_path.clone(),
     };
-    at_assertion(Diagnostic::error(file, path, message), spec, case)
+    at_assertion(Diagnostic::error(file, path, message), spec, source)
 }
 
 /// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
@@ -1779,11 +1857,11 @@ fn assertion_diag(
 /// path (`__expected2.value`), its column left for [`build`] to find (see
 /// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
 /// at its suite path.
-fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, source: &CaseSource) -> Diagnostic {
     if spec.yaml_path.starts_with("defaults.") {
         return d;
     }
-    if let CaseSource::Dataset { file, line, .. } = &case.source {
+    if let CaseSource::Dataset { file, line, .. } = source {
         d.file = file.to_path_buf();
         d.line = Some(*line);
         d.column = None;
@@ -1882,21 +1960,29 @@ mod tests {
         }
         let suite = crate::suite::load::load_str(Path::new("bench.yaml"), &src).expect("loads");
         let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
-        let cases = &plan.suites[0].cases;
+        let s = &plan.suites[0];
+        let cases = &s.cases;
         assert_eq!(cases.len(), 200);
         assert_eq!(plan.jobs.len(), 200);
+        let compiled = |pc: &PlannedCase| s.assertions(&s.suite.cases[pc.index]).expect("compiles");
+        let first = compiled(&cases[0]);
         for pc in cases {
+            let own = compiled(pc);
+            assert_eq!(own.len(), 3, "defaults first, then the case's own");
+            assert!(Arc::ptr_eq(&own[0], &first[0]));
+            assert!(Arc::ptr_eq(&own[1], &first[1]));
             assert_eq!(
-                pc.assertions.len(),
-                3,
-                "defaults first, then the case's own"
+                own[2].spec.value,
+                Some(serde_json::json!(format!("q {}", pc.index)))
             );
-            assert!(Arc::ptr_eq(&pc.assertions[0], &cases[0].assertions[0]));
-            assert!(Arc::ptr_eq(&pc.assertions[1], &cases[0].assertions[1]));
         }
         assert!(
-            !Arc::ptr_eq(&cases[1].assertions[2], &cases[0].assertions[2]),
+            !Arc::ptr_eq(&compiled(&cases[1])[2], &first[2]),
             "a per-case value is its own assertion"
+        );
+        assert!(
+            !Arc::ptr_eq(&compiled(&cases[0])[2], &first[2]),
+            "and is kept by no case: compiled again when graded"
         );
         // Planning keeps which prompts rendered, not their texts: a request renders its own.
         assert!(cases[7].rendered(0));
