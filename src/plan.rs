@@ -9,6 +9,18 @@
 //! Work that can be done once per suite is done once here: templates are compiled once,
 //! assertions whose value holds no template are compiled once and shared by every case that
 //! holds the same assertion (same content and location: see `shared`).
+//!
+//! What a plan keeps per case is small (issue 15 §2: a 100 000-case run must not hold
+//! 100 000 rendered prompts and compiled assertions until it ends):
+//!
+//! | checked while planning | kept in [`PlannedCase`] | made again when a job needs it |
+//! |---|---|---|
+//! | every prompt rendered and assembled ([`plan_cases`], in parallel by chunks) | which prompts rendered (one shared pattern) | [`Plan::request`] → [`PlannedSuite::render`], from the compiled templates and the images planning read |
+//! | every assertion compiled ([`compile_assertion`]) | whether one is `select-best` | [`PlannedSuite::assertions`]: shared ones from `shared`, the case's own compiled again |
+//! | the graders and embedders the assertions need (`helpers`) | — | — |
+//!
+//! Rendering and compiling are deterministic (same vars, same templates), so a job gets what
+//! planning checked; were one to fail anyway, that job is an error, never a panic.
 
 mod helpers;
 mod shared;
