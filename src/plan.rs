@@ -247,7 +247,7 @@ impl std::fmt::Debug for Renderer {
 impl PlannedSuite {
     /// Prompt `prompt` rendered for `case`: what planning checked, rendered again (planning
     /// keeps no rendered text). An error only where planning found one.
-    pub fn render(&self, case: &Case, prompt: usize) -> Result<RenderedPrompt, Diagnostic> {
+    pub fn render(&self, case: &Case, prompt: usize) -> Result<RenderedPrompt, Box<Diagnostic>> {
         let r = &self.renderer;
         let spec = &self.suite.prompts[prompt];
         let texts = render_texts(&r.templates, &r.names[prompt], &case.vars);
@@ -1191,7 +1191,7 @@ fn plan_case(
         };
         match case_cx.assembler.assemble(pi, prompt, texts, &site) {
             Ok(_) => rendered[pi] = true,
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     let rendered = match case_cx.patterns.get(&rendered) {
@@ -1481,22 +1481,29 @@ impl Assembler<'_> {
         prompt: &PromptSpec,
         texts: Vec<Result<String, TemplateError>>,
         site: &CaseSite<'_>,
-    ) -> Result<RenderedPrompt, Diagnostic> {
+    ) -> Result<RenderedPrompt, Box<Diagnostic>> {
         let mut rendered = RenderedPrompt::default();
         let mut texts = texts.into_iter();
-        let problem =
-            |e: &TemplateError| template_diag(site.file, site.path, site.case, &prompt.label, e);
+        let problem = |e: &TemplateError| {
+            Box::new(template_diag(
+                site.file,
+                site.path,
+                site.case,
+                &prompt.label,
+                e,
+            ))
+        };
         for (mi, m) in prompt.messages.iter().enumerate() {
             let text = match texts.next() {
                 Some(Ok(text)) => text,
                 Some(Err(e)) => return Err(problem(&e)),
                 // Rendering stops at the first message that fails: none follow it.
                 None => {
-                    return Err(Diagnostic::error(
+                    return Err(Box::new(Diagnostic::error(
                         self.suite_file,
                         &prompt.yaml_path,
                         format!("prompt `{}`: message {mi} was not rendered", prompt.label),
-                    ));
+                    )));
                 }
             };
             if m.role == Role::System {
@@ -1523,7 +1530,7 @@ impl Assembler<'_> {
                             site.case.id, prompt.label
                         ),
                     );
-                    return Err(at_dataset_row(d, site.case));
+                    return Err(Box::new(at_dataset_row(d, site.case)));
                 }
             };
             rendered.messages.push(Message {
@@ -1536,11 +1543,11 @@ impl Assembler<'_> {
             });
         }
         if rendered.messages.is_empty() {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 self.suite_file,
                 &prompt.yaml_path,
                 format!("prompt `{}` has no user or assistant message", prompt.label),
-            ));
+            )));
         }
         Ok(rendered)
     }
