@@ -208,6 +208,36 @@ mod tests {
         );
     }
 
+    /// Issue 15 §2: what planning keeps for the run is bounded. A single case's assertion is
+    /// held on trial and dropped unless a second case used it; one written for many cases is
+    /// kept; past [`TRIED`] trials, single cases' assertions are not held at all.
+    #[test]
+    fn only_assertions_used_again_are_kept() {
+        let mut shared = SharedAssertions::default();
+        let many = spec("m", "defaults.assert[0]");
+        shared.insert(&many, compiled(&many), true);
+        let once = spec("o", "cases[0].assert[0]");
+        shared.insert(&once, compiled(&once), false);
+        let twice = spec("t", "__expected");
+        shared.insert(&twice, compiled(&twice), false);
+        assert!(shared.get_again(&twice).is_some(), "a second row uses it");
+        assert!(shared.get(&once).is_some(), "held while planning");
+        shared.keep_shared();
+        assert!(shared.get(&many).is_some());
+        assert!(shared.get(&twice).is_some());
+        assert!(
+            shared.get(&once).is_none(),
+            "used by one case: compiled again"
+        );
+        for i in 0..TRIED + 10 {
+            let s = spec("x", &format!("cases[{i}].assert[0]"));
+            shared.insert(&s, compiled(&s), false);
+        }
+        assert_eq!(shared.on_trial, TRIED);
+        let last = spec("x", &format!("cases[{}].assert[0]", TRIED + 9));
+        assert!(shared.get(&last).is_none(), "past the trials, not held");
+    }
+
     #[test]
     fn equal_specs_share_one_compiled_assertion() {
         let mut shared = SharedAssertions::default();
