@@ -1386,7 +1386,11 @@ fn cases(
     raw: Vec<Vec<RawCaseItem>>,
     defaults: &Defaults,
 ) -> Vec<super::model::Case> {
-    let mut out = Vec::with_capacity(raw.iter().map(Vec::len).sum());
+    let count = raw.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(count);
+    // Sized once for the suite's own cases: growing the id table by doubling holds the old
+    // table and the new one at once (7 + 14 MB at 100 000 cases).
+    l.ids.reserve(count);
     let mut dataset_failed = false;
     let no_cases = raw.iter().all(Vec::is_empty);
     let mut bare = Vec::new();
