@@ -312,18 +312,29 @@ impl Index {
         order.sort_unstable_by_key(|&i| (entries[i].file, entries[i].offset));
         let mut lines: Vec<Vec<u8>> = vec![Vec::new(); entries.len()];
         let mut open: Option<(u32, File)> = None;
-        for i in order {
-            let e = entries[i];
-            let path = &self.files[e.file as usize];
+        let mut span = Vec::new();
+        let mut start = 0;
+        while start < order.len() {
+            // Results next to each other in one file (the usual case: both files list their
+            // results in the same order) are read with one read.
+            let end = run_end(entries, &order, start);
+            let first = entries[order[start]];
+            let last = entries[order[end - 1]];
+            let path = &self.files[first.file as usize];
             let fail = |err: std::io::Error| format!("cannot read {}: {err}", path.display());
-            if open.as_ref().is_none_or(|(f, _)| *f != e.file) {
-                open = Some((e.file, File::open(path).map_err(fail)?));
+            if open.as_ref().is_none_or(|(f, _)| *f != first.file) {
+                open = Some((first.file, File::open(path).map_err(fail)?));
             }
             let (_, file) = open.as_mut().expect("opened above");
-            file.seek(SeekFrom::Start(e.offset)).map_err(fail)?;
-            let mut buf = vec![0; e.len as usize];
-            file.read_exact(&mut buf).map_err(fail)?;
-            lines[i] = buf;
+            file.seek(SeekFrom::Start(first.offset)).map_err(fail)?;
+            let size = last.offset + u64::from(last.len) - first.offset;
+            span.resize(usize::try_from(size).unwrap_or(usize::MAX), 0);
+            file.read_exact(&mut span).map_err(fail)?;
+            for &i in &order[start..end] {
+                let at = usize::try_from(entries[i].offset - first.offset).unwrap_or(usize::MAX);
+                lines[i] = span[at..at + entries[i].len as usize].to_vec();
+            }
+            start = end;
         }
         lines
             .par_iter()
@@ -338,6 +349,34 @@ impl Index {
             })
             .collect()
     }
+}
+
+/// Most bytes between two results read with one read ([`Index::load`]), and most bytes one
+/// read takes.
+const READ_GAP: u64 = 64 * 1024;
+const READ_SPAN: u64 = 16 * 1024 * 1024;
+
+/// The end (exclusive, in `order`) of the run of entries from `order[start]` that one read
+/// covers: the same file, in increasing offsets, gaps under [`READ_GAP`], under [`READ_SPAN`]
+/// in all.
+fn run_end(entries: &[&Entry], order: &[usize], start: usize) -> usize {
+    let first = entries[order[start]];
+    let mut end_byte = first.offset + u64::from(first.len);
+    let mut end = start + 1;
+    while let Some(&i) = order.get(end) {
+        let e = entries[i];
+        let e_end = e.offset + u64::from(e.len);
+        if e.file != first.file
+            || e.offset < end_byte
+            || e.offset - end_byte > READ_GAP
+            || e_end - first.offset > READ_SPAN
+        {
+            break;
+        }
+        end_byte = e_end;
+        end += 1;
+    }
+    end
 }
 
 /// The number of lines of a file; leaves it at its start.
