@@ -15,8 +15,8 @@
 //!
 //! | checked while planning | kept in [`PlannedCase`] | made again when a job needs it |
 //! |---|---|---|
-//! | every prompt rendered and assembled ([`plan_cases`], in parallel by chunks) | which prompts rendered (one shared pattern) | [`Plan::request`] → [`PlannedSuite::render`], from the compiled templates and the images planning read |
-//! | every assertion compiled ([`compile_assertion`]) | whether one is `select-best` | [`PlannedSuite::assertions`]: shared ones from `shared`, the case's own compiled again |
+//! | every prompt rendered and assembled (`plan_cases`, in parallel by chunks) | which prompts rendered (one shared pattern) | [`Plan::request`] → [`PlannedSuite::render`], from the compiled templates and the images planning read |
+//! | every assertion compiled (`compile_assertion`) | whether one is `select-best` | [`PlannedSuite::assertions`]: shared ones from `shared`, the case's own compiled again |
 //! | the graders and embedders the assertions need (`helpers`) | — | — |
 //!
 //! Rendering and compiling are deterministic (same vars, same templates), so a job gets what
