@@ -9,6 +9,18 @@
 //! Work that can be done once per suite is done once here: templates are compiled once,
 //! assertions whose value holds no template are compiled once and shared by every case that
 //! holds the same assertion (same content and location: see `shared`).
+//!
+//! What a plan keeps per case is small (issue 15 §2: a 100 000-case run must not hold
+//! 100 000 rendered prompts and compiled assertions until it ends):
+//!
+//! | checked while planning | kept in [`PlannedCase`] | made again when a job needs it |
+//! |---|---|---|
+//! | every prompt rendered and assembled (`plan_cases`, in parallel by chunks) | which prompts rendered (one shared pattern) | [`Plan::request`] → [`PlannedSuite::render`], from the compiled templates and the images planning read |
+//! | every assertion compiled (`compile_assertion`) | whether one is `select-best` | [`PlannedSuite::assertions`]: shared ones from `shared`, the case's own compiled again |
+//! | the graders and embedders the assertions need (`helpers`) | — | — |
+//!
+//! Rendering and compiling are deterministic (same vars, same templates), so a job gets what
+//! planning checked; were one to fail anyway, that job is an error, never a panic.
 
 mod helpers;
 mod shared;
@@ -121,8 +133,14 @@ pub struct PlannedSuite {
     pub mode: Mode,
     /// Selected providers, built.
     pub providers: Vec<PlannedProvider>,
-    /// Selected cases (after filters and shards), with rendered prompts and compiled assertions.
+    /// Selected cases (after filters and shards): which prompts rendered, compiled assertions.
     pub cases: Vec<PlannedCase>,
+    /// What renders a case's prompt when its request is made: the compiled templates and the
+    /// images planning loaded.
+    renderer: Renderer,
+    /// The compiled assertions shared by many cases ([`PlannedSuite::assertions`] compiles the
+    /// others again).
+    shared: shared::SharedAssertions,
     /// Labels of the suite's prompts, by prompt index.
     pub prompt_labels: Vec<String>,
     /// The tools each prompt offers (its own, else the suite's), by prompt index.
@@ -174,20 +192,111 @@ impl PromptSettings {
     }
 }
 
-/// One case, rendered and compiled.
+/// One case, checked: which of its prompts rendered (the texts themselves are rendered again
+/// when a request is made, [`PlannedSuite::render`]) and its compiled assertions.
 #[derive(Debug)]
 pub struct PlannedCase {
     /// Index into the suite's `cases`.
     pub index: usize,
-    /// The rendered prompt per prompt index (`None` where the prompt applies to no selected
-    /// provider).
-    pub prompts: Vec<Option<RenderedPrompt>>,
-    /// Compiled assertions, defaults first.
-    pub assertions: Vec<Arc<CompiledAssertion>>,
+    /// Per prompt index, whether the prompt rendered for this case (`false` where the prompt
+    /// applies to no selected provider). Shared by the cases with the same pattern.
+    rendered: Arc<[bool]>,
+    /// Whether one of its assertions is `select-best` (its answers are graded together).
+    select_best: bool,
     /// Samples to take.
     pub repeat: u32,
     /// Code run on every answer before the assertions.
     pub transform: Option<Arc<crate::script::CompiledTransform>>,
+}
+
+impl PlannedCase {
+    /// Whether prompt `prompt` rendered for this case (jobs are planned only for those).
+    pub fn rendered(&self, prompt: usize) -> bool {
+        self.rendered.get(prompt).copied().unwrap_or(false)
+    }
+
+    /// Whether one of its assertions is `select-best`: its results wait for the case's other
+    /// answers.
+    pub fn has_select_best(&self) -> bool {
+        self.select_best
+    }
+
+    /// The prompt indexes that rendered for this case.
+    pub fn rendered_prompts(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.rendered.len()).filter(|&qi| self.rendered[qi])
+    }
+}
+
+/// The prompts' compiled templates (message texts, tool-call arguments, image sources) and
+/// the `file://` images planning read, by rendered source.
+struct Renderer {
+    templates: Templates,
+    /// Template names, per prompt, per message.
+    names: Vec<Vec<String>>,
+    images: HashMap<String, Result<Image, String>>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("images", &self.images.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlannedSuite {
+    /// Prompt `prompt` rendered for `case`: what planning checked, rendered again (planning
+    /// keeps no rendered text). An error only where planning found one.
+    pub fn render(&self, case: &Case, prompt: usize) -> Result<RenderedPrompt, Box<Diagnostic>> {
+        let r = &self.renderer;
+        let spec = &self.suite.prompts[prompt];
+        let texts = render_texts(&r.templates, &r.names[prompt], &case.vars);
+        let mut assembler = Assembler {
+            templates: &r.templates,
+            suite_file: &self.suite.path,
+            suite_dir: &self.suite.dir,
+            files: &self.suite.files,
+            images: ImageCache::Read(&r.images),
+        };
+        let (file, path) = case_location(&self.suite, case);
+        let site = CaseSite {
+            case,
+            file: &file,
+            path: &path,
+        };
+        assembler.assemble(prompt, spec, texts, &site)
+    }
+
+    /// The compiled assertions of `case`, defaults first: those many cases share as planning
+    /// compiled them, the case's own compiled again (planning keeps none per case). An error
+    /// only if one no longer compiles as it did when planned.
+    pub fn assertions(&self, case: &Case) -> Result<Vec<Arc<CompiledAssertion>>, String> {
+        let ctx = self.compile_context();
+        case.assert
+            .iter()
+            .map(|spec| {
+                compile_for_case(spec, case, &ctx, |s| self.shared.get(s))
+                    .map(|(c, _)| c)
+                    .map_err(|p| p.message(spec, case))
+            })
+            .collect()
+    }
+
+    fn compile_context(&self) -> CompileContext<'_> {
+        CompileContext {
+            dir: &self.suite.dir,
+            files: &self.suite.files,
+            grader_prompts: Some(&self.suite.options.grader_prompts),
+        }
+    }
+
+    /// Every image the selected cases' prompts show (`file://` images read, URL images not
+    /// yet downloaded), once each, by source.
+    pub fn planned_images(&self) -> impl Iterator<Item = &Image> {
+        let mut images: Vec<&Image> = self.renderer.images.values().flatten().collect();
+        images.sort_by(|a, b| a.source.cmp(&b.source));
+        images.into_iter()
+    }
 }
 
 /// One request to make.
@@ -218,29 +327,28 @@ impl Plan {
         )
     }
 
-    /// The neutral request for a job: rendered prompt + the provider's sampling settings.
-    pub fn request(&self, job: &Job) -> Request {
-        let (s, pc, case, p) = self.parts(job);
+    /// The neutral request for a job: its prompt rendered for its case + the provider's
+    /// sampling settings. An error only if the prompt no longer renders as it did when
+    /// planned (planning renders every job's prompt first).
+    pub fn request(&self, job: &Job) -> Result<Request, String> {
+        let (s, _, case, p) = self.parts(job);
         let prompt = job.prompt as usize;
-        request_for(pc, case, p, prompt, &s.prompt_settings[prompt])
+        let rendered = s.render(case, prompt).map_err(|d| d.message)?;
+        Ok(request_for(rendered, case, p, &s.prompt_settings[prompt]))
     }
 }
 
-/// The neutral request of one case, prompt and provider.
+/// The neutral request of one case's rendered prompt for one provider.
 fn request_for(
-    pc: &PlannedCase,
+    rendered: RenderedPrompt,
     case: &Case,
     p: &PlannedProvider,
-    prompt: usize,
     tools: &PromptSettings,
 ) -> Request {
-    let rendered = pc.prompts[prompt]
-        .as_ref()
-        .expect("jobs are only planned for prompts that were rendered");
     let c = &p.spec.config;
     Request {
-        system: rendered.system.clone(),
-        messages: rendered.messages.clone(),
+        system: rendered.system,
+        messages: rendered.messages,
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         top_p: c.top_p,
@@ -275,11 +383,14 @@ fn check_request_warnings(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) 
                 if !prompt.applies_to(&p.spec) {
                     continue;
                 }
-                let Some(pc) = s.cases.iter().find(|pc| pc.prompts[qi].is_some()) else {
+                let Some(pc) = s.cases.iter().find(|pc| pc.rendered(qi)) else {
                     continue;
                 };
                 let case = &s.suite.cases[pc.index];
-                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
+                let Ok(rendered) = s.render(case, qi) else {
+                    continue;
+                };
+                let req = request_for(rendered, case, p, &s.prompt_settings[qi]);
                 for w in p.built.protocol.request_warnings(&req) {
                     diags.push(Diagnostic::warning(
                         &s.suite.path,
@@ -300,12 +411,16 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
         for p in s.providers.iter().filter(|p| p.built.protocol.wants_vars()) {
             for pc in &s.cases {
                 let case = &s.suite.cases[pc.index];
-                let Some(qi) = (0..pc.prompts.len()).find(|&qi| {
-                    pc.prompts[qi].is_some() && s.suite.prompts[qi].applies_to(&p.spec)
-                }) else {
+                let Some(qi) = pc
+                    .rendered_prompts()
+                    .find(|&qi| s.suite.prompts[qi].applies_to(&p.spec))
+                else {
                     continue;
                 };
-                let req = request_for(pc, case, p, qi, &s.prompt_settings[qi]);
+                let Ok(rendered) = s.render(case, qi) else {
+                    continue;
+                };
+                let req = request_for(rendered, case, p, &s.prompt_settings[qi]);
                 if let Err(e) = p.built.protocol.prepare(&req) {
                     let (file, path) = case_location(&s.suite, case);
                     let mut d = Diagnostic::error(
@@ -400,9 +515,8 @@ pub fn build(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<Diagnos
     for (si, s) in planned.iter().enumerate() {
         for (ci, pc) in s.cases.iter().enumerate() {
             for (pi, _) in s.providers.iter().enumerate() {
-                for (qi, rendered) in pc.prompts.iter().enumerate() {
-                    if rendered.is_none() || !s.suite.prompts[qi].applies_to(&s.providers[pi].spec)
-                    {
+                for qi in pc.rendered_prompts() {
+                    if !s.suite.prompts[qi].applies_to(&s.providers[pi].spec) {
                         continue;
                     }
                     for sample in 0..pc.repeat {
@@ -436,10 +550,8 @@ fn job_count(planned: &[PlannedSuite]) -> u64 {
         for pc in &s.cases {
             for p in &s.providers {
                 let prompts = pc
-                    .prompts
-                    .iter()
-                    .enumerate()
-                    .filter(|(qi, r)| r.is_some() && s.suite.prompts[*qi].applies_to(&p.spec))
+                    .rendered_prompts()
+                    .filter(|&qi| s.suite.prompts[qi].applies_to(&p.spec))
                     .count();
                 count = count.saturating_add((prompts as u64).saturating_mul(u64::from(pc.repeat)));
             }
@@ -476,6 +588,12 @@ pub fn build_judges(suites: Vec<Suite>, opts: &PlanOptions) -> Result<Plan, Vec<
             mode,
             providers: Vec::new(),
             cases: Vec::new(),
+            shared: shared::SharedAssertions::default(),
+            renderer: Renderer {
+                templates: Templates::new(),
+                names: Vec::new(),
+                images: HashMap::new(),
+            },
             helpers,
             prompt_settings: Vec::new(),
             format_checks: Vec::new(),
@@ -676,7 +794,9 @@ fn plan_suite(
         .map(|(o, a)| *o && *a)
         .collect();
 
-    let cases = plan_cases(&cx, &templates, &usable, diags);
+    let names = template_names(&suite);
+    let mut images = HashMap::new();
+    let (cases, shared, needs) = plan_cases(&cx, (&templates, &names, &mut images), &usable, diags);
     check_select_best(&suite, &providers, &cases, diags);
     let helpers = helpers::plan_helpers(
         &helpers::HelperContext {
@@ -687,10 +807,7 @@ fn plan_suite(
             cassette_root: &cassette_root,
             lifecycle: &lifecycle,
         },
-        cases.iter().flat_map(|c| {
-            let case = &suite.cases[c.index];
-            c.assertions.iter().map(move |a| (case, &**a))
-        }),
+        needs,
         diags,
     );
     let format_checks = format_checks(&suite, &providers, &prompt_settings, diags);
@@ -700,6 +817,12 @@ fn plan_suite(
         mode,
         providers,
         cases,
+        shared,
+        renderer: Renderer {
+            templates,
+            names,
+            images,
+        },
         prompt_labels,
         format_checks,
         prompt_settings,
@@ -891,15 +1014,28 @@ type CaseRenders = Vec<Vec<Result<String, TemplateError>>>;
 /// Cases rendered at once (in parallel) before they are assembled in order.
 const RENDER_CHUNK: usize = 16_384;
 
-/// The selected cases, each planned in case order: prompts assembled, assertions compiled
-/// (shared when written once), repeat and transform settled; a warning when a filter left
-/// no case.
+/// The compiled templates, their names (per prompt, per message) and the image cache planning
+/// fills.
+type RenderParts<'a> = (
+    &'a Templates,
+    &'a [Vec<String>],
+    &'a mut HashMap<String, Result<Image, String>>,
+);
+
+/// The selected cases, each planned in case order: prompts rendered and assembled (to find
+/// their problems; the texts are dropped), assertions compiled (to find theirs; only those
+/// shared by many cases are kept), repeat and transform settled; a warning when a filter left
+/// no case. With the shared assertions and what the assertions need (graders, embedders).
 fn plan_cases(
     cx: &SuiteContext<'_>,
-    templates: &Templates,
+    (templates, names, images): RenderParts<'_>,
     usable: &[bool],
     diags: &mut Vec<Diagnostic>,
-) -> Vec<PlannedCase> {
+) -> (
+    Vec<PlannedCase>,
+    shared::SharedAssertions,
+    Vec<helpers::Need>,
+) {
     let (suite, opts) = (cx.suite, cx.opts);
     let compile = CompileContext {
         dir: &suite.dir,
@@ -915,12 +1051,14 @@ fn plan_cases(
         suite_file: cx.file,
         suite_dir: &suite.dir,
         files: &suite.files,
-        images: HashMap::new(),
+        images: ImageCache::Fill(images),
     };
+    let mut patterns = HashMap::new();
+    let mut needs = Vec::new();
     // A chunk of cases at a time: the rendered texts waiting to be assembled are one
     // chunk's, not the whole suite's.
     for (chunk_no, chunk) in suite.cases.chunks(RENDER_CHUNK).enumerate() {
-        let renders = render_cases(suite, chunk, opts, templates, usable);
+        let renders = render_cases(chunk, opts, templates, names, usable);
         for ((i, case), case_renders) in chunk.iter().enumerate().zip(renders) {
             if !case_selected(opts, case) {
                 continue;
@@ -930,6 +1068,8 @@ fn plan_cases(
                 compile: &compile,
                 shared: &mut shared,
                 usable,
+                patterns: &mut patterns,
+                needs: &mut needs,
             };
             let ci = chunk_no * RENDER_CHUNK + i;
             cases.push(plan_case(cx, &mut case_cx, ci, case, case_renders, diags));
@@ -946,30 +1086,21 @@ fn plan_cases(
         ));
     }
     cases.shrink_to_fit();
-    cases
+    shared.keep_shared();
+    (cases, shared, needs)
 }
 
 /// Every selected case's message texts. Rendering is most of planning a large suite: it runs
 /// on rayon's threads, in case order ([`plan_cases`] reads the texts and reports errors in
 /// order).
 fn render_cases(
-    suite: &Suite,
     cases: &[Case],
     opts: &PlanOptions,
     templates: &Templates,
+    names: &[Vec<String>],
     usable: &[bool],
 ) -> Vec<CaseRenders> {
     use rayon::prelude::*;
-    let names: Vec<Vec<String>> = suite
-        .prompts
-        .iter()
-        .enumerate()
-        .map(|(pi, p)| {
-            (0..p.messages.len())
-                .map(|mi| template_name(pi, mi))
-                .collect()
-        })
-        .collect();
     cases
         .par_iter()
         .with_min_len(256)
@@ -984,29 +1115,55 @@ fn render_cases(
                     if !usable[pi] {
                         return Vec::new();
                     }
-                    let mut texts = Vec::with_capacity(names.len());
-                    for name in names {
-                        let text = templates.render(name, &case.vars);
-                        let failed = text.is_err();
-                        texts.push(text);
-                        if failed {
-                            break;
-                        }
-                    }
-                    texts
+                    render_texts(templates, names, &case.vars)
                 })
                 .collect()
         })
         .collect()
 }
 
+/// The template names of every prompt's messages, per prompt.
+fn template_names(suite: &Suite) -> Vec<Vec<String>> {
+    suite
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            (0..p.messages.len())
+                .map(|mi| template_name(pi, mi))
+                .collect()
+        })
+        .collect()
+}
+
+/// One prompt's message texts rendered for `vars`, stopping at the first that fails.
+fn render_texts(
+    templates: &Templates,
+    names: &[String],
+    vars: &crate::suite::model::Vars,
+) -> Vec<Result<String, TemplateError>> {
+    let mut texts = Vec::with_capacity(names.len());
+    for name in names {
+        let text = templates.render(name, vars);
+        let failed = text.is_err();
+        texts.push(text);
+        if failed {
+            break;
+        }
+    }
+    texts
+}
+
 /// What [`plan_case`] carries from one case to the next: the image cache, the assertion
-/// compiler's context and the assertions already compiled.
+/// compiler's context, the assertions already compiled and the patterns of rendered prompts
+/// (one shared copy of each).
 struct CaseContext<'a, 'b> {
     assembler: &'a mut Assembler<'b>,
     compile: &'a CompileContext<'b>,
     shared: &'a mut shared::SharedAssertions,
     usable: &'a [bool],
+    patterns: &'a mut HashMap<Vec<bool>, Arc<[bool]>>,
+    needs: &'a mut Vec<helpers::Need>,
 }
 
 /// One selected case: its prompts assembled from `renders` (`None` for a prompt not usable),
@@ -1021,10 +1178,9 @@ fn plan_case(
 ) -> PlannedCase {
     let suite = cx.suite;
     let (case_file, case_path) = case_location(suite, case);
-    let mut prompts = Vec::with_capacity(suite.prompts.len());
+    let mut rendered = vec![false; suite.prompts.len()];
     for (pi, prompt) in suite.prompts.iter().enumerate() {
         if !case_cx.usable[pi] {
-            prompts.push(None);
             continue;
         }
         let texts = std::mem::take(&mut renders[pi]);
@@ -1033,9 +1189,20 @@ fn plan_case(
             file: &case_file,
             path: &case_path,
         };
-        prompts.push(case_cx.assembler.assemble(pi, prompt, texts, &site, diags));
+        match case_cx.assembler.assemble(pi, prompt, texts, &site) {
+            Ok(_) => rendered[pi] = true,
+            Err(d) => diags.push(*d),
+        }
     }
-    let mut assertions = Vec::with_capacity(case.assert.len());
+    let rendered = match case_cx.patterns.get(&rendered) {
+        Some(shared) => Arc::clone(shared),
+        None => {
+            let shared: Arc<[bool]> = rendered.clone().into();
+            case_cx.patterns.insert(rendered, Arc::clone(&shared));
+            shared
+        }
+    };
+    let mut select_best = false;
     for spec in &case.assert {
         if let Some(a) = compile_assertion(
             spec,
@@ -1045,7 +1212,8 @@ fn plan_case(
             &case_file,
             diags,
         ) {
-            assertions.push(a);
+            select_best |= a.spec.kind == crate::suite::model::AssertionKind::SelectBest;
+            helpers::need(case, &a, case_cx.needs);
         }
     }
     let repeat = cx
@@ -1064,8 +1232,8 @@ fn plan_case(
     );
     PlannedCase {
         index,
-        prompts,
-        assertions,
+        rendered,
+        select_best,
         repeat,
         transform,
     }
@@ -1202,32 +1370,30 @@ fn check_select_best(
     cases: &[PlannedCase],
     diags: &mut Vec<Diagnostic>,
 ) {
-    for pc in cases {
-        let Some(a) = pc
-            .assertions
+    for pc in cases.iter().filter(|pc| pc.select_best) {
+        let case = &suite.cases[pc.index];
+        let Some(spec) = case
+            .assert
             .iter()
-            .find(|a| a.spec.kind == crate::suite::model::AssertionKind::SelectBest)
+            .find(|a| a.kind == crate::suite::model::AssertionKind::SelectBest)
         else {
             continue;
         };
         let answers = providers
             .iter()
             .map(|p| {
-                pc.prompts
-                    .iter()
-                    .enumerate()
-                    .filter(|(qi, r)| r.is_some() && suite.prompts[*qi].applies_to(&p.spec))
+                pc.rendered_prompts()
+                    .filter(|&qi| suite.prompts[qi].applies_to(&p.spec))
                     .count()
             })
             .sum::<usize>();
         if answers >= 2 {
             continue;
         }
-        let case = &suite.cases[pc.index];
         let d = assertion_diag(
             &suite.path,
-            &a.spec,
-            case,
+            spec,
+            &case.source,
             None,
             format!(
                 "`select-best` compares the answers of several providers (or prompts), and case `{}` gets {answers}",
@@ -1295,7 +1461,14 @@ struct Assembler<'a> {
     suite_dir: &'a Path,
     /// The suite's file rules (images are files the suite names, read under them).
     files: &'a crate::suite::files::FileAccess,
-    images: HashMap<String, Result<Image, String>>,
+    images: ImageCache<'a>,
+}
+
+/// The images read so far, by rendered source: filled while planning, read when a request is
+/// made (an image planning did not read is read then).
+enum ImageCache<'a> {
+    Fill(&'a mut HashMap<String, Result<Image, String>>),
+    Read(&'a HashMap<String, Result<Image, String>>),
 }
 
 impl Assembler<'_> {
@@ -1308,22 +1481,29 @@ impl Assembler<'_> {
         prompt: &PromptSpec,
         texts: Vec<Result<String, TemplateError>>,
         site: &CaseSite<'_>,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<RenderedPrompt> {
+    ) -> Result<RenderedPrompt, Box<Diagnostic>> {
         let mut rendered = RenderedPrompt::default();
         let mut texts = texts.into_iter();
+        let problem = |e: &TemplateError| {
+            Box::new(template_diag(
+                site.file,
+                site.path,
+                site.case,
+                &prompt.label,
+                e,
+            ))
+        };
         for (mi, m) in prompt.messages.iter().enumerate() {
-            let text = match texts.next()? {
-                Ok(text) => text,
-                Err(e) => {
-                    diags.push(template_diag(
-                        site.file,
-                        site.path,
-                        site.case,
-                        &prompt.label,
-                        &e,
-                    ));
-                    return None;
+            let text = match texts.next() {
+                Some(Ok(text)) => text,
+                Some(Err(e)) => return Err(problem(&e)),
+                // Rendering stops at the first message that fails: none follow it.
+                None => {
+                    return Err(Box::new(Diagnostic::error(
+                        self.suite_file,
+                        &prompt.yaml_path,
+                        format!("prompt `{}`: message {mi} was not rendered", prompt.label),
+                    )));
                 }
             };
             if m.role == Role::System {
@@ -1336,32 +1516,11 @@ impl Assembler<'_> {
                 }
                 continue;
             }
-            let tool_calls =
-                match render_calls(self.templates, pi, mi, &m.tool_calls, &site.case.vars) {
-                    Ok(calls) => calls,
-                    Err(e) => {
-                        diags.push(template_diag(
-                            site.file,
-                            site.path,
-                            site.case,
-                            &prompt.label,
-                            &e,
-                        ));
-                        return None;
-                    }
-                };
+            let tool_calls = render_calls(self.templates, pi, mi, &m.tool_calls, &site.case.vars)
+                .map_err(|e| problem(&e))?;
             let images = match self.images(pi, mi, m, site) {
                 Ok(images) => images,
-                Err(ImageProblem::Template(e)) => {
-                    diags.push(template_diag(
-                        site.file,
-                        site.path,
-                        site.case,
-                        &prompt.label,
-                        &e,
-                    ));
-                    return None;
-                }
+                Err(ImageProblem::Template(e)) => return Err(problem(&e)),
                 Err(ImageProblem::Load(message)) => {
                     let d = Diagnostic::error(
                         self.suite_file,
@@ -1371,8 +1530,7 @@ impl Assembler<'_> {
                             site.case.id, prompt.label
                         ),
                     );
-                    diags.push(at_dataset_row(d, site.case));
-                    return None;
+                    return Err(Box::new(at_dataset_row(d, site.case)));
                 }
             };
             rendered.messages.push(Message {
@@ -1385,14 +1543,13 @@ impl Assembler<'_> {
             });
         }
         if rendered.messages.is_empty() {
-            diags.push(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 self.suite_file,
                 &prompt.yaml_path,
                 format!("prompt `{}` has no user or assistant message", prompt.label),
-            ));
-            return None;
+            )));
         }
-        Some(rendered)
+        Ok(rendered)
     }
 
     /// A message's images, rendered and loaded: `file://` images read (once per run), URL
@@ -1415,14 +1572,17 @@ impl Assembler<'_> {
             } else {
                 src.clone()
             };
-            let loaded = self
-                .images
-                .entry(source.clone())
-                .or_insert_with(|| load_image(self.suite_dir, self.files, &source));
-            match loaded {
-                Ok(img) => out.push(img.clone()),
-                Err(message) => return Err(ImageProblem::Load(message.clone())),
-            }
+            let loaded = match &mut self.images {
+                ImageCache::Fill(cache) => cache
+                    .entry(source.clone())
+                    .or_insert_with(|| load_image(self.suite_dir, self.files, &source))
+                    .clone(),
+                ImageCache::Read(cache) => match cache.get(&source) {
+                    Some(loaded) => loaded.clone(),
+                    None => load_image(self.suite_dir, self.files, &source),
+                },
+            };
+            out.push(loaded.map_err(ImageProblem::Load)?);
         }
         Ok(out)
     }
@@ -1590,55 +1750,43 @@ fn compile_assertion(
     file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Arc<CompiledAssertion>> {
-    let templated = spec_has_template(spec);
-    if !templated && let Some(a) = shared.get(spec) {
-        return Some(a);
-    }
-    let rendered = if templated {
-        match render_spec(spec, case) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                let mut d = assertion_diag(
-                    file,
-                    spec,
-                    case,
-                    Some("value"),
-                    format!(
-                        "assertion `{}` of case `{}`: {e}",
-                        spec.type_name(),
-                        case.id
-                    ),
-                );
-                if let TemplateError::Missing { .. } = e {
-                    d.help = Some(format!(
-                        "the case defines: {}",
-                        case.vars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
-                }
-                diags.push(d);
-                return None;
-            }
-        }
-    } else {
-        // The case's own spec, not a copy: the compiled assertion points at it.
-        Arc::clone(spec)
-    };
-    if templated && let Some(a) = shared.get(&rendered) {
-        return Some(a);
-    }
-    match judge::compile_shared(&rendered, ctx) {
-        Ok(c) => {
-            let c = Arc::new(c);
+    // Written once for many cases (its spec is shared: counted before the compiled
+    // assertion holds it too), it is kept for the run.
+    let many = !spec_has_template(spec) && Arc::strong_count(spec) > 1;
+    match compile_for_case(spec, case, ctx, |s| shared.get_again(s)) {
+        Ok((c, true)) => {
             // Templated or not, by the assertion as compiled: rows whose templates render
             // the same (a dataset's `__expected: positive`) share one.
-            shared.insert(&rendered, c.clone());
+            shared.insert(&c.spec, c.clone(), many);
             Some(c)
         }
-        Err(e) => {
+        Ok((c, false)) => Some(c),
+        Err(AssertionProblem::Render(e)) => {
             let mut d = assertion_diag(
                 file,
                 spec,
-                case,
+                &case.source,
+                Some("value"),
+                format!(
+                    "assertion `{}` of case `{}`: {e}",
+                    spec.type_name(),
+                    case.id
+                ),
+            );
+            if let TemplateError::Missing { .. } = e {
+                d.help = Some(format!(
+                    "the case defines: {}",
+                    case.vars.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            diags.push(d);
+            None
+        }
+        Err(AssertionProblem::Compile(e)) => {
+            let mut d = assertion_diag(
+                file,
+                spec,
+                &case.source,
                 e.at.as_deref(),
                 format!("assertion `{}`: {}", spec.type_name(), e.message),
             );
@@ -1659,11 +1807,60 @@ fn compile_assertion(
     }
 }
 
+/// Why an assertion of a case does not compile.
+enum AssertionProblem {
+    /// Its value's template does not render for the case.
+    Render(TemplateError),
+    /// It does not compile.
+    Compile(judge::JudgeError),
+}
+
+impl AssertionProblem {
+    fn message(&self, spec: &AssertionSpec, case: &Case) -> String {
+        match self {
+            AssertionProblem::Render(e) => format!(
+                "assertion `{}` of case `{}`: {e}",
+                spec.type_name(),
+                case.id
+            ),
+            AssertionProblem::Compile(e) => {
+                format!("assertion `{}`: {}", spec.type_name(), e.message)
+            }
+        }
+    }
+}
+
+/// One assertion of `case`: as `lookup` finds it (as written, else as rendered for the case),
+/// else compiled now (then `true`).
+fn compile_for_case(
+    spec: &Arc<AssertionSpec>,
+    case: &Case,
+    ctx: &CompileContext<'_>,
+    mut lookup: impl FnMut(&AssertionSpec) -> Option<Arc<CompiledAssertion>>,
+) -> Result<(Arc<CompiledAssertion>, bool), AssertionProblem> {
+    let templated = spec_has_template(spec);
+    if !templated && let Some(a) = lookup(spec) {
+        return Ok((a, false));
+    }
+    let rendered = if templated {
+        let rendered = Arc::new(render_spec(spec, case).map_err(AssertionProblem::Render)?);
+        if let Some(a) = lookup(&rendered) {
+            return Ok((a, false));
+        }
+        rendered
+    } else {
+        // The case's own spec, not a copy: the compiled assertion points at it.
+        Arc::clone(spec)
+    };
+    let c = judge::compile_shared(&rendered, ctx).map_err(AssertionProblem::Compile)?;
+    Ok((Arc::new(c), true))
+}
+
 /// An error about assertion `spec` of `case` (at key `at` below it), placed by [`at_assertion`].
 fn assertion_diag(
     file: &Path,
     spec: &AssertionSpec,
-    case: &Case,
+    source: &CaseSource,
     at: Option<&str>,
     message: String,
 ) -> Diagnostic {
@@ -1671,7 +1868,7 @@ fn assertion_diag(
         Some(at) => format!("{}.{at}", spec.yaml_path),
         None => spec.yaml_path.clone(),
     };
-    at_assertion(Diagnostic::error(file, path, message), spec, case)
+    at_assertion(Diagnostic::error(file, path, message), spec, source)
 }
 
 /// Places a diagnostic about assertion `spec` of `case`: an assertion a dataset row wrote (its
@@ -1679,11 +1876,11 @@ fn assertion_diag(
 /// path (`__expected2.value`), its column left for [`build`] to find (see
 /// `suite::dataset::locate_cells`); one from the suite (`defaults`, a case of the suite) stays
 /// at its suite path.
-fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, case: &Case) -> Diagnostic {
+fn at_assertion(mut d: Diagnostic, spec: &AssertionSpec, source: &CaseSource) -> Diagnostic {
     if spec.yaml_path.starts_with("defaults.") {
         return d;
     }
-    if let CaseSource::Dataset { file, line, .. } = &case.source {
+    if let CaseSource::Dataset { file, line, .. } = source {
         d.file = file.to_path_buf();
         d.line = Some(*line);
         d.column = None;
@@ -1782,27 +1979,37 @@ mod tests {
         }
         let suite = crate::suite::load::load_str(Path::new("bench.yaml"), &src).expect("loads");
         let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
-        let cases = &plan.suites[0].cases;
+        let s = &plan.suites[0];
+        let cases = &s.cases;
         assert_eq!(cases.len(), 200);
         assert_eq!(plan.jobs.len(), 200);
+        let compiled = |pc: &PlannedCase| s.assertions(&s.suite.cases[pc.index]).expect("compiles");
+        let first = compiled(&cases[0]);
         for pc in cases {
+            let own = compiled(pc);
+            assert_eq!(own.len(), 3, "defaults first, then the case's own");
+            assert!(Arc::ptr_eq(&own[0], &first[0]));
+            assert!(Arc::ptr_eq(&own[1], &first[1]));
             assert_eq!(
-                pc.assertions.len(),
-                3,
-                "defaults first, then the case's own"
+                own[2].spec.value,
+                Some(serde_json::json!(format!("q {}", pc.index)))
             );
-            assert!(Arc::ptr_eq(&pc.assertions[0], &cases[0].assertions[0]));
-            assert!(Arc::ptr_eq(&pc.assertions[1], &cases[0].assertions[1]));
         }
         assert!(
-            !Arc::ptr_eq(&cases[1].assertions[2], &cases[0].assertions[2]),
+            !Arc::ptr_eq(&compiled(&cases[1])[2], &first[2]),
             "a per-case value is its own assertion"
         );
-        // Prompts are rendered once per case, at planning time, not per request.
-        assert_eq!(
-            cases[7].prompts[0].as_ref().unwrap().messages[0].content,
-            "Q 7"
+        assert!(
+            !Arc::ptr_eq(&compiled(&cases[0])[2], &first[2]),
+            "and is kept by no case: compiled again when graded"
         );
+        // Planning keeps which prompts rendered, not their texts: a request renders its own.
+        assert!(cases[7].rendered(0));
+        let s = &plan.suites[0];
+        let rendered = s
+            .render(&s.suite.cases[cases[7].index], 0)
+            .expect("renders");
+        assert_eq!(rendered.messages[0].content, "Q 7");
     }
 
     /// Prompts are rendered in parallel: texts land in their own cases, a filter still
@@ -1846,8 +2053,10 @@ mod tests {
         let src = source(&|_| false);
         let suite = crate::suite::load::load_str(Path::new("s.yaml"), &src).expect("loads");
         let plan = build(vec![suite], &PlanOptions::default()).expect("plans");
-        for (i, pc) in plan.suites[0].cases.iter().enumerate() {
-            let r = pc.prompts[0].as_ref().unwrap();
+        let s = &plan.suites[0];
+        for (i, pc) in s.cases.iter().enumerate() {
+            assert!(pc.rendered(0));
+            let r = s.render(&s.suite.cases[pc.index], 0).expect("renders");
             assert_eq!(r.system.as_deref(), Some(format!("S {i}").as_str()));
             assert!(r.messages[0].content.starts_with(&format!("Q {i} ")));
         }

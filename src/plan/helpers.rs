@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::judge::CompiledAssertion;
 use crate::provider::build_provider;
@@ -23,7 +24,7 @@ use crate::provider::embeddings::{BuiltEmbedder, build_embedder};
 use crate::provider::registry::{BuildContext, BuiltProvider, ProviderFactoryError};
 use crate::suite::Diagnostic;
 use crate::suite::model::{
-    AssertionKind, AssertionSpec, Case, EquivalenceMethod, Mode, ProviderSpec, Suite,
+    AssertionKind, AssertionSpec, Case, CaseSource, EquivalenceMethod, Mode, ProviderSpec, Suite,
 };
 
 /// A grader model, built.
@@ -109,35 +110,27 @@ pub(super) struct HelperContext<'a> {
     pub(super) lifecycle: &'a super::LifecycleCheck,
 }
 
-/// A (role, `provider:` name) some assertion needs, with the first assertion (and its case)
-/// that needs it: diagnostics about it are placed there.
-struct Need<'a> {
+/// A (role, `provider:` name) some assertion needs, with the first assertion (and where its
+/// case was written) that needs it: diagnostics about it are placed there.
+pub(super) struct Need {
     role: Role,
     name: Option<String>,
-    spec: &'a AssertionSpec,
-    case: &'a Case,
+    spec: Arc<AssertionSpec>,
+    source: CaseSource,
 }
 
-/// Every (role, `provider:` name) the assertions need.
-fn needs<'a>(
-    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
-    out: &mut Vec<Need<'a>>,
-) {
-    for (case, a) in assertions {
-        need(case, a, out);
-    }
-}
-
-/// What one assertion (and the assertions of a set) needs.
-fn need<'a>(case: &'a Case, a: &'a CompiledAssertion, out: &mut Vec<Need<'a>>) {
+/// What one assertion of `case` (and the assertions of a set) needs, added to `out` unless
+/// an earlier assertion needs it already. Planning calls it for every compiled assertion of
+/// every selected case, in case order.
+pub(super) fn need(case: &Case, a: &CompiledAssertion, out: &mut Vec<Need>) {
     let spec = &a.spec;
     let mut push = |role: Role, name: Option<String>| {
         if !out.iter().any(|n| n.role == role && n.name == name) {
             out.push(Need {
                 role,
                 name,
-                spec,
-                case,
+                spec: Arc::clone(spec),
+                source: case.source.clone(),
             });
         }
     };
@@ -158,14 +151,13 @@ fn need<'a>(case: &'a Case, a: &'a CompiledAssertion, out: &mut Vec<Need<'a>>) {
     }
 }
 
-/// Builds the graders and embedders the given assertions need; problems go to `diags`.
-pub(super) fn plan_helpers<'a>(
+/// Builds the graders and embedders the assertions need (gathered by [`need`]); problems go
+/// to `diags`.
+pub(super) fn plan_helpers(
     cx: &HelperContext<'_>,
-    assertions: impl Iterator<Item = (&'a Case, &'a CompiledAssertion)>,
+    wanted: Vec<Need>,
     diags: &mut Vec<Diagnostic>,
 ) -> Helpers {
-    let mut wanted = Vec::new();
-    needs(assertions, &mut wanted);
     let mut h = Helpers::default();
     let mut by_label: HashMap<(Role, String), usize> = HashMap::new();
     for need in wanted {
@@ -178,7 +170,7 @@ pub(super) fn plan_helpers<'a>(
         add(cx, &mut h, &mut by_label, role, name, &spec, &mut found);
         diags.extend(found.into_iter().map(|d| {
             if from_assertion {
-                super::at_assertion(d, need.spec, need.case)
+                super::at_assertion(d, &need.spec, &need.source)
             } else {
                 d
             }
@@ -335,7 +327,7 @@ fn add(
 /// from that `provider:` (not a suite entry).
 fn resolve(
     suite: &Suite,
-    need: &Need<'_>,
+    need: &Need,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(ProviderSpec, bool)> {
     let role = need.role;
@@ -358,8 +350,8 @@ fn resolve(
         let key = role.word();
         let d = super::assertion_diag(
             &suite.path,
-            need.spec,
-            need.case,
+            &need.spec,
+            &need.source,
             Some("type"),
             format!(
                 "`{}` needs {what}, and the suite has no `{key}:`",

@@ -298,7 +298,17 @@ impl GroupKey {
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, _, case, provider) = plan.parts(&job);
-    let mut req = plan.request(&job);
+    let mut req = match plan.request(&job) {
+        Ok(req) => req,
+        Err(e) => {
+            let mut result = blank_result(ps, case, provider, &job, &Request::default());
+            result.error = Some(ProviderError::new(
+                crate::provider::ErrorClass::InvalidRequest,
+                e,
+            ));
+            return result;
+        }
+    };
     let images = shared.images.fill(&mut req);
     let mut result = blank_result(ps, case, provider, &job, &req);
     if let Err(e) = images {
@@ -462,6 +472,16 @@ async fn grade(
     result: &mut CaseResult,
 ) {
     let (ps, pc, case, provider) = shared.plan.parts(job);
+    let assertions = match ps.assertions(case) {
+        Ok(a) => a,
+        Err(e) => {
+            result.error = Some(ProviderError::new(
+                crate::provider::ErrorClass::InvalidRequest,
+                e,
+            ));
+            return;
+        }
+    };
     result.ttft_ms = ttft_ms;
     result.output_tokens_per_second =
         output_tokens_per_second(response.usage.output, latency_ms, ttft_ms);
@@ -502,12 +522,12 @@ async fn grade(
         prompt_label: &result.prompt,
     };
     let judged = futures_util::future::join_all(
-        pc.assertions
+        assertions
             .iter()
             .map(|a| grading::judge(shared, job.suite, a, &obs, &ctx)),
     )
     .await;
-    grading::conclude(result, &pc.assertions, judged, case.threshold);
+    grading::conclude(result, &assertions, judged, case.threshold);
     if let Some(check) = &ps.format_checks[job.provider as usize][job.prompt as usize] {
         let outcome = check.eval(&response.text);
         grading::add_format_check(result, check, outcome, case.threshold);

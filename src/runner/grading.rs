@@ -32,11 +32,7 @@ use crate::suite::model::{AssertionKind, ProviderConfig};
 
 /// Whether a job's case has a `select-best` assertion (its result waits for the others).
 pub(super) fn has_select_best(plan: &Plan, job: &Job) -> bool {
-    plan.parts(job)
-        .1
-        .assertions
-        .iter()
-        .any(|a| a.spec.kind == AssertionKind::SelectBest)
+    plan.parts(job).1.has_select_best()
 }
 
 /// Judges one assertion on one answer, making whatever calls it needs.
@@ -409,7 +405,7 @@ pub(super) async fn grade_group(
         return Vec::new();
     };
     let plan = shared.plan;
-    let (_, pc, case, _) = plan.parts(&first);
+    let (ps, _, case, _) = plan.parts(&first);
     let several_prompts = group.iter().any(|(j, _)| j.prompt != first.prompt);
     let answered: Vec<usize> = group
         .iter()
@@ -431,8 +427,11 @@ pub(super) async fn grade_group(
             }
         })
         .collect();
-    for (ai, a) in pc
-        .assertions
+    // Compiled when each answer was graded: it compiles again.
+    let Ok(assertions) = ps.assertions(case) else {
+        return group.into_iter().map(|(_, r)| r).collect();
+    };
+    for (ai, a) in assertions
         .iter()
         .enumerate()
         .filter(|(_, a)| a.spec.kind == AssertionKind::SelectBest)

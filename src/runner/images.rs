@@ -43,11 +43,7 @@ impl UrlImages {
                 .and_then(|p| p.cassette_path.parent())
                 .map(|d| d.join("images"));
             let urls = s
-                .cases
-                .iter()
-                .flat_map(|c| c.prompts.iter().flatten())
-                .flat_map(|r| &r.messages)
-                .flat_map(|m| &m.images)
+                .planned_images()
                 .filter(|i| i.data.is_none() && i.is_url());
             for img in urls {
                 if !wanted.iter().any(|(u, _, _)| *u == img.source) {

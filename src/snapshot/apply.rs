@@ -298,7 +298,7 @@ pub fn targets(s: &PlannedSuite, dir: &Path) -> Vec<Target> {
         for pc in &s.cases {
             let case = &s.suite.cases[pc.index];
             for &q in &prompts {
-                if pc.prompts[q].is_none() {
+                if !pc.rendered(q) {
                     continue;
                 }
                 let prompt = &s.suite.prompts[q];

@@ -909,7 +909,11 @@ pub(crate) fn convert_suite(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOp
         embedder.as_ref(),
     );
     let defaults = defaults(l, raw.defaults.unwrap_or_default());
-    let cases = cases(l, raw.cases, &defaults);
+    let mut chunks = raw.case_chunks;
+    if !raw.cases.is_empty() {
+        chunks.insert(0, raw.cases);
+    }
+    let cases = cases(l, chunks, &defaults);
     let path = l.path;
     Suite {
         path: path.to_path_buf(),
@@ -1379,23 +1383,36 @@ const MAX_BARE_WARNINGS: usize = 10;
 
 fn cases(
     l: &mut Loader<'_>,
-    raw: Vec<RawCaseItem>,
+    raw: Vec<Vec<RawCaseItem>>,
     defaults: &Defaults,
 ) -> Vec<super::model::Case> {
-    let mut out = Vec::with_capacity(raw.len());
+    let count = raw.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(count);
+    // Sized once for the suite's own cases: growing the id table by doubling holds the old
+    // table and the new one at once (7 + 14 MB at 100 000 cases).
+    l.ids.reserve(count);
     let mut dataset_failed = false;
-    let no_cases = raw.is_empty();
+    let no_cases = raw.iter().all(Vec::is_empty);
     let mut bare = Vec::new();
     // A chunk at a time, so the raw cases and the converted ones waiting for their turn are
-    // one chunk, not the whole suite twice.
-    let mut items = raw.into_iter().enumerate();
-    loop {
-        let chunk: Vec<(usize, RawCaseItem)> = items.by_ref().take(ROW_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        if !case_chunk(l, chunk, defaults, &mut out, &mut bare) {
-            dataset_failed = true;
+    // one chunk, not the whole suite twice; each parsed chunk is freed once converted.
+    let mut index = 0;
+    for parsed in raw {
+        let mut items = parsed.into_iter();
+        loop {
+            let chunk: Vec<(usize, RawCaseItem)> = items
+                .by_ref()
+                .take(ROW_CHUNK)
+                .enumerate()
+                .map(|(i, item)| (index + i, item))
+                .collect();
+            if chunk.is_empty() {
+                break;
+            }
+            index += chunk.len();
+            if !case_chunk(l, chunk, defaults, &mut out, &mut bare) {
+                dataset_failed = true;
+            }
         }
     }
     l.lengthen_collided_ids(&mut out);

@@ -68,6 +68,23 @@ pub struct RawSuite {
     /// rows become cases.
     #[schemars(length(min = 1))]
     pub cases: Vec<RawCaseItem>,
+    /// The cases as a big suite's fast reader parsed them, in chunks (then `cases` is empty):
+    /// the loader frees each chunk once it is converted.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub case_chunks: Vec<Vec<RawCaseItem>>,
+}
+
+impl RawSuite {
+    /// The cases, in order, in the chunks they were parsed in (one chunk when the suite was
+    /// read whole).
+    pub fn take_case_chunks(&mut self) -> Vec<Vec<RawCaseItem>> {
+        let mut chunks = std::mem::take(&mut self.case_chunks);
+        if !self.cases.is_empty() {
+            chunks.insert(0, std::mem::take(&mut self.cases));
+        }
+        chunks
+    }
 }
 
 /// `drift:` settings.

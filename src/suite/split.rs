@@ -90,10 +90,11 @@ fn parse_suite_split(source: &str) -> Option<RawSuite> {
     let (head, items, end) = cases_split(source)?;
     let (suite, cases) = rayon::join(
         || serde_yaml::from_str::<RawSuite>(&head).ok(),
-        || parse_chunks::<RawCaseItem>(source, &items, end),
+        || parse_chunked::<RawCaseItem>(source, &items, end),
     );
     let mut suite = suite?;
-    suite.cases = cases?;
+    // Kept as parsed, a chunk each: the loader frees each chunk once it is converted.
+    suite.case_chunks = cases?;
     Some(suite)
 }
 
@@ -103,6 +104,20 @@ fn parse_chunks<T: DeserializeOwned + Send>(
     items: &[(usize, usize)],
     end: usize,
 ) -> Option<Vec<T>> {
+    let parts = parse_chunked(source, items, end)?;
+    let mut out = Vec::with_capacity(items.len());
+    for p in parts {
+        out.extend(p);
+    }
+    Some(out)
+}
+
+/// [`parse_chunks`], the items left in the chunks they were parsed in.
+fn parse_chunked<T: DeserializeOwned + Send>(
+    source: &str,
+    items: &[(usize, usize)],
+    end: usize,
+) -> Option<Vec<Vec<T>>> {
     // serde_yaml holds every event of a document until it is deserialised (~100 bytes each,
     // ~20 per case), so chunks are also capped in size: that buffer stays small.
     let chunks = (rayon::current_num_threads() * 2)
@@ -123,12 +138,8 @@ fn parse_chunks<T: DeserializeOwned + Send>(
         .par_iter()
         .map(|&(a, b)| serde_yaml::from_str::<Vec<T>>(source.get(a..b)?).ok())
         .collect();
-    let mut out = Vec::with_capacity(items.len());
-    for p in parts {
-        let p = p?;
-        out.extend(p);
-    }
-    (out.len() == items.len()).then_some(out)
+    let parts: Vec<Vec<T>> = parts.into_iter().collect::<Option<_>>()?;
+    (parts.iter().map(Vec::len).sum::<usize>() == items.len()).then_some(parts)
 }
 
 /// No anchors, aliases, directives or document markers: cutting the file cannot change its
@@ -272,7 +283,9 @@ mod tests {
     fn split_parse_equals_plain_parse() {
         let src = big_suite(3000);
         assert!(src.len() >= MIN_BYTES);
-        let split = parse_suite_split(&src).expect("splits");
+        let mut split = parse_suite_split(&src).expect("splits");
+        assert!(split.case_chunks.len() > 1, "kept in chunks");
+        split.cases = split.take_case_chunks().concat();
         let plain: RawSuite = serde_yaml::from_str(&src).unwrap();
         assert_eq!(split, plain);
         assert_eq!(split.cases.len(), 3000);
@@ -292,9 +305,10 @@ mod tests {
     /// case once the suite's cases are all held (issue 15 §2).
     #[test]
     fn cases_are_read_with_no_spare_room() {
-        let suite = parse_suite(&big_suite(1000)).unwrap();
-        assert_eq!(suite.cases.len(), 1000);
-        for item in &suite.cases {
+        let mut suite = parse_suite(&big_suite(1000)).unwrap();
+        let cases: Vec<RawCaseItem> = suite.take_case_chunks().into_iter().flatten().collect();
+        assert_eq!(cases.len(), 1000);
+        for item in &cases {
             let RawCaseItem::Case(c) = item else {
                 panic!("{item:?}")
             };
