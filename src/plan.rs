@@ -37,8 +37,8 @@ use crate::provider::registry::{BuildContext, BuiltProvider};
 use crate::provider::{Image, Message, Request, build_provider};
 use crate::results::RenderedPrompt;
 use crate::suite::model::{
-    AssertionSpec, Case, CaseSource, Mode, PromptSpec, ProviderSpec, ResponseFormat, Role, Suite,
-    Tool, ToolCall, ToolChoice,
+    AssertionSpec, Case, CaseRef, CaseSource, Mode, PromptSpec, ProviderSpec, ResponseFormat, Role,
+    Suite, Tool, ToolCall, ToolChoice,
 };
 use crate::suite::template::{TemplateError, Templates};
 use crate::suite::{Diagnostic, Severity};
@@ -316,13 +316,14 @@ pub struct Job {
 
 impl Plan {
     /// The suite, case, provider of a job.
-    pub fn parts(&self, job: &Job) -> (&PlannedSuite, &PlannedCase, &Case, &PlannedProvider) {
+    /// The case is converted again if it is a dataset row ([`crate::suite::model::Cases`]).
+    pub fn parts(&self, job: &Job) -> (&PlannedSuite, &PlannedCase, CaseRef<'_>, &PlannedProvider) {
         let s = &self.suites[job.suite as usize];
         let pc = &s.cases[job.case as usize];
         (
             s,
             pc,
-            &s.suite.cases[pc.index],
+            s.suite.cases.case(pc.index),
             &s.providers[job.provider as usize],
         )
     }
@@ -333,8 +334,8 @@ impl Plan {
     pub fn request(&self, job: &Job) -> Result<Request, String> {
         let (s, _, case, p) = self.parts(job);
         let prompt = job.prompt as usize;
-        let rendered = s.render(case, prompt).map_err(|d| d.message)?;
-        Ok(request_for(rendered, case, p, &s.prompt_settings[prompt]))
+        let rendered = s.render(&case, prompt).map_err(|d| d.message)?;
+        Ok(request_for(rendered, &case, p, &s.prompt_settings[prompt]))
     }
 }
 
@@ -386,11 +387,11 @@ fn check_request_warnings(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>) 
                 let Some(pc) = s.cases.iter().find(|pc| pc.rendered(qi)) else {
                     continue;
                 };
-                let case = &s.suite.cases[pc.index];
-                let Ok(rendered) = s.render(case, qi) else {
+                let case = s.suite.cases.case(pc.index);
+                let Ok(rendered) = s.render(&case, qi) else {
                     continue;
                 };
-                let req = request_for(rendered, case, p, &s.prompt_settings[qi]);
+                let req = request_for(rendered, &case, p, &s.prompt_settings[qi]);
                 for w in p.built.protocol.request_warnings(&req) {
                     diags.push(Diagnostic::warning(
                         &s.suite.path,
@@ -410,7 +411,8 @@ fn check_request_templates(suites: &[PlannedSuite], diags: &mut Vec<Diagnostic>)
     for s in suites {
         for p in s.providers.iter().filter(|p| p.built.protocol.wants_vars()) {
             for pc in &s.cases {
-                let case = &s.suite.cases[pc.index];
+                let case = s.suite.cases.case(pc.index);
+                let case = &*case;
                 let Some(qi) = pc
                     .rendered_prompts()
                     .find(|&qi| s.suite.prompts[qi].applies_to(&p.spec))
@@ -1057,8 +1059,17 @@ fn plan_cases(
     let mut needs = Vec::new();
     // A chunk of cases at a time: the rendered texts waiting to be assembled are one
     // chunk's, not the whole suite's.
-    for (chunk_no, chunk) in suite.cases.chunks(RENDER_CHUNK).enumerate() {
-        let renders = render_cases(chunk, opts, templates, names, usable);
+    for (chunk_no, from) in (0..suite.cases.len()).step_by(RENDER_CHUNK).enumerate() {
+        // Dataset rows are converted again here, a chunk at a time (in parallel).
+        let chunk: Vec<CaseRef<'_>> = {
+            use rayon::prelude::*;
+            (from..(from + RENDER_CHUNK).min(suite.cases.len()))
+                .into_par_iter()
+                .with_min_len(256)
+                .map(|i| suite.cases.case(i))
+                .collect()
+        };
+        let renders = render_cases(&chunk, opts, templates, names, usable);
         for ((i, case), case_renders) in chunk.iter().enumerate().zip(renders) {
             if !case_selected(opts, case) {
                 continue;
@@ -1094,7 +1105,7 @@ fn plan_cases(
 /// on rayon's threads, in case order ([`plan_cases`] reads the texts and reports errors in
 /// order).
 fn render_cases(
-    cases: &[Case],
+    cases: &[CaseRef<'_>],
     opts: &PlanOptions,
     templates: &Templates,
     names: &[Vec<String>],
@@ -1322,16 +1333,19 @@ fn transform_vars(
     selected: &dyn Fn(&Case) -> bool,
     diags: &mut Vec<Diagnostic>,
 ) {
+    if !suite.cases.any_transform_vars() {
+        return;
+    }
     let dir = suite.dir.clone();
     for i in 0..suite.cases.len() {
-        let case = &suite.cases[i];
+        let case = suite.cases.case(i);
         let Some((python, code)) = case.transform_vars.as_ref().and_then(|t| t.script()) else {
             continue;
         };
-        if !selected(case) {
+        if !selected(&case) {
             continue;
         }
-        let (file, path) = case_location(suite, case);
+        let (file, path) = case_location(suite, &case);
         let at = format!("{path}.transform_vars");
         let result = crate::script::CompiledTransform::compile(python, code, &dir).and_then(|t| {
             let vars = serde_json::to_value(&case.vars).unwrap_or(Value::Null);
@@ -1340,9 +1354,11 @@ fn transform_vars(
         });
         match result {
             Ok(Value::Object(map)) => {
-                let case = &mut suite.cases[i];
-                for (k, v) in map {
-                    case.vars.insert(k, v);
+                // A dataset row is held converted from here on.
+                if let Some(case) = suite.cases.get_mut(i) {
+                    for (k, v) in map {
+                        case.vars.insert(k, v);
+                    }
                 }
             }
             Ok(other) => diags.push(Diagnostic::error(
@@ -1350,13 +1366,13 @@ fn transform_vars(
                 at,
                 format!(
                     "case `{}`: `transform_vars` must return an object of vars, not {other}",
-                    suite.cases[i].id
+                    suite.cases.id(i).unwrap_or_default()
                 ),
             )),
             Err(e) => diags.push(Diagnostic::error(
                 &file,
                 at,
-                format!("case `{}`: {e}", suite.cases[i].id),
+                format!("case `{}`: {e}", suite.cases.id(i).unwrap_or_default()),
             )),
         }
     }
@@ -1371,7 +1387,7 @@ fn check_select_best(
     diags: &mut Vec<Diagnostic>,
 ) {
     for pc in cases.iter().filter(|pc| pc.select_best) {
-        let case = &suite.cases[pc.index];
+        let case = suite.cases.case(pc.index);
         let Some(spec) = case
             .assert
             .iter()
@@ -1983,7 +1999,10 @@ mod tests {
         let cases = &s.cases;
         assert_eq!(cases.len(), 200);
         assert_eq!(plan.jobs.len(), 200);
-        let compiled = |pc: &PlannedCase| s.assertions(&s.suite.cases[pc.index]).expect("compiles");
+        let compiled = |pc: &PlannedCase| {
+            s.assertions(&s.suite.cases.case(pc.index))
+                .expect("compiles")
+        };
         let first = compiled(&cases[0]);
         for pc in cases {
             let own = compiled(pc);
@@ -2007,7 +2026,7 @@ mod tests {
         assert!(cases[7].rendered(0));
         let s = &plan.suites[0];
         let rendered = s
-            .render(&s.suite.cases[cases[7].index], 0)
+            .render(&s.suite.cases.case(cases[7].index), 0)
             .expect("renders");
         assert_eq!(rendered.messages[0].content, "Q 7");
     }
@@ -2056,7 +2075,7 @@ mod tests {
         let s = &plan.suites[0];
         for (i, pc) in s.cases.iter().enumerate() {
             assert!(pc.rendered(0));
-            let r = s.render(&s.suite.cases[pc.index], 0).expect("renders");
+            let r = s.render(&s.suite.cases.case(pc.index), 0).expect("renders");
             assert_eq!(r.system.as_deref(), Some(format!("S {i}").as_str()));
             assert!(r.messages[0].content.starts_with(&format!("Q {i} ")));
         }

@@ -270,7 +270,7 @@ fn tables_of(plan: &Plan) -> Vec<TableSuite<'_>> {
             cases: s
                 .cases
                 .iter()
-                .map(|pc| s.suite.cases[pc.index].id.as_str())
+                .map(|pc| s.suite.cases.id(pc.index).unwrap_or_default())
                 .collect(),
         })
         .collect()

@@ -301,7 +301,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let mut req = match plan.request(&job) {
         Ok(req) => req,
         Err(e) => {
-            let mut result = blank_result(ps, case, provider, &job, &Request::default());
+            let mut result = blank_result(ps, &case, provider, &job, &Request::default());
             result.error = Some(ProviderError::new(
                 crate::provider::ErrorClass::InvalidRequest,
                 e,
@@ -310,7 +310,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         }
     };
     let images = shared.images.fill(&mut req);
-    let mut result = blank_result(ps, case, provider, &job, &req);
+    let mut result = blank_result(ps, &case, provider, &job, &req);
     if let Err(e) = images {
         result.error = Some(e);
         return result;
@@ -472,7 +472,7 @@ async fn grade(
     result: &mut CaseResult,
 ) {
     let (ps, pc, case, provider) = shared.plan.parts(job);
-    let assertions = match ps.assertions(case) {
+    let assertions = match ps.assertions(&case) {
         Ok(a) => a,
         Err(e) => {
             result.error = Some(ProviderError::new(
@@ -486,7 +486,7 @@ async fn grade(
     result.output_tokens_per_second =
         output_tokens_per_second(response.usage.output, latency_ms, ttft_ms);
     let cost = cost_of(provider, &response.usage);
-    let transformed = match transform_answer(provider, pc, case, req, &response.text).await {
+    let transformed = match transform_answer(provider, pc, &case, req, &response.text).await {
         Ok(t) => t,
         Err(e) => {
             result.error = Some(ProviderError::new(

@@ -428,7 +428,7 @@ pub(super) async fn grade_group(
         })
         .collect();
     // Compiled when each answer was graded: it compiles again.
-    let Ok(assertions) = ps.assertions(case) else {
+    let Ok(assertions) = ps.assertions(&case) else {
         return group.into_iter().map(|(_, r)| r).collect();
     };
     for (ai, a) in assertions

@@ -195,15 +195,19 @@ pub fn check_layout(plan: &Plan, opts: &SnapshotOptions) -> Vec<Diagnostic> {
             }
         }
         let mut seen: HashMap<String, &str> = HashMap::new();
-        for c in &s.suite.cases {
-            if let Some(prev) = seen.insert(c.id.to_ascii_lowercase(), &c.id)
-                && prev != c.id
+        for i in 0..s.suite.cases.len() {
+            let Some(id) = s.suite.cases.id(i) else {
+                continue;
+            };
+            if let Some(prev) = seen.insert(id.to_ascii_lowercase(), id)
+                && prev != id
             {
+                let c = s.suite.cases.case(i);
                 diags.push(
                     Diagnostic::error(
                         file,
                         format!("{}.id", c.source.yaml_path()),
-                        format!("case ids `{prev}` and `{}` differ only in case", c.id),
+                        format!("case ids `{prev}` and `{id}` differ only in case"),
                     )
                     .with_help(
                         "they would share one snapshot file on macOS and Windows; rename one",
@@ -296,7 +300,7 @@ pub fn targets(s: &PlannedSuite, dir: &Path) -> Vec<Target> {
         let provider_slug = slug(&p.spec.label);
         let provider_dir = dir.join(&s.suite.name).join(&provider_slug);
         for pc in &s.cases {
-            let case = &s.suite.cases[pc.index];
+            let case = s.suite.cases.case(pc.index);
             for &q in &prompts {
                 if !pc.rendered(q) {
                     continue;

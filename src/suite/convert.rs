@@ -20,11 +20,13 @@ use std::sync::Arc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::cases::{Cases, RowSource};
 use super::dataset::{Dataset, Format, RowLoc};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::file_ref;
 use super::files::{self, FileAccess};
 use super::files::{LoadOptions, Outside};
+use super::ids::{Claim, IdTable, Owner, OwnerAt};
 use super::locate::{YamlIndex, locate_one};
 use super::model::{
     AssertionKind, AssertionSpec, Case, CaseSource, ProviderConfig, ProviderSpec, Suite,
@@ -53,29 +55,8 @@ pub(crate) enum Site<'d> {
 /// A loaded `file://` value, or why it could not be loaded: (message, help).
 type FileResult = Result<Value, (String, Option<String>)>;
 
-/// A case's claim on an id: who, and for a derived id the full SHA-256 it was cut from.
-struct IdClaim {
-    owner: IdOwner,
-    digest: Option<[u8; 32]>,
-    /// Position of the case in the suite's case list.
-    case: usize,
-}
-
-/// Where a case that claimed an id is.
-enum IdOwner {
-    Suite {
-        path: String,
-        explicit: bool,
-    },
-    /// The dataset's path is shared by its rows (one allocation, not one per row).
-    Row {
-        file: Arc<Path>,
-        line: usize,
-    },
-}
-
 /// The parts of `defaults:` every case starts from.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Defaults {
     pub vars: Vars,
     /// Shared by every case (one allocation each, not one per case).
@@ -95,16 +76,14 @@ pub(crate) struct Loader<'a> {
     suppressed: usize,
     index: OnceCell<YamlIndex>,
     files: HashMap<String, FileResult>,
-    ids: HashMap<String, IdClaim>,
+    ids: IdTable,
     /// Derived ids shared by *different* cases (8 hex digits of SHA-256 collide about once
     /// in 10 000 cases for a 40 000-row dataset): these cases get 16 digits.
-    collided: Vec<(String, IdClaim)>,
+    collided: Vec<(String, Claim)>,
     cases: usize,
     /// Where the suite's files may be, and how big (set from `options` before anything is
     /// read).
     pub access: FileAccess,
-    /// The dataset whose rows are being claimed ([`Loader::row_file`]).
-    row_file: Option<Arc<Path>>,
     /// Locate diagnostics in `source` (off for generated suites, whose diagnostics are put
     /// back on the file they came from).
     pub locate: bool,
@@ -117,14 +96,13 @@ impl<'a> Loader<'a> {
             path,
             source,
             access: FileAccess::for_suite_dir(&dir),
-            row_file: None,
             dir,
             diags: Vec::new(),
             errors: 0,
             suppressed: 0,
             index: OnceCell::new(),
             files: HashMap::new(),
-            ids: HashMap::new(),
+            ids: IdTable::default(),
             collided: Vec::new(),
             cases: 0,
             locate: true,
@@ -266,8 +244,9 @@ impl<'a> Loader<'a> {
     // ---- cases -------------------------------------------------------------------------------
 
     /// The order-dependent rest of a case's conversion (after [`Ctx::prepare`]): its
-    /// diagnostics are recorded, its id claimed, its `file://` vars read through the cache.
-    pub(crate) fn finish_case(&mut self, p: Prepared, site: &Site<'_>) -> Case {
+    /// diagnostics are recorded, its id claimed (`out` holds the cases before it), its
+    /// `file://` vars read through the cache.
+    pub(crate) fn finish_case(&mut self, p: Prepared, site: &Site<'_>, out: &Cases) -> Case {
         let Prepared {
             mut case,
             diags,
@@ -275,7 +254,7 @@ impl<'a> Loader<'a> {
             file_vars,
         } = p;
         self.push_all(diags);
-        self.claim_id(&case.id, site, digest);
+        self.claim_id(&case.id, site, digest, out);
         self.cases += 1;
         for key in file_vars {
             if let Some(v) = case.vars.get_mut(&key) {
@@ -289,49 +268,45 @@ impl<'a> Loader<'a> {
         case
     }
 
-    /// Records that `id` is used at `site`; a second use is an error naming the first, unless
-    /// both ids are derived from different content and only their short hashes collide.
-    /// The dataset path of a row's id claim, shared by the rows of one dataset.
-    fn row_file(&mut self, file: &Path) -> Arc<Path> {
-        match &self.row_file {
-            Some(f) if **f == *file => f.clone(),
-            _ => {
-                let f: Arc<Path> = Arc::from(file);
-                self.row_file = Some(f.clone());
-                f
-            }
-        }
+    /// Room for `more` id claims (a dataset's rows), made once.
+    pub(crate) fn reserve_ids(&mut self, more: usize) {
+        self.ids.reserve(more);
     }
 
-    fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>) {
+    /// Records that `id` is used at `site`; a second use is an error naming the first, unless
+    /// both ids are derived from different content and only their short hashes collide.
+    fn claim_id(&mut self, id: &str, site: &Site<'_>, digest: Option<[u8; 32]>, out: &Cases) {
         let explicit = digest.is_none();
-        let owner = match site {
-            Site::Suite(path) => IdOwner::Suite {
-                path: path.clone(),
-                explicit,
-            },
-            Site::Row(ds, loc) => IdOwner::Row {
-                file: self.row_file(&ds.file),
-                line: loc.line,
-            },
-        };
-        let claim = IdClaim {
-            owner,
-            digest,
-            case: self.cases,
-        };
-        let Some(first) = self.ids.get(id) else {
-            self.ids.insert(id.to_string(), claim);
+        let digest = digest.map(|d| {
+            let mut short = [0; 16];
+            short.copy_from_slice(&d[..16]);
+            short
+        });
+        let id_of = |case: usize| out.id(case);
+        let Some(first) = self.ids.get(id, id_of) else {
+            let owner = self.owner(site, explicit);
+            let claim = Claim {
+                digest,
+                case: self.cases,
+                owner,
+            };
+            self.ids.insert(id, claim);
             return;
         };
-        let same_content = |c: &IdClaim| c.digest.is_none() || c.digest == digest;
-        let earlier = if explicit || same_content(first) {
+        let owner = self.owner(site, explicit);
+        let claim = Claim {
+            digest,
+            case: self.cases,
+            owner,
+        };
+        let same_content = |c: &Claim| c.digest.is_none() || c.digest == digest;
+        let earlier = if explicit || same_content(&first) {
             Some(first)
         } else {
             self.collided
                 .iter()
                 .find(|(cid, c)| cid == id && same_content(c))
-                .map(|(_, c)| c)
+                .map(|(_, c)| *c)
         };
         let Some(earlier) = earlier else {
             if !self
@@ -339,34 +314,20 @@ impl<'a> Loader<'a> {
                 .iter()
                 .any(|(cid, c)| cid == id && c.case == first.case)
             {
-                let first = IdClaim {
-                    owner: match &first.owner {
-                        IdOwner::Suite { path, explicit } => IdOwner::Suite {
-                            path: path.clone(),
-                            explicit: *explicit,
-                        },
-                        IdOwner::Row { file, line } => IdOwner::Row {
-                            file: file.clone(),
-                            line: *line,
-                        },
-                    },
-                    digest: first.digest,
-                    case: first.case,
-                };
                 self.collided.push((id.to_string(), first));
             }
             self.collided.push((id.to_string(), claim));
             return;
         };
-        let first_at = match &earlier.owner {
-            IdOwner::Suite { path, explicit } => {
-                let sub = if *explicit { "id" } else { "" };
+        let first_at = match self.ids.owner(earlier.owner) {
+            OwnerAt::Suite { path, explicit } => {
+                let sub = if explicit { "id" } else { "" };
                 let mut d = Diagnostic::error(self.path, join(path, sub), "");
                 let source = self.source;
                 locate_one(self.index.get_or_init(|| YamlIndex::new(source)), &mut d);
                 d.location()
             }
-            IdOwner::Row { file, line } => format!("{}:{line}", file.display()),
+            OwnerAt::Row { file, line } => format!("{}:{line}", file.display()),
         };
         let how = if explicit {
             ""
@@ -391,8 +352,15 @@ impl<'a> Loader<'a> {
         self.push(d);
     }
 
+    fn owner(&mut self, site: &Site<'_>, explicit: bool) -> Owner {
+        match site {
+            Site::Suite(path) => self.ids.suite_owner(path, explicit),
+            Site::Row(ds, loc) => self.ids.row_owner(&ds.file, loc.line),
+        }
+    }
+
     /// Gives cases whose short derived ids collided 16 hex digits instead of 8.
-    pub(crate) fn lengthen_collided_ids(&mut self, cases: &mut [Case]) {
+    pub(crate) fn lengthen_collided_ids(&mut self, cases: &mut Cases) {
         for (id, claim) in std::mem::take(&mut self.collided) {
             if let (Some(case), Some(digest)) = (cases.get_mut(claim.case), claim.digest) {
                 // `slug-xxxxxxxx`: keep `slug-`, write 16 digits.
@@ -423,13 +391,26 @@ pub(crate) struct Prepared {
     file_vars: Vec<String>,
 }
 
+impl Prepared {
+    /// The case, its diagnostics dropped (a dataset row converted again: the loader has
+    /// reported them).
+    pub(crate) fn into_case(self) -> Case {
+        self.case
+    }
+}
+
 /// What converting one case needs. `Copy` and `Sync`: cases convert in parallel.
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     path: &'a Path,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of the cases of the suite at `path`.
+    pub(crate) fn new(path: &'a Path) -> Ctx<'a> {
+        Ctx { path }
+    }
+
     /// An error about `sub` of a case site.
     fn site_diag(&self, site: &Site<'_>, sub: &str, message: impl Into<String>) -> Diagnostic {
         match site {
@@ -908,7 +889,7 @@ pub(crate) fn convert_suite(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOp
         grader.as_ref(),
         embedder.as_ref(),
     );
-    let defaults = defaults(l, raw.defaults.unwrap_or_default());
+    let defaults = Arc::new(defaults(l, raw.defaults.unwrap_or_default()));
     let mut chunks = raw.case_chunks;
     if !raw.cases.is_empty() {
         chunks.insert(0, raw.cases);
@@ -1381,13 +1362,9 @@ const MAX_BARE_WARNINGS: usize = 10;
 
 // ---- cases -------------------------------------------------------------------------------------
 
-fn cases(
-    l: &mut Loader<'_>,
-    raw: Vec<Vec<RawCaseItem>>,
-    defaults: &Defaults,
-) -> Vec<super::model::Case> {
+fn cases(l: &mut Loader<'_>, raw: Vec<Vec<RawCaseItem>>, defaults: &Arc<Defaults>) -> Cases {
     let count = raw.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(count);
+    let mut out = Cases::new();
     // Sized once for the suite's own cases: growing the id table by doubling holds the old
     // table and the new one at once (7 + 14 MB at 100 000 cases).
     l.ids.reserve(count);
@@ -1421,7 +1398,7 @@ fn cases(
         for (path, index) in bare {
             let msg = format!(
                 "case `{}` has no assertions; it always passes",
-                out[index].id
+                out.id(index).unwrap_or_default()
             );
             let d = l.warning(path, msg).with_help(help);
             l.push(d);
@@ -1430,7 +1407,7 @@ fn cases(
         let first: Vec<String> = bare
             .iter()
             .take(3)
-            .map(|&(_, index)| format!("`{}`", out[index].id))
+            .map(|&(_, index)| format!("`{}`", out.id(index).unwrap_or_default()))
             .collect();
         let msg = format!(
             "{} cases have no assertions ({}, …); they always pass",
@@ -1460,8 +1437,8 @@ fn cases(
 fn case_chunk(
     l: &mut Loader<'_>,
     chunk: Vec<(usize, RawCaseItem)>,
-    defaults: &Defaults,
-    out: &mut Vec<super::model::Case>,
+    defaults: &Arc<Defaults>,
+    out: &mut Cases,
     bare: &mut Vec<(String, usize)>,
 ) -> bool {
     let mut dataset_failed = false;
@@ -1492,7 +1469,7 @@ fn case_chunk(
     for i in first..first + total {
         let path = format!("cases[{i}]");
         if let Some((_, p)) = prepared.next_if(|(j, _)| *j == i) {
-            let case = l.finish_case(p, &Site::Suite(path.clone()));
+            let case = l.finish_case(p, &Site::Suite(path.clone()), out);
             if case.assert.is_empty() {
                 bare.push((path, out.len()));
             }
@@ -1521,7 +1498,7 @@ fn case_chunk(
         };
         match open_dataset(&l.dir, rel, &l.access) {
             Ok(ds) => {
-                if !dataset_cases(l, &ds, &path, defaults, out) {
+                if !dataset_cases(l, ds, &path, defaults, out) {
                     dataset_failed = true;
                 }
             }
@@ -1536,20 +1513,32 @@ fn case_chunk(
     !dataset_failed
 }
 
-/// Adds a dataset's rows as cases; `false` if the dataset had errors.
+/// Adds a dataset's rows as cases; `false` if the dataset had errors. The rows of a CSV or
+/// JSONL file are held as their place in its text (see [`Cases`]).
 fn dataset_cases(
     l: &mut Loader<'_>,
-    ds: &Dataset,
+    ds: Dataset,
     path: &str,
-    defaults: &Defaults,
-    out: &mut Vec<super::model::Case>,
+    defaults: &Arc<Defaults>,
+    out: &mut Cases,
 ) -> bool {
-    // Sized once (from the file's line count, an upper bound): a million rows would otherwise
-    // leave up to half the vector unused.
-    out.reserve(ds.max_rows());
     let (mut had_errors, mut rows, mut bare) = (false, 0, 0);
     // Every row's source names the same file and `cases:` entry: one allocation each.
     let (file, entry): (Arc<Path>, Arc<str>) = (Arc::from(ds.file.as_path()), Arc::from(path));
+    let src = Arc::new(RowSource {
+        dataset: ds,
+        defaults: Arc::clone(defaults),
+        suite: l.path.to_path_buf(),
+        file,
+        entry,
+    });
+    let ds = &src.dataset;
+    // Sized once (from the file's line count, an upper bound): a million rows would otherwise
+    // leave up to half of each vector unused.
+    l.reserve_ids(ds.max_rows());
+    if ds.rereadable() {
+        out.reserve_rows(&src, ds.max_rows());
+    }
     // Rows are read and converted a chunk at a time, so the raw rows held are one chunk, not
     // the whole dataset beside its cases. A chunk's rows convert in parallel; ids, `file://`
     // vars and diagnostics then go in order.
@@ -1559,8 +1548,9 @@ fn dataset_cases(
             l.push(d);
         }
         rows += chunk.len();
-        bare += dataset_chunk(l, (ds, &file, &entry), defaults, chunk, out);
+        bare += dataset_chunk(l, &src, chunk, out);
     });
+    out.shrink();
     if rows == 0 && !had_errors {
         let d = l
             .warning(path, format!("dataset `{}` has no rows", ds.file.display()))
@@ -1587,36 +1577,42 @@ fn dataset_cases(
 }
 
 /// Converts one chunk of a dataset's rows into `out`; returns how many have no assertions.
+/// A row that reads the same when read again (no `file://` var) is then held as its place
+/// in the text, its converted case dropped.
 fn dataset_chunk(
     l: &mut Loader<'_>,
-    (ds, file, entry): (&Dataset, &Arc<Path>, &Arc<str>),
-    defaults: &Defaults,
+    src: &Arc<RowSource>,
     chunk: Vec<(RawCase, RowLoc)>,
-    out: &mut Vec<super::model::Case>,
+    out: &mut Cases,
 ) -> usize {
     let ctx = l.ctx();
+    let ds = &src.dataset;
     let prepared: Vec<(Prepared, RowLoc)> = chunk
         .into_par_iter()
         .with_min_len(PAR_MIN)
         .map(|(raw, loc)| {
             let source = CaseSource::Dataset {
-                file: Arc::clone(file),
+                file: Arc::clone(&src.file),
                 line: loc.line,
-                yaml_path: Arc::clone(entry),
+                yaml_path: Arc::clone(&src.entry),
             };
             (
-                ctx.prepare(raw, defaults, &Site::Row(ds, &loc), source),
+                ctx.prepare(raw, &src.defaults, &Site::Row(ds, &loc), source),
                 loc,
             )
         })
         .collect();
     let mut bare = 0;
     for (p, loc) in prepared {
-        let case = l.finish_case(p, &Site::Row(ds, &loc));
+        let start = ds.row_start(&loc).filter(|_| p.file_vars.is_empty());
+        let case = l.finish_case(p, &Site::Row(ds, &loc), out);
         if case.assert.is_empty() {
             bare += 1;
         }
-        out.push(case);
+        let held = start.is_some_and(|start| out.push_row(src, start, loc.line, &case));
+        if !held {
+            out.push(case);
+        }
     }
     bare
 }

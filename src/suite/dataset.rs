@@ -14,7 +14,7 @@
 //! - **YAML** (`.yaml`, `.yml`): a list of case mappings.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -58,6 +58,9 @@ pub(crate) struct Dataset {
     /// CSV header names (set when the rows are read).
     header: OnceLock<Vec<String>>,
     index: OnceLock<YamlIndex>,
+    /// CSV readers [`Dataset::row_at`] reuses (building one builds its tables; and
+    /// `csv_core::Reader::clone` does not copy them all, csv-core 0.1.13).
+    csv_readers: Mutex<Vec<csv_core::Reader>>,
 }
 
 /// Where a row is, to place its diagnostics.
@@ -96,6 +99,7 @@ impl Dataset {
             format,
             header: OnceLock::new(),
             index: OnceLock::new(),
+            csv_readers: Mutex::new(Vec::new()),
         }
     }
 
@@ -274,143 +278,152 @@ impl Dataset {
         let mut warned_assert = false;
         let mut start = 0;
         for (n, raw_line) in self.source.split_inclusive('\n').enumerate() {
-            let line_no = n + 1;
             let line_start = start;
             start += raw_line.len();
-            let text = raw_line.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                continue;
+            if let Some(row) = self.jsonl_row(line_start, n + 1, diags, &mut warned_assert) {
+                sink.push(row, diags);
             }
-            let end = line_start + text.len();
-            let value: Value = match serde_json::from_str(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    diags.push(
-                        shape::json_error(&self.file, &e, line_no - 1, FileKind::Dataset)
-                            .with_help("each line of a JSONL dataset is one JSON object"),
-                    );
-                    continue;
-                }
-            };
-            let Value::Object(obj) = value else {
+        }
+    }
+
+    /// The JSONL line starting at byte `line_start` (line `line_no`) as a raw case; `None`
+    /// for a blank line or a bad one (its problems go to `diags`).
+    fn jsonl_row(
+        &self,
+        line_start: usize,
+        line_no: usize,
+        diags: &mut Vec<Diagnostic>,
+        warned_assert: &mut bool,
+    ) -> Option<(RawCase, RowLoc)> {
+        let rest = self.source.get(line_start..)?;
+        let raw_line = rest.split_inclusive('\n').next()?;
+        let text = raw_line.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return None;
+        }
+        let end = line_start + text.len();
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
                 diags.push(
-                    Diagnostic::error(
-                        &self.file,
-                        "",
-                        format!(
-                            "each JSONL line must be a JSON object, found {}",
-                            json_kind(&value)
-                        ),
-                    )
-                    .at(line_no, 1, text.chars().count().min(40))
-                    .with_label("not an object"),
+                    shape::json_error(&self.file, &e, line_no - 1, FileKind::Dataset)
+                        .with_help("each line of a JSONL dataset is one JSON object"),
                 );
-                continue;
-            };
-            if obj.contains_key("vars") {
-                match RawCase::deserialize(Value::Object(obj)) {
-                    Ok(case) => sink.push(
-                        (
-                            case,
-                            RowLoc {
-                                line: line_no,
-                                kind: RowKind::Json {
-                                    start: line_start,
-                                    end,
-                                    special: None,
-                                },
-                            },
-                        ),
-                        diags,
+                return None;
+            }
+        };
+        let Value::Object(obj) = value else {
+            diags.push(
+                Diagnostic::error(
+                    &self.file,
+                    "",
+                    format!(
+                        "each JSONL line must be a JSON object, found {}",
+                        json_kind(&value)
                     ),
-                    Err(_) => {
-                        // Parse the text again for a located error with a path.
-                        if let Some(d) = shape::reparse_error::<RawCase>(
-                            &self.file,
-                            text,
-                            line_no - 1,
-                            FileKind::Case,
-                        ) {
-                            diags.push(d);
-                        }
-                    }
-                }
-                continue;
-            }
-            if obj.contains_key("assert") && !warned_assert {
-                warned_assert = true;
-                diags.push(
-                    Diagnostic::warning(
-                        &self.file,
-                        "assert",
-                        "this line has `assert` but no `vars`, so all its keys are read as vars",
-                    )
-                    .at(line_no, 1, 1)
-                    .with_help("write `{\"vars\": {…}, \"assert\": […]}` to give a row assertions"),
-                );
-            }
-            let mut case = RawCase::default();
-            let mut vars = IndexMap::new();
-            let mut asserts = Vec::new();
-            let mut ok = true;
-            for (key, value) in obj {
-                if key.starts_with("__") {
-                    let cell = match &value {
-                        Value::String(s) => s.clone(),
-                        Value::Array(items) if key == "__tags" => items
-                            .iter()
-                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        Value::Null => String::new(),
-                        Value::Number(_) | Value::Bool(_) => value.to_string(),
-                        _ => {
-                            let d = self.json_key_error(
-                                line_start,
-                                end,
-                                line_no,
-                                &key,
-                                format!("`{key}` must be a string"),
-                            );
-                            diags.push(d);
-                            ok = false;
-                            continue;
-                        }
-                    };
-                    if let Err((msg, help)) = apply_special(&mut case, &mut asserts, &key, &cell) {
-                        let mut d = self.json_key_error(line_start, end, line_no, &key, msg);
-                        d.help = help;
-                        diags.push(d);
-                        ok = false;
-                    }
-                } else {
-                    vars.insert(key, value);
-                }
-            }
-            if !ok {
-                continue;
-            }
-            case.vars = Some(vars);
-            let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
-            if !raw_asserts.is_empty() {
-                case.assert = Some(raw_asserts);
-            }
-            let kind = RowKind::Json {
-                start: line_start,
-                end,
-                special: Some(keys),
-            };
-            sink.push(
-                (
+                )
+                .at(line_no, 1, text.chars().count().min(40))
+                .with_label("not an object"),
+            );
+            return None;
+        };
+        if obj.contains_key("vars") {
+            return match RawCase::deserialize(Value::Object(obj)) {
+                Ok(case) => Some((
                     case,
                     RowLoc {
                         line: line_no,
-                        kind,
+                        kind: RowKind::Json {
+                            start: line_start,
+                            end,
+                            special: None,
+                        },
                     },
-                ),
-                diags,
+                )),
+                Err(_) => {
+                    // Parse the text again for a located error with a path.
+                    if let Some(d) = shape::reparse_error::<RawCase>(
+                        &self.file,
+                        text,
+                        line_no - 1,
+                        FileKind::Case,
+                    ) {
+                        diags.push(d);
+                    }
+                    None
+                }
+            };
+        }
+        if obj.contains_key("assert") && !*warned_assert {
+            *warned_assert = true;
+            diags.push(
+                Diagnostic::warning(
+                    &self.file,
+                    "assert",
+                    "this line has `assert` but no `vars`, so all its keys are read as vars",
+                )
+                .at(line_no, 1, 1)
+                .with_help("write `{\"vars\": {…}, \"assert\": […]}` to give a row assertions"),
             );
         }
+        let mut case = RawCase::default();
+        let mut vars = IndexMap::new();
+        let mut asserts = Vec::new();
+        let mut ok = true;
+        for (key, value) in obj {
+            if key.starts_with("__") {
+                let cell = match &value {
+                    Value::String(s) => s.clone(),
+                    Value::Array(items) if key == "__tags" => items
+                        .iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Value::Null => String::new(),
+                    Value::Number(_) | Value::Bool(_) => value.to_string(),
+                    _ => {
+                        let d = self.json_key_error(
+                            line_start,
+                            end,
+                            line_no,
+                            &key,
+                            format!("`{key}` must be a string"),
+                        );
+                        diags.push(d);
+                        ok = false;
+                        continue;
+                    }
+                };
+                if let Err((msg, help)) = apply_special(&mut case, &mut asserts, &key, &cell) {
+                    let mut d = self.json_key_error(line_start, end, line_no, &key, msg);
+                    d.help = help;
+                    diags.push(d);
+                    ok = false;
+                }
+            } else {
+                vars.insert(key, value);
+            }
+        }
+        if !ok {
+            return None;
+        }
+        case.vars = Some(vars);
+        let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
+        if !raw_asserts.is_empty() {
+            case.assert = Some(raw_asserts);
+        }
+        let kind = RowKind::Json {
+            start: line_start,
+            end,
+            special: Some(keys),
+        };
+        Some((
+            case,
+            RowLoc {
+                line: line_no,
+                kind,
+            },
+        ))
     }
 
     fn json_key_error(
@@ -511,38 +524,152 @@ impl Dataset {
             let pos = record.position();
             let line = pos.map_or(1, |p| usize::try_from(p.line()).unwrap_or(1));
             let start = pos.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-            let mut case = RawCase::default();
-            let mut vars = IndexMap::with_capacity(header.len());
-            let mut asserts = Vec::new();
-            let mut ok = true;
-            for (i, cell) in record.iter().enumerate() {
-                let name = &header[i];
-                if name.starts_with("__") {
-                    if let Err((msg, help)) = apply_special(&mut case, &mut asserts, name, cell) {
-                        let (l, c, w) = csv_cell(&self.source, start, line, i);
-                        let mut d = Diagnostic::error(&self.file, name.as_str(), msg).at(l, c, w);
-                        d.help = help;
-                        diags.push(d);
-                        ok = false;
-                    }
-                } else {
-                    vars.insert(name.clone(), Value::String(cell.to_string()));
-                }
+            if let Some(row) = self.csv_row(&header, record.iter(), start, line, diags) {
+                sink.push(row, diags);
             }
-            if !ok {
-                continue;
-            }
-            case.vars = Some(vars);
-            let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
-            if !raw_asserts.is_empty() {
-                case.assert = Some(raw_asserts);
-            }
-            let kind = RowKind::Csv {
-                start,
-                asserts: keys,
-            };
-            sink.push((case, RowLoc { line, kind }), diags);
         }
+    }
+
+    /// A CSV record (starting at byte `start`, on `line`) as a raw case; `None` if a special
+    /// cell is bad (its problems go to `diags`).
+    fn csv_row<'c>(
+        &self,
+        header: &[String],
+        record: impl Iterator<Item = &'c str>,
+        start: usize,
+        line: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(RawCase, RowLoc)> {
+        let mut case = RawCase::default();
+        let mut vars = IndexMap::with_capacity(header.len());
+        let mut asserts = Vec::new();
+        let mut ok = true;
+        for (i, cell) in record.enumerate() {
+            let name = &header[i];
+            if name.starts_with("__") {
+                if let Err((msg, help)) = apply_special(&mut case, &mut asserts, name, cell) {
+                    let (l, c, w) = csv_cell(&self.source, start, line, i);
+                    let mut d = Diagnostic::error(&self.file, name.as_str(), msg).at(l, c, w);
+                    d.help = help;
+                    diags.push(d);
+                    ok = false;
+                }
+            } else {
+                vars.insert(name.clone(), Value::String(cell.to_string()));
+            }
+        }
+        if !ok {
+            return None;
+        }
+        case.vars = Some(vars);
+        let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
+        if !raw_asserts.is_empty() {
+            case.assert = Some(raw_asserts);
+        }
+        let kind = RowKind::Csv {
+            start,
+            asserts: keys,
+        };
+        Some((case, RowLoc { line, kind }))
+    }
+
+    /// Whether [`Dataset::row_at`] can read this file's rows again (CSV and JSONL: a row is
+    /// its own text; a YAML list item is not kept that way).
+    pub(crate) fn rereadable(&self) -> bool {
+        matches!(self.format, Format::Csv | Format::Jsonl)
+    }
+
+    /// Byte where the row at `loc` starts, if [`Dataset::row_at`] reads it again the same
+    /// way: a CSV or JSONL row, except a CSV row whose text starts with a byte-order mark (a
+    /// reader starting there would drop it).
+    pub(crate) fn row_start(&self, loc: &RowLoc) -> Option<usize> {
+        match &loc.kind {
+            RowKind::Yaml { .. } => None,
+            RowKind::Json { start, .. } => Some(*start),
+            RowKind::Csv { start, .. } => {
+                let rest = self.source.get(*start..)?;
+                (!rest.starts_with('\u{feff}')).then_some(*start)
+            }
+        }
+    }
+
+    /// The row starting at byte `start` on `line`, read again exactly as
+    /// [`Dataset::row_chunks`] read it the first time (CSV and JSONL only; see
+    /// [`Dataset::row_start`]). `None` if it no longer reads as a row, which cannot happen to
+    /// a row the loader accepted: the text is the same.
+    pub(crate) fn row_at(&self, start: usize, line: usize) -> Option<(RawCase, RowLoc)> {
+        let mut ignored = Vec::new();
+        match self.format {
+            Format::Csv => {
+                let header = self.header.get()?;
+                let input = self.source.as_bytes().get(start..)?;
+                let (out, ends) = self.csv_record(input, header.len())?;
+
+                let mut from = 0;
+                let mut fields = Vec::with_capacity(ends.len());
+                for end in ends {
+                    fields.push(std::str::from_utf8(out.get(from..end)?).ok()?);
+                    from = end;
+                }
+                if fields.len() != header.len() {
+                    return None;
+                }
+                self.csv_row(header, fields.into_iter(), start, line, &mut ignored)
+            }
+            Format::Jsonl => self.jsonl_row(start, line, &mut ignored, &mut true),
+            Format::Yaml => None,
+        }
+    }
+
+    /// The first CSV record of `input`: its fields' bytes end to end and where each ends.
+    /// The reader is `csv`'s default one (what [`Dataset::row_chunks`] reads with).
+    fn csv_record(&self, input: &[u8], fields: usize) -> Option<(Vec<u8>, Vec<usize>)> {
+        let pooled = self.csv_readers.lock().ok().and_then(|mut p| p.pop());
+        let mut reader = pooled.unwrap_or_else(|| csv_core::ReaderBuilder::new().build());
+        reader.reset();
+        let record = Self::first_record(&mut reader, input, fields);
+        if let Ok(mut pool) = self.csv_readers.lock() {
+            pool.push(reader);
+        }
+        record
+    }
+
+    fn first_record(
+        reader: &mut csv_core::Reader,
+        input: &[u8],
+        fields: usize,
+    ) -> Option<(Vec<u8>, Vec<usize>)> {
+        use csv_core::ReadRecordResult as R;
+        let mut out = vec![0; input.len().clamp(16, 256)];
+        let mut ends = vec![0; fields.max(1)];
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let rest = input.get(nin..)?;
+            let (res, i, o, e) = reader.read_record(rest, &mut out[nout..], &mut ends[nend..]);
+            (nin, nout, nend) = (nin + i, nout + o, nend + e);
+            match res {
+                R::Record => break,
+                R::OutputFull => out.resize(out.len() * 2, 0),
+                R::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                // The input ended inside the record: reading nothing says so.
+                R::InputEmpty if rest.is_empty() => return None,
+                R::InputEmpty => {
+                    if nin >= input.len() {
+                        let (res, _, o, e) =
+                            reader.read_record(&[], &mut out[nout..], &mut ends[nend..]);
+                        (nout, nend) = (nout + o, nend + e);
+                        if res != R::Record {
+                            return None;
+                        }
+                        break;
+                    }
+                }
+                R::End => return None,
+            }
+        }
+        out.truncate(nout);
+        ends.truncate(nend);
+        Some((out, ends))
     }
 }
 
@@ -713,6 +840,41 @@ mod tests {
                 "{name}: rows by chunk, with the errors read before each"
             );
         }
+    }
+
+    /// A CSV or JSONL row read again on its own ([`Dataset::row_at`], what a suite's case list
+    /// does for a row it holds as text) is the row the whole-file read gave, quoted cells
+    /// spanning lines, special columns and a byte-order mark included.
+    #[test]
+    fn rows_read_again_alone_are_the_same() {
+        for (name, text) in [
+            (
+                "d.csv",
+                "\u{feff}q,__expected,__id\n1,contains:a,one\n\"two\nlines, \"\"quoted\"\"\",icontains:b,two\n3,,three\r\n4,equals:x,four",
+            ),
+            (
+                "d.jsonl",
+                "{\"q\": 1, \"__expected\": \"contains:a\"}\n\n{\"vars\": {\"q\": 2}, \"assert\": [{\"type\": \"equals\", \"value\": \"x\"}]}\r\n{\"q\": [3], \"__tags\": [\"a\", \"b\"]}",
+            ),
+        ] {
+            let (rows, diags, ds) = read(name, text);
+            assert!(diags.is_empty(), "{name}: {diags:?}");
+            assert!(ds.rereadable());
+            assert!(rows.len() >= 3, "{name}: {rows:?}");
+            for (raw, loc) in &rows {
+                let start = ds.row_start(loc).expect("a CSV or JSONL row has a start");
+                let (again, again_loc) = ds.row_at(start, loc.line).expect("reads again");
+                assert_eq!(
+                    format!("{again:?} {again_loc:?}"),
+                    format!("{raw:?} {loc:?}"),
+                    "{name}: line {}",
+                    loc.line
+                );
+            }
+        }
+        let (rows, _, ds) = read("d.yaml", "- vars: { q: 1 }\n");
+        assert_eq!(rows.len(), 1);
+        assert!(!ds.rereadable() && ds.row_start(&rows[0].1).is_none());
     }
 
     #[test]

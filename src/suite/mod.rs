@@ -14,10 +14,12 @@
 //!
 //! This module must not call providers, render templates or print.
 
+pub mod cases;
 mod convert;
 pub mod dataset;
 pub mod diagnostic;
 pub mod files;
+mod ids;
 pub mod images;
 pub mod load;
 pub mod locate;

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::cases::{CaseRef, Cases};
 pub use super::output::ResponseFormat;
 pub use super::tools::{Tool, ToolCall, ToolChoice};
 
@@ -32,8 +33,9 @@ pub struct Suite {
     pub providers: Vec<ProviderSpec>,
     /// Prompts; each case runs once per prompt that applies to the provider.
     pub prompts: Vec<PromptSpec>,
-    /// Cases, with defaults already merged in.
-    pub cases: Vec<Case>,
+    /// Cases, with defaults already merged in. Dataset rows are held as their text and
+    /// converted when asked for ([`Cases`]).
+    pub cases: Cases,
     /// Suite-wide options.
     pub options: SuiteOptions,
     /// Grader provider used by model-graded assertions when an assertion names none.

@@ -329,7 +329,9 @@ fn full_suite_loads_to_the_expected_model() {
     );
 
     // Cases: 3 in the suite, then 3 CSV rows, 2 JSONL rows, 2 YAML rows.
-    let ids: Vec<&str> = suite.cases.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = (0..suite.cases.len())
+        .filter_map(|i| suite.cases.id(i))
+        .collect();
     assert_eq!(ids.len(), 10, "{ids:?}");
     assert_eq!(ids[0], "refund-policy");
     assert!(
@@ -344,7 +346,7 @@ fn full_suite_loads_to_the_expected_model() {
     assert_eq!(ids[8], ids[8].to_lowercase());
     assert!(ids.contains(&"json-please") && ids.contains(&"farewell"));
 
-    let refund = &suite.cases[0];
+    let refund = &suite.cases.case(0);
     assert_eq!(refund.description.as_deref(), Some("Refund window"));
     assert_eq!(refund.tags, vec!["critical".to_string()]);
     assert_eq!((refund.repeat, refund.threshold), (Some(5), Some(0.75)));
@@ -384,7 +386,7 @@ fn full_suite_loads_to_the_expected_model() {
     assert_eq!(set.children[1].yaml_path, "cases[0].assert[1].assert[1]");
     assert_eq!(set.children[0].config.get("max"), Some(&json!(80)));
 
-    let shipping = &suite.cases[1];
+    let shipping = &suite.cases.case(1);
     assert_eq!(shipping.vars["tone"], json!("friendly"));
     assert_eq!(shipping.threshold, Some(0.8), "defaults.threshold applies");
     assert_eq!(
@@ -394,7 +396,7 @@ fn full_suite_loads_to_the_expected_model() {
     assert_eq!(shipping.assert[1].kind, AssertionKind::LlmRubric);
 
     // Dataset rows.
-    let fr = &suite.cases[3];
+    let fr = &suite.cases.case(3);
     assert_eq!(fr.vars["question"], json!("What is the capital of France?"));
     assert_eq!(fr.tags, vec!["geo".to_string()]);
     let fr_kinds: Vec<String> = fr.assert.iter().map(|a| a.type_name()).collect();
@@ -414,18 +416,18 @@ fn full_suite_loads_to_the_expected_model() {
         }
         other => panic!("{other:?}"),
     }
-    let reverse = &suite.cases[4];
+    let reverse = &suite.cases.case(4);
     assert_eq!(reverse.vars["question"], json!("Spell \"cat\" backwards"));
     assert_eq!((reverse.threshold, reverse.tags.len()), (Some(0.5), 2));
     assert_eq!(reverse.assert[1].kind, AssertionKind::Levenshtein);
     assert_eq!(reverse.assert[1].threshold, Some(1.0));
-    assert_eq!(suite.cases[5].assert[1].kind, AssertionKind::Equals);
-    assert_eq!(suite.cases[7].tags, vec!["json".to_string()]);
+    assert_eq!(suite.cases.case(5).assert[1].kind, AssertionKind::Equals);
+    assert_eq!(suite.cases.case(7).tags, vec!["json".to_string()]);
     assert!(matches!(
-        &suite.cases[9].source,
+        &suite.cases.case(9).source,
         CaseSource::Dataset { line: 7, .. }
     ));
-    assert_eq!(suite.cases[8].assert[1].yaml_path, "[0].assert[0]");
+    assert_eq!(suite.cases.case(8).assert[1].yaml_path, "[0].assert[0]");
 
     // Warnings: none of the cases lack assertions (defaults apply), so none.
     assert!(warnings.is_empty(), "{warnings:#?}");
@@ -446,7 +448,7 @@ fn minimal_suite_and_warnings() {
         w.message,
         format!(
             "case `{}` has no assertions; it always passes",
-            suite.cases[1].id
+            suite.cases.case(1).id
         )
     );
     assert_eq!((w.line, w.column), (Some(9), Some(5)));
@@ -459,12 +461,12 @@ fn derived_ids_are_stable_across_reordering() {
     let path = fixtures().join("valid/inline.yaml");
     let sa = load_str(&path, a).unwrap();
     let sb = load_str(&path, b).unwrap();
-    assert_eq!(sa.cases[0].id, sb.cases[1].id);
-    assert_eq!(sa.cases[1].id, sb.cases[0].id);
+    assert_eq!(sa.cases.case(0).id, sb.cases.case(1).id);
+    assert_eq!(sa.cases.case(1).id, sb.cases.case(0).id);
     let c = a.replace("q: 1", "q: 3");
     let sc = load_str(&path, &c).unwrap();
-    assert_ne!(sa.cases[0].id, sc.cases[0].id);
-    assert_eq!(sa.cases[1].id, sc.cases[1].id);
+    assert_ne!(sa.cases.case(0).id, sc.cases.case(0).id);
+    assert_eq!(sa.cases.case(1).id, sc.cases.case(1).id);
 }
 
 #[test]
@@ -473,7 +475,9 @@ fn colliding_short_hashes_get_longer_ids() {
     let src = "providers: [p]\nprompts: [x]\ncases:\n  - vars: { n: 7335 }\n  - vars: { n: 1 }\n  - vars: { n: 13654 }\n";
     let path = fixtures().join("valid/inline.yaml");
     let (suite, _) = load_str_with_warnings(&path, src).unwrap_or_else(|d| panic!("{d:#?}"));
-    let ids: Vec<&str> = suite.cases.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = (0..suite.cases.len())
+        .filter_map(|i| suite.cases.id(i))
+        .collect();
     assert_eq!(ids[0], "case-8e3265b9627bdb55");
     assert_eq!(ids[1].len(), "case-".len() + 8);
     assert_eq!(ids[2], "case-8e3265b9b6c90223");
@@ -489,22 +493,125 @@ fn colliding_short_hashes_get_longer_ids() {
     assert_eq!(errs[0].line, Some(7));
 }
 
+/// Rows of CSV and JSONL datasets are held as their place in the file (issues 12 and 15: a
+/// row costs about its size), and converted again on each read to the case the loader
+/// checked: defaults merged, special columns as assertions, their source and id. A row
+/// naming a `file://` var, a YAML dataset's items and the suite's own cases are held
+/// converted; a row whose derived id collided keeps its lengthened id.
+#[test]
+fn dataset_rows_are_held_as_text_and_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rows.csv"),
+        "q,__expected,__tags\nfirst,contains:a,\"x,y\"\nsecond,,\nthird,file://note.txt,\n",
+    )
+    .unwrap();
+    // `{"n":7335}` and `{"n":13654}` share the first 8 hex digits of their SHA-256.
+    std::fs::write(
+        dir.path().join("rows.jsonl"),
+        "{\"n\": 7335}\n{\"n\": 1}\n{\"n\": 13654}\n{\"vars\": {\"n\": 2, \"doc\": \"file://note.txt\"}}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("items.yaml"), "- vars: { q: item }\n").unwrap();
+    std::fs::write(dir.path().join("note.txt"), "a note").unwrap();
+    let path = dir.path().join("suite.yaml");
+    std::fs::write(
+        &path,
+        "providers: [openai:gpt-4o-mini]\nprompts: [\"{{ q }}{{ n }}\"]\n\
+         defaults:\n  vars: { tone: dry, q: none, n: 0 }\n  assert: [{ type: not-contains, value: sorry }]\n\
+         cases:\n  - { id: own, vars: { q: own } }\n  - file://rows.csv\n  - file://rows.jsonl\n  - file://items.yaml\n",
+    )
+    .unwrap();
+    let (suite, _) = load_with_warnings(&path).unwrap_or_else(|d| panic!("{d:#?}"));
+    let cases = &suite.cases;
+    assert_eq!(cases.len(), 1 + 3 + 4 + 1);
+    // Held converted: the suite's own case, the JSONL row with a `file://` var, the YAML
+    // item, and the two JSONL rows whose derived ids collided (lengthened after the fact).
+    assert_eq!(cases.held_converted(), 5);
+    let all: Vec<_> = cases.iter().collect();
+    assert_eq!(all.len(), cases.len());
+    for (i, case) in all.iter().enumerate() {
+        assert_eq!(Some(case.id.as_str()), cases.id(i), "case {i}");
+        assert_eq!(**case, *cases.case(i), "case {i} reads the same each time");
+    }
+    let first = &all[1];
+    assert_eq!(first.vars["q"], json!("first"));
+    assert_eq!(
+        first.vars["tone"],
+        json!("dry"),
+        "defaults merged under the row"
+    );
+    assert_eq!(first.tags, ["x", "y"]);
+    assert_eq!(first.assert.len(), 2);
+    assert_eq!(
+        (first.assert[0].kind, first.assert[0].negate),
+        (AssertionKind::Contains, true)
+    );
+    assert_eq!(first.assert[1].kind, AssertionKind::Contains);
+    assert_eq!(first.assert[1].yaml_path, "__expected");
+    assert!(
+        std::sync::Arc::ptr_eq(&first.assert[0], &all[0].assert[0]),
+        "the defaults' assertion is shared, not compiled again per row"
+    );
+    match &first.source {
+        CaseSource::Dataset {
+            file,
+            line,
+            yaml_path,
+        } => {
+            assert!(file.ends_with("rows.csv"));
+            assert_eq!((*line, &**yaml_path), (2, "cases[1]"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // `__expected: file://…` is an assertion's value (read when assertions are compiled),
+    // not a var: the row is held as text.
+    assert_eq!(all[3].vars["q"], json!("third"));
+    assert_eq!(all[3].assert[1].value, Some(json!("file://note.txt")));
+    assert_eq!(all[4].id, "case-8e3265b9627bdb55");
+    assert_eq!(all[6].id, "case-8e3265b9b6c90223");
+    assert_eq!(all[5].vars["n"], json!(1));
+    assert_eq!(
+        all[7].vars["doc"],
+        json!("a note"),
+        "a `file://` var is read once, at load"
+    );
+    assert_eq!(all[8].vars["q"], json!("item"));
+    // A change (what `transform_vars` makes) holds the row converted, and sticks.
+    let mut changed = suite.clone();
+    changed
+        .cases
+        .get_mut(2)
+        .unwrap()
+        .vars
+        .insert("q".into(), json!("changed"));
+    assert_eq!(changed.cases.case(2).vars["q"], json!("changed"));
+    assert_eq!(changed.cases.held_converted(), 6);
+    assert!(cases.get(cases.len()).is_none() && cases.id(cases.len()).is_none());
+}
+
 #[test]
 fn case_diagnostics_land_in_the_right_file() {
     let path = fixtures().join("valid/full.yaml");
     let suite = load(&path).unwrap();
-    let csv_case = &suite.cases[3];
+    let csv_case = &suite.cases.case(3);
     let d = suite.case_diagnostic(csv_case, &csv_case.assert[1].yaml_path, "bad");
     assert!(d.file.ends_with("data/cases.csv"));
     assert_eq!(d.line, Some(2));
     let d = suite.case_diagnostic(csv_case, &csv_case.assert[0].yaml_path, "bad");
     assert_eq!(d.file, path);
-    let mut ds =
-        vec![suite.case_diagnostic(&suite.cases[8], &suite.cases[8].assert[1].yaml_path, "bad")];
+    let mut ds = vec![suite.case_diagnostic(
+        &suite.cases.case(8),
+        &suite.cases.case(8).assert[1].yaml_path,
+        "bad",
+    )];
     super::locate_all(&mut ds);
     assert_eq!((ds[0].line, ds[0].column), (Some(5), Some(7)));
-    let mut ds =
-        vec![suite.case_diagnostic(&suite.cases[0], &suite.cases[0].assert[1].yaml_path, "bad")];
+    let mut ds = vec![suite.case_diagnostic(
+        &suite.cases.case(0),
+        &suite.cases.case(0).assert[1].yaml_path,
+        "bad",
+    )];
     super::locate_all(&mut ds);
     assert!(ds[0].line.is_some());
 }
@@ -558,8 +665,8 @@ fn thousands_of_cases_load() {
     std::fs::write(&path, generated_suite(2_000)).unwrap();
     let suite = load(&path).unwrap();
     assert_eq!(suite.cases.len(), 2_000);
-    assert_eq!(suite.cases[1999].assert.len(), 3);
-    assert_eq!(suite.cases[1999].vars["tone"], json!("friendly"));
+    assert_eq!(suite.cases.case(1999).assert.len(), 3);
+    assert_eq!(suite.cases.case(1999).vars["tone"], json!("friendly"));
 }
 
 /// `cargo test --release --lib suite::tests::ten_thousand_cases -- --ignored --nocapture`

@@ -1,0 +1,382 @@
+//! The cases of a suite, held in a form whose size follows the suite's text.
+//!
+//! A case written in the suite is held converted ([`Case`]). A row of a CSV or JSONL dataset is
+//! held as where it is in the dataset's text (which the list keeps), its line and its id: about
+//! 30 bytes beside the row's own text instead of the 700-odd of a converted case with its vars
+//! map. [`Cases::get`] converts such a row again, exactly as the loader did, each time it is
+//! asked for. A million-row dataset is then planned and run in memory near the file's size
+//! (bench/RESULTS.md "Memory"), not 100 times it.
+//!
+//! A row is held converted instead when converting it again could give another case: when it
+//! names a `file://` var (the file could change under the run), and once it has been changed
+//! through [`Cases::get_mut`] (`transform_vars` does that). Rows of YAML datasets are held
+//! converted too (a list item is not kept as its own text).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::convert::{Ctx, Defaults, Site};
+use super::dataset::Dataset;
+use super::model::{Case, CaseSource};
+
+/// A case of a [`Cases`] list: borrowed when the list holds it converted, converted again
+/// from its dataset row otherwise. It dereferences to the [`Case`].
+pub type CaseRef<'a> = Cow<'a, Case>;
+
+/// The cases of a suite, in order (see the module docs for how each is held).
+#[derive(Debug, Clone, Default)]
+pub struct Cases {
+    parts: Vec<Part>,
+    /// Index of the first case of each part.
+    starts: Vec<usize>,
+    len: usize,
+    /// Rows converted to be changed ([`Cases::get_mut`]), by case index.
+    changed: HashMap<usize, Case>,
+    /// Whether a case may have `transform_vars` (the planner runs them).
+    transform_vars: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Whole(Vec<Case>),
+    Rows(Rows),
+}
+
+/// Consecutive rows of one dataset, each held as its place in the text and its id.
+#[derive(Debug, Clone)]
+struct Rows {
+    source: Arc<RowSource>,
+    /// Byte where each row starts in the dataset's text.
+    starts: Vec<usize>,
+    /// 1-based line of each row.
+    lines: Vec<u32>,
+    /// The rows' ids, end to end; `id_ends[k]` is where row `k`'s ends.
+    ids: String,
+    id_ends: Vec<u32>,
+}
+
+/// What converting a dataset's rows again needs: the dataset's text and what the loader
+/// converted them with.
+#[derive(Debug)]
+pub(crate) struct RowSource {
+    pub dataset: Dataset,
+    pub defaults: Arc<Defaults>,
+    /// The suite file (diagnostics of a conversion name it; they are dropped here).
+    pub suite: PathBuf,
+    /// Shared by the rows' [`CaseSource::Dataset`].
+    pub file: Arc<Path>,
+    pub entry: Arc<str>,
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn id(&self, k: usize) -> &str {
+        let from = if k == 0 {
+            0
+        } else {
+            self.id_ends[k - 1] as usize
+        };
+        self.ids
+            .get(from..self.id_ends[k] as usize)
+            .unwrap_or_default()
+    }
+
+    /// Row `k`, converted as the loader converted it.
+    fn convert(&self, k: usize) -> Case {
+        let src = &self.source;
+        let line = self.lines[k] as usize;
+        let source = CaseSource::Dataset {
+            file: Arc::clone(&src.file),
+            line,
+            yaml_path: Arc::clone(&src.entry),
+        };
+        // The text is the one the loader read and the reading is the same code, so the row
+        // reads again; `unreachable` would be a bug in `Dataset::row_at`.
+        let Some((mut raw, loc)) = src.dataset.row_at(self.starts[k], line) else {
+            unreachable!(
+                "row at line {line} of `{}` no longer reads as it did when loaded",
+                src.file.display()
+            )
+        };
+        // The id the loader settled on (a derived id is not derived again, and one that
+        // collided was lengthened after the fact).
+        raw.id = Some(self.id(k).to_string());
+        Ctx::new(&src.suite)
+            .prepare(raw, &src.defaults, &Site::Row(&src.dataset, &loc), source)
+            .into_case()
+    }
+}
+
+impl Cases {
+    /// An empty list.
+    pub fn new() -> Cases {
+        Cases::default()
+    }
+
+    /// How many cases.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The part holding case `i` (its index), and `i`'s place in it.
+    fn position(&self, i: usize) -> Option<(usize, usize)> {
+        if i >= self.len {
+            return None;
+        }
+        let p = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        Some((p, i - self.starts[p]))
+    }
+
+    fn locate(&self, i: usize) -> Option<(&Part, usize)> {
+        let (p, k) = self.position(i)?;
+        Some((&self.parts[p], k))
+    }
+
+    /// Case `i`: borrowed if held converted, converted again from its row otherwise.
+    pub fn get(&self, i: usize) -> Option<CaseRef<'_>> {
+        if let Some(c) = self.changed.get(&i) {
+            return Some(Cow::Borrowed(c));
+        }
+        Some(match self.locate(i)? {
+            (Part::Whole(cases), k) => Cow::Borrowed(&cases[k]),
+            (Part::Rows(rows), k) => Cow::Owned(rows.convert(k)),
+        })
+    }
+
+    /// Case `i`, as [`Cases::get`].
+    ///
+    /// # Panics
+    /// If `i` is out of bounds, as indexing a slice does.
+    pub fn case(&self, i: usize) -> CaseRef<'_> {
+        match self.get(i) {
+            Some(case) => case,
+            None => panic!("case index {i} out of bounds ({} cases)", self.len),
+        }
+    }
+
+    /// The id of case `i`, without converting a row.
+    pub fn id(&self, i: usize) -> Option<&str> {
+        if let Some(c) = self.changed.get(&i) {
+            return Some(&c.id);
+        }
+        Some(match self.locate(i)? {
+            (Part::Whole(cases), k) => &cases[k].id,
+            (Part::Rows(rows), k) => rows.id(k),
+        })
+    }
+
+    /// Case `i` to change; a row is converted and held converted from then on.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Case> {
+        let (p, k) = self.position(i)?;
+        // What the caller sets is not known.
+        self.transform_vars = true;
+        match &mut self.parts[p] {
+            Part::Whole(cases) => cases.get_mut(k),
+            Part::Rows(rows) => Some(self.changed.entry(i).or_insert_with(|| rows.convert(k))),
+        }
+    }
+
+    /// Every case in order (rows converted one at a time, as the iterator reaches them).
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            cases: self,
+            next: 0,
+        }
+    }
+
+    /// Whether any case has `transform_vars`, without converting rows.
+    pub fn any_transform_vars(&self) -> bool {
+        self.transform_vars
+    }
+
+    /// Adds a converted case.
+    pub fn push(&mut self, case: Case) {
+        self.transform_vars |= case.transform_vars.is_some();
+        match self.parts.last_mut() {
+            Some(Part::Whole(cases)) => cases.push(case),
+            _ => {
+                self.starts.push(self.len);
+                self.parts.push(Part::Whole(vec![case]));
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Adds `case`, the dataset row starting at byte `start` on `line`, held as its place in
+    /// the text and its id; `false` (nothing added) past what that form holds (4 G lines,
+    /// 4 GB of ids in a row): the caller adds the case converted.
+    pub(crate) fn push_row(
+        &mut self,
+        source: &Arc<RowSource>,
+        start: usize,
+        line: usize,
+        case: &Case,
+    ) -> bool {
+        let Ok(line) = u32::try_from(line) else {
+            return false;
+        };
+        let id = case.id.as_str();
+        let fits = |rows: &Rows| {
+            Arc::ptr_eq(&rows.source, source) && u32::try_from(rows.ids.len() + id.len()).is_ok()
+        };
+        match self.parts.last_mut() {
+            Some(Part::Rows(rows)) if fits(rows) => rows.add(start, line, id),
+            _ => {
+                if u32::try_from(id.len()).is_err() {
+                    return false;
+                }
+                let mut rows = Rows::new(source, 0);
+                rows.add(start, line, id);
+                self.starts.push(self.len);
+                self.parts.push(Part::Rows(rows));
+            }
+        }
+        self.len += 1;
+        self.transform_vars |= case.transform_vars.is_some();
+        true
+    }
+
+    /// Sizes the list for `more` rows of the dataset about to be added (its line count, an
+    /// upper bound): a million rows would otherwise leave up to half of each vector unused.
+    pub(crate) fn reserve_rows(&mut self, source: &Arc<RowSource>, more: usize) {
+        self.starts.push(self.len);
+        self.parts.push(Part::Rows(Rows::new(source, more)));
+    }
+
+    /// Frees what [`Cases::reserve_rows`] set aside and the rows did not use; drops an
+    /// empty part.
+    pub(crate) fn shrink(&mut self) {
+        if let Some(Part::Rows(rows)) = self.parts.last_mut() {
+            rows.starts.shrink_to_fit();
+            rows.lines.shrink_to_fit();
+            rows.ids.shrink_to_fit();
+            rows.id_ends.shrink_to_fit();
+        }
+        // Parts left empty (a dataset whose rows all had errors or were held converted).
+        let mut kept_parts = Vec::with_capacity(self.parts.len());
+        let mut kept_starts = Vec::with_capacity(self.parts.len());
+        for (part, start) in std::mem::take(&mut self.parts)
+            .into_iter()
+            .zip(&self.starts)
+        {
+            let empty = match &part {
+                Part::Whole(c) => c.is_empty(),
+                Part::Rows(r) => r.len() == 0,
+            };
+            if !empty {
+                kept_parts.push(part);
+                kept_starts.push(*start);
+            }
+        }
+        self.parts = kept_parts;
+        self.starts = kept_starts;
+    }
+
+    /// How many cases are held converted (the rest are dataset rows held as their text).
+    pub fn held_converted(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Whole(c) => c.len(),
+                Part::Rows(_) => 0,
+            })
+            .sum::<usize>()
+            + self.changed.len()
+    }
+}
+
+impl Rows {
+    fn new(source: &Arc<RowSource>, capacity: usize) -> Rows {
+        Rows {
+            source: Arc::clone(source),
+            starts: Vec::with_capacity(capacity),
+            lines: Vec::with_capacity(capacity),
+            ids: String::new(),
+            id_ends: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn add(&mut self, start: usize, line: u32, id: &str) {
+        self.starts.push(start);
+        self.lines.push(line);
+        self.ids.push_str(id);
+        // Checked by `push_row`: the ids of a part fit in u32.
+        self.id_ends
+            .push(u32::try_from(self.ids.len()).unwrap_or(u32::MAX));
+    }
+}
+
+impl Cases {
+    fn with_flags(mut self) -> Cases {
+        if let Some(Part::Whole(cases)) = self.parts.first() {
+            self.transform_vars = cases.iter().any(|c| c.transform_vars.is_some());
+        }
+        self
+    }
+}
+
+impl From<Vec<Case>> for Cases {
+    fn from(cases: Vec<Case>) -> Cases {
+        let len = cases.len();
+        if len == 0 {
+            return Cases::default();
+        }
+        Cases {
+            parts: vec![Part::Whole(cases)],
+            starts: vec![0],
+            len,
+            changed: HashMap::new(),
+            transform_vars: false,
+        }
+        .with_flags()
+    }
+}
+
+impl FromIterator<Case> for Cases {
+    fn from_iter<T: IntoIterator<Item = Case>>(iter: T) -> Cases {
+        Cases::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> IntoIterator for &'a Cases {
+    type Item = CaseRef<'a>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The cases of a [`Cases`] list in order ([`Cases::iter`]).
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    cases: &'a Cases,
+    next: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = CaseRef<'a>;
+
+    fn next(&mut self) -> Option<CaseRef<'a>> {
+        let case = self.cases.get(self.next)?;
+        self.next += 1;
+        Some(case)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.cases.len.saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
