@@ -332,10 +332,18 @@ impl Plan {
     /// sampling settings. An error only if the prompt no longer renders as it did when
     /// planned (planning renders every job's prompt first).
     pub fn request(&self, job: &Job) -> Result<Request, String> {
-        let (s, _, case, p) = self.parts(job);
+        let (_, _, case, _) = self.parts(job);
+        self.request_for_case(job, &case)
+    }
+
+    /// [`Plan::request`] for a job whose case the caller holds (from [`Plan::parts`]): a
+    /// dataset row is not converted again.
+    pub fn request_for_case(&self, job: &Job, case: &Case) -> Result<Request, String> {
+        let s = &self.suites[job.suite as usize];
+        let p = &s.providers[job.provider as usize];
         let prompt = job.prompt as usize;
-        let rendered = s.render(&case, prompt).map_err(|d| d.message)?;
-        Ok(request_for(rendered, &case, p, &s.prompt_settings[prompt]))
+        let rendered = s.render(case, prompt).map_err(|d| d.message)?;
+        Ok(request_for(rendered, case, p, &s.prompt_settings[prompt]))
     }
 }
 

@@ -298,7 +298,7 @@ impl GroupKey {
 async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
     let plan = shared.plan;
     let (ps, _, case, provider) = plan.parts(&job);
-    let mut req = match plan.request(&job) {
+    let mut req = match plan.request_for_case(&job, &case) {
         Ok(req) => req,
         Err(e) => {
             let mut result = blank_result(ps, &case, provider, &job, &Request::default());
@@ -376,7 +376,7 @@ async fn run_job(shared: &Shared<'_>, job: Job) -> CaseResult {
         result.warnings.push(w);
     }
     let timing = (answer.latency_ms, ttft_ms);
-    grade(shared, &job, &req, timing, response, &mut result).await;
+    grade(shared, (&job, &case), &req, timing, response, &mut result).await;
     result
 }
 
@@ -465,13 +465,18 @@ fn cost_of(provider: &PlannedProvider, usage: &crate::provider::Usage) -> Option
 /// and fills the result with the answer and its outcome.
 async fn grade(
     shared: &Shared<'_>,
-    job: &Job,
+    (job, case): (&Job, &Case),
     req: &Request,
     (latency_ms, ttft_ms): (u64, Option<u64>),
     response: Response,
     result: &mut CaseResult,
 ) {
-    let (ps, pc, case, provider) = shared.plan.parts(job);
+    let s = &shared.plan.suites[job.suite as usize];
+    let (ps, pc, provider) = (
+        s,
+        &s.cases[job.case as usize],
+        &s.providers[job.provider as usize],
+    );
     let assertions = match ps.assertions(&case) {
         Ok(a) => a,
         Err(e) => {

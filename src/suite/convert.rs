@@ -268,9 +268,9 @@ impl<'a> Loader<'a> {
         case
     }
 
-    /// Room for `more` id claims (a dataset's rows), made once.
-    pub(crate) fn reserve_ids(&mut self, more: usize) {
-        self.ids.reserve(more);
+    /// Room for `more` id claims (a dataset's rows), made once; `out` holds the cases so far.
+    pub(crate) fn reserve_ids(&mut self, more: usize, out: &Cases) {
+        self.ids.reserve(more, |case| out.id(case));
     }
 
     /// Records that `id` is used at `site`; a second use is an error naming the first, unless
@@ -287,16 +287,16 @@ impl<'a> Loader<'a> {
             let owner = self.owner(site, explicit);
             let claim = Claim {
                 digest,
-                case: self.cases,
+                case: case_index(self.cases),
                 owner,
             };
-            self.ids.insert(id, claim);
+            self.ids.insert(id, claim, id_of);
             return;
         };
         let owner = self.owner(site, explicit);
         let claim = Claim {
             digest,
-            case: self.cases,
+            case: case_index(self.cases),
             owner,
         };
         let same_content = |c: &Claim| c.digest.is_none() || c.digest == digest;
@@ -328,6 +328,7 @@ impl<'a> Loader<'a> {
                 d.location()
             }
             OwnerAt::Row { file, line } => format!("{}:{line}", file.display()),
+            OwnerAt::Named(at) => at.to_string(),
         };
         let how = if explicit {
             ""
@@ -362,13 +363,19 @@ impl<'a> Loader<'a> {
     /// Gives cases whose short derived ids collided 16 hex digits instead of 8.
     pub(crate) fn lengthen_collided_ids(&mut self, cases: &mut Cases) {
         for (id, claim) in std::mem::take(&mut self.collided) {
-            if let (Some(case), Some(digest)) = (cases.get_mut(claim.case), claim.digest) {
+            let case = cases.get_mut(claim.case as usize);
+            if let (Some(case), Some(digest)) = (case, claim.digest) {
                 // `slug-xxxxxxxx`: keep `slug-`, write 16 digits.
                 let stem = id.get(..id.len().saturating_sub(8)).unwrap_or("");
                 case.id = format!("{stem}{}", hex(&digest[..8]));
             }
         }
     }
+}
+
+/// A case's position as a claim holds it (a list of 4 G cases would not fit in memory first).
+fn case_index(case: usize) -> u32 {
+    u32::try_from(case).unwrap_or(u32::MAX)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1367,7 +1374,7 @@ fn cases(l: &mut Loader<'_>, raw: Vec<Vec<RawCaseItem>>, defaults: &Arc<Defaults
     let mut out = Cases::new();
     // Sized once for the suite's own cases: growing the id table by doubling holds the old
     // table and the new one at once (7 + 14 MB at 100 000 cases).
-    l.ids.reserve(count);
+    l.reserve_ids(count, &out);
     let mut dataset_failed = false;
     let no_cases = raw.iter().all(Vec::is_empty);
     let mut bare = Vec::new();
@@ -1535,7 +1542,7 @@ fn dataset_cases(
     let ds = &src.dataset;
     // Sized once (from the file's line count, an upper bound): a million rows would otherwise
     // leave up to half of each vector unused.
-    l.reserve_ids(ds.max_rows());
+    l.reserve_ids(ds.max_rows(), out);
     if ds.rereadable() {
         out.reserve_rows(&src, ds.max_rows());
     }

@@ -2,24 +2,24 @@
 //! reported with where the first one is, and a short derived id shared by *different* cases
 //! is told from a duplicate (and lengthened).
 //!
-//! Packed, because a million-row dataset makes a million claims: a claim is 48 bytes and its
-//! key a 64-bit hash of the id (the id itself is the case's, read back from the case list
-//! to confirm a match of hashes). A `HashMap<String, _>` of the ids took 342 bytes a row at a
-//! million rows, more than the rows themselves (bench/RESULTS.md "Memory").
+//! Packed, because a million-row dataset makes a million claims: a claim is 36 bytes, and the
+//! table holds 4-byte claim indexes found by the hash of the id, which is not stored again: it
+//! is the case's own, read back from the case list. A `HashMap<String, _>` of the ids took 342
+//! bytes a row at a million rows, far more than the rows themselves (bench/RESULTS.md "Memory
+//! (part 5)").
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::Arc;
 
-/// A case's claim on an id.
+/// A case's claim on an id (36 bytes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Claim {
     /// The first 16 bytes of the SHA-256 a derived id was cut from; `None` for an explicit
     /// id. Two derived ids with equal digests come from the same description and vars.
     pub digest: Option<[u8; 16]>,
     /// Position of the case in the suite's case list.
-    pub case: usize,
+    pub case: u32,
     pub owner: Owner,
 }
 
@@ -29,83 +29,104 @@ pub(crate) enum Owner {
     /// In the suite, at `IdTable::paths[n]`.
     Suite(u32),
     /// Row at `line` of dataset `IdTable::files[file]`.
-    Row { file: u32, line: usize },
+    Row { file: u32, line: u32 },
+    /// A row past line 4 294 967 295: `file:line` at `IdTable::named[n]`.
+    Named(u32),
 }
 
 /// Where a claim's case is, named.
 pub(crate) enum OwnerAt<'a> {
-    Suite { path: &'a str, explicit: bool },
-    Row { file: &'a Path, line: usize },
+    Suite {
+        path: &'a str,
+        explicit: bool,
+    },
+    /// `file:line` of a dataset row.
+    Row {
+        file: &'a Path,
+        line: usize,
+    },
+    Named(&'a str),
 }
 
 /// The claims of one load.
 #[derive(Default)]
 pub(crate) struct IdTable {
-    /// Claim index by the id's hash (the first id with that hash).
-    by_hash: HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Ids whose hash an earlier, different id has (about never), by id.
-    spill: HashMap<String, u32>,
+    /// Claim indexes, found by the hash of their case's id (the id itself is the case's).
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
     claims: Vec<Claim>,
     /// Suite cases' YAML paths, and whether their id is written (not derived).
     paths: Vec<(String, bool)>,
     files: Vec<Arc<Path>>,
+    named: Vec<String>,
+}
+
+/// Index into one of the table's vectors (they hold at most one entry a case; a list of 4 G
+/// cases would not fit in memory first).
+fn index(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 impl IdTable {
     /// Room for `more` claims, made once (growing by doubling holds both tables at once).
-    pub(crate) fn reserve(&mut self, more: usize) {
-        self.by_hash.reserve(more);
+    /// `id_of(case)` is the id of a case that claimed one (the table's entries are hashed
+    /// again from it).
+    pub(crate) fn reserve<'i>(&mut self, more: usize, id_of: impl Fn(usize) -> Option<&'i str>) {
+        let (claims, hasher) = (&self.claims, &self.hasher);
+        self.table.reserve(more, |&n| {
+            hasher.hash_one(id_of(claims[n as usize].case as usize).unwrap_or_default())
+        });
         self.claims.reserve(more);
     }
 
-    fn hash(&self, id: &str) -> u64 {
-        self.by_hash.hasher().hash_one(id)
-    }
-
-    /// The first claim on `id`. `id_of(case)` is the id of an earlier case (to tell a
-    /// match of hashes from a match of ids).
+    /// The first claim on `id`; `id_of` as for [`IdTable::reserve`].
     pub(crate) fn get<'i>(
         &self,
         id: &str,
         id_of: impl Fn(usize) -> Option<&'i str>,
     ) -> Option<Claim> {
-        if let Some(&n) = self.by_hash.get(&self.hash(id)) {
-            let claim = self.claims[n as usize];
-            if id_of(claim.case) == Some(id) {
-                return Some(claim);
-            }
-        }
-        self.spill.get(id).map(|&n| self.claims[n as usize])
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find(hash, |&n| {
+                id_of(self.claims[n as usize].case as usize) == Some(id)
+            })
+            .map(|&n| self.claims[n as usize])
     }
 
-    /// Records the first claim on `id` (after [`IdTable::get`] found none).
-    pub(crate) fn insert(&mut self, id: &str, claim: Claim) {
-        let n = u32::try_from(self.claims.len()).unwrap_or(u32::MAX);
+    /// Records the first claim on `id` (after [`IdTable::get`] found none); `id_of` as for
+    /// [`IdTable::reserve`].
+    pub(crate) fn insert<'i>(
+        &mut self,
+        id: &str,
+        claim: Claim,
+        id_of: impl Fn(usize) -> Option<&'i str>,
+    ) {
+        let n = index(self.claims.len());
         self.claims.push(claim);
-        match self.by_hash.entry(self.by_hash.hasher().hash_one(id)) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(n);
-            }
-            // Another id has this hash: this one is looked up by its text.
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.spill.insert(id.to_string(), n);
-            }
-        }
+        let (claims, hasher) = (&self.claims, &self.hasher);
+        self.table.insert_unique(hasher.hash_one(id), n, |&m| {
+            hasher.hash_one(id_of(claims[m as usize].case as usize).unwrap_or_default())
+        });
     }
 
     /// The owner for a suite case at `path`.
     pub(crate) fn suite_owner(&mut self, path: &str, explicit: bool) -> Owner {
-        let n = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+        let n = index(self.paths.len());
         self.paths.push((path.to_string(), explicit));
         Owner::Suite(n)
     }
 
     /// The owner for the row at `line` of `file` (the dataset's path is held once).
     pub(crate) fn row_owner(&mut self, file: &Path, line: usize) -> Owner {
+        let Ok(line) = u32::try_from(line) else {
+            let n = index(self.named.len());
+            self.named.push(format!("{}:{line}", file.display()));
+            return Owner::Named(n);
+        };
         if self.files.last().is_none_or(|f| **f != *file) {
             self.files.push(Arc::from(file));
         }
-        let file = u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX);
+        let file = index(self.files.len() - 1);
         Owner::Row { file, line }
     }
 
@@ -121,8 +142,9 @@ impl IdTable {
             }
             Owner::Row { file, line } => OwnerAt::Row {
                 file: &self.files[file as usize],
-                line,
+                line: line as usize,
             },
+            Owner::Named(n) => OwnerAt::Named(&self.named[n as usize]),
         }
     }
 }
@@ -131,34 +153,39 @@ impl IdTable {
 mod tests {
     use super::*;
 
-    /// Two ids with the same hash are two ids: the second is found by its text.
+    /// Ids are told apart by their text, not their hash; the table grows by hashing the
+    /// claimed cases' ids again.
     #[test]
-    fn ids_whose_hashes_match_stay_apart() {
+    fn claims_are_found_by_id() {
         let mut t = IdTable::default();
-        let ids = ["a", "b"];
-        let owner = t.suite_owner("cases[0]", true);
-        t.insert(
-            "a",
-            Claim {
+        let ids: Vec<String> = (0..5000).map(|i| format!("case-{i}")).collect();
+        let id_of = |c: usize| ids.get(c).map(String::as_str);
+        for (i, id) in ids.iter().enumerate() {
+            assert!(t.get(id, id_of).is_none());
+            let owner = t.row_owner(Path::new("d.csv"), i + 2);
+            let claim = Claim {
                 digest: None,
-                case: 0,
+                case: i as u32,
                 owner,
-            },
-        );
-        // Claim "b" under "a"'s hash, as a collision of hashes would.
-        let n = t.claims.len() as u32;
-        t.claims.push(Claim {
-            digest: None,
-            case: 1,
-            owner,
-        });
-        t.spill.insert("b".into(), n);
-        let id_of = |c: usize| ids.get(c).copied();
-        assert_eq!(t.get("a", id_of).map(|c| c.case), Some(0));
-        assert_eq!(t.get("b", id_of).map(|c| c.case), Some(1));
-        assert!(t.get("c", id_of).is_none());
-        // `get` confirms a match of hashes with the case's id.
-        let other = |_: usize| Some("not a");
-        assert!(t.get("a", other).is_none());
+            };
+            t.insert(id, claim, id_of);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let c = t.get(id, id_of).expect("claimed");
+            assert_eq!(c.case as usize, i);
+            match t.owner(c.owner) {
+                OwnerAt::Row { file, line } => {
+                    assert_eq!((file, line), (Path::new("d.csv"), i + 2))
+                }
+                _ => panic!("a row"),
+            }
+        }
+        assert!(t.get("case-x", id_of).is_none());
+        assert_eq!(t.files.len(), 1, "the dataset's path is held once");
+        assert!(matches!(
+            t.row_owner(Path::new("d.csv"), usize::MAX),
+            Owner::Named(_)
+        ));
+        assert_eq!(std::mem::size_of::<Claim>(), 36);
     }
 }

@@ -14,6 +14,10 @@
 //!   `--repeat 2` run.
 //! - `dataset_assertion_errors_are_reported_at_each_row`: a bad assertion in a row is an error
 //!   at that row of the dataset, one per row.
+//! - `rows_held_as_text_run_as_loaded`: CSV and JSONL rows are held as their text and converted
+//!   again for each request (issues 12 and 15); a `file://` var read at load, a
+//!   `transform_vars` that changes the vars, lengthened colliding ids and a duplicate row's
+//!   error all come out as when every row was held converted.
 
 #![cfg(unix)]
 
@@ -99,6 +103,58 @@ fn each_row_is_judged_by_its_own_expectations() {
         )]
     );
     assert_eq!(got["alpha"][0].1[0].1, json!("alpha"));
+}
+
+/// CSV and JSONL rows are held as their place in the file and converted again for each of
+/// their requests: what they run with is what the loader checked.
+#[test]
+fn rows_held_as_text_run_as_loaded() {
+    let p = Project::new();
+    p.file(
+        "suites/s.yaml",
+        &format!(
+            "{SUITE_HEAD}defaults:\n  vars: {{ q: n }}\ncases:\n  - file://fixtures/d.csv\n  - file://fixtures/d.jsonl\n"
+        ),
+    );
+    p.file(
+        "fixtures/d.csv",
+        "q,__expected\nalpha,equals:alpha\nbeta,equals:beta\nfile://tail.txt,equals:from-file\n",
+    );
+    p.file("suites/tail.txt", "from-file");
+    // `{"n":7335}` and `{"n":13654}` share the first 8 hex digits of their SHA-256. The last
+    // row's `transform_vars` changes its vars (it is then held converted).
+    p.file(
+        "fixtures/d.jsonl",
+        "{\"n\": 7335}\n{\"n\": 13654}\n{\"vars\": {\"q\": \"delta\", \"tail\": \"-d\"}, \
+         \"transform_vars\": {\"javascript\": \"({ q: vars.q + vars.tail })\"}, \
+         \"assert\": [{\"type\": \"equals\", \"value\": \"delta-d\"}]}\n",
+    );
+    let r = p.run(&["run", "suites/s.yaml", "--no-cache", "-o", "out.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let doc = results(&p, "out.json");
+    let got = outcomes(&doc);
+    assert_eq!(got.len(), 5, "{got:?}");
+    for q in ["alpha", "beta", "from-file", "delta-d"] {
+        assert_eq!(got[q][0].0, "passed", "{q}: {:?}", got[q]);
+    }
+    let mut ids: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["output"] == "n")
+        .map(|r| r["case_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["case-8e3265b9627bdb55", "case-8e3265b9b6c90223"]);
+    // A row repeated is a duplicate, located at both rows.
+    p.file(
+        "fixtures/d.csv",
+        "q,__expected\nalpha,equals:alpha\nbeta,equals:beta\nalpha,equals:alpha\n",
+    );
+    let r = p.run(&["validate", "suites/s.yaml"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("d.csv:2 has it too"), "{}", r.all());
+    assert!(r.all().contains("d.csv:4"), "{}", r.all());
 }
 
 /// Every row of every format carries different expectations; each is judged by its own.
