@@ -36,6 +36,7 @@ use super::raw::{
     RawAllowOutside, RawAssertion, RawCase, RawCaseItem, RawDefaults, RawOptions,
     RawProviderConfig, RawProviderItem, RawSuite,
 };
+use super::split::ItemRun;
 use rayon::prelude::*;
 
 /// Most samples per case (`repeat`), as the `--repeat` flag allows.
@@ -87,6 +88,9 @@ pub(crate) struct Loader<'a> {
     /// Locate diagnostics in `source` (off for generated suites, whose diagnostics are put
     /// back on the file they came from).
     pub locate: bool,
+    /// A run of the `cases:` text did not parse on its own ([`split::parse_suite_lazy`]):
+    /// what was converted means nothing; the file is to be parsed whole.
+    pub split_failed: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -106,6 +110,7 @@ impl<'a> Loader<'a> {
             collided: Vec::new(),
             cases: 0,
             locate: true,
+            split_failed: false,
         }
     }
 
@@ -901,7 +906,7 @@ pub(crate) fn convert_suite(l: &mut Loader<'_>, mut raw: RawSuite, opts: &LoadOp
     if !raw.cases.is_empty() {
         chunks.insert(0, raw.cases);
     }
-    let cases = cases(l, chunks, &defaults);
+    let cases = cases(l, (chunks, raw.case_texts), &defaults);
     let path = l.path;
     Suite {
         path: path.to_path_buf(),
@@ -1369,19 +1374,29 @@ const MAX_BARE_WARNINGS: usize = 10;
 
 // ---- cases -------------------------------------------------------------------------------------
 
-fn cases(l: &mut Loader<'_>, raw: Vec<Vec<RawCaseItem>>, defaults: &Arc<Defaults>) -> Cases {
-    let count = raw.iter().map(Vec::len).sum();
+/// The suite's cases: those parsed (`raw`, in chunks), then those still text (`texts`, parsed
+/// a few runs at a time as they are converted; if one does not parse, the loader marks the
+/// load `split_failed` and stops).
+fn cases(
+    l: &mut Loader<'_>,
+    (raw, texts): (Vec<Vec<RawCaseItem>>, Vec<ItemRun>),
+    defaults: &Arc<Defaults>,
+) -> Cases {
+    let count =
+        raw.iter().map(Vec::len).sum::<usize>() + texts.iter().map(|t| t.items).sum::<usize>();
     let mut out = Cases::new();
-    // Sized once for the suite's own cases: growing the id table by doubling holds the old
-    // table and the new one at once (7 + 14 MB at 100 000 cases).
+    // Sized once for the suite's own cases: growing the id table or the case list by doubling
+    // holds the old one and the new one at once (and the list a third more than it needs).
     l.reserve_ids(count, &out);
+    out.reserve(count);
     let mut dataset_failed = false;
-    let no_cases = raw.iter().all(Vec::is_empty);
+    let no_cases = count == 0;
     let mut bare = Vec::new();
     // A chunk at a time, so the raw cases and the converted ones waiting for their turn are
-    // one chunk, not the whole suite twice; each parsed chunk is freed once converted.
+    // one chunk, not the whole suite twice; each parsed chunk is freed once converted. Runs
+    // of text are parsed as many at once as there are threads.
     let mut index = 0;
-    for parsed in raw {
+    let mut convert = |l: &mut Loader<'_>, parsed: Vec<RawCaseItem>, out: &mut Cases| {
         let mut items = parsed.into_iter();
         loop {
             let chunk: Vec<(usize, RawCaseItem)> = items
@@ -1394,11 +1409,27 @@ fn cases(l: &mut Loader<'_>, raw: Vec<Vec<RawCaseItem>>, defaults: &Arc<Defaults
                 break;
             }
             index += chunk.len();
-            if !case_chunk(l, chunk, defaults, &mut out, &mut bare) {
+            if !case_chunk(l, chunk, defaults, out, &mut bare) {
                 dataset_failed = true;
             }
         }
+    };
+    for parsed in raw {
+        convert(l, parsed, &mut out);
     }
+    let source = l.source;
+    for group in texts.chunks(rayon::current_num_threads().max(1)) {
+        let parsed: Vec<Option<Vec<RawCaseItem>>> =
+            group.par_iter().map(|run| run.parse(source)).collect();
+        let Some(parsed) = parsed.into_iter().collect::<Option<Vec<_>>>() else {
+            l.split_failed = true;
+            return out;
+        };
+        for p in parsed {
+            convert(l, p, &mut out);
+        }
+    }
+    out.shrink();
     l.lengthen_collided_ids(&mut out);
     let help = "add `assert:` to the case, or shared ones under `defaults.assert`";
     if bare.len() <= MAX_BARE_WARNINGS {

@@ -13,9 +13,11 @@
 //!
 //! 1. **read** (`load_partial_with_options`, this file): the file's bytes, refused when it is
 //!    not a regular file or not UTF-8; a promptfoo config goes to [`crate::promptfoo`] instead.
-//! 2. **parse** (`load_inner`, this file, calling `split::parse_suite`): YAML to a `RawSuite`;
-//!    on a shape error, `load_after_shape_error` phrases serde's first with `shape` and finds
-//!    the rest with `recover`.
+//! 2. **parse** (`load_inner`, this file, calling `split::parse_suite_lazy`): YAML to a
+//!    `RawSuite`; a big suite's `cases:` items are left as runs of text, parsed a few runs at a
+//!    time as step 3 converts them (if one does not parse on its own, the whole file is parsed
+//!    again and converted from that); on a shape error, `load_after_shape_error` phrases
+//!    serde's first with `shape` and finds the rest with `recover`.
 //! 3. **convert** and **check** (`convert::convert_suite`, called by `convert_checked`): the raw
 //!    structs become the model one section at a time (options first, as they set the file
 //!    rules; then providers, tools, prompts, grader and embedder, thresholds, drift, defaults,
@@ -210,14 +212,23 @@ fn load_inner(path: &Path, source: &str, locate: bool, opts: &LoadOptions) -> Lo
                 .with_help("a suite needs `providers`, `prompts` and `cases`; `promptdrift init` writes an example"),
         ]);
     }
-    match split::parse_suite(source) {
-        Ok(raw) => {
-            let (suite, diagnostics) = convert_checked(path, source, raw, locate, opts);
-            Loaded {
-                suite: Some(suite),
-                diagnostics,
-            }
-        }
+    // A big suite's cases are parsed as they are converted; if a run of them does not parse
+    // on its own, the whole file is parsed again, for the plain parse's cases or errors.
+    let parsed = match split::parse_suite_lazy(source) {
+        Ok(raw) => match convert_checked(path, source, raw, locate, opts) {
+            (suite, diagnostics, false) => Ok((suite, diagnostics)),
+            (_, _, true) => serde_yaml::from_str(source).map(|raw| {
+                let (suite, diagnostics, _) = convert_checked(path, source, raw, locate, opts);
+                (suite, diagnostics)
+            }),
+        },
+        Err(e) => Err(e),
+    };
+    match parsed {
+        Ok((suite, diagnostics)) => Loaded {
+            suite: Some(suite),
+            diagnostics,
+        },
         // A generated suite's shape errors are the generator's: the first is enough.
         Err(e) if !locate => {
             Loaded::failed(vec![shape::yaml_error(path, source, &e, FileKind::Suite)])
@@ -244,7 +255,7 @@ fn load_after_shape_error(
     let mut diagnostics = vec![first];
     diagnostics.extend(diags);
     let suite = raw.map(|raw| {
-        let (suite, meaning) = convert_checked(path, source, raw, true, opts);
+        let (suite, meaning, _) = convert_checked(path, source, raw, true, opts);
         diagnostics.extend(
             meaning
                 .into_iter()
@@ -255,16 +266,19 @@ fn load_after_shape_error(
     Loaded { suite, diagnostics }
 }
 
-/// The meaning checks: the suite, with every diagnostic they found.
+/// The meaning checks: the suite, with every diagnostic they found, and whether a run of its
+/// cases' text did not parse on its own ([`split::parse_suite_lazy`]; then the suite and
+/// diagnostics mean nothing). A suite parsed whole has no such runs.
 fn convert_checked(
     path: &Path,
     source: &str,
     raw: RawSuite,
     locate: bool,
     opts: &LoadOptions,
-) -> (Suite, Vec<Diagnostic>) {
+) -> (Suite, Vec<Diagnostic>, bool) {
     let mut loader = Loader::new(path, source);
     loader.locate = locate;
     let suite = convert_suite(&mut loader, raw, opts);
-    (suite, loader.finish())
+    let split_failed = loader.split_failed;
+    (suite, loader.finish(), split_failed)
 }

@@ -73,6 +73,11 @@ pub struct RawSuite {
     #[serde(skip)]
     #[schemars(skip)]
     pub case_chunks: Vec<Vec<RawCaseItem>>,
+    /// The cases not parsed yet, as runs of the suite file's text (then `cases` and
+    /// `case_chunks` are empty): the loader parses a few runs at a time as it converts them.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) case_texts: Vec<super::split::ItemRun>,
 }
 
 impl RawSuite {

@@ -86,6 +86,38 @@ fn cases_split(source: &str) -> Option<CasesSplit> {
     Some((head, items, end))
 }
 
+/// Parses a suite, leaving a large file's `cases:` items unparsed: their text runs are in
+/// `case_texts`, for the loader to parse a few runs at a time as it converts them (the parsed
+/// cases of a 100 000-case suite are ~45 MB). If a run then fails to parse, the loader says so
+/// ([`crate::suite::load`] parses the whole file again, for the plain parse's errors).
+pub(crate) fn parse_suite_lazy(source: &str) -> Result<RawSuite, serde_yaml::Error> {
+    if let Some((head, items, end)) = cases_split(source)
+        && let Ok(mut suite) = serde_yaml::from_str::<RawSuite>(&head)
+    {
+        suite.case_texts = chunk_ranges(&items, end);
+        return Ok(suite);
+    }
+    serde_yaml::from_str(source)
+}
+
+/// One run of a big list's items, to be parsed as a YAML document of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRun {
+    /// Byte range of the run in the file.
+    pub start: usize,
+    pub end: usize,
+    /// How many items it holds (a parse that finds another number is a failed cut).
+    pub items: usize,
+}
+
+impl ItemRun {
+    /// The run's items, parsed; `None` if it does not parse as `items` items of `T`.
+    pub(crate) fn parse<T: DeserializeOwned>(&self, source: &str) -> Option<Vec<T>> {
+        let parsed: Vec<T> = serde_yaml::from_str(source.get(self.start..self.end)?).ok()?;
+        (parsed.len() == self.items).then_some(parsed)
+    }
+}
+
 fn parse_suite_split(source: &str) -> Option<RawSuite> {
     let (head, items, end) = cases_split(source)?;
     let (suite, cases) = rayon::join(
@@ -118,28 +150,31 @@ fn parse_chunked<T: DeserializeOwned + Send>(
     items: &[(usize, usize)],
     end: usize,
 ) -> Option<Vec<Vec<T>>> {
+    let parts: Vec<Option<Vec<T>>> = chunk_ranges(items, end)
+        .par_iter()
+        .map(|run| run.parse(source))
+        .collect();
+    parts.into_iter().collect()
+}
+
+/// `items` (item start offsets; the last ends at `end`) cut into runs to parse one at a time.
+fn chunk_ranges(items: &[(usize, usize)], end: usize) -> Vec<ItemRun> {
     // serde_yaml holds every event of a document until it is deserialised (~100 bytes each,
     // ~20 per case), so chunks are also capped in size: that buffer stays small.
     let chunks = (rayon::current_num_threads() * 2)
         .max(items.len() / MAX_ITEMS_PER_CHUNK)
         .min(items.len() / MIN_ITEMS_PER_CHUNK)
         .max(1);
-    let per = items.len().div_ceil(chunks);
-    let ranges: Vec<(usize, usize)> = items
+    let per = items.len().div_ceil(chunks).max(1);
+    items
         .chunks(per)
         .enumerate()
-        .map(|(i, c)| {
-            let start = c[0].0;
-            let stop = items.get((i + 1) * per).map_or(end, |n| n.0);
-            (start, stop)
+        .map(|(i, c)| ItemRun {
+            start: c[0].0,
+            end: items.get((i + 1) * per).map_or(end, |n| n.0),
+            items: c.len(),
         })
-        .collect();
-    let parts: Vec<Option<Vec<T>>> = ranges
-        .par_iter()
-        .map(|&(a, b)| serde_yaml::from_str::<Vec<T>>(source.get(a..b)?).ok())
-        .collect();
-    let parts: Vec<Vec<T>> = parts.into_iter().collect::<Option<_>>()?;
-    (parts.iter().map(Vec::len).sum::<usize>() == items.len()).then_some(parts)
+        .collect()
 }
 
 /// No anchors, aliases, directives or document markers: cutting the file cannot change its
@@ -318,6 +353,48 @@ mod tests {
         // The top level of the suite, with its cases cut out (promptfoo detection reads this).
         let head = suite_head(&big_suite(3000)).unwrap();
         assert!(head.contains("cases: []\noptions: { repeat: 2 }"), "{head}");
+    }
+
+    /// The lazy parse leaves the items as runs of text that each parse to their items.
+    #[test]
+    fn lazy_parse_leaves_runs_that_parse_to_the_items() {
+        let src = big_suite(3000);
+        let lazy = parse_suite_lazy(&src).unwrap();
+        assert!(lazy.cases.is_empty() && lazy.case_chunks.is_empty());
+        assert!(lazy.case_texts.len() > 1, "{:?}", lazy.case_texts);
+        let items: Vec<RawCaseItem> = lazy
+            .case_texts
+            .iter()
+            .flat_map(|run| run.parse::<RawCaseItem>(&src).expect("parses"))
+            .collect();
+        let plain: RawSuite = serde_yaml::from_str(&src).unwrap();
+        assert_eq!(items, plain.cases);
+        // A small file is parsed whole.
+        let small = big_suite(10);
+        assert_eq!(
+            parse_suite_lazy(&small).unwrap(),
+            serde_yaml::from_str(&small).unwrap()
+        );
+    }
+
+    /// A quoted scalar may go on at the list's indentation: cut there, a run does not parse on
+    /// its own, though the whole file does (the loader then parses it whole).
+    #[test]
+    fn a_cut_inside_a_quoted_scalar_fails_the_run() {
+        let src = big_suite(3000).replacen(
+            "description: case 1500\n",
+            "description: \"case 1500\n  - still the description\"\n",
+            1,
+        );
+        let plain: RawSuite = serde_yaml::from_str(&src).expect("the whole file parses");
+        assert_eq!(plain.cases.len(), 3000);
+        let lazy = parse_suite_lazy(&src).unwrap();
+        let failed = lazy
+            .case_texts
+            .iter()
+            .filter(|run| run.parse::<RawCaseItem>(&src).is_none())
+            .count();
+        assert_eq!(failed, 1, "{:?}", lazy.case_texts);
     }
 
     #[test]

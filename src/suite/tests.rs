@@ -669,6 +669,47 @@ fn thousands_of_cases_load() {
     assert_eq!(suite.cases.case(1999).vars["tone"], json!("friendly"));
 }
 
+/// A big suite's cases are parsed as they are converted (a few runs of text at a time); a run
+/// that does not parse on its own sends the loader back to the whole file: the cases, or the
+/// errors, are the plain parse's.
+#[test]
+fn big_suites_parsed_as_converted_load_as_parsed_whole() {
+    let path = fixtures().join("valid/inline.yaml");
+    let src = generated_suite(3_000);
+    let suite = load_str(&path, &src).unwrap();
+    assert_eq!(suite.cases.len(), 3_000);
+    assert_eq!(
+        suite.cases.case(2_999).description.as_deref(),
+        Some("Case 2999 about refunds")
+    );
+    // A quoted description that goes on at the list's indentation: the cut there fails.
+    let quoted = src.replacen(
+        "  - description: Case 1500 about refunds\n",
+        "  - description: \"Case 1500\n  - still its description\"\n",
+        1,
+    );
+    let suite = load_str(&path, &quoted).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(suite.cases.len(), 3_000);
+    assert_eq!(
+        suite.cases.case(1_500).description.as_deref(),
+        Some("Case 1500 - still its description")
+    );
+    // A misspelt key in the last case: the plain parse's located error.
+    let bad = src.replacen(
+        "threshold: 5\n    tags: [critical, refunds]\n  - description: Case 2999",
+        "thresold: 5\n    tags: [critical, refunds]\n  - description: Case 2999",
+        1,
+    );
+    assert_ne!(bad, src);
+    let errs = errors(&bad);
+    assert!(
+        errs.iter()
+            .any(|d| d.message.contains("unknown key `thresold`")
+                && d.yaml_path == "cases[2998].assert[2].thresold"),
+        "{errs:#?}"
+    );
+}
+
 /// `cargo test --release --lib suite::tests::ten_thousand_cases -- --ignored --nocapture`
 #[test]
 #[ignore = "timing; run in a release build"]
