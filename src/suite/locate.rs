@@ -34,7 +34,7 @@ pub fn locate_key(source: &str, yaml_path: &str) -> Option<(usize, usize, usize)
 /// A diagnostic whose message starts with `unknown` and names a `key` (`unknown config key
 /// `x``) is placed on the key rather than on its value.
 pub fn locate_all(diags: &mut [Diagnostic]) {
-    let mut indexes: HashMap<PathBuf, Option<(String, Option<YamlIndex>)>> = HashMap::new();
+    let mut indexes: HashMap<PathBuf, Option<Indexed>> = HashMap::new();
     for d in diags.iter_mut() {
         if d.line.is_some() {
             continue;
@@ -46,12 +46,62 @@ pub fn locate_all(diags: &mut [Diagnostic]) {
         }
         let entry = indexes
             .entry(d.file.clone())
-            .or_insert_with(|| super::files::source_text(&d.file).map(|s| (s, None)));
-        let Some((source, index)) = entry else {
+            .or_insert_with(|| super::files::source_text(&d.file).map(Indexed::new));
+        let Some(indexed) = entry else {
             continue;
         };
-        let index = index.get_or_insert_with(|| YamlIndex::new(source));
-        locate_one(index, d);
+        // A path outside `cases:` of a big suite (a provider's missing key) is looked for in
+        // the part of the file before its cases first: an index of a 100 000-case file costs
+        // ~120 MB.
+        if !d.yaml_path.starts_with("cases")
+            && let Some(head) = indexed.head()
+        {
+            let pos = if wants_key(&d.message) {
+                head.locate_key(&d.yaml_path)
+            } else {
+                head.locate(&d.yaml_path)
+            };
+            if let Some((line, col, width)) = pos {
+                d.line = Some(line);
+                d.column = Some(col);
+                d.width = width.max(1);
+                continue;
+            }
+        }
+        locate_one(indexed.whole(), d);
+    }
+}
+
+/// A file's text and the indexes built of it so far.
+struct Indexed {
+    source: String,
+    whole: Option<YamlIndex>,
+    /// Of the text before the `cases:` line of a big suite (`None` inside: not such a file).
+    head: Option<Option<YamlIndex>>,
+}
+
+impl Indexed {
+    fn new(source: String) -> Indexed {
+        Indexed {
+            source,
+            whole: None,
+            head: None,
+        }
+    }
+
+    fn whole(&mut self) -> &YamlIndex {
+        let source = &self.source;
+        self.whole.get_or_insert_with(|| YamlIndex::new(source))
+    }
+
+    fn head(&mut self) -> Option<&YamlIndex> {
+        let source = &self.source;
+        self.head
+            .get_or_insert_with(|| {
+                let end = super::split::cases_line(source)?;
+                Some(YamlIndex::new(&source[..end]))
+            })
+            .as_ref()
     }
 }
 
@@ -562,6 +612,50 @@ impl MarkedEventReceiver for Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In a big suite, paths above its cases are found in an index of that part only, at the
+    /// places an index of the whole file gives; paths in and below the cases use the whole.
+    #[test]
+    fn big_suites_locate_their_head_alone() {
+        let mut src = String::from(
+            "providers:\n  - id: openai:gpt-4o-mini\n    config: { api_key_env: K }\nprompts: [q]\ncases:\n",
+        );
+        for i in 0..6000 {
+            src.push_str(&format!("  - vars: {{ q: \"question {i}\" }}\n"));
+        }
+        src.push_str("options: { repeat: 2 }\n");
+        assert!(
+            super::super::split::cases_line(&src).is_some(),
+            "a big suite"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.yaml");
+        std::fs::write(&file, &src).unwrap();
+        let paths = [
+            "providers[0]",
+            "providers[0].config.api_key_env",
+            "prompts[0]",
+            "cases[5999].vars.q",
+            "options.repeat",
+        ];
+        let mut diags: Vec<Diagnostic> = paths
+            .iter()
+            .map(|p| Diagnostic::error(&file, *p, "x"))
+            .collect();
+        locate_all(&mut diags);
+        let whole = YamlIndex::new(&src);
+        for d in &diags {
+            let want = whole.locate(&d.yaml_path).expect("in the file");
+            assert_eq!(
+                (d.line, d.column, d.width),
+                (Some(want.0), Some(want.1), want.2),
+                "{}",
+                d.yaml_path
+            );
+        }
+        assert_eq!(diags[0].line, Some(2));
+        assert_eq!(diags[4].line, Some(6006));
+    }
 
     /// Asserts where `path` is found: `(line, column, width)`.
     macro_rules! at {

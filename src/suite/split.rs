@@ -52,6 +52,29 @@ pub(crate) fn suite_head(source: &str) -> Option<String> {
     cases_split(source).map(|(head, _, _)| head)
 }
 
+/// Where the one `cases:` line of a big, simple suite starts (see [`parse_suite`]): the text
+/// before it is the rest of the suite's top level written above the cases.
+pub(crate) fn cases_line(source: &str) -> Option<usize> {
+    if source.len() < MIN_BYTES || !is_simple(source) {
+        return None;
+    }
+    let mut found = None;
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("cases:") {
+            let rest = rest.trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(offset);
+            }
+        }
+        offset += line.len();
+    }
+    found
+}
+
 /// A suite cut at its `cases:` list: the head (see [`suite_head`]), the list's items (byte
 /// offset and line of each) and the offset where the list ends.
 type CasesSplit = (String, Vec<(usize, usize)>, usize);
