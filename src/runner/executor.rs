@@ -477,7 +477,7 @@ async fn grade(
         &s.cases[job.case as usize],
         &s.providers[job.provider as usize],
     );
-    let assertions = match ps.assertions(&case) {
+    let assertions = match ps.assertions(case) {
         Ok(a) => a,
         Err(e) => {
             result.error = Some(ProviderError::new(
@@ -491,7 +491,7 @@ async fn grade(
     result.output_tokens_per_second =
         output_tokens_per_second(response.usage.output, latency_ms, ttft_ms);
     let cost = cost_of(provider, &response.usage);
-    let transformed = match transform_answer(provider, pc, &case, req, &response.text).await {
+    let transformed = match transform_answer(provider, pc, case, req, &response.text).await {
         Ok(t) => t,
         Err(e) => {
             result.error = Some(ProviderError::new(
