@@ -34,8 +34,6 @@ pub struct Cases {
     len: usize,
     /// Rows converted to be changed ([`Cases::get_mut`]), by case index.
     changed: HashMap<usize, Case>,
-    /// Whether a case may have `transform_vars` (the planner runs them).
-    transform_vars: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +53,8 @@ struct Rows {
     /// The rows' ids, end to end; `id_ends[k]` is where row `k`'s ends.
     ids: String,
     id_ends: Vec<u32>,
+    /// Whether a row has `transform_vars` (the defaults', or a JSONL case mapping's own).
+    transform_vars: bool,
 }
 
 /// What converting a dataset's rows again needs: the dataset's text and what the loader
@@ -128,6 +128,14 @@ impl Cases {
         self.len == 0
     }
 
+    /// Case `i` if it is a row converted to be changed (none but after `transform_vars`).
+    fn changed(&self, i: usize) -> Option<&Case> {
+        if self.changed.is_empty() {
+            return None;
+        }
+        self.changed.get(&i)
+    }
+
     /// The part holding case `i` (its index), and `i`'s place in it.
     fn position(&self, i: usize) -> Option<(usize, usize)> {
         if i >= self.len {
@@ -144,7 +152,7 @@ impl Cases {
 
     /// Case `i`: borrowed if held converted, converted again from its row otherwise.
     pub fn get(&self, i: usize) -> Option<CaseRef<'_>> {
-        if let Some(c) = self.changed.get(&i) {
+        if let Some(c) = self.changed(i) {
             return Some(Cow::Borrowed(c));
         }
         Some(match self.locate(i)? {
@@ -166,7 +174,7 @@ impl Cases {
 
     /// The id of case `i`, without converting a row.
     pub fn id(&self, i: usize) -> Option<&str> {
-        if let Some(c) = self.changed.get(&i) {
+        if let Some(c) = self.changed(i) {
             return Some(&c.id);
         }
         Some(match self.locate(i)? {
@@ -178,8 +186,6 @@ impl Cases {
     /// Case `i` to change; a row is converted and held converted from then on.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Case> {
         let (p, k) = self.position(i)?;
-        // What the caller sets is not known.
-        self.transform_vars = true;
         match &mut self.parts[p] {
             Part::Whole(cases) => cases.get_mut(k),
             Part::Rows(rows) => Some(self.changed.entry(i).or_insert_with(|| rows.convert(k))),
@@ -194,14 +200,19 @@ impl Cases {
         }
     }
 
-    /// Whether any case has `transform_vars`, without converting rows.
+    /// Whether any case has `transform_vars` (the planner runs them), without converting
+    /// rows.
     pub fn any_transform_vars(&self) -> bool {
-        self.transform_vars
+        let held = |c: &Case| c.transform_vars.is_some();
+        self.changed.values().any(held)
+            || self.parts.iter().any(|p| match p {
+                Part::Whole(cases) => cases.iter().any(held),
+                Part::Rows(rows) => rows.transform_vars,
+            })
     }
 
     /// Adds a converted case.
     pub fn push(&mut self, case: Case) {
-        self.transform_vars |= case.transform_vars.is_some();
         match self.parts.last_mut() {
             Some(Part::Whole(cases)) => cases.push(case),
             _ => {
@@ -241,8 +252,10 @@ impl Cases {
                 self.parts.push(Part::Rows(rows));
             }
         }
+        if let Some(Part::Rows(rows)) = self.parts.last_mut() {
+            rows.transform_vars |= case.transform_vars.is_some();
+        }
         self.len += 1;
-        self.transform_vars |= case.transform_vars.is_some();
         true
     }
 
@@ -320,6 +333,7 @@ impl Rows {
             lines: Vec::with_capacity(capacity),
             ids: String::new(),
             id_ends: Vec::with_capacity(capacity),
+            transform_vars: false,
         }
     }
 
@@ -330,15 +344,6 @@ impl Rows {
         // Checked by `push_row`: the ids of a part fit in u32.
         self.id_ends
             .push(u32::try_from(self.ids.len()).unwrap_or(u32::MAX));
-    }
-}
-
-impl Cases {
-    fn with_flags(mut self) -> Cases {
-        if let Some(Part::Whole(cases)) = self.parts.first() {
-            self.transform_vars = cases.iter().any(|c| c.transform_vars.is_some());
-        }
-        self
     }
 }
 
@@ -353,9 +358,7 @@ impl From<Vec<Case>> for Cases {
             starts: vec![0],
             len,
             changed: HashMap::new(),
-            transform_vars: false,
         }
-        .with_flags()
     }
 }
 

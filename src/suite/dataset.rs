@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::locate::YamlIndex;
-use super::raw::RawCase;
+use super::raw::{RawAssertion, RawCase};
 use super::shape::{self, FileKind};
 use super::special::{SPECIAL, apply_special, is_special, special_key};
 use super::split;
@@ -407,11 +407,7 @@ impl Dataset {
         if !ok {
             return None;
         }
-        case.vars = Some(vars);
-        let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
-        if !raw_asserts.is_empty() {
-            case.assert = Some(raw_asserts);
-        }
+        let keys = fill_row(&mut case, vars, asserts);
         let kind = RowKind::Json {
             start: line_start,
             end,
@@ -561,11 +557,7 @@ impl Dataset {
         if !ok {
             return None;
         }
-        case.vars = Some(vars);
-        let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
-        if !raw_asserts.is_empty() {
-            case.assert = Some(raw_asserts);
-        }
+        let keys = fill_row(&mut case, vars, asserts);
         let kind = RowKind::Csv {
             start,
             asserts: keys,
@@ -671,6 +663,21 @@ impl Dataset {
         ends.truncate(nend);
         Some((out, ends))
     }
+}
+
+/// Puts a row's vars and its special columns' assertions into its raw case; returns the column
+/// (or key) each assertion came from.
+fn fill_row(
+    case: &mut RawCase,
+    vars: IndexMap<String, Value>,
+    asserts: Vec<(RawAssertion, String)>,
+) -> Vec<String> {
+    case.vars = Some(vars);
+    let (raw_asserts, keys): (Vec<_>, Vec<_>) = asserts.into_iter().unzip();
+    if !raw_asserts.is_empty() {
+        case.assert = Some(raw_asserts);
+    }
+    keys
 }
 
 /// What receives a chunk of rows and the problems found before them ([`Dataset::row_chunks`]).

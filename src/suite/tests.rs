@@ -587,6 +587,10 @@ fn dataset_rows_are_held_as_text_and_read_again() {
         .insert("q".into(), json!("changed"));
     assert_eq!(changed.cases.case(2).vars["q"], json!("changed"));
     assert_eq!(changed.cases.held_converted(), 6);
+    assert!(
+        !changed.cases.any_transform_vars(),
+        "no case has `transform_vars`"
+    );
     assert!(cases.get(cases.len()).is_none() && cases.id(cases.len()).is_none());
 }
 
