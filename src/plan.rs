@@ -1068,15 +1068,8 @@ fn plan_cases(
     // A chunk of cases at a time: the rendered texts waiting to be assembled are one
     // chunk's, not the whole suite's.
     for (chunk_no, from) in (0..suite.cases.len()).step_by(RENDER_CHUNK).enumerate() {
-        // Dataset rows are converted again here, a chunk at a time (in parallel).
-        let chunk: Vec<CaseRef<'_>> = {
-            use rayon::prelude::*;
-            (from..(from + RENDER_CHUNK).min(suite.cases.len()))
-                .into_par_iter()
-                .with_min_len(256)
-                .map(|i| suite.cases.case(i))
-                .collect()
-        };
+        // Cases held as text are converted again here, a chunk at a time (in parallel).
+        let chunk: Vec<CaseRef<'_>> = suite.cases.range(from..from + RENDER_CHUNK);
         let renders = render_cases(&chunk, opts, templates, names, usable);
         for ((i, case), case_renders) in chunk.iter().enumerate().zip(renders) {
             if !case_selected(opts, case) {

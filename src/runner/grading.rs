@@ -32,7 +32,8 @@ use crate::suite::model::{AssertionKind, ProviderConfig};
 
 /// Whether a job's case has a `select-best` assertion (its result waits for the others).
 pub(super) fn has_select_best(plan: &Plan, job: &Job) -> bool {
-    plan.parts(job).1.has_select_best()
+    // The planned case alone: `Plan::parts` would convert a case held as text again.
+    plan.suites[job.suite as usize].cases[job.case as usize].has_select_best()
 }
 
 /// Judges one assertion on one answer, making whatever calls it needs.

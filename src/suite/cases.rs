@@ -1,29 +1,71 @@
 //! The cases of a suite, held in a form whose size follows the suite's text.
 //!
-//! A case written in the suite is held converted ([`Case`]). A row of a CSV or JSONL dataset is
-//! held as where it is in the dataset's text (which the list keeps), its line and its id: about
-//! 30 bytes beside the row's own text instead of the 700-odd of a converted case with its vars
-//! map. [`Cases::get`] converts such a row again, exactly as the loader did, each time it is
-//! asked for. A million-row dataset is then planned and run in memory near the file's size
-//! (bench/RESULTS.md "Memory"), not 100 times it.
+//! - A row of a CSV or JSONL dataset is held as where it is in the dataset's text (which the
+//!   list keeps), its line and its id: about 30 bytes beside the row's own text instead of the
+//!   700-odd of a converted case with its vars map. [`Cases::get`] converts such a row again,
+//!   exactly as the loader did, each time it is asked for.
+//! - A big suite's own cases (over 128 KB of suite, [`crate::suite::split`]) are held as runs
+//!   of about 500 items of the suite's text (kept once) and their ids; a run is converted again
+//!   whole when one of its cases is asked for, and the last 4 runs converted are kept
+//!   (requests go case by case, so one conversion serves a run's requests).
+//! - Anything else is held converted ([`Case`]): a small suite's cases, a YAML dataset's items,
+//!   and whatever converting again could make different: a case or row naming a `file://` var
+//!   (the file could change under the run), a run holding a dataset entry, and a case changed
+//!   through [`Cases::get_mut`] (`transform_vars` does that).
 //!
-//! A row is held converted instead when converting it again could give another case: when it
-//! names a `file://` var (the file could change under the run), and once it has been changed
-//! through [`Cases::get_mut`] (`transform_vars` does that). Rows of YAML datasets are held
-//! converted too (a list item is not kept as its own text).
+//! bench/RESULTS.md "Memory (part 5)" has what this saves and costs: a million-row dataset
+//! planned in 138 MB instead of 968 MB; a 100 000-case run in about 100 MB instead of 210 MB,
+//! for about a fifth more CPU time against a mock that answers at once (each case is converted
+//! three times instead of once: loading, planning, its requests).
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::convert::{Ctx, Defaults, Site};
 use super::dataset::Dataset;
 use super::model::{Case, CaseSource};
+use super::raw::RawCaseItem;
+use super::split::ItemRun;
 
 /// A case of a [`Cases`] list: borrowed when the list holds it converted, converted again
-/// from its dataset row otherwise. It dereferences to the [`Case`].
-pub type CaseRef<'a> = Cow<'a, Case>;
+/// from its text otherwise. It dereferences to the [`Case`].
+#[derive(Debug, Clone)]
+pub enum CaseRef<'a> {
+    /// Held converted by the list.
+    Borrowed(&'a Case),
+    /// A dataset row, converted again for this call.
+    Owned(Box<Case>),
+    /// Case `.1` of a run of the suite's own cases, converted again and shared with the
+    /// other calls that asked for the run while it was in the list's cache.
+    Shared(Arc<Vec<Case>>, usize),
+}
+
+impl std::ops::Deref for CaseRef<'_> {
+    type Target = Case;
+
+    fn deref(&self) -> &Case {
+        match self {
+            CaseRef::Borrowed(c) => c,
+            CaseRef::Owned(c) => c,
+            CaseRef::Shared(run, k) => &run[*k],
+        }
+    }
+}
+
+impl CaseRef<'_> {
+    /// The case, owned (cloned unless it was converted for this call).
+    pub fn into_owned(self) -> Case {
+        match self {
+            CaseRef::Owned(c) => *c,
+            other => other.clone_case(),
+        }
+    }
+
+    fn clone_case(&self) -> Case {
+        Case::clone(self)
+    }
+}
 
 /// The cases of a suite, in order (see the module docs for how each is held).
 #[derive(Debug, Clone, Default)]
@@ -40,6 +82,53 @@ pub struct Cases {
 enum Part {
     Whole(Vec<Case>),
     Rows(Rows),
+    Items(Items),
+}
+
+/// A run of the suite's own cases held as the suite's text ([`Cases::hold_as_text`]).
+#[derive(Debug, Clone)]
+struct Items {
+    source: Arc<ItemSource>,
+    run: ItemRun,
+    /// Position of the run's first item in the suite's `cases:` list (its paths are
+    /// `cases[first + k]`).
+    first: usize,
+    ids: String,
+    id_ends: Vec<u32>,
+    /// Whether a case of the run has `transform_vars`.
+    transform_vars: bool,
+}
+
+/// What converting runs of a suite's own cases again needs: the suite's text and defaults,
+/// and the last runs converted (requests go case by case: one run serves many).
+pub(crate) struct ItemSource {
+    pub text: Arc<str>,
+    pub defaults: Arc<Defaults>,
+    pub suite: PathBuf,
+    cache: Mutex<VecDeque<(usize, Arc<Vec<Case>>)>>,
+}
+
+/// Runs kept converted at once (2 000 cases each).
+const CACHED_RUNS: usize = 4;
+
+impl ItemSource {
+    pub(crate) fn new(text: Arc<str>, defaults: Arc<Defaults>, suite: PathBuf) -> ItemSource {
+        ItemSource {
+            text,
+            defaults,
+            suite,
+            cache: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ItemSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemSource")
+            .field("suite", &self.suite)
+            .field("text_bytes", &self.text.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Consecutive rows of one dataset, each held as its place in the text and its id.
@@ -59,7 +148,6 @@ struct Rows {
 
 /// What converting a dataset's rows again needs: the dataset's text and what the loader
 /// converted them with.
-#[derive(Debug)]
 pub(crate) struct RowSource {
     pub dataset: Dataset,
     pub defaults: Arc<Defaults>,
@@ -68,6 +156,15 @@ pub(crate) struct RowSource {
     /// Shared by the rows' [`CaseSource::Dataset`].
     pub file: Arc<Path>,
     pub entry: Arc<str>,
+}
+
+impl std::fmt::Debug for RowSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowSource")
+            .field("file", &self.file)
+            .field("entry", &self.entry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Rows {
@@ -112,6 +209,74 @@ impl Rows {
     }
 }
 
+impl Items {
+    fn len(&self) -> usize {
+        self.id_ends.len()
+    }
+
+    fn id(&self, k: usize) -> &str {
+        let from = if k == 0 {
+            0
+        } else {
+            self.id_ends[k - 1] as usize
+        };
+        self.ids
+            .get(from..self.id_ends[k] as usize)
+            .unwrap_or_default()
+    }
+
+    /// The run's cases converted, from the cache or again.
+    fn converted(&self) -> Arc<Vec<Case>> {
+        let cache = &self.source.cache;
+        if let Ok(c) = cache.lock()
+            && let Some((_, run)) = c.iter().find(|(first, _)| *first == self.first)
+        {
+            return Arc::clone(run);
+        }
+        // Converted outside the lock: two callers may convert the same run at once (the
+        // result is the same), none waits for another.
+        let run = Arc::new(self.convert());
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= CACHED_RUNS {
+                c.pop_front();
+            }
+            c.push_back((self.first, Arc::clone(&run)));
+        }
+        run
+    }
+
+    /// The run's cases, converted as the loader converted them.
+    fn convert(&self) -> Vec<Case> {
+        let src = &self.source;
+        // The text is the one the loader parsed, and `Cases::hold_as_text` took only runs of
+        // cases; `unreachable` would be a bug there.
+        let Some(items) = self.run.parse::<RawCaseItem>(&src.text) else {
+            unreachable!(
+                "cases[{}..] of `{}` no longer parse as they did when loaded",
+                self.first,
+                src.suite.display()
+            )
+        };
+        let ctx = Ctx::new(&src.suite);
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(k, item)| {
+                let RawCaseItem::Case(mut raw) = item else {
+                    unreachable!("a run held as text holds cases only")
+                };
+                raw.id = Some(self.id(k).to_string());
+                let path = format!("cases[{}]", self.first + k);
+                let source = CaseSource::Suite {
+                    yaml_path: path.clone(),
+                };
+                ctx.prepare(raw, &src.defaults, &Site::Suite(path), source)
+                    .into_case()
+            })
+            .collect()
+    }
+}
+
 impl Cases {
     /// An empty list.
     pub fn new() -> Cases {
@@ -150,14 +315,15 @@ impl Cases {
         Some((&self.parts[p], k))
     }
 
-    /// Case `i`: borrowed if held converted, converted again from its row otherwise.
+    /// Case `i`: borrowed if held converted, converted again from its text otherwise.
     pub fn get(&self, i: usize) -> Option<CaseRef<'_>> {
         if let Some(c) = self.changed(i) {
-            return Some(Cow::Borrowed(c));
+            return Some(CaseRef::Borrowed(c));
         }
         Some(match self.locate(i)? {
-            (Part::Whole(cases), k) => Cow::Borrowed(&cases[k]),
-            (Part::Rows(rows), k) => Cow::Owned(rows.convert(k)),
+            (Part::Whole(cases), k) => CaseRef::Borrowed(&cases[k]),
+            (Part::Rows(rows), k) => CaseRef::Owned(Box::new(rows.convert(k))),
+            (Part::Items(items), k) => CaseRef::Shared(items.converted(), k),
         })
     }
 
@@ -172,6 +338,46 @@ impl Cases {
         }
     }
 
+    /// Cases `range` (clamped to the list), converted in parallel where they are text: each
+    /// run of the suite's own cases once (asking for them one by one could convert a run
+    /// again once another thread's runs pushed it out of the cache).
+    pub fn range(&self, range: std::ops::Range<usize>) -> Vec<CaseRef<'_>> {
+        use rayon::prelude::*;
+        let range = range.start.min(self.len)..range.end.min(self.len);
+        let (Some((p0, _)), Some((p1, _))) = (
+            self.position(range.start),
+            range
+                .end
+                .checked_sub(1)
+                .and_then(|last| self.position(last)),
+        ) else {
+            return Vec::new();
+        };
+        let runs: Vec<Option<Arc<Vec<Case>>>> = self.parts[p0..=p1]
+            .par_iter()
+            .map(|part| match part {
+                Part::Items(items) => Some(items.converted()),
+                Part::Whole(_) | Part::Rows(_) => None,
+            })
+            .collect();
+        range
+            .into_par_iter()
+            .with_min_len(256)
+            .map(|i| {
+                if let Some(c) = self.changed(i) {
+                    return CaseRef::Borrowed(c);
+                }
+                let (p, k) = self.position(i).unwrap_or((p0, 0));
+                match (&self.parts[p], &runs[p - p0]) {
+                    (Part::Whole(cases), _) => CaseRef::Borrowed(&cases[k]),
+                    (Part::Rows(rows), _) => CaseRef::Owned(Box::new(rows.convert(k))),
+                    (Part::Items(_), Some(run)) => CaseRef::Shared(Arc::clone(run), k),
+                    (Part::Items(items), None) => CaseRef::Shared(items.converted(), k),
+                }
+            })
+            .collect()
+    }
+
     /// The id of case `i`, without converting a row.
     pub fn id(&self, i: usize) -> Option<&str> {
         if let Some(c) = self.changed(i) {
@@ -180,6 +386,7 @@ impl Cases {
         Some(match self.locate(i)? {
             (Part::Whole(cases), k) => &cases[k].id,
             (Part::Rows(rows), k) => rows.id(k),
+            (Part::Items(items), k) => items.id(k),
         })
     }
 
@@ -189,6 +396,11 @@ impl Cases {
         match &mut self.parts[p] {
             Part::Whole(cases) => cases.get_mut(k),
             Part::Rows(rows) => Some(self.changed.entry(i).or_insert_with(|| rows.convert(k))),
+            Part::Items(items) => Some(
+                self.changed
+                    .entry(i)
+                    .or_insert_with(|| items.converted()[k].clone()),
+            ),
         }
     }
 
@@ -208,6 +420,7 @@ impl Cases {
             || self.parts.iter().any(|p| match p {
                 Part::Whole(cases) => cases.iter().any(held),
                 Part::Rows(rows) => rows.transform_vars,
+                Part::Items(items) => items.transform_vars,
             })
     }
 
@@ -271,6 +484,50 @@ impl Cases {
         }
     }
 
+    /// Holds the last `run.items` cases added, the run of the suite's own cases at `run` of
+    /// its text whose first item is `cases[first]`, as that text (their ids kept): they are
+    /// converted again, a run at a time, when asked for. `false` (nothing changed) if they
+    /// are not the last cases added.
+    pub(crate) fn hold_as_text(
+        &mut self,
+        source: &Arc<ItemSource>,
+        run: ItemRun,
+        first: usize,
+    ) -> bool {
+        let Some(Part::Whole(cases)) = self.parts.last_mut() else {
+            return false;
+        };
+        if cases.len() < run.items {
+            return false;
+        }
+        let held = cases.split_off(cases.len() - run.items);
+        let mut items = Items {
+            source: Arc::clone(source),
+            run,
+            first,
+            ids: String::new(),
+            id_ends: Vec::with_capacity(held.len()),
+            transform_vars: false,
+        };
+        for c in &held {
+            items.ids.push_str(&c.id);
+            let Ok(end) = u32::try_from(items.ids.len()) else {
+                // Past 4 GB of ids in a run: keep the run converted.
+                cases.extend(held);
+                return false;
+            };
+            items.id_ends.push(end);
+            items.transform_vars |= c.transform_vars.is_some();
+        }
+        if cases.is_empty() {
+            self.parts.pop();
+            self.starts.pop();
+        }
+        self.starts.push(self.len - run.items);
+        self.parts.push(Part::Items(items));
+        true
+    }
+
     /// Sizes the list for `more` rows of the dataset about to be added (its line count, an
     /// upper bound): a million rows would otherwise leave up to half of each vector unused.
     pub(crate) fn reserve_rows(&mut self, source: &Arc<RowSource>, more: usize) {
@@ -290,6 +547,10 @@ impl Cases {
                     rows.id_ends.shrink_to_fit();
                 }
                 Part::Whole(cases) => cases.shrink_to_fit(),
+                Part::Items(items) => {
+                    items.ids.shrink_to_fit();
+                    items.id_ends.shrink_to_fit();
+                }
             }
         }
         // Parts left empty (a dataset whose rows all had errors or were held converted).
@@ -302,6 +563,7 @@ impl Cases {
             let empty = match &part {
                 Part::Whole(c) => c.is_empty(),
                 Part::Rows(r) => r.len() == 0,
+                Part::Items(items) => items.len() == 0,
             };
             if !empty {
                 kept_parts.push(part);
@@ -318,7 +580,7 @@ impl Cases {
             .iter()
             .map(|p| match p {
                 Part::Whole(c) => c.len(),
-                Part::Rows(_) => 0,
+                Part::Rows(_) | Part::Items(_) => 0,
             })
             .sum::<usize>()
             + self.changed.len()

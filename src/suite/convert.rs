@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::cases::{Cases, RowSource};
+use super::cases::{Cases, ItemSource, RowSource};
 use super::dataset::{Dataset, Format, RowLoc};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::file_ref;
@@ -376,6 +376,15 @@ impl<'a> Loader<'a> {
             }
         }
     }
+}
+
+/// Whether a raw case names a `file://` var (read when the case is converted: converting it
+/// again could read another file).
+fn has_file_var(c: &RawCase) -> bool {
+    c.vars.as_ref().is_some_and(|vars| {
+        vars.values()
+            .any(|v| matches!(v, Value::String(s) if s.starts_with("file://")))
+    })
 }
 
 /// A case's position as a claim holds it (a list of 4 G cases would not fit in memory first).
@@ -1382,13 +1391,14 @@ fn cases(
     (raw, texts): (Vec<Vec<RawCaseItem>>, Vec<ItemRun>),
     defaults: &Arc<Defaults>,
 ) -> Cases {
-    let count =
-        raw.iter().map(Vec::len).sum::<usize>() + texts.iter().map(|t| t.items).sum::<usize>();
+    let parsed_count = raw.iter().map(Vec::len).sum::<usize>();
+    let count = parsed_count + texts.iter().map(|t| t.items).sum::<usize>();
     let mut out = Cases::new();
     // Sized once for the suite's own cases: growing the id table or the case list by doubling
     // holds the old one and the new one at once (and the list a third more than it needs).
+    // Runs of text are held as text once converted: the list holds one run at a time.
     l.reserve_ids(count, &out);
-    out.reserve(count);
+    out.reserve(parsed_count);
     let mut dataset_failed = false;
     let no_cases = count == 0;
     let mut bare = Vec::new();
@@ -1418,6 +1428,15 @@ fn cases(
         convert(l, parsed, &mut out);
     }
     let source = l.source;
+    // The suite's text, kept for the runs held as text (one copy, shared).
+    let held = (!texts.is_empty()).then(|| {
+        Arc::new(ItemSource::new(
+            Arc::from(source),
+            Arc::clone(defaults),
+            l.path.to_path_buf(),
+        ))
+    });
+    let mut first = parsed_count;
     for group in texts.chunks(rayon::current_num_threads().max(1)) {
         let parsed: Vec<Option<Vec<RawCaseItem>>> =
             group.par_iter().map(|run| run.parse(source)).collect();
@@ -1425,8 +1444,18 @@ fn cases(
             l.split_failed = true;
             return out;
         };
-        for p in parsed {
+        for (p, run) in parsed.into_iter().zip(group) {
+            // A run that reads the same when read again (cases only, no `file://` var) is
+            // held as its text once converted.
+            let as_text = p.iter().all(|item| match item {
+                RawCaseItem::Case(c) => !has_file_var(c),
+                RawCaseItem::Dataset(_) => false,
+            });
             convert(l, p, &mut out);
+            if let Some(held) = held.as_ref().filter(|_| as_text) {
+                out.hold_as_text(held, *run, first);
+            }
+            first += run.items;
         }
     }
     out.shrink();

@@ -20,6 +20,9 @@ const MIN_ITEMS_PER_CHUNK: usize = 400;
 /// Above this many items per chunk, serde_yaml's event buffer of a chunk costs more than
 /// the parallel parse saves.
 const MAX_ITEMS_PER_CHUNK: usize = 2_000;
+/// Items per run of a suite's `cases:` left as text ([`parse_suite_lazy`]): the loader holds
+/// converted runs as text again, and converts one again whole when a case of it is asked for.
+const MAX_ITEMS_PER_RUN: usize = 500;
 /// Files smaller than this are parsed in one piece.
 const MIN_BYTES: usize = 128 * 1024;
 
@@ -117,7 +120,7 @@ pub(crate) fn parse_suite_lazy(source: &str) -> Result<RawSuite, serde_yaml::Err
     if let Some((head, items, end)) = cases_split(source)
         && let Ok(mut suite) = serde_yaml::from_str::<RawSuite>(&head)
     {
-        suite.case_texts = chunk_ranges(&items, end);
+        suite.case_texts = chunk_ranges(&items, end, MAX_ITEMS_PER_RUN);
         return Ok(suite);
     }
     serde_yaml::from_str(source)
@@ -173,19 +176,20 @@ fn parse_chunked<T: DeserializeOwned + Send>(
     items: &[(usize, usize)],
     end: usize,
 ) -> Option<Vec<Vec<T>>> {
-    let parts: Vec<Option<Vec<T>>> = chunk_ranges(items, end)
+    let parts: Vec<Option<Vec<T>>> = chunk_ranges(items, end, MAX_ITEMS_PER_CHUNK)
         .par_iter()
         .map(|run| run.parse(source))
         .collect();
     parts.into_iter().collect()
 }
 
-/// `items` (item start offsets; the last ends at `end`) cut into runs to parse one at a time.
-fn chunk_ranges(items: &[(usize, usize)], end: usize) -> Vec<ItemRun> {
+/// `items` (item start offsets; the last ends at `end`) cut into runs of at most about `max`
+/// items to parse one at a time.
+fn chunk_ranges(items: &[(usize, usize)], end: usize, max: usize) -> Vec<ItemRun> {
     // serde_yaml holds every event of a document until it is deserialised (~100 bytes each,
     // ~20 per case), so chunks are also capped in size: that buffer stays small.
     let chunks = (rayon::current_num_threads() * 2)
-        .max(items.len() / MAX_ITEMS_PER_CHUNK)
+        .max(items.len() / max)
         .min(items.len() / MIN_ITEMS_PER_CHUNK)
         .max(1);
     let per = items.len().div_ceil(chunks).max(1);

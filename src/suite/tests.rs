@@ -686,6 +686,19 @@ fn big_suites_parsed_as_converted_load_as_parsed_whole() {
         suite.cases.case(2_999).description.as_deref(),
         Some("Case 2999 about refunds")
     );
+    // Its cases are held as the suite's text, a run at a time, and converted again when asked
+    // for: the same cases as a plain parse gives (an anchor turns the split off).
+    assert_eq!(suite.cases.held_converted(), 0);
+    let anchored = src.replacen("description: generated", "description: &d generated", 1);
+    let plain = load_str(&path, &anchored).unwrap();
+    assert_eq!(plain.cases.held_converted(), 3_000);
+    let by_range = suite.cases.range(0..3_000);
+    assert_eq!(by_range.len(), 3_000);
+    for (i, case) in by_range.iter().enumerate() {
+        assert_eq!(*suite.cases.case(i), *plain.cases.case(i), "case {i}");
+        assert_eq!(**case, *plain.cases.case(i), "case {i}");
+        assert_eq!(suite.cases.id(i), plain.cases.id(i));
+    }
     // A quoted description that goes on at the list's indentation: the cut there fails.
     let quoted = src.replacen(
         "  - description: Case 1500 about refunds\n",
