@@ -4,7 +4,7 @@
 //!   list keeps), its line and its id: about 30 bytes beside the row's own text instead of the
 //!   700-odd of a converted case with its vars map. [`Cases::get`] converts such a row again,
 //!   exactly as the loader did, each time it is asked for.
-//! - A big suite's own cases (over 128 KB of suite, [`crate::suite::split`]) are held as runs
+//! - A big suite's own cases (a suite over 128 KB, see `suite/split.rs`) are held as runs
 //!   of about 500 items of the suite's text (kept once) and their ids; a run is converted again
 //!   whole when one of its cases is asked for, and the last 4 runs converted are kept
 //!   (requests go case by case, so one conversion serves a run's requests).
