@@ -93,8 +93,7 @@ struct Items {
     /// Position of the run's first item in the suite's `cases:` list (its paths are
     /// `cases[first + k]`).
     first: usize,
-    ids: String,
-    id_ends: Vec<u32>,
+    ids: Ids,
     /// Whether a case of the run has `transform_vars`.
     transform_vars: bool,
 }
@@ -139,9 +138,7 @@ struct Rows {
     starts: Vec<usize>,
     /// 1-based line of each row.
     lines: Vec<u32>,
-    /// The rows' ids, end to end; `id_ends[k]` is where row `k`'s ends.
-    ids: String,
-    id_ends: Vec<u32>,
+    ids: Ids,
     /// Whether a row has `transform_vars` (the defaults', or a JSONL case mapping's own).
     transform_vars: bool,
 }
@@ -167,20 +164,61 @@ impl std::fmt::Debug for RowSource {
     }
 }
 
+/// The ids of a part's cases, end to end (4 bytes a case beside the ids themselves).
+#[derive(Debug, Clone, Default)]
+struct Ids {
+    text: String,
+    /// Where each id ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl Ids {
+    fn with_capacity(n: usize) -> Ids {
+        Ids {
+            text: String::new(),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, k: usize) -> &str {
+        let from = k.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
+        self.text
+            .get(from..self.ends[k] as usize)
+            .unwrap_or_default()
+    }
+
+    /// Whether `id` fits after the others (4 GB of ids in one part).
+    fn fits(&self, id: &str) -> bool {
+        u32::try_from(self.text.len() + id.len()).is_ok()
+    }
+
+    /// Adds `id`; `false` (nothing added) if it does not fit.
+    fn push(&mut self, id: &str) -> bool {
+        let Ok(end) = u32::try_from(self.text.len() + id.len()) else {
+            return false;
+        };
+        self.text.push_str(id);
+        self.ends.push(end);
+        true
+    }
+
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
 impl Rows {
     fn len(&self) -> usize {
         self.starts.len()
     }
 
     fn id(&self, k: usize) -> &str {
-        let from = if k == 0 {
-            0
-        } else {
-            self.id_ends[k - 1] as usize
-        };
-        self.ids
-            .get(from..self.id_ends[k] as usize)
-            .unwrap_or_default()
+        self.ids.get(k)
     }
 
     /// Row `k`, converted as the loader converted it.
@@ -211,18 +249,11 @@ impl Rows {
 
 impl Items {
     fn len(&self) -> usize {
-        self.id_ends.len()
+        self.ids.len()
     }
 
     fn id(&self, k: usize) -> &str {
-        let from = if k == 0 {
-            0
-        } else {
-            self.id_ends[k - 1] as usize
-        };
-        self.ids
-            .get(from..self.id_ends[k] as usize)
-            .unwrap_or_default()
+        self.ids.get(k)
     }
 
     /// The run's cases converted, from the cache or again.
@@ -450,13 +481,11 @@ impl Cases {
             return false;
         };
         let id = case.id.as_str();
-        let fits = |rows: &Rows| {
-            Arc::ptr_eq(&rows.source, source) && u32::try_from(rows.ids.len() + id.len()).is_ok()
-        };
+        let fits = |rows: &Rows| Arc::ptr_eq(&rows.source, source) && rows.ids.fits(id);
         match self.parts.last_mut() {
             Some(Part::Rows(rows)) if fits(rows) => rows.add(start, line, id),
             _ => {
-                if u32::try_from(id.len()).is_err() {
+                if !Ids::default().fits(id) {
                     return false;
                 }
                 let mut rows = Rows::new(source, 0);
@@ -505,18 +534,15 @@ impl Cases {
             source: Arc::clone(source),
             run,
             first,
-            ids: String::new(),
-            id_ends: Vec::with_capacity(held.len()),
+            ids: Ids::with_capacity(held.len()),
             transform_vars: false,
         };
         for c in &held {
-            items.ids.push_str(&c.id);
-            let Ok(end) = u32::try_from(items.ids.len()) else {
+            if !items.ids.push(&c.id) {
                 // Past 4 GB of ids in a run: keep the run converted.
                 cases.extend(held);
                 return false;
-            };
-            items.id_ends.push(end);
+            }
             items.transform_vars |= c.transform_vars.is_some();
         }
         if cases.is_empty() {
@@ -543,13 +569,11 @@ impl Cases {
                 Part::Rows(rows) => {
                     rows.starts.shrink_to_fit();
                     rows.lines.shrink_to_fit();
-                    rows.ids.shrink_to_fit();
-                    rows.id_ends.shrink_to_fit();
+                    rows.ids.shrink();
                 }
                 Part::Whole(cases) => cases.shrink_to_fit(),
                 Part::Items(items) => {
-                    items.ids.shrink_to_fit();
-                    items.id_ends.shrink_to_fit();
+                    items.ids.shrink();
                 }
             }
         }
@@ -593,8 +617,7 @@ impl Rows {
             source: Arc::clone(source),
             starts: Vec::with_capacity(capacity),
             lines: Vec::with_capacity(capacity),
-            ids: String::new(),
-            id_ends: Vec::with_capacity(capacity),
+            ids: Ids::with_capacity(capacity),
             transform_vars: false,
         }
     }
@@ -602,10 +625,8 @@ impl Rows {
     fn add(&mut self, start: usize, line: u32, id: &str) {
         self.starts.push(start);
         self.lines.push(line);
-        self.ids.push_str(id);
-        // Checked by `push_row`: the ids of a part fit in u32.
-        self.id_ends
-            .push(u32::try_from(self.ids.len()).unwrap_or(u32::MAX));
+        // Checked by `push_row`: the id fits.
+        self.ids.push(id);
     }
 }
 
