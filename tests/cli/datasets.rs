@@ -18,6 +18,10 @@
 //!   again for each request (issues 12 and 15); a `file://` var read at load, a
 //!   `transform_vars` that changes the vars, lengthened colliding ids and a duplicate row's
 //!   error all come out as when every row was held converted.
+//! - `a_big_suites_cases_held_as_text_run_as_parsed_whole`: a suite over 128 KB, whose cases
+//!   are held as runs of its text and converted again for planning and requests, gives the
+//!   results a plain parse of the same suite gives (an anchor turns the split off), with a
+//!   case's own `transform_vars` and a `file://` var among them.
 
 #![cfg(unix)]
 
@@ -155,6 +159,73 @@ fn rows_held_as_text_run_as_loaded() {
     assert_ne!(r.code, 0, "{}", r.all());
     assert!(r.all().contains("d.csv:2 has it too"), "{}", r.all());
     assert!(r.all().contains("d.csv:4"), "{}", r.all());
+}
+
+/// A suite over 128 KB: its cases are held as runs of its text and converted again, a run at
+/// a time, for planning and for their requests. Its results are those of the same suite read
+/// the plain way (an anchor in it turns the split off): same cases, ids, answers, verdicts.
+#[test]
+fn a_big_suites_cases_held_as_text_run_as_parsed_whole() {
+    let p = Project::new();
+    p.file("suites/note.txt", "from-file");
+    let mut cases = String::from("cases:\n");
+    for i in 0..900 {
+        let case = match i {
+            450 => "  - vars: { q: \"delta\", tail: \"-d\" }\n    transform_vars:\n      javascript: \"({ q: vars.q + vars.tail })\"\n    assert: [{ type: equals, value: delta-d }]\n".to_string(),
+            451 => "  - vars: { q: file://note.txt }\n    assert: [{ type: equals, value: from-file }]\n".to_string(),
+            _ => format!(
+                "  - description: case {i} of a suite long enough to be read in runs of its text\n    vars: {{ q: \"question {i}\" }}\n    assert: [{{ type: equals, value: \"question {i}\" }}]\n"
+            ),
+        };
+        cases.push_str(&case);
+    }
+    let split = format!("{SUITE_HEAD}{cases}");
+    assert!(split.len() > 128 * 1024, "{} bytes", split.len());
+    p.file("suites/split.yaml", &split);
+    p.file(
+        "suites/plain.yaml",
+        &format!(
+            "{}{cases}",
+            SUITE_HEAD.replace("description: dataset rows", "description: &d dataset rows")
+        ),
+    );
+    let mut docs = Vec::new();
+    for name in ["split", "plain"] {
+        let out = format!("{name}.json");
+        let r = p.run(&[
+            "run",
+            &format!("suites/{name}.yaml"),
+            "--no-cache",
+            "-o",
+            &out,
+        ]);
+        assert_eq!(r.code, 0, "{name}: {}", r.all());
+        let doc = results(&p, &out);
+        let mut rows: Vec<String> = doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let a: Vec<_> = r["assertions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| (a["type"].clone(), a["value"].clone(), a["pass"].clone()))
+                    .collect();
+                format!("{} {} {} {:?}", r["case_id"], r["output"], r["status"], a)
+            })
+            .collect();
+        rows.sort();
+        assert_eq!(rows.len(), 900, "{name}");
+        assert!(
+            rows.iter().all(|r| r.contains("\"passed\"")),
+            "{name}: {rows:?}"
+        );
+        docs.push(rows);
+    }
+    assert_eq!(docs[0], docs[1], "held as text = parsed whole");
+    assert!(docs[0].iter().any(|r| r.contains("\"delta-d\"")));
+    assert!(docs[0].iter().any(|r| r.contains("\"from-file\"")));
 }
 
 /// Every row of every format carries different expectations; each is judged by its own.
